@@ -1,0 +1,148 @@
+"""Checks across parameters that a type cannot express: sums, horizons, country codes, consistency."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .errors import ScenarioError
+from .loader import PARAMS, Resolved, is_schedule_param
+from .types import TYPES
+from .yamlio import Path
+
+SUM_TO_ONE: tuple[Path, ...] = (
+    ("world", "size_shares"), ("world", "domain_shares"), ("market", "type_mix_developing"),
+    ("market", "type_mix_developed"), ("market", "domain_mix"),
+)
+MAX_MONTHS = 1200
+MAX_TENDERS = 3_000_000
+MAX_FIRM_COUNTRY_CELLS = 400_000_000
+
+
+def month_index(ym: str) -> int:
+    y, m = ym.split("-")
+    return int(y) * 12 + int(m) - 1
+
+
+def _sum_check(r: Resolved, prefix: Path) -> None:
+    keys = [p for p in r.values if p[: len(prefix)] == prefix and len(p) == len(prefix) + 1]
+    total = sum(r.values[p] for p in keys)
+    if abs(total - 1.0) > 1e-6:
+        raise r.error(keys[0], f"shares under {'.'.join(prefix)} must sum to 1, they sum to {total:.6g}")
+
+
+def _check_schedules(r: Resolved, start: int, end: int) -> None:
+    for path, value in r.values.items():
+        if not (isinstance(value, dict) and is_schedule_param(path)):
+            continue
+        if not value:
+            raise r.error(path, "a schedule needs at least one {YYYY-MM: value} entry")
+        dates = sorted(month_index(k) for k in value)
+        if dates[0] > start:
+            raise r.error(path + (min(value),), f"schedule starts {min(value)}, after time.start; "
+                          "give the value in force at the start")
+        for k in value:
+            if month_index(k) > end:
+                raise r.error(path + (k,), f"schedule date {k} is after time.end, outside the horizon")
+
+
+def _check_market(r: Resolved) -> None:
+    m = r.scenario.market
+    levels = sorted(m.levels_usd_bn.items())
+    if not levels:
+        raise r.error(("market", "levels_usd_bn"), "give at least one market level {year: USD bn}")
+    for (y1, l1), (y2, l2) in zip(levels, levels[1:]):
+        implied = (l2 / l1) ** (1.0 / (y2 - y1)) - 1.0
+        if abs(implied - m.cagr) > 0.005:
+            expect = l1 * (1.0 + m.cagr) ** (y2 - y1)
+            raise r.error(("market", "levels_usd_bn", y2),
+                          f"market levels disagree with the growth rate: {l1:g} ({y1}) -> {l2:g} ({y2}) is "
+                          f"{implied * 100:.1f} %/yr, but market.cagr is {m.cagr * 100:.1f} %/yr "
+                          f"({l1:g} x {1 + m.cagr:.3f}^{y2 - y1} = {expect:.1f}); fix one of them "
+                          "(EVIDENCE.md A: the seed's 617.2 is likely a slip for 717.2)")
+
+
+def _expected_tenders(r: Resolved, n_months: int, start_year: int) -> float:
+    m = r.scenario.market
+    mean_value = 0.0
+    mix = m.type_mix_developing
+    for t in TYPES:
+        mean_value += getattr(mix, t) * getattr(m.value_median_usd_m, t) * math.exp(m.value_sigma ** 2 / 2)
+    levels = sorted(m.levels_usd_bn.items())
+    y0, l0 = levels[-1]
+    last_year = start_year + n_months // 12 + 1
+    top = l0 * (1 + max(m.cagr, m.cagr_after, 0.0)) ** max(0, last_year - y0)
+    top = max(top, max(l for _, l in levels))
+    return m.addressable_share * top * 1000.0 / max(mean_value, 1e-9) * (n_months / 12.0)
+
+
+def check_semantics(r: Resolved) -> None:
+    from ..countries import load_countries, resolve_path
+
+    s = r.scenario
+    start, end = month_index(s.time.start), month_index(s.time.end)
+    if end < start:
+        raise r.error(("time", "end"), f"time.end {s.time.end} is before time.start {s.time.start}")
+    if end - start + 1 > MAX_MONTHS:
+        raise r.error(("time", "end"), f"horizon longer than {MAX_MONTHS} months")
+    for prefix in SUM_TO_ONE:
+        _sum_check(r, prefix)
+    for region in PARAMS_REGIONS:
+        _sum_check(r, ("competition", "origin_mix", region))
+    f1 = s.levers.f1_pis
+    total = f1.government_share + f1.public_share + f1.private_target_share
+    if abs(total - 1.0) > 1e-6:
+        raise r.error(("levers", "f1_pis", "private_target_share"),
+                      f"PIS tranche shares (government + public + private) must sum to 1, they sum to {total:.6g}")
+    for lever in ("n1_kscon", "t3_ksp"):
+        sec = getattr(s.levers, lever)
+        if sec.lag_months_min > sec.lag_months_max:
+            raise r.error(("levers", lever, "lag_months_min"), "lag_months_min is larger than lag_months_max")
+    _check_schedules(r, start, end)
+    _check_market(r)
+    n_months = end - start + 1
+    expected = _expected_tenders(r, n_months, int(s.time.start[:4]))
+    if expected > MAX_TENDERS:
+        raise r.error(("market", "addressable_share"),
+                      f"this market would issue about {expected:,.0f} tenders, more than the {MAX_TENDERS:,} "
+                      "the model supports; lower the market level or the addressable share")
+
+    file, _ = r.where(("world", "countries_file"))
+    path, shown = resolve_path(s.world.countries_file, file)
+    try:
+        table = load_countries(path, shown)
+    except ScenarioError as exc:
+        if exc.line is None and exc.message == "country table not found":
+            raise r.error(("world", "countries_file"), f"country table {shown} not found") from None
+        raise
+    r.extra_hash = table.digest
+    if s.world.n_firms * table.n > MAX_FIRM_COUNTRY_CELLS:
+        raise r.error(("world", "n_firms"), f"{s.world.n_firms} firms x {table.n} countries is too large a world")
+
+    def check_country(path: Path, code: Any, allow_flag: bool) -> None:
+        if allow_flag and isinstance(code, str) and code.startswith("csv:"):
+            if code[4:] not in table.flags:
+                raise r.error(path, f"unknown flag column {code[4:]!r}; the country table has "
+                              + ", ".join(table.flags))
+            return
+        if code not in table.iso3:
+            raise r.error(path, f"country {code!r} is not in the country table {shown}")
+
+    lev = s.levers
+    for name, items, flag in (("kotra_centres", lev.n4_hubs.kotra_centres, True),
+                              ("kind_centres", lev.n4_hubs.kind_centres, True)):
+        for i, it in enumerate(items):
+            check_country(("levers", "n4_hubs", name, i, "country"), it.country, flag)
+    for i, it in enumerate(lev.t4_envoys.countries):
+        check_country(("levers", "t4_envoys", "countries", i, "country"), it.country, True)
+    for i, it in enumerate(lev.t1_high_level.visits):
+        check_country(("levers", "t1_high_level", "visits", i, "country"), it.country, False)
+    for i, it in enumerate(lev.t5_mou.mous):
+        check_country(("levers", "t5_mou", "mous", i, "country"), it.country, False)
+    for i, it in enumerate(s.market.scheduled):
+        check_country(("market", "scheduled", i, "country"), it.country, False)
+        total = sum(ph.share for ph in it.phases)
+        if it.phases and abs(total - 1.0) > 1e-6:
+            raise r.error(("market", "scheduled", i, "phases"), f"phase shares must sum to 1, they sum to {total:.6g}")
+
+
+from .types import REGIONS as PARAMS_REGIONS  # noqa: E402

@@ -1,0 +1,364 @@
+"""Load a scenario: YAML layers joined by `extends:`, `--set` overrides, provenance, validation.
+
+A scenario resolves to a flat table {parameter path: value} where a parameter is any schema
+field that is not a section; each value remembers where it came from (file, line) and its
+provenance (seed / literature / assumption / calibrated / override / unstated).
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from pydantic import ValidationError
+
+from .errors import ScenarioError
+from .schema import Scenario, Section
+from .yamlio import Path, dotted, load_yaml_text, read_yaml_file
+
+PROVENANCE_KINDS = ("seed", "literature", "assumption", "calibrated")
+WRAPPER_KEYS = {"value", "provenance", "source", "unit", "note"}
+MAX_EXTENDS_DEPTH = 32
+
+
+@dataclass(frozen=True)
+class Prov:
+    kind: str            # seed | literature | assumption | calibrated | override | unstated
+    source: str          # citation or explanation
+    file: str            # file that set the value ("--set" for overrides)
+    line: int | None
+
+
+@dataclass
+class Resolved:
+    """A validated scenario with the provenance of every parameter."""
+    scenario: Scenario
+    values: dict[Path, Any]
+    prov: dict[Path, Prov]
+    files: list[str]
+    marks: dict[str, dict[Path, int]] = field(repr=False, default_factory=dict)
+    extra_hash: str = ""
+
+    @property
+    def nested(self) -> dict:
+        return nest(self.values)
+
+    @property
+    def hash(self) -> str:
+        payload = json.dumps(self.nested, sort_keys=True, default=str, separators=(",", ":"))
+        return hashlib.sha256((payload + self.extra_hash).encode()).hexdigest()
+
+    def where(self, path: Path) -> tuple[str | None, int | None]:
+        """File and line that set the parameter owning `path` (longest prefix)."""
+        for n in range(len(path), 0, -1):
+            p = self.prov.get(tuple(path[:n]))
+            if p is not None:
+                line = self.marks.get(p.file, {}).get(tuple(path), p.line)
+                return p.file, line
+        return (self.files[0] if self.files else None), None
+
+    def error(self, path: Path, message: str) -> ScenarioError:
+        file, line = self.where(path)
+        return ScenarioError(message, file, line, dotted(path))
+
+
+# ---- schema walking ----------------------------------------------------------------------
+def _section_type(annotation: Any) -> type[Section] | None:
+    return annotation if isinstance(annotation, type) and issubclass(annotation, Section) else None
+
+
+def parameters(model: type[Section] = Scenario, prefix: Path = ()) -> dict[Path, Any]:
+    """Every parameter path of the schema with its FieldInfo, in schema order."""
+    out: dict[Path, Any] = {}
+    for name, info in model.model_fields.items():
+        sub = _section_type(info.annotation)
+        if sub is not None:
+            out.update(parameters(sub, prefix + (name,)))
+        else:
+            out[prefix + (name,)] = info
+    return out
+
+
+PARAMS = parameters()
+
+
+def field_meta(path: Path) -> dict:
+    info = PARAMS[path]
+    extra = info.json_schema_extra or {}
+    measure = extra.get("measure")
+    if measure is None:  # inherit the measure of the enclosing lever section
+        model: type[Section] = Scenario
+        for name in path[:-1]:
+            finfo = model.model_fields[name]
+            m = (finfo.json_schema_extra or {}).get("measure")
+            measure = m or measure
+            model = _section_type(finfo.annotation) or model
+    return {"unit": extra.get("unit", ""), "measure": measure, "description": info.description or ""}
+
+
+def _unknown(key: Any, allowed: Iterable[str], file: str, line: int | None, path: Path) -> ScenarioError:
+    allowed = list(allowed)
+    guess = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+    hint = f" (did you mean {guess[0]!r}?)" if guess else f"; expected one of: {', '.join(allowed)}"
+    return ScenarioError(f"unknown key {key!r}{hint}", file, line, dotted(path + (key,)) if path else str(key))
+
+
+def _unwrap(val: dict, path: Path, file: str, marks: dict[Path, int]) -> tuple[Any, Prov]:
+    line = marks.get(path)
+    for k in val:
+        if k not in WRAPPER_KEYS:
+            raise ScenarioError(f"unknown key {k!r} next to 'value' (allowed: {', '.join(sorted(WRAPPER_KEYS))})",
+                                file, marks.get(path + (k,), line), dotted(path))
+    kind = val.get("provenance", "unstated")
+    if kind not in PROVENANCE_KINDS:
+        raise ScenarioError(f"provenance must be one of {', '.join(PROVENANCE_KINDS)}, got {kind!r}",
+                            file, marks.get(path + ("provenance",), line), dotted(path))
+    source = val.get("source", "")
+    if not isinstance(source, str):
+        raise ScenarioError("source must be text", file, marks.get(path + ("source",), line), dotted(path))
+    if kind in ("literature", "calibrated") and not source.strip():
+        raise ScenarioError(f"provenance {kind!r} needs a source (citation or calibration target)",
+                            file, line, dotted(path))
+    unit = val.get("unit")
+    if unit is not None and path in PARAMS and unit != field_meta(path)["unit"]:
+        raise ScenarioError(f"unit {unit!r} does not match the schema's unit {field_meta(path)['unit']!r}",
+                            file, marks.get(path + ("unit",), line), dotted(path))
+    return val["value"], Prov(kind, source, file, line)
+
+
+def _is_wrapper(val: Any) -> bool:
+    return isinstance(val, dict) and "value" in val
+
+
+def flatten(tree: Any, model: type[Section], path: Path, file: str, marks: dict[Path, int],
+            out: dict[Path, tuple[Any, Prov]], inherited: Prov | None = None) -> None:
+    """Walk a YAML tree along the schema, collecting parameter values with provenance."""
+    if not isinstance(tree, dict):
+        raise ScenarioError(f"expected a section with keys {', '.join(model.model_fields)}; got {tree!r:.60}",
+                            file, marks.get(path), dotted(path) if path else None)
+    for key, val in tree.items():
+        if path == () and key in ("extends", "take"):
+            continue
+        if key not in model.model_fields:
+            raise _unknown(key, model.model_fields, file, marks.get(path + (key,)), path)
+        sub = path + (key,)
+        prov = inherited
+        if _is_wrapper(val):
+            val, prov = _unwrap(val, sub, file, marks)
+        section = _section_type(model.model_fields[key].annotation)
+        if section is not None:
+            flatten(val, section, sub, file, marks, out, prov)
+        else:
+            out[sub] = (val, prov or Prov("unstated", "", file, marks.get(sub)))
+
+
+def nest(flat: dict[Path, Any]) -> dict:
+    root: dict = {}
+    for path, val in flat.items():
+        node = root
+        for k in path[:-1]:
+            node = node.setdefault(k, {})
+        node[path[-1]] = val
+    return root
+
+
+# ---- layers and extends ------------------------------------------------------------------
+def _load_layers(path: str, shown: str, chain: list[str], marks_by_file: dict[str, dict]) -> dict[Path, tuple[Any, Prov]]:
+    real = os.path.realpath(path)
+    if real in chain:
+        raise ScenarioError("cyclic `extends:` chain: " + " -> ".join(chain + [real]), shown)
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(f"`extends:` chain deeper than {MAX_EXTENDS_DEPTH}", shown)
+    data, marks = read_yaml_file(path, shown)
+    marks_by_file[shown] = marks
+    if data is None:
+        raise ScenarioError("empty scenario file", shown, 1)
+    if not isinstance(data, dict):
+        raise ScenarioError("a scenario file must be a mapping of sections", shown, 1)
+    flat: dict[Path, tuple[Any, Prov]] = {}
+    parent = data.get("extends")
+    if parent is not None:
+        if not isinstance(parent, str) or not parent.strip():
+            raise ScenarioError("`extends:` must be a file path", shown, marks.get(("extends",)), "extends")
+        ppath = os.path.join(os.path.dirname(path), parent)
+        pshown = os.path.normpath(os.path.join(os.path.dirname(shown), parent))
+        if not os.path.isfile(ppath):
+            raise ScenarioError(f"`extends:` file {parent!r} not found (looked for {pshown})",
+                                shown, marks.get(("extends",)), "extends")
+        flat.update(_load_layers(ppath, pshown, chain + [real], marks_by_file))
+    flat.update(_take(data.get("take"), path, shown, marks, chain + [real], marks_by_file))
+    own: dict[Path, tuple[Any, Prov]] = {}
+    flatten(data, Scenario, (), shown, marks, own)
+    flat.update(own)
+    return flat
+
+
+def _take(spec: Any, path: str, shown: str, marks: dict[Path, int], chain: list[str],
+          marks_by_file: dict[str, dict]) -> dict[Path, tuple[Any, Prov]]:
+    """`take: [{from: other.yaml, keys: [levers.f1_pis, ...]}]`: copy whole sections from another scenario."""
+    if spec is None:
+        return {}
+    if not isinstance(spec, list):
+        raise ScenarioError("`take:` must be a list of {from: FILE, keys: [key.path, ...]}", shown, marks.get(("take",)), "take")
+    out: dict[Path, tuple[Any, Prov]] = {}
+    for i, item in enumerate(spec):
+        line = marks.get(("take", i))
+        if not isinstance(item, dict) or set(item) != {"from", "keys"} or not isinstance(item["from"], str) \
+                or not isinstance(item["keys"], list) or not all(isinstance(k, str) for k in item["keys"]):
+            raise ScenarioError("each `take:` entry needs exactly `from: FILE` and `keys: [key.path, ...]`",
+                                shown, line, f"take.{i}")
+        src = os.path.join(os.path.dirname(path), item["from"])
+        src_shown = os.path.normpath(os.path.join(os.path.dirname(shown), item["from"]))
+        if not os.path.isfile(src):
+            raise ScenarioError(f"`take:` file {item['from']!r} not found (looked for {src_shown})", shown, line, f"take.{i}")
+        other = _load_layers(src, src_shown, chain, marks_by_file)
+        for key in item["keys"]:
+            prefix = tuple(key.split("."))
+            hits = {p: v for p, v in other.items() if p[: len(prefix)] == prefix}
+            if not hits:
+                raise ScenarioError(f"`take:` key {key!r} names no parameter", shown, line, f"take.{i}.keys")
+            out.update(hits)
+    return out
+
+
+def _parse_override(text: str) -> tuple[Path, Any]:
+    if "=" not in text:
+        raise ScenarioError(f"expected key.path=value, got {text!r}", "--set")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    if not key:
+        raise ScenarioError(f"expected key.path=value, got {text!r}", "--set")
+    parts = tuple(int(p) if p.isdigit() else p for p in key.split("."))
+    value, _ = load_yaml_text(raw, f"--set {key}")
+    return parts, value
+
+
+def apply_override(flat: dict[Path, tuple[Any, Prov]], path: Path, value: Any, label: str = "--set") -> None:
+    """Set one parameter (or a whole section, or one key of a dict parameter) from outside a file."""
+    prov = Prov("override", label, label, None)
+    if path in PARAMS:
+        flat[path] = (value, prov)
+        return
+    # a section: flatten the given mapping under it
+    model: type[Section] = Scenario
+    for i, k in enumerate(path):
+        if not isinstance(k, str) or k not in model.model_fields:
+            # a key inside a dict-valued parameter, e.g. market.levels_usd_bn.2023
+            owner = path[:i]
+            if owner in PARAMS and owner in flat and isinstance(flat[owner][0], dict) and i == len(path) - 1:
+                new = dict(flat[owner][0])
+                new[k] = value
+                flat[owner] = (new, prov)
+                return
+            raise _unknown(k, model.model_fields if model else [], label, None, path[:i])
+        sub = _section_type(model.model_fields[k].annotation)
+        if sub is None:
+            raise _unknown(path[i + 1], [], label, None, path[: i + 1])
+        model = sub
+    out: dict[Path, tuple[Any, Prov]] = {}
+    flatten(value, model, path, label, {}, out, prov)
+    flat.update(out)
+
+
+# ---- validation --------------------------------------------------------------------------
+_BRANCH_TAGS = ("float", "int", "bool", "str", "dict", "list", "tuple", "constrained", "function", "literal")
+
+
+def _clean_loc(loc: tuple) -> Path:
+    out = []
+    for el in loc:
+        if isinstance(el, str) and (("[" in el) or el.split("[")[0] in _BRANCH_TAGS) and el not in ("start",):
+            continue
+        out.append(el)
+    return tuple(out)
+
+
+def _describe(err: dict) -> str:
+    msg = err.get("msg", "invalid value")
+    if err.get("type") == "missing":
+        return "missing: every parameter must be set (inherit them with `extends: no_plan.yaml`)"
+    if err.get("type") == "extra_forbidden":
+        return "unknown key"
+    got = err.get("input")
+    text = repr(got)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{msg[0].lower() + msg[1:]}; got {text}"
+
+
+def is_schedule_param(path: Path) -> bool:
+    """True when the parameter accepts a dated schedule {YYYY-MM: value}."""
+    ann = PARAMS[path].annotation
+    return typing.get_origin(ann) is typing.Union and any(
+        typing.get_origin(a) is dict for a in typing.get_args(ann))
+
+
+def _normalise(path: Path, value: Any) -> Any:
+    """Schedules may be keyed by year (2021: 30) as shorthand for January of that year."""
+    if isinstance(value, dict) and path in PARAMS and is_schedule_param(path):
+        out = {}
+        for k, v in value.items():
+            key = f"{k:04d}-01" if isinstance(k, int) and 0 < k < 10000 else k
+            if key in out:
+                raise ScenarioError(f"schedule date {key} given twice", None, None, dotted(path))
+            out[key] = v
+        return dict(sorted(out.items(), key=lambda kv: str(kv[0])))
+    return value
+
+
+def validate(flat: dict[Path, tuple[Any, Prov]], files: list[str], marks: dict[str, dict]) -> Resolved:
+    values = {p: _normalise(p, v) for p, (v, _) in flat.items()}
+    prov = {p: pr for p, (_, pr) in flat.items()}
+    resolved_stub = Resolved(scenario=None, values=values, prov=prov, files=files, marks=marks)  # type: ignore[arg-type]
+    try:
+        scenario = Scenario.model_validate(nest(values))
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors():
+            loc = _clean_loc(err["loc"])
+            file, line = resolved_stub.where(loc)
+            errors.append((line or 0, file or "", loc, err))
+        errors.sort(key=lambda e: (e[0] == 0, e[1] != files[0], e[0]))
+        line, file, loc, err = errors[0]
+        if err.get("type") == "missing":
+            file, line = files[-1] if files else None, None
+        raise ScenarioError(_describe(err), file or None, line or None, dotted(loc)) from None
+    resolved_stub.scenario = scenario
+    return resolved_stub
+
+
+def load_scenario(path: str, overrides: Iterable[str] = (), shown: str | None = None) -> Resolved:
+    """Read, merge, override and validate a scenario; raises ScenarioError on any bad input."""
+    from .checks import check_semantics  # local import: checks need the country table
+
+    shown = shown or path
+    marks: dict[str, dict] = {}
+    flat = _load_layers(path, shown, [], marks)
+    for text in overrides:
+        p, v = _parse_override(text)
+        apply_override(flat, p, v)
+    files = list(dict.fromkeys([pr.file for _, pr in flat.values() if pr.file != "--set"]))
+    files = [shown] + [f for f in files if f != shown]
+    resolved = validate(flat, files, marks)
+    check_semantics(resolved)
+    return resolved
+
+
+def with_overrides(resolved: Resolved, overrides: dict[Path, Any], label: str) -> Resolved:
+    """A copy of a resolved scenario with some parameters replaced (for sweeps), re-validated."""
+    from .checks import check_semantics
+
+    flat = {p: (v, resolved.prov[p]) for p, v in resolved.values.items()}
+    for p, v in overrides.items():
+        apply_override(flat, p, v, label)
+    out = validate(flat, resolved.files, resolved.marks)
+    check_semantics(out)
+    return out
+
+
+def type_name(path: Path) -> str:
+    return str(typing.get_origin(PARAMS[path].annotation) or PARAMS[path].annotation)

@@ -1,0 +1,442 @@
+"""The scenario schema: every parameter of the model, its type, range, unit and the measure it implements.
+
+Nothing here has a default value: every number comes from a scenario file (the root is
+`scenarios/no_plan.yaml`), so that each one carries its provenance there. Field metadata
+(`unit`, `measure`) feeds `scsim show` and the generated parameter documentation.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from .types import (
+    DOMAINS, ORIGINS, REGIONS, SIZES, TYPES, Domain, Flag, Iso3, MoneyKrwBn, MoneyUsdM, Months,
+    Prob, Ratio, Region, TenderType, Weight, YearMonth, integer, num, sched,
+)
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def P(desc: str, unit: str, measure: str | None = None) -> Any:
+    """A required parameter with its unit and (for levers) the plan measure code it implements."""
+    return Field(..., description=desc, json_schema_extra={"unit": unit, "measure": measure})
+
+
+def keyed(name: str, keys: tuple[str, ...], t: Any, unit: str, desc: str) -> type[Section]:
+    """A section with one field per key (size class, tender type, domain, origin, region)."""
+    fields = {k: (t, P(f"{desc} ({k})", unit)) for k in keys}
+    return create_model(name, __base__=Section, **fields)
+
+
+# ---- keyed helper sections -------------------------------------------------------------
+SizeShares = keyed("SizeShares", SIZES, Ratio, "fraction", "share of firms")
+SizeCapability = keyed("SizeCapability", SIZES, num(0.0, 1.0), "score 0-1", "mean capability in the main domain")
+SizeCount = keyed("SizeCount", SIZES, num(0.0, 1000.0), "count", "mean number")
+SizeCapacity = keyed("SizeCapacity", SIZES, integer(1, 1000), "open bids", "bid capacity")
+SizeCapital = keyed("SizeCapital", SIZES, MoneyUsdM, "USD m", "median capital")
+SizeSubsidy = keyed("SizeSubsidy", SIZES, sched(Ratio), "fraction of bid cost", "market-exploration subsidy ratio")
+DomainShares = keyed("DomainShares", DOMAINS, Ratio, "fraction", "share")
+TypeShares = keyed("TypeShares", TYPES, Ratio, "fraction", "share of tenders")
+TypeValue = keyed("TypeValue", TYPES, num(0.001, 1e6), "USD m", "median tender value")
+TypeMonths = keyed("TypeMonths", TYPES, integer(1, 120), "months", "duration")
+TypeYears = keyed("TypeYears", TYPES, num(0.0, 40.0), "years", "financing duration")
+TypeRatio = keyed("TypeRatio", TYPES, Ratio, "fraction of value", "share")
+OriginShares = keyed("OriginShares", ORIGINS, Ratio, "fraction", "share of foreign bids")
+RiskArray = Any  # placeholder name for readability in annotations below
+
+
+class RiskClassValues(Section):
+    """One value per OECD country-risk class 0..7."""
+    c0: num(0.0, 1.0) = P("class 0", "per year")
+    c1: num(0.0, 1.0) = P("class 1", "per year")
+    c2: num(0.0, 1.0) = P("class 2", "per year")
+    c3: num(0.0, 1.0) = P("class 3", "per year")
+    c4: num(0.0, 1.0) = P("class 4", "per year")
+    c5: num(0.0, 1.0) = P("class 5", "per year")
+    c6: num(0.0, 1.0) = P("class 6", "per year")
+    c7: num(0.0, 1.0) = P("class 7", "per year")
+
+    def as_list(self) -> list[float]:
+        return [getattr(self, f"c{i}") for i in range(8)]
+
+
+# ---- world -------------------------------------------------------------------------------
+class Time(Section):
+    start: YearMonth = P("first simulated month", "YYYY-MM")
+    end: YearMonth = P("last simulated month (inclusive)", "YYYY-MM")
+
+
+class World(Section):
+    countries_file: str = P("country table: 'builtin' or a CSV path relative to the scenario file", "path")
+    n_firms: integer(1, 1_000_000) = P("Korean firms in the population (Smart City Convergence Alliance and others)", "count", "C3")
+    size_shares: SizeShares = P("firm size-class shares", "fraction")
+    alliance_share: Ratio = P("share of firms in the Smart City Convergence Alliance", "fraction", "C3")
+    domain_shares: DomainShares = P("share of firms whose main solution domain is each domain", "fraction")
+    capability_mean: SizeCapability = P("mean capability in the main domain", "score 0-1")
+    capability_sd: num(0.0, 1.0) = P("spread of capability between firms", "score 0-1")
+    extra_domains: SizeCount = P("mean number of secondary domains a firm can bid in", "count")
+    capital_usd_m: SizeCapital = P("median starting capital", "USD m")
+    capital_sigma: num(0.0, 5.0) = P("log-spread of starting capital", "log units")
+    known_countries: SizeCount = P("mean number of foreign countries a firm already knows", "count")
+    initial_wins: SizeCount = P("mean overseas references (won projects) before the start", "count")
+    bid_capacity: SizeCapacity = P("maximum simultaneous open bids", "open bids")
+    markup_mean: num(-0.5, 2.0) = P("mean price markup over cost", "fraction")
+    markup_sd: num(0.0, 1.0) = P("spread of markups between firms", "fraction")
+    domestic_income: num(0.0, 0.5) = P("monthly retained domestic earnings as a share of starting capital", "fraction/month")
+
+
+class Phase(Section):
+    date: YearMonth = P("tender month", "YYYY-MM")
+    share: Ratio = P("share of the project value", "fraction")
+
+
+class ScheduledTender(Section):
+    name: str = P("label", "text")
+    country: Iso3 = P("buyer country", "ISO3")
+    domain: Domain = P("solution domain", "domain")
+    type: TenderType = P("tender type", "type")
+    value_usd_m: MoneyUsdM = P("total value across phases", "USD m")
+    phases: list[Phase] = P("tender dates and value shares", "list")
+    korean_incumbent: Flag = P("Korean firms hold the master plan (incumbency in the award)", "bool")
+
+
+class Market(Section):
+    levels_usd_bn: dict[integer(1990, 2100), num(0.0, 1e6, gt=0.0)] = P(
+        "stated global smart-city market levels {year: USD bn}; consecutive levels must agree with cagr", "USD bn")
+    cagr: num(-0.5, 1.0) = P("market growth rate up to the last stated level", "per year")
+    cagr_after: num(-0.5, 1.0) = P("market growth after the last stated level", "per year")
+    addressable_share: num(0.0, 1.0) = P("share of the global market tendered internationally in the modelled countries", "fraction")
+    type_mix_developing: TypeShares = P("tender-type mix for developing buyers", "fraction")
+    type_mix_developed: TypeShares = P("tender-type mix for high-income buyers", "fraction")
+    domain_mix: DomainShares = P("domain mix of tenders", "fraction")
+    value_median_usd_m: TypeValue = P("median tender value by type", "USD m")
+    value_sigma: num(0.0, 4.0) = P("log-spread of tender values", "log units")
+    open_months: TypeMonths = P("months from publication to award", "months")
+    contract_months: TypeMonths = P("months of contract execution", "months")
+    financed_share: TypeRatio = P("share of the contract price financed by the bidder", "fraction")
+    finance_years: TypeYears = P("financing duration", "years")
+    bid_cost_share: TypeRatio = P("bid-preparation cost as a share of tender value", "fraction")
+    scheduled: list[ScheduledTender] = P("named mega-projects tendered on fixed dates (e.g. Kuwait Abdullah)", "list")
+
+
+class OriginProfile(Section):
+    quality: num(0.0, 2.0) = P("mean bid quality", "score 0-1")
+    quality_sd: num(0.0, 1.0) = P("spread of bid quality", "score")
+    markup: num(-0.5, 2.0) = P("mean log price ratio before financing", "log units")
+    markup_sd: num(0.0, 1.0) = P("spread of log price ratio", "log units")
+    rate: num(0.0, 0.5) = P("effective financing rate offered", "per year")
+    finance_score: num(0.0, 5.0) = P("financing package score", "score")
+    relationship: Ratio = P("relationship with the buyer", "0-1")
+    experience: num(0.0, 1000.0) = P("track record (references)", "count")
+
+
+OriginProfiles = create_model("OriginProfiles", __base__=Section,
+                              **{o: (OriginProfile, P(f"competitor profile ({o})", "profile")) for o in ORIGINS})
+RegionOriginMix = create_model("RegionOriginMix", __base__=Section,
+                               **{r: (OriginShares, P(f"origin mix of foreign bids ({r})", "fraction")) for r in REGIONS})
+
+
+class Competition(Section):
+    foreign_bids_mean: num(0.0, 100.0) = P("mean number of foreign bids per tender", "count")
+    foreign_bids_dispersion: num(0.0, 3.0) = P("log-spread of the foreign-bid rate between tenders (over-dispersion)", "log units")
+    strength: num(0.0, 10.0) = P("multiplier on the foreign-bid rate (uncertainty lever)", "multiplier")
+    quality_shift: num(-1.0, 1.0) = P("shift of all foreign bid qualities (uncertainty lever)", "score")
+    origin_mix: RegionOriginMix = P("origin mix of foreign bids by region", "fraction")
+    profiles: OriginProfiles = P("competitor profiles by origin", "profile")
+
+
+class AwardWeights(Section):
+    quality: Weight = P("weight on bid quality", "utility/score")
+    price: Weight = P("weight on log price ratio (entered negatively)", "utility/log")
+    finance: Weight = P("weight on the financing package score", "utility/score")
+    relationship: Weight = P("weight on the bidder's relationship with the buyer", "utility/0-1")
+    track_record: Weight = P("weight on log(1 + references)", "utility/log")
+    incumbency: Weight = P("bonus for the holder of the master plan (K-SCON/KSP/mega-project)", "utility", "N1")
+
+
+class FinanceScores(Section):
+    pis: num(0.0, 5.0) = P("score added by PIS fund equity on a PPP bid", "score", "F1")
+    blended: num(0.0, 5.0) = P("score added by a blended concessional package", "score", "F3")
+    edpf: num(0.0, 5.0) = P("score added by EDPF finance on a PPP bid", "score", "F8")
+    ksure: num(0.0, 5.0) = P("score added by K-SURE insurance in high-risk countries", "score", "F7")
+    ksp_incumbency: Ratio = P("KSP-shaped tenders carry this fraction of the full incumbency bonus", "fraction", "T3")
+
+
+class Award(Section):
+    developing: AwardWeights = P("award weights of developing-country buyers", "weights", "C6")
+    developed: AwardWeights = P("award weights of high-income buyers", "weights", "C6")
+    scores: FinanceScores = P("financing-package scores", "score")
+
+
+class Behaviour(Section):
+    margin: num(0.0, 1.0) = P("expected profit margin on a won contract", "fraction of value")
+    belief_prior_wins: num(0.01, 1000.0) = P("Beta prior: pseudo-wins in a firm's belief about its win chance", "count")
+    belief_prior_losses: num(0.01, 1000.0) = P("Beta prior: pseudo-losses", "count")
+    bond_share: num(0.0, 1.0) = P("capital a firm must hold per unit of its share of tender value", "fraction")
+    quality_noise_sd: num(0.0, 1.0) = P("spread of a Korean bid's quality around the firm's capability", "score")
+    default_loss_share: Ratio = P("share of contract value lost by the contractor when the buyer defaults", "fraction")
+
+
+class Discovery(Section):
+    p_base: Prob = P("chance a capable firm learns of any tender", "probability")
+    p_known: Prob = P("chance when the firm already knows the country", "probability")
+    p_contact: Prob = P("chance per unit of roadshow/fair/expo contact with the region", "probability")
+    contact_half_life_months: num(0.1, 600.0) = P("half-life of contacts", "months")
+    mdb_access_base: Ratio = P("Korean firms' access to multilateral-funded tenders without joint entry", "fraction", "N6")
+
+
+class Relationship(Section):
+    half_life_months: num(0.1, 1200.0) = P("half-life of event boosts back toward the base relationship", "months")
+    win_boost: num(0.0, 1.0) = P("relationship gain from a Korean win", "0-1")
+
+
+class Finance(Section):
+    krw_per_usd: num(1.0, 1e5) = P("exchange rate", "KRW/USD")
+    base_rate: num(0.0, 0.5) = P("Korean bidders' base financing rate", "per year")
+    risk_premium: RiskClassValues = P("financing premium by country-risk class", "per year")
+    contract_default_pd: RiskClassValues = P("annual chance a buyer defaults on a contract, by risk class", "per year")
+    max_uninsured_risk: integer(0, 7) = P("highest risk class in which firms bid without special K-SURE cover", "class", "F7")
+
+
+# ---- levers ------------------------------------------------------------------------------
+class CountryFrom(Section):
+    country: str = P("ISO3 code, or csv:<flag column> for every flagged country (by market weight)", "ISO3")
+    start: YearMonth = P("month it starts", "YYYY-MM")
+
+
+class CountryDate(Section):
+    country: Iso3 = P("ISO3 code", "ISO3")
+    date: YearMonth = P("month", "YYYY-MM")
+
+
+class F1Pis(Section):
+    enabled: Flag = P("PIS fund invests in Korean-won PPP projects", "bool", "F1")
+    start: YearMonth = P("month the fund starts investing", "YYYY-MM", "F1")
+    fund_krw_bn: MoneyKrwBn = P("target size of the smart-city (sub-)fund", "KRW bn", "F1")
+    government_share: Ratio = P("government tranche share of the target", "fraction", "F1")
+    public_share: Ratio = P("public-bodies tranche share of the target", "fraction", "F1")
+    private_target_share: Ratio = P("private tranche share sought", "fraction", "F1")
+    expected_loss_rate: Ratio = P("portfolio loss rate private investors expect", "fraction", "F2")
+    private_loss_tolerance: num(0.0, 1.0, gt=0.0) = P("expected private loss at which no private money joins", "fraction", "F2")
+    equity_share: Ratio = P("fund equity as a share of project value", "fraction", "F1")
+    max_equity_krw_bn: MoneyKrwBn = P("cap on equity per project", "KRW bn", "F1")
+    holding_years: num(0.1, 50.0) = P("years from investment to exit", "years", "F4")
+    return_multiple: num(0.0, 10.0) = P("exit proceeds per unit invested", "multiple", "F1")
+    project_default_pd: RiskClassValues = P("annual default chance of a funded project by risk class", "per year", "F1")
+    loss_given_default: Ratio = P("share of an investment lost on default", "fraction", "F1")
+
+
+class F2LossOrder(Section):
+    order: Literal["subordinated", "pari_passu"] = P("loss order of the PIS tranches (government→public→private, or pro rata)", "choice", "F2")
+
+
+class F3Blended(Section):
+    enabled: Flag = P("blended KOICA/EDCF/policy finance packages for developing buyers", "bool", "F3")
+    budget_usd_m_per_year: sched(MoneyUsdM) = P("yearly concessional lending available", "USD m/year", "F3")
+    rate_cut: num(0.0, 0.2) = P("rate reduction of a blended package", "per year", "F3")
+    eligible_incomes: list[Literal["low", "lower_middle", "upper_middle", "high"]] = P("buyer income groups eligible", "list", "F3")
+
+
+class F4FundLife(Section):
+    investment_period_years: num(0.0, 50.0) = P("years after the fund start in which new investments are made", "years", "F4")
+    fund_life_years: num(0.0, 50.0) = P("fund life: holdings exit at the latest at its end", "years", "F4")
+
+
+class F5CoEntry(Section):
+    enabled: Flag = P("large–SME co-entry finance programme", "bool", "F5")
+    rate_cut: sched(num(0.0, 0.2)) = P("loan-rate cut on the SME share of a consortium", "per year", "F5")
+    pot_krw_bn: MoneyKrwBn = P("initial lending pot", "KRW bn", "F5")
+    topup_krw_bn_per_year: sched(MoneyKrwBn) = P("yearly widening of the pot when demand exhausted it", "KRW bn/year", "F5")
+
+
+class F6SmeSole(Section):
+    enabled: Flag = P("support for SMEs' sole contracts", "bool", "F6")
+    guarantee_fee_cut: num(0.0, 0.2) = P("performance-guarantee fee cut", "per year", "F6")
+    loan_rate_cut: num(0.0, 0.2) = P("contract-performance loan rate cut (taken when larger than the fee cut)", "per year", "F6")
+
+
+class F7Ksure(Section):
+    enabled: Flag = P("K-SURE special account for ultra-high-risk countries", "bool", "F7")
+    account_krw_bn: MoneyKrwBn = P("account capital", "KRW bn", "F7")
+    cover_share: Ratio = P("share of a defaulted contract's loss the account pays", "fraction", "F7")
+
+
+class F8Edpf(Section):
+    enabled: Flag = P("EDPF concessional finance for PPP projects (company borrowers)", "bool", "F8")
+    budget_usd_m_per_year: sched(MoneyUsdM) = P("yearly EDPF lending for PPP", "USD m/year", "F8")
+    rate_cut: num(0.0, 0.2) = P("rate reduction of EDPF finance", "per year", "F8")
+
+
+class N1Kscon(Section):
+    enabled: Flag = P("K-SCON / K-City Network open call", "bool", "N1")
+    selections_per_year: sched(integer(0, 10_000)) = P("projects selected each year", "count/year", "N1")
+    call_month: integer(1, 12) = P("calendar month of selection", "month", "N1")
+    eligible_regions: list[Region] = P("regions whose developing countries may apply", "list", "N1")
+    cost_krw_bn_per_selection: MoneyKrwBn = P("Korean cost share of the plan / feasibility study", "KRW bn", "N1")
+    follow_on_prob: Prob = P("chance a selected project leads to a main tender", "probability", "N1")
+    lag_months_min: Months = P("shortest lag from selection to the main tender", "months", "N1")
+    lag_months_max: Months = P("longest lag", "months", "N1")
+    relationship_boost: num(0.0, 1.0) = P("relationship gain on selection", "0-1", "N1")
+
+
+class N2Subsidy(Section):
+    ratio: SizeSubsidy = P("share of bid cost reimbursed by size class", "fraction", "N2")
+    cap_krw_mn: num(0.0, 1e6) = P("cap per project", "KRW mn", "N2")
+    budget_krw_bn_per_year: sched(MoneyKrwBn) = P("yearly budget", "KRW bn/year", "N2")
+    wide_scope: sched(Flag) = P("scope includes ICT and urban-solution domains (else construction/design only)", "bool", "N2")
+
+
+class N3InfoDb(Section):
+    enabled: Flag = P("integrated overseas-order information DB", "bool", "N3")
+    start: YearMonth = P("month it goes live", "YYYY-MM", "N3")
+    discovery_p: Prob = P("chance any capable firm learns of a tender through the DB", "probability", "N3")
+    cost_krw_bn_per_year: MoneyKrwBn = P("running cost", "KRW bn/year", "N3")
+
+
+class N4Hubs(Section):
+    kotra_centres: list[CountryFrom] = P("KOTRA smart-city order-support centres", "list", "N4")
+    kotra_max_centres: integer(0, 10_000) = P("at most this many of the listed centres open (sweepable count)", "count", "N4")
+    kotra_discovery_p: Prob = P("chance a capable firm learns of a tender in a centre country", "probability", "N4")
+    kotra_bid_cost_cut: Ratio = P("bid-cost reduction in a centre country (local help, partners)", "fraction", "N4")
+    kotra_cost_krw_bn_per_year: MoneyKrwBn = P("running cost per centre", "KRW bn/year", "N4")
+    kind_centres: list[CountryFrom] = P("KIND overseas infrastructure cooperation centres", "list", "N4")
+    kind_ppp_discovery_p: Prob = P("chance a firm learns of a PPP tender in a KIND country", "probability", "N4")
+    kind_cost_krw_bn_per_year: MoneyKrwBn = P("running cost per KIND centre", "KRW bn/year", "N4")
+
+
+class N5Training(Section):
+    cohorts_per_year: sched(integer(0, 10_000)) = P("invitation-training cohorts a year", "count/year", "N5")
+    month: integer(1, 12) = P("calendar month of the cohorts", "month", "N5")
+    target_regions: list[Region] = P("regions invited", "list", "N5")
+    relationship_boost: num(0.0, 1.0) = P("relationship gain per cohort", "0-1", "N5")
+    cost_krw_bn_per_cohort: MoneyKrwBn = P("cost per cohort", "KRW bn", "N5")
+
+
+class N6IntlOrgs(Section):
+    regions: list[Region] = P("regions with joint entry with the World Bank / IDB", "list", "N6")
+    access: Ratio = P("Korean firms' access to multilateral-funded tenders there", "fraction", "N6")
+
+
+class C1Expo(Section):
+    enabled: Flag = P("World Smart City Expo", "bool", "C1")
+    start: YearMonth = P("first expo", "YYYY-MM", "C1")
+    month: integer(1, 12) = P("calendar month of the yearly expo", "month", "C1")
+    buyer_countries: integer(0, 1000) = P("visiting buyer countries", "count", "C1")
+    firm_attendance: Ratio = P("share of alliance firms exhibiting", "fraction", "C1")
+    meet_prob: Prob = P("chance an exhibitor meets a visiting country's buyers (and learns the country)", "probability", "C1")
+    relationship_boost: num(0.0, 1.0) = P("relationship gain for a visiting country", "0-1", "C1")
+    cost_krw_bn: MoneyKrwBn = P("cost per expo", "KRW bn", "C1")
+
+
+class C2Consortia(Section):
+    slots_per_year: sched(integer(0, 100_000)) = P("consortia KOTRA helps form per year", "count/year", "C2")
+    min_value_usd_m: MoneyUsdM = P("smallest EPC/PPP tender for a supported consortium", "USD m", "C2")
+    sme_share: Ratio = P("SME partner's share of the work", "fraction", "C2")
+    synergy: num(0.0, 1.0) = P("quality gain of pooling capabilities", "score", "C2")
+
+
+class C3Alliance(Section):
+    catalogue: Flag = P("technology catalogue: consortium partners found among all alliance SMEs, not only aware ones", "bool", "C3")
+
+
+class C4Fair(Section):
+    enabled: Flag = P("Smart City Fair / ASEAN pavilion", "bool", "C4")
+    month: integer(1, 12) = P("calendar month", "month", "C4")
+    region: Region = P("region", "region", "C4")
+    firms: integer(0, 100_000) = P("Korean firms exhibiting", "count", "C4")
+    contact_boost: num(0.0, 10.0) = P("contact gained with the region", "contact", "C4")
+    relationship_boost: num(0.0, 1.0) = P("relationship gain for the region's countries", "0-1", "C4")
+    cost_krw_bn: MoneyKrwBn = P("cost per fair", "KRW bn", "C4")
+
+
+class C5Roadshows(Section):
+    per_year: sched(integer(0, 1000)) = P("roadshows a year", "count/year", "C5")
+    regions: list[Region] = P("regions visited in rotation", "list", "C5")
+    firms_per_roadshow: integer(0, 100_000) = P("Korean firms on each roadshow (SMEs and startups first)", "count", "C5")
+    contact_boost: num(0.0, 10.0) = P("contact gained with the visited region", "contact", "C5")
+    relationship_boost: num(0.0, 1.0) = P("relationship gain for the host country", "0-1", "C5")
+    cost_krw_bn_each: MoneyKrwBn = P("cost per roadshow", "KRW bn", "C5")
+
+
+class C6Strategy(Section):
+    fit_developing: num(0.0, 1.0) = P("quality gain of a solution-tailored bid to a developing buyer", "score", "C6")
+    fit_developed: num(0.0, 1.0) = P("quality gain of a cross-demonstrated bid to a high-income buyer", "score", "C6")
+
+
+class T1HighLevel(Section):
+    visits: list[CountryDate] = P("high-level visits and joint committees", "list", "T1")
+    relationship_boost: num(0.0, 1.0) = P("relationship gain per visit", "0-1", "T1")
+    cost_krw_bn_per_visit: MoneyKrwBn = P("cost per visit", "KRW bn", "T1")
+
+
+class T2Coordination(Section):
+    reach: sched(Ratio) = P("share of the network and Team Korea levers' effect that reaches firms and buyers", "fraction", "T2")
+    cost_krw_bn_per_year: sched(MoneyKrwBn) = P("running cost of the pan-government sub-committee", "KRW bn/year", "T2")
+
+
+class T3Ksp(Section):
+    projects_per_year: sched(integer(0, 10_000)) = P("KSP smart-city projects a year", "count/year", "T3")
+    month: integer(1, 12) = P("calendar month", "month", "T3")
+    eligible_regions: list[Region] = P("regions eligible", "list", "T3")
+    follow_on_prob: Prob = P("chance a KSP project shapes a later tender", "probability", "T3")
+    lag_months_min: Months = P("shortest lag", "months", "T3")
+    lag_months_max: Months = P("longest lag", "months", "T3")
+    relationship_boost: num(0.0, 1.0) = P("relationship gain per project", "0-1", "T3")
+    cost_krw_bn_per_project: MoneyKrwBn = P("cost per project", "KRW bn", "T3")
+
+
+class T4Envoys(Section):
+    countries: list[CountryFrom] = P("countries with a private cooperation envoy", "list", "T4")
+    relationship_boost_per_month: num(0.0, 1.0) = P("monthly relationship gain", "0-1/month", "T4")
+    cost_krw_bn_per_year: MoneyKrwBn = P("cost per envoy", "KRW bn/year", "T4")
+
+
+class T5Mou(Section):
+    mous: list[CountryDate] = P("G2G smart-city MOUs (those before the start count with their decay)", "list", "T5")
+    relationship_boost: num(0.0, 1.0) = P("relationship jump per MOU", "0-1", "T5")
+
+
+class Levers(Section):
+    f1_pis: F1Pis = P("F1 PIS fund", "section", "F1")
+    f2_loss_order: F2LossOrder = P("F2 subordinated loss waterfall", "section", "F2")
+    f3_blended: F3Blended = P("F3 blended finance", "section", "F3")
+    f4_fund_life: F4FundLife = P("F4 longer fund life", "section", "F4")
+    f5_co_entry: F5CoEntry = P("F5 large–SME co-entry finance", "section", "F5")
+    f6_sme_sole: F6SmeSole = P("F6 SME sole-contract support", "section", "F6")
+    f7_ksure: F7Ksure = P("F7 K-SURE special account", "section", "F7")
+    f8_edpf: F8Edpf = P("F8 EDPF for PPP", "section", "F8")
+    n1_kscon: N1Kscon = P("N1 K-SCON", "section", "N1")
+    n2_subsidy: N2Subsidy = P("N2 market-exploration subsidy", "section", "N2")
+    n3_info_db: N3InfoDb = P("N3 information DB", "section", "N3")
+    n4_hubs: N4Hubs = P("N4 overseas hubs", "section", "N4")
+    n5_training: N5Training = P("N5 invitation training", "section", "N5")
+    n6_intl_orgs: N6IntlOrgs = P("N6 international organisations", "section", "N6")
+    c1_expo: C1Expo = P("C1 World Smart City Expo", "section", "C1")
+    c2_consortia: C2Consortia = P("C2 consortium formation support", "section", "C2")
+    c3_alliance: C3Alliance = P("C3 Smart City Convergence Alliance", "section", "C3")
+    c4_fair: C4Fair = P("C4 Smart City Fair", "section", "C4")
+    c5_roadshows: C5Roadshows = P("C5 overseas roadshows", "section", "C5")
+    c6_strategy: C6Strategy = P("C6 country-specific strategy", "section", "C6")
+    t1_high_level: T1HighLevel = P("T1 high-level support", "section", "T1")
+    t2_coordination: T2Coordination = P("T2 pan-government support system", "section", "T2")
+    t3_ksp: T3Ksp = P("T3 KSP track", "section", "T3")
+    t4_envoys: T4Envoys = P("T4 private cooperation envoys", "section", "T4")
+    t5_mou: T5Mou = P("T5 G2G cooperation and MOUs", "section", "T5")
+
+
+class Scenario(Section):
+    name: str = P("scenario name", "text")
+    description: str = P("what this scenario represents", "text")
+    time: Time = P("simulated period", "section")
+    world: World = P("the firm population and countries", "section")
+    market: Market = P("the tender market", "section")
+    competition: Competition = P("foreign competition", "section")
+    award: Award = P("how buyers choose", "section")
+    behaviour: Behaviour = P("firms' bidding behaviour", "section")
+    discovery: Discovery = P("how firms learn of tenders", "section")
+    relationship: Relationship = P("Korea's relationships with buyer governments", "section")
+    finance: Finance = P("financing conditions", "section")
+    levers: Levers = P("the plan's measures F1–T5", "section")

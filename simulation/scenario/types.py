@@ -1,0 +1,51 @@
+"""Constrained value types shared by the scenario schema.
+
+Every number in a scenario is strict (no silent str→float or bool→int coercion), finite,
+and bounded, so hostile inputs fail validation instead of reaching the kernels.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Field, Strict, StringConstraints
+
+YearMonth = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+
+SIZES = ("large", "mid", "sme", "startup")
+DOMAINS = ("urban_dev", "ict_platform", "mobility", "energy_water", "safety_env", "design")
+TYPES = ("master_plan", "ict_solution", "epc", "ppp")
+REGIONS = ("asean", "east_south_asia", "middle_east", "central_asia", "latin_america",
+           "africa", "europe", "north_america_oceania")
+ORIGINS = ("china", "japan", "europe", "us", "local")
+INCOMES = ("low", "lower_middle", "upper_middle", "high")
+TRANCHES = ("government", "public", "private")
+RISK_CLASSES = tuple(range(8))
+
+Region = Literal[REGIONS]  # type: ignore[valid-type]
+Domain = Literal[DOMAINS]  # type: ignore[valid-type]
+TenderType = Literal[TYPES]  # type: ignore[valid-type]
+Income = Literal[INCOMES]  # type: ignore[valid-type]
+Iso3 = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+def num(lo: float | None = None, hi: float | None = None, *, gt: float | None = None) -> Any:
+    """A finite, strictly typed float (ints accepted, bools and strings not)."""
+    return Annotated[float, Strict(), Field(ge=lo, le=hi, gt=gt, allow_inf_nan=False)]
+
+
+def integer(lo: int | None = None, hi: int | None = None) -> Any:
+    return Annotated[int, Strict(), Field(ge=lo, le=hi)]
+
+
+Ratio = num(0.0, 1.0)
+Prob = num(0.0, 1.0)
+MoneyKrwBn = num(0.0, 1e6)        # up to 1,000 trn KRW
+MoneyUsdM = num(0.0, 1e7)         # up to 10 trn USD
+Months = integer(0, 600)
+Weight = num(-100.0, 100.0)
+Flag = Annotated[bool, Strict()]
+
+
+def sched(t: Any) -> Any:
+    """A lever value: a constant or a dated schedule {YYYY-MM: value} (step function)."""
+    return Union[t, dict[YearMonth, t]]

@@ -1,0 +1,118 @@
+"""Safe YAML reading that remembers the line of every key.
+
+Only YAML's plain data types are constructed (never Python objects); anchors/aliases,
+deep nesting and very large documents are bounded so hostile files fail fast and cleanly.
+"""
+from __future__ import annotations
+
+import yaml
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from .errors import ScenarioError
+
+MAX_BYTES = 2_000_000
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+
+Path = tuple  # tuple of str | int
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null",
+}
+
+
+def dotted(path: Path) -> str:
+    return ".".join(str(p) for p in path) if path else "<top>"
+
+
+class _Walker:
+    def __init__(self, loader: yaml.SafeLoader, file: str) -> None:
+        self.loader, self.file, self.count = loader, file, 0
+        self.marks: dict[Path, int] = {}
+
+    def fail(self, node, msg: str, path: Path) -> None:
+        raise ScenarioError(msg, self.file, node.start_mark.line + 1, dotted(path) if path else None)
+
+    def walk(self, node, path: Path, depth: int):
+        self.count += 1
+        if self.count > MAX_NODES:
+            self.fail(node, f"document too large (more than {MAX_NODES} values, or runaway aliases)", path)
+        if depth > MAX_DEPTH:
+            self.fail(node, f"nesting deeper than {MAX_DEPTH} levels", path)
+        self.marks.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, ScalarNode):
+            if node.tag not in _PLAIN_TAGS:
+                self.fail(node, f"unsupported YAML tag {node.tag!r}: scenario files hold plain data only", path)
+            try:
+                return self.loader.construct_object(node, deep=True)
+            except Exception as exc:  # e.g. a malformed int/float literal
+                self.fail(node, f"cannot read value: {exc}", path)
+        if isinstance(node, SequenceNode):
+            if node.tag != "tag:yaml.org,2002:seq":
+                self.fail(node, f"unsupported YAML tag {node.tag!r}", path)
+            return [self.walk(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        if isinstance(node, MappingNode):
+            if node.tag != "tag:yaml.org,2002:map":
+                self.fail(node, f"unsupported YAML tag {node.tag!r}", path)
+            out: dict = {}
+            for knode, vnode in node.value:
+                if not isinstance(knode, ScalarNode) or knode.tag not in _PLAIN_TAGS:
+                    self.fail(knode, "mapping keys must be plain names, years or YYYY-MM dates", path)
+                key = self.loader.construct_object(knode)
+                if isinstance(key, bool) or not isinstance(key, (str, int)):
+                    self.fail(knode, f"mapping key {key!r} must be a name, a year or a YYYY-MM date", path)
+                if key == "<<":
+                    self.fail(knode, "YAML merge keys (<<) are not supported; use `extends:`", path)
+                if key in out:
+                    self.fail(knode, f"duplicate key {key!r}", path + (key,))
+                self.marks[path + (key,)] = knode.start_mark.line + 1
+                out[key] = self.walk(vnode, path + (key,), depth + 1)
+            return out
+        self.fail(node, "unreadable YAML node", path)
+
+
+def load_yaml_text(text: str, file: str) -> tuple[object, dict[Path, int]]:
+    """Parse YAML text into plain data plus {key path: line}."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise ScenarioError(f"file larger than {MAX_BYTES // 1_000_000} MB", file)
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else None
+            raise ScenarioError(f"malformed YAML: {exc.problem or exc.context}", file, line) from None
+        except yaml.YAMLError as exc:
+            raise ScenarioError(f"malformed YAML: {exc}", file) from None
+        except RecursionError:
+            raise ScenarioError("malformed YAML: nesting too deep", file) from None
+        if node is None:
+            return None, {}
+        walker = _Walker(loader, file)
+        try:
+            data = walker.walk(node, (), 0)
+        except RecursionError:
+            raise ScenarioError("nesting too deep", file) from None
+        return data, walker.marks
+    finally:
+        loader.dispose()
+
+
+def read_yaml_file(path: str, shown: str) -> tuple[object, dict[Path, int]]:
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise ScenarioError("file not found", shown) from None
+    except IsADirectoryError:
+        raise ScenarioError("is a directory, expected a YAML file", shown) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read file: {exc.strerror}", shown) from None
+    if len(raw) > MAX_BYTES:
+        raise ScenarioError(f"file larger than {MAX_BYTES // 1_000_000} MB", shown)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not UTF-8 text (byte {exc.start})", shown) from None
+    return load_yaml_text(text, shown)
