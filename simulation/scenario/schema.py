@@ -175,6 +175,7 @@ class Behaviour(Section):
     margin: num(0.0, 1.0) = P("expected profit margin on a won contract", "fraction of value")
     belief_prior_wins: num(0.01, 1000.0) = P("Beta prior: pseudo-wins in a firm's belief about its win chance", "count")
     belief_prior_losses: num(0.01, 1000.0) = P("Beta prior: pseudo-losses", "count")
+    crowding: num(0.0, 100.0) = P("how much each Korean bid already on a tender lowers the next Korean firm's expected chance", "per bid")
     bond_share: num(0.0, 1.0) = P("capital a firm must hold per unit of its share of tender value", "fraction")
     quality_noise_sd: num(0.0, 1.0) = P("spread of a Korean bid's quality around the firm's capability", "score")
     default_loss_share: Ratio = P("share of contract value lost by the contractor when the buyer defaults", "fraction")

@@ -1,0 +1,59 @@
+"""Run the model: one run is a pure function of (resolved scenario, seed).
+
+This is the plain fast path used for many runs: no Mesa model is built (Mesa 3.3.1 never
+frees models, mesa#3179), just the world arrays and the compiled monthly loop.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .kernels.constants import NG, NI, NTR, OV_BIDS, OV_CONTRACTS, OV_INVEST, OV_PIPE, OV_TENDERS, SNAP
+from .params import Calendar
+from .scenario.loader import Resolved
+from .state import ACC_FIELDS, Acc, Params, State
+from .world import Capacity, build
+
+_GROW = {OV_TENDERS: "tenders", OV_BIDS: "bids", OV_CONTRACTS: "contracts", OV_INVEST: "invest", OV_PIPE: "pipe"}
+_Y_G = {"bids", "wins", "value"}
+
+
+def new_acc(n_years: int) -> Acc:
+    arrays = {}
+    for name in ACC_FIELDS:
+        if name in _Y_G:
+            arrays[name] = np.zeros((n_years, NG), dtype=np.float64)
+        elif name == "cost":
+            arrays[name] = np.zeros((n_years, NI), dtype=np.float64)
+        elif name == "pis_snap":
+            arrays[name] = np.zeros((n_years, NTR, len(SNAP)), dtype=np.float64)
+        else:
+            arrays[name] = np.zeros(n_years, dtype=np.float64)
+    return Acc(**arrays)
+
+
+@dataclass
+class RunResult:
+    scenario: str
+    seed: int
+    cal: Calendar
+    acc: Acc
+    params: Params
+    state: State
+    private_raised: float
+
+
+def simulate(r: Resolved, seed: int, kernel=None) -> RunResult:
+    """Run the whole horizon. `kernel(m0, m1, P, S, A, rng)` defaults to the compiled month loop."""
+    if kernel is None:
+        from .kernels.step import run_months as kernel
+    cap: Capacity | None = None
+    while True:
+        P, cal, table, S, rng, cap = build(r, seed, cap)
+        A = new_acc(cal.n_years)
+        code = kernel(0, cal.n_months, P, S, A, rng)
+        if code == 0:
+            break
+        cap = cap.grown(_GROW[int(code)])
+    return RunResult(r.scenario.name, seed, cal, A, P, S, float(S.pis_paid[2]))

@@ -1,0 +1,169 @@
+"""Bidding: each new tender's capable firms learn of it, decide whether to bid, and large firms take SME partners."""
+import math
+
+from numba import njit
+
+from .constants import (
+    C_SUBSIDY, DESIGN, EPC, K_BIDS, K_NEW_FROM, K_OVERFLOW, K_TENDERS, LARGE, OV_BIDS, PPP, R_BLENDED_LEFT,
+    R_EDPF_LEFT, R_KSURE, R_POT, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, SME, URBAN_DEV,
+)
+from .discovery import aware_prob, policy_miss
+from .financing import bid_terms, log_price
+
+
+@njit(cache=True, no_cpython_wrapper=True)
+def bidding(m, P, S, A, rng):
+    y = P.year_of[m]
+    reach = P.reach[m]
+    for k in range(S.cnt[K_NEW_FROM], S.cnt[K_TENDERS]):
+        c = S.t_country[k]
+        d = S.t_domain[k]
+        t = S.t_type[k]
+        V = S.t_value[k]
+        g = P.region[c]
+        dev = 0 if P.developing[c] == 1 else 1
+        miss_policy = policy_miss(m, c, t == PPP, P)
+        access = P.n6_access[c] if S.t_mdb[k] == 1 else 1.0
+        centre = 1.0 if P.kotra_from[c] <= m else 0.0
+        cost_share = P.bid_cost[t] * (1.0 - P.kotra_cut * reach * centre)
+        in_scope = P.wide_scope[m] > 0.0 or d == URBAN_DEV or d == DESIGN
+        needs_cover = P.risk[c] > P.max_uninsured
+        fin = P.fin_share[t]
+        years = P.fin_years[t]
+        S.t_bid_start[k] = S.cnt[K_BIDS]
+        S.t_bid_count[k] = 0
+        for idx in range(S.dom_ptr[d], S.dom_ptr[d + 1]):
+            i = S.dom_firms[idx]
+            if S.active[i] == 0:
+                continue
+            p = aware_prob(i, c, g, miss_policy, access, P, S)
+            u = rng.random()
+            if u >= p:
+                continue
+            if S.open_bids[i] >= S.capacity[i]:
+                continue
+            if S.size[i] >= SME:
+                S.aware_mark[i] = k
+            if needs_cover and not (P.ksure_on == 1 and S.reg[R_KSURE] > 0.0):
+                continue
+            if S.capital[i] < P.bond_share * V:
+                continue
+            belief = (P.prior_w + S.kw[i]) / (P.prior_w + P.prior_l + S.kb[i])
+            pwin = (belief * (2.0 * S.cap[i, d]) * (0.5 + S.rel[c])) / (1.0 + P.crowding * S.t_bid_count[k])
+            if pwin > 1.0:
+                pwin = 1.0
+            cost = cost_share * V
+            sub = 0.0
+            sub_krw = 0.0
+            ratio = P.subsidy_ratio[m, S.size[i]]
+            if in_scope and ratio > 0.0:
+                sub = ratio * cost
+                if sub > P.subsidy_cap_usd:
+                    sub = P.subsidy_cap_usd
+                sub_krw = sub * P.krw / 1000.0
+                left = S.reg[R_SUBSIDY_LEFT]
+                if sub_krw > left:
+                    sub_krw = left if left > 0.0 else 0.0
+                    sub = sub_krw * 1000.0 / P.krw
+            net = cost - sub
+            if pwin * P.margin * V <= net:
+                continue
+            if S.capital[i] < net:
+                continue
+            b = S.cnt[K_BIDS]
+            if b >= S.b_firm.shape[0]:
+                S.cnt[K_OVERFLOW] = OV_BIDS
+                return
+            if sub > 0.0:
+                S.reg[R_SUBSIDY_LEFT] -= sub_krw
+                A.cost[y, C_SUBSIDY] += sub_krw
+                A.subsidised_bids[y] += 1
+            S.capital[i] -= net
+            S.open_bids[i] += 1
+            S.known[i, c] = 1
+            S.bid_mark[i] = k
+            rate, fee, fscore, blended, edpf, pis, sole = bid_terms(m, i, c, t, V, needs_cover, P, S)
+            if blended == 1:
+                S.reg[R_BLENDED_LEFT] -= fin * V
+            if edpf == 1:
+                S.reg[R_EDPF_LEFT] -= fin * V
+            z = rng.normal()
+            S.b_firm[b] = i
+            S.b_partner[b] = -1
+            S.b_tender[b] = k
+            S.b_rate[b] = rate
+            S.b_fee[b] = fee
+            S.b_lnprice[b] = log_price(S.markup[i], rate, years, fin, fee)
+            S.b_quality[b] = S.cap[i, d] + P.fit[dev] + P.q_noise * z
+            S.b_fscore[b] = fscore
+            S.b_track[b] = math.log(1.0 + S.exp_region[i, g] + S.exp_domain[i, d])
+            S.b_insured[b] = 1 if needs_cover else 0
+            S.b_pis[b] = pis
+            S.b_blended[b] = blended
+            S.b_edpf[b] = edpf
+            S.b_sole[b] = sole
+            S.b_loan[b] = 0.0
+            S.t_bid_count[k] += 1
+            S.cnt[K_BIDS] = b + 1
+            A.bids_submitted[y] += 1
+            A.bid_cost[y] += cost
+            A.bid_value[y] += V
+        form_consortia(m, k, P, S, A)
+
+
+@njit(cache=True, inline="always")
+def form_consortia(m, k, P, S, A):
+    """C2: while the year's slots last, a large firm bidding on a big EPC/PPP tender takes the best-fitting SME."""
+    t = S.t_type[k]
+    V = S.t_value[k]
+    if S.reg[R_SLOTS_LEFT] < 1.0 or (t != EPC and t != PPP) or V < P.cons_min_value:
+        return
+    y = P.year_of[m]
+    d = S.t_domain[k]
+    c = S.t_country[k]
+    dev = 0 if P.developing[c] == 1 else 1
+    fin = P.fin_share[t]
+    years = P.fin_years[t]
+    for b in range(S.t_bid_start[k], S.t_bid_start[k] + S.t_bid_count[k]):
+        if S.reg[R_SLOTS_LEFT] < 1.0:
+            break
+        i = S.b_firm[b]
+        if S.size[i] != LARGE or S.b_partner[b] >= 0:
+            continue
+        best = -1
+        best_cap = -1.0
+        for idx in range(S.dom_ptr[d], S.dom_ptr[d + 1]):
+            j = S.dom_firms[idx]
+            if S.size[j] < SME or S.active[j] == 0 or S.open_bids[j] >= S.capacity[j] or S.bid_mark[j] == k:
+                continue
+            if not (S.aware_mark[j] == k or (P.catalogue == 1 and S.alliance[j] == 1)):
+                continue
+            if S.cap[j, d] > best_cap:
+                best = j
+                best_cap = S.cap[j, d]
+        if best < 0:
+            continue
+        S.b_partner[b] = best
+        S.open_bids[best] += 1
+        S.bid_mark[best] = k
+        S.reg[R_SLOTS_LEFT] -= 1.0
+        A.consortia[y] += 1
+        q = S.b_quality[b]
+        q2 = S.cap[best, d] + P.fit[dev]
+        if q2 > q:
+            q = q2
+        S.b_quality[b] = q + P.cons_synergy
+        if P.coentry_on == 1:
+            cut = P.coentry_cut[m]
+            loan = P.cons_sme_share * fin * V * P.krw / 1000.0
+            if loan > 0.0 and cut > 0.0:
+                if S.reg[R_POT] >= loan:
+                    S.reg[R_POT] -= loan
+                    S.b_loan[b] = loan
+                    rate = S.b_rate[b] - cut * P.cons_sme_share
+                    if rate < 0.0:
+                        rate = 0.0
+                    S.b_rate[b] = rate
+                    S.b_lnprice[b] = log_price(S.markup[i], rate, years, fin, S.b_fee[b])
+                else:
+                    S.reg[R_POT_SHORT] = 1.0

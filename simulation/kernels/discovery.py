@@ -1,0 +1,21 @@
+"""Discovery: the chance a capable firm learns of a tender."""
+from numba import njit
+
+
+@njit(cache=True, inline="always")
+def policy_miss(m, c, t_is_ppp, P):
+    """Chance that none of the policy channels (KOTRA centre, DB, KIND centre) brings the tender to a firm."""
+    reach = P.reach[m]
+    centre = 1.0 if P.kotra_from[c] <= m else 0.0
+    kind = 1.0 if (P.kind_from[c] <= m and t_is_ppp) else 0.0
+    return ((1.0 - P.kotra_p * reach * centre) * (1.0 - P.db_p * reach * P.db_on[m])) * (1.0 - P.kind_p * reach * kind)
+
+
+@njit(cache=True, inline="always")
+def aware_prob(i, c, g, miss_policy, access, P, S):
+    """1 - (1-p0)(1-p_known[c known])(policy channels)(1-p_contact*contact), times access to MDB tenders."""
+    pc = P.p_contact * S.contact[i, g]
+    if pc > 1.0:
+        pc = 1.0
+    miss = (((1.0 - P.p_base) * (1.0 - P.p_known * S.known[i, c])) * miss_policy) * (1.0 - pc)
+    return (1.0 - miss) * access

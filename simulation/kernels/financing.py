@@ -1,0 +1,151 @@
+"""Financing: the terms of a Korean bid (rate, fees, finance score) and the PIS fund's investments and losses."""
+import math
+
+from numba import njit
+
+from .constants import (
+    C_FIRST_LOSS, K_INVEST, K_OVERFLOW, NTR, OV_INVEST, PPP, R_BLENDED_LEFT, R_EDPF_LEFT, SME,
+)
+
+
+@njit(cache=True, inline="always")
+def pis_amount(V, P):
+    """Equity the PIS fund puts into a project of value V (USD m), in KRW bn."""
+    amount = P.pis_equity * V * P.krw / 1000.0
+    if amount > P.pis_max_eq:
+        amount = P.pis_max_eq
+    return amount
+
+
+@njit(cache=True, inline="always")
+def pis_cash(S):
+    total = 0.0
+    for t in range(NTR):
+        total += S.pis_cash[t]
+    return total
+
+
+@njit(cache=True, inline="always")
+def pis_open(m, P):
+    return P.pis_on == 1 and m >= P.pis_start_m and m < P.pis_invest_end_m and m < P.pis_fund_end_m
+
+
+@njit(cache=True, inline="always")
+def bid_terms(m, i, c, t, V, insured, P, S):
+    """(rate, fee, finance score, blended, edpf, pis, sole) of a sole Korean bid."""
+    fin = P.fin_share[t]
+    rate = P.base_rate + P.premium[P.risk[c]]
+    fscore = 0.0
+    fee = 0.0
+    blended = 0
+    edpf = 0
+    pis = 0
+    sole = 0
+    need = fin * V
+    if P.blended_ok[c] == 1 and fin > 0.0 and S.reg[R_BLENDED_LEFT] >= need:
+        blended = 1
+        rate -= P.blended_cut
+        fscore += P.sc_blended
+    if P.edpf_on == 1 and t == PPP and fin > 0.0 and S.reg[R_EDPF_LEFT] >= need:
+        edpf = 1
+        rate -= P.edpf_cut
+        fscore += P.sc_edpf
+    if t == PPP and pis_open(m, P):
+        amount = pis_amount(V, P)
+        if amount > 0.0 and pis_cash(S) >= amount:
+            pis = 1
+            fscore += P.sc_pis
+    if insured:
+        fscore += P.sc_ksure
+    if P.sole_on == 1 and S.size[i] >= SME:
+        sole = 1
+        if fin > 0.0:
+            rate -= P.sole_loan_cut
+        else:
+            fee = P.sole_fee_cut * (P.contract_m[t] / 12.0)
+    if rate < 0.0:
+        rate = 0.0
+    return rate, fee, fscore, blended, edpf, pis, sole
+
+
+@njit(cache=True, inline="always")
+def log_price(markup, rate, years, fin, fee):
+    return markup + math.log(1.0 + rate * years * fin - fee)
+
+
+@njit(cache=True, inline="always")
+def pis_invest(m, V, risk, P, S, A, y):
+    """Commit equity to a won PPP project, drawn from the tranches in proportion to their cash."""
+    if not pis_open(m, P):
+        return
+    amount = pis_amount(V, P)
+    cash = pis_cash(S)
+    if amount <= 0.0 or cash < amount:
+        return
+    j = S.cnt[K_INVEST]
+    if j >= S.i_exit.shape[0]:
+        S.cnt[K_OVERFLOW] = OV_INVEST
+        return
+    for t in range(NTR):
+        x = amount * (S.pis_cash[t] / cash)
+        S.i_amt[j, t] = x
+        S.pis_cash[t] -= x
+        S.pis_out[t] += x
+    exit_m = m + P.pis_hold_m
+    if exit_m > P.pis_fund_end_m:
+        exit_m = P.pis_fund_end_m
+    S.i_exit[j] = exit_m
+    S.i_risk[j] = risk
+    S.i_active[j] = 1
+    S.cnt[K_INVEST] = j + 1
+    A.pis_commit[y] += amount
+
+
+@njit(cache=True, inline="always")
+def pis_exit(j, P, S):
+    for t in range(NTR):
+        x = S.i_amt[j, t]
+        S.pis_cash[t] += x * P.pis_mult
+        S.pis_out[t] -= x
+        S.pis_ret[t] += x * (P.pis_mult - 1.0)
+    S.i_active[j] = 0
+
+
+@njit(cache=True, inline="always")
+def pis_default(j, P, S, A, y):
+    """A funded project fails: the loss hits the tranches in the configured order (F2)."""
+    total = 0.0
+    for t in range(NTR):
+        total += S.i_amt[j, t]
+    loss = P.pis_lgd * total
+    take = [0.0, 0.0, 0.0]
+    if P.loss_order == 1:  # pari passu
+        for t in range(NTR):
+            take[t] = P.pis_lgd * S.i_amt[j, t]
+    else:  # subordinated: government, then public, then private
+        remaining = loss
+        for t in range(NTR):
+            room = S.pis_paid[t] - S.pis_loss[t]
+            liquid = S.pis_cash[t] + S.i_amt[j, t]
+            if liquid < room:
+                room = liquid
+            if room < 0.0:
+                room = 0.0
+            x = remaining if remaining < room else room
+            take[t] = x
+            remaining -= x
+        for t in range(NTR):
+            if remaining <= 0.0:
+                break
+            extra = S.pis_cash[t] + S.i_amt[j, t] - take[t]
+            if extra > remaining:
+                extra = remaining
+            if extra > 0.0:
+                take[t] += extra
+                remaining -= extra
+    for t in range(NTR):
+        S.pis_cash[t] += S.i_amt[j, t] - take[t]
+        S.pis_out[t] -= S.i_amt[j, t]
+        S.pis_loss[t] += take[t]
+    A.cost[y, C_FIRST_LOSS] += take[0] + take[1]
+    S.i_active[j] = 0

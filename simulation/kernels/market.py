@@ -1,0 +1,53 @@
+"""Market: new tenders arrive each month per country (Poisson), plus scheduled and follow-on tenders."""
+import math
+
+from numba import njit
+
+from .constants import INC_NONE, K_NEW_FROM, K_OVERFLOW, K_PIPE, K_TENDERS, OV_TENDERS, ST_OPEN
+from .draws import pick_cum
+
+
+@njit(cache=True, inline="always")
+def add_tender(S, c, d, t, value, deadline, inc, mdb):
+    k = S.cnt[K_TENDERS]
+    if k >= S.t_country.shape[0]:
+        S.cnt[K_OVERFLOW] = OV_TENDERS
+        return -1
+    S.t_country[k] = c
+    S.t_domain[k] = d
+    S.t_type[k] = t
+    S.t_value[k] = value
+    S.t_deadline[k] = deadline
+    S.t_inc[k] = inc
+    S.t_mdb[k] = mdb
+    S.t_status[k] = ST_OPEN
+    S.t_bid_start[k] = 0
+    S.t_bid_count[k] = 0
+    S.t_nbids[k] = 0
+    S.cnt[K_TENDERS] = k + 1
+    return k
+
+
+@njit(cache=True, no_cpython_wrapper=True)
+def market(m, P, S, rng):
+    S.cnt[K_NEW_FROM] = S.cnt[K_TENDERS]
+    for c in range(P.n_countries):
+        dev = 0 if P.developing[c] == 1 else 1
+        lam = P.tender_scale[m] * P.weight[c] / P.mean_value[dev]
+        n = rng.poisson(lam)
+        for j in range(n):
+            u = rng.random()
+            t = pick_cum(P.type_cum[dev], u)
+            u = rng.random()
+            d = pick_cum(P.domain_cum, u)
+            z = rng.normal()
+            value = math.exp(P.value_mu[t] + P.value_sigma * z)
+            u = rng.random()
+            mdb = 1 if u < P.mdb_share[c] else 0
+            if add_tender(S, c, d, t, value, m + P.open_m[t], INC_NONE, mdb) < 0:
+                return
+    for j in range(S.cnt[K_PIPE]):
+        if S.p_month[j] == m:
+            t = S.p_type[j]
+            if add_tender(S, S.p_country[j], S.p_domain[j], t, S.p_value[j], m + P.open_m[t], S.p_inc[j], 0) < 0:
+                return

@@ -1,0 +1,228 @@
+"""Policy events of a month: relationship decay and jumps, expo, fairs, roadshows, K-SCON, KSP, running costs."""
+import math
+
+import numpy as np
+from numba import njit
+
+from .constants import (
+    C_DB, C_ENVOY, C_EXPO, C_FAIR, C_KIND, C_KOTRA, C_KSCON, C_KSP, C_ROADSHOW, C_TRAINING, C_VISIT, C_COORD,
+    INC_FULL, INC_KSP, K_PIPE, K_ROADSHOWS, K_OVERFLOW, NT, OV_PIPE, R_BLENDED_LEFT, R_EDPF_LEFT, R_POT,
+    R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT,
+)
+from .draws import boost, masked_total, pick_cum, pick_masked
+
+
+@njit(cache=True, no_cpython_wrapper=True)
+def year_reset(m, P, S):
+    """January (and the first month): yearly budgets and consortium slots; the co-entry pot widens if demand exhausted it."""
+    y = P.year_of[m]
+    S.reg[R_SUBSIDY_LEFT] = P.subsidy_budget[y]
+    S.reg[R_BLENDED_LEFT] = P.blended_budget[y]
+    S.reg[R_EDPF_LEFT] = P.edpf_budget[y]
+    S.reg[R_SLOTS_LEFT] = float(P.slots[y])
+    if m > 0 and P.coentry_on == 1 and S.reg[R_POT_SHORT] > 0.0:
+        S.reg[R_POT] += P.pot_topup[y]
+    S.reg[R_POT_SHORT] = 0.0
+
+
+@njit(cache=True, inline="always")
+def region_total(weight, region, g):
+    total = 0.0
+    for c in range(weight.shape[0]):
+        if region[c] == g:
+            total += weight[c]
+    return total
+
+
+@njit(cache=True, inline="always")
+def pick_region(weight, region, g, total, u):
+    target = u * total
+    acc = 0.0
+    last = -1
+    for c in range(weight.shape[0]):
+        if region[c] == g:
+            acc += weight[c]
+            last = c
+            if acc > target:
+                return c
+    return last
+
+
+@njit(cache=True, inline="always")
+def follow_on(m, c, lag_min, lag_max, inc, P, S, rng):
+    """Schedule the main tender a planning project leads to (K-SCON master plan, KSP study)."""
+    u = rng.random()
+    lag = lag_min + int(u * (lag_max - lag_min + 1))
+    if lag > lag_max:
+        lag = lag_max
+    u = rng.random()
+    d = pick_cum(P.domain_cum, u)
+    dev = 0 if P.developing[c] == 1 else 1
+    u = rng.random()
+    lo = P.type_cum[dev, 0]
+    target = lo + u * (P.type_cum[dev, NT - 1] - lo)
+    t = NT - 1
+    for k in range(1, NT):
+        if target < P.type_cum[dev, k]:
+            t = k
+            break
+    z = rng.normal()
+    value = math.exp(P.value_mu[t] + P.value_sigma * z)
+    month = m + lag
+    if month >= P.n_months:
+        return 0
+    j = S.cnt[K_PIPE]
+    if j >= S.p_month.shape[0]:
+        S.cnt[K_OVERFLOW] = OV_PIPE
+        return 0
+    S.p_month[j] = month
+    S.p_country[j] = c
+    S.p_domain[j] = d
+    S.p_type[j] = t
+    S.p_value[j] = value
+    S.p_inc[j] = inc
+    S.cnt[K_PIPE] = j + 1
+    return 1
+
+
+@njit(cache=True, no_cpython_wrapper=True)
+def policy(m, P, S, A, rng):
+    y = P.year_of[m]
+    moy = P.moy[m]
+    reach = P.reach[m]
+    C = P.n_countries
+    # relationships drift back toward their base; contacts fade
+    for c in range(C):
+        S.rel[c] = P.rel_base[c] + (S.rel[c] - P.rel_base[c]) * P.rel_decay
+    for i in range(S.contact.shape[0]):
+        for g in range(S.contact.shape[1]):
+            S.contact[i, g] = S.contact[i, g] * P.contact_decay
+    # T5 MOUs and T1 high-level visits on their dates
+    for e in range(P.mou_m.shape[0]):
+        if P.mou_m[e] == m:
+            boost(S.rel, P.mou_c[e], P.mou_boost * reach)
+    for e in range(P.visit_m.shape[0]):
+        if P.visit_m[e] == m:
+            boost(S.rel, P.visit_c[e], P.visit_boost * reach)
+            A.cost[y, C_VISIT] += P.visit_cost
+    # T4 envoys
+    for c in range(C):
+        if P.envoy_from[c] <= m:
+            boost(S.rel, c, P.envoy_boost * reach)
+            A.cost[y, C_ENVOY] += P.envoy_cost_m
+    # N5 invitation training
+    if moy == P.train_moy and P.training_n[y] > 0:
+        total = masked_total(P.weight, P.train_ok)
+        if total > 0.0:
+            for k in range(P.training_n[y]):
+                u = rng.random()
+                c = pick_masked(P.weight, P.train_ok, total, u)
+                boost(S.rel, c, P.train_boost * reach)
+                A.cost[y, C_TRAINING] += P.train_cost
+    # C1 World Smart City Expo
+    if P.expo_on == 1 and m >= P.expo_start_m and moy == P.expo_moy:
+        A.cost[y, C_EXPO] += P.expo_cost
+        nb = P.expo_buyers
+        if nb > 0:
+            total = 0.0
+            for c in range(C):
+                total += P.weight[c]
+            vis = np.empty(nb, np.int64)
+            for j in range(nb):
+                u = rng.random()
+                target = u * total
+                acc = 0.0
+                pick = C - 1
+                for c in range(C):
+                    acc += P.weight[c]
+                    if acc > target:
+                        pick = c
+                        break
+                vis[j] = pick
+                boost(S.rel, pick, P.expo_boost * reach)
+            for a in range(S.alliance_ids.shape[0]):
+                i = S.alliance_ids[a]
+                u = rng.random()
+                if u < P.expo_attend:
+                    for j in range(nb):
+                        u2 = rng.random()
+                        if u2 < P.expo_meet * reach:
+                            S.known[i, vis[j]] = 1
+    # C4 Smart City Fair (ASEAN pavilion)
+    if P.fair_on == 1 and moy == P.fair_moy:
+        A.cost[y, C_FAIR] += P.fair_cost
+        for c in range(C):
+            if P.region[c] == P.fair_region:
+                boost(S.rel, c, P.fair_boost * reach)
+        na = S.alliance_ids.shape[0]
+        if na > 0:
+            for k in range(P.fair_firms):
+                u = rng.random()
+                a = int(u * na)
+                if a >= na:
+                    a = na - 1
+                i = S.alliance_ids[a]
+                S.contact[i, P.fair_region] += P.fair_contact * reach
+    # C5 roadshows, spread over the year, rotating through the target regions
+    n_rs = P.roadshows_n[y]
+    nreg = P.rs_regions.shape[0]
+    if n_rs > 0 and nreg > 0:
+        for k in range(n_rs):
+            if ((2 * k + 1) * 12) // (2 * n_rs) != moy:
+                continue
+            g = P.rs_regions[S.cnt[K_ROADSHOWS] % nreg]
+            S.cnt[K_ROADSHOWS] += 1
+            A.cost[y, C_ROADSHOW] += P.rs_cost
+            host = -1
+            total = region_total(P.weight, P.region, g)
+            if total > 0.0:
+                u = rng.random()
+                host = pick_region(P.weight, P.region, g, total, u)
+                boost(S.rel, host, P.rs_boost * reach)
+            pool = S.sme_alliance_ids
+            if pool.shape[0] == 0:
+                pool = S.alliance_ids
+            npool = pool.shape[0]
+            if npool > 0:
+                for j in range(P.rs_firms):
+                    u = rng.random()
+                    a = int(u * npool)
+                    if a >= npool:
+                        a = npool - 1
+                    i = pool[a]
+                    S.contact[i, g] += P.rs_contact * reach
+                    if host >= 0:
+                        S.known[i, host] = 1
+    # N1 K-SCON selections: master plans that may lead to a main tender with Korean incumbency
+    if P.kscon_on == 1 and moy == P.kscon_moy and P.kscon_n[y] > 0:
+        total = masked_total(P.weight, P.kscon_ok)
+        if total > 0.0:
+            for k in range(P.kscon_n[y]):
+                u = rng.random()
+                c = pick_masked(P.weight, P.kscon_ok, total, u)
+                boost(S.rel, c, P.kscon_boost * reach)
+                A.cost[y, C_KSCON] += P.kscon_cost
+                u = rng.random()
+                if u < P.kscon_follow:
+                    A.kscon_tenders[y] += follow_on(m, c, P.kscon_lag_min, P.kscon_lag_max, INC_FULL, P, S, rng)
+    # T3 KSP projects: smaller, shaping later tenders partly
+    if moy == P.ksp_moy and P.ksp_n[y] > 0:
+        total = masked_total(P.weight, P.ksp_ok)
+        if total > 0.0:
+            for k in range(P.ksp_n[y]):
+                u = rng.random()
+                c = pick_masked(P.weight, P.ksp_ok, total, u)
+                boost(S.rel, c, P.ksp_boost * reach)
+                A.cost[y, C_KSP] += P.ksp_cost
+                u = rng.random()
+                if u < P.ksp_follow:
+                    A.ksp_tenders[y] += follow_on(m, c, P.ksp_lag_min, P.ksp_lag_max, INC_KSP, P, S, rng)
+    # running costs of standing measures
+    for c in range(C):
+        if P.kotra_from[c] <= m:
+            A.cost[y, C_KOTRA] += P.kotra_cost_m
+        if P.kind_from[c] <= m:
+            A.cost[y, C_KIND] += P.kind_cost_m
+    if P.db_on[m] > 0.0:
+        A.cost[y, C_DB] += P.db_cost_m
+    A.cost[y, C_COORD] += P.coord_cost[m]

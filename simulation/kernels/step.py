@@ -1,0 +1,40 @@
+"""The monthly step: the submodels in their fixed order (this order is part of the model)."""
+from numba import njit
+
+from .award import award
+from .bidding import bidding
+from .consequences import consequences
+from .constants import K_OVERFLOW
+from .market import market
+from .policy import policy, year_reset
+
+
+@njit(cache=True, no_cpython_wrapper=True)
+def step_month(m, P, S, A, rng):
+    """Advance the world by month m. Returns 0, or an overflow code when a pool is full (the driver enlarges it and reruns)."""
+    if m == 0 or P.moy[m] == 0:
+        year_reset(m, P, S)
+    policy(m, P, S, A, rng)
+    if S.cnt[K_OVERFLOW] != 0:
+        return S.cnt[K_OVERFLOW]
+    market(m, P, S, rng)
+    if S.cnt[K_OVERFLOW] != 0:
+        return S.cnt[K_OVERFLOW]
+    bidding(m, P, S, A, rng)
+    if S.cnt[K_OVERFLOW] != 0:
+        return S.cnt[K_OVERFLOW]
+    award(m, P, S, A, rng)
+    if S.cnt[K_OVERFLOW] != 0:
+        return S.cnt[K_OVERFLOW]
+    consequences(m, P, S, A, rng)
+    return S.cnt[K_OVERFLOW]
+
+
+@njit(cache=True)
+def run_months(m0, m1, P, S, A, rng):
+    """Months m0..m1-1 in one compiled loop (the fast path for many runs)."""
+    for m in range(m0, m1):
+        code = step_month(m, P, S, A, rng)
+        if code != 0:
+            return code
+    return 0

@@ -1,0 +1,174 @@
+"""Build the initial world (firms, relationships, pools) from a scenario and a seed.
+
+The world is drawn with its own stream (`SeedSequence(seed).spawn(2)[0]`); the monthly step
+gets the other, so changing how the world is drawn never shifts the step's random numbers.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .countries import CountryTable
+from .kernels.constants import (
+    LARGE, NCNT, ND, NR, NREG, NS, NTR, R_KSURE, R_POT, SME, K_PIPE,
+)
+from .params import Calendar, build_params, pis_tranches, scheduled_tenders
+from .scenario.loader import Resolved
+from .scenario.types import DOMAINS, SIZES
+from .state import Params, State
+
+F8, I8, U1 = np.float64, np.int64, np.uint8
+
+
+@dataclass(frozen=True)
+class Capacity:
+    tenders: int
+    bids: int
+    contracts: int
+    invest: int
+    pipe: int
+
+    def grown(self, which: str) -> "Capacity":
+        d = dict(self.__dict__)
+        d[which] = d[which] * 2
+        return Capacity(**d)
+
+
+def streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    """(world generator, step generator) for a run seed."""
+    world_ss, step_ss = np.random.SeedSequence(seed).spawn(2)
+    return np.random.Generator(np.random.PCG64(world_ss)), np.random.Generator(np.random.PCG64(step_ss))
+
+
+def initial_capacity(P: Params, n_scheduled: int) -> Capacity:
+    lam = 0.0
+    for m in range(P.n_months):
+        lam += float(np.sum(P.tender_scale[m] * P.weight / P.mean_value[1 - P.developing]))
+    pipe = n_scheduled + int(P.kscon_n.sum() + P.ksp_n.sum()) + 1
+    tenders = int(lam + 6.0 * math.sqrt(lam) + 100) + pipe
+    bids = max(1000, 3 * tenders)
+    return Capacity(tenders=tenders, bids=bids, contracts=max(500, bids // 3), invest=max(100, bids // 10), pipe=pipe)
+
+
+def _size_counts(n: int, shares: list[float]) -> list[int]:
+    raw = [n * s for s in shares]
+    counts = [int(math.floor(x)) for x in raw]
+    order = sorted(range(len(raw)), key=lambda k: -(raw[k] - counts[k]))
+    for k in order[: n - sum(counts)]:
+        counts[k] += 1
+    return counts
+
+
+def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    w = r.scenario.world
+    n, C = w.n_firms, table.n
+    counts = _size_counts(n, [getattr(w.size_shares, k) for k in SIZES])
+    size = np.repeat(np.arange(NS, dtype=I8), counts)
+    cap = np.zeros((n, ND), dtype=F8)
+    main = rng.choice(ND, size=n, p=np.array([getattr(w.domain_shares, d) for d in DOMAINS]))
+    mean_cap = np.array([getattr(w.capability_mean, k) for k in SIZES])[size]
+    cap[np.arange(n), main] = np.clip(rng.normal(mean_cap, w.capability_sd), 0.05, 0.95)
+    extra_mean = np.array([getattr(w.extra_domains, k) for k in SIZES])[size]
+    n_extra = np.minimum(rng.poisson(extra_mean), ND - 1)
+    for i in range(n):
+        if n_extra[i]:
+            others = [d for d in range(ND) if d != main[i]]
+            for d in rng.choice(others, size=n_extra[i], replace=False):
+                cap[i, d] = float(np.clip(cap[i, main[i]] - 0.1 + rng.normal(0.0, w.capability_sd / 2), 0.05, 0.95))
+    capital0 = np.array([getattr(w.capital_usd_m, k) for k in SIZES])[size] * np.exp(rng.normal(0.0, w.capital_sigma, n))
+    markup = np.clip(rng.normal(w.markup_mean, w.markup_sd, n), -0.1, 0.5)
+    alliance = (rng.random(n) < w.alliance_share).astype(U1)
+    capacity = np.array([getattr(w.bid_capacity, k) for k in SIZES], dtype=I8)[size]
+
+    known = np.zeros((n, C), dtype=U1)
+    won_in = np.zeros((n, C), dtype=U1)
+    exp_region = np.zeros((n, NR), dtype=F8)
+    exp_domain = np.zeros((n, ND), dtype=F8)
+    pick_w = table.weight * (0.5 + table.relationship)
+    pick_w = pick_w / pick_w.sum()
+    k_known = np.minimum(rng.poisson(np.array([getattr(w.known_countries, k) for k in SIZES])[size]), C)
+    k_wins = rng.poisson(np.array([getattr(w.initial_wins, k) for k in SIZES])[size])
+    for i in range(n):
+        if k_known[i]:
+            cs = rng.choice(C, size=k_known[i], replace=False, p=pick_w)
+            known[i, cs] = 1
+            for _ in range(k_wins[i]):
+                c = cs[rng.integers(len(cs))]
+                won_in[i, c] = 1
+                exp_region[i, table.region[c]] += 1.0
+                exp_domain[i, main[i]] += 1.0
+
+    dom_lists = [np.nonzero(cap[:, d] > 0.0)[0] for d in range(ND)]
+    dom_ptr = np.zeros(ND + 1, dtype=I8)
+    dom_ptr[1:] = np.cumsum([len(x) for x in dom_lists])
+    return dict(
+        size=size, cap=cap, capital=capital0.copy(), capital0=capital0, markup=markup, alliance=alliance,
+        active=np.ones(n, dtype=U1), open_bids=np.zeros(n, dtype=I8), capacity=capacity,
+        kb=np.zeros(n, dtype=I8), kw=np.zeros(n, dtype=I8), exp_region=exp_region, exp_domain=exp_domain,
+        known=known, won_in=won_in, contact=np.zeros((n, NR), dtype=F8), exported=np.zeros(n, dtype=U1),
+        last_win_year=np.full(n, -1, dtype=I8), dom_ptr=dom_ptr,
+        dom_firms=np.concatenate(dom_lists).astype(I8) if n else np.zeros(0, dtype=I8),
+        alliance_ids=np.nonzero(alliance)[0].astype(I8),
+        sme_alliance_ids=np.nonzero((alliance == 1) & (size >= SME))[0].astype(I8),
+        bid_mark=np.full(n, -1, dtype=I8), aware_mark=np.full(n, -1, dtype=I8),
+    )
+
+
+def initial_relationship(P: Params) -> np.ndarray:
+    """Base relationship plus the decayed boosts of MOUs and visits dated before the start."""
+    rel = P.rel_base.copy()
+    for m, c in zip(P.mou_m, P.mou_c):
+        if m < 0:
+            rel[c] = min(1.0, rel[c] + P.mou_boost * P.reach[0] * P.rel_decay ** (-m))
+    for m, c in zip(P.visit_m, P.visit_c):
+        if m < 0:
+            rel[c] = min(1.0, rel[c] + P.visit_boost * P.reach[0] * P.rel_decay ** (-m))
+    return rel
+
+
+def build_state(r: Resolved, P: Params, cal: Calendar, table: CountryTable, seed: int,
+                cap: Capacity | None = None) -> tuple[State, np.random.Generator, Capacity]:
+    world_rng, step_rng = streams(seed)
+    firms = build_firms(r, P, table, world_rng)
+    sched = scheduled_tenders(r, cal, table)
+    cap = cap or initial_capacity(P, len(sched))
+    T, B, K, IC, PC = cap.tenders, cap.bids, cap.contracts, cap.invest, cap.pipe
+    zi = lambda k: np.zeros(k, dtype=I8)  # noqa: E731
+    zf = lambda k: np.zeros(k, dtype=F8)  # noqa: E731
+    zu = lambda k: np.zeros(k, dtype=U1)  # noqa: E731
+    paid = pis_tranches(r.scenario.levers.f1_pis, r.scenario.levers.f2_loss_order.order)
+    cnt = np.zeros(NCNT, dtype=I8)
+    reg = np.zeros(NREG, dtype=F8)
+    reg[R_POT] = r.scenario.levers.f5_co_entry.pot_krw_bn if P.coentry_on else 0.0
+    reg[R_KSURE] = r.scenario.levers.f7_ksure.account_krw_bn if P.ksure_on else 0.0
+    pipe = dict(p_month=zi(PC), p_country=zi(PC), p_domain=zi(PC), p_type=zi(PC), p_value=zf(PC), p_inc=zi(PC))
+    for j, (m, c, d, t, v, inc) in enumerate(sched):
+        pipe["p_month"][j], pipe["p_country"][j], pipe["p_domain"][j] = m, c, d
+        pipe["p_type"][j], pipe["p_value"][j], pipe["p_inc"][j] = t, v, inc
+    cnt[K_PIPE] = len(sched)
+    state = State(
+        **firms, rel=initial_relationship(P),
+        t_country=zi(T), t_domain=zi(T), t_type=zi(T), t_value=zf(T), t_deadline=zi(T), t_inc=zi(T),
+        t_mdb=zu(T), t_status=zi(T), t_bid_start=zi(T), t_bid_count=zi(T), t_nbids=zi(T),
+        b_firm=zi(B), b_partner=zi(B), b_tender=zi(B), b_lnprice=zf(B), b_quality=zf(B), b_fscore=zf(B),
+        b_track=zf(B), b_rate=zf(B), b_fee=zf(B), b_insured=zu(B), b_pis=zu(B), b_blended=zu(B), b_edpf=zu(B),
+        b_sole=zu(B), b_loan=zf(B),
+        k_firm=zi(K), k_partner=zi(K), k_country=zi(K), k_value=zf(K), k_end=zi(K), k_insured=zu(K),
+        k_loan=zf(K), k_share_p=zf(K), k_active=zu(K),
+        i_amt=np.zeros((IC, NTR), dtype=F8), i_exit=zi(IC), i_risk=zi(IC), i_active=zu(IC),
+        **pipe,
+        pis_paid=paid.copy(), pis_cash=paid.copy(), pis_out=zf(NTR), pis_loss=zf(NTR), pis_ret=zf(NTR),
+        cnt=cnt, reg=reg,
+    )
+    return state, step_rng, cap
+
+
+def build(r: Resolved, seed: int, cap: Capacity | None = None):
+    P, cal, table = build_params(r)
+    state, rng, cap = build_state(r, P, cal, table, seed, cap)
+    return P, cal, table, state, rng, cap
+
+
+assert LARGE == 0
