@@ -341,8 +341,7 @@ def load_scenario(path: str, overrides: Iterable[str] = (), shown: str | None = 
     for text in overrides:
         p, v = _parse_override(text)
         apply_override(flat, p, v)
-    files = list(dict.fromkeys([pr.file for _, pr in flat.values() if pr.file != "--set"]))
-    files = [shown] + [f for f in files if f != shown]
+    files = list(marks)  # load order: the file itself, then what it extends or takes from
     resolved = validate(flat, files, marks)
     check_semantics(resolved)
     return resolved

@@ -1,0 +1,89 @@
+"""Run scenarios over replications and collect the tidy yearly tables.
+
+Replication i of every scenario uses seed `seed + i` (common random numbers across scenarios).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .engine import simulate
+from .metrics import tidy
+from .scenario.loader import Resolved
+
+
+@dataclass
+class Batch:
+    scenarios: list[Resolved]
+    seeds: list[int]
+    frames: list[pd.DataFrame] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def table(self) -> pd.DataFrame:
+        frame = pd.concat(self.frames, ignore_index=True)
+        frame["scenario"] = frame["scenario"].astype("category")
+        return frame
+
+
+def replication_seeds(seed: int, reps: int) -> list[int]:
+    return [seed + i for i in range(reps)]
+
+
+def run_batch(scenarios: list[Resolved], seed: int, reps: int, progress: bool = True) -> Batch:
+    seeds = replication_seeds(seed, reps)
+    batch = Batch(scenarios, seeds)
+    jobs = [(r, run, s) for r in scenarios for run, s in enumerate(seeds)]
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(jobs), unit="run", desc="runs", leave=False)
+    t0 = time.perf_counter()
+    for r, run, s in jobs:
+        batch.frames.append(tidy(simulate(r, s), run))
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    batch.seconds = time.perf_counter() - t0
+    return batch
+
+
+def summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Yearly win rate and value won per scenario: mean over replications (and sd of the win rate)."""
+    t = table[(table["group"] == "all") & table["metric"].isin(["win_rate", "value_won_usd_m", "wins", "bids"])]
+    g = t.groupby(["scenario", "year", "metric"], observed=True)["value"]
+    mean = g.mean().unstack("metric")
+    sd = g.std(ddof=1).unstack("metric")
+    out = pd.DataFrame({
+        "bids": mean["bids"], "wins": mean["wins"], "win_rate": mean["win_rate"],
+        "win_rate_sd": sd["win_rate"], "value_won_usd_m": mean["value_won_usd_m"],
+    }).reset_index()
+    return out
+
+
+def format_summary(s: pd.DataFrame, reps: int) -> str:
+    """A readable yearly table: one block of columns per scenario."""
+    names = list(dict.fromkeys(s["scenario"]))
+    lines = []
+    head = f"{'year':>6}" + "".join(f"  {n[:28]:>28}" for n in names)
+    sub = f"{'':>6}" + "".join(f"  {'win rate':>12} {'value USD m':>15}" for _ in names)
+    lines += [head, sub]
+    for year in sorted(s["year"].unique()):
+        row = f"{year:>6}"
+        for n in names:
+            r = s[(s["scenario"] == n) & (s["year"] == year)]
+            wr, val = r["win_rate"].iloc[0], r["value_won_usd_m"].iloc[0]
+            wr_txt = "   n/a" if pd.isna(wr) else f"{wr * 100:5.1f} %"
+            row += f"  {wr_txt:>12} {val:15,.0f}"
+        lines.append(row)
+    total = f"{'all':>6}"
+    for n in names:
+        r = s[s["scenario"] == n]
+        rate = r["wins"].sum() / r["bids"].sum() if r["bids"].sum() else float("nan")
+        total += f"  {rate * 100:10.1f} % {r['value_won_usd_m'].sum():15,.0f}"
+    lines.append(total)
+    lines.append(f"(mean of {reps} replication{'s' if reps != 1 else ''}; win rate = Korean wins / Korean bids)")
+    return "\n".join(lines)
