@@ -75,7 +75,11 @@ def log_price(markup, rate, years, fin, fee):
 
 @njit(cache=True, inline="always")
 def pis_invest(m, V, risk, P, S, A, y):
-    """Commit equity to a won PPP project, drawn from the tranches in proportion to their cash."""
+    """Commit equity to a won PPP project, drawn from the tranches with cash in proportion to it.
+
+    The fund's cash is the sum over tranches; a junior tranche that covered senior losses may
+    hold a negative balance (a claim against it), so only tranches with cash contribute.
+    """
     if not pis_open(m, P):
         return
     amount = pis_amount(V, P)
@@ -86,8 +90,14 @@ def pis_invest(m, V, risk, P, S, A, y):
     if j >= S.i_exit.shape[0]:
         S.cnt[K_OVERFLOW] = OV_INVEST
         return
+    positive = 0.0
     for t in range(NTR):
-        x = amount * (S.pis_cash[t] / cash)
+        if S.pis_cash[t] > 0.0:
+            positive += S.pis_cash[t]
+    for t in range(NTR):
+        x = 0.0
+        if S.pis_cash[t] > 0.0:
+            x = amount * (S.pis_cash[t] / positive)
         S.i_amt[j, t] = x
         S.pis_cash[t] -= x
         S.pis_out[t] += x
@@ -113,7 +123,13 @@ def pis_exit(j, P, S):
 
 @njit(cache=True, inline="always")
 def pis_default(j, P, S, A, y):
-    """A funded project fails: the loss hits the tranches in the configured order (F2)."""
+    """A funded project fails: the loss hits the tranches in the configured order (F2).
+
+    Subordinated: the government tranche absorbs losses up to its paid-in principal, then the
+    public one, then the private one; the junior tranche pays the seniors' share in cash (its
+    cash may go negative: a claim it owes the fund). Pari passu: each tranche loses its share.
+    Per tranche, cash + outstanding + cumulative losses = paid-in + cumulative returns.
+    """
     total = 0.0
     for t in range(NTR):
         total += S.i_amt[j, t]
@@ -122,27 +138,17 @@ def pis_default(j, P, S, A, y):
     if P.loss_order == 1:  # pari passu
         for t in range(NTR):
             take[t] = P.pis_lgd * S.i_amt[j, t]
-    else:  # subordinated: government, then public, then private
+    else:  # subordinated: government, then public, then private, each up to its paid-in principal
         remaining = loss
         for t in range(NTR):
             room = S.pis_paid[t] - S.pis_loss[t]
-            liquid = S.pis_cash[t] + S.i_amt[j, t]
-            if liquid < room:
-                room = liquid
             if room < 0.0:
                 room = 0.0
             x = remaining if remaining < room else room
             take[t] = x
             remaining -= x
-        for t in range(NTR):
-            if remaining <= 0.0:
-                break
-            extra = S.pis_cash[t] + S.i_amt[j, t] - take[t]
-            if extra > remaining:
-                extra = remaining
-            if extra > 0.0:
-                take[t] += extra
-                remaining -= extra
+        if remaining > 0.0:  # a loss beyond all principal (funded from returns) falls on the last tranche
+            take[NTR - 1] += remaining
     for t in range(NTR):
         S.pis_cash[t] += S.i_amt[j, t] - take[t]
         S.pis_out[t] -= S.i_amt[j, t]

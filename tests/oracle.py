@@ -1,0 +1,1081 @@
+"""Reference implementation of the monthly step in plain Python: the test oracle for the kernels.
+
+`simulation/kernels/` implements the month as numba kernels over struct-of-arrays pools. This
+module does the same month the way a user would write it with Mesa-style agents: `Firm`,
+`Country`, `Tender`, `Bid`, `Contract` and `Investment` objects in ordinary lists, ordinary
+for-loops and Python floats. It is used twice:
+
+* as the oracle: `tests/test_oracle.py` runs `simulate(resolved, seed, kernel=oracle_kernel)`
+  and requires yearly tables bit-identical to the compiled kernels. For that, it makes the same
+  random draws in the same order from the same generator and evaluates every floating-point
+  expression with the same association as the kernels (so expressions are copied verbatim, with
+  their parentheses);
+* as the plain-Python speed anchor against which the compiled loop is measured.
+
+Only the numeric parameters are read from the `Params` namedtuple; all mutable world state lives
+in the objects below. `oracle_kernel` has the signature of `simulation.kernels.step.run_months`,
+converts the `State` it is given into objects, runs the months, writes the yearly accumulators
+into the `Acc` arrays and returns 0 (its lists grow, so it never overflows). `S` is not written
+back. The last world built is kept in `LAST_WORLD` so tests can look inside it.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# indices and codes shared with the kernels (plain constants, no numba in them)
+from simulation.kernels.constants import (
+    C_BLENDED, C_COENTRY, C_COORD, C_DB, C_EDPF, C_ENVOY, C_EXPO, C_FAIR, C_FIRST_LOSS, C_KIND, C_KOTRA,
+    C_KSCON, C_KSP, C_KSURE, C_ROADSHOW, C_SOLE, C_SUBSIDY, C_TRAINING, C_VISIT, DESIGN, EPC, G_ALL,
+    G_DOMAIN, G_REGION, G_RISK, G_SIZE, INC_FULL, INC_KSP, INC_NONE, K_BIDS, K_CONTRACTS, K_INVEST,
+    K_PIPE, K_ROADSHOWS, K_TENDERS, LARGE, ND, NR, NT, NTR, PPP, R_BLENDED_LEFT, R_EDPF_LEFT, R_KSURE,
+    R_POT, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, SME, SN_CASH, SN_LOSS, SN_OUT, SN_PAID, SN_RET,
+    ST_FOREIGN, ST_KOREAN, ST_LAPSED, ST_OPEN, URBAN_DEV,
+)
+
+LAST_WORLD = None  # the world of the latest oracle_kernel call (for tests)
+
+
+# ---- agents and things -------------------------------------------------------------------
+class Country:
+    def __init__(self, cid, P, rel):
+        self.id = cid
+        self.region = int(P.region[cid])
+        self.risk = int(P.risk[cid])
+        self.developing = int(P.developing[cid]) == 1
+        self.dev = 0 if self.developing else 1  # row of the developing/developed tables
+        self.weight = float(P.weight[cid])
+        self.rel_base = float(P.rel_base[cid])
+        self.mdb_share = float(P.mdb_share[cid])
+        self.kotra_from = int(P.kotra_from[cid])
+        self.kind_from = int(P.kind_from[cid])
+        self.envoy_from = int(P.envoy_from[cid])
+        self.n6_access = float(P.n6_access[cid])
+        self.blended_ok = int(P.blended_ok[cid]) == 1
+        self.kscon_ok = int(P.kscon_ok[cid]) != 0
+        self.ksp_ok = int(P.ksp_ok[cid]) != 0
+        self.train_ok = int(P.train_ok[cid]) != 0
+        self.rel = rel  # relationship with Korea, the only thing about a country that changes
+
+    def boost(self, amount):
+        """Raise the relationship, clipped at 1."""
+        v = self.rel + amount
+        if v > 1.0:
+            v = 1.0
+        self.rel = v
+
+
+class Firm:
+    def __init__(self, fid):
+        self.id = fid
+        self.size = 0
+        self.cap = [0.0] * ND
+        self.capital = 0.0
+        self.capital0 = 0.0
+        self.markup = 0.0
+        self.alliance = False
+        self.active = True
+        self.open_bids = 0
+        self.capacity = 0
+        self.kb = 0  # bids decided
+        self.kw = 0  # wins
+        self.exp_region = [0.0] * NR
+        self.exp_domain = [0.0] * ND
+        self.known = set()   # countries the firm knows
+        self.won_in = set()  # countries the firm has won in
+        self.contact = [0.0] * NR
+        self.exported = False
+        self.last_win_year = -1
+        self.aware_of = None  # the tender it last learned of (SMEs and startups)
+        self.bid_on = None    # the tender it last bid on or joined
+
+
+class Tender:
+    def __init__(self, country, domain, ttype, value, deadline, inc, mdb):
+        self.country = country
+        self.domain = domain
+        self.type = ttype
+        self.value = value
+        self.deadline = deadline
+        self.inc = inc
+        self.mdb = mdb
+        self.status = ST_OPEN
+        self.bids = []
+        self.nbids = 0
+
+
+class PlannedTender:
+    """A tender scheduled for a later month (mega-project phase, K-SCON or KSP follow-on)."""
+
+    def __init__(self, month, country, domain, ttype, value, inc):
+        self.month = month
+        self.country = country
+        self.domain = domain
+        self.type = ttype
+        self.value = value
+        self.inc = inc
+
+
+class Bid:
+    def __init__(self, firm, tender):
+        self.firm = firm
+        self.partner = None
+        self.tender = tender
+        self.lnprice = 0.0
+        self.quality = 0.0
+        self.fscore = 0.0
+        self.track = 0.0
+        self.rate = 0.0
+        self.fee = 0.0
+        self.insured = False
+        self.pis = False
+        self.blended = False
+        self.edpf = False
+        self.sole = False
+        self.loan = 0.0
+
+
+class Contract:
+    def __init__(self, firm, partner, country, value, end, insured, loan, share_p):
+        self.firm = firm
+        self.partner = partner
+        self.country = country
+        self.value = value
+        self.end = end
+        self.insured = insured
+        self.loan = loan
+        self.share_p = share_p
+        self.active = True
+
+
+class Investment:
+    def __init__(self, amounts, exit_month, risk):
+        self.amounts = amounts  # KRW bn per tranche
+        self.exit = exit_month
+        self.risk = risk
+        self.active = True
+
+
+class Tranche:
+    def __init__(self, paid, cash, out, loss, ret):
+        self.paid = paid
+        self.cash = cash
+        self.out = out
+        self.loss = loss
+        self.ret = ret
+
+
+class Books:
+    """The yearly accumulators as plain lists (loaded from and written back to `Acc`)."""
+
+    FIELDS = ("bids", "wins", "value", "bids_submitted", "bid_cost", "bid_value", "subsidised_bids",
+              "tenders_closed", "tenders_contested", "tenders_awarded", "bidders", "single_bidder",
+              "value_awarded", "value_contested", "sme_wins", "sme_value", "consortia", "consortium_wins",
+              "new_entries", "exporters", "exporters_year", "defaults", "kscon_tenders", "ksp_tenders", "cost",
+              "pis_commit", "pis_snap", "ksure_balance", "pot_balance", "active_firms")
+
+    def __init__(self, A):
+        for name in self.FIELDS:
+            setattr(self, name, getattr(A, name).tolist())
+
+    def add_group(self, table, y, size, g, d, risk, amount):
+        row = table[y]
+        row[G_ALL] += amount
+        row[G_SIZE + size] += amount
+        row[G_REGION + g] += amount
+        row[G_DOMAIN + d] += amount
+        row[G_RISK + risk] += amount
+
+    def write(self, A):
+        for name in self.FIELDS:
+            getattr(A, name)[...] = np.array(getattr(self, name), dtype=np.float64)
+
+
+def _plain(v):
+    """A parameter as Python numbers (lists for arrays)."""
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+class Rules:
+    """The read-only numeric parameters, copied out of `Params` as Python numbers."""
+
+    def __init__(self, P):
+        for name in P._fields:
+            setattr(self, name, _plain(getattr(P, name)))
+
+
+# ---- helpers mirroring kernels/draws.py --------------------------------------------------
+def pick_cum(cum, u):
+    n = len(cum)
+    for k in range(n):
+        if u < cum[k]:
+            return k
+    return n - 1
+
+
+def gumbel(u):
+    if u <= 0.0:
+        u = 5e-324
+    return -math.log(-math.log(u))
+
+
+def weighted_pick(countries, total, u):
+    """A country among `countries` with probability proportional to weight (the last if rounding leaves none)."""
+    target = u * total
+    acc = 0.0
+    last = None
+    for country in countries:
+        acc += country.weight
+        last = country
+        if acc > target:
+            return country
+    return last
+
+
+def total_weight(countries):
+    total = 0.0
+    for country in countries:
+        total += country.weight
+    return total
+
+
+def log_price(markup, rate, years, fin, fee):
+    return markup + math.log(1.0 + rate * years * fin - fee)
+
+
+# ---- the world ---------------------------------------------------------------------------
+class World:
+    def __init__(self, P, S, A, rng):
+        self.P = R = Rules(P)
+        self.rng = rng
+        self.books = Books(A)
+        self.countries = [Country(c, P, float(S.rel[c])) for c in range(R.n_countries)]
+        n = S.size.shape[0]
+        self.firms = []
+        for i in range(n):
+            f = Firm(i)
+            f.size = int(S.size[i])
+            f.cap = S.cap[i].tolist()
+            f.capital = float(S.capital[i])
+            f.capital0 = float(S.capital0[i])
+            f.markup = float(S.markup[i])
+            f.alliance = int(S.alliance[i]) == 1
+            f.active = int(S.active[i]) != 0
+            f.open_bids = int(S.open_bids[i])
+            f.capacity = int(S.capacity[i])
+            f.kb = int(S.kb[i])
+            f.kw = int(S.kw[i])
+            f.exp_region = S.exp_region[i].tolist()
+            f.exp_domain = S.exp_domain[i].tolist()
+            f.known = {self.countries[c] for c in range(R.n_countries) if S.known[i, c]}
+            f.won_in = {self.countries[c] for c in range(R.n_countries) if S.won_in[i, c]}
+            f.contact = S.contact[i].tolist()
+            f.exported = int(S.exported[i]) != 0
+            f.last_win_year = int(S.last_win_year[i])
+            self.firms.append(f)
+        # who can do what: firms with any capability in a domain, alliance members, SME members
+        self.in_domain = [[f for f in self.firms if f.cap[d] > 0.0] for d in range(ND)]
+        self.alliance = [f for f in self.firms if f.alliance]
+        self.sme_alliance = [f for f in self.alliance if f.size >= SME]
+
+        # government programmes and the PIS fund
+        self.pot = float(S.reg[R_POT])
+        self.ksure = float(S.reg[R_KSURE])
+        self.subsidy_left = float(S.reg[R_SUBSIDY_LEFT])
+        self.blended_left = float(S.reg[R_BLENDED_LEFT])
+        self.edpf_left = float(S.reg[R_EDPF_LEFT])
+        self.slots_left = float(S.reg[R_SLOTS_LEFT])
+        self.pot_short = float(S.reg[R_POT_SHORT])
+        self.roadshows_held = int(S.cnt[K_ROADSHOWS])
+        self.fund = [Tranche(float(S.pis_paid[t]), float(S.pis_cash[t]), float(S.pis_out[t]),
+                             float(S.pis_loss[t]), float(S.pis_ret[t])) for t in range(NTR)]
+
+        # pools: planned tenders, open tenders (with their bids), running contracts and investments
+        self.planned = [PlannedTender(int(S.p_month[j]), self.countries[int(S.p_country[j])], int(S.p_domain[j]),
+                                      int(S.p_type[j]), float(S.p_value[j]), int(S.p_inc[j]))
+                        for j in range(int(S.cnt[K_PIPE]))]
+        self.tenders = []  # open tenders, oldest first
+        for k in range(int(S.cnt[K_TENDERS])):
+            if S.t_status[k] != ST_OPEN:
+                continue
+            tender = Tender(self.countries[int(S.t_country[k])], int(S.t_domain[k]), int(S.t_type[k]),
+                            float(S.t_value[k]), int(S.t_deadline[k]), int(S.t_inc[k]), int(S.t_mdb[k]))
+            b0 = int(S.t_bid_start[k])
+            for b in range(b0, b0 + int(S.t_bid_count[k])):
+                bid = Bid(self.firms[int(S.b_firm[b])], tender)
+                bid.partner = self.firms[int(S.b_partner[b])] if S.b_partner[b] >= 0 else None
+                bid.lnprice = float(S.b_lnprice[b])
+                bid.quality = float(S.b_quality[b])
+                bid.fscore = float(S.b_fscore[b])
+                bid.track = float(S.b_track[b])
+                bid.rate = float(S.b_rate[b])
+                bid.fee = float(S.b_fee[b])
+                bid.insured = S.b_insured[b] == 1
+                bid.pis = S.b_pis[b] == 1
+                bid.blended = S.b_blended[b] == 1
+                bid.edpf = S.b_edpf[b] == 1
+                bid.sole = S.b_sole[b] == 1
+                bid.loan = float(S.b_loan[b])
+                tender.bids.append(bid)
+            self.tenders.append(tender)
+        self.contracts = []
+        for j in range(int(S.cnt[K_CONTRACTS])):
+            if S.k_active[j]:
+                self.contracts.append(Contract(
+                    self.firms[int(S.k_firm[j])], self.firms[int(S.k_partner[j])] if S.k_partner[j] >= 0 else None,
+                    self.countries[int(S.k_country[j])], float(S.k_value[j]), int(S.k_end[j]), S.k_insured[j] == 1,
+                    float(S.k_loan[j]), float(S.k_share_p[j])))
+        self.investments = []
+        for j in range(int(S.cnt[K_INVEST])):
+            if S.i_active[j]:
+                self.investments.append(Investment(S.i_amt[j].tolist(), int(S.i_exit[j]), int(S.i_risk[j])))
+
+        # a record of everything that happened, for tests (never read by the model)
+        self.log = dict(tenders=0, bids=0, insured_bids=0, pis_bids=0, blended_bids=0, edpf_bids=0, sole_bids=0,
+                        coentry_loans=0, consortia=0, expo_meetings=0, fair_contacts=0, roadshow_contacts=0,
+                        follow_on_tenders=0, investments=0, pis_exits=0, pis_defaults=0, contract_defaults=0,
+                        ksure_claims=0, insured_wins=0, subsidy_ran_out=0, pot_short=0, pot_topups=0,
+                        lapsed=0, foreign_wins=0, korean_wins=0, incumbent_wins=0, ksp_shaped_wins=0, planned_opened=0,
+                        released_blended=0, released_edpf=0, released_loans=0, loss_beyond_principal=0,
+                        contracts_ended=0, kscon_selections=0, ksp_projects=0, training=0, visits=0)
+        self.all_tenders = 0
+
+    # ---- January -------------------------------------------------------------------------
+    def year_reset(self, m):
+        P = self.P
+        y = P.year_of[m]
+        self.subsidy_left = P.subsidy_budget[y]
+        self.blended_left = P.blended_budget[y]
+        self.edpf_left = P.edpf_budget[y]
+        self.slots_left = float(P.slots[y])
+        if m > 0 and P.coentry_on == 1 and self.pot_short > 0.0:
+            self.pot += P.pot_topup[y]
+            self.log["pot_topups"] += 1
+        self.pot_short = 0.0
+
+    # ---- policy ----------------------------------------------------------------------------
+    def policy(self, m):
+        P, rng, books = self.P, self.rng, self.books
+        y = P.year_of[m]
+        moy = P.moy[m]
+        reach = P.reach[m]
+        cost = books.cost[y]
+        for country in self.countries:
+            country.rel = country.rel_base + (country.rel - country.rel_base) * P.rel_decay
+        for firm in self.firms:
+            contact = firm.contact
+            for g in range(NR):
+                contact[g] = contact[g] * P.contact_decay
+        for e in range(len(P.mou_m)):
+            if P.mou_m[e] == m:
+                self.countries[P.mou_c[e]].boost(P.mou_boost * reach)
+        for e in range(len(P.visit_m)):
+            if P.visit_m[e] == m:
+                self.countries[P.visit_c[e]].boost(P.visit_boost * reach)
+                cost[C_VISIT] += P.visit_cost
+                self.log["visits"] += 1
+        for country in self.countries:
+            if country.envoy_from <= m:
+                country.boost(P.envoy_boost * reach)
+                cost[C_ENVOY] += P.envoy_cost_m
+        # invitation training
+        if moy == P.train_moy and P.training_n[y] > 0:
+            eligible = [c for c in self.countries if c.train_ok]
+            total = total_weight(eligible)
+            if total > 0.0:
+                for _ in range(P.training_n[y]):
+                    country = weighted_pick(eligible, total, rng.random())
+                    country.boost(P.train_boost * reach)
+                    cost[C_TRAINING] += P.train_cost
+                    self.log["training"] += 1
+        # World Smart City Expo
+        if P.expo_on == 1 and m >= P.expo_start_m and moy == P.expo_moy:
+            cost[C_EXPO] += P.expo_cost
+            nb = P.expo_buyers
+            if nb > 0:
+                total = total_weight(self.countries)
+                visitors = []
+                for _ in range(nb):
+                    u = rng.random()
+                    target = u * total
+                    acc = 0.0
+                    pick = self.countries[-1]
+                    for country in self.countries:
+                        acc += country.weight
+                        if acc > target:
+                            pick = country
+                            break
+                    visitors.append(pick)
+                    pick.boost(P.expo_boost * reach)
+                for firm in self.alliance:
+                    if rng.random() < P.expo_attend:
+                        for buyer in visitors:
+                            if rng.random() < P.expo_meet * reach:
+                                firm.known.add(buyer)
+                                self.log["expo_meetings"] += 1
+        # Smart City Fair
+        if P.fair_on == 1 and moy == P.fair_moy:
+            cost[C_FAIR] += P.fair_cost
+            for country in self.countries:
+                if country.region == P.fair_region:
+                    country.boost(P.fair_boost * reach)
+            na = len(self.alliance)
+            if na > 0:
+                for _ in range(P.fair_firms):
+                    a = int(rng.random() * na)
+                    if a >= na:
+                        a = na - 1
+                    self.alliance[a].contact[P.fair_region] += P.fair_contact * reach
+                    self.log["fair_contacts"] += 1
+        # roadshows, rotating through the target regions
+        n_rs = P.roadshows_n[y]
+        nreg = len(P.rs_regions)
+        if n_rs > 0 and nreg > 0:
+            for k in range(n_rs):
+                if ((2 * k + 1) * 12) // (2 * n_rs) != moy:
+                    continue
+                g = P.rs_regions[self.roadshows_held % nreg]
+                self.roadshows_held += 1
+                cost[C_ROADSHOW] += P.rs_cost
+                host = None
+                in_region = [c for c in self.countries if c.region == g]
+                total = total_weight(in_region)
+                if total > 0.0:
+                    host = weighted_pick(in_region, total, rng.random())
+                    host.boost(P.rs_boost * reach)
+                pool = self.sme_alliance if self.sme_alliance else self.alliance
+                npool = len(pool)
+                if npool > 0:
+                    for _ in range(P.rs_firms):
+                        a = int(rng.random() * npool)
+                        if a >= npool:
+                            a = npool - 1
+                        firm = pool[a]
+                        firm.contact[g] += P.rs_contact * reach
+                        self.log["roadshow_contacts"] += 1
+                        if host is not None:
+                            firm.known.add(host)
+        # K-SCON master plans
+        if P.kscon_on == 1 and moy == P.kscon_moy and P.kscon_n[y] > 0:
+            eligible = [c for c in self.countries if c.kscon_ok]
+            total = total_weight(eligible)
+            if total > 0.0:
+                for _ in range(P.kscon_n[y]):
+                    country = weighted_pick(eligible, total, rng.random())
+                    country.boost(P.kscon_boost * reach)
+                    cost[C_KSCON] += P.kscon_cost
+                    self.log["kscon_selections"] += 1
+                    if rng.random() < P.kscon_follow:
+                        books.kscon_tenders[y] += self.follow_on(m, country, P.kscon_lag_min, P.kscon_lag_max, INC_FULL)
+        # KSP projects
+        if moy == P.ksp_moy and P.ksp_n[y] > 0:
+            eligible = [c for c in self.countries if c.ksp_ok]
+            total = total_weight(eligible)
+            if total > 0.0:
+                for _ in range(P.ksp_n[y]):
+                    country = weighted_pick(eligible, total, rng.random())
+                    country.boost(P.ksp_boost * reach)
+                    cost[C_KSP] += P.ksp_cost
+                    self.log["ksp_projects"] += 1
+                    if rng.random() < P.ksp_follow:
+                        books.ksp_tenders[y] += self.follow_on(m, country, P.ksp_lag_min, P.ksp_lag_max, INC_KSP)
+        # running costs
+        for country in self.countries:
+            if country.kotra_from <= m:
+                cost[C_KOTRA] += P.kotra_cost_m
+            if country.kind_from <= m:
+                cost[C_KIND] += P.kind_cost_m
+        if P.db_on[m] > 0.0:
+            cost[C_DB] += P.db_cost_m
+        cost[C_COORD] += P.coord_cost[m]
+
+    def follow_on(self, m, country, lag_min, lag_max, inc):
+        """Schedule the main tender a planning project leads to; 1 if it falls inside the horizon."""
+        P, rng = self.P, self.rng
+        lag = lag_min + int(rng.random() * (lag_max - lag_min + 1))
+        if lag > lag_max:
+            lag = lag_max
+        d = pick_cum(P.domain_cum, rng.random())
+        cum = P.type_cum[country.dev]
+        u = rng.random()
+        lo = cum[0]
+        target = lo + u * (cum[NT - 1] - lo)
+        t = NT - 1  # never a master plan
+        for k in range(1, NT):
+            if target < cum[k]:
+                t = k
+                break
+        z = rng.normal()
+        value = math.exp(P.value_mu[t] + P.value_sigma * z)
+        month = m + lag
+        if month >= P.n_months:
+            return 0
+        self.planned.append(PlannedTender(month, country, d, t, value, inc))
+        self.log["follow_on_tenders"] += 1
+        return 1
+
+    # ---- market ----------------------------------------------------------------------------
+    def market(self, m):
+        P, rng = self.P, self.rng
+        new = []
+        for country in self.countries:
+            dev = country.dev
+            lam = P.tender_scale[m] * country.weight / P.mean_value[dev]
+            n = rng.poisson(lam)
+            for _ in range(n):
+                t = pick_cum(P.type_cum[dev], rng.random())
+                d = pick_cum(P.domain_cum, rng.random())
+                z = rng.normal()
+                value = math.exp(P.value_mu[t] + P.value_sigma * z)
+                mdb = 1 if rng.random() < country.mdb_share else 0
+                new.append(Tender(country, d, t, value, m + P.open_m[t], INC_NONE, mdb))
+        for plan in self.planned:
+            if plan.month == m:
+                new.append(Tender(plan.country, plan.domain, plan.type, plan.value, m + P.open_m[plan.type],
+                                  plan.inc, 0))
+                self.log["planned_opened"] += 1
+        self.tenders.extend(new)
+        self.all_tenders += len(new)
+        self.log["tenders"] += len(new)
+        return new
+
+    # ---- bidding ---------------------------------------------------------------------------
+    def policy_miss(self, m, country, is_ppp):
+        P = self.P
+        reach = P.reach[m]
+        centre = 1.0 if country.kotra_from <= m else 0.0
+        kind = 1.0 if (country.kind_from <= m and is_ppp) else 0.0
+        return ((1.0 - P.kotra_p * reach * centre) * (1.0 - P.db_p * reach * P.db_on[m])) * (1.0 - P.kind_p * reach * kind)
+
+    def aware_prob(self, firm, country, g, miss_policy, access):
+        P = self.P
+        pc = P.p_contact * firm.contact[g]
+        if pc > 1.0:
+            pc = 1.0
+        known = 1.0 if country in firm.known else 0.0
+        miss = (((1.0 - P.p_base) * (1.0 - P.p_known * known)) * miss_policy) * (1.0 - pc)
+        return (1.0 - miss) * access
+
+    def pis_open(self, m):
+        P = self.P
+        return P.pis_on == 1 and m >= P.pis_start_m and m < P.pis_invest_end_m and m < P.pis_fund_end_m
+
+    def pis_amount(self, V):
+        P = self.P
+        amount = P.pis_equity * V * P.krw / 1000.0
+        if amount > P.pis_max_eq:
+            amount = P.pis_max_eq
+        return amount
+
+    def fund_cash(self):
+        total = 0.0
+        for tranche in self.fund:
+            total += tranche.cash
+        return total
+
+    def bid_terms(self, m, firm, country, t, V, insured, bid):
+        """Rate, fee, finance score and support flags of a sole Korean bid."""
+        P = self.P
+        fin = P.fin_share[t]
+        rate = P.base_rate + P.premium[country.risk]
+        fscore = 0.0
+        fee = 0.0
+        need = fin * V
+        if country.blended_ok and fin > 0.0 and self.blended_left >= need:
+            bid.blended = True
+            rate -= P.blended_cut
+            fscore += P.sc_blended
+        if P.edpf_on == 1 and t == PPP and fin > 0.0 and self.edpf_left >= need:
+            bid.edpf = True
+            rate -= P.edpf_cut
+            fscore += P.sc_edpf
+        if t == PPP and self.pis_open(m):
+            amount = self.pis_amount(V)
+            if amount > 0.0 and self.fund_cash() >= amount:
+                bid.pis = True
+                fscore += P.sc_pis
+        if insured:
+            fscore += P.sc_ksure
+        if P.sole_on == 1 and firm.size >= SME:
+            bid.sole = True
+            if fin > 0.0:
+                rate -= P.sole_loan_cut
+            else:
+                fee = P.sole_fee_cut * (P.contract_m[t] / 12.0)
+        if rate < 0.0:
+            rate = 0.0
+        bid.rate = rate
+        bid.fee = fee
+        bid.fscore = fscore
+
+    def bidding(self, m, new_tenders):
+        P, rng, books = self.P, self.rng, self.books
+        y = P.year_of[m]
+        reach = P.reach[m]
+        for tender in new_tenders:
+            country = tender.country
+            d = tender.domain
+            t = tender.type
+            V = tender.value
+            g = country.region
+            dev = country.dev
+            miss_policy = self.policy_miss(m, country, t == PPP)
+            access = country.n6_access if tender.mdb == 1 else 1.0
+            centre = 1.0 if country.kotra_from <= m else 0.0
+            cost_share = P.bid_cost[t] * (1.0 - P.kotra_cut * reach * centre)
+            in_scope = P.wide_scope[m] > 0.0 or d == URBAN_DEV or d == DESIGN
+            needs_cover = country.risk > P.max_uninsured
+            fin = P.fin_share[t]
+            years = P.fin_years[t]
+            for firm in self.in_domain[d]:
+                if not firm.active:
+                    continue
+                p = self.aware_prob(firm, country, g, miss_policy, access)
+                if rng.random() >= p:
+                    continue
+                if firm.open_bids >= firm.capacity:
+                    continue
+                if firm.size >= SME:
+                    firm.aware_of = tender
+                if needs_cover and not (P.ksure_on == 1 and self.ksure > 0.0):
+                    continue
+                if firm.capital < P.bond_share * V:
+                    continue
+                belief = (P.prior_w + firm.kw) / (P.prior_w + P.prior_l + firm.kb)
+                pwin = (belief * (2.0 * firm.cap[d]) * (0.5 + country.rel)) / (1.0 + P.crowding * len(tender.bids))
+                if pwin > 1.0:
+                    pwin = 1.0
+                cost = cost_share * V
+                sub = 0.0
+                sub_krw = 0.0
+                ratio = P.subsidy_ratio[m][firm.size]
+                if in_scope and ratio > 0.0:
+                    sub = ratio * cost
+                    if sub > P.subsidy_cap_usd:
+                        sub = P.subsidy_cap_usd
+                    sub_krw = sub * P.krw / 1000.0
+                    left = self.subsidy_left
+                    if sub_krw > left:
+                        sub_krw = left if left > 0.0 else 0.0
+                        sub = sub_krw * 1000.0 / P.krw
+                        self.log["subsidy_ran_out"] += 1
+                net = cost - sub
+                if pwin * P.margin * V <= net:
+                    continue
+                if firm.capital < net:
+                    continue
+                if sub > 0.0:
+                    self.subsidy_left -= sub_krw
+                    books.cost[y][C_SUBSIDY] += sub_krw
+                    books.subsidised_bids[y] += 1
+                firm.capital -= net
+                firm.open_bids += 1
+                firm.known.add(country)
+                firm.bid_on = tender
+                bid = Bid(firm, tender)
+                self.bid_terms(m, firm, country, t, V, needs_cover, bid)
+                if bid.blended:
+                    self.blended_left -= fin * V
+                if bid.edpf:
+                    self.edpf_left -= fin * V
+                z = rng.normal()
+                bid.lnprice = log_price(firm.markup, bid.rate, years, fin, bid.fee)
+                bid.quality = firm.cap[d] + P.fit[dev] + P.q_noise * z
+                bid.track = math.log(1.0 + firm.exp_region[g] + firm.exp_domain[d])
+                bid.insured = needs_cover
+                tender.bids.append(bid)
+                books.bids_submitted[y] += 1
+                books.bid_cost[y] += cost
+                books.bid_value[y] += V
+                log = self.log
+                log["bids"] += 1
+                log["insured_bids"] += bid.insured
+                log["pis_bids"] += bid.pis
+                log["blended_bids"] += bid.blended
+                log["edpf_bids"] += bid.edpf
+                log["sole_bids"] += bid.sole
+            self.form_consortia(m, tender)
+
+    def form_consortia(self, m, tender):
+        """While the year's slots last, a large bidder on a big EPC/PPP tender takes the best-fitting SME."""
+        P, books = self.P, self.books
+        t = tender.type
+        V = tender.value
+        if self.slots_left < 1.0 or (t != EPC and t != PPP) or V < P.cons_min_value:
+            return
+        y = P.year_of[m]
+        d = tender.domain
+        dev = tender.country.dev
+        fin = P.fin_share[t]
+        years = P.fin_years[t]
+        for bid in tender.bids:
+            if self.slots_left < 1.0:
+                break
+            firm = bid.firm
+            if firm.size != LARGE or bid.partner is not None:
+                continue
+            best = None
+            best_cap = -1.0
+            for sme in self.in_domain[d]:
+                if sme.size < SME or not sme.active or sme.open_bids >= sme.capacity or sme.bid_on is tender:
+                    continue
+                if not (sme.aware_of is tender or (P.catalogue == 1 and sme.alliance)):
+                    continue
+                if sme.cap[d] > best_cap:
+                    best = sme
+                    best_cap = sme.cap[d]
+            if best is None:
+                continue
+            bid.partner = best
+            best.open_bids += 1
+            best.bid_on = tender
+            self.slots_left -= 1.0
+            books.consortia[y] += 1
+            self.log["consortia"] += 1
+            q = bid.quality
+            q2 = best.cap[d] + P.fit[dev]
+            if q2 > q:
+                q = q2
+            bid.quality = q + P.cons_synergy
+            if P.coentry_on == 1:
+                cut = P.coentry_cut[m]
+                loan = P.cons_sme_share * fin * V * P.krw / 1000.0
+                if loan > 0.0 and cut > 0.0:
+                    if self.pot >= loan:
+                        self.pot -= loan
+                        bid.loan = loan
+                        rate = bid.rate - cut * P.cons_sme_share
+                        if rate < 0.0:
+                            rate = 0.0
+                        bid.rate = rate
+                        bid.lnprice = log_price(firm.markup, rate, years, fin, bid.fee)
+                        self.log["coentry_loans"] += 1
+                    else:
+                        self.pot_short = 1.0
+                        self.log["pot_short"] += 1
+
+    # ---- award -----------------------------------------------------------------------------
+    def award(self, m):
+        P, rng, books = self.P, self.rng, self.books
+        y = P.year_of[m]
+        still_open = []
+        for tender in self.tenders:
+            if tender.status != ST_OPEN or tender.deadline != m:
+                if tender.status == ST_OPEN:
+                    still_open.append(tender)
+                continue
+            country = tender.country
+            t = tender.type
+            d = tender.domain
+            V = tender.value
+            g = country.region
+            risk = country.risk
+            dev = country.dev
+            fin = P.fin_share[t]
+            years = P.fin_years[t]
+            w0, w1, w2, w3, w4, w5 = P.wts[dev]
+            # foreign bids: an over-dispersed Poisson count, origins by region
+            z = rng.normal()
+            lam = P.foreign_mean * P.strength * math.exp(P.foreign_disp * z - 0.5 * P.foreign_disp * P.foreign_disp)
+            nf = rng.poisson(lam)
+            best = -math.inf
+            winner = None  # None: no bid; "foreign"; or the winning Korean Bid
+            for _ in range(nf):
+                o = pick_cum(P.origin_cum[g], rng.random())
+                zq = rng.normal()
+                q = P.o_q[o] + P.quality_shift + P.o_qsd[o] * zq
+                zm = rng.normal()
+                lp = P.o_mk[o] + P.o_mksd[o] * zm + math.log(1.0 + P.o_rate[o] * years * fin)
+                ug = rng.random()
+                U = w0 * q - w1 * lp + w2 * P.o_fs[o] + w3 * P.o_rel[o] + w4 * math.log(1.0 + P.o_exp[o]) + gumbel(ug)
+                if U > best:
+                    best = U
+                    winner = "foreign"
+            inc = 0.0
+            if tender.inc == INC_FULL:
+                inc = 1.0
+            elif tender.inc == INC_KSP:
+                inc = P.ksp_inc
+            for bid in tender.bids:
+                ug = rng.random()
+                U = (w0 * bid.quality - w1 * bid.lnprice + w2 * bid.fscore + w3 * country.rel
+                     + w4 * bid.track + w5 * inc + gumbel(ug))
+                if U > best:
+                    best = U
+                    winner = bid
+            nk = len(tender.bids)
+            total = nf + nk
+            tender.nbids = total
+            books.tenders_closed[y] += 1
+            books.bidders[y] += total
+            if total == 1:
+                books.single_bidder[y] += 1
+            if nk > 0:
+                books.tenders_contested[y] += 1
+                books.value_contested[y] += V
+            if total == 0:
+                tender.status = ST_LAPSED
+                self.log["lapsed"] += 1
+                continue
+            books.tenders_awarded[y] += 1
+            books.value_awarded[y] += V
+            bid_year = P.year_of[m - P.open_m[t]] if m - P.open_m[t] >= 0 else 0
+            for bid in tender.bids:
+                firm = bid.firm
+                firm.open_bids -= 1
+                firm.kb += 1
+                books.add_group(books.bids, y, firm.size, g, d, risk, 1.0)
+                if bid.partner is not None:
+                    bid.partner.open_bids -= 1
+                if bid is not winner:  # release the finance reserved by losing bids
+                    if bid.blended and bid_year == y:
+                        self.blended_left += fin * V
+                        self.log["released_blended"] += 1
+                    if bid.edpf and bid_year == y:
+                        self.edpf_left += fin * V
+                        self.log["released_edpf"] += 1
+                    if bid.loan > 0.0:
+                        self.pot += bid.loan
+                        self.log["released_loans"] += 1
+            if winner == "foreign":
+                tender.status = ST_FOREIGN
+                self.log["foreign_wins"] += 1
+                continue
+            tender.status = ST_KOREAN
+            self.log["korean_wins"] += 1
+            if tender.inc == INC_FULL:
+                self.log["incumbent_wins"] += 1
+            elif tender.inc == INC_KSP:
+                self.log["ksp_shaped_wins"] += 1
+            self.win_korean(m, tender, winner)
+        self.tenders = still_open
+
+    def credit(self, firm, country, g, d, y, V, share):
+        """Experience, capital and first entries for one member of a winning bid."""
+        P = self.P
+        firm.exp_region[g] += 1.0
+        firm.exp_domain[d] += 1.0
+        firm.capital += P.margin * V * share
+        if country not in firm.won_in:
+            firm.won_in.add(country)
+            self.books.new_entries[y] += 1
+        firm.exported = True
+        firm.last_win_year = y
+        firm.known.add(country)
+
+    def win_korean(self, m, tender, bid):
+        P, books = self.P, self.books
+        y = P.year_of[m]
+        country = tender.country
+        t = tender.type
+        d = tender.domain
+        V = tender.value
+        g = country.region
+        risk = country.risk
+        fin = P.fin_share[t]
+        years = P.fin_years[t]
+        firm = bid.firm
+        partner = bid.partner
+        share_p = P.cons_sme_share if partner is not None else 0.0
+        share_i = 1.0 - share_p
+        firm.kw += 1
+        self.credit(firm, country, g, d, y, V, share_i)
+        books.add_group(books.wins, y, firm.size, g, d, risk, 1.0)
+        value = books.value[y]
+        value[G_ALL] += V
+        value[G_SIZE + firm.size] += V * share_i
+        value[G_REGION + g] += V
+        value[G_DOMAIN + d] += V
+        value[G_RISK + risk] += V
+        sme_value = V * share_i if firm.size >= SME else 0.0
+        if partner is not None:
+            self.credit(partner, country, g, d, y, V, share_p)
+            value[G_SIZE + partner.size] += V * share_p
+            books.consortium_wins[y] += 1
+            if partner.size >= SME:
+                sme_value += V * share_p
+        if firm.size >= SME or partner is not None:
+            books.sme_wins[y] += 1
+        books.sme_value[y] += sme_value
+        country.boost(P.win_boost)
+        # public cost of the finance on the won contract (commitment basis)
+        krw = P.krw / 1000.0
+        cost = books.cost[y]
+        if bid.blended:
+            cost[C_BLENDED] += P.blended_cut * fin * V * years * krw
+        if bid.edpf:
+            cost[C_EDPF] += P.edpf_cut * fin * V * years * krw
+        if bid.loan > 0.0:
+            bid_m = m - P.open_m[t]
+            if bid_m < 0:
+                bid_m = 0
+            cost[C_COENTRY] += P.coentry_cut[bid_m] * bid.loan * years
+        if bid.sole:
+            if fin > 0.0:
+                cost[C_SOLE] += P.sole_loan_cut * fin * V * years * krw
+            else:
+                cost[C_SOLE] += P.sole_fee_cut * V * (P.contract_m[t] / 12.0) * krw
+        if bid.pis and t == PPP:
+            self.pis_invest(m, V, risk, y)
+        if bid.insured:
+            self.log["insured_wins"] += 1
+        self.contracts.append(Contract(firm, partner, country, V, m + P.contract_m[t], bid.insured, bid.loan, share_p))
+
+    # ---- the PIS fund ----------------------------------------------------------------------
+    def pis_invest(self, m, V, risk, y):
+        P = self.P
+        if not self.pis_open(m):
+            return
+        amount = self.pis_amount(V)
+        cash = self.fund_cash()
+        if amount <= 0.0 or cash < amount:
+            return
+        # only tranches holding cash contribute (a junior tranche may owe the fund after covering losses)
+        positive = 0.0
+        for tranche in self.fund:
+            if tranche.cash > 0.0:
+                positive += tranche.cash
+        amounts = []
+        for tranche in self.fund:
+            x = 0.0
+            if tranche.cash > 0.0:
+                x = amount * (tranche.cash / positive)
+            amounts.append(x)
+            tranche.cash -= x
+            tranche.out += x
+        exit_m = m + P.pis_hold_m
+        if exit_m > P.pis_fund_end_m:
+            exit_m = P.pis_fund_end_m
+        self.investments.append(Investment(amounts, exit_m, risk))
+        self.books.pis_commit[y] += amount
+        self.log["investments"] += 1
+
+    def pis_exit(self, inv):
+        P = self.P
+        for t, tranche in enumerate(self.fund):
+            x = inv.amounts[t]
+            tranche.cash += x * P.pis_mult
+            tranche.out -= x
+            tranche.ret += x * (P.pis_mult - 1.0)
+        inv.active = False
+        self.log["pis_exits"] += 1
+
+    def pis_default(self, inv, y):
+        """A funded project fails: the loss hits the tranches in the configured order (F2).
+
+        Subordinated: the junior tranche pays the seniors' share in cash (its cash may go negative).
+        """
+        P = self.P
+        fund = self.fund
+        amt = inv.amounts
+        total = 0.0
+        for t in range(NTR):
+            total += amt[t]
+        loss = P.pis_lgd * total
+        take = [0.0, 0.0, 0.0]
+        if P.loss_order == 1:  # pari passu
+            for t in range(NTR):
+                take[t] = P.pis_lgd * amt[t]
+        else:  # subordinated: government, then public, then private, each up to its paid-in principal
+            remaining = loss
+            for t in range(NTR):
+                room = fund[t].paid - fund[t].loss
+                if room < 0.0:
+                    room = 0.0
+                x = remaining if remaining < room else room
+                take[t] = x
+                remaining -= x
+            if remaining > 0.0:  # a loss beyond all principal falls on the last tranche
+                take[NTR - 1] += remaining
+                self.log["loss_beyond_principal"] += 1
+        for t in range(NTR):
+            fund[t].cash += amt[t] - take[t]
+            fund[t].out -= amt[t]
+            fund[t].loss += take[t]
+        self.books.cost[y][C_FIRST_LOSS] += take[0] + take[1]
+        inv.active = False
+        self.log["pis_defaults"] += 1
+
+    # ---- consequences ----------------------------------------------------------------------
+    def consequences(self, m):
+        P, rng, books = self.P, self.rng, self.books
+        y = P.year_of[m]
+        krw = P.krw / 1000.0
+        for contract in self.contracts:
+            if m >= contract.end:
+                contract.active = False
+                self.pot += contract.loan
+                self.log["contracts_ended"] += 1
+                continue
+            if rng.random() < P.contract_pd_m[contract.country.risk]:
+                contract.active = False
+                self.pot += contract.loan
+                books.defaults[y] += 1
+                self.log["contract_defaults"] += 1
+                loss = P.default_loss * contract.value
+                covered = 0.0
+                if contract.insured:
+                    covered = P.ksure_cover * loss
+                    claim = covered * krw
+                    self.ksure -= claim
+                    books.cost[y][C_KSURE] += claim
+                    self.log["ksure_claims"] += 1
+                net = loss - covered
+                share_p = contract.share_p
+                contract.firm.capital -= net * (1.0 - share_p)
+                if contract.partner is not None:
+                    contract.partner.capital -= net * share_p
+        self.contracts = [k for k in self.contracts if k.active]
+        for inv in self.investments:
+            if m >= inv.exit:
+                self.pis_exit(inv)
+                continue
+            if rng.random() < P.pis_pd_m[inv.risk]:
+                self.pis_default(inv, y)
+        self.investments = [j for j in self.investments if j.active]
+        for firm in self.firms:
+            firm.capital += P.dom_income * firm.capital0
+            firm.active = firm.capital > 0.0
+        if P.moy[m] == 11 or m == P.n_months - 1:
+            self.year_end(y)
+
+    def year_end(self, y):
+        books = self.books
+        books.exporters[y] = sum(1 for f in self.firms if f.exported)
+        books.exporters_year[y] = sum(1 for f in self.firms if f.last_win_year == y)
+        books.active_firms[y] = sum(1 for f in self.firms if f.active)
+        for t, tranche in enumerate(self.fund):
+            snap = books.pis_snap[y][t]
+            snap[SN_PAID] = tranche.paid
+            snap[SN_CASH] = tranche.cash
+            snap[SN_OUT] = tranche.out
+            snap[SN_LOSS] = tranche.loss
+            snap[SN_RET] = tranche.ret
+        books.ksure_balance[y] = self.ksure
+        books.pot_balance[y] = self.pot
+
+    # ---- the month -------------------------------------------------------------------------
+    def step(self, m):
+        if m == 0 or self.P.moy[m] == 0:
+            self.year_reset(m)
+        self.policy(m)
+        new = self.market(m)
+        self.bidding(m, new)
+        self.award(m)
+        self.consequences(m)
+
+
+def oracle_kernel(m0, m1, P, S, A, rng):
+    """Months m0..m1-1 in plain Python; same signature and results as `run_months`. Returns 0."""
+    global LAST_WORLD
+    world = World(P, S, A, rng)
+    for m in range(m0, m1):
+        world.step(m)
+    world.books.write(A)
+    LAST_WORLD = world
+    return 0

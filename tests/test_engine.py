@@ -1,0 +1,130 @@
+"""A run is a pure function of (scenario, seed), and the world it simulates keeps its books straight."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import ROOT, load, table
+from simulation.engine import simulate
+from simulation.kernels.constants import (
+    G_ALL, K_BIDS, K_TENDERS, NTR, SN_CASH, SN_LOSS, SN_OUT, SN_PAID, SN_RET, ST_FOREIGN, ST_KOREAN,
+    ST_LAPSED, ST_OPEN,
+)
+from simulation.metrics import tidy
+from simulation.model import SmartCityModel
+
+HIGH_DEFAULTS = ["levers.f1_pis.project_default_pd={c0: 0.2, c1: 0.2, c2: 0.25, c3: 0.3, c4: 0.3, c5: 0.35, c6: 0.4, c7: 0.4}",
+                 "finance.contract_default_pd={c0: 0.05, c1: 0.05, c2: 0.05, c3: 0.08, c4: 0.1, c5: 0.1, c6: 0.2, c7: 0.3}"]
+
+
+def test_same_scenario_and_seed_give_identical_tables():
+    r = load("plan_2019_announced")
+    a, b = tidy(simulate(r, 11)), tidy(simulate(r, 11))
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    c = tidy(simulate(r, 12))
+    assert not a["value"].equals(c["value"]), "a different seed must give a different run"
+
+
+def test_identical_across_two_processes(tmp_path):
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"r{k}"
+        proc = subprocess.run([sys.executable, "-m", "simulation", "run", "scenarios/plan_2019_implemented.yaml",
+                               "--seed", "7", "--reps", "2", "--out", str(out), "--quiet"],
+                              cwd=ROOT, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        outs.append(out)
+    a = pd.read_parquet(outs[0] / "yearly.parquet")
+    b = pd.read_parquet(outs[1] / "yearly.parquet")
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert (outs[0] / "yearly.csv").read_bytes() == (outs[1] / "yearly.csv").read_bytes()
+    here = tidy(simulate(load("plan_2019_implemented"), 8), run=1)
+    mine = a[a["run"] == 1].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine.astype({"scenario": str}), here.astype({"scenario": str}), check_exact=True)
+
+
+def _check_month(model: SmartCityModel) -> None:
+    S = model.state
+    assert np.all(S.open_bids >= 0) and np.all(S.open_bids <= S.capacity), "bid capacity exceeded"
+    # open bids equal the bids (as lead or partner) on tenders still open
+    n_bids = S.cnt[K_BIDS]
+    tenders = S.b_tender[:n_bids]
+    open_mask = S.t_status[tenders] == ST_OPEN
+    count = np.zeros_like(S.open_bids)
+    np.add.at(count, S.b_firm[:n_bids][open_mask], 1)
+    partners = S.b_partner[:n_bids][open_mask]
+    np.add.at(count, partners[partners >= 0], 1)
+    assert np.array_equal(count, S.open_bids)
+    # fund money conserved per tranche
+    lhs = S.pis_cash + S.pis_out + S.pis_loss
+    rhs = S.pis_paid + S.pis_ret
+    assert np.allclose(lhs, rhs, rtol=1e-12, atol=1e-9)
+    assert np.all(S.pis_loss >= -1e-12) and np.all(S.pis_out >= -1e-9)
+    assert np.all((S.rel >= 0.0) & (S.rel <= 1.0))
+
+
+@pytest.mark.parametrize("order", ["subordinated", "pari_passu"])
+def test_invariants_hold_every_month(order):
+    model = SmartCityModel("scenarios/plan_2019_announced.yaml", seed=3,
+                           overrides=[f"levers.f2_loss_order.order={order}", "levers.f1_pis.max_equity_krw_bn=20",
+                                      *HIGH_DEFAULTS])
+    while model.running:
+        model.step()
+        _check_month(model)
+    S, A = model.state, model.acc
+    n_t = S.cnt[K_TENDERS]
+    status = S.t_status[:n_t]
+    assert np.all(np.isin(status, [ST_OPEN, ST_KOREAN, ST_FOREIGN, ST_LAPSED]))
+    # each tender awarded at most once: wins and awards add up to the tenders' final states
+    assert A.wins[:, G_ALL].sum() == np.sum(status == ST_KOREAN)
+    assert A.tenders_awarded.sum() == np.sum((status == ST_KOREAN) | (status == ST_FOREIGN))
+    assert A.tenders_closed.sum() == np.sum(status != ST_OPEN)
+    assert np.all(A.wins <= A.bids) and np.all(A.cost >= 0.0)
+    assert np.all(A.bids >= 0.0) and np.all(A.value >= 0.0)
+    snap = A.pis_snap
+    assert np.allclose(snap[:, :, SN_CASH] + snap[:, :, SN_OUT] + snap[:, :, SN_LOSS],
+                       snap[:, :, SN_PAID] + snap[:, :, SN_RET])
+    loss, paid = S.pis_loss, S.pis_paid
+    assert loss.sum() > 0, "the run must produce fund losses for the order to be tested"
+    if order == "subordinated":
+        if loss[1] > 0:
+            assert loss[0] == pytest.approx(paid[0], rel=1e-12)
+        if loss[2] > 0:
+            assert loss[0] == pytest.approx(paid[0], rel=1e-12) and loss[1] == pytest.approx(paid[1], rel=1e-12)
+        assert loss[0] > 0
+    else:
+        rates = loss / paid
+        assert np.allclose(rates, rates[0], rtol=1e-9)
+    frame = model.yearly_table()
+    wr = frame[frame["metric"] == "win_rate"]["value"].dropna()
+    assert len(wr) > 0 and wr.between(0.0, 1.0).all()
+
+
+def test_mesa_face_matches_fast_path_and_batch_run_works():
+    model = SmartCityModel("scenarios/no_plan.yaml", seed=4)
+    model.run()
+    assert model.steps == model.n_months == 138
+    pd.testing.assert_frame_equal(model.yearly_table(), table("no_plan", 4).assign(run=0), check_exact=True)
+    from simulation.agents import Firm, ForeignGovernment, Fund, SupportCenter
+    firms = model.agents_by_type[Firm]
+    assert len(firms) == 500 and {f.size_class for f in firms} == {"large", "mid", "sme", "startup"}
+    assert sum(f.wins for f in firms) == model.acc.wins[:, 0].sum()
+    govs = {g.iso3: g for g in model.agents_by_type[ForeignGovernment]}
+    assert "KWT" in govs and 0.0 <= govs["KWT"].relationship <= 1.0
+    assert {f.kind for f in model.agents_by_type[Fund]} >= {"pis", "ksure_special_account", "co_entry_pot"}
+    assert len(model.agents_by_type[SupportCenter]) >= 4
+    data = model.datacollector.get_model_vars_dataframe()
+    assert len(data) == 138 and data["year"].iloc[-1] == 2030
+
+    results = mesa.batch_run(SmartCityModel, parameters={"scenario": str(ROOT / "scenarios/no_plan.yaml"),
+                                                         "seed": [4, 5]},
+                             iterations=1, max_steps=200, number_processes=1, display_progress=False,
+                             data_collection_period=-1)
+    by_seed = {row["seed"]: row for row in results}
+    assert set(by_seed) == {4, 5}
+    assert by_seed[4]["wins"] == model.datacollector.get_model_vars_dataframe()["wins"].iloc[-1]
