@@ -13,12 +13,15 @@ from .errors import ScenarioError
 MAX_BYTES = 2_000_000
 MAX_NODES = 200_000
 MAX_DEPTH = 64
+MAX_INT_DIGITS = 300
+MAX_INT_BITS = 997  # 2**997 has 301 digits: a bigger int could not even be printed in a message
 
 Path = tuple  # tuple of str | int
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
     "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null",
 }
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
 def dotted(path: Path) -> str:
@@ -33,6 +36,20 @@ class _Walker:
     def fail(self, node, msg: str, path: Path) -> None:
         raise ScenarioError(msg, self.file, node.start_mark.line + 1, dotted(path) if path else None)
 
+    def scalar(self, node: ScalarNode, path: Path):
+        if node.tag == _TIMESTAMP:
+            self.fail(node, f"a full date ({node.value}) is not supported: write months as YYYY-MM", path)
+        if node.tag not in _PLAIN_TAGS:
+            self.fail(node, f"unsupported YAML tag {node.tag!r}: scenario files hold plain data only", path)
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except Exception:  # e.g. `!!int abc`, `!!bool maybe`, or an int literal of thousands of digits
+            kind = node.tag.rsplit(":", 1)[-1]
+            self.fail(node, f"cannot read {node.value[:40]!r} as {kind}", path)
+        if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+            self.fail(node, f"number too large (more than {MAX_INT_DIGITS} digits)", path)
+        return value
+
     def walk(self, node, path: Path, depth: int):
         self.count += 1
         if self.count > MAX_NODES:
@@ -41,12 +58,7 @@ class _Walker:
             self.fail(node, f"nesting deeper than {MAX_DEPTH} levels", path)
         self.marks.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, ScalarNode):
-            if node.tag not in _PLAIN_TAGS:
-                self.fail(node, f"unsupported YAML tag {node.tag!r}: scenario files hold plain data only", path)
-            try:
-                return self.loader.construct_object(node, deep=True)
-            except Exception as exc:  # e.g. a malformed int/float literal
-                self.fail(node, f"cannot read value: {exc}", path)
+            return self.scalar(node, path)
         if isinstance(node, SequenceNode):
             if node.tag != "tag:yaml.org,2002:seq":
                 self.fail(node, f"unsupported YAML tag {node.tag!r}", path)
@@ -56,9 +68,9 @@ class _Walker:
                 self.fail(node, f"unsupported YAML tag {node.tag!r}", path)
             out: dict = {}
             for knode, vnode in node.value:
-                if not isinstance(knode, ScalarNode) or knode.tag not in _PLAIN_TAGS:
+                if not isinstance(knode, ScalarNode) or knode.tag not in _PLAIN_TAGS | {_TIMESTAMP}:
                     self.fail(knode, "mapping keys must be plain names, years or YYYY-MM dates", path)
-                key = self.loader.construct_object(knode)
+                key = self.scalar(knode, path)
                 if isinstance(key, bool) or not isinstance(key, (str, int)):
                     self.fail(knode, f"mapping key {key!r} must be a name, a year or a YYYY-MM date", path)
                 if key == "<<":
@@ -75,16 +87,21 @@ def load_yaml_text(text: str, file: str) -> tuple[object, dict[Path, int]]:
     """Parse YAML text into plain data plus {key path: line}."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise ScenarioError(f"file larger than {MAX_BYTES // 1_000_000} MB", file)
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # raised up front for a str stream: control characters
+        line = text.count("\n", 0, exc.position) + 1
+        raise ScenarioError(f"malformed YAML: character #x{exc.character:04x} is not allowed "
+                            "(control characters cannot appear in YAML text)", file, line) from None
     try:
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
-            raise ScenarioError(f"malformed YAML: {exc.problem or exc.context}", file, line) from None
+            raise ScenarioError(f"malformed YAML: {exc.problem or exc.context or 'unreadable'}", file, line) from None
         except yaml.YAMLError as exc:
-            raise ScenarioError(f"malformed YAML: {exc}", file) from None
+            raise ScenarioError(f"malformed YAML: {type(exc).__name__}", file) from None
         except RecursionError:
             raise ScenarioError("malformed YAML: nesting too deep", file) from None
         if node is None:
