@@ -23,6 +23,7 @@ from .yamlio import Path, dotted, load_yaml_text, read_yaml_file
 PROVENANCE_KINDS = ("seed", "literature", "assumption", "calibrated")
 WRAPPER_KEYS = {"value", "provenance", "source", "unit", "note"}
 MAX_EXTENDS_DEPTH = 32
+MAX_FILE_LOADS = 256  # files read for one scenario, counting repeats: `take:` can fan out exponentially
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def _unknown(key: Any, allowed: Iterable[str], file: str, line: int | None, path
     allowed = list(allowed)
     guess = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
     hint = f" (did you mean {guess[0]!r}?)" if guess else f"; expected one of: {', '.join(allowed)}"
-    return ScenarioError(f"unknown key {key!r}{hint}", file, line, dotted(path + (key,)) if path else str(key))
+    return ScenarioError(f"unknown key {key!r:.60}{hint}", file, line, dotted(path + (key,)) if path else str(key))
 
 
 def _unwrap(val: dict, path: Path, file: str, marks: dict[Path, int]) -> tuple[Any, Prov]:
@@ -167,12 +168,28 @@ def nest(flat: dict[Path, Any]) -> dict:
 
 
 # ---- layers and extends ------------------------------------------------------------------
-def _load_layers(path: str, shown: str, chain: list[str], marks_by_file: dict[str, dict]) -> dict[Path, tuple[Any, Prov]]:
+def _check_link(target: str, chain: list[str], what: str, file: str, line: int | None, key: str) -> None:
+    """Refuse an `extends:`/`take:` link that closes a cycle or makes the chain too deep (before reading it)."""
+    real = os.path.realpath(target)
+    if real in chain:
+        cycle = chain[chain.index(real):] + [real]
+        raise ScenarioError(f"cyclic `{what}:` chain: " + " -> ".join(os.path.basename(c) for c in cycle),
+                            file, line, key)
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(f"`extends:`/`take:` chain deeper than {MAX_EXTENDS_DEPTH} files", file, line, key)
+
+
+def _load_layers(path: str, shown: str, chain: list[str], marks_by_file: dict[str, dict],
+                 loads: list[str] | None = None) -> dict[Path, tuple[Any, Prov]]:
     real = os.path.realpath(path)
     if real in chain:
         raise ScenarioError("cyclic `extends:` chain: " + " -> ".join(chain + [real]), shown)
     if len(chain) >= MAX_EXTENDS_DEPTH:
         raise ScenarioError(f"`extends:` chain deeper than {MAX_EXTENDS_DEPTH}", shown)
+    loads = [] if loads is None else loads
+    loads.append(real)
+    if len(loads) > MAX_FILE_LOADS:
+        raise ScenarioError(f"`extends:`/`take:` read more than {MAX_FILE_LOADS} files", shown)
     data, marks = read_yaml_file(path, shown)
     marks_by_file[shown] = marks
     if data is None:
@@ -187,10 +204,12 @@ def _load_layers(path: str, shown: str, chain: list[str], marks_by_file: dict[st
         ppath = os.path.join(os.path.dirname(path), parent)
         pshown = os.path.normpath(os.path.join(os.path.dirname(shown), parent))
         if not os.path.isfile(ppath):
-            raise ScenarioError(f"`extends:` file {parent!r} not found (looked for {pshown})",
+            problem = "is a directory" if os.path.isdir(ppath) else "not found"
+            raise ScenarioError(f"`extends:` file {parent!r:.200} {problem} (looked for {pshown:.200})",
                                 shown, marks.get(("extends",)), "extends")
-        flat.update(_load_layers(ppath, pshown, chain + [real], marks_by_file))
-    flat.update(_take(data.get("take"), path, shown, marks, chain + [real], marks_by_file))
+        _check_link(ppath, chain + [real], "extends", shown, marks.get(("extends",)), "extends")
+        flat.update(_load_layers(ppath, pshown, chain + [real], marks_by_file, loads))
+    flat.update(_take(data.get("take"), path, shown, marks, chain + [real], marks_by_file, loads))
     own: dict[Path, tuple[Any, Prov]] = {}
     flatten(data, Scenario, (), shown, marks, own)
     flat.update(own)
@@ -198,7 +217,7 @@ def _load_layers(path: str, shown: str, chain: list[str], marks_by_file: dict[st
 
 
 def _take(spec: Any, path: str, shown: str, marks: dict[Path, int], chain: list[str],
-          marks_by_file: dict[str, dict]) -> dict[Path, tuple[Any, Prov]]:
+          marks_by_file: dict[str, dict], loads: list[str]) -> dict[Path, tuple[Any, Prov]]:
     """`take: [{from: other.yaml, keys: [levers.f1_pis, ...]}]`: copy whole sections from another scenario."""
     if spec is None:
         return {}
@@ -214,8 +233,11 @@ def _take(spec: Any, path: str, shown: str, marks: dict[Path, int], chain: list[
         src = os.path.join(os.path.dirname(path), item["from"])
         src_shown = os.path.normpath(os.path.join(os.path.dirname(shown), item["from"]))
         if not os.path.isfile(src):
-            raise ScenarioError(f"`take:` file {item['from']!r} not found (looked for {src_shown})", shown, line, f"take.{i}")
-        other = _load_layers(src, src_shown, chain, marks_by_file)
+            problem = "is a directory" if os.path.isdir(src) else "not found"
+            raise ScenarioError(f"`take:` file {item['from']!r:.200} {problem} (looked for {src_shown:.200})",
+                                shown, line, f"take.{i}")
+        _check_link(src, chain, "take", shown, line, f"take.{i}.from")
+        other = _load_layers(src, src_shown, chain, marks_by_file, loads)
         for key in item["keys"]:
             prefix = tuple(key.split("."))
             hits = {p: v for p, v in other.items() if p[: len(prefix)] == prefix}
@@ -232,7 +254,7 @@ def _parse_override(text: str) -> tuple[Path, Any]:
     key = key.strip()
     if not key:
         raise ScenarioError(f"expected key.path=value, got {text!r}", "--set")
-    parts = tuple(int(p) if p.isdigit() else p for p in key.split("."))
+    parts = tuple(int(p) if p.isascii() and p.isdigit() and len(p) <= 9 else p for p in key.split("."))
     value, _ = load_yaml_text(raw, f"--set {key}")
     return parts, value
 
@@ -247,17 +269,18 @@ def apply_override(flat: dict[Path, tuple[Any, Prov]], path: Path, value: Any, l
     model: type[Section] = Scenario
     for i, k in enumerate(path):
         if not isinstance(k, str) or k not in model.model_fields:
-            # a key inside a dict-valued parameter, e.g. market.levels_usd_bn.2023
-            owner = path[:i]
-            if owner in PARAMS and owner in flat and isinstance(flat[owner][0], dict) and i == len(path) - 1:
-                new = dict(flat[owner][0])
-                new[k] = value
-                flat[owner] = (new, prov)
-                return
-            raise _unknown(k, model.model_fields if model else [], label, None, path[:i])
+            raise _unknown(k, model.model_fields, label, None, path[:i])
         sub = _section_type(model.model_fields[k].annotation)
         if sub is None:
-            raise _unknown(path[i + 1], [], label, None, path[: i + 1])
+            owner = path[: i + 1]
+            if i + 2 == len(path) and owner in flat and isinstance(flat[owner][0], dict):
+                # one key of a dict-valued parameter, e.g. market.levels_usd_bn.2023 or a schedule date
+                new = dict(flat[owner][0])
+                new[path[-1]] = value
+                flat[owner] = (new, prov)
+                return
+            raise ScenarioError(f"{dotted(owner)} is one parameter, not a section or mapping; "
+                                f"set it whole with --set {dotted(owner)}=VALUE", label, None, dotted(path))
         model = sub
     out: dict[Path, tuple[Any, Prov]] = {}
     flatten(value, model, path, label, {}, out, prov)
@@ -268,11 +291,23 @@ def apply_override(flat: dict[Path, tuple[Any, Prov]], path: Path, value: Any, l
 _BRANCH_TAGS = ("float", "int", "bool", "str", "dict", "list", "tuple", "constrained", "function", "literal")
 
 
-def _clean_loc(loc: tuple) -> Path:
-    out = []
+def _is_branch_tag(el: Any) -> bool:
+    """pydantic names union members in error locations: 'constrained-float', 'dict[constrained-str,...]'."""
+    return isinstance(el, str) and ("[" in el or el.split("-")[-1] in _BRANCH_TAGS or el in _BRANCH_TAGS)
+
+
+def _clean_loc(loc: tuple, data: Any = None) -> Path:
+    """The key path of a pydantic error location: keys of the input, without union-member names."""
+    out, node = [], data
     for el in loc:
-        if isinstance(el, str) and (("[" in el) or el.split("[")[0] in _BRANCH_TAGS) and el not in ("start",):
+        if isinstance(node, dict) and el in node:
+            node = node[el]
+        elif isinstance(node, list) and type(el) is int and -len(node) <= el < len(node):
+            node = node[el]
+        elif el == "[key]" or _is_branch_tag(el):
             continue
+        else:
+            node = None
         out.append(el)
     return tuple(out)
 
@@ -297,33 +332,41 @@ def is_schedule_param(path: Path) -> bool:
         typing.get_origin(a) is dict for a in typing.get_args(ann))
 
 
-def _normalise(path: Path, value: Any) -> Any:
+def _normalise(path: Path, value: Any, prov: Prov | None = None, marks: dict | None = None) -> Any:
     """Schedules may be keyed by year (2021: 30) as shorthand for January of that year."""
     if isinstance(value, dict) and path in PARAMS and is_schedule_param(path):
         out = {}
         for k, v in value.items():
             key = f"{k:04d}-01" if isinstance(k, int) and 0 < k < 10000 else k
             if key in out:
-                raise ScenarioError(f"schedule date {key} given twice", None, None, dotted(path))
+                file = prov.file if prov else None
+                line = (marks or {}).get(file, {}).get(path + (k,), prov.line if prov else None)
+                raise ScenarioError(f"schedule date {key} given twice", file, line, dotted(path + (key,)))
             out[key] = v
         return dict(sorted(out.items(), key=lambda kv: str(kv[0])))
     return value
 
 
 def validate(flat: dict[Path, tuple[Any, Prov]], files: list[str], marks: dict[str, dict]) -> Resolved:
-    values = {p: _normalise(p, v) for p, (v, _) in flat.items()}
+    values = {p: _normalise(p, v, pr, marks) for p, (v, pr) in flat.items()}
     prov = {p: pr for p, (_, pr) in flat.items()}
     resolved_stub = Resolved(scenario=None, values=values, prov=prov, files=files, marks=marks)  # type: ignore[arg-type]
+    data = nest(values)
     try:
-        scenario = Scenario.model_validate(nest(values))
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         errors = []
         for err in exc.errors():
-            loc = _clean_loc(err["loc"])
+            loc = _clean_loc(err["loc"], data)
             file, line = resolved_stub.where(loc)
-            errors.append((line or 0, file or "", loc, err))
+            # a union member rejecting the input's whole type (`rate_cut: {2019-07: abc}` is "not a
+            # number") says less than the member that fits the type and complains about what is inside
+            wrong_member = _is_branch_tag(err["loc"][-1]) and err.get("type", "").endswith("_type")
+            errors.append((line or 0, file or "", loc, err, wrong_member))
+        errors = [e for e in errors if not (e[4] and any(
+            not o[4] and o[2][: len(e[2])] == e[2] for o in errors))]
         errors.sort(key=lambda e: (e[0] == 0, e[1] != files[0], e[0]))
-        line, file, loc, err = errors[0]
+        line, file, loc, err, _ = errors[0]
         if err.get("type") == "missing":
             file, line = files[-1] if files else None, None
         raise ScenarioError(_describe(err), file or None, line or None, dotted(loc)) from None
