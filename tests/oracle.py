@@ -28,7 +28,7 @@ import numpy as np
 from simulation.kernels.constants import (
     C_BLENDED, C_COENTRY, C_COORD, C_DB, C_EDPF, C_ENVOY, C_EXPO, C_FAIR, C_FIRST_LOSS, C_KIND, C_KOTRA,
     C_KSCON, C_KSP, C_KSURE, C_ROADSHOW, C_SOLE, C_SUBSIDY, C_TRAINING, C_VISIT, DESIGN, EPC, G_ALL,
-    G_DOMAIN, G_REGION, G_RISK, G_SIZE, INC_FULL, INC_KSP, INC_NONE, K_BIDS, K_CONTRACTS, K_INVEST,
+    G_DOMAIN, G_REGION, G_RISK, G_SIZE, INC_FULL, INC_KSP, INC_NONE, K_CONTRACTS, K_INVEST,
     K_PIPE, K_ROADSHOWS, K_TENDERS, LARGE, ND, NR, NT, NTR, PPP, R_BLENDED_LEFT, R_EDPF_LEFT, R_KSURE,
     R_POT, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, SME, SN_CASH, SN_LOSS, SN_OUT, SN_PAID, SN_RET,
     ST_FOREIGN, ST_KOREAN, ST_LAPSED, ST_OPEN, URBAN_DEV,
@@ -343,7 +343,7 @@ class World:
                         lapsed=0, foreign_wins=0, korean_wins=0, incumbent_wins=0, ksp_shaped_wins=0, planned_opened=0,
                         released_blended=0, released_edpf=0, released_loans=0, loss_beyond_principal=0,
                         contracts_ended=0, kscon_selections=0, ksp_projects=0, training=0, visits=0)
-        self.all_tenders = 0
+        self.all_tenders = int(S.cnt[K_TENDERS])  # tenders ever published
 
     # ---- January -------------------------------------------------------------------------
     def year_reset(self, m):
@@ -764,10 +764,9 @@ class World:
         P, rng, books = self.P, self.rng, self.books
         y = P.year_of[m]
         still_open = []
-        for tender in self.tenders:
-            if tender.status != ST_OPEN or tender.deadline != m:
-                if tender.status == ST_OPEN:
-                    still_open.append(tender)
+        for tender in self.tenders:  # the open tenders, oldest first
+            if tender.deadline != m:
+                still_open.append(tender)
                 continue
             country = tender.country
             t = tender.type

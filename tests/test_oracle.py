@@ -17,11 +17,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # plain `pytest` as well as `python -m pytest`
-    sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+for _p in (ROOT, HERE):  # plain `pytest` as well as `python -m pytest`, with or without tests/__init__.py
+    if str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
 
-import oracle  # noqa: E402  (tests/ is on sys.path under pytest's default import mode)
+import oracle  # noqa: E402
 from oracle import oracle_kernel  # noqa: E402
 from simulation.engine import new_acc, simulate  # noqa: E402
 from simulation.kernels.constants import (  # noqa: E402
@@ -208,3 +210,4 @@ def test_oracle_resumes_a_kernel_run(case, split):
     assert oracle_kernel(split, cal.n_months, P, S, A, rng) == 0
     for name in A._fields:
         assert np.array_equal(getattr(fast.acc, name), getattr(A, name)), f"accumulator {name} differs"
+    assert_same_world(fast.state, oracle.LAST_WORLD)
