@@ -30,7 +30,7 @@ from simulation.kernels.constants import (
     C_KSCON, C_KSP, C_KSURE, C_ROADSHOW, C_SOLE, C_SUBSIDY, C_TRAINING, C_VISIT, DESIGN, EPC, G_ALL,
     G_DOMAIN, G_REGION, G_RISK, G_SIZE, INC_FULL, INC_KSP, INC_NONE, K_CONTRACTS, K_INVEST,
     K_PIPE, K_ROADSHOWS, K_TENDERS, LARGE, ND, NR, NT, NTR, PPP, R_BLENDED_LEFT, R_EDPF_LEFT, R_KSURE,
-    R_POT, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, SME, SN_CASH, SN_LOSS, SN_OUT, SN_PAID, SN_RET,
+    R_PIS_RESERVED, R_POT, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, SME, SN_CASH, SN_LOSS, SN_OUT, SN_PAID, SN_RET,
     ST_FOREIGN, ST_KOREAN, ST_LAPSED, ST_OPEN, URBAN_DEV,
 )
 
@@ -291,6 +291,7 @@ class World:
         self.edpf_left = float(S.reg[R_EDPF_LEFT])
         self.slots_left = float(S.reg[R_SLOTS_LEFT])
         self.pot_short = float(S.reg[R_POT_SHORT])
+        self.pis_reserved = float(S.reg[R_PIS_RESERVED])
         self.roadshows_held = int(S.cnt[K_ROADSHOWS])
         self.fund = [Tranche(float(S.pis_paid[t]), float(S.pis_cash[t]), float(S.pis_out[t]),
                              float(S.pis_loss[t]), float(S.pis_ret[t])) for t in range(NTR)]
@@ -596,7 +597,7 @@ class World:
             fscore += P.sc_edpf
         if t == PPP and self.pis_open(m):
             amount = self.pis_amount(V)
-            if amount > 0.0 and self.fund_cash() >= amount:
+            if amount > 0.0 and self.fund_cash() - self.pis_reserved >= amount:
                 bid.pis = True
                 fscore += P.sc_pis
         if insured:
@@ -683,6 +684,8 @@ class World:
                     self.blended_left -= fin * V
                 if bid.edpf:
                     self.edpf_left -= fin * V
+                if bid.pis:
+                    self.pis_reserved += self.pis_amount(V)
                 z = rng.normal()
                 bid.lnprice = log_price(firm.markup, bid.rate, years, fin, bid.fee)
                 bid.quality = firm.cap[d] + P.fit[dev] + P.q_noise * z
@@ -831,6 +834,8 @@ class World:
                 books.add_group(books.bids, y, firm.size, g, d, risk, 1.0)
                 if bid.partner is not None:
                     bid.partner.open_bids -= 1
+                if bid.pis:
+                    self.pis_reserved -= self.pis_amount(V)
                 if bid is not winner:  # release the finance reserved by losing bids
                     if bid.blended and bid_year == y:
                         self.blended_left += fin * V
@@ -928,8 +933,6 @@ class World:
     # ---- the PIS fund ----------------------------------------------------------------------
     def pis_invest(self, m, V, risk, y):
         P = self.P
-        if not self.pis_open(m):
-            return
         amount = self.pis_amount(V)
         cash = self.fund_cash()
         if amount <= 0.0 or cash < amount:

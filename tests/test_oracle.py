@@ -28,7 +28,7 @@ from oracle import oracle_kernel  # noqa: E402
 from simulation.engine import new_acc, simulate  # noqa: E402
 from simulation.kernels.constants import (  # noqa: E402
     K_CONTRACTS, K_INVEST, K_PIPE, K_ROADSHOWS, K_TENDERS, NTR, R_BLENDED_LEFT, R_EDPF_LEFT, R_KSURE, R_POT,
-    R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, ST_OPEN,
+    R_PIS_RESERVED, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, ST_OPEN,
 )
 from simulation.metrics import tidy  # noqa: E402
 from simulation.scenario.loader import load_scenario  # noqa: E402
@@ -105,9 +105,10 @@ def assert_same_world(S, world) -> None:
     same("exported", S.exported, [int(f.exported) for f in firms])
     same("last_win_year", S.last_win_year, [f.last_win_year for f in firms])
     same("rel", S.rel, [world.countries[c].rel for c in range(C)])
-    same("registers", S.reg[[R_POT, R_KSURE, R_SUBSIDY_LEFT, R_BLENDED_LEFT, R_EDPF_LEFT, R_SLOTS_LEFT, R_POT_SHORT]],
+    same("registers", S.reg[[R_POT, R_KSURE, R_SUBSIDY_LEFT, R_BLENDED_LEFT, R_EDPF_LEFT, R_SLOTS_LEFT, R_POT_SHORT,
+                              R_PIS_RESERVED]],
          [world.pot, world.ksure, world.subsidy_left, world.blended_left, world.edpf_left, world.slots_left,
-          world.pot_short])
+          world.pot_short, world.pis_reserved])
     same("pis tranches", np.stack([S.pis_paid, S.pis_cash, S.pis_out, S.pis_loss, S.pis_ret]),
          [[getattr(t, a) for t in world.fund] for a in ("paid", "cash", "out", "loss", "ret")])
     assert S.cnt[K_TENDERS] == world.all_tenders

@@ -5,11 +5,12 @@ from numba import njit
 
 from .constants import (
     C_BLENDED, C_COENTRY, C_EDPF, C_SOLE, G_ALL, G_DOMAIN, G_REGION, G_RISK, G_SIZE, INC_FULL, INC_KSP,
-    K_CONTRACTS, K_FIRST_OPEN, K_OVERFLOW, K_TENDERS, OV_CONTRACTS, PPP, R_BLENDED_LEFT, R_EDPF_LEFT, R_POT,
+    K_CONTRACTS, K_FIRST_OPEN, K_OVERFLOW, K_TENDERS, OV_CONTRACTS, PPP, R_BLENDED_LEFT, R_EDPF_LEFT,
+    R_PIS_RESERVED, R_POT,
     SME, ST_FOREIGN, ST_KOREAN, ST_LAPSED, ST_OPEN,
 )
 from .draws import boost, gumbel, pick_cum
-from .financing import pis_invest
+from .financing import pis_amount, pis_invest
 
 
 @njit(cache=True, inline="always")
@@ -97,6 +98,8 @@ def award(m, P, S, A, rng):
             p = S.b_partner[b]
             if p >= 0:
                 S.open_bids[p] -= 1
+            if S.b_pis[b] == 1:  # the fund's set-aside ends: invested below if this bid won
+                S.reg[R_PIS_RESERVED] -= pis_amount(V, P)
             if b != winner:  # release reserved finance of losing bids
                 if S.b_blended[b] == 1 and bid_year == y:
                     S.reg[R_BLENDED_LEFT] += fin * V

@@ -5,10 +5,10 @@ from numba import njit
 
 from .constants import (
     C_SUBSIDY, DESIGN, EPC, K_BIDS, K_NEW_FROM, K_OVERFLOW, K_TENDERS, LARGE, OV_BIDS, PPP, R_BLENDED_LEFT,
-    R_EDPF_LEFT, R_KSURE, R_POT, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, SME, URBAN_DEV,
+    R_EDPF_LEFT, R_KSURE, R_PIS_RESERVED, R_POT, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, SME, URBAN_DEV,
 )
 from .discovery import aware_prob, policy_miss
-from .financing import bid_terms, log_price
+from .financing import bid_terms, log_price, pis_amount
 
 
 @njit(cache=True, no_cpython_wrapper=True)
@@ -87,6 +87,8 @@ def bidding(m, P, S, A, rng):
                 S.reg[R_BLENDED_LEFT] -= fin * V
             if edpf == 1:
                 S.reg[R_EDPF_LEFT] -= fin * V
+            if pis == 1:
+                S.reg[R_PIS_RESERVED] += pis_amount(V, P)
             z = rng.normal()
             S.b_firm[b] = i
             S.b_partner[b] = -1

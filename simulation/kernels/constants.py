@@ -39,8 +39,8 @@ SN_PAID, SN_CASH, SN_OUT, SN_LOSS, SN_RET = range(len(SNAP))
  K_ROADSHOWS) = range(9)
 NCNT = 9
 # float registers in state.reg
-(R_POT, R_KSURE, R_SUBSIDY_LEFT, R_BLENDED_LEFT, R_EDPF_LEFT, R_SLOTS_LEFT, R_POT_SHORT) = range(7)
-NREG = 7
+(R_POT, R_KSURE, R_SUBSIDY_LEFT, R_BLENDED_LEFT, R_EDPF_LEFT, R_SLOTS_LEFT, R_POT_SHORT, R_PIS_RESERVED) = range(8)
+NREG = 8
 
 # overflow codes: which pool ran out (the driver enlarges it and reruns)
 OV_TENDERS, OV_BIDS, OV_CONTRACTS, OV_INVEST, OV_PIPE = 1, 2, 3, 4, 5

@@ -4,7 +4,7 @@ import math
 from numba import njit
 
 from .constants import (
-    C_FIRST_LOSS, K_INVEST, K_OVERFLOW, NTR, OV_INVEST, PPP, R_BLENDED_LEFT, R_EDPF_LEFT, SME,
+    C_FIRST_LOSS, K_INVEST, K_OVERFLOW, NTR, OV_INVEST, PPP, R_BLENDED_LEFT, R_EDPF_LEFT, R_PIS_RESERVED, SME,
 )
 
 
@@ -52,7 +52,7 @@ def bid_terms(m, i, c, t, V, insured, P, S):
         fscore += P.sc_edpf
     if t == PPP and pis_open(m, P):
         amount = pis_amount(V, P)
-        if amount > 0.0 and pis_cash(S) >= amount:
+        if amount > 0.0 and pis_cash(S) - S.reg[R_PIS_RESERVED] >= amount:
             pis = 1
             fscore += P.sc_pis
     if insured:
@@ -75,13 +75,13 @@ def log_price(markup, rate, years, fin, fee):
 
 @njit(cache=True, inline="always")
 def pis_invest(m, V, risk, P, S, A, y):
-    """Commit equity to a won PPP project, drawn from the tranches with cash in proportion to it.
+    """Invest the equity promised at bid time in a won PPP project, drawn from the tranches with cash.
 
-    The fund's cash is the sum over tranches; a junior tranche that covered senior losses may
-    hold a negative balance (a claim against it), so only tranches with cash contribute.
+    The promise was made (and the cash set aside) while the investment period was open, so it
+    is honoured even if the period has closed since. The fund's cash is the sum over tranches;
+    a junior tranche that covered senior losses may hold a negative balance (a claim against
+    it), so only tranches with cash contribute.
     """
-    if not pis_open(m, P):
-        return
     amount = pis_amount(V, P)
     cash = pis_cash(S)
     if amount <= 0.0 or cash < amount:
