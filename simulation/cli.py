@@ -32,55 +32,117 @@ def _load_all(paths: Sequence[str], overrides: Sequence[str]):
     return loaded
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from .outputs import check_target, git_commit, versions, write_results
-    from .runner import format_summary, run_batch, summary
-
+def _batch(args: argparse.Namespace, kind: str, scenarios) -> tuple[Path, bool, dict]:
+    """Shared by `run` and `compare`: the results folder, and whether finished results are already there."""
     if args.reps < 1:
         raise ScenarioError(f"--reps must be at least 1, got {args.reps}")
     if args.seed < 0:
         raise ScenarioError(f"--seed must be a non-negative integer, got {args.seed}")
-    scenarios = _load_all(args.scenarios, args.set or [])
-    key = hashlib.sha256(json.dumps({"scenarios": [r.hash for r in scenarios], "seed": args.seed,
-                                     "reps": args.reps}).encode()).hexdigest()
-    default_out = args.out is None
+    key = hashlib.sha256(json.dumps({"kind": kind, "scenarios": [r.hash for r in scenarios], "seed": args.seed,
+                                     "reps": args.reps, "extra": getattr(args, "baseline", None)}).encode()).hexdigest()
+    prefix = "" if kind == "run" else f"{kind}-"
     out = Path(args.out) if args.out else Path("results") / (
-        "-".join(r.scenario.name for r in scenarios)[:80] + f"-{key[:10]}")
-    if default_out and (out / "manifest.json").exists() and not args.force:
+        prefix + "-".join(r.scenario.name for r in scenarios)[:80] + f"-{key[:10]}")
+    if args.out is None and (out / "manifest.json").exists() and not args.force:
         manifest = json.loads((out / "manifest.json").read_text())
         if manifest.get("key") == key:
-            import pandas as pd
-            print(f"results for these scenarios and seeds already exist in {out} (use --force to recompute)")
-            print(format_summary(pd.read_csv(out / "summary.csv"), args.reps))
-            return 0
+            return out, True, manifest
+    from .outputs import check_target
     check_target(out, args.force)
-    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    batch = run_batch(scenarios, args.seed, args.reps, progress=not args.quiet)
-    table = batch.table
-    summ = summary(table)
-    manifest = {
+    return out, False, {"key": key}
+
+
+def _manifest(args: argparse.Namespace, key: str, started: str, batch, scenarios, tables: dict) -> dict:
+    from .outputs import git_commit, versions
+    return {
         "key": key,
         "command": "scsim " + " ".join(shlex.quote(a) for a in args.argv),
         "started": started,
         "seconds": round(batch.seconds, 3),
         "seeds": batch.seeds,
+        "seed_rule": f"replication i uses the i-th seed spawned from numpy SeedSequence({args.seed})",
         "replications": args.reps,
         "git_commit": git_commit(),
         "versions": versions(),
         "scenarios": [
-            {"name": r.scenario.name, "file": r.files[0], "extends_chain": r.files, "hash": r.hash,
+            {"name": r.scenario.name, "file": r.files[0], "files": r.files, "hash": r.hash,
              "resolved": r.nested,
              "provenance": {".".join(map(str, p)): {"kind": pr.kind, "source": pr.source, "file": pr.file,
                                                     "line": pr.line} for p, pr in r.prov.items()}}
             for r in scenarios],
-        "tables": {"yearly": "tidy: run, scenario, seed, year, metric, group, value",
-                   "summary": "mean over replications of yearly win rate, wins, bids and value won"},
+        "tables": tables,
     }
-    write_results(out, {"yearly": table, "summary": summ}, manifest, args.force)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .outputs import write_results
+    from .runner import format_summary, run_batch, summary
+
+    scenarios = _load_all(args.scenarios, args.set or [])
+    out, done, meta = _batch(args, "run", scenarios)
+    if done:
+        print(f"results for these scenarios and seeds already exist in {out} (use --force to recompute)")
+        print(format_summary(pd.read_csv(out / "summary.csv"), args.reps))
+        return 0
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    batch = run_batch(scenarios, args.seed, args.reps, progress=not args.quiet)
+    summ = summary(batch.table)
+    manifest = _manifest(args, meta["key"], started, batch, scenarios, {
+        "yearly": "tidy: run, scenario, seed, year, metric, group, value",
+        "summary": "mean over replications of yearly win rate, wins, bids and value won"})
+    write_results(out, {"yearly": batch.table, "summary": summ}, manifest, args.force)
     print(format_summary(summ, args.reps))
     n_runs = len(scenarios) * args.reps
     print(f"{n_runs} run{'s' if n_runs != 1 else ''} in {batch.seconds:.1f} s; results in {out}/ "
           "(yearly.parquet, yearly.csv, summary.csv, manifest.json)")
+    return 0
+
+
+def _pick_baseline(name: str, paths: Sequence[str], scenarios) -> str:
+    for path, r in zip(paths, scenarios):
+        if name in (path, r.scenario.name, Path(path).name, Path(path).stem):
+            return r.scenario.name
+    raise ScenarioError(f"--baseline {name!r} is none of the compared scenarios "
+                        f"({', '.join(r.scenario.name for r in scenarios)})")
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .experiment.compare import format_differences, paired_differences
+    from .outputs import write_results
+    from .runner import format_summary, run_batch, summary
+
+    if len(args.scenarios) < 2:
+        raise ScenarioError("compare needs at least two scenarios")
+    scenarios = _load_all(args.scenarios, args.set or [])
+    baseline = _pick_baseline(args.baseline or args.scenarios[0], args.scenarios, scenarios)
+    if args.reps < 2:
+        raise ScenarioError(f"--reps must be at least 2 for confidence intervals, got {args.reps}")
+    out, done, meta = _batch(args, "compare", scenarios)
+    if done:
+        print(f"results for these scenarios and seeds already exist in {out} (use --force to recompute)")
+        print(format_summary(pd.read_csv(out / "summary.csv"), args.reps))
+        print()
+        print(format_differences(pd.read_parquet(out / "differences.parquet"), args.reps))
+        return 0
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    batch = run_batch(scenarios, args.seed, args.reps, progress=not args.quiet)
+    summ = summary(batch.table)
+    diff = paired_differences(batch.table, baseline)
+    manifest = _manifest(args, meta["key"], started, batch, scenarios, {
+        "yearly": "tidy: run, scenario, seed, year, metric, group, value",
+        "summary": "mean over replications of yearly win rate, wins, bids and value won",
+        "differences": f"paired differences against {baseline} with 95 % CIs, per year and over the horizon (period 'all')"})
+    manifest["baseline"] = baseline
+    write_results(out, {"yearly": batch.table, "summary": summ, "differences": diff}, manifest, args.force)
+    print(format_summary(summ, args.reps))
+    print()
+    print(format_differences(diff, args.reps))
+    print(f"{len(scenarios) * args.reps} runs in {batch.seconds:.1f} s; results in {out}/ "
+          "(differences.csv/.parquet, yearly, summary, manifest.json)")
     return 0
 
 
@@ -139,13 +201,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run scenarios over replications and write tidy yearly tables")
     run.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
-    run.add_argument("--seed", type=int, default=0, help="master seed: replication i uses seed+i (default 0)")
+    run.add_argument("--seed", type=int, default=0, help="master seed: replication i uses the i-th seed spawned from SeedSequence(N) (default 0)")
     run.add_argument("--reps", type=int, default=1, help="replications per scenario (default 1)")
     run.add_argument("--out", help="results folder (default results/<scenarios>-<hash>)")
     run.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help="override a parameter (repeatable)")
     run.add_argument("--force", action="store_true", help="replace an existing results folder")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
+
+    cmp = sub.add_parser("compare", help="compare scenarios against a baseline: paired differences with 95 % CIs")
+    cmp.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
+    cmp.add_argument("--baseline", help="the scenario to compare against (file or name; default: the first)")
+    cmp.add_argument("--seed", type=int, default=0, help="master seed (common random numbers: replication i uses the same seed in every scenario)")
+    cmp.add_argument("--reps", type=int, default=20, help="replications per scenario (default 20)")
+    cmp.add_argument("--out", help="results folder (default results/compare-<scenarios>-<hash>)")
+    cmp.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help="override a parameter in every scenario")
+    cmp.add_argument("--force", action="store_true", help="replace an existing results folder")
+    cmp.add_argument("--quiet", action="store_true", help="no progress bar")
+    cmp.set_defaults(func=cmd_compare)
 
     val = sub.add_parser("validate", help="check scenario files")
     val.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")

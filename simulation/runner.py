@@ -1,6 +1,7 @@
 """Run scenarios over replications and collect the tidy yearly tables.
 
-Replication i of every scenario uses seed `seed + i` (common random numbers across scenarios).
+Replication i of every scenario uses the i-th seed spawned from `SeedSequence(seed)` (common
+random numbers across scenarios).
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .engine import simulate
+from .experiment.tasks import replication_seeds
 from .metrics import tidy
 from .scenario.loader import Resolved
 
@@ -26,10 +28,6 @@ class Batch:
         frame = pd.concat(self.frames, ignore_index=True)
         frame["scenario"] = frame["scenario"].astype("category")
         return frame
-
-
-def replication_seeds(seed: int, reps: int) -> list[int]:
-    return [seed + i for i in range(reps)]
 
 
 def run_batch(scenarios: list[Resolved], seed: int, reps: int, progress: bool = True) -> Batch:

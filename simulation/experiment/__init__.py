@@ -1,0 +1,1 @@
+"""Experiments: comparisons with common random numbers, sweeps over designs, executors and the results store."""

@@ -1,0 +1,242 @@
+"""Experiment files: a base scenario, factors (scenario key paths with roles), a design, replications.
+
+Loaded with the same safe YAML reader as scenarios; every error names the file, the line and
+the key. Factor key paths are checked against the base scenario before anything runs.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
+from typing_extensions import Annotated
+
+from ..scenario.errors import ScenarioError
+from ..scenario.loader import Resolved, _describe, _clean_loc, load_scenario, with_overrides
+from ..scenario.yamlio import Path, dotted, read_yaml_file
+
+DESIGNS = ("grid", "lhs", "sobol", "morris", "list")
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Distribution(Spec):
+    """A continuous distribution for an uncertain factor (SALib's names in brackets)."""
+    name: Literal["uniform", "normal", "lognormal", "triangular"]
+    low: Optional[Number] = None       # uniform, triangular
+    high: Optional[Number] = None      # uniform, triangular
+    mode: Optional[Number] = None      # triangular
+    mean: Optional[Number] = None      # normal; lognormal: mean of log
+    sd: Optional[Number] = None        # normal; lognormal: sd of log
+
+    @model_validator(mode="after")
+    def _complete(self) -> "Distribution":
+        need = {"uniform": ("low", "high"), "triangular": ("low", "high", "mode"),
+                "normal": ("mean", "sd"), "lognormal": ("mean", "sd")}[self.name]
+        missing = [k for k in need if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"a {self.name} distribution needs {', '.join(need)} (missing {', '.join(missing)})")
+        extra = [k for k in ("low", "high", "mode", "mean", "sd") if k not in need and getattr(self, k) is not None]
+        if extra:
+            raise ValueError(f"a {self.name} distribution takes only {', '.join(need)} (not {', '.join(extra)})")
+        if self.name in ("uniform", "triangular") and not self.low < self.high:
+            raise ValueError(f"empty range: low {self.low} must be below high {self.high}")
+        if self.name == "triangular" and not self.low <= self.mode <= self.high:
+            raise ValueError("mode must lie between low and high")
+        if self.name in ("normal", "lognormal") and not self.sd > 0:
+            raise ValueError("sd must be positive")
+        return self
+
+
+class Factor(Spec):
+    """One scenario key path (or several moving together, `keys:` with tuple `values:`)."""
+    key: Optional[str] = None
+    keys: Optional[list[str]] = None
+    name: Optional[str] = None
+    role: Literal["lever", "uncertainty"]
+    values: Optional[list[Any]] = None
+    range: Optional[list[Number]] = None
+    distribution: Optional[Distribution] = None
+    integer: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "Factor":
+        if (self.key is None) == (self.keys is None):
+            raise ValueError("give exactly one of `key:` (one path) or `keys:` (paths moving together)")
+        given = [k for k in ("values", "range", "distribution") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of `values:`, `range:` or `distribution:`"
+                             + (f" (found {' and '.join(given)})" if given else ""))
+        if self.values is not None and not self.values:
+            raise ValueError("`values:` is empty")
+        if self.range is not None:
+            if len(self.range) != 2:
+                raise ValueError("`range:` must be [low, high]")
+            if not self.range[0] < self.range[1]:
+                raise ValueError(f"empty range: low {self.range[0]} must be below high {self.range[1]}")
+        if self.keys is not None:
+            if self.values is None:
+                raise ValueError("factors with several `keys:` move together and need `values:` (one list per point)")
+            for v in self.values:
+                if not isinstance(v, list) or len(v) != len(self.keys):
+                    raise ValueError(f"each value of a zipped factor is a list of {len(self.keys)} values, one per key")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or (self.key if self.key else "+".join(self.keys or []))
+
+    @property
+    def paths(self) -> list[str]:
+        return [self.key] if self.key else list(self.keys or [])
+
+    @property
+    def continuous(self) -> bool:
+        return self.values is None
+
+
+class Point(Spec):
+    name: str
+    set: dict[str, Any] = Field(default_factory=dict)
+
+
+class Design(Spec):
+    type: Literal["grid", "lhs", "sobol", "morris", "list"]
+    samples: Optional[Annotated[int, Strict(), Field(ge=1, le=1_000_000)]] = None
+    levels: Annotated[int, Strict(), Field(ge=2, le=100)] = 4
+    second_order: bool = False
+    seed: Annotated[int, Strict(), Field(ge=0)] = 0
+    points: Optional[list[Point]] = None
+
+    @model_validator(mode="after")
+    def _needs(self) -> "Design":
+        if self.type == "list" and not self.points:
+            raise ValueError("a `list` design needs `points:` (named combinations)")
+        if self.type != "list" and self.points is not None:
+            raise ValueError(f"`points:` belong to a `list` design, not `{self.type}`")
+        if self.type in ("lhs", "sobol", "morris") and self.samples is None:
+            raise ValueError(f"a `{self.type}` design needs `samples:`")
+        return self
+
+
+class Outputs(Spec):
+    metrics: list[str] | Literal["all"] = "all"
+    groups: list[str] | Literal["all"] = "all"
+
+
+class Experiment(Spec):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,80}$")]
+    description: str = ""
+    base: str
+    set: dict[str, Any] = Field(default_factory=dict)
+    factors: list[Factor] = Field(default_factory=list)
+    design: Design
+    replications: Annotated[int, Strict(), Field(ge=1, le=100_000)] = 1
+    seed: Annotated[int, Strict(), Field(ge=0)] = 0
+    outputs: Outputs = Field(default_factory=Outputs)
+
+
+class LoadedExperiment:
+    """A validated experiment: the spec, its base scenario (with the fixed `set:` applied) and where it came from."""
+
+    def __init__(self, spec: Experiment, base: Resolved, file: str, marks: dict[Path, int], raw: dict) -> None:
+        self.spec, self.base, self.file, self.marks, self.raw = spec, base, file, marks, raw
+
+    @property
+    def hash(self) -> str:
+        payload = json.dumps({"spec": self.raw_canonical, "base": self.base.hash}, sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    @property
+    def raw_canonical(self) -> dict:
+        d = dict(self.raw)
+        d.pop("description", None)
+        return d
+
+    def line(self, path: Path) -> int | None:
+        for n in range(len(path), -1, -1):
+            if tuple(path[:n]) in self.marks:
+                return self.marks[tuple(path[:n])]
+        return None
+
+    def error(self, path: Path, message: str) -> ScenarioError:
+        return ScenarioError(message, self.file, self.line(path), dotted(path))
+
+
+def parse_path(text: str) -> Path:
+    return tuple(int(p) if p.isdigit() else p for p in text.split("."))
+
+
+def _probe_values(f: Factor) -> list[Any]:
+    """Values that exercise a factor's key paths when checking them against the base."""
+    if f.values is not None:
+        return list(f.values)
+    if f.range is not None:
+        lo, hi = f.range
+        return [int(round(lo)) if f.integer else lo, int(round(hi)) if f.integer else hi]
+    d = f.distribution
+    assert d is not None
+    if d.name in ("uniform", "triangular"):
+        return [d.low, d.high]
+    return [d.mean] if d.name == "normal" else [float(__import__("math").exp(d.mean))]
+
+
+def load_experiment(path: str, shown: str | None = None) -> LoadedExperiment:
+    shown = shown or path
+    data, marks = read_yaml_file(path, shown)
+    if not isinstance(data, dict):
+        raise ScenarioError("an experiment file must be a mapping (name, base, factors, design, ...)", shown, 1)
+    try:
+        spec = Experiment.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = _clean_loc(err["loc"])
+        line = None
+        for n in range(len(loc), -1, -1):
+            if tuple(loc[:n]) in marks:
+                line = marks[tuple(loc[:n])]
+                break
+        msg = _describe(err)
+        if err.get("type") == "literal_error" and loc and loc[-1] == "type":
+            msg = f"unknown design {err.get('input')!r}; expected one of {', '.join(DESIGNS)}"
+        elif err.get("type") == "value_error":
+            msg = str(err.get("ctx", {}).get("error", msg))
+        raise ScenarioError(msg, shown, line, dotted(loc) or None) from None
+    loaded = LoadedExperiment(spec, None, shown, marks, data)  # type: ignore[arg-type]
+    base_path = os.path.join(os.path.dirname(path), spec.base)
+    base_shown = os.path.normpath(os.path.join(os.path.dirname(shown), spec.base))
+    if not os.path.isfile(base_path):
+        raise loaded.error(("base",), f"base scenario {spec.base!r} not found (looked for {base_shown})")
+    base = load_scenario(base_path, shown=base_shown)
+    if spec.set:
+        base = _checked(loaded, base, {parse_path(k): v for k, v in spec.set.items()}, ("set",))
+    loaded.base = base
+    names = [f.label for f in spec.factors]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise loaded.error(("factors",), f"two factors are both named {sorted(dup)[0]!r}")
+    for i, f in enumerate(spec.factors):
+        for v in _probe_values(f):
+            vals = v if f.keys else [v]
+            _checked(loaded, base, {parse_path(k): x for k, x in zip(f.paths, vals)}, ("factors", i))
+    if spec.design.type in ("lhs", "sobol", "morris"):
+        if not spec.factors:
+            raise loaded.error(("factors",), f"a `{spec.design.type}` design needs at least one factor")
+    if spec.design.type == "list":
+        for j, pt in enumerate(spec.design.points or []):
+            _checked(loaded, base, {parse_path(k): v for k, v in pt.set.items()}, ("design", "points", j))
+    return loaded
+
+
+def _checked(loaded: LoadedExperiment, base: Resolved, overrides: dict[Path, Any], where: Path) -> Resolved:
+    """Apply overrides to the base, turning any scenario error into one that points into the experiment file."""
+    try:
+        return with_overrides(base, overrides, loaded.file)
+    except ScenarioError as exc:
+        key = exc.key or ", ".join(".".join(map(str, p)) for p in overrides)
+        raise ScenarioError(f"{key}: {exc.message}", loaded.file, loaded.line(where), dotted(where)) from None
