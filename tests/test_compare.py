@@ -58,6 +58,6 @@ def test_cli_compare_writes_tables_and_flags_unsettled_differences(tmp_path):
     again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     assert again.returncode == 2 and "already exists" in again.stderr
     assert (out / "differences.csv").read_bytes() == before
-    bad = subprocess.run(cmd[:5] + ["--baseline", "nowhere", "--reps", "3", "--out", str(tmp_path / "x")],
+    bad = subprocess.run(cmd[:6] + ["--baseline", "nowhere", "--reps", "3", "--out", str(tmp_path / "x")],
                          cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 2 and "--baseline 'nowhere'" in bad.stderr and not (tmp_path / "x").exists()
