@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from typing import Any, Literal, Optional
 
@@ -182,8 +183,10 @@ def _probe_values(f: Factor) -> list[Any]:
     d = f.distribution
     assert d is not None
     if d.name in ("uniform", "triangular"):
-        return [d.low, d.high]
-    return [d.mean] if d.name == "normal" else [float(__import__("math").exp(d.mean))]
+        probes = [d.low, d.high]
+    else:
+        probes = [d.mean] if d.name == "normal" else [math.exp(d.mean)]
+    return [int(math.floor(v + 0.5)) for v in probes] if f.integer else probes
 
 
 def load_experiment(path: str, shown: str | None = None) -> LoadedExperiment:
