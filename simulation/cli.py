@@ -146,6 +146,46 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .experiment.spec import load_experiment
+    from .experiment.sweep import parse_shard, run_sweep
+
+    loaded = load_experiment(args.experiment)
+    shard = parse_shard(args.shard) if args.shard else None
+    out = Path(args.out) if args.out else Path("results") / loaded.spec.name
+    summary = run_sweep(loaded, out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
+                        shard=shard, retry_failed=args.retry_failed, progress=not args.quiet, force=args.force)
+    print(summary.describe())
+    if summary.complete and shard is None and not args.no_analysis:
+        from .experiment.analyze import analyze, format_analysis, write_analysis
+        analysis = analyze(out)
+        where = write_analysis(analysis)
+        print(format_analysis(analysis))
+        print(f"analysis in {where}/")
+    return 0 if summary.failed == 0 else 1
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .experiment.sweep import merge
+
+    summary = merge([Path(p) for p in args.folders], Path(args.out), force=args.force)
+    print(summary.describe())
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from .experiment.analyze import analyze, format_analysis, write_analysis
+
+    folder = Path(args.results)
+    if not folder.is_dir() or not (folder / "experiment.json").exists():
+        raise ScenarioError("not a sweep results folder (no experiment.json); run `scsim sweep` first", str(folder))
+    analysis = analyze(folder)
+    where = write_analysis(analysis, Path(args.out) if args.out else None)
+    print(format_analysis(analysis, top=args.top))
+    print(f"analysis tables in {where}/")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     for r in _load_all(args.scenarios, args.set or []):
         unstated = [".".join(map(str, p)) for p, pr in r.prov.items()
@@ -219,6 +259,31 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--force", action="store_true", help="replace an existing results folder")
     cmp.add_argument("--quiet", action="store_true", help="no progress bar")
     cmp.set_defaults(func=cmd_compare)
+
+    sw = sub.add_parser("sweep", help="run (or resume) an experiment's sweep: a design over levers and uncertainties")
+    sw.add_argument("experiment", metavar="EXPERIMENT.yaml")
+    sw.add_argument("--executor", choices=("serial", "processes", "dask"), default="serial")
+    sw.add_argument("--workers", type=int, help="processes or Dask workers (default: all local cores)")
+    sw.add_argument("--scheduler", help="a running Dask scheduler, tcp://host:port (with --executor dask)")
+    sw.add_argument("--shard", metavar="I/N", help="run only shard I of N (for cluster job arrays; join with `scsim merge`)")
+    sw.add_argument("--out", help="results folder (default results/<experiment name>)")
+    sw.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
+    sw.add_argument("--force", action="store_true", help="replace a results folder that holds another experiment")
+    sw.add_argument("--no-analysis", action="store_true", help="do not analyse when the sweep completes")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    sw.set_defaults(func=cmd_sweep)
+
+    mg = sub.add_parser("merge", help="join the results folders of one experiment's shards into one dataset")
+    mg.add_argument("folders", nargs="+", metavar="RESULTS_DIR")
+    mg.add_argument("--out", required=True, help="the merged results folder")
+    mg.add_argument("--force", action="store_true")
+    mg.set_defaults(func=cmd_merge)
+
+    an = sub.add_parser("analyze", help="sensitivity indices, ranking by value per public KRW and the Pareto front of a sweep")
+    an.add_argument("results", metavar="RESULTS_DIR")
+    an.add_argument("--out", help="where to write the tables (default RESULTS_DIR/analysis)")
+    an.add_argument("--top", type=int, default=15, help="rows of the ranking to print")
+    an.set_defaults(func=cmd_analyze)
 
     val = sub.add_parser("validate", help="check scenario files")
     val.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
