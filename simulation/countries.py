@@ -5,6 +5,7 @@ import csv
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -60,23 +61,38 @@ def resolve_path(countries_file: str, scenario_file: str | None) -> tuple[str, s
     return path, os.path.normpath(path)
 
 
+MAX_TABLE_BYTES = 5_000_000
+
+
 def load_countries(path: str, shown: str) -> CountryTable:
     try:
-        stat = os.stat(path)
-    except OSError:
+        st = os.stat(path)
+    except (OSError, ValueError):  # ValueError: a NUL byte in the path
         raise ScenarioError("country table not found", shown) from None
-    return _load(path, shown, stat.st_mtime_ns, stat.st_size)
+    if not stat.S_ISREG(st.st_mode):  # a folder, a FIFO or a device (/dev/zero) would fail or never end
+        raise ScenarioError("country table is not a regular file", shown)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_TABLE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the country table: {exc.strerror}", shown) from None
+    if len(raw) > MAX_TABLE_BYTES:
+        raise ScenarioError(f"country table larger than {MAX_TABLE_BYTES // 1_000_000} MB", shown)
+    return _load(raw, shown)
 
 
 @lru_cache(maxsize=16)
-def _load(path: str, shown: str, mtime: int, size: int) -> CountryTable:
-    with open(path, "rb") as fh:
-        raw = fh.read()
+def _load(raw: bytes, shown: str) -> CountryTable:
+    """Parse a table (cached by content: an edit within one mtime tick can never serve a stale table)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ScenarioError("country table is not UTF-8 text", shown) from None
-    rows = list(csv.reader(text.splitlines()))
+    reader = csv.reader(text.splitlines())
+    try:
+        rows = list(reader)
+    except csv.Error as exc:  # a NUL byte, or a field over the csv module's size limit
+        raise ScenarioError(f"unreadable CSV: {exc}", shown, reader.line_num or None) from None
     if not rows or rows[0] != COLUMNS:
         raise ScenarioError(f"country table header must be: {','.join(COLUMNS)}", shown, 1)
     cols: dict[str, list] = {c: [] for c in COLUMNS}
@@ -89,7 +105,7 @@ def _load(path: str, shown: str, mtime: int, size: int) -> CountryTable:
         rec = dict(zip(COLUMNS, row))
 
         def bad(col: str, what: str) -> ScenarioError:
-            return ScenarioError(f"column {col}: expected {what}, got {rec[col]!r}", shown, ln)
+            return ScenarioError(f"column {col}: expected {what}, got {rec[col]!r:.60}", shown, ln)
 
         if not re.fullmatch(r"[A-Z]{3}", rec["iso3"]) or rec["iso3"] in seen:
             raise bad("iso3", "a new three-letter ISO code")

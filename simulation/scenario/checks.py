@@ -23,11 +23,24 @@ def month_index(ym: str) -> int:
     return int(y) * 12 + int(m) - 1
 
 
+def _blame(r: Resolved, paths: list[Path]) -> Path:
+    """Of parameters that disagree, the one set last: by --set, else in the scenario file itself, else
+    in the nearest file it extends. The user changed that one, so the message points there."""
+    def rank(p: Path) -> int:
+        pr = r.prov.get(p)
+        if pr is None:
+            return len(r.files) + 1
+        return -1 if pr.kind == "override" else (r.files.index(pr.file) if pr.file in r.files else len(r.files))
+    return min(paths, key=rank)
+
+
 def _sum_check(r: Resolved, prefix: Path) -> None:
     keys = [p for p in r.values if p[: len(prefix)] == prefix and len(p) == len(prefix) + 1]
     total = sum(r.values[p] for p in keys)
     if abs(total - 1.0) > 1e-6:
-        raise r.error(keys[0], f"shares under {'.'.join(prefix)} must sum to 1, they sum to {total:.6g}")
+        file, line = r.where(_blame(r, keys))
+        raise ScenarioError(f"shares under {'.'.join(prefix)} must sum to 1, they sum to {total:.6g}",
+                            file, line, ".".join(prefix))
 
 
 def _check_schedules(r: Resolved, start: int, end: int) -> None:
@@ -54,11 +67,12 @@ def _check_market(r: Resolved) -> None:
         implied = (l2 / l1) ** (1.0 / (y2 - y1)) - 1.0
         if abs(implied - m.cagr) > 0.005:
             expect = l1 * (1.0 + m.cagr) ** (y2 - y1)
-            raise r.error(("market", "levels_usd_bn", y2),
+            blamed = _blame(r, [("market", "levels_usd_bn"), ("market", "cagr")])
+            raise r.error(blamed + ((y2,) if blamed[-1] == "levels_usd_bn" else ()),
                           f"market levels disagree with the growth rate: {l1:g} ({y1}) -> {l2:g} ({y2}) is "
                           f"{implied * 100:.1f} %/yr, but market.cagr is {m.cagr * 100:.1f} %/yr "
-                          f"({l1:g} x {1 + m.cagr:.3f}^{y2 - y1} = {expect:.1f}); fix one of them "
-                          "(EVIDENCE.md A: the seed's 617.2 is likely a slip for 717.2)")
+                          f"({l1:g} x {1 + m.cagr:.3f}^{y2 - y1} = {expect:.1f}); fix one of them"
+                          + (" (EVIDENCE.md A: the seed's 617.2 is likely a slip for 717.2)" if l2 == 617.2 else ""))
 
 
 def _expected_tenders(r: Resolved, n_months: int, start_year: int) -> float:
@@ -70,7 +84,10 @@ def _expected_tenders(r: Resolved, n_months: int, start_year: int) -> float:
     levels = sorted(m.levels_usd_bn.items())
     y0, l0 = levels[-1]
     last_year = start_year + n_months // 12 + 1
-    top = l0 * (1 + max(m.cagr, m.cagr_after, 0.0)) ** max(0, last_year - y0)
+    try:  # a far-future horizon (time.start 9999-01) compounds growth over thousands of years
+        top = l0 * (1 + max(m.cagr, m.cagr_after, 0.0)) ** max(0, last_year - y0)
+    except OverflowError:
+        return math.inf
     top = max(top, max(l for _, l in levels))
     return m.addressable_share * top * 1000.0 / max(mean_value, 1e-9) * (n_months / 12.0)
 
@@ -80,10 +97,11 @@ def check_semantics(r: Resolved) -> None:
 
     s = r.scenario
     start, end = month_index(s.time.start), month_index(s.time.end)
+    times = [("time", "end"), ("time", "start")]
     if end < start:
-        raise r.error(("time", "end"), f"time.end {s.time.end} is before time.start {s.time.start}")
+        raise r.error(_blame(r, times), f"time.end {s.time.end} is before time.start {s.time.start}")
     if end - start + 1 > MAX_MONTHS:
-        raise r.error(("time", "end"), f"horizon longer than {MAX_MONTHS} months")
+        raise r.error(_blame(r, times), f"horizon longer than {MAX_MONTHS} months")
     for prefix in SUM_TO_ONE:
         _sum_check(r, prefix)
     for region in PARAMS_REGIONS:
@@ -91,12 +109,14 @@ def check_semantics(r: Resolved) -> None:
     f1 = s.levers.f1_pis
     total = f1.government_share + f1.public_share + f1.private_target_share
     if abs(total - 1.0) > 1e-6:
-        raise r.error(("levers", "f1_pis", "private_target_share"),
+        raise r.error(_blame(r, [("levers", "f1_pis", k) for k in
+                                 ("private_target_share", "public_share", "government_share")]),
                       f"PIS tranche shares (government + public + private) must sum to 1, they sum to {total:.6g}")
     for lever in ("n1_kscon", "t3_ksp"):
         sec = getattr(s.levers, lever)
         if sec.lag_months_min > sec.lag_months_max:
-            raise r.error(("levers", lever, "lag_months_min"), "lag_months_min is larger than lag_months_max")
+            raise r.error(_blame(r, [("levers", lever, "lag_months_min"), ("levers", lever, "lag_months_max")]),
+                          "lag_months_min is larger than lag_months_max")
     _check_schedules(r, start, end)
     _check_market(r)
     n_months = end - start + 1
@@ -111,8 +131,10 @@ def check_semantics(r: Resolved) -> None:
     try:
         table = load_countries(path, shown)
     except ScenarioError as exc:
-        if exc.line is None and exc.message == "country table not found":
-            raise r.error(("world", "countries_file"), f"country table {shown} not found") from None
+        if exc.line is None:  # the table as a whole is unusable: point at the scenario line naming it
+            what = exc.message.removeprefix("country table ")
+            short = shown if len(shown) <= 200 else shown[:150] + "..." + shown[-40:]
+            raise r.error(("world", "countries_file"), f"country table {short}: {what}") from None
         raise
     r.extra_hash = table.digest
     if s.world.n_firms * table.n > MAX_FIRM_COUNTRY_CELLS:
@@ -121,11 +143,11 @@ def check_semantics(r: Resolved) -> None:
     def check_country(path: Path, code: Any, allow_flag: bool) -> None:
         if allow_flag and isinstance(code, str) and code.startswith("csv:"):
             if code[4:] not in table.flags:
-                raise r.error(path, f"unknown flag column {code[4:]!r}; the country table has "
+                raise r.error(path, f"unknown flag column {code[4:]!r:.60}; the country table has "
                               + ", ".join(table.flags))
             return
         if code not in table.iso3:
-            raise r.error(path, f"country {code!r} is not in the country table {shown}")
+            raise r.error(path, f"country {code!r:.60} is not in the country table {shown}")
 
     lev = s.levers
     for name, items, flag in (("kotra_centres", lev.n4_hubs.kotra_centres, True),

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from .errors import ScenarioError
 from .schema import Scenario, Section
+from .types import NAME_PATTERN, YEAR_MONTH_PATTERN
 from .yamlio import Path, dotted, load_yaml_text, read_yaml_file
 
 PROVENANCE_KINDS = ("seed", "literature", "assumption", "calibrated")
@@ -112,11 +113,11 @@ def _unwrap(val: dict, path: Path, file: str, marks: dict[Path, int]) -> tuple[A
     line = marks.get(path)
     for k in val:
         if k not in WRAPPER_KEYS:
-            raise ScenarioError(f"unknown key {k!r} next to 'value' (allowed: {', '.join(sorted(WRAPPER_KEYS))})",
+            raise ScenarioError(f"unknown key {k!r:.60} next to 'value' (allowed: {', '.join(sorted(WRAPPER_KEYS))})",
                                 file, marks.get(path + (k,), line), dotted(path))
-    kind = val.get("provenance", "unstated")
-    if kind not in PROVENANCE_KINDS:
-        raise ScenarioError(f"provenance must be one of {', '.join(PROVENANCE_KINDS)}, got {kind!r}",
+    kind = val.get("provenance", "unstated")  # a {value: ...} without provenance is as unstated as a bare value
+    if "provenance" in val and kind not in PROVENANCE_KINDS:
+        raise ScenarioError(f"provenance must be one of {', '.join(PROVENANCE_KINDS)}, got {kind!r:.60}",
                             file, marks.get(path + ("provenance",), line), dotted(path))
     source = val.get("source", "")
     if not isinstance(source, str):
@@ -126,7 +127,7 @@ def _unwrap(val: dict, path: Path, file: str, marks: dict[Path, int]) -> tuple[A
                             file, line, dotted(path))
     unit = val.get("unit")
     if unit is not None and path in PARAMS and unit != field_meta(path)["unit"]:
-        raise ScenarioError(f"unit {unit!r} does not match the schema's unit {field_meta(path)['unit']!r}",
+        raise ScenarioError(f"unit {unit!r:.60} does not match the schema's unit {field_meta(path)['unit']!r}",
                             file, marks.get(path + ("unit",), line), dotted(path))
     return val["value"], Prov(kind, source, file, line)
 
@@ -191,6 +192,9 @@ def _load_layers(path: str, shown: str, chain: list[str], marks_by_file: dict[st
     if len(loads) > MAX_FILE_LOADS:
         raise ScenarioError(f"`extends:`/`take:` read more than {MAX_FILE_LOADS} files", shown)
     data, marks = read_yaml_file(path, shown)
+    for ypath, line in list(marks.items()):  # also by schema path: without the `value` of {value: ...} wrappers
+        if "value" in ypath:
+            marks.setdefault(tuple(k for k in ypath if k != "value"), line)
     marks_by_file[shown] = marks
     if data is None:
         raise ScenarioError("empty scenario file", shown, 1)
@@ -242,18 +246,18 @@ def _take(spec: Any, path: str, shown: str, marks: dict[Path, int], chain: list[
             prefix = tuple(key.split("."))
             hits = {p: v for p, v in other.items() if p[: len(prefix)] == prefix}
             if not hits:
-                raise ScenarioError(f"`take:` key {key!r} names no parameter", shown, line, f"take.{i}.keys")
+                raise ScenarioError(f"`take:` key {key!r:.60} names no parameter", shown, line, f"take.{i}.keys")
             out.update(hits)
     return out
 
 
 def _parse_override(text: str) -> tuple[Path, Any]:
     if "=" not in text:
-        raise ScenarioError(f"expected key.path=value, got {text!r}", "--set")
+        raise ScenarioError(f"expected key.path=value, got {text!r:.80}", "--set")
     key, raw = text.split("=", 1)
     key = key.strip()
     if not key:
-        raise ScenarioError(f"expected key.path=value, got {text!r}", "--set")
+        raise ScenarioError(f"expected key.path=value, got {text!r:.80}", "--set")
     parts = tuple(int(p) if p.isascii() and p.isdigit() and len(p) <= 9 else p for p in key.split("."))
     value, _ = load_yaml_text(raw, f"--set {key}")
     return parts, value
@@ -293,7 +297,7 @@ _BRANCH_TAGS = ("float", "int", "bool", "str", "dict", "list", "tuple", "constra
 
 def _is_branch_tag(el: Any) -> bool:
     """pydantic names union members in error locations: 'constrained-float', 'dict[constrained-str,...]'."""
-    return isinstance(el, str) and ("[" in el or el.split("-")[-1] in _BRANCH_TAGS or el in _BRANCH_TAGS)
+    return isinstance(el, str) and el != "[key]" and ("[" in el or el.split("-")[-1] in _BRANCH_TAGS)
 
 
 def _clean_loc(loc: tuple, data: Any = None) -> Path:
@@ -322,6 +326,13 @@ def _describe(err: dict) -> str:
     text = repr(got)
     if len(text) > 60:
         text = text[:57] + "..."
+    if (err.get("ctx") or {}).get("pattern") == NAME_PATTERN:
+        return f"a name needs 1-100 characters, no '/', '\\' or control characters, and no leading '.'; got {text}"
+    if (err.get("ctx") or {}).get("pattern") == YEAR_MONTH_PATTERN or (
+            err["loc"] and err["loc"][-1] == "[key]" and err.get("type", "").startswith("string")):
+        return f"expected a month YYYY-MM; got {text}"
+    if err["loc"] and err["loc"][-1] == "[key]":
+        return f"key {text}: {msg[0].lower() + msg[1:]}"
     return f"{msg[0].lower() + msg[1:]}; got {text}"
 
 

@@ -11,7 +11,7 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from .types import (
-    DOMAINS, ORIGINS, REGIONS, SIZES, TYPES, Domain, Flag, Iso3, MoneyKrwBn, MoneyUsdM, Months,
+    DOMAINS, ORIGINS, REGIONS, SIZES, TYPES, Domain, Flag, Iso3, MoneyKrwBn, MoneyUsdM, Months, Name,
     Prob, Ratio, Region, TenderType, Weight, YearMonth, integer, num, sched,
 )
 
@@ -429,7 +429,7 @@ class Levers(Section):
 
 
 class Scenario(Section):
-    name: str = P("scenario name", "text")
+    name: Name = P("scenario name (also names the default results folder)", "text")
     description: str = P("what this scenario represents", "text")
     time: Time = P("simulated period", "section")
     world: World = P("the firm population and countries", "section")

@@ -9,7 +9,11 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, Strict, StringConstraints
 
-YearMonth = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+# a scenario name also names the default results folder: no path separators, control characters or leading dot
+NAME_PATTERN = r"^[^./\\\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]{0,99}$"
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+YEAR_MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+YearMonth = Annotated[str, StringConstraints(pattern=YEAR_MONTH_PATTERN)]
 
 SIZES = ("large", "mid", "sme", "startup")
 DOMAINS = ("urban_dev", "ict_platform", "mobility", "energy_water", "safety_env", "design")

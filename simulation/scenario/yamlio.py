@@ -5,13 +5,15 @@ deep nesting and very large documents are bounded so hostile files fail fast and
 """
 from __future__ import annotations
 
+import hashlib
+
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from .errors import ScenarioError
 
 MAX_BYTES = 2_000_000
-MAX_NODES = 200_000
+MAX_NODES = 50_000  # no_plan.yaml has about 2,000; pure-Python parsing runs about 30,000 values a second
 MAX_DEPTH = 64
 MAX_INT_DIGITS = 300
 MAX_INT_BITS = 997  # 2**997 has 301 digits: a bigger int could not even be printed in a message
@@ -28,6 +30,30 @@ def dotted(path: Path) -> str:
     return ".".join(str(p) for p in path) if path else "<top>"
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that stops composing past MAX_DEPTH levels or MAX_NODES nodes: a hostile file fails
+    at once, with its line, instead of after a long parse or at Python's recursion limit."""
+
+    def __init__(self, text: str, file: str) -> None:
+        super().__init__(text)
+        self.file, self.depth, self.nodes = file, 0, 0
+
+    def fail(self, msg: str) -> None:
+        raise ScenarioError(msg, self.file, self.peek_event().start_mark.line + 1)
+
+    def compose_node(self, parent, index):
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            self.fail(f"document too large (more than {MAX_NODES} values)")
+        if self.depth > MAX_DEPTH:
+            self.fail(f"nesting deeper than {MAX_DEPTH} levels")
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
 class _Walker:
     def __init__(self, loader: yaml.SafeLoader, file: str) -> None:
         self.loader, self.file, self.count = loader, file, 0
@@ -40,7 +66,7 @@ class _Walker:
         if node.tag == _TIMESTAMP:
             self.fail(node, f"a full date ({node.value}) is not supported: write months as YYYY-MM", path)
         if node.tag not in _PLAIN_TAGS:
-            self.fail(node, f"unsupported YAML tag {node.tag!r}: scenario files hold plain data only", path)
+            self.fail(node, f"unsupported YAML tag {node.tag!r:.80}: scenario files hold plain data only", path)
         try:
             value = self.loader.construct_object(node, deep=True)
         except Exception:  # e.g. `!!int abc`, `!!bool maybe`, or an int literal of thousands of digits
@@ -61,22 +87,22 @@ class _Walker:
             return self.scalar(node, path)
         if isinstance(node, SequenceNode):
             if node.tag != "tag:yaml.org,2002:seq":
-                self.fail(node, f"unsupported YAML tag {node.tag!r}", path)
+                self.fail(node, f"unsupported YAML tag {node.tag!r:.80}: scenario files hold plain data only", path)
             return [self.walk(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
             if node.tag != "tag:yaml.org,2002:map":
-                self.fail(node, f"unsupported YAML tag {node.tag!r}", path)
+                self.fail(node, f"unsupported YAML tag {node.tag!r:.80}: scenario files hold plain data only", path)
             out: dict = {}
             for knode, vnode in node.value:
                 if not isinstance(knode, ScalarNode) or knode.tag not in _PLAIN_TAGS | {_TIMESTAMP}:
                     self.fail(knode, "mapping keys must be plain names, years or YYYY-MM dates", path)
                 key = self.scalar(knode, path)
                 if isinstance(key, bool) or not isinstance(key, (str, int)):
-                    self.fail(knode, f"mapping key {key!r} must be a name, a year or a YYYY-MM date", path)
+                    self.fail(knode, f"mapping key {key!r:.60} must be a name, a year or a YYYY-MM date", path)
                 if key == "<<":
                     self.fail(knode, "YAML merge keys (<<) are not supported; use `extends:`", path)
                 if key in out:
-                    self.fail(knode, f"duplicate key {key!r}", path + (key,))
+                    self.fail(knode, f"duplicate key {key!r:.60}", path + (key,))
                 self.marks[path + (key,)] = knode.start_mark.line + 1
                 out[key] = self.walk(vnode, path + (key,), depth + 1)
             return out
@@ -88,7 +114,7 @@ def load_yaml_text(text: str, file: str) -> tuple[object, dict[Path, int]]:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise ScenarioError(f"file larger than {MAX_BYTES // 1_000_000} MB", file)
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text, file)
     except yaml.reader.ReaderError as exc:  # raised up front for a str stream: control characters
         line = text.count("\n", 0, exc.position) + 1
         raise ScenarioError(f"malformed YAML: character #x{exc.character:04x} is not allowed "
@@ -99,7 +125,11 @@ def load_yaml_text(text: str, file: str) -> tuple[object, dict[Path, int]]:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
-            raise ScenarioError(f"malformed YAML: {exc.problem or exc.context or 'unreadable'}", file, line) from None
+            where = ""  # e.g. the line that opened an unclosed bracket
+            if exc.problem and exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+                where = f" ({exc.context} opened on line {exc.context_mark.line + 1})"
+            raise ScenarioError(f"malformed YAML: {exc.problem or exc.context or 'unreadable'}{where}",
+                                file, line) from None
         except yaml.YAMLError as exc:
             raise ScenarioError(f"malformed YAML: {type(exc).__name__}", file) from None
         except RecursionError:
@@ -126,10 +156,34 @@ def read_yaml_file(path: str, shown: str) -> tuple[object, dict[Path, int]]:
         raise ScenarioError("is a directory, expected a YAML file", shown) from None
     except OSError as exc:
         raise ScenarioError(f"cannot read file: {exc.strerror}", shown) from None
+    except ValueError:  # a NUL byte in the path
+        raise ScenarioError("file not found", shown) from None
     if len(raw) > MAX_BYTES:
         raise ScenarioError(f"file larger than {MAX_BYTES // 1_000_000} MB", shown)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"not UTF-8 text (byte {exc.start})", shown) from None
-    return load_yaml_text(text, shown)
+    key = (hashlib.sha256(raw).digest(), shown)
+    if key not in _PARSED:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            raise ScenarioError(f"not UTF-8 text (byte {exc.start})", shown, line) from None
+        _PARSED[key] = load_yaml_text(text, shown)
+        while len(_PARSED) > _PARSED_MAX:
+            del _PARSED[next(iter(_PARSED))]
+    data, marks = _PARSED[key]
+    return _copy(data), dict(marks)
+
+
+def _copy(data):
+    """A deep copy of plain YAML data (dicts, lists, scalars), several times faster than copy.deepcopy."""
+    if isinstance(data, dict):
+        return {k: _copy(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_copy(v) for v in data]
+    return data
+
+
+# parsed files by content: a scenario set reads no_plan.yaml once per file that extends it, and the
+# pure-Python YAML parser is the slowest step of loading. Callers get copies, never the cached objects.
+_PARSED: dict[tuple[bytes, str], tuple[object, dict[Path, int]]] = {}
+_PARSED_MAX = 32
