@@ -17,8 +17,7 @@ EXIT_BAD_INPUT = 2
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one clear line and status 2, like every bad input
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_BAD_INPUT, f"error: {message}\n")
+        self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def _load_all(paths: Sequence[str], overrides: Sequence[str]):
@@ -32,21 +31,32 @@ def _load_all(paths: Sequence[str], overrides: Sequence[str]):
     return loaded
 
 
-def _batch(args: argparse.Namespace, kind: str, scenarios) -> tuple[Path, bool, dict]:
-    """Shared by `run` and `compare`: the results folder, and whether finished results are already there."""
-    if args.reps < 1:
-        raise ScenarioError(f"--reps must be at least 1, got {args.reps}")
+def _check_counts(args: argparse.Namespace, min_reps: int = 1) -> None:
+    if args.reps < min_reps:
+        why = " for confidence intervals" if min_reps > 1 else ""
+        raise ScenarioError(f"--reps must be at least {min_reps}{why}, got {args.reps}")
     if args.seed < 0:
         raise ScenarioError(f"--seed must be a non-negative integer, got {args.seed}")
+
+
+def _finished(out: Path, key: str) -> bool:
+    """True when `out` holds complete results of exactly this command (a damaged folder is not reused)."""
+    try:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("key") == key and (out / "summary.csv").is_file()
+
+
+def _batch(args: argparse.Namespace, kind: str, scenarios) -> tuple[Path, bool, dict]:
+    """Shared by `run` and `compare`: the results folder, and whether finished results are already there."""
     key = hashlib.sha256(json.dumps({"kind": kind, "scenarios": [r.hash for r in scenarios], "seed": args.seed,
                                      "reps": args.reps, "extra": getattr(args, "baseline", None)}).encode()).hexdigest()
     prefix = "" if kind == "run" else f"{kind}-"
     out = Path(args.out) if args.out else Path("results") / (
         prefix + "-".join(r.scenario.name for r in scenarios)[:80] + f"-{key[:10]}")
-    if args.out is None and (out / "manifest.json").exists() and not args.force:
-        manifest = json.loads((out / "manifest.json").read_text())
-        if manifest.get("key") == key:
-            return out, True, manifest
+    if args.out is None and not args.force and _finished(out, key):
+        return out, True, {"key": key}
     from .outputs import check_target
     check_target(out, args.force)
     return out, False, {"key": key}
@@ -75,6 +85,7 @@ def _manifest(args: argparse.Namespace, key: str, started: str, batch, scenarios
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    _check_counts(args)
     import pandas as pd
 
     from .outputs import write_results
@@ -109,18 +120,17 @@ def _pick_baseline(name: str, paths: Sequence[str], scenarios) -> str:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    if len(args.scenarios) < 2:
+        raise ScenarioError("compare needs at least two scenarios")
+    _check_counts(args, min_reps=2)
     import pandas as pd
 
     from .experiment.compare import format_differences, paired_differences
     from .outputs import write_results
     from .runner import format_summary, run_batch, summary
 
-    if len(args.scenarios) < 2:
-        raise ScenarioError("compare needs at least two scenarios")
     scenarios = _load_all(args.scenarios, args.set or [])
     baseline = _pick_baseline(args.baseline or args.scenarios[0], args.scenarios, scenarios)
-    if args.reps < 2:
-        raise ScenarioError(f"--reps must be at least 2 for confidence intervals, got {args.reps}")
     out, done, meta = _batch(args, "compare", scenarios)
     if done:
         print(f"results for these scenarios and seeds already exist in {out} (use --force to recompute)")

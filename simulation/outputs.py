@@ -42,17 +42,31 @@ def git_commit() -> str:
 
 
 def check_target(out: Path, force: bool) -> None:
-    """Refuse to touch an existing results folder unless forced (before any work is done)."""
+    """Refuse, before any work is done, a results folder that exists (unless forced) or cannot be written."""
+    if out.exists() and not out.is_dir():
+        raise ScenarioError("exists and is not a folder; choose another --out", str(out))
     if out.exists() and not force:
         raise ScenarioError("results folder already exists; use --force to replace it, or choose another --out",
                             str(out))
-    if out.exists() and not out.is_dir():
-        raise ScenarioError("exists and is not a folder", str(out))
+    parent = out.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ScenarioError(f"cannot create the results folder: {parent} is not a folder", str(out))
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ScenarioError(f"cannot create the results folder: {parent} is not writable", str(out))
 
 
 def write_results(out: Path, tables: dict[str, pd.DataFrame], manifest: dict[str, Any], force: bool) -> None:
     """Write everything into a temporary sibling folder, then swap it into place."""
     check_target(out, force)
+    try:
+        _write(out, tables, manifest)
+    except OSError as exc:
+        raise ScenarioError(f"cannot write results: {exc.strerror or exc}", str(out)) from None
+
+
+def _write(out: Path, tables: dict[str, pd.DataFrame], manifest: dict[str, Any]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     umask = os.umask(0)
