@@ -1,0 +1,486 @@
+"""Where runs execute: in this process, in local worker processes, or on a Dask cluster.
+
+Every executor has the same shape:
+
+    executor(base, tasks, *, metrics=None, groups=None, **options) -> iterator of Outcome
+
+and yields one `Outcome` per task as the tasks complete (in no particular order). Workers run
+`tasks.task_table` and send back the run's Parquet bytes, or an error record if the run raised:
+only the caller writes files. A run that raises is an outcome like any other; the sweep goes on.
+
+The base scenario goes to each worker once (a pool initializer; a Dask worker plugin, which
+also reaches workers that join or restart later), tasks carry only their overrides and seed.
+No Mesa model is ever built here (Mesa 3.3.1 never frees one, mesa#3179).
+
+Crashes: if a local worker process dies (killed, out of memory, a segfault), its pool is rebuilt
+and the runs that were in flight are run again, one at a time, so that a run that kills its
+worker every time is recorded as failed (`WorkerCrashed`) instead of stopping the sweep. On Dask
+the scheduler reschedules the runs of a worker that dies; a run whose workers died
+`distributed.scheduler.allowed-failures` (3) times is recorded as failed (`KilledWorker`).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import secrets
+import signal
+import socket
+import tempfile
+import threading
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Sequence
+
+from ..scenario.loader import Resolved
+from .tasks import Task, task_table
+
+_HOST = socket.gethostname()
+
+
+@dataclass
+class Outcome:
+    """The result of one task: Parquet bytes (`data`) or an error record (`error`)."""
+    key: str
+    point: int
+    rep: int
+    data: bytes | None = None
+    error: dict | None = None
+    run_seconds: float = 0.0      # task_table in the worker
+    pack_seconds: float = 0.0     # Parquet encoding in the worker
+    worker: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.data is not None
+
+
+def task_record(task: Task) -> dict:
+    return {"point": task.point, "rep": task.rep, "seed": task.seed, "key": task.key, "name": task.name,
+            "overrides": {k: v for k, v in task.overrides}}
+
+
+def error_record(task: Task, exc: BaseException, tb: str | None = None) -> dict:
+    return {"error_type": f"{type(exc).__module__}.{type(exc).__qualname__}".removeprefix("builtins."),
+            "message": str(exc), "traceback": tb if tb is not None else "".join(traceback.format_exception(exc)),
+            "host": _HOST, "pid": os.getpid(), "task": task_record(task)}
+
+
+def pack(frame: Any) -> bytes:
+    """A run's rows as Parquet bytes: the same bytes as `tasks.to_parquet_bytes`, in a third of the time
+    (no conversion thread pool: each worker uses one core)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
+def execute(base: Resolved, task: Task, metrics: Sequence[str] | None = None,
+            groups: Sequence[str] | None = None) -> Outcome:
+    """Run one task (in whatever process this is) and pack its rows; never raises for a failing run."""
+    worker = f"{_HOST}:{os.getpid()}"
+    t0 = time.perf_counter()
+    try:
+        frame = task_table(base, task, metrics, groups)
+        t1 = time.perf_counter()
+        data = pack(frame)
+        del frame
+    except Exception as exc:  # noqa: BLE001 - any error of a run is recorded, the sweep goes on
+        return Outcome(task.key, task.point, task.rep, error=error_record(task, exc),
+                       run_seconds=time.perf_counter() - t0, worker=worker)
+    return Outcome(task.key, task.point, task.rep, data=data, run_seconds=t1 - t0,
+                   pack_seconds=time.perf_counter() - t1, worker=worker)
+
+
+# ---- numba cache -----------------------------------------------------------------------------
+def kernels_cached() -> bool:
+    """Whether the compiled month loop is in numba's on-disk cache (so workers load, not compile, it)."""
+    try:
+        from ..kernels.step import run_months
+        index = run_months._cache._cache_file._index_path  # numba internals; any surprise means "don't know"
+        folder = os.path.dirname(index)
+        stem = os.path.basename(index).rsplit("-", 1)[0]
+        return os.path.isfile(index) and any(n.startswith(stem) and n.endswith(".nbc") for n in os.listdir(folder))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _warm_first(base: Resolved, tasks: list[Task], metrics, groups) -> Iterator[Outcome]:
+    """If the kernels are not compiled yet, run the first task here: it compiles them once, into the
+    on-disk cache that spawned workers then load (instead of every worker compiling for 90 s)."""
+    if tasks and not kernels_cached():
+        yield execute(base, tasks.pop(0), metrics, groups)
+
+
+# ---- serial ----------------------------------------------------------------------------------
+def serial(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None = None,
+           groups: Sequence[str] | None = None, **_: Any) -> Iterator[Outcome]:
+    """Run the tasks one after another in this process."""
+    for task in tasks:
+        yield execute(base, task, metrics, groups)
+
+
+# ---- local processes ---------------------------------------------------------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:  # the sweep died (even by SIGKILL): do not linger as an orphan
+            os._exit(70)
+
+
+def _init_worker(payload_file: str, parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    with open(payload_file, "rb") as fh:
+        base, metrics, groups = pickle.load(fh)
+    _WORKER.update(base=base, metrics=metrics, groups=groups)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="scsim-watch-parent").start()
+
+
+def _run_in_worker(task: Task) -> Outcome:
+    return execute(_WORKER["base"], task, _WORKER["metrics"], _WORKER["groups"])
+
+
+class WorkerCrashed(RuntimeError):
+    """A worker process died while running a run."""
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def processes(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None = None,
+              groups: Sequence[str] | None = None, workers: int | None = None, max_crashes: int = 2,
+              warm: bool = True, **_: Any) -> Iterator[Outcome]:
+    """Run the tasks in `workers` local processes (default: every core this process may use).
+
+    Processes are started with `spawn`. If a worker dies, the pool is rebuilt and the runs that
+    were in flight are retried one at a time; a run that crashes its worker `max_crashes` times on
+    its own is yielded as failed (`WorkerCrashed`).
+    """
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    n = workers or default_workers()
+    queue: deque[Task] = deque(tasks)
+    first = list(queue)[:1]
+    if warm and first and not kernels_cached():
+        queue.popleft()
+        yield from _warm_first(base, first, metrics, groups)
+    if not queue:
+        return
+    payload = pickle.dumps((base, None if metrics is None else list(metrics),
+                            None if groups is None else list(groups)), protocol=pickle.HIGHEST_PROTOCOL)
+    # The base goes to each worker through a file: passed inline, it would make the parent wait for
+    # each child to import the package before starting the next one (a full pipe), one at a time.
+    _clean_payload_files()
+    fd, payload_file = tempfile.mkstemp(prefix=f"scsim-base-{os.getpid()}-", suffix=".pickle")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(payload)
+    del payload
+    ctx = mp.get_context("spawn")
+    suspects: deque[Task] = deque()
+    crashes: dict[str, int] = {}
+    pool: ProcessPoolExecutor | None = None
+    inflight: dict[Any, Task] = {}
+    try:
+        while queue or suspects or inflight:
+            if pool is None:
+                size = max(1, min(n, len(queue) + len(suspects)))
+                pool = ProcessPoolExecutor(max_workers=size, mp_context=ctx, initializer=_init_worker,
+                                           initargs=(payload_file, os.getpid()))
+            broken = False
+            # after a crash, suspects run alone so that a crash names its run
+            while not broken and (suspects and not inflight or not suspects and queue and len(inflight) < 2 * n):
+                task = suspects.popleft() if suspects else queue.popleft()
+                try:
+                    inflight[pool.submit(_run_in_worker, task)] = task
+                except BrokenProcessPool:
+                    (suspects if task.key in crashes else queue).appendleft(task)
+                    broken = True
+            if not broken:
+                done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+                for fut in done:
+                    task = inflight.pop(fut)
+                    try:
+                        outcome = fut.result()
+                    except BrokenProcessPool:
+                        inflight[fut] = task
+                        broken = True
+                        continue
+                    except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be pickled
+                        outcome = Outcome(task.key, task.point, task.rep, error=error_record(task, exc))
+                    yield outcome
+            if broken:
+                alone = len(inflight) == 1
+                lost = list(inflight.values())
+                inflight.clear()
+                _stop_pool(pool)
+                pool = None
+                for task in lost:
+                    if alone:
+                        crashes[task.key] = crashes.get(task.key, 0) + 1
+                    else:
+                        crashes.setdefault(task.key, 0)
+                    if crashes[task.key] >= max_crashes:
+                        exc = WorkerCrashed(f"the worker process running this run died {crashes[task.key]} times "
+                                            "while running it alone (killed, out of memory or crashed)")
+                        yield Outcome(task.key, task.point, task.rep, error=error_record(task, exc, tb=""))
+                    else:
+                        suspects.append(task)
+    finally:
+        if pool is not None:
+            _stop_pool(pool)
+        try:
+            os.unlink(payload_file)
+        except OSError:
+            pass
+
+
+def _clean_payload_files() -> None:
+    """Remove base-scenario files left by sweeps that were killed (their process is gone)."""
+    from .store import _pid_alive
+
+    folder = tempfile.gettempdir()
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith("scsim-base-") and name.endswith(".pickle")):
+            continue
+        try:
+            pid = int(name.split("-")[2])
+        except (IndexError, ValueError):
+            continue
+        if not _pid_alive(pid):
+            try:
+                os.unlink(os.path.join(folder, name))
+            except OSError:
+                pass
+
+
+def _stop_pool(pool: Any) -> None:
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    try:
+        pool.shutdown(wait=False, cancel_futures=True)
+    except Exception:  # noqa: BLE001
+        pass
+    for p in procs:
+        try:
+            if p.is_alive():
+                p.terminate()
+        except Exception:  # noqa: BLE001
+            pass
+    for p in procs:
+        try:
+            p.join(timeout=5)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+# ---- Dask ------------------------------------------------------------------------------------
+_DASK_BASES: dict[str, tuple] = {}
+
+
+def _make_base_plugin() -> type:
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class BasePlugin(WorkerPlugin):
+        """Puts the base scenario (and the output filter) on every Dask worker, once, when it starts
+        (also on workers that join or restart later)."""
+
+        def __init__(self, token: str, payload: bytes) -> None:
+            self.token, self.payload = token, payload
+
+        def setup(self, worker: Any) -> None:
+            _DASK_BASES[self.token] = pickle.loads(self.payload)
+
+        def teardown(self, worker: Any) -> None:
+            _DASK_BASES.pop(self.token, None)
+
+    BasePlugin.__module__, BasePlugin.__qualname__ = __name__, "BasePlugin"
+    return BasePlugin
+
+
+def __getattr__(name: str) -> Any:
+    # `BasePlugin` is made on first use, so that importing this module (in every local worker
+    # process) does not import distributed; pickles find it here by name.
+    if name == "BasePlugin":
+        cls = _make_base_plugin()
+        globals()["BasePlugin"] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _dask_run(token: str, tasks: list[Task]) -> list[Outcome]:
+    try:
+        base, metrics, groups = _DASK_BASES[token]
+    except KeyError:
+        raise RuntimeError("the base scenario of this sweep is not on this worker (plugin missing)") from None
+    return [execute(base, task, metrics, groups) for task in tasks]
+
+
+# A LocalCluster at Dask's defaults burns about 14 % of a core doing nothing (a 10 ms statistical
+# profiler in each worker, 20 ms event-loop ticks, 100 ms memory polls); these settings cut that
+# to about 2 %, which on a laptop is CPU for runs. (Workers get the config from their nanny.)
+LOCAL_DASK_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+}
+
+
+def dask(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None = None,
+         groups: Sequence[str] | None = None, workers: int | None = None, scheduler: str | None = None,
+         warm: bool = True, max_resubmits: int = 3, batch_seconds: float = 0.5, max_batch: int = 32,
+         **_: Any) -> Iterator[Outcome]:
+    """Run the tasks on Dask: the cluster at `scheduler` ("tcp://host:port"), or a LocalCluster of
+    `workers` single-threaded worker processes on 127.0.0.1 (default: every core).
+
+    Runs travel in batches of about `batch_seconds` of work (at most `max_batch` runs), since each
+    Dask task costs a few milliseconds of CPU; outcomes still come back run by run. A batch whose
+    worker died is redone by another worker; if a batch fails for good (`KilledWorker`), its runs
+    are retried one per task so that only the run that kills its workers is recorded as failed.
+    """
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:  # pragma: no cover - dask is a dependency
+        raise RuntimeError("the dask executor needs dask[distributed] (pip install 'dask[distributed]')") from exc
+
+    queue: deque[Task] = deque(tasks)
+    first = list(queue)[:1]
+    if warm and scheduler is None and first and not kernels_cached():
+        queue.popleft()
+        yield from _warm_first(base, first, metrics, groups)
+    if not queue:
+        return
+    token = secrets.token_hex(6)
+    payload = pickle.dumps((base, None if metrics is None else list(metrics),
+                            None if groups is None else list(groups)), protocol=pickle.HIGHEST_PROTOCOL)
+    cluster = None
+    client = None
+    inflight: dict[str, tuple[Any, list[Task]]] = {}
+    try:
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout="30s", set_as_default=False)
+            except (OSError, TimeoutError) as exc:
+                from ..scenario.errors import ScenarioError
+                raise ScenarioError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        else:
+            import dask as _dask
+            with _dask.config.set(LOCAL_DASK_CONFIG):
+                cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
+                                       processes=True, host="127.0.0.1", dashboard_address=None,
+                                       silence_logs=logging.ERROR)
+            client = Client(cluster, set_as_default=False)
+        plugin_name = f"scsim-base-{token}"
+        plugin_cls = globals().get("BasePlugin") or __getattr__("BasePlugin")
+        client.register_plugin(plugin_cls(token, payload), name=plugin_name)
+        resubmits: dict[str, int] = {}
+        alone: set[str] = set()       # runs of a batch whose worker died: retried one per Dask task
+        ac = as_completed(loop=client.loop)
+        threads = [max(1, sum(client.nthreads().values())), time.monotonic()]
+        mean_run = [0.0, 0]           # running mean of a run's time, to size batches
+
+        def n_threads() -> int:
+            if time.monotonic() - threads[1] > 2.0:
+                threads[0] = max(1, sum(client.nthreads().values()))
+                threads[1] = time.monotonic()
+            return threads[0]
+
+        def batch_size() -> int:
+            # Dask costs a few ms of CPU per task: runs go in batches of about batch_seconds, but
+            # small enough that every worker keeps a few batches to do (and a lost worker costs little)
+            if not mean_run[1]:
+                return 1
+            size = int(batch_seconds / max(mean_run[0], 1e-3))
+            return max(1, min(size, max_batch, len(queue) // (4 * n_threads()) or 1))
+
+        def submit(batch: list[Task]) -> None:
+            fut = client.submit(_dask_run, token, batch, key=f"scsim-{token}-{batch[0].key}-{len(batch)}", pure=False)
+            inflight[fut.key] = (fut, batch)
+            ac.add(fut)
+
+        def refill() -> None:
+            # until a run has come back (its time sizes the batches), one single run per thread
+            limit = max(4 * n_threads(), 16) if mean_run[1] else n_threads()
+            while queue and len(inflight) < limit:
+                size = batch_size()
+                batch = [queue.popleft()]
+                while queue and len(batch) < size and queue[0].key not in alone and batch[0].key not in alone:
+                    batch.append(queue.popleft())
+                submit(batch)
+
+        refill()
+        for fut in ac:
+            _, batch = inflight.pop(fut.key)
+            status = fut.status
+            outcomes: list[Outcome] | None = None
+            if status == "finished":
+                try:
+                    outcomes = fut.result()
+                except Exception as exc:  # noqa: BLE001 - the result was lost after all
+                    status, err = "lost", exc
+            elif status == "error":
+                exc = fut.exception()
+                if len(batch) == 1:  # e.g. KilledWorker: the workers running it died allowed-failures times
+                    outcomes = [Outcome(batch[0].key, batch[0].point, batch[0].rep, error=error_record(
+                        batch[0], exc, tb="".join(traceback.format_exception(exc))))]
+                else:  # find out which run of the batch it was: each on its own
+                    alone.update(t.key for t in batch)
+                    queue.extendleft(reversed(batch))
+                    fut.release()
+                    refill()
+                    continue
+            else:  # cancelled: the scheduler lost it (restart, lost connection)
+                err = RuntimeError(f"Dask future {status}")
+            fut.release()
+            if outcomes is None:
+                for task in batch:
+                    resubmits[task.key] = resubmits.get(task.key, 0) + 1
+                    if resubmits[task.key] > max_resubmits:
+                        raise RuntimeError(f"Dask lost run {task.key} {max_resubmits} times ({err}); stopping the "
+                                           "sweep (finished runs are kept: run the same command again to resume)")
+                queue.extendleft(reversed(batch))
+            else:
+                for outcome in outcomes:
+                    mean_run[1] += 1
+                    mean_run[0] += (outcome.run_seconds + outcome.pack_seconds - mean_run[0]) / mean_run[1]
+                    yield outcome
+            refill()
+    finally:
+        if client is not None:
+            try:
+                if inflight:
+                    client.cancel([f for f, _ in inflight.values()])
+                if scheduler:
+                    client.unregister_worker_plugin(f"scsim-base-{token}")
+            except Exception:  # noqa: BLE001
+                pass
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001
+                pass
+        if cluster is not None:
+            try:
+                cluster.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+
+EXECUTORS: dict[str, Callable[..., Iterator[Outcome]]] = {"serial": serial, "processes": processes, "dask": dask}

@@ -1,0 +1,439 @@
+"""The results store of a sweep: one folder per experiment, one file per finished run.
+
+    results/<experiment>/
+        experiment.json        the experiment as loaded (spec, base scenario, design, seeds), its hash,
+                               package versions and git commit when the store was created
+        design.parquet         the design points (one row per point, one column per factor)
+        design_X.npy           SALib's sample matrix X (sampling designs only)
+        tasks.parquet          every planned run: point, rep, seed, key, name, overrides (JSON)
+        runs/<key>.parquet     one file per finished run: its tidy rows (`tasks.task_table`)
+        failed/<key>.json      one file per failed run: error type, message, traceback, task
+        sessions/<...>.json    one file per `run_sweep` call: when, where, executor, shard, counts
+
+Every file appears whole or not at all: it is written under a hidden temporary name in the same
+folder, flushed and fsynced, then renamed into place with `os.replace` (atomic on POSIX). A run
+killed mid-write leaves at most a hidden temporary file, which the next `Store.open` removes
+(only temporaries whose writer is gone: a dead process on this host, or older than a day on
+another host, so several shard jobs can share one folder on a cluster file system).
+
+A run's key is a hash of (base scenario, overrides, seed): the same key always means the same
+run. Two design points with identical overrides (a sampled design can draw the same value twice)
+share one run file; `read_dataset` gives each point its own rows.
+"""
+from __future__ import annotations
+
+import errno
+import json
+import os
+import secrets
+import shutil
+import socket
+import time
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..scenario.errors import ScenarioError
+
+FORMAT = 1
+MANIFEST = "experiment.json"
+TMP_MARK = ".tmp-"
+STALE_FOREIGN_SECONDS = 24 * 3600
+DATASET_ORDER = ["point", "rep", "metric", "group", "year"]
+DATASET_COLUMNS = ["point", "rep", "key", "run", "scenario", "seed", "year", "metric", "group", "value"]
+TASK_COLUMNS = ["point", "rep", "seed", "key", "name", "overrides"]
+_HOST = socket.gethostname().replace("/", "_") or "host"
+
+
+# ---- atomic files ----------------------------------------------------------------------------
+def _tmp_name(final: Path) -> Path:
+    return final.with_name(f".{final.name}{TMP_MARK}{_HOST}-{os.getpid()}-{secrets.token_hex(4)}")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _publish(tmp: Path, final: Path) -> None:
+    os.replace(tmp, final)
+
+
+def atomic_write(final: Path, data: bytes | str) -> None:
+    """Write `data` to `final` so that readers see the old file, or the whole new one, never a part."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    tmp = _tmp_name(final)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _publish(tmp, final)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make renames in `folder` durable (a lost rename only means a run is done again)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _json(obj: Any) -> str:
+    return json.dumps(obj, indent=2, sort_keys=False, default=_plain) + "\n"
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, Path):
+        return str(v)
+    return str(v)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return True
+    return True
+
+
+def is_temp(name: str) -> bool:
+    return name.startswith(".") and TMP_MARK in name
+
+
+def _stale(path: Path) -> bool:
+    """A temporary file or folder whose writer can no longer finish it."""
+    try:
+        host, pid, _ = path.name.rsplit(TMP_MARK, 1)[1].rsplit("-", 2)
+        pid_n = int(pid)
+    except ValueError:
+        host, pid_n = "", -1
+    if host == _HOST and pid_n > 0:
+        return not _pid_alive(pid_n)
+    try:
+        age = time.time() - path.lstat().st_mtime
+    except FileNotFoundError:
+        return False
+    return age > STALE_FOREIGN_SECONDS
+
+
+def clean_temporaries(folder: Path, prefix: str = "") -> list[Path]:
+    """Remove stale temporaries in `folder` whose name starts with `.{prefix}` (not recursive)."""
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        if not is_temp(entry.name) or not entry.name.startswith(f".{prefix}"):
+            continue
+        p = Path(entry.path)
+        if not _stale(p):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+            removed.append(p)
+        except FileNotFoundError:
+            pass
+    return removed
+
+
+# ---- the store -------------------------------------------------------------------------------
+def tasks_frame(tasks: Sequence[Any]) -> pd.DataFrame:
+    """The planned runs as a table (Task objects from `tasks.plan_tasks`)."""
+    return pd.DataFrame({
+        "point": np.array([t.point for t in tasks], dtype=np.int64),
+        "rep": np.array([t.rep for t in tasks], dtype=np.int64),
+        "seed": np.array([t.seed for t in tasks], dtype=np.int64),
+        "key": [t.key for t in tasks],
+        "name": [t.name for t in tasks],
+        "overrides": [json.dumps(list(map(list, t.overrides)), default=str) for t in tasks],
+    }, columns=TASK_COLUMNS)
+
+
+class Store:
+    """One experiment's results folder. Open with `Store.create_or_open` (a sweep) or `Store.open` (reading)."""
+
+    def __init__(self, root: Path, manifest: dict) -> None:
+        self.root = Path(root)
+        self.manifest = manifest
+        self.runs_dir = self.root / "runs"
+        self.failed_dir = self.root / "failed"
+        self.sessions_dir = self.root / "sessions"
+        self.removed_temporaries: list[Path] = []
+        self._unsynced = 0
+
+    # -- opening ---------------------------------------------------------------------------
+    @property
+    def experiment_hash(self) -> str:
+        return str(self.manifest.get("experiment_hash", ""))
+
+    @classmethod
+    def open(cls, root: Path | str) -> "Store":
+        """An existing store (for reading, merging or resuming); cleans up stale temporaries."""
+        root = Path(root)
+        path = root / MANIFEST
+        if not path.is_file():
+            raise ScenarioError("not an experiment results folder (no experiment.json)", str(root))
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ScenarioError(f"cannot read experiment.json: {exc}", str(path)) from None
+        if not isinstance(manifest, dict) or "experiment_hash" not in manifest:
+            raise ScenarioError("experiment.json has no experiment_hash; not a results store", str(path))
+        store = cls(root, manifest)
+        store._clean()
+        return store
+
+    @classmethod
+    def create_or_open(cls, root: Path | str, manifest: dict, *, design: pd.DataFrame | None = None,
+                       tasks: pd.DataFrame | None = None, X: np.ndarray | None = None,
+                       force: bool = False, _retry: bool = True) -> "Store":
+        """Open the store of this experiment at `root`, creating it if needed.
+
+        `manifest` must carry `experiment_hash`. A store of a different experiment (another hash)
+        is refused with a ScenarioError, unless `force`, which replaces it. A folder that exists,
+        is not empty and is not a store is always refused (nothing is deleted). The new store is
+        built in a hidden sibling folder and renamed into place, so it appears whole.
+        """
+        root = Path(root)
+        want = manifest.get("experiment_hash")
+        if not want:
+            raise ValueError("manifest needs an experiment_hash")
+        if root.exists() and not root.is_dir():
+            raise ScenarioError("exists and is not a folder", str(root))
+        if root.parent.exists():
+            clean_temporaries(root.parent, prefix=f"{root.name}{TMP_MARK}")
+        if (root / MANIFEST).is_file():
+            store = cls.open(root)
+            if store.experiment_hash == want:
+                store._ensure_dirs()
+                return store
+            if not force:
+                raise ScenarioError(
+                    f"holds results of another experiment ({store.manifest.get('experiment', '?')!r}, hash "
+                    f"{store.experiment_hash[:12]}; this one is {manifest.get('experiment', '?')!r}, hash "
+                    f"{str(want)[:12]}): the experiment file, its base scenario or its design changed. "
+                    "Choose another --out, or use --force to replace those results", str(root))
+            old = root.with_name(f".{root.name}{TMP_MARK}{_HOST}-{os.getpid()}-{secrets.token_hex(4)}")
+            os.replace(root, old)
+            shutil.rmtree(old, ignore_errors=True)
+        elif root.is_dir() and (clean_temporaries(root) or True) and any(not is_temp(n) for n in os.listdir(root)):
+            raise ScenarioError("folder exists, is not empty and is not an experiment results folder "
+                                "(no experiment.json); choose another --out", str(root))
+        root.parent.mkdir(parents=True, exist_ok=True)
+        tmp = root.with_name(f".{root.name}{TMP_MARK}{_HOST}-{os.getpid()}-{secrets.token_hex(4)}")
+        tmp.mkdir()
+        try:
+            for sub in ("runs", "failed", "sessions"):
+                (tmp / sub).mkdir()
+            if design is not None:
+                atomic_write(tmp / "design.parquet", _parquet(design))
+            if X is not None:
+                import io
+                buf = io.BytesIO()
+                np.save(buf, np.asarray(X), allow_pickle=False)
+                atomic_write(tmp / "design_X.npy", buf.getvalue())
+            if tasks is not None:
+                atomic_write(tmp / "tasks.parquet", _parquet(tasks))
+            body = dict(manifest)
+            body.setdefault("format", FORMAT)
+            atomic_write(tmp / MANIFEST, _json(body))
+            fsync_dir(tmp)
+            try:
+                os.rename(tmp, root)  # replaces an empty folder; fails if another process got there first
+            except OSError as exc:
+                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not _retry:
+                    raise ScenarioError(f"cannot create the results folder: {exc}", str(root)) from None
+                shutil.rmtree(tmp, ignore_errors=True)  # another process (a shard) created it first: open that
+                return cls.create_or_open(root, manifest, design=design, tasks=tasks, X=X, force=False, _retry=False)
+            fsync_dir(root.parent)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return cls.open(root)
+
+    def _ensure_dirs(self) -> None:
+        for d in (self.runs_dir, self.failed_dir, self.sessions_dir):
+            d.mkdir(exist_ok=True)
+
+    def _clean(self) -> None:
+        for d in (self.root, self.runs_dir, self.failed_dir, self.sessions_dir):
+            self.removed_temporaries += clean_temporaries(d)
+
+    # -- reading ---------------------------------------------------------------------------
+    def finished_keys(self) -> set[str]:
+        """Keys of runs whose result file is in place."""
+        try:
+            names = os.listdir(self.runs_dir)
+        except FileNotFoundError:
+            return set()
+        return {n[:-8] for n in names if n.endswith(".parquet") and not n.startswith(".")}
+
+    def failed_keys(self) -> set[str]:
+        """Keys of recorded failures that have not finished since."""
+        try:
+            names = os.listdir(self.failed_dir)
+        except FileNotFoundError:
+            return set()
+        return {n[:-5] for n in names if n.endswith(".json") and not n.startswith(".")} - self.finished_keys()
+
+    def failed(self) -> dict[str, dict]:
+        """Recorded failures (key -> record: error_type, message, traceback, task, attempts, ...)."""
+        out = {}
+        for key in sorted(self.failed_keys()):
+            try:
+                out[key] = json.loads((self.failed_dir / f"{key}.json").read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                continue
+        return out
+
+    def tasks(self) -> pd.DataFrame:
+        path = self.root / "tasks.parquet"
+        if not path.is_file():
+            return pd.DataFrame(columns=TASK_COLUMNS)
+        return pd.read_parquet(path)
+
+    def design(self) -> pd.DataFrame:
+        return pd.read_parquet(self.root / "design.parquet")
+
+    def design_X(self) -> np.ndarray | None:
+        path = self.root / "design_X.npy"
+        return np.load(path, allow_pickle=False) if path.is_file() else None
+
+    def run_path(self, key: str) -> Path:
+        return self.runs_dir / f"{key}.parquet"
+
+    def read_run(self, key: str) -> pd.DataFrame:
+        return pd.read_parquet(self.run_path(key))
+
+    def read_dataset(self, keys: Iterable[str] | None = None) -> pd.DataFrame:
+        """Every finished planned run as one table, sorted by point, rep, metric, group, year.
+
+        The order (and so the table) does not depend on which run finished first or where. A run
+        shared by several points (same overrides) appears once per point. `keys` restricts to
+        some runs.
+        """
+        import pyarrow.dataset as pads
+        import pyarrow.parquet as pq
+
+        finished = self.finished_keys()
+        tasks = self.tasks()
+        if len(tasks):
+            tasks = tasks[tasks["key"].isin(finished)]
+            if keys is not None:
+                tasks = tasks[tasks["key"].isin(set(keys))]
+            wanted = list(dict.fromkeys(tasks["key"]))
+        else:  # a store without a plan: every run file there is
+            wanted = sorted(finished if keys is None else finished & set(keys))
+        if not wanted:
+            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _EMPTY_DTYPES.items()})
+        paths = [str(self.run_path(k)) for k in wanted]
+        frame = pads.dataset(paths, format="parquet", schema=pq.read_schema(paths[0])).to_table().to_pandas()
+        if len(tasks) and tasks["key"].duplicated().any():
+            frame = frame.drop(columns="point").merge(tasks[["key", "point"]], on="key", how="inner")
+            frame = frame[[c for c in DATASET_COLUMNS if c in frame.columns]
+                          + [c for c in frame.columns if c not in DATASET_COLUMNS]]
+        order = [c for c in DATASET_ORDER if c in frame.columns]
+        return frame.sort_values(order, kind="mergesort", ignore_index=True)
+
+    # -- writing ---------------------------------------------------------------------------
+    def write_run(self, key: str, data: bytes) -> None:
+        """Store one finished run (Parquet bytes); a failure recorded earlier for it is removed."""
+        atomic_write(self.run_path(key), data)
+        self._unsynced += 1
+        failed = self.failed_dir / f"{key}.json"
+        if failed.exists():
+            try:
+                failed.unlink()
+            except FileNotFoundError:
+                pass
+        if self._unsynced >= 64:
+            self.sync()
+
+    def record_failure(self, key: str, record: dict) -> dict:
+        """Store (or update) the failure record of a run; counts attempts across sweeps."""
+        path = self.failed_dir / f"{key}.json"
+        attempts = 0
+        try:
+            attempts = int(json.loads(path.read_text(encoding="utf-8")).get("attempts", 0))
+        except (FileNotFoundError, ValueError, AttributeError):
+            pass
+        body = dict(record)
+        body["key"] = key
+        body["attempts"] = attempts + 1
+        body.setdefault("time", time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        atomic_write(path, _json(body))
+        return body
+
+    def write_session(self, name: str, record: dict) -> Path:
+        path = self.sessions_dir / f"{name}.json"
+        atomic_write(path, _json(record))
+        return path
+
+    def sessions(self) -> list[dict]:
+        out = []
+        for p in sorted(self.sessions_dir.glob("*.json")):
+            if p.name.startswith("."):
+                continue
+            try:
+                out.append(json.loads(p.read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                continue
+        return out
+
+    def sync(self) -> None:
+        fsync_dir(self.runs_dir)
+        fsync_dir(self.failed_dir)
+        self._unsynced = 0
+
+    def visible_temporaries(self) -> list[Path]:
+        """Temporary files present now (from writes in progress or killed writers)."""
+        out = []
+        for d in (self.root, self.runs_dir, self.failed_dir, self.sessions_dir):
+            if d.is_dir():
+                out += [d / n for n in os.listdir(d) if is_temp(n)]
+        return out
+
+
+_EMPTY_DTYPES = {"point": "int64", "rep": "int64", "key": "str", "run": "int64", "scenario": "str",
+                 "seed": "int64", "year": "int64", "metric": "str", "group": "str", "value": "float64"}
+
+
+def _parquet(frame: pd.DataFrame) -> bytes:
+    import io
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    return buf.getvalue()

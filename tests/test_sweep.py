@@ -1,0 +1,504 @@
+"""Sweeps: every executor gives the same dataset; resume, failures, shards, kills, worker deaths, memory.
+
+Real components throughout: real worker processes, a real Dask LocalCluster on 127.0.0.1, real
+SIGKILLs of real processes. Worlds are small (no_plan, 2019-07 to 2020-12, 60 firms) for speed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers import ROOT
+from simulation.experiment.designs import DesignTable, build_design
+from simulation.experiment.executors import kernels_cached
+from simulation.experiment.spec import load_experiment
+from simulation.experiment.store import Store
+from simulation.experiment.sweep import merge, parse_shard, run_sweep, unique_runs, prepare
+from simulation.scenario.errors import ScenarioError
+
+BASE = ROOT / "scenarios" / "no_plan.yaml"
+
+
+def write_experiment(folder: Path, name: str = "tiny", values=(40, 60, 80), reps: int = 2, seed: int = 5,
+                     extra: str = "", metrics: str = "[bids, wins, win_rate, value_won_usd_m, public_cost_krw_bn]") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        name: {name}
+        base: {BASE}
+        set:
+          time.end: 2020-12
+          world.n_firms: 60
+        factors:
+          - key: world.n_firms
+            role: uncertainty
+            values: [{", ".join(map(str, values))}]
+          - key: world.capability_sd
+            name: spread
+            role: uncertainty
+            values: [0.1, 0.2]
+        design:
+          type: grid
+        replications: {reps}
+        seed: {seed}
+        outputs:
+          metrics: {metrics}
+        """) + extra)
+    return path
+
+
+@pytest.fixture(scope="module")
+def exp_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("sweep")
+
+
+@pytest.fixture(scope="module")
+def tiny(exp_dir):
+    return load_experiment(str(write_experiment(exp_dir / "spec")))
+
+
+@pytest.fixture(scope="module")
+def reference(tiny, exp_dir):
+    """The serial, uninterrupted dataset every other way of running must reproduce exactly."""
+    out = exp_dir / "serial"
+    s = run_sweep(tiny, out, progress=False)
+    assert s.complete and s.failed == 0 and s.done == s.total == 12
+    return Store.open(out).read_dataset()
+
+
+def test_serial_dataset_is_tidy_and_sorted(reference):
+    assert list(reference.columns) == ["point", "rep", "key", "run", "scenario", "seed", "year", "metric", "group",
+                                       "value"]
+    assert sorted(reference["point"].unique()) == list(range(6))
+    assert sorted(reference["rep"].unique()) == [0, 1]
+    assert set(reference["metric"]) == {"bids", "wins", "win_rate", "value_won_usd_m", "public_cost_krw_bn"}
+    order = ["point", "rep", "metric", "group", "year"]
+    assert reference.equals(reference.sort_values(order, kind="mergesort", ignore_index=True))
+    assert not reference.duplicated(order).any()
+
+
+def test_processes_dask_and_shards_give_identical_datasets(tiny, reference, exp_dir):
+    s = run_sweep(tiny, exp_dir / "proc", executor="processes", workers=2, progress=False)
+    assert s.done == 12 and s.failed == 0
+    pd.testing.assert_frame_equal(Store.open(exp_dir / "proc").read_dataset(), reference, check_exact=True)
+
+    s = run_sweep(tiny, exp_dir / "dask", executor="dask", workers=2, progress=False)
+    assert s.done == 12 and s.failed == 0
+    pd.testing.assert_frame_equal(Store.open(exp_dir / "dask").read_dataset(), reference, check_exact=True)
+
+    shards = [exp_dir / f"shard{i}" for i in (1, 2, 3)]
+    seen = set()
+    for i, d in enumerate(shards, 1):
+        s = run_sweep(tiny, d, shard=(i, 3), progress=False)
+        assert s.total == 4 and s.done == 4
+        keys = Store.open(d).finished_keys()
+        assert not keys & seen, "shards must not overlap"
+        seen |= keys
+    m = merge(shards, exp_dir / "merged")
+    assert m.complete and m.copied == 12
+    pd.testing.assert_frame_equal(Store.open(exp_dir / "merged").read_dataset(), reference, check_exact=True)
+    # merging again adds nothing and changes nothing
+    m = merge(shards, exp_dir / "merged")
+    assert m.copied == 0 and m.complete
+    # a shard folder can be the target
+    m = merge(shards[1:], shards[0])
+    assert m.complete
+    pd.testing.assert_frame_equal(Store.open(shards[0]).read_dataset(), reference, check_exact=True)
+
+
+def test_resume_skips_finished_runs(tiny, reference, exp_dir):
+    out = exp_dir / "resume"
+    run_sweep(tiny, out, shard=(1, 2), progress=False)
+    s = run_sweep(tiny, out, progress=False)
+    assert (s.skipped, s.done) == (6, 6)
+    store = Store.open(out)
+    mtimes = {p.name: p.stat().st_mtime_ns for p in store.runs_dir.iterdir()}
+    for key in sorted(store.finished_keys())[:2]:
+        store.run_path(key).unlink()
+    s = run_sweep(tiny, out, progress=False)
+    assert (s.skipped, s.done, s.failed) == (10, 2, 0)
+    untouched = {p.name: p.stat().st_mtime_ns for p in store.runs_dir.iterdir() if p.name in mtimes}
+    assert sum(mtimes[n] == t for n, t in untouched.items()) == 10, "finished runs are not rewritten"
+    s = run_sweep(tiny, out, progress=False)
+    assert (s.skipped, s.done) == (12, 0) and s.complete
+    pd.testing.assert_frame_equal(store.read_dataset(), reference, check_exact=True)
+    assert len(store.sessions()) == 4 and all(x["status"] == "finished" for x in store.sessions())
+
+
+def test_failing_run_is_recorded_the_sweep_goes_on_and_retry_reruns_it(tiny, reference, exp_dir):
+    good = build_design(tiny)
+    bad = (len(good.points), "broken", {"world.n_firms": -5})  # fails validation when the run starts
+    frame = pd.concat([good.frame, pd.DataFrame({"point": [bad[0]], "name": [bad[1]], "world.n_firms": [-5],
+                                                 "spread": [0.1]})], ignore_index=True)
+    design = DesignTable("grid", good.points + [bad], frame, good.factors)
+    out = exp_dir / "failing"
+    s = run_sweep(tiny, out, design=design, progress=False)
+    assert (s.done, s.failed, s.total) == (12, 2, 14) and not s.complete
+    assert {f["point"] for f in s.failures} == {6}
+    assert all(f["error_type"].endswith("ScenarioError") and "greater than or equal to 1" in f["message"]
+               for f in s.failures)
+    store = Store.open(out)
+    records = store.failed()
+    assert len(records) == 2
+    rec = next(iter(records.values()))
+    assert rec["attempts"] == 1 and "Traceback" in rec["traceback"]
+    assert rec["task"]["point"] == 6 and rec["task"]["overrides"]["world.n_firms"] == -5
+    # the good runs are all there and equal the reference
+    pd.testing.assert_frame_equal(store.read_dataset(), reference, check_exact=True)
+    assert "failed: point 6" in s.describe()
+
+    s = run_sweep(tiny, out, design=design, progress=False)  # failures are left alone by default
+    assert (s.done, s.failed, s.not_retried, s.skipped) == (0, 0, 2, 12)
+    s = run_sweep(tiny, out, design=design, retry_failed=True, progress=False)
+    assert (s.done, s.failed, s.not_retried, s.skipped) == (0, 2, 0, 12)
+    assert all(r["attempts"] == 2 for r in store.failed().values())
+
+    # a failure that does not come back (e.g. a node that ran out of memory): retry finishes the run
+    key = sorted(store.finished_keys())[0]
+    store.run_path(key).unlink()
+    store.record_failure(key, {"error_type": "MemoryError", "message": "out of memory", "traceback": ""})
+    s = run_sweep(tiny, out, design=design, progress=False)
+    assert s.not_retried == 3 and s.done == 0
+    s = run_sweep(tiny, out, design=design, retry_failed=True, progress=False)
+    assert s.done == 1 and s.failed == 2
+    assert key in store.finished_keys() and key not in store.failed()
+    pd.testing.assert_frame_equal(store.read_dataset(), reference, check_exact=True)
+
+
+def test_duplicate_points_share_a_run_but_keep_their_rows(tiny, reference, exp_dir):
+    good = build_design(tiny)
+    dup = (len(good.points), "again", dict(good.points[1][2]))
+    design = DesignTable("grid", good.points + [dup], pd.concat([good.frame, good.frame.iloc[[1]].assign(
+        point=dup[0], name="again")], ignore_index=True), good.factors)
+    out = exp_dir / "dups"
+    s = run_sweep(tiny, out, design=design, progress=False)
+    assert s.total == 12 and s.done == 12
+    data = Store.open(out).read_dataset()
+    again = data[data["point"] == 6].drop(columns="point").reset_index(drop=True)
+    first = reference[reference["point"] == 1].drop(columns="point").reset_index(drop=True)
+    pd.testing.assert_frame_equal(again, first, check_exact=True)
+    pd.testing.assert_frame_equal(data[data["point"] < 6].reset_index(drop=True), reference, check_exact=True)
+
+
+@pytest.mark.parametrize("text", ["3/2", "0/2", "a/b", "1/0", "2", "", "-1/2", "1/2/3"])
+def test_bad_shard_is_refused(text):
+    with pytest.raises(ScenarioError, match="shard"):
+        parse_shard(text)
+
+
+def test_good_shard_and_bad_arguments(tiny, exp_dir):
+    assert parse_shard("2/8") == (2, 8) and parse_shard(" 1 / 1 ") == (1, 1)
+    for kwargs, match in [({"shard": (3, 2)}, "between 1 and 2"), ({"shard": (0, 2)}, "between 1 and 2"),
+                          ({"executor": "mpi"}, "unknown executor"), ({"workers": 0, "executor": "processes"},
+                                                                       "at least 1"),
+                          ({"workers": 2}, "not serial"), ({"scheduler": "tcp://x:1"}, "dask executor"),
+                          ({"executor": "dask", "scheduler": "localhost"}, "tcp://")]:
+        with pytest.raises(ScenarioError, match=match):
+            run_sweep(tiny, exp_dir / "never", progress=False, **kwargs)
+    assert not (exp_dir / "never").exists(), "bad arguments are refused before anything is written"
+
+
+def test_store_of_another_experiment_is_refused_unless_forced(tiny, exp_dir):
+    out = exp_dir / "other"
+    run_sweep(tiny, out, shard=(1, 6), progress=False)
+    other = load_experiment(str(write_experiment(exp_dir / "spec2", reps=3)))
+    with pytest.raises(ScenarioError, match="another experiment.*--force"):
+        run_sweep(other, out, progress=False)
+    assert len(Store.open(out).finished_keys()) == 2, "nothing was touched"
+    s = run_sweep(other, out, shard=(1, 6), progress=False, force=True)
+    store = Store.open(out)
+    assert store.experiment_hash == other.hash and s.skipped == 0 and len(store.finished_keys()) == 3
+    with pytest.raises(ScenarioError, match="another experiment"):
+        merge([exp_dir / "serial", out], exp_dir / "mixed")
+    not_a_store = exp_dir / "plain"
+    not_a_store.mkdir()
+    (not_a_store / "notes.txt").write_text("mine")
+    with pytest.raises(ScenarioError, match="not an experiment results folder"):
+        run_sweep(tiny, not_a_store, progress=False, force=True)
+    assert (not_a_store / "notes.txt").read_text() == "mine"
+
+
+def test_experiment_json_records_provenance(tiny, reference, exp_dir):
+    m = json.loads((exp_dir / "serial" / "experiment.json").read_text())
+    assert m["experiment_hash"] == tiny.hash and m["experiment"] == "tiny"
+    assert m["design"]["type"] == "grid" and m["design"]["points"] == 6
+    assert m["seeds"] and len(m["seeds"]) == 2 and m["replications"] == 2
+    assert m["base"]["hash"] == tiny.base.hash and m["versions"]["numba"] and m["git_commit"]
+    assert m["spec"]["name"] == "tiny"
+    assert pd.read_parquet(exp_dir / "serial" / "design.parquet").shape[0] == 6
+
+
+def test_unknown_output_metric_is_refused(exp_dir):
+    bad = load_experiment(str(write_experiment(exp_dir / "spec3", name="badmetric", metrics="[win_rat]")))
+    with pytest.raises(ScenarioError, match="did you mean 'win_rate'"):
+        run_sweep(bad, exp_dir / "badmetric", progress=False)
+
+
+def test_stale_temporaries_are_removed_on_open_and_live_ones_kept(tiny, reference, exp_dir):
+    from simulation.experiment import store as st
+
+    out = exp_dir / "serial"
+    runs = out / "runs"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    names = {"dead": f".x.parquet.tmp-{st._HOST}-{dead}-ab12", "live": f".y.parquet.tmp-{st._HOST}-{os.getpid()}-cd34",
+             "old_foreign": ".z.parquet.tmp-othernode-123-ef56", "new_foreign": ".w.parquet.tmp-othernode-124-ab78"}
+    for n in names.values():
+        (runs / n).write_bytes(b"PAR1 half")
+    old = time.time() - 2 * st.STALE_FOREIGN_SECONDS
+    os.utime(runs / names["old_foreign"], (old, old))
+    store = Store.open(out)
+    left = {p.name for p in store.visible_temporaries()}
+    assert left == {names["live"], names["new_foreign"]}
+    assert store.finished_keys() == Store.open(out).finished_keys() and len(store.finished_keys()) == 12
+    pd.testing.assert_frame_equal(store.read_dataset(), reference, check_exact=True)
+    for n in left:
+        (runs / n).unlink()
+
+
+def test_unreachable_scheduler_is_a_clear_error(tiny, exp_dir):
+    with pytest.raises(ScenarioError, match="cannot reach the Dask scheduler"):
+        run_sweep(tiny, exp_dir / "unreachable", executor="dask", scheduler="tcp://127.0.0.1:9", progress=False)
+    assert not (exp_dir / "unreachable").exists()
+
+
+# ---- real kills --------------------------------------------------------------------------------
+SCRIPT = """
+import sys, time
+import simulation.experiment.store as st
+from simulation.experiment.spec import load_experiment
+from simulation.experiment.sweep import run_sweep
+spec, out, executor, midwrite = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+if midwrite:  # hold the process in the middle of writing its `midwrite`-th run file, to be killed there
+    real_write_all, real_write_run, n = st._write_all, st.Store.write_run, [0]
+    def write_run(self, key, data):
+        n[0] += 1
+        if n[0] == midwrite:
+            def half(fd, data):
+                real_write_all(fd, data[: len(data) // 2])
+                print("MIDWRITE", flush=True)
+                time.sleep(600)
+            st._write_all = half
+        return real_write_run(self, key, data)
+    st.Store.write_run = write_run
+print("START", flush=True)
+run_sweep(load_experiment(spec), out, executor=executor, workers=2 if executor != "serial" else None,
+          progress=False)
+print("END", flush=True)
+"""
+
+
+def _start(spec: Path, out: Path, executor: str = "serial", midwrite: int = 0) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", SCRIPT, str(spec), str(out), executor, str(midwrite)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_runs(out: Path, n: int, proc: subprocess.Popen, timeout: float = 120) -> int:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        runs = out / "runs"
+        count = sum(1 for x in os.listdir(runs) if x.endswith(".parquet") and not x.startswith(".")) \
+            if runs.is_dir() else 0
+        if count >= n:
+            return count
+        if proc.poll() is not None:
+            raise AssertionError(f"sweep ended before {n} runs: {proc.stderr.read()}")
+        time.sleep(0.005)
+    raise AssertionError("timed out")
+
+
+def test_sigkill_at_several_points_then_resume_gives_the_uninterrupted_dataset(exp_dir):
+    spec = write_experiment(exp_dir / "kill", name="killme", values=(40, 50, 60, 70, 80), reps=4)
+    loaded = load_experiment(str(spec))
+    ref_out = exp_dir / "kill_ref"
+    run_sweep(loaded, ref_out, progress=False)
+    reference = Store.open(ref_out).read_dataset()
+    total = 40
+    out = exp_dir / "killed"
+
+    # 1. killed after some runs were written; 2. killed again later
+    seen = 0
+    for at in (3, 12):
+        proc = _start(spec, out)
+        seen = _wait_for_runs(out, at, proc)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert proc.returncode == -signal.SIGKILL
+    assert seen < total
+    # 3. a processes sweep killed: its worker processes do not linger as orphans
+    proc = _start(spec, out, executor="processes")
+    _wait_for_runs(out, seen + 2, proc)
+    import psutil
+    children = psutil.Process(proc.pid).children(recursive=True)
+    assert len([c for c in children if "spawn_main" in " ".join(c.cmdline())]) >= 2
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    gone, alive = psutil.wait_procs(children, timeout=15)
+    assert not alive, f"orphaned workers left running: {alive}"
+
+    # 4. killed in the middle of writing a run file (held there): a half-written hidden temporary remains
+    proc = _start(spec, out, midwrite=2)
+    line = ""
+    while "MIDWRITE" not in line:
+        line = proc.stdout.readline()
+        assert line or proc.poll() is None, proc.stderr.read()
+    tmp_files = [p for p in (out / "runs").iterdir() if p.name.startswith(".") and ".tmp-" in p.name]
+    assert len(tmp_files) == 1 and tmp_files[0].stat().st_size > 0
+    target = tmp_files[0].name[1:].split(".tmp-")[0]
+    assert not (out / "runs" / target).exists(), "the run being written is not visible"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert tmp_files[0].exists() and not (out / "runs" / target).exists()
+    # resume (here on local processes): the sweep finishes
+    s = run_sweep(loaded, out, executor="processes", workers=2, progress=False)
+    assert s.complete and s.failed == 0 and s.done + s.skipped == total and s.removed_temporaries >= 1
+    assert not tmp_files[0].exists() and (out / "runs" / target).exists()
+    store = Store.open(out)
+    assert store.visible_temporaries() == []
+    names = sorted(os.listdir(out / "runs"))
+    assert len(names) == total and all(n.endswith(".parquet") and not n.startswith(".") for n in names)
+    pd.testing.assert_frame_equal(store.read_dataset(), reference, check_exact=True)
+    import tempfile
+    from simulation.experiment.store import _pid_alive
+    left = [n for n in os.listdir(tempfile.gettempdir()) if n.startswith("scsim-base-")
+            and not _pid_alive(int(n.split("-")[2]))]
+    assert not left, f"base-scenario files of killed sweeps left behind: {left}"
+    statuses = [x["status"] for x in store.sessions()]
+    assert statuses.count("running") == 4 and statuses.count("finished") == 1, statuses
+
+
+def test_dask_worker_killed_mid_sweep_costs_only_its_runs(exp_dir):
+    from distributed import Client, LocalCluster
+
+    spec = write_experiment(exp_dir / "dask_kill", name="daskkill", values=(40, 50, 60, 70, 80, 90), reps=4)
+    loaded = load_experiment(str(spec))
+    ref_out = exp_dir / "dask_kill_ref"
+    run_sweep(loaded, ref_out, progress=False)
+    reference = Store.open(ref_out).read_dataset()
+    out = exp_dir / "dask_killed"
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+                      silence_logs=50) as cluster, Client(cluster) as client:
+        pids = client.run(os.getpid)
+        address, victim = sorted(pids.items())[0]
+        killed_at, running = [], []
+
+        def killer():
+            try:
+                n = 0
+                while n < 3:
+                    runs = out / "runs"
+                    n = sum(1 for x in os.listdir(runs) if not x.startswith(".")) if runs.is_dir() else 0
+                    time.sleep(0.002)
+                while not running:  # kill it while it is running a run of the sweep
+                    running.extend(k for k in client.processing(workers=[address])[address] if "scsim-" in k)
+                os.kill(victim, signal.SIGKILL)
+                killed_at.append(n)
+            except Exception as exc:  # pragma: no cover - reported by the assertion below
+                killed_at.append(exc)
+
+        t = threading.Thread(target=killer, daemon=True)
+        t.start()
+        s = run_sweep(loaded, out, executor="dask", scheduler=cluster.scheduler_address, progress=False)
+        t.join(timeout=30)
+        assert killed_at and isinstance(killed_at[0], int) and killed_at[0] < s.total, killed_at
+        assert running, "the killed worker was running runs of the sweep"
+        with pytest.raises(ProcessLookupError):
+            os.kill(victim, 0)
+        assert s.complete and s.failed == 0 and s.done == s.total == 48
+        # the restarted worker is back
+        client.wait_for_workers(2, timeout=60)
+        assert victim not in client.run(os.getpid).values()
+    pd.testing.assert_frame_equal(Store.open(out).read_dataset(), reference, check_exact=True)
+
+
+def test_local_worker_process_killed_mid_sweep_is_replaced(exp_dir):
+    import psutil
+
+    spec = write_experiment(exp_dir / "proc_kill", name="prockill", values=(40, 50, 60, 70, 80, 90), reps=4)
+    loaded = load_experiment(str(spec))
+    out = exp_dir / "proc_killed"
+    killed = []
+
+    def killer():
+        n = 0
+        while n < 3:
+            runs = out / "runs"
+            n = sum(1 for x in os.listdir(runs) if not x.startswith(".")) if runs.is_dir() else 0
+            time.sleep(0.002)
+        workers = [c for c in psutil.Process().children() if "spawn_main" in " ".join(c.cmdline())]
+        workers[0].kill()
+        killed.append(n)
+
+    t = threading.Thread(target=killer, daemon=True)
+    t.start()
+    s = run_sweep(loaded, out, executor="processes", workers=2, progress=False)
+    t.join(timeout=30)
+    assert killed and killed[0] < s.total
+    assert s.complete and s.failed == 0 and s.done == 48
+    ref_out = exp_dir / "proc_kill_ref"
+    run_sweep(loaded, ref_out, progress=False)
+    pd.testing.assert_frame_equal(Store.open(out).read_dataset(), Store.open(ref_out).read_dataset(),
+                                  check_exact=True)
+
+
+# ---- memory ------------------------------------------------------------------------------------
+MEMORY_SCRIPT = """
+import gc, json, sys
+import psutil
+from simulation.experiment.spec import load_experiment
+from simulation.experiment.sweep import run_sweep
+warm, long, out = sys.argv[1], sys.argv[2], sys.argv[3]
+proc = psutil.Process()
+run_sweep(load_experiment(warm), out + "/warm", progress=False)
+gc.collect()
+before = proc.memory_info().rss
+s = run_sweep(load_experiment(long), out + "/long", progress=False)
+gc.collect()
+after = proc.memory_info().rss
+print(json.dumps({"before": before, "after": after, "done": s.done, "mesa": "mesa" in sys.modules}))
+"""
+
+
+@pytest.mark.slow
+def test_memory_stays_flat_over_a_long_sweep_in_one_process(exp_dir):
+    folder = exp_dir / "memory"
+    warm = write_experiment(folder, name="warm", values=(40, 60), reps=10)
+    long = write_experiment(folder, name="long", values=tuple(range(40, 80, 2)), reps=8)  # 20*2*8 = 320 runs
+    proc = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(warm), str(long), str(folder)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    m = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert m["done"] == 320 and not m["mesa"], "a sweep never builds (or imports) Mesa models"
+    growth_mb = (m["after"] - m["before"]) / 2**20
+    # a leaked run (world arrays, tables) costs well over 0.3 MB, 320 of them over 100 MB
+    assert growth_mb < 40, f"RSS grew by {growth_mb:.1f} MB over 320 runs"
+
+
+def test_kernels_are_cached_for_workers(reference):
+    assert kernels_cached(), "after a run the compiled kernels are in numba's disk cache (workers load them)"
+
+
+def test_shipped_smoke_experiment_runs_and_resumes(tmp_path):
+    smoke = ROOT / "experiments" / "smoke.yaml"
+    if not smoke.is_file():
+        pytest.skip("experiments/smoke.yaml not written yet")
+    loaded = load_experiment(str(smoke), shown="experiments/smoke.yaml")
+    design, seeds, tasks = prepare(loaded)
+    n = len(unique_runs(tasks))
+    assert len(tasks) == len(design.points) * loaded.spec.replications
+    s = run_sweep(loaded, tmp_path / "smoke", progress=False)
+    assert s.failed == 0 and s.done == s.total == n
+    store = Store.open(tmp_path / "smoke")
+    data = store.read_dataset()
+    assert set(data["key"]) == store.finished_keys() and sorted(data["point"].unique()) == list(range(len(design)))
+    assert run_sweep(loaded, tmp_path / "smoke", progress=False).skipped == n
