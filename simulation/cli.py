@@ -196,6 +196,19 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_sweep(args: argparse.Namespace) -> int:
+    from .experiment.bench import bench_sweep
+
+    if args.runs < 10 or args.workers < 1 or args.repeat < 1:
+        raise ScenarioError("--runs must be at least 10, --workers and --repeat at least 1")
+    figures = bench_sweep(n_runs=args.runs, workers=args.workers, repeat=args.repeat,
+                          executors=tuple(args.executors.split(",")))
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2, default=str) + "\n", encoding="utf-8")
+        print(f"figures written to {args.json}")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     for r in _load_all(args.scenarios, args.set or []):
         unstated = [".".join(map(str, p)) for p, pr in r.prov.items()
@@ -294,6 +307,14 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--out", help="where to write the tables (default RESULTS_DIR/analysis)")
     an.add_argument("--top", type=int, default=15, help="rows of the ranking to print")
     an.set_defaults(func=cmd_analyze)
+
+    bs = sub.add_parser("bench-sweep", help="benchmark sweeps: runs per second serial vs processes vs Dask, and the per-run overhead")
+    bs.add_argument("--runs", type=int, default=200)
+    bs.add_argument("--workers", type=int, default=2)
+    bs.add_argument("--repeat", type=int, default=1, help="measure this many times and keep the best")
+    bs.add_argument("--executors", default="serial,processes,dask")
+    bs.add_argument("--json", help="also write the figures to this file")
+    bs.set_defaults(func=cmd_bench_sweep)
 
     val = sub.add_parser("validate", help="check scenario files")
     val.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
