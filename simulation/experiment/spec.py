@@ -11,7 +11,7 @@ import math
 import os
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator, model_validator
 from typing_extensions import Annotated
 
 from ..scenario.errors import ScenarioError
@@ -65,6 +65,16 @@ class Factor(Spec):
     distribution: Optional[Distribution] = None
     integer: bool = False
 
+    @field_validator("range")
+    @classmethod
+    def _range(cls, v: Optional[list[float]]) -> Optional[list[float]]:
+        if v is not None:
+            if len(v) != 2:
+                raise ValueError("`range:` must be [low, high]")
+            if not v[0] < v[1]:
+                raise ValueError(f"empty range: low {v[0]} must be below high {v[1]}")
+        return v
+
     @model_validator(mode="after")
     def _one_source(self) -> "Factor":
         if (self.key is None) == (self.keys is None):
@@ -75,11 +85,6 @@ class Factor(Spec):
                              + (f" (found {' and '.join(given)})" if given else ""))
         if self.values is not None and not self.values:
             raise ValueError("`values:` is empty")
-        if self.range is not None:
-            if len(self.range) != 2:
-                raise ValueError("`range:` must be [low, high]")
-            if not self.range[0] < self.range[1]:
-                raise ValueError(f"empty range: low {self.range[0]} must be below high {self.range[1]}")
         if self.keys is not None:
             if self.values is None:
                 raise ValueError("factors with several `keys:` move together and need `values:` (one list per point)")
