@@ -85,6 +85,22 @@ def follow_on(m, c, lag_min, lag_max, inc, P, S, rng):
     return 1
 
 
+@njit(cache=True, inline="always")
+def planning_round(m, y, n, ok, amount, cost, cost_slot, follow, lag_min, lag_max, inc, counter, P, S, A, rng):
+    """n planning projects (K-SCON plans, KSP studies) in eligible countries: relationship, cost, maybe a later tender."""
+    total = masked_total(P.weight, ok)
+    if total <= 0.0:
+        return
+    for k in range(n):
+        u = rng.random()
+        c = pick_masked(P.weight, ok, total, u)
+        boost(S.rel, c, amount)
+        A.cost[y, cost_slot] += cost
+        u = rng.random()
+        if u < follow:
+            counter[y] += follow_on(m, c, lag_min, lag_max, inc, P, S, rng)
+
+
 @njit(cache=True, no_cpython_wrapper=True)
 def policy(m, P, S, A, rng):
     y = P.year_of[m]
@@ -195,28 +211,12 @@ def policy(m, P, S, A, rng):
                         S.known[i, host] = 1
     # N1 K-SCON selections: master plans that may lead to a main tender with Korean incumbency
     if P.kscon_on == 1 and moy == P.kscon_moy and P.kscon_n[y] > 0:
-        total = masked_total(P.weight, P.kscon_ok)
-        if total > 0.0:
-            for k in range(P.kscon_n[y]):
-                u = rng.random()
-                c = pick_masked(P.weight, P.kscon_ok, total, u)
-                boost(S.rel, c, P.kscon_boost * reach)
-                A.cost[y, C_KSCON] += P.kscon_cost
-                u = rng.random()
-                if u < P.kscon_follow:
-                    A.kscon_tenders[y] += follow_on(m, c, P.kscon_lag_min, P.kscon_lag_max, INC_FULL, P, S, rng)
+        planning_round(m, y, P.kscon_n[y], P.kscon_ok, P.kscon_boost * reach, P.kscon_cost, C_KSCON, P.kscon_follow,
+                       P.kscon_lag_min, P.kscon_lag_max, INC_FULL, A.kscon_tenders, P, S, A, rng)
     # T3 KSP projects: smaller, shaping later tenders partly
     if moy == P.ksp_moy and P.ksp_n[y] > 0:
-        total = masked_total(P.weight, P.ksp_ok)
-        if total > 0.0:
-            for k in range(P.ksp_n[y]):
-                u = rng.random()
-                c = pick_masked(P.weight, P.ksp_ok, total, u)
-                boost(S.rel, c, P.ksp_boost * reach)
-                A.cost[y, C_KSP] += P.ksp_cost
-                u = rng.random()
-                if u < P.ksp_follow:
-                    A.ksp_tenders[y] += follow_on(m, c, P.ksp_lag_min, P.ksp_lag_max, INC_KSP, P, S, rng)
+        planning_round(m, y, P.ksp_n[y], P.ksp_ok, P.ksp_boost * reach, P.ksp_cost, C_KSP, P.ksp_follow,
+                       P.ksp_lag_min, P.ksp_lag_max, INC_KSP, A.ksp_tenders, P, S, A, rng)
     # running costs of standing measures
     for c in range(C):
         if P.kotra_from[c] <= m:
