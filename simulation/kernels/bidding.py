@@ -32,11 +32,18 @@ def bidding(m, P, S, A, rng):
         years = P.fin_years[t]
         S.t_bid_start[k] = S.cnt[K_BIDS]
         S.t_bid_count[k] = 0
+        dom_firms = S.dom_firms
+        active = S.active
+        known = S.known
+        contact = S.contact
+        p_base = P.p_base
+        p_known = P.p_known
+        p_contact = P.p_contact
         for idx in range(S.dom_ptr[d], S.dom_ptr[d + 1]):
-            i = S.dom_firms[idx]
-            if S.active[i] == 0:
+            i = dom_firms[idx]
+            if active[i] == 0:
                 continue
-            p = aware_prob(i, c, g, miss_policy, access, P, S)
+            p = aware_prob(p_base, p_known, p_contact, known[i, c], contact[i, g], miss_policy, access)
             u = rng.random()
             if u >= p:
                 continue

@@ -12,10 +12,13 @@ def policy_miss(m, c, t_is_ppp, P):
 
 
 @njit(cache=True, inline="always")
-def aware_prob(i, c, g, miss_policy, access, P, S):
-    """1 - (1-p0)(1-p_known[c known])(policy channels)(1-p_contact*contact), times access to MDB tenders."""
-    pc = P.p_contact * S.contact[i, g]
+def aware_prob(p_base, p_known, p_contact, known_ic, contact_ig, miss_policy, access):
+    """1 - (1-p0)(1-p_known[c known])(policy channels)(1-p_contact*contact), times access to MDB tenders.
+
+    Scalars only: this runs once per candidate firm and tender, the innermost loop of the model.
+    """
+    pc = p_contact * contact_ig
     if pc > 1.0:
         pc = 1.0
-    miss = (((1.0 - P.p_base) * (1.0 - P.p_known * S.known[i, c])) * miss_policy) * (1.0 - pc)
+    miss = (((1.0 - p_base) * (1.0 - p_known * known_ic)) * miss_policy) * (1.0 - pc)
     return (1.0 - miss) * access
