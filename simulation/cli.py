@@ -209,6 +209,27 @@ def cmd_bench_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import format_table, run_bench
+
+    if args.repeats < 1:
+        raise ScenarioError(f"--repeats must be at least 1, got {args.repeats}")
+    if args.json:
+        from .outputs import check_target
+        target = Path(args.json)
+        if target.exists() and not args.force:
+            raise ScenarioError("file already exists; use --force to replace it", str(target))
+        check_target(target.parent / ".scsim-bench-probe", True)
+    res = run_bench(repeats=args.repeats, quick=args.quick, with_startup=not args.no_startup,
+                    echo=lambda line: print(line, flush=True))
+    print()
+    print(format_table(res))
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=2, default=float) + "\n", encoding="utf-8")
+        print(f"figures written to {args.json}")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     for r in _load_all(args.scenarios, args.set or []):
         unstated = [".".join(map(str, p)) for p, pr in r.prov.items()
@@ -307,6 +328,14 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--out", help="where to write the tables (default RESULTS_DIR/analysis)")
     an.add_argument("--top", type=int, default=15, help="rows of the ranking to print")
     an.set_defaults(func=cmd_analyze)
+
+    bn = sub.add_parser("bench", help="benchmark the engine: default run, against plain Python and the floor, scaling, start-up, memory")
+    bn.add_argument("--json", help="also write the figures (with the machine's description) to this file")
+    bn.add_argument("--repeats", type=int, default=7, help="timed repeats per measurement (median reported)")
+    bn.add_argument("--quick", action="store_true", help="fewer and smaller measurements")
+    bn.add_argument("--no-startup", action="store_true", help="skip the whole-process start-up measurement")
+    bn.add_argument("--force", action="store_true", help="replace an existing --json file")
+    bn.set_defaults(func=cmd_bench)
 
     bs = sub.add_parser("bench-sweep", help="benchmark sweeps: runs per second serial vs processes vs Dask, and the per-run overhead")
     bs.add_argument("--runs", type=int, default=200)

@@ -55,7 +55,7 @@ ACC_FIELDS = """
 bids wins value bids_submitted bid_cost bid_value subsidised_bids
 tenders_closed tenders_contested tenders_awarded bidders single_bidder value_awarded value_contested
 sme_wins sme_value consortia consortium_wins new_entries exporters exporters_year defaults
-kscon_tenders ksp_tenders cost pis_commit pis_snap ksure_balance pot_balance active_firms
+kscon_tenders ksp_tenders cost pis_commit pis_snap ksure_balance pot_balance active_firms candidates misc_draws
 """.split()
 
 Params = namedtuple("Params", PARAM_FIELDS)

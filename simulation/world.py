@@ -48,7 +48,7 @@ def initial_capacity(P: Params, n_scheduled: int) -> Capacity:
         lam += float(np.sum(P.tender_scale[m] * P.weight / P.mean_value[1 - P.developing]))
     pipe = n_scheduled + int(P.kscon_n.sum() + P.ksp_n.sum()) + 1
     tenders = int(lam + 6.0 * math.sqrt(lam) + 100) + pipe
-    bids = max(1000, 3 * tenders)
+    bids = max(1000, 8 * tenders)
     return Capacity(tenders=tenders, bids=bids, contracts=max(500, bids // 3), invest=max(100, bids // 10), pipe=pipe)
 
 
@@ -72,11 +72,15 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
     cap[np.arange(n), main] = np.clip(rng.normal(mean_cap, w.capability_sd), 0.05, 0.95)
     extra_mean = np.array([getattr(w.extra_domains, k) for k in SIZES])[size]
     n_extra = np.minimum(rng.poisson(extra_mean), ND - 1)
-    for i in range(n):
-        if n_extra[i]:
-            others = [d for d in range(ND) if d != main[i]]
-            for d in rng.choice(others, size=n_extra[i], replace=False):
-                cap[i, d] = float(np.clip(cap[i, main[i]] - 0.1 + rng.normal(0.0, w.capability_sd / 2), 0.05, 0.95))
+    # secondary domains: a uniform random order of the other domains, the first n_extra of them
+    keys = rng.random((n, ND))
+    keys[np.arange(n), main] = 2.0
+    rank = np.empty((n, ND), dtype=I8)
+    rank[np.arange(n)[:, None], np.argsort(keys, axis=1, kind="stable")] = np.arange(ND)
+    extra = rank < n_extra[:, None]
+    extra_cap = np.clip(cap[np.arange(n), main][:, None] - 0.1 + rng.normal(0.0, w.capability_sd / 2, (n, ND)),
+                        0.05, 0.95)
+    cap[extra] = extra_cap[extra]
     capital0 = np.array([getattr(w.capital_usd_m, k) for k in SIZES])[size] * np.exp(rng.normal(0.0, w.capital_sigma, n))
     markup = np.clip(rng.normal(w.markup_mean, w.markup_sd, n), -0.1, 0.5)
     alliance = (rng.random(n) < w.alliance_share).astype(U1)
@@ -90,15 +94,28 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
     pick_w = pick_w / pick_w.sum()
     k_known = np.minimum(rng.poisson(np.array([getattr(w.known_countries, k) for k in SIZES])[size]), C)
     k_wins = rng.poisson(np.array([getattr(w.initial_wins, k) for k in SIZES])[size])
-    for i in range(n):
-        if k_known[i]:
-            cs = rng.choice(C, size=k_known[i], replace=False, p=pick_w)
-            known[i, cs] = 1
-            for _ in range(k_wins[i]):
-                c = cs[rng.integers(len(cs))]
-                won_in[i, c] = 1
-                exp_region[i, table.region[c]] += 1.0
-                exp_domain[i, main[i]] += 1.0
+    k_wins[k_known == 0] = 0
+    kmax = int(k_known.max()) if n else 0
+    if kmax:
+        # weighted sampling without replacement by exponential races (smallest -log(u)/w first), in
+        # chunks of firms so that memory stays bounded in very large worlds
+        chunk = max(1, 4_000_000 // C)
+        for lo in range(0, n, chunk):
+            hi = min(n, lo + chunk)
+            race = -np.log(1.0 - rng.random((hi - lo, C))) / pick_w
+            first = np.argpartition(race, kmax - 1, axis=1)[:, :kmax] if kmax < C else np.tile(np.arange(C), (hi - lo, 1))
+            order = np.take_along_axis(first, np.argsort(np.take_along_axis(race, first, axis=1), axis=1), axis=1)
+            take = np.arange(kmax)[None, :] < k_known[lo:hi, None]
+            rows = np.nonzero(take)[0] + lo
+            known[rows, order[take]] = 1
+            # initial references, each in one of the firm's known countries
+            wins = k_wins[lo:hi]
+            owner = np.repeat(np.arange(hi - lo), wins)
+            slot = (rng.random(owner.size) * k_known[lo:hi][owner]).astype(I8)
+            where = order[owner, slot]
+            won_in[owner + lo, where] = 1
+            np.add.at(exp_region, (owner + lo, table.region[where]), 1.0)
+        exp_domain[np.arange(n), main] += k_wins
 
     dom_lists = [np.nonzero(cap[:, d] > 0.0)[0] for d in range(ND)]
     dom_ptr = np.zeros(ND + 1, dtype=I8)

@@ -173,7 +173,7 @@ class Books:
               "tenders_closed", "tenders_contested", "tenders_awarded", "bidders", "single_bidder",
               "value_awarded", "value_contested", "sme_wins", "sme_value", "consortia", "consortium_wins",
               "new_entries", "exporters", "exporters_year", "defaults", "kscon_tenders", "ksp_tenders", "cost",
-              "pis_commit", "pis_snap", "ksure_balance", "pot_balance", "active_firms")
+              "pis_commit", "pis_snap", "ksure_balance", "pot_balance", "active_firms", "candidates", "misc_draws")
 
     def __init__(self, A):
         for name in self.FIELDS:
@@ -636,6 +636,7 @@ class World:
             for firm in self.in_domain[d]:
                 if not firm.active:
                     continue
+                books.candidates[y] += 1
                 p = self.aware_prob(firm, country, g, miss_policy, access)
                 if rng.random() >= p:
                     continue
@@ -1014,6 +1015,7 @@ class World:
                 self.pot += contract.loan
                 self.log["contracts_ended"] += 1
                 continue
+            books.misc_draws[y] += 1
             if rng.random() < P.contract_pd_m[contract.country.risk]:
                 contract.active = False
                 self.pot += contract.loan
@@ -1037,6 +1039,7 @@ class World:
             if m >= inv.exit:
                 self.pis_exit(inv)
                 continue
+            books.misc_draws[y] += 1
             if rng.random() < P.pis_pd_m[inv.risk]:
                 self.pis_default(inv, y)
         self.investments = [j for j in self.investments if j.active]

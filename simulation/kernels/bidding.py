@@ -39,10 +39,12 @@ def bidding(m, P, S, A, rng):
         p_base = P.p_base
         p_known = P.p_known
         p_contact = P.p_contact
+        evaluated = 0
         for idx in range(S.dom_ptr[d], S.dom_ptr[d + 1]):
             i = dom_firms[idx]
             if active[i] == 0:
                 continue
+            evaluated += 1
             p = aware_prob(p_base, p_known, p_contact, known[i, c], contact[i, g], miss_policy, access)
             u = rng.random()
             if u >= p:
@@ -117,6 +119,7 @@ def bidding(m, P, S, A, rng):
             A.bids_submitted[y] += 1
             A.bid_cost[y] += cost
             A.bid_value[y] += V
+        A.candidates[y] += evaluated
         form_consortia(m, k, P, S, A)
 
 

@@ -20,6 +20,7 @@ def consequences(m, P, S, A, rng):
             S.reg[R_POT] += S.k_loan[j]
             continue
         c = S.k_country[j]
+        A.misc_draws[y] += 1
         u = rng.random()
         if u < P.contract_pd_m[P.risk[c]]:
             S.k_active[j] = 0
@@ -43,6 +44,7 @@ def consequences(m, P, S, A, rng):
         if m >= S.i_exit[j]:
             pis_exit(j, P, S)
             continue
+        A.misc_draws[y] += 1
         u = rng.random()
         if u < P.pis_pd_m[S.i_risk[j]]:
             pis_default(j, P, S, A, y)

@@ -1,0 +1,64 @@
+"""The floor: a kernel that makes the same random draws and the same array traffic as a run, and no decisions.
+
+Used only by `scsim bench` to say how close the model is to what any implementation of it must
+spend on drawing random numbers and touching the state. It replays the run's tender log (the
+candidate scan with one uniform per capable firm, reading the same firm arrays) and draws the
+other numbers the run drew, counted from its accumulators: per tender 3 uniforms and a normal;
+per bid a normal; per closed tender a normal and a Poisson count; per foreign bid two uniforms
+and two normals; per resolved Korean bid a uniform; one uniform per running contract and fund
+investment each month. Relationships and contacts decay each month as in the model.
+"""
+from numba import njit
+
+from .constants import G_ALL
+
+
+@njit(cache=True)
+def floor_months(m0, m1, P, S, A, rng, ref, t_country, t_domain, t_type, t_deadline):
+    """`ref` is the run's accumulators, t_* its tender log; S is a fresh world (the same as the run's start)."""
+    acc = 0.0
+    k = 0
+    ref_tenders = t_country.shape[0]
+    for m in range(m0, m1):
+        y = P.year_of[m]
+        months_in_year = 0
+        for mm in range(P.n_months):
+            if P.year_of[mm] == y:
+                months_in_year += 1
+        for c in range(P.n_countries):
+            S.rel[c] = P.rel_base[c] + (S.rel[c] - P.rel_base[c]) * P.rel_decay
+        for i in range(S.contact.shape[0]):
+            for g in range(S.contact.shape[1]):
+                S.contact[i, g] = S.contact[i, g] * P.contact_decay
+        for c in range(P.n_countries):
+            acc += rng.poisson(P.tender_scale[m] * P.weight[c] / P.mean_value[1 - P.developing[c]])
+        # the run's tenders published this month: their draws, and the candidate scan
+        while k < ref_tenders and t_deadline[k] - P.open_m[t_type[k]] == m:
+            acc += rng.random() + rng.random() + rng.normal() + rng.random()
+            c = t_country[k]
+            d = t_domain[k]
+            g = P.region[c]
+            for idx in range(S.dom_ptr[d], S.dom_ptr[d + 1]):
+                i = S.dom_firms[idx]
+                if S.active[i] == 0:
+                    continue
+                acc += S.known[i, c] * 0.5 + S.contact[i, g] + rng.random()
+            k += 1
+        share = 1.0 / months_in_year
+        n_bids = int(ref.bids_submitted[y] * share + 0.5)
+        for b in range(n_bids):
+            acc += rng.normal()
+        n_closed = int(ref.tenders_closed[y] * share + 0.5)
+        for t in range(n_closed):
+            acc += rng.normal() + rng.poisson(P.foreign_mean * P.strength)
+        n_foreign = int((ref.bidders[y] - ref.bids[y, G_ALL]) * share + 0.5)
+        for f in range(n_foreign):
+            acc += rng.random() + rng.normal() + rng.normal() + rng.random()
+        n_korean = int(ref.bids[y, G_ALL] * share + 0.5)
+        for b in range(n_korean):
+            acc += rng.random()
+        n_misc = int(ref.misc_draws[y] * share + 0.5)
+        for j in range(n_misc):
+            acc += rng.random()
+        A.value[y, G_ALL] += acc
+    return 0
