@@ -130,6 +130,8 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
         alliance_ids=np.nonzero(alliance)[0].astype(I8),
         sme_alliance_ids=np.nonzero((alliance == 1) & (size >= SME))[0].astype(I8),
         bid_mark=np.full(n, -1, dtype=I8), aware_mark=np.full(n, -1, dtype=I8),
+        # working space the kernels reuse instead of allocating inside the monthly loop
+        scratch_i=np.zeros(max(n, P.expo_buyers, 1), dtype=I8),
     )
 
 
@@ -177,7 +179,7 @@ def build_state(r: Resolved, P: Params, cal: Calendar, table: CountryTable, seed
         i_amt=np.zeros((IC, NTR), dtype=F8), i_exit=zi(IC), i_risk=zi(IC), i_active=zu(IC),
         **pipe,
         pis_paid=paid.copy(), pis_cash=paid.copy(), pis_out=zf(NTR), pis_loss=zf(NTR), pis_ret=zf(NTR),
-        cnt=cnt, reg=reg,
+        cnt=cnt, reg=reg, scratch_f=np.zeros(NTR, dtype=F8),
     )
     return state, step_rng, cap
 

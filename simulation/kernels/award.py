@@ -1,19 +1,18 @@
 """Award: at a tender's deadline the buyer scores every Korean and foreign bid (random utility) and picks one."""
 import math
 
-from numba import njit
-
 from .constants import (
     C_BLENDED, C_COENTRY, C_EDPF, C_SOLE, G_ALL, G_DOMAIN, G_REGION, G_RISK, G_SIZE, INC_FULL, INC_KSP,
     K_CONTRACTS, K_FIRST_OPEN, K_OVERFLOW, K_TENDERS, OV_CONTRACTS, PPP, R_BLENDED_LEFT, R_EDPF_LEFT,
     R_PIS_RESERVED, R_POT,
     SME, ST_FOREIGN, ST_KOREAN, ST_LAPSED, ST_OPEN,
 )
-from .draws import boost, gumbel, pick_cum
+from .draws import boost, gumbel, pick_cum, poisson
 from .financing import pis_amount, pis_invest
+from .jit import helper, submodel
 
 
-@njit(cache=True, inline="always")
+@helper
 def add_group(arr, y, size, g, d, risk, amount):
     arr[y, G_ALL] += amount
     arr[y, G_SIZE + size] += amount
@@ -22,7 +21,7 @@ def add_group(arr, y, size, g, d, risk, amount):
     arr[y, G_RISK + risk] += amount
 
 
-@njit(cache=True, no_cpython_wrapper=True)
+@submodel
 def award(m, P, S, A, rng):
     y = P.year_of[m]
     for k in range(S.cnt[K_FIRST_OPEN], S.cnt[K_TENDERS]):
@@ -46,7 +45,7 @@ def award(m, P, S, A, rng):
         # foreign bids: an over-dispersed Poisson count, origins by region
         z = rng.normal()
         lam = P.foreign_mean * P.strength * math.exp(P.foreign_disp * z - 0.5 * P.foreign_disp * P.foreign_disp)
-        nf = rng.poisson(lam)
+        nf = poisson(rng, lam)
         best = -math.inf
         winner = -2  # -2 none, -1 foreign, >= 0 a Korean bid index
         for j in range(nf):
@@ -114,7 +113,7 @@ def award(m, P, S, A, rng):
         win_korean(m, k, winner, P, S, A)
 
 
-@njit(cache=True, inline="always")
+@helper
 def credit(i, c, g, d, y, V, share, P, S, A):
     """Experience, capital and first entries for one member of a winning bid."""
     S.exp_region[i, g] += 1.0
@@ -128,7 +127,7 @@ def credit(i, c, g, d, y, V, share, P, S, A):
     S.known[i, c] = 1
 
 
-@njit(cache=True, inline="always")
+@helper
 def win_korean(m, k, b, P, S, A):
     y = P.year_of[m]
     c = S.t_country[k]

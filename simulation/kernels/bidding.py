@@ -1,20 +1,39 @@
 """Bidding: each new tender's capable firms learn of it, decide whether to bid, and large firms take SME partners."""
 import math
 
-from numba import njit
-
 from .constants import (
     C_SUBSIDY, DESIGN, EPC, K_BIDS, K_NEW_FROM, K_OVERFLOW, K_TENDERS, LARGE, OV_BIDS, PPP, R_BLENDED_LEFT,
     R_EDPF_LEFT, R_KSURE, R_PIS_RESERVED, R_POT, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, SME, URBAN_DEV,
 )
 from .discovery import aware_prob, policy_miss
 from .financing import bid_terms, log_price, pis_amount
+from .jit import helper, submodel
 
 
-@njit(cache=True, no_cpython_wrapper=True)
+@submodel
 def bidding(m, P, S, A, rng):
     y = P.year_of[m]
     reach = P.reach[m]
+    # arrays into locals once: every `S.x` read inside a loop costs numba a reference-count pair
+    dom_firms = S.dom_firms
+    active = S.active
+    known = S.known
+    contact = S.contact
+    open_bids = S.open_bids
+    capacity = S.capacity
+    size = S.size
+    aware_mark = S.aware_mark
+    capital = S.capital
+    kw = S.kw
+    kb = S.kb
+    cap = S.cap
+    rel = S.rel
+    reg = S.reg
+    t_bid_count = S.t_bid_count
+    subsidy_ratio = P.subsidy_ratio
+    p_base = P.p_base
+    p_known = P.p_known
+    p_contact = P.p_contact
     for k in range(S.cnt[K_NEW_FROM], S.cnt[K_TENDERS]):
         c = S.t_country[k]
         d = S.t_domain[k]
@@ -32,13 +51,6 @@ def bidding(m, P, S, A, rng):
         years = P.fin_years[t]
         S.t_bid_start[k] = S.cnt[K_BIDS]
         S.t_bid_count[k] = 0
-        dom_firms = S.dom_firms
-        active = S.active
-        known = S.known
-        contact = S.contact
-        p_base = P.p_base
-        p_known = P.p_known
-        p_contact = P.p_contact
         evaluated = 0
         for idx in range(S.dom_ptr[d], S.dom_ptr[d + 1]):
             i = dom_firms[idx]
@@ -49,35 +61,35 @@ def bidding(m, P, S, A, rng):
             u = rng.random()
             if u >= p:
                 continue
-            if S.open_bids[i] >= S.capacity[i]:
+            if open_bids[i] >= capacity[i]:
                 continue
-            if S.size[i] >= SME:
-                S.aware_mark[i] = k
-            if needs_cover and not (P.ksure_on == 1 and S.reg[R_KSURE] > 0.0):
+            if size[i] >= SME:
+                aware_mark[i] = k
+            if needs_cover and not (P.ksure_on == 1 and reg[R_KSURE] > 0.0):
                 continue
-            if S.capital[i] < P.bond_share * V:
+            if capital[i] < P.bond_share * V:
                 continue
-            belief = (P.prior_w + S.kw[i]) / (P.prior_w + P.prior_l + S.kb[i])
-            pwin = (belief * (2.0 * S.cap[i, d]) * (0.5 + S.rel[c])) / (1.0 + P.crowding * S.t_bid_count[k])
+            belief = (P.prior_w + kw[i]) / (P.prior_w + P.prior_l + kb[i])
+            pwin = (belief * (2.0 * cap[i, d]) * (0.5 + rel[c])) / (1.0 + P.crowding * t_bid_count[k])
             if pwin > 1.0:
                 pwin = 1.0
             cost = cost_share * V
             sub = 0.0
             sub_krw = 0.0
-            ratio = P.subsidy_ratio[m, S.size[i]]
+            ratio = subsidy_ratio[m, size[i]]
             if in_scope and ratio > 0.0:
                 sub = ratio * cost
                 if sub > P.subsidy_cap_usd:
                     sub = P.subsidy_cap_usd
                 sub_krw = sub * P.krw / 1000.0
-                left = S.reg[R_SUBSIDY_LEFT]
+                left = reg[R_SUBSIDY_LEFT]
                 if sub_krw > left:
                     sub_krw = left if left > 0.0 else 0.0
                     sub = sub_krw * 1000.0 / P.krw
             net = cost - sub
             if pwin * P.margin * V <= net:
                 continue
-            if S.capital[i] < net:
+            if capital[i] < net:
                 continue
             b = S.cnt[K_BIDS]
             if b >= S.b_firm.shape[0]:
@@ -123,7 +135,7 @@ def bidding(m, P, S, A, rng):
         form_consortia(m, k, P, S, A)
 
 
-@njit(cache=True, inline="always")
+@helper
 def form_consortia(m, k, P, S, A):
     """C2: while the year's slots last, a large firm bidding on a big EPC/PPP tender takes the best-fitting SME."""
     t = S.t_type[k]

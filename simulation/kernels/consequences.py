@@ -1,14 +1,14 @@
 """Consequences: contracts run, defaults and K-SURE claims, fund exits and losses, firms' capital, year-end records."""
-from numba import njit
 
 from .constants import (
     C_KSURE, K_CONTRACTS, K_FIRST_OPEN, K_INVEST, K_TENDERS, NTR, R_KSURE, R_POT, SN_CASH, SN_LOSS, SN_OUT,
     SN_PAID, SN_RET, ST_OPEN,
 )
 from .financing import pis_default, pis_exit
+from .jit import helper, submodel
 
 
-@njit(cache=True, no_cpython_wrapper=True)
+@submodel
 def consequences(m, P, S, A, rng):
     y = P.year_of[m]
     krw = P.krw / 1000.0
@@ -59,7 +59,7 @@ def consequences(m, P, S, A, rng):
         year_end(y, P, S, A)
 
 
-@njit(cache=True, inline="always")
+@helper
 def year_end(y, P, S, A):
     exporters = 0
     this_year = 0

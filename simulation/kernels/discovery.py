@@ -1,8 +1,8 @@
 """Discovery: the chance a capable firm learns of a tender."""
-from numba import njit
+from .jit import helper
 
 
-@njit(cache=True, inline="always")
+@helper
 def policy_miss(m, c, t_is_ppp, P):
     """Chance that none of the policy channels (KOTRA centre, DB, KIND centre) brings the tender to a firm."""
     reach = P.reach[m]
@@ -11,7 +11,7 @@ def policy_miss(m, c, t_is_ppp, P):
     return ((1.0 - P.kotra_p * reach * centre) * (1.0 - P.db_p * reach * P.db_on[m])) * (1.0 - P.kind_p * reach * kind)
 
 
-@njit(cache=True, inline="always")
+@helper
 def aware_prob(p_base, p_known, p_contact, known_ic, contact_ig, miss_policy, access):
     """1 - (1-p0)(1-p_known[c known])(policy channels)(1-p_contact*contact), times access to MDB tenders.
 

@@ -1,14 +1,13 @@
 """Financing: the terms of a Korean bid (rate, fees, finance score) and the PIS fund's investments and losses."""
 import math
 
-from numba import njit
-
 from .constants import (
     C_FIRST_LOSS, K_INVEST, K_OVERFLOW, NTR, OV_INVEST, PPP, R_BLENDED_LEFT, R_EDPF_LEFT, R_PIS_RESERVED, SME,
 )
+from .jit import helper
 
 
-@njit(cache=True, inline="always")
+@helper
 def pis_amount(V, P):
     """Equity the PIS fund puts into a project of value V (USD m), in KRW bn."""
     amount = P.pis_equity * V * P.krw / 1000.0
@@ -17,7 +16,7 @@ def pis_amount(V, P):
     return amount
 
 
-@njit(cache=True, inline="always")
+@helper
 def pis_cash(S):
     total = 0.0
     for t in range(NTR):
@@ -25,12 +24,12 @@ def pis_cash(S):
     return total
 
 
-@njit(cache=True, inline="always")
+@helper
 def pis_open(m, P):
     return P.pis_on == 1 and m >= P.pis_start_m and m < P.pis_invest_end_m and m < P.pis_fund_end_m
 
 
-@njit(cache=True, inline="always")
+@helper
 def bid_terms(m, i, c, t, V, insured, P, S):
     """(rate, fee, finance score, blended, edpf, pis, sole) of a sole Korean bid."""
     fin = P.fin_share[t]
@@ -68,12 +67,12 @@ def bid_terms(m, i, c, t, V, insured, P, S):
     return rate, fee, fscore, blended, edpf, pis, sole
 
 
-@njit(cache=True, inline="always")
+@helper
 def log_price(markup, rate, years, fin, fee):
     return markup + math.log(1.0 + rate * years * fin - fee)
 
 
-@njit(cache=True, inline="always")
+@helper
 def pis_invest(m, V, risk, P, S, A, y):
     """Invest the equity promised at bid time in a won PPP project, drawn from the tranches with cash.
 
@@ -111,7 +110,7 @@ def pis_invest(m, V, risk, P, S, A, y):
     A.pis_commit[y] += amount
 
 
-@njit(cache=True, inline="always")
+@helper
 def pis_exit(j, P, S):
     for t in range(NTR):
         x = S.i_amt[j, t]
@@ -121,7 +120,7 @@ def pis_exit(j, P, S):
     S.i_active[j] = 0
 
 
-@njit(cache=True, inline="always")
+@helper
 def pis_default(j, P, S, A, y):
     """A funded project fails: the loss hits the tranches in the configured order (F2).
 
@@ -134,7 +133,9 @@ def pis_default(j, P, S, A, y):
     for t in range(NTR):
         total += S.i_amt[j, t]
     loss = P.pis_lgd * total
-    take = [0.0, 0.0, 0.0]
+    take = S.scratch_f  # the loss each tranche takes (preallocated: no allocation in the loop)
+    for t in range(NTR):
+        take[t] = 0.0
     if P.loss_order == 1:  # pari passu
         for t in range(NTR):
             take[t] = P.pis_lgd * S.i_amt[j, t]

@@ -8,12 +8,13 @@ per bid a normal; per closed tender a normal and a Poisson count; per foreign bi
 and two normals; per resolved Korean bid a uniform; one uniform per running contract and fund
 investment each month. Relationships and contacts decay each month as in the model.
 """
-from numba import njit
 
 from .constants import G_ALL
+from .draws import poisson
+from .jit import entry
 
 
-@njit(cache=True)
+@entry
 def floor_months(m0, m1, P, S, A, rng, ref, t_country, t_domain, t_type, t_deadline):
     """`ref` is the run's accumulators, t_* its tender log; S is a fresh world (the same as the run's start)."""
     acc = 0.0
@@ -31,7 +32,7 @@ def floor_months(m0, m1, P, S, A, rng, ref, t_country, t_domain, t_type, t_deadl
             for g in range(S.contact.shape[1]):
                 S.contact[i, g] = S.contact[i, g] * P.contact_decay
         for c in range(P.n_countries):
-            acc += rng.poisson(P.tender_scale[m] * P.weight[c] / P.mean_value[1 - P.developing[c]])
+            acc += poisson(rng, P.tender_scale[m] * P.weight[c] / P.mean_value[1 - P.developing[c]])
         # the run's tenders published this month: their draws, and the candidate scan
         while k < ref_tenders and t_deadline[k] - P.open_m[t_type[k]] == m:
             acc += rng.random() + rng.random() + rng.normal() + rng.random()
@@ -50,7 +51,7 @@ def floor_months(m0, m1, P, S, A, rng, ref, t_country, t_domain, t_type, t_deadl
             acc += rng.normal()
         n_closed = int(ref.tenders_closed[y] * share + 0.5)
         for t in range(n_closed):
-            acc += rng.normal() + rng.poisson(P.foreign_mean * P.strength)
+            acc += rng.normal() + poisson(rng, P.foreign_mean * P.strength)
         n_foreign = int((ref.bidders[y] - ref.bids[y, G_ALL]) * share + 0.5)
         for f in range(n_foreign):
             acc += rng.random() + rng.normal() + rng.normal() + rng.random()

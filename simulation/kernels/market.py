@@ -1,13 +1,12 @@
 """Market: new tenders arrive each month per country (Poisson), plus scheduled and follow-on tenders."""
 import math
 
-from numba import njit
-
 from .constants import INC_NONE, K_NEW_FROM, K_OVERFLOW, K_PIPE, K_TENDERS, OV_TENDERS, ST_OPEN
-from .draws import pick_cum
+from .draws import pick_cum, poisson
+from .jit import helper, submodel
 
 
-@njit(cache=True, inline="always")
+@helper
 def add_tender(S, c, d, t, value, deadline, inc, mdb):
     k = S.cnt[K_TENDERS]
     if k >= S.t_country.shape[0]:
@@ -28,13 +27,13 @@ def add_tender(S, c, d, t, value, deadline, inc, mdb):
     return k
 
 
-@njit(cache=True, no_cpython_wrapper=True)
+@submodel
 def market(m, P, S, rng):
     S.cnt[K_NEW_FROM] = S.cnt[K_TENDERS]
     for c in range(P.n_countries):
         dev = 0 if P.developing[c] == 1 else 1
         lam = P.tender_scale[m] * P.weight[c] / P.mean_value[dev]
-        n = rng.poisson(lam)
+        n = poisson(rng, lam)
         for j in range(n):
             u = rng.random()
             t = pick_cum(P.type_cum[dev], u)

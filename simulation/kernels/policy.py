@@ -1,18 +1,16 @@
 """Policy events of a month: relationship decay and jumps, expo, fairs, roadshows, K-SCON, KSP, running costs."""
 import math
 
-import numpy as np
-from numba import njit
-
 from .constants import (
     C_DB, C_ENVOY, C_EXPO, C_FAIR, C_KIND, C_KOTRA, C_KSCON, C_KSP, C_ROADSHOW, C_TRAINING, C_VISIT, C_COORD,
     INC_FULL, INC_KSP, K_PIPE, K_ROADSHOWS, K_OVERFLOW, NT, OV_PIPE, R_BLENDED_LEFT, R_EDPF_LEFT, R_POT,
     R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT,
 )
 from .draws import boost, masked_total, pick_cum, pick_masked
+from .jit import helper, submodel
 
 
-@njit(cache=True, no_cpython_wrapper=True)
+@submodel
 def year_reset(m, P, S):
     """January (and the first month): yearly budgets and consortium slots; the co-entry pot widens if demand exhausted it."""
     y = P.year_of[m]
@@ -25,7 +23,7 @@ def year_reset(m, P, S):
     S.reg[R_POT_SHORT] = 0.0
 
 
-@njit(cache=True, inline="always")
+@helper
 def region_total(weight, region, g):
     total = 0.0
     for c in range(weight.shape[0]):
@@ -34,7 +32,7 @@ def region_total(weight, region, g):
     return total
 
 
-@njit(cache=True, inline="always")
+@helper
 def pick_region(weight, region, g, total, u):
     target = u * total
     acc = 0.0
@@ -48,7 +46,7 @@ def pick_region(weight, region, g, total, u):
     return last
 
 
-@njit(cache=True, inline="always")
+@helper
 def follow_on(m, c, lag_min, lag_max, inc, P, S, rng):
     """Schedule the main tender a planning project leads to (K-SCON master plan, KSP study)."""
     u = rng.random()
@@ -85,7 +83,7 @@ def follow_on(m, c, lag_min, lag_max, inc, P, S, rng):
     return 1
 
 
-@njit(cache=True, inline="always")
+@helper
 def planning_round(m, y, n, ok, amount, cost, cost_slot, follow, lag_min, lag_max, inc, counter, P, S, A, rng):
     """n planning projects (K-SCON plans, KSP studies) in eligible countries: relationship, cost, maybe a later tender."""
     total = masked_total(P.weight, ok)
@@ -101,7 +99,7 @@ def planning_round(m, y, n, ok, amount, cost, cost_slot, follow, lag_min, lag_ma
             counter[y] += follow_on(m, c, lag_min, lag_max, inc, P, S, rng)
 
 
-@njit(cache=True, no_cpython_wrapper=True)
+@submodel
 def policy(m, P, S, A, rng):
     y = P.year_of[m]
     moy = P.moy[m]
@@ -143,7 +141,7 @@ def policy(m, P, S, A, rng):
             total = 0.0
             for c in range(C):
                 total += P.weight[c]
-            vis = np.empty(nb, np.int64)
+            vis = S.scratch_i  # the buyer countries met, in the first nb slots
             for j in range(nb):
                 u = rng.random()
                 target = u * total

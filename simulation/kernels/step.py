@@ -1,5 +1,4 @@
 """The monthly step: the submodels in their fixed order (this order is part of the model)."""
-from numba import njit
 
 from .award import award
 from .bidding import bidding
@@ -7,9 +6,10 @@ from .consequences import consequences
 from .constants import K_OVERFLOW
 from .market import market
 from .policy import policy, year_reset
+from .jit import entry, submodel
 
 
-@njit(cache=True, no_cpython_wrapper=True)
+@submodel
 def step_month(m, P, S, A, rng):
     """Advance the world by month m. Returns 0, or an overflow code when a pool is full (the driver enlarges it and reruns)."""
     if m == 0 or P.moy[m] == 0:
@@ -30,7 +30,7 @@ def step_month(m, P, S, A, rng):
     return S.cnt[K_OVERFLOW]
 
 
-@njit(cache=True)
+@entry
 def run_months(m0, m1, P, S, A, rng):
     """Months m0..m1-1 in one compiled loop (the fast path for many runs)."""
     for m in range(m0, m1):
