@@ -120,6 +120,11 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
     dom_lists = [np.nonzero(cap[:, d] > 0.0)[0] for d in range(ND)]
     dom_ptr = np.zeros(ND + 1, dtype=I8)
     dom_ptr[1:] = np.cumsum([len(x) for x in dom_lists])
+    # per domain, the alliance SMEs (C3 catalogue partners), in firm order
+    ally_sme = (alliance == 1) & (size >= SME)
+    ally_lists = [x[ally_sme[x]] for x in dom_lists]
+    dom_ally_ptr = np.zeros(ND + 1, dtype=I8)
+    dom_ally_ptr[1:] = np.cumsum([len(x) for x in ally_lists])
     return dict(
         size=size, cap=cap, capital=capital0.copy(), capital0=capital0, markup=markup, alliance=alliance,
         active=np.ones(n, dtype=U1), open_bids=np.zeros(n, dtype=I8), capacity=capacity,
@@ -127,6 +132,7 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
         known=known, won_in=won_in, contact=np.zeros((n, NR), dtype=F8), exported=np.zeros(n, dtype=U1),
         last_win_year=np.full(n, -1, dtype=I8), dom_ptr=dom_ptr,
         dom_firms=np.concatenate(dom_lists).astype(I8) if n else np.zeros(0, dtype=I8),
+        dom_ally_ptr=dom_ally_ptr, dom_ally=np.concatenate(ally_lists).astype(I8) if n else np.zeros(0, dtype=I8),
         alliance_ids=np.nonzero(alliance)[0].astype(I8),
         sme_alliance_ids=np.nonzero((alliance == 1) & (size >= SME))[0].astype(I8),
         bid_mark=np.full(n, -1, dtype=I8), aware_mark=np.full(n, -1, dtype=I8),

@@ -633,13 +633,16 @@ class World:
             needs_cover = country.risk > P.max_uninsured
             fin = P.fin_share[t]
             years = P.fin_years[t]
+            # first every active firm of the domain learns of the tender or not, then the aware decide
+            aware = []
             for firm in self.in_domain[d]:
                 if not firm.active:
                     continue
                 books.candidates[y] += 1
                 p = self.aware_prob(firm, country, g, miss_policy, access)
-                if rng.random() >= p:
-                    continue
+                if rng.random() < p:
+                    aware.append(firm)
+            for firm in aware:
                 if firm.open_bids >= firm.capacity:
                     continue
                 if firm.size >= SME:

@@ -5,7 +5,7 @@ from .constants import (
     C_SUBSIDY, DESIGN, EPC, K_BIDS, K_NEW_FROM, K_OVERFLOW, K_TENDERS, LARGE, OV_BIDS, PPP, R_BLENDED_LEFT,
     R_EDPF_LEFT, R_KSURE, R_PIS_RESERVED, R_POT, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, SME, URBAN_DEV,
 )
-from .discovery import aware_prob, policy_miss
+from .discovery import discover, policy_miss
 from .financing import bid_terms, log_price, pis_amount
 from .jit import helper, submodel
 
@@ -14,7 +14,7 @@ from .jit import helper, submodel
 def bidding(m, P, S, A, rng):
     y = P.year_of[m]
     reach = P.reach[m]
-    # arrays into locals once: every `S.x` read inside a loop costs numba a reference-count pair
+    # the arrays the loops use, as locals
     dom_firms = S.dom_firms
     active = S.active
     known = S.known
@@ -34,6 +34,7 @@ def bidding(m, P, S, A, rng):
     p_base = P.p_base
     p_known = P.p_known
     p_contact = P.p_contact
+    aware = S.scratch_i  # the firms that learn of the current tender, in firm order
     for k in range(S.cnt[K_NEW_FROM], S.cnt[K_TENDERS]):
         c = S.t_country[k]
         d = S.t_domain[k]
@@ -51,16 +52,15 @@ def bidding(m, P, S, A, rng):
         years = P.fin_years[t]
         S.t_bid_start[k] = S.cnt[K_BIDS]
         S.t_bid_count[k] = 0
-        evaluated = 0
-        for idx in range(S.dom_ptr[d], S.dom_ptr[d + 1]):
-            i = dom_firms[idx]
-            if active[i] == 0:
-                continue
-            evaluated += 1
-            p = aware_prob(p_base, p_known, p_contact, known[i, c], contact[i, g], miss_policy, access)
-            u = rng.random()
-            if u >= p:
-                continue
+        # discovery first (one uniform per active capable firm, in firm order), then the aware
+        # firms decide in the same order: the scan has no data-dependent branch to mispredict
+        lo = S.dom_ptr[d]
+        hi = S.dom_ptr[d + 1]
+        n_aware, offered = discover(lo, hi, c, g, miss_policy, access, dom_firms, active, known, contact,
+                                    p_base, p_known, p_contact, aware, rng)
+        A.candidates[y] += offered
+        for a in range(n_aware):
+            i = aware[a]
             if open_bids[i] >= capacity[i]:
                 continue
             if size[i] >= SME:
@@ -131,13 +131,17 @@ def bidding(m, P, S, A, rng):
             A.bids_submitted[y] += 1
             A.bid_cost[y] += cost
             A.bid_value[y] += V
-        A.candidates[y] += evaluated
-        form_consortia(m, k, P, S, A)
+        form_consortia(m, k, n_aware, P, S, A)
 
 
 @helper
-def form_consortia(m, k, P, S, A):
-    """C2: while the year's slots last, a large firm bidding on a big EPC/PPP tender takes the best-fitting SME."""
+def form_consortia(m, k, n_aware, P, S, A):
+    """C2: while the year's slots last, a large firm bidding on a big EPC/PPP tender takes the best-fitting SME.
+
+    The SMEs that can join are those aware of the tender (the first n_aware entries of
+    S.scratch_i, marked by bidding) and, with the C3 catalogue, the alliance SMEs of the domain;
+    the best is the most capable, the lowest firm number among equals (as a scan in firm order).
+    """
     t = S.t_type[k]
     V = S.t_value[k]
     if S.reg[R_SLOTS_LEFT] < 1.0 or (t != EPC and t != PPP) or V < P.cons_min_value:
@@ -148,6 +152,10 @@ def form_consortia(m, k, P, S, A):
     dev = 0 if P.developing[c] == 1 else 1
     fin = P.fin_share[t]
     years = P.fin_years[t]
+    aware = S.scratch_i
+    ally = S.dom_ally
+    a_lo = S.dom_ally_ptr[d]
+    a_hi = S.dom_ally_ptr[d + 1] if P.catalogue == 1 else a_lo
     for b in range(S.t_bid_start[k], S.t_bid_start[k] + S.t_bid_count[k]):
         if S.reg[R_SLOTS_LEFT] < 1.0:
             break
@@ -156,15 +164,16 @@ def form_consortia(m, k, P, S, A):
             continue
         best = -1
         best_cap = -1.0
-        for idx in range(S.dom_ptr[d], S.dom_ptr[d + 1]):
-            j = S.dom_firms[idx]
+        for a in range(n_aware + a_hi - a_lo):
+            j = aware[a] if a < n_aware else ally[a_lo + a - n_aware]
             if S.size[j] < SME or S.active[j] == 0 or S.open_bids[j] >= S.capacity[j] or S.bid_mark[j] == k:
                 continue
-            if not (S.aware_mark[j] == k or (P.catalogue == 1 and S.alliance[j] == 1)):
+            if a < n_aware and S.aware_mark[j] != k:
                 continue
-            if S.cap[j, d] > best_cap:
+            cj = S.cap[j, d]
+            if cj > best_cap or (cj == best_cap and j < best):
                 best = j
-                best_cap = S.cap[j, d]
+                best_cap = cj
         if best < 0:
             continue
         S.b_partner[b] = best

@@ -22,3 +22,26 @@ def aware_prob(p_base, p_known, p_contact, known_ic, contact_ig, miss_policy, ac
         pc = 1.0
     miss = (((1.0 - p_base) * (1.0 - p_known * known_ic)) * miss_policy) * (1.0 - pc)
     return (1.0 - miss) * access
+
+
+@helper
+def discover(lo, hi, c, g, miss_policy, access, dom_firms, active, known, contact, p_base, p_known, p_contact,
+             aware, rng):
+    """Each active firm of the domain list dom_firms[lo:hi] learns of a tender in country c (region g)
+    with its own chance, one uniform each in list order. The aware firms go to aware[:n]; returns
+    (n, the number of active firms offered the tender).
+
+    Arrays come in as arguments (not as fields of the state) so that the loop reads plain locals.
+    """
+    n = 0
+    offered = 0
+    for idx in range(lo, hi):
+        i = dom_firms[idx]
+        if active[i] == 0:
+            continue
+        offered += 1
+        p = aware_prob(p_base, p_known, p_contact, known[i, c], contact[i, g], miss_policy, access)
+        aware[n] = i
+        n += rng.random() < p
+    return n, offered
+
