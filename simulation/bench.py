@@ -58,10 +58,10 @@ def kernel_time(r: Resolved, seed: int, kernel: Callable, repeats: int, warmup: 
     last = {}
 
     def once():
-        P, cal, table, S, rng, cap = build(r, seed)
+        P, cal, table, S, R, cap = build(r, seed)
         A = new_acc(cal.n_years)
         t = time.perf_counter()
-        code = kernel(0, cal.n_months, P, S, A, rng)
+        code = kernel(0, cal.n_months, P, S, A, R)
         last["t"] = time.perf_counter() - t
         last["A"], last["code"] = A, code
 
@@ -219,7 +219,7 @@ def run_bench(repeats: int = 7, quick: bool = False, with_startup: bool = True, 
     ref = simulate(base, seed).state
     n_t = int(ref.cnt[0])
     log = (ref.t_country[:n_t].copy(), ref.t_domain[:n_t].copy(), ref.t_type[:n_t].copy(), ref.t_deadline[:n_t].copy())
-    fl, _ = kernel_time(base, seed, lambda m0, m1, P, S, Acc, rng: floor_months(m0, m1, P, S, Acc, rng, A, *log),
+    fl, _ = kernel_time(base, seed, lambda m0, m1, P, S, Acc, R: floor_months(m0, m1, P, S, Acc, R, A, *log),
                         repeats)
     out["floor"] = {"kernel": fl.as_dict()}
     out["ratio_to_floor"] = steps.median / fl.median

@@ -45,14 +45,14 @@ class RunResult:
 
 
 def simulate(r: Resolved, seed: int, kernel=None) -> RunResult:
-    """Run the whole horizon. `kernel(m0, m1, P, S, A, rng)` defaults to the compiled month loop."""
+    """Run the whole horizon. `kernel(m0, m1, P, S, A, R)` (R: the run's random streams) defaults to the compiled month loop."""
     if kernel is None:
         from .kernels.step import run_months as kernel
     cap: Capacity | None = None
     while True:
-        P, cal, table, S, rng, cap = build(r, seed, cap)
+        P, cal, table, S, R, cap = build(r, seed, cap)
         A = new_acc(cal.n_years)
-        code = kernel(0, cal.n_months, P, S, A, rng)
+        code = kernel(0, cal.n_months, P, S, A, R)
         if code == 0:
             break
         cap = cap.grown(_GROW[int(code)])

@@ -59,7 +59,7 @@ class SmartCityModel(mesa.Model):
         })
 
     def _build(self, cap) -> None:
-        self.params, self.calendar, self.countries, self.state, self._rng, self._cap = build(
+        self.params, self.calendar, self.countries, self.state, self._streams, self._cap = build(
             self.resolved, self.run_seed, cap)
         self.acc = new_acc(self.calendar.n_years)
 
@@ -87,10 +87,10 @@ class SmartCityModel(mesa.Model):
         if self.month >= self.n_months:
             self.running = False
             return
-        code = run_months(self.month, self.month + 1, self.params, self.state, self.acc, self._rng)
+        code = run_months(self.month, self.month + 1, self.params, self.state, self.acc, self._streams)
         while code != 0:  # a pool was full: enlarge it and replay the months so far (runs are deterministic)
             self._build(self._cap.grown(_GROW[int(code)]))
-            code = run_months(0, self.month + 1, self.params, self.state, self.acc, self._rng)
+            code = run_months(0, self.month + 1, self.params, self.state, self.acc, self._streams)
         self.month += 1
         self.datacollector.collect(self)
         if self.month >= self.n_months:

@@ -41,7 +41,7 @@ STATE_FIELDS = """
 size cap capital capital0 markup alliance active open_bids capacity kb kw exp_region exp_domain
 known won_in contact exported last_win_year dom_ptr dom_firms dom_ally_ptr dom_ally alliance_ids sme_alliance_ids
 bid_mark aware_mark rel
-t_country t_domain t_type t_value t_deadline t_inc t_mdb t_status t_bid_start t_bid_count t_nbids
+t_country t_domain t_type t_value t_deadline t_inc t_mdb t_status t_bid_start t_bid_count t_nbids t_nforeign t_fbest
 b_firm b_partner b_tender b_lnprice b_quality b_fscore b_track b_rate b_fee b_insured b_pis b_blended
 b_edpf b_sole b_loan
 k_firm k_partner k_country k_value k_end k_insured k_loan k_share_p k_active
@@ -61,3 +61,12 @@ kscon_tenders ksp_tenders cost pis_commit pis_snap ksure_balance pot_balance act
 Params = namedtuple("Params", PARAM_FIELDS)
 State = namedtuple("State", STATE_FIELDS)
 Acc = namedtuple("Acc", ACC_FIELDS)
+
+# One random stream per source of noise, so that two scenarios run with the same seed share every
+# draw the policy cannot touch (common random numbers): the tender flow and the foreign competition
+# of ordinary tenders are identical across scenarios, and a lever that changes how many firms bid
+# does not shift the draws of the market or of the buyers.
+STREAM_FIELDS = """
+policy market foreign discovery decision award consequences
+""".split()
+Streams = namedtuple("Streams", STREAM_FIELDS)

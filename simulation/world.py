@@ -17,7 +17,7 @@ from .kernels.constants import (
 from .params import Calendar, build_params, pis_tranches, scheduled_tenders
 from .scenario.loader import Resolved
 from .scenario.types import DOMAINS, SIZES
-from .state import Params, State
+from .state import STREAM_FIELDS, Params, State, Streams
 
 F8, I8, U1 = np.float64, np.int64, np.uint8
 
@@ -36,10 +36,11 @@ class Capacity:
         return Capacity(**d)
 
 
-def streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
-    """(world generator, step generator) for a run seed."""
-    world_ss, step_ss = np.random.SeedSequence(seed).spawn(2)
-    return np.random.Generator(np.random.PCG64(world_ss)), np.random.Generator(np.random.PCG64(step_ss))
+def streams(seed: int) -> tuple[np.random.Generator, Streams]:
+    """(world generator, the monthly step's streams) for a run seed, all independent (SeedSequence.spawn)."""
+    world_ss, *step_ss = np.random.SeedSequence(seed).spawn(1 + len(STREAM_FIELDS))
+    gen = lambda ss: np.random.Generator(np.random.PCG64(ss))  # noqa: E731
+    return gen(world_ss), Streams(*(gen(ss) for ss in step_ss))
 
 
 def initial_capacity(P: Params, n_scheduled: int) -> Capacity:
@@ -154,7 +155,7 @@ def initial_relationship(P: Params) -> np.ndarray:
 
 
 def build_state(r: Resolved, P: Params, cal: Calendar, table: CountryTable, seed: int,
-                cap: Capacity | None = None) -> tuple[State, np.random.Generator, Capacity]:
+                cap: Capacity | None = None) -> tuple[State, Streams, Capacity]:
     world_rng, step_rng = streams(seed)
     firms = build_firms(r, P, table, world_rng)
     sched = scheduled_tenders(r, cal, table)
@@ -177,6 +178,7 @@ def build_state(r: Resolved, P: Params, cal: Calendar, table: CountryTable, seed
         **firms, rel=initial_relationship(P),
         t_country=zi(T), t_domain=zi(T), t_type=zi(T), t_value=zf(T), t_deadline=zi(T), t_inc=zi(T),
         t_mdb=zu(T), t_status=zi(T), t_bid_start=zi(T), t_bid_count=zi(T), t_nbids=zi(T),
+        t_nforeign=zi(T), t_fbest=zf(T),
         b_firm=zi(B), b_partner=zi(B), b_tender=zi(B), b_lnprice=zf(B), b_quality=zf(B), b_fscore=zf(B),
         b_track=zf(B), b_rate=zf(B), b_fee=zf(B), b_insured=zu(B), b_pis=zu(B), b_blended=zu(B), b_edpf=zu(B),
         b_sole=zu(B), b_loan=zf(B),

@@ -306,6 +306,8 @@ class World:
                 continue
             tender = Tender(self.countries[int(S.t_country[k])], int(S.t_domain[k]), int(S.t_type[k]),
                             float(S.t_value[k]), int(S.t_deadline[k]), int(S.t_inc[k]), int(S.t_mdb[k]))
+            tender.nforeign = int(S.t_nforeign[k])
+            tender.fbest = float(S.t_fbest[k])
             b0 = int(S.t_bid_start[k])
             for b in range(b0, b0 + int(S.t_bid_count[k])):
                 bid = Bid(self.firms[int(S.b_firm[b])], tender)
@@ -361,7 +363,7 @@ class World:
 
     # ---- policy ----------------------------------------------------------------------------
     def policy(self, m):
-        P, rng, books = self.P, self.rng, self.books
+        P, rng, books = self.P, self.rng.policy, self.books
         y = P.year_of[m]
         moy = P.moy[m]
         reach = P.reach[m]
@@ -497,7 +499,7 @@ class World:
 
     def follow_on(self, m, country, lag_min, lag_max, inc):
         """Schedule the main tender a planning project leads to; 1 if it falls inside the horizon."""
-        P, rng = self.P, self.rng
+        P, rng = self.P, self.rng.policy
         lag = lag_min + int(rng.random() * (lag_max - lag_min + 1))
         if lag > lag_max:
             lag = lag_max
@@ -522,7 +524,7 @@ class World:
 
     # ---- market ----------------------------------------------------------------------------
     def market(self, m):
-        P, rng = self.P, self.rng
+        P, rng = self.P, self.rng.market
         new = []
         for country in self.countries:
             dev = country.dev
@@ -534,11 +536,14 @@ class World:
                 z = rng.normal()
                 value = math.exp(P.value_mu[t] + P.value_sigma * z)
                 mdb = 1 if rng.random() < country.mdb_share else 0
-                new.append(Tender(country, d, t, value, m + P.open_m[t], INC_NONE, mdb))
+                tender = Tender(country, d, t, value, m + P.open_m[t], INC_NONE, mdb)
+                self.foreign_field(tender, rng)
+                new.append(tender)
         for plan in self.planned:
             if plan.month == m:
-                new.append(Tender(plan.country, plan.domain, plan.type, plan.value, m + P.open_m[plan.type],
-                                  plan.inc, 0))
+                tender = Tender(plan.country, plan.domain, plan.type, plan.value, m + P.open_m[plan.type], plan.inc, 0)
+                self.foreign_field(tender, self.rng.foreign)
+                new.append(tender)
                 self.log["planned_opened"] += 1
         self.tenders.extend(new)
         self.all_tenders += len(new)
@@ -615,7 +620,7 @@ class World:
         bid.fscore = fscore
 
     def bidding(self, m, new_tenders):
-        P, rng, books = self.P, self.rng, self.books
+        P, rng, books = self.P, self.rng.discovery, self.books
         y = P.year_of[m]
         reach = P.reach[m]
         for tender in new_tenders:
@@ -690,7 +695,7 @@ class World:
                     self.edpf_left -= fin * V
                 if bid.pis:
                     self.pis_reserved += self.pis_amount(V)
-                z = rng.normal()
+                z = self.rng.decision.normal()
                 bid.lnprice = log_price(firm.markup, bid.rate, years, fin, bid.fee)
                 bid.quality = firm.cap[d] + P.fit[dev] + P.q_noise * z
                 bid.track = math.log(1.0 + firm.exp_region[g] + firm.exp_domain[d])
@@ -766,9 +771,35 @@ class World:
                         self.pot_short = 1.0
                         self.log["pot_short"] += 1
 
+    def foreign_field(self, tender, rng):
+        """The foreign bids of a tender, drawn at publication: their number and the best utility."""
+        P = self.P
+        country = tender.country
+        t = tender.type
+        g = country.region
+        fin = P.fin_share[t]
+        years = P.fin_years[t]
+        w0, w1, w2, w3, w4, w5 = P.wts[country.dev]
+        z = rng.normal()
+        lam = P.foreign_mean * P.strength * math.exp(P.foreign_disp * z - 0.5 * P.foreign_disp * P.foreign_disp)
+        nf = rng.poisson(lam)
+        best = -math.inf
+        for _ in range(nf):
+            o = pick_cum(P.origin_cum[g], rng.random())
+            zq = rng.normal()
+            q = P.o_q[o] + P.quality_shift + P.o_qsd[o] * zq
+            zm = rng.normal()
+            lp = P.o_mk[o] + P.o_mksd[o] * zm + math.log(1.0 + P.o_rate[o] * years * fin)
+            ug = rng.random()
+            U = w0 * q - w1 * lp + w2 * P.o_fs[o] + w3 * P.o_rel[o] + w4 * math.log(1.0 + P.o_exp[o]) + gumbel(ug)
+            if U > best:
+                best = U
+        tender.nforeign = nf
+        tender.fbest = best
+
     # ---- award -----------------------------------------------------------------------------
     def award(self, m):
-        P, rng, books = self.P, self.rng, self.books
+        P, rng, books = self.P, self.rng.award, self.books
         y = P.year_of[m]
         still_open = []
         for tender in self.tenders:  # the open tenders, oldest first
@@ -785,23 +816,9 @@ class World:
             fin = P.fin_share[t]
             years = P.fin_years[t]
             w0, w1, w2, w3, w4, w5 = P.wts[dev]
-            # foreign bids: an over-dispersed Poisson count, origins by region
-            z = rng.normal()
-            lam = P.foreign_mean * P.strength * math.exp(P.foreign_disp * z - 0.5 * P.foreign_disp * P.foreign_disp)
-            nf = rng.poisson(lam)
-            best = -math.inf
-            winner = None  # None: no bid; "foreign"; or the winning Korean Bid
-            for _ in range(nf):
-                o = pick_cum(P.origin_cum[g], rng.random())
-                zq = rng.normal()
-                q = P.o_q[o] + P.quality_shift + P.o_qsd[o] * zq
-                zm = rng.normal()
-                lp = P.o_mk[o] + P.o_mksd[o] * zm + math.log(1.0 + P.o_rate[o] * years * fin)
-                ug = rng.random()
-                U = w0 * q - w1 * lp + w2 * P.o_fs[o] + w3 * P.o_rel[o] + w4 * math.log(1.0 + P.o_exp[o]) + gumbel(ug)
-                if U > best:
-                    best = U
-                    winner = "foreign"
+            nf = tender.nforeign
+            best = tender.fbest
+            winner = "foreign" if nf > 0 else None  # None: no bid; "foreign"; or the winning Korean Bid
             inc = 0.0
             if tender.inc == INC_FULL:
                 inc = 1.0
@@ -1009,7 +1026,7 @@ class World:
 
     # ---- consequences ----------------------------------------------------------------------
     def consequences(self, m):
-        P, rng, books = self.P, self.rng, self.books
+        P, rng, books = self.P, self.rng.consequences, self.books
         y = P.year_of[m]
         krw = P.krw / 1000.0
         for contract in self.contracts:

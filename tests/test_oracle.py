@@ -118,6 +118,8 @@ def assert_same_world(S, world) -> None:
     open_k = np.nonzero(S.t_status[:n_t] == ST_OPEN)[0]
     same("open tender values", S.t_value[open_k], [t.value for t in world.tenders])
     same("open tender bids", S.t_bid_count[open_k], [len(t.bids) for t in world.tenders])
+    same("open tender foreign bids", S.t_nforeign[open_k], [t.nforeign for t in world.tenders])
+    same("open tender foreign best", S.t_fbest[open_k], [t.fbest for t in world.tenders])
     live = np.nonzero(S.k_active[: S.cnt[K_CONTRACTS]])[0]
     same("running contracts", S.k_value[live], [k.value for k in world.contracts])
     same("contract loans", S.k_loan[live], [k.loan for k in world.contracts])
@@ -205,10 +207,10 @@ def test_oracle_resumes_a_kernel_run(case, split):
     cap = build(r, seed)[5]
     for pool in ("tenders", "bids", "contracts", "invest", "pipe"):  # room enough: no overflow rerun
         cap = cap.grown(pool).grown(pool)
-    P, cal, _, S, rng, _ = build(r, seed, cap)
+    P, cal, _, S, R, _ = build(r, seed, cap)
     A = new_acc(cal.n_years)
-    assert run_months(0, split, P, S, A, rng) == 0
-    assert oracle_kernel(split, cal.n_months, P, S, A, rng) == 0
+    assert run_months(0, split, P, S, A, R) == 0
+    assert oracle_kernel(split, cal.n_months, P, S, A, R) == 0
     for name in A._fields:
         assert np.array_equal(getattr(fast.acc, name), getattr(A, name)), f"accumulator {name} differs"
     assert_same_world(fast.state, oracle.LAST_WORLD)

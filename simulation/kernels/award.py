@@ -21,8 +21,46 @@ def add_group(arr, y, size, g, d, risk, amount):
     arr[y, G_RISK + risk] += amount
 
 
+@helper
+def foreign_field(k, P, S, rng):
+    """The foreign bids a tender draws, fixed at publication: an over-dispersed Poisson count with
+    origins by region, each scored by the buyer's random utility. Only the count and the best
+    utility matter at the award, and neither depends on the Korean side, so they are drawn from
+    the market's streams: two scenarios with the same seed face the same foreign competition.
+    """
+    c = S.t_country[k]
+    t = S.t_type[k]
+    g = P.region[c]
+    dev = 0 if P.developing[c] == 1 else 1
+    fin = P.fin_share[t]
+    years = P.fin_years[t]
+    w0 = P.wts[dev, 0]
+    w1 = P.wts[dev, 1]
+    w2 = P.wts[dev, 2]
+    w3 = P.wts[dev, 3]
+    w4 = P.wts[dev, 4]
+    z = rng.normal()
+    lam = P.foreign_mean * P.strength * math.exp(P.foreign_disp * z - 0.5 * P.foreign_disp * P.foreign_disp)
+    nf = poisson(rng, lam)
+    best = -math.inf
+    for j in range(nf):
+        u = rng.random()
+        o = pick_cum(P.origin_cum[g], u)
+        zq = rng.normal()
+        q = P.o_q[o] + P.quality_shift + P.o_qsd[o] * zq
+        zm = rng.normal()
+        lp = P.o_mk[o] + P.o_mksd[o] * zm + math.log(1.0 + P.o_rate[o] * years * fin)
+        ug = rng.random()
+        U = w0 * q - w1 * lp + w2 * P.o_fs[o] + w3 * P.o_rel[o] + w4 * math.log(1.0 + P.o_exp[o]) + gumbel(ug)
+        if U > best:
+            best = U
+    S.t_nforeign[k] = nf
+    S.t_fbest[k] = best
+
+
 @submodel
 def award(m, P, S, A, rng):
+    """Tenders whose deadline is this month: the Korean bids (one Gumbel draw each) against the foreign best."""
     y = P.year_of[m]
     for k in range(S.cnt[K_FIRST_OPEN], S.cnt[K_TENDERS]):
         if S.t_status[k] != ST_OPEN or S.t_deadline[k] != m:
@@ -42,24 +80,10 @@ def award(m, P, S, A, rng):
         w3 = P.wts[dev, 3]
         w4 = P.wts[dev, 4]
         w5 = P.wts[dev, 5]
-        # foreign bids: an over-dispersed Poisson count, origins by region
-        z = rng.normal()
-        lam = P.foreign_mean * P.strength * math.exp(P.foreign_disp * z - 0.5 * P.foreign_disp * P.foreign_disp)
-        nf = poisson(rng, lam)
-        best = -math.inf
-        winner = -2  # -2 none, -1 foreign, >= 0 a Korean bid index
-        for j in range(nf):
-            u = rng.random()
-            o = pick_cum(P.origin_cum[g], u)
-            zq = rng.normal()
-            q = P.o_q[o] + P.quality_shift + P.o_qsd[o] * zq
-            zm = rng.normal()
-            lp = P.o_mk[o] + P.o_mksd[o] * zm + math.log(1.0 + P.o_rate[o] * years * fin)
-            ug = rng.random()
-            U = w0 * q - w1 * lp + w2 * P.o_fs[o] + w3 * P.o_rel[o] + w4 * math.log(1.0 + P.o_exp[o]) + gumbel(ug)
-            if U > best:
-                best = U
-                winner = -1
+        # the foreign bids were drawn when the tender was published (foreign_field)
+        nf = S.t_nforeign[k]
+        best = S.t_fbest[k]
+        winner = -1 if nf > 0 else -2  # -2 none, -1 foreign, >= 0 a Korean bid index
         inc = 0.0
         if S.t_inc[k] == INC_FULL:
             inc = 1.0

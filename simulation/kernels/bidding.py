@@ -11,7 +11,8 @@ from .jit import helper, submodel
 
 
 @submodel
-def bidding(m, P, S, A, rng):
+def bidding(m, P, S, A, rng_discovery, rng_decision):
+    """New tenders: who learns of each (one uniform per capable active firm), who bids, consortia."""
     y = P.year_of[m]
     reach = P.reach[m]
     # the arrays the loops use, as locals
@@ -57,7 +58,7 @@ def bidding(m, P, S, A, rng):
         lo = S.dom_ptr[d]
         hi = S.dom_ptr[d + 1]
         n_aware, offered = discover(lo, hi, c, g, miss_policy, access, dom_firms, active, known, contact,
-                                    p_base, p_known, p_contact, aware, rng)
+                                    p_base, p_known, p_contact, aware, rng_discovery)
         A.candidates[y] += offered
         for a in range(n_aware):
             i = aware[a]
@@ -110,7 +111,7 @@ def bidding(m, P, S, A, rng):
                 S.reg[R_EDPF_LEFT] -= fin * V
             if pis == 1:
                 S.reg[R_PIS_RESERVED] += pis_amount(V, P)
-            z = rng.normal()
+            z = rng_decision.normal()
             S.b_firm[b] = i
             S.b_partner[b] = -1
             S.b_tender[b] = k

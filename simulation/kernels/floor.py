@@ -15,8 +15,9 @@ from .jit import entry
 
 
 @entry
-def floor_months(m0, m1, P, S, A, rng, ref, t_country, t_domain, t_type, t_deadline):
-    """`ref` is the run's accumulators, t_* its tender log; S is a fresh world (the same as the run's start)."""
+def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadline):
+    """`ref` is the run's accumulators, t_* its tender log; S is a fresh world (the same as the run's
+    start) and R its streams, each used for the draws the model takes from it."""
     acc = 0.0
     k = 0
     ref_tenders = t_country.shape[0]
@@ -32,10 +33,10 @@ def floor_months(m0, m1, P, S, A, rng, ref, t_country, t_domain, t_type, t_deadl
             for g in range(S.contact.shape[1]):
                 S.contact[i, g] = S.contact[i, g] * P.contact_decay
         for c in range(P.n_countries):
-            acc += poisson(rng, P.tender_scale[m] * P.weight[c] / P.mean_value[1 - P.developing[c]])
+            acc += poisson(R.market, P.tender_scale[m] * P.weight[c] / P.mean_value[1 - P.developing[c]])
         # the run's tenders published this month: their draws, and the candidate scan
         while k < ref_tenders and t_deadline[k] - P.open_m[t_type[k]] == m:
-            acc += rng.random() + rng.random() + rng.normal() + rng.random()
+            acc += R.market.random() + R.market.random() + R.market.normal() + R.market.random()
             c = t_country[k]
             d = t_domain[k]
             g = P.region[c]
@@ -43,23 +44,23 @@ def floor_months(m0, m1, P, S, A, rng, ref, t_country, t_domain, t_type, t_deadl
                 i = S.dom_firms[idx]
                 if S.active[i] == 0:
                     continue
-                acc += S.known[i, c] * 0.5 + S.contact[i, g] + rng.random()
+                acc += S.known[i, c] * 0.5 + S.contact[i, g] + R.discovery.random()
             k += 1
         share = 1.0 / months_in_year
         n_bids = int(ref.bids_submitted[y] * share + 0.5)
         for b in range(n_bids):
-            acc += rng.normal()
+            acc += R.decision.normal()
         n_closed = int(ref.tenders_closed[y] * share + 0.5)
         for t in range(n_closed):
-            acc += rng.normal() + poisson(rng, P.foreign_mean * P.strength)
+            acc += R.market.normal() + poisson(R.market, P.foreign_mean * P.strength)
         n_foreign = int((ref.bidders[y] - ref.bids[y, G_ALL]) * share + 0.5)
         for f in range(n_foreign):
-            acc += rng.random() + rng.normal() + rng.normal() + rng.random()
+            acc += R.market.random() + R.market.normal() + R.market.normal() + R.market.random()
         n_korean = int(ref.bids[y, G_ALL] * share + 0.5)
         for b in range(n_korean):
-            acc += rng.random()
+            acc += R.award.random()
         n_misc = int(ref.misc_draws[y] * share + 0.5)
         for j in range(n_misc):
-            acc += rng.random()
+            acc += R.consequences.random()
         A.value[y, G_ALL] += acc
     return 0

@@ -2,6 +2,7 @@
 import math
 
 from .constants import INC_NONE, K_NEW_FROM, K_OVERFLOW, K_PIPE, K_TENDERS, OV_TENDERS, ST_OPEN
+from .award import foreign_field
 from .draws import pick_cum, poisson
 from .jit import helper, submodel
 
@@ -28,7 +29,9 @@ def add_tender(S, c, d, t, value, deadline, inc, mdb):
 
 
 @submodel
-def market(m, P, S, rng):
+def market(m, P, S, rng, rng_foreign):
+    """Ordinary tenders and their foreign bids from `rng`; the follow-on and scheduled tenders' foreign
+    bids from `rng_foreign`, so that a plan that adds tenders leaves the ordinary flow untouched."""
     S.cnt[K_NEW_FROM] = S.cnt[K_TENDERS]
     for c in range(P.n_countries):
         dev = 0 if P.developing[c] == 1 else 1
@@ -43,10 +46,14 @@ def market(m, P, S, rng):
             value = math.exp(P.value_mu[t] + P.value_sigma * z)
             u = rng.random()
             mdb = 1 if u < P.mdb_share[c] else 0
-            if add_tender(S, c, d, t, value, m + P.open_m[t], INC_NONE, mdb) < 0:
+            k = add_tender(S, c, d, t, value, m + P.open_m[t], INC_NONE, mdb)
+            if k < 0:
                 return
+            foreign_field(k, P, S, rng)
     for j in range(S.cnt[K_PIPE]):
         if S.p_month[j] == m:
             t = S.p_type[j]
-            if add_tender(S, S.p_country[j], S.p_domain[j], t, S.p_value[j], m + P.open_m[t], S.p_inc[j], 0) < 0:
+            k = add_tender(S, S.p_country[j], S.p_domain[j], t, S.p_value[j], m + P.open_m[t], S.p_inc[j], 0)
+            if k < 0:
                 return
+            foreign_field(k, P, S, rng_foreign)

@@ -10,31 +10,34 @@ from .jit import entry, submodel
 
 
 @submodel
-def step_month(m, P, S, A, rng):
-    """Advance the world by month m. Returns 0, or an overflow code when a pool is full (the driver enlarges it and reruns)."""
+def step_month(m, P, S, A, R):
+    """Advance the world by month m; R holds the run's random streams (state.Streams).
+
+    Returns 0, or an overflow code when a pool is full (the driver enlarges it and reruns).
+    """
     if m == 0 or P.moy[m] == 0:
         year_reset(m, P, S)
-    policy(m, P, S, A, rng)
+    policy(m, P, S, A, R.policy)
     if S.cnt[K_OVERFLOW] != 0:
         return S.cnt[K_OVERFLOW]
-    market(m, P, S, rng)
+    market(m, P, S, R.market, R.foreign)
     if S.cnt[K_OVERFLOW] != 0:
         return S.cnt[K_OVERFLOW]
-    bidding(m, P, S, A, rng)
+    bidding(m, P, S, A, R.discovery, R.decision)
     if S.cnt[K_OVERFLOW] != 0:
         return S.cnt[K_OVERFLOW]
-    award(m, P, S, A, rng)
+    award(m, P, S, A, R.award)
     if S.cnt[K_OVERFLOW] != 0:
         return S.cnt[K_OVERFLOW]
-    consequences(m, P, S, A, rng)
+    consequences(m, P, S, A, R.consequences)
     return S.cnt[K_OVERFLOW]
 
 
 @entry
-def run_months(m0, m1, P, S, A, rng):
+def run_months(m0, m1, P, S, A, R):
     """Months m0..m1-1 in one compiled loop (the fast path for many runs)."""
     for m in range(m0, m1):
-        code = step_month(m, P, S, A, rng)
+        code = step_month(m, P, S, A, R)
         if code != 0:
             return code
     return 0
