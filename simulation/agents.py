@@ -45,7 +45,7 @@ class Firm(mesa.Agent):
 
     @property
     def known_countries(self) -> list[str]:
-        row = self._s.known[self.idx]
+        row = self._s.known[:, self.idx]
         return [self.model.countries.iso3[c] for c in range(len(row)) if row[c]]
 
     @property

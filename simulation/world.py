@@ -87,7 +87,7 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
     alliance = (rng.random(n) < w.alliance_share).astype(U1)
     capacity = np.array([getattr(w.bid_capacity, k) for k in SIZES], dtype=I8)[size]
 
-    known = np.zeros((n, C), dtype=U1)
+    known = np.zeros((C, n), dtype=U1)  # country-major: a tender's candidate scan reads one row
     won_in = np.zeros((n, C), dtype=U1)
     exp_region = np.zeros((n, NR), dtype=F8)
     exp_domain = np.zeros((n, ND), dtype=F8)
@@ -108,7 +108,7 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
             order = np.take_along_axis(first, np.argsort(np.take_along_axis(race, first, axis=1), axis=1), axis=1)
             take = np.arange(kmax)[None, :] < k_known[lo:hi, None]
             rows = np.nonzero(take)[0] + lo
-            known[rows, order[take]] = 1
+            known[order[take], rows] = 1
             # initial references, each in one of the firm's known countries
             wins = k_wins[lo:hi]
             owner = np.repeat(np.arange(hi - lo), wins)
@@ -130,7 +130,7 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
         size=size, cap=cap, capital=capital0.copy(), capital0=capital0, markup=markup, alliance=alliance,
         active=np.ones(n, dtype=U1), open_bids=np.zeros(n, dtype=I8), capacity=capacity,
         kb=np.zeros(n, dtype=I8), kw=np.zeros(n, dtype=I8), exp_region=exp_region, exp_domain=exp_domain,
-        known=known, won_in=won_in, contact=np.zeros((n, NR), dtype=F8), exported=np.zeros(n, dtype=U1),
+        known=known, won_in=won_in, contact=np.zeros((NR, n), dtype=F8), exported=np.zeros(n, dtype=U1),
         last_win_year=np.full(n, -1, dtype=I8), dom_ptr=dom_ptr,
         dom_firms=np.concatenate(dom_lists).astype(I8) if n else np.zeros(0, dtype=I8),
         dom_ally_ptr=dom_ally_ptr, dom_ally=np.concatenate(ally_lists).astype(I8) if n else np.zeros(0, dtype=I8),

@@ -148,7 +148,7 @@ def credit(i, c, g, d, y, V, share, P, S, A):
         A.new_entries[y] += 1
     S.exported[i] = 1
     S.last_win_year[i] = y
-    S.known[i, c] = 1
+    S.known[c, i] = 1
 
 
 @helper

@@ -102,7 +102,7 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
                 A.subsidised_bids[y] += 1
             S.capital[i] -= net
             S.open_bids[i] += 1
-            S.known[i, c] = 1
+            S.known[c, i] = 1
             S.bid_mark[i] = k
             rate, fee, fscore, blended, edpf, pis, sole = bid_terms(m, i, c, t, V, needs_cover, P, S)
             if blended == 1:

@@ -40,7 +40,7 @@ def discover(lo, hi, c, g, miss_policy, access, dom_firms, active, known, contac
         if active[i] == 0:
             continue
         offered += 1
-        p = aware_prob(p_base, p_known, p_contact, known[i, c], contact[i, g], miss_policy, access)
+        p = aware_prob(p_base, p_known, p_contact, known[c, i], contact[g, i], miss_policy, access)
         aware[n] = i
         n += rng.random() < p
     return n, offered

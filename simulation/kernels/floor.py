@@ -3,7 +3,8 @@
 Used only by `scsim bench` to say how close the model is to what any implementation of it must
 spend on drawing random numbers and touching the state. It replays the run's tender log (the
 candidate scan with one uniform per capable firm, reading the same firm arrays) and draws the
-other numbers the run drew, counted from its accumulators: per tender 3 uniforms and a normal;
+other numbers the run drew, counted from its accumulators, writing the tender and bid records
+the run writes: per tender 3 uniforms and a normal;
 per bid a normal; per closed tender a normal and a Poisson count; per foreign bid two uniforms
 and two normals; per resolved Korean bid a uniform; one uniform per running contract and fund
 investment each month. Relationships and contacts decay each month as in the model.
@@ -20,6 +21,7 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
     start) and R its streams, each used for the draws the model takes from it."""
     acc = 0.0
     k = 0
+    nb = 0
     ref_tenders = t_country.shape[0]
     for m in range(m0, m1):
         y = P.year_of[m]
@@ -29,9 +31,9 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
                 months_in_year += 1
         for c in range(P.n_countries):
             S.rel[c] = P.rel_base[c] + (S.rel[c] - P.rel_base[c]) * P.rel_decay
-        for i in range(S.contact.shape[0]):
-            for g in range(S.contact.shape[1]):
-                S.contact[i, g] = S.contact[i, g] * P.contact_decay
+        for g in range(S.contact.shape[0]):
+            for i in range(S.contact.shape[1]):
+                S.contact[g, i] = S.contact[g, i] * P.contact_decay
         for c in range(P.n_countries):
             acc += poisson(R.market, P.tender_scale[m] * P.weight[c] / P.mean_value[1 - P.developing[c]])
         # the run's tenders published this month: their draws, and the candidate scan
@@ -40,16 +42,49 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
             c = t_country[k]
             d = t_domain[k]
             g = P.region[c]
+            # the tender's record, as the market writes it
+            S.t_country[k] = c
+            S.t_domain[k] = d
+            S.t_type[k] = t_type[k]
+            S.t_value[k] = acc
+            S.t_deadline[k] = t_deadline[k]
+            S.t_inc[k] = 0
+            S.t_mdb[k] = 0
+            S.t_status[k] = 0
+            S.t_bid_start[k] = nb
+            S.t_bid_count[k] = 0
+            S.t_nbids[k] = 0
+            S.t_nforeign[k] = 0
+            S.t_fbest[k] = acc
             for idx in range(S.dom_ptr[d], S.dom_ptr[d + 1]):
                 i = S.dom_firms[idx]
                 if S.active[i] == 0:
                     continue
-                acc += S.known[i, c] * 0.5 + S.contact[i, g] + R.discovery.random()
+                acc += S.known[c, i] * 0.5 + S.contact[g, i] + R.discovery.random()
             k += 1
         share = 1.0 / months_in_year
         n_bids = int(ref.bids_submitted[y] * share + 0.5)
         for b in range(n_bids):
-            acc += R.decision.normal()
+            z = R.decision.normal()
+            acc += z
+            # the bid's record, as bidding writes it
+            if nb < S.b_firm.shape[0]:
+                S.b_firm[nb] = b
+                S.b_partner[nb] = -1
+                S.b_tender[nb] = k
+                S.b_rate[nb] = z
+                S.b_fee[nb] = z
+                S.b_lnprice[nb] = z
+                S.b_quality[nb] = z
+                S.b_fscore[nb] = z
+                S.b_track[nb] = z
+                S.b_insured[nb] = 0
+                S.b_pis[nb] = 0
+                S.b_blended[nb] = 0
+                S.b_edpf[nb] = 0
+                S.b_sole[nb] = 0
+                S.b_loan[nb] = z
+                nb += 1
         n_closed = int(ref.tenders_closed[y] * share + 0.5)
         for t in range(n_closed):
             acc += R.market.normal() + poisson(R.market, P.foreign_mean * P.strength)

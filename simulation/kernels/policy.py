@@ -108,9 +108,10 @@ def policy(m, P, S, A, rng):
     # relationships drift back toward their base; contacts fade
     for c in range(C):
         S.rel[c] = P.rel_base[c] + (S.rel[c] - P.rel_base[c]) * P.rel_decay
-    for i in range(S.contact.shape[0]):
-        for g in range(S.contact.shape[1]):
-            S.contact[i, g] = S.contact[i, g] * P.contact_decay
+    contact = S.contact
+    for g in range(contact.shape[0]):
+        for i in range(contact.shape[1]):
+            contact[g, i] = contact[g, i] * P.contact_decay
     # T5 MOUs and T1 high-level visits on their dates
     for e in range(P.mou_m.shape[0]):
         if P.mou_m[e] == m:
@@ -161,7 +162,7 @@ def policy(m, P, S, A, rng):
                     for j in range(nb):
                         u2 = rng.random()
                         if u2 < P.expo_meet * reach:
-                            S.known[i, vis[j]] = 1
+                            S.known[vis[j], i] = 1
     # C4 Smart City Fair (ASEAN pavilion)
     if P.fair_on == 1 and moy == P.fair_moy:
         A.cost[y, C_FAIR] += P.fair_cost
@@ -176,7 +177,7 @@ def policy(m, P, S, A, rng):
                 if a >= na:
                     a = na - 1
                 i = S.alliance_ids[a]
-                S.contact[i, P.fair_region] += P.fair_contact * reach
+                S.contact[P.fair_region, i] += P.fair_contact * reach
     # C5 roadshows, spread over the year, rotating through the target regions
     n_rs = P.roadshows_n[y]
     nreg = P.rs_regions.shape[0]
@@ -204,9 +205,9 @@ def policy(m, P, S, A, rng):
                     if a >= npool:
                         a = npool - 1
                     i = pool[a]
-                    S.contact[i, g] += P.rs_contact * reach
+                    S.contact[g, i] += P.rs_contact * reach
                     if host >= 0:
-                        S.known[i, host] = 1
+                        S.known[host, i] = 1
     # N1 K-SCON selections: master plans that may lead to a main tender with Korean incumbency
     if P.kscon_on == 1 and moy == P.kscon_moy and P.kscon_n[y] > 0:
         planning_round(m, y, P.kscon_n[y], P.kscon_ok, P.kscon_boost * reach, P.kscon_cost, C_KSCON, P.kscon_follow,
