@@ -212,6 +212,11 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
         o_q=prof("quality"), o_qsd=prof("quality_sd"), o_mk=prof("markup"), o_mksd=prof("markup_sd"),
         o_rate=prof("rate"), o_fs=prof("finance_score"), o_rel=prof("relationship"), o_exp=prof("experience"),
         wts=np.ascontiguousarray(wts),
+        # the foreign bids' log terms, by origin (and contract type): computed once, exactly as the
+        # buyer's utility writes them (math.log(1 + x)), instead of for every foreign bid
+        o_lnfin=np.array([[math.log(1.0 + r * y * f) for y, f in zip(mix(mk.finance_years, TYPES), mix(mk.financed_share, TYPES))]
+                          for r in prof("rate")], dtype=np.float64),
+        o_lnexp=np.array([math.log(1.0 + x) for x in prof("experience")], dtype=np.float64),
         sc_pis=s.award.scores.pis, sc_blended=s.award.scores.blended, sc_edpf=s.award.scores.edpf,
         sc_ksure=s.award.scores.ksure, ksp_inc=s.award.scores.ksp_incumbency,
         margin=s.behaviour.margin, prior_w=s.behaviour.belief_prior_wins, prior_l=s.behaviour.belief_prior_losses,

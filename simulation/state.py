@@ -16,7 +16,7 @@ subsidy_budget blended_budget edpf_budget pot_topup slots kscon_n ksp_n training
 region income developing risk weight rel_base mdb_share kotra_from kind_from envoy_from n6_access
 blended_ok kscon_ok ksp_ok train_ok
 mean_value type_cum value_mu value_sigma open_m contract_m fin_share fin_years bid_cost domain_cum
-foreign_mean foreign_disp strength quality_shift origin_cum o_q o_qsd o_mk o_mksd o_rate o_fs o_rel o_exp
+foreign_mean foreign_disp strength quality_shift origin_cum o_q o_qsd o_mk o_mksd o_rate o_fs o_rel o_exp o_lnfin o_lnexp
 wts sc_pis sc_blended sc_edpf sc_ksure ksp_inc
 margin prior_w prior_l crowding bond_share q_noise default_loss dom_income
 p_base p_known p_contact contact_decay
@@ -38,7 +38,7 @@ envoy_boost envoy_cost_m mou_m mou_c mou_boost
 """.split()
 
 STATE_FIELDS = """
-size cap capital capital0 markup alliance active open_bids capacity kb kw exp_region exp_domain
+size cap capital capital0 markup alliance active open_bids capacity kb kw belief exp_region exp_domain
 known won_in contact exported last_win_year dom_ptr dom_firms dom_ally_ptr dom_ally alliance_ids sme_alliance_ids
 bid_mark aware_mark rel
 t_country t_domain t_type t_value t_deadline t_inc t_mdb t_status t_bid_start t_bid_count t_nbids t_nforeign t_fbest

@@ -129,7 +129,8 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
     return dict(
         size=size, cap=cap, capital=capital0.copy(), capital0=capital0, markup=markup, alliance=alliance,
         active=np.ones(n, dtype=U1), open_bids=np.zeros(n, dtype=I8), capacity=capacity,
-        kb=np.zeros(n, dtype=I8), kw=np.zeros(n, dtype=I8), exp_region=exp_region, exp_domain=exp_domain,
+        kb=np.zeros(n, dtype=I8), kw=np.zeros(n, dtype=I8),
+        belief=np.full(n, P.prior_w / (P.prior_w + P.prior_l), dtype=F8), exp_region=exp_region, exp_domain=exp_domain,
         known=known, won_in=won_in, contact=np.zeros((NR, n), dtype=F8), exported=np.zeros(n, dtype=U1),
         last_win_year=np.full(n, -1, dtype=I8), dom_ptr=dom_ptr,
         dom_firms=np.concatenate(dom_lists).astype(I8) if n else np.zeros(0, dtype=I8),

@@ -13,6 +13,13 @@ from .jit import helper, submodel
 
 
 @helper
+def update_belief(i, P, S):
+    """A firm's belief that its bids win (Beta prior plus its record), kept with the record so that
+    bidding reads it instead of dividing for every aware firm."""
+    S.belief[i] = (P.prior_w + S.kw[i]) / (P.prior_w + P.prior_l + S.kb[i])
+
+
+@helper
 def add_group(arr, y, size, g, d, risk, amount):
     arr[y, G_ALL] += amount
     arr[y, G_SIZE + size] += amount
@@ -32,8 +39,6 @@ def foreign_field(k, P, S, rng):
     t = S.t_type[k]
     g = P.region[c]
     dev = 0 if P.developing[c] == 1 else 1
-    fin = P.fin_share[t]
-    years = P.fin_years[t]
     w0 = P.wts[dev, 0]
     w1 = P.wts[dev, 1]
     w2 = P.wts[dev, 2]
@@ -49,9 +54,9 @@ def foreign_field(k, P, S, rng):
         zq = rng.normal()
         q = P.o_q[o] + P.quality_shift + P.o_qsd[o] * zq
         zm = rng.normal()
-        lp = P.o_mk[o] + P.o_mksd[o] * zm + math.log(1.0 + P.o_rate[o] * years * fin)
+        lp = P.o_mk[o] + P.o_mksd[o] * zm + P.o_lnfin[o, t]
         ug = rng.random()
-        U = w0 * q - w1 * lp + w2 * P.o_fs[o] + w3 * P.o_rel[o] + w4 * math.log(1.0 + P.o_exp[o]) + gumbel(ug)
+        U = w0 * q - w1 * lp + w2 * P.o_fs[o] + w3 * P.o_rel[o] + w4 * P.o_lnexp[o] + gumbel(ug)
         if U > best:
             best = U
     S.t_nforeign[k] = nf
@@ -117,6 +122,7 @@ def award(m, P, S, A, rng):
             i = S.b_firm[b]
             S.open_bids[i] -= 1
             S.kb[i] += 1
+            update_belief(i, P, S)
             add_group(A.bids, y, S.size[i], g, d, risk, 1.0)
             p = S.b_partner[b]
             if p >= 0:
@@ -167,6 +173,7 @@ def win_korean(m, k, b, P, S, A):
     share_p = P.cons_sme_share if p >= 0 else 0.0
     share_i = 1.0 - share_p
     S.kw[i] += 1
+    update_belief(i, P, S)
     credit(i, c, g, d, y, V, share_i, P, S, A)
     add_group(A.wins, y, S.size[i], g, d, risk, 1.0)
     A.value[y, G_ALL] += V

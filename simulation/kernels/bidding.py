@@ -25,8 +25,7 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
     size = S.size
     aware_mark = S.aware_mark
     capital = S.capital
-    kw = S.kw
-    kb = S.kb
+    belief_of = S.belief
     cap = S.cap
     rel = S.rel
     reg = S.reg
@@ -53,6 +52,7 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
         years = P.fin_years[t]
         S.t_bid_start[k] = S.cnt[K_BIDS]
         S.t_bid_count[k] = 0
+        crowd = 1.0 + P.crowding * 0  # the crowding divisor, renewed with every bid
         # discovery first (one uniform per active capable firm, in firm order), then the aware
         # firms decide in the same order: the scan has no data-dependent branch to mispredict
         lo = S.dom_ptr[d]
@@ -70,8 +70,7 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
                 continue
             if capital[i] < P.bond_share * V:
                 continue
-            belief = (P.prior_w + kw[i]) / (P.prior_w + P.prior_l + kb[i])
-            pwin = (belief * (2.0 * cap[i, d]) * (0.5 + rel[c])) / (1.0 + P.crowding * t_bid_count[k])
+            pwin = (belief_of[i] * (2.0 * cap[i, d]) * (0.5 + rel[c])) / crowd
             if pwin > 1.0:
                 pwin = 1.0
             cost = cost_share * V
@@ -128,6 +127,7 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
             S.b_sole[b] = sole
             S.b_loan[b] = 0.0
             S.t_bid_count[k] += 1
+            crowd = 1.0 + P.crowding * t_bid_count[k]
             S.cnt[K_BIDS] = b + 1
             A.bids_submitted[y] += 1
             A.bid_cost[y] += cost
