@@ -141,7 +141,14 @@ from simulation.engine import simulate
 r = load_scenario(sys.argv[1], json.loads(sys.argv[2]))
 simulate(r, 1)
 t = time.perf_counter(); simulate(r, 2); dt = time.perf_counter() - t
-print(json.dumps({"seconds": dt, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+try:  # Linux: this process's own high-water mark (ru_maxrss may carry the parent's over fork/exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            peak = int(line.split()[1]) / 1024.0
+except OSError:
+    pass
+print(json.dumps({"seconds": dt, "peak_rss_mb": peak}))
 """
 
 
@@ -159,6 +166,8 @@ def startup(repeats: int = 3) -> dict:
     with tempfile.TemporaryDirectory(prefix="scsim-bench-") as tmp:
         env = dict(os.environ, SCSIM_NUMBA_CACHE=str(Path(tmp) / "cache"))
         env.pop("NUMBA_CACHE_DIR", None)
+        # the child imports this very package, installed or not
+        env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
         cmd = [sys.executable, "-m", "simulation", "run", str(ROOT / "scenarios" / "no_plan.yaml"), "--quiet",
                "--force", "--out"]
         times = []
