@@ -217,12 +217,24 @@ def run_bench(repeats: int = 7, quick: bool = False, with_startup: bool = True, 
         out["speedup_vs_python"] = None
         echo("   tests/oracle.py not found (run from a source checkout)")
     else:
-        py, A_py = kernel_time(base, seed, oracle, max(1, repeats // 3 if not quick else 1), warmup=0)
+        # interleaved: each plain-Python run next to compiled runs, so that a machine whose speed
+        # drifts over minutes (shared cores) changes both sides of the ratio alike
+        ratios, py_times, nb_times = [], [], []
+        for _ in range(max(1, repeats // 3 if not quick else 1)):
+            nb, _ = kernel_time(base, seed, run_months, 5, warmup=0)
+            py, A_py = kernel_time(base, seed, oracle, 1, warmup=0)
+            ratios.append(py.median / nb.median)
+            py_times.append(py.median)
+            nb_times.append(nb.median)
         same = all(np.array_equal(getattr(A, f), getattr(A_py, f)) for f in A._fields)
-        out["python_model"] = {"kernel": py.as_dict(), "identical_results": same}
-        out["speedup_vs_python"] = py.median / steps.median
-        echo(f"   plain Python {py.median:.3f} s; numba {steps.median * 1e3:.2f} ms; "
-             f"speed-up {out['speedup_vs_python']:.0f}x (results identical: {same})")
+        py = Timing(statistics.median(py_times), min(py_times), max(py_times), len(py_times))
+        out["python_model"] = {"kernel": py.as_dict(), "identical_results": same,
+                               "paired_kernel_median_s": statistics.median(nb_times),
+                               "paired_ratios": ratios}
+        out["speedup_vs_python"] = statistics.median(ratios)
+        echo(f"   plain Python {py.median:.3f} s; numba {statistics.median(nb_times) * 1e3:.2f} ms alongside; "
+             f"speed-up {out['speedup_vs_python']:.0f}x, median of {len(ratios)} paired ratios "
+             f"({min(ratios):.0f}-{max(ratios):.0f}x; results identical: {same})")
 
     echo("3. against the floor: the same draws and array reads/writes, no decisions")
     ref = simulate(base, seed).state

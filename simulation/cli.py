@@ -225,7 +225,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print()
     print(format_table(res))
     if args.json:
-        Path(args.json).write_text(json.dumps(res, indent=2, default=float) + "\n", encoding="utf-8")
+        target = Path(args.json)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(json.dumps(res, indent=2, default=float) + "\n", encoding="utf-8")
+        tmp.replace(target)  # whole or not at all
         print(f"figures written to {args.json}")
     return 0
 

@@ -1,0 +1,46 @@
+"""`scsim bench`: the figures a user reads, under stable keys, and refusals of bad requests."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from helpers import ROOT
+
+
+def scsim(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "simulation", *args], cwd=ROOT, capture_output=True, text=True)
+
+
+def test_bench_quick_writes_the_figures_with_the_machine(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = scsim("bench", "--quick", "--no-startup", "--repeats", "2", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "speed-up" in proc.stdout and "model/floor" in proc.stdout and "ns/cand" in proc.stdout
+    res = json.loads(out.read_text())
+    machine = res["machine"]
+    assert machine["cores"] >= 1 and machine["cpu"] and "numba" in machine["versions"]
+    # item 2: the compiled kernels and the plain-Python model give identical results, and a ratio
+    assert res["python_model"]["identical_results"] is True
+    assert res["speedup_vs_python"] > 1.0
+    # item 3: the floor is cheaper than the model that makes all the decisions on top of it
+    assert res["ratio_to_floor"] > 1.0
+    run = res["default_run"]
+    assert run["kernel"]["min_s"] <= run["kernel"]["median_s"] <= run["kernel"]["max_s"]
+    assert run["candidate_evaluations"] > 0
+    # item 4: per-candidate cost for each world, and more work for more firms
+    rows = {(r["firms"], r["countries"]): r for r in res["scaling"]}
+    assert rows[(10_000, 68)]["candidate_evaluations"] > 5 * rows[(1_000, 68)]["candidate_evaluations"]
+    assert rows[(10_000, 200)]["candidate_evaluations"] > 2 * rows[(10_000, 68)]["candidate_evaluations"]
+    assert all(r["ns_per_candidate"] > 0 for r in res["scaling"])
+    assert res["default_memory"]["peak_rss_mb"] > 0
+
+
+def test_bench_refuses_to_overwrite_and_bad_repeats(tmp_path):
+    out = tmp_path / "bench.json"
+    out.write_text("keep me")
+    proc = scsim("bench", "--quick", "--no-startup", "--json", str(out))
+    assert proc.returncode == 2 and "--force" in proc.stderr and "Traceback" not in proc.stderr
+    assert out.read_text() == "keep me"
+    proc = scsim("bench", "--repeats", "0")
+    assert proc.returncode == 2 and "--repeats" in proc.stderr and "Traceback" not in proc.stderr
