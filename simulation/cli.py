@@ -282,29 +282,32 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_run_options(p: argparse.ArgumentParser, reps: int, seed_help: str, out_help: str, set_help: str) -> None:
+    """The options `run` and `compare` share: scenarios, seeds, replications, output and overrides."""
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
+    p.add_argument("--seed", type=int, default=0, help=seed_help)
+    p.add_argument("--reps", type=int, default=reps, help=f"replications per scenario (default {reps})")
+    p.add_argument("--out", help=out_help)
+    p.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help=set_help)
+    p.add_argument("--force", action="store_true", help="replace an existing results folder")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="scsim", description="Smart-city export policy simulator (2019 Smart City Overseas Expansion Activation Plan).")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="run scenarios over replications and write tidy yearly tables")
-    run.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
-    run.add_argument("--seed", type=int, default=0, help="master seed: replication i uses the i-th seed spawned from SeedSequence(N) (default 0)")
-    run.add_argument("--reps", type=int, default=1, help="replications per scenario (default 1)")
-    run.add_argument("--out", help="results folder (default results/<scenarios>-<hash>)")
-    run.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help="override a parameter (repeatable)")
-    run.add_argument("--force", action="store_true", help="replace an existing results folder")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_run_options(run, reps=1, seed_help="master seed: replication i uses the i-th seed spawned from SeedSequence(N) (default 0)",
+                     out_help="results folder (default results/<scenarios>-<hash>)",
+                     set_help="override a parameter (repeatable)")
     run.set_defaults(func=cmd_run)
 
     cmp = sub.add_parser("compare", help="compare scenarios against a baseline: paired differences with 95 % CIs")
-    cmp.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
+    _add_run_options(cmp, reps=20, seed_help="master seed (common random numbers: replication i uses the same seed in every scenario)",
+                     out_help="results folder (default results/compare-<scenarios>-<hash>)",
+                     set_help="override a parameter in every scenario")
     cmp.add_argument("--baseline", help="the scenario to compare against (file or name; default: the first)")
-    cmp.add_argument("--seed", type=int, default=0, help="master seed (common random numbers: replication i uses the same seed in every scenario)")
-    cmp.add_argument("--reps", type=int, default=20, help="replications per scenario (default 20)")
-    cmp.add_argument("--out", help="results folder (default results/compare-<scenarios>-<hash>)")
-    cmp.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help="override a parameter in every scenario")
-    cmp.add_argument("--force", action="store_true", help="replace an existing results folder")
-    cmp.add_argument("--quiet", action="store_true", help="no progress bar")
     cmp.set_defaults(func=cmd_compare)
 
     sw = sub.add_parser("sweep", help="run (or resume) an experiment's sweep: a design over levers and uncertainties")

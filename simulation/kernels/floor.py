@@ -13,6 +13,8 @@ investment each month. Relationships and contacts decay each month as in the mod
 from .constants import G_ALL
 from .draws import poisson
 from .jit import entry
+from .market import add_tender
+from .policy import fade
 
 
 @entry
@@ -23,17 +25,16 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
     k = 0
     nb = 0
     ref_tenders = t_country.shape[0]
+    y = -1
+    months_in_year = 0
     for m in range(m0, m1):
-        y = P.year_of[m]
-        months_in_year = 0
-        for mm in range(P.n_months):
-            if P.year_of[mm] == y:
-                months_in_year += 1
-        for c in range(P.n_countries):
-            S.rel[c] = P.rel_base[c] + (S.rel[c] - P.rel_base[c]) * P.rel_decay
-        for g in range(S.contact.shape[0]):
-            for i in range(S.contact.shape[1]):
-                S.contact[g, i] = S.contact[g, i] * P.contact_decay
+        if P.year_of[m] != y:  # a new year: how many of its months the horizon holds
+            y = P.year_of[m]
+            months_in_year = 0
+            for mm in range(P.n_months):
+                if P.year_of[mm] == y:
+                    months_in_year += 1
+        fade(P, S)
         for c in range(P.n_countries):
             acc += poisson(R.market, P.tender_scale[m] * P.weight[c] / P.mean_value[1 - P.developing[c]])
         # the run's tenders published this month: their draws, and the candidate scan
@@ -42,20 +43,11 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
             c = t_country[k]
             d = t_domain[k]
             g = P.region[c]
-            # the tender's record, as the market writes it
-            S.t_country[k] = c
-            S.t_domain[k] = d
-            S.t_type[k] = t_type[k]
-            S.t_value[k] = acc
-            S.t_deadline[k] = t_deadline[k]
-            S.t_inc[k] = 0
-            S.t_mdb[k] = 0
-            S.t_status[k] = 0
-            S.t_bid_start[k] = nb
-            S.t_bid_count[k] = 0
-            S.t_nbids[k] = 0
+            # the tender's record, written as the market and bidding write it
+            add_tender(S, c, d, t_type[k], acc, t_deadline[k], 0, 0)
             S.t_nforeign[k] = 0
             S.t_fbest[k] = acc
+            S.t_bid_start[k] = nb
             for idx in range(S.dom_ptr[d], S.dom_ptr[d + 1]):
                 i = S.dom_firms[idx]
                 if S.active[i] == 0:

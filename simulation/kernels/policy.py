@@ -99,19 +99,24 @@ def planning_round(m, y, n, ok, amount, cost, cost_slot, follow, lag_min, lag_ma
             counter[y] += follow_on(m, c, lag_min, lag_max, inc, P, S, rng)
 
 
+@helper
+def fade(P, S):
+    """Every month relationships drift back toward their base and contacts fade."""
+    for c in range(P.n_countries):
+        S.rel[c] = P.rel_base[c] + (S.rel[c] - P.rel_base[c]) * P.rel_decay
+    contact = S.contact
+    for g in range(contact.shape[0]):
+        for i in range(contact.shape[1]):
+            contact[g, i] = contact[g, i] * P.contact_decay
+
+
 @submodel
 def policy(m, P, S, A, rng):
     y = P.year_of[m]
     moy = P.moy[m]
     reach = P.reach[m]
     C = P.n_countries
-    # relationships drift back toward their base; contacts fade
-    for c in range(C):
-        S.rel[c] = P.rel_base[c] + (S.rel[c] - P.rel_base[c]) * P.rel_decay
-    contact = S.contact
-    for g in range(contact.shape[0]):
-        for i in range(contact.shape[1]):
-            contact[g, i] = contact[g, i] * P.contact_decay
+    fade(P, S)
     # T5 MOUs and T1 high-level visits on their dates
     for e in range(P.mou_m.shape[0]):
         if P.mou_m[e] == m:
