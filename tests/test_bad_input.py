@@ -76,78 +76,46 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 
 # ---- scenario files ------------------------------------------------------------------------
-def test_unknown_key_names_the_close_match(ws):
-    path, text = scenario(ws, "levers:\n  f5_co_entry:\n    rate_cutt: 0.01\n")
-    assert_refused(scsim("validate", path, cwd=ws), path, line_of(text, "rate_cutt"),
-                   "levers.f5_co_entry.rate_cutt", "unknown key 'rate_cutt'", "did you mean 'rate_cut'?")
+# Each case: the scenario body (after `extends: no_plan.yaml`), the text on the line the message
+# must name, the key path it must name, and fragments the message must contain.
+REFUSED_SCENARIOS = [
+    pytest.param("levers:\n  f5_co_entry:\n    rate_cutt: 0.01\n", "rate_cutt", "levers.f5_co_entry.rate_cutt",
+                 ("unknown key 'rate_cutt'", "did you mean 'rate_cut'?"), id="unknown_key_names_the_close_match"),
+    pytest.param("levers:\n  zz_nothing:\n    enabled: true\n", "zz_nothing", "levers.zz_nothing",
+                 ("unknown key", "f5_co_entry"), id="unknown_section_lists_the_allowed_keys"),
+    pytest.param("levers:\n  f5_co_entry:\n    pot_krw_bn: ten\n", "pot_krw_bn", "levers.f5_co_entry.pot_krw_bn",
+                 ("valid number", "'ten'"), id="string_for_a_number"),
+    pytest.param("levers:\n  f5_co_entry:\n    enabled: 1\n", "enabled", "levers.f5_co_entry.enabled",
+                 ("valid boolean", "got 1"), id="number_for_a_bool"),
+    pytest.param("world:\n  alliance_share: '0.5'\n", "alliance_share", "world.alliance_share",
+                 ("valid number",), id="quoted_number_is_not_silently_converted"),
+    pytest.param("world:\n  alliance_share: {value: 1.5, provenance: assumption, source: x}\n",
+                 "alliance_share", "world.alliance_share",
+                 ("less than or equal to 1", "1.5"), id="ratio_above_one"),
+    pytest.param("levers:\n  f5_co_entry:\n    pot_krw_bn: -5\n", "pot_krw_bn", "levers.f5_co_entry.pot_krw_bn",
+                 ("greater than or equal to 0", "-5"), id="negative_money"),
+    pytest.param("world:\n  capital_usd_m:\n    value:\n      large: 800.0\n      mid: 60.0\n"
+                 "      sme: -6.0\n      startup: 1.5\n    provenance: assumption\n", "sme:", "world.capital_usd_m.sme",
+                 ("greater than or equal to 0",), id="value_inside_a_keyed_section_gets_its_own_line"),
+    pytest.param("levers:\n  f5_co_entry:\n    rate_cut:\n      2019-07: 0.003\n      2031-01: 0.010\n",
+                 "2031-01", "levers.f5_co_entry.rate_cut.2031-01",
+                 ("after time.end",), id="schedule_date_after_the_end"),
+    pytest.param("levers:\n  f5_co_entry:\n    rate_cut:\n      2019-10: 0.003\n      2020-01: 0.010\n",
+                 "2019-10", "levers.f5_co_entry.rate_cut.2019-10",
+                 ("after time.start",), id="schedule_starting_after_the_start"),
+    pytest.param("levers:\n  f5_co_entry:\n    rate_cut:\n      2019-07: 0.003\n      2020-13: 0.010\n",
+                 "2020-13", "levers.f5_co_entry.rate_cut.2020-13",
+                 ("YYYY-MM",), id="schedule_with_a_bad_month"),
+    pytest.param("levers:\n  f5_co_entry:\n    rate_cut:\n      2019-07: 0.003\n      2020: 0.01\n"
+                 "      2020-01: 0.02\n", "2020-01", "levers.f5_co_entry.rate_cut.2020-01",
+                 ("given twice",), id="schedule_date_given_twice"),
+]
 
 
-def test_unknown_section_lists_the_allowed_keys(ws):
-    path, text = scenario(ws, "levers:\n  zz_nothing:\n    enabled: true\n")
-    assert_refused(scsim("validate", path, cwd=ws), path, line_of(text, "zz_nothing"),
-                   "levers.zz_nothing", "unknown key", "f5_co_entry")
-
-
-def test_string_for_a_number(ws):
-    path, text = scenario(ws, "levers:\n  f5_co_entry:\n    pot_krw_bn: ten\n")
-    assert_refused(scsim("validate", path, cwd=ws), path, line_of(text, "pot_krw_bn"),
-                   "levers.f5_co_entry.pot_krw_bn", "valid number", "'ten'")
-
-
-def test_number_for_a_bool(ws):
-    path, text = scenario(ws, "levers:\n  f5_co_entry:\n    enabled: 1\n")
-    assert_refused(scsim("validate", path, cwd=ws), path, line_of(text, "enabled"),
-                   "levers.f5_co_entry.enabled", "valid boolean", "got 1")
-
-
-def test_quoted_number_is_not_silently_converted(ws):
-    path, text = scenario(ws, "world:\n  alliance_share: '0.5'\n")
-    assert_refused(scsim("validate", path, cwd=ws), path, line_of(text, "alliance_share"),
-                   "world.alliance_share", "valid number")
-
-
-def test_ratio_above_one(ws):
-    path, text = scenario(ws, "world:\n  alliance_share: {value: 1.5, provenance: assumption, source: x}\n")
-    assert_refused(scsim("validate", path, cwd=ws), path, line_of(text, "alliance_share"),
-                   "world.alliance_share", "less than or equal to 1", "1.5")
-
-
-def test_negative_money(ws):
-    path, text = scenario(ws, "levers:\n  f5_co_entry:\n    pot_krw_bn: -5\n")
-    assert_refused(scsim("validate", path, cwd=ws), path, line_of(text, "pot_krw_bn"),
-                   "levers.f5_co_entry.pot_krw_bn", "greater than or equal to 0", "-5")
-
-
-def test_value_inside_a_keyed_section_gets_its_own_line(ws):
-    path, text = scenario(ws, "world:\n  capital_usd_m:\n    value:\n      large: 800.0\n      mid: 60.0\n"
-                              "      sme: -6.0\n      startup: 1.5\n    provenance: assumption\n")
-    assert_refused(scsim("validate", path, cwd=ws), path, line_of(text, "sme:"),
-                   "world.capital_usd_m.sme", "greater than or equal to 0")
-
-
-def test_schedule_date_after_the_end(ws):
-    path, text = scenario(ws, "levers:\n  f5_co_entry:\n    rate_cut:\n      2019-07: 0.003\n      2031-01: 0.010\n")
-    assert_refused(scsim("validate", path, cwd=ws), path, line_of(text, "2031-01"),
-                   "levers.f5_co_entry.rate_cut.2031-01", "after time.end")
-
-
-def test_schedule_starting_after_the_start(ws):
-    path, text = scenario(ws, "levers:\n  f5_co_entry:\n    rate_cut:\n      2019-10: 0.003\n      2020-01: 0.010\n")
-    assert_refused(scsim("validate", path, cwd=ws), path, line_of(text, "2019-10"),
-                   "levers.f5_co_entry.rate_cut.2019-10", "after time.start")
-
-
-def test_schedule_with_a_bad_month(ws):
-    path, text = scenario(ws, "levers:\n  f5_co_entry:\n    rate_cut:\n      2019-07: 0.003\n      2020-13: 0.010\n")
-    assert_refused(scsim("validate", path, cwd=ws), path, line_of(text, "2020-13"),
-                   "levers.f5_co_entry.rate_cut.2020-13", "YYYY-MM")
-
-
-def test_schedule_date_given_twice(ws):
-    path, text = scenario(ws, "levers:\n  f5_co_entry:\n    rate_cut:\n      2019-07: 0.003\n      2020: 0.01\n"
-                              "      2020-01: 0.02\n")
-    assert_refused(scsim("validate", path, cwd=ws), path, line_of(text, "2020-01"),
-                   "levers.f5_co_entry.rate_cut.2020-01", "given twice")
+@pytest.mark.parametrize("body, on_line, key, needles", REFUSED_SCENARIOS)
+def test_refused_scenario_value(ws, body, on_line, key, needles):
+    path, text = scenario(ws, body)
+    assert_refused(scsim("validate", path, cwd=ws), path, line_of(text, on_line), key, *needles)
 
 
 def test_missing_extends_file(ws):
