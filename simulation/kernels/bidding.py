@@ -52,7 +52,7 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
         years = P.fin_years[t]
         S.t_bid_start[k] = S.cnt[K_BIDS]
         S.t_bid_count[k] = 0
-        crowd = 1.0 + P.crowding * 0  # the crowding divisor, renewed with every bid
+        crowd = 1.0  # the crowding divisor 1 + crowding·(Korean bids so far), renewed with every bid
         # discovery first (one uniform per active capable firm, in firm order), then the aware
         # firms decide in the same order: the scan has no data-dependent branch to mispredict
         lo = S.dom_ptr[d]
