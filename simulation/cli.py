@@ -244,6 +244,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from .odd.command import docs_command
+
+    return docs_command(check=args.check, out=args.out)
+
+
 def _fmt(value) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{k}: {_fmt(v)}" for k, v in value.items())
@@ -361,6 +367,12 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--set", action="append", metavar="KEY.PATH=VALUE")
     show.add_argument("--format", choices=("table", "json"), default="table")
     show.set_defaults(func=cmd_show)
+
+    dc = sub.add_parser("docs", help="regenerate the parameter tables of docs/ODD.md and docs/assumptions.md from the schema and scenarios")
+    dc.add_argument("--check", action="store_true", help="change nothing; exit 1 and say what differs when a document is stale")
+    dc.add_argument("--out", action="append", metavar="FILE.md",
+                    help="the document whose generated blocks to rebuild in place (repeatable; default docs/ODD.md and docs/assumptions.md)")
+    dc.set_defaults(func=cmd_docs)
     return p
 
 
