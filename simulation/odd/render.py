@@ -61,7 +61,9 @@ PARAM_HEADER = ("| parameter | meaning | no plan | announced plan | unit | allow
 
 def _param_line(r: ParamRow, previous_source: str | None) -> tuple[str, str]:
     prov = r.base_kind if r.plan_value is None else f"{r.base_kind}; plan: {r.plan_kind}"
-    source = r.base_source if r.plan_value is None else f"{r.base_source} — plan: {r.plan_source}"
+    source = r.base_source
+    if r.plan_value is not None and r.plan_source:
+        source = " — ".join(x for x in (r.base_source, f"plan: {r.plan_source}") if x)
     shown = "as above" if source and source == previous_source else source
     line = (f"| {code(r.name)} | {cell(r.meaning)} | {code(r.base_value)} | "
             f"{code(r.plan_value) if r.plan_value is not None else ''} | {cell(r.unit)} | {cell(r.allowed)} | "
