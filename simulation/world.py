@@ -37,7 +37,9 @@ class Capacity:
 
 
 def streams(seed: int) -> tuple[np.random.Generator, Streams]:
-    """(world generator, the monthly step's streams) for a run seed, all independent (SeedSequence.spawn)."""
+    """(world generator, the monthly step's streams) for a run seed, all independent (SeedSequence.spawn).
+
+    Always PCG64: the kernels step that generator's state in place (kernels/pcg.py)."""
     world_ss, *step_ss = np.random.SeedSequence(seed).spawn(1 + len(STREAM_FIELDS))
     gen = lambda ss: np.random.Generator(np.random.PCG64(ss))  # noqa: E731
     return gen(world_ss), Streams(*(gen(ss) for ss in step_ss))

@@ -10,6 +10,7 @@ from .constants import (
 from .draws import boost, gumbel, pick_cum, poisson
 from .financing import pis_amount, pis_invest
 from .jit import helper, submodel
+from .pcg import normal, uniform
 
 
 @helper
@@ -44,18 +45,18 @@ def foreign_field(k, P, S, rng):
     w2 = P.wts[dev, 2]
     w3 = P.wts[dev, 3]
     w4 = P.wts[dev, 4]
-    z = rng.normal()
+    z = normal(rng)
     lam = P.foreign_mean * P.strength * math.exp(P.foreign_disp * z - 0.5 * P.foreign_disp * P.foreign_disp)
     nf = poisson(rng, lam)
     best = -math.inf
     for j in range(nf):
-        u = rng.random()
+        u = uniform(rng)
         o = pick_cum(P.origin_cum[g], u)
-        zq = rng.normal()
+        zq = normal(rng)
         q = P.o_q[o] + P.quality_shift + P.o_qsd[o] * zq
-        zm = rng.normal()
+        zm = normal(rng)
         lp = P.o_mk[o] + P.o_mksd[o] * zm + P.o_lnfin[o, t]
-        ug = rng.random()
+        ug = uniform(rng)
         U = w0 * q - w1 * lp + w2 * P.o_fs[o] + w3 * P.o_rel[o] + w4 * P.o_lnexp[o] + gumbel(ug)
         if U > best:
             best = U
@@ -97,7 +98,7 @@ def award(m, P, S, A, rng):
         b0 = S.t_bid_start[k]
         nk = S.t_bid_count[k]
         for b in range(b0, b0 + nk):
-            ug = rng.random()
+            ug = uniform(rng)
             U = (w0 * S.b_quality[b] - w1 * S.b_lnprice[b] + w2 * S.b_fscore[b] + w3 * S.rel[c]
                  + w4 * S.b_track[b] + w5 * inc + gumbel(ug))
             if U > best:

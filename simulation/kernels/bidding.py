@@ -8,6 +8,7 @@ from .constants import (
 from .discovery import discover, policy_miss
 from .financing import bid_terms, log_price, pis_amount
 from .jit import helper, submodel
+from .pcg import normal
 
 
 @submodel
@@ -110,7 +111,7 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
                 S.reg[R_EDPF_LEFT] -= fin * V
             if pis == 1:
                 S.reg[R_PIS_RESERVED] += pis_amount(V, P)
-            z = rng_decision.normal()
+            z = normal(rng_decision)
             S.b_firm[b] = i
             S.b_partner[b] = -1
             S.b_tender[b] = k

@@ -6,6 +6,7 @@ from .constants import (
 )
 from .financing import pis_default, pis_exit
 from .jit import helper, submodel
+from .pcg import uniform
 
 
 @submodel
@@ -21,7 +22,7 @@ def consequences(m, P, S, A, rng):
             continue
         c = S.k_country[j]
         A.misc_draws[y] += 1
-        u = rng.random()
+        u = uniform(rng)
         if u < P.contract_pd_m[P.risk[c]]:
             S.k_active[j] = 0
             S.reg[R_POT] += S.k_loan[j]
@@ -45,7 +46,7 @@ def consequences(m, P, S, A, rng):
             pis_exit(j, P, S)
             continue
         A.misc_draws[y] += 1
-        u = rng.random()
+        u = uniform(rng)
         if u < P.pis_pd_m[S.i_risk[j]]:
             pis_default(j, P, S, A, y)
     for i in range(S.capital.shape[0]):

@@ -1,5 +1,6 @@
 """Discovery: the chance a capable firm learns of a tender."""
 from .jit import helper
+from .pcg import uniform
 
 
 @helper
@@ -42,6 +43,6 @@ def discover(lo, hi, c, g, miss_policy, access, dom_firms, active, known, contac
         offered += 1
         p = aware_prob(p_base, p_known, p_contact, known[c, i], contact[g, i], miss_policy, access)
         aware[n] = i
-        n += rng.random() < p
+        n += uniform(rng) < p
     return n, offered
 

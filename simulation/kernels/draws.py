@@ -2,6 +2,7 @@
 import math
 
 from .jit import helper
+from .pcg import uniform
 
 
 @helper
@@ -83,7 +84,7 @@ def loggam(x):
 
 @helper
 def poisson(rng, lam):
-    """numpy's Poisson sampler (PTRS for lam >= 10, multiplication below), drawn from `rng.random()`.
+    """numpy's Poisson sampler (PTRS for lam >= 10, multiplication below), drawn from `pcg.uniform`.
 
     It consumes the generator exactly as `numpy.random.Generator.poisson` does, so the plain-Python
     oracle can keep calling numpy; numba's own `rng.poisson` needs reference counting, which the
@@ -97,8 +98,8 @@ def poisson(rng, lam):
         invalpha = 1.1239 + 1.1328 / (b - 3.4)
         vr = 0.9277 - 3.6224 / (b - 2)
         while True:
-            U = rng.random() - 0.5
-            V = rng.random()
+            U = uniform(rng) - 0.5
+            V = uniform(rng)
             us = 0.5 - abs(U)
             k = int((2 * a / us + b) * U + lam + 0.43)
             if us >= 0.07 and V <= vr:
@@ -113,7 +114,7 @@ def poisson(rng, lam):
     X = 0
     prod = 1.0
     while True:
-        prod *= rng.random()
+        prod *= uniform(rng)
         if prod > enlam:
             X += 1
         else:

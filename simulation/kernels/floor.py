@@ -13,6 +13,7 @@ investment each month. Relationships and contacts decay each month as in the mod
 from .constants import G_ALL
 from .draws import poisson
 from .jit import entry
+from .pcg import normal, uniform
 from .market import add_tender
 from .policy import fade
 
@@ -39,7 +40,7 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
             acc += poisson(R.market, P.tender_scale[m] * P.weight[c] / P.mean_value[1 - P.developing[c]])
         # the run's tenders published this month: their draws, and the candidate scan
         while k < ref_tenders and t_deadline[k] - P.open_m[t_type[k]] == m:
-            acc += R.market.random() + R.market.random() + R.market.normal() + R.market.random()
+            acc += uniform(R.market) + uniform(R.market) + normal(R.market) + uniform(R.market)
             c = t_country[k]
             d = t_domain[k]
             g = P.region[c]
@@ -52,12 +53,12 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
                 i = S.dom_firms[idx]
                 if S.active[i] == 0:
                     continue
-                acc += S.known[c, i] * 0.5 + S.contact[g, i] + R.discovery.random()
+                acc += S.known[c, i] * 0.5 + S.contact[g, i] + uniform(R.discovery)
             k += 1
         share = 1.0 / months_in_year
         n_bids = int(ref.bids_submitted[y] * share + 0.5)
         for b in range(n_bids):
-            z = R.decision.normal()
+            z = normal(R.decision)
             acc += z
             # the bid's record, as bidding writes it
             if nb < S.b_firm.shape[0]:
@@ -79,15 +80,15 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
                 nb += 1
         n_closed = int(ref.tenders_closed[y] * share + 0.5)
         for t in range(n_closed):
-            acc += R.market.normal() + poisson(R.market, P.foreign_mean * P.strength)
+            acc += normal(R.market) + poisson(R.market, P.foreign_mean * P.strength)
         n_foreign = int((ref.bidders[y] - ref.bids[y, G_ALL]) * share + 0.5)
         for f in range(n_foreign):
-            acc += R.market.random() + R.market.normal() + R.market.normal() + R.market.random()
+            acc += uniform(R.market) + normal(R.market) + normal(R.market) + uniform(R.market)
         n_korean = int(ref.bids[y, G_ALL] * share + 0.5)
         for b in range(n_korean):
-            acc += R.award.random()
+            acc += uniform(R.award)
         n_misc = int(ref.misc_draws[y] * share + 0.5)
         for j in range(n_misc):
-            acc += R.consequences.random()
+            acc += uniform(R.consequences)
         A.value[y, G_ALL] += acc
     return 0

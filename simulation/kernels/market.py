@@ -5,6 +5,7 @@ from .constants import INC_NONE, K_NEW_FROM, K_OVERFLOW, K_PIPE, K_TENDERS, OV_T
 from .award import foreign_field
 from .draws import pick_cum, poisson
 from .jit import helper, submodel
+from .pcg import normal, uniform
 
 
 @helper
@@ -38,13 +39,13 @@ def market(m, P, S, rng, rng_foreign):
         lam = P.tender_scale[m] * P.weight[c] / P.mean_value[dev]
         n = poisson(rng, lam)
         for j in range(n):
-            u = rng.random()
+            u = uniform(rng)
             t = pick_cum(P.type_cum[dev], u)
-            u = rng.random()
+            u = uniform(rng)
             d = pick_cum(P.domain_cum, u)
-            z = rng.normal()
+            z = normal(rng)
             value = math.exp(P.value_mu[t] + P.value_sigma * z)
-            u = rng.random()
+            u = uniform(rng)
             mdb = 1 if u < P.mdb_share[c] else 0
             k = add_tender(S, c, d, t, value, m + P.open_m[t], INC_NONE, mdb)
             if k < 0:

@@ -8,6 +8,7 @@ from .constants import (
 )
 from .draws import boost, masked_total, pick_cum, pick_masked
 from .jit import helper, submodel
+from .pcg import normal, uniform
 
 
 @submodel
@@ -49,14 +50,14 @@ def pick_region(weight, region, g, total, u):
 @helper
 def follow_on(m, c, lag_min, lag_max, inc, P, S, rng):
     """Schedule the main tender a planning project leads to (K-SCON master plan, KSP study)."""
-    u = rng.random()
+    u = uniform(rng)
     lag = lag_min + int(u * (lag_max - lag_min + 1))
     if lag > lag_max:
         lag = lag_max
-    u = rng.random()
+    u = uniform(rng)
     d = pick_cum(P.domain_cum, u)
     dev = 0 if P.developing[c] == 1 else 1
-    u = rng.random()
+    u = uniform(rng)
     lo = P.type_cum[dev, 0]
     target = lo + u * (P.type_cum[dev, NT - 1] - lo)
     t = NT - 1
@@ -64,7 +65,7 @@ def follow_on(m, c, lag_min, lag_max, inc, P, S, rng):
         if target < P.type_cum[dev, k]:
             t = k
             break
-    z = rng.normal()
+    z = normal(rng)
     value = math.exp(P.value_mu[t] + P.value_sigma * z)
     month = m + lag
     if month >= P.n_months:
@@ -90,11 +91,11 @@ def planning_round(m, y, n, ok, amount, cost, cost_slot, follow, lag_min, lag_ma
     if total <= 0.0:
         return
     for k in range(n):
-        u = rng.random()
+        u = uniform(rng)
         c = pick_masked(P.weight, ok, total, u)
         boost(S.rel, c, amount)
         A.cost[y, cost_slot] += cost
-        u = rng.random()
+        u = uniform(rng)
         if u < follow:
             counter[y] += follow_on(m, c, lag_min, lag_max, inc, P, S, rng)
 
@@ -135,7 +136,7 @@ def policy(m, P, S, A, rng):
         total = masked_total(P.weight, P.train_ok)
         if total > 0.0:
             for k in range(P.training_n[y]):
-                u = rng.random()
+                u = uniform(rng)
                 c = pick_masked(P.weight, P.train_ok, total, u)
                 boost(S.rel, c, P.train_boost * reach)
                 A.cost[y, C_TRAINING] += P.train_cost
@@ -149,7 +150,7 @@ def policy(m, P, S, A, rng):
                 total += P.weight[c]
             vis = S.scratch_i  # the buyer countries met, in the first nb slots
             for j in range(nb):
-                u = rng.random()
+                u = uniform(rng)
                 target = u * total
                 acc = 0.0
                 pick = C - 1
@@ -162,10 +163,10 @@ def policy(m, P, S, A, rng):
                 boost(S.rel, pick, P.expo_boost * reach)
             for a in range(S.alliance_ids.shape[0]):
                 i = S.alliance_ids[a]
-                u = rng.random()
+                u = uniform(rng)
                 if u < P.expo_attend:
                     for j in range(nb):
-                        u2 = rng.random()
+                        u2 = uniform(rng)
                         if u2 < P.expo_meet * reach:
                             S.known[vis[j], i] = 1
     # C4 Smart City Fair (ASEAN pavilion)
@@ -177,7 +178,7 @@ def policy(m, P, S, A, rng):
         na = S.alliance_ids.shape[0]
         if na > 0:
             for k in range(P.fair_firms):
-                u = rng.random()
+                u = uniform(rng)
                 a = int(u * na)
                 if a >= na:
                     a = na - 1
@@ -196,7 +197,7 @@ def policy(m, P, S, A, rng):
             host = -1
             total = region_total(P.weight, P.region, g)
             if total > 0.0:
-                u = rng.random()
+                u = uniform(rng)
                 host = pick_region(P.weight, P.region, g, total, u)
                 boost(S.rel, host, P.rs_boost * reach)
             pool = S.sme_alliance_ids
@@ -205,7 +206,7 @@ def policy(m, P, S, A, rng):
             npool = pool.shape[0]
             if npool > 0:
                 for j in range(P.rs_firms):
-                    u = rng.random()
+                    u = uniform(rng)
                     a = int(u * npool)
                     if a >= npool:
                         a = npool - 1
