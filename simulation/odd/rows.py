@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCENARIO_DIR = ROOT / "scenarios"
 BASE_SCENARIO = "no_plan.yaml"
 PLAN_SCENARIO = "plan_2019_announced.yaml"
+_UNSET = object()  # a parameter the scenario does not set (only with a modified schema)
 
 # constraints across parameters (simulation/scenario/checks.py), as a note on the rows they bind
 _CROSS = {p: "the group sums to 1" for p in SUM_TO_ONE}
@@ -226,5 +227,3 @@ def parameter_rows(schema: type[Section] = Scenario, base: Resolved | None = Non
             plan_kind=pp.kind if (pp and differs) else "", plan_source=pp.source if (pp and differs) else ""))
     return rows
 
-
-_UNSET = object()
