@@ -65,6 +65,7 @@ def _batch(args: argparse.Namespace, kind: str, scenarios) -> tuple[Path, bool, 
 def _manifest(args: argparse.Namespace, key: str, started: str, batch, scenarios, tables: dict) -> dict:
     from .outputs import git_commit, versions
     return {
+        "format": 1,  # simulation.figures.data.RUN_FORMAT: what `scsim report` reads
         "key": key,
         "command": "scsim " + " ".join(shlex.quote(a) for a in args.argv),
         "started": started,
@@ -96,7 +97,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if done:
         print(f"results for these scenarios and seeds already exist in {out} (use --force to recompute)")
         print(format_summary(pd.read_csv(out / "summary.csv"), args.reps))
-        return 0
+        return _end_with_report(args, out)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     batch = run_batch(scenarios, args.seed, args.reps, progress=not args.quiet)
     summ = summary(batch.table)
@@ -108,7 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     n_runs = len(scenarios) * args.reps
     print(f"{n_runs} run{'s' if n_runs != 1 else ''} in {batch.seconds:.1f} s; results in {out}/ "
           "(yearly.parquet, yearly.csv, summary.csv, manifest.json)")
-    return 0
+    return _end_with_report(args, out)
 
 
 def _pick_baseline(name: str, paths: Sequence[str], scenarios) -> str:
@@ -137,7 +138,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(format_summary(pd.read_csv(out / "summary.csv"), args.reps))
         print()
         print(format_differences(pd.read_parquet(out / "differences.parquet"), args.reps))
-        return 0
+        return _end_with_report(args, out)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     batch = run_batch(scenarios, args.seed, args.reps, progress=not args.quiet)
     summ = summary(batch.table)
@@ -153,6 +154,50 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(format_differences(diff, args.reps))
     print(f"{len(scenarios) * args.reps} runs in {batch.seconds:.1f} s; results in {out}/ "
           "(differences.csv/.parquet, yearly, summary, manifest.json)")
+    return _end_with_report(args, out)
+
+
+def _report(folder: Path, out: Path | None = None, force: bool = False, lang: str = "en"):
+    """Write the HTML report; a missing Korean font is one warning line, not a traceback."""
+    import warnings
+
+    from .figures.style import FontWarning
+    from .report import write_report
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FontWarning)
+        rep = write_report(folder, out, force=force, lang=lang)
+    for w in caught:
+        if issubclass(w.category, FontWarning):
+            print(f"warning: {w.message}", file=sys.stderr)
+    return rep
+
+
+def _end_with_report(args: argparse.Namespace, out: Path) -> int:
+    """After `run`/`compare`: write OUT/report.html unless it is there, and say where it is.
+    The results are already whole on disk; a report that cannot be written is said, with status 1."""
+    from .report import default_path
+
+    if getattr(args, "no_report", False):
+        return 0
+    path = default_path(out)
+    if path.exists():
+        print(f"report: {path}")
+        return 0
+    try:
+        rep = _report(out)
+    except (ScenarioError, OSError) as exc:
+        print(f"error: the results are in {out}/ but the report could not be written "
+              f"({getattr(exc, 'message', None) or exc}); try `scsim report {out}`", file=sys.stderr)
+        return 1
+    print(f"report: {rep.path} (open it in a browser; figures as PNG and SVG in {rep.figures_dir}/)")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    rep = _report(Path(args.results), Path(args.out) if args.out else None, args.force, args.lang)
+    print(f"report written to {rep.path} ({len(rep.figures)} figure{'s' if len(rep.figures) != 1 else ''}; "
+          f"PNG and SVG in {rep.figures_dir}/)")
     return 0
 
 
@@ -297,6 +342,7 @@ def _add_run_options(p: argparse.ArgumentParser, reps: int, seed_help: str, out_
     p.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help=set_help)
     p.add_argument("--force", action="store_true", help="replace an existing results folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--no-report", action="store_true", help="do not write report.html and figures/ into the results folder")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -340,6 +386,14 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--out", help="where to write the tables (default RESULTS_DIR/analysis)")
     an.add_argument("--top", type=int, default=15, help="rows of the ranking to print")
     an.set_defaults(func=cmd_analyze)
+
+    rp = sub.add_parser("report", help="one self-contained HTML report of a results folder: figures, headline table, levers, method, seeds")
+    rp.add_argument("results", metavar="RESULTS_DIR", help="a folder written by run, compare or sweep")
+    rp.add_argument("--out", metavar="FILE.html", help="where to write it (default RESULTS_DIR/report.html)")
+    rp.add_argument("--force", action="store_true", help="replace an existing report")
+    rp.add_argument("--lang", choices=("en", "ko"), default="en",
+                    help="figure labels: en, or ko (needs a font with Hangul; falls back to en with a warning)")
+    rp.set_defaults(func=cmd_report)
 
     bn = sub.add_parser("bench", help="benchmark the engine: default run, against plain Python and the floor, scaling, start-up, memory")
     bn.add_argument("--json", help="also write the figures (with the machine's description) to this file")

@@ -167,7 +167,7 @@ def save(fig: Figure, stem: Path, style: Style) -> list[Path]:
     try:
         with plt.rc_context(style.rc()):
             fig.draw_without_rendering()       # lay out once, then keep the layout for both formats
-            fig.set_layout_engine("none")
+            fig.set_layout_engine(None)          # (a placeholder engine would make savefig draw twice)
             for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
                 final = stem.with_suffix(f".{ext}")
                 tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
