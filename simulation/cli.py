@@ -333,6 +333,16 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    from .app.assets import ensure
+    from .app.server import check_port, configure, serve
+
+    config = configure(args.scenario)
+    check_port(args.host, args.port)
+    serve(config, args.host, args.port, ensure())
+    return 0
+
+
 def _add_run_options(p: argparse.ArgumentParser, reps: int, seed_help: str, out_help: str, set_help: str) -> None:
     """The options `run` and `compare` share: scenarios, seeds, replications, output and overrides."""
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
@@ -421,6 +431,12 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--set", action="append", metavar="KEY.PATH=VALUE")
     show.add_argument("--format", choices=("table", "json"), default="table")
     show.set_defaults(func=cmd_show)
+
+    ap = sub.add_parser("app", help="the lever dashboard in the browser: move a lever, see win rate, value won and public cost against no plan")
+    ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    ap.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    ap.add_argument("--scenario", metavar="SCENARIO.yaml", help="scenario shown first (default scenarios/plan_2019_announced.yaml)")
+    ap.set_defaults(func=cmd_app)
 
     dc = sub.add_parser("docs", help="regenerate the parameter tables of docs/ODD.md and docs/assumptions.md from the schema and scenarios")
     dc.add_argument("--check", action="store_true", help="change nothing; exit 1 and say what differs when a document is stale")
