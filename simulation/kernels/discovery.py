@@ -1,6 +1,6 @@
 """Discovery: the chance a capable firm learns of a tender."""
 from .jit import helper
-from .pcg import uniform
+from .pcg import put_state, step, take_state, to_double
 
 
 @helper
@@ -36,6 +36,7 @@ def discover(lo, hi, c, g, miss_policy, access, dom_firms, active, known, contac
     """
     n = 0
     offered = 0
+    s_lo, s_hi, i_lo, i_hi = take_state(rng)  # the generator stepped in registers (pcg.take_state)
     for idx in range(lo, hi):
         i = dom_firms[idx]
         if active[i] == 0:
@@ -43,6 +44,8 @@ def discover(lo, hi, c, g, miss_policy, access, dom_firms, active, known, contac
         offered += 1
         p = aware_prob(p_base, p_known, p_contact, known[c, i], contact[g, i], miss_policy, access)
         aware[n] = i
-        n += uniform(rng) < p
+        s_lo, s_hi, out = step(s_lo, s_hi, i_lo, i_hi)
+        n += to_double(out) < p
+    put_state(rng, s_lo, s_hi)
     return n, offered
 

@@ -13,7 +13,7 @@ investment each month. Relationships and contacts decay each month as in the mod
 from .constants import G_ALL
 from .draws import poisson
 from .jit import entry
-from .pcg import normal, uniform
+from .pcg import normal, put_state, step, take_state, to_double, uniform
 from .market import add_tender
 from .policy import fade
 
@@ -49,11 +49,14 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
             S.t_nforeign[k] = 0
             S.t_fbest[k] = acc
             S.t_bid_start[k] = nb
+            s_lo, s_hi, i_lo, i_hi = take_state(R.discovery)  # stepped in registers, as discovery does
             for idx in range(S.dom_ptr[d], S.dom_ptr[d + 1]):
                 i = S.dom_firms[idx]
                 if S.active[i] == 0:
                     continue
-                acc += S.known[c, i] * 0.5 + S.contact[g, i] + uniform(R.discovery)
+                s_lo, s_hi, out = step(s_lo, s_hi, i_lo, i_hi)
+                acc += S.known[c, i] * 0.5 + S.contact[g, i] + to_double(out)
+            put_state(R.discovery, s_lo, s_hi)
             k += 1
         share = 1.0 / months_in_year
         n_bids = int(ref.bids_submitted[y] * share + 0.5)

@@ -14,5 +14,7 @@ from numba import njit
 entry = njit(cache=True, _nrt=False)
 # one submodel of the monthly step, called only from compiled code
 submodel = njit(cache=True, no_cpython_wrapper=True, _nrt=False)
+# a branch taken rarely: an ordinary call, kept out of line of the hot code that calls it
+rare = njit(cache=True, no_cpython_wrapper=True, _nrt=False)
 # small helpers, inlined into the submodel that calls them (numba IR inlining)
 helper = njit(cache=True, inline="always")
