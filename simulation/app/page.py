@@ -11,8 +11,8 @@ supersedes a run still going) while the last charts stay on screen.
 from __future__ import annotations
 
 import html
-import math
 import os
+import threading
 
 import solara
 from solara.datatypes import ResultState
@@ -57,16 +57,15 @@ def LeverControl(lv: levers.Lever, value, on_value, hi: float, country_names: di
 
 
 @solara.component
-def Results(out: runs.Outcome):
+def Results(view: charts.View):
     """Headline over the horizon, one chart per series, and the yearly numbers the charts plot."""
-    solara.HTML(tag="div", unsafe_innerHTML=charts.headline_html(out))
-    key = (out.scenario.scenario, tuple(sorted(out.settings.items())), out.scenario.seeds)
+    solara.HTML(tag="div", unsafe_innerHTML=view.headline)
     with solara.Row(style={"flex-wrap": "wrap"}):
-        for series, *_ in charts.SERIES:
-            with solara.Column(classes=["scsim-chart"], style={"min-width": "380px", "flex": "1 1 30%"}):
-                solara.FigureMatplotlib(charts.figure(out, series), dependencies=[key, series], format="png")
+        for series, image in view.charts:
+            with solara.Column(classes=["scsim-chart"], style={"min-width": "360px", "max-width": "640px", "flex": "1 1 30%"}):
+                solara.Image(image, format="png", width="100%")
     with solara.Details("Yearly numbers (mean over replications)", expand=True):
-        solara.HTML(tag="div", unsafe_innerHTML=charts.table_html(out))
+        solara.HTML(tag="div", unsafe_innerHTML=view.table)
 
 
 @solara.component
@@ -97,8 +96,10 @@ def Page():
         return lambda value: set_settings({**settings, name: value})
 
     dep = (scenario, tuple(sorted(settings.items())), reps, seed)
-    result = solara.use_thread(lambda: runs.evaluate(scenario, CONFIG.baseline, settings, reps, seed),
-                               dependencies=[dep], intrusive_cancel=False)
+    def compute(cancel: threading.Event) -> charts.View:
+        return charts.build(scenario, CONFIG.baseline, settings, reps, seed, cancel)
+
+    result = solara.use_thread(compute, dependencies=[dep], intrusive_cancel=False)
     if result.state == ResultState.FINISHED and result.value is not None:
         last.current = result.value
     running = result.state in (ResultState.STARTING, ResultState.WAITING, ResultState.RUNNING)
@@ -117,7 +118,7 @@ def Page():
         for lv in levers.LEVERS:
             hi = kotra_hi if lv.name == "n4_kotra" else lv.hi
             LeverControl(lv, settings[lv.name], setter(lv.name), hi, names)
-        solara.SliderInt("Replications", value=reps, min=2, max=20, on_value=set_reps)
+        solara.SliderInt(f"Replications: {reps}", value=reps, min=2, max=20, on_value=set_reps)
         solara.InputInt("Master seed", value=seed, on_value=lambda v: set_seed(max(0, int(v or 0))))
 
     with solara.Column():
@@ -127,16 +128,17 @@ def Page():
         solara.HTML(tag="p", unsafe_innerHTML=(
             "Export win rate, value won and public cost by year, 2019-2030. Both scenarios run "
             f"with the same {reps} seeds (common random numbers); bands are 95 % intervals of the mean."))
-        out = last.current
-        status = ("running" if running else "error" if result.state == ResultState.ERROR else "done")
-        text = ("computing..." if running else
-                f"{len(out.scenario.seeds)} replications of the scenario (and the cached baseline) in {out.seconds:.2f} s"
-                if out is not None else "")
+        view: charts.View | None = last.current
+        failed = result.state == ResultState.ERROR and not isinstance(result.error, charts.Superseded)
+        status = "running" if running else "error" if failed else "done"
+        text = ("computing..." if running or view is None else
+                f"{len(view.outcome.scenario.seeds)} replications of the scenario (the baseline's are cached) "
+                f"run and drawn in {view.seconds:.2f} s")
         solara.HTML(tag="div", unsafe_innerHTML=text,
                     attributes={"id": "scsim-status", "data-state": status,
-                                "data-seconds": "" if out is None or math.isnan(out.seconds) else f"{out.seconds:.3f}"})
+                                "data-seconds": "" if view is None else f"{view.seconds:.3f}"})
         solara.ProgressLinear(running)
-        if result.state == ResultState.ERROR:
+        if failed:
             solara.Error(f"the model could not run with these settings: {result.error}")
-        if out is not None:
-            Results(out)
+        if view is not None:
+            Results(view)

@@ -16,6 +16,7 @@ import socket
 import sys
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,6 +115,9 @@ def serve(config: AppConfig, host: str, port: int, asset_dir: Path) -> None:
         raise RuntimeError("Solara was imported before its settings were set; start the app through `scsim app`")
     os.environ.update(solara_env(config, host, port, asset_dir))
     import uvicorn
+
+    # on plain http Solara warns on every page load that it cannot use SameSite=None cookies (only for iframes)
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
 
     threading.Thread(target=_warm_up, args=(config,), daemon=True, name="scsim-warm-up").start()
     server = uvicorn.Server(uvicorn.Config("solara.server.starlette:app", host=host, port=port,
