@@ -9,6 +9,10 @@ from .discovery import discover, policy_miss
 from .financing import bid_terms, log_price, pis_amount
 from .jit import helper, submodel
 from .pcg import normal
+from .prefetch import prefetch
+
+
+AHEAD = 8  # how many aware firms ahead the decision loop prefetches
 
 
 @submodel
@@ -63,6 +67,14 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
         A.candidates[y] += offered
         for a in range(n_aware):
             i = aware[a]
+            if a + AHEAD < n_aware:  # the lines of a firm further down the list (prefetch.py)
+                j = aware[a + AHEAD]
+                prefetch(open_bids, j)
+                prefetch(capacity, j)
+                prefetch(size, j)
+                prefetch(capital, j)
+                prefetch(belief_of, j)
+                prefetch(cap, j)
             if open_bids[i] >= capacity[i]:
                 continue
             if size[i] >= SME:
@@ -137,6 +149,25 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
 
 
 @helper
+def best_sme(k, d, n_aware, a_lo, a_hi, aware, ally, S):
+    """The free SME most capable in domain d (lowest firm number among equals) among those aware of
+    tender k and the domain's alliance SMEs dom_ally[a_lo:a_hi]; -1 when there is none."""
+    best = -1
+    best_cap = -1.0
+    for a in range(n_aware + a_hi - a_lo):
+        j = aware[a] if a < n_aware else ally[a_lo + a - n_aware]
+        if S.size[j] < SME or S.active[j] == 0 or S.open_bids[j] >= S.capacity[j] or S.bid_mark[j] == k:
+            continue
+        if a < n_aware and S.aware_mark[j] != k:
+            continue
+        cj = S.cap[j, d]
+        if cj > best_cap or (cj == best_cap and j < best):
+            best = j
+            best_cap = cj
+    return best
+
+
+@helper
 def form_consortia(m, k, n_aware, P, S, A):
     """C2: while the year's slots last, a large firm bidding on a big EPC/PPP tender takes the best-fitting SME.
 
@@ -158,26 +189,17 @@ def form_consortia(m, k, n_aware, P, S, A):
     ally = S.dom_ally
     a_lo = S.dom_ally_ptr[d]
     a_hi = S.dom_ally_ptr[d + 1] if P.catalogue == 1 else a_lo
+    best = -2  # the best free SME, found once and searched again only after it is taken
     for b in range(S.t_bid_start[k], S.t_bid_start[k] + S.t_bid_count[k]):
         if S.reg[R_SLOTS_LEFT] < 1.0:
             break
         i = S.b_firm[b]
         if S.size[i] != LARGE or S.b_partner[b] >= 0:
             continue
-        best = -1
-        best_cap = -1.0
-        for a in range(n_aware + a_hi - a_lo):
-            j = aware[a] if a < n_aware else ally[a_lo + a - n_aware]
-            if S.size[j] < SME or S.active[j] == 0 or S.open_bids[j] >= S.capacity[j] or S.bid_mark[j] == k:
-                continue
-            if a < n_aware and S.aware_mark[j] != k:
-                continue
-            cj = S.cap[j, d]
-            if cj > best_cap or (cj == best_cap and j < best):
-                best = j
-                best_cap = cj
+        if best == -2:
+            best = best_sme(k, d, n_aware, a_lo, a_hi, aware, ally, S)
         if best < 0:
-            continue
+            break  # no SME is free for this tender, nor for the large bids after this one
         S.b_partner[b] = best
         S.open_bids[best] += 1
         S.bid_mark[best] = k
@@ -185,6 +207,7 @@ def form_consortia(m, k, n_aware, P, S, A):
         A.consortia[y] += 1
         q = S.b_quality[b]
         q2 = S.cap[best, d] + P.fit[dev]
+        best = -2  # taken: the next large bid searches again
         if q2 > q:
             q = q2
         S.b_quality[b] = q + P.cons_synergy
