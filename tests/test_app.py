@@ -195,6 +195,8 @@ def test_dashboard_in_a_browser(tmp_path: Path) -> None:
     log = tmp_path / "server.log"
     env = dict(os.environ, SOLARA_ASSETS_CDN=f"http://127.0.0.1:{trap.server_address[1]}/npm/")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "dashboard.png"  # the plan with roadshows moved to 20, against no plan
+    shot.unlink(missing_ok=True)
     requests: list[str] = []
     console_errors: list[str] = []
     with open(log, "w") as out:
@@ -258,8 +260,21 @@ def test_dashboard_in_a_browser(tmp_path: Path) -> None:
                     assert seconds < 30, f"a lever change took {seconds:.1f} s to reach the charts"
                     print(f"lever change to updated charts: {seconds:.2f} s; server side "
                           f"{page.locator('#scsim-status').get_attribute('data-seconds')} s")
-                finally:
-                    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+                    page.screenshot(path=str(shot), full_page=True)
+
+                    # the picker: no_plan against itself, levers reset to its own values, every number equal
+                    page.locator(".v-input", has_text="Scenario").first.click()
+                    page.get_by_role("option", name="no_plan.yaml").click()
+                    page.wait_for_function(
+                        "() => document.querySelector('#scsim-yearly').dataset.scenario === 'no_plan'", timeout=60_000)
+                    page.wait_for_selector("#scsim-status[data-state=done]", timeout=60_000)
+                    assert json.loads(table.get_attribute("data-settings"))["c5_roadshows"] == 1
+                    same = _yearly(page)
+                    for series, *_ in charts.SERIES:
+                        assert same[f"{series}:scenario"] == same[f"{series}:baseline"] == before[f"{series}:baseline"]
+                except BaseException:
+                    page.screenshot(path=str(ARTIFACTS / "dashboard-failed.png"), full_page=True)
+                    raise
             finally:
                 browser.close()
         outside = sorted({u for u in requests if not _local(u, origin)})
@@ -276,6 +291,7 @@ def test_dashboard_in_a_browser(tmp_path: Path) -> None:
             proc.wait(timeout=10)
         trap.shutdown()
         trap.server_close()
+    assert shot.stat().st_size > 50_000
     text = log.read_text()
     assert f"at {origin}/" in text, text
     assert "Traceback" not in text, text
