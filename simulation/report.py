@@ -13,6 +13,7 @@ import html
 import json
 import math
 import os
+import shlex
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -483,10 +484,11 @@ def provenance_section(res) -> str:
         for p in sessions[-3:]:
             try:
                 argv = json.loads(p.read_text(encoding="utf-8")).get("argv") or []
-                commands.append("scsim " + " ".join(map(str, argv[1:])))
             except (OSError, ValueError):
                 continue
-        command = commands[-1] if commands else f"scsim sweep {m.get('file', '')}"
+            if len(argv) > 1 and argv[1] in ("sweep", "merge"):   # (a sweep started from Python records its own argv)
+                commands.append("scsim " + " ".join(shlex.quote(str(a)) for a in argv[1:]))
+        command = commands[-1] if commands else f"scsim sweep {shlex.quote(str(m.get('file', '')))} --out {shlex.quote(str(res.folder))}"
         rule = (f"replication i uses the i-th seed spawned from numpy SeedSequence({m.get('seed', '?')}), "
                 "the same in every design point")
         started, seconds = m.get("created", ""), None
