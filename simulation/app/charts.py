@@ -12,6 +12,7 @@ import io
 import json
 import math
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -152,7 +153,6 @@ class Superseded(Exception):
 def build(scenario_path: str, baseline_path: str, settings: dict, reps: int, seed: int,
           cancel: threading.Event | None = None) -> View:
     """Run the model for these settings and draw the charts; stops between steps once superseded."""
-    import time
     t0 = time.perf_counter()
     out = runs.evaluate(scenario_path, baseline_path, settings, reps, seed)
     images = []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import os
 import threading
+from typing import Any, Callable
 
 import solara
 from solara.datatypes import ResultState
@@ -37,7 +38,8 @@ def _label(lv: levers.Lever, value) -> str:
 
 
 @solara.component
-def LeverControl(lv: levers.Lever, value, on_value, hi: float, country_names: dict[str, str]):
+def LeverControl(lv: levers.Lever, value: Any, on_value: Callable[[Any], None], hi: float,
+                 country_names: dict[str, str]):
     """One lever as a switch, a slider or a country picker, with what it does underneath."""
     with solara.Column(gap="0px", style={"margin-bottom": "6px"}):
         if lv.kind == "switch":
@@ -62,7 +64,8 @@ def Results(view: charts.View):
     solara.HTML(tag="div", unsafe_innerHTML=view.headline)
     with solara.Row(style={"flex-wrap": "wrap"}):
         for series, image in view.charts:
-            with solara.Column(classes=["scsim-chart"], style={"min-width": "360px", "max-width": "640px", "flex": "1 1 30%"}):
+            with solara.Column(classes=["scsim-chart"],
+                               style={"min-width": "360px", "max-width": "640px", "flex": "1 1 30%"}):
                 solara.Image(image, format="png", width="100%")
     with solara.Details("Yearly numbers (mean over replications)", expand=True):
         solara.HTML(tag="div", unsafe_innerHTML=view.table)
@@ -92,10 +95,11 @@ def Page():
         set_scenario(path)
         set_settings(new)
 
-    def setter(name: str):
+    def setter(name: str) -> Callable[[Any], None]:
         return lambda value: set_settings({**settings, name: value})
 
     dep = (scenario, tuple(sorted(settings.items())), reps, seed)
+
     def compute(cancel: threading.Event) -> charts.View:
         return charts.build(scenario, CONFIG.baseline, settings, reps, seed, cancel)
 
@@ -131,7 +135,7 @@ def Page():
         view: charts.View | None = last.current
         failed = result.state == ResultState.ERROR and not isinstance(result.error, charts.Superseded)
         status = "running" if running else "error" if failed else "done"
-        text = ("computing..." if running or view is None else
+        text = ("computing..." if running else "" if view is None else
                 f"{len(view.outcome.scenario.seeds)} replications of the scenario (the baseline's are cached) "
                 f"run and drawn in {view.seconds:.2f} s")
         solara.HTML(tag="div", unsafe_innerHTML=text,
