@@ -213,8 +213,10 @@ def test_dashboard_in_a_browser(tmp_path: Path) -> None:
                 page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
                 try:
                     page.goto(origin + "/")
-                    page.wait_for_selector("#scsim-yearly",
+                    page.wait_for_selector("#scsim-yearly, #scsim-status[data-state=error]",
                                            timeout=FIRST_VIEW_TIMEOUT_S * 1000)
+                    if page.locator("#scsim-status[data-state=error]").count():
+                        pytest.fail(f"the page could not run the model: {page.locator('.v-alert').all_inner_texts()}")
                     page.wait_for_selector("#scsim-status[data-state=done]", timeout=60_000)
 
                     # what the page shows: the scenario against the no-plan baseline, three charts, the numbers
