@@ -170,8 +170,6 @@ def _horizon_rows(summary: pd.DataFrame, names: list[str]) -> list[list[str]]:
 
 
 def headline(res) -> str:
-    from .experiment.compare import COMPARED, EXTRA, _fmt, _level
-
     parts = []
     if res.summary is not None:
         years = sorted(res.summary["year"].unique())
@@ -181,6 +179,8 @@ def headline(res) -> str:
         parts.append(_table(["scenario", "win rate", "wins", "bids", "value won (USD m)"],
                             _horizon_rows(res.summary, res.scenarios), cls="headline"))
     if res.differences is not None:
+        from .experiment.compare import COMPARED, EXTRA, _fmt, _level
+
         d = res.differences[res.differences["period"] == "all"]
         for name in [s for s in res.scenarios if s in set(d["scenario"])]:
             g = d[d["scenario"] == name]

@@ -182,7 +182,7 @@ def _load_sweep(folder: Path) -> Results:
 # ---- statistics shared by the figures ---------------------------------------------------------
 def t_interval(values: np.ndarray, conf: float = 0.95) -> tuple[float, float, float, int]:
     """Mean and t-interval of the finite values (NaN bounds with fewer than two)."""
-    from scipy import stats
+    from scipy.special import stdtrit  # Student t quantile, as scipy.stats.t.ppf, without importing scipy.stats
 
     v = np.asarray(values, dtype=np.float64)
     v = v[np.isfinite(v)]
@@ -192,7 +192,7 @@ def t_interval(values: np.ndarray, conf: float = 0.95) -> tuple[float, float, fl
     m = float(v.mean())
     if n < 2:
         return m, math.nan, math.nan, n
-    half = float(stats.t.ppf(0.5 + conf / 2, n - 1) * v.std(ddof=1) / math.sqrt(n))
+    half = float(stdtrit(n - 1, 0.5 + conf / 2) * v.std(ddof=1) / math.sqrt(n))
     return m, m - half, m + half, n
 
 

@@ -6,7 +6,6 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..experiment.compare import COMPARED, EXTRA, _fmt
 from .data import Results
 from .style import COLORS, MARKERS, Style, new_figure
 
@@ -15,6 +14,8 @@ TITLE = "Paired differences against the baseline"
 
 
 def _unit(metric: str) -> tuple[str, str]:
+    from ..experiment.compare import COMPARED, EXTRA
+
     label, unit = COMPARED[metric][:2] if metric in COMPARED else EXTRA[1]
     return label, unit
 
@@ -23,6 +24,8 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
     d = res.differences
     if d is None or d.empty:
         return None
+    from ..experiment.compare import COMPARED, EXTRA, _fmt  # (scipy.stats with it: only for compare folders)
+
     d = d[d["period"] == "all"]
     metrics = [m for m in [*COMPARED, EXTRA[0]] if m in set(d["metric"])]
     names = [s for s in res.scenarios if s in set(d["scenario"])] or list(dict.fromkeys(d["scenario"]))
