@@ -333,6 +333,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibration.command import cmd_calibrate as calibrate
+
+    return calibrate(args)
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     from .app.assets import ensure
     from .app.server import check_port, configure, serve
@@ -404,6 +410,16 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--lang", choices=("en", "ko"), default="en",
                     help="figure labels: en, or ko (needs a font with Hangul; falls back to en with a warning)")
     rp.set_defaults(func=cmd_report)
+
+    cal = sub.add_parser("calibrate", help="fit the no-plan world's behavioural parameters to published moments (SMM)")
+    cal.add_argument("calibration", metavar="CALIBRATION.yaml", help="calibration file (e.g. experiments/calibration.yaml)")
+    cal.add_argument("--out", help="results folder (default results/calibration-NAME-HASH)")
+    cal.add_argument("--parameter-sets", metavar="FILE.yaml", help="also write the parameter sets consistent with the "
+                     "targets here (for `compare --parameter-sets`)")
+    cal.add_argument("--dry-run", action="store_true", help="fit and report, but leave the scenario file unchanged")
+    cal.add_argument("--force", action="store_true", help="replace an existing results folder or sets file")
+    cal.add_argument("--quiet", action="store_true", help="do not print every evaluated point")
+    cal.set_defaults(func=cmd_calibrate)
 
     bn = sub.add_parser("bench", help="benchmark the engine: default run, against plain Python and the floor, scaling, start-up, memory")
     bn.add_argument("--json", help="also write the figures (with the machine's description) to this file")
