@@ -295,6 +295,13 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return docs_command(check=args.check, out=args.out)
 
 
+def cmd_validate_model(args: argparse.Namespace) -> int:
+    from .validation.command import validate_model
+
+    return validate_model(args.experiments, args.reps, args.seed, args.out, args.force, args.quiet, args.strict,
+                          args.argv)
+
+
 def _fmt(value) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{k}: {_fmt(v)}" for k, v in value.items())
@@ -459,6 +466,18 @@ def build_parser() -> argparse.ArgumentParser:
     dc.add_argument("--out", action="append", metavar="FILE.md",
                     help="the document whose generated blocks to rebuild in place (repeatable; default docs/ODD.md and docs/assumptions.md)")
     dc.set_defaults(func=cmd_docs)
+
+    vm = sub.add_parser("validate-model", help="run the validation experiments (experiments/validation/) and compare "
+                        "each estimate and its 95 % CI with the published range: pass/fail")
+    vm.add_argument("experiments", nargs="*", metavar="EXPERIMENT.yaml",
+                    help="validation experiment files (default: every *.yaml in experiments/validation/)")
+    vm.add_argument("--reps", type=int, help="replications per arm, for every experiment (default: each file's own)")
+    vm.add_argument("--seed", type=int, help="master seed for every experiment (default: each file's own)")
+    vm.add_argument("--out", help="results folder (default results/validation-<hash>)")
+    vm.add_argument("--force", action="store_true", help="replace an existing results folder")
+    vm.add_argument("--quiet", action="store_true", help="no progress bar")
+    vm.add_argument("--strict", action="store_true", help="exit with status 1 when any check fails")
+    vm.set_defaults(func=cmd_validate_model)
     return p
 
 

@@ -1,0 +1,256 @@
+"""Validation experiment files: the design, the published range and its source, checked before any run.
+
+Read with the scenarios' safe YAML reader; every error names the file, the line and the key, and
+every scenario override is validated against the base scenario (an unknown lever, a value out of
+range) before anything runs.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
+from typing_extensions import Annotated
+
+from ..kernels.constants import INSTRUMENTS
+from ..params import Calendar
+from ..scenario.errors import ScenarioError
+from ..scenario.loader import Resolved, _clean_loc, _describe, load_scenario, with_overrides
+from ..scenario.types import YEAR_MONTH_PATTERN
+from ..scenario.yamlio import Path, dotted, read_yaml_file
+from .records import USER_KINDS
+
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+Label = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,80}$")]
+Text = Annotated[str, Field(min_length=1)]
+
+# the quantities each kind of experiment can estimate, and what a check must say to pick one
+ESTIMATES = {
+    "promotion_return": {"average_return": "arm", "marginal_decline": None},
+    "finance_users": {"users_value_change": "arm", "users_destinations_change": "arm"},
+    "visit_event": {"visited_value_change": "year", "fading": "year"},
+}
+KINDS = tuple(ESTIMATES)
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Published(Spec):
+    """The published range (None: unbounded on that side) and, if the study gives one, its point estimate."""
+    low: Optional[Number] = None
+    high: Optional[Number] = None
+    point: Optional[Number] = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> "Published":
+        if self.low is None and self.high is None:
+            raise ValueError("a published range needs `low:`, `high:` or both")
+        if self.low is not None and self.high is not None and not self.low <= self.high:
+            raise ValueError(f"empty range: low {self.low} must not be above high {self.high}")
+        return self
+
+
+class Check(Spec):
+    name: Label
+    estimate: str
+    arm: Optional[str] = None
+    year: Optional[Annotated[int, Strict(), Field(ge=0, le=20)]] = None
+    rule: Literal["overlap", "inside"] = "overlap"
+    published: Published
+    unit: Text
+    metric: Text
+    source: Text
+    note: str = ""
+
+
+class Arm(Spec):
+    name: Label
+    set: dict[str, Any] = Field(default_factory=dict)
+
+
+class Common(Spec):
+    name: Label
+    description: str = ""
+    kind: str
+    base: Text
+    set: dict[str, Any] = Field(default_factory=dict)
+    replications: Annotated[int, Strict(), Field(ge=2, le=100_000)] = 20
+    seed: Annotated[int, Strict(), Field(ge=0)] = 0
+    checks: Annotated[list[Check], Field(min_length=1)]
+
+
+class PromotionSpec(Common):
+    """Extra value won per extra KRW of promotion spending at several doses, against the base."""
+    kind: Literal["promotion_return"]
+    spending_instruments: Annotated[list[Literal[INSTRUMENTS]], Field(min_length=1)]  # type: ignore[valid-type]
+    every_dose: dict[str, Any] = Field(default_factory=dict)  # applied to each dose, not to the control
+    doses: Annotated[list[Arm], Field(min_length=1)]
+
+
+class FinanceSpec(Common):
+    """Users of a concessional-finance instrument, followed against themselves without it."""
+    kind: Literal["finance_users"]
+    users: Literal[USER_KINDS]  # type: ignore[valid-type]
+    control: dict[str, Any] = Field(default_factory=dict)
+    arms: Annotated[list[Arm], Field(min_length=1)]
+
+
+class VisitSpec(Common):
+    """One high-level visit to one country per arm; value won there in the years from the visit."""
+    kind: Literal["visit_event"]
+    visit_date: Annotated[str, Field(pattern=YEAR_MONTH_PATTERN)]
+    countries: Annotated[list[Annotated[str, Field(pattern=r"^[A-Z]{3}$")]], Field(min_length=1)]
+    years_after: Annotated[int, Strict(), Field(ge=1, le=20)] = 4
+
+
+MODELS: dict[str, type[Common]] = {"promotion_return": PromotionSpec, "finance_users": FinanceSpec,
+                                   "visit_event": VisitSpec}
+
+
+@dataclass
+class Loaded:
+    """A validated validation experiment: its spec, the control scenario and each treated arm resolved."""
+    spec: Common
+    file: str
+    marks: dict[Path, int]
+    raw: dict
+    control: Resolved
+    arms: list[tuple[str, Resolved]]
+
+    @property
+    def hash(self) -> str:
+        raw = {k: v for k, v in self.raw.items() if k != "description"}
+        payload = json.dumps({"spec": raw, "control": self.control.hash, "arms": [(n, r.hash) for n, r in self.arms]},
+                             sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def line(self, path: Path) -> int | None:
+        for n in range(len(path), -1, -1):
+            if tuple(path[:n]) in self.marks:
+                return self.marks[tuple(path[:n])]
+        return None
+
+    def error(self, path: Path, message: str) -> ScenarioError:
+        return ScenarioError(message, self.file, self.line(path), dotted(path))
+
+
+def _parse_path(text: str) -> Path:
+    return tuple(int(p) if p.isdigit() else p for p in str(text).split("."))
+
+
+def _pydantic_error(exc: ValidationError, data: Any, file: str, marks: dict[Path, int]) -> ScenarioError:
+    err = exc.errors()[0]
+    loc = _clean_loc(err["loc"], data)
+    line = None
+    for n in range(len(loc), -1, -1):
+        if tuple(loc[:n]) in marks:
+            line = marks[tuple(loc[:n])]
+            break
+    msg = _describe(err)
+    if err.get("type") == "value_error":
+        msg = str(err.get("ctx", {}).get("error", msg))
+    elif err.get("type") == "missing":
+        msg = "missing: required in a validation experiment file"
+    return ScenarioError(msg, file, line, dotted(loc) or None)
+
+
+def _apply(loaded: Loaded, base: Resolved, overrides: dict[str, Any], where: Path) -> Resolved:
+    """The base with overrides, any scenario error pointing into the experiment file."""
+    if not overrides:
+        return base
+    try:
+        return with_overrides(base, {_parse_path(k): v for k, v in overrides.items()}, loaded.file)
+    except ScenarioError as exc:
+        key = exc.key or ", ".join(overrides)
+        raise ScenarioError(f"{key}: {exc.message}", loaded.file, loaded.line(where), dotted(where)) from None
+
+
+def load_validation(path: str, shown: str | None = None) -> Loaded:
+    """Read, validate and resolve one experiment file (ScenarioError naming file, line and key if bad)."""
+    shown = shown or path
+    data, marks = read_yaml_file(path, shown)
+    if not isinstance(data, dict):
+        raise ScenarioError("a validation experiment must be a mapping (name, kind, base, checks, ...)", shown, 1)
+    kind = data.get("kind")
+    if kind not in MODELS:
+        what = "missing" if kind is None else f"unknown kind {kind!r:.60}"
+        raise ScenarioError(f"{what}; expected one of {', '.join(KINDS)}", shown, marks.get(("kind",)), "kind")
+    try:
+        spec = MODELS[kind].model_validate(data)
+    except ValidationError as exc:
+        raise _pydantic_error(exc, data, shown, marks) from None
+    base_path = os.path.join(os.path.dirname(path), spec.base)
+    base_shown = os.path.normpath(os.path.join(os.path.dirname(shown), spec.base))
+    loaded = Loaded(spec, shown, marks, data, None, [])  # type: ignore[arg-type]
+    if not os.path.isfile(base_path):
+        raise loaded.error(("base",), f"base scenario {spec.base!r} not found (looked for {base_shown})")
+    base = _apply(loaded, load_scenario(base_path, shown=base_shown), spec.set, ("set",))
+    _resolve_arms(loaded, base)
+    _check_checks(loaded)
+    return loaded
+
+
+def _resolve_arms(loaded: Loaded, base: Resolved) -> None:
+    spec = loaded.spec
+    if isinstance(spec, PromotionSpec):
+        loaded.control = base
+        base = _apply(loaded, base, spec.every_dose, ("every_dose",))
+        groups = [("doses", spec.doses)]
+    elif isinstance(spec, FinanceSpec):
+        loaded.control = _apply(loaded, base, spec.control, ("control",))
+        groups = [("arms", spec.arms)]
+    else:
+        assert isinstance(spec, VisitSpec)
+        loaded.control = base
+        seen: set[str] = set()
+        for i, code in enumerate(spec.countries):
+            if code in seen:
+                raise loaded.error(("countries", i), f"country {code} is listed twice")
+            seen.add(code)
+            visits = [{"country": code, "date": spec.visit_date}]
+            loaded.arms.append((code, _apply(loaded, base, {"levers.t1_high_level.visits": visits}, ("countries", i))))
+        cal = Calendar(base.scenario.time.start, base.scenario.time.end)
+        first = cal.month(spec.visit_date)
+        if not 0 <= first < cal.n_months or cal.year_of[first] + spec.years_after > cal.n_years:
+            raise loaded.error(("years_after",), f"a visit in {spec.visit_date} followed for {spec.years_after} "
+                                                 f"calendar years does not fit the horizon {cal.years[0]}-{cal.years[-1]}")
+        return
+    for key, arms in groups:
+        names = [a.name for a in arms]
+        for i, arm in enumerate(arms):
+            if names.count(arm.name) > 1:
+                raise loaded.error((key, i, "name"), f"two {key} are both named {arm.name!r}")
+            loaded.arms.append((arm.name, _apply(loaded, base, arm.set, (key, i, "set"))))
+
+
+def _check_checks(loaded: Loaded) -> None:
+    spec = loaded.spec
+    allowed = ESTIMATES[spec.kind]
+    arms = [name for name, _ in loaded.arms]
+    names = [c.name for c in spec.checks]
+    for i, c in enumerate(spec.checks):
+        where = ("checks", i)
+        if names.count(c.name) > 1:
+            raise loaded.error(where + ("name",), f"two checks are both named {c.name!r}")
+        if c.estimate not in allowed:
+            raise loaded.error(where + ("estimate",), f"unknown estimate {c.estimate!r:.60} for a {spec.kind} "
+                                                      f"experiment; expected one of {', '.join(allowed)}")
+        needs = allowed[c.estimate]
+        if needs == "arm" and (c.arm is None or c.arm not in arms):
+            got = "missing" if c.arm is None else f"{c.arm!r:.60} is not one of them"
+            raise loaded.error(where + ("arm",), f"this estimate needs `arm:`, one of {', '.join(arms)} ({got})")
+        if needs == "year" and c.year is None:
+            raise loaded.error(where, "this estimate needs `year:` (years after the visit, 0 = the visit's own year)")
+        if needs != "arm" and c.arm is not None:
+            raise loaded.error(where + ("arm",), f"`{c.estimate}` takes no `arm:`")
+        if needs != "year" and c.year is not None:
+            raise loaded.error(where + ("year",), f"`{c.estimate}` takes no `year:`")
+        if isinstance(spec, VisitSpec) and c.year is not None and c.year >= spec.years_after:
+            raise loaded.error(where + ("year",), f"year {c.year} is not measured (years_after: {spec.years_after})")
+        if c.estimate == "marginal_decline" and len(arms) < 2:
+            raise loaded.error(where + ("estimate",), "marginal_decline needs at least two doses (two steps from the control)")
