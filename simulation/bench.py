@@ -168,7 +168,7 @@ def startup(repeats: int = 3) -> dict:
         env.pop("NUMBA_CACHE_DIR", None)
         # the child imports this very package, installed or not
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-        cmd = [sys.executable, "-m", "simulation", "run", str(ROOT / "scenarios" / "no_plan.yaml"), "--quiet",
+        cmd = [sys.executable, "-m", "simulation", "run", str(ROOT / "scenarios" / "no_plan.yaml"), "--quiet", "--no-report",
                "--force", "--out"]
         times = []
         for k in range(1 + repeats):

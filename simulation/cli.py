@@ -48,10 +48,11 @@ def _finished(out: Path, key: str) -> bool:
     return isinstance(manifest, dict) and manifest.get("key") == key and (out / "summary.csv").is_file()
 
 
-def _batch(args: argparse.Namespace, kind: str, scenarios) -> tuple[Path, bool, dict]:
+def _batch(args: argparse.Namespace, kind: str, scenarios, meta_sets=None) -> tuple[Path, bool, dict]:
     """Shared by `run` and `compare`: the results folder, and whether finished results are already there."""
     key = hashlib.sha256(json.dumps({"kind": kind, "scenarios": [r.hash for r in scenarios], "seed": args.seed,
-                                     "reps": args.reps, "extra": getattr(args, "baseline", None)}).encode()).hexdigest()
+                                     "reps": args.reps, "extra": getattr(args, "baseline", None),
+                                     "parameter_sets": meta_sets.hash if meta_sets else None}).encode()).hexdigest()
     prefix = "" if kind == "run" else f"{kind}-"
     out = Path(args.out) if args.out else Path("results") / (
         prefix + "-".join(r.scenario.name for r in scenarios)[:80] + f"-{key[:10]}")
@@ -132,27 +133,45 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     scenarios = _load_all(args.scenarios, args.set or [])
     baseline = _pick_baseline(args.baseline or args.scenarios[0], args.scenarios, scenarios)
-    out, done, meta = _batch(args, "compare", scenarios)
+    psets = None
+    if args.parameter_sets:
+        from .experiment.parameter_sets import load_parameter_sets
+        psets = load_parameter_sets(args.parameter_sets)
+        under = psets.apply(scenarios)  # checked before anything runs
+    n_sets = len(psets.sets) if psets else None
+    out, done, meta = _batch(args, "compare", scenarios, psets)
     if done:
         print(f"results for these scenarios and seeds already exist in {out} (use --force to recompute)")
         print(format_summary(pd.read_csv(out / "summary.csv"), args.reps))
         print()
-        print(format_differences(pd.read_parquet(out / "differences.parquet"), args.reps))
+        print(format_differences(pd.read_parquet(out / "differences.parquet"), args.reps, n_sets))
         return _end_with_report(args, out)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    batch = run_batch(scenarios, args.seed, args.reps, progress=not args.quiet)
+    if psets is None:
+        batch = run_batch(scenarios, args.seed, args.reps, progress=not args.quiet)
+    else:
+        batch = run_batch(under[0], args.seed, args.reps, progress=not args.quiet)
+        for k, scen_k in enumerate(under[1:], start=1):  # the same seeds in every set, runs numbered on
+            more = run_batch(scen_k, args.seed, args.reps, progress=not args.quiet)
+            for frame in more.frames:
+                frame["run"] += k * args.reps
+            batch.frames.extend(more.frames)
+            batch.seconds += more.seconds
     summ = summary(batch.table)
-    diff = paired_differences(batch.table, baseline)
+    diff = paired_differences(batch.table, baseline, runs_per_set=args.reps if psets else None)
     manifest = _manifest(args, meta["key"], started, batch, scenarios, {
         "yearly": "tidy: run, scenario, seed, year, metric, group, value",
         "summary": "mean over replications of yearly win rate, wins, bids and value won",
         "differences": f"paired differences against {baseline} with 95 % CIs, per year and over the horizon (period 'all')"})
     manifest["baseline"] = baseline
+    if psets:
+        manifest["parameter_sets"] = {"file": psets.file, "sets": psets.sets, "runs_per_set": args.reps,
+                                      "rule": "run k*reps+i: parameter set k, replication i (the same seeds in every set)"}
     write_results(out, {"yearly": batch.table, "summary": summ, "differences": diff}, manifest, args.force)
-    print(format_summary(summ, args.reps))
+    print(format_summary(summ, args.reps * (n_sets or 1)))
     print()
-    print(format_differences(diff, args.reps))
-    print(f"{len(scenarios) * args.reps} runs in {batch.seconds:.1f} s; results in {out}/ "
+    print(format_differences(diff, args.reps, n_sets))
+    print(f"{len(scenarios) * args.reps * (n_sets or 1)} runs in {batch.seconds:.1f} s; results in {out}/ "
           "(differences.csv/.parquet, yearly, summary, manifest.json)")
     return _end_with_report(args, out)
 
@@ -383,6 +402,9 @@ def build_parser() -> argparse.ArgumentParser:
                      out_help="results folder (default results/compare-<scenarios>-<hash>)",
                      set_help="override a parameter in every scenario")
     cmp.add_argument("--baseline", help="the scenario to compare against (file or name; default: the first)")
+    cmp.add_argument("--parameter-sets", metavar="FILE.yaml", help="re-run everything under each parameter set of "
+                     "this file (e.g. experiments/parameter_sets.yaml from `scsim calibrate`): the CIs then include "
+                     "parameter uncertainty as well as replication noise")
     cmp.set_defaults(func=cmd_compare)
 
     sw = sub.add_parser("sweep", help="run (or resume) an experiment's sweep: a design over levers and uncertainties")

@@ -18,7 +18,7 @@ from ..scenario.errors import ScenarioError
 from .fit import Evaluation, Identification, Problem, identify, plausible_sets, search
 from .moments import MOMENTS
 from .spec import LoadedCalibration, load_calibration, scenario_value
-from .writeback import write_back
+from .writeback import plan_write_back, write_back
 
 
 def _sets_yaml(loaded: LoadedCalibration, chosen: list[Evaluation], rule: str, today: str, out: Path) -> str:
@@ -95,13 +95,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             print(f"  {len(problem.evaluations):4d} {ev.stage:8s} objective {ev.objective:10.4f}  " +
                   " ".join(f"{k.split('.')[-1]}={v:.4g}" for k, v in ev.values.items()), file=sys.stderr, flush=True)
 
+    targets = [] if args.dry_run else plan_write_back(loaded.base, [p.key for p in spec.parameters])
     problem = Problem(loaded, on_eval=show)
     print(f"calibrating {len(spec.parameters)} parameters of {loaded.scenario_file} to {len(spec.targets)} moments "
           f"({spec.replications} replications a point)")
     best = search(problem)
     start = next(e for e in problem.evaluations if e.stage == "start")
     ident = identify(problem, best)
-    chosen, rule = plausible_sets(problem, spec.search.parameter_sets)
+    chosen, rule = plausible_sets(problem, best, spec.search.parameter_sets)
     report = _report(loaded, best, start, ident, problem, rule, len(chosen))
 
     evals = pd.DataFrame([{"point": i, "stage": e.stage, "objective": e.objective, "inside": e.inside,
@@ -141,9 +142,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         sources[p.key] = (f"calibrated {today} by SMM to {', '.join(t.moment for t in spec.targets)} "
                           f"({Path(loaded.file).as_posix()}; local s.e. {ident.sd_value[j]:.2g}, {ident.labels[j]}; "
                           f"fit report {out.as_posix()}/fit.md)")
-    changes = write_back(loaded.scenario_file, best.values, sources)
-    for key, line, _, _ in changes:
-        print(f"wrote {key} = {best.values[key]!r} (calibrated {today}) to {loaded.scenario_file}:{line}")
+    for t, _, _ in write_back(targets, best.values, sources, loaded.scenario_file):
+        print(f"wrote {t.key} = {best.values[t.key]!r} (calibrated {today}) to {t.file}:{t.line}")
     print(f"fit report: {out}/fit.md")
     return 0
 

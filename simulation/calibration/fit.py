@@ -161,16 +161,15 @@ def identify(problem: Problem, best: Evaluation, h: float = 0.05) -> Identificat
     return Identification(J, sd_unit, sd_alone, sd_value, np.linalg.norm(J, axis=0), weakest, condition, labels)
 
 
-def plausible_sets(problem: Problem, n: int) -> tuple[list[Evaluation], str]:
+def plausible_sets(problem: Problem, best: Evaluation, n: int) -> tuple[list[Evaluation], str]:
     """Up to n evaluated points in the fit's 95 % region, spread over it (farthest-point order, best first).
 
     The region: objective within the 95 % quantile of chi-square with as many degrees of freedom as
-    parameters of the best (a likelihood-ratio region, reading one published half-width of a moment
+    parameters of the best fit (which comes first; a likelihood-ratio region, reading one published half-width of a moment
     as one standard error). Points from the whole search (the hypercube spreads them) qualify."""
     evals = [e for e in problem.evaluations if e.objective < PENALTY]
-    best = min(evals, key=lambda e: e.objective)
     cut = float(chi2.ppf(0.95, problem.dim))
-    pool = [e for e in evals if e.objective <= best.objective + cut]
+    pool = [best] + [e for e in evals if e.objective <= best.objective + cut and e is not best]
     rule = f"objective within {cut:.2f} (chi-square, {problem.dim} d.f., 95 %) of the best {best.objective:.2f}: {len(pool)} points"
     chosen = [best]
     pts = {id(e): np.array(e.unit) for e in pool}

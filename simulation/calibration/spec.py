@@ -158,7 +158,8 @@ def load_calibration(path: str, shown: str | None = None) -> LoadedCalibration:
             try:
                 loaded.at({p.key: v})
             except ScenarioError as exc:
-                raise loaded.error(("parameters", i), exc.message if exc.key else str(exc)) from None
+                bound = "low" if v == p.low else "high"
+                raise loaded.error(("parameters", i), f"{p.key} = {v} ({bound}): {exc.message}") from None
     for i, c in enumerate(spec.checks):
         try:
             float(scenario_value(loaded.base, c.key))

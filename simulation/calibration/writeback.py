@@ -1,65 +1,94 @@
-"""Writing calibrated values into a scenario file, in place, keeping its comments and layout.
+"""Writing calibrated values into the scenario files, in place, keeping their comments and layout.
 
-Only the one-line form `key: {value: V, provenance: P, source: "S"}` is rewritten (the form the
-shipped scenarios use for scalars); anything else is refused with the file and line, before
-any file is touched. The new file is written atomically and read back through the scenario
-loader, so a write-back can never leave a scenario that does not load.
+Each value goes to the file and line that set it (an `extends` chain leads to the parent that
+defines the parameter). Only the one-line form `key: {value: V, provenance: P, source: "S"}` is
+rewritten (the form the shipped scenarios use for scalars); anything else is refused, with the
+file and line, before the fit starts. Every file is written atomically after the rewritten
+scenario has loaded through the scenario loader, so a write-back never leaves a broken scenario.
 """
 from __future__ import annotations
 
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 
 from ..experiment.spec import parse_path
 from ..scenario.errors import ScenarioError
-from ..scenario.loader import load_scenario
-from ..scenario.yamlio import read_yaml_file
+from ..scenario.loader import Resolved, load_scenario
 
 _LINE = re.compile(r'^(?P<head>\s*(?P<key>[A-Za-z_][A-Za-z0-9_]*):\s*\{\s*value:\s*)(?P<value>[^,{}]+?)'
                    r'(?P<mid>\s*,\s*provenance:\s*)(?P<prov>\w+)(?P<mid2>\s*,\s*source:\s*)'
                    r'"(?P<source>(?:[^"\\]|\\.)*)"(?P<tail>\s*\}\s*(#.*)?)$')
 
 
+@dataclass(frozen=True)
+class Target:
+    key: str
+    file: str
+    line: int
+
+
 def _quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def write_back(scenario_file: str, values: dict[str, float], sources: dict[str, str]) -> list[tuple[str, int, str, str]]:
-    """Set each key's value, provenance `calibrated` and source; returns (key, line, old line, new line)."""
-    _, marks = read_yaml_file(scenario_file, scenario_file)
-    with open(scenario_file, encoding="utf-8") as fh:
-        lines = fh.read().split("\n")
-    changes = []
-    for key, value in values.items():
+def plan_write_back(base: Resolved, keys: list[str]) -> list[Target]:
+    """Where each key's value is set, checked to be a line this module can rewrite."""
+    targets = []
+    for key in keys:
         path = parse_path(key)
-        line = marks.get(path)
-        if line is None:
-            raise ScenarioError(f"cannot write the calibrated value back: {key} is not set in this file "
-                                f"(set it there with provenance, then calibrate again)", scenario_file, None, key)
-        m = _LINE.match(lines[line - 1])
-        if m is None or m.group("key") != path[-1]:
-            raise ScenarioError("cannot write the calibrated value back: expected a one-line "
-                                '`key: {value: ..., provenance: ..., source: "..."}`', scenario_file, line, key)
-        new = (f"{m.group('head')}{value!r}{m.group('mid')}calibrated{m.group('mid2')}"
-               f"\"{_quote(sources[key])}\"{m.group('tail')}")
-        changes.append((key, line, lines[line - 1], new))
-        lines[line - 1] = new
-    directory = os.path.dirname(os.path.abspath(scenario_file))
-    fd, tmp = tempfile.mkstemp(prefix=".calibrate-", suffix=".yaml", dir=directory)
+        prov = base.prov.get(path)
+        if prov is None or prov.line is None or not os.path.isfile(prov.file):
+            where = prov.file if prov else "the scenario"
+            raise ScenarioError(f"cannot write a calibrated value back: {key} is not set on a line of a scenario "
+                                f"file (set by {where}); set it in the scenario with provenance first", None, None, key)
+        with open(prov.file, encoding="utf-8") as fh:
+            lines = fh.read().split("\n")
+        m = _LINE.match(lines[prov.line - 1]) if prov.line <= len(lines) else None
+        if m is None or m.group("key") != str(path[-1]):
+            raise ScenarioError("cannot write a calibrated value back here: expected a one-line "
+                                '`key: {value: ..., provenance: ..., source: "..."}`', prov.file, prov.line, key)
+        targets.append(Target(key, prov.file, prov.line))
+    return targets
+
+
+def write_back(targets: list[Target], values: dict[str, float], sources: dict[str, str],
+               check: str) -> list[tuple[Target, str, str]]:
+    """Set each value with provenance `calibrated` and its source; `check` is a scenario to load
+    afterwards (the one calibrated), which must read the new values back. Returns (target, old, new)."""
+    changes = []
+    by_file: dict[str, list[Target]] = {}
+    for t in targets:
+        by_file.setdefault(t.file, []).append(t)
+    staged = []
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(lines))
-        load_scenario(tmp)  # the rewritten scenario must load exactly as before, but for the new values
-        os.chmod(tmp, os.stat(scenario_file).st_mode & 0o777)
-        os.replace(tmp, scenario_file)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    back = load_scenario(scenario_file)
-    for key, value in values.items():
-        if back.values[parse_path(key)] != value or back.prov[parse_path(key)].kind != "calibrated":
-            raise ScenarioError(f"write-back check failed: {key} reads back as {back.values[parse_path(key)]!r}",
-                                scenario_file)
+        for file, ts in by_file.items():
+            with open(file, encoding="utf-8") as fh:
+                lines = fh.read().split("\n")
+            for t in ts:
+                m = _LINE.match(lines[t.line - 1])
+                if m is None:
+                    raise ScenarioError("changed since the fit started; calibrate again", t.file, t.line, t.key)
+                new = (f"{m.group('head')}{values[t.key]!r}{m.group('mid')}calibrated{m.group('mid2')}"
+                       f"\"{_quote(sources[t.key])}\"{m.group('tail')}")
+                changes.append((t, lines[t.line - 1], new))
+                lines[t.line - 1] = new
+            fd, tmp = tempfile.mkstemp(prefix=".calibrate-", suffix=".yaml", dir=os.path.dirname(os.path.abspath(file)))
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write("\n".join(lines))
+            os.chmod(tmp, os.stat(file).st_mode & 0o777)
+            staged.append((tmp, file))
+        for tmp, file in staged:
+            os.replace(tmp, file)
+        staged = []
+    finally:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    back = load_scenario(check)
+    for t in targets:
+        path = parse_path(t.key)
+        if back.values[path] != values[t.key] or back.prov[path].kind != "calibrated":
+            raise ScenarioError(f"write-back check failed: {t.key} reads back as {back.values[path]!r}", check)
     return changes

@@ -54,8 +54,38 @@ def _safe_div(a: pd.Series, b: pd.Series) -> pd.Series:
     return (a / b.where(b > 0)).astype(float)
 
 
-def paired_differences(table: pd.DataFrame, baseline: str, level: float = 0.95) -> pd.DataFrame:
-    """Per scenario, metric and period: baseline and scenario means, the paired difference and its CI."""
+def interval(d: np.ndarray, sets: np.ndarray | None, level: float) -> tuple[float, float, float]:
+    """(mean, stochastic half-width, parameter half-width) of paired differences d.
+
+    Without parameter sets: the paired t-interval. With them (`sets[i]` = the parameter set of
+    pair i, the same replications in every set): the stochastic part is the t-interval of the
+    mean over all pairs from the pooled within-set spread; the parameter part is the normal
+    range of the effect over the sets, its between-set variance net of the noise in each set's
+    mean (it does not shrink with more replications). The CI adds the two in quadrature.
+    """
+    n = len(d)
+    if n == 0:
+        return math.nan, math.nan, 0.0
+    mean = float(d.mean())
+    if sets is None or len(np.unique(sets)) < 2:
+        half = float(stats.t.ppf(0.5 + level / 2, n - 1) * d.std(ddof=1) / math.sqrt(n)) if n >= 2 else math.nan
+        return mean, half, 0.0
+    ids = np.unique(sets)
+    means = np.array([d[sets == k].mean() for k in ids])
+    sizes = np.array([(sets == k).sum() for k in ids])
+    within = float(sum(((d[sets == k] - m) ** 2).sum() for k, m in zip(ids, means)) / max(1, n - len(ids)))
+    between = max(0.0, float(means.var(ddof=1)) - within / float(sizes.mean()))
+    stoch = float(stats.t.ppf(0.5 + level / 2, max(1, n - len(ids))) * math.sqrt(within / n))
+    param = float(stats.norm.ppf(0.5 + level / 2) * math.sqrt(between))
+    return mean, stoch, param
+
+
+def paired_differences(table: pd.DataFrame, baseline: str, level: float = 0.95,
+                       runs_per_set: int | None = None) -> pd.DataFrame:
+    """Per scenario, metric and period: baseline and scenario means, the paired difference and its CI.
+
+    `runs_per_set`: the runs come in blocks of this many replications, one block per parameter set
+    (`compare --parameter-sets`); the CI then includes parameter uncertainty (see `interval`)."""
     runs = per_run(table)
     runs["scenario"] = runs["scenario"].astype(str)
     base = runs[runs["scenario"] == baseline].set_index(["run", "period", "metric"])["value"]
@@ -69,21 +99,21 @@ def paired_differences(table: pd.DataFrame, baseline: str, level: float = 0.95) 
         for (period, metric), g in joined.groupby(["period", "metric"], sort=False):
             if metric not in COMPARED:
                 continue
-            d = (g["other"] - g["base"]).dropna().to_numpy()
+            ok = (g["other"] - g["base"]).notna().to_numpy()
+            d = (g["other"] - g["base"]).to_numpy()[ok]
+            sets = (g["run"].to_numpy()[ok] // runs_per_set) if runs_per_set else None
             n = len(d)
-            mean = float(d.mean()) if n else math.nan
-            if n >= 2:
-                half = float(stats.t.ppf(0.5 + level / 2, n - 1) * d.std(ddof=1) / math.sqrt(n))
-            else:
-                half = math.nan
+            mean, stoch, param = interval(d, sets, level)
+            half = math.hypot(stoch, param)
             lo, hi = mean - half, mean + half
             rows.append({
                 "scenario": name, "baseline": baseline, "metric": metric, "period": period,
                 "baseline_mean": float(g["base"].mean()), "scenario_mean": float(g["other"].mean()),
                 "difference": mean, "ci_low": lo, "ci_high": hi, "pairs": n,
                 "straddles_zero": bool(n >= 2 and lo <= 0.0 <= hi) or n < 2,
+                "ci_half_stochastic": stoch, "ci_half_parameters": param,
             })
-        rows.append(_incremental(joined_all(runs, baseline, name), name, baseline, level))
+        rows.append(_incremental(joined_all(runs, baseline, name), name, baseline, level, runs_per_set))
     out = pd.DataFrame(rows)
     periods = sorted(p for p in out["period"].unique() if p != "all") + ["all"]
     out["period"] = pd.Categorical(out["period"], categories=periods, ordered=True)
@@ -99,18 +129,21 @@ def joined_all(runs: pd.DataFrame, baseline: str, name: str) -> pd.DataFrame:
                          "dc": w.loc[name]["public_cost_krw_bn"] - w.loc[baseline]["public_cost_krw_bn"]})
 
 
-def _incremental(j: pd.DataFrame, name: str, baseline: str, level: float) -> dict:
+def _incremental(j: pd.DataFrame, name: str, baseline: str, level: float, runs_per_set: int | None = None) -> dict:
     """Extra value won (KRW) per extra KRW of public cost, paired per replication."""
     j = j.dropna()
     n = len(j)
     ratio = j["dv"] / j["dc"].where(j["dc"] > 0)
-    d = ratio.dropna().to_numpy()
-    mean = float(d.mean()) if len(d) == n and n else math.nan
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * d.std(ddof=1) / math.sqrt(n)) if len(d) == n and n >= 2 else math.nan
+    complete = ratio.notna().all() and n > 0
+    d = ratio.to_numpy()
+    sets = (j.index.to_numpy() // runs_per_set) if runs_per_set else None
+    mean, stoch, param = interval(d, sets, level) if complete else (math.nan, math.nan, 0.0)
+    half = math.hypot(stoch, param)
     return {"scenario": name, "baseline": baseline, "metric": EXTRA[0], "period": "all",
             "baseline_mean": math.nan, "scenario_mean": math.nan, "difference": mean,
             "ci_low": mean - half, "ci_high": mean + half, "pairs": n,
-            "straddles_zero": bool(n < 2 or math.isnan(half) or (mean - half) <= 0.0 <= (mean + half))}
+            "straddles_zero": bool(n < 2 or math.isnan(half) or (mean - half) <= 0.0 <= (mean + half)),
+            "ci_half_stochastic": stoch, "ci_half_parameters": param}
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -131,13 +164,15 @@ def _level(value: float, unit: str) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
-def format_differences(diff: pd.DataFrame, reps: int) -> str:
+def format_differences(diff: pd.DataFrame, reps: int, sets: int | None = None) -> str:
     """The whole-horizon differences, one block per scenario, and a note on CIs that straddle zero."""
     lines = []
     horizon = diff[diff["period"] == "all"]
     baseline = horizon["baseline"].iloc[0] if len(horizon) else "?"
+    how = (f"paired over {reps} replications x {sets} parameter sets; the 95 % CI includes parameter uncertainty"
+           if sets else f"paired over {reps} replications, 95 % CI")
     for name, g in horizon.groupby("scenario", observed=True, sort=False):
-        lines.append(f"{name} vs {baseline}, 2019-2030 (paired over {reps} replications, 95 % CI):")
+        lines.append(f"{name} vs {baseline}, 2019-2030 ({how}):")
         lines.append(f"  {'metric':<38} {'baseline':>12} {'scenario':>12} {'difference':>12} {'95 % CI':>26}")
         for _, r in g.iterrows():
             label, unit = (COMPARED[r["metric"]][:2] if r["metric"] in COMPARED else EXTRA[1])
@@ -147,6 +182,12 @@ def format_differences(diff: pd.DataFrame, reps: int) -> str:
             scen_txt = "" if math.isnan(r["scenario_mean"]) else _level(r["scenario_mean"], unit)
             lines.append(f"  {label + (' (' + unit + ')' if unit != '%' else ''):<38} {base_txt:>12} "
                          f"{scen_txt:>12} {_fmt(r['difference'], unit):>12} {ci:>26}{flag}")
+        if sets and "ci_half_parameters" in g:
+            v = g[g["metric"] == "value_won_usd_m"]
+            if len(v):
+                r = v.iloc[0]
+                lines.append(f"  of the value-won CI: +/- {r['ci_half_stochastic']:,.0f} from replication noise and "
+                             f"+/- {r['ci_half_parameters']:,.0f} from the parameters (added in quadrature)")
     straddle = diff[diff["straddles_zero"]]
     if len(straddle):
         yearly = straddle[straddle["period"] != "all"]

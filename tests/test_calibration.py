@@ -1,0 +1,220 @@
+"""scsim calibrate: SMM recovers parameters it is given the moments of, writes back only what it
+fitted (with provenance and date), refuses bad files; compare --parameter-sets widens intervals."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from simulation.calibration.fit import Problem, identify, plausible_sets, search
+from simulation.calibration.spec import load_calibration
+from simulation.calibration.writeback import plan_write_back, write_back
+from simulation.experiment.compare import interval
+from simulation.scenario.errors import ScenarioError
+from simulation.scenario.loader import load_scenario
+
+from helpers import ROOT
+
+SHORT = "extends: no_plan.yaml\nname: short\ntime:\n  end: {value: 2022-12, provenance: assumption, source: test}\n"
+
+
+def _scenarios(tmp: Path) -> Path:
+    """A private copy of the shipped scenarios plus a short-horizon child (tests never touch the real ones)."""
+    dest = tmp / "scenarios"
+    shutil.copytree(ROOT / "scenarios", dest)
+    (dest / "short.yaml").write_text(SHORT, encoding="utf-8")
+    return dest
+
+
+def _spec(tmp: Path, targets: list[dict], params: list[dict], search: dict, name: str = "t") -> Path:
+    spec = {"name": name, "scenario": "scenarios/short.yaml", "years": [2020, 2022], "seed": 3, "replications": 2,
+            "parameters": params, "targets": targets, "search": search}
+    path = tmp / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    return path
+
+
+PARAMS = [{"key": "competition.foreign_bids_mean", "low": 2.0, "high": 9.0},
+          {"key": "competition.foreign_bids_dispersion", "low": 0.1, "high": 2.0}]
+
+
+def _truth_targets(tmp: Path, truth: dict[str, float]) -> list[dict]:
+    """Targets that are the model's own moments at `truth` (same seeds): SMM should find `truth` again."""
+    probe = _spec(tmp, [{"moment": "bidders_per_tender", "value": 6.0, "low": 5.0, "high": 7.0, "source": "s"}],
+                  PARAMS, {"lhs_points": 2, "local_evaluations": 0}, name="probe")
+    m = Problem(load_calibration(str(probe))).run_moments(truth)
+    return [{"moment": k, "value": m[k], "low": m[k] * (1 - w), "high": m[k] * (1 + w), "source": "the model at truth"}
+            for k, w in (("bidders_per_tender", 0.05), ("single_bidder_share", 0.2))]
+
+
+def test_smm_recovers_the_parameters_whose_moments_it_was_given(tmp_path):
+    _scenarios(tmp_path)
+    truth = {"competition.foreign_bids_mean": 6.5, "competition.foreign_bids_dispersion": 1.3}
+    targets = _truth_targets(tmp_path, truth)
+    loaded = load_calibration(str(_spec(tmp_path, targets, PARAMS, {"lhs_points": 16, "local_evaluations": 60})))
+    problem = Problem(loaded)
+    start = problem.evaluate(problem.unit({"competition.foreign_bids_mean": 4.5,
+                                           "competition.foreign_bids_dispersion": 0.9}), "start")
+    best = search(problem)
+    assert best.objective < 0.05 * start.objective
+    assert best.values["competition.foreign_bids_mean"] == pytest.approx(6.5, abs=0.5)
+    assert best.values["competition.foreign_bids_dispersion"] == pytest.approx(1.3, abs=0.35)
+    ident = identify(problem, best)
+    assert ident.jacobian.shape == (2, 2) and np.all(np.isfinite(ident.sd_unit))
+    # the mean bid count moves bidders per tender: the first parameter is pinned down
+    assert ident.labels[0] in ("well identified", "weakly identified")
+    chosen, rule = plausible_sets(problem, best, 4)
+    assert chosen[0] is best and len(chosen) <= 4 and "chi-square" in rule
+
+
+def test_an_unidentified_parameter_is_flagged(tmp_path):
+    """A parameter no targeted moment depends on (the KOTRA bid-cost cut, off in the no-plan world)."""
+    _scenarios(tmp_path)
+    params = PARAMS[:1] + [{"key": "levers.n4_hubs.kotra_bid_cost_cut", "low": 0.0, "high": 0.5}]
+    targets = _truth_targets(tmp_path, {"competition.foreign_bids_mean": 6.0,
+                                        "competition.foreign_bids_dispersion": 0.9})[:1]
+    problem = Problem(load_calibration(str(_spec(tmp_path, targets, params, {"lhs_points": 6, "local_evaluations": 10}))))
+    ident = identify(problem, search(problem))
+    assert ident.labels[1] == "not identified"
+    assert abs(ident.weakest["levers.n4_hubs.kotra_bid_cost_cut"]) > 0.9
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "simulation", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_calibrate_writes_back_only_the_fitted_values_with_provenance_and_date(tmp_path):
+    scen = _scenarios(tmp_path)
+    targets = _truth_targets(tmp_path, {"competition.foreign_bids_mean": 6.0, "competition.foreign_bids_dispersion": 1.1})
+    spec = _spec(tmp_path, targets, PARAMS, {"lhs_points": 6, "local_evaluations": 8, "parameter_sets": 3})
+    before = (scen / "no_plan.yaml").read_text(encoding="utf-8").splitlines()
+    proc = _cli("calibrate", str(spec), "--out", str(tmp_path / "fit"), "--parameter-sets", str(tmp_path / "sets.yaml"),
+                "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    after = (scen / "no_plan.yaml").read_text(encoding="utf-8").splitlines()
+    changed = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
+    assert len(before) == len(after) and len(changed) == 2
+    assert all(after[i].lstrip().startswith(("foreign_bids_mean:", "foreign_bids_dispersion:")) for i in changed)
+    r = load_scenario(str(scen / "short.yaml"))
+    today = dt.date.today().isoformat()
+    for key in ("foreign_bids_mean", "foreign_bids_dispersion"):
+        prov = r.prov[("competition", key)]
+        assert prov.kind == "calibrated" and today in prov.source and "fit.md" in prov.source
+    manifest = json.loads((tmp_path / "fit" / "manifest.json").read_text())
+    assert r.values[("competition", "foreign_bids_mean")] == manifest["best"]["values"]["competition.foreign_bids_mean"]
+    report = (tmp_path / "fit" / "fit.md").read_text()
+    assert "| bidders_per_tender |" in report and "identification" in report
+    moments = pd.read_csv(tmp_path / "fit" / "moments.csv")
+    assert set(moments["moment"]) == {"bidders_per_tender", "single_bidder_share"}
+    sets = yaml.safe_load((tmp_path / "sets.yaml").read_text())["sets"]
+    assert 1 <= len(sets) <= 3 and sets[0] == manifest["best"]["values"]
+    # the results folder is not replaced without --force; the scenario stays as the first fit left it
+    again = _cli("calibrate", str(spec), "--out", str(tmp_path / "fit"), "--quiet", cwd=tmp_path)
+    assert again.returncode == 2 and "already exists" in again.stderr and "Traceback" not in again.stderr
+    assert (scen / "no_plan.yaml").read_text(encoding="utf-8").splitlines() == after
+
+
+def test_dry_run_leaves_the_scenario_alone(tmp_path):
+    scen = _scenarios(tmp_path)
+    spec = _spec(tmp_path, [{"moment": "win_rate", "value": 0.15, "low": 0.1, "high": 0.2, "source": "s"}],
+                 PARAMS[:1], {"lhs_points": 3, "local_evaluations": 0})
+    text = (scen / "no_plan.yaml").read_text()
+    proc = _cli("calibrate", str(spec), "--dry-run", "--out", str(tmp_path / "fit"), "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (scen / "no_plan.yaml").read_text() == text and (tmp_path / "fit" / "fit.md").is_file()
+
+
+BAD = [
+    ("targets", [{"moment": "happiness", "value": 1.0, "low": 0.0, "high": 2.0, "source": "s"}], "unknown moment"),
+    ("targets", [{"moment": "win_rate", "value": 0.3, "low": 0.1, "high": 0.2, "source": "s"}], "value within"),
+    ("parameters", [{"key": "competition.no_such_thing", "low": 0.0, "high": 1.0}], "no_such_thing"),
+    ("parameters", [{"key": "competition.foreign_bids_mean", "low": 5.0, "high": 2.0}], "empty range"),
+    ("parameters", [{"key": "discovery.p_base", "low": 0.1, "high": 3.0}], "discovery.p_base"),
+    ("scenario", "scenarios/nowhere.yaml", "not found"),
+    ("years", [2010, 2022], "horizon"),
+]
+
+
+@pytest.mark.parametrize("field,value,expected", BAD, ids=[f"{b[0]}-{b[2]}" for b in BAD])
+def test_bad_calibration_files_are_one_message_and_status_2(tmp_path, field, value, expected):
+    scen = _scenarios(tmp_path)
+    spec = yaml.safe_load(_spec(tmp_path, [{"moment": "win_rate", "value": 0.15, "low": 0.1, "high": 0.2,
+                                            "source": "s"}], PARAMS, {"lhs_points": 3}).read_text())
+    spec[field] = value
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    text = (scen / "no_plan.yaml").read_text()
+    proc = _cli("calibrate", str(path), "--out", str(tmp_path / "fit"), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert "bad.yaml:" in proc.stderr and expected in proc.stderr
+    assert not (tmp_path / "fit").exists() and (scen / "no_plan.yaml").read_text() == text
+
+
+def test_write_back_refuses_a_value_it_cannot_rewrite_in_place(tmp_path):
+    scen = _scenarios(tmp_path)
+    text = (scen / "no_plan.yaml").read_text()
+    base = load_scenario(str(scen / "short.yaml"))
+    with pytest.raises(ScenarioError) as err:  # a mapping-valued parameter written as a block
+        plan_write_back(base, ["market.bid_cost_share.ppp"])
+    assert err.value.line is not None and "one-line" in err.value.message and "no_plan.yaml" in str(err.value)
+    targets = plan_write_back(base, ["competition.foreign_bids_mean"])  # found in the parent file
+    assert targets[0].file.endswith("no_plan.yaml")
+    write_back(targets, {"competition.foreign_bids_mean": 5.5}, {"competition.foreign_bids_mean": "x"},
+               str(scen / "short.yaml"))
+    assert load_scenario(str(scen / "short.yaml")).values[("competition", "foreign_bids_mean")] == 5.5
+    assert sum(a != b for a, b in zip(text.splitlines(), (scen / "no_plan.yaml").read_text().splitlines())) == 1
+    text = (scen / "no_plan.yaml").read_text()
+    with pytest.raises(ScenarioError):  # set by --set: no line to rewrite
+        plan_write_back(load_scenario(str(scen / "short.yaml"), ["discovery.p_base=0.01"]), ["discovery.p_base"])
+    assert (scen / "no_plan.yaml").read_text() == text
+
+
+def test_parameter_uncertainty_adds_to_the_interval():
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0.0, 1.0, 40)
+    sets = np.repeat(np.arange(4), 10)
+    same, stoch, param = interval(10.0 + noise, sets, 0.95)
+    shifted, stoch2, param2 = interval(10.0 + noise + np.array([-3.0, -1.0, 1.0, 3.0])[sets], sets, 0.95)
+    # sets whose effects differ by sd 2.6 give a parameter range near 1.96 x 2.6; sets that agree, next to nothing
+    assert param2 == pytest.approx(1.96 * np.std([-3.0, -1.0, 1.0, 3.0], ddof=1), rel=0.15)
+    assert param < 0.1 * param2 and stoch2 == pytest.approx(stoch) and same == pytest.approx(shifted)
+    mean, half, zero = interval(10.0 + noise, None, 0.95)
+    assert zero == 0.0 and half > 0.0
+
+
+def test_compare_over_parameter_sets(tmp_path):
+    scen = _scenarios(tmp_path)
+    sets = tmp_path / "sets.yaml"
+    sets.write_text(yaml.safe_dump({"sets": [{"competition.foreign_bids_mean": 3.0},
+                                             {"competition.foreign_bids_mean": 8.0}]}))
+    out = tmp_path / "cmp"
+    plan = scen / "plan_short.yaml"
+    plan.write_text("extends: plan_2019_announced.yaml\nname: plan_short\n"
+                    "time:\n  end: {value: 2022-12, provenance: assumption, source: test}\n")
+    proc = _cli("compare", str(scen / "short.yaml"), str(plan), "--baseline", "short", "--reps", "3",
+                "--parameter-sets", str(sets), "--out", str(out), "--quiet", "--no-report", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "x 2 parameter sets" in proc.stdout and "from the parameters" in proc.stdout
+    diff = pd.read_csv(out / "differences.csv")
+    v = diff[(diff["metric"] == "value_won_usd_m") & (diff["period"] == "all")].iloc[0]
+    assert v["pairs"] == 6 and v["ci_half_parameters"] > 0.0
+    assert v["ci_high"] - v["ci_low"] > 2 * v["ci_half_stochastic"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parameter_sets"]["runs_per_set"] == 3 and len(manifest["parameter_sets"]["sets"]) == 2
+    yearly = pd.read_parquet(out / "yearly.parquet")
+    assert sorted(yearly["run"].unique()) == list(range(6))
+    bad = tmp_path / "bad_sets.yaml"
+    bad.write_text("sets:\n  - {competition.foreign_bids_mean: -4.0}\n")
+    proc = _cli("compare", str(scen / "short.yaml"), str(plan), "--reps", "2", "--parameter-sets", str(bad),
+                "--out", str(tmp_path / "cmp2"), "--quiet", cwd=tmp_path)
+    assert proc.returncode == 2 and "bad_sets.yaml:2" in proc.stderr and "parameter set 1" in proc.stderr
+    assert not (tmp_path / "cmp2").exists()
