@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-import pandas as pd
 
 from ..engine import simulate
 from ..experiment.tasks import replication_seeds

@@ -218,7 +218,7 @@ def _resolve_arms(loaded: Loaded, base: Resolved) -> None:
         first = cal.month(spec.visit_date)
         if not 0 <= first < cal.n_months or cal.year_of[first] + spec.years_after > cal.n_years:
             raise loaded.error(("years_after",), f"a visit in {spec.visit_date} followed for {spec.years_after} "
-                                                 f"calendar years does not fit the horizon {cal.years[0]}-{cal.years[-1]}")
+                               f"calendar years does not fit the horizon {cal.years[0]}-{cal.years[-1]}")
         return
     for key, arms in groups:
         names = [a.name for a in arms]
@@ -253,4 +253,5 @@ def _check_checks(loaded: Loaded) -> None:
         if isinstance(spec, VisitSpec) and c.year is not None and c.year >= spec.years_after:
             raise loaded.error(where + ("year",), f"year {c.year} is not measured (years_after: {spec.years_after})")
         if c.estimate == "marginal_decline" and len(arms) < 2:
-            raise loaded.error(where + ("estimate",), "marginal_decline needs at least two doses (two steps from the control)")
+            raise loaded.error(where + ("estimate",),
+                               "marginal_decline needs at least two doses (two steps from the control)")

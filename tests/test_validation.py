@@ -1,0 +1,271 @@
+"""`scsim validate-model`: the validation experiments, their verdicts, bad files and the results folder.
+
+The command runs once on 2 replications (about 5 s once the kernels are compiled) and every test
+reads that run; the verdict logic and the run records are checked on inputs with known answers.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation.cli import main
+from simulation.engine import simulate
+from simulation.kernels.constants import G_REGION, NR
+from simulation.scenario.loader import load_scenario
+from simulation.validation import records
+from simulation.validation.spec import load_validation
+from simulation.validation.stats import bootstrap, pct_change, ratio, verdict
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = sorted((ROOT / "experiments" / "validation").glob("*.yaml"))
+VERDICT_WORDS = ("PASS", "FAIL", "INCONCLUSIVE")
+
+
+def scsim(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    """The real program in a new process (`python -m simulation`)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run([sys.executable, "-m", "simulation", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def cli(*args: str, cwd: Path, capsys, monkeypatch) -> subprocess.CompletedProcess:
+    """The same entry point in this process (no 3 s start-up per call): exit status, stdout, stderr."""
+    monkeypatch.chdir(cwd)
+    capsys.readouterr()
+    code = main(list(args))
+    got = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, got.out, got.err)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """The shipped experiments on 2 replications, run once from the project folder."""
+    out = tmp_path_factory.mktemp("validation") / "res"
+    proc = scsim("validate-model", "--reps", "2", "--out", str(out), "--quiet", cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    return proc, out
+
+
+@pytest.fixture
+def run(capsys, monkeypatch):
+    """`run(*args, cwd=...)`: the CLI in this process."""
+    return lambda *args, cwd: cli(*args, cwd=cwd, capsys=capsys, monkeypatch=monkeypatch)
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    """A working folder with copies of the scenarios and the validation experiments."""
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    shutil.copytree(ROOT / "experiments" / "validation", tmp_path / "experiments" / "validation")
+    return tmp_path
+
+
+# ---- the command ---------------------------------------------------------------------------
+
+def test_command_prints_one_verdict_per_check_with_its_ci(small):
+    proc, out = small
+    checks = [c for f in SHIPPED for c in load_validation(str(f)).spec.checks]
+    assert len(checks) >= 6
+    lines = proc.stdout.splitlines()
+    for c in checks:
+        hits = [ln for ln in lines if ln.startswith(c.name + " ")]
+        assert len(hits) == 1, f"{c.name}: {hits}"
+        assert sum(ln.rstrip().endswith(w) for w in VERDICT_WORDS for ln in hits) == 1, hits[0]
+        assert "[" in hits[0] and "]" in hits[0], f"no CI printed: {hits[0]}"
+    table = pd.read_csv(out / "checks.csv")
+    assert list(table["check"]) == [c.name for c in checks]
+    assert set(table["verdict"]) <= {"pass", "fail", "inconclusive"}
+    for _, r in table.iterrows():  # the printed verdict is the rule applied to the stored numbers
+        assert r["verdict"] == verdict(r["estimate"], r["ci_low"], r["ci_high"],
+                                       None if pd.isna(r["published_low"]) else r["published_low"],
+                                       None if pd.isna(r["published_high"]) else r["published_high"], r["rule"])
+        assert r["source"] and r["replications"] == 2
+
+
+def test_results_folder_is_tidy_and_described(small):
+    _, out = small
+    names = {p.name for p in out.iterdir()}
+    assert {"checks.csv", "checks.parquet", "estimates.csv", "estimates.parquet", "runs.csv", "runs.parquet",
+            "manifest.json"} <= names
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["format"] == 1 and manifest["kind"] == "validate-model" and manifest["key"]
+    assert "validate-model" in manifest["command"] and manifest["git_commit"]
+    assert {e["name"] for e in manifest["experiments"]} == {load_validation(str(f)).spec.name for f in SHIPPED}
+    for e in manifest["experiments"]:
+        assert len(e["seeds"]) == 2 and e["replications"] == 2
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert list(runs.columns) == ["experiment", "arm", "run", "seed", "quantity", "value"]
+    assert set(runs["run"]) == {0, 1}
+
+
+def test_common_random_numbers_leave_the_year_before_a_visit_untouched(small):
+    _, out = small
+    est = pd.read_csv(out / "estimates.csv")
+    before = est[(est["quantity"] == "visited_value_change") & (est["year"] == -1)]
+    assert len(before) == 1 and before["estimate"].iloc[0] == 0.0, "runs must be identical until the visit"
+    runs = pd.read_csv(out / "runs.csv")
+    pre_t = runs[runs["quantity"] == "value_treated_usd_m_y-1"].sort_values(["arm", "run"])["value"].to_numpy()
+    pre_c = runs[runs["quantity"] == "value_control_usd_m_y-1"].sort_values(["arm", "run"])["value"].to_numpy()
+    assert len(pre_t) > 0 and np.array_equal(pre_t, pre_c)
+
+
+def test_results_are_not_overwritten_without_force(ws, run):
+    exp = "experiments/validation/concessional_finance_f5.yaml"
+    out = ws / "res"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    proc = run("validate-model", exp, "--reps", "2", "--out", "res", "--quiet", cwd=ws)
+    assert proc.returncode == 2 and "--force" in proc.stderr and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    proc = run("validate-model", exp, "--reps", "2", "--out", "res", "--quiet", "--force", cwd=ws)
+    assert proc.returncode == 0, proc.stderr
+    assert not (out / "keep.txt").exists() and (out / "checks.csv").is_file()
+
+
+def test_the_default_folder_is_reused_not_overwritten(ws, run):
+    exp = "experiments/validation/concessional_finance_f5.yaml"
+    first = run("validate-model", exp, "--reps", "2", "--quiet", cwd=ws)
+    assert first.returncode == 0, first.stderr
+    (folder,) = (ws / "results").iterdir()
+    stamp = (folder / "manifest.json").stat().st_mtime_ns
+    again = run("validate-model", exp, "--reps", "2", "--quiet", cwd=ws)
+    assert again.returncode == 0 and "already exist" in again.stdout and "f5_users_value_growth" in again.stdout
+    assert (folder / "manifest.json").stat().st_mtime_ns == stamp
+
+
+# ---- bad experiment files ------------------------------------------------------------------
+# (file, old text, new text, the key the message must name, a fragment it must contain)
+BAD = [
+    ("promotion_return.yaml", "replications: 40", "replications: 40\nreplicates: 3", "replicates", "unknown key"),
+    ("promotion_return.yaml", "kind: promotion_return", "kind: promotion", "kind", "unknown kind"),
+    ("promotion_return.yaml", "levers.c5_roadshows.per_year: 2}", "levers.c5_roadshow.per_year: 2}",
+     "doses.0.set", "c5_roadshow"),
+    ("promotion_return.yaml", "levers.c5_roadshows.per_year: 3}", "levers.c5_roadshows.per_year: -3}",
+     "doses.1.set", "per_year"),
+    ("promotion_return.yaml", "estimate: average_return", "estimate: average_returns", "checks.0.estimate",
+     "unknown estimate"),
+    ("promotion_return.yaml", "published: {low: 11.0, high: 19.0, point: 15.0}",
+     "published: {low: 19.0, high: 11.0}", "checks.0.published", "empty range"),
+    ("concessional_finance_f5.yaml", "arm: pakistan_cut", "arm: pakistan", "checks.0.arm", "pakistan_cut"),
+    ("concessional_finance_f5.yaml", "users: co_entry_loan", "users: borrowers", "users", "borrowers"),
+    ("concessional_finance_f5.yaml", "base: ../../scenarios/plan_2019_announced.yaml",
+     "base: ../../scenarios/missing.yaml", "base", "not found"),
+    ("high_level_visits.yaml", "countries: [IND,", "countries: [XXX,", "countries.0", "XXX"),
+    ("high_level_visits.yaml", "years_after: 4", "years_after: 12", "years_after", "horizon"),
+    ("high_level_visits.yaml", "    year: 0\n", "", "checks.0", "year"),
+    ("high_level_visits.yaml", "rule: inside", "rule: within", "checks.1.rule", "within"),
+]
+
+
+@pytest.mark.parametrize("name,old,new,key,fragment", BAD, ids=[f"{b[0]}:{b[3]}" for b in BAD])
+def test_a_bad_experiment_file_is_one_message_and_exit_2(ws, run, name, old, new, key, fragment):
+    path = ws / "experiments" / "validation" / name
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+    proc = run("validate-model", f"experiments/validation/{name}", "--reps", "2", "--out", "res", "--quiet", cwd=ws)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert lines[0].startswith(f"error: experiments/validation/{name}:"), lines[0]
+    assert f": {key}" in lines[0] and fragment in lines[0], lines[0]
+    assert not (ws / "res").exists(), "nothing may be written for a bad file"
+
+
+def test_malformed_yaml_and_too_few_replications_are_refused(ws, run):
+    path = ws / "experiments" / "validation" / "promotion_return.yaml"
+    path.write_text(path.read_text().replace("doses:", "doses: [", 1))
+    proc = run("validate-model", "experiments/validation/promotion_return.yaml", "--quiet", cwd=ws)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: experiments/validation/promotion_return.yaml:")
+    proc = run("validate-model", "experiments/validation/high_level_visits.yaml", "--reps", "1", cwd=ws)
+    assert proc.returncode == 2 and "--reps must be at least 2" in proc.stderr
+
+
+# ---- the verdict and the intervals -----------------------------------------------------------
+
+@pytest.mark.parametrize("est,lo,hi,low,high,rule,expected", [
+    (9.0, 8.5, 9.5, 7.0, 11.0, "overlap", "pass"),          # CI inside the range
+    (9.0, 2.0, 16.0, 7.0, 11.0, "overlap", "pass"),         # estimate inside, CI wider than the range
+    (5.0, 3.0, 7.5, 7.0, 11.0, "overlap", "inconclusive"),  # estimate below, CI reaches the range
+    (2.0, 1.0, 3.0, 7.0, 11.0, "overlap", "fail"),          # CI entirely below
+    (30.0, 20.0, 40.0, 7.0, 11.0, "overlap", "fail"),       # CI entirely above
+    (11.5, 11.2, 13.0, 7.0, 11.0, "overlap", "fail"),       # just above: disjoint is disjoint
+    (0.5, -2.0, 3.0, -5.0, 5.0, "inside", "pass"),          # no effect, clearly
+    (0.5, -8.0, 9.0, -5.0, 5.0, "inside", "inconclusive"),  # no effect not shown: CI too wide
+    (12.0, 8.0, 16.0, -5.0, 5.0, "inside", "fail"),         # a clear effect where there should be none
+    (-3.0, -5.0, -1.0, None, 0.0, "inside", "pass"),        # a sign: clearly negative
+    (-3.0, -7.0, 1.0, None, 0.0, "inside", "inconclusive"),
+    (2.0, 1.0, 3.0, None, 0.0, "inside", "fail"),
+    (25.0, 20.0, 30.0, 11.0, None, "overlap", "pass"),      # unbounded above
+    (math.nan, math.nan, math.nan, 7.0, 11.0, "overlap", "inconclusive"),
+    (9.0, math.nan, math.nan, 7.0, 11.0, "overlap", "inconclusive"),
+])
+def test_verdict_on_known_inputs(est, lo, hi, low, high, rule, expected):
+    assert verdict(est, lo, hi, low, high, rule) == expected
+
+
+def test_bootstrap_of_a_ratio_of_sums():
+    rng = np.random.default_rng(1)
+    control = rng.uniform(50, 150, 60)
+    treated = control * 1.10 + rng.normal(0, 5, 60)
+    iv = bootstrap(pct_change(treated, control), 60)
+    assert math.isclose(iv.estimate, 100 * (treated.sum() / control.sum() - 1))
+    assert iv.low < iv.estimate < iv.high and iv.low > 5 and iv.high < 15
+    same = bootstrap(pct_change(control, control), 60)
+    assert (same.estimate, same.low, same.high) == (0.0, 0.0, 0.0)
+    one = bootstrap(ratio(treated[:1], control[:1]), 1)
+    assert math.isfinite(one.estimate) and math.isnan(one.low) and math.isnan(one.high)
+
+
+# ---- what the experiments read from a run ------------------------------------------------------
+
+def test_run_records_agree_with_the_accumulators():
+    r = load_scenario(str(ROOT / "scenarios" / "plan_2019_announced.yaml"))
+    res = simulate(r, 7)
+    w = records.wins(res)
+    ny = res.params.n_years
+    assert np.allclose(np.bincount(w.year, weights=w.value, minlength=ny), res.acc.value[:, 0])
+    assert (w.partner >= 0).any(), "the plan forms consortia"
+    everyone = np.zeros(res.params.n_firms, dtype=np.int64)  # every firm a user from the first year
+    value, dest = records.users_outcome(res, everyone)
+    assert math.isclose(value, res.acc.value[:, 0].sum(), rel_tol=1e-9)
+    new = res.acc.new_entries.sum()
+    assert new == res.state.won_in.sum() - _won_before(r), "first wins are the firm-country pairs added in the run"
+    assert new <= dest <= res.state.won_in.sum(), "destinations: the firm-country pairs with a win in the run"
+    countries = np.arange(res.params.n_countries)
+    by_country, wins = records.country_year_value(res, countries)
+    region = res.params.region
+    for g in range(NR):
+        assert np.allclose(by_country[region == g].sum(axis=0), res.acc.value[:, G_REGION + g])
+    assert wins.sum() == res.acc.wins[:, 0].sum()
+    loans = records.first_use(res, "co_entry_loan")
+    users = loans < np.iinfo(np.int64).max
+    assert users.any() and (res.state.size[users] >= 2).all(), "co-entry borrowers are SMEs or startups"
+
+
+def _won_before(r) -> int:
+    """Firm-country pairs already marked as won in the initial world (references from before the start)."""
+    from simulation.world import build
+    _, _, _, state, _, _ = build(r, 7, None)
+    return int(state.won_in.sum())
+
+
+def test_the_plan_dose_is_the_announced_plans_promotion():
+    x = load_validation(str(ROOT / "experiments" / "validation" / "promotion_return.yaml"))
+    plan = dict(x.arms)["plan"]
+    announced = load_scenario(str(ROOT / "scenarios" / "plan_2019_announced.yaml"))
+    promotion = ("n2_subsidy", "n3_info_db", "n4_hubs", "c1_expo", "c4_fair", "c5_roadshows")
+    for path, value in announced.values.items():
+        if path[0] == "levers":
+            same = plan.values[path] == value
+            assert same == (path[1] in promotion or x.control.values[path] == value), path
+    assert x.control.hash == load_scenario(str(ROOT / "scenarios" / "no_plan.yaml")).hash
