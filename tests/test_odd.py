@@ -171,7 +171,7 @@ def test_regeneration_rewrites_only_the_blocks(tmp_path, ctx):
     text = doc.read_text(encoding="utf-8")
     assert text.startswith("# Hand-written title\n\nprose *stays*\n<!-- BEGIN GENERATED: provenance-summary -->\n")
     assert text.endswith("<!-- END GENERATED -->\n\nclosing prose\n")
-    assert "stale text" not in text and "`market.addressable_share`" in text
+    assert "stale text" not in text and "`competition.foreign_bids_mean`" in text
     assert check_file(doc, ctx).ok and regenerate_file(doc, ctx) is False
 
 
