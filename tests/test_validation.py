@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from simulation.cli import main
 from simulation.engine import simulate
@@ -23,7 +24,7 @@ from simulation.kernels.constants import G_REGION, NR
 from simulation.scenario.loader import load_scenario
 from simulation.validation import records
 from simulation.validation.spec import load_validation
-from simulation.validation.stats import bootstrap, pct_change, ratio, verdict
+from simulation.validation.stats import interval, mean, pct_change, ratio, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "experiments" / "validation").glob("*.yaml"))
@@ -213,17 +214,25 @@ def test_verdict_on_known_inputs(est, lo, hi, low, high, rule, expected):
     assert verdict(est, lo, hi, low, high, rule) == expected
 
 
-def test_bootstrap_of_a_ratio_of_sums():
+def test_intervals_of_ratios_and_differences():
     rng = np.random.default_rng(1)
     control = rng.uniform(50, 150, 60)
     treated = control * 1.10 + rng.normal(0, 5, 60)
-    iv = bootstrap(pct_change(treated, control), 60)
+    iv = interval(pct_change(treated, control))
     assert math.isclose(iv.estimate, 100 * (treated.sum() / control.sum() - 1))
-    assert iv.low < iv.estimate < iv.high and iv.low > 5 and iv.high < 15
-    same = bootstrap(pct_change(control, control), 60)
+    assert iv.low < iv.estimate < iv.high and iv.low > 8 and iv.high < 12
+    same = interval(pct_change(control, control))
     assert (same.estimate, same.low, same.high) == (0.0, 0.0, 0.0)
-    one = bootstrap(ratio(treated[:1], control[:1]), 1)
+    d = treated - control  # a constant denominator: exactly the paired t-interval of `scsim compare`
+    half = stats.t.ppf(0.975, 59) * d.std(ddof=1) / math.sqrt(60)
+    paired = interval(mean(d))
+    assert math.isclose(paired.high - paired.estimate, half, rel_tol=1e-12)
+    diff = interval(ratio(treated, control) - ratio(control, control))  # minus a constant: the same interval
+    ref = interval(ratio(treated, control))
+    assert math.isclose(diff.low, ref.low - 1) and math.isclose(diff.high, ref.high - 1)
+    one = interval(ratio(treated[:1], control[:1]))
     assert math.isfinite(one.estimate) and math.isnan(one.low) and math.isnan(one.high)
+    assert math.isnan(interval(ratio(treated, -control)).estimate), "no ratio over a non-positive total"
 
 
 # ---- what the experiments read from a run ------------------------------------------------------

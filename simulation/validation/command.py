@@ -75,7 +75,9 @@ def check_rows(loaded: Loaded, outcome: Outcome, reps: int, seed: int) -> list[d
 def _num(x) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}" if abs(x) < 1 else f"{x:.1f}"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.1f}" if abs(x) >= 100 else f"{x:.3g}"  # 3 figures: 7.96 is not shown as 8.0 next to a bound of 8
 
 
 def _range(low, high, point) -> str:
@@ -92,11 +94,11 @@ def _range(low, high, point) -> str:
 
 def format_checks(checks: pd.DataFrame) -> str:
     """The verdict table: for each check the simulated estimate and 95 % CI next to the published range."""
-    lines = [f"{'check':<34} {'simulated':>10} {'95 % CI':>22}   {'published':<18} {'rule':<8} verdict"]
+    lines = [f"{'check':<32} {'simulated':>10} {'95 % CI':>20}   {'published':<20} {'rule':<8} verdict"]
     for _, r in checks.iterrows():
         ci = f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]"
         pub = _range(r["published_low"], r["published_high"], r["published_point"])
-        lines.append(f"{r['check']:<34} {_num(r['estimate']):>10} {ci:>22}   {pub:<18} {r['rule']:<8} "
+        lines.append(f"{r['check']:<32} {_num(r['estimate']):>10} {ci:>20}   {pub:<20} {r['rule']:<8} "
                      f"{r['verdict'].upper()}")
         lines.append(f"    {r['metric']} ({r['unit']}); {r['source']}")
     counts = checks["verdict"].value_counts()
@@ -167,7 +169,8 @@ def validate_model(paths: Sequence[str], reps: int | None, seed: int | None, out
         "seconds": round(seconds, 3),
         "seed_rule": "replication i uses the i-th seed spawned from numpy SeedSequence(seed), the same seed in "
                      "the control and every treated arm (common random numbers)",
-        "ci": "95 % percentile bootstrap over replications (2,000 resamples, fixed seed) of a ratio of sums",
+        "ci": "95 % delta-method t-interval over replications of a ratio of sums (or a difference of two): "
+              "estimate ± t(n-1)·sd(linearised deviations)/√n; the paired t-interval when the denominator is constant",
         "verdicts": "pass: the estimate lies in the published range (rule overlap) or its whole CI does (rule "
                     "inside); fail: CI and range are disjoint; inconclusive: otherwise",
         "git_commit": git_commit(),

@@ -1,7 +1,7 @@
 """Run one validation experiment with common random numbers and estimate what the study estimated.
 
 Replication i uses the same seed in the control and in every treated arm, so each arm's difference
-from the control is paired; estimates are ratios of sums over replications with bootstrap CIs
+from the control is paired; estimates are ratios of sums over replications with delta-method t-intervals
 (stats.py). Each kind of experiment returns the per-replication quantities (`runs`, tidy) and the
 estimates (`estimates`, one row per quantity) from which the checks are read.
 """
@@ -17,7 +17,7 @@ from ..experiment.tasks import replication_seeds
 from ..params import Calendar, country_table
 from . import records
 from .spec import FinanceSpec, Loaded, PromotionSpec, VisitSpec
-from .stats import Interval, bootstrap, pct_change, ratio
+from .stats import Interval, interval, mean, pct_change, ratio
 
 RETURN_UNIT = "KRW per KRW (= USD per USD)"
 
@@ -81,24 +81,23 @@ def _promotion(loaded: Loaded, spec: PromotionSpec, seeds: list[int], out: Outco
             value[a, i], cost[a, i] = records.totals(simulate(r, s), spec.spending_instruments)
             _record(out, spec.name, names[a], i, s, value_won_krw_bn=value[a, i], promotion_cost_krw_bn=cost[a, i])
             tick(1)
-    ones = np.ones(n)
     for a in range(1, len(names)):
         dv, dc = value[a] - value[0], cost[a] - cost[0]
-        out.add(spec.name, names[a], "extra_promotion_cost_krw_bn", bootstrap(ratio(dc, ones), n), "KRW bn")
-        out.add(spec.name, names[a], "extra_value_won_krw_bn", bootstrap(ratio(dv, ones), n), "KRW bn")
-        out.add(spec.name, names[a], "average_return", bootstrap(ratio(dv, dc), n), RETURN_UNIT,
+        out.add(spec.name, names[a], "extra_promotion_cost_krw_bn", interval(mean(dc)), "KRW bn")
+        out.add(spec.name, names[a], "extra_value_won_krw_bn", interval(mean(dv)), "KRW bn")
+        out.add(spec.name, names[a], "average_return", interval(ratio(dv, dc)), RETURN_UNIT,
                 note=f"(value won − control) / (promotion cost − control), {names[a]} against control")
     segments = [(a, a + 1) for a in range(len(names) - 1)]  # from the control (no spending) up, dose by dose
     for lo, hi in segments:
         out.add(spec.name, f"{names[lo]}->{names[hi]}", "marginal_return",
-                bootstrap(ratio(value[hi] - value[lo], cost[hi] - cost[lo]), n), RETURN_UNIT,
+                interval(ratio(value[hi] - value[lo], cost[hi] - cost[lo])), RETURN_UNIT,
                 note=f"extra value per extra KRW from dose {names[lo]} to {names[hi]}")
     if len(segments) >= 2:
         (a0, a1), (b0, b1) = segments[0], segments[-1]
         first = ratio(value[a1] - value[a0], cost[a1] - cost[a0])
         last = ratio(value[b1] - value[b0], cost[b1] - cost[b0])
-        out.add(spec.name, f"{names[b0]}->{names[b1]} minus {names[a0]}->{names[a1]}", "marginal_decline",
-                bootstrap(lambda idx: last(idx) - first(idx), n), RETURN_UNIT,
+        out.add(spec.name, f"{names[b0]}->{names[b1]} - {names[a0]}->{names[a1]}", "marginal_decline",
+                interval(last - first), RETURN_UNIT,
                 note="marginal return of the last dose step minus that of the first: negative = diminishing returns")
 
 
@@ -124,14 +123,13 @@ def _finance(loaded: Loaded, spec: FinanceSpec, seeds: list[int], out: Outcome, 
                     users_destinations_control=dc[a, i], value_won_treated_usd_m=all_t[a, i],
                     value_won_control_usd_m=all_c[i])
             tick(1)
-    ones = np.ones(n)
     for a, (name, _) in enumerate(loaded.arms):
-        out.add(spec.name, name, "users_per_run", bootstrap(ratio(users[a], ones), n), "firms")
-        out.add(spec.name, name, "users_value_change", bootstrap(pct_change(vt[a], vc[a]), n), "%",
+        out.add(spec.name, name, "users_per_run", interval(mean(users[a])), "firms")
+        out.add(spec.name, name, "users_value_change", interval(pct_change(vt[a], vc[a])), "%",
                 note="users' value won from their first use on, against the same firms in the control run")
-        out.add(spec.name, name, "users_destinations_change", bootstrap(pct_change(dt[a], dc[a]), n), "%",
+        out.add(spec.name, name, "users_destinations_change", interval(pct_change(dt[a], dc[a])), "%",
                 note="countries in which users won from their first use on, against the control run")
-        out.add(spec.name, name, "all_value_change", bootstrap(pct_change(all_t[a], all_c), n), "%",
+        out.add(spec.name, name, "all_value_change", interval(pct_change(all_t[a], all_c)), "%",
                 note="value won by all Korean firms, for context")
 
 
@@ -162,10 +160,10 @@ def _visits(loaded: Loaded, spec: VisitSpec, seeds: list[int], out: Outcome, tic
     for k, y in enumerate(years):
         rel = y - y0
         cy = cal.years[y]
-        out.add(spec.name, "visited", "visited_value_change", bootstrap(change[y], n), "%", rel, cy,
+        out.add(spec.name, "visited", "visited_value_change", interval(change[y]), "%", rel, cy,
                 note="value won in the visited countries, summed, against the same countries unvisited")
-        out.add(spec.name, "visited", "visited_wins_change", bootstrap(pct_change(tw[:, k], cw[:, k]), n), "%",
+        out.add(spec.name, "visited", "visited_wins_change", interval(pct_change(tw[:, k], cw[:, k])), "%",
                 rel, cy, note="wins in the visited countries")
         if rel > 0:
-            out.add(spec.name, "visited", "fading", bootstrap(lambda ix, c=change[y]: c(ix) - change[y0](ix), n),
+            out.add(spec.name, "visited", "fading", interval(change[y] - change[y0]),
                     "pp", rel, cy, note=f"effect {rel} year(s) after the visit minus the effect in its own year")
