@@ -133,7 +133,7 @@ def provenance_summary(ctx: Context) -> str:
     share = lambda k: f"{total[k]} ({100 * total[k] / n:.0f} %)"  # noqa: E731
     out = [f"Of the model's {n} parameters (no-plan values), {share('seed')} come from the 2019 press release "
            f"(*seed*), {share('literature')} from published sources (*literature*), {share('assumption')} are the "
-           f"modellers' judgement (*assumption*), and {share('calibrated')} were tuned by hand to the targets below "
+           f"modellers' judgement (*assumption*), and {share('calibrated')} were fitted to the targets below by `scsim calibrate` "
            f"(*calibrated*); {total['unstated']} carry no provenance (the scenario's name and description). "
            + _plan_sentence(ctx), "", "Calibrated parameters and their targets:", ""]
     for r in ctx.rows:
