@@ -200,7 +200,10 @@ def headline(res) -> str:
                              esc(f"[{_fmt(r['ci_low'], unit)}, {_fmt(r['ci_high'], unit)}]") + flag])
             base = str(g["baseline"].iloc[0])
             pairs = int(g["pairs"].max())
-            parts.append(f"<h3>{esc(name)} against {esc(base)} (paired over {pairs} replications, 95 % CI)</h3>")
+            psets = res.manifest.get("parameter_sets") or {}
+            how = (f"paired over {esc(psets.get('runs_per_set'))} replications × {len(psets.get('sets', []))} parameter "
+                   "sets; the 95 % CI includes parameter uncertainty" if psets else f"paired over {pairs} replications, 95 % CI")
+            parts.append(f"<h3>{esc(name)} against {esc(base)} ({how})</h3>")
             parts.append(_table(["metric", esc(base), esc(name), "difference", "95 % CI"], rows, cls="headline",
                                 raw=True))
         if d["straddles_zero"].any():
@@ -460,6 +463,13 @@ def method_section(res) -> str:
         text += (f" Each scenario is compared with <b>{esc(res.baseline)}</b> replication by replication: the "
                  "difference of each pair is taken first, and the interval is a paired t-interval over the pairs, "
                  "which removes most of the noise the two runs share.")
+        psets = m.get("parameter_sets") or {}
+        if psets:
+            text += (f" Everything is run under each of {len(psets.get('sets', []))} parameter sets from "
+                     f"<code>{esc(psets.get('file', ''))}</code> (points of the calibration's 95 % region, the same "
+                     "seeds in each): the interval of each difference adds, in quadrature, the t-interval over all "
+                     "pairs (replication noise) and 1.96 times the spread of the effect between the sets "
+                     "(parameter uncertainty; docs/model.md §6).")
     return f"<p>{text}</p>"
 
 

@@ -212,6 +212,11 @@ def test_compare_over_parameter_sets(tmp_path):
     assert manifest["parameter_sets"]["runs_per_set"] == 3 and len(manifest["parameter_sets"]["sets"]) == 2
     yearly = pd.read_parquet(out / "yearly.parquet")
     assert sorted(yearly["run"].unique()) == list(range(6))
+    # the report says the intervals include parameter uncertainty
+    rep = _cli("report", str(out), cwd=tmp_path)
+    assert rep.returncode == 0, rep.stderr
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "3 replications × 2 parameter sets" in html and "parameter uncertainty" in html
     bad = tmp_path / "bad_sets.yaml"
     bad.write_text("sets:\n  - {competition.foreign_bids_mean: -4.0}\n")
     proc = _cli("compare", str(scen / "short.yaml"), str(plan), "--reps", "2", "--parameter-sets", str(bad),

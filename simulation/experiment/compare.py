@@ -192,8 +192,10 @@ def format_differences(diff: pd.DataFrame, reps: int, sets: int | None = None) -
     if len(straddle):
         yearly = straddle[straddle["period"] != "all"]
         total = straddle[straddle["period"] == "all"]
-        lines.append(f"* CI straddles zero: the sign of the difference is not yet settled; run more replications "
-                     f"(--reps). {len(total)} whole-horizon and {len(yearly)} yearly differences are affected.")
+        advice = ("replication noise or parameter uncertainty: if the parameter part dominates, more replications "
+                  "will not settle it" if sets else "run more replications (--reps)")
+        lines.append(f"* CI straddles zero: the sign of the difference is not yet settled ({advice}). "
+                     f"{len(total)} whole-horizon and {len(yearly)} yearly differences are affected.")
     else:
         lines.append("Every difference's CI excludes zero.")
     return "\n".join(lines)
