@@ -45,8 +45,8 @@ class Firm(mesa.Agent):
 
     @property
     def known_countries(self) -> list[str]:
-        row = self._s.known[:, self.idx]
-        return [self.model.countries.iso3[c] for c in range(len(row)) if row[c]]
+        i, bits = self.idx, self._s.known
+        return [self.model.countries.iso3[c] for c in range(bits.shape[0]) if (bits[c, i >> 3] >> (i & 7)) & 1]
 
     @property
     def bid_capacity(self) -> int:

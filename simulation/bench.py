@@ -276,6 +276,20 @@ def run_bench(repeats: int = 7, quick: bool = False, with_startup: bool = True, 
                  f"(world {t_build.median:.2f} s + steps {t_kernel.median:.2f} s), "
                  f"{cand / 1e6:.1f} M candidate evaluations, {row['ns_per_candidate']:.1f} ns each")
         out["scaling"] = rows
+        if not quick:
+            # the linearity check, paired like items 2 and 3: 10k- and 100k-firm runs alternate, so a
+            # machine whose speed drifts changes both sides of each ratio alike
+            out["scaling_ratio"] = {}
+            for countries in (68, 200):
+                small, large = scaled(base, 10_000, countries, Path(tmp)), scaled(base, 100_000, countries, Path(tmp))
+                pairs = []
+                for _ in range(max(3, repeats // 4)):
+                    t_small = timed(lambda: simulate(small, seed), 3, warmup=0)
+                    t_large = timed(lambda: simulate(large, seed), 1, warmup=0)
+                    pairs.append(t_large.median / t_small.median)
+                out["scaling_ratio"][str(countries)] = {"paired_ratios": pairs, "median": statistics.median(pairs)}
+                echo(f"   10k -> 100k firms at {countries} countries: {statistics.median(pairs):.1f}x the run time, "
+                     f"median of {len(pairs)} paired ratios ({min(pairs):.1f}-{max(pairs):.1f}x; target <= 11x)")
         big = (100_000, 200) if not quick else None
         if big:
             r = scaled(base, *big, Path(tmp))
@@ -314,6 +328,9 @@ def format_table(res: dict) -> str:
     for r in res.get("scaling", []):
         lines.append(f"{r['firms']:>8,} {r['countries']:>9} {r['run_s']:>8.2f} {r['build_s']:>8.2f} {r['kernel_s']:>8.2f} "
                      f"{r['candidate_evaluations'] / 1e6:>8.1f} {r['ns_per_candidate']:>8.1f}")
+    for countries, sr in res.get("scaling_ratio", {}).items():
+        lines.append(f"10k -> 100k firms at {countries} countries: {sr['median']:.1f}x the whole-run time "
+                     f"(paired, {min(sr['paired_ratios']):.1f}-{max(sr['paired_ratios']):.1f}x; target <= 11x)")
     if "largest_world" in res:
         lw = res["largest_world"]
         lines.append(f"largest world {lw['firms']:,} firms x {lw['countries']} countries x 12 years: "

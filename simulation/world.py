@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .countries import CountryTable
+from .kernels.bits import pack
 from .kernels.constants import (
     LARGE, NCNT, ND, NR, NREG, NS, NTR, R_KSURE, R_POT, SME, K_PIPE,
 )
@@ -89,7 +90,7 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
     alliance = (rng.random(n) < w.alliance_share).astype(U1)
     capacity = np.array([getattr(w.bid_capacity, k) for k in SIZES], dtype=I8)[size]
 
-    known = np.zeros((C, n), dtype=U1)  # country-major: a tender's candidate scan reads one row
+    known = np.zeros((C, n), dtype=U1)  # country-major (a tender's scan reads one row), packed to bits below
     won_in = np.zeros((n, C), dtype=U1)
     exp_region = np.zeros((n, NR), dtype=F8)
     exp_domain = np.zeros((n, ND), dtype=F8)
@@ -133,7 +134,7 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
         active=np.ones(n, dtype=U1), open_bids=np.zeros(n, dtype=I8), capacity=capacity,
         kb=np.zeros(n, dtype=I8), kw=np.zeros(n, dtype=I8),
         belief=np.full(n, P.prior_w / (P.prior_w + P.prior_l), dtype=F8), exp_region=exp_region, exp_domain=exp_domain,
-        known=known, won_in=won_in, contact=np.zeros((NR, n), dtype=F8), exported=np.zeros(n, dtype=U1),
+        known=pack(known), won_in=won_in, contact=np.zeros((NR, n), dtype=F8), exported=np.zeros(n, dtype=U1),
         last_win_year=np.full(n, -1, dtype=I8), dom_ptr=dom_ptr,
         dom_firms=np.concatenate(dom_lists).astype(I8) if n else np.zeros(0, dtype=I8),
         dom_ally_ptr=dom_ally_ptr, dom_ally=np.concatenate(ally_lists).astype(I8) if n else np.zeros(0, dtype=I8),

@@ -272,7 +272,7 @@ class World:
             f.kw = int(S.kw[i])
             f.exp_region = S.exp_region[i].tolist()
             f.exp_domain = S.exp_domain[i].tolist()
-            f.known = {self.countries[c] for c in range(R.n_countries) if S.known[c, i]}
+            f.known = {self.countries[c] for c in range(R.n_countries) if (S.known[c, i >> 3] >> (i & 7)) & 1}
             f.won_in = {self.countries[c] for c in range(R.n_countries) if S.won_in[i, c]}
             f.contact = S.contact[:, i].tolist()
             f.exported = int(S.exported[i]) != 0

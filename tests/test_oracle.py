@@ -25,6 +25,7 @@ for _p in (ROOT, HERE):  # plain `pytest` as well as `python -m pytest`, with or
 
 import oracle  # noqa: E402
 from oracle import oracle_kernel  # noqa: E402
+from simulation.kernels.bits import unpack  # noqa: E402
 from simulation.engine import new_acc, simulate  # noqa: E402
 from simulation.kernels.constants import (  # noqa: E402
     K_CONTRACTS, K_INVEST, K_PIPE, K_ROADSHOWS, K_TENDERS, NTR, R_BLENDED_LEFT, R_EDPF_LEFT, R_KSURE, R_POT,
@@ -100,7 +101,7 @@ def assert_same_world(S, world) -> None:
     same("exp_region", S.exp_region, [f.exp_region for f in firms])
     same("exp_domain", S.exp_domain, [f.exp_domain for f in firms])
     same("contact", S.contact.T, [f.contact for f in firms])
-    same("known", S.known.T, [[int(c in f.known) for c in world.countries] for f in firms])
+    same("known", unpack(S.known, len(firms)).T, [[int(c in f.known) for c in world.countries] for f in firms])
     same("won_in", S.won_in, [[int(c in f.won_in) for c in world.countries] for f in firms])
     same("exported", S.exported, [int(f.exported) for f in firms])
     same("last_win_year", S.last_win_year, [f.last_win_year for f in firms])

@@ -9,6 +9,7 @@ from .constants import (
 )
 from .draws import boost, gumbel, pick_cum, poisson
 from .financing import pis_amount, pis_invest
+from .bits import mark
 from .jit import helper, submodel
 from .pcg import normal, uniform
 
@@ -155,7 +156,7 @@ def credit(i, c, g, d, y, V, share, P, S, A):
         A.new_entries[y] += 1
     S.exported[i] = 1
     S.last_win_year[i] = y
-    S.known[c, i] = 1
+    mark(S.known, c, i)
 
 
 @helper

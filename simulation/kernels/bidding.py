@@ -7,12 +7,13 @@ from .constants import (
 )
 from .discovery import discover, policy_miss
 from .financing import bid_terms, log_price, pis_amount
+from .bits import mark
 from .jit import helper, submodel
 from .pcg import normal
-from .prefetch import prefetch
+from .prefetch import prefetch, prefetch2
 
 
-AHEAD = 8  # how many aware firms ahead the decision loop prefetches
+AHEAD = 32  # how many aware firms ahead the decision loop prefetches
 
 
 @submodel
@@ -74,7 +75,7 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
                 prefetch(size, j)
                 prefetch(capital, j)
                 prefetch(belief_of, j)
-                prefetch(cap, j)
+                prefetch2(cap, j, d)
             if open_bids[i] >= capacity[i]:
                 continue
             if size[i] >= SME:
@@ -114,7 +115,7 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
                 A.subsidised_bids[y] += 1
             S.capital[i] -= net
             S.open_bids[i] += 1
-            S.known[c, i] = 1
+            mark(S.known, c, i)
             S.bid_mark[i] = k
             rate, fee, fscore, blended, edpf, pis, sole = bid_terms(m, i, c, t, V, needs_cover, P, S)
             if blended == 1:

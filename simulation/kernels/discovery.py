@@ -1,4 +1,5 @@
 """Discovery: the chance a capable firm learns of a tender."""
+from .bits import has
 from .jit import helper
 from .pcg import put_state, step, take_state, to_double
 
@@ -42,7 +43,7 @@ def discover(lo, hi, c, g, miss_policy, access, dom_firms, active, known, contac
         if active[i] == 0:
             continue
         offered += 1
-        p = aware_prob(p_base, p_known, p_contact, known[c, i], contact[g, i], miss_policy, access)
+        p = aware_prob(p_base, p_known, p_contact, has(known, c, i), contact[g, i], miss_policy, access)
         aware[n] = i
         s_lo, s_hi, out = step(s_lo, s_hi, i_lo, i_hi)
         n += to_double(out) < p

@@ -12,6 +12,7 @@ investment each month. Relationships and contacts decay each month as in the mod
 
 from .constants import G_ALL
 from .draws import poisson
+from .bits import has
 from .jit import entry
 from .pcg import normal, put_state, step, take_state, to_double, uniform
 from .market import add_tender
@@ -55,7 +56,7 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
                 if S.active[i] == 0:
                     continue
                 s_lo, s_hi, out = step(s_lo, s_hi, i_lo, i_hi)
-                acc += S.known[c, i] * 0.5 + S.contact[g, i] + to_double(out)
+                acc += has(S.known, c, i) * 0.5 + S.contact[g, i] + to_double(out)
             put_state(R.discovery, s_lo, s_hi)
             k += 1
         share = 1.0 / months_in_year

@@ -7,6 +7,7 @@ from .constants import (
     R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT,
 )
 from .draws import boost, masked_total, pick_cum, pick_masked
+from .bits import mark
 from .jit import helper, submodel
 from .pcg import normal, uniform
 
@@ -168,7 +169,7 @@ def policy(m, P, S, A, rng):
                     for j in range(nb):
                         u2 = uniform(rng)
                         if u2 < P.expo_meet * reach:
-                            S.known[vis[j], i] = 1
+                            mark(S.known, vis[j], i)
     # C4 Smart City Fair (ASEAN pavilion)
     if P.fair_on == 1 and moy == P.fair_moy:
         A.cost[y, C_FAIR] += P.fair_cost
@@ -213,7 +214,7 @@ def policy(m, P, S, A, rng):
                     i = pool[a]
                     S.contact[g, i] += P.rs_contact * reach
                     if host >= 0:
-                        S.known[host, i] = 1
+                        mark(S.known, host, i)
     # N1 K-SCON selections: master plans that may lead to a main tender with Korean incumbency
     if P.kscon_on == 1 and moy == P.kscon_moy and P.kscon_n[y] > 0:
         planning_round(m, y, P.kscon_n[y], P.kscon_ok, P.kscon_boost * reach, P.kscon_cost, C_KSCON, P.kscon_follow,
