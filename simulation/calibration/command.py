@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
-import math
 import shlex
 import sys
 from pathlib import Path
@@ -73,7 +71,7 @@ def _report(loaded: LoadedCalibration, best: Evaluation, start: Evaluation, iden
             ok = c.low <= v <= c.high
             lines.append(f"| {c.key} | {v:.4g} | {c.low:.4g}-{c.high:.4g} | {'yes' if ok else 'NO'} | {c.source} |")
         lines.append("")
-    lines += [f"## Parameter sets for the headline intervals", "",
+    lines += ["## Parameter sets for the headline intervals", "",
               f"{n_sets} sets chosen from the evaluated points in the fit's 95 % region ({rule}), spread by "
               f"farthest-point order; see parameter_sets.yaml. `scsim compare --parameter-sets` re-runs a "
               f"comparison under each, so that its intervals include parameter uncertainty.", ""]

@@ -7,15 +7,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 from typing_extensions import Annotated
 
 from ..experiment.spec import parse_path
 from ..scenario.errors import ScenarioError
-from ..scenario.loader import Resolved, _clean_loc, _describe, load_scenario, with_overrides
-from ..scenario.yamlio import Path, dotted, read_yaml_file
+from ..scenario.loader import Resolved, load_scenario, with_overrides
+from ..scenario.specfile import Located, spec_error
+from ..scenario.yamlio import Path, read_yaml_file
 from .moments import MOMENTS
 
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
@@ -100,7 +101,7 @@ class Calibration(Spec):
         return self
 
 
-class LoadedCalibration:
+class LoadedCalibration(Located):
     """A validated calibration file with its base scenario and the lines of its keys."""
 
     def __init__(self, spec: Calibration, base: Resolved, file: str, scenario_file: str,
@@ -112,15 +113,6 @@ class LoadedCalibration:
     def hash(self) -> str:
         payload = json.dumps({"spec": self.raw, "base": self.base.hash}, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()
-
-    def line(self, path: Path) -> int | None:
-        for n in range(len(path), -1, -1):
-            if tuple(path[:n]) in self.marks:
-                return self.marks[tuple(path[:n])]
-        return None
-
-    def error(self, path: Path, message: str) -> ScenarioError:
-        return ScenarioError(message, self.file, self.line(path), dotted(path))
 
     def at(self, values: dict[str, float]) -> Resolved:
         """The base scenario with the fitted parameters set to `values`."""
@@ -135,15 +127,7 @@ def load_calibration(path: str, shown: str | None = None) -> LoadedCalibration:
     try:
         spec = Calibration.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = _clean_loc(err["loc"])
-        line = None
-        for n in range(len(loc), -1, -1):
-            if tuple(loc[:n]) in marks:
-                line = marks[tuple(loc[:n])]
-                break
-        msg = str(err.get("ctx", {}).get("error", "")) if err.get("type") == "value_error" else _describe(err)
-        raise ScenarioError(msg or _describe(err), shown, line, dotted(loc) or None) from None
+        raise spec_error(exc, shown, marks, missing="missing: required in a calibration file") from None
     scen_path = os.path.join(os.path.dirname(path), spec.scenario)
     scen_shown = os.path.normpath(os.path.join(os.path.dirname(shown), spec.scenario))
     loaded = LoadedCalibration(spec, None, shown, scen_path, marks, data)  # type: ignore[arg-type]

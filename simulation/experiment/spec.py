@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, fiel
 from typing_extensions import Annotated
 
 from ..scenario.errors import ScenarioError
-from ..scenario.loader import Resolved, _describe, _clean_loc, load_scenario, with_overrides
+from ..scenario.loader import Resolved, load_scenario, with_overrides
+from ..scenario.specfile import Located, spec_error
 from ..scenario.yamlio import Path, dotted, read_yaml_file
 
 DESIGNS = ("grid", "lhs", "sobol", "morris", "list")
@@ -147,7 +148,7 @@ class Experiment(Spec):
     outputs: Outputs = Field(default_factory=Outputs)
 
 
-class LoadedExperiment:
+class LoadedExperiment(Located):
     """A validated experiment: the spec, its base scenario (with the fixed `set:` applied) and where it came from."""
 
     def __init__(self, spec: Experiment, base: Resolved, file: str, marks: dict[Path, int], raw: dict) -> None:
@@ -164,14 +165,6 @@ class LoadedExperiment:
         d.pop("description", None)
         return d
 
-    def line(self, path: Path) -> int | None:
-        for n in range(len(path), -1, -1):
-            if tuple(path[:n]) in self.marks:
-                return self.marks[tuple(path[:n])]
-        return None
-
-    def error(self, path: Path, message: str) -> ScenarioError:
-        return ScenarioError(message, self.file, self.line(path), dotted(path))
 
 
 def parse_path(text: str) -> Path:
@@ -199,22 +192,15 @@ def load_experiment(path: str, shown: str | None = None) -> LoadedExperiment:
     data, marks = read_yaml_file(path, shown)
     if not isinstance(data, dict):
         raise ScenarioError("an experiment file must be a mapping (name, base, factors, design, ...)", shown, 1)
+    def reword(err: dict) -> str | None:
+        if err.get("type") == "literal_error" and err["loc"] and err["loc"][-1] == "type":
+            return f"unknown design {err.get('input')!r}; expected one of {', '.join(DESIGNS)}"
+        return None
+
     try:
         spec = Experiment.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = _clean_loc(err["loc"])
-        line = None
-        for n in range(len(loc), -1, -1):
-            if tuple(loc[:n]) in marks:
-                line = marks[tuple(loc[:n])]
-                break
-        msg = _describe(err)
-        if err.get("type") == "literal_error" and loc and loc[-1] == "type":
-            msg = f"unknown design {err.get('input')!r}; expected one of {', '.join(DESIGNS)}"
-        elif err.get("type") == "value_error":
-            msg = str(err.get("ctx", {}).get("error", msg))
-        raise ScenarioError(msg, shown, line, dotted(loc) or None) from None
+        raise spec_error(exc, shown, marks, reword=reword) from None
     loaded = LoadedExperiment(spec, None, shown, marks, data)  # type: ignore[arg-type]
     base_path = os.path.join(os.path.dirname(path), spec.base)
     base_shown = os.path.normpath(os.path.join(os.path.dirname(shown), spec.base))

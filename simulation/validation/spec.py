@@ -18,7 +18,8 @@ from typing_extensions import Annotated
 from ..kernels.constants import INSTRUMENTS
 from ..params import Calendar
 from ..scenario.errors import ScenarioError
-from ..scenario.loader import Resolved, _clean_loc, _describe, load_scenario, with_overrides
+from ..scenario.loader import Resolved, load_scenario, with_overrides
+from ..scenario.specfile import Located, spec_error
 from ..scenario.types import YEAR_MONTH_PATTERN
 from ..scenario.yamlio import Path, dotted, read_yaml_file
 from .records import USER_KINDS
@@ -113,7 +114,7 @@ MODELS: dict[str, type[Common]] = {"promotion_return": PromotionSpec, "finance_u
 
 
 @dataclass
-class Loaded:
+class Loaded(Located):
     """A validated validation experiment: its spec, the control scenario and each treated arm resolved."""
     spec: Common
     file: str
@@ -129,34 +130,10 @@ class Loaded:
                              sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()
 
-    def line(self, path: Path) -> int | None:
-        for n in range(len(path), -1, -1):
-            if tuple(path[:n]) in self.marks:
-                return self.marks[tuple(path[:n])]
-        return None
-
-    def error(self, path: Path, message: str) -> ScenarioError:
-        return ScenarioError(message, self.file, self.line(path), dotted(path))
 
 
 def _parse_path(text: str) -> Path:
     return tuple(int(p) if p.isdigit() else p for p in str(text).split("."))
-
-
-def _pydantic_error(exc: ValidationError, data: Any, file: str, marks: dict[Path, int]) -> ScenarioError:
-    err = exc.errors()[0]
-    loc = _clean_loc(err["loc"], data)
-    line = None
-    for n in range(len(loc), -1, -1):
-        if tuple(loc[:n]) in marks:
-            line = marks[tuple(loc[:n])]
-            break
-    msg = _describe(err)
-    if err.get("type") == "value_error":
-        msg = str(err.get("ctx", {}).get("error", msg))
-    elif err.get("type") == "missing":
-        msg = "missing: required in a validation experiment file"
-    return ScenarioError(msg, file, line, dotted(loc) or None)
 
 
 def _apply(loaded: Loaded, base: Resolved, overrides: dict[str, Any], where: Path) -> Resolved:
@@ -183,7 +160,7 @@ def load_validation(path: str, shown: str | None = None) -> Loaded:
     try:
         spec = MODELS[kind].model_validate(data)
     except ValidationError as exc:
-        raise _pydantic_error(exc, data, shown, marks) from None
+        raise spec_error(exc, shown, marks, data, missing="missing: required in a validation experiment file") from None
     base_path = os.path.join(os.path.dirname(path), spec.base)
     base_shown = os.path.normpath(os.path.join(os.path.dirname(shown), spec.base))
     loaded = Loaded(spec, shown, marks, data, None, [])  # type: ignore[arg-type]
