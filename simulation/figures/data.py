@@ -12,7 +12,6 @@ A missing, empty or unreadable folder, or one from an older or unknown format, r
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..experiment.analyze import mean_ci
 from ..scenario.errors import ScenarioError
 
 RUN_FORMAT = 1        # the `format` written into run/compare manifests
@@ -181,19 +181,8 @@ def _load_sweep(folder: Path) -> Results:
 
 # ---- statistics shared by the figures ---------------------------------------------------------
 def t_interval(values: np.ndarray, conf: float = 0.95) -> tuple[float, float, float, int]:
-    """Mean and t-interval of the finite values (NaN bounds with fewer than two)."""
-    from scipy.special import stdtrit  # Student t quantile, as scipy.stats.t.ppf, without importing scipy.stats
-
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    n = len(v)
-    if n == 0:
-        return math.nan, math.nan, math.nan, 0
-    m = float(v.mean())
-    if n < 2:
-        return m, math.nan, math.nan, n
-    half = float(stdtrit(n - 1, 0.5 + conf / 2) * v.std(ddof=1) / math.sqrt(n))
-    return m, m - half, m + half, n
+    """Mean and t-interval of the finite values: the same interval as `scsim analyze` reports."""
+    return mean_ci(values, conf)
 
 
 def yearly_stats(res: Results, metric: str, group: str = "all") -> pd.DataFrame:

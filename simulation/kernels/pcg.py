@@ -140,8 +140,21 @@ def uniform(rng):
     return to_double(next64(rng))
 
 
+@helper
+def _ziggurat_draw(rng):
+    """One try of numpy's ziggurat: (layer, absolute mantissa, candidate value)."""
+    r = next64(rng)
+    idx = r & np.uint64(0xFF)
+    r = r >> np.uint64(8)
+    rabs = (r >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF)
+    x = np.float64(rabs) * wi_double[idx]
+    if r & np.uint64(1):
+        x = -x
+    return idx, rabs, x
+
+
 @rare
-def _normal_tail(rng, r, idx, rabs, x):
+def _normal_tail(rng, idx, rabs, x):
     """The rare (0.7 %) branches of numpy's ziggurat, kept out of line of the common case."""
     while True:
         if idx == np.uint64(0):
@@ -155,13 +168,7 @@ def _normal_tail(rng, r, idx, rabs, x):
         else:
             if (fi_double[idx - np.uint64(1)] - fi_double[idx]) * uniform(rng) + fi_double[idx] < math.exp(-0.5 * x * x):
                 return x
-        r = next64(rng)
-        idx = r & np.uint64(0xFF)
-        r = r >> np.uint64(8)
-        rabs = (r >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF)
-        x = np.float64(rabs) * wi_double[idx]
-        if r & np.uint64(1):
-            x = -x
+        idx, rabs, x = _ziggurat_draw(rng)
         if rabs < ki_double[idx]:
             return x
 
@@ -169,14 +176,8 @@ def _normal_tail(rng, r, idx, rabs, x):
 @helper
 def normal(rng):
     """`rng.normal()`: numpy's `random_normal(bitgen, 0.0, 1.0)` (ziggurat), bit for bit."""
-    r = next64(rng)
-    idx = r & np.uint64(0xFF)
-    r = r >> np.uint64(8)
-    rabs = (r >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF)
-    x = np.float64(rabs) * wi_double[idx]
-    if r & np.uint64(1):
-        x = -x
+    idx, rabs, x = _ziggurat_draw(rng)
     if rabs >= ki_double[idx]:
-        x = _normal_tail(rng, r, idx, rabs, x)
+        x = _normal_tail(rng, idx, rabs, x)
     return 0.0 + 1.0 * x
 
