@@ -191,7 +191,7 @@ def build_state(r: Resolved, P: Params, cal: Calendar, table: CountryTable, seed
         i_amt=np.zeros((IC, NTR), dtype=F8), i_exit=zi(IC), i_risk=zi(IC), i_active=zu(IC),
         **pipe,
         pis_paid=paid.copy(), pis_cash=paid.copy(), pis_out=zf(NTR), pis_loss=zf(NTR), pis_ret=zf(NTR),
-        cnt=cnt, reg=reg, scratch_f=np.zeros(NTR, dtype=F8),
+        cnt=cnt, reg=reg, scratch_f=np.zeros(max(NTR, NS), dtype=F8),
     )
     return state, step_rng, cap
 

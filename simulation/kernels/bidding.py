@@ -2,9 +2,10 @@
 import math
 
 from .constants import (
-    C_SUBSIDY, DESIGN, EPC, K_BIDS, K_NEW_FROM, K_OVERFLOW, K_TENDERS, LARGE, OV_BIDS, PPP, R_BLENDED_LEFT,
+    C_SUBSIDY, DESIGN, EPC, K_BIDS, K_NEW_FROM, K_OVERFLOW, K_TENDERS, LARGE, NS, OV_BIDS, PPP, R_BLENDED_LEFT,
     R_EDPF_LEFT, R_KSURE, R_PIS_RESERVED, R_POT, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, SME, URBAN_DEV,
 )
+from .assume import nonneg
 from .discovery import discover, policy_miss
 from .financing import bid_terms, log_price, pis_amount
 from .bits import mark
@@ -43,7 +44,7 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
     aware = S.scratch_i  # the firms that learn of the current tender, in firm order
     for k in range(S.cnt[K_NEW_FROM], S.cnt[K_TENDERS]):
         c = S.t_country[k]
-        d = S.t_domain[k]
+        d = nonneg(S.t_domain[k])
         t = S.t_type[k]
         V = S.t_value[k]
         g = P.region[c]
@@ -66,8 +67,20 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
         n_aware, offered = discover(lo, hi, c, g, miss_policy, access, dom_firms, active, known, contact,
                                     p_base, p_known, p_contact, aware, rng_discovery)
         A.candidates[y] += offered
+        # the decision of each aware firm, in firm order, as one branch-free test: the firm bids when
+        # it has a free slot, cover where needed, capital for the bond and the net cost, and an expected
+        # margin above the net cost. The net cost by size class (the N2 subsidy) and the crowding
+        # divisor change only when a firm bids, so they are renewed then, not per firm.
+        blocked = needs_cover and not (P.ksure_on == 1 and reg[R_KSURE] > 0.0)
+        bond = P.bond_share * V
+        rel_c = 0.5 + rel[c]
+        cost = cost_share * V
+        net_of = S.scratch_f  # net cost of a bid by size class
+        for s_ in range(NS):
+            sub, sub_krw = subsidy(subsidy_ratio[m, s_], cost, in_scope, P, reg)
+            net_of[s_] = cost - sub
         for a in range(n_aware):
-            i = aware[a]
+            i = nonneg(aware[a])
             if a + AHEAD < n_aware:  # the lines of a firm further down the list (prefetch.py)
                 j = aware[a + AHEAD]
                 prefetch(open_bids, j)
@@ -76,35 +89,17 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
                 prefetch(capital, j)
                 prefetch(belief_of, j)
                 prefetch2(cap, j, d)
-            if open_bids[i] >= capacity[i]:
+            full = open_bids[i] >= capacity[i]
+            s_i = size[i]
+            # a free SME is a possible consortium partner for this tender, whether or not it bids
+            aware_mark[i] = k if (s_i >= SME) & (not full) else aware_mark[i]
+            pwin = (belief_of[i] * (2.0 * cap[i, d]) * rel_c) / crowd
+            pwin = 1.0 if pwin > 1.0 else pwin
+            net = net_of[nonneg(s_i)]
+            money = capital[i]
+            if full | blocked | (money < bond) | (pwin * P.margin * V <= net) | (money < net):
                 continue
-            if size[i] >= SME:
-                aware_mark[i] = k
-            if needs_cover and not (P.ksure_on == 1 and reg[R_KSURE] > 0.0):
-                continue
-            if capital[i] < P.bond_share * V:
-                continue
-            pwin = (belief_of[i] * (2.0 * cap[i, d]) * (0.5 + rel[c])) / crowd
-            if pwin > 1.0:
-                pwin = 1.0
-            cost = cost_share * V
-            sub = 0.0
-            sub_krw = 0.0
-            ratio = subsidy_ratio[m, size[i]]
-            if in_scope and ratio > 0.0:
-                sub = ratio * cost
-                if sub > P.subsidy_cap_usd:
-                    sub = P.subsidy_cap_usd
-                sub_krw = sub * P.krw / 1000.0
-                left = reg[R_SUBSIDY_LEFT]
-                if sub_krw > left:
-                    sub_krw = left if left > 0.0 else 0.0
-                    sub = sub_krw * 1000.0 / P.krw
-            net = cost - sub
-            if pwin * P.margin * V <= net:
-                continue
-            if capital[i] < net:
-                continue
+            sub, sub_krw = subsidy(subsidy_ratio[m, s_i], cost, in_scope, P, reg)
             b = S.cnt[K_BIDS]
             if b >= S.b_firm.shape[0]:
                 S.cnt[K_OVERFLOW] = OV_BIDS
@@ -113,6 +108,9 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
                 S.reg[R_SUBSIDY_LEFT] -= sub_krw
                 A.cost[y, C_SUBSIDY] += sub_krw
                 A.subsidised_bids[y] += 1
+                for s_ in range(NS):  # the budget left moved: the net cost of the next bids
+                    sub_s, sub_krw_s = subsidy(subsidy_ratio[m, s_], cost, in_scope, P, reg)
+                    net_of[s_] = cost - sub_s
             S.capital[i] -= net
             S.open_bids[i] += 1
             mark(S.known, c, i)
@@ -147,6 +145,24 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
             A.bid_cost[y] += cost
             A.bid_value[y] += V
         form_consortia(m, k, n_aware, P, S, A)
+
+
+@helper
+def subsidy(ratio, cost, in_scope, P, reg):
+    """N2: the part of a bid's cost the market-entry subsidy pays, in USD and in KRW thousand, within
+    the cap per bid and the year's budget left."""
+    sub = 0.0
+    sub_krw = 0.0
+    if in_scope and ratio > 0.0:
+        sub = ratio * cost
+        if sub > P.subsidy_cap_usd:
+            sub = P.subsidy_cap_usd
+        sub_krw = sub * P.krw / 1000.0
+        left = reg[R_SUBSIDY_LEFT]
+        if sub_krw > left:
+            sub_krw = left if left > 0.0 else 0.0
+            sub = sub_krw * 1000.0 / P.krw
+    return sub, sub_krw
 
 
 @helper

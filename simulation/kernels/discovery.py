@@ -1,4 +1,5 @@
 """Discovery: the chance a capable firm learns of a tender."""
+from .assume import nonneg
 from .bits import has
 from .jit import helper
 from .pcg import put_state, step, take_state, to_double
@@ -38,13 +39,13 @@ def discover(lo, hi, c, g, miss_policy, access, dom_firms, active, known, contac
     n = 0
     offered = 0
     s_lo, s_hi, i_lo, i_hi = take_state(rng)  # the generator stepped in registers (pcg.take_state)
-    for idx in range(lo, hi):
-        i = dom_firms[idx]
+    for idx in range(nonneg(lo), nonneg(hi)):
+        i = nonneg(dom_firms[idx])
         if active[i] == 0:
             continue
         offered += 1
         p = aware_prob(p_base, p_known, p_contact, has(known, c, i), contact[g, i], miss_policy, access)
-        aware[n] = i
+        aware[nonneg(n)] = i
         s_lo, s_hi, out = step(s_lo, s_hi, i_lo, i_hi)
         n += to_double(out) < p
     put_state(rng, s_lo, s_hi)

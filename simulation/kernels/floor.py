@@ -12,6 +12,7 @@ investment each month. Relationships and contacts decay each month as in the mod
 
 from .constants import G_ALL
 from .draws import poisson
+from .assume import nonneg
 from .bits import has
 from .jit import entry
 from .pcg import normal, put_state, step, take_state, to_double, uniform
@@ -51,8 +52,8 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
             S.t_fbest[k] = acc
             S.t_bid_start[k] = nb
             s_lo, s_hi, i_lo, i_hi = take_state(R.discovery)  # stepped in registers, as discovery does
-            for idx in range(S.dom_ptr[d], S.dom_ptr[d + 1]):
-                i = S.dom_firms[idx]
+            for idx in range(nonneg(S.dom_ptr[d]), nonneg(S.dom_ptr[d + 1])):  # as discovery indexes
+                i = nonneg(S.dom_firms[idx])
                 if S.active[i] == 0:
                     continue
                 s_lo, s_hi, out = step(s_lo, s_hi, i_lo, i_hi)

@@ -8,11 +8,11 @@ from .constants import (
 )
 from .draws import boost, masked_total, pick_cum, pick_masked
 from .bits import mark
-from .jit import helper, submodel
+from .jit import helper, stage
 from .pcg import normal, uniform
 
 
-@submodel
+@stage
 def year_reset(m, P, S):
     """January (and the first month): yearly budgets and consortium slots; the co-entry pot widens if demand exhausted it."""
     y = P.year_of[m]
@@ -112,7 +112,7 @@ def fade(P, S):
             contact[g, i] = contact[g, i] * P.contact_decay
 
 
-@submodel
+@stage
 def policy(m, P, S, A, rng):
     y = P.year_of[m]
     moy = P.moy[m]

@@ -6,10 +6,10 @@ from .consequences import consequences
 from .constants import K_OVERFLOW
 from .market import market
 from .policy import policy, year_reset
-from .jit import entry, submodel
+from .jit import entry, stage
 
 
-@submodel
+@stage
 def step_month(m, P, S, A, R):
     """Advance the world by month m; R holds the run's random streams (state.Streams).
 
