@@ -15,6 +15,10 @@ from .prefetch import prefetch, prefetch2
 
 
 AHEAD = 32  # how many aware firms ahead the decision loop prefetches
+# from how many firms on the decision loop prefetches: with fewer, the firm arrays sit in the L2
+# cache and the prefetch only costs (10k firms x 200 countries: 17.5 cycles an aware firm without
+# it, 20.4 with it; 100k firms: 35 with it, 47 without)
+PREFETCH_FROM = 25_000
 
 
 @submodel
@@ -41,6 +45,7 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
     p_base = P.p_base
     p_known = P.p_known
     p_contact = P.p_contact
+    far = active.shape[0] > PREFETCH_FROM
     aware = S.scratch_i  # the firms that learn of the current tender, in firm order
     for k in range(S.cnt[K_NEW_FROM], S.cnt[K_TENDERS]):
         c = S.t_country[k]
@@ -81,7 +86,7 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
             net_of[s_] = cost - sub
         for a in range(n_aware):
             i = nonneg(aware[a])
-            if a + AHEAD < n_aware:  # the lines of a firm further down the list (prefetch.py)
+            if far and a + AHEAD < n_aware:  # the lines of a firm further down the list (prefetch.py)
                 j = aware[a + AHEAD]
                 prefetch(open_bids, j)
                 prefetch(capacity, j)
