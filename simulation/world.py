@@ -140,7 +140,7 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
         dom_ally_ptr=dom_ally_ptr, dom_ally=np.concatenate(ally_lists).astype(I8) if n else np.zeros(0, dtype=I8),
         alliance_ids=np.nonzero(alliance)[0].astype(I8),
         sme_alliance_ids=np.nonzero(ally_sme)[0].astype(I8),
-        bid_mark=np.full(n, -1, dtype=I8), aware_mark=np.full(n, -1, dtype=I8),
+        bid_mark=np.full(n, -1, dtype=I8),
         # working space the kernels reuse instead of allocating inside the monthly loop
         scratch_i=np.zeros(max(n, P.expo_buyers, 1), dtype=I8),
     )

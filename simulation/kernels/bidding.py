@@ -34,7 +34,6 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
     open_bids = S.open_bids
     capacity = S.capacity
     size = S.size
-    aware_mark = S.aware_mark
     capital = S.capital
     belief_of = S.belief
     cap = S.cap
@@ -96,8 +95,6 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
                 prefetch2(cap, j, d)
             full = open_bids[i] >= capacity[i]
             s_i = size[i]
-            # a free SME is a possible consortium partner for this tender, whether or not it bids
-            aware_mark[i] = k if (s_i >= SME) & (not full) else aware_mark[i]
             pwin = (belief_of[i] * (2.0 * cap[i, d]) * rel_c) / crowd
             pwin = 1.0 if pwin > 1.0 else pwin
             net = net_of[nonneg(s_i)]
@@ -180,8 +177,6 @@ def best_sme(k, d, n_aware, a_lo, a_hi, aware, ally, S):
         j = aware[a] if a < n_aware else ally[a_lo + a - n_aware]
         if S.size[j] < SME or S.active[j] == 0 or S.open_bids[j] >= S.capacity[j] or S.bid_mark[j] == k:
             continue
-        if a < n_aware and S.aware_mark[j] != k:
-            continue
         cj = S.cap[j, d]
         if cj > best_cap or (cj == best_cap and j < best):
             best = j
@@ -194,8 +189,10 @@ def form_consortia(m, k, n_aware, P, S, A):
     """C2: while the year's slots last, a large firm bidding on a big EPC/PPP tender takes the best-fitting SME.
 
     The SMEs that can join are those aware of the tender (the first n_aware entries of
-    S.scratch_i, marked by bidding) and, with the C3 catalogue, the alliance SMEs of the domain;
-    the best is the most capable, the lowest firm number among equals (as a scan in firm order).
+    S.scratch_i) and, with the C3 catalogue, the alliance SMEs of the domain; the best is the most
+    capable, the lowest firm number among equals (as a scan in firm order). An aware SME free now
+    was free when it decided (slots only fill while a tender's bids are made), so no mark of the
+    decision is needed.
     """
     t = S.t_type[k]
     V = S.t_value[k]
