@@ -39,7 +39,7 @@ envoy_boost envoy_cost_m mou_m mou_c mou_boost
 
 STATE_FIELDS = """
 size cap capital capital0 markup alliance active open_bids capacity kb kw belief exp_region exp_domain
-known won_in contact exported last_win_year dom_ptr dom_firms dom_ally_ptr dom_ally alliance_ids sme_alliance_ids
+known won_in contact contacted contacted_ids exported last_win_year dom_ptr dom_firms dom_ally_ptr dom_ally alliance_ids sme_alliance_ids
 bid_mark rel
 t_country t_domain t_type t_value t_deadline t_inc t_mdb t_status t_bid_start t_bid_count t_nbids t_nforeign t_fbest
 b_firm b_partner b_tender b_lnprice b_quality b_fscore b_track b_rate b_fee b_insured b_pis b_blended

@@ -28,7 +28,7 @@ from oracle import oracle_kernel  # noqa: E402
 from simulation.kernels.bits import unpack  # noqa: E402
 from simulation.engine import new_acc, simulate  # noqa: E402
 from simulation.kernels.constants import (  # noqa: E402
-    K_CONTRACTS, K_INVEST, K_PIPE, K_ROADSHOWS, K_TENDERS, NTR, R_BLENDED_LEFT, R_EDPF_LEFT, R_KSURE, R_POT,
+    K_CONTACTED, K_CONTRACTS, K_INVEST, K_PIPE, K_ROADSHOWS, K_TENDERS, NTR, R_BLENDED_LEFT, R_EDPF_LEFT, R_KSURE, R_POT,
     R_PIS_RESERVED, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, ST_OPEN,
 )
 from simulation.metrics import tidy  # noqa: E402
@@ -100,7 +100,11 @@ def assert_same_world(S, world) -> None:
     same("kw", S.kw, [f.kw for f in firms])
     same("exp_region", S.exp_region, [f.exp_region for f in firms])
     same("exp_domain", S.exp_domain, [f.exp_domain for f in firms])
-    same("contact", S.contact.T, [f.contact for f in firms])
+    same("contact", S.contact[:, :len(firms)].T, [f.contact for f in firms])
+    assert not S.contact[:, len(firms)].any(), "the no-contact column took contact"
+    listed = S.contacted_ids[:S.cnt[K_CONTACTED]]
+    assert set(listed) == set(np.nonzero(S.contacted)[0]) == set(np.nonzero(S.contact.any(axis=0))[0]) \
+        and len(set(listed)) == len(listed), "contacted list and flags disagree with the contacts" 
     same("known", unpack(S.known, len(firms)).T, [[int(c in f.known) for c in world.countries] for f in firms])
     same("won_in", S.won_in, [[int(c in f.won_in) for c in world.countries] for f in firms])
     same("exported", S.exported, [int(f.exported) for f in firms])

@@ -31,6 +31,7 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
     active = S.active
     known = S.known
     contact = S.contact
+    contacted = S.contacted
     open_bids = S.open_bids
     capacity = S.capacity
     size = S.size
@@ -69,7 +70,7 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
         lo = S.dom_ptr[d]
         hi = S.dom_ptr[d + 1]
         n_aware, offered = discover(lo, hi, c, g, miss_policy, access, dom_firms, active, known, contact,
-                                    p_base, p_known, p_contact, aware, rng_discovery)
+                                    contacted, p_base, p_known, p_contact, aware, rng_discovery)
         A.candidates[y] += offered
         # the decision of each aware firm, in firm order, as one branch-free test: the firm bids when
         # it has a free slot, cover where needed, capital for the bond and the net cost, and an expected

@@ -36,8 +36,8 @@ SN_PAID, SN_CASH, SN_OUT, SN_LOSS, SN_RET = range(len(SNAP))
 
 # integer counters in state.cnt
 (K_TENDERS, K_BIDS, K_CONTRACTS, K_INVEST, K_PIPE, K_FIRST_OPEN, K_NEW_FROM, K_OVERFLOW,
- K_ROADSHOWS) = range(9)
-NCNT = 9
+ K_ROADSHOWS, K_CONTACTED) = range(10)
+NCNT = 10
 # float registers in state.reg
 (R_POT, R_KSURE, R_SUBSIDY_LEFT, R_BLENDED_LEFT, R_EDPF_LEFT, R_SLOTS_LEFT, R_POT_SHORT, R_PIS_RESERVED) = range(8)
 NREG = 8

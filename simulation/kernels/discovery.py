@@ -28,8 +28,8 @@ def aware_prob(p_base, p_known, p_contact, known_ic, contact_ig, miss_policy, ac
 
 
 @helper
-def discover(lo, hi, c, g, miss_policy, access, dom_firms, active, known, contact, p_base, p_known, p_contact,
-             aware, rng):
+def discover(lo, hi, c, g, miss_policy, access, dom_firms, active, known, contact, contacted, p_base, p_known,
+             p_contact, aware, rng):
     """Each active firm of the domain list dom_firms[lo:hi] learns of a tender in country c (region g)
     with its own chance, one uniform each in list order. The aware firms go to aware[:n]; returns
     (n, the number of active firms offered the tender).
@@ -38,13 +38,15 @@ def discover(lo, hi, c, g, miss_policy, access, dom_firms, active, known, contac
     """
     n = 0
     offered = 0
+    none = contact.shape[1] - 1
     s_lo, s_hi, i_lo, i_hi = take_state(rng)  # the generator stepped in registers (pcg.take_state)
     for idx in range(nonneg(lo), nonneg(hi)):
-        i = nonneg(dom_firms[idx])
+        i = nonneg(dom_firms[nonneg(idx)])
         if active[i] == 0:
             continue
         offered += 1
-        p = aware_prob(p_base, p_known, p_contact, has(known, c, i), contact[g, i], miss_policy, access)
+        col = nonneg(i if contacted[i] else none)  # a firm never contacted reads the zero column (policy.add_contact)
+        p = aware_prob(p_base, p_known, p_contact, has(known, c, i), contact[g, col], miss_policy, access)
         aware[nonneg(n)] = i
         s_lo, s_hi, out = step(s_lo, s_hi, i_lo, i_hi)
         n += to_double(out) < p

@@ -51,13 +51,15 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
             S.t_nforeign[k] = 0
             S.t_fbest[k] = acc
             S.t_bid_start[k] = nb
+            none = S.contact.shape[1] - 1
             s_lo, s_hi, i_lo, i_hi = take_state(R.discovery)  # stepped in registers, as discovery does
             for idx in range(nonneg(S.dom_ptr[d]), nonneg(S.dom_ptr[d + 1])):  # as discovery indexes
-                i = nonneg(S.dom_firms[idx])
+                i = nonneg(S.dom_firms[nonneg(idx)])
                 if S.active[i] == 0:
                     continue
                 s_lo, s_hi, out = step(s_lo, s_hi, i_lo, i_hi)
-                acc += has(S.known, c, i) * 0.5 + S.contact[g, i] + to_double(out)
+                col = nonneg(i if S.contacted[i] else none)  # as discovery reads contacts
+                acc += has(S.known, c, i) * 0.5 + S.contact[g, col] + to_double(out)
             put_state(R.discovery, s_lo, s_hi)
             k += 1
         share = 1.0 / months_in_year

@@ -3,7 +3,7 @@ import math
 
 from .constants import (
     C_DB, C_ENVOY, C_EXPO, C_FAIR, C_KIND, C_KOTRA, C_KSCON, C_KSP, C_ROADSHOW, C_TRAINING, C_VISIT, C_COORD,
-    INC_FULL, INC_KSP, K_PIPE, K_ROADSHOWS, K_OVERFLOW, NT, OV_PIPE, R_BLENDED_LEFT, R_EDPF_LEFT, R_POT,
+    INC_FULL, INC_KSP, K_CONTACTED, K_PIPE, K_ROADSHOWS, K_OVERFLOW, NT, OV_PIPE, R_BLENDED_LEFT, R_EDPF_LEFT, R_POT,
     R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT,
 )
 from .draws import boost, masked_total, pick_cum, pick_masked
@@ -107,9 +107,29 @@ def fade(P, S):
     for c in range(P.n_countries):
         S.rel[c] = P.rel_base[c] + (S.rel[c] - P.rel_base[c]) * P.rel_decay
     contact = S.contact
+    ids = S.contacted_ids
+    n = S.cnt[K_CONTACTED]
     for g in range(contact.shape[0]):
-        for i in range(contact.shape[1]):
+        for a in range(n):  # the others have none to fade
+            i = ids[a]
             contact[g, i] = contact[g, i] * P.contact_decay
+
+
+@helper
+def add_contact(S, g, i, amount):
+    """Contact with region g for firm i (fairs, roadshows); the first contact lists the firm in
+    S.contacted_ids and flags it in S.contacted.
+
+    Few firms ever get contact (a few hundred of 100k), so the candidate scan reads a firm's contact
+    only when it is flagged and the zero column `contact[:, n]` otherwise, and fading runs over the
+    list: the scan no longer streams a row of contacts per tender (100k firms x 68 countries:
+    11.3 -> 8.6 cycles a candidate, and the decisions after it lose less of the cache).
+    """
+    S.contact[g, i] += amount
+    if S.contacted[i] == 0:
+        S.contacted[i] = 1
+        S.contacted_ids[S.cnt[K_CONTACTED]] = i
+        S.cnt[K_CONTACTED] += 1
 
 
 @stage
@@ -184,7 +204,7 @@ def policy(m, P, S, A, rng):
                 if a >= na:
                     a = na - 1
                 i = S.alliance_ids[a]
-                S.contact[P.fair_region, i] += P.fair_contact * reach
+                add_contact(S, P.fair_region, i, P.fair_contact * reach)
     # C5 roadshows, spread over the year, rotating through the target regions
     n_rs = P.roadshows_n[y]
     nreg = P.rs_regions.shape[0]
@@ -212,7 +232,7 @@ def policy(m, P, S, A, rng):
                     if a >= npool:
                         a = npool - 1
                     i = pool[a]
-                    S.contact[g, i] += P.rs_contact * reach
+                    add_contact(S, g, i, P.rs_contact * reach)
                     if host >= 0:
                         mark(S.known, host, i)
     # N1 K-SCON selections: master plans that may lead to a main tender with Korean incumbency
