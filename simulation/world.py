@@ -137,7 +137,8 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
         known=pack(known), won_in=won_in, contact=np.zeros((NR, n + 1), dtype=F8),
         contacted=np.zeros(n, dtype=U1), contacted_ids=np.zeros(max(n, 1), dtype=I8), exported=np.zeros(n, dtype=U1),
         last_win_year=np.full(n, -1, dtype=I8), dom_ptr=dom_ptr,
-        dom_firms=np.concatenate(dom_lists).astype(I8) if n else np.zeros(0, dtype=I8),
+        # int32: the candidate scan reads one per candidate (half the bytes of int64)
+        dom_firms=np.concatenate(dom_lists).astype(np.int32) if n else np.zeros(0, dtype=np.int32),
         dom_ally_ptr=dom_ally_ptr, dom_ally=np.concatenate(ally_lists).astype(I8) if n else np.zeros(0, dtype=I8),
         alliance_ids=np.nonzero(alliance)[0].astype(I8),
         sme_alliance_ids=np.nonzero(ally_sme)[0].astype(I8),
