@@ -23,6 +23,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .engine import new_acc
+from .kernels.constants import K_POLICY_N, K_POLICY_U
 from .scenario.loader import Resolved, load_scenario
 from .world import build
 
@@ -239,7 +240,8 @@ def run_bench(repeats: int = 7, quick: bool = False, with_startup: bool = True, 
     ref = simulate(base, seed).state
     n_t = int(ref.cnt[0])
     log = (ref.t_country[:n_t].copy(), ref.t_domain[:n_t].copy(), ref.t_type[:n_t].copy(), ref.t_deadline[:n_t].copy())
-    floor = lambda m0, m1, P, S, Acc, R: floor_months(m0, m1, P, S, Acc, R, A, *log)  # noqa: E731
+    drawn = (int(ref.cnt[K_POLICY_U]), int(ref.cnt[K_POLICY_N]))
+    floor = lambda m0, m1, P, S, Acc, R: floor_months(m0, m1, P, S, Acc, R, A, *log, *drawn)  # noqa: E731
     kernel_time(base, seed, floor, 1)  # compile
     # paired like item 2: each floor timing next to a model timing, the ratio per pair
     pairs, fl_times = [], []
