@@ -47,9 +47,8 @@ def streams(seed: int) -> tuple[np.random.Generator, Streams]:
 
 
 def initial_capacity(P: Params, n_scheduled: int) -> Capacity:
-    lam = 0.0
-    for m in range(P.n_months):
-        lam += float(np.sum(P.tender_scale[m] * P.weight / P.mean_value[1 - P.developing]))
+    # expected ordinary tenders over the horizon (only sizes the pools: rounding here changes no result)
+    lam = float(P.tender_scale.sum() * np.sum(P.weight / P.mean_value[1 - P.developing]))
     pipe = n_scheduled + int(P.kscon_n.sum() + P.ksp_n.sum()) + 1
     tenders = int(lam + 6.0 * math.sqrt(lam) + 100) + pipe
     bids = max(1000, 8 * tenders)
