@@ -7,9 +7,9 @@ other numbers the run drew, counted from its accumulators, writing the tender an
 the run writes: per tender 3 uniforms and a normal;
 per bid a normal; per closed tender a normal and a Poisson count; per foreign bid two uniforms
 and two normals; per resolved Korean bid a uniform; one uniform per running contract and fund
-investment each month; the policy events' uniforms and normals (counted by the run in
-`cnt[K_POLICY_U]`, `cnt[K_POLICY_N]`), spread evenly over the months. Relationships and contacts
-decay each month as in the model.
+investment each month; as many uniforms from the policy stream as the run's policy events drew
+(`policy_draws`, spread evenly over the months). Relationships and contacts decay each month as
+in the model.
 """
 
 from .constants import G_ALL
@@ -23,10 +23,10 @@ from .policy import fade
 
 
 @entry
-def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadline, policy_u, policy_n):
-    """`ref` is the run's accumulators, t_* its tender log, policy_u/policy_n its policy draws; S is a
-    fresh world (the same as the run's start) and R its streams, each used for the draws the model
-    takes from it."""
+def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadline, policy_draws):
+    """`ref` is the run's accumulators, t_* its tender log, policy_draws the outputs its policy stream
+    made (pcg.steps_between); S is a fresh world (the same as the run's start) and R its streams,
+    each used for the draws the model takes from it."""
     acc = 0.0
     k = 0
     nb = 0
@@ -41,11 +41,8 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
                 if P.year_of[mm] == y:
                     months_in_year += 1
         fade(P, S)
-        n_months = P.n_months
-        for j in range(policy_u * (m + 1) // n_months - policy_u * m // n_months):
+        for j in range(policy_draws * (m + 1) // P.n_months - policy_draws * m // P.n_months):
             acc += uniform(R.policy)
-        for j in range(policy_n * (m + 1) // n_months - policy_n * m // n_months):
-            acc += normal(R.policy)
         for c in range(P.n_countries):
             acc += poisson(R.market, P.tender_scale[m] * P.weight[c] / P.mean_value[1 - P.developing[c]])
         # the run's tenders published this month: their draws, and the candidate scan

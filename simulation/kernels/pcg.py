@@ -181,3 +181,22 @@ def normal(rng):
         x = _normal_tail(rng, idx, rabs, x)
     return 0.0 + 1.0 * x
 
+
+
+def steps_between(before: dict, after: dict) -> int:
+    """How many outputs a numpy PCG64 generator made between two of its `bit_generator.state`s.
+
+    The LCG's distance, bit by bit (pcg-cpp's `distance`): lets `scsim bench` make the floor draw
+    exactly as many numbers from a stream as a run drew, without the run counting them."""
+    mask = (1 << 128) - 1
+    cur, new = before["state"]["state"], after["state"]["state"]
+    mult, plus = _MULT_128, before["state"]["inc"]
+    bit, distance = 1, 0
+    while cur != new:
+        if (cur ^ new) & bit:
+            cur = (cur * mult + plus) & mask
+            distance |= bit
+        bit <<= 1
+        plus = ((mult + 1) * plus) & mask
+        mult = (mult * mult) & mask
+    return distance

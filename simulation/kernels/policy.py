@@ -3,27 +3,13 @@ import math
 
 from .constants import (
     C_DB, C_ENVOY, C_EXPO, C_FAIR, C_KIND, C_KOTRA, C_KSCON, C_KSP, C_ROADSHOW, C_TRAINING, C_VISIT, C_COORD,
-    INC_FULL, INC_KSP, K_CONTACTED, K_PIPE, K_POLICY_N, K_POLICY_U, K_ROADSHOWS, K_OVERFLOW, NT, OV_PIPE,
-    R_BLENDED_LEFT, R_EDPF_LEFT, R_POT, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT,
+    INC_FULL, INC_KSP, K_CONTACTED, K_PIPE, K_ROADSHOWS, K_OVERFLOW, NT, OV_PIPE, R_BLENDED_LEFT, R_EDPF_LEFT, R_POT,
+    R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT,
 )
 from .draws import boost, masked_total, pick_cum, pick_masked
 from .bits import mark
 from .jit import helper, stage
 from .pcg import normal, uniform
-
-
-@helper
-def counted_uniform(rng, S):
-    """A uniform from the policy stream, counted in S.cnt so that the floor (`scsim bench`) can
-    make as many draws as the run's policy events made."""
-    S.cnt[K_POLICY_U] += 1
-    return uniform(rng)
-
-
-@helper
-def counted_normal(rng, S):
-    S.cnt[K_POLICY_N] += 1
-    return normal(rng)
 
 
 @stage
@@ -65,14 +51,14 @@ def pick_region(weight, region, g, total, u):
 @helper
 def follow_on(m, c, lag_min, lag_max, inc, P, S, rng):
     """Schedule the main tender a planning project leads to (K-SCON master plan, KSP study)."""
-    u = counted_uniform(rng, S)
+    u = uniform(rng)
     lag = lag_min + int(u * (lag_max - lag_min + 1))
     if lag > lag_max:
         lag = lag_max
-    u = counted_uniform(rng, S)
+    u = uniform(rng)
     d = pick_cum(P.domain_cum, u)
     dev = 0 if P.developing[c] == 1 else 1
-    u = counted_uniform(rng, S)
+    u = uniform(rng)
     lo = P.type_cum[dev, 0]
     target = lo + u * (P.type_cum[dev, NT - 1] - lo)
     t = NT - 1
@@ -80,7 +66,7 @@ def follow_on(m, c, lag_min, lag_max, inc, P, S, rng):
         if target < P.type_cum[dev, k]:
             t = k
             break
-    z = counted_normal(rng, S)
+    z = normal(rng)
     value = math.exp(P.value_mu[t] + P.value_sigma * z)
     month = m + lag
     if month >= P.n_months:
@@ -106,11 +92,11 @@ def planning_round(m, y, n, ok, amount, cost, cost_slot, follow, lag_min, lag_ma
     if total <= 0.0:
         return
     for k in range(n):
-        u = counted_uniform(rng, S)
+        u = uniform(rng)
         c = pick_masked(P.weight, ok, total, u)
         boost(S.rel, c, amount)
         A.cost[y, cost_slot] += cost
-        u = counted_uniform(rng, S)
+        u = uniform(rng)
         if u < follow:
             counter[y] += follow_on(m, c, lag_min, lag_max, inc, P, S, rng)
 
@@ -171,7 +157,7 @@ def policy(m, P, S, A, rng):
         total = masked_total(P.weight, P.train_ok)
         if total > 0.0:
             for k in range(P.training_n[y]):
-                u = counted_uniform(rng, S)
+                u = uniform(rng)
                 c = pick_masked(P.weight, P.train_ok, total, u)
                 boost(S.rel, c, P.train_boost * reach)
                 A.cost[y, C_TRAINING] += P.train_cost
@@ -185,7 +171,7 @@ def policy(m, P, S, A, rng):
                 total += P.weight[c]
             vis = S.scratch_i  # the buyer countries met, in the first nb slots
             for j in range(nb):
-                u = counted_uniform(rng, S)
+                u = uniform(rng)
                 target = u * total
                 acc = 0.0
                 pick = C - 1
@@ -198,10 +184,10 @@ def policy(m, P, S, A, rng):
                 boost(S.rel, pick, P.expo_boost * reach)
             for a in range(S.alliance_ids.shape[0]):
                 i = S.alliance_ids[a]
-                u = counted_uniform(rng, S)
+                u = uniform(rng)
                 if u < P.expo_attend:
                     for j in range(nb):
-                        u2 = counted_uniform(rng, S)
+                        u2 = uniform(rng)
                         if u2 < P.expo_meet * reach:
                             mark(S.known, vis[j], i)
     # C4 Smart City Fair (ASEAN pavilion)
@@ -213,7 +199,7 @@ def policy(m, P, S, A, rng):
         na = S.alliance_ids.shape[0]
         if na > 0:
             for k in range(P.fair_firms):
-                u = counted_uniform(rng, S)
+                u = uniform(rng)
                 a = int(u * na)
                 if a >= na:
                     a = na - 1
@@ -232,7 +218,7 @@ def policy(m, P, S, A, rng):
             host = -1
             total = region_total(P.weight, P.region, g)
             if total > 0.0:
-                u = counted_uniform(rng, S)
+                u = uniform(rng)
                 host = pick_region(P.weight, P.region, g, total, u)
                 boost(S.rel, host, P.rs_boost * reach)
             pool = S.sme_alliance_ids
@@ -241,7 +227,7 @@ def policy(m, P, S, A, rng):
             npool = pool.shape[0]
             if npool > 0:
                 for j in range(P.rs_firms):
-                    u = counted_uniform(rng, S)
+                    u = uniform(rng)
                     a = int(u * npool)
                     if a >= npool:
                         a = npool - 1
