@@ -48,7 +48,7 @@ k_firm k_partner k_country k_value k_end k_insured k_loan k_share_p k_active
 i_amt i_exit i_risk i_active
 p_month p_country p_domain p_type p_value p_inc
 pis_paid pis_cash pis_out pis_loss pis_ret
-cnt reg scratch_i scratch_f
+cnt reg scratch_i scratch_sme scratch_f
 """.split()
 
 ACC_FIELDS = """

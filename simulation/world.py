@@ -143,7 +143,7 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
         sme_alliance_ids=np.nonzero(ally_sme)[0].astype(I8),
         bid_mark=np.full(n, -1, dtype=I8),
         # working space the kernels reuse instead of allocating inside the monthly loop
-        scratch_i=np.zeros(max(n, P.expo_buyers, 1), dtype=I8),
+        scratch_i=np.zeros(max(n, P.expo_buyers, 1), dtype=I8), scratch_sme=np.zeros(max(n, 1), dtype=I8),
     )
 
 

@@ -47,6 +47,7 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
     p_contact = P.p_contact
     far = active.shape[0] > PREFETCH_FROM
     aware = S.scratch_i  # the firms that learn of the current tender, in firm order
+    free_sme = S.scratch_sme
     for k in range(S.cnt[K_NEW_FROM], S.cnt[K_TENDERS]):
         c = S.t_country[k]
         d = nonneg(S.t_domain[k])
@@ -84,6 +85,8 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
         for s_ in range(NS):
             sub, sub_krw = subsidy(subsidy_ratio[m, s_], cost, in_scope, P, reg)
             net_of[s_] = cost - sub
+        n_free = 0  # the aware SMEs with a free slot, listed in free_sme for the consortium search
+        partners = takes_partners(k, P, S)
         for a in range(n_aware):
             i = nonneg(aware[a])
             if far and a + AHEAD < n_aware:  # the lines of a firm further down the list (prefetch.py)
@@ -96,6 +99,9 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
                 prefetch2(cap, j, d)
             full = open_bids[i] >= capacity[i]
             s_i = size[i]
+            if partners:  # the same for every firm of the tender: the compiler makes two loops
+                free_sme[n_free] = i
+                n_free += (s_i >= SME) & (not full)
             pwin = (belief_of[i] * (2.0 * cap[i, d]) * rel_c) / crowd
             pwin = 1.0 if pwin > 1.0 else pwin
             net = net_of[nonneg(s_i)]
@@ -151,7 +157,7 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
             A.bids_submitted[y] += 1
             A.bid_cost[y] += cost
             A.bid_value[y] += V
-        form_consortia(m, k, n_aware, P, S, A)
+        form_consortia(m, k, n_free, P, S, A)
 
 
 @helper
@@ -173,13 +179,25 @@ def subsidy(ratio, cost, in_scope, P, reg):
 
 
 @helper
-def best_sme(k, d, n_aware, a_lo, a_hi, aware, ally, S):
-    """The free SME most capable in domain d (lowest firm number among equals) among those aware of
-    tender k and the domain's alliance SMEs dom_ally[a_lo:a_hi]; -1 when there is none."""
+def best_sme(k, d, n_free, a_lo, a_hi, free_sme, ally, S):
+    """The free SME most capable in domain d (lowest firm number among equals) among the aware SMEs
+    free_sme[:n_free] (free when they decided) and the domain's alliance SMEs dom_ally[a_lo:a_hi];
+    -1 when there is none.
+
+    An SME free when it decided is still free unless it bid on tender k or joined a bid on it (its
+    slots fill only then, and both mark bid_mark), so the aware ones need only that test."""
     best = -1
     best_cap = -1.0
-    for a in range(n_aware + a_hi - a_lo):
-        j = aware[a] if a < n_aware else ally[a_lo + a - n_aware]
+    for a in range(n_free):
+        j = nonneg(free_sme[a])
+        if S.bid_mark[j] == k:
+            continue
+        cj = S.cap[j, d]
+        if cj > best_cap or (cj == best_cap and j < best):
+            best = j
+            best_cap = cj
+    for a in range(a_lo, a_hi):
+        j = nonneg(ally[a])
         if S.size[j] < SME or S.active[j] == 0 or S.open_bids[j] >= S.capacity[j] or S.bid_mark[j] == k:
             continue
         cj = S.cap[j, d]
@@ -190,26 +208,32 @@ def best_sme(k, d, n_aware, a_lo, a_hi, aware, ally, S):
 
 
 @helper
-def form_consortia(m, k, n_aware, P, S, A):
+def takes_partners(k, P, S):
+    """Whether large firms bidding on tender k may take SME partners (C2): an EPC or PPP tender of
+    the minimum value, with consortium slots left this year."""
+    t = S.t_type[k]
+    return S.reg[R_SLOTS_LEFT] >= 1.0 and (t == EPC or t == PPP) and S.t_value[k] >= P.cons_min_value
+
+
+@helper
+def form_consortia(m, k, n_free, P, S, A):
     """C2: while the year's slots last, a large firm bidding on a big EPC/PPP tender takes the best-fitting SME.
 
-    The SMEs that can join are those aware of the tender (the first n_aware entries of
-    S.scratch_i) and, with the C3 catalogue, the alliance SMEs of the domain; the best is the most
-    capable, the lowest firm number among equals (as a scan in firm order). An aware SME free now
-    was free when it decided (slots only fill while a tender's bids are made), so no mark of the
-    decision is needed.
+    The SMEs that can join are those aware of the tender and free when they decided (the first
+    n_free entries of S.scratch_sme, listed by bidding) and, with the C3 catalogue, the alliance SMEs
+    of the domain; the best is the most capable, the lowest firm number among equals (as a scan in
+    firm order).
     """
+    if not takes_partners(k, P, S):
+        return
     t = S.t_type[k]
     V = S.t_value[k]
-    if S.reg[R_SLOTS_LEFT] < 1.0 or (t != EPC and t != PPP) or V < P.cons_min_value:
-        return
     y = P.year_of[m]
     d = S.t_domain[k]
     c = S.t_country[k]
     dev = 0 if P.developing[c] == 1 else 1
     fin = P.fin_share[t]
     years = P.fin_years[t]
-    aware = S.scratch_i
     ally = S.dom_ally
     a_lo = S.dom_ally_ptr[d]
     a_hi = S.dom_ally_ptr[d + 1] if P.catalogue == 1 else a_lo
@@ -221,7 +245,7 @@ def form_consortia(m, k, n_aware, P, S, A):
         if S.size[i] != LARGE or S.b_partner[b] >= 0:
             continue
         if best == -2:
-            best = best_sme(k, d, n_aware, a_lo, a_hi, aware, ally, S)
+            best = best_sme(k, d, n_free, a_lo, a_hi, S.scratch_sme, ally, S)
         if best < 0:
             break  # no SME is free for this tender, nor for the large bids after this one
         S.b_partner[b] = best
