@@ -268,9 +268,10 @@ def run_bench(repeats: int = 7, quick: bool = False, with_startup: bool = True, 
     with tempfile.TemporaryDirectory(prefix="scsim-bench-") as tmp:
         for firms, countries in sizes:
             r = scaled(base, firms, countries, Path(tmp))
-            reps = 3 if firms * countries <= 2_000_000 else 1
-            t_build = timed(lambda: build(r, seed), reps, warmup=0)
-            t_kernel, A_s = kernel_time(r, seed, run_months, reps, warmup=1 if reps > 1 else 0)
+            # medians of 3 (a world's first build pays first-touch page faults; the median does not)
+            small_world = firms * countries <= 2_000_000
+            t_build = timed(lambda: build(r, seed), 3, warmup=1 if small_world else 0)
+            t_kernel, A_s = kernel_time(r, seed, run_months, 3, warmup=1 if small_world else 0)
             cand = float(A_s.candidates.sum())
             row = {"firms": firms, "countries": countries, "build_s": t_build.median, "kernel_s": t_kernel.median,
                    "run_s": t_build.median + t_kernel.median, "candidate_evaluations": cand,
@@ -282,14 +283,15 @@ def run_bench(repeats: int = 7, quick: bool = False, with_startup: bool = True, 
         out["scaling"] = rows
         if not quick:
             # the linearity check, paired like items 2 and 3: 10k- and 100k-firm runs alternate, so a
-            # machine whose speed drifts changes both sides of each ratio alike
+            # machine whose speed drifts changes both sides of each ratio alike; each side of a pair
+            # is the median of 3 runs (a single run on one side only would take its spikes unfiltered)
             out["scaling_ratio"] = {}
             for countries in (68, 200):
                 small, large = scaled(base, 10_000, countries, Path(tmp)), scaled(base, 100_000, countries, Path(tmp))
                 pairs = []
-                for _ in range(max(3, repeats // 4)):
+                for _ in range(max(5, repeats // 3)):
                     t_small = timed(lambda: simulate(small, seed), 3, warmup=0)
-                    t_large = timed(lambda: simulate(large, seed), 1, warmup=0)
+                    t_large = timed(lambda: simulate(large, seed), 3, warmup=0)
                     pairs.append(t_large.median / t_small.median)
                 out["scaling_ratio"][str(countries)] = {"paired_ratios": pairs, "median": statistics.median(pairs)}
                 echo(f"   10k -> 100k firms at {countries} countries: {statistics.median(pairs):.1f}x the run time, "
