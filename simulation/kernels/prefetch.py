@@ -23,8 +23,10 @@ def _codegen(ctx, builder, sig, args):
                                     inds=inds, wraparound=False, boundscheck=False)
     fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
     fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
-    # read, keep in all cache levels, data cache
-    builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+    # read, locality 2 (prefetcht1: into L2, not L1), data cache. Into L1 (locality 3) the six lines
+    # of 32 firms ahead crowded L1 out: 30 cycles an aware firm at 100k firms x 200 countries
+    # against 21 into L2 (cycle counter per submodel, three runs each)
+    builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 2), ir.Constant(i32, 1)])
     return ctx.get_dummy_value()
 
 
