@@ -104,7 +104,7 @@ def assert_same_world(S, world) -> None:
     assert not S.contact[:, len(firms)].any(), "the no-contact column took contact"
     listed = S.contacted_ids[:S.cnt[K_CONTACTED]]
     assert set(listed) == set(np.nonzero(S.contacted)[0]) == set(np.nonzero(S.contact.any(axis=0))[0]) \
-        and len(set(listed)) == len(listed), "contacted list and flags disagree with the contacts" 
+        and len(set(listed)) == len(listed), "contacted list and flags disagree with the contacts"
     same("known", unpack(S.known, len(firms)).T, [[int(c in f.known) for c in world.countries] for f in firms])
     same("won_in", S.won_in, [[int(c in f.won_in) for c in world.countries] for f in firms])
     same("exported", S.exported, [int(f.exported) for f in firms])

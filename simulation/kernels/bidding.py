@@ -17,7 +17,7 @@ from .prefetch import prefetch, prefetch2
 AHEAD = 32  # how many aware firms ahead the decision loop prefetches
 # from how many firms on the decision loop prefetches: with fewer, the firm arrays sit in the L2
 # cache and the prefetch only costs (10k firms x 200 countries: 17.5 cycles an aware firm without
-# it, 20.4 with it; 100k firms: 35 with it, 47 without)
+# it, 20.4 with it; 100k firms: about 21 with it, 47 without)
 PREFETCH_FROM = 25_000
 
 
@@ -82,9 +82,7 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
         rel_c = 0.5 + rel[c]
         cost = cost_share * V
         net_of = S.scratch_f  # net cost of a bid by size class
-        for s_ in range(NS):
-            sub, sub_krw = subsidy(subsidy_ratio[m, s_], cost, in_scope, P, reg)
-            net_of[s_] = cost - sub
+        net_costs(net_of, subsidy_ratio[m], cost, in_scope, P, reg)
         n_free = 0  # the aware SMEs with a free slot, listed in free_sme for the consortium search
         partners = takes_partners(k, P, S)
         for a in range(n_aware):
@@ -121,9 +119,7 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
                 S.reg[R_SUBSIDY_LEFT] -= sub_krw
                 A.cost[y, C_SUBSIDY] += sub_krw
                 A.subsidised_bids[y] += 1
-                for s_ in range(NS):  # the budget left moved: the net cost of the next bids
-                    sub_s, sub_krw_s = subsidy(subsidy_ratio[m, s_], cost, in_scope, P, reg)
-                    net_of[s_] = cost - sub_s
+                net_costs(net_of, subsidy_ratio[m], cost, in_scope, P, reg)  # the budget left moved
             S.capital[i] -= net
             S.open_bids[i] += 1
             mark(S.known, c, i)
@@ -157,7 +153,16 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
             A.bids_submitted[y] += 1
             A.bid_cost[y] += cost
             A.bid_value[y] += V
-        form_consortia(m, k, n_free, P, S, A)
+        if partners:
+            form_consortia(m, k, n_free, P, S, A)
+
+
+@helper
+def net_costs(net_of, ratios, cost, in_scope, P, reg):
+    """net_of[s]: a bid's cost less its N2 subsidy for each size class s, given the budget left now."""
+    for s in range(NS):
+        sub, _ = subsidy(ratios[s], cost, in_scope, P, reg)
+        net_of[s] = cost - sub
 
 
 @helper
@@ -190,21 +195,21 @@ def best_sme(k, d, n_free, a_lo, a_hi, free_sme, ally, S):
     best_cap = -1.0
     for a in range(n_free):
         j = nonneg(free_sme[a])
-        if S.bid_mark[j] == k:
-            continue
-        cj = S.cap[j, d]
-        if cj > best_cap or (cj == best_cap and j < best):
-            best = j
-            best_cap = cj
+        if S.bid_mark[j] != k:
+            best, best_cap = better_sme(j, S.cap[j, d], best, best_cap)
     for a in range(a_lo, a_hi):
         j = nonneg(ally[a])
-        if S.size[j] < SME or S.active[j] == 0 or S.open_bids[j] >= S.capacity[j] or S.bid_mark[j] == k:
-            continue
-        cj = S.cap[j, d]
-        if cj > best_cap or (cj == best_cap and j < best):
-            best = j
-            best_cap = cj
+        if S.size[j] >= SME and S.active[j] != 0 and S.open_bids[j] < S.capacity[j] and S.bid_mark[j] != k:
+            best, best_cap = better_sme(j, S.cap[j, d], best, best_cap)
     return best
+
+
+@helper
+def better_sme(j, cj, best, best_cap):
+    """(j, cj) if SME j is more capable than the best so far, or as capable with a lower number."""
+    if cj > best_cap or (cj == best_cap and j < best):
+        return j, cj
+    return best, best_cap
 
 
 @helper
@@ -219,13 +224,12 @@ def takes_partners(k, P, S):
 def form_consortia(m, k, n_free, P, S, A):
     """C2: while the year's slots last, a large firm bidding on a big EPC/PPP tender takes the best-fitting SME.
 
+    Called for the tenders that take partners (`takes_partners`, decided once before the bids).
     The SMEs that can join are those aware of the tender and free when they decided (the first
     n_free entries of S.scratch_sme, listed by bidding) and, with the C3 catalogue, the alliance SMEs
     of the domain; the best is the most capable, the lowest firm number among equals (as a scan in
     firm order).
     """
-    if not takes_partners(k, P, S):
-        return
     t = S.t_type[k]
     V = S.t_value[k]
     y = P.year_of[m]

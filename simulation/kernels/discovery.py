@@ -28,6 +28,13 @@ def aware_prob(p_base, p_known, p_contact, known_ic, contact_ig, miss_policy, ac
 
 
 @helper
+def contact_of(contact, contacted, g, i):
+    """contact[g, i], read only for a firm ever contacted; the others read the always-zero last
+    column (policy.add_contact), so the scan does not stream a row of contacts per tender."""
+    return contact[g, nonneg(i if contacted[i] else contact.shape[1] - 1)]
+
+
+@helper
 def discover(lo, hi, c, g, miss_policy, access, dom_firms, active, known, contact, contacted, p_base, p_known,
              p_contact, aware, rng):
     """Each active firm of the domain list dom_firms[lo:hi] learns of a tender in country c (region g)
@@ -38,15 +45,14 @@ def discover(lo, hi, c, g, miss_policy, access, dom_firms, active, known, contac
     """
     n = 0
     offered = 0
-    none = contact.shape[1] - 1
     s_lo, s_hi, i_lo, i_hi = take_state(rng)  # the generator stepped in registers (pcg.take_state)
     for idx in range(nonneg(lo), nonneg(hi)):
         i = nonneg(dom_firms[nonneg(idx)])
         if active[i] == 0:
             continue
         offered += 1
-        col = nonneg(i if contacted[i] else none)  # a firm never contacted reads the zero column (policy.add_contact)
-        p = aware_prob(p_base, p_known, p_contact, has(known, c, i), contact[g, col], miss_policy, access)
+        p = aware_prob(p_base, p_known, p_contact, has(known, c, i), contact_of(contact, contacted, g, i),
+                       miss_policy, access)
         aware[nonneg(n)] = i
         s_lo, s_hi, out = step(s_lo, s_hi, i_lo, i_hi)
         n += to_double(out) < p

@@ -16,6 +16,7 @@ from .constants import G_ALL
 from .draws import poisson
 from .assume import nonneg
 from .bits import has
+from .discovery import contact_of
 from .jit import entry
 from .pcg import normal, put_state, step, take_state, to_double, uniform
 from .market import add_tender
@@ -56,15 +57,13 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
             S.t_nforeign[k] = 0
             S.t_fbest[k] = acc
             S.t_bid_start[k] = nb
-            none = S.contact.shape[1] - 1
             s_lo, s_hi, i_lo, i_hi = take_state(R.discovery)  # stepped in registers, as discovery does
             for idx in range(nonneg(S.dom_ptr[d]), nonneg(S.dom_ptr[d + 1])):  # as discovery indexes
                 i = nonneg(S.dom_firms[nonneg(idx)])
                 if S.active[i] == 0:
                     continue
                 s_lo, s_hi, out = step(s_lo, s_hi, i_lo, i_hi)
-                col = nonneg(i if S.contacted[i] else none)  # as discovery reads contacts
-                acc += has(S.known, c, i) * 0.5 + S.contact[g, col] + to_double(out)
+                acc += has(S.known, c, i) * 0.5 + contact_of(S.contact, S.contacted, g, i) + to_double(out)
             put_state(R.discovery, s_lo, s_hi)
             k += 1
         share = 1.0 / months_in_year
