@@ -44,9 +44,25 @@ class Firm(mesa.Agent):
         return {d: float(self._s.exp_domain[self.idx, k]) for k, d in enumerate(DOMAINS)}
 
     @property
+    def knowledge(self) -> dict[str, float]:
+        """Strength 0..1 of the firm's knowledge of each country it has ever touched, this month
+        (it fades unless used: kernels/knowledge.py)."""
+        from .kernels.constants import KNOW_SHIFT
+
+        i, know = self.idx, self._s.know
+        m = min(self.model.month, self.model.params.n_months - 1)
+        table = self.model.params.k_table
+        out = {}
+        for c in range(know.shape[0]):
+            v = int(know[c, i])
+            if v >= 0:
+                out[self.model.countries.iso3[c]] = float(table[v % KNOW_SHIFT, m - v // KNOW_SHIFT])
+        return out
+
+    @property
     def known_countries(self) -> list[str]:
-        i, bits = self.idx, self._s.known
-        return [self.model.countries.iso3[c] for c in range(bits.shape[0]) if (bits[c, i >> 3] >> (i & 7)) & 1]
+        """Countries the firm knows at least half as well as when it last used that knowledge."""
+        return [c for c, k in self.knowledge.items() if k >= 0.5]
 
     @property
     def bid_capacity(self) -> int:

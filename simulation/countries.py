@@ -16,7 +16,7 @@ from .scenario.errors import ScenarioError
 from .scenario.types import INCOMES, REGIONS
 
 COLUMNS = ["iso3", "name", "region", "income_group", "risk_class", "market_weight", "relationship_2019",
-           "mou_date", "kotra_centre_2020", "kotra_plan_2019", "kind_centre", "mdb_share", "source", "notes"]
+           "mou_date", "kotra_centre_2020", "kotra_plan_2019", "kind_centre", "mdb_share", "distance_km", "source", "notes"]
 FLAG_COLUMNS = ("kotra_centre_2020", "kotra_plan_2019", "kind_centre")
 
 
@@ -32,6 +32,7 @@ class CountryTable:
     weight: np.ndarray        # float64, normalised to sum 1
     relationship: np.ndarray  # float64 0..1
     mdb_share: np.ndarray     # float64 0..1
+    distance: np.ndarray      # float64 km from Seoul (great circle to the capital)
     flags: dict[str, np.ndarray]
 
     @property
@@ -120,7 +121,8 @@ def _load(raw: bytes, shown: str) -> CountryTable:
         except (ValueError, AssertionError):
             raise bad("risk_class", "an integer 0-7") from None
         nums = {}
-        for col, lo, hi in (("market_weight", 0.0, 1e9), ("relationship_2019", 0.0, 1.0), ("mdb_share", 0.0, 1.0)):
+        for col, lo, hi in (("market_weight", 0.0, 1e9), ("relationship_2019", 0.0, 1.0), ("mdb_share", 0.0, 1.0),
+                            ("distance_km", 1.0, 25_000.0)):
             try:
                 v = float(rec[col])
                 assert lo <= v <= hi and v == v
@@ -151,5 +153,6 @@ def _load(raw: bytes, shown: str) -> CountryTable:
         risk=np.array(cols["risk_class"], dtype=np.int64), weight=weight / weight.sum(),
         relationship=np.array(cols["relationship_2019"], dtype=np.float64),
         mdb_share=np.array(cols["mdb_share"], dtype=np.float64),
+        distance=np.array(cols["distance_km"], dtype=np.float64),
         flags={c: np.array(cols[c], dtype=bool) for c in FLAG_COLUMNS},
     )

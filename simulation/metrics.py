@@ -5,13 +5,15 @@ import numpy as np
 import pandas as pd
 
 from .engine import RunResult
-from .kernels.constants import G_ALL, G_DOMAIN, G_REGION, G_RISK, G_SIZE, INSTRUMENTS, NG, SNAP, TRANCHES
+from .kernels.constants import G_ALL, G_DEMAND, G_DOMAIN, G_REGION, G_RISK, G_SIZE, INSTRUMENTS, NG, SNAP, TRANCHES
 from .scenario.types import DOMAINS, REGIONS, SIZES
 
 COLUMNS = ["run", "scenario", "seed", "year", "metric", "group", "value"]
 GROUPS = (["all"] + [f"size:{s}" for s in SIZES] + [f"region:{r}" for r in REGIONS]
-          + [f"domain:{d}" for d in DOMAINS] + [f"risk:{k}" for k in range(8)])
+          + [f"domain:{d}" for d in DOMAINS] + [f"risk:{k}" for k in range(8)]
+          + ["demand:existing", "demand:created"])
 assert len(GROUPS) == NG and GROUPS[G_SIZE] == "size:large" and GROUPS[G_REGION] == "region:asean"
+assert GROUPS[G_DEMAND + 1] == "demand:created"
 assert GROUPS[G_DOMAIN] == "domain:urban_dev" and GROUPS[G_RISK] == "risk:0" and G_ALL == 0
 
 # metric name -> (description, unit), for documentation and `scsim show-metrics`
@@ -26,10 +28,14 @@ METRICS: dict[str, tuple[str, str]] = {
     "tenders_closed": ("tenders reaching their deadline", "count"),
     "tenders_contested": ("tenders with at least one Korean bid", "count"),
     "tenders_awarded": ("tenders awarded to anyone", "count"),
+    "tenders_rejected": ("tenders whose buyer rejected every bid", "count"),
+    "rejected_share": ("share of closed tenders whose buyer rejected every bid", "fraction"),
     "capture_rate": ("Korean wins / tenders contested", "fraction"),
     "bidders_per_tender": ("mean bids per closed tender, Korean and foreign", "count"),
     "single_bidder_share": ("share of closed tenders with exactly one bid", "fraction"),
     "korean_share_value": ("Korean value won / value of all awarded tenders", "fraction"),
+    "korean_share_existing_value": ("Korean value won on demand that exists anyway / value awarded on it "
+                                    "(K-SCON and KSP follow-on tenders left out)", "fraction"),
     "korean_share_contested_value": ("Korean value won / value of tenders Korean firms bid on", "fraction"),
     "bid_cost_share": ("Korean bid-preparation cost / value of the tenders bid on", "fraction"),
     "sme_share_wins": ("share of Korean wins with an SME or startup lead or partner", "fraction"),
@@ -39,6 +45,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "new_country_entries": ("firm-country pairs with a first win", "count"),
     "active_firms": ("firms with capital left at year end", "count"),
     "consortia": ("large-SME consortia formed with KOTRA support", "count"),
+    "partnerships": ("large-SME partnerships on bids, with or without KOTRA support", "count"),
     "consortium_wins": ("wins by supported consortia", "count"),
     "kscon_follow_on_tenders": ("main tenders scheduled from K-SCON master plans", "count"),
     "ksp_follow_on_tenders": ("tenders shaped by KSP projects", "count"),
@@ -48,6 +55,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "pis_private_raised_krw_bn": ("private money in the PIS smart-city fund", "KRW bn"),
     "pis_nav_krw_bn": ("PIS tranche net asset value (cash + outstanding investments)", "KRW bn"),
     "value_per_public_krw": ("value won per KRW of public cost", "KRW/KRW"),
+    "existing_value_per_public_krw": ("value won on demand that exists anyway per KRW of public cost", "KRW/KRW"),
     "ksure_balance_krw_bn": ("K-SURE special account balance at year end", "KRW bn"),
     "co_entry_pot_krw_bn": ("co-entry finance pot at year end", "KRW bn"),
 }
@@ -82,7 +90,8 @@ def tidy(res: RunResult, run: int = 0) -> pd.DataFrame:
         add("value_won_krw_bn", name, A.value[:, g] * krw)
     for metric, arr in (("bids_submitted", A.bids_submitted), ("subsidised_bids", A.subsidised_bids),
                         ("tenders_closed", A.tenders_closed), ("tenders_contested", A.tenders_contested),
-                        ("tenders_awarded", A.tenders_awarded), ("exporting_firms", A.exporters),
+                        ("tenders_awarded", A.tenders_awarded), ("tenders_rejected", A.tenders_rejected),
+                        ("exporting_firms", A.exporters), ("partnerships", A.partnerships),
                         ("exporting_firms_year", A.exporters_year), ("new_country_entries", A.new_entries),
                         ("active_firms", A.active_firms), ("consortia", A.consortia),
                         ("consortium_wins", A.consortium_wins), ("kscon_follow_on_tenders", A.kscon_tenders),
@@ -94,6 +103,9 @@ def tidy(res: RunResult, run: int = 0) -> pd.DataFrame:
     add("bidders_per_tender", "all", _ratio(A.bidders, A.tenders_closed))
     add("single_bidder_share", "all", _ratio(A.single_bidder, A.tenders_closed))
     add("korean_share_value", "all", _ratio(A.value[:, 0], A.value_awarded))
+    add("korean_share_existing_value", "all",
+        _ratio(A.value[:, G_DEMAND], A.value_awarded - A.value_awarded_created))
+    add("rejected_share", "all", _ratio(A.tenders_rejected, A.tenders_closed))
     add("korean_share_contested_value", "all", _ratio(A.value[:, 0], A.value_contested))
     add("bid_cost_share", "all", _ratio(A.bid_cost, A.bid_value))
     add("sme_share_wins", "all", _ratio(A.sme_wins, A.wins[:, 0]))
@@ -104,6 +116,7 @@ def tidy(res: RunResult, run: int = 0) -> pd.DataFrame:
         total_cost = total_cost + A.cost[:, k]
     add("public_cost_krw_bn", "all", total_cost)
     add("value_per_public_krw", "all", _ratio(A.value[:, 0] * krw, total_cost))
+    add("existing_value_per_public_krw", "all", _ratio(A.value[:, G_DEMAND] * krw, total_cost))
     add("pis_private_raised_krw_bn", "all", np.full(len(years), res.private_raised))
     for t, tranche in enumerate(TRANCHES):
         for s, name in enumerate(SNAP):

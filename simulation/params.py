@@ -12,6 +12,8 @@ import numpy as np
 
 from .countries import CountryTable, load_countries, resolve_path
 from .kernels.constants import NO_MONTH, NRISK, PPP
+from .kernels.financing import interest_pv
+from .kernels.knowledge import knowledge_table
 from .scenario.checks import month_index
 from .scenario.loader import Resolved
 from .scenario.types import DOMAINS, INCOMES, ORIGINS, REGIONS, SIZES, TYPES
@@ -80,6 +82,11 @@ def _market_levels(market, years: list[int]) -> np.ndarray:
             v = lo[1] * (1.0 + market.cagr) ** (y - lo[0])
         out.append(v)
     return np.array(out, dtype=F8)
+
+
+def _pv(rate: float, years: int, disc: float) -> float:
+    """kernels.financing.interest_pv as plain Python (its `py_func`: no compilation to build Params)."""
+    return float(interest_pv.py_func(rate, years, disc))
 
 
 def _monthly_pd(annual: list[float]) -> np.ndarray:
@@ -164,6 +171,33 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
                   bool(lev.f3_blended.enabled)).astype(np.uint8)
 
     origin_cum = np.vstack([np.cumsum(mix(getattr(comp.origin_mix, reg), ORIGINS)) for reg in REGIONS])
+    rel_f = np.vstack([mix(getattr(comp.relationship, REGIONS[g]), ORIGINS) for g in table.region])
+    disc = s.discovery
+    # the gravity baseline of learning of a tender in each country: market weight (relative to the
+    # average country), distance from Seoul, the 2019 relationship
+    disc_odds = (disc.odds_base * (table.weight * C) ** disc.market_elasticity
+                 * (table.distance / disc.reference_distance_km) ** (-disc.distance_elasticity)
+                 * disc.relationship_odds ** table.relationship)
+    fin_n = np.array([int(round(y)) for y in mix(mk.finance_years, TYPES)], dtype=I8)
+    fin_share = mix(mk.financed_share, TYPES)
+    premium = np.array(fin.risk_premium.as_list(), dtype=F8)
+    contract_years = mix(mk.contract_months, TYPES) / 12.0
+    annual_pd = np.array(fin.contract_default_pd.as_list(), dtype=F8)
+    # expected loss from a buyer's default over a contract, per unit of value, by risk class and type
+    el = s.behaviour.default_loss_share * (1.0 - (1.0 - annual_pd[:, None]) ** contract_years[None, :])
+    # the foreign bids' log financing term by origin, type and risk class: the origin's rate plus the
+    # buyer's country-risk premium, which every bidder pays, as the PV of an amortising loan's interest
+    o_lnfin = np.array([[[math.log(1.0 + f * _pv(r + premium[q], int(n), fin.base_rate + premium[q]))
+                          for q in range(NRISK)] for n, f in zip(fin_n, fin_share)]
+                        for r in [getattr(getattr(comp.profiles, o), "rate") for o in ORIGINS]], dtype=F8)
+    # F6: an SME's saving on a sole contract per unit of value, the larger of the guarantee-fee cut
+    # (on the performance bond, for the contract's life) and the contract-performance loan's cut
+    f6 = lev.f6_sme_sole
+    sole_save = np.array([max(f6.guarantee_fee_cut * s.behaviour.bond_share * cy,
+                              fin.working_capital_share * (_pv(fin.base_rate, max(1, int(round(cy))), fin.base_rate)
+                                                           - _pv(max(0.0, fin.base_rate - f6.loan_rate_cut),
+                                                                 max(1, int(round(cy))), fin.base_rate)))
+                          for cy in contract_years], dtype=F8)
     prof = lambda attr: np.array([getattr(getattr(comp.profiles, o), attr) for o in ORIGINS], dtype=F8)  # noqa: E731
     wkeys = ("quality", "price", "finance", "relationship", "track_record", "incumbency")
     wts = np.vstack([mix(s.award.developing, wkeys), mix(s.award.developed, wkeys)])
@@ -204,28 +238,35 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
         mean_value=mean_value, type_cum=np.ascontiguousarray(np.cumsum(type_mix, axis=1)),
         value_mu=np.log(medians), value_sigma=float(mk.value_sigma),
         open_m=mix(mk.open_months, TYPES).astype(I8), contract_m=mix(mk.contract_months, TYPES).astype(I8),
-        fin_share=mix(mk.financed_share, TYPES), fin_years=mix(mk.finance_years, TYPES),
+        fin_share=fin_share, fin_years=mix(mk.finance_years, TYPES), fin_n=fin_n, el=np.ascontiguousarray(el),
         bid_cost=mix(mk.bid_cost_share, TYPES), domain_cum=np.cumsum(mix(mk.domain_mix, DOMAINS)),
         foreign_mean=float(comp.foreign_bids_mean), foreign_disp=float(comp.foreign_bids_dispersion),
         strength=float(comp.strength), quality_shift=float(comp.quality_shift),
         origin_cum=np.ascontiguousarray(origin_cum),
         o_q=prof("quality"), o_qsd=prof("quality_sd"), o_mk=prof("markup"), o_mksd=prof("markup_sd"),
-        o_rate=prof("rate"), o_fs=prof("finance_score"), o_rel=prof("relationship"), o_exp=prof("experience"),
+        o_rate=prof("rate"), o_fs=prof("finance_score"), o_exp=prof("experience"),
         wts=np.ascontiguousarray(wts),
-        # the foreign bids' log terms, by origin (and contract type): computed once, exactly as the
-        # buyer's utility writes them (math.log(1 + x)), instead of for every foreign bid
-        o_lnfin=np.array([[math.log(1.0 + r * y * f) for y, f in zip(mix(mk.finance_years, TYPES), mix(mk.financed_share, TYPES))]
-                          for r in prof("rate")], dtype=np.float64),
+        o_lnfin=np.ascontiguousarray(o_lnfin),
         o_lnexp=np.array([math.log(1.0 + x) for x in prof("experience")], dtype=np.float64),
+        rel_f=np.ascontiguousarray(rel_f),
+        bids_elast=float(comp.bids_value_elasticity), bids_risk=float(comp.bids_risk_slope),
+        ref_value=float(comp.reference_value_usd_m),
+        nest=s.award.nest_scale, reserve=s.award.reservation_utility, retender_p=s.award.retender_prob,
+        retender_lag=s.award.retender_lag_months,
         sc_pis=s.award.scores.pis, sc_blended=s.award.scores.blended, sc_edpf=s.award.scores.edpf,
         sc_ksure=s.award.scores.ksure, ksp_inc=s.award.scores.ksp_incumbency,
         margin=s.behaviour.margin, prior_w=s.behaviour.belief_prior_wins, prior_l=s.behaviour.belief_prior_losses,
         bond_share=s.behaviour.bond_share, crowding=s.behaviour.crowding, q_noise=s.behaviour.quality_noise_sd,
         default_loss=s.behaviour.default_loss_share, dom_income=s.world.domestic_income,
-        p_base=s.discovery.p_base, p_known=s.discovery.p_known, p_contact=s.discovery.p_contact,
+        risk_aversion=s.behaviour.risk_aversion, partner_prob=s.behaviour.partner_prob,
+        disc_odds=disc_odds.astype(F8), size_odds=mix(disc.size_odds, SIZES),
+        known_gain=disc.known_odds - 1.0, contact_gain=disc.contact_odds - 1.0,
         contact_decay=2.0 ** (-1.0 / s.discovery.contact_half_life_months),
+        k_table=knowledge_table(s.knowledge.half_life_new_months, s.knowledge.half_life_established_months,
+                                s.knowledge.uses_to_establish, n_months),
+        k_uses=s.knowledge.uses_to_establish,
         rel_decay=2.0 ** (-1.0 / s.relationship.half_life_months), win_boost=s.relationship.win_boost,
-        krw=krw, base_rate=fin.base_rate, premium=np.array(fin.risk_premium.as_list(), dtype=F8),
+        krw=krw, base_rate=fin.base_rate, premium=premium,
         contract_pd_m=_monthly_pd(fin.contract_default_pd.as_list()), max_uninsured=fin.max_uninsured_risk,
         pis_on=int(f1.enabled), pis_start_m=pis_start,
         pis_invest_end_m=pis_start + int(round(lev.f4_fund_life.investment_period_years * 12)),
@@ -233,29 +274,35 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
         pis_equity=f1.equity_share, pis_max_eq=f1.max_equity_krw_bn,
         pis_hold_m=max(1, int(round(f1.holding_years * 12))), pis_mult=f1.return_multiple,
         pis_pd_m=_monthly_pd(f1.project_default_pd.as_list()), pis_lgd=f1.loss_given_default,
+        pis_fund_rate_m=f1.public_funding_rate / 12.0,
         loss_order=0 if lev.f2_loss_order.order == "subordinated" else 1,
         blended_cut=lev.f3_blended.rate_cut,
         coentry_on=int(lev.f5_co_entry.enabled),
-        sole_on=int(lev.f6_sme_sole.enabled), sole_fee_cut=lev.f6_sme_sole.guarantee_fee_cut,
-        sole_loan_cut=lev.f6_sme_sole.loan_rate_cut,
+        sole_on=int(lev.f6_sme_sole.enabled), sole_save=sole_save,
         ksure_on=int(lev.f7_ksure.enabled), ksure_cover=lev.f7_ksure.cover_share,
+        ksure_price=lev.f7_ksure.premium_to_expected_loss,
         edpf_on=int(lev.f8_edpf.enabled), edpf_cut=lev.f8_edpf.rate_cut,
         kscon_on=int(lev.n1_kscon.enabled), kscon_moy=lev.n1_kscon.call_month - 1,
         kscon_cost=lev.n1_kscon.cost_krw_bn_per_selection, kscon_follow=lev.n1_kscon.follow_on_prob,
         kscon_lag_min=lev.n1_kscon.lag_months_min, kscon_lag_max=lev.n1_kscon.lag_months_max,
         kscon_boost=lev.n1_kscon.relationship_boost,
         subsidy_cap_usd=lev.n2_subsidy.cap_krw_mn / 1000.0 * 1000.0 / krw,
-        db_p=lev.n3_info_db.discovery_p, db_cost_m=lev.n3_info_db.cost_krw_bn_per_year / 12.0,
-        kotra_p=lev.n4_hubs.kotra_discovery_p, kotra_cut=lev.n4_hubs.kotra_bid_cost_cut,
+        db_gain=lev.n3_info_db.discovery_odds - 1.0, db_cost_m=lev.n3_info_db.cost_krw_bn_per_year / 12.0,
+        kotra_gain=lev.n4_hubs.kotra_discovery_odds - 1.0, kotra_cut=lev.n4_hubs.kotra_bid_cost_cut,
         kotra_cost_m=lev.n4_hubs.kotra_cost_krw_bn_per_year / 12.0,
-        kind_p=lev.n4_hubs.kind_ppp_discovery_p, kind_cost_m=lev.n4_hubs.kind_cost_krw_bn_per_year / 12.0,
+        kind_gain=lev.n4_hubs.kind_ppp_discovery_odds - 1.0, kind_cost_m=lev.n4_hubs.kind_cost_krw_bn_per_year / 12.0,
+        intl_cost_m=len(lev.n6_intl_orgs.regions) * lev.n6_intl_orgs.cost_krw_bn_per_region_per_year / 12.0,
         train_moy=lev.n5_training.month - 1, train_boost=lev.n5_training.relationship_boost,
         train_cost=lev.n5_training.cost_krw_bn_per_cohort,
         expo_on=int(lev.c1_expo.enabled), expo_start_m=cal.month(lev.c1_expo.start), expo_moy=lev.c1_expo.month - 1,
         expo_buyers=lev.c1_expo.buyer_countries, expo_attend=lev.c1_expo.firm_attendance,
         expo_meet=lev.c1_expo.meet_prob, expo_boost=lev.c1_expo.relationship_boost, expo_cost=lev.c1_expo.cost_krw_bn,
         cons_min_value=lev.c2_consortia.min_value_usd_m, cons_sme_share=lev.c2_consortia.sme_share,
-        cons_synergy=lev.c2_consortia.synergy, catalogue=int(lev.c3_alliance.catalogue),
+        cons_synergy=lev.c2_consortia.synergy, cons_cost=lev.c2_consortia.cost_krw_bn_per_consortium,
+        catalogue=int(lev.c3_alliance.catalogue),
+        alliance_cost_m=lev.c3_alliance.cost_krw_bn_per_year / 12.0 if lev.c3_alliance.catalogue else 0.0,
+        strategy_cost_m=(lev.c6_strategy.cost_krw_bn_per_year / 12.0
+                         if lev.c6_strategy.fit_developing > 0.0 or lev.c6_strategy.fit_developed > 0.0 else 0.0),
         fair_on=int(lev.c4_fair.enabled), fair_moy=lev.c4_fair.month - 1, fair_region=REGIONS.index(lev.c4_fair.region),
         fair_firms=lev.c4_fair.firms, fair_contact=lev.c4_fair.contact_boost, fair_boost=lev.c4_fair.relationship_boost,
         fair_cost=lev.c4_fair.cost_krw_bn,
@@ -269,6 +316,7 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
         ksp_lag_min=lev.t3_ksp.lag_months_min, ksp_lag_max=lev.t3_ksp.lag_months_max, ksp_boost=lev.t3_ksp.relationship_boost,
         envoy_boost=lev.t4_envoys.relationship_boost_per_month, envoy_cost_m=lev.t4_envoys.cost_krw_bn_per_year / 12.0,
         mou_m=ev_arr(mous, 0), mou_c=ev_arr(mous, 1), mou_boost=lev.t5_mou.relationship_boost,
+        mou_cost=lev.t5_mou.cost_krw_bn_per_mou,
     )
     return Params(**p), cal, table
 

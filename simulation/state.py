@@ -16,45 +16,47 @@ subsidy_budget blended_budget edpf_budget pot_topup slots kscon_n ksp_n training
 region income developing risk weight rel_base mdb_share kotra_from kind_from envoy_from n6_access
 blended_ok kscon_ok ksp_ok train_ok
 mean_value type_cum value_mu value_sigma open_m contract_m fin_share fin_years bid_cost domain_cum
-foreign_mean foreign_disp strength quality_shift origin_cum o_q o_qsd o_mk o_mksd o_rate o_fs o_rel o_exp o_lnfin o_lnexp
-wts sc_pis sc_blended sc_edpf sc_ksure ksp_inc
-margin prior_w prior_l crowding bond_share q_noise default_loss dom_income
-p_base p_known p_contact contact_decay
+foreign_mean foreign_disp bids_elast bids_risk ref_value strength quality_shift origin_cum
+o_q o_qsd o_mk o_mksd o_rate o_fs o_exp o_lnfin o_lnexp rel_f
+wts sc_pis sc_blended sc_edpf sc_ksure ksp_inc nest reserve retender_p retender_lag
+margin prior_w prior_l crowding bond_share q_noise default_loss dom_income risk_aversion partner_prob
+disc_odds size_odds known_gain contact_gain contact_decay k_table k_uses
 rel_decay win_boost
-krw base_rate premium contract_pd_m max_uninsured
+krw base_rate premium contract_pd_m max_uninsured el fin_n
 pis_on pis_start_m pis_invest_end_m pis_fund_end_m pis_equity pis_max_eq pis_hold_m pis_mult pis_pd_m pis_lgd
-loss_order
-blended_cut coentry_on sole_on sole_fee_cut sole_loan_cut ksure_on ksure_cover edpf_on edpf_cut
+pis_fund_rate_m loss_order
+blended_cut coentry_on sole_on sole_save ksure_on ksure_cover ksure_price edpf_on edpf_cut
 kscon_on kscon_moy kscon_cost kscon_follow kscon_lag_min kscon_lag_max kscon_boost
-subsidy_cap_usd db_p db_cost_m kotra_p kotra_cut kotra_cost_m kind_p kind_cost_m
+subsidy_cap_usd db_gain db_cost_m kotra_gain kotra_cut kotra_cost_m kind_gain kind_cost_m intl_cost_m
 train_moy train_boost train_cost
 expo_on expo_start_m expo_moy expo_buyers expo_attend expo_meet expo_boost expo_cost
-cons_min_value cons_sme_share cons_synergy catalogue
+cons_min_value cons_sme_share cons_synergy cons_cost catalogue alliance_cost_m strategy_cost_m
 fair_on fair_moy fair_region fair_firms fair_contact fair_boost fair_cost
 rs_regions rs_firms rs_contact rs_boost rs_cost
 fit visit_m visit_c visit_boost visit_cost
 ksp_moy ksp_cost ksp_follow ksp_lag_min ksp_lag_max ksp_boost
-envoy_boost envoy_cost_m mou_m mou_c mou_boost
+envoy_boost envoy_cost_m mou_m mou_c mou_boost mou_cost
 """.split()
 
 STATE_FIELDS = """
 size cap capital capital0 markup alliance active open_bids capacity kb kw belief exp_region exp_domain
-known won_in contact contacted contacted_ids exported last_win_year dom_ptr dom_firms dom_ally_ptr dom_ally alliance_ids sme_alliance_ids
+know won_in contact contacted contacted_ids exported last_win_year dom_ptr dom_firms dom_ally_ptr dom_ally alliance_ids sme_alliance_ids
 bid_mark rel
-t_country t_domain t_type t_value t_deadline t_inc t_mdb t_status t_bid_start t_bid_count t_nbids t_nforeign t_fbest
-b_firm b_partner b_tender b_lnprice b_quality b_fscore b_track b_rate b_fee b_insured b_pis b_blended
+t_country t_domain t_type t_value t_deadline t_inc t_mdb t_origin t_status t_bid_start t_bid_count t_nbids t_nforeign
+t_fbest t_reserve
+b_firm b_partner b_tender b_lnprice b_quality b_fscore b_track b_rate b_insured b_pis b_blended
 b_edpf b_sole b_loan
 k_firm k_partner k_country k_value k_end k_insured k_loan k_share_p k_active
 i_amt i_exit i_risk i_active
-p_month p_country p_domain p_type p_value p_inc
+p_month p_country p_domain p_type p_value p_inc p_origin
 pis_paid pis_cash pis_out pis_loss pis_ret
-cnt reg scratch_i scratch_sme scratch_f
+cnt reg scratch_i scratch_sme scratch_f scratch_odds scratch_gain scratch_nest
 """.split()
 
 ACC_FIELDS = """
 bids wins value bids_submitted bid_cost bid_value subsidised_bids
-tenders_closed tenders_contested tenders_awarded bidders single_bidder value_awarded value_contested
-sme_wins sme_value consortia consortium_wins new_entries exporters exporters_year defaults
+tenders_closed tenders_contested tenders_awarded tenders_rejected bidders single_bidder value_awarded
+value_awarded_created value_contested sme_wins sme_value consortia partnerships consortium_wins new_entries exporters exporters_year defaults
 kscon_tenders ksp_tenders cost pis_commit pis_snap ksure_balance pot_balance active_firms candidates misc_draws
 """.split()
 

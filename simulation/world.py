@@ -11,9 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .countries import CountryTable
-from .kernels.bits import pack
 from .kernels.constants import (
-    LARGE, NCNT, ND, NR, NREG, NS, NTR, R_KSURE, R_POT, SME, K_PIPE,
+    KNOW_SHIFT, LARGE, NCNT, ND, NO, NR, NREG, NS, NTR, O_SCHEDULED, R_KSURE, R_POT, SME, K_PIPE,
 )
 from .params import Calendar, build_params, pis_tranches, scheduled_tenders
 from .scenario.loader import Resolved
@@ -49,8 +48,9 @@ def streams(seed: int) -> tuple[np.random.Generator, Streams]:
 def initial_capacity(P: Params, n_scheduled: int) -> Capacity:
     # expected ordinary tenders over the horizon (only sizes the pools: rounding here changes no result)
     lam = float(P.tender_scale.sum() * np.sum(P.weight / P.mean_value[1 - P.developing]))
-    pipe = n_scheduled + int(P.kscon_n.sum() + P.ksp_n.sum()) + 1
-    tenders = int(lam + 6.0 * math.sqrt(lam) + 100) + pipe
+    planned = n_scheduled + int(P.kscon_n.sum() + P.ksp_n.sum()) + 1
+    tenders = int(lam + 6.0 * math.sqrt(lam) + 100) + planned
+    pipe = planned + tenders // 4  # room for re-tenders
     bids = max(1000, 8 * tenders)
     return Capacity(tenders=tenders, bids=bids, contracts=max(500, bids // 3), invest=max(100, bids // 10), pipe=pipe)
 
@@ -68,7 +68,9 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
     w = r.scenario.world
     n, C = w.n_firms, table.n
     counts = _size_counts(n, [getattr(w.size_shares, k) for k in SIZES])
-    size = np.repeat(np.arange(NS, dtype=I8), counts)
+    # firm numbers in random order of size class: firms decide in firm order (rotated per tender),
+    # so no class comes first
+    size = rng.permutation(np.repeat(np.arange(NS, dtype=I8), counts))
     cap = np.zeros((n, ND), dtype=F8)
     main = rng.choice(ND, size=n, p=np.array([getattr(w.domain_shares, d) for d in DOMAINS]))
     mean_cap = np.array([getattr(w.capability_mean, k) for k in SIZES])[size]
@@ -89,11 +91,13 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
     alliance = (rng.random(n) < w.alliance_share).astype(U1)
     capacity = np.array([getattr(w.bid_capacity, k) for k in SIZES], dtype=I8)[size]
 
-    known = np.zeros((C, n), dtype=U1)  # country-major (a tender's scan reads one row), packed to bits below
+    known = np.zeros((C, n), dtype=U1)  # country-major (a tender's scan reads one row)
     won_in = np.zeros((n, C), dtype=U1)
     exp_region = np.zeros((n, NR), dtype=F8)
     exp_domain = np.zeros((n, ND), dtype=F8)
-    pick_w = table.weight * (0.5 + table.relationship)
+    # the countries firms know at the start follow the gravity of discovery: tenders (market weight)
+    # times the odds of learning of them (distance, market, relationship)
+    pick_w = table.weight * P.disc_odds
     pick_w = pick_w / pick_w.sum()
     k_known = np.minimum(rng.poisson(np.array([getattr(w.known_countries, k) for k in SIZES])[size]), C)
     k_wins = rng.poisson(np.array([getattr(w.initial_wins, k) for k in SIZES])[size])
@@ -133,7 +137,9 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
         active=np.ones(n, dtype=U1), open_bids=np.zeros(n, dtype=I8), capacity=capacity,
         kb=np.zeros(n, dtype=I8), kw=np.zeros(n, dtype=I8),
         belief=np.full(n, P.prior_w / (P.prior_w + P.prior_l), dtype=F8), exp_region=exp_region, exp_domain=exp_domain,
-        known=pack(known), won_in=won_in, contact=np.zeros((NR, n + 1), dtype=F8),
+        # knowledge held before the start is established, last used at the start (kernels/knowledge.py)
+        know=np.where(known == 1, np.int32(r.scenario.knowledge.uses_to_establish), np.int32(-1)).astype(np.int32),
+        won_in=won_in, contact=np.zeros((NR, n + 1), dtype=F8),
         contacted=np.zeros(n, dtype=U1), contacted_ids=np.zeros(max(n, 1), dtype=I8), exported=np.zeros(n, dtype=U1),
         last_win_year=np.full(n, -1, dtype=I8), dom_ptr=dom_ptr,
         # int32: the candidate scan reads one per candidate (half the bytes of int64)
@@ -174,18 +180,20 @@ def build_state(r: Resolved, P: Params, cal: Calendar, table: CountryTable, seed
     reg = np.zeros(NREG, dtype=F8)
     reg[R_POT] = r.scenario.levers.f5_co_entry.pot_krw_bn if P.coentry_on else 0.0
     reg[R_KSURE] = r.scenario.levers.f7_ksure.account_krw_bn if P.ksure_on else 0.0
-    pipe = dict(p_month=zi(PC), p_country=zi(PC), p_domain=zi(PC), p_type=zi(PC), p_value=zf(PC), p_inc=zi(PC))
+    pipe = dict(p_month=zi(PC), p_country=zi(PC), p_domain=zi(PC), p_type=zi(PC), p_value=zf(PC), p_inc=zi(PC),
+                p_origin=zi(PC))
     for j, (m, c, d, t, v, inc) in enumerate(sched):
         pipe["p_month"][j], pipe["p_country"][j], pipe["p_domain"][j] = m, c, d
         pipe["p_type"][j], pipe["p_value"][j], pipe["p_inc"][j] = t, v, inc
+        pipe["p_origin"][j] = O_SCHEDULED
     cnt[K_PIPE] = len(sched)
     state = State(
         **firms, rel=initial_relationship(P),
         t_country=zi(T), t_domain=zi(T), t_type=zi(T), t_value=zf(T), t_deadline=zi(T), t_inc=zi(T),
-        t_mdb=zu(T), t_status=zi(T), t_bid_start=zi(T), t_bid_count=zi(T), t_nbids=zi(T),
-        t_nforeign=zi(T), t_fbest=zf(T),
+        t_mdb=zu(T), t_origin=zi(T), t_status=zi(T), t_bid_start=zi(T), t_bid_count=zi(T), t_nbids=zi(T),
+        t_nforeign=zi(T), t_fbest=zf(T), t_reserve=zf(T),
         b_firm=zi(B), b_partner=zi(B), b_tender=zi(B), b_lnprice=zf(B), b_quality=zf(B), b_fscore=zf(B),
-        b_track=zf(B), b_rate=zf(B), b_fee=zf(B), b_insured=zu(B), b_pis=zu(B), b_blended=zu(B), b_edpf=zu(B),
+        b_track=zf(B), b_rate=zf(B), b_insured=zu(B), b_pis=zu(B), b_blended=zu(B), b_edpf=zu(B),
         b_sole=zu(B), b_loan=zf(B),
         k_firm=zi(K), k_partner=zi(K), k_country=zi(K), k_value=zf(K), k_end=zi(K), k_insured=zu(K),
         k_loan=zf(K), k_share_p=zf(K), k_active=zu(K),
@@ -193,6 +201,7 @@ def build_state(r: Resolved, P: Params, cal: Calendar, table: CountryTable, seed
         **pipe,
         pis_paid=paid.copy(), pis_cash=paid.copy(), pis_out=zf(NTR), pis_loss=zf(NTR), pis_ret=zf(NTR),
         cnt=cnt, reg=reg, scratch_f=np.zeros(max(NTR, NS), dtype=F8),
+        scratch_odds=np.zeros(NS, dtype=F8), scratch_gain=np.zeros(NS, dtype=F8), scratch_nest=np.zeros(NO, dtype=F8),
     )
     return state, step_rng, cap
 
@@ -203,4 +212,4 @@ def build(r: Resolved, seed: int, cap: Capacity | None = None):
     return P, cal, table, state, rng, cap
 
 
-assert LARGE == 0
+assert LARGE == 0 and KNOW_SHIFT == 16

@@ -26,12 +26,13 @@ import numpy as np
 
 # indices and codes shared with the kernels (plain constants, no numba in them)
 from simulation.kernels.constants import (
-    C_BLENDED, C_COENTRY, C_COORD, C_DB, C_EDPF, C_ENVOY, C_EXPO, C_FAIR, C_FIRST_LOSS, C_KIND, C_KOTRA,
-    C_KSCON, C_KSP, C_KSURE, C_ROADSHOW, C_SOLE, C_SUBSIDY, C_TRAINING, C_VISIT, DESIGN, EPC, G_ALL,
-    G_DOMAIN, G_REGION, G_RISK, G_SIZE, INC_FULL, INC_KSP, INC_NONE, K_CONTRACTS, K_INVEST,
-    K_PIPE, K_ROADSHOWS, K_TENDERS, LARGE, ND, NR, NT, NTR, PPP, R_BLENDED_LEFT, R_EDPF_LEFT, R_KSURE,
-    R_PIS_RESERVED, R_POT, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, SME, SN_CASH, SN_LOSS, SN_OUT, SN_PAID, SN_RET,
-    ST_FOREIGN, ST_KOREAN, ST_LAPSED, ST_OPEN, URBAN_DEV,
+    C_ALLIANCE, C_BLENDED, C_COENTRY, C_CONSORTIA, C_COORD, C_DB, C_EDPF, C_ENVOY, C_EXPO, C_FAIR, C_INTL, C_KIND,
+    C_KOTRA, C_KSCON, C_KSP, C_KSURE, C_MOU, C_PIS, C_ROADSHOW, C_SOLE, C_STRATEGY, C_SUBSIDY, C_TRAINING, C_VISIT,
+    DESIGN, EPC, G_ALL, G_DEMAND, G_DOMAIN, G_REGION, G_RISK, G_SIZE, INC_FULL, INC_KSP, INC_NONE, K_CONTRACTS,
+    K_INVEST, K_PIPE, K_ROADSHOWS, K_TENDERS, KNOW_SHIFT, LARGE, ND, NO, NR, NS, NT, NTR, O_KSCON, O_KSP, O_MARKET,
+    O_RETENDER, PPP, R_BLENDED_LEFT, R_EDPF_LEFT, R_KSURE, R_PIS_RESERVED, R_POT, R_POT_SHORT, R_SLOTS_LEFT,
+    R_SUBSIDY_LEFT, SME, SN_CASH, SN_LOSS, SN_OUT, SN_PAID, SN_RET, ST_FOREIGN, ST_KOREAN, ST_LAPSED, ST_OPEN,
+    ST_REJECTED, URBAN_DEV,
 )
 
 LAST_WORLD = None  # the world of the latest oracle_kernel call (for tests)
@@ -47,6 +48,8 @@ class Country:
         self.dev = 0 if self.developing else 1  # row of the developing/developed tables
         self.weight = float(P.weight[cid])
         self.rel_base = float(P.rel_base[cid])
+        self.disc_odds = float(P.disc_odds[cid])  # the gravity baseline of learning of its tenders
+        self.rel_f = P.rel_f[cid].tolist()  # foreign bidders' relationship, by origin
         self.mdb_share = float(P.mdb_share[cid])
         self.kotra_from = int(P.kotra_from[cid])
         self.kind_from = int(P.kind_from[cid])
@@ -82,7 +85,7 @@ class Firm:
         self.kw = 0  # wins
         self.exp_region = [0.0] * NR
         self.exp_domain = [0.0] * ND
-        self.known = set()   # countries the firm knows
+        self.know = {}       # country -> (month of last use, depth): knowledge that fades unless used
         self.won_in = set()  # countries the firm has won in
         self.contact = [0.0] * NR
         self.exported = False
@@ -90,9 +93,27 @@ class Firm:
         self.aware_of = None  # the tender it last learned of (SMEs and startups)
         self.bid_on = None    # the tender it last bid on or joined
 
+    def strength(self, country, m, table):
+        """How well the firm knows the country in month m (0 if never touched)."""
+        if country not in self.know:
+            return 0.0
+        last, depth = self.know[country]
+        return table[depth][m - last]
+
+    def touch(self, country, m, uses):
+        """A bid or a contact in the country: knowledge one level deeper, up to established."""
+        depth = 1
+        if country in self.know:
+            depth = min(self.know[country][1] + 1, uses)
+        self.know[country] = (m, depth)
+
+    def establish(self, country, m, uses):
+        """A win in the country: established knowledge."""
+        self.know[country] = (m, uses)
+
 
 class Tender:
-    def __init__(self, country, domain, ttype, value, deadline, inc, mdb):
+    def __init__(self, country, domain, ttype, value, deadline, inc, mdb, origin):
         self.country = country
         self.domain = domain
         self.type = ttype
@@ -100,21 +121,23 @@ class Tender:
         self.deadline = deadline
         self.inc = inc
         self.mdb = mdb
+        self.origin = origin
         self.status = ST_OPEN
         self.bids = []
         self.nbids = 0
 
 
 class PlannedTender:
-    """A tender scheduled for a later month (mega-project phase, K-SCON or KSP follow-on)."""
+    """A tender scheduled for a later month (mega-project phase, K-SCON or KSP follow-on, re-tender)."""
 
-    def __init__(self, month, country, domain, ttype, value, inc):
+    def __init__(self, month, country, domain, ttype, value, inc, origin):
         self.month = month
         self.country = country
         self.domain = domain
         self.type = ttype
         self.value = value
         self.inc = inc
+        self.origin = origin
 
 
 class Bid:
@@ -127,7 +150,6 @@ class Bid:
         self.fscore = 0.0
         self.track = 0.0
         self.rate = 0.0
-        self.fee = 0.0
         self.insured = False
         self.pis = False
         self.blended = False
@@ -170,8 +192,9 @@ class Books:
     """The yearly accumulators as plain lists (loaded from and written back to `Acc`)."""
 
     FIELDS = ("bids", "wins", "value", "bids_submitted", "bid_cost", "bid_value", "subsidised_bids",
-              "tenders_closed", "tenders_contested", "tenders_awarded", "bidders", "single_bidder",
-              "value_awarded", "value_contested", "sme_wins", "sme_value", "consortia", "consortium_wins",
+              "tenders_closed", "tenders_contested", "tenders_awarded", "tenders_rejected", "bidders", "single_bidder",
+              "value_awarded", "value_awarded_created", "value_contested", "sme_wins", "sme_value", "consortia",
+              "partnerships", "consortium_wins",
               "new_entries", "exporters", "exporters_year", "defaults", "kscon_tenders", "ksp_tenders", "cost",
               "pis_commit", "pis_snap", "ksure_balance", "pot_balance", "active_firms", "candidates", "misc_draws")
 
@@ -179,13 +202,14 @@ class Books:
         for name in self.FIELDS:
             setattr(self, name, getattr(A, name).tolist())
 
-    def add_group(self, table, y, size, g, d, risk, amount):
+    def add_group(self, table, y, size, g, d, risk, demand, amount):
         row = table[y]
         row[G_ALL] += amount
         row[G_SIZE + size] += amount
         row[G_REGION + g] += amount
         row[G_DOMAIN + d] += amount
         row[G_RISK + risk] += amount
+        row[G_DEMAND + demand] += amount
 
     def write(self, A):
         for name in self.FIELDS:
@@ -244,8 +268,28 @@ def total_weight(countries):
     return total
 
 
-def log_price(markup, rate, years, fin, fee):
-    return markup + math.log(1.0 + rate * years * fin - fee)
+def log_price(markup, fin, fin_pv):
+    return markup + math.log(1.0 + fin * fin_pv)
+
+
+def interest_pv(rate, years, disc):
+    """PV at `disc` of the interest on one unit lent for `years` at `rate`, repaid in equal yearly instalments."""
+    if years <= 0 or rate <= 0.0:
+        return 0.0
+    pay = rate / (1.0 - (1.0 + rate) ** (-float(years)))
+    balance = 1.0
+    pv = 0.0
+    factor = 1.0
+    for _ in range(years):
+        factor = factor / (1.0 + disc)
+        pv += rate * balance * factor
+        balance = balance * (1.0 + rate) - pay
+    return pv
+
+
+def created(origin):
+    """1 for demand the plan creates (K-SCON and KSP follow-ons)."""
+    return 1 if origin in (O_KSCON, O_KSP) else 0
 
 
 # ---- the world ---------------------------------------------------------------------------
@@ -272,7 +316,8 @@ class World:
             f.kw = int(S.kw[i])
             f.exp_region = S.exp_region[i].tolist()
             f.exp_domain = S.exp_domain[i].tolist()
-            f.known = {self.countries[c] for c in range(R.n_countries) if (S.known[c, i >> 3] >> (i & 7)) & 1}
+            f.know = {self.countries[c]: (int(S.know[c, i]) // KNOW_SHIFT, int(S.know[c, i]) % KNOW_SHIFT)
+                      for c in range(R.n_countries) if S.know[c, i] >= 0}
             f.won_in = {self.countries[c] for c in range(R.n_countries) if S.won_in[i, c]}
             f.contact = S.contact[:, i].tolist()
             f.exported = int(S.exported[i]) != 0
@@ -298,16 +343,18 @@ class World:
 
         # pools: planned tenders, open tenders (with their bids), running contracts and investments
         self.planned = [PlannedTender(int(S.p_month[j]), self.countries[int(S.p_country[j])], int(S.p_domain[j]),
-                                      int(S.p_type[j]), float(S.p_value[j]), int(S.p_inc[j]))
+                                      int(S.p_type[j]), float(S.p_value[j]), int(S.p_inc[j]), int(S.p_origin[j]))
                         for j in range(int(S.cnt[K_PIPE]))]
         self.tenders = []  # open tenders, oldest first
         for k in range(int(S.cnt[K_TENDERS])):
             if S.t_status[k] != ST_OPEN:
                 continue
             tender = Tender(self.countries[int(S.t_country[k])], int(S.t_domain[k]), int(S.t_type[k]),
-                            float(S.t_value[k]), int(S.t_deadline[k]), int(S.t_inc[k]), int(S.t_mdb[k]))
+                            float(S.t_value[k]), int(S.t_deadline[k]), int(S.t_inc[k]), int(S.t_mdb[k]),
+                            int(S.t_origin[k]))
             tender.nforeign = int(S.t_nforeign[k])
             tender.fbest = float(S.t_fbest[k])
+            tender.reserve = float(S.t_reserve[k])
             b0 = int(S.t_bid_start[k])
             for b in range(b0, b0 + int(S.t_bid_count[k])):
                 bid = Bid(self.firms[int(S.b_firm[b])], tender)
@@ -317,7 +364,6 @@ class World:
                 bid.fscore = float(S.b_fscore[b])
                 bid.track = float(S.b_track[b])
                 bid.rate = float(S.b_rate[b])
-                bid.fee = float(S.b_fee[b])
                 bid.insured = S.b_insured[b] == 1
                 bid.pis = S.b_pis[b] == 1
                 bid.blended = S.b_blended[b] == 1
@@ -343,7 +389,7 @@ class World:
                         coentry_loans=0, consortia=0, expo_meetings=0, fair_contacts=0, roadshow_contacts=0,
                         follow_on_tenders=0, investments=0, pis_exits=0, pis_defaults=0, contract_defaults=0,
                         ksure_claims=0, insured_wins=0, subsidy_ran_out=0, pot_short=0, pot_topups=0,
-                        lapsed=0, foreign_wins=0, korean_wins=0, incumbent_wins=0, ksp_shaped_wins=0, planned_opened=0,
+                        lapsed=0, rejected=0, retenders=0, partnerships=0, foreign_wins=0, korean_wins=0, incumbent_wins=0, ksp_shaped_wins=0, planned_opened=0,
                         released_blended=0, released_edpf=0, released_loans=0, loss_beyond_principal=0,
                         contracts_ended=0, kscon_selections=0, ksp_projects=0, training=0, visits=0)
         self.all_tenders = int(S.cnt[K_TENDERS])  # tenders ever published
@@ -377,6 +423,7 @@ class World:
         for e in range(len(P.mou_m)):
             if P.mou_m[e] == m:
                 self.countries[P.mou_c[e]].boost(P.mou_boost * reach)
+                cost[C_MOU] += P.mou_cost
         for e in range(len(P.visit_m)):
             if P.visit_m[e] == m:
                 self.countries[P.visit_c[e]].boost(P.visit_boost * reach)
@@ -419,7 +466,7 @@ class World:
                     if rng.random() < P.expo_attend:
                         for buyer in visitors:
                             if rng.random() < P.expo_meet * reach:
-                                firm.known.add(buyer)
+                                firm.touch(buyer, m, P.k_uses)
                                 self.log["expo_meetings"] += 1
         # Smart City Fair
         if P.fair_on == 1 and moy == P.fair_moy:
@@ -462,7 +509,7 @@ class World:
                         firm.contact[g] += P.rs_contact * reach
                         self.log["roadshow_contacts"] += 1
                         if host is not None:
-                            firm.known.add(host)
+                            firm.touch(host, m, P.k_uses)
         # K-SCON master plans
         if P.kscon_on == 1 and moy == P.kscon_moy and P.kscon_n[y] > 0:
             eligible = [c for c in self.countries if c.kscon_ok]
@@ -474,7 +521,8 @@ class World:
                     cost[C_KSCON] += P.kscon_cost
                     self.log["kscon_selections"] += 1
                     if rng.random() < P.kscon_follow:
-                        books.kscon_tenders[y] += self.follow_on(m, country, P.kscon_lag_min, P.kscon_lag_max, INC_FULL)
+                        books.kscon_tenders[y] += self.follow_on(m, country, P.kscon_lag_min, P.kscon_lag_max, INC_FULL,
+                                                                 O_KSCON)
         # KSP projects
         if moy == P.ksp_moy and P.ksp_n[y] > 0:
             eligible = [c for c in self.countries if c.ksp_ok]
@@ -486,7 +534,7 @@ class World:
                     cost[C_KSP] += P.ksp_cost
                     self.log["ksp_projects"] += 1
                     if rng.random() < P.ksp_follow:
-                        books.ksp_tenders[y] += self.follow_on(m, country, P.ksp_lag_min, P.ksp_lag_max, INC_KSP)
+                        books.ksp_tenders[y] += self.follow_on(m, country, P.ksp_lag_min, P.ksp_lag_max, INC_KSP, O_KSP)
         # running costs
         for country in self.countries:
             if country.kotra_from <= m:
@@ -496,8 +544,13 @@ class World:
         if P.db_on[m] > 0.0:
             cost[C_DB] += P.db_cost_m
         cost[C_COORD] += P.coord_cost[m]
+        cost[C_ALLIANCE] += P.alliance_cost_m
+        cost[C_STRATEGY] += P.strategy_cost_m
+        cost[C_INTL] += P.intl_cost_m
+        if P.pis_on == 1 and m >= P.pis_start_m and m < P.pis_fund_end_m:
+            cost[C_PIS] += P.pis_fund_rate_m * (self.fund[0].paid + self.fund[1].paid)
 
-    def follow_on(self, m, country, lag_min, lag_max, inc):
+    def follow_on(self, m, country, lag_min, lag_max, inc, origin):
         """Schedule the main tender a planning project leads to; 1 if it falls inside the horizon."""
         P, rng = self.P, self.rng.policy
         lag = lag_min + int(rng.random() * (lag_max - lag_min + 1))
@@ -518,7 +571,7 @@ class World:
         month = m + lag
         if month >= P.n_months:
             return 0
-        self.planned.append(PlannedTender(month, country, d, t, value, inc))
+        self.planned.append(PlannedTender(month, country, d, t, value, inc, origin))
         self.log["follow_on_tenders"] += 1
         return 1
 
@@ -536,12 +589,13 @@ class World:
                 z = rng.normal()
                 value = math.exp(P.value_mu[t] + P.value_sigma * z)
                 mdb = 1 if rng.random() < country.mdb_share else 0
-                tender = Tender(country, d, t, value, m + P.open_m[t], INC_NONE, mdb)
+                tender = Tender(country, d, t, value, m + P.open_m[t], INC_NONE, mdb, O_MARKET)
                 self.foreign_field(tender, rng)
                 new.append(tender)
         for plan in self.planned:
             if plan.month == m:
-                tender = Tender(plan.country, plan.domain, plan.type, plan.value, m + P.open_m[plan.type], plan.inc, 0)
+                tender = Tender(plan.country, plan.domain, plan.type, plan.value, m + P.open_m[plan.type], plan.inc, 0,
+                                plan.origin)
                 self.foreign_field(tender, self.rng.foreign)
                 new.append(tender)
                 self.log["planned_opened"] += 1
@@ -551,21 +605,37 @@ class World:
         return new
 
     # ---- bidding ---------------------------------------------------------------------------
-    def policy_miss(self, m, country, is_ppp):
+    def channel_odds(self, m, country, is_ppp):
         P = self.P
         reach = P.reach[m]
         centre = 1.0 if country.kotra_from <= m else 0.0
         kind = 1.0 if (country.kind_from <= m and is_ppp) else 0.0
-        return ((1.0 - P.kotra_p * reach * centre) * (1.0 - P.db_p * reach * P.db_on[m])) * (1.0 - P.kind_p * reach * kind)
+        return ((1.0 + P.kotra_gain * reach * centre) * (1.0 + P.db_gain * reach * P.db_on[m])) * (1.0 + P.kind_gain * reach * kind)
 
-    def aware_prob(self, firm, country, g, miss_policy, access):
+    def aware_prob(self, m, firm, country, g, odds_size, access):
+        """Odds of learning of the tender: the tender's odds for the firm's size, times knowledge and contact."""
         P = self.P
-        pc = P.p_contact * firm.contact[g]
+        pc = firm.contact[g]
         if pc > 1.0:
             pc = 1.0
-        known = 1.0 if country in firm.known else 0.0
-        miss = (((1.0 - P.p_base) * (1.0 - P.p_known * known)) * miss_policy) * (1.0 - pc)
-        return (1.0 - miss) * access
+        know = firm.strength(country, m, P.k_table)
+        odds = (odds_size * (1.0 + P.known_gain * know)) * (1.0 + P.contact_gain * pc)
+        return (odds / (1.0 + odds)) * access
+
+    def risk_cost(self, risk, t):
+        """(cost per unit of value a winner expects from a buyer's default, insured by the special account)."""
+        P = self.P
+        el = P.el[risk][t]
+        own = P.risk_aversion * el
+        cover = P.ksure_cover
+        if risk <= P.max_uninsured:
+            covered = P.risk_aversion * el * (1.0 - cover) + cover * el
+            return (covered if covered < own else own), False
+        if P.ksure_on == 1 and self.ksure > 0.0:
+            covered = P.risk_aversion * el * (1.0 - cover) + P.ksure_price * cover * el
+            if covered < own:
+                return covered, True
+        return own, False
 
     def pis_open(self, m):
         P = self.P
@@ -584,39 +654,29 @@ class World:
             total += tranche.cash
         return total
 
-    def bid_terms(self, m, firm, country, t, V, insured, bid):
-        """Rate, fee, finance score and support flags of a sole Korean bid."""
+    def bid_terms(self, m, country, t, V, bid):
+        """Rate, finance score and support flags of a sole Korean bid: EDPF or a blended package, not both."""
         P = self.P
         fin = P.fin_share[t]
         rate = P.base_rate + P.premium[country.risk]
         fscore = 0.0
-        fee = 0.0
         need = fin * V
-        if country.blended_ok and fin > 0.0 and self.blended_left >= need:
-            bid.blended = True
-            rate -= P.blended_cut
-            fscore += P.sc_blended
         if P.edpf_on == 1 and t == PPP and fin > 0.0 and self.edpf_left >= need:
             bid.edpf = True
             rate -= P.edpf_cut
             fscore += P.sc_edpf
+        elif country.blended_ok and fin > 0.0 and self.blended_left >= need:
+            bid.blended = True
+            rate -= P.blended_cut
+            fscore += P.sc_blended
         if t == PPP and self.pis_open(m):
             amount = self.pis_amount(V)
             if amount > 0.0 and self.fund_cash() - self.pis_reserved >= amount:
                 bid.pis = True
                 fscore += P.sc_pis
-        if insured:
-            fscore += P.sc_ksure
-        if P.sole_on == 1 and firm.size >= SME:
-            bid.sole = True
-            if fin > 0.0:
-                rate -= P.sole_loan_cut
-            else:
-                fee = P.sole_fee_cut * (P.contract_m[t] / 12.0)
         if rate < 0.0:
             rate = 0.0
         bid.rate = rate
-        bid.fee = fee
         bid.fscore = fscore
 
     def bidding(self, m, new_tenders):
@@ -630,30 +690,36 @@ class World:
             V = tender.value
             g = country.region
             dev = country.dev
-            miss_policy = self.policy_miss(m, country, t == PPP)
+            risk = country.risk
+            base = country.disc_odds * self.channel_odds(m, country, t == PPP)
+            odds_by_size = [base * P.size_odds[s] for s in range(NS)]
             access = country.n6_access if tender.mdb == 1 else 1.0
             centre = 1.0 if country.kotra_from <= m else 0.0
             cost_share = P.bid_cost[t] * (1.0 - P.kotra_cut * reach * centre)
             in_scope = P.wide_scope[m] > 0.0 or d == URBAN_DEV or d == DESIGN
-            needs_cover = country.risk > P.max_uninsured
             fin = P.fin_share[t]
-            years = P.fin_years[t]
+            n_years = P.fin_n[t]
+            disc = P.base_rate + P.premium[risk]
+            rc, insured = self.risk_cost(risk, t)
             # first every active firm of the domain learns of the tender or not, then the aware decide
             aware = []
             for firm in self.in_domain[d]:
                 if not firm.active:
                     continue
                 books.candidates[y] += 1
-                p = self.aware_prob(firm, country, g, miss_policy, access)
+                p = self.aware_prob(m, firm, country, g, odds_by_size[firm.size], access)
                 if rng.random() < p:
                     aware.append(firm)
-            for firm in aware:
+            # in random order: the aware list rotated to start at a random firm
+            u = self.rng.decision.random()
+            r0 = int(u * len(aware))
+            if r0 >= len(aware):
+                r0 = len(aware) - 1 if aware else 0
+            for firm in aware[r0:] + aware[:r0]:
                 if firm.open_bids >= firm.capacity:
                     continue
                 if firm.size >= SME:
                     firm.aware_of = tender
-                if needs_cover and not (P.ksure_on == 1 and self.ksure > 0.0):
-                    continue
                 if firm.capital < P.bond_share * V:
                     continue
                 belief = (P.prior_w + firm.kw) / (P.prior_w + P.prior_l + firm.kb)
@@ -675,7 +741,9 @@ class World:
                         sub = sub_krw * 1000.0 / P.krw
                         self.log["subsidy_ran_out"] += 1
                 net = cost - sub
-                if pwin * P.margin * V <= net:
+                sole = P.sole_on == 1 and firm.size >= SME
+                gain = (P.margin - rc + (P.sole_save[t] if sole else 0.0)) * V
+                if pwin * gain <= net:
                     continue
                 if firm.capital < net:
                     continue
@@ -685,10 +753,13 @@ class World:
                     books.subsidised_bids[y] += 1
                 firm.capital -= net
                 firm.open_bids += 1
-                firm.known.add(country)
+                firm.touch(country, m, P.k_uses)
                 firm.bid_on = tender
                 bid = Bid(firm, tender)
-                self.bid_terms(m, firm, country, t, V, needs_cover, bid)
+                self.bid_terms(m, country, t, V, bid)
+                if insured:
+                    bid.fscore += P.sc_ksure
+                bid.sole = sole
                 if bid.blended:
                     self.blended_left -= fin * V
                 if bid.edpf:
@@ -696,10 +767,10 @@ class World:
                 if bid.pis:
                     self.pis_reserved += self.pis_amount(V)
                 z = self.rng.decision.normal()
-                bid.lnprice = log_price(firm.markup, bid.rate, years, fin, bid.fee)
+                bid.lnprice = log_price(firm.markup, fin, interest_pv(bid.rate, n_years, disc))
                 bid.quality = firm.cap[d] + P.fit[dev] + P.q_noise * z
                 bid.track = math.log(1.0 + firm.exp_region[g] + firm.exp_domain[d])
-                bid.insured = needs_cover
+                bid.insured = insured
                 tender.bids.append(bid)
                 books.bids_submitted[y] += 1
                 books.bid_cost[y] += cost
@@ -711,32 +782,36 @@ class World:
                 log["blended_bids"] += bid.blended
                 log["edpf_bids"] += bid.edpf
                 log["sole_bids"] += bid.sole
-            self.form_consortia(m, tender)
+            self.take_partners(m, tender)
 
-    def form_consortia(self, m, tender):
-        """While the year's slots last, a large bidder on a big EPC/PPP tender takes the best-fitting SME."""
+    def take_partners(self, m, tender):
+        """A large bidder on a big EPC/PPP tender takes the best-fitting SME: brokered by KOTRA while
+        the year's slots last (with the catalogue, among all alliance SMEs), else on its own with
+        chance partner_prob (among the SMEs aware of the tender)."""
         P, books = self.P, self.books
         t = tender.type
         V = tender.value
-        if self.slots_left < 1.0 or (t != EPC and t != PPP) or V < P.cons_min_value:
+        if (t != EPC and t != PPP) or V < P.cons_min_value or not (self.slots_left >= 1.0 or P.partner_prob > 0.0):
             return
         y = P.year_of[m]
         d = tender.domain
         dev = tender.country.dev
         fin = P.fin_share[t]
-        years = P.fin_years[t]
+        n_years = P.fin_n[t]
+        disc = P.base_rate + P.premium[tender.country.risk]
         for bid in tender.bids:
-            if self.slots_left < 1.0:
-                break
             firm = bid.firm
             if firm.size != LARGE or bid.partner is not None:
+                continue
+            brokered = self.slots_left >= 1.0
+            if not brokered and self.rng.decision.random() >= P.partner_prob:
                 continue
             best = None
             best_cap = -1.0
             for sme in self.in_domain[d]:
                 if sme.size < SME or not sme.active or sme.open_bids >= sme.capacity or sme.bid_on is tender:
                     continue
-                if not (sme.aware_of is tender or (P.catalogue == 1 and sme.alliance)):
+                if not (sme.aware_of is tender or (brokered and P.catalogue == 1 and sme.alliance)):
                     continue
                 if sme.cap[d] > best_cap:
                     best = sme
@@ -746,9 +821,13 @@ class World:
             bid.partner = best
             best.open_bids += 1
             best.bid_on = tender
-            self.slots_left -= 1.0
-            books.consortia[y] += 1
-            self.log["consortia"] += 1
+            books.partnerships[y] += 1
+            self.log["partnerships"] += 1
+            if brokered:
+                self.slots_left -= 1.0
+                books.consortia[y] += 1
+                books.cost[y][C_CONSORTIA] += P.cons_cost
+                self.log["consortia"] += 1
             q = bid.quality
             q2 = best.cap[d] + P.fit[dev]
             if q2 > q:
@@ -761,46 +840,62 @@ class World:
                     if self.pot >= loan:
                         self.pot -= loan
                         bid.loan = loan
-                        rate = bid.rate - cut * P.cons_sme_share
-                        if rate < 0.0:
-                            rate = 0.0
-                        bid.rate = rate
-                        bid.lnprice = log_price(firm.markup, rate, years, fin, bid.fee)
+                        low = bid.rate - cut
+                        if low < 0.0:
+                            low = 0.0
+                        fpv = ((1.0 - P.cons_sme_share) * interest_pv(bid.rate, n_years, disc)
+                               + P.cons_sme_share * interest_pv(low, n_years, disc))
+                        bid.lnprice = log_price(firm.markup, fin, fpv)
                         self.log["coentry_loans"] += 1
                     else:
                         self.pot_short = 1.0
                         self.log["pot_short"] += 1
 
     def foreign_field(self, tender, rng):
-        """The foreign bids of a tender, drawn at publication: their number and the best utility."""
+        """The foreign bids of a tender, drawn at publication, nested by origin, and the buyer's outside option."""
         P = self.P
         country = tender.country
         t = tender.type
         g = country.region
-        fin = P.fin_share[t]
-        years = P.fin_years[t]
+        risk = country.risk
         w0, w1, w2, w3, w4, w5 = P.wts[country.dev]
+        lam_nest = P.nest
         z = rng.normal()
-        lam = P.foreign_mean * P.strength * math.exp(P.foreign_disp * z - 0.5 * P.foreign_disp * P.foreign_disp)
+        lam = (P.foreign_mean * P.strength
+               * math.exp(P.bids_elast * math.log(tender.value / P.ref_value) + P.bids_risk * (risk - 3)
+                          + P.foreign_disp * z - 0.5 * P.foreign_disp * P.foreign_disp))
         nf = rng.poisson(lam)
-        best = -math.inf
+        acc = [0.0] * NO  # sum of exp(v / lam) of each origin's bids
         for _ in range(nf):
             o = pick_cum(P.origin_cum[g], rng.random())
             zq = rng.normal()
             q = P.o_q[o] + P.quality_shift + P.o_qsd[o] * zq
             zm = rng.normal()
-            lp = P.o_mk[o] + P.o_mksd[o] * zm + math.log(1.0 + P.o_rate[o] * years * fin)
-            ug = rng.random()
-            U = w0 * q - w1 * lp + w2 * P.o_fs[o] + w3 * P.o_rel[o] + w4 * math.log(1.0 + P.o_exp[o]) + gumbel(ug)
-            if U > best:
-                best = U
+            lp = P.o_mk[o] + P.o_mksd[o] * zm + P.o_lnfin[o][t][risk]
+            v = w0 * q - w1 * lp + w2 * P.o_fs[o] + w3 * country.rel_f[o] + w4 * P.o_lnexp[o]
+            acc[o] += math.exp(v / lam_nest)
+        best = -math.inf
+        for o in range(NO):
+            u = rng.random()
+            if acc[o] > 0.0:
+                U = lam_nest * math.log(acc[o]) + gumbel(u)
+                if U > best:
+                    best = U
         tender.nforeign = nf
         tender.fbest = best
+        tender.reserve = P.reserve + gumbel(rng.random())
 
     # ---- award -----------------------------------------------------------------------------
+    def utility(self, bid, country, inc):
+        P = self.P
+        w0, w1, w2, w3, w4, w5 = P.wts[country.dev]
+        return (w0 * bid.quality - w1 * bid.lnprice + w2 * bid.fscore + w3 * country.rel
+                + w4 * bid.track + w5 * inc)
+
     def award(self, m):
         P, rng, books = self.P, self.rng.award, self.books
         y = P.year_of[m]
+        lam_nest = P.nest
         still_open = []
         for tender in self.tenders:  # the open tenders, oldest first
             if tender.deadline != m:
@@ -812,26 +907,37 @@ class World:
             V = tender.value
             g = country.region
             risk = country.risk
-            dev = country.dev
+            demand = created(tender.origin)
             fin = P.fin_share[t]
-            years = P.fin_years[t]
-            w0, w1, w2, w3, w4, w5 = P.wts[dev]
-            nf = tender.nforeign
-            best = tender.fbest
-            winner = "foreign" if nf > 0 else None  # None: no bid; "foreign"; or the winning Korean Bid
             inc = 0.0
             if tender.inc == INC_FULL:
                 inc = 1.0
             elif tender.inc == INC_KSP:
                 inc = P.ksp_inc
-            for bid in tender.bids:
-                ug = rng.random()
-                U = (w0 * bid.quality - w1 * bid.lnprice + w2 * bid.fscore + w3 * country.rel
-                     + w4 * bid.track + w5 * inc + gumbel(ug))
-                if U > best:
-                    best = U
-                    winner = bid
+            nf = tender.nforeign
             nk = len(tender.bids)
+            u_nest = rng.random()
+            u_pick = rng.random()
+            u_again = rng.random()
+            total_exp = 0.0
+            for bid in tender.bids:
+                total_exp += math.exp(self.utility(bid, country, inc) / lam_nest)
+            winner = None  # None: no bid; "reject"; "foreign"; or the winning Korean Bid
+            if nf + nk > 0:
+                winner = "reject"
+                best = tender.reserve
+                if nf > 0 and tender.fbest > best:
+                    best = tender.fbest
+                    winner = "foreign"
+                if nk > 0 and lam_nest * math.log(total_exp) + gumbel(u_nest) > best:
+                    target = u_pick * total_exp
+                    acc = 0.0
+                    winner = tender.bids[-1]
+                    for bid in tender.bids:
+                        acc += math.exp(self.utility(bid, country, inc) / lam_nest)
+                        if acc > target:
+                            winner = bid
+                            break
             total = nf + nk
             tender.nbids = total
             books.tenders_closed[y] += 1
@@ -845,14 +951,12 @@ class World:
                 tender.status = ST_LAPSED
                 self.log["lapsed"] += 1
                 continue
-            books.tenders_awarded[y] += 1
-            books.value_awarded[y] += V
             bid_year = P.year_of[m - P.open_m[t]] if m - P.open_m[t] >= 0 else 0
             for bid in tender.bids:
                 firm = bid.firm
                 firm.open_bids -= 1
                 firm.kb += 1
-                books.add_group(books.bids, y, firm.size, g, d, risk, 1.0)
+                books.add_group(books.bids, y, firm.size, g, d, risk, demand, 1.0)
                 if bid.partner is not None:
                     bid.partner.open_bids -= 1
                 if bid.pis:
@@ -867,6 +971,19 @@ class World:
                     if bid.loan > 0.0:
                         self.pot += bid.loan
                         self.log["released_loans"] += 1
+            if winner == "reject":
+                tender.status = ST_REJECTED
+                books.tenders_rejected[y] += 1
+                self.log["rejected"] += 1
+                if u_again < P.retender_p and m + P.retender_lag < P.n_months:
+                    origin = O_RETENDER if tender.origin == O_MARKET else tender.origin
+                    self.planned.append(PlannedTender(m + P.retender_lag, country, d, t, V, tender.inc, origin))
+                    self.log["retenders"] += 1
+                continue
+            books.tenders_awarded[y] += 1
+            books.value_awarded[y] += V
+            if demand == 1:
+                books.value_awarded_created[y] += V
             if winner == "foreign":
                 tender.status = ST_FOREIGN
                 self.log["foreign_wins"] += 1
@@ -877,11 +994,11 @@ class World:
                 self.log["incumbent_wins"] += 1
             elif tender.inc == INC_KSP:
                 self.log["ksp_shaped_wins"] += 1
-            self.win_korean(m, tender, winner)
+            self.win_korean(m, tender, winner, demand)
         self.tenders = still_open
 
-    def credit(self, firm, country, g, d, y, V, share):
-        """Experience, capital and first entries for one member of a winning bid."""
+    def credit(self, firm, country, g, d, y, m, V, share):
+        """Experience, capital, established knowledge and first entries for one member of a winning bid."""
         P = self.P
         firm.exp_region[g] += 1.0
         firm.exp_domain[d] += 1.0
@@ -891,9 +1008,9 @@ class World:
             self.books.new_entries[y] += 1
         firm.exported = True
         firm.last_win_year = y
-        firm.known.add(country)
+        firm.establish(country, m, P.k_uses)
 
-    def win_korean(self, m, tender, bid):
+    def win_korean(self, m, tender, bid, demand):
         P, books = self.P, self.books
         y = P.year_of[m]
         country = tender.country
@@ -903,23 +1020,24 @@ class World:
         g = country.region
         risk = country.risk
         fin = P.fin_share[t]
-        years = P.fin_years[t]
+        n_years = P.fin_n[t]
         firm = bid.firm
         partner = bid.partner
         share_p = P.cons_sme_share if partner is not None else 0.0
         share_i = 1.0 - share_p
         firm.kw += 1
-        self.credit(firm, country, g, d, y, V, share_i)
-        books.add_group(books.wins, y, firm.size, g, d, risk, 1.0)
+        self.credit(firm, country, g, d, y, m, V, share_i)
+        books.add_group(books.wins, y, firm.size, g, d, risk, demand, 1.0)
         value = books.value[y]
         value[G_ALL] += V
         value[G_SIZE + firm.size] += V * share_i
         value[G_REGION + g] += V
         value[G_DOMAIN + d] += V
         value[G_RISK + risk] += V
+        value[G_DEMAND + demand] += V
         sme_value = V * share_i if firm.size >= SME else 0.0
         if partner is not None:
-            self.credit(partner, country, g, d, y, V, share_p)
+            self.credit(partner, country, g, d, y, m, V, share_p)
             value[G_SIZE + partner.size] += V * share_p
             books.consortium_wins[y] += 1
             if partner.size >= SME:
@@ -928,23 +1046,29 @@ class World:
             books.sme_wins[y] += 1
         books.sme_value[y] += sme_value
         country.boost(P.win_boost)
-        # public cost of the finance on the won contract (commitment basis)
+        # public cost of the finance on the won contract: the PV of the interest the lender forgoes
         krw = P.krw / 1000.0
         cost = books.cost[y]
+        disc = P.base_rate + P.premium[risk]
+        market_pv = interest_pv(disc, n_years, disc)
         if bid.blended:
-            cost[C_BLENDED] += P.blended_cut * fin * V * years * krw
+            cost[C_BLENDED] += fin * V * (market_pv - interest_pv(disc - P.blended_cut, n_years, disc)) * krw
         if bid.edpf:
-            cost[C_EDPF] += P.edpf_cut * fin * V * years * krw
+            cost[C_EDPF] += fin * V * (market_pv - interest_pv(disc - P.edpf_cut, n_years, disc)) * krw
         if bid.loan > 0.0:
             bid_m = m - P.open_m[t]
             if bid_m < 0:
                 bid_m = 0
-            cost[C_COENTRY] += P.coentry_cut[bid_m] * bid.loan * years
+            low = bid.rate - P.coentry_cut[bid_m]
+            if low < 0.0:
+                low = 0.0
+            cost[C_COENTRY] += bid.loan * (interest_pv(bid.rate, n_years, disc) - interest_pv(low, n_years, disc))
         if bid.sole:
-            if fin > 0.0:
-                cost[C_SOLE] += P.sole_loan_cut * fin * V * years * krw
-            else:
-                cost[C_SOLE] += P.sole_fee_cut * V * (P.contract_m[t] / 12.0) * krw
+            cost[C_SOLE] += P.sole_save[t] * V * krw
+        if bid.insured:
+            premium = P.ksure_price * P.ksure_cover * P.el[risk][t] * V * krw
+            self.ksure += premium
+            cost[C_KSURE] -= premium
         if bid.pis and t == PPP:
             self.pis_invest(m, V, risk, y)
         if bid.insured:
@@ -978,13 +1102,14 @@ class World:
         self.books.pis_commit[y] += amount
         self.log["investments"] += 1
 
-    def pis_exit(self, inv):
+    def pis_exit(self, inv, y):
         P = self.P
         for t, tranche in enumerate(self.fund):
             x = inv.amounts[t]
             tranche.cash += x * P.pis_mult
             tranche.out -= x
             tranche.ret += x * (P.pis_mult - 1.0)
+        self.books.cost[y][C_PIS] -= (inv.amounts[0] + inv.amounts[1]) * (P.pis_mult - 1.0)
         inv.active = False
         self.log["pis_exits"] += 1
 
@@ -1020,7 +1145,7 @@ class World:
             fund[t].cash += amt[t] - take[t]
             fund[t].out -= amt[t]
             fund[t].loss += take[t]
-        self.books.cost[y][C_FIRST_LOSS] += take[0] + take[1]
+        self.books.cost[y][C_PIS] += take[0] + take[1]
         inv.active = False
         self.log["pis_defaults"] += 1
 
@@ -1057,7 +1182,7 @@ class World:
         self.contracts = [k for k in self.contracts if k.active]
         for inv in self.investments:
             if m >= inv.exit:
-                self.pis_exit(inv)
+                self.pis_exit(inv, y)
                 continue
             books.misc_draws[y] += 1
             if rng.random() < P.pis_pd_m[inv.risk]:

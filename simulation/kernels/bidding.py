@@ -1,35 +1,58 @@
-"""Bidding: each new tender's capable firms learn of it, decide whether to bid, and large firms take SME partners."""
+"""Bidding: each new tender's capable firms learn of it, decide in random order whether to bid, and
+large firms take SME partners."""
 import math
 
 from .constants import (
-    C_SUBSIDY, DESIGN, EPC, K_BIDS, K_NEW_FROM, K_OVERFLOW, K_TENDERS, LARGE, NS, OV_BIDS, PPP, R_BLENDED_LEFT,
-    R_EDPF_LEFT, R_KSURE, R_PIS_RESERVED, R_POT, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, SME, URBAN_DEV,
+    C_CONSORTIA, C_SUBSIDY, DESIGN, EPC, K_BIDS, K_NEW_FROM, K_OVERFLOW, K_TENDERS, LARGE, NS, OV_BIDS, PPP,
+    R_BLENDED_LEFT, R_EDPF_LEFT, R_KSURE, R_PIS_RESERVED, R_POT, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, SME,
+    URBAN_DEV,
 )
 from .assume import nonneg
-from .discovery import discover, policy_miss
-from .financing import bid_terms, log_price, pis_amount
-from .bits import mark
+from .discovery import channel_odds, discover
+from .financing import bid_terms, interest_pv, log_price, pis_amount
 from .jit import helper, submodel
-from .pcg import normal
+from .knowledge import touch
+from .pcg import normal, uniform
 from .prefetch import prefetch, prefetch2
 
 
 AHEAD = 32  # how many aware firms ahead the decision loop prefetches
 # from how many firms on the decision loop prefetches: with fewer, the firm arrays sit in the L2
-# cache and the prefetch only costs (10k firms x 200 countries: 17.5 cycles an aware firm without
-# it, 20.4 with it; 100k firms: about 21 with it, 47 without)
+# cache and the prefetch only costs
 PREFETCH_FROM = 25_000
+
+
+@helper
+def risk_cost(risk, t, P, reg):
+    """(cost per unit of value a winner expects from a buyer's default, insured by the special account).
+
+    A firm weighs the expected loss it bears itself by `risk_aversion`. Where ordinary cover exists
+    (risk class up to max_uninsured) it buys it at a fair premium; above, only the K-SURE special
+    account (F7) covers, at its own price, while the account has money. The cost grows smoothly
+    with the class: F7 lowers it, it does not open a door that was shut."""
+    el = P.el[risk, t]
+    own = P.risk_aversion * el
+    cover = P.ksure_cover
+    if risk <= P.max_uninsured:
+        covered = P.risk_aversion * el * (1.0 - cover) + cover * el
+        return (covered if covered < own else own), 0
+    if P.ksure_on == 1 and reg[R_KSURE] > 0.0:
+        covered = P.risk_aversion * el * (1.0 - cover) + P.ksure_price * cover * el
+        if covered < own:
+            return covered, 1
+    return own, 0
 
 
 @submodel
 def bidding(m, P, S, A, rng_discovery, rng_decision):
-    """New tenders: who learns of each (one uniform per capable active firm), who bids, consortia."""
+    """New tenders: who learns of each (one uniform per capable active firm), who bids, partners."""
     y = P.year_of[m]
     reach = P.reach[m]
     # the arrays the loops use, as locals
     dom_firms = S.dom_firms
     active = S.active
-    known = S.known
+    know = S.know
+    k_table = P.k_table
     contact = S.contact
     contacted = S.contacted
     open_bids = S.open_bids
@@ -42,12 +65,11 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
     reg = S.reg
     t_bid_count = S.t_bid_count
     subsidy_ratio = P.subsidy_ratio
-    p_base = P.p_base
-    p_known = P.p_known
-    p_contact = P.p_contact
     far = active.shape[0] > PREFETCH_FROM
     aware = S.scratch_i  # the firms that learn of the current tender, in firm order
     free_sme = S.scratch_sme
+    odds_by_size = S.scratch_odds
+    gain_of = S.scratch_gain
     for k in range(S.cnt[K_NEW_FROM], S.cnt[K_TENDERS]):
         c = S.t_country[k]
         d = nonneg(S.t_domain[k])
@@ -55,40 +77,56 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
         V = S.t_value[k]
         g = P.region[c]
         dev = 0 if P.developing[c] == 1 else 1
-        miss_policy = policy_miss(m, c, t == PPP, P)
+        risk = P.risk[c]
+        base = P.disc_odds[c] * channel_odds(m, c, t == PPP, P)
+        for s in range(NS):
+            odds_by_size[s] = base * P.size_odds[s]
         access = P.n6_access[c] if S.t_mdb[k] == 1 else 1.0
         centre = 1.0 if P.kotra_from[c] <= m else 0.0
         cost_share = P.bid_cost[t] * (1.0 - P.kotra_cut * reach * centre)
         in_scope = P.wide_scope[m] > 0.0 or d == URBAN_DEV or d == DESIGN
-        needs_cover = P.risk[c] > P.max_uninsured
         fin = P.fin_share[t]
-        years = P.fin_years[t]
+        n_years = P.fin_n[t]
+        disc = P.base_rate + P.premium[risk]
+        rc, insured = risk_cost(risk, t, P, reg)
         S.t_bid_start[k] = S.cnt[K_BIDS]
         S.t_bid_count[k] = 0
         crowd = 1.0  # the crowding divisor 1 + crowding·(Korean bids so far), renewed with every bid
-        # discovery first (one uniform per active capable firm, in firm order), then the aware
-        # firms decide in the same order: the scan has no data-dependent branch to mispredict
         lo = S.dom_ptr[d]
         hi = S.dom_ptr[d + 1]
-        n_aware, offered = discover(lo, hi, c, g, miss_policy, access, dom_firms, active, known, contact,
-                                    contacted, p_base, p_known, p_contact, aware, rng_discovery)
+        n_aware, offered = discover(m, lo, hi, c, g, odds_by_size, access, dom_firms, active, size, know, k_table,
+                                    contact, contacted, P.known_gain, P.contact_gain, aware, rng_discovery)
         A.candidates[y] += offered
-        # the decision of each aware firm, in firm order, as one test: the firm bids when
-        # it has a free slot, cover where needed, capital for the bond and the net cost, and an expected
-        # margin above the net cost. The net cost by size class (the N2 subsidy) and the crowding
-        # divisor change only when a firm bids, so they are renewed then, not per firm.
-        blocked = needs_cover and not (P.ksure_on == 1 and reg[R_KSURE] > 0.0)
+        # the aware firms decide in random order: the list, rotated to start at a random firm
+        # (firm numbers are shuffled when the world is built, so neighbours are of any size)
+        u = uniform(rng_decision)
+        r0 = int(u * n_aware)
+        if r0 >= n_aware:
+            r0 = n_aware - 1 if n_aware > 0 else 0
+        # the decision of each aware firm, as one test: the firm bids when it has a free slot,
+        # capital for the bond and the net cost, and an expected gain above the net cost. The net
+        # cost by size class (the N2 subsidy) and the crowding divisor change only when a firm
+        # bids, so they are renewed then, not per firm.
         bond = P.bond_share * V
         rel_c = 0.5 + rel[c]
         cost = cost_share * V
         net_of = S.scratch_f  # net cost of a bid by size class
         net_costs(net_of, subsidy_ratio[m], cost, in_scope, P, reg)
-        n_free = 0  # the aware SMEs with a free slot, listed in free_sme for the consortium search
+        for s in range(NS):  # what a win is worth by size class: margin less risk cost, plus F6 savings
+            sole = P.sole_save[t] if (P.sole_on == 1 and s >= SME) else 0.0
+            gain_of[s] = (P.margin - rc + sole) * V
+        n_free = 0  # the aware SMEs with a free slot, listed in free_sme for the partner search
         partners = takes_partners(k, P, S)
         for a in range(n_aware):
-            i = nonneg(aware[a])
+            ia = a + r0
+            if ia >= n_aware:
+                ia -= n_aware
+            i = nonneg(aware[nonneg(ia)])
             if far and a + AHEAD < n_aware:  # the lines of a firm further down the list (prefetch.py)
-                j = aware[a + AHEAD]
+                ja = ia + AHEAD
+                if ja >= n_aware:
+                    ja -= n_aware
+                j = aware[ja]
                 prefetch(open_bids, j)
                 prefetch(capacity, j)
                 prefetch(size, j)
@@ -104,10 +142,8 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
             pwin = 1.0 if pwin > 1.0 else pwin
             net = net_of[nonneg(s_i)]
             money = capital[i]
-            # summed, not or-ed: LLVM turns `|` of comparisons back into branches, one mispredicted
-            # every other firm (25 -> 20 cycles an aware firm); the sum is one branch, rarely taken
-            reject = (int(full) + int(blocked) + int(money < bond) + int(pwin * P.margin * V <= net)
-                      + int(money < net))
+            # summed, not or-ed: LLVM turns `|` of comparisons back into branches
+            reject = (int(full) + int(money < bond) + int(pwin * gain_of[nonneg(s_i)] <= net) + int(money < net))
             if reject != 0:
                 continue
             sub, sub_krw = subsidy(subsidy_ratio[m, s_i], cost, in_scope, P, reg)
@@ -122,9 +158,11 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
                 net_costs(net_of, subsidy_ratio[m], cost, in_scope, P, reg)  # the budget left moved
             S.capital[i] -= net
             S.open_bids[i] += 1
-            mark(S.known, c, i)
+            touch(know, c, i, m, P.k_uses)
             S.bid_mark[i] = k
-            rate, fee, fscore, blended, edpf, pis, sole = bid_terms(m, i, c, t, V, needs_cover, P, S)
+            rate, fscore, blended, edpf, pis = bid_terms(m, i, c, t, V, P, S)
+            if insured == 1:
+                fscore += P.sc_ksure
             if blended == 1:
                 S.reg[R_BLENDED_LEFT] -= fin * V
             if edpf == 1:
@@ -136,16 +174,15 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
             S.b_partner[b] = -1
             S.b_tender[b] = k
             S.b_rate[b] = rate
-            S.b_fee[b] = fee
-            S.b_lnprice[b] = log_price(S.markup[i], rate, years, fin, fee)
+            S.b_lnprice[b] = log_price(S.markup[i], fin, interest_pv(rate, n_years, disc))
             S.b_quality[b] = S.cap[i, d] + P.fit[dev] + P.q_noise * z
             S.b_fscore[b] = fscore
             S.b_track[b] = math.log(1.0 + S.exp_region[i, g] + S.exp_domain[i, d])
-            S.b_insured[b] = 1 if needs_cover else 0
+            S.b_insured[b] = insured
             S.b_pis[b] = pis
             S.b_blended[b] = blended
             S.b_edpf[b] = edpf
-            S.b_sole[b] = sole
+            S.b_sole[b] = 1 if (P.sole_on == 1 and s_i >= SME) else 0
             S.b_loan[b] = 0.0
             S.t_bid_count[k] += 1
             crowd = 1.0 + P.crowding * t_bid_count[k]
@@ -154,7 +191,7 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
             A.bid_cost[y] += cost
             A.bid_value[y] += V
         if partners:
-            form_consortia(m, k, n_free, P, S, A)
+            take_partners(m, k, n_free, P, S, A, rng_decision)
 
 
 @helper
@@ -186,7 +223,7 @@ def subsidy(ratio, cost, in_scope, P, reg):
 @helper
 def best_sme(k, d, n_free, a_lo, a_hi, free_sme, ally, S):
     """The free SME most capable in domain d (lowest firm number among equals) among the aware SMEs
-    free_sme[:n_free] (free when they decided) and the domain's alliance SMEs dom_ally[a_lo:a_hi];
+    free_sme[:n_free] (free when they decided) and the alliance SMEs dom_ally[a_lo:a_hi];
     -1 when there is none.
 
     An SME free when it decided is still free unless it bid on tender k or joined a bid on it (its
@@ -214,21 +251,22 @@ def better_sme(j, cj, best, best_cap):
 
 @helper
 def takes_partners(k, P, S):
-    """Whether large firms bidding on tender k may take SME partners (C2): an EPC or PPP tender of
-    the minimum value, with consortium slots left this year."""
+    """Whether large firms bidding on tender k may take SME partners: an EPC or PPP tender of the
+    minimum value, with consortium slots left this year (C2) or partnering without support."""
     t = S.t_type[k]
-    return S.reg[R_SLOTS_LEFT] >= 1.0 and (t == EPC or t == PPP) and S.t_value[k] >= P.cons_min_value
+    return ((t == EPC or t == PPP) and S.t_value[k] >= P.cons_min_value
+            and (S.reg[R_SLOTS_LEFT] >= 1.0 or P.partner_prob > 0.0))
 
 
 @helper
-def form_consortia(m, k, n_free, P, S, A):
-    """C2: while the year's slots last, a large firm bidding on a big EPC/PPP tender takes the best-fitting SME.
+def take_partners(m, k, n_free, P, S, A, rng):
+    """Large firms' bids on a big EPC/PPP tender take the best-fitting free SME as partner.
 
-    Called for the tenders that take partners (`takes_partners`, decided once before the bids).
-    The SMEs that can join are those aware of the tender and free when they decided (the first
-    n_free entries of S.scratch_sme, listed by bidding) and, with the C3 catalogue, the alliance SMEs
-    of the domain; the best is the most capable, the lowest firm number among equals (as a scan in
-    firm order).
+    While the year's C2 slots last, KOTRA brokers every such consortium (and with the C3 catalogue
+    the partner may be any alliance SME of the domain); without a slot, a large firm takes a partner
+    on its own with chance `partner_prob`, among the SMEs aware of the tender. The SMEs aware and
+    free when they decided are the first n_free entries of S.scratch_sme. Any SME partner of a
+    large firm may borrow its share from the F5 co-entry pot at the rate cut.
     """
     t = S.t_type[k]
     V = S.t_value[k]
@@ -237,29 +275,33 @@ def form_consortia(m, k, n_free, P, S, A):
     c = S.t_country[k]
     dev = 0 if P.developing[c] == 1 else 1
     fin = P.fin_share[t]
-    years = P.fin_years[t]
+    n_years = P.fin_n[t]
+    disc = P.base_rate + P.premium[P.risk[c]]
     ally = S.dom_ally
     a_lo = S.dom_ally_ptr[d]
-    a_hi = S.dom_ally_ptr[d + 1] if P.catalogue == 1 else a_lo
-    best = -2  # the best free SME, found once and searched again only after it is taken
     for b in range(S.t_bid_start[k], S.t_bid_start[k] + S.t_bid_count[k]):
-        if S.reg[R_SLOTS_LEFT] < 1.0:
-            break
         i = S.b_firm[b]
         if S.size[i] != LARGE or S.b_partner[b] >= 0:
             continue
-        if best == -2:
-            best = best_sme(k, d, n_free, a_lo, a_hi, S.scratch_sme, ally, S)
+        brokered = S.reg[R_SLOTS_LEFT] >= 1.0
+        if not brokered:
+            u = uniform(rng)
+            if u >= P.partner_prob:
+                continue
+        a_hi = S.dom_ally_ptr[d + 1] if (brokered and P.catalogue == 1) else a_lo
+        best = best_sme(k, d, n_free, a_lo, a_hi, S.scratch_sme, ally, S)
         if best < 0:
-            break  # no SME is free for this tender, nor for the large bids after this one
+            continue
         S.b_partner[b] = best
         S.open_bids[best] += 1
         S.bid_mark[best] = k
-        S.reg[R_SLOTS_LEFT] -= 1.0
-        A.consortia[y] += 1
+        A.partnerships[y] += 1
+        if brokered:
+            S.reg[R_SLOTS_LEFT] -= 1.0
+            A.consortia[y] += 1
+            A.cost[y, C_CONSORTIA] += P.cons_cost
         q = S.b_quality[b]
         q2 = S.cap[best, d] + P.fit[dev]
-        best = -2  # taken: the next large bid searches again
         if q2 > q:
             q = q2
         S.b_quality[b] = q + P.cons_synergy
@@ -270,10 +312,12 @@ def form_consortia(m, k, n_free, P, S, A):
                 if S.reg[R_POT] >= loan:
                     S.reg[R_POT] -= loan
                     S.b_loan[b] = loan
-                    rate = S.b_rate[b] - cut * P.cons_sme_share
-                    if rate < 0.0:
-                        rate = 0.0
-                    S.b_rate[b] = rate
-                    S.b_lnprice[b] = log_price(S.markup[i], rate, years, fin, S.b_fee[b])
+                    rate = S.b_rate[b]
+                    low = rate - cut
+                    if low < 0.0:
+                        low = 0.0
+                    fpv = ((1.0 - P.cons_sme_share) * interest_pv(rate, n_years, disc)
+                           + P.cons_sme_share * interest_pv(low, n_years, disc))
+                    S.b_lnprice[b] = log_price(S.markup[i], fin, fpv)
                 else:
                     S.reg[R_POT_SHORT] = 1.0

@@ -43,7 +43,7 @@ def consequences(m, P, S, A, rng):
         if S.i_active[j] == 0:
             continue
         if m >= S.i_exit[j]:
-            pis_exit(j, P, S)
+            pis_exit(j, P, S, A, y)
             continue
         A.misc_draws[y] += 1
         u = uniform(rng)

@@ -11,21 +11,24 @@ URBAN_DEV, DESIGN = DOMAINS.index("urban_dev"), DOMAINS.index("design")
 MASTER_PLAN, ICT, EPC, PPP = 0, 1, 2, 3
 HIGH_INCOME = 3
 
-# accumulator groups: all, size class, region, domain, risk class
+# accumulator groups: all, size class, region, domain, risk class, demand (existing, created by the plan)
 G_ALL = 0
 G_SIZE = 1
 G_REGION = G_SIZE + NS
 G_DOMAIN = G_REGION + NR
 G_RISK = G_DOMAIN + ND
-NG = G_RISK + NRISK
+G_DEMAND = G_RISK + NRISK
+NG = G_DEMAND + 2
 
 INSTRUMENTS = (
     "market_subsidy", "co_entry_interest", "sme_sole_support", "blended_finance", "edpf_finance",
-    "fund_first_loss", "ksure_claims", "kotra_centres", "kind_centres", "info_db", "expo", "fairs",
+    "pis_fund", "ksure_net_claims", "kotra_centres", "kind_centres", "info_db", "expo", "fairs",
     "roadshows", "training", "kscon", "ksp", "envoys", "high_level", "coordination",
+    "consortia", "alliance", "country_strategy", "intl_orgs", "mous",
 )
-(C_SUBSIDY, C_COENTRY, C_SOLE, C_BLENDED, C_EDPF, C_FIRST_LOSS, C_KSURE, C_KOTRA, C_KIND, C_DB, C_EXPO,
- C_FAIR, C_ROADSHOW, C_TRAINING, C_KSCON, C_KSP, C_ENVOY, C_VISIT, C_COORD) = range(len(INSTRUMENTS))
+(C_SUBSIDY, C_COENTRY, C_SOLE, C_BLENDED, C_EDPF, C_PIS, C_KSURE, C_KOTRA, C_KIND, C_DB, C_EXPO,
+ C_FAIR, C_ROADSHOW, C_TRAINING, C_KSCON, C_KSP, C_ENVOY, C_VISIT, C_COORD,
+ C_CONSORTIA, C_ALLIANCE, C_STRATEGY, C_INTL, C_MOU) = range(len(INSTRUMENTS))
 NI = len(INSTRUMENTS)
 
 TRANCHES = ("government", "public", "private")
@@ -45,8 +48,14 @@ NREG = 8
 # overflow codes: which pool ran out (the driver enlarges it and reruns)
 OV_TENDERS, OV_BIDS, OV_CONTRACTS, OV_INVEST, OV_PIPE = 1, 2, 3, 4, 5
 
-# tender status
-ST_OPEN, ST_KOREAN, ST_FOREIGN, ST_LAPSED = 0, 1, 2, 3
+# tender status: open, won by a Korean bid, by a foreign bid, no bid at all, every bid rejected by the buyer
+ST_OPEN, ST_KOREAN, ST_FOREIGN, ST_LAPSED, ST_REJECTED = 0, 1, 2, 3, 4
+# where a tender comes from: the ordinary market, a named mega-project, a K-SCON plan, a KSP study, a re-tender.
+# K-SCON and KSP follow-ons are demand the plan creates; the others exist anyway.
+O_MARKET, O_SCHEDULED, O_KSCON, O_KSP, O_RETENDER = 0, 1, 2, 3, 4
 # incumbency of a tender: none, full (K-SCON plan or mega-project master plan), KSP-shaped
 INC_NONE, INC_FULL, INC_KSP = 0, 1, 2
 NO_MONTH = 1 << 40
+# knowledge of a country: know[c, i] = -1 (never), else last_use_month * KNOW_SHIFT + depth (1..15)
+KNOW_SHIFT = 16
+KNOW_DEPTHS = 16

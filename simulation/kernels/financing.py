@@ -1,9 +1,7 @@
 """Financing: the terms of a Korean bid (rate, fees, finance score) and the PIS fund's investments and losses."""
 import math
 
-from .constants import (
-    C_FIRST_LOSS, K_INVEST, K_OVERFLOW, NTR, OV_INVEST, PPP, R_BLENDED_LEFT, R_EDPF_LEFT, R_PIS_RESERVED, SME,
-)
+from .constants import C_PIS, K_INVEST, K_OVERFLOW, NTR, OV_INVEST, PPP, R_BLENDED_LEFT, R_EDPF_LEFT, R_PIS_RESERVED
 from .jit import helper
 
 
@@ -30,46 +28,60 @@ def pis_open(m, P):
 
 
 @helper
-def bid_terms(m, i, c, t, V, insured, P, S):
-    """(rate, fee, finance score, blended, edpf, pis, sole) of a sole Korean bid."""
+def interest_pv(rate, years, disc):
+    """Present value, at the yearly discount rate `disc`, of the interest paid on one unit lent for
+    `years` whole years at `rate` and repaid in equal yearly instalments (an amortising loan).
+
+    A rate cut acts through the difference of two of these, in the bid price and in the public
+    cost alike (the interest subsidy is what the lender forgoes, in today's money)."""
+    if years <= 0 or rate <= 0.0:
+        return 0.0
+    pay = rate / (1.0 - (1.0 + rate) ** (-float(years)))
+    balance = 1.0
+    pv = 0.0
+    factor = 1.0
+    for t in range(years):
+        factor = factor / (1.0 + disc)
+        pv += rate * balance * factor
+        balance = balance * (1.0 + rate) - pay
+    return pv
+
+
+@helper
+def bid_terms(m, i, c, t, V, P, S):
+    """(rate, finance score, blended, edpf, pis) of a sole Korean bid.
+
+    The buyer finance takes one concessional source at most (F3 and F8 do not stack on one loan):
+    EDPF for a PPP while its budget lasts, else a blended package in an eligible country."""
     fin = P.fin_share[t]
     rate = P.base_rate + P.premium[P.risk[c]]
     fscore = 0.0
-    fee = 0.0
     blended = 0
     edpf = 0
     pis = 0
-    sole = 0
     need = fin * V
-    if P.blended_ok[c] == 1 and fin > 0.0 and S.reg[R_BLENDED_LEFT] >= need:
-        blended = 1
-        rate -= P.blended_cut
-        fscore += P.sc_blended
     if P.edpf_on == 1 and t == PPP and fin > 0.0 and S.reg[R_EDPF_LEFT] >= need:
         edpf = 1
         rate -= P.edpf_cut
         fscore += P.sc_edpf
+    elif P.blended_ok[c] == 1 and fin > 0.0 and S.reg[R_BLENDED_LEFT] >= need:
+        blended = 1
+        rate -= P.blended_cut
+        fscore += P.sc_blended
     if t == PPP and pis_open(m, P):
         amount = pis_amount(V, P)
         if amount > 0.0 and pis_cash(S) - S.reg[R_PIS_RESERVED] >= amount:
             pis = 1
             fscore += P.sc_pis
-    if insured:
-        fscore += P.sc_ksure
-    if P.sole_on == 1 and S.size[i] >= SME:
-        sole = 1
-        if fin > 0.0:
-            rate -= P.sole_loan_cut
-        else:
-            fee = P.sole_fee_cut * (P.contract_m[t] / 12.0)
     if rate < 0.0:
         rate = 0.0
-    return rate, fee, fscore, blended, edpf, pis, sole
+    return rate, fscore, blended, edpf, pis
 
 
 @helper
-def log_price(markup, rate, years, fin, fee):
-    return markup + math.log(1.0 + rate * years * fin - fee)
+def log_price(markup, fin, fin_pv):
+    """ln(price / value): the markup and the financed share's interest, fin_pv per unit financed."""
+    return markup + math.log(1.0 + fin * fin_pv)
 
 
 @helper
@@ -111,12 +123,14 @@ def pis_invest(m, V, risk, P, S, A, y):
 
 
 @helper
-def pis_exit(j, P, S):
+def pis_exit(j, P, S, A, y):
     for t in range(NTR):
         x = S.i_amt[j, t]
         S.pis_cash[t] += x * P.pis_mult
         S.pis_out[t] -= x
         S.pis_ret[t] += x * (P.pis_mult - 1.0)
+    # the government and public tranches' returns lower the fund's public cost
+    A.cost[y, C_PIS] -= (S.i_amt[j, 0] + S.i_amt[j, 1]) * (P.pis_mult - 1.0)
     S.i_active[j] = 0
 
 
@@ -154,5 +168,5 @@ def pis_default(j, P, S, A, y):
         S.pis_cash[t] += S.i_amt[j, t] - take[t]
         S.pis_out[t] -= S.i_amt[j, t]
         S.pis_loss[t] += take[t]
-    A.cost[y, C_FIRST_LOSS] += take[0] + take[1]
+    A.cost[y, C_PIS] += take[0] + take[1]
     S.i_active[j] = 0

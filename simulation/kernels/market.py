@@ -1,7 +1,7 @@
 """Market: new tenders arrive each month per country (Poisson), plus scheduled and follow-on tenders."""
 import math
 
-from .constants import INC_NONE, K_NEW_FROM, K_OVERFLOW, K_PIPE, K_TENDERS, OV_TENDERS, ST_OPEN
+from .constants import INC_NONE, K_NEW_FROM, K_OVERFLOW, K_PIPE, K_TENDERS, O_MARKET, OV_TENDERS, ST_OPEN
 from .award import foreign_field
 from .draws import pick_cum, poisson
 from .jit import helper, submodel
@@ -9,7 +9,7 @@ from .pcg import normal, uniform
 
 
 @helper
-def add_tender(S, c, d, t, value, deadline, inc, mdb):
+def add_tender(S, c, d, t, value, deadline, inc, mdb, origin):
     k = S.cnt[K_TENDERS]
     if k >= S.t_country.shape[0]:
         S.cnt[K_OVERFLOW] = OV_TENDERS
@@ -21,6 +21,7 @@ def add_tender(S, c, d, t, value, deadline, inc, mdb):
     S.t_deadline[k] = deadline
     S.t_inc[k] = inc
     S.t_mdb[k] = mdb
+    S.t_origin[k] = origin
     S.t_status[k] = ST_OPEN
     S.t_bid_start[k] = 0
     S.t_bid_count[k] = 0
@@ -47,14 +48,15 @@ def market(m, P, S, rng, rng_foreign):
             value = math.exp(P.value_mu[t] + P.value_sigma * z)
             u = uniform(rng)
             mdb = 1 if u < P.mdb_share[c] else 0
-            k = add_tender(S, c, d, t, value, m + P.open_m[t], INC_NONE, mdb)
+            k = add_tender(S, c, d, t, value, m + P.open_m[t], INC_NONE, mdb, O_MARKET)
             if k < 0:
                 return
             foreign_field(k, P, S, rng)
     for j in range(S.cnt[K_PIPE]):
         if S.p_month[j] == m:
             t = S.p_type[j]
-            k = add_tender(S, S.p_country[j], S.p_domain[j], t, S.p_value[j], m + P.open_m[t], S.p_inc[j], 0)
+            k = add_tender(S, S.p_country[j], S.p_domain[j], t, S.p_value[j], m + P.open_m[t], S.p_inc[j], 0,
+                           S.p_origin[j])
             if k < 0:
                 return
             foreign_field(k, P, S, rng_foreign)

@@ -2,12 +2,12 @@
 import math
 
 from .constants import (
-    C_DB, C_ENVOY, C_EXPO, C_FAIR, C_KIND, C_KOTRA, C_KSCON, C_KSP, C_ROADSHOW, C_TRAINING, C_VISIT, C_COORD,
-    INC_FULL, INC_KSP, K_CONTACTED, K_PIPE, K_ROADSHOWS, K_OVERFLOW, NT, OV_PIPE, R_BLENDED_LEFT, R_EDPF_LEFT, R_POT,
-    R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT,
+    C_ALLIANCE, C_DB, C_ENVOY, C_EXPO, C_FAIR, C_INTL, C_KIND, C_KOTRA, C_KSCON, C_KSP, C_MOU, C_PIS, C_ROADSHOW,
+    C_STRATEGY, C_TRAINING, C_VISIT, C_COORD, INC_FULL, INC_KSP, K_CONTACTED, K_PIPE, K_ROADSHOWS, K_OVERFLOW, NT,
+    O_KSCON, O_KSP, OV_PIPE, R_BLENDED_LEFT, R_EDPF_LEFT, R_POT, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT,
 )
 from .draws import boost, masked_total, pick_cum, pick_masked
-from .bits import mark
+from .knowledge import touch
 from .jit import helper, stage
 from .pcg import normal, uniform
 
@@ -49,7 +49,7 @@ def pick_region(weight, region, g, total, u):
 
 
 @helper
-def follow_on(m, c, lag_min, lag_max, inc, P, S, rng):
+def follow_on(m, c, lag_min, lag_max, inc, origin, P, S, rng):
     """Schedule the main tender a planning project leads to (K-SCON master plan, KSP study)."""
     u = uniform(rng)
     lag = lag_min + int(u * (lag_max - lag_min + 1))
@@ -81,12 +81,13 @@ def follow_on(m, c, lag_min, lag_max, inc, P, S, rng):
     S.p_type[j] = t
     S.p_value[j] = value
     S.p_inc[j] = inc
+    S.p_origin[j] = origin
     S.cnt[K_PIPE] = j + 1
     return 1
 
 
 @helper
-def planning_round(m, y, n, ok, amount, cost, cost_slot, follow, lag_min, lag_max, inc, counter, P, S, A, rng):
+def planning_round(m, y, n, ok, amount, cost, cost_slot, follow, lag_min, lag_max, inc, origin, counter, P, S, A, rng):
     """n planning projects (K-SCON plans, KSP studies) in eligible countries: relationship, cost, maybe a later tender."""
     total = masked_total(P.weight, ok)
     if total <= 0.0:
@@ -98,7 +99,7 @@ def planning_round(m, y, n, ok, amount, cost, cost_slot, follow, lag_min, lag_ma
         A.cost[y, cost_slot] += cost
         u = uniform(rng)
         if u < follow:
-            counter[y] += follow_on(m, c, lag_min, lag_max, inc, P, S, rng)
+            counter[y] += follow_on(m, c, lag_min, lag_max, inc, origin, P, S, rng)
 
 
 @helper
@@ -143,6 +144,7 @@ def policy(m, P, S, A, rng):
     for e in range(P.mou_m.shape[0]):
         if P.mou_m[e] == m:
             boost(S.rel, P.mou_c[e], P.mou_boost * reach)
+            A.cost[y, C_MOU] += P.mou_cost
     for e in range(P.visit_m.shape[0]):
         if P.visit_m[e] == m:
             boost(S.rel, P.visit_c[e], P.visit_boost * reach)
@@ -189,7 +191,7 @@ def policy(m, P, S, A, rng):
                     for j in range(nb):
                         u2 = uniform(rng)
                         if u2 < P.expo_meet * reach:
-                            mark(S.known, vis[j], i)
+                            touch(S.know, vis[j], i, m, P.k_uses)
     # C4 Smart City Fair (ASEAN pavilion)
     if P.fair_on == 1 and moy == P.fair_moy:
         A.cost[y, C_FAIR] += P.fair_cost
@@ -234,15 +236,15 @@ def policy(m, P, S, A, rng):
                     i = pool[a]
                     add_contact(S, g, i, P.rs_contact * reach)
                     if host >= 0:
-                        mark(S.known, host, i)
+                        touch(S.know, host, i, m, P.k_uses)
     # N1 K-SCON selections: master plans that may lead to a main tender with Korean incumbency
     if P.kscon_on == 1 and moy == P.kscon_moy and P.kscon_n[y] > 0:
         planning_round(m, y, P.kscon_n[y], P.kscon_ok, P.kscon_boost * reach, P.kscon_cost, C_KSCON, P.kscon_follow,
-                       P.kscon_lag_min, P.kscon_lag_max, INC_FULL, A.kscon_tenders, P, S, A, rng)
+                       P.kscon_lag_min, P.kscon_lag_max, INC_FULL, O_KSCON, A.kscon_tenders, P, S, A, rng)
     # T3 KSP projects: smaller, shaping later tenders partly
     if moy == P.ksp_moy and P.ksp_n[y] > 0:
         planning_round(m, y, P.ksp_n[y], P.ksp_ok, P.ksp_boost * reach, P.ksp_cost, C_KSP, P.ksp_follow,
-                       P.ksp_lag_min, P.ksp_lag_max, INC_KSP, A.ksp_tenders, P, S, A, rng)
+                       P.ksp_lag_min, P.ksp_lag_max, INC_KSP, O_KSP, A.ksp_tenders, P, S, A, rng)
     # running costs of standing measures
     for c in range(C):
         if P.kotra_from[c] <= m:
@@ -252,3 +254,10 @@ def policy(m, P, S, A, rng):
     if P.db_on[m] > 0.0:
         A.cost[y, C_DB] += P.db_cost_m
     A.cost[y, C_COORD] += P.coord_cost[m]
+    A.cost[y, C_ALLIANCE] += P.alliance_cost_m
+    A.cost[y, C_STRATEGY] += P.strategy_cost_m
+    A.cost[y, C_INTL] += P.intl_cost_m
+    # what the public money in the PIS fund costs while the fund lives (its returns and losses are
+    # booked at exit and default: financing.py)
+    if P.pis_on == 1 and m >= P.pis_start_m and m < P.pis_fund_end_m:
+        A.cost[y, C_PIS] += P.pis_fund_rate_m * (S.pis_paid[0] + S.pis_paid[1])

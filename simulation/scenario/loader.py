@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 import os
 import typing
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from .types import NAME_PATTERN, YEAR_MONTH_PATTERN
 from .yamlio import Path, dotted, load_yaml_text, read_yaml_file
 
 PROVENANCE_KINDS = ("seed", "literature", "assumption", "calibrated")
-WRAPPER_KEYS = {"value", "provenance", "source", "unit", "note"}
+WRAPPER_KEYS = {"value", "provenance", "source", "unit", "note", "range"}
 MAX_EXTENDS_DEPTH = 32
 MAX_FILE_LOADS = 256  # files read for one scenario, counting repeats: `take:` can fan out exponentially
 
@@ -33,6 +34,7 @@ class Prov:
     source: str          # citation or explanation
     file: str            # file that set the value ("--set" for overrides)
     line: int | None
+    range: tuple[float, float] | None = None  # the evidence range [low, high] of a number (drawn by the ensemble)
 
 
 @dataclass
@@ -129,7 +131,26 @@ def _unwrap(val: dict, path: Path, file: str, marks: dict[Path, int]) -> tuple[A
     if unit is not None and path in PARAMS and unit != field_meta(path)["unit"]:
         raise ScenarioError(f"unit {unit!r:.60} does not match the schema's unit {field_meta(path)['unit']!r}",
                             file, marks.get(path + ("unit",), line), dotted(path))
-    return val["value"], Prov(kind, source, file, line)
+    return val["value"], Prov(kind, source, file, line, _range(val, path, file, marks, line))
+
+
+def _range(val: dict, path: Path, file: str, marks: dict[Path, int], line: int | None) -> tuple[float, float] | None:
+    """The evidence range `range: [low, high]` of a number: two finite numbers, low <= value <= high."""
+    if "range" not in val:
+        return None
+    rng = val["range"]
+    where = marks.get(path + ("range",), line)
+    ok = (isinstance(rng, list) and len(rng) == 2
+          and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in rng))
+    if not ok:
+        raise ScenarioError(f"range must be [low, high], two numbers; got {rng!r:.60}", file, where, dotted(path))
+    lo, hi = float(rng[0]), float(rng[1])
+    v = val.get("value")
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        raise ScenarioError("range applies to a single number, not to this value", file, where, dotted(path))
+    if not lo <= float(v) <= hi:
+        raise ScenarioError(f"value {v} lies outside its range [{lo:g}, {hi:g}]", file, where, dotted(path))
+    return lo, hi
 
 
 def _is_wrapper(val: Any) -> bool:

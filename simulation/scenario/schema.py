@@ -45,6 +45,8 @@ TypeMonths = keyed("TypeMonths", TYPES, integer(1, 120), "months", "duration")
 TypeYears = keyed("TypeYears", TYPES, num(0.0, 40.0), "years", "financing duration")
 TypeRatio = keyed("TypeRatio", TYPES, Ratio, "fraction of value", "share")
 OriginShares = keyed("OriginShares", ORIGINS, Ratio, "fraction", "share of foreign bids")
+OriginRelationship = keyed("OriginRelationship", ORIGINS, Ratio, "0-1", "relationship of the origin's bidders with the region's buyers")
+SizeOdds = keyed("SizeOdds", SIZES, num(0.1, 10.0), "odds ratio", "odds of learning of a tender relative to an SME")
 RiskArray = Any  # placeholder name for readability in annotations below
 
 
@@ -127,9 +129,8 @@ class OriginProfile(Section):
     quality_sd: num(0.0, 1.0) = P("spread of bid quality", "score")
     markup: num(-0.5, 2.0) = P("mean log price ratio before financing", "log units")
     markup_sd: num(0.0, 1.0) = P("spread of log price ratio", "log units")
-    rate: num(0.0, 0.5) = P("effective financing rate offered", "per year")
+    rate: num(0.0, 0.5) = P("financing rate offered before the buyer's country-risk premium", "per year")
     finance_score: num(0.0, 5.0) = P("financing package score", "score")
-    relationship: Ratio = P("relationship with the buyer", "0-1")
     experience: num(0.0, 1000.0) = P("track record (references)", "count")
 
 
@@ -137,15 +138,22 @@ OriginProfiles = create_model("OriginProfiles", __base__=Section,
                               **{o: (OriginProfile, P(f"competitor profile ({o})", "profile")) for o in ORIGINS})
 RegionOriginMix = create_model("RegionOriginMix", __base__=Section,
                                **{r: (OriginShares, P(f"origin mix of foreign bids ({r})", "fraction")) for r in REGIONS})
+RegionOriginRelationship = create_model(
+    "RegionOriginRelationship", __base__=Section,
+    **{r: (OriginRelationship, P(f"foreign bidders' relationship with the buyers of {r}", "0-1")) for r in REGIONS})
 
 
 class Competition(Section):
-    foreign_bids_mean: num(0.0, 100.0) = P("mean number of foreign bids per tender", "count")
+    foreign_bids_mean: num(0.0, 100.0) = P("mean number of foreign bids on a tender of the reference value in a class-3 country", "count")
     foreign_bids_dispersion: num(0.0, 3.0) = P("log-spread of the foreign-bid rate between tenders (over-dispersion)", "log units")
+    bids_value_elasticity: num(-1.0, 2.0) = P("elasticity of the foreign-bid rate to tender value", "elasticity")
+    bids_risk_slope: num(-2.0, 2.0) = P("change of the log foreign-bid rate per country-risk class above 3", "log units/class")
+    reference_value_usd_m: num(0.001, 1e6) = P("tender value at which the foreign-bid rate is foreign_bids_mean", "USD m")
     strength: num(0.0, 10.0) = P("multiplier on the foreign-bid rate (uncertainty lever)", "multiplier")
     quality_shift: num(-1.0, 1.0) = P("shift of all foreign bid qualities (uncertainty lever)", "score")
     origin_mix: RegionOriginMix = P("origin mix of foreign bids by region", "fraction")
     profiles: OriginProfiles = P("competitor profiles by origin", "profile")
+    relationship: RegionOriginRelationship = P("foreign bidders' relationship with buyer governments, by region and origin", "0-1")
 
 
 class AwardWeights(Section):
@@ -169,6 +177,12 @@ class Award(Section):
     developing: AwardWeights = P("award weights of developing-country buyers", "weights", "C6")
     developed: AwardWeights = P("award weights of high-income buyers", "weights", "C6")
     scores: FinanceScores = P("financing-package scores", "score")
+    nest_scale: num(0.2, 1.0) = P("nested-logit scale of a nationality's bids (1: independent taste shocks; lower: bids of one "
+                                  "nationality share a common component, so more of them add less)", "scale")
+    reservation_utility: num(-100.0, 100.0) = P("utility of the buyer's outside option: it rejects every bid when this "
+                                                "(plus a Gumbel shock) beats the best bid", "utility")
+    retender_prob: Prob = P("chance a rejected tender is tendered again", "probability")
+    retender_lag_months: Months = P("months from the rejection to the new tender", "months")
 
 
 class Behaviour(Section):
@@ -176,17 +190,31 @@ class Behaviour(Section):
     belief_prior_wins: num(0.01, 1000.0) = P("Beta prior: pseudo-wins in a firm's belief about its win chance", "count")
     belief_prior_losses: num(0.01, 1000.0) = P("Beta prior: pseudo-losses", "count")
     crowding: num(0.0, 100.0) = P("how much each Korean bid already on a tender lowers the next Korean firm's expected chance", "per bid")
+    risk_aversion: num(1.0, 10.0) = P("weight a firm puts on the expected loss from a buyer's default it bears itself", "multiple")
+    partner_prob: Prob = P("chance a large firm bidding alone on a big EPC/PPP tender takes an SME partner without KOTRA support", "probability")
     bond_share: num(0.0, 1.0) = P("capital a firm must hold per unit of its share of tender value", "fraction")
     quality_noise_sd: num(0.0, 1.0) = P("spread of a Korean bid's quality around the firm's capability", "score")
     default_loss_share: Ratio = P("share of contract value lost by the contractor when the buyer defaults", "fraction")
 
 
 class Discovery(Section):
-    p_base: Prob = P("chance a capable firm learns of any tender", "probability")
-    p_known: Prob = P("chance when the firm already knows the country", "probability")
-    p_contact: Prob = P("chance per unit of roadshow/fair/expo contact with the region", "probability")
+    odds_base: num(1e-6, 10.0) = P("odds that an SME capable in a tender's domain learns of it, in a country of average market "
+                                   "weight at the reference distance, with no knowledge, contact or support", "odds")
+    size_odds: SizeOdds = P("odds ratio of learning of a tender by size class (SME = 1)", "odds ratio")
+    market_elasticity: num(-2.0, 2.0) = P("elasticity of the odds to the country's market weight", "elasticity")
+    distance_elasticity: num(0.0, 3.0) = P("the odds fall with distance from Seoul as distance^(-this)", "elasticity")
+    reference_distance_km: num(100.0, 20000.0) = P("distance at which the distance term is 1", "km")
+    relationship_odds: num(1.0, 10.0) = P("odds ratio of a relationship of 1 against 0 (2019 base relationship)", "odds ratio")
+    known_odds: num(1.0, 10.0) = P("odds ratio of full knowledge of the country (fades, see knowledge)", "odds ratio")
+    contact_odds: num(1.0, 10.0) = P("odds ratio of full contact with the region (roadshows, fairs)", "odds ratio")
     contact_half_life_months: num(0.1, 600.0) = P("half-life of contacts", "months")
     mdb_access_base: Ratio = P("Korean firms' access to multilateral-funded tenders without joint entry", "fraction", "N6")
+
+
+class Knowledge(Section):
+    half_life_new_months: num(0.5, 600.0) = P("half-life of a firm's knowledge of a country it has touched once", "months")
+    half_life_established_months: num(0.5, 1200.0) = P("half-life once established (won there, or used uses_to_establish times)", "months")
+    uses_to_establish: integer(1, 15) = P("bids or contacts that make knowledge of a country established", "count")
 
 
 class Relationship(Section):
@@ -199,7 +227,9 @@ class Finance(Section):
     base_rate: num(0.0, 0.5) = P("Korean bidders' base financing rate", "per year")
     risk_premium: RiskClassValues = P("financing premium by country-risk class", "per year")
     contract_default_pd: RiskClassValues = P("annual chance a buyer defaults on a contract, by risk class", "per year")
-    max_uninsured_risk: integer(0, 7) = P("highest risk class in which firms bid without special K-SURE cover", "class", "F7")
+    max_uninsured_risk: integer(0, 7) = P("highest risk class with ordinary cover; above it a firm bears a buyer's default "
+                                          "itself unless the special account insures it", "class", "F7")
+    working_capital_share: Ratio = P("working capital an SME borrows for a contract, as a share of its value", "fraction", "F6")
 
 
 # ---- levers ------------------------------------------------------------------------------
@@ -226,6 +256,7 @@ class F1Pis(Section):
     max_equity_krw_bn: MoneyKrwBn = P("cap on equity per project", "KRW bn", "F1")
     holding_years: num(0.1, 50.0) = P("years from investment to exit", "years", "F4")
     return_multiple: num(0.0, 10.0) = P("exit proceeds per unit invested", "multiple", "F1")
+    public_funding_rate: num(0.0, 0.2) = P("yearly cost to the public purse of the government and public tranches' paid-in capital", "per year", "F1")
     project_default_pd: RiskClassValues = P("annual default chance of a funded project by risk class", "per year", "F1")
     loss_given_default: Ratio = P("share of an investment lost on default", "fraction", "F1")
 
@@ -263,6 +294,7 @@ class F7Ksure(Section):
     enabled: Flag = P("K-SURE special account for ultra-high-risk countries", "bool", "F7")
     account_krw_bn: MoneyKrwBn = P("account capital", "KRW bn", "F7")
     cover_share: Ratio = P("share of a defaulted contract's loss the account pays", "fraction", "F7")
+    premium_to_expected_loss: num(0.0, 5.0) = P("premium charged per unit of the expected claim (1: actuarially fair)", "ratio", "F7")
 
 
 class F8Edpf(Section):
@@ -293,18 +325,18 @@ class N2Subsidy(Section):
 class N3InfoDb(Section):
     enabled: Flag = P("integrated overseas-order information DB", "bool", "N3")
     start: YearMonth = P("month it goes live", "YYYY-MM", "N3")
-    discovery_p: Prob = P("chance any capable firm learns of a tender through the DB", "probability", "N3")
+    discovery_odds: num(1.0, 10.0) = P("odds ratio of learning of a tender while the DB is live", "odds ratio", "N3")
     cost_krw_bn_per_year: MoneyKrwBn = P("running cost", "KRW bn/year", "N3")
 
 
 class N4Hubs(Section):
     kotra_centres: list[CountryFrom] = P("KOTRA smart-city order-support centres", "list", "N4")
     kotra_max_centres: integer(0, 10_000) = P("at most this many of the listed centres open (sweepable count)", "count", "N4")
-    kotra_discovery_p: Prob = P("chance a capable firm learns of a tender in a centre country", "probability", "N4")
+    kotra_discovery_odds: num(1.0, 10.0) = P("odds ratio of learning of a tender in a centre country", "odds ratio", "N4")
     kotra_bid_cost_cut: Ratio = P("bid-cost reduction in a centre country (local help, partners)", "fraction", "N4")
     kotra_cost_krw_bn_per_year: MoneyKrwBn = P("running cost per centre", "KRW bn/year", "N4")
     kind_centres: list[CountryFrom] = P("KIND overseas infrastructure cooperation centres", "list", "N4")
-    kind_ppp_discovery_p: Prob = P("chance a firm learns of a PPP tender in a KIND country", "probability", "N4")
+    kind_ppp_discovery_odds: num(1.0, 10.0) = P("odds ratio of learning of a PPP tender in a KIND country", "odds ratio", "N4")
     kind_cost_krw_bn_per_year: MoneyKrwBn = P("running cost per KIND centre", "KRW bn/year", "N4")
 
 
@@ -319,6 +351,7 @@ class N5Training(Section):
 class N6IntlOrgs(Section):
     regions: list[Region] = P("regions with joint entry with the World Bank / IDB", "list", "N6")
     access: Ratio = P("Korean firms' access to multilateral-funded tenders there", "fraction", "N6")
+    cost_krw_bn_per_region_per_year: MoneyKrwBn = P("Korea's contribution to the joint programme per region", "KRW bn/year", "N6")
 
 
 class C1Expo(Section):
@@ -337,10 +370,12 @@ class C2Consortia(Section):
     min_value_usd_m: MoneyUsdM = P("smallest EPC/PPP tender for a supported consortium", "USD m", "C2")
     sme_share: Ratio = P("SME partner's share of the work", "fraction", "C2")
     synergy: num(0.0, 1.0) = P("quality gain of pooling capabilities", "score", "C2")
+    cost_krw_bn_per_consortium: MoneyKrwBn = P("KOTRA's cost of brokering one consortium", "KRW bn", "C2")
 
 
 class C3Alliance(Section):
     catalogue: Flag = P("technology catalogue: consortium partners found among all alliance SMEs, not only aware ones", "bool", "C3")
+    cost_krw_bn_per_year: MoneyKrwBn = P("running cost of the alliance's catalogue and business-model work while the catalogue runs", "KRW bn/year", "C3")
 
 
 class C4Fair(Section):
@@ -365,6 +400,7 @@ class C5Roadshows(Section):
 class C6Strategy(Section):
     fit_developing: num(0.0, 1.0) = P("quality gain of a solution-tailored bid to a developing buyer", "score", "C6")
     fit_developed: num(0.0, 1.0) = P("quality gain of a cross-demonstrated bid to a high-income buyer", "score", "C6")
+    cost_krw_bn_per_year: MoneyKrwBn = P("cost of the country strategies (studies, demonstrations) while either fit is above 0", "KRW bn/year", "C6")
 
 
 class T1HighLevel(Section):
@@ -398,6 +434,7 @@ class T4Envoys(Section):
 class T5Mou(Section):
     mous: list[CountryDate] = P("G2G smart-city MOUs (those before the start count with their decay)", "list", "T5")
     relationship_boost: num(0.0, 1.0) = P("relationship jump per MOU", "0-1", "T5")
+    cost_krw_bn_per_mou: MoneyKrwBn = P("cost of preparing and following up one MOU (inside the horizon)", "KRW bn", "T5")
 
 
 class Levers(Section):
@@ -438,6 +475,7 @@ class Scenario(Section):
     award: Award = P("how buyers choose", "section")
     behaviour: Behaviour = P("firms' bidding behaviour", "section")
     discovery: Discovery = P("how firms learn of tenders", "section")
+    knowledge: Knowledge = P("how firms' knowledge of countries fades unless used", "section")
     relationship: Relationship = P("Korea's relationships with buyer governments", "section")
     finance: Finance = P("financing conditions", "section")
     levers: Levers = P("the plan's measures F1–T5", "section")
