@@ -13,13 +13,13 @@ PARAM_FIELDS = """
 n_months n_years n_firms n_countries
 year_of moy tender_scale reach db_on coentry_cut subsidy_ratio wide_scope coord_cost
 subsidy_budget blended_budget edpf_budget pot_topup slots kscon_n ksp_n training_n roadshows_n year_frac
-region income developing risk weight rel_base mdb_share kotra_from kind_from envoy_from n6_access
+region income developing risk weight distance rel_base mdb_share kotra_from kind_from envoy_from n6_access
 blended_ok kscon_ok ksp_ok train_ok
 mean_value type_cum value_mu value_sigma open_m contract_m fin_share fin_years bid_cost domain_cum
 foreign_mean foreign_disp bids_elast bids_risk ref_value strength quality_shift origin_cum
 o_q o_qsd o_mk o_mksd o_rate o_fs o_exp o_lnfin o_lnexp rel_f
 wts sc_pis sc_blended sc_edpf sc_ksure ksp_inc nest reserve retender_p retender_lag
-margin prior_w prior_l crowding bond_share q_noise default_loss dom_income risk_aversion partner_prob
+margin prior_w prior_l crowding bond_share q_noise default_loss dom_income risk_aversion partner_prob entry_cost
 disc_odds size_odds known_gain contact_gain contact_decay k_table k_uses
 rel_decay win_boost
 krw base_rate premium contract_pd_m max_uninsured el fin_n
@@ -43,7 +43,7 @@ size cap capital capital0 markup alliance active open_bids capacity kb kw belief
 know won_in contact contacted contacted_ids exported last_win_year dom_ptr dom_firms dom_ally_ptr dom_ally alliance_ids sme_alliance_ids
 bid_mark rel
 t_country t_domain t_type t_value t_deadline t_inc t_mdb t_origin t_status t_bid_start t_bid_count t_nbids t_nforeign
-t_fbest t_reserve
+t_fbest t_reserve t_u_nest t_u_pick t_u_again t_u_order
 b_firm b_partner b_tender b_lnprice b_quality b_fscore b_track b_rate b_insured b_pis b_blended
 b_edpf b_sole b_loan
 k_firm k_partner k_country k_value k_end k_insured k_loan k_share_p k_active
@@ -69,6 +69,6 @@ Acc = namedtuple("Acc", ACC_FIELDS)
 # of ordinary tenders are identical across scenarios, and a lever that changes how many firms bid
 # does not shift the draws of the market or of the buyers.
 STREAM_FIELDS = """
-policy market foreign discovery decision award consequences
+policy market foreign discovery decision consequences
 """.split()
 Streams = namedtuple("Streams", STREAM_FIELDS)

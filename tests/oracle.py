@@ -100,10 +100,15 @@ class Firm:
         last, depth = self.know[country]
         return table[depth][m - last]
 
+    def introduce(self, country, m):
+        """Met the country's buyers (expo, roadshow): an introduction (depth 0), unless it knows more."""
+        if country not in self.know or self.know[country][1] == 0:
+            self.know[country] = (m, 0)
+
     def touch(self, country, m, uses):
-        """A bid or a contact in the country: knowledge one level deeper, up to established."""
+        """A bid in the country: knowledge one level deeper, up to established."""
         depth = 1
-        if country in self.know:
+        if country in self.know and self.know[country][1] > 0:
             depth = min(self.know[country][1] + 1, uses)
         self.know[country] = (m, depth)
 
@@ -355,6 +360,10 @@ class World:
             tender.nforeign = int(S.t_nforeign[k])
             tender.fbest = float(S.t_fbest[k])
             tender.reserve = float(S.t_reserve[k])
+            tender.u_nest = float(S.t_u_nest[k])
+            tender.u_pick = float(S.t_u_pick[k])
+            tender.u_again = float(S.t_u_again[k])
+            tender.u_order = float(S.t_u_order[k])
             b0 = int(S.t_bid_start[k])
             for b in range(b0, b0 + int(S.t_bid_count[k])):
                 bid = Bid(self.firms[int(S.b_firm[b])], tender)
@@ -466,7 +475,7 @@ class World:
                     if rng.random() < P.expo_attend:
                         for buyer in visitors:
                             if rng.random() < P.expo_meet * reach:
-                                firm.touch(buyer, m, P.k_uses)
+                                firm.introduce(buyer, m)
                                 self.log["expo_meetings"] += 1
         # Smart City Fair
         if P.fair_on == 1 and moy == P.fair_moy:
@@ -509,7 +518,7 @@ class World:
                         firm.contact[g] += P.rs_contact * reach
                         self.log["roadshow_contacts"] += 1
                         if host is not None:
-                            firm.touch(host, m, P.k_uses)
+                            firm.introduce(host, m)
         # K-SCON master plans
         if P.kscon_on == 1 and moy == P.kscon_moy and P.kscon_n[y] > 0:
             eligible = [c for c in self.countries if c.kscon_ok]
@@ -680,10 +689,11 @@ class World:
         bid.fscore = fscore
 
     def bidding(self, m, new_tenders):
-        P, rng, books = self.P, self.rng.discovery, self.books
+        P, books = self.P, self.books
         y = P.year_of[m]
         reach = P.reach[m]
         for tender in new_tenders:
+            rng = self.rng.discovery if tender.origin == O_MARKET else self.rng.foreign
             country = tender.country
             d = tender.domain
             t = tender.type
@@ -711,8 +721,7 @@ class World:
                 if rng.random() < p:
                     aware.append(firm)
             # in random order: the aware list rotated to start at a random firm
-            u = self.rng.decision.random()
-            r0 = int(u * len(aware))
+            r0 = int(tender.u_order * len(aware))
             if r0 >= len(aware):
                 r0 = len(aware) - 1 if aware else 0
             for firm in aware[r0:] + aware[:r0]:
@@ -726,7 +735,7 @@ class World:
                 pwin = (belief * (2.0 * firm.cap[d]) * (0.5 + country.rel)) / (1.0 + P.crowding * len(tender.bids))
                 if pwin > 1.0:
                     pwin = 1.0
-                cost = cost_share * V
+                cost = cost_share * V * (1.0 + P.entry_cost * (1.0 - firm.strength(country, m, P.k_table)))
                 sub = 0.0
                 sub_krw = 0.0
                 ratio = P.subsidy_ratio[m][firm.size]
@@ -884,6 +893,10 @@ class World:
         tender.nforeign = nf
         tender.fbest = best
         tender.reserve = P.reserve + gumbel(rng.random())
+        tender.u_nest = rng.random()  # the award's three uniforms, drawn at publication
+        tender.u_pick = rng.random()
+        tender.u_again = rng.random()
+        tender.u_order = rng.random()
 
     # ---- award -----------------------------------------------------------------------------
     def utility(self, bid, country, inc):
@@ -893,7 +906,7 @@ class World:
                 + w4 * bid.track + w5 * inc)
 
     def award(self, m):
-        P, rng, books = self.P, self.rng.award, self.books
+        P, books = self.P, self.books
         y = P.year_of[m]
         lam_nest = P.nest
         still_open = []
@@ -916,9 +929,9 @@ class World:
                 inc = P.ksp_inc
             nf = tender.nforeign
             nk = len(tender.bids)
-            u_nest = rng.random()
-            u_pick = rng.random()
-            u_again = rng.random()
+            u_nest = tender.u_nest
+            u_pick = tender.u_pick
+            u_again = tender.u_again
             total_exp = 0.0
             for bid in tender.bids:
                 total_exp += math.exp(self.utility(bid, country, inc) / lam_nest)

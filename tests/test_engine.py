@@ -115,12 +115,14 @@ def test_mesa_face_matches_fast_path_and_batch_run_works():
     firms = model.agents_by_type[Firm]
     assert len(firms) == 500 and {f.size_class for f in firms} == {"large", "mid", "sme", "startup"}
     assert sum(f.wins for f in firms) == model.acc.wins[:, 0].sum()
-    # a firm knows every country it has won in (won_in is firm-major bytes, known country-major bits)
+    # a firm has knowledge of every country it has won in, faded by the months since it last used it
     S = model.state
     for f in firms[:100]:
         won = {model.countries.iso3[c] for c in range(S.won_in.shape[1]) if S.won_in[f.idx, c]}
-        assert won <= set(f.known_countries)
-    assert sum(len(f.known_countries) for f in firms) == int(sum(bin(b).count("1") for b in S.known.ravel()))
+        assert won <= set(f.knowledge) and set(f.known_countries) <= set(f.knowledge)
+        assert all(0.0 < k <= 1.0 for k in f.knowledge.values())
+    assert sum(len(f.knowledge) for f in firms) == int((S.know >= 0).sum())
+    assert 0 < sum(len(f.known_countries) for f in firms) < int((S.know >= 0).sum())  # some knowledge has faded
     govs = {g.iso3: g for g in model.agents_by_type[ForeignGovernment]}
     assert "KWT" in govs and 0.0 <= govs["KWT"].relationship <= 1.0
     assert {f.kind for f in model.agents_by_type[Fund]} >= {"pis", "ksure_special_account", "co_entry_pot"}

@@ -10,22 +10,63 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from scipy.stats import qmc
 
 from ..outputs import check_target, git_commit, versions, write_results
 from ..scenario.errors import ScenarioError
+from .effects import fit_effect, report_lines
 from .fit import Evaluation, Identification, Problem, identify, plausible_sets, search
 from .moments import MOMENTS
 from .spec import LoadedCalibration, load_calibration, scenario_value
 from .writeback import plan_write_back, write_back
 
 
-def _sets_yaml(loaded: LoadedCalibration, chosen: list[Evaluation], rule: str, today: str, out: Path) -> str:
-    header = (f"# Parameter sets in the calibration's 95 % region ({rule}),\n"
-              f"# spread over that set; the first is the best fit. Written by `scsim calibrate {loaded.file}`\n"
-              f"# on {today}; fit report in {out}. `scsim compare --parameter-sets THIS_FILE` re-runs the\n"
-              f"# comparison under each, so its intervals include parameter uncertainty.\n")
+def effect_ranges(loaded: LoadedCalibration, fits: list | None = None) -> dict[str, tuple[float, float]]:
+    """The lever-effect parameters of the base scenario: every number with an evidence `range:` that the
+    moment fit does not fit (those come from the fit's region instead). A lever effect fitted to a
+    published effect (`effects:`) carries the range of values consistent with it."""
+    fitted = {p.key for p in loaded.spec.parameters}
+    out = {}
+    for path, prov in loaded.base.prov.items():
+        key = ".".join(map(str, path))
+        if prov.range is not None and key not in fitted:
+            out[key] = prov.range
+    for f in fits or []:  # this run's fit of a lever effect replaces the range the file states
+        out[f.effect.key] = f.consistent
+    return dict(sorted(out.items()))
+
+
+def ensemble(loaded: LoadedCalibration, chosen: list[Evaluation], n: int, seed: int,
+             fits: list | None = None) -> list[dict[str, float]]:
+    """n parameter sets: the fit's plausible points (cycled when fewer than n) each with a Latin-hypercube
+    draw of every lever-effect parameter over its evidence range, so that `compare --parameter-sets`
+    intervals include what is not known about effect sizes as well as the calibration's spread."""
+    ranges = effect_ranges(loaded, fits)
+    keys = list(ranges)
+    draws = qmc.LatinHypercube(d=max(1, len(keys)), seed=seed).random(n)
+    sets = []
+    for j in range(n):
+        values = {k: float(v) for k, v in chosen[j % len(chosen)].values.items()}
+        for k, u in zip(keys, draws[j]):
+            lo, hi = ranges[k]
+            values[k] = float(f"{lo + float(u) * (hi - lo):.6g}")
+        sets.append(values)
+    return sets
+
+
+def _sets_yaml(loaded: LoadedCalibration, chosen: list[Evaluation], rule: str, today: str, out: Path,
+               fits: list) -> str:
+    n = loaded.spec.search.parameter_sets
+    ranges = effect_ranges(loaded, fits)
+    header = (f"# The uncertainty ensemble: {n} parameter sets. Each takes one point of the calibration's 95 % region\n"
+              f"# ({rule}; spread over the region, the best fit first, cycled when fewer than the sets) and one\n"
+              f"# Latin-hypercube draw of the {len(ranges)} lever-effect parameters over the evidence ranges stated\n"
+              f"# in {loaded.scenario_file} (`range:`). Written by `scsim calibrate {loaded.file}` on {today};\n"
+              f"# fit report in {out}. `scsim compare --parameter-sets THIS_FILE` re-runs the comparison under\n"
+              f"# each, so its intervals include effect-size and calibration uncertainty, not only replication noise.\n")
     body = {"calibration": loaded.spec.name, "date": today, "rule": rule,
-            "sets": [{k: float(v) for k, v in e.values.items()} for e in chosen]}
+            "effect_ranges": {k: [float(lo), float(hi)] for k, (lo, hi) in ranges.items()},
+            "sets": ensemble(loaded, chosen, n, loaded.spec.search.seed, fits)}
     return header + yaml.safe_dump(body, sort_keys=False)
 
 
@@ -93,7 +134,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             print(f"  {len(problem.evaluations):4d} {ev.stage:8s} objective {ev.objective:10.4f}  " +
                   " ".join(f"{k.split('.')[-1]}={v:.4g}" for k, v in ev.values.items()), file=sys.stderr, flush=True)
 
-    targets = [] if args.dry_run else plan_write_back(loaded.base, [p.key for p in spec.parameters])
+    targets = [] if args.dry_run else plan_write_back(loaded.base, [p.key for p in spec.parameters]
+                                                      + [e.key for e in spec.effects])
     problem = Problem(loaded, on_eval=show)
     print(f"calibrating {len(spec.parameters)} parameters of {loaded.scenario_file} to {len(spec.targets)} moments "
           f"({spec.replications} replications a point)")
@@ -101,7 +143,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     start = next(e for e in problem.evaluations if e.stage == "start")
     ident = identify(problem, best)
     chosen, rule = plausible_sets(problem, best, spec.search.parameter_sets)
-    report = _report(loaded, best, start, ident, problem, rule, len(chosen))
+    fits = []
+    for k, e in enumerate(spec.effects):
+        print(f"fitting the lever effect {e.key} to {e.check} ({e.experiment}), {e.points} points", flush=True)
+        fits.append(fit_effect(loaded, k, best.values))
+    report = _report(loaded, best, start, ident, problem, rule, len(chosen)) + "\n".join(report_lines(fits))
 
     evals = pd.DataFrame([{"point": i, "stage": e.stage, "objective": e.objective, "inside": e.inside,
                            **{f"param:{k}": v for k, v in e.values.items()},
@@ -122,11 +168,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 "identification": {"condition": ident.condition, "weakest": ident.weakest,
                                    "jacobian": np.asarray(ident.jacobian).tolist()},
                 "parameter_sets": {"rule": rule, "sets": [e.values for e in chosen]},
+                "effects": [{"key": f.effect.key, "value": f.value, "consistent": list(f.consistent),
+                             "check": f.effect.check, "experiment": f.effect.experiment, "grid": f.grid}
+                            for f in fits],
                 "write_back": not args.dry_run, "versions": versions(), "git_commit": git_commit(),
                 "command": "scsim " + " ".join(shlex.quote(a) for a in sys.argv[1:])}
     write_results(out, {"evaluations": evals, "fit": fit, "moments": moments}, manifest, args.force)
     (out / "fit.md").write_text(report + "\n", encoding="utf-8")
-    sets_text = _sets_yaml(loaded, chosen, rule, today, out)
+    sets_text = _sets_yaml(loaded, chosen, rule, today, out, fits)
     (out / "parameter_sets.yaml").write_text(sets_text, encoding="utf-8")
     print(report)
     if sets_file is not None:
@@ -140,8 +189,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         sources[p.key] = (f"calibrated {today} by SMM to {', '.join(t.moment for t in spec.targets)} "
                           f"({Path(loaded.file).as_posix()}; local s.e. {ident.sd_value[j]:.2g}, {ident.labels[j]}; "
                           f"fit report {out.as_posix()}/fit.md)")
-    for t, _, _ in write_back(targets, best.values, sources, loaded.scenario_file):
-        print(f"wrote {t.key} = {best.values[t.key]!r} (calibrated {today}) to {t.file}:{t.line}")
+    values = dict(best.values)
+    for f in fits:
+        values[f.effect.key] = f.value
+        sources[f.effect.key] = (f"calibrated {today} by indirect inference: the value at which the virtual twin "
+                                 f"{f.effect.experiment} reproduces {f.effect.check} (target {f.target:g}); range: the "
+                                 f"values whose twin estimate is consistent with the published range "
+                                 f"({Path(loaded.file).as_posix()}; fit report {out.as_posix()}/fit.md)")
+    for t, _, _ in write_back(targets, values, sources, loaded.scenario_file,
+                              {f.effect.key: f.consistent for f in fits}):
+        print(f"wrote {t.key} = {values[t.key]!r} (calibrated {today}) to {t.file}:{t.line}")
     print(f"fit report: {out}/fit.md")
     return 0
 

@@ -69,6 +69,24 @@ class Check(Spec):
     source: str
 
 
+class Effect(Spec):
+    """A lever-effect parameter fitted by indirect inference: the value at which the virtual twin of a
+    published study (a validation experiment's check with `role: fitted`) reproduces its estimate."""
+    key: str
+    low: Number
+    high: Number
+    experiment: str  # validation experiment file, relative to the calibration file
+    check: str
+    replications: Annotated[int, Strict(), Field(ge=2, le=10_000)] = 16
+    points: Annotated[int, Strict(), Field(ge=3, le=50)] = 7
+
+    @model_validator(mode="after")
+    def _range(self) -> "Effect":
+        if not self.low < self.high:
+            raise ValueError(f"empty range: low {self.low} must be below high {self.high}")
+        return self
+
+
 class Search(Spec):
     lhs_points: Annotated[int, Strict(), Field(ge=2, le=100_000)] = 48
     local_evaluations: Annotated[int, Strict(), Field(ge=0, le=100_000)] = 80
@@ -86,11 +104,12 @@ class Calibration(Spec):
     parameters: Annotated[list[Parameter], Field(min_length=1)]
     targets: Annotated[list[Target], Field(min_length=1)]
     checks: list[Check] = Field(default_factory=list)
+    effects: list[Effect] = Field(default_factory=list)
     search: Search = Field(default_factory=Search)
 
     @model_validator(mode="after")
     def _distinct(self) -> "Calibration":
-        keys = [p.key for p in self.parameters]
+        keys = [p.key for p in self.parameters] + [e.key for e in self.effects]
         if len(set(keys)) != len(keys):
             raise ValueError("a parameter is listed twice")
         moments = [t.moment for t in self.targets]
@@ -108,6 +127,7 @@ class LoadedCalibration(Located):
                  marks: dict[Path, int], raw: dict) -> None:
         self.spec, self.base, self.file, self.scenario_file, self.marks, self.raw = (
             spec, base, file, scenario_file, marks, raw)
+        self.effects: list[tuple[Any, Any]] = []  # (validation.spec.Loaded, its Check) per effect
 
     @property
     def hash(self) -> str:
@@ -144,12 +164,41 @@ def load_calibration(path: str, shown: str | None = None) -> LoadedCalibration:
             except ScenarioError as exc:
                 bound = "low" if v == p.low else "high"
                 raise loaded.error(("parameters", i), f"{p.key} = {v} ({bound}): {exc.message}") from None
+    for i, e in enumerate(spec.effects):
+        loaded.effects.append(_effect_experiment(loaded, i, e, os.path.dirname(path), os.path.dirname(shown)))
     for i, c in enumerate(spec.checks):
         try:
             float(scenario_value(loaded.base, c.key))
         except (KeyError, AttributeError, TypeError, ValueError):
             raise loaded.error(("checks", i, "key"), f"{c.key!r} is not a number-valued parameter of the scenario") from None
     return loaded
+
+
+def _effect_experiment(loaded: LoadedCalibration, i: int, e: Effect, here: str, shown_here: str):
+    """The validation experiment and check an effect is fitted to, checked before any run."""
+    from ..validation.spec import at, load_validation
+
+    exp_path = os.path.join(here, e.experiment)
+    exp_shown = os.path.normpath(os.path.join(shown_here, e.experiment))
+    if not os.path.isfile(exp_path):
+        raise loaded.error(("effects", i, "experiment"), f"validation experiment {e.experiment!r} not found "
+                                                         f"(looked for {exp_shown})")
+    exp = load_validation(exp_path, exp_shown)
+    check = next((c for c in exp.spec.checks if c.name == e.check), None)
+    if check is None:
+        raise loaded.error(("effects", i, "check"), f"no check {e.check!r} in {exp_shown}; expected one of "
+                                                    f"{', '.join(c.name for c in exp.spec.checks)}")
+    if check.role != "fitted":
+        raise loaded.error(("effects", i, "check"), f"check {e.check!r} of {exp_shown} is not marked `role: fitted`: "
+                                                    "a check used as a calibration target must say so, so that "
+                                                    "validate-model never reports it as validation")
+    for v in (e.low, e.high):
+        try:
+            at(exp, {e.key: v})
+            loaded.at({e.key: v})
+        except ScenarioError as exc:
+            raise loaded.error(("effects", i), f"{e.key} = {v}: {exc.message}") from None
+    return exp, check
 
 
 def scenario_value(base: Resolved, key: str) -> Any:

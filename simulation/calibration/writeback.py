@@ -1,8 +1,8 @@
 """Writing calibrated values into the scenario files, in place, keeping their comments and layout.
 
 Each value goes to the file and line that set it (an `extends` chain leads to the parent that
-defines the parameter). Only the one-line form `key: {value: V, provenance: P, source: "S"}` is
-rewritten (the form the shipped scenarios use for scalars); anything else is refused, with the
+defines the parameter). Only the one-line form `key: {value: V, [range: [L, H],] provenance: P, source: "S"}`
+is rewritten (the form the shipped scenarios use for scalars); anything else is refused, with the
 file and line, before the fit starts. Every file is written atomically after the rewritten
 scenario has loaded through the scenario loader, so a write-back never leaves a broken scenario.
 """
@@ -18,7 +18,7 @@ from ..scenario.errors import ScenarioError
 from ..scenario.loader import Resolved, load_scenario
 
 _LINE = re.compile(r'^(?P<head>\s*(?P<key>[A-Za-z_][A-Za-z0-9_]*):\s*\{\s*value:\s*)(?P<value>[^,{}]+?)'
-                   r'(?P<mid>\s*,\s*provenance:\s*)(?P<prov>\w+)(?P<mid2>\s*,\s*source:\s*)'
+                   r'(?P<range>\s*,\s*range:\s*\[[^\]]*\])?(?P<mid>\s*,\s*provenance:\s*)(?P<prov>\w+)(?P<mid2>\s*,\s*source:\s*)'
                    r'"(?P<source>(?:[^"\\]|\\.)*)"(?P<tail>\s*\}\s*(#.*)?)$')
 
 
@@ -54,9 +54,11 @@ def plan_write_back(base: Resolved, keys: list[str]) -> list[Target]:
 
 
 def write_back(targets: list[Target], values: dict[str, float], sources: dict[str, str],
-               check: str) -> list[tuple[Target, str, str]]:
-    """Set each value with provenance `calibrated` and its source; `check` is a scenario to load
+               check: str, ranges: dict[str, tuple[float, float]] | None = None) -> list[tuple[Target, str, str]]:
+    """Set each value with provenance `calibrated` and its source (and, for keys in `ranges`, its
+    evidence range: the values consistent with the published effect); `check` is a scenario to load
     afterwards (the one calibrated), which must read the new values back. Returns (target, old, new)."""
+    ranges = ranges or {}
     changes = []
     by_file: dict[str, list[Target]] = {}
     for t in targets:
@@ -70,7 +72,9 @@ def write_back(targets: list[Target], values: dict[str, float], sources: dict[st
                 m = _LINE.match(lines[t.line - 1])
                 if m is None:
                     raise ScenarioError("changed since the fit started; calibrate again", t.file, t.line, t.key)
-                new = (f"{m.group('head')}{values[t.key]!r}{m.group('mid')}calibrated{m.group('mid2')}"
+                rng = (f", range: [{ranges[t.key][0]!r}, {ranges[t.key][1]!r}]" if t.key in ranges
+                       else (m.group("range") or ""))
+                new = (f"{m.group('head')}{values[t.key]!r}{rng}{m.group('mid')}calibrated{m.group('mid2')}"
                        f"\"{_quote(sources[t.key])}\"{m.group('tail')}")
                 changes.append((t, lines[t.line - 1], new))
                 lines[t.line - 1] = new

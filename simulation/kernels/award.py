@@ -47,9 +47,12 @@ def foreign_field(k, P, S, rng):
     deterministic utility; bids of one origin form a nest (scale `nest`), so the origin's best offer
     is its inclusive value plus one Gumbel draw: ten Chinese bids are not ten independent lottery
     tickets. One Gumbel is drawn for every origin, present or not, and one for the outside option,
-    so the number of draws does not depend on the count. Nothing here depends on the Korean side,
-    so it comes from the market's streams: two scenarios with the same seed face the same foreign
-    competition.
+    so the number of draws does not depend on the count. The three uniforms the award will use
+    (the Korean nest's shock, the pick within it, a re-tender) and the start of the random order of
+    the Korean decisions are drawn here too. Nothing here
+    depends on the Korean side, so it comes from the market's streams: two scenarios with the same
+    seed face the same foreign competition and the same award draws on every ordinary tender, even
+    when one of them adds tenders (follow-ons, re-tenders) that close in between.
     """
     c = S.t_country[k]
     t = S.t_type[k]
@@ -90,6 +93,10 @@ def foreign_field(k, P, S, rng):
     S.t_nforeign[k] = nf
     S.t_fbest[k] = best
     S.t_reserve[k] = P.reserve + gumbel(u)
+    S.t_u_nest[k] = uniform(rng)
+    S.t_u_pick[k] = uniform(rng)
+    S.t_u_again[k] = uniform(rng)
+    S.t_u_order[k] = uniform(rng)  # where the random order of the Korean decisions starts
 
 
 @helper
@@ -100,13 +107,13 @@ def korean_utility(b, w0, w1, w2, w3, w4, w5, rel, inc, S):
 
 
 @submodel
-def award(m, P, S, A, rng):
+def award(m, P, S, A):
     """Tenders whose deadline is this month: the Korean nest against the foreign best and the outside option.
 
     The Korean bids form one nest: its best offer is the inclusive value lam·ln Σ exp(v_b / lam) plus
     one Gumbel draw, and if the nest wins, the winning Korean bid is drawn with chance
     exp(v_b / lam) / Σ exp(v / lam) (an exact nested logit). Three uniforms per closed tender
-    (nest shock, pick, re-tender), however many Korean bids it has.
+    (nest shock, pick, re-tender), however many Korean bids it has, drawn when it was published.
     """
     y = P.year_of[m]
     lam_nest = P.nest
@@ -137,9 +144,9 @@ def award(m, P, S, A, rng):
         nf = S.t_nforeign[k]
         b0 = S.t_bid_start[k]
         nk = S.t_bid_count[k]
-        u_nest = uniform(rng)
-        u_pick = uniform(rng)
-        u_again = uniform(rng)
+        u_nest = S.t_u_nest[k]
+        u_pick = S.t_u_pick[k]
+        u_again = S.t_u_again[k]
         total_exp = 0.0
         for b in range(b0, b0 + nk):
             total_exp += math.exp(korean_utility(b, w0, w1, w2, w3, w4, w5, rel, inc, S) / lam_nest)

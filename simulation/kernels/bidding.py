@@ -3,7 +3,7 @@ large firms take SME partners."""
 import math
 
 from .constants import (
-    C_CONSORTIA, C_SUBSIDY, DESIGN, EPC, K_BIDS, K_NEW_FROM, K_OVERFLOW, K_TENDERS, LARGE, NS, OV_BIDS, PPP,
+    C_CONSORTIA, C_SUBSIDY, DESIGN, EPC, K_BIDS, K_NEW_FROM, K_OVERFLOW, K_TENDERS, LARGE, NS, O_MARKET, OV_BIDS, PPP,
     R_BLENDED_LEFT, R_EDPF_LEFT, R_KSURE, R_PIS_RESERVED, R_POT, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, SME,
     URBAN_DEV,
 )
@@ -11,7 +11,7 @@ from .assume import nonneg
 from .discovery import channel_odds, discover
 from .financing import bid_terms, interest_pv, log_price, pis_amount
 from .jit import helper, submodel
-from .knowledge import touch
+from .knowledge import strength, touch
 from .pcg import normal, uniform
 from .prefetch import prefetch, prefetch2
 
@@ -44,8 +44,12 @@ def risk_cost(risk, t, P, reg):
 
 
 @submodel
-def bidding(m, P, S, A, rng_discovery, rng_decision):
-    """New tenders: who learns of each (one uniform per capable active firm), who bids, partners."""
+def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
+    """New tenders: who learns of each (one uniform per capable active firm), who bids, partners.
+
+    The ordinary tenders draw discovery from `rng_discovery`, the planned ones (mega-project phases,
+    follow-ons, re-tenders) from `rng_planned`: a plan that adds tenders does not shift the draws of
+    the ordinary ones (common random numbers)."""
     y = P.year_of[m]
     reach = P.reach[m]
     # the arrays the loops use, as locals
@@ -94,24 +98,27 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
         crowd = 1.0  # the crowding divisor 1 + crowding·(Korean bids so far), renewed with every bid
         lo = S.dom_ptr[d]
         hi = S.dom_ptr[d + 1]
-        n_aware, offered = discover(m, lo, hi, c, g, odds_by_size, access, dom_firms, active, size, know, k_table,
-                                    contact, contacted, P.known_gain, P.contact_gain, aware, rng_discovery)
+        if S.t_origin[k] == O_MARKET:
+            n_aware, offered = discover(m, lo, hi, c, g, odds_by_size, access, dom_firms, active, size, know,
+                                        k_table, contact, contacted, P.known_gain, P.contact_gain, aware,
+                                        rng_discovery)
+        else:
+            n_aware, offered = discover(m, lo, hi, c, g, odds_by_size, access, dom_firms, active, size, know,
+                                        k_table, contact, contacted, P.known_gain, P.contact_gain, aware,
+                                        rng_planned)
         A.candidates[y] += offered
         # the aware firms decide in random order: the list, rotated to start at a random firm
         # (firm numbers are shuffled when the world is built, so neighbours are of any size)
-        u = uniform(rng_decision)
-        r0 = int(u * n_aware)
+        r0 = int(S.t_u_order[k] * n_aware)
         if r0 >= n_aware:
             r0 = n_aware - 1 if n_aware > 0 else 0
         # the decision of each aware firm, as one test: the firm bids when it has a free slot,
-        # capital for the bond and the net cost, and an expected gain above the net cost. The net
-        # cost by size class (the N2 subsidy) and the crowding divisor change only when a firm
-        # bids, so they are renewed then, not per firm.
+        # capital for the bond and the net cost, and an expected gain above the net cost. The bid
+        # costs more in a country the firm does not know (entry cost, falling with its knowledge
+        # there: sunk costs make presence persist), less the N2 subsidy.
         bond = P.bond_share * V
         rel_c = 0.5 + rel[c]
         cost = cost_share * V
-        net_of = S.scratch_f  # net cost of a bid by size class
-        net_costs(net_of, subsidy_ratio[m], cost, in_scope, P, reg)
         for s in range(NS):  # what a win is worth by size class: margin less risk cost, plus F6 savings
             sole = P.sole_save[t] if (P.sole_on == 1 and s >= SME) else 0.0
             gain_of[s] = (P.margin - rc + sole) * V
@@ -140,13 +147,14 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
                 n_free += (s_i >= SME) & (not full)
             pwin = (belief_of[i] * (2.0 * cap[i, d]) * rel_c) / crowd
             pwin = 1.0 if pwin > 1.0 else pwin
-            net = net_of[nonneg(s_i)]
+            cost_i = cost * (1.0 + P.entry_cost * (1.0 - strength(know, c, i, m, k_table)))
+            sub, sub_krw = subsidy(subsidy_ratio[m, s_i], cost_i, in_scope, P, reg)
+            net = cost_i - sub
             money = capital[i]
             # summed, not or-ed: LLVM turns `|` of comparisons back into branches
             reject = (int(full) + int(money < bond) + int(pwin * gain_of[nonneg(s_i)] <= net) + int(money < net))
             if reject != 0:
                 continue
-            sub, sub_krw = subsidy(subsidy_ratio[m, s_i], cost, in_scope, P, reg)
             b = S.cnt[K_BIDS]
             if b >= S.b_firm.shape[0]:
                 S.cnt[K_OVERFLOW] = OV_BIDS
@@ -155,7 +163,6 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
                 S.reg[R_SUBSIDY_LEFT] -= sub_krw
                 A.cost[y, C_SUBSIDY] += sub_krw
                 A.subsidised_bids[y] += 1
-                net_costs(net_of, subsidy_ratio[m], cost, in_scope, P, reg)  # the budget left moved
             S.capital[i] -= net
             S.open_bids[i] += 1
             touch(know, c, i, m, P.k_uses)
@@ -188,18 +195,10 @@ def bidding(m, P, S, A, rng_discovery, rng_decision):
             crowd = 1.0 + P.crowding * t_bid_count[k]
             S.cnt[K_BIDS] = b + 1
             A.bids_submitted[y] += 1
-            A.bid_cost[y] += cost
+            A.bid_cost[y] += cost_i
             A.bid_value[y] += V
         if partners:
             take_partners(m, k, n_free, P, S, A, rng_decision)
-
-
-@helper
-def net_costs(net_of, ratios, cost, in_scope, P, reg):
-    """net_of[s]: a bid's cost less its N2 subsidy for each size class s, given the budget left now."""
-    for s in range(NS):
-        sub, _ = subsidy(ratios[s], cost, in_scope, P, reg)
-        net_of[s] = cost - sub
 
 
 @helper

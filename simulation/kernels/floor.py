@@ -4,9 +4,10 @@ Used only by `scsim bench` to say how close the model is to what any implementat
 spend on drawing random numbers and touching the state. It replays the run's tender log (the
 candidate scan with one uniform per capable firm, reading the same firm arrays) and draws the
 other numbers the run drew, counted from its accumulators, writing the tender and bid records
-the run writes: per tender 3 uniforms and a normal;
-per bid a normal; per closed tender a normal and a Poisson count; per foreign bid two uniforms
-and two normals; per resolved Korean bid a uniform; one uniform per running contract and fund
+the run writes: per tender 3 uniforms and a normal; per bid a normal; per closed tender a normal,
+a Poisson count and ten uniforms (a Gumbel per origin nest, one for the outside option, three for
+the award and one for the order of the decisions);
+per foreign bid a uniform and two normals; one uniform per running contract and fund
 investment each month; as many uniforms from the policy stream as the run's policy events drew
 (`policy_draws`, spread evenly over the months). Relationships and contacts decay each month as
 in the model.
@@ -15,7 +16,7 @@ in the model.
 from .constants import G_ALL
 from .draws import poisson
 from .assume import nonneg
-from .bits import has
+from .knowledge import strength
 from .discovery import contact_of
 from .jit import entry
 from .pcg import normal, put_state, step, take_state, to_double, uniform
@@ -53,7 +54,7 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
             d = t_domain[k]
             g = P.region[c]
             # the tender's record, written as the market and bidding write it
-            add_tender(S, c, d, t_type[k], acc, t_deadline[k], 0, 0)
+            add_tender(S, c, d, t_type[k], acc, t_deadline[k], 0, 0, 0)
             S.t_nforeign[k] = 0
             S.t_fbest[k] = acc
             S.t_bid_start[k] = nb
@@ -63,7 +64,8 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
                 if S.active[i] == 0:
                     continue
                 s_lo, s_hi, out = step(s_lo, s_hi, i_lo, i_hi)
-                acc += has(S.known, c, i) * 0.5 + contact_of(S.contact, S.contacted, g, i) + to_double(out)
+                acc += (strength(S.know, c, i, m, P.k_table) * P.size_odds[S.size[i]]
+                        + contact_of(S.contact, S.contacted, g, i) + to_double(out))
             put_state(R.discovery, s_lo, s_hi)
             k += 1
         share = 1.0 / months_in_year
@@ -77,7 +79,6 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
                 S.b_partner[nb] = -1
                 S.b_tender[nb] = k
                 S.b_rate[nb] = z
-                S.b_fee[nb] = z
                 S.b_lnprice[nb] = z
                 S.b_quality[nb] = z
                 S.b_fscore[nb] = z
@@ -92,12 +93,11 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
         n_closed = int(ref.tenders_closed[y] * share + 0.5)
         for t in range(n_closed):
             acc += normal(R.market) + poisson(R.market, P.foreign_mean * P.strength)
+            for j in range(7):
+                acc += uniform(R.market)
         n_foreign = int((ref.bidders[y] - ref.bids[y, G_ALL]) * share + 0.5)
         for f in range(n_foreign):
-            acc += uniform(R.market) + normal(R.market) + normal(R.market) + uniform(R.market)
-        n_korean = int(ref.bids[y, G_ALL] * share + 0.5)
-        for b in range(n_korean):
-            acc += uniform(R.award)
+            acc += uniform(R.market) + normal(R.market) + normal(R.market)
         n_misc = int(ref.misc_draws[y] * share + 0.5)
         for j in range(n_misc):
             acc += uniform(R.consequences)

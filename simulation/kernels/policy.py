@@ -7,7 +7,7 @@ from .constants import (
     O_KSCON, O_KSP, OV_PIPE, R_BLENDED_LEFT, R_EDPF_LEFT, R_POT, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT,
 )
 from .draws import boost, masked_total, pick_cum, pick_masked
-from .knowledge import touch
+from .knowledge import introduce
 from .jit import helper, stage
 from .pcg import normal, uniform
 
@@ -191,7 +191,7 @@ def policy(m, P, S, A, rng):
                     for j in range(nb):
                         u2 = uniform(rng)
                         if u2 < P.expo_meet * reach:
-                            touch(S.know, vis[j], i, m, P.k_uses)
+                            introduce(S.know, vis[j], i, m)
     # C4 Smart City Fair (ASEAN pavilion)
     if P.fair_on == 1 and moy == P.fair_moy:
         A.cost[y, C_FAIR] += P.fair_cost
@@ -236,7 +236,7 @@ def policy(m, P, S, A, rng):
                     i = pool[a]
                     add_contact(S, g, i, P.rs_contact * reach)
                     if host >= 0:
-                        touch(S.know, host, i, m, P.k_uses)
+                        introduce(S.know, host, i, m)
     # N1 K-SCON selections: master plans that may lead to a main tender with Korean incumbency
     if P.kscon_on == 1 and moy == P.kscon_moy and P.kscon_n[y] > 0:
         planning_round(m, y, P.kscon_n[y], P.kscon_ok, P.kscon_boost * reach, P.kscon_cost, C_KSCON, P.kscon_follow,

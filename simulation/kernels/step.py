@@ -23,10 +23,10 @@ def step_month(m, P, S, A, R):
     market(m, P, S, R.market, R.foreign)
     if S.cnt[K_OVERFLOW] != 0:
         return S.cnt[K_OVERFLOW]
-    bidding(m, P, S, A, R.discovery, R.decision)
+    bidding(m, P, S, A, R.discovery, R.foreign, R.decision)
     if S.cnt[K_OVERFLOW] != 0:
         return S.cnt[K_OVERFLOW]
-    award(m, P, S, A, R.award)
+    award(m, P, S, A)
     if S.cnt[K_OVERFLOW] != 0:
         return S.cnt[K_OVERFLOW]
     consequences(m, P, S, A, R.consequences)

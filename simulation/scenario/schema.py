@@ -191,6 +191,9 @@ class Behaviour(Section):
     belief_prior_losses: num(0.01, 1000.0) = P("Beta prior: pseudo-losses", "count")
     crowding: num(0.0, 100.0) = P("how much each Korean bid already on a tender lowers the next Korean firm's expected chance", "per bid")
     risk_aversion: num(1.0, 10.0) = P("weight a firm puts on the expected loss from a buyer's default it bears itself", "multiple")
+    entry_cost_share: num(0.0, 10.0) = P("extra bid cost in a country the firm does not know (local partners, legal "
+                                         "advice, site visits), as a share of the bid cost; it falls as the firm's "
+                                         "knowledge of the country grows", "fraction of bid cost")
     partner_prob: Prob = P("chance a large firm bidding alone on a big EPC/PPP tender takes an SME partner without KOTRA support", "probability")
     bond_share: num(0.0, 1.0) = P("capital a firm must hold per unit of its share of tender value", "fraction")
     quality_noise_sd: num(0.0, 1.0) = P("spread of a Korean bid's quality around the firm's capability", "score")
@@ -214,7 +217,9 @@ class Discovery(Section):
 class Knowledge(Section):
     half_life_new_months: num(0.5, 600.0) = P("half-life of a firm's knowledge of a country it has touched once", "months")
     half_life_established_months: num(0.5, 1200.0) = P("half-life once established (won there, or used uses_to_establish times)", "months")
-    uses_to_establish: integer(1, 15) = P("bids or contacts that make knowledge of a country established", "count")
+    uses_to_establish: integer(1, 15) = P("bids that make knowledge of a country established", "count")
+    introduction_strength: Ratio = P("knowledge from meeting a country's buyers (expo, roadshow) as a share of a first "
+                                     "bid's", "fraction")
 
 
 class Relationship(Section):
@@ -398,9 +403,10 @@ class C5Roadshows(Section):
 
 
 class C6Strategy(Section):
+    enabled: Flag = P("country-specific strategies: solution-tailored offers and cross-demonstration", "bool", "C6")
     fit_developing: num(0.0, 1.0) = P("quality gain of a solution-tailored bid to a developing buyer", "score", "C6")
     fit_developed: num(0.0, 1.0) = P("quality gain of a cross-demonstrated bid to a high-income buyer", "score", "C6")
-    cost_krw_bn_per_year: MoneyKrwBn = P("cost of the country strategies (studies, demonstrations) while either fit is above 0", "KRW bn/year", "C6")
+    cost_krw_bn_per_year: MoneyKrwBn = P("cost of the country strategies (studies, demonstrations) while enabled", "KRW bn/year", "C6")
 
 
 class T1HighLevel(Section):
@@ -410,8 +416,11 @@ class T1HighLevel(Section):
 
 
 class T2Coordination(Section):
-    reach: sched(Ratio) = P("share of the network and Team Korea levers' effect that reaches firms and buyers", "fraction", "T2")
-    cost_krw_bn_per_year: sched(MoneyKrwBn) = P("running cost of the pan-government sub-committee", "KRW bn/year", "T2")
+    enabled: sched(Flag) = P("the pan-government smart-city sub-committee sits (full reach of the network and "
+                             "Team Korea levers)", "bool", "T2")
+    reach_without: Ratio = P("share of the network and Team Korea levers' effect that reaches firms and buyers "
+                             "without the sub-committee (1 with it)", "fraction", "T2")
+    cost_krw_bn_per_year: MoneyKrwBn = P("running cost of the sub-committee while it sits", "KRW bn/year", "T2")
 
 
 class T3Ksp(Section):

@@ -60,7 +60,8 @@ def check_rows(loaded: Loaded, outcome: Outcome, reps: int, seed: int) -> list[d
         arm = c.arm if c.estimate != "marginal_decline" else None
         est = outcome.lookup(loaded.spec.name, c.estimate, arm, c.year)
         rows.append({
-            "check": c.name, "experiment": loaded.spec.name, "file": loaded.file, "estimate_of": c.estimate,
+            "check": c.name, "role": c.role, "experiment": loaded.spec.name, "file": loaded.file,
+            "estimate_of": c.estimate,
             "arm": est["arm"], "year": c.year, "metric": c.metric, "unit": c.unit,
             "estimate": est["estimate"], "ci_low": est["ci_low"], "ci_high": est["ci_high"],
             "published_low": c.published.low, "published_high": c.published.high,
@@ -92,8 +93,28 @@ def _range(low, high, point) -> str:
     return text
 
 
+ROLES = {"held_out": "Held-out checks (kept out of every fit: these test the model)",
+         "fitted": "Fitted checks (calibration targets of experiments/calibration.yaml `effects:`: a pass is "
+                   "by construction, not validation)"}
+
+
 def format_checks(checks: pd.DataFrame) -> str:
-    """The verdict table: for each check the simulated estimate and 95 % CI next to the published range."""
+    """The verdict tables, held-out checks apart from fitted ones: for each check the simulated
+    estimate and 95 % CI next to the published range."""
+    if "role" not in checks:  # results written before checks had roles
+        checks = checks.assign(role="held_out")
+    lines = []
+    for role, title in ROLES.items():
+        part = checks[checks["role"] == role]
+        if part.empty:
+            continue
+        if lines:
+            lines.append("")
+        lines += [title + ":", _check_table(part)]
+    return "\n".join(lines)
+
+
+def _check_table(checks: pd.DataFrame) -> str:
     lines = [f"{'check':<32} {'simulated':>10} {'95 % CI':>20}   {'published':<20} {'rule':<8} verdict"]
     for _, r in checks.iterrows():
         ci = f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]"

@@ -16,7 +16,7 @@ from ..engine import simulate
 from ..experiment.tasks import replication_seeds
 from ..params import Calendar, country_table
 from . import records
-from .spec import FinanceSpec, Loaded, PromotionSpec, VisitSpec
+from .spec import FinanceSpec, Loaded, MetricSpec, PromotionSpec, VisitSpec
 from .stats import Interval, interval, mean, pct_change, ratio
 
 RETURN_UNIT = "KRW per KRW (= USD per USD)"
@@ -57,6 +57,8 @@ def measure(loaded: Loaded, reps: int, seed: int, tick: Tick) -> Outcome:
         _promotion(loaded, spec, seeds, out, tick)
     elif isinstance(spec, FinanceSpec):
         _finance(loaded, spec, seeds, out, tick)
+    elif isinstance(spec, MetricSpec):
+        _metric(loaded, spec, seeds, out, tick)
     else:
         assert isinstance(spec, VisitSpec)
         _visits(loaded, spec, seeds, out, tick)
@@ -131,6 +133,25 @@ def _finance(loaded: Loaded, spec: FinanceSpec, seeds: list[int], out: Outcome, 
                 note="countries in which users won from their first use on, against the control run")
         out.add(spec.name, name, "all_value_change", interval(pct_change(all_t[a], all_c)), "%",
                 note="value won by all Korean firms, for context")
+
+
+def _metric(loaded: Loaded, spec: MetricSpec, seeds: list[int], out: Outcome, tick: Tick) -> None:
+    """The scenario's moment over the years, per replication; the estimate is their mean."""
+    from ..calibration.moments import MOMENTS, year_rows
+
+    values = np.zeros(len(seeds))
+    for i, s in enumerate(seeds):
+        res = simulate(loaded.control, s)
+        values[i] = MOMENTS[spec.metric][1]([res], year_rows([res], spec.years[0], spec.years[1]))
+        _record(out, spec.name, "scenario", i, s, **{spec.metric: values[i]})
+        tick(1)
+    scale = 100.0 if spec.metric in SHARES else 1.0
+    out.add(spec.name, "scenario", "metric_value", interval(mean(scale * values)), "%" if scale == 100.0 else "",
+            note=f"{MOMENTS[spec.metric][0]}, {spec.years[0]}-{spec.years[1]}, mean over replications")
+
+
+SHARES = {"korean_share_value", "single_bidder_share", "win_rate", "rejected_share", "korean_share_contested_value",
+          "bid_cost_share", "new_presence_survival", "established_presence_survival"}
 
 
 def _visits(loaded: Loaded, spec: VisitSpec, seeds: list[int], out: Outcome, tick: Tick) -> None:

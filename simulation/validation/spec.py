@@ -33,6 +33,7 @@ ESTIMATES = {
     "promotion_return": {"average_return": "arm", "marginal_decline": None},
     "finance_users": {"users_value_change": "arm", "users_destinations_change": "arm"},
     "visit_event": {"visited_value_change": "year", "fading": "year"},
+    "scenario_metric": {"metric_value": None},
 }
 KINDS = tuple(ESTIMATES)
 
@@ -59,6 +60,9 @@ class Published(Spec):
 class Check(Spec):
     name: Label
     estimate: str
+    # fitted: a calibration target (`effects:` of experiments/calibration.yaml), so a pass is not
+    # validation; held_out: kept out of every fit, a real test of the model
+    role: Literal["fitted", "held_out"] = "held_out"
     arm: Optional[str] = None
     year: Optional[Annotated[int, Strict(), Field(ge=0, le=20)]] = None
     rule: Literal["overlap", "inside"] = "overlap"
@@ -101,16 +105,38 @@ class FinanceSpec(Common):
     arms: Annotated[list[Arm], Field(min_length=1)]
 
 
+EVENTS = ("visit", "kotra_centre", "mou")
+
+
 class VisitSpec(Common):
-    """One high-level visit to one country per arm; value won there in the years from the visit."""
+    """One event in one country per arm (a T1 high-level visit, an N4 KOTRA centre opening, a T5 MOU);
+    value won there in the years from the event."""
     kind: Literal["visit_event"]
-    visit_date: Annotated[str, Field(pattern=YEAR_MONTH_PATTERN)]
+    event: Literal[EVENTS] = "visit"  # type: ignore[valid-type]
+    visit_date: Annotated[str, Field(pattern=YEAR_MONTH_PATTERN)]  # the month of the event
     countries: Annotated[list[Annotated[str, Field(pattern=r"^[A-Z]{3}$")]], Field(min_length=1)]
     years_after: Annotated[int, Strict(), Field(ge=1, le=20)] = 4
 
 
+class MetricSpec(Common):
+    """A moment of the base scenario over some years: a level the evidence reports for the world as it was."""
+    kind: Literal["scenario_metric"]
+    metric: str
+    years: Annotated[list[Annotated[int, Strict()]], Field(min_length=2, max_length=2)]
+
+    @model_validator(mode="after")
+    def _known(self) -> "MetricSpec":
+        from ..calibration.moments import MOMENTS
+
+        if self.metric not in MOMENTS:
+            raise ValueError(f"unknown metric {self.metric!r}; expected one of {', '.join(MOMENTS)}")
+        if self.years[0] > self.years[1]:
+            raise ValueError(f"years: the first year {self.years[0]} is after the last {self.years[1]}")
+        return self
+
+
 MODELS: dict[str, type[Common]] = {"promotion_return": PromotionSpec, "finance_users": FinanceSpec,
-                                   "visit_event": VisitSpec}
+                                   "visit_event": VisitSpec, "scenario_metric": MetricSpec}
 
 
 @dataclass
@@ -181,6 +207,12 @@ def _resolve_arms(loaded: Loaded, base: Resolved) -> None:
     elif isinstance(spec, FinanceSpec):
         loaded.control = _apply(loaded, base, spec.control, ("control",))
         groups = [("arms", spec.arms)]
+    elif isinstance(spec, MetricSpec):
+        loaded.control = base
+        first, last = int(base.scenario.time.start[:4]), int(base.scenario.time.end[:4])
+        if not first <= spec.years[0] <= spec.years[1] <= last:
+            raise loaded.error(("years",), f"years must lie within the scenario's horizon {first}-{last}")
+        return
     else:
         assert isinstance(spec, VisitSpec)
         loaded.control = base
@@ -189,8 +221,8 @@ def _resolve_arms(loaded: Loaded, base: Resolved) -> None:
             if code in seen:
                 raise loaded.error(("countries", i), f"country {code} is listed twice")
             seen.add(code)
-            visits = [{"country": code, "date": spec.visit_date}]
-            loaded.arms.append((code, _apply(loaded, base, {"levers.t1_high_level.visits": visits}, ("countries", i))))
+            loaded.arms.append((code, _apply(loaded, base, event_override(base, spec.event, code, spec.visit_date),
+                                             ("countries", i))))
         cal = Calendar(base.scenario.time.start, base.scenario.time.end)
         first = cal.month(spec.visit_date)
         if not 0 <= first < cal.n_months or cal.year_of[first] + spec.years_after > cal.n_years:
@@ -203,6 +235,26 @@ def _resolve_arms(loaded: Loaded, base: Resolved) -> None:
             if names.count(arm.name) > 1:
                 raise loaded.error((key, i, "name"), f"two {key} are both named {arm.name!r}")
             loaded.arms.append((arm.name, _apply(loaded, base, arm.set, (key, i, "set"))))
+
+
+def event_override(base: Resolved, event: str, code: str, date: str) -> dict[str, Any]:
+    """The scenario change that makes one event happen in one country in one month."""
+    if event == "visit":
+        return {"levers.t1_high_level.visits": [{"country": code, "date": date}]}
+    if event == "kotra_centre":
+        return {"levers.n4_hubs.kotra_centres": [{"country": code, "start": date}],
+                "levers.n4_hubs.kotra_max_centres": 1}
+    mous = [m.model_dump() for m in base.scenario.levers.t5_mou.mous]
+    return {"levers.t5_mou.mous": mous + [{"country": code, "date": date}]}
+
+
+def at(loaded: Loaded, values: dict[str, Any]) -> Loaded:
+    """The same experiment with scenario values changed in its control and in every arm (a calibration point)."""
+    if not values:
+        return loaded
+    over = {_parse_path(k): v for k, v in values.items()}
+    return Loaded(loaded.spec, loaded.file, loaded.marks, loaded.raw, with_overrides(loaded.control, over, "calibration"),
+                  [(n, with_overrides(r, over, "calibration")) for n, r in loaded.arms])
 
 
 def _check_checks(loaded: Loaded) -> None:
