@@ -273,8 +273,8 @@ def total_weight(countries):
     return total
 
 
-def log_price(markup, fin, fin_pv):
-    return markup + math.log(1.0 + fin * fin_pv)
+def log_price(markup, fin, fin_pv, saving):
+    return markup + math.log(1.0 + fin * fin_pv - saving)
 
 
 def interest_pv(rate, years, disc):
@@ -751,7 +751,7 @@ class World:
                         self.log["subsidy_ran_out"] += 1
                 net = cost - sub
                 sole = P.sole_on == 1 and firm.size >= SME
-                gain = (P.margin - rc + (P.sole_save[t] if sole else 0.0)) * V
+                gain = (P.margin - rc) * V
                 if pwin * gain <= net:
                     continue
                 if firm.capital < net:
@@ -776,7 +776,8 @@ class World:
                 if bid.pis:
                     self.pis_reserved += self.pis_amount(V)
                 z = self.rng.decision.normal()
-                bid.lnprice = log_price(firm.markup, fin, interest_pv(bid.rate, n_years, disc))
+                bid.lnprice = log_price(firm.markup, fin, interest_pv(bid.rate, n_years, disc),
+                                        P.sole_save[t] if sole else 0.0)
                 bid.quality = firm.cap[d] + P.fit[dev] + P.q_noise * z
                 bid.track = math.log(1.0 + firm.exp_region[g] + firm.exp_domain[d])
                 bid.insured = insured
@@ -808,6 +809,8 @@ class World:
         fin = P.fin_share[t]
         n_years = P.fin_n[t]
         disc = P.base_rate + P.premium[tender.country.risk]
+        loan = P.cons_sme_share * fin * V * P.krw / 1000.0
+        cut = P.coentry_cut[m]
         for bid in tender.bids:
             firm = bid.firm
             if firm.size != LARGE or bid.partner is not None:
@@ -815,10 +818,14 @@ class World:
             brokered = self.slots_left >= 1.0
             if not brokered and self.rng.decision.random() >= P.partner_prob:
                 continue
+            lent = P.coentry_on == 1 and loan > 0.0 and cut > 0.0 and self.pot >= loan
+            need = 0.0 if lent else P.bond_share * P.cons_sme_share * V  # the partner's share of the bond
             best = None
             best_cap = -1.0
             for sme in self.in_domain[d]:
                 if sme.size < SME or not sme.active or sme.open_bids >= sme.capacity or sme.bid_on is tender:
+                    continue
+                if sme.capital < need:
                     continue
                 if not (sme.aware_of is tender or (brokered and P.catalogue == 1 and sme.alliance)):
                     continue
@@ -843,8 +850,6 @@ class World:
                 q = q2
             bid.quality = q + P.cons_synergy
             if P.coentry_on == 1:
-                cut = P.coentry_cut[m]
-                loan = P.cons_sme_share * fin * V * P.krw / 1000.0
                 if loan > 0.0 and cut > 0.0:
                     if self.pot >= loan:
                         self.pot -= loan
@@ -854,7 +859,7 @@ class World:
                             low = 0.0
                         fpv = ((1.0 - P.cons_sme_share) * interest_pv(bid.rate, n_years, disc)
                                + P.cons_sme_share * interest_pv(low, n_years, disc))
-                        bid.lnprice = log_price(firm.markup, fin, fpv)
+                        bid.lnprice = log_price(firm.markup, fin, fpv, 0.0)
                         self.log["coentry_loans"] += 1
                     else:
                         self.pot_short = 1.0

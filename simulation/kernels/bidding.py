@@ -119,9 +119,8 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
         bond = P.bond_share * V
         rel_c = 0.5 + rel[c]
         cost = cost_share * V
-        for s in range(NS):  # what a win is worth by size class: margin less risk cost, plus F6 savings
-            sole = P.sole_save[t] if (P.sole_on == 1 and s >= SME) else 0.0
-            gain_of[s] = (P.margin - rc + sole) * V
+        for s in range(NS):  # what a win is worth by size class: margin less risk cost
+            gain_of[s] = (P.margin - rc) * V
         n_free = 0  # the aware SMEs with a free slot, listed in free_sme for the partner search
         partners = takes_partners(k, P, S)
         for a in range(n_aware):
@@ -181,7 +180,10 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
             S.b_partner[b] = -1
             S.b_tender[b] = k
             S.b_rate[b] = rate
-            S.b_lnprice[b] = log_price(S.markup[i], fin, interest_pv(rate, n_years, disc))
+            # F6: an SME bidding alone passes its guarantee-fee or contract-loan saving into its price
+            # (cheap finance raises sales to buyers a firm already bids for, not entry: Defever et al. 2020)
+            sole = P.sole_save[t] if (P.sole_on == 1 and s_i >= SME) else 0.0
+            S.b_lnprice[b] = log_price(S.markup[i], fin, interest_pv(rate, n_years, disc), sole)
             S.b_quality[b] = S.cap[i, d] + P.fit[dev] + P.q_noise * z
             S.b_fscore[b] = fscore
             S.b_track[b] = math.log(1.0 + S.exp_region[i, g] + S.exp_domain[i, d])
@@ -220,10 +222,10 @@ def subsidy(ratio, cost, in_scope, P, reg):
 
 
 @helper
-def best_sme(k, d, n_free, a_lo, a_hi, free_sme, ally, S):
+def best_sme(k, d, n_free, a_lo, a_hi, free_sme, ally, need, S):
     """The free SME most capable in domain d (lowest firm number among equals) among the aware SMEs
-    free_sme[:n_free] (free when they decided) and the alliance SMEs dom_ally[a_lo:a_hi];
-    -1 when there is none.
+    free_sme[:n_free] (free when they decided) and the alliance SMEs dom_ally[a_lo:a_hi] that hold
+    `need` in capital (their share of the bond); -1 when there is none.
 
     An SME free when it decided is still free unless it bid on tender k or joined a bid on it (its
     slots fill only then, and both mark bid_mark), so the aware ones need only that test."""
@@ -231,11 +233,12 @@ def best_sme(k, d, n_free, a_lo, a_hi, free_sme, ally, S):
     best_cap = -1.0
     for a in range(n_free):
         j = nonneg(free_sme[a])
-        if S.bid_mark[j] != k:
+        if S.bid_mark[j] != k and S.capital[j] >= need:
             best, best_cap = better_sme(j, S.cap[j, d], best, best_cap)
     for a in range(a_lo, a_hi):
         j = nonneg(ally[a])
-        if S.size[j] >= SME and S.active[j] != 0 and S.open_bids[j] < S.capacity[j] and S.bid_mark[j] != k:
+        if (S.size[j] >= SME and S.active[j] != 0 and S.open_bids[j] < S.capacity[j] and S.bid_mark[j] != k
+                and S.capital[j] >= need):
             best, best_cap = better_sme(j, S.cap[j, d], best, best_cap)
     return best
 
@@ -264,8 +267,9 @@ def take_partners(m, k, n_free, P, S, A, rng):
     While the year's C2 slots last, KOTRA brokers every such consortium (and with the C3 catalogue
     the partner may be any alliance SME of the domain); without a slot, a large firm takes a partner
     on its own with chance `partner_prob`, among the SMEs aware of the tender. The SMEs aware and
-    free when they decided are the first n_free entries of S.scratch_sme. Any SME partner of a
-    large firm may borrow its share from the F5 co-entry pot at the rate cut.
+    free when they decided are the first n_free entries of S.scratch_sme. A partner needs capital
+    for its share of the bond, unless the F5 co-entry pot lends it its share (while the pot has
+    money and the rate cut is on): F5 makes SMEs able to join, and lowers the consortium's price.
     """
     t = S.t_type[k]
     V = S.t_value[k]
@@ -278,6 +282,9 @@ def take_partners(m, k, n_free, P, S, A, rng):
     disc = P.base_rate + P.premium[P.risk[c]]
     ally = S.dom_ally
     a_lo = S.dom_ally_ptr[d]
+    loan = P.cons_sme_share * fin * V * P.krw / 1000.0
+    cut = P.coentry_cut[m]
+    bond_need = P.bond_share * P.cons_sme_share * V
     for b in range(S.t_bid_start[k], S.t_bid_start[k] + S.t_bid_count[k]):
         i = S.b_firm[b]
         if S.size[i] != LARGE or S.b_partner[b] >= 0:
@@ -288,7 +295,8 @@ def take_partners(m, k, n_free, P, S, A, rng):
             if u >= P.partner_prob:
                 continue
         a_hi = S.dom_ally_ptr[d + 1] if (brokered and P.catalogue == 1) else a_lo
-        best = best_sme(k, d, n_free, a_lo, a_hi, S.scratch_sme, ally, S)
+        lent = P.coentry_on == 1 and loan > 0.0 and cut > 0.0 and S.reg[R_POT] >= loan
+        best = best_sme(k, d, n_free, a_lo, a_hi, S.scratch_sme, ally, 0.0 if lent else bond_need, S)
         if best < 0:
             continue
         S.b_partner[b] = best
@@ -305,8 +313,6 @@ def take_partners(m, k, n_free, P, S, A, rng):
             q = q2
         S.b_quality[b] = q + P.cons_synergy
         if P.coentry_on == 1:
-            cut = P.coentry_cut[m]
-            loan = P.cons_sme_share * fin * V * P.krw / 1000.0
             if loan > 0.0 and cut > 0.0:
                 if S.reg[R_POT] >= loan:
                     S.reg[R_POT] -= loan
@@ -317,6 +323,6 @@ def take_partners(m, k, n_free, P, S, A, rng):
                         low = 0.0
                     fpv = ((1.0 - P.cons_sme_share) * interest_pv(rate, n_years, disc)
                            + P.cons_sme_share * interest_pv(low, n_years, disc))
-                    S.b_lnprice[b] = log_price(S.markup[i], fin, fpv)
+                    S.b_lnprice[b] = log_price(S.markup[i], fin, fpv, 0.0)
                 else:
                     S.reg[R_POT_SHORT] = 1.0

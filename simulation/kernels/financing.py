@@ -79,9 +79,10 @@ def bid_terms(m, i, c, t, V, P, S):
 
 
 @helper
-def log_price(markup, fin, fin_pv):
-    """ln(price / value): the markup and the financed share's interest, fin_pv per unit financed."""
-    return markup + math.log(1.0 + fin * fin_pv)
+def log_price(markup, fin, fin_pv, saving):
+    """ln(price / value): the markup, the financed share's interest (fin_pv per unit financed), less a
+    cost saving passed into the price (per unit of value)."""
+    return markup + math.log(1.0 + fin * fin_pv - saving)
 
 
 @helper
