@@ -308,6 +308,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_levers(args: argparse.Namespace) -> int:
+    from .levers.command import levers_command
+
+    return levers_command(args.cards, args.check, args.doc, args.out, args.sets, args.reps, args.quiet, args.force,
+                          args.argv)
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     from .odd.command import docs_command
 
@@ -488,6 +495,18 @@ def build_parser() -> argparse.ArgumentParser:
     dc.add_argument("--out", action="append", metavar="FILE.md",
                     help="the document whose generated blocks to rebuild in place (repeatable; default docs/ODD.md and docs/assumptions.md)")
     dc.set_defaults(func=cmd_docs)
+
+    lv = sub.add_parser("levers", help="lever cards: each measure alone and removed from the plan, over the "
+                        "uncertainty ensemble; writes docs/levers.md")
+    lv.add_argument("cards", nargs="?", metavar="CARDS.yaml", help="lever-cards file (default experiments/lever_cards.yaml)")
+    lv.add_argument("--check", action="store_true", help="recompute and exit 1 if the page is stale (writes nothing)")
+    lv.add_argument("--doc", metavar="FILE.md", help="the page to write (default: the file's `doc:`, docs/levers.md)")
+    lv.add_argument("--out", help="results folder for the tables (default results/levers-<hash>)")
+    lv.add_argument("--sets", type=int, help="use only the first N parameter sets (a quicker look)")
+    lv.add_argument("--reps", type=int, help="replications per set (default: the file's)")
+    lv.add_argument("--quiet", action="store_true", help="no progress bar")
+    lv.add_argument("--force", action="store_true", help="replace an existing --out folder")
+    lv.set_defaults(func=cmd_levers)
 
     vm = sub.add_parser("validate-model", help="run the validation experiments (experiments/validation/) and compare "
                         "each estimate and its 95 % CI with the published range: pass/fail")

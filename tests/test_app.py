@@ -258,7 +258,8 @@ def test_dashboard_in_a_browser(tmp_path: Path) -> None:
                     for series, *_ in charts.SERIES:  # the baseline is the same runs: not one number moves
                         assert after[f"{series}:baseline"] == before[f"{series}:baseline"], series
                     assert after["cost_krw_bn:scenario"] != before["cost_krw_bn:scenario"]
-                    assert sum(after["cost_krw_bn:scenario"]) > sum(before["cost_krw_bn:scenario"]) + 15 * 0.5 * 10
+                    # 15 more roadshows a year cost more than the finance they may save elsewhere
+                    assert sum(after["cost_krw_bn:scenario"]) > sum(before["cost_krw_bn:scenario"])
                     assert after["value_usd_m:scenario"] != before["value_usd_m:scenario"]
                     assert all(v is None or (0.0 <= v <= 1.0 and not math.isnan(v)) for v in after["win_rate:scenario"])
                     assert seconds < 30, f"a lever change took {seconds:.1f} s to reach the charts"
