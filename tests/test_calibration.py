@@ -34,8 +34,8 @@ def _scenarios(tmp: Path) -> Path:
     return dest
 
 
-def _spec(tmp: Path, targets: list[dict], params: list[dict], search: dict, name: str = "t") -> Path:
-    spec = {"name": name, "scenario": "scenarios/short.yaml", "years": [2020, 2022], "seed": 3, "replications": 2,
+def _spec(tmp: Path, targets: list[dict], params: list[dict], search: dict, name: str = "t", reps: int = 2) -> Path:
+    spec = {"name": name, "scenario": "scenarios/short.yaml", "years": [2020, 2022], "seed": 3, "replications": reps,
             "parameters": params, "targets": targets, "search": search}
     path = tmp / f"{name}.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
@@ -56,21 +56,29 @@ def _truth_targets(tmp: Path, truth: dict[str, float]) -> list[dict]:
 
 
 def test_smm_recovers_the_parameters_whose_moments_it_was_given(tmp_path):
+    """The foreign-bid rate moves bidders per tender, the buyer's outside option the rejected share:
+    given the model's own moments at a truth, the search finds the truth again."""
     _scenarios(tmp_path)
-    truth = {"competition.foreign_bids_mean": 6.5, "competition.foreign_bids_dispersion": 1.3}
-    targets = _truth_targets(tmp_path, truth)
-    loaded = load_calibration(str(_spec(tmp_path, targets, PARAMS, {"lhs_points": 16, "local_evaluations": 60})))
+    params = [{"key": "competition.foreign_bids_mean", "low": 2.0, "high": 9.0},
+              {"key": "award.reservation_utility", "low": 0.0, "high": 5.0}]
+    truth = {"competition.foreign_bids_mean": 6.5, "award.reservation_utility": 3.0}
+    probe = _spec(tmp_path, [{"moment": "bidders_per_tender", "value": 6.0, "low": 5.0, "high": 7.0, "source": "s"}],
+                  params, {"lhs_points": 2, "local_evaluations": 0}, name="probe", reps=6)
+    m = Problem(load_calibration(str(probe))).run_moments(truth)
+    targets = [{"moment": k, "value": m[k], "low": m[k] * (1 - w), "high": m[k] * (1 + w), "source": "the model at truth"}
+               for k, w in (("bidders_per_tender", 0.03), ("rejected_share", 0.1))]
+    loaded = load_calibration(str(_spec(tmp_path, targets, params, {"lhs_points": 16, "local_evaluations": 60}, reps=6)))
     problem = Problem(loaded)
-    start = problem.evaluate(problem.unit({"competition.foreign_bids_mean": 4.5,
-                                           "competition.foreign_bids_dispersion": 0.9}), "start")
+    start = problem.evaluate(problem.unit({"competition.foreign_bids_mean": 4.0, "award.reservation_utility": 1.0}),
+                             "start")
     best = search(problem)
     assert best.objective < 0.05 * start.objective
-    assert best.values["competition.foreign_bids_mean"] == pytest.approx(6.5, abs=0.5)
-    assert best.values["competition.foreign_bids_dispersion"] == pytest.approx(1.3, abs=0.35)
+    assert best.values["competition.foreign_bids_mean"] == pytest.approx(6.5, abs=0.75)
+    assert best.values["award.reservation_utility"] == pytest.approx(3.0, abs=0.5)
     ident = identify(problem, best)
     assert ident.jacobian.shape == (2, 2) and np.all(np.isfinite(ident.sd_unit))
-    # the mean bid count moves bidders per tender: the first parameter is pinned down
-    assert ident.labels[0] in ("well identified", "weakly identified")
+    # the outside option moves the rejected share: the second parameter is pinned down
+    assert ident.labels[1] in ("well identified", "weakly identified")
     chosen, rule = plausible_sets(problem, best, 4)
     assert chosen[0] is best and len(chosen) <= 4 and "chi-square" in rule
 
@@ -114,8 +122,17 @@ def test_calibrate_writes_back_only_the_fitted_values_with_provenance_and_date(t
     assert "| bidders_per_tender |" in report and "identification" in report
     moments = pd.read_csv(tmp_path / "fit" / "moments.csv")
     assert set(moments["moment"]) == {"bidders_per_tender", "single_bidder_share"}
-    sets = yaml.safe_load((tmp_path / "sets.yaml").read_text())["sets"]
-    assert 1 <= len(sets) <= 3 and sets[0] == manifest["best"]["values"]
+    ensemble = yaml.safe_load((tmp_path / "sets.yaml").read_text())
+    sets, ranges = ensemble["sets"], ensemble["effect_ranges"]
+    best = manifest["best"]["values"]
+    # the ensemble: each set a point of the fit's region (the best fit first) and a draw of every
+    # lever effect within its evidence range
+    assert len(sets) == 3 and {k: sets[0][k] for k in best} == best
+    assert len(ranges) > 20 and "levers.t5_mou.relationship_boost" in ranges
+    for values in sets:
+        assert set(values) == set(best) | set(ranges)
+        assert all(ranges[k][0] <= values[k] <= ranges[k][1] for k in ranges)
+    assert len({s["levers.t5_mou.relationship_boost"] for s in sets}) == 3  # a Latin hypercube, not one value
     # the results folder is not replaced without --force; the scenario stays as the first fit left it
     again = _cli("calibrate", str(spec), "--out", str(tmp_path / "fit"), "--quiet", cwd=tmp_path)
     assert again.returncode == 2 and "already exists" in again.stderr and "Traceback" not in again.stderr

@@ -252,11 +252,14 @@ def test_shipped_experiments_build():
     from simulation.calibration.spec import load_calibration
     from simulation.experiment.parameter_sets import load_parameter_sets
 
-    # the two files of `scsim calibrate` live beside the experiments and load as what they are
+    from simulation.levers.spec import load_cards
+
+    # the files of `scsim calibrate` and `scsim levers` live beside the experiments and load as what they are
     assert load_calibration(str(ROOT / "experiments" / "calibration.yaml")).spec.parameters
     assert load_parameter_sets(str(ROOT / "experiments" / "parameter_sets.yaml")).sets
+    assert len(load_cards(str(ROOT / "experiments" / "lever_cards.yaml")).sets) == 30
     for path in sorted((ROOT / "experiments").glob("*.yaml")):
-        if path.name in ("calibration.yaml", "parameter_sets.yaml"):
+        if path.name in ("calibration.yaml", "parameter_sets.yaml", "lever_cards.yaml"):
             continue
         loaded = load_experiment(str(path), shown=f"experiments/{path.name}")
         d = build_design(loaded)
