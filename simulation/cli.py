@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import shlex
 import sys
 import time
@@ -15,9 +16,44 @@ from .scenario.errors import ScenarioError
 EXIT_BAD_INPUT = 2
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Help text is prose: a `%` in it (as in "95 % CI") is a percent sign, not a format directive.
+
+    argparse expands help strings with `%`-formatting, so an unescaped `%` ended `--help` in a
+    traceback; only `%(name)s` placeholders are left for argparse to fill."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        return re.sub(r"%(?!\()", "%%", action.help or "")
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # one clear line and status 2, like every bad input
         self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+# the commands as the top-level help lists them, by what a user is doing
+COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
+    "run and compare": ("run", "compare", "validate", "show"),
+    "experiments": ("sweep", "merge", "analyze", "calibrate"),
+    "outputs": ("report", "app"),
+    "model and docs": ("validate-model", "docs", "bench", "bench-sweep"),
+}
+
+
+def _command_list(sub: argparse._SubParsersAction) -> str:
+    """The grouped list of commands, one line each, from the subcommands' own help strings."""
+    helps = {a.dest: a.help for a in sub._choices_actions}
+    width = max(map(len, helps)) + 2
+    lines = []
+    for group, names in COMMAND_GROUPS.items():
+        lines.append(f"{group}:")
+        lines += [f"  {n:<{width}}{helps[n]}" for n in names]
+        lines.append("")
+    return "\n".join(lines) + f"Run `scsim COMMAND --help` for the options of one command."
 
 
 def _load_all(paths: Sequence[str], overrides: Sequence[str]):
@@ -388,8 +424,10 @@ def _add_run_options(p: argparse.ArgumentParser, reps: int, seed_help: str, out_
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="scsim", description="Smart-city export policy simulator (2019 Smart City Overseas Expansion Activation Plan).")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = _Parser(prog="scsim", usage="scsim COMMAND [options]  (`python -m simulation` is the same)",
+                description="Smart-city export policy simulator (2019 Smart City Overseas Expansion Activation Plan).")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, title="commands", prog="scsim",
+                           help=argparse.SUPPRESS)
 
     run = sub.add_parser("run", help="run scenarios over replications and write tidy yearly tables")
     _add_run_options(run, reps=1, seed_help="master seed: replication i uses the i-th seed spawned from SeedSequence(N) (default 0)",
@@ -426,13 +464,13 @@ def build_parser() -> argparse.ArgumentParser:
     mg.add_argument("--force", action="store_true")
     mg.set_defaults(func=cmd_merge)
 
-    an = sub.add_parser("analyze", help="sensitivity indices, ranking by value per public KRW and the Pareto front of a sweep")
+    an = sub.add_parser("analyze", help="a sweep's sensitivity indices, ranking by value per public KRW, Pareto front")
     an.add_argument("results", metavar="RESULTS_DIR")
     an.add_argument("--out", help="where to write the tables (default RESULTS_DIR/analysis)")
     an.add_argument("--top", type=int, default=15, help="rows of the ranking to print")
     an.set_defaults(func=cmd_analyze)
 
-    rp = sub.add_parser("report", help="one self-contained HTML report of a results folder: figures, headline table, levers, method, seeds")
+    rp = sub.add_parser("report", help="one self-contained HTML report of a results folder (figures, tables, levers, method, seeds)")
     rp.add_argument("results", metavar="RESULTS_DIR", help="a folder written by run, compare or sweep")
     rp.add_argument("--out", metavar="FILE.html", help="where to write it (default RESULTS_DIR/report.html)")
     rp.add_argument("--force", action="store_true", help="replace an existing report")
@@ -450,7 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--quiet", action="store_true", help="do not print every evaluated point")
     cal.set_defaults(func=cmd_calibrate)
 
-    bn = sub.add_parser("bench", help="benchmark the engine: default run, against plain Python and the floor, scaling, start-up, memory")
+    bn = sub.add_parser("bench", help="benchmark the engine: against plain Python and the floor, scaling, start-up, memory")
     bn.add_argument("--json", help="also write the figures (with the machine's description) to this file")
     bn.add_argument("--repeats", type=int, default=7, help="timed repeats per measurement (median reported)")
     bn.add_argument("--quick", action="store_true", help="fewer and smaller measurements")
@@ -458,7 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--force", action="store_true", help="replace an existing --json file")
     bn.set_defaults(func=cmd_bench)
 
-    bs = sub.add_parser("bench-sweep", help="benchmark sweeps: runs per second serial vs processes vs Dask, and the per-run overhead")
+    bs = sub.add_parser("bench-sweep", help="benchmark sweeps: runs per second serial vs processes vs Dask, per-run overhead")
     bs.add_argument("--runs", type=int, default=200)
     bs.add_argument("--workers", type=int, default=2)
     bs.add_argument("--repeat", type=int, default=1, help="measure this many times and keep the best")
@@ -471,26 +509,26 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--set", action="append", metavar="KEY.PATH=VALUE")
     val.set_defaults(func=cmd_validate)
 
-    show = sub.add_parser("show", help="print the fully resolved scenario: value, unit, measure and provenance of every parameter")
+    show = sub.add_parser("show", help="print every parameter of a resolved scenario: value, unit, measure, provenance")
     show.add_argument("scenario", metavar="SCENARIO.yaml")
     show.add_argument("--set", action="append", metavar="KEY.PATH=VALUE")
     show.add_argument("--format", choices=("table", "json"), default="table")
     show.set_defaults(func=cmd_show)
 
-    ap = sub.add_parser("app", help="the lever dashboard in the browser: move a lever, see win rate, value won and public cost against no plan")
+    ap = sub.add_parser("app", help="the lever dashboard in the browser: win rate, value won and public cost against no plan")
     ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     ap.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     ap.add_argument("--scenario", metavar="SCENARIO.yaml", help="scenario shown first (default scenarios/plan_2019_announced.yaml)")
     ap.set_defaults(func=cmd_app)
 
-    dc = sub.add_parser("docs", help="regenerate the parameter tables of docs/ODD.md and docs/assumptions.md from the schema and scenarios")
+    dc = sub.add_parser("docs", help="regenerate the parameter tables of docs/ODD.md and docs/assumptions.md")
     dc.add_argument("--check", action="store_true", help="change nothing; exit 1 and say what differs when a document is stale")
     dc.add_argument("--out", action="append", metavar="FILE.md",
                     help="the document whose generated blocks to rebuild in place (repeatable; default docs/ODD.md and docs/assumptions.md)")
     dc.set_defaults(func=cmd_docs)
 
-    vm = sub.add_parser("validate-model", help="run the validation experiments (experiments/validation/) and compare "
-                        "each estimate and its 95 % CI with the published range: pass/fail")
+    vm = sub.add_parser("validate-model", help="run the validation experiments and check each estimate's 95 % CI against the "
+                        "published range")
     vm.add_argument("experiments", nargs="*", metavar="EXPERIMENT.yaml",
                     help="validation experiment files (default: every *.yaml in experiments/validation/)")
     vm.add_argument("--reps", type=int, help="replications per arm, for every experiment (default: each file's own)")
@@ -500,6 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
     vm.add_argument("--quiet", action="store_true", help="no progress bar")
     vm.add_argument("--strict", action="store_true", help="exit with status 1 when any check fails")
     vm.set_defaults(func=cmd_validate_model)
+    p.epilog = _command_list(sub)
     return p
 
 
@@ -507,6 +546,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:  # bare `scsim`: the list of commands, not only "see --help"
+        parser.print_help(sys.stderr)
+        print("\nerror: scsim: a command is needed (one of those above)", file=sys.stderr)
+        return EXIT_BAD_INPUT
     args.argv = argv
     try:
         return int(args.func(args) or 0)
