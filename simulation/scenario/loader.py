@@ -263,11 +263,22 @@ def _parse_override(text: str) -> tuple[Path, Any]:
     return parts, value
 
 
+def _whole(path: Path, value: Any) -> Any:
+    """An override of a whole-number parameter given as a float with no fraction (`1e3`, or 5.0 from
+    a sampler) is that whole number; anything else is left for validation to judge."""
+    from .ranges import wants_int
+
+    if not wants_int(path):
+        return value
+    fix = lambda v: int(v) if isinstance(v, float) and v.is_integer() and abs(v) < 2 ** 53 else v  # noqa: E731
+    return {k: fix(v) for k, v in value.items()} if isinstance(value, dict) else fix(value)
+
+
 def apply_override(flat: dict[Path, tuple[Any, Prov]], path: Path, value: Any, label: str = "--set") -> None:
     """Set one parameter (or a whole section, or one key of a dict parameter) from outside a file."""
     prov = Prov("override", label, label, None)
     if path in PARAMS:
-        flat[path] = (value, prov)
+        flat[path] = (_whole(path, value), prov)
         return
     # a section: flatten the given mapping under it
     model: type[Section] = Scenario
@@ -280,7 +291,7 @@ def apply_override(flat: dict[Path, tuple[Any, Prov]], path: Path, value: Any, l
             if i + 2 == len(path) and owner in flat and isinstance(flat[owner][0], dict):
                 # one key of a dict-valued parameter, e.g. market.levels_usd_bn.2023 or a schedule date
                 new = dict(flat[owner][0])
-                new[path[-1]] = value
+                new[path[-1]] = _whole(owner, value)
                 flat[owner] = (new, prov)
                 return
             raise ScenarioError(f"{dotted(owner)} is one parameter, not a section or mapping; "
