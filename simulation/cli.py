@@ -57,14 +57,27 @@ def _command_list(sub: argparse._SubParsersAction) -> str:
 
 
 def _load_all(paths: Sequence[str], overrides: Sequence[str]):
-    from .scenario.loader import load_scenario
+    """The scenarios (files, or shipped names from any folder) with the `--set` overrides."""
+    from .scenario.loader import _parse_override, load_with
+    from .shipped import resolve
 
-    loaded = [load_scenario(p, overrides) for p in paths]
+    pairs = [_parse_override(text) for text in overrides]
+    loaded = [load_with(resolve(p), pairs, shown=resolve(p)) for p in paths]
     names = [r.scenario.name for r in loaded]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
         raise ScenarioError(f"two scenarios are both named {sorted(dup)[0]!r}; give each a distinct `name:`")
     return loaded
+
+
+def _print_notes(scenarios) -> list[str]:
+    """Say which levers set in these scenarios cannot act there (before any run)."""
+    from .scenario.inert import notes
+
+    found = [n for r in scenarios for n in notes(r)]
+    for n in found:
+        print(f"note: {n}")
+    return found
 
 
 def _check_counts(args: argparse.Namespace, min_reps: int = 1) -> None:
@@ -99,7 +112,8 @@ def _batch(args: argparse.Namespace, kind: str, scenarios, meta_sets=None) -> tu
     return out, False, {"key": key}
 
 
-def _manifest(args: argparse.Namespace, key: str, started: str, batch, scenarios, tables: dict) -> dict:
+def _manifest(args: argparse.Namespace, key: str, started: str, batch, scenarios, tables: dict,
+              notes: Sequence[str] = ()) -> dict:
     from .outputs import git_commit, versions
     return {
         "format": 1,  # simulation.figures.data.RUN_FORMAT: what `scsim report` reads
@@ -110,6 +124,8 @@ def _manifest(args: argparse.Namespace, key: str, started: str, batch, scenarios
         "seeds": batch.seeds,
         "seed_rule": f"replication i uses the i-th seed spawned from numpy SeedSequence({args.seed})",
         "replications": args.reps,
+        "overrides": list(getattr(args, "set", None) or []),
+        "notes": list(notes),
         "git_commit": git_commit(),
         "versions": versions(),
         "scenarios": [
@@ -126,35 +142,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_counts(args)
     import pandas as pd
 
+    from .api import run_loaded
     from .outputs import write_results
-    from .runner import format_summary, run_batch, summary
+    from .runner import format_summary
+    from .wording import replications_text
 
     scenarios = _load_all(args.scenarios, args.set or [])
+    found = _print_notes(scenarios)
     out, done, meta = _batch(args, "run", scenarios)
+    runs = replications_text(args.reps)
     if done:
         print(f"results for these scenarios and seeds already exist in {out} (use --force to recompute)")
-        print(format_summary(pd.read_csv(out / "summary.csv"), args.reps))
+        print(format_summary(pd.read_csv(out / "summary.csv"), runs, args.set or []))
         return _end_with_report(args, out)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    batch = run_batch(scenarios, args.seed, args.reps, progress=not args.quiet)
-    summ = summary(batch.table)
-    manifest = _manifest(args, meta["key"], started, batch, scenarios, {
+    res = run_loaded(scenarios, args.seed, args.reps, progress=not args.quiet)
+    manifest = _manifest(args, meta["key"], started, res, scenarios, {
         "yearly": "tidy: run, scenario, seed, year, metric, group, value",
-        "summary": "mean over replications of yearly win rate, wins, bids and value won"})
-    write_results(out, {"yearly": batch.table, "summary": summ}, manifest, args.force)
-    print(format_summary(summ, args.reps))
+        "summary": "mean over replications of yearly win rate, wins, bids and value won",
+        "horizon": "per scenario and run: horizon totals (sums over the years; ratios of the sums)"}, found)
+    write_results(out, {"yearly": res.yearly, "summary": res.summary, "horizon": res.horizon}, manifest, args.force)
+    print(format_summary(res.summary, runs, args.set or []))
     n_runs = len(scenarios) * args.reps
-    print(f"{n_runs} run{'s' if n_runs != 1 else ''} in {batch.seconds:.1f} s; results in {out}/ "
-          "(yearly.parquet, yearly.csv, summary.csv, manifest.json)")
+    print(f"{n_runs} run{'s' if n_runs != 1 else ''} in {res.seconds:.1f} s; results in {out}/ "
+          "(yearly.parquet, yearly.csv, summary.csv, horizon.csv, manifest.json)")
     return _end_with_report(args, out)
-
-
-def _pick_baseline(name: str, paths: Sequence[str], scenarios) -> str:
-    for path, r in zip(paths, scenarios):
-        if name in (path, r.scenario.name, Path(path).name, Path(path).stem):
-            return r.scenario.name
-    raise ScenarioError(f"--baseline {name!r} is none of the compared scenarios "
-                        f"({', '.join(r.scenario.name for r in scenarios)})")
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -163,52 +175,52 @@ def cmd_compare(args: argparse.Namespace) -> int:
     _check_counts(args, min_reps=2)
     import pandas as pd
 
-    from .experiment.compare import format_differences, paired_differences
+    from .api import compare_loaded, pick_baseline
+    from .experiment.compare import format_differences
     from .outputs import write_results
-    from .runner import format_summary, run_batch, summary
+    from .runner import format_summary
+    from .wording import replications_text
 
     scenarios = _load_all(args.scenarios, args.set or [])
-    baseline = _pick_baseline(args.baseline or args.scenarios[0], args.scenarios, scenarios)
+    try:
+        baseline = pick_baseline(args.baseline or args.scenarios[0], args.scenarios, scenarios)
+    except ScenarioError as exc:
+        raise ScenarioError("--" + exc.message) from None
     psets = None
     if args.parameter_sets:
         from .experiment.parameter_sets import load_parameter_sets
-        psets = load_parameter_sets(args.parameter_sets)
-        under = psets.apply(scenarios)  # checked before anything runs
+        from .shipped import resolve
+        psets = load_parameter_sets(resolve(args.parameter_sets, "experiments"))
+        psets.apply(scenarios)  # checked before anything runs
     n_sets = len(psets.sets) if psets else None
+    found = _print_notes(scenarios)
     out, done, meta = _batch(args, "compare", scenarios, psets)
+    runs = replications_text(args.reps, n_sets)
     if done:
         print(f"results for these scenarios and seeds already exist in {out} (use --force to recompute)")
-        print(format_summary(pd.read_csv(out / "summary.csv"), args.reps))
+        print(format_summary(pd.read_csv(out / "summary.csv"), runs, args.set or []))
         print()
-        print(format_differences(pd.read_parquet(out / "differences.parquet"), args.reps, n_sets))
+        print(format_differences(pd.read_parquet(out / "differences.parquet"), runs, n_sets))
         return _end_with_report(args, out)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    if psets is None:
-        batch = run_batch(scenarios, args.seed, args.reps, progress=not args.quiet)
-    else:
-        batch = run_batch(under[0], args.seed, args.reps, progress=not args.quiet)
-        for k, scen_k in enumerate(under[1:], start=1):  # the same seeds in every set, runs numbered on
-            more = run_batch(scen_k, args.seed, args.reps, progress=not args.quiet)
-            for frame in more.frames:
-                frame["run"] += k * args.reps
-            batch.frames.extend(more.frames)
-            batch.seconds += more.seconds
-    summ = summary(batch.table)
-    diff = paired_differences(batch.table, baseline, runs_per_set=args.reps if psets else None)
-    manifest = _manifest(args, meta["key"], started, batch, scenarios, {
+    res = compare_loaded(scenarios, baseline, args.seed, args.reps, psets, progress=not args.quiet)
+    manifest = _manifest(args, meta["key"], started, res, res.scenarios, {
         "yearly": "tidy: run, scenario, seed, year, metric, group, value",
         "summary": "mean over replications of yearly win rate, wins, bids and value won",
-        "differences": f"paired differences against {baseline} with 95 % CIs, per year and over the horizon (period 'all')"})
+        "horizon": "per scenario and run: horizon totals (sums over the years; ratios of the sums)",
+        "differences": f"paired differences against {baseline} with 95 % CIs, per year and over the horizon (period 'all')"},
+        found)
     manifest["baseline"] = baseline
     if psets:
         manifest["parameter_sets"] = {"file": psets.file, "sets": psets.sets, "runs_per_set": args.reps,
                                       "rule": "run k*reps+i: parameter set k, replication i (the same seeds in every set)"}
-    write_results(out, {"yearly": batch.table, "summary": summ, "differences": diff}, manifest, args.force)
-    print(format_summary(summ, args.reps * (n_sets or 1)))
+    write_results(out, {"yearly": res.yearly, "summary": res.summary, "horizon": res.horizon,
+                        "differences": res.differences}, manifest, args.force)
+    print(format_summary(res.summary, runs, args.set or []))
     print()
-    print(format_differences(diff, args.reps, n_sets))
-    print(f"{len(scenarios) * args.reps * (n_sets or 1)} runs in {batch.seconds:.1f} s; results in {out}/ "
-          "(differences.csv/.parquet, yearly, summary, manifest.json)")
+    print(format_differences(res.differences, runs, n_sets))
+    print(f"{len(scenarios) * args.reps * (n_sets or 1)} runs in {res.seconds:.1f} s; results in {out}/ "
+          "(differences.csv/.parquet, yearly, summary, horizon, manifest.json)")
     return _end_with_report(args, out)
 
 
@@ -334,6 +346,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .scenario.inert import notes
+
     for r in _load_all(args.scenarios, args.set or []):
         unstated = [".".join(map(str, p)) for p, pr in r.prov.items()
                     if pr.kind == "unstated" and p not in (("name",), ("description",))]
@@ -341,6 +355,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for p in unstated:
             file, line = r.where(tuple(p.split(".")))
             print(f"  note: {file}:{line}: {p}: no provenance given (add provenance: seed|literature|assumption|calibrated)")
+        for n in notes(r):
+            print(f"  note: {n}")
     return 0
 
 
@@ -504,7 +520,7 @@ def build_parser() -> argparse.ArgumentParser:
     bs.add_argument("--json", help="also write the figures to this file")
     bs.set_defaults(func=cmd_bench_sweep)
 
-    val = sub.add_parser("validate", help="check scenario files")
+    val = sub.add_parser("validate", help="check scenario files; name levers set there that cannot act")
     val.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
     val.add_argument("--set", action="append", metavar="KEY.PATH=VALUE")
     val.set_defaults(func=cmd_validate)

@@ -38,7 +38,7 @@ KO: dict[str, str] = {
     "Year": "연도",
     "Export win rate (Korean wins / Korean bids)": "수출 수주율 (한국 수주 / 한국 입찰)",
     "Win rate": "수주율",
-    "mean of {n} replications, band: 95 % CI": "반복 {n}회 평균, 음영: 95 % 신뢰구간",
+    "mean of {n}, band: 95 % CI": "평균 ({n}), 음영: 95 % 신뢰구간",
     "Value won (USD m)": "수주액 (백만 달러)",
     "Value won by lead firm size": "주관사 규모별 수주액",
     "SME share of value won": "중소기업·스타트업 수주액 비중",

@@ -44,6 +44,9 @@ class Resolved:
     files: list[str]
     marks: dict[str, dict[Path, int]] = field(repr=False, default_factory=dict)
     extra_hash: str = ""
+    # the parameters this scenario states itself (its own file, its `take:` sections, overrides),
+    # as against those it inherits through `extends:`; not part of the hash
+    own: frozenset = field(repr=False, default_factory=frozenset)
 
     @property
     def nested(self) -> dict:
@@ -398,18 +401,37 @@ def validate(flat: dict[Path, tuple[Any, Prov]], files: list[str], marks: dict[s
 
 def load_scenario(path: str, overrides: Iterable[str] = (), shown: str | None = None) -> Resolved:
     """Read, merge, override and validate a scenario; raises ScenarioError on any bad input."""
+    return load_with(path, [_parse_override(text) for text in overrides], shown)
+
+
+def load_with(path: str, overrides: Iterable[tuple[Path, Any]] = (), shown: str | None = None,
+              label: str = "--set") -> Resolved:
+    """`load_scenario` with overrides given as (key path, value) pairs (the Python API's dict)."""
     from .checks import check_semantics  # local import: checks need the country table
 
     shown = shown or path
     marks: dict[str, dict] = {}
     flat = _load_layers(path, shown, [], marks)
-    for text in overrides:
-        p, v = _parse_override(text)
-        apply_override(flat, p, v)
+    own = _own_paths(path, shown, flat)
+    for p, v in overrides:
+        apply_override(flat, p, v, label)
+        own |= {q for q, (_, pr) in flat.items() if pr.kind == "override"}
     files = list(marks)  # load order: the file itself, then what it extends or takes from
     resolved = validate(flat, files, marks)
+    resolved.own = frozenset(own)
     check_semantics(resolved)
     return resolved
+
+
+def _own_paths(path: str, shown: str, flat: dict[Path, tuple[Any, Prov]]) -> set[Path]:
+    """Parameters the top file sets itself or copies with `take:` (not those it `extends:`)."""
+    data, _ = read_yaml_file(path, shown)  # parsed once already: a cached copy
+    own = {p for p, (_, pr) in flat.items() if pr.file == shown}
+    for item in (data.get("take") or []) if isinstance(data, dict) else []:
+        for key in item.get("keys") or []:
+            prefix = tuple(str(key).split("."))
+            own |= {p for p in flat if p[: len(prefix)] == prefix}
+    return own
 
 
 def with_overrides(resolved: Resolved, overrides: dict[Path, Any], label: str) -> Resolved:
@@ -420,6 +442,7 @@ def with_overrides(resolved: Resolved, overrides: dict[Path, Any], label: str) -
     for p, v in overrides.items():
         apply_override(flat, p, v, label)
     out = validate(flat, resolved.files, resolved.marks)
+    out.own = resolved.own | {p for p, (_, pr) in flat.items() if pr.kind == "override"}
     check_semantics(out)
     return out
 
