@@ -234,7 +234,7 @@ def straddle_note(diff: pd.DataFrame) -> str | None:
         parts.append("Mostly replication noise, which more replications (--reps) will narrow: "
                      + "; ".join(f"{', '.join(v)} ({k})" for k, v in noise.items()) + ".")
     if yearly:
-        parts.append(f"{yearly} yearly difference{'s' if yearly != 1 else ''} straddle zero as well.")
+        parts.append(f"{yearly} yearly difference{'s straddle' if yearly != 1 else ' straddles'} zero as well.")
     return " ".join(parts)
 
 
