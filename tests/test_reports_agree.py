@@ -53,7 +53,7 @@ def test_straddle_advice_follows_the_split_of_the_interval():
     ])
     note = straddle_note(rows)
     half = math.hypot(0.0065, 0.0227)
-    assert f"win rate (a): +/- 2.3 pp of its +/- {half * 100:.2g} pp is parameter spread" in note
+    assert f"win rate (a): +/- 2.27 pp of its +/- {half * 100:.3g} pp is parameter spread" in note
     assert "which more replications cannot settle" in note
     assert "Mostly replication noise, which more replications (--reps) will narrow: value won (a)" in note
     assert "1 yearly difference straddles zero" in note and "wins" not in note.split("yearly")[0].split("noise")[-1]

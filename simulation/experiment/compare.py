@@ -240,7 +240,7 @@ def straddle_note(diff: pd.DataFrame) -> str | None:
 
 def _half(value: float, unit: str) -> str:
     if unit == "%":
-        return f"+/- {value * 100:.2g} pp"
+        return f"+/- {value * 100:.3g} pp"
     return f"+/- {value:,.0f}" if abs(value) >= 100 else f"+/- {value:.3g}"
 
 
