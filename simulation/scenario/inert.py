@@ -66,18 +66,16 @@ def needs_of(path: Path) -> tuple[list[str], str, str]:
     """(needs, how it acts, the lever's label) of a parameter: its own `needs` and those of the
     sections around it, innermost first."""
     needs: list[str] = []
-    acts, label = "", ""
+    acts = ""
     for n in range(len(path), 0, -1):
         extra = _extra(path[:n])
         needs += [x for x in extra.get("needs", ()) if x not in needs]
         acts = acts or extra.get("acts", "")
-        if extra.get("needs") and not label:
-            info = _field(path[:n])
-            label = (info.description or dotted(path[:n])) if n < len(path) else _lever_label(path)
-    return needs, acts, label
+    return needs, acts, _lever_label(path)
 
 
 def _lever_label(path: Path) -> str:
+    """The lever a path belongs to, as the schema describes it ("F5 large–SME co-entry finance")."""
     info = _field(path[:2]) if len(path) >= 2 else None
     return info.description if info is not None and info.description else dotted(path)
 
@@ -142,7 +140,8 @@ class _Eval:
             fails.append(f)
         if len(fails) == 1:
             return fails[0]
-        return Failure("none of " + "; ".join(f.text for f in fails), set().union(*(f.params for f in fails)))
+        return Failure("none of the alternatives holds: " + " and ".join(f.text for f in fails),
+                       set().union(*(f.params for f in fails)))
 
     def one(self, text: str, skip: Path, seen: frozenset) -> Failure | None:
         m = _CMP.match(text)
@@ -163,7 +162,7 @@ class _Eval:
             return None if str(v) <= self.end else Failure(
                 f"{dotted(path)} is {v}, after the horizon ends ({self.end}){self.where(path)}", {path})
         path = tuple(text.split("."))
-        if path == skip or skip[: len(path)] == path and path in PARAMS:
+        if path == skip:
             return None
         if path not in PARAMS and _extra(path).get("needs"):   # another lever: it must be able to act
             if path in seen:
@@ -171,8 +170,7 @@ class _Eval:
             inner = self.failures(path, skip, seen | {path})
             if not inner:
                 return None
-            label = _lever_label(path + ("",))
-            return Failure(f"{label} cannot act: " + "; ".join(f.text for f in inner),
+            return Failure(f"{_lever_label(path)} cannot act: " + "; ".join(f.text for f in inner),
                            set().union(*(f.params for f in inner)))
         if self.truthy(path):
             return None
