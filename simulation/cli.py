@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import shlex
 import sys
 import time
@@ -15,20 +16,68 @@ from .scenario.errors import ScenarioError
 EXIT_BAD_INPUT = 2
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Help text is prose: a `%` in it (as in "95 % CI") is a percent sign, not a format directive.
+
+    argparse expands help strings with `%`-formatting, so an unescaped `%` ended `--help` in a
+    traceback; only `%(name)s` placeholders are left for argparse to fill."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        return re.sub(r"%(?!\()", "%%", action.help or "")
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # one clear line and status 2, like every bad input
         self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def _load_all(paths: Sequence[str], overrides: Sequence[str]):
-    from .scenario.loader import load_scenario
+# the commands as the top-level help lists them, by what a user is doing
+COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
+    "run and compare": ("run", "compare", "validate", "show"),
+    "experiments": ("sweep", "merge", "analyze", "calibrate"),
+    "outputs": ("report", "app"),
+    "model and docs": ("validate-model", "levers", "docs", "bench", "bench-sweep"),
+}
 
-    loaded = [load_scenario(p, overrides) for p in paths]
+
+def _command_list(sub: argparse._SubParsersAction) -> str:
+    """The grouped list of commands, one line each, from the subcommands' own help strings."""
+    helps = {a.dest: a.help for a in sub._choices_actions}
+    width = max(map(len, helps)) + 2
+    lines = []
+    for group, names in COMMAND_GROUPS.items():
+        lines.append(f"{group}:")
+        lines += [f"  {n:<{width}}{helps[n]}" for n in names]
+        lines.append("")
+    return "\n".join(lines) + f"Run `scsim COMMAND --help` for the options of one command."
+
+
+def _load_all(paths: Sequence[str], overrides: Sequence[str]):
+    """The scenarios (files, or shipped names from any folder) with the `--set` overrides."""
+    from .scenario.loader import _parse_override, load_with
+    from .shipped import resolve
+
+    pairs = [_parse_override(text) for text in overrides]
+    loaded = [load_with(resolve(p), pairs, shown=resolve(p)) for p in paths]
     names = [r.scenario.name for r in loaded]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
         raise ScenarioError(f"two scenarios are both named {sorted(dup)[0]!r}; give each a distinct `name:`")
     return loaded
+
+
+def _print_notes(scenarios) -> list[str]:
+    """Say which levers set in these scenarios cannot act there (before any run)."""
+    from .scenario.inert import notes
+
+    found = [n for r in scenarios for n in notes(r)]
+    for n in found:
+        print(f"note: {n}")
+    return found
 
 
 def _check_counts(args: argparse.Namespace, min_reps: int = 1) -> None:
@@ -63,7 +112,8 @@ def _batch(args: argparse.Namespace, kind: str, scenarios, meta_sets=None) -> tu
     return out, False, {"key": key}
 
 
-def _manifest(args: argparse.Namespace, key: str, started: str, batch, scenarios, tables: dict) -> dict:
+def _manifest(args: argparse.Namespace, key: str, started: str, batch, scenarios, tables: dict,
+              notes: Sequence[str] = ()) -> dict:
     from .outputs import git_commit, versions
     return {
         "format": 1,  # simulation.figures.data.RUN_FORMAT: what `scsim report` reads
@@ -74,6 +124,8 @@ def _manifest(args: argparse.Namespace, key: str, started: str, batch, scenarios
         "seeds": batch.seeds,
         "seed_rule": f"replication i uses the i-th seed spawned from numpy SeedSequence({args.seed})",
         "replications": args.reps,
+        "overrides": list(getattr(args, "set", None) or []),
+        "notes": list(notes),
         "git_commit": git_commit(),
         "versions": versions(),
         "scenarios": [
@@ -90,35 +142,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_counts(args)
     import pandas as pd
 
+    from .api import run_loaded
     from .outputs import write_results
-    from .runner import format_summary, run_batch, summary
+    from .runner import format_summary
+    from .wording import replications_text
 
     scenarios = _load_all(args.scenarios, args.set or [])
+    found = _print_notes(scenarios)
     out, done, meta = _batch(args, "run", scenarios)
+    runs = replications_text(args.reps)
     if done:
         print(f"results for these scenarios and seeds already exist in {out} (use --force to recompute)")
-        print(format_summary(pd.read_csv(out / "summary.csv"), args.reps))
+        print(format_summary(pd.read_csv(out / "summary.csv"), runs, args.set or []))
         return _end_with_report(args, out)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    batch = run_batch(scenarios, args.seed, args.reps, progress=not args.quiet)
-    summ = summary(batch.table)
-    manifest = _manifest(args, meta["key"], started, batch, scenarios, {
+    res = run_loaded(scenarios, args.seed, args.reps, progress=not args.quiet)
+    manifest = _manifest(args, meta["key"], started, res, scenarios, {
         "yearly": "tidy: run, scenario, seed, year, metric, group, value",
-        "summary": "mean over replications of yearly win rate, wins, bids and value won"})
-    write_results(out, {"yearly": batch.table, "summary": summ}, manifest, args.force)
-    print(format_summary(summ, args.reps))
+        "summary": "mean over replications of yearly win rate, wins, bids and value won",
+        "horizon": "per scenario and run: horizon totals (sums over the years; ratios of the sums)"}, found)
+    write_results(out, {"yearly": res.yearly, "summary": res.summary, "horizon": res.horizon}, manifest, args.force)
+    print(format_summary(res.summary, runs, args.set or []))
     n_runs = len(scenarios) * args.reps
-    print(f"{n_runs} run{'s' if n_runs != 1 else ''} in {batch.seconds:.1f} s; results in {out}/ "
-          "(yearly.parquet, yearly.csv, summary.csv, manifest.json)")
+    print(f"{n_runs} run{'s' if n_runs != 1 else ''} in {res.seconds:.1f} s; results in {out}/ "
+          "(yearly.parquet, yearly.csv, summary.csv, horizon.csv, manifest.json)")
     return _end_with_report(args, out)
-
-
-def _pick_baseline(name: str, paths: Sequence[str], scenarios) -> str:
-    for path, r in zip(paths, scenarios):
-        if name in (path, r.scenario.name, Path(path).name, Path(path).stem):
-            return r.scenario.name
-    raise ScenarioError(f"--baseline {name!r} is none of the compared scenarios "
-                        f"({', '.join(r.scenario.name for r in scenarios)})")
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -127,52 +175,52 @@ def cmd_compare(args: argparse.Namespace) -> int:
     _check_counts(args, min_reps=2)
     import pandas as pd
 
-    from .experiment.compare import format_differences, paired_differences
+    from .api import compare_loaded, pick_baseline
+    from .experiment.compare import format_differences
     from .outputs import write_results
-    from .runner import format_summary, run_batch, summary
+    from .runner import format_summary
+    from .wording import replications_text
 
     scenarios = _load_all(args.scenarios, args.set or [])
-    baseline = _pick_baseline(args.baseline or args.scenarios[0], args.scenarios, scenarios)
+    try:
+        baseline = pick_baseline(args.baseline or args.scenarios[0], args.scenarios, scenarios)
+    except ScenarioError as exc:
+        raise ScenarioError("--" + exc.message) from None
     psets = None
     if args.parameter_sets:
         from .experiment.parameter_sets import load_parameter_sets
-        psets = load_parameter_sets(args.parameter_sets)
-        under = psets.apply(scenarios)  # checked before anything runs
+        from .shipped import resolve
+        psets = load_parameter_sets(resolve(args.parameter_sets, "experiments"))
+        psets.apply(scenarios)  # checked before anything runs
     n_sets = len(psets.sets) if psets else None
+    found = _print_notes(scenarios)
     out, done, meta = _batch(args, "compare", scenarios, psets)
+    runs = replications_text(args.reps, n_sets)
     if done:
         print(f"results for these scenarios and seeds already exist in {out} (use --force to recompute)")
-        print(format_summary(pd.read_csv(out / "summary.csv"), args.reps))
+        print(format_summary(pd.read_csv(out / "summary.csv"), runs, args.set or []))
         print()
-        print(format_differences(pd.read_parquet(out / "differences.parquet"), args.reps, n_sets))
+        print(format_differences(pd.read_parquet(out / "differences.parquet"), runs, n_sets))
         return _end_with_report(args, out)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    if psets is None:
-        batch = run_batch(scenarios, args.seed, args.reps, progress=not args.quiet)
-    else:
-        batch = run_batch(under[0], args.seed, args.reps, progress=not args.quiet)
-        for k, scen_k in enumerate(under[1:], start=1):  # the same seeds in every set, runs numbered on
-            more = run_batch(scen_k, args.seed, args.reps, progress=not args.quiet)
-            for frame in more.frames:
-                frame["run"] += k * args.reps
-            batch.frames.extend(more.frames)
-            batch.seconds += more.seconds
-    summ = summary(batch.table)
-    diff = paired_differences(batch.table, baseline, runs_per_set=args.reps if psets else None)
-    manifest = _manifest(args, meta["key"], started, batch, scenarios, {
+    res = compare_loaded(scenarios, baseline, args.seed, args.reps, psets, progress=not args.quiet)
+    manifest = _manifest(args, meta["key"], started, res, res.scenarios, {
         "yearly": "tidy: run, scenario, seed, year, metric, group, value",
         "summary": "mean over replications of yearly win rate, wins, bids and value won",
-        "differences": f"paired differences against {baseline} with 95 % CIs, per year and over the horizon (period 'all')"})
+        "horizon": "per scenario and run: horizon totals (sums over the years; ratios of the sums)",
+        "differences": f"paired differences against {baseline} with 95 % CIs, per year and over the horizon (period 'all')"},
+        found)
     manifest["baseline"] = baseline
     if psets:
         manifest["parameter_sets"] = {"file": psets.file, "sets": psets.sets, "runs_per_set": args.reps,
                                       "rule": "run k*reps+i: parameter set k, replication i (the same seeds in every set)"}
-    write_results(out, {"yearly": batch.table, "summary": summ, "differences": diff}, manifest, args.force)
-    print(format_summary(summ, args.reps * (n_sets or 1)))
+    write_results(out, {"yearly": res.yearly, "summary": res.summary, "horizon": res.horizon,
+                        "differences": res.differences}, manifest, args.force)
+    print(format_summary(res.summary, runs, args.set or []))
     print()
-    print(format_differences(diff, args.reps, n_sets))
-    print(f"{len(scenarios) * args.reps * (n_sets or 1)} runs in {batch.seconds:.1f} s; results in {out}/ "
-          "(differences.csv/.parquet, yearly, summary, manifest.json)")
+    print(format_differences(res.differences, runs, n_sets))
+    print(f"{len(scenarios) * args.reps * (n_sets or 1)} runs in {res.seconds:.1f} s; results in {out}/ "
+          "(differences.csv/.parquet, yearly, summary, horizon, manifest.json)")
     return _end_with_report(args, out)
 
 
@@ -298,6 +346,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .scenario.inert import notes
+
     for r in _load_all(args.scenarios, args.set or []):
         unstated = [".".join(map(str, p)) for p, pr in r.prov.items()
                     if pr.kind == "unstated" and p not in (("name",), ("description",))]
@@ -305,6 +355,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for p in unstated:
             file, line = r.where(tuple(p.split(".")))
             print(f"  note: {file}:{line}: {p}: no provenance given (add provenance: seed|literature|assumption|calibrated)")
+        for n in notes(r):
+            print(f"  note: {n}")
     return 0
 
 
@@ -395,8 +447,10 @@ def _add_run_options(p: argparse.ArgumentParser, reps: int, seed_help: str, out_
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="scsim", description="Smart-city export policy simulator (2019 Smart City Overseas Expansion Activation Plan).")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = _Parser(prog="scsim", usage="scsim COMMAND [options]  (`python -m simulation` is the same)",
+                description="Smart-city export policy simulator (2019 Smart City Overseas Expansion Activation Plan).")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, title="commands", prog="scsim",
+                           help=argparse.SUPPRESS)
 
     run = sub.add_parser("run", help="run scenarios over replications and write tidy yearly tables")
     _add_run_options(run, reps=1, seed_help="master seed: replication i uses the i-th seed spawned from SeedSequence(N) (default 0)",
@@ -433,13 +487,13 @@ def build_parser() -> argparse.ArgumentParser:
     mg.add_argument("--force", action="store_true")
     mg.set_defaults(func=cmd_merge)
 
-    an = sub.add_parser("analyze", help="sensitivity indices, ranking by value per public KRW and the Pareto front of a sweep")
+    an = sub.add_parser("analyze", help="a sweep's sensitivity indices, ranking by value per public KRW, Pareto front")
     an.add_argument("results", metavar="RESULTS_DIR")
     an.add_argument("--out", help="where to write the tables (default RESULTS_DIR/analysis)")
     an.add_argument("--top", type=int, default=15, help="rows of the ranking to print")
     an.set_defaults(func=cmd_analyze)
 
-    rp = sub.add_parser("report", help="one self-contained HTML report of a results folder: figures, headline table, levers, method, seeds")
+    rp = sub.add_parser("report", help="one self-contained HTML report of a results folder (figures, tables, levers, method, seeds)")
     rp.add_argument("results", metavar="RESULTS_DIR", help="a folder written by run, compare or sweep")
     rp.add_argument("--out", metavar="FILE.html", help="where to write it (default RESULTS_DIR/report.html)")
     rp.add_argument("--force", action="store_true", help="replace an existing report")
@@ -457,7 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--quiet", action="store_true", help="do not print every evaluated point")
     cal.set_defaults(func=cmd_calibrate)
 
-    bn = sub.add_parser("bench", help="benchmark the engine: default run, against plain Python and the floor, scaling, start-up, memory")
+    bn = sub.add_parser("bench", help="benchmark the engine: against plain Python and the floor, scaling, start-up, memory")
     bn.add_argument("--json", help="also write the figures (with the machine's description) to this file")
     bn.add_argument("--repeats", type=int, default=7, help="timed repeats per measurement (median reported)")
     bn.add_argument("--quick", action="store_true", help="fewer and smaller measurements")
@@ -465,7 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--force", action="store_true", help="replace an existing --json file")
     bn.set_defaults(func=cmd_bench)
 
-    bs = sub.add_parser("bench-sweep", help="benchmark sweeps: runs per second serial vs processes vs Dask, and the per-run overhead")
+    bs = sub.add_parser("bench-sweep", help="benchmark sweeps: runs per second serial vs processes vs Dask, per-run overhead")
     bs.add_argument("--runs", type=int, default=200)
     bs.add_argument("--workers", type=int, default=2)
     bs.add_argument("--repeat", type=int, default=1, help="measure this many times and keep the best")
@@ -473,24 +527,24 @@ def build_parser() -> argparse.ArgumentParser:
     bs.add_argument("--json", help="also write the figures to this file")
     bs.set_defaults(func=cmd_bench_sweep)
 
-    val = sub.add_parser("validate", help="check scenario files")
+    val = sub.add_parser("validate", help="check scenario files; name levers set there that cannot act")
     val.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml")
     val.add_argument("--set", action="append", metavar="KEY.PATH=VALUE")
     val.set_defaults(func=cmd_validate)
 
-    show = sub.add_parser("show", help="print the fully resolved scenario: value, unit, measure and provenance of every parameter")
+    show = sub.add_parser("show", help="print every parameter of a resolved scenario: value, unit, measure, provenance")
     show.add_argument("scenario", metavar="SCENARIO.yaml")
     show.add_argument("--set", action="append", metavar="KEY.PATH=VALUE")
     show.add_argument("--format", choices=("table", "json"), default="table")
     show.set_defaults(func=cmd_show)
 
-    ap = sub.add_parser("app", help="the lever dashboard in the browser: move a lever, see win rate, value won and public cost against no plan")
+    ap = sub.add_parser("app", help="the lever dashboard in the browser: win rate, value won and public cost against no plan")
     ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     ap.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     ap.add_argument("--scenario", metavar="SCENARIO.yaml", help="scenario shown first (default scenarios/plan_2019_announced.yaml)")
     ap.set_defaults(func=cmd_app)
 
-    dc = sub.add_parser("docs", help="regenerate the parameter tables of docs/ODD.md and docs/assumptions.md from the schema and scenarios")
+    dc = sub.add_parser("docs", help="regenerate the parameter tables of docs/ODD.md and docs/assumptions.md")
     dc.add_argument("--check", action="store_true", help="change nothing; exit 1 and say what differs when a document is stale")
     dc.add_argument("--out", action="append", metavar="FILE.md",
                     help="the document whose generated blocks to rebuild in place (repeatable; default docs/ODD.md and docs/assumptions.md)")
@@ -508,8 +562,8 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument("--force", action="store_true", help="replace an existing --out folder")
     lv.set_defaults(func=cmd_levers)
 
-    vm = sub.add_parser("validate-model", help="run the validation experiments (experiments/validation/) and compare "
-                        "each estimate and its 95 % CI with the published range: pass/fail")
+    vm = sub.add_parser("validate-model", help="run the validation experiments and check each estimate's 95 % CI against the "
+                        "published range")
     vm.add_argument("experiments", nargs="*", metavar="EXPERIMENT.yaml",
                     help="validation experiment files (default: every *.yaml in experiments/validation/)")
     vm.add_argument("--reps", type=int, help="replications per arm, for every experiment (default: each file's own)")
@@ -519,6 +573,7 @@ def build_parser() -> argparse.ArgumentParser:
     vm.add_argument("--quiet", action="store_true", help="no progress bar")
     vm.add_argument("--strict", action="store_true", help="exit with status 1 when any check fails")
     vm.set_defaults(func=cmd_validate_model)
+    p.epilog = _command_list(sub)
     return p
 
 
@@ -526,6 +581,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:  # bare `scsim`: the list of commands, not only "see --help"
+        parser.print_help(sys.stderr)
+        print("\nerror: scsim: a command is needed (one of those above)", file=sys.stderr)
+        return EXIT_BAD_INPUT
     args.argv = argv
     try:
         return int(args.func(args) or 0)

@@ -1,6 +1,8 @@
 """Yearly tidy tables from a run's accumulators: (run, scenario, seed, year, metric, group, value)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -69,6 +71,65 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
+def public_cost_total(A) -> np.ndarray:
+    """Public cost of all instruments by year (KRW bn), summed instrument by instrument in their order."""
+    total = np.zeros(A.cost.shape[0])
+    for k in range(len(INSTRUMENTS)):
+        total = total + A.cost[:, k]
+    return total
+
+
+# ---- horizon outcomes: one number per run over all simulated years -----------------------------
+HORIZON = ("bids", "wins", "win_rate", "value_won_usd_m", "value_won_krw_bn", "public_cost_krw_bn",
+           "value_per_public_krw", "sme_share_value")
+HORIZON_UNITS = {"bids": "count", "wins": "count", "win_rate": "fraction", "value_won_usd_m": "USD m",
+                 "value_won_krw_bn": "KRW bn", "public_cost_krw_bn": "KRW bn", "value_per_public_krw": "KRW/KRW",
+                 "sme_share_value": "fraction"}
+_YEARLY_INPUTS = ("bids", "wins", "value_won_usd_m", "value_won_krw_bn", "public_cost_krw_bn", "sme_share_value")
+
+
+def horizon_totals(years: dict[str, np.ndarray]) -> dict[str, float]:
+    """Horizon outcomes from the yearly 'all' series of one run (as `tidy` writes them).
+
+    Sums are `math.fsum` (exactly rounded), so the same yearly numbers give the same bits whether
+    they come from a tidy table (`horizon`), a Mesa model's arrays or a results folder. Ratios
+    are ratios of the sums: win rate = wins / bids, value per public KRW = value won (KRW) /
+    public cost, the SME share weighted by each year's value won; NaN when the divisor is 0."""
+    s = {k: math.fsum(np.asarray(years[k], dtype=np.float64)) for k in _YEARLY_INPUTS if k != "sme_share_value"}
+    share = np.asarray(years["sme_share_value"], dtype=np.float64)
+    usd = np.asarray(years["value_won_usd_m"], dtype=np.float64)
+    sme_value = math.fsum(np.where(np.isfinite(share), share, 0.0) * usd)
+    div = lambda a, b: a / b if b > 0 else math.nan  # noqa: E731
+    return {"bids": s["bids"], "wins": s["wins"], "win_rate": div(s["wins"], s["bids"]),
+            "value_won_usd_m": s["value_won_usd_m"], "value_won_krw_bn": s["value_won_krw_bn"],
+            "public_cost_krw_bn": s["public_cost_krw_bn"],
+            "value_per_public_krw": div(s["value_won_krw_bn"], s["public_cost_krw_bn"]),
+            "sme_share_value": div(sme_value, s["value_won_usd_m"])}
+
+
+def run_years(res: RunResult) -> dict[str, np.ndarray]:
+    """The yearly 'all' series `horizon_totals` needs, computed exactly as `tidy` computes them."""
+    A = res.acc
+    krw = res.params.krw / 1000.0
+    return {"bids": A.bids[:, 0], "wins": A.wins[:, 0], "value_won_usd_m": A.value[:, 0],
+            "value_won_krw_bn": A.value[:, 0] * krw, "public_cost_krw_bn": public_cost_total(A),
+            "sme_share_value": _ratio(A.sme_value, A.value[:, 0])}
+
+
+def horizon(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per scenario and run of a tidy table: run, scenario, seed and the `HORIZON` outcomes."""
+    t = table[(table["group"] == "all") & table["metric"].isin(_YEARLY_INPUTS)]
+    t = t.sort_values(["run", "year"], kind="mergesort")
+    rows = []
+    for (scenario, run), g in t.groupby(["scenario", "run"], observed=True, sort=True):
+        years = {m: v["value"].to_numpy() for m, v in g.groupby("metric", sort=False)}
+        rows.append({"run": int(run), "scenario": scenario, "seed": int(g["seed"].iloc[0]), **horizon_totals(years)})
+    out = pd.DataFrame(rows, columns=["run", "scenario", "seed", *HORIZON])
+    if isinstance(table["scenario"].dtype, pd.CategoricalDtype):
+        out["scenario"] = pd.Categorical(out["scenario"], categories=table["scenario"].cat.categories)
+    return out
+
+
 def tidy(res: RunResult, run: int = 0) -> pd.DataFrame:
     A, P = res.acc, res.params
     years = np.array(res.cal.years)
@@ -110,10 +171,9 @@ def tidy(res: RunResult, run: int = 0) -> pd.DataFrame:
     add("bid_cost_share", "all", _ratio(A.bid_cost, A.bid_value))
     add("sme_share_wins", "all", _ratio(A.sme_wins, A.wins[:, 0]))
     add("sme_share_value", "all", _ratio(A.sme_value, A.value[:, 0]))
-    total_cost = np.zeros(len(years))
     for k, name in enumerate(INSTRUMENTS):
         add("public_cost_krw_bn", f"instrument:{name}", A.cost[:, k])
-        total_cost = total_cost + A.cost[:, k]
+    total_cost = public_cost_total(A)
     add("public_cost_krw_bn", "all", total_cost)
     add("value_per_public_krw", "all", _ratio(A.value[:, 0] * krw, total_cost))
     add("existing_value_per_public_krw", "all", _ratio(A.value[:, G_DEMAND] * krw, total_cost))

@@ -6,7 +6,7 @@ model alive forever (mesa#3179), so a sweep that built one model per run would l
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 import mesa
 import numpy as np
@@ -14,23 +14,34 @@ import numpy as np
 from .agents import ForeignGovernment, Firm, Fund, SupportCenter
 from .engine import RunResult, _GROW, new_acc
 from .kernels.constants import NO_MONTH
-from .metrics import tidy
+from .metrics import HORIZON, horizon_totals, run_years, tidy
 from .scenario.loader import Resolved, load_scenario
+from .shipped import resolve
 from .world import build
 
 
 class SmartCityModel(mesa.Model):
     """Korean firms bidding for overseas smart-city tenders, month by month.
 
-    Parameters: `scenario` (a YAML path) or `resolved` (an already loaded scenario), `seed`
-    (the run seed: the same seed gives the same run as `simulate`), and `overrides`
-    (`"key.path=value"` strings). Pass seeds as a parameter range to `mesa.batch_run`.
+    Parameters: `scenario` (a YAML path, or the name of a shipped scenario, found from any working
+    folder) or `resolved` (an already loaded scenario), `seed` (the run seed: the same seed gives
+    the same run as `simulate`), and `overrides` (a dict of key path -> value, as in
+    `simulation.api`, or `"key.path=value"` strings as in `--set`). Pass seeds as a parameter range
+    to `mesa.batch_run`; its end-of-run row holds the horizon totals (`horizon_*`, as
+    `simulation.api.run(...).horizon`) beside the last year's numbers.
     """
 
-    def __init__(self, scenario: str = "scenarios/plan_2019_announced.yaml", seed: int = 0,
-                 overrides: Iterable[str] = (), resolved: Resolved | None = None, **kwargs) -> None:
+    def __init__(self, scenario: str = "plan_2019_announced", seed: int = 0,
+                 overrides: Mapping[str, Any] | Iterable[str] = (), resolved: Resolved | None = None,
+                 **kwargs) -> None:
         super().__init__(seed=seed, **kwargs)
-        self.resolved = resolved or load_scenario(scenario, list(overrides))
+        if resolved is None:
+            from .api import load
+            if isinstance(overrides, Mapping):
+                resolved = load(scenario, overrides)
+            else:
+                resolved = load_scenario(resolve(scenario), list(overrides), shown=resolve(scenario))
+        self.resolved = resolved
         self.run_seed = int(seed)
         self._build(None)
         self.month = 0
@@ -56,6 +67,8 @@ class SmartCityModel(mesa.Model):
             "value_won_usd_m": lambda m: float(m.acc.value[m.year_index, 0]),
             "public_cost_krw_bn": lambda m: float(m.acc.cost[m.year_index].sum()),
             "mean_relationship": lambda m: float(np.mean(m.state.rel)),
+            # the horizon so far: at the end of a run, what `api.run(...).horizon` gives for this seed
+            **{f"horizon_{k}": (lambda m, k=k: m.horizon()[k]) for k in HORIZON},
         })
 
     def _build(self, cap) -> None:
@@ -103,6 +116,13 @@ class SmartCityModel(mesa.Model):
     def result(self) -> RunResult:
         return RunResult(self.resolved.scenario.name, self.run_seed, self.calendar, self.acc, self.params,
                          self.state, float(self.state.pis_paid[2]))
+
+    def horizon(self) -> dict[str, float]:
+        """Horizon outcomes over the months simulated so far (metrics.HORIZON), computed as the
+        API's and the CLI's horizon tables compute them; cached for the month."""
+        if getattr(self, "_horizon_month", None) != self.month:
+            self._horizon_month, self._horizon = self.month, horizon_totals(run_years(self.result()))
+        return self._horizon
 
     def yearly_table(self):
         """The tidy yearly table of this run (years not yet simulated are zero)."""

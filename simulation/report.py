@@ -174,12 +174,11 @@ def headline(res) -> str:
     if res.summary is not None:
         years = sorted(res.summary["year"].unique())
         span = f"{years[0]}–{years[-1]}" if years else ""
-        parts.append(f"<h3>Over the horizon, {esc(span)} (mean of {res.replications} replication"
-                     f"{'s' if res.replications != 1 else ''})</h3>")
+        parts.append(f"<h3>Over the horizon, {esc(span)} (mean of {esc(res.runs_text)})</h3>")
         parts.append(_table(["scenario", "win rate", "wins", "bids", "value won (USD m)"],
                             _horizon_rows(res.summary, res.scenarios), cls="headline"))
     if res.differences is not None:
-        from .experiment.compare import COMPARED, EXTRA, _fmt, _level
+        from .experiment.compare import COMPARED, EXTRA, IDENTICAL, IDENTICAL_NOTE, _fmt, _level, straddle_note
 
         d = res.differences[res.differences["period"] == "all"]
         for name in [s for s in res.scenarios if s in set(d["scenario"])]:
@@ -193,24 +192,30 @@ def headline(res) -> str:
                 label, unit = COMPARED[metric][:2] if metric in COMPARED else EXTRA[1]
                 shown = label + ("" if unit == "%" else f" ({unit})")
                 flag = "" if not r["straddles_zero"] else ' <span class="flag" title="CI straddles zero">*</span>'
+                same = bool(r.get("identical", False))
                 rows.append([esc(shown),
                              "" if pd.isna(r["baseline_mean"]) else esc(_level(r["baseline_mean"], unit)),
                              "" if pd.isna(r["scenario_mean"]) else esc(_level(r["scenario_mean"], unit)),
                              f"<b>{esc(_fmt(r['difference'], unit))}</b>",
-                             esc(f"[{_fmt(r['ci_low'], unit)}, {_fmt(r['ci_high'], unit)}]") + flag])
+                             esc(IDENTICAL if same else f"[{_fmt(r['ci_low'], unit)}, {_fmt(r['ci_high'], unit)}]")
+                             + flag])
             base = str(g["baseline"].iloc[0])
-            pairs = int(g["pairs"].max())
-            psets = res.manifest.get("parameter_sets") or {}
-            how = (f"paired over {esc(psets.get('runs_per_set'))} replications × {len(psets.get('sets', []))} parameter "
-                   "sets; the 95 % CI includes parameter uncertainty" if psets else f"paired over {pairs} replications, 95 % CI")
+            how = (f"paired over {esc(res.runs_text)}; the 95 % CI includes parameter uncertainty"
+                   if res.parameter_sets else f"paired over {esc(res.runs_text)}, 95 % CI")
             parts.append(f"<h3>{esc(name)} against {esc(base)} ({how})</h3>")
             parts.append(_table(["metric", esc(base), esc(name), "difference", "95 % CI"], rows, cls="headline",
                                 raw=True))
-        if d["straddles_zero"].any():
-            parts.append('<p class="note"><span class="flag">*</span> The interval straddles zero: the sign of the '
-                         "difference is not settled yet; run more replications (<code>--reps</code>).</p>")
+        parts.append('<p class="note">Value won in USD m, public cost in KRW bn; value per public KRW and extra value '
+                     "per extra KRW take value won in KRW (at the scenario's <code>finance.krw_per_usd</code>).</p>")
+        if "identical" in d and d["identical"].astype(bool).any():
+            parts.append(f'<p class="note">{esc(IDENTICAL_NOTE[0].upper() + IDENTICAL_NOTE[1:])}.</p>')
+        note = straddle_note(res.differences)
+        if note:
+            parts.append('<p class="note"><span class="flag">*</span> ' + esc(note.lstrip("* ")) + "</p>")
         else:
-            parts.append('<p class="note">Every whole-horizon difference\'s interval excludes zero.</p>')
+            parts.append('<p class="note">Every whole-horizon difference\'s interval excludes zero'
+                         + (" (or the difference is identical in every run)" if "identical" in d
+                            and d["identical"].astype(bool).any() else "") + ".</p>")
     if res.kind == "sweep":
         parts.append(_sweep_headline(res))
     return "\n".join(parts)
@@ -245,7 +250,10 @@ def _sweep_headline(res) -> str:
             f"({esc(m.get('runs', '?'))} runs).</p>")
     if r is None or r.empty:
         return head + "<p>No ranking in the analysis.</p>"
+    from .experiment.analyze import MIN_RANK_REPS, unreliable, value_shown
+
     labels = [f.get("label") for f in design.get("factors") or [] if f.get("label") in r.columns]
+    value, vunit = value_shown(r)
     rows = []
     for _, x in r.head(TOP_SETTINGS).iterrows():
         setting = str(x["setting"])
@@ -254,19 +262,24 @@ def _sweep_headline(res) -> str:
         rows.append([str(x.get("rank", "")), setting + (" ◆" if x["pareto"] else ""),
                      _ci_text(x["value_per_public_krw_mean"], x["value_per_public_krw_ci_low"],
                               x["value_per_public_krw_ci_high"]),
-                     _num(x["value_won_krw_bn_mean"]), _num(x["public_cost_krw_bn_mean"]),
+                     _num(x[f"{value}_mean"]), _num(x["public_cost_krw_bn_mean"]),
                      "n/a" if pd.isna(x["p_best"]) else f"{x['p_best']:.2f}"])
+    reps = int(m.get("replications") or 0)
     out = [head, f"<h3>Lever settings ranked by value won per public KRW (top {len(rows)} of {len(r)})</h3>",
-           _table(["#", "setting", "value per public KRW [95 % CI]", "value won (KRW bn)", "public cost (KRW bn)",
+           _table(["#", "setting", "value per public KRW [95 % CI]", f"value won ({vunit})", "public cost (KRW bn)",
                    "p_best"], rows, cls="headline", num_from=2),
            '<p class="note">◆ on the cost–value Pareto front. p_best: share of paired bootstrap resamples of the '
-           "replications in which the setting ranks first.</p>"]
+           "replications in which the setting ranks first. Value per public KRW: the setting's total value won "
+           "(in KRW) over its total public cost, its interval on the log scale. Value won in "
+           f"{vunit}, public cost in KRW bn.</p>"]
+    if 0 < reps < MIN_RANK_REPS:
+        out.append(f'<p class="note"><b>{esc(unreliable(reps)[len("ranking: "):].capitalize())}.</b></p>')
     front = res.analysis.get("pareto")
     if front is not None and len(front):
-        rows = [[str(x.setting), _num(x.public_cost_krw_bn_mean), _num(x.value_won_krw_bn_mean)]
+        rows = [[str(x.setting), _num(x.public_cost_krw_bn_mean), _num(getattr(x, f"{value}_mean"))]
                 for x in front.itertuples()]
         out += [f"<h3>Cost–value Pareto front ({len(rows)} settings, cheapest first)</h3>",
-                _table(["setting", "public cost (KRW bn)", "value won (KRW bn)"], rows)]
+                _table(["setting", "public cost (KRW bn)", f"value won ({vunit})"], rows)]
     return "\n".join(out)
 
 
@@ -455,7 +468,9 @@ def method_section(res) -> str:
             f"from {esc(t.get('start', '?'))} to {esc(t.get('end', '?'))}. Each month tenders appear, firms learn of "
             "them and decide whether to bid, foreign competitors bid, the buyer awards, and the plan's measures act "
             "through the firms' costs, finance, contacts and the buyers' relationship with Korea (docs/model.md). "
-            f"Every scenario is run {reps} time{'s' if reps != 1 else ''}; replication i uses the same seed in every "
+            f"Every scenario is run {reps} time{'s' if reps != 1 else ''}"
+            + (f" under each of {res.parameter_sets} parameter sets ({esc(res.runs_text)})" if res.parameter_sets else "")
+            + "; replication i uses the same seed in every "
             "scenario (common random numbers). Figures and tables give means over replications with 95 % "
             "t-intervals. The win rate over the horizon is total wins over total bids; value won and public cost "
             "(commitment basis) are sums over the years.")
@@ -554,7 +569,11 @@ table.prov td:first-child{font-weight:bold;white-space:nowrap}
 def render(res, drawn: list, notes: Sequence[str] = ()) -> str:
     """The whole page as one string."""
     kind = {"run": "Scenario runs", "compare": "Scenario comparison", "sweep": "Experiment"}[res.kind]
+    from .wording import with_overrides
+
     title = f"{kind}: {', '.join(res.scenarios)}" if res.kind != "sweep" else f"{kind}: {res.scenarios[0]}"
+    if res.kind != "sweep":
+        title = with_overrides(title, res.overrides)
     sub = (f"Korean smart-city exports under the 2019 Smart City Overseas Expansion Activation Plan — scsim, "
            f"results folder <code>{esc(res.folder.name)}</code>")
     if res.kind == "compare":
@@ -563,11 +582,12 @@ def render(res, drawn: list, notes: Sequence[str] = ()) -> str:
             "<h2>Headline</h2>", headline(res),
             "<h2>Figures</h2>", figures_section(drawn)]
     if res.summary is not None:
-        body += ["<h2>By year</h2>", f'<p class="note">Mean of {res.replications} replication'
-                 f'{"s" if res.replications != 1 else ""}; win rate = Korean wins / Korean bids.</p>', yearly_section(res)]
+        body += ["<h2>By year</h2>", f'<p class="note">Mean of {esc(res.runs_text)}; win rate = Korean wins / '
+                 "Korean bids; value won in USD m.</p>", yearly_section(res)]
     body += ["<h2>Scenarios and levers</h2>" if res.kind != "sweep" else "<h2>Design and levers</h2>",
              levers_section(res), "<h2>Method</h2>", method_section(res),
              "<h2>Reproducing these results</h2>", provenance_section(res)]
+    notes = [*(f"Lever that cannot act — {n}" for n in (res.lever_notes if res.kind != "sweep" else [])), *notes]
     if notes:
         body += ["<h2>Notes</h2>", "<ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>"]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -94,7 +94,8 @@ def test_real_sobol_outcomes_and_indices(real_sobol):
     a = analyze(out)
     assert a.design_type == "sobol" and a.n_points == 64 and a.n_reps == 2 and len(a.runs) == 128
     assert list(a.points["point"]) == list(range(64)) and (a.points["n_reps"] == 2).all()
-    names = ["value_won_krw_bn", "public_cost_krw_bn", "value_per_public_krw", "win_rate", "sme_share_value"]
+    names = ["value_won_krw_bn", "public_cost_krw_bn", "value_per_public_krw", "win_rate", "sme_share_value",
+             "value_won_usd_m"]
     assert [o.name for o in a.outcomes] == names
     assert a.runs[names].notna().all().all()
     assert (a.runs["win_rate"].between(0, 1)).all() and (a.runs["sme_share_value"].between(0, 1)).all()

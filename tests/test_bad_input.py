@@ -20,7 +20,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted(p.name for p in (ROOT / "scenarios").glob("*.yaml"))
 QUICK_RUN = ["--reps", "1", "--set", "time.end=2020-12", "--quiet"]  # no_plan: well under a second once compiled
-RESULT_FILES = {"manifest.json", "summary.csv", "summary.parquet", "yearly.csv", "yearly.parquet", "report.html", "figures"}
+RESULT_FILES = {"manifest.json", "summary.csv", "summary.parquet", "yearly.csv", "yearly.parquet", "horizon.csv",
+                "horizon.parquet", "report.html", "figures"}
 
 
 def scsim(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -220,7 +220,7 @@ def test_compare_over_parameter_sets(tmp_path):
     proc = _cli("compare", str(scen / "short.yaml"), str(plan), "--baseline", "short", "--reps", "3",
                 "--parameter-sets", str(sets), "--out", str(out), "--quiet", "--no-report", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "x 2 parameter sets" in proc.stdout and "from the parameters" in proc.stdout
+    assert "× 2 parameter sets" in proc.stdout and "from the parameters" in proc.stdout
     diff = pd.read_csv(out / "differences.csv")
     v = diff[(diff["metric"] == "value_won_usd_m") & (diff["period"] == "all")].iloc[0]
     assert v["pairs"] == 6 and v["ci_half_parameters"] > 0.0

@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from helpers import ROOT, load
-from simulation.experiment.compare import paired_differences, per_run
+from simulation.experiment.compare import format_differences, paired_differences, per_run
 from simulation.runner import run_batch
 
 
@@ -21,7 +21,11 @@ def test_a_scenario_against_itself_differs_by_exactly_zero():
     core = diff[diff["metric"] != "extra_value_per_extra_krw"].dropna(subset=["difference"])
     core = core[core["pairs"] >= 2]  # a year in which a ratio (SME share) is defined in one run only has no CI
     assert len(core) > 0 and (core["difference"] == 0.0).all()
-    assert (core["ci_low"] == 0.0).all() and (core["ci_high"] == 0.0).all() and core["straddles_zero"].all()
+    assert (core["ci_low"] == 0.0).all() and (core["ci_high"] == 0.0).all()
+    # exactly zero in every run is "identical", never "more replications needed"
+    assert diff["identical"].all() and not diff["straddles_zero"].any()
+    text = format_differences(diff, "3 replications")
+    assert "identical in every run" in text and "--reps" not in text and "straddles" not in text
 
 
 def test_common_random_numbers_narrow_the_interval():

@@ -16,6 +16,7 @@ from PIL import Image
 
 from report_data import COMPARED, build
 from simulation.experiment.analyze import pareto_front
+from simulation.experiment.compare import _fmt
 from simulation.figures import FontWarning, Style, draw_figures, load_results
 from simulation.figures import cost_value, forest, pis, value_size, value_where, win_rate
 from simulation.figures.sensitivity import Morris, Sobol
@@ -140,9 +141,14 @@ def test_forest_plot_has_one_row_per_scenario_and_metric_at_the_paired_differenc
     fig, _ = forest.draw(cmp, Style())
     d = pd.read_csv(cmp.folder / "differences.csv")
     d = d[d["period"] == "all"]
-    assert len(fig.axes) == d["metric"].nunique() == 7
+    panels = [a for a in fig.axes if a.get_title(loc="left")]   # (each has a twin on the right for its numbers)
+    assert len(panels) == d["metric"].nunique() == 7
     ax = next(a for a in fig.axes if a.get_title(loc="left").startswith("value won"))
     assert [t.get_text() for t in ax.get_yticklabels()] == COMPARED[1:]
+    right = next(a for a in fig.axes if a is not ax and a.bbox.bounds == ax.bbox.bounds)
+    for label, name in zip(right.get_yticklabels(), COMPARED[1:]):
+        r = d[(d["scenario"] == name) & (d["metric"] == "value_won_usd_m")].iloc[0]
+        assert label.get_text().endswith(f"[{_fmt(r['ci_low'], 'USD m')}, {_fmt(r['ci_high'], 'USD m')}]")
     points = [ln for ln in ax.get_lines() if ln.get_marker() not in (None, "None", "")]
     for row, name in enumerate(COMPARED[1:]):
         r = d[(d["scenario"] == name) & (d["metric"] == "value_won_usd_m")].iloc[0]
@@ -270,3 +276,56 @@ def test_korean_labels_with_a_hangul_font(monkeypatch, cmp):
     assert style.t("pari_passu") == "동순위" and style.t("large") == "대기업"
     with pytest.raises(ValueError):
         Style("fr")
+
+
+# ---- nothing drawn off the canvas -----------------------------------------------------------------
+def _texts_off_canvas(fig, style, tmp_path, monkeypatch) -> list[str]:
+    """Every text drawn into the figure's PNG, saved as `draw_figures` saves it, that does not lie
+    inside the image."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    seen: list = []
+    draw_text = RendererAgg.draw_text
+
+    def spy(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        if mtext is not None and str(s).strip():
+            seen.append((str(s), mtext.get_window_extent(self), self.width, self.height))
+        return draw_text(self, gc, x, y, s, prop, angle, ismath, mtext)
+
+    monkeypatch.setattr(RendererAgg, "draw_text", spy)
+    try:
+        save(fig, tmp_path / "figure", style)
+    finally:
+        monkeypatch.undo()
+    assert seen, "the figure draws text"
+    return [f"{s!r} at x {b.x0:.0f}..{b.x1:.0f}, y {b.y0:.0f}..{b.y1:.0f} of {w:.0f} x {h:.0f}"
+            for s, b, w, h in seen if b.x0 < -0.5 or b.y0 < -0.5 or b.x1 > w + 0.5 or b.y1 > h + 0.5]
+
+
+@pytest.mark.parametrize("folder", ["compare", "run", "smoke", "sobol", "morris"])
+def test_every_text_of_every_figure_lies_inside_the_canvas(data, folder, tmp_path, monkeypatch):
+    from simulation.figures import FIGURES
+
+    res = load_results(data[folder])
+    style = Style()
+    drew = 0
+    for maker in FIGURES:
+        with plt.rc_context(style.rc()):
+            got = maker.draw(res, style)
+        if got is None:
+            continue
+        off = _texts_off_canvas(got[0], style, tmp_path, monkeypatch)
+        drew += 1
+        assert not off, f"{maker.ID}: text cut off at the canvas edge: {off[:3]}"
+    assert drew > 0
+
+
+def test_value_won_is_in_usd_m_and_its_whiskers_stop_at_zero(data, cmp):
+    for res in (cmp, load_results(data["smoke"])):
+        fig, caption = cost_value.draw(res, Style())
+        ax = fig.axes[0]
+        assert ax.get_ylabel() == "Value won (USD m)" and ax.get_xlabel() == "Public cost (KRW bn)"
+        assert "value won (USD m)" in caption and "public cost (KRW bn)" in caption
+        p = cost_value.points(res)
+        assert (p["value_won_usd_m_ci_low"].dropna() >= 0).all() and (p["public_cost_krw_bn_ci_low"].dropna() >= 0).all()
+        plt.close(fig)

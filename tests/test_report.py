@@ -96,7 +96,7 @@ def test_headline_holds_the_summary_and_the_paired_differences(cmp_report):
             expect = f"{shown(r['difference'], u)} [{shown(r['ci_low'], u)}, {shown(r['ci_high'], u)}]"
             assert expect in block, f"{name} {metric}: {expect!r} not in the headline"
     if whole["straddles_zero"].any():
-        assert "the sign of the difference is not settled yet" in head
+        assert "the sign of the difference is not settled" in head and "replication noise" in head
 
 
 def test_levers_are_listed_per_scenario_with_value_and_provenance(cmp_report):

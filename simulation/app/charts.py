@@ -112,13 +112,14 @@ def headline(out: Outcome) -> list[tuple[str, str, str, str]]:
     rows = [
         ("win rate 2019-2030", f"{np.nanmean(hp['win_rate']) * 100:.1f} %", f"{np.nanmean(hb['win_rate']) * 100:.1f} %",
          _ci(diffs["win_rate"], 100, ".1f") + " %p"),
-        ("value won, KRW bn", f"{hp['value_krw_bn'].mean():,.0f}", f"{hb['value_krw_bn'].mean():,.0f}",
-         _ci(diffs["value_krw_bn"], 1, ",.0f")),
+        ("value won, USD m", f"{hp['value_usd_m'].mean():,.0f}", f"{hb['value_usd_m'].mean():,.0f}",
+         _ci(diffs["value_usd_m"], 1, ",.0f")),
         ("public cost, KRW bn", f"{hp['cost_krw_bn'].mean():,.0f}", f"{hb['cost_krw_bn'].mean():,.0f}",
          _ci(diffs["cost_krw_bn"], 1, ",.0f")),
     ]
     ratio = out.extra_value_per_extra_krw()
-    rows.append(("extra value won per extra public KRW", "", "", "n/a (no extra cost)" if math.isnan(ratio) else f"{ratio:,.1f}"))
+    rows.append(("extra value won per extra public KRW (value in KRW)", "", "",
+                 "n/a (no extra cost)" if math.isnan(ratio) else f"{ratio:,.1f}"))
     return rows
 
 

@@ -62,8 +62,8 @@ class Reps:
         bids = self.bids.sum(axis=1)
         rate = np.full(bids.shape, np.nan)
         np.divide(self.wins.sum(axis=1), bids, out=rate, where=bids > 0)
-        return {"win_rate": rate, "value_krw_bn": self.value_krw_bn.sum(axis=1),
-                "cost_krw_bn": self.cost_krw_bn.sum(axis=1)}
+        return {"win_rate": rate, "value_usd_m": self.value_usd_m.sum(axis=1),
+                "value_krw_bn": self.value_krw_bn.sum(axis=1), "cost_krw_bn": self.cost_krw_bn.sum(axis=1)}
 
 
 def extract(res: RunResult) -> dict[str, np.ndarray]:
@@ -143,7 +143,7 @@ def compare(plan: Reps, base: Reps) -> list[Difference]:
     if plan.seeds != base.seeds or plan.years != base.years:
         raise ValueError("scenario and baseline must share seeds and years (common random numbers)")
     hp, hb = plan.horizon(), base.horizon()
-    return [paired(hp[k], hb[k], k) for k in ("win_rate", "value_krw_bn", "cost_krw_bn")]
+    return [paired(hp[k], hb[k], k) for k in ("win_rate", "value_usd_m", "cost_krw_bn")]
 
 
 _loaded: dict[tuple[str, float], Resolved] = {}

@@ -51,6 +51,12 @@ class Outcome:
     num: tuple[str, str]                      # (metric, group)
     den: tuple[str, str] | None = None
     weight: tuple[str, str] | None = None     # num is a yearly share of this metric
+    # over several runs, a ratio of sums (these two outcomes' totals), with an interval on the log
+    # scale that keeps its sign; a total that is never negative, its interval stopping at zero;
+    # an outcome left out without a note when the runs do not hold it
+    ratio_of: tuple[str, str] | None = None
+    nonneg: bool = False
+    optional: bool = False
 
     @property
     def needs(self) -> list[tuple[str, str]]:
@@ -59,18 +65,24 @@ class Outcome:
 
 OUTCOMES: tuple[Outcome, ...] = (
     Outcome("value_won_krw_bn", "value of contracts won by Korean firms, horizon total", "KRW bn",
-            ("value_won_krw_bn", "all")),
+            ("value_won_krw_bn", "all"), nonneg=True),
     Outcome("public_cost_krw_bn", "public cost of all instruments, horizon total (commitment basis)", "KRW bn",
-            ("public_cost_krw_bn", "all")),
-    Outcome("value_per_public_krw", "value won per KRW of public cost over the horizon", "KRW/KRW",
-            ("value_won_krw_bn", "all"), den=("public_cost_krw_bn", "all")),
+            ("public_cost_krw_bn", "all"), nonneg=True),
+    Outcome("value_per_public_krw", "value won per KRW of public cost over the horizon (over several runs: "
+            "their total value won over their total public cost)", "KRW/KRW",
+            ("value_won_krw_bn", "all"), den=("public_cost_krw_bn", "all"),
+            ratio_of=("value_won_krw_bn", "public_cost_krw_bn")),
     Outcome("win_rate", "Korean wins / Korean bids over the horizon", "fraction",
             ("wins", "all"), den=("bids", "all")),
     Outcome("sme_share_value", "share of the value won going to SMEs and startups over the horizon", "fraction",
             ("sme_share_value", "all"), den=("value_won_krw_bn", "all"), weight=("value_won_krw_bn", "all")),
+    Outcome("value_won_usd_m", "value of contracts won by Korean firms, horizon total", "USD m",
+            ("value_won_usd_m", "all"), nonneg=True, optional=True),
 )
 RANK_BY = "value_per_public_krw"
 COST, VALUE = "public_cost_krw_bn", "value_won_krw_bn"
+VALUE_USD = "value_won_usd_m"
+MIN_RANK_REPS = 5   # below this many replications a setting's interval is too unsure to rank by
 
 
 @dataclass
@@ -213,20 +225,54 @@ def horizon_outcomes(rows: pd.DataFrame, outcomes: Sequence[Outcome] = OUTCOMES,
     return out.reset_index().sort_values(["point", "rep"]).reset_index(drop=True)
 
 
+def ratio_ci(num: np.ndarray, den: np.ndarray, conf: float = CONF) -> tuple[float, float, float, int]:
+    """A ratio of sums over runs, sum(num)/sum(den), with a delta-method interval on the log scale.
+
+    log R = log(mean num) - log(mean den), its variance from the runs' variances and covariance
+    (Fieller's setting, first order): R·exp(±t·se) is positive whenever R is, so value per public
+    KRW never gets an interval below zero, however few the replications. NaN interval with fewer
+    than two runs or a zero mean."""
+    from scipy.special import stdtrit
+
+    ok = np.isfinite(num) & np.isfinite(den)
+    x, y = np.asarray(num, dtype=np.float64)[ok], np.asarray(den, dtype=np.float64)[ok]
+    n = len(x)
+    if n == 0 or y.sum() <= 0:
+        return math.nan, math.nan, math.nan, n
+    r = float(x.sum() / y.sum())
+    mx, my = float(x.mean()), float(y.mean())
+    if n < 2 or mx <= 0:
+        return r, math.nan, math.nan, n
+    c = np.cov(x, y, ddof=1)
+    var = (c[0, 0] / mx ** 2 + c[1, 1] / my ** 2 - 2.0 * c[0, 1] / (mx * my)) / n
+    half = float(stdtrit(n - 1, 0.5 + conf / 2) * math.sqrt(max(var, 0.0)))
+    return r, r * math.exp(-half), r * math.exp(half), n
+
+
 def _summary(runs: pd.DataFrame, by: str, outcomes: Sequence[Outcome]) -> pd.DataFrame:
-    """Per value of `by`: n_reps and mean with a t-interval of each outcome over its finite values."""
+    """Per value of `by`: n_reps and, for each outcome, the mean over its finite values with a
+    t-interval (stopping at zero for a total that is never negative), or for a ratio of two
+    outcomes, the ratio of their sums with an interval on the log scale (`ratio_ci`)."""
     from scipy import stats
 
     g = runs.groupby(by, sort=True)
     out = pd.DataFrame({"n_reps": g.size()})
     for o in outcomes:
+        if o.ratio_of and all(k in runs for k in o.ratio_of):
+            got = [ratio_ci(x[o.ratio_of[0]].to_numpy(), x[o.ratio_of[1]].to_numpy())[:3] for _, x in g]
+            m, lo, hi = (np.array(v, dtype=np.float64) for v in zip(*got)) if got else (np.array([]),) * 3
+            out[f"{o.name}_mean"], out[f"{o.name}_ci_low"], out[f"{o.name}_ci_high"] = m, lo, hi
+            continue
         col = runs[o.name].where(np.isfinite(runs[o.name]))
         agg = col.groupby(runs[by]).agg(["mean", "std", "count"])
         n = agg["count"].to_numpy(dtype=np.float64)
         with np.errstate(all="ignore"):
             half = stats.t.ppf(0.5 + CONF / 2, np.where(n > 1, n - 1, np.nan)) * agg["std"].to_numpy() / np.sqrt(n)
         m = agg["mean"].to_numpy(dtype=np.float64)
-        out[f"{o.name}_mean"], out[f"{o.name}_ci_low"], out[f"{o.name}_ci_high"] = m, m - half, m + half
+        lo = m - half
+        if o.nonneg:
+            lo = np.where(np.isnan(lo), lo, np.maximum(lo, 0.0))
+        out[f"{o.name}_mean"], out[f"{o.name}_ci_low"], out[f"{o.name}_ci_high"] = m, lo, m + half
     return out
 
 
@@ -360,16 +406,26 @@ def _p_best(runs: pd.DataFrame, groups: list[str], seed: int) -> np.ndarray:
     reps = np.sort(runs["rep"].unique())
     if len(groups) < 2 or len(reps) < 2:
         return np.full(len(groups), math.nan)
-    # M[g, r]: the setting's mean over its points of replication r
-    M = (runs.groupby(["_group", "rep"])[RANK_BY].mean().unstack("rep").reindex(index=groups, columns=reps)
-         .to_numpy(dtype=np.float64))
+    ratio = next((o.ratio_of for o in OUTCOMES if o.name == RANK_BY), None)
+    if ratio and all(k in runs for k in ratio):
+        # the ratio of sums, as ranked: Num[g, r] and Den[g, r], the setting's totals of replication r
+        tot = runs.groupby(["_group", "rep"])[list(ratio)].sum()
+        Num, Den = (tot[k].unstack("rep").reindex(index=groups, columns=reps).to_numpy(dtype=np.float64)
+                    for k in ratio)
+        estimate = lambda d: np.nansum(Num[:, d], axis=1) / np.where(  # noqa: E731
+            np.nansum(Den[:, d], axis=1) > 0, np.nansum(Den[:, d], axis=1), np.nan)
+    else:
+        # M[g, r]: the setting's mean over its points of replication r
+        M = (runs.groupby(["_group", "rep"])[RANK_BY].mean().unstack("rep").reindex(index=groups, columns=reps)
+             .to_numpy(dtype=np.float64))
+        estimate = lambda d: np.nanmean(M[:, d], axis=1)  # noqa: E731
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, len(reps), size=(N_BOOT, len(reps)))
     wins = np.zeros(len(groups))
     for d in draws:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            means = np.nanmean(M[:, d], axis=1)
+            means = estimate(d)
         if np.isfinite(means).any():
             wins[int(np.nanargmax(means))] += 1
     return wins / N_BOOT
@@ -434,7 +490,7 @@ def analyze(results_dir: Path | str, metric_specs: Sequence[Outcome | str] = OUT
     present = {(m, g) for m, g in rows[["metric", "group"]].drop_duplicates().itertuples(index=False)}
     for o in outcomes:
         lost = [f"{m}:{g}" for m, g in o.needs if (m, g) not in present]
-        if lost:
+        if lost and not o.optional:
             notes.append(f"outcome {o.name} not computed: the runs do not hold {', '.join(lost)} "
                          "(see the experiment's outputs:)")
     rows = _map_shared_runs(rows, results_dir, frame, notes)
@@ -455,7 +511,7 @@ def analyze(results_dir: Path | str, metric_specs: Sequence[Outcome | str] = OUT
     seed = int((spec.get("design") or {}).get("seed", 0))
     problem = design.get("problem")
     labels = [f["label"] for f in factors]
-    sens_outcomes = [o for o in outcomes if points[f"{o.name}_mean"].notna().any()]
+    sens_outcomes = [o for o in outcomes if points[f"{o.name}_mean"].notna().any() and not o.optional]
     X = None
     if dtype in ("lhs", "sobol", "morris") and problem:
         X = _sample_X(results_dir, spec, design, frame, notes)
@@ -490,9 +546,16 @@ def analyze(results_dir: Path | str, metric_specs: Sequence[Outcome | str] = OUT
     a.pawn = pd.concat(pawn_t, ignore_index=True) if pawn_t else None
     if RANK_BY in names and COST in names and VALUE in names and len(runs):
         a.ranking = _ranking(frame, runs, factors, outcomes, dtype, seed, notes)
+        if a.ranking is not None and len(a.ranking) and n_reps < MIN_RANK_REPS:
+            notes.append(unreliable(n_reps))
     else:
         notes.append(f"no ranking: it needs the outcomes {RANK_BY}, {COST} and {VALUE}")
     return a
+
+
+def unreliable(n_reps: int) -> str:
+    return (f"ranking: with {n_reps} replication{'s' if n_reps != 1 else ''} per setting its intervals are unreliable "
+            f"(fewer than {MIN_RANK_REPS}); run more replications before reading the ranking")
 
 
 def _outcome_from_text(text: str) -> Outcome:
@@ -570,21 +633,32 @@ def format_analysis(a: Analysis, top: int = 15) -> str:
         r = a.ranking
         out += ["", f"ranking by value won per public KRW (top {min(top, len(r))} of {len(r)}; "
                     "p_best = share of bootstrap resamples ranking it first; * = on the cost-value Pareto front):"]
+        value, vunit = value_shown(r)
         rows = [[str(x.rank), _cut(str(x.setting), 70) + (" *" if x.pareto else ""),
                  _ci(getattr(x, f"{RANK_BY}_mean"), getattr(x, f"{RANK_BY}_ci_low"), getattr(x, f"{RANK_BY}_ci_high")),
-                 _fmt(getattr(x, f"{VALUE}_mean")), _fmt(getattr(x, f"{COST}_mean")), _fmt(x.p_best, 2)]
+                 _fmt(getattr(x, f"{value}_mean")), _fmt(getattr(x, f"{COST}_mean")), _fmt(x.p_best, 2)]
                 for x in r.head(top).itertuples()]
-        out += ["  " + s for s in _table(["#", "setting", "value/public KRW", "value won", "public cost", "p_best"],
-                                          rows, left=2)]
+        out += ["  " + s for s in _table(["#", "setting", "value/public KRW", f"value won ({vunit})",
+                                          "public cost (KRW bn)", "p_best"], rows, left=2)]
+        out.append("  (value per public KRW: the setting's total value won in KRW over its total public cost, "
+                   "interval on the log scale)")
         front = a.pareto
         n = len(front)
-        out += ["", f"cost-value Pareto front ({n} setting{'' if n == 1 else 's'}, cheapest first; KRW bn):"]
-        rows = [[_cut(str(x.setting), 70), _fmt(getattr(x, f"{COST}_mean")), _fmt(getattr(x, f"{VALUE}_mean"))]
+        out += ["", f"cost-value Pareto front ({n} setting{'' if n == 1 else 's'}, cheapest first):"]
+        rows = [[_cut(str(x.setting), 70), _fmt(getattr(x, f"{COST}_mean")), _fmt(getattr(x, f"{value}_mean"))]
                 for x in front.itertuples()]
-        out += ["  " + s for s in _table(["setting", "public cost", "value won"], rows)]
+        out += ["  " + s for s in _table(["setting", "public cost (KRW bn)", f"value won ({vunit})"], rows)]
     if a.notes:
         out += ["", "notes:"] + [f"  - {n}" for n in a.notes]
     return "\n".join(out) + "\n"
+
+
+def value_shown(table: pd.DataFrame) -> tuple[str, str]:
+    """Value won in USD m (as every other table shows it) when the runs hold it, else in KRW bn."""
+    col = f"{VALUE_USD}_mean"
+    if col in table and np.isfinite(table[col].to_numpy(dtype=np.float64)).any():
+        return VALUE_USD, "USD m"
+    return VALUE, "KRW bn"
 
 
 def _tables(a: Analysis) -> dict[str, pd.DataFrame]:

@@ -106,12 +106,13 @@ def paired_differences(table: pd.DataFrame, baseline: str, level: float = 0.95,
             mean, stoch, param = interval(d, sets, level)
             half = math.hypot(stoch, param)
             lo, hi = mean - half, mean + half
+            same = bool(n >= 1 and (d == 0.0).all())
             rows.append({
                 "scenario": name, "baseline": baseline, "metric": metric, "period": period,
                 "baseline_mean": float(g["base"].mean()), "scenario_mean": float(g["other"].mean()),
                 "difference": mean, "ci_low": lo, "ci_high": hi, "pairs": n,
-                "straddles_zero": bool(n >= 2 and lo <= 0.0 <= hi) or n < 2,
-                "ci_half_stochastic": stoch, "ci_half_parameters": param,
+                "straddles_zero": not same and (bool(n >= 2 and lo <= 0.0 <= hi) or n < 2),
+                "ci_half_stochastic": stoch, "ci_half_parameters": param, "identical": same,
             })
         rows.append(_incremental(joined_all(runs, baseline, name), name, baseline, level, runs_per_set))
     out = pd.DataFrame(rows)
@@ -120,6 +121,31 @@ def paired_differences(table: pd.DataFrame, baseline: str, level: float = 0.95,
     out["metric"] = pd.Categorical(out["metric"], categories=list(COMPARED) + [EXTRA[0]], ordered=True)
     out["scenario"] = pd.Categorical(out["scenario"], categories=[s for s in order if s != baseline], ordered=True)
     return out.sort_values(["scenario", "metric", "period"]).reset_index(drop=True)
+
+
+def baseline_first(scenarios: list, baseline: str) -> list:
+    """The scenarios in the order given, the baseline moved to the front (every table's column order)."""
+    return [r for r in scenarios if r.scenario.name == baseline] + [r for r in scenarios if r.scenario.name != baseline]
+
+
+def compare_batch(scenarios: list, baseline: str, seed: int, reps: int, psets=None, progress: bool = True):
+    """Run every scenario with the same seeds (under each parameter set of `psets`, the same seeds
+    in every set, runs numbered on: run k*reps+i is set k, replication i) and take the paired
+    differences against `baseline`. Returns (runner.Batch, differences): what `scsim compare`
+    writes and `simulation.api.compare` returns."""
+    from ..runner import run_batch
+
+    ordered = baseline_first(list(scenarios), baseline)
+    under = psets.apply(ordered) if psets is not None else [ordered]
+    batch = run_batch(under[0], seed, reps, progress=progress)
+    for k, scen_k in enumerate(under[1:], start=1):
+        more = run_batch(scen_k, seed, reps, progress=progress)
+        for frame in more.frames:
+            frame["run"] += k * reps
+        batch.frames.extend(more.frames)
+        batch.seconds += more.seconds
+    diff = paired_differences(batch.table, baseline, runs_per_set=reps if psets is not None else None)
+    return batch, diff
 
 
 def joined_all(runs: pd.DataFrame, baseline: str, name: str) -> pd.DataFrame:
@@ -139,11 +165,12 @@ def _incremental(j: pd.DataFrame, name: str, baseline: str, level: float, runs_p
     sets = (j.index.to_numpy() // runs_per_set) if runs_per_set else None
     mean, stoch, param = interval(d, sets, level) if complete else (math.nan, math.nan, 0.0)
     half = math.hypot(stoch, param)
+    same = bool(n >= 1 and (j["dv"] == 0.0).all() and (j["dc"] == 0.0).all())
     return {"scenario": name, "baseline": baseline, "metric": EXTRA[0], "period": "all",
             "baseline_mean": math.nan, "scenario_mean": math.nan, "difference": mean,
             "ci_low": mean - half, "ci_high": mean + half, "pairs": n,
-            "straddles_zero": bool(n < 2 or math.isnan(half) or (mean - half) <= 0.0 <= (mean + half)),
-            "ci_half_stochastic": stoch, "ci_half_parameters": param}
+            "straddles_zero": not same and bool(n < 2 or math.isnan(half) or (mean - half) <= 0.0 <= (mean + half)),
+            "ci_half_stochastic": stoch, "ci_half_parameters": param, "identical": same}
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -164,19 +191,76 @@ def _level(value: float, unit: str) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
-def format_differences(diff: pd.DataFrame, reps: int, sets: int | None = None) -> str:
-    """The whole-horizon differences, one block per scenario, and a note on CIs that straddle zero."""
+IDENTICAL = "identical in every run"
+IDENTICAL_NOTE = ("identical in every run: the scenario gave exactly the baseline's number in every replication, so "
+                  "more replications cannot change it; a lever that cannot act there does that (see the notes on "
+                  "levers that cannot act, or `scsim validate`)")
+
+
+def _identical(diff: pd.DataFrame) -> pd.Series:
+    return diff["identical"].astype(bool) if "identical" in diff else pd.Series(False, index=diff.index)
+
+
+def label_unit(metric: str) -> tuple[str, str]:
+    return COMPARED[metric][:2] if metric in COMPARED else EXTRA[1]
+
+
+def straddle_note(diff: pd.DataFrame) -> str | None:
+    """What a CI that straddles zero means, from how its half-width splits: replication noise
+    (more replications will settle the sign) or parameter spread (they cannot: the effect's sign
+    differs across the plausible parameter sets). None when no difference straddles zero.
+    The CLI prints it and the report shows it, the same words."""
+    s = diff[diff["straddles_zero"].astype(bool) & ~_identical(diff)]
+    if s.empty:
+        return None
+    total = s[s["period"].astype(str) == "all"]
+    yearly = len(s) - len(total)
+    noise: dict[str, list[str]] = {}
+    spread: list[str] = []
+    for _, r in total.iterrows():
+        label, unit = label_unit(str(r["metric"]))
+        stoch = float(r.get("ci_half_stochastic", math.nan))
+        param = float(r.get("ci_half_parameters", 0.0) or 0.0)
+        if param > stoch:
+            spread.append(f"{label} ({r['scenario']}): {_half(param, unit)} of its "
+                          f"{_half(math.hypot(stoch, param), unit)} is parameter spread")
+        else:
+            noise.setdefault(str(r["scenario"]), []).append(label)
+    parts = ["* CI straddles zero: the sign of the difference is not settled."]
+    if spread:
+        parts.append("Mostly parameter uncertainty, which more replications cannot settle (the effect's sign "
+                     "differs across the plausible parameter sets): " + "; ".join(spread) + ".")
+    if noise:
+        parts.append("Mostly replication noise, which more replications (--reps) will narrow: "
+                     + "; ".join(f"{', '.join(v)} ({k})" for k, v in noise.items()) + ".")
+    if yearly:
+        parts.append(f"{yearly} yearly difference{'s straddle' if yearly != 1 else ' straddles'} zero as well.")
+    return " ".join(parts)
+
+
+def _half(value: float, unit: str) -> str:
+    if unit == "%":
+        return f"+/- {value * 100:.3g} pp"
+    return f"+/- {value:,.0f}" if abs(value) >= 100 else f"+/- {value:.3g}"
+
+
+def format_differences(diff: pd.DataFrame, runs: str, sets: int | None = None) -> str:
+    """The whole-horizon differences, one block per scenario, and notes on CIs that straddle zero
+    and on differences that are exactly zero in every run. `runs`: runner.replications_text."""
     lines = []
     horizon = diff[diff["period"] == "all"]
     baseline = horizon["baseline"].iloc[0] if len(horizon) else "?"
-    how = (f"paired over {reps} replications x {sets} parameter sets; the 95 % CI includes parameter uncertainty"
-           if sets else f"paired over {reps} replications, 95 % CI")
+    years = sorted(str(p) for p in diff["period"].unique() if str(p) != "all")
+    span = f"{years[0]}-{years[-1]}" if years else "the horizon"
+    how = (f"paired over {runs}; the 95 % CI includes parameter uncertainty" if sets
+           else f"paired over {runs}, 95 % CI")
+    same = _identical(diff)
     for name, g in horizon.groupby("scenario", observed=True, sort=False):
-        lines.append(f"{name} vs {baseline}, 2019-2030 ({how}):")
+        lines.append(f"{name} vs {baseline}, {span} ({how}):")
         lines.append(f"  {'metric':<38} {'baseline':>12} {'scenario':>12} {'difference':>12} {'95 % CI':>26}")
-        for _, r in g.iterrows():
-            label, unit = (COMPARED[r["metric"]][:2] if r["metric"] in COMPARED else EXTRA[1])
-            ci = f"[{_fmt(r['ci_low'], unit)}, {_fmt(r['ci_high'], unit)}]"
+        for i, r in g.iterrows():
+            label, unit = label_unit(r["metric"])
+            ci = IDENTICAL if same[i] else f"[{_fmt(r['ci_low'], unit)}, {_fmt(r['ci_high'], unit)}]"
             flag = "  *" if r["straddles_zero"] else ""
             base_txt = "" if math.isnan(r["baseline_mean"]) else _level(r["baseline_mean"], unit)
             scen_txt = "" if math.isnan(r["scenario_mean"]) else _level(r["scenario_mean"], unit)
@@ -188,14 +272,11 @@ def format_differences(diff: pd.DataFrame, reps: int, sets: int | None = None) -
                 r = v.iloc[0]
                 lines.append(f"  of the value-won CI: +/- {r['ci_half_stochastic']:,.0f} from replication noise and "
                              f"+/- {r['ci_half_parameters']:,.0f} from the parameters (added in quadrature)")
-    straddle = diff[diff["straddles_zero"]]
-    if len(straddle):
-        yearly = straddle[straddle["period"] != "all"]
-        total = straddle[straddle["period"] == "all"]
-        advice = ("replication noise or parameter uncertainty: if the parameter part dominates, more replications "
-                  "will not settle it" if sets else "run more replications (--reps)")
-        lines.append(f"* CI straddles zero: the sign of the difference is not yet settled ({advice}). "
-                     f"{len(total)} whole-horizon and {len(yearly)} yearly differences are affected.")
-    else:
+    if same[diff["period"] == "all"].any():
+        lines.append(IDENTICAL_NOTE + ".")
+    note = straddle_note(diff)
+    if note:
+        lines.append(note)
+    elif not same.any():
         lines.append("Every difference's CI excludes zero.")
     return "\n".join(lines)

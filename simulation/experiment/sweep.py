@@ -310,6 +310,9 @@ def run_sweep(loaded: LoadedExperiment, out: Path | str, executor: str = "serial
               "pending": len(pending), **env, "status": "running"}
     store.write_session(session, record)
     by_key = {t.key: t for t in pending}
+    if progress and pending:
+        from ..warmup import warm_up
+        warm_up(loaded.base)  # compiled once here, under its own line, not by every worker behind a silent bar
     bar = _bar(progress, len(pending), loaded.spec.name, summary)
     status = "running"
     gen = EXECUTORS[executor](loaded.base, pending, metrics=metrics, groups=groups, workers=workers,

@@ -52,6 +52,38 @@ class Results:
     def replications(self) -> int:
         return int(self.manifest.get("replications") or 0)
 
+    @property
+    def parameter_sets(self) -> int | None:
+        """How many parameter sets every scenario ran under (`compare --parameter-sets`), else None."""
+        psets = self.manifest.get("parameter_sets") if self.kind != "sweep" else None
+        return len(psets.get("sets") or []) or None if isinstance(psets, dict) else None
+
+    @property
+    def runs_text(self) -> str:
+        """What every mean is over, as the CLI says it: "20 replications × 10 parameter sets"."""
+        from ..wording import replications_text
+
+        return replications_text(self.replications, self.parameter_sets)
+
+    @property
+    def overrides(self) -> list[str]:
+        """The `--set` overrides applied to every scenario (older folders: read from the command)."""
+        got = self.manifest.get("overrides")
+        if isinstance(got, list):
+            return [str(x) for x in got]
+        import shlex
+
+        try:
+            argv = shlex.split(str(self.manifest.get("command", "")))
+        except ValueError:
+            return []
+        return [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--set"]
+
+    @property
+    def lever_notes(self) -> list[str]:
+        """Levers set in a scenario that cannot act there (written by run/compare)."""
+        return [str(x) for x in self.manifest.get("notes") or []]
+
 
 def _bad(folder: Path, message: str) -> ScenarioError:
     return ScenarioError(message, str(folder))
@@ -137,6 +169,9 @@ def _load_batch(folder: Path) -> Results:
     for col in ("metric", "group"):
         yearly[col] = yearly[col].astype(str)
     names = [str(s["name"]) for s in scen]
+    base = m.get("baseline")
+    if base in names:  # the baseline's column first, then the others in the order given
+        names = [base] + [n for n in names if n != base]
     res = Results(folder, "run", m, names, yearly=yearly, summary=summary)
     if m.get("baseline") is not None:
         res.kind = "compare"

@@ -24,7 +24,7 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
     d = res.differences
     if d is None or d.empty:
         return None
-    from ..experiment.compare import COMPARED, EXTRA, _fmt  # (scipy.stats with it: only for compare folders)
+    from ..experiment.compare import COMPARED, EXTRA, IDENTICAL, _fmt  # (scipy.stats with it: only for compare folders)
 
     d = d[d["period"] == "all"]
     metrics = [m for m in [*COMPARED, EXTRA[0]] if m in set(d["metric"])]
@@ -37,6 +37,7 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
     for ax, metric in zip(axes, metrics):
         label, unit = _unit(metric)
         scale = 100.0 if unit == "%" else 1.0
+        texts = [""] * len(names)
         for i, name in enumerate(names):
             r = d[(d["scenario"] == name) & (d["metric"] == metric)]
             if r.empty:
@@ -51,18 +52,28 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
             if math.isfinite(m):
                 ax.plot([m], [i], marker=MARKERS[i % len(MARKERS)], markersize=7, color=color,
                         markerfacecolor=color if settled else "white", markeredgewidth=1.4, linestyle="none")
-            txt = f"{_fmt(r['difference'], unit)}  [{_fmt(r['ci_low'], unit)}, {_fmt(r['ci_high'], unit)}]"
-            ax.annotate(txt, xy=(1.01, i), xycoords=("axes fraction", "data"), va="center", fontsize=7.5)
+            texts[i] = (IDENTICAL if bool(r.get("identical", False)) else
+                        f"{_fmt(r['difference'], unit)}  [{_fmt(r['ci_low'], unit)}, {_fmt(r['ci_high'], unit)}]")
         ax.axvline(0.0, color="black", linestyle="--", linewidth=0.8)
         ax.set_yticks(np.arange(len(names)), names)
         ax.set_ylim(len(names) - 0.4, -0.6)
         ax.grid(axis="y", visible=False)
+        # the numbers as tick labels of a right-hand axis: the layout makes room for them (an
+        # annotation beyond the axes was cut off at the canvas edge)
+        right = ax.twinx()
+        right.set_ylim(ax.get_ylim())
+        right.set_yticks(np.arange(len(names)), texts)
+        right.tick_params(axis="y", length=0, labelsize=7.5)
+        right.grid(False)
+        for side in ("top", "right", "left", "bottom"):
+            right.spines[side].set_visible(False)
         shown = "pp" if unit == "%" else unit
         ax.set_title(f"{style.t(label)} ({shown})", loc="left", fontsize=9)
     fig.suptitle(style.t("Paired difference against {baseline} over the horizon, 95 % CI", baseline=baseline))
     fig.supxlabel(style.t("open marker: CI includes zero"), fontsize=7.5)
     caption = (f"Each row: a scenario's mean paired difference from {baseline} over the whole horizon (replication i "
                "of both scenarios shares its seed), with its 95 % t-interval; the numbers are printed on the right. "
-               "A filled marker means the interval excludes zero; an open one, that more replications are needed "
-               "to settle the sign. Shares are in percentage points (pp).")
+               "A filled marker means the interval excludes zero; an open one, that it includes zero (the report's "
+               "headline says whether more replications or the parameters are the reason). Shares are in "
+               "percentage points (pp); value won in USD m, public cost in KRW bn.")
     return fig, caption

@@ -38,7 +38,7 @@ KO: dict[str, str] = {
     "Year": "연도",
     "Export win rate (Korean wins / Korean bids)": "수출 수주율 (한국 수주 / 한국 입찰)",
     "Win rate": "수주율",
-    "mean of {n} replications, band: 95 % CI": "반복 {n}회 평균, 음영: 95 % 신뢰구간",
+    "mean of {n}, band: 95 % CI": "평균 ({n}), 음영: 95 % 신뢰구간",
     "Value won (USD m)": "수주액 (백만 달러)",
     "Value won by lead firm size": "주관사 규모별 수주액",
     "SME share of value won": "중소기업·스타트업 수주액 비중",
@@ -161,13 +161,42 @@ def new_figure(width: float, height: float) -> Figure:
     return plt.figure(figsize=(width, height), layout="constrained")
 
 
+def settle(fig: Figure) -> None:
+    """Lay the figure out and keep that layout for every format, with nothing past the canvas.
+
+    Constrained layout leaves out a tick label that sticks out beside an axis (a "175" centred on
+    the right end of the rightmost panel was cut in half), so the area it lays out in is narrowed
+    by whatever still overflows, until nothing does. It is laid out at the PNG's resolution, and
+    keeps a margin of 1 % of each side clear: text is measured with hinting at each resolution and
+    unhinted in SVG, a few pixels apart, which was enough to cut the end off the forest plot's
+    numbers. The engine is then removed (a placeholder engine would make savefig draw twice)."""
+    fig.set_dpi(float(plt.rcParams["savefig.dpi"]) if plt.rcParams["savefig.dpi"] != "figure" else fig.dpi)
+    fig.draw_without_rendering()
+    engine = fig.get_layout_engine()
+    w, h = fig.get_size_inches()
+    mx, my = 0.01 * w, 0.01 * h
+    left = bottom = 0.0
+    right = top = 1.0
+    for _ in range(5):
+        if engine is None or not hasattr(engine, "set"):
+            break
+        box = fig.get_tightbbox(fig.canvas.get_renderer())
+        over = (max(0.0, mx - box.x0), max(0.0, my - box.y0), max(0.0, box.x1 - (w - mx)), max(0.0, box.y1 - (h - my)))
+        if max(over) <= 0.5 / fig.dpi:
+            break
+        left, bottom = left + over[0] / w, bottom + over[1] / h
+        right, top = right - over[2] / w, top - over[3] / h
+        engine.set(rect=(left, bottom, right - left, top - bottom))
+        fig.draw_without_rendering()
+    fig.set_layout_engine(None)
+
+
 def save(fig: Figure, stem: Path, style: Style) -> list[Path]:
     """Write `stem`.png and `stem`.svg, each whole or not at all; close the figure."""
     out = []
     try:
         with plt.rc_context(style.rc()):
-            fig.draw_without_rendering()       # lay out once, then keep the layout for both formats
-            fig.set_layout_engine(None)          # (a placeholder engine would make savefig draw twice)
+            settle(fig)
             for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
                 final = stem.with_suffix(f".{ext}")
                 tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")

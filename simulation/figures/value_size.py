@@ -67,7 +67,7 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
     ax.set_xlabel(style.t("Year"))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.legend(loc="best")
-    caption = ("Top: value of contracts won each year (USD m, mean over replications), stacked by the size class of "
-               "the lead firm. Bottom: share of the value won that goes to SMEs and startups, as lead or consortium "
-               "partner (band: 95 % interval over replications).")
+    caption = (f"Top: value of contracts won each year (USD m, mean of {res.runs_text}), stacked by the size class "
+               "of the lead firm. Bottom: share of the value won that goes to SMEs and startups, as lead or "
+               "consortium partner (band: 95 % interval over the runs).")
     return fig, caption

@@ -31,14 +31,15 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
             for edge in ("lo", "hi"):
                 ax.plot(s["year"], s[edge], color=kw["color"], linestyle=kw["linestyle"], linewidth=0.5, alpha=0.8)
     reps = int(st["n"].max())
+    runs = res.runs_text
     ax.set_title(style.t("Export win rate (Korean wins / Korean bids)"))
     ax.set_xlabel(style.t("Year"))
     ax.set_ylabel(style.t("Win rate"))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xticks(sorted(st["year"].unique()))
     ax.tick_params(axis="x", labelrotation=45)
-    ax.legend(title=style.t("mean of {n} replications, band: 95 % CI", n=reps), loc="best")
-    caption = (f"Korean wins / Korean bids on tenders decided each year; line: mean of {reps} replication"
-               f"{'s' if reps != 1 else ''}" + (", thin lines and band: 95 % t-interval over replications."
-                                                if reps > 1 else " (one replication: no interval)."))
+    ax.legend(title=style.t("mean of {n}, band: 95 % CI", n=runs), loc="best")
+    caption = (f"Korean wins / Korean bids on tenders decided each year; line: mean of {runs}"
+               + (", thin lines and band: 95 % t-interval over the runs." if reps > 1
+                  else " (one replication: no interval)."))
     return fig, caption

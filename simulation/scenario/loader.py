@@ -46,6 +46,9 @@ class Resolved:
     files: list[str]
     marks: dict[str, dict[Path, int]] = field(repr=False, default_factory=dict)
     extra_hash: str = ""
+    # the parameters this scenario states itself (its own file, its `take:` sections, overrides),
+    # as against those it inherits through `extends:`; not part of the hash
+    own: frozenset = field(repr=False, default_factory=frozenset)
 
     @property
     def nested(self) -> dict:
@@ -284,11 +287,22 @@ def _parse_override(text: str) -> tuple[Path, Any]:
     return parts, value
 
 
+def _whole(path: Path, value: Any) -> Any:
+    """An override of a whole-number parameter given as a float with no fraction (`1e3`, or 5.0 from
+    a sampler) is that whole number; anything else is left for validation to judge."""
+    from .ranges import wants_int
+
+    if not wants_int(path):
+        return value
+    fix = lambda v: int(v) if isinstance(v, float) and v.is_integer() and abs(v) < 2 ** 53 else v  # noqa: E731
+    return {k: fix(v) for k, v in value.items()} if isinstance(value, dict) else fix(value)
+
+
 def apply_override(flat: dict[Path, tuple[Any, Prov]], path: Path, value: Any, label: str = "--set") -> None:
     """Set one parameter (or a whole section, or one key of a dict parameter) from outside a file."""
     prov = Prov("override", label, label, None)
     if path in PARAMS:
-        flat[path] = (value, prov)
+        flat[path] = (_whole(path, value), prov)
         return
     # a section: flatten the given mapping under it
     model: type[Section] = Scenario
@@ -301,7 +315,7 @@ def apply_override(flat: dict[Path, tuple[Any, Prov]], path: Path, value: Any, l
             if i + 2 == len(path) and owner in flat and isinstance(flat[owner][0], dict):
                 # one key of a dict-valued parameter, e.g. market.levels_usd_bn.2023 or a schedule date
                 new = dict(flat[owner][0])
-                new[path[-1]] = value
+                new[path[-1]] = _whole(owner, value)
                 flat[owner] = (new, prov)
                 return
             raise ScenarioError(f"{dotted(owner)} is one parameter, not a section or mapping; "
@@ -408,18 +422,37 @@ def validate(flat: dict[Path, tuple[Any, Prov]], files: list[str], marks: dict[s
 
 def load_scenario(path: str, overrides: Iterable[str] = (), shown: str | None = None) -> Resolved:
     """Read, merge, override and validate a scenario; raises ScenarioError on any bad input."""
+    return load_with(path, [_parse_override(text) for text in overrides], shown)
+
+
+def load_with(path: str, overrides: Iterable[tuple[Path, Any]] = (), shown: str | None = None,
+              label: str = "--set") -> Resolved:
+    """`load_scenario` with overrides given as (key path, value) pairs (the Python API's dict)."""
     from .checks import check_semantics  # local import: checks need the country table
 
     shown = shown or path
     marks: dict[str, dict] = {}
     flat = _load_layers(path, shown, [], marks)
-    for text in overrides:
-        p, v = _parse_override(text)
-        apply_override(flat, p, v)
+    own = _own_paths(path, shown, flat)
+    for p, v in overrides:
+        apply_override(flat, p, v, label)
+        own |= {q for q, (_, pr) in flat.items() if pr.kind == "override"}
     files = list(marks)  # load order: the file itself, then what it extends or takes from
     resolved = validate(flat, files, marks)
+    resolved.own = frozenset(own)
     check_semantics(resolved)
     return resolved
+
+
+def _own_paths(path: str, shown: str, flat: dict[Path, tuple[Any, Prov]]) -> set[Path]:
+    """Parameters the top file sets itself or copies with `take:` (not those it `extends:`)."""
+    data, _ = read_yaml_file(path, shown)  # parsed once already: a cached copy
+    own = {p for p, (_, pr) in flat.items() if pr.file == shown}
+    for item in (data.get("take") or []) if isinstance(data, dict) else []:
+        for key in item.get("keys") or []:
+            prefix = tuple(str(key).split("."))
+            own |= {p for p in flat if p[: len(prefix)] == prefix}
+    return own
 
 
 def with_overrides(resolved: Resolved, overrides: dict[Path, Any], label: str) -> Resolved:
@@ -430,6 +463,7 @@ def with_overrides(resolved: Resolved, overrides: dict[Path, Any], label: str) -
     for p, v in overrides.items():
         apply_override(flat, p, v, label)
     out = validate(flat, resolved.files, resolved.marks)
+    out.own = resolved.own | {p for p, (_, pr) in flat.items() if pr.kind == "override"}
     check_semantics(out)
     return out
 

@@ -20,9 +20,19 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-def P(desc: str, unit: str, measure: str | None = None) -> Any:
-    """A required parameter with its unit and (for levers) the plan measure code it implements."""
-    return Field(..., description=desc, json_schema_extra={"unit": unit, "measure": measure})
+def P(desc: str, unit: str, measure: str | None = None, *, needs: tuple[str, ...] = (), acts: str | None = None) -> Any:
+    """A required parameter with its unit and (for levers) the plan measure code it implements.
+
+    `needs`: what must hold for a lever to act at all (see `scenario/inert.py`), each a key path
+    that must be on, non-zero at some month of the horizon, or non-empty (`A | B`: either;
+    `PATH < N`; `PATH in horizon`: a month no later than time.end; a lever section: that lever can
+    act). `acts`: how the lever acts, for the note that says it cannot."""
+    extra: dict[str, Any] = {"unit": unit, "measure": measure}
+    if needs:
+        extra["needs"] = needs
+    if acts:
+        extra["acts"] = acts
+    return Field(..., description=desc, json_schema_extra=extra)
 
 
 def keyed(name: str, keys: tuple[str, ...], t: Any, unit: str, desc: str) -> type[Section]:
@@ -334,15 +344,25 @@ class N3InfoDb(Section):
     cost_krw_bn_per_year: MoneyKrwBn = P("running cost", "KRW bn/year", "N3")
 
 
+_KOTRA = ("levers.n4_hubs.kotra_centres", "levers.n4_hubs.kotra_max_centres")
+_KOTRA_ACTS = "KOTRA centres bring tenders in their countries to firms and cut their bid costs"
+_KIND = ("levers.n4_hubs.kind_centres",)
+_KIND_ACTS = "KIND centres bring PPP tenders in their countries to firms"
+
+
 class N4Hubs(Section):
-    kotra_centres: list[CountryFrom] = P("KOTRA smart-city order-support centres", "list", "N4")
-    kotra_max_centres: integer(0, 10_000) = P("at most this many of the listed centres open (sweepable count)", "count", "N4")
-    kotra_discovery_odds: num(1.0, 10.0) = P("odds ratio of learning of a tender in a centre country", "odds ratio", "N4")
-    kotra_bid_cost_cut: Ratio = P("bid-cost reduction in a centre country (local help, partners)", "fraction", "N4")
-    kotra_cost_krw_bn_per_year: MoneyKrwBn = P("running cost per centre", "KRW bn/year", "N4")
+    kotra_centres: list[CountryFrom] = P("KOTRA smart-city order-support centres", "list", "N4", needs=_KOTRA, acts=_KOTRA_ACTS)
+    kotra_max_centres: integer(0, 10_000) = P("at most this many of the listed centres open (sweepable count)", "count", "N4",
+                                              needs=_KOTRA, acts=_KOTRA_ACTS)
+    kotra_discovery_odds: num(1.0, 10.0) = P("odds ratio of learning of a tender in a centre country", "odds ratio", "N4",
+                                             needs=_KOTRA, acts=_KOTRA_ACTS)
+    kotra_bid_cost_cut: Ratio = P("bid-cost reduction in a centre country (local help, partners)", "fraction", "N4",
+                                  needs=_KOTRA, acts=_KOTRA_ACTS)
+    kotra_cost_krw_bn_per_year: MoneyKrwBn = P("running cost per centre", "KRW bn/year", "N4", needs=_KOTRA, acts=_KOTRA_ACTS)
     kind_centres: list[CountryFrom] = P("KIND overseas infrastructure cooperation centres", "list", "N4")
-    kind_ppp_discovery_odds: num(1.0, 10.0) = P("odds ratio of learning of a PPP tender in a KIND country", "odds ratio", "N4")
-    kind_cost_krw_bn_per_year: MoneyKrwBn = P("running cost per KIND centre", "KRW bn/year", "N4")
+    kind_ppp_discovery_odds: num(1.0, 10.0) = P("odds ratio of learning of a PPP tender in a KIND country", "odds ratio", "N4",
+                                                needs=_KIND, acts=_KIND_ACTS)
+    kind_cost_krw_bn_per_year: MoneyKrwBn = P("running cost per KIND centre", "KRW bn/year", "N4", needs=_KIND, acts=_KIND_ACTS)
 
 
 class N5Training(Section):
@@ -355,7 +375,8 @@ class N5Training(Section):
 
 class N6IntlOrgs(Section):
     regions: list[Region] = P("regions with joint entry with the World Bank / IDB", "list", "N6")
-    access: Ratio = P("Korean firms' access to multilateral-funded tenders there", "fraction", "N6")
+    access: Ratio = P("Korean firms' access to multilateral-funded tenders there", "fraction", "N6",
+                      needs=("levers.n6_intl_orgs.regions",), acts="joint entry opens multilateral-funded tenders in its regions")
     cost_krw_bn_per_region_per_year: MoneyKrwBn = P("Korea's contribution to the joint programme per region", "KRW bn/year", "N6")
 
 
@@ -447,31 +468,83 @@ class T5Mou(Section):
 
 
 class Levers(Section):
-    f1_pis: F1Pis = P("F1 PIS fund", "section", "F1")
-    f2_loss_order: F2LossOrder = P("F2 subordinated loss waterfall", "section", "F2")
-    f3_blended: F3Blended = P("F3 blended finance", "section", "F3")
-    f4_fund_life: F4FundLife = P("F4 longer fund life", "section", "F4")
-    f5_co_entry: F5CoEntry = P("F5 large–SME co-entry finance", "section", "F5")
-    f6_sme_sole: F6SmeSole = P("F6 SME sole-contract support", "section", "F6")
-    f7_ksure: F7Ksure = P("F7 K-SURE special account", "section", "F7")
-    f8_edpf: F8Edpf = P("F8 EDPF for PPP", "section", "F8")
-    n1_kscon: N1Kscon = P("N1 K-SCON", "section", "N1")
-    n2_subsidy: N2Subsidy = P("N2 market-exploration subsidy", "section", "N2")
-    n3_info_db: N3InfoDb = P("N3 information DB", "section", "N3")
+    """The plan's measures. `needs` on a lever says what must hold for it to act at all: the one
+    table `scsim validate`, `run` and `compare` read to name levers that cannot act (scenario/inert.py).
+    Derived from how params.py and the kernels read each lever; keep it in step with them."""
+    f1_pis: F1Pis = P("F1 PIS fund", "section", "F1", needs=(
+        "levers.f1_pis.enabled", "levers.f1_pis.fund_krw_bn", "levers.f1_pis.start in horizon",
+        "levers.f1_pis.government_share | levers.f1_pis.public_share | levers.f1_pis.private_target_share",
+        "levers.f1_pis.equity_share", "levers.f1_pis.max_equity_krw_bn",
+        "levers.f4_fund_life.investment_period_years", "levers.f4_fund_life.fund_life_years",
+        "market.type_mix_developing.ppp | market.type_mix_developed.ppp"),
+        acts="invests fund equity in the PPP projects Korean firms bid for")
+    f2_loss_order: F2LossOrder = P("F2 subordinated loss waterfall", "section", "F2", needs=("levers.f1_pis",),
+                                   acts="orders the losses of the PIS fund's tranches")
+    f3_blended: F3Blended = P("F3 blended finance", "section", "F3", needs=(
+        "levers.f3_blended.enabled", "levers.f3_blended.budget_usd_m_per_year", "levers.f3_blended.eligible_incomes"),
+        acts="lends concessional money to bids for buyers of the eligible income groups")
+    f4_fund_life: F4FundLife = P("F4 longer fund life", "section", "F4", needs=(
+        "levers.f1_pis",
+        "levers.f4_fund_life.investment_period_years years from levers.f1_pis.start in horizon"
+        " | levers.f4_fund_life.fund_life_years years from levers.f1_pis.start in horizon"),
+        acts="sets how long the PIS fund invests and holds, which matters only where the period ends inside the horizon")
+    f5_co_entry: F5CoEntry = P("F5 large–SME co-entry finance", "section", "F5", needs=(
+        "levers.f5_co_entry.enabled", "levers.f5_co_entry.rate_cut",
+        "levers.f5_co_entry.pot_krw_bn | levers.f5_co_entry.topup_krw_bn_per_year",
+        "behaviour.partner_prob | levers.c2_consortia.slots_per_year", "levers.c2_consortia.sme_share"),
+        acts="lends at a cut rate to the SME partners of large firms' big EPC/PPP bids")
+    f6_sme_sole: F6SmeSole = P("F6 SME sole-contract support", "section", "F6", needs=("levers.f6_sme_sole.enabled",),
+                               acts="cuts SMEs' guarantee fees and loan rates on their own bids")
+    f7_ksure: F7Ksure = P("F7 K-SURE special account", "section", "F7", needs=(
+        "levers.f7_ksure.enabled", "levers.f7_ksure.account_krw_bn", "finance.max_uninsured_risk < 7"),
+        acts="covers bids in countries riskier than finance.max_uninsured_risk, lowering their risk cost")
+    f8_edpf: F8Edpf = P("F8 EDPF for PPP", "section", "F8", needs=(
+        "levers.f8_edpf.enabled", "levers.f8_edpf.budget_usd_m_per_year",
+        "market.type_mix_developing.ppp | market.type_mix_developed.ppp"),
+        acts="finances PPP bids at a cut rate")
+    n1_kscon: N1Kscon = P("N1 K-SCON", "section", "N1", needs=(
+        "levers.n1_kscon.enabled", "levers.n1_kscon.selections_per_year", "levers.n1_kscon.eligible_regions"),
+        acts="selects master plans that may lead to main tenders with a Korean incumbent")
+    n2_subsidy: N2Subsidy = P("N2 market-exploration subsidy", "section", "N2", needs=(
+        "levers.n2_subsidy.ratio", "levers.n2_subsidy.budget_krw_bn_per_year", "levers.n2_subsidy.cap_krw_mn"),
+        acts="reimburses part of each bid's cost within a cap and a yearly budget")
+    n3_info_db: N3InfoDb = P("N3 information DB", "section", "N3", needs=(
+        "levers.n3_info_db.enabled", "levers.n3_info_db.start in horizon"),
+        acts="brings tenders to capable firms from the month it goes live")
     n4_hubs: N4Hubs = P("N4 overseas hubs", "section", "N4")
-    n5_training: N5Training = P("N5 invitation training", "section", "N5")
+    n5_training: N5Training = P("N5 invitation training", "section", "N5", needs=(
+        "levers.n5_training.cohorts_per_year", "levers.n5_training.target_regions"),
+        acts="invites officials of the target regions, raising relationships")
     n6_intl_orgs: N6IntlOrgs = P("N6 international organisations", "section", "N6")
-    c1_expo: C1Expo = P("C1 World Smart City Expo", "section", "C1")
-    c2_consortia: C2Consortia = P("C2 consortium formation support", "section", "C2")
-    c3_alliance: C3Alliance = P("C3 Smart City Convergence Alliance", "section", "C3")
-    c4_fair: C4Fair = P("C4 Smart City Fair", "section", "C4")
-    c5_roadshows: C5Roadshows = P("C5 overseas roadshows", "section", "C5")
-    c6_strategy: C6Strategy = P("C6 country-specific strategy", "section", "C6")
-    t1_high_level: T1HighLevel = P("T1 high-level support", "section", "T1")
-    t2_coordination: T2Coordination = P("T2 pan-government support system", "section", "T2")
-    t3_ksp: T3Ksp = P("T3 KSP track", "section", "T3")
-    t4_envoys: T4Envoys = P("T4 private cooperation envoys", "section", "T4")
-    t5_mou: T5Mou = P("T5 G2G cooperation and MOUs", "section", "T5")
+    c1_expo: C1Expo = P("C1 World Smart City Expo", "section", "C1", needs=(
+        "levers.c1_expo.enabled", "levers.c1_expo.start in horizon"),
+        acts="brings buyer countries to alliance firms once a year")
+    c2_consortia: C2Consortia = P("C2 consortium formation support", "section", "C2", needs=(
+        "levers.c2_consortia.slots_per_year", "world.size_shares.large",
+        "world.size_shares.sme | world.size_shares.startup"),
+        acts="pairs large firms' bids on big EPC/PPP tenders with SME partners, slots a year")
+    c3_alliance: C3Alliance = P("C3 Smart City Convergence Alliance", "section", "C3", needs=(
+        "levers.c2_consortia", "world.alliance_share"),
+        acts="widens C2's partner search to every alliance SME of the domain")
+    c4_fair: C4Fair = P("C4 Smart City Fair", "section", "C4", needs=("levers.c4_fair.enabled",),
+                        acts="a yearly fair that gives exhibitors contacts in its region")
+    c5_roadshows: C5Roadshows = P("C5 overseas roadshows", "section", "C5", needs=(
+        "levers.c5_roadshows.per_year", "levers.c5_roadshows.regions"),
+        acts="takes delegations of firms to the target regions")
+    c6_strategy: C6Strategy = P("C6 country-specific strategy", "section", "C6", needs=(
+        "levers.c6_strategy.enabled", "levers.c6_strategy.fit_developing | levers.c6_strategy.fit_developed"),
+        acts="raises the quality of Korean bids tailored to the buyer's type")
+    t1_high_level: T1HighLevel = P("T1 high-level support", "section", "T1", needs=("levers.t1_high_level.visits",),
+                                   acts="raises the relationship with each visited country")
+    t2_coordination: T2Coordination = P("T2 pan-government support system", "section", "T2", needs=(
+        "levers.t2_coordination.enabled",), acts="lets the network and Team Korea levers reach firms and buyers fully")
+    t3_ksp: T3Ksp = P("T3 KSP track", "section", "T3", needs=(
+        "levers.t3_ksp.projects_per_year", "levers.t3_ksp.eligible_regions"),
+        acts="runs KSP projects that may shape later tenders")
+    t4_envoys: T4Envoys = P("T4 private cooperation envoys", "section", "T4", needs=("levers.t4_envoys.countries",),
+                            acts="raises the relationship with each envoy's country month by month")
+    t5_mou: T5Mou = P("T5 G2G cooperation and MOUs", "section", "T5", needs=("levers.t5_mou.mous",),
+                      acts="raises the relationship with each MOU country on its date")
 
 
 class Scenario(Section):

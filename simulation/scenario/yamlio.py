@@ -6,6 +6,7 @@ deep nesting and very large documents are bounded so hostile files fail fast and
 from __future__ import annotations
 
 import hashlib
+import re
 
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
@@ -24,6 +25,10 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null",
 }
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_STR = "tag:yaml.org,2002:str"
+# a number as YAML 1.2 and JSON write it; PyYAML reads YAML 1.1, where `1e-2`, `6e-05` (Python's
+# str(0.00006)) and `1.5e3` are text because 1.1 floats need a dot and a signed exponent
+_NUMBER = re.compile(r"[-+]?(\.[0-9][0-9_]*|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?")
 
 
 def dotted(path: Path) -> str:
@@ -62,7 +67,8 @@ class _Walker:
     def fail(self, node, msg: str, path: Path) -> None:
         raise ScenarioError(msg, self.file, node.start_mark.line + 1, dotted(path) if path else None)
 
-    def scalar(self, node: ScalarNode, path: Path):
+    def scalar(self, node: ScalarNode, path: Path, number: bool = False):
+        """A plain value; with `number`, an unquoted YAML 1.2/JSON number read as text by YAML 1.1 is a float."""
         if node.tag == _TIMESTAMP:
             self.fail(node, f"a full date ({node.value}) is not supported: write months as YYYY-MM", path)
         if node.tag not in _PLAIN_TAGS:
@@ -74,6 +80,9 @@ class _Walker:
             self.fail(node, f"cannot read {node.value[:40]!r} as {kind}", path)
         if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
             self.fail(node, f"number too large (more than {MAX_INT_DIGITS} digits)", path)
+        if number and isinstance(value, str) and node.style is None and node.tag == _STR \
+                and len(node.value) <= 64 and _NUMBER.fullmatch(node.value):
+            value = float(node.value.replace("_", ""))
         return value
 
     def walk(self, node, path: Path, depth: int):
@@ -84,7 +93,7 @@ class _Walker:
             self.fail(node, f"nesting deeper than {MAX_DEPTH} levels", path)
         self.marks.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, ScalarNode):
-            return self.scalar(node, path)
+            return self.scalar(node, path, number=True)
         if isinstance(node, SequenceNode):
             if node.tag != "tag:yaml.org,2002:seq":
                 self.fail(node, f"unsupported YAML tag {node.tag!r:.80}: scenario files hold plain data only", path)

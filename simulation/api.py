@@ -1,0 +1,213 @@
+"""The Python API: a scenario plus overrides plus seeds in, the CLI's tables out.
+
+    from simulation import api
+    s = api.load("no_plan", {"levers.f5_co_entry.enabled": True})      # a shipped name or a file
+    out = api.compare(["no_plan", s], reps=5)                          # same seeds in each scenario
+    out.differences.query("period == 'all'")                           # paired differences, 95 % CI
+    out.horizon                                                        # one row per scenario and run
+
+`run` and `compare` go through the very code `scsim run` and `scsim compare` use, so their
+tables (`yearly`, `summary`, `horizon`, `differences`) equal the files the CLI writes, bit for
+bit, for the same scenarios, overrides and seed. Overrides are a dict of key path ->
+Python value, applied to every scenario given by name or path. A scenario is a path to a YAML
+file, the name of a shipped one (`no_plan`, `plan_2019_announced.yaml`, `scenarios/...`) from
+any working folder (simulation/shipped.py), or what `load` returned. Bad input raises
+`ScenarioError` with the same one-line message the CLI prints.
+
+SALib and EMA Workbench: `problem` (simulation/problem.py) and `ema_model` (simulation/ema.py).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence, Union
+
+import pandas as pd
+
+from .metrics import HORIZON, horizon
+from .scenario.errors import ScenarioError
+from .scenario.loader import Resolved, load_with, with_overrides
+from .scenario.yamlio import Path
+from .shipped import resolve
+
+ScenarioLike = Union[str, "os.PathLike[str]", Resolved]
+Overrides = Mapping[Union[str, Path], Any]
+
+__all__ = ["HORIZON", "Result", "ScenarioError", "compare", "horizon", "load", "notes", "run",
+           "problem", "Evaluator", "ema_model"]
+
+
+def _path(key: str | Path) -> Path:
+    if isinstance(key, tuple):
+        return key
+    if not isinstance(key, str) or not key:
+        raise ScenarioError(f"an override's key must be a key path like 'levers.f5_co_entry.rate_cut', got {key!r:.60}",
+                            "overrides")
+    return tuple(int(p) if p.isdigit() else p for p in key.split("."))
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays as the Python values a scenario file would hold."""
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        return value.tolist()
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _pairs(overrides: Overrides | None) -> list[tuple[Path, Any]]:
+    if overrides is None:
+        return []
+    if not isinstance(overrides, Mapping):
+        raise ScenarioError("overrides must be a dict of key path -> value", "overrides")
+    return [(_path(k), _plain(v)) for k, v in overrides.items()]
+
+
+def load(scenario: ScenarioLike, overrides: Overrides | None = None) -> Resolved:
+    """A validated scenario: a file, a shipped scenario's name, or a loaded one; then the overrides."""
+    if isinstance(scenario, Resolved):
+        return with_overrides(scenario, dict(_pairs(overrides)), "overrides") if overrides else scenario
+    path = resolve(os.fspath(scenario))
+    return load_with(path, _pairs(overrides), shown=path, label="overrides")
+
+
+def notes(scenario: ScenarioLike, overrides: Overrides | None = None) -> list[str]:
+    """The levers the scenario sets that cannot act in it, and why (as `scsim validate` prints them)."""
+    from .scenario.inert import notes as inert_notes
+
+    return inert_notes(load(scenario, overrides))
+
+
+def load_all(scenarios: ScenarioLike | Sequence[ScenarioLike], overrides: Overrides | None = None) -> list[Resolved]:
+    """Several scenarios with the same overrides; their names must differ (they label every table)."""
+    items = [scenarios] if isinstance(scenarios, (str, os.PathLike, Resolved)) else list(scenarios)
+    if not items:
+        raise ScenarioError("no scenario given")
+    loaded = [load(s, overrides) for s in items]
+    names = [r.scenario.name for r in loaded]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ScenarioError(f"two scenarios are both named {dup[0]!r}; give each a distinct `name:`")
+    return loaded
+
+
+@dataclass
+class Result:
+    """What `run` and `compare` return: the tables `scsim run`/`compare` write, and how they were made.
+
+    yearly       tidy: run, scenario, seed, year, metric, group, value (yearly.parquet)
+    summary      per scenario and year: mean bids, wins, win rate, its sd, value won (summary.csv)
+    horizon      per scenario and run: the horizon outcomes `metrics.HORIZON` (horizon.parquet)
+    differences  `compare` only: paired differences against the baseline with 95 % CIs, per year
+                 and over the horizon (period "all") (differences.parquet)
+    notes        levers set in a scenario that cannot act there
+    """
+    scenarios: list[Resolved]
+    seed: int
+    reps: int
+    seeds: list[int]
+    yearly: pd.DataFrame
+    summary: pd.DataFrame
+    horizon: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    baseline: str | None = None
+    differences: pd.DataFrame | None = None
+    parameter_sets: Any = None
+
+    @property
+    def names(self) -> list[str]:
+        return [r.scenario.name for r in self.scenarios]
+
+    def __repr__(self) -> str:
+        what = f"compare against {self.baseline}" if self.baseline else "run"
+        return (f"<scsim {what}: {', '.join(self.names)}; {self.reps} replications, seed {self.seed}; "
+                f"tables yearly {self.yearly.shape}, summary {self.summary.shape}, horizon {self.horizon.shape}"
+                + (f", differences {self.differences.shape}" if self.differences is not None else "") + ">")
+
+
+def _notes(scenarios: list[Resolved]) -> list[str]:
+    from .scenario.inert import notes as inert_notes
+
+    return [n for r in scenarios for n in inert_notes(r)]
+
+
+def run_loaded(scenarios: list[Resolved], seed: int = 0, reps: int = 1, progress: bool = False) -> Result:
+    """`run` on loaded scenarios (what `scsim run` calls)."""
+    from .runner import run_batch, summary
+
+    _check(seed, reps, 1)
+    batch = run_batch(scenarios, seed, reps, progress=progress)
+    table = batch.table
+    return Result(scenarios, seed, reps, batch.seeds, table, summary(table), horizon(table), _notes(scenarios),
+                  batch.seconds)
+
+
+def compare_loaded(scenarios: list[Resolved], baseline: str, seed: int = 0, reps: int = 20,
+                   parameter_sets: Any = None, progress: bool = False) -> Result:
+    """`compare` on loaded scenarios (what `scsim compare` calls)."""
+    from .experiment.compare import baseline_first, compare_batch
+    from .runner import summary
+
+    _check(seed, reps, 2)
+    if len(scenarios) < 2:
+        raise ScenarioError("compare needs at least two scenarios")
+    batch, diff = compare_batch(scenarios, baseline, seed, reps, parameter_sets, progress)
+    table = batch.table
+    return Result(baseline_first(scenarios, baseline), seed, reps, batch.seeds, table, summary(table),
+                  horizon(table), _notes(scenarios), batch.seconds, baseline, diff, parameter_sets)
+
+
+def _check(seed: int, reps: int, min_reps: int) -> None:
+    if not isinstance(reps, int) or isinstance(reps, bool) or reps < min_reps:
+        why = " for confidence intervals" if min_reps > 1 else ""
+        raise ScenarioError(f"reps must be at least {min_reps}{why}, got {reps!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ScenarioError(f"seed must be a non-negative integer, got {seed!r}")
+
+
+def pick_baseline(name: str, given: Sequence[Any], scenarios: list[Resolved]) -> str:
+    """The scenario `name` means: its name, or the path/file name/stem it was given as."""
+    for g, r in zip(given, scenarios):
+        text = os.fspath(g) if isinstance(g, (str, os.PathLike)) else r.scenario.name
+        if name in (text, r.scenario.name, os.path.basename(text), os.path.splitext(os.path.basename(text))[0]):
+            return r.scenario.name
+    raise ScenarioError(f"baseline {name!r} is none of the compared scenarios "
+                        f"({', '.join(r.scenario.name for r in scenarios)})")
+
+
+def run(scenarios: ScenarioLike | Sequence[ScenarioLike], overrides: Overrides | None = None, *, seed: int = 0,
+        reps: int = 1, progress: bool = False) -> Result:
+    """Run each scenario `reps` times (replication i with the i-th seed spawned from SeedSequence(seed),
+    the same in every scenario): the tables of `scsim run`."""
+    return run_loaded(load_all(scenarios, overrides), seed, reps, progress)
+
+
+def compare(scenarios: Sequence[ScenarioLike], baseline: str | None = None, overrides: Overrides | None = None, *,
+            seed: int = 0, reps: int = 20, parameter_sets: str | None = None, progress: bool = False) -> Result:
+    """Compare scenarios against `baseline` (default: the first) with common random numbers: the
+    tables of `scsim compare`. `parameter_sets`: a file like experiments/parameter_sets.yaml (or its
+    shipped name) to re-run everything under each set, so the CIs include parameter uncertainty."""
+    items = list(scenarios)
+    loaded = load_all(items, overrides)
+    if len(loaded) < 2:
+        raise ScenarioError("compare needs at least two scenarios")
+    base = pick_baseline(baseline, items, loaded) if baseline is not None else loaded[0].scenario.name
+    psets = None
+    if parameter_sets is not None:
+        from .experiment.parameter_sets import load_parameter_sets
+
+        psets = load_parameter_sets(resolve(os.fspath(parameter_sets), "experiments"))
+    return compare_loaded(loaded, base, seed, reps, psets, progress)
+
+
+def __getattr__(name: str) -> Any:  # SALib and EMA helpers, imported when first asked for
+    if name in ("problem", "Evaluator"):
+        from . import problem as mod
+        return getattr(mod, name)
+    if name == "ema_model":
+        from .ema import ema_model
+        return ema_model
+    raise AttributeError(name)

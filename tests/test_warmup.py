@@ -1,0 +1,38 @@
+"""The first run says it compiles the kernels, and compile time stays out of the progress bar."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from helpers import ROOT, load
+from simulation import warmup
+from simulation.runner import run_batch
+
+
+def test_kernels_ready_reads_numba_s_cache(tmp_path):
+    """An empty cache folder: not ready (and asking compiles nothing, it takes a second)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", "from simulation.warmup import kernels_ready; print(kernels_ready())"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
+    run_batch([load("no_plan", "time.end=2020-12")], 0, 1, progress=False)
+    assert warmup.kernels_ready(), "compiled in this process"
+
+
+def test_a_first_run_compiles_under_its_own_line_before_the_bar(monkeypatch, capsys):
+    monkeypatch.setattr(warmup, "kernels_ready", lambda: False)
+    run_batch([load("no_plan", "time.end=2020-12")], 0, 3, progress=True)
+    err = capsys.readouterr().err
+    assert err.count(warmup.MESSAGE) == 1
+    msg, done, bar = err.index(warmup.MESSAGE), err.index("compiled in"), err.index("runs:")
+    assert msg < done < bar, "the bar starts after the compile, so its rate and ETA count runs only"
+
+
+def test_no_line_when_the_kernels_are_ready_or_the_run_is_quiet(monkeypatch, capsys):
+    monkeypatch.setattr(warmup, "kernels_ready", lambda: True)
+    run_batch([load("no_plan", "time.end=2020-12")], 0, 1, progress=True)
+    monkeypatch.setattr(warmup, "kernels_ready", lambda: False)
+    run_batch([load("no_plan", "time.end=2020-12")], 0, 1, progress=False)
+    assert warmup.MESSAGE not in capsys.readouterr().err
