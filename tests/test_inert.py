@@ -35,9 +35,23 @@ def test_every_need_in_the_schema_names_a_real_parameter_or_lever():
     for path in PARAMS:
         for need in needs_of(path)[0]:
             for alt in need.split("|"):
-                key = re.split(r"\s+(?:<=|>=|<|>|in horizon)", alt.strip())[0].strip()
-                assert tuple(key.split(".")) in PARAMS or tuple(key.split(".")) in sections, (path, key)
+                keys = re.split(r"\s+(?:<=|>=|<|>|in horizon|years from)\s*", alt.strip())
+                for key in (k.strip() for k in keys if k.strip() and not re.fullmatch(r"-?[\d.]+", k.strip())):
+                    assert tuple(key.split(".")) in PARAMS or tuple(key.split(".")) in sections, (path, key)
     assert set(Levers.model_fields) >= {"f5_co_entry", "c2_consortia"}
+
+
+def test_a_fund_life_beyond_the_horizon_is_named(capsys):
+    """F4's 20-year period from 2019-10 ends after 2030: the announced plan's F4 cannot act, and the
+    note says why and how to see it; the implemented plan's 3-year period ends inside and acts."""
+    assert main(["validate", str(ROOT / "scenarios" / "plan_2019_announced.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "levers.f4_fund_life.investment_period_years" in out and "ends after the horizon" in out
+    assert "extend time.end" in out
+    assert main(["validate", str(ROOT / "scenarios" / "plan_2019_implemented.yaml")]) == 0
+    assert "f4_fund_life" not in capsys.readouterr().out
+    assert main(["validate", str(ROOT / "scenarios" / "plan_2019_announced.yaml"), "--set", "time.end=2040-12"]) == 0
+    assert "f4_fund_life" not in capsys.readouterr().out
 
 
 def test_validate_names_a_rate_cut_that_cannot_act(rate_only, capsys):
@@ -46,24 +60,30 @@ def test_validate_names_a_rate_cut_that_cannot_act(rate_only, capsys):
     assert out.startswith("ok: ")
     note = next(line for line in out.splitlines() if "cannot act" in line)
     assert "levers.f5_co_entry.rate_cut" in note and "levers.f5_co_entry.enabled is false" in note
-    assert "no_plan.yaml:" in note and "SME partners of consortia" in note
+    assert "no_plan.yaml:" in note and "SME partners of large firms" in note
 
 
-def test_enabling_f5_without_consortium_slots_still_cannot_act(capsys):
+def test_enabling_f5_without_any_partnering_still_cannot_act(capsys):
+    """F5 lends to the SME partners of large firms' bids: with no C2 slots and no partnering
+    without support (partner_prob 0) there is nobody to lend to."""
+    assert main(["validate", NO_PLAN, "--set", "levers.f5_co_entry.enabled=true",
+                 "--set", "levers.f5_co_entry.rate_cut=1e-2", "--set", "behaviour.partner_prob=0"]) == 0
+    out = capsys.readouterr().out
+    assert "levers.f5_co_entry.rate_cut" in out and "behaviour.partner_prob is 0" in out
+    assert "levers.c2_consortia.slots_per_year is 0" in out
+    # with the no-plan world's partnering, enabling F5 and its cut is enough
     assert main(["validate", NO_PLAN, "--set", "levers.f5_co_entry.enabled=true",
                  "--set", "levers.f5_co_entry.rate_cut=1e-2"]) == 0
-    out = capsys.readouterr().out
-    assert "levers.f5_co_entry.rate_cut" in out and "C2 consortium formation support cannot act" in out
-    assert "levers.c2_consortia.slots_per_year is 0" in out
+    assert "cannot act" not in capsys.readouterr().out
 
 
-def test_shipped_plans_set_no_lever_that_cannot_act():
-    for name in ("no_plan", "plan_2019_announced", "plan_2019_implemented", "strategy_network", "strategy_co_entry",
-                 "strategy_team_korea"):
+def test_shipped_plans_set_no_lever_that_cannot_act_but_a_fund_life_beyond_2030():
+    for name in ("no_plan", "plan_2019_implemented", "strategy_network", "strategy_co_entry", "strategy_team_korea"):
         assert notes(load(name)) == [], name
-    # finance alone: F5 lends only to C2 consortia, and C2 is no finance measure
-    (note,) = notes(load("strategy_finance"))
-    assert "levers.f5_co_entry" in note and "slots_per_year is 0" in note
+    # the announced 20-year fund period (F4) ends after the horizon: named, with how to see it act
+    for name in ("plan_2019_announced", "strategy_finance"):
+        (note,) = notes(load(name))
+        assert "levers.f4_fund_life" in note and "ends after the horizon" in note, name
 
 
 def test_a_measure_switched_off_where_it_is_set_is_deliberate():

@@ -31,8 +31,10 @@ def test_first_run_and_reshown_results_print_the_same_tables(tmp_path, monkeypat
     again = capsys.readouterr().out
     assert "already exist" in again
     assert _tables(first) == _tables(again)
-    assert "(mean of 2 replications × 10 parameter sets; win rate" in first
-    assert "paired over 2 replications × 10 parameter sets" in first
+    import yaml
+    n_sets = len(yaml.safe_load(open(PSETS, encoding="utf-8"))["sets"])
+    assert f"(mean of 2 replications × {n_sets} parameter sets; win rate" in first
+    assert f"paired over 2 replications × {n_sets} parameter sets" in first
     assert "mean of 20 " not in first and "mean of 20)" not in first
     # baseline first in the yearly table, though given second; overrides marked and listed
     head = next(ln for ln in first.splitlines() if ln.strip().startswith("year"))
@@ -70,7 +72,9 @@ def test_the_report_gives_the_same_straddle_advice_and_the_overrides_in_its_titl
     page = (out / "report.html").read_text(encoding="utf-8")
     title = page[page.index("<h1>") + 4:page.index("</h1>")]
     assert title == "Scenario comparison: no_plan, strategy_team_korea (with time.end=2021-12)"
-    assert "mean of 2 replications × 10 parameter sets" in page
+    import yaml
+    n_sets = len(yaml.safe_load(open(PSETS, encoding="utf-8"))["sets"])
+    assert f"mean of 2 replications × {n_sets} parameter sets" in page
     if note:
         import html
         assert note in printed

@@ -391,12 +391,22 @@ class C1Expo(Section):
     cost_krw_bn: MoneyKrwBn = P("cost per expo", "KRW bn", "C1")
 
 
+_PARTNERS = ("levers.c2_consortia.slots_per_year | behaviour.partner_prob", "world.size_shares.large",
+             "world.size_shares.sme | world.size_shares.startup")
+_PARTNERS_ACTS = "large firms' bids on big EPC/PPP tenders take SME partners (brokered by C2, or on their own)"
+_SLOTS = ("levers.c2_consortia.slots_per_year", "world.size_shares.large", "world.size_shares.sme | world.size_shares.startup")
+_SLOTS_ACTS = "KOTRA brokers an SME partner for large firms' bids on big EPC/PPP tenders, slots a year"
+
+
 class C2Consortia(Section):
-    slots_per_year: sched(integer(0, 100_000)) = P("consortia KOTRA helps form per year", "count/year", "C2")
-    min_value_usd_m: MoneyUsdM = P("smallest EPC/PPP tender for a supported consortium", "USD m", "C2")
-    sme_share: Ratio = P("SME partner's share of the work", "fraction", "C2")
-    synergy: num(0.0, 1.0) = P("quality gain of pooling capabilities", "score", "C2")
-    cost_krw_bn_per_consortium: MoneyKrwBn = P("KOTRA's cost of brokering one consortium", "KRW bn", "C2")
+    slots_per_year: sched(integer(0, 100_000)) = P("consortia KOTRA helps form per year", "count/year", "C2",
+                                                   needs=_SLOTS, acts=_SLOTS_ACTS)
+    min_value_usd_m: MoneyUsdM = P("smallest EPC/PPP tender on which large firms take partners", "USD m", "C2",
+                                   needs=_PARTNERS, acts=_PARTNERS_ACTS)
+    sme_share: Ratio = P("SME partner's share of the work", "fraction", "C2", needs=_PARTNERS, acts=_PARTNERS_ACTS)
+    synergy: num(0.0, 1.0) = P("quality gain of pooling capabilities", "score", "C2", needs=_PARTNERS, acts=_PARTNERS_ACTS)
+    cost_krw_bn_per_consortium: MoneyKrwBn = P("KOTRA's cost of brokering one consortium", "KRW bn", "C2",
+                                               needs=_SLOTS, acts=_SLOTS_ACTS)
 
 
 class C3Alliance(Section):
@@ -519,12 +529,9 @@ class Levers(Section):
     c1_expo: C1Expo = P("C1 World Smart City Expo", "section", "C1", needs=(
         "levers.c1_expo.enabled", "levers.c1_expo.start in horizon"),
         acts="brings buyer countries to alliance firms once a year")
-    c2_consortia: C2Consortia = P("C2 consortium formation support", "section", "C2", needs=(
-        "levers.c2_consortia.slots_per_year", "world.size_shares.large",
-        "world.size_shares.sme | world.size_shares.startup"),
-        acts="pairs large firms' bids on big EPC/PPP tenders with SME partners, slots a year")
+    c2_consortia: C2Consortia = P("C2 consortium formation support", "section", "C2")
     c3_alliance: C3Alliance = P("C3 Smart City Convergence Alliance", "section", "C3", needs=(
-        "levers.c2_consortia", "world.alliance_share"),
+        "levers.c2_consortia.slots_per_year", "world.alliance_share"),
         acts="widens C2's partner search to every alliance SME of the domain")
     c4_fair: C4Fair = P("C4 Smart City Fair", "section", "C4", needs=("levers.c4_fair.enabled",),
                         acts="a yearly fair that gives exhibitors contacts in its region")
