@@ -299,8 +299,18 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from .experiment.analyze import analyze, format_analysis, write_analysis
 
     folder = Path(args.results)
+    if folder.is_dir() and not (folder / "experiment.json").exists() and (folder / "differences.parquet").exists():
+        from .experiment.drivers import compare_drivers, format_drivers  # a compare folder: what drives its effects
+
+        d = compare_drivers(folder)
+        where = Path(args.out) if args.out else folder / "drivers.csv"
+        d.to_csv(where, index=False)
+        print(format_drivers(d, top=args.top))
+        print(f"drivers table: {where}")
+        return 0
     if not folder.is_dir() or not (folder / "experiment.json").exists():
-        raise ScenarioError("not a sweep results folder (no experiment.json); run `scsim sweep` first", str(folder))
+        raise ScenarioError("not a sweep results folder (no experiment.json) nor a compare folder (no "
+                            "differences.parquet); run `scsim sweep` or `scsim compare` first", str(folder))
     analysis = analyze(folder)
     where = write_analysis(analysis, Path(args.out) if args.out else None)
     print(format_analysis(analysis, top=args.top))

@@ -30,6 +30,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "tenders_closed": ("tenders reaching their deadline", "count"),
     "tenders_contested": ("tenders with at least one Korean bid", "count"),
     "tenders_awarded": ("tenders awarded to anyone", "count"),
+    "value_awarded_usd_m": ("value of the tenders awarded to anyone, Korean or foreign", "USD m"),
     "tenders_rejected": ("tenders whose buyer rejected every bid", "count"),
     "rejected_share": ("share of closed tenders whose buyer rejected every bid", "fraction"),
     "capture_rate": ("Korean wins / tenders contested", "fraction"),
@@ -42,6 +43,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "bid_cost_share": ("Korean bid-preparation cost / value of the tenders bid on", "fraction"),
     "sme_share_wins": ("share of Korean wins with an SME or startup lead or partner", "fraction"),
     "sme_share_value": ("share of Korean value won that goes to SMEs and startups", "fraction"),
+    "sme_value_usd_m": ("Korean value won that goes to SMEs and startups", "USD m"),
     "exporting_firms": ("firms with at least one win since the start", "count"),
     "exporting_firms_year": ("firms winning that year", "count"),
     "new_country_entries": ("firm-country pairs with a first win", "count"),
@@ -163,12 +165,14 @@ def tidy(res: RunResult, run: int = 0) -> pd.DataFrame:
     add("capture_rate", "all", _ratio(A.wins[:, 0], A.tenders_contested))
     add("bidders_per_tender", "all", _ratio(A.bidders, A.tenders_closed))
     add("single_bidder_share", "all", _ratio(A.single_bidder, A.tenders_closed))
+    add("value_awarded_usd_m", "all", A.value_awarded)
     add("korean_share_value", "all", _ratio(A.value[:, 0], A.value_awarded))
     add("korean_share_existing_value", "all",
         _ratio(A.value[:, G_DEMAND], A.value_awarded - A.value_awarded_created))
     add("rejected_share", "all", _ratio(A.tenders_rejected, A.tenders_closed))
     add("korean_share_contested_value", "all", _ratio(A.value[:, 0], A.value_contested))
     add("bid_cost_share", "all", _ratio(A.bid_cost, A.bid_value))
+    add("sme_value_usd_m", "all", A.sme_value)
     add("sme_share_wins", "all", _ratio(A.sme_wins, A.wins[:, 0]))
     add("sme_share_value", "all", _ratio(A.sme_value, A.value[:, 0]))
     for k, name in enumerate(INSTRUMENTS):

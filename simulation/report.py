@@ -200,7 +200,8 @@ def headline(res) -> str:
                              esc(IDENTICAL if same else f"[{_fmt(r['ci_low'], unit)}, {_fmt(r['ci_high'], unit)}]")
                              + flag])
             base = str(g["baseline"].iloc[0])
-            how = (f"paired over {esc(res.runs_text)}; the 95 % CI includes parameter uncertainty"
+            how = (f"paired over {esc(res.runs_text)}; the 95 % CI includes the ensemble's uncertainty (lever-effect "
+                   "sizes and the calibration)"
                    if res.parameter_sets else f"paired over {esc(res.runs_text)}, 95 % CI")
             parts.append(f"<h3>{esc(name)} against {esc(base)} ({how})</h3>")
             parts.append(_table(["metric", esc(base), esc(name), "difference", "95 % CI"], rows, cls="headline",
@@ -481,10 +482,12 @@ def method_section(res) -> str:
         psets = m.get("parameter_sets") or {}
         if psets:
             text += (f" Everything is run under each of {len(psets.get('sets', []))} parameter sets from "
-                     f"<code>{esc(psets.get('file', ''))}</code> (points of the calibration's 95 % region, the same "
-                     "seeds in each): the interval of each difference adds, in quadrature, the t-interval over all "
-                     "pairs (replication noise) and 1.96 times the spread of the effect between the sets "
-                     "(parameter uncertainty; docs/model.md §6).")
+                     f"<code>{esc(psets.get('file', ''))}</code> (the uncertainty ensemble: each set a point of the "
+                     "calibration's 95 % region and a draw of every lever-effect size over its evidence range; the "
+                     "same seeds in each): the interval of each difference adds, in quadrature, the t-interval over "
+                     "all pairs (replication noise) and 1.96 times the spread of the effect between the sets (what "
+                     "is not known about effect sizes and the calibration; docs/model.md §6). Rates are ratios of "
+                     "sums over the runs, with delta-method intervals.")
     return f"<p>{text}</p>"
 
 

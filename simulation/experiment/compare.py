@@ -12,42 +12,45 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-# metric -> (label, unit, how it aggregates over the horizon)
+# metric -> (label, unit, how it aggregates): a sum over the years, or a ratio of two sums. Value won
+# comes first (what a planner asks), the win rate last: it falls when a measure adds marginal bids.
 COMPARED = {
-    "win_rate": ("win rate", "%", "ratio:wins/bids"),
-    "wins": ("wins", "count", "sum"),
     "value_won_usd_m": ("value won", "USD m", "sum"),
-    "sme_share_value": ("SME share of value", "%", "weighted:value_won_usd_m"),
+    "existing_value_won_usd_m": ("value won on existing demand", "USD m", "sum"),
+    "korean_share_value": ("Korean share of awarded value", "%", "ratio:value_won_usd_m/value_awarded_usd_m"),
+    "capture_rate": ("capture rate (wins / tenders bid on)", "%", "ratio:wins/tenders_contested"),
     "public_cost_krw_bn": ("public cost", "KRW bn", "sum"),
     "value_per_public_krw": ("value per public KRW", "KRW/KRW", "ratio:value_won_krw_bn/public_cost_krw_bn"),
+    "sme_share_value": ("SME share of value", "%", "ratio:sme_value_usd_m/value_won_usd_m"),
+    "wins": ("wins", "count", "sum"),
+    "win_rate": ("win rate", "%", "ratio:wins/bids"),
 }
 EXTRA = ("extra_value_per_extra_krw", ("extra value per extra KRW", "KRW/KRW"))
-_NEEDED = sorted(set(COMPARED) | {"bids", "value_won_krw_bn"})
+RATIOS = {m: tuple(how[6:].split("/")) for m, (_, _, how) in COMPARED.items() if how.startswith("ratio:")}
+SUMS = [m for m, (_, _, how) in COMPARED.items() if how == "sum"]
+_NEEDED = sorted({m for m in SUMS if m != "existing_value_won_usd_m"} | {x for pair in RATIOS.values() for x in pair})
 
 
 def per_run(table: pd.DataFrame) -> pd.DataFrame:
-    """(scenario, run, period, metric) -> value, with period = year or 'all' (the whole horizon)."""
+    """(scenario, run, period, metric) -> value of every sum and of the numerator and denominator of
+    every ratio, with period = year or 'all' (the whole horizon: sums over the years)."""
     t = table[(table["group"] == "all") & table["metric"].isin(_NEEDED)]
     wide = t.pivot_table(index=["scenario", "run", "year"], columns="metric", values="value", observed=True,
-                         aggfunc="first", dropna=False).reset_index()
-    yearly = wide.melt(id_vars=["scenario", "run", "year"], value_vars=list(COMPARED), var_name="metric")
+                         aggfunc="first", dropna=False)
+    existing = table[(table["group"] == "demand:existing") & (table["metric"] == "value_won_usd_m")]
+    if len(existing):
+        wide["existing_value_won_usd_m"] = existing.set_index(["scenario", "run", "year"])["value"]
+    else:  # results of an older version: no split by demand
+        wide["existing_value_won_usd_m"] = np.nan
+    wide = wide.reset_index()
+    cols = [c for c in wide.columns if c not in ("scenario", "run", "year")]
+    yearly = wide.melt(id_vars=["scenario", "run", "year"], value_vars=cols, var_name="metric")
     yearly["period"] = yearly["year"].astype(str)
-    g = wide.groupby(["scenario", "run"], observed=True)
-    tot = g[["wins", "bids", "value_won_usd_m", "value_won_krw_bn", "public_cost_krw_bn"]].sum()
-    weighted = (wide["sme_share_value"].fillna(0.0) * wide["value_won_usd_m"]).groupby(
-        [wide["scenario"], wide["run"]], observed=True).sum()
-    horizon = pd.DataFrame({
-        "win_rate": _safe_div(tot["wins"], tot["bids"]),
-        "wins": tot["wins"],
-        "value_won_usd_m": tot["value_won_usd_m"],
-        "sme_share_value": _safe_div(weighted, tot["value_won_usd_m"]),
-        "public_cost_krw_bn": tot["public_cost_krw_bn"],
-        "value_per_public_krw": _safe_div(tot["value_won_krw_bn"], tot["public_cost_krw_bn"]),
-        "value_won_krw_bn": tot["value_won_krw_bn"],
-    }).reset_index().melt(id_vars=["scenario", "run"], var_name="metric")
+    horizon = wide.groupby(["scenario", "run"], observed=True)[cols].sum(min_count=1).reset_index().melt(
+        id_vars=["scenario", "run"], var_name="metric")
     horizon["period"] = "all"
-    cols = ["scenario", "run", "period", "metric", "value"]
-    return pd.concat([yearly[cols], horizon[cols]], ignore_index=True)
+    keep = ["scenario", "run", "period", "metric", "value"]
+    return pd.concat([yearly[keep], horizon[keep]], ignore_index=True)
 
 
 def _safe_div(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -80,43 +83,74 @@ def interval(d: np.ndarray, sets: np.ndarray | None, level: float) -> tuple[floa
     return mean, stoch, param
 
 
+def _row(name: str, baseline: str, metric: str, period: str, base_level: float, level_: float, mean: float,
+         stoch: float, param: float, n: int, same: bool) -> dict:
+    half = math.hypot(stoch, param)
+    lo, hi = mean - half, mean + half
+    return {"scenario": name, "baseline": baseline, "metric": metric, "period": period,
+            "baseline_mean": base_level, "scenario_mean": level_, "difference": mean, "ci_low": lo, "ci_high": hi,
+            "pairs": n, "straddles_zero": not same and (bool(n >= 2 and lo <= 0.0 <= hi) or n < 2),
+            "ci_half_stochastic": stoch, "ci_half_parameters": param, "identical": same}
+
+
+def _ratio_difference(num_b: np.ndarray, den_b: np.ndarray, num_o: np.ndarray, den_o: np.ndarray,
+                      sets: np.ndarray | None, level: float) -> tuple[float, float, float, float, float]:
+    """(baseline ratio, scenario ratio, difference, stochastic and parameter half-widths) of a ratio
+    of sums over paired runs: each level is Σnum/Σden (one definition everywhere), the difference of
+    the two, and its interval the delta method's (each run's linearised deviation, paired)."""
+    if not (den_b.sum() > 0 and den_o.sum() > 0):
+        return math.nan, math.nan, math.nan, math.nan, 0.0
+    rb, ro = float(num_b.sum() / den_b.sum()), float(num_o.sum() / den_o.sum())
+    infl = (num_o - ro * den_o) / den_o.mean() - (num_b - rb * den_b) / den_b.mean()
+    _, stoch, param = interval(infl, sets, level)
+    return rb, ro, ro - rb, stoch, param
+
+
 def paired_differences(table: pd.DataFrame, baseline: str, level: float = 0.95,
                        runs_per_set: int | None = None) -> pd.DataFrame:
-    """Per scenario, metric and period: baseline and scenario means, the paired difference and its CI.
+    """Per scenario, metric and period: baseline and scenario levels, the paired difference and its CI.
 
-    `runs_per_set`: the runs come in blocks of this many replications, one block per parameter set
-    (`compare --parameter-sets`); the CI then includes parameter uncertainty (see `interval`)."""
+    Sums: the mean over runs and the paired t-interval. Ratios (win rate, Korean share, capture
+    rate, value per public KRW, SME share): the ratio of sums over the runs and its delta-method
+    interval. `runs_per_set`: the runs come in blocks of this many replications, one block per
+    parameter set (`compare --parameter-sets`); the CI then includes parameter uncertainty."""
     runs = per_run(table)
     runs["scenario"] = runs["scenario"].astype(str)
-    base = runs[runs["scenario"] == baseline].set_index(["run", "period", "metric"])["value"]
+    wide = runs.pivot_table(index=["scenario", "period", "run"], columns="metric", values="value", observed=True,
+                            aggfunc="first", dropna=False)
     rows = []
     order = list(dict.fromkeys(runs["scenario"]))
+    periods = sorted(p for p in runs["period"].unique() if p != "all") + ["all"]
     for name in order:
         if name == baseline:
             continue
-        other = runs[runs["scenario"] == name].set_index(["run", "period", "metric"])["value"]
-        joined = pd.DataFrame({"base": base, "other": other}).reset_index()
-        for (period, metric), g in joined.groupby(["period", "metric"], sort=False):
-            if metric not in COMPARED:
-                continue
-            ok = (g["other"] - g["base"]).notna().to_numpy()
-            d = (g["other"] - g["base"]).to_numpy()[ok]
-            sets = (g["run"].to_numpy()[ok] // runs_per_set) if runs_per_set else None
-            n = len(d)
-            mean, stoch, param = interval(d, sets, level)
-            half = math.hypot(stoch, param)
-            lo, hi = mean - half, mean + half
-            same = bool(n >= 1 and (d == 0.0).all())
-            rows.append({
-                "scenario": name, "baseline": baseline, "metric": metric, "period": period,
-                "baseline_mean": float(g["base"].mean()), "scenario_mean": float(g["other"].mean()),
-                "difference": mean, "ci_low": lo, "ci_high": hi, "pairs": n,
-                "straddles_zero": not same and (bool(n >= 2 and lo <= 0.0 <= hi) or n < 2),
-                "ci_half_stochastic": stoch, "ci_half_parameters": param, "identical": same,
-            })
+        for period in periods:
+            b = wide.loc[(baseline, period)]
+            o = wide.loc[(name, period)]
+            common = b.index.intersection(o.index)
+            b, o = b.loc[common], o.loc[common]
+            run_ids = np.asarray(common)
+            for metric in COMPARED:
+                if metric in RATIOS:
+                    num, den = RATIOS[metric]
+                    ok = (b[num].notna() & b[den].notna() & o[num].notna() & o[den].notna()).to_numpy()
+                    sets = (run_ids[ok] // runs_per_set) if runs_per_set else None
+                    nb, db_, no, do = (x.to_numpy()[ok] for x in (b[num], b[den], o[num], o[den]))
+                    rb, ro, mean, stoch, param = _ratio_difference(nb, db_, no, do, sets, level)
+                    same = bool(ok.sum() >= 1 and np.array_equal(nb, no) and np.array_equal(db_, do))
+                    rows.append(_row(name, baseline, metric, period, rb, ro, mean, stoch, param, int(ok.sum()), same))
+                else:
+                    d_all = (o[metric] - b[metric]).to_numpy()
+                    ok = ~np.isnan(d_all)
+                    d = d_all[ok]
+                    sets = (run_ids[ok] // runs_per_set) if runs_per_set else None
+                    mean, stoch, param = interval(d, sets, level)
+                    same = bool(len(d) >= 1 and (d == 0.0).all())
+                    rows.append(_row(name, baseline, metric, period, float(b[metric].to_numpy()[ok].mean()) if ok.any()
+                                     else math.nan, float(o[metric].to_numpy()[ok].mean()) if ok.any() else math.nan,
+                                     mean, stoch, param, len(d), same))
         rows.append(_incremental(joined_all(runs, baseline, name), name, baseline, level, runs_per_set))
     out = pd.DataFrame(rows)
-    periods = sorted(p for p in out["period"].unique() if p != "all") + ["all"]
     out["period"] = pd.Categorical(out["period"], categories=periods, ordered=True)
     out["metric"] = pd.Categorical(out["metric"], categories=list(COMPARED) + [EXTRA[0]], ordered=True)
     out["scenario"] = pd.Categorical(out["scenario"], categories=[s for s in order if s != baseline], ordered=True)
@@ -252,7 +286,8 @@ def format_differences(diff: pd.DataFrame, runs: str, sets: int | None = None) -
     baseline = horizon["baseline"].iloc[0] if len(horizon) else "?"
     years = sorted(str(p) for p in diff["period"].unique() if str(p) != "all")
     span = f"{years[0]}-{years[-1]}" if years else "the horizon"
-    how = (f"paired over {runs}; the 95 % CI includes parameter uncertainty" if sets
+    how = (f"paired over {runs}; the 95 % CI includes the ensemble's uncertainty: lever-effect sizes and "
+           "the calibration, not only replication noise" if sets
            else f"paired over {runs}, 95 % CI")
     same = _identical(diff)
     for name, g in horizon.groupby("scenario", observed=True, sort=False):
