@@ -1,0 +1,109 @@
+"""`scsim levers`: the 25 measures' cards, regenerable and checked stale; calibration targets are
+fitted checks, the rest held out, and validate-model says which is which."""
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+import yaml
+
+from helpers import ROOT
+from simulation.calibration.spec import load_calibration
+from simulation.cli import main
+from simulation.levers.measures import measures
+from simulation.levers.render import BEGIN, END
+from simulation.scenario.errors import ScenarioError
+from simulation.validation.spec import load_validation
+
+CARDS = str(ROOT / "experiments" / "lever_cards.yaml")
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """The cards on 2 parameter sets x 1 replication into a fresh page."""
+    tmp = tmp_path_factory.mktemp("levers")
+    doc = tmp / "levers.md"
+    assert main(["levers", CARDS, "--sets", "2", "--reps", "1", "--doc", str(doc), "--out", str(tmp / "res"),
+                 "--quiet"]) == 0
+    return tmp, doc
+
+
+def test_every_measure_has_a_card_alone_and_in_the_plan(quick):
+    _, doc = quick
+    text = doc.read_text(encoding="utf-8")
+    assert text.startswith("# Lever cards") and BEGIN in text and END in text
+    block = text[text.index(BEGIN):text.index(END)]
+    alone = block[block.index("### Each measure alone"):block.index("### Each measure removed")]
+    removed = block[block.index("### Each measure removed"):block.index("### The evidence")]
+    for m in measures():
+        row = next(ln for ln in alone.splitlines() if ln.startswith(f"| {m.code} |"))
+        assert re.search(r"\| [+-][\d,.]+ \[", row), row  # an effect with its interval
+        assert any(ln.startswith(f"| {m.code} |") for ln in removed.splitlines())
+    # inert measures are named, with why
+    for code, why in (("F2", "acts only on the PIS fund"), ("F4", "end after 2030"), ("C3", "brokers")):
+        row = next(ln for ln in alone.splitlines() if ln.startswith(f"| {code} |"))
+        assert ("inert" in row or "buys nothing" in row) and why in row, row
+    assert "The whole plan against no plan: value won" in block and "KRW of value won per public KRW" in block
+
+
+def test_cards_are_checked_stale_and_regenerated(quick, capsys):
+    tmp, doc = quick
+    assert main(["levers", CARDS, "--sets", "2", "--reps", "1", "--doc", str(doc), "--check", "--quiet"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    tampered = tmp / "tampered.md"
+    text = doc.read_text(encoding="utf-8")
+    tampered.write_text(text.replace("| F1 |", "| F1 (edited) |", 1), encoding="utf-8")
+    before = tampered.read_text(encoding="utf-8")
+    assert main(["levers", CARDS, "--sets", "2", "--reps", "1", "--doc", str(tampered), "--check", "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "is stale" in out and str(tampered) in out
+    assert tampered.read_text(encoding="utf-8") == before, "--check writes nothing"
+
+
+def test_the_shipped_page_states_the_shipped_design():
+    text = (ROOT / "docs" / "levers.md").read_text(encoding="utf-8")
+    spec = yaml.safe_load(open(CARDS, encoding="utf-8"))
+    assert f"under {spec['sets']} parameter sets" in text and f"x {spec['replications']} replications" in text
+    assert f"(master seed {spec['seed']})" in text
+
+
+@pytest.mark.slow
+def test_the_shipped_lever_cards_are_up_to_date():
+    """The page in docs/ is what `scsim levers` computes now (recomputed in full: a few minutes)."""
+    assert main(["levers", "--check", "--quiet"]) == 0
+
+
+def test_calibration_targets_are_the_fitted_checks_and_only_they():
+    cal = load_calibration(str(ROOT / "experiments" / "calibration.yaml"))
+    targets = {(e.experiment.split("/")[-1], e.check) for e in cal.spec.effects}
+    fitted = set()
+    for path in sorted((ROOT / "experiments" / "validation").glob("*.yaml")):
+        for c in load_validation(str(path)).spec.checks:
+            if c.role == "fitted":
+                fitted.add((path.name, c.name))
+    assert targets == fitted and len(fitted) == 2
+
+
+def test_a_held_out_check_cannot_be_a_calibration_target(tmp_path):
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    shutil.copytree(ROOT / "experiments", tmp_path / "experiments")
+    path = tmp_path / "experiments" / "calibration.yaml"
+    text = path.read_text(encoding="utf-8").replace("check: kotra_centre_effect", "check: kotra_centre_effect\n"
+                                                    "    # x", 1)
+    text = text.replace("experiment: validation/kotra_centres.yaml\n    check: kotra_centre_effect",
+                        "experiment: validation/mou.yaml\n    check: mou_effect")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_calibration(str(path))
+    assert "not marked `role: fitted`" in err.value.message and err.value.line is not None
+
+
+def test_validate_model_reports_held_out_checks_apart_from_fitted_ones(tmp_path, capsys):
+    exps = [str(ROOT / "experiments" / "validation" / f) for f in ("mou.yaml", "high_level_visits.yaml")]
+    assert main(["validate-model", *exps, "--reps", "2", "--out", str(tmp_path / "v"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    held = out[out.index("Held-out checks"):out.index("Fitted checks")]
+    fitted = out[out.index("Fitted checks"):]
+    assert "mou_effect" in held and "visit_effect_fades" in held and "visit_effect_first_year" not in held
+    assert "visit_effect_first_year" in fitted and "not validation" in fitted
