@@ -1,7 +1,8 @@
 """Build the initial world (firms, relationships, pools) from a scenario and a seed.
 
-The world is drawn with its own stream (`SeedSequence(seed).spawn(2)[0]`); the monthly step
-gets the other, so changing how the world is drawn never shifts the step's random numbers.
+The world is drawn with its own stream (the first of `SeedSequence(seed).spawn(7)`); the monthly
+step gets the other six (state.Streams), so changing how the world is drawn never shifts the step's
+random numbers.
 """
 from __future__ import annotations
 

@@ -155,7 +155,7 @@ class Bid:
         self.fscore = 0.0
         self.track = 0.0
         self.rate = 0.0
-        self.insured = False
+        self.insured = 0  # 0 none, 1 the K-SURE special account, 2 ordinary cover
         self.pis = False
         self.blended = False
         self.edpf = False
@@ -373,7 +373,7 @@ class World:
                 bid.fscore = float(S.b_fscore[b])
                 bid.track = float(S.b_track[b])
                 bid.rate = float(S.b_rate[b])
-                bid.insured = S.b_insured[b] == 1
+                bid.insured = int(S.b_insured[b])
                 bid.pis = S.b_pis[b] == 1
                 bid.blended = S.b_blended[b] == 1
                 bid.edpf = S.b_edpf[b] == 1
@@ -386,7 +386,7 @@ class World:
             if S.k_active[j]:
                 self.contracts.append(Contract(
                     self.firms[int(S.k_firm[j])], self.firms[int(S.k_partner[j])] if S.k_partner[j] >= 0 else None,
-                    self.countries[int(S.k_country[j])], float(S.k_value[j]), int(S.k_end[j]), S.k_insured[j] == 1,
+                    self.countries[int(S.k_country[j])], float(S.k_value[j]), int(S.k_end[j]), int(S.k_insured[j]),
                     float(S.k_loan[j]), float(S.k_share_p[j])))
         self.investments = []
         for j in range(int(S.cnt[K_INVEST])):
@@ -632,19 +632,21 @@ class World:
         return (odds / (1.0 + odds)) * access
 
     def risk_cost(self, risk, t):
-        """(cost per unit of value a winner expects from a buyer's default, insured by the special account)."""
+        """(cost per unit of value a winner expects from a buyer's default, cover: 0 none, 1 special account, 2 ordinary)."""
         P = self.P
         el = P.el[risk][t]
         own = P.risk_aversion * el
         cover = P.ksure_cover
-        if risk <= P.max_uninsured:
+        if risk <= P.max_uninsured:  # ordinary cover at a fair premium (2)
             covered = P.risk_aversion * el * (1.0 - cover) + cover * el
-            return (covered if covered < own else own), False
-        if P.ksure_on == 1 and self.ksure > 0.0:
+            if covered < own:
+                return covered, 2
+            return own, 0
+        if P.ksure_on == 1 and self.ksure > 0.0:  # the special account (1)
             covered = P.risk_aversion * el * (1.0 - cover) + P.ksure_price * cover * el
             if covered < own:
-                return covered, True
-        return own, False
+                return covered, 1
+        return own, 0
 
     def pis_open(self, m):
         P = self.P
@@ -766,7 +768,7 @@ class World:
                 firm.bid_on = tender
                 bid = Bid(firm, tender)
                 self.bid_terms(m, country, t, V, bid)
-                if insured:
+                if insured == 1:
                     bid.fscore += P.sc_ksure
                 bid.sole = sole
                 if bid.blended:
@@ -787,7 +789,7 @@ class World:
                 books.bid_value[y] += V
                 log = self.log
                 log["bids"] += 1
-                log["insured_bids"] += bid.insured
+                log["insured_bids"] += bid.insured == 1
                 log["pis_bids"] += bid.pis
                 log["blended_bids"] += bid.blended
                 log["edpf_bids"] += bid.edpf
@@ -1083,13 +1085,15 @@ class World:
             cost[C_COENTRY] += bid.loan * (interest_pv(bid.rate, n_years, disc) - interest_pv(low, n_years, disc))
         if bid.sole:
             cost[C_SOLE] += P.sole_save[t] * V * krw
-        if bid.insured:
+        if bid.insured == 1:
             premium = P.ksure_price * P.ksure_cover * P.el[risk][t] * V * krw
             self.ksure += premium
             cost[C_KSURE] -= premium
+        elif bid.insured == 2:
+            firm.capital -= P.ksure_cover * P.el[risk][t] * V
         if bid.pis and t == PPP:
             self.pis_invest(m, V, risk, y)
-        if bid.insured:
+        if bid.insured == 1:
             self.log["insured_wins"] += 1
         self.contracts.append(Contract(firm, partner, country, V, m + P.contract_m[t], bid.insured, bid.loan, share_p))
 
@@ -1186,12 +1190,14 @@ class World:
                 self.log["contract_defaults"] += 1
                 loss = P.default_loss * contract.value
                 covered = 0.0
-                if contract.insured:
+                if contract.insured == 1:
                     covered = P.ksure_cover * loss
                     claim = covered * krw
                     self.ksure -= claim
                     books.cost[y][C_KSURE] += claim
                     self.log["ksure_claims"] += 1
+                elif contract.insured == 2:
+                    covered = P.ksure_cover * loss
                 net = loss - covered
                 share_p = contract.share_p
                 contract.firm.capital -= net * (1.0 - share_p)

@@ -95,7 +95,7 @@ def test_prose_names_only_real_parameters_or_sections(doc, at_least):
 # ---- the checks bite ---------------------------------------------------------------------------
 def _schema_with_extra_parameter() -> type[Section]:
     behaviour = create_model("BehaviourPlus", __base__=Behaviour,
-                             risk_aversion=(Ratio, P("how much firms fear a loss", "fraction")))
+                             loss_fear=(Ratio, P("how much firms fear a loss", "fraction")))
     return create_model("ScenarioPlus", __base__=Scenario,
                         behaviour=(behaviour, P("firms' bidding behaviour", "section")))
 
@@ -109,9 +109,9 @@ def _schema_without(section_model: type[Section], section: str, field: str) -> t
 def test_drift_detector_finds_a_missing_and_an_unknown_parameter():
     names = documented_parameters(ODD.read_text(encoding="utf-8"))
     missing, unknown = drift(names, schema_names(_schema_with_extra_parameter()))
-    assert missing == ["behaviour.risk_aversion"] and unknown == []
-    missing, unknown = drift(names, schema_names(_schema_without(Discovery, "discovery", "p_contact")))
-    assert missing == [] and unknown == ["discovery.p_contact"]
+    assert missing == ["behaviour.loss_fear"] and unknown == []
+    missing, unknown = drift(names, schema_names(_schema_without(Discovery, "discovery", "contact_odds")))
+    assert missing == [] and unknown == ["discovery.contact_odds"]
 
 
 def test_check_names_a_parameter_added_to_the_schema(ctx):
@@ -120,16 +120,16 @@ def test_check_names_a_parameter_added_to_the_schema(ctx):
     result = check_file(ODD, modified)
     assert not result.ok and "parameters" in result.stale_blocks
     text = "\n".join(result.summary)
-    assert "parameters missing from the document: behaviour.risk_aversion" in text
+    assert "parameters missing from the document: behaviour.loss_fear" in text
 
 
 def test_check_names_a_parameter_removed_from_the_schema(ctx):
-    modified = Context(schema=_schema_without(Discovery, "discovery", "p_contact"))
+    modified = Context(schema=_schema_without(Discovery, "discovery", "contact_odds"))
     modified.base, modified.plan = ctx.base, ctx.plan
     result = check_file(ODD, modified)
     text = "\n".join(result.summary)
     assert not result.ok
-    assert "parameters the document names but the schema lacks: discovery.p_contact" in text
+    assert "parameters the document names but the schema lacks: discovery.contact_odds" in text
 
 
 def test_check_names_a_scenario_value_that_changed(tmp_path):

@@ -51,6 +51,12 @@ FUND_EXTREME = (
     "levers.f1_pis.project_default_pd={c0: 0.6, c1: 0.6, c2: 0.6, c3: 0.6, c4: 0.6, c5: 0.6, c6: 0.6, c7: 0.6}",
 )
 PARI_PASSU = ("levers.f2_loss_order.order=pari_passu",)
+# uninsured buyer defaults that wipe out small firms: firms run out of capital and stop bidding
+BANKRUPT = (
+    "world.n_firms=120", "time.end=2027-12", "market.addressable_share=0.03", "behaviour.margin=0.3",
+    "behaviour.default_loss_share=1.0", "levers.f7_ksure.cover_share=0.0", "world.domestic_income=0",
+    "finance.contract_default_pd={c0: 0.05, c1: 0.05, c2: 0.05, c3: 0.05, c4: 0.05, c5: 0.05, c6: 0.05, c7: 0.05}",
+)
 
 SCENARIOS = ("no_plan", "plan_2019_announced", "plan_2019_implemented")
 CASES: dict[str, tuple[str, tuple[str, ...], int]] = {}
@@ -63,6 +69,7 @@ for _seed in (21, 22, 23):
     CASES[f"plan_2019_announced-stress-pari_passu-{_seed}"] = ("plan_2019_announced", STRESS + PARI_PASSU, _seed)
 for _seed in (31, 35):
     CASES[f"plan_2019_announced-fund_extreme-{_seed}"] = ("plan_2019_announced", FUND_EXTREME, _seed)
+CASES["plan_2019_announced-bankrupt-13"] = ("plan_2019_announced", BANKRUPT, 13)
 CASES["plan_2019_implemented-fund_extreme-pari_passu-33"] = (
     "plan_2019_implemented", FUND_EXTREME + PARI_PASSU, 33)
 

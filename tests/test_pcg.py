@@ -23,3 +23,25 @@ def test_steps_between_counts_what_normals_consumed():
     h = np.random.Generator(np.random.PCG64(11))
     h.random(made)  # the same number of outputs leaves the same generator state
     assert made >= 500 and h.bit_generator.state == g.bit_generator.state
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.3, 9.99, 10.0, 10.7, 14.2, 55.0, 3.3e4])
+def test_the_kernels_poisson_draws_numpys_numbers(lam):
+    """draws.poisson is numpy's sampler on the kernels' own PCG64 stepping: the same numbers from the
+    same state, including PTRS's rare rejected candidates below zero (floor, not truncation)."""
+    from numba import njit
+
+    from simulation.kernels.draws import poisson
+
+    @njit(cache=False)
+    def many(rng, lam, n):
+        out = np.empty(n, dtype=np.int64)
+        for i in range(n):
+            out[i] = poisson(rng, lam)
+        return out
+
+    a = np.random.Generator(np.random.PCG64(17))
+    b = np.random.Generator(np.random.PCG64(17))
+    n = 40_000
+    assert np.array_equal(many(a, lam, n), b.poisson(lam, size=n))
+    assert a.bit_generator.state == b.bit_generator.state

@@ -310,6 +310,8 @@ def win_korean(m, k, b, demand, P, S, A):
         premium = P.ksure_price * P.ksure_cover * P.el[risk, t] * V * krw
         S.reg[R_KSURE] += premium
         A.cost[y, C_KSURE] -= premium
+    elif S.b_insured[b] == 2:  # ordinary cover: the firm pays a fair premium, no public money
+        S.capital[i] -= P.ksure_cover * P.el[risk, t] * V
     if S.b_pis[b] == 1 and t == PPP:
         pis_invest(m, V, risk, P, S, A, y)
     j = S.cnt[K_CONTRACTS]

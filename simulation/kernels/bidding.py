@@ -24,18 +24,22 @@ PREFETCH_FROM = 25_000
 
 @helper
 def risk_cost(risk, t, P, reg):
-    """(cost per unit of value a winner expects from a buyer's default, insured by the special account).
+    """(cost per unit of value a winner expects from a buyer's default, cover: 0 none, 1 the K-SURE
+    special account, 2 ordinary cover).
 
     A firm weighs the expected loss it bears itself by `risk_aversion`. Where ordinary cover exists
-    (risk class up to max_uninsured) it buys it at a fair premium; above, only the K-SURE special
-    account (F7) covers, at its own price, while the account has money. The cost grows smoothly
-    with the class: F7 lowers it, it does not open a door that was shut."""
+    (risk class up to max_uninsured) it buys it at a fair premium (paid by the firm, no public
+    money); above, only the K-SURE special account (F7) covers, at its own price, while the account
+    has money. The cost grows smoothly with the class: F7 lowers it, it does not open a door that
+    was shut."""
     el = P.el[risk, t]
     own = P.risk_aversion * el
     cover = P.ksure_cover
     if risk <= P.max_uninsured:
         covered = P.risk_aversion * el * (1.0 - cover) + cover * el
-        return (covered if covered < own else own), 0
+        if covered < own:
+            return covered, 2
+        return own, 0
     if P.ksure_on == 1 and reg[R_KSURE] > 0.0:
         covered = P.risk_aversion * el * (1.0 - cover) + P.ksure_price * cover * el
         if covered < own:

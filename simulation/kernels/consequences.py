@@ -29,11 +29,13 @@ def consequences(m, P, S, A, rng):
             A.defaults[y] += 1
             loss = P.default_loss * S.k_value[j]
             covered = 0.0
-            if S.k_insured[j] == 1:
+            if S.k_insured[j] == 1:  # the special account pays: a public cost
                 covered = P.ksure_cover * loss
                 claim = covered * krw
                 S.reg[R_KSURE] -= claim
                 A.cost[y, C_KSURE] += claim
+            elif S.k_insured[j] == 2:  # ordinary cover pays from its premiums
+                covered = P.ksure_cover * loss
             net = loss - covered
             share_p = S.k_share_p[j]
             S.capital[S.k_firm[j]] -= net * (1.0 - share_p)

@@ -101,7 +101,7 @@ def poisson(rng, lam):
             U = uniform(rng) - 0.5
             V = uniform(rng)
             us = 0.5 - abs(U)
-            k = int((2 * a / us + b) * U + lam + 0.43)
+            k = int(math.floor((2 * a / us + b) * U + lam + 0.43))  # floor, as numpy: int() would round -0.5 up to 0
             if us >= 0.07 and V <= vr:
                 return k
             if k < 0 or (us < 0.013 and V > us):

@@ -66,7 +66,7 @@ def render(loaded: LoadedCards, cards: pd.DataFrame, whole: dict) -> str:
              "| Korean share of value, pp | note |",
              "|---|---|---|---|---|---|---|---|"]
     for _, r in cards[cards["comparison"] == "alone"].iterrows():
-        unit = (f"{_ci(r, 'value_per_unit', False)} per {r['unit'].rstrip('s') if r['unit'].endswith('s') else r['unit']}"
+        unit = (f"{_ci(r, 'value_per_unit', False)} per {r['unit']}"
                 if isinstance(r.get("unit"), str) and math.isfinite(r.get("units", math.nan)) and r["units"] != 0 else "")
         lines.append(f"| {r['code']} | {r['measure']} | {_ci(r, 'value_usd_m')} | {_ci(r, 'cost_krw_bn')} | "
                      f"{_ci(r, 'value_per_krw', False)} | {unit} | {_ci(r, 'korean_share_pp')} | {note(r)} |")

@@ -66,8 +66,8 @@ def first_use(res: RunResult, kind: str) -> np.ndarray:
     """Per firm, the run year of its first bid using the instrument (a large number for non-users).
 
     co_entry_loan: the SME partner that borrowed from the F5 pot; sme_sole_loan: an SME bidding
-    alone with the F6 contract-performance loan cut (financed tenders only; the fee cut is not a
-    loan); blended / edpf: the bidder whose bid carried F3 / F8 concessional finance."""
+    alone with F6 support (its contract-performance loan on the contract's working capital, on any
+    tender type); blended / edpf: the bidder whose bid carried F3 / F8 concessional finance."""
     S, P = res.state, res.params
     nb = int(S.cnt[K_BIDS])
     tender = S.b_tender[:nb]
@@ -77,7 +77,7 @@ def first_use(res: RunResult, kind: str) -> np.ndarray:
     if kind == "co_entry_loan":
         sel, firm = S.b_loan[:nb] > 0.0, S.b_partner[:nb]
     elif kind == "sme_sole_loan":
-        sel, firm = (S.b_sole[:nb] == 1) & (P.fin_share[ttype] > 0.0), S.b_firm[:nb]
+        sel, firm = S.b_sole[:nb] == 1, S.b_firm[:nb]
     elif kind == "blended":
         sel, firm = S.b_blended[:nb] == 1, S.b_firm[:nb]
     elif kind == "edpf":
