@@ -50,15 +50,17 @@ def _finished(out: Path, key: str) -> bool:
 
 def _batch(args: argparse.Namespace, kind: str, scenarios, meta_sets=None) -> tuple[Path, bool, dict]:
     """Shared by `run` and `compare`: the results folder, and whether finished results are already there."""
+    from .atomic import folder_path
+    from .outputs import check_target
+
     key = hashlib.sha256(json.dumps({"kind": kind, "scenarios": [r.hash for r in scenarios], "seed": args.seed,
                                      "reps": args.reps, "extra": getattr(args, "baseline", None),
                                      "parameter_sets": meta_sets.hash if meta_sets else None}).encode()).hexdigest()
     prefix = "" if kind == "run" else f"{kind}-"
-    out = Path(args.out) if args.out else Path("results") / (
+    out = folder_path(args.out) if args.out else Path("results") / (
         prefix + "-".join(r.scenario.name for r in scenarios)[:80] + f"-{key[:10]}")
-    if args.out is None and not args.force and _finished(out, key):
+    if not args.force and _finished(out, key):  # e.g. killed in its report step: finish what is missing
         return out, True, {"key": key}
-    from .outputs import check_target
     check_target(out, args.force)
     return out, False, {"key": key}
 
@@ -226,7 +228,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     loaded = load_experiment(args.experiment)
     shard = parse_shard(args.shard) if args.shard else None
-    out = Path(args.out) if args.out else Path("results") / loaded.spec.name
+    out = folder_path(args.out) if args.out else Path("results") / loaded.spec.name
     summary = run_sweep(loaded, out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
                         shard=shard, retry_failed=args.retry_failed, progress=not args.quiet, force=args.force)
     print(summary.describe())
@@ -268,7 +270,8 @@ def cmd_bench_sweep(args: argparse.Namespace) -> int:
     figures = bench_sweep(n_runs=args.runs, workers=args.workers, repeat=args.repeat,
                           executors=tuple(args.executors.split(",")))
     if args.json:
-        Path(args.json).write_text(json.dumps(figures, indent=2, default=str) + "\n", encoding="utf-8")
+        from .atomic import atomic_write
+        atomic_write(Path(args.json), json.dumps(figures, indent=2, default=str) + "\n")
         print(f"figures written to {args.json}")
     return 0
 
@@ -289,10 +292,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print()
     print(format_table(res))
     if args.json:
-        target = Path(args.json)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(json.dumps(res, indent=2, default=float) + "\n", encoding="utf-8")
-        tmp.replace(target)  # whole or not at all
+        from .atomic import atomic_write
+        atomic_write(Path(args.json), json.dumps(res, indent=2, default=float) + "\n")  # whole or not at all
         print(f"figures written to {args.json}")
     return 0
 

@@ -27,9 +27,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +34,8 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+
+from ..atomic import clean_temporaries, new_temp_dir, publish_dir, remove
 
 CONF = 0.95
 N_BOOT = 1000
@@ -608,23 +607,17 @@ def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_analysis(a: Analysis, out_dir: Path | str | None = None) -> Path:
     """Write every table as CSV and Parquet plus summary.txt to out_dir (default results_dir/analysis),
-    replacing an earlier analysis whole."""
+    replacing an earlier analysis whole (see atomic.publish_dir: safe with a reader or a second writer)."""
     out_dir = Path(out_dir) if out_dir is not None else a.results_dir / "analysis"
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    clean_temporaries(out_dir.parent, prefix=out_dir.name)
+    tmp = new_temp_dir(out_dir)
     try:
         for name, t in _tables(a).items():
             t.to_csv(tmp / f"{name}.csv", index=False)
             _parquet_safe(t).to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / "summary.txt").write_text(format_analysis(a))
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-            os.replace(out_dir, old)
-            os.replace(tmp, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        publish_dir(tmp, out_dir)
+    finally:
+        remove(tmp)
     return out_dir

@@ -251,7 +251,7 @@ def processes(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] |
 
 def _clean_payload_files() -> None:
     """Remove base-scenario files left by sweeps that were killed (their process is gone)."""
-    from .store import _pid_alive
+    from ..atomic import pid_alive as _pid_alive
 
     folder = tempfile.gettempdir()
     try:
