@@ -223,21 +223,29 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from .atomic import folder_path
+    from .experiment.lock import sweep_lock
     from .experiment.spec import load_experiment
     from .experiment.sweep import parse_shard, run_sweep
 
     loaded = load_experiment(args.experiment)
     shard = parse_shard(args.shard) if args.shard else None
     out = folder_path(args.out) if args.out else Path("results") / loaded.spec.name
-    summary = run_sweep(loaded, out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
-                        shard=shard, retry_failed=args.retry_failed, progress=not args.quiet, force=args.force)
-    print(summary.describe())
-    if summary.complete and shard is None and not args.no_analysis:
-        from .experiment.analyze import analyze, format_analysis, write_analysis
-        analysis = analyze(out)
-        where = write_analysis(analysis)
-        print(format_analysis(analysis))
-        print(f"analysis in {where}/")
+    from .experiment.designs import check_plan_size
+    from .experiment.sweep import check_request
+    check_request(loaded, args.executor, args.workers, args.scheduler, shard, args.max_runs)
+    check_plan_size(loaded, args.max_runs)  # before the lock file is made: bad input writes nothing
+    with sweep_lock(out, shard):  # held through the analysis: one writer of the folder at a time
+        summary = run_sweep(loaded, out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
+                            shard=shard, retry_failed=args.retry_failed, progress=not args.quiet, force=args.force,
+                            max_runs=args.max_runs)
+        print(summary.describe())
+        if summary.complete and shard is None and not args.no_analysis:
+            from .experiment.analyze import analyze, format_analysis, write_analysis
+            analysis = analyze(out)
+            where = write_analysis(analysis)
+            print(format_analysis(analysis))
+            print(f"analysis in {where}/")
     return 0 if summary.failed == 0 else 1
 
 
@@ -418,6 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
     sw.add_argument("--force", action="store_true", help="replace a results folder that holds another experiment")
     sw.add_argument("--no-analysis", action="store_true", help="do not analyse when the sweep completes")
+    sw.add_argument("--max-runs", type=int, metavar="N", help="refuse a plan of more than N runs (default "
+                    "1,000,000): raise it on purpose for a bigger sweep")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     sw.set_defaults(func=cmd_sweep)
 

@@ -412,6 +412,15 @@ def _sample_X(results_dir: Path, spec: dict, design: dict, frame: pd.DataFrame, 
     return X
 
 
+def analysis_seed(design_seed: Any) -> int:
+    """The seed of the analysis's resamples: the design seed itself when it fits numpy's legacy 32-bit
+    seeding (which SALib's PAWN uses), else one derived from it, so that every design seed works."""
+    seed = int(design_seed)
+    if 0 <= seed < 2**32:
+        return seed
+    return int(np.random.SeedSequence(abs(seed)).generate_state(1, np.uint32)[0])
+
+
 def analyze(results_dir: Path | str, metric_specs: Sequence[Outcome | str] = OUTCOMES,
             years: tuple[int, int] | None = None) -> Analysis:
     """Analyse a finished (or partly finished) sweep. `metric_specs` are outcomes: `Outcome`s, or
@@ -451,7 +460,7 @@ def analyze(results_dir: Path | str, metric_specs: Sequence[Outcome | str] = OUT
     if len(uneven) and uneven.nunique() > 1:
         notes.append(f"points have between {uneven.min()} and {uneven.max()} replications")
 
-    seed = int((spec.get("design") or {}).get("seed", 0))
+    seed = analysis_seed((spec.get("design") or {}).get("seed", 0))
     problem = design.get("problem")
     labels = [f["label"] for f in factors]
     sens_outcomes = [o for o in outcomes if points[f"{o.name}_mean"].notna().any()]
