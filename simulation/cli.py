@@ -39,6 +39,15 @@ def _check_counts(args: argparse.Namespace, min_reps: int = 1) -> None:
         raise ScenarioError(f"--seed must be a non-negative integer, got {args.seed}")
 
 
+def _check_size(args: argparse.Namespace, n_scenarios: int, n_sets: int = 1) -> None:
+    """Refuse, before any run, more runs than the limit or than memory holds (every table is kept until the end)."""
+    from .experiment.size import TABLE_BYTES_PER_RUN, check_runs, counted
+
+    what = f"{counted(n_scenarios, 'scenario')} × {counted(args.reps, 'replication')}" + (
+        f" × {counted(n_sets, 'parameter set')}" if n_sets > 1 else "")
+    check_runs(n_scenarios * args.reps * n_sets, what, args.max_runs, TABLE_BYTES_PER_RUN)
+
+
 def _finished(out: Path, key: str) -> bool:
     """True when `out` holds complete results of exactly this command (a damaged folder is not reused)."""
     try:
@@ -96,6 +105,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .runner import format_summary, run_batch, summary
 
     scenarios = _load_all(args.scenarios, args.set or [])
+    _check_size(args, len(scenarios))
     out, done, meta = _batch(args, "run", scenarios)
     if done:
         print(f"results for these scenarios and seeds already exist in {out} (use --force to recompute)")
@@ -141,6 +151,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         psets = load_parameter_sets(args.parameter_sets)
         under = psets.apply(scenarios)  # checked before anything runs
     n_sets = len(psets.sets) if psets else None
+    _check_size(args, len(scenarios), n_sets or 1)
     out, done, meta = _batch(args, "compare", scenarios, psets)
     if done:
         print(f"results for these scenarios and seeds already exist in {out} (use --force to recompute)")
@@ -327,7 +338,7 @@ def cmd_validate_model(args: argparse.Namespace) -> int:
     from .validation.command import validate_model
 
     return validate_model(args.experiments, args.reps, args.seed, args.out, args.force, args.quiet, args.strict,
-                          args.argv)
+                          args.argv, max_runs=args.max_runs)
 
 
 def _fmt(value) -> str:
@@ -394,6 +405,8 @@ def _add_run_options(p: argparse.ArgumentParser, reps: int, seed_help: str, out_
     p.add_argument("--force", action="store_true", help="replace an existing results folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--no-report", action="store_true", help="do not write report.html and figures/ into the results folder")
+    p.add_argument("--max-runs", type=int, metavar="N", help="refuse more than N runs (default 1,000,000, and what "
+                   "memory holds): raise it on purpose")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -459,6 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--dry-run", action="store_true", help="fit and report, but leave the scenario file unchanged")
     cal.add_argument("--force", action="store_true", help="replace an existing results folder or sets file")
     cal.add_argument("--quiet", action="store_true", help="do not print every evaluated point")
+    cal.add_argument("--max-runs", type=int, metavar="N", help="refuse a search of more than N runs (default 1,000,000)")
     cal.set_defaults(func=cmd_calibrate)
 
     bn = sub.add_parser("bench", help="benchmark the engine: default run, against plain Python and the floor, scaling, start-up, memory")
@@ -510,6 +524,7 @@ def build_parser() -> argparse.ArgumentParser:
     vm.add_argument("--force", action="store_true", help="replace an existing results folder")
     vm.add_argument("--quiet", action="store_true", help="no progress bar")
     vm.add_argument("--strict", action="store_true", help="exit with status 1 when any check fails")
+    vm.add_argument("--max-runs", type=int, metavar="N", help="refuse more than N runs in all (default 1,000,000)")
     vm.set_defaults(func=cmd_validate_model)
     return p
 

@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .size import PLAN_BYTES_PER_RUN, check_runs, grid_points
+from .size import PLAN_BYTES_PER_RUN, check_runs, counted, grid_points
 from .spec import Design, Factor, LoadedExperiment, _checked, parse_path
 
 SAMPLED = ("lhs", "sobol", "morris")
@@ -367,9 +367,9 @@ def check_plan_size(loaded: LoadedExperiment, max_runs: int | None = None) -> in
     d = loaded.spec.design
     if d.type == "grid" and loaded.spec.factors:
         shape = " × ".join(f"{_grid_count(f, d.levels):,}" for f in loaded.spec.factors)
-        what = f"a grid of {shape} values ({points:,} points) × {reps:,} replications"
+        what = f"a grid of {shape} values ({counted(points, 'point')}) × {counted(reps, 'replication')}"
     else:
-        what = f"{points:,} design points × {reps:,} replications"
+        what = f"{counted(points, 'design point')} × {counted(reps, 'replication')}"
     check_runs(points * reps, what, max_runs, PLAN_BYTES_PER_RUN, loaded.file, loaded.line(("design",)), "design")
     return points * reps
 

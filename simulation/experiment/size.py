@@ -20,6 +20,11 @@ PLAN_BYTES_PER_RUN = 3_000
 TABLE_BYTES_PER_RUN = 400_000
 
 
+def counted(n: int, word: str) -> str:
+    """`1 replication`, `20 replications`."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def available_memory() -> int | None:
     try:
         import psutil
@@ -29,7 +34,9 @@ def available_memory() -> int | None:
 
 
 def _gb(n: float) -> str:
-    return f"{n / 1e9:,.1f} GB" if n >= 1e8 else f"{n / 1e6:,.0f} MB"
+    if n < 1e8:
+        return f"{n / 1e6:,.0f} MB"
+    return f"{n / 1e9:,.1f} GB" if n < 1e15 else f"{n / 1e9:.1e} GB"
 
 
 def run_limit(max_runs: int | None = None) -> int:
@@ -47,12 +54,12 @@ def check_runs(runs: int, what: str, max_runs: int | None = None, bytes_per_run:
     limit = run_limit(max_runs)
     need = runs * bytes_per_run
     if runs > limit:
-        raise ScenarioError(f"{what} make {runs:,} runs, more than the limit of {limit:,} runs (planning alone "
-                            f"would take about {_gb(need)} of memory); make it smaller, or raise the limit with "
-                            "--max-runs N", file, line, key)
+        raise ScenarioError(f"{what} come to {runs:,} runs, more than the limit of {limit:,} runs (about "
+                            f"{_gb(need)} of memory); make it smaller, or raise the limit with --max-runs N",
+                            file, line, key)
     free = available_memory()
     if free is not None and need > free:
-        raise ScenarioError(f"{what} make {runs:,} runs, which would need about {_gb(need)} of memory; this "
+        raise ScenarioError(f"{what} come to {runs:,} runs, which would need about {_gb(need)} of memory; this "
                             f"machine has {_gb(free)} free: make it smaller",
                             file, line, key)
 
