@@ -31,6 +31,18 @@ def _load_all(paths: Sequence[str], overrides: Sequence[str]):
     return loaded
 
 
+def _notes(r) -> list[str]:
+    """`note:` lines of a scenario: accepted, but perhaps not what was meant (a date outside the horizon)."""
+    from .scenario.checks import horizon_notes
+
+    out = []
+    for path, text in horizon_notes(r):
+        file, line = r.where(path)
+        out.append(f"note: {file}:{line}: {'.'.join(map(str, path))}: {text}" if line else
+                   f"note: {file}: {'.'.join(map(str, path))}: {text}")
+    return out
+
+
 def _check_counts(args: argparse.Namespace, min_reps: int = 1) -> None:
     if args.reps < min_reps:
         why = " for confidence intervals" if min_reps > 1 else ""
@@ -322,6 +334,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         unstated = [".".join(map(str, p)) for p, pr in r.prov.items()
                     if pr.kind == "unstated" and p not in (("name",), ("description",))]
         print(f"ok: {r.files[0]}: scenario {r.scenario.name!r}, {len(r.values)} parameters, hash {r.hash[:12]}")
+        for note in _notes(r):
+            print(f"  {note}")
         for p in unstated:
             file, line = r.where(tuple(p.split(".")))
             print(f"  note: {file}:{line}: {p}: no provenance given (add provenance: seed|literature|assumption|calibrated)")
@@ -526,6 +540,10 @@ def build_parser() -> argparse.ArgumentParser:
     vm.add_argument("--strict", action="store_true", help="exit with status 1 when any check fails")
     vm.add_argument("--max-runs", type=int, metavar="N", help="refuse more than N runs in all (default 1,000,000)")
     vm.set_defaults(func=cmd_validate_model)
+    for sp in (run, cmp, sw, cal, val, show, ap, vm):  # every command that reads scenario files
+        sp.add_argument("--scenario-path", action="append", metavar="DIR",
+                        help="a folder (besides the scenario's own) that `extends:`, `take:` and countries_file "
+                             "may name (repeatable; also $SCSIM_SCENARIO_PATH)")
     return p
 
 
@@ -535,6 +553,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.argv = argv
     try:
+        from .scenario.loader import configure_scenario_path
+        configure_scenario_path(getattr(args, "scenario_path", None))
         return int(args.func(args) or 0)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)

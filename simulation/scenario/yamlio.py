@@ -146,7 +146,14 @@ def load_yaml_text(text: str, file: str) -> tuple[object, dict[Path, int]]:
         loader.dispose()
 
 
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
 def read_yaml_file(path: str, shown: str) -> tuple[object, dict[Path, int]]:
+    """Parse a YAML file; a file not named *.yaml or *.yml is never read (its contents never reach a message)."""
+    if not str(path).lower().endswith(YAML_SUFFIXES):
+        raise ScenarioError("not a YAML file: scenario, experiment, calibration and parameter-set files are named "
+                            "*.yaml or *.yml", shown)
     try:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
