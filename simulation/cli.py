@@ -254,14 +254,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     loaded = load_experiment(args.experiment)
     shard = parse_shard(args.shard) if args.shard else None
     out = folder_path(args.out) if args.out else Path("results") / loaded.spec.name
-    from .experiment.designs import check_plan_size
+    from .experiment.designs import build_design
     from .experiment.sweep import check_request
     check_request(loaded, args.executor, args.workers, args.scheduler, shard, args.max_runs)
-    check_plan_size(loaded, args.max_runs)  # before the lock file is made: bad input writes nothing
+    design = build_design(loaded, args.max_runs)  # before the lock file is made: bad input writes nothing
     with sweep_lock(out, shard):  # held through the analysis: one writer of the folder at a time
         summary = run_sweep(loaded, out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
                             shard=shard, retry_failed=args.retry_failed, progress=not args.quiet, force=args.force,
-                            max_runs=args.max_runs)
+                            design=design, max_runs=args.max_runs)
         print(summary.describe())
         if summary.complete and shard is None and not args.no_analysis:
             from .experiment.analyze import analyze, format_analysis, write_analysis

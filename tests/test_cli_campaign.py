@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from helpers import ROOT
+from test_scenario_fuzz import _walk
 
 SEED = 13
 N_SCENARIOS = 60
@@ -68,16 +69,6 @@ json.dump(results, open(sys.argv[2], "w"))
 
 
 # ---- mutations -------------------------------------------------------------------------------------
-def _paths(node, path=()):
-    yield path, node
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _paths(v, path + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _paths(v, path + (i,))
-
-
 def _set(tree, path, value):
     for k in path[:-1]:
         tree = tree[k]
@@ -92,7 +83,7 @@ def _del(tree, path):
 
 def mutate(rng: random.Random, tree: dict) -> tuple[str, dict | str]:
     """One mutation of a YAML tree: (what was done, new tree or raw text)."""
-    nodes = [(p, n) for p, n in _paths(tree) if p]
+    nodes = [(p, n) for p, n in _walk(tree) if p]
     kind = rng.choice(["nudge", "nudge", "leaf", "leaf", "delete", "unknown", "unit", "link", "raw"])
     numbers = [(p, n) for p, n in nodes if isinstance(n, (int, float)) and not isinstance(n, bool)]
     if kind == "nudge" and numbers:  # a plausible edit: often valid, so the run goes ahead
@@ -110,12 +101,12 @@ def mutate(rng: random.Random, tree: dict) -> tuple[str, dict | str]:
         _del(tree, path)
         return f"delete {'.'.join(map(str, path))}", tree
     if kind == "unknown":
-        maps = [(p, n) for p, n in _paths(tree) if isinstance(n, dict)]
+        maps = [(p, n) for p, n in _walk(tree) if isinstance(n, dict)]
         path, node = rng.choice(maps)
         node[rng.choice(["zz_unknown", "valu", "provenence", "extends", "take", "0"])] = rng.choice(HOSTILE)
         return f"unknown key under {'.'.join(map(str, path)) or '<top>'}", tree
     if kind == "unit":
-        maps = [(p, n) for p, n in _paths(tree) if isinstance(n, dict) and "value" in n]
+        maps = [(p, n) for p, n in _walk(tree) if isinstance(n, dict) and "value" in n]
         if maps:
             path, node = rng.choice(maps)
             node["unit"] = rng.choice(["parsecs", "fraction", "KRW bn", ""])

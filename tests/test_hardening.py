@@ -152,6 +152,14 @@ def test_empty_duplicate_or_overlapping_key_paths_are_refused_before_any_run(ws,
     assert snapshot(ws) == before
 
 
+def test_a_design_refused_while_it_is_built_writes_nothing(ws):
+    path = experiment(ws, "factors:\n  - {key: world.alliance_share, role: uncertainty, "
+                          "distribution: {name: normal, mean: 0.1, sd: 0.5}}\ndesign: {type: lhs, samples: 64}\n")
+    before = snapshot(ws)
+    refused(scsim("sweep", path, "--quiet", cwd=ws), f"{path}:7: factors.0:", "alliance_share")
+    assert snapshot(ws) == before, "no results/ folder, no lock file"
+
+
 def test_a_list_point_setting_one_path_twice_is_refused(ws):
     path = experiment(ws, "design:\n  type: list\n  points:\n    - name: a\n      set:\n"
                           "        levers.n2_subsidy.ratio: {sme: 0.7, startup: 0.7}\n"

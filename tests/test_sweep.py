@@ -251,7 +251,7 @@ def test_stale_temporaries_are_removed_on_open_and_live_ones_kept(tiny, referenc
     runs = out / "runs"
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True).stdout.strip()
-    names = {"dead": f".x.parquet.tmp-{st._HOST}-{dead}-ab12", "live": f".y.parquet.tmp-{st._HOST}-{os.getpid()}-cd34",
+    names = {"dead": f".x.parquet.tmp-{st.HOST}-{dead}-ab12", "live": f".y.parquet.tmp-{st.HOST}-{os.getpid()}-cd34",
              "old_foreign": ".z.parquet.tmp-othernode-123-ef56", "new_foreign": ".w.parquet.tmp-othernode-124-ab78"}
     for n in names.values():
         (runs / n).write_bytes(b"PAR1 half")

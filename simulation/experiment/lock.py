@@ -142,6 +142,9 @@ def _acquire(path: Path, folder: Path, shard: tuple[int, int] | None) -> None:
                 raise _refuse(folder, path, owner) from None
             _take_over(path, owner)
             continue
+        except OSError as exc:  # a read-only or missing parent folder
+            raise ScenarioError(f"cannot make the results folder's lock file: {exc.strerror or exc}",
+                                str(path)) from None
         try:
             os.write(fd, body.encode("utf-8"))
             os.fsync(fd)
@@ -177,7 +180,10 @@ def sweep_lock(folder: Path | str, shard: tuple[int, int] | None = None) -> Iter
     with _GUARD:
         depth = _HELD.get(key, 0)
         if depth == 0:
-            folder.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                folder.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ScenarioError(f"cannot create the results folder: {exc.strerror or exc}", str(folder)) from None
             _acquire(path, folder, shard)
         _HELD[key] = depth + 1
     stop = threading.Event()
