@@ -221,6 +221,48 @@ def test_a_second_sweep_on_the_same_folder_exits_2_and_a_dead_owners_lock_is_tak
     assert hidden(ws / "results") == []
 
 
+LOCK_HOLDER = """
+import sys, time
+from pathlib import Path
+from simulation.experiment.lock import sweep_lock
+shard = tuple(map(int, sys.argv[2].split("/"))) if sys.argv[2] != "-" else None
+with sweep_lock(Path(sys.argv[1]), shard):
+    print("HELD", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_shards_lock_side_by_side_and_a_whole_sweep_excludes_them(tmp_path):
+    from simulation.experiment import lock as lk
+    from simulation.scenario.errors import ScenarioError
+
+    folder = tmp_path / "results" / "grid"
+    holder = start(LOCK_HOLDER, str(folder), "1/2", cwd=tmp_path)
+    try:
+        wait_for(holder, "HELD")
+        with lk.sweep_lock(folder, (2, 2)):   # another shard: fine
+            pass
+        for shard in ((1, 2), None):          # the same shard, or the whole plan: refused
+            with pytest.raises(ScenarioError, match=f"in use by shard 1/2: process {holder.pid}"):
+                with lk.sweep_lock(folder, shard):
+                    pass
+    finally:
+        kill(holder)
+    with lk.sweep_lock(folder):               # its process is gone: taken over
+        assert json.loads((folder.parent / ".grid.lock").read_text())["pid"] == os.getpid()
+    # a lock of another host: alive while it is touched, taken over once it has not been for LOCK_STALE_SECONDS
+    other = folder.parent / ".grid.lock"
+    other.write_text(json.dumps({"host": "node-17", "pid": 4242, "since": "earlier"}))
+    with pytest.raises(ScenarioError, match="process 4242 on host node-17"):
+        with lk.sweep_lock(folder):
+            pass
+    old = time.time() - lk.LOCK_STALE_SECONDS - 5
+    os.utime(other, (old, old))
+    with lk.sweep_lock(folder):
+        pass
+    assert hidden(folder.parent) == []
+
+
 def test_concurrent_analysis_publishes_never_fail_and_a_reader_always_finds_a_whole_folder(tmp_path):
     from simulation.atomic import new_temp_dir, publish_dir
 
