@@ -184,7 +184,7 @@ def configure_scenario_path(dirs: Iterable[str] | None) -> None:
 def scenario_roots(top: str) -> list[str]:
     """The folders a scenario's linked files must lie in: the folder of the file given (and below it), the
     shipped scenarios, $SCSIM_SCENARIO_PATH and --scenario-path."""
-    env = [d for d in os.environ.get(SCENARIO_PATH_ENV, "").split(os.pathsep) if d]
+    env = [d for d in os.environ.get(SCENARIO_PATH_ENV, "").split(os.pathsep) if d and "\x00" not in d]
     roots = [os.path.dirname(os.path.realpath(top)), *(os.path.realpath(d) for d in env), *_EXTRA_ROOTS]
     if os.path.isdir(SHIPPED):
         roots.append(os.path.realpath(SHIPPED))
@@ -462,6 +462,8 @@ def load_scenario(path: str, overrides: Iterable[str] = (), shown: str | None = 
     from .checks import check_semantics  # local import: checks need the country table
 
     shown = shown or path
+    if "\x00" in str(path):
+        raise ScenarioError("file not found", shown)
     marks: dict[str, dict] = {}
     roots = scenario_roots(path)
     flat = _load_layers(path, shown, [], marks, roots=roots)
