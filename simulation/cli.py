@@ -80,12 +80,33 @@ def _print_notes(scenarios) -> list[str]:
     return found
 
 
+def _notes(r) -> list[str]:
+    """`note:` lines of a scenario: accepted, but perhaps not what was meant (a date outside the horizon)."""
+    from .scenario.checks import horizon_notes
+
+    out = []
+    for path, text in horizon_notes(r):
+        file, line = r.where(path)
+        out.append(f"note: {file}:{line}: {'.'.join(map(str, path))}: {text}" if line else
+                   f"note: {file}: {'.'.join(map(str, path))}: {text}")
+    return out
+
+
 def _check_counts(args: argparse.Namespace, min_reps: int = 1) -> None:
     if args.reps < min_reps:
         why = " for confidence intervals" if min_reps > 1 else ""
         raise ScenarioError(f"--reps must be at least {min_reps}{why}, got {args.reps}")
     if args.seed < 0:
         raise ScenarioError(f"--seed must be a non-negative integer, got {args.seed}")
+
+
+def _check_size(args: argparse.Namespace, n_scenarios: int, n_sets: int = 1) -> None:
+    """Refuse, before any run, more runs than the limit or than memory holds (every table is kept until the end)."""
+    from .experiment.size import TABLE_BYTES_PER_RUN, check_runs, counted
+
+    what = f"{counted(n_scenarios, 'scenario')} × {counted(args.reps, 'replication')}" + (
+        f" × {counted(n_sets, 'parameter set')}" if n_sets > 1 else "")
+    check_runs(n_scenarios * args.reps * n_sets, what, args.max_runs, TABLE_BYTES_PER_RUN)
 
 
 def _finished(out: Path, key: str) -> bool:
@@ -99,15 +120,17 @@ def _finished(out: Path, key: str) -> bool:
 
 def _batch(args: argparse.Namespace, kind: str, scenarios, meta_sets=None) -> tuple[Path, bool, dict]:
     """Shared by `run` and `compare`: the results folder, and whether finished results are already there."""
+    from .atomic import folder_path
+    from .outputs import check_target
+
     key = hashlib.sha256(json.dumps({"kind": kind, "scenarios": [r.hash for r in scenarios], "seed": args.seed,
                                      "reps": args.reps, "extra": getattr(args, "baseline", None),
                                      "parameter_sets": meta_sets.hash if meta_sets else None}).encode()).hexdigest()
     prefix = "" if kind == "run" else f"{kind}-"
-    out = Path(args.out) if args.out else Path("results") / (
+    out = folder_path(args.out) if args.out else Path("results") / (
         prefix + "-".join(r.scenario.name for r in scenarios)[:80] + f"-{key[:10]}")
-    if args.out is None and not args.force and _finished(out, key):
+    if not args.force and _finished(out, key):  # e.g. killed in its report step: finish what is missing
         return out, True, {"key": key}
-    from .outputs import check_target
     check_target(out, args.force)
     return out, False, {"key": key}
 
@@ -148,6 +171,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .wording import replications_text
 
     scenarios = _load_all(args.scenarios, args.set or [])
+    _check_size(args, len(scenarios))
     found = _print_notes(scenarios)
     out, done, meta = _batch(args, "run", scenarios)
     runs = replications_text(args.reps)
@@ -193,6 +217,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         psets = load_parameter_sets(resolve(args.parameter_sets, "experiments"))
         psets.apply(scenarios)  # checked before anything runs
     n_sets = len(psets.sets) if psets else None
+    _check_size(args, len(scenarios), n_sets or 1)
     found = _print_notes(scenarios)
     out, done, meta = _batch(args, "compare", scenarios, psets)
     runs = replications_text(args.reps, n_sets)
@@ -269,21 +294,29 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from .atomic import folder_path
+    from .experiment.lock import sweep_lock
     from .experiment.spec import load_experiment
     from .experiment.sweep import parse_shard, run_sweep
 
     loaded = load_experiment(args.experiment)
     shard = parse_shard(args.shard) if args.shard else None
-    out = Path(args.out) if args.out else Path("results") / loaded.spec.name
-    summary = run_sweep(loaded, out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
-                        shard=shard, retry_failed=args.retry_failed, progress=not args.quiet, force=args.force)
-    print(summary.describe())
-    if summary.complete and shard is None and not args.no_analysis:
-        from .experiment.analyze import analyze, format_analysis, write_analysis
-        analysis = analyze(out)
-        where = write_analysis(analysis)
-        print(format_analysis(analysis))
-        print(f"analysis in {where}/")
+    out = folder_path(args.out) if args.out else Path("results") / loaded.spec.name
+    from .experiment.designs import build_design
+    from .experiment.sweep import check_request
+    check_request(loaded, args.executor, args.workers, args.scheduler, shard, args.max_runs)
+    design = build_design(loaded, args.max_runs)  # before the lock file is made: bad input writes nothing
+    with sweep_lock(out, shard):  # held through the analysis: one writer of the folder at a time
+        summary = run_sweep(loaded, out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
+                            shard=shard, retry_failed=args.retry_failed, progress=not args.quiet, force=args.force,
+                            design=design, max_runs=args.max_runs)
+        print(summary.describe())
+        if summary.complete and shard is None and not args.no_analysis:
+            from .experiment.analyze import analyze, format_analysis, write_analysis
+            analysis = analyze(out)
+            where = write_analysis(analysis)
+            print(format_analysis(analysis))
+            print(f"analysis in {where}/")
     return 0 if summary.failed == 0 else 1
 
 
@@ -326,7 +359,8 @@ def cmd_bench_sweep(args: argparse.Namespace) -> int:
     figures = bench_sweep(n_runs=args.runs, workers=args.workers, repeat=args.repeat,
                           executors=tuple(args.executors.split(",")))
     if args.json:
-        Path(args.json).write_text(json.dumps(figures, indent=2, default=str) + "\n", encoding="utf-8")
+        from .atomic import atomic_write
+        atomic_write(Path(args.json), json.dumps(figures, indent=2, default=str) + "\n")
         print(f"figures written to {args.json}")
     return 0
 
@@ -347,10 +381,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print()
     print(format_table(res))
     if args.json:
-        target = Path(args.json)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(json.dumps(res, indent=2, default=float) + "\n", encoding="utf-8")
-        tmp.replace(target)  # whole or not at all
+        from .atomic import atomic_write
+        atomic_write(Path(args.json), json.dumps(res, indent=2, default=float) + "\n")  # whole or not at all
         print(f"figures written to {args.json}")
     return 0
 
@@ -362,6 +394,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         unstated = [".".join(map(str, p)) for p, pr in r.prov.items()
                     if pr.kind == "unstated" and p not in (("name",), ("description",))]
         print(f"ok: {r.files[0]}: scenario {r.scenario.name!r}, {len(r.values)} parameters, hash {r.hash[:12]}")
+        for note in _notes(r):
+            print(f"  {note}")
         for p in unstated:
             file, line = r.where(tuple(p.split(".")))
             print(f"  note: {file}:{line}: {p}: no provenance given (add provenance: seed|literature|assumption|calibrated)")
@@ -387,7 +421,7 @@ def cmd_validate_model(args: argparse.Namespace) -> int:
     from .validation.command import validate_model
 
     return validate_model(args.experiments, args.reps, args.seed, args.out, args.force, args.quiet, args.strict,
-                          args.argv)
+                          args.argv, max_runs=args.max_runs)
 
 
 def _fmt(value) -> str:
@@ -454,6 +488,8 @@ def _add_run_options(p: argparse.ArgumentParser, reps: int, seed_help: str, out_
     p.add_argument("--force", action="store_true", help="replace an existing results folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--no-report", action="store_true", help="do not write report.html and figures/ into the results folder")
+    p.add_argument("--max-runs", type=int, metavar="N", help="refuse more than N runs (default 1,000,000, and what "
+                   "memory holds): raise it on purpose")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -488,6 +524,8 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
     sw.add_argument("--force", action="store_true", help="replace a results folder that holds another experiment")
     sw.add_argument("--no-analysis", action="store_true", help="do not analyse when the sweep completes")
+    sw.add_argument("--max-runs", type=int, metavar="N", help="refuse a plan of more than N runs (default "
+                    "1,000,000): raise it on purpose for a bigger sweep")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     sw.set_defaults(func=cmd_sweep)
 
@@ -519,6 +557,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--dry-run", action="store_true", help="fit and report, but leave the scenario file unchanged")
     cal.add_argument("--force", action="store_true", help="replace an existing results folder or sets file")
     cal.add_argument("--quiet", action="store_true", help="do not print every evaluated point")
+    cal.add_argument("--max-runs", type=int, metavar="N", help="refuse a search of more than N runs (default 1,000,000)")
     cal.set_defaults(func=cmd_calibrate)
 
     bn = sub.add_parser("bench", help="benchmark the engine: against plain Python and the floor, scaling, start-up, memory")
@@ -582,7 +621,12 @@ def build_parser() -> argparse.ArgumentParser:
     vm.add_argument("--force", action="store_true", help="replace an existing results folder")
     vm.add_argument("--quiet", action="store_true", help="no progress bar")
     vm.add_argument("--strict", action="store_true", help="exit with status 1 when any check fails")
+    vm.add_argument("--max-runs", type=int, metavar="N", help="refuse more than N runs in all (default 1,000,000)")
     vm.set_defaults(func=cmd_validate_model)
+    for sp in (run, cmp, sw, cal, val, show, ap, vm):  # every command that reads scenario files
+        sp.add_argument("--scenario-path", action="append", metavar="DIR",
+                        help="a folder (besides the scenario's own) that `extends:`, `take:` and countries_file "
+                             "may name (repeatable; also $SCSIM_SCENARIO_PATH)")
     p.epilog = _command_list(sub)
     return p
 
@@ -597,6 +641,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     args.argv = argv
     try:
+        from .scenario.loader import configure_scenario_path
+        configure_scenario_path(getattr(args, "scenario_path", None))
         return int(args.func(args) or 0)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)

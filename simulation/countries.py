@@ -105,8 +105,8 @@ def _load(raw: bytes, shown: str) -> CountryTable:
             raise ScenarioError(f"expected {len(COLUMNS)} columns, found {len(row)}", shown, ln)
         rec = dict(zip(COLUMNS, row))
 
-        def bad(col: str, what: str) -> ScenarioError:
-            return ScenarioError(f"column {col}: expected {what}, got {rec[col]!r:.60}", shown, ln)
+        def bad(col: str, what: str) -> ScenarioError:  # the cell itself is not quoted: see loader.YAML_SUFFIXES
+            return ScenarioError(f"column {col}: expected {what}", shown, ln)
 
         if not re.fullmatch(r"[A-Z]{3}", rec["iso3"]) or rec["iso3"] in seen:
             raise bad("iso3", "a new three-letter ISO code")

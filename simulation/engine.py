@@ -5,6 +5,7 @@ frees models, mesa#3179), just the world arrays and the compiled monthly loop.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +45,31 @@ class RunResult:
     private_raised: float
 
 
+class _Pool(threading.local):
+    generators: list[np.random.Generator]
+
+    def __init__(self) -> None:
+        self.generators = []
+
+
+_POOL = _Pool()
+
+
+def reused_streams(R: tuple) -> tuple:
+    """The run's streams as this thread's same Generator objects every run, each set to the fresh one's state.
+
+    The compiled entry point is built without numba's reference counting, so it never releases
+    what unboxing a Generator takes: a reference to it (and with it the PCG64, its SeedSequence
+    and the ctypes objects behind it, about 20 KiB a run). Passing the same objects every run
+    keeps that bounded; the draws are bit for bit those of the fresh generators (same state)."""
+    pool = _POOL.generators
+    while len(pool) < len(R):
+        pool.append(np.random.Generator(np.random.PCG64(0)))
+    for mine, fresh in zip(pool, R):
+        mine.bit_generator.state = fresh.bit_generator.state
+    return type(R)(*pool[: len(R)])
+
+
 def simulate(r: Resolved, seed: int, kernel=None) -> RunResult:
     """Run the whole horizon. `kernel(m0, m1, P, S, A, R)` (R: the run's random streams) defaults to the compiled month loop."""
     if kernel is None:
@@ -52,7 +78,7 @@ def simulate(r: Resolved, seed: int, kernel=None) -> RunResult:
     while True:
         P, cal, table, S, R, cap = build(r, seed, cap)
         A = new_acc(cal.n_years)
-        code = kernel(0, cal.n_months, P, S, A, R)
+        code = kernel(0, cal.n_months, P, S, A, reused_streams(R))
         if code == 0:
             break
         cap = cap.grown(_GROW[int(code)])

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from .atomic import clean_temporaries, folder_path, new_temp_dir, publish_dir, remove
 from .scenario.errors import ScenarioError
+
+MANIFEST = "manifest.json"
 
 PACKAGES = ("scsim", "mesa", "numba", "numpy", "pandas", "pyarrow", "pydantic", "PyYAML")
 
@@ -42,12 +43,18 @@ def git_commit() -> str:
 
 
 def check_target(out: Path, force: bool) -> None:
-    """Refuse, before any work is done, a results folder that exists (unless forced) or cannot be written."""
+    """Refuse, before any work is done, a results folder that exists (unless forced) or cannot be written.
+
+    `--force` replaces a results folder (one with a manifest.json) or an empty folder, never
+    another folder: `--force --out ~` must not delete a home folder."""
     if out.exists() and not out.is_dir():
         raise ScenarioError("exists and is not a folder; choose another --out", str(out))
     if out.exists() and not force:
         raise ScenarioError("results folder already exists; use --force to replace it, or choose another --out",
                             str(out))
+    if out.is_dir() and not (out / MANIFEST).is_file() and any(os.scandir(out)):
+        raise ScenarioError("exists, is not empty and is not a results folder (no manifest.json); --force only "
+                            "replaces results folders: choose another --out", str(out))
     parent = out.absolute().parent
     while not parent.exists():
         parent = parent.parent
@@ -67,25 +74,17 @@ def write_results(out: Path, tables: dict[str, pd.DataFrame], manifest: dict[str
 
 
 def _write(out: Path, tables: dict[str, pd.DataFrame], manifest: dict[str, Any]) -> None:
+    out = folder_path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)
+    clean_temporaries(out.parent, prefix=out.name)
+    tmp = new_temp_dir(out)
     try:
         for name, frame in tables.items():
             frame.to_parquet(tmp / f"{name}.parquet", index=False)
             frame.to_csv(tmp / f"{name}.csv", index=False)
-        with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
+        with open(tmp / MANIFEST, "w", encoding="utf-8") as fh:
             json.dump(manifest, fh, indent=2, sort_keys=False, default=str)
             fh.write("\n")
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        publish_dir(tmp, out)
+    finally:
+        remove(tmp)

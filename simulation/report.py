@@ -14,7 +14,6 @@ import json
 import math
 import os
 import shlex
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
+from .atomic import clean_temporaries, remove, temp_name
 from .scenario.errors import ScenarioError
 
 REPORT_NAME = "report.html"
@@ -74,6 +74,8 @@ def write_report(folder: Path | str, out: Path | str | None = None, *, force: bo
     check_out(out, force)
     fig_dir = figures_dir_for(folder, out)
     style = Style(lang)
+    clean_temporaries(out.absolute().parent, prefix=out.name)  # of a report step that was killed
+    clean_temporaries(fig_dir)
     try:
         out.absolute().parent.mkdir(parents=True, exist_ok=True)
         drawn = draw_figures(res, fig_dir, style)
@@ -86,16 +88,13 @@ def write_report(folder: Path | str, out: Path | str | None = None, *, force: bo
 
 def _publish(out: Path, data: bytes, force: bool) -> None:
     """Write to a temporary sibling, then put it in place: replace (force) or link, which never overwrites."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.tmp-", dir=out.absolute().parent)
-    tmp = Path(tmp_name)
+    tmp = temp_name(out.absolute())
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
         if force:
             os.replace(tmp, out)
             return
@@ -109,7 +108,7 @@ def _publish(out: Path, data: bytes, force: bool) -> None:
                 raise ScenarioError("report already exists; use --force to replace it", str(out)) from None
             os.replace(tmp, out)
     finally:
-        tmp.unlink(missing_ok=True)
+        remove(tmp)
 
 
 # ---- formatting ------------------------------------------------------------------------------

@@ -243,9 +243,13 @@ def test_missing_countries_file(ws):
 
 
 def test_countries_file_that_is_a_folder(ws):
-    path, text = scenario(ws, "world:\n  countries_file: ..\n")
+    (ws / "scenarios" / "tables.csv").mkdir()
+    path, text = scenario(ws, "world:\n  countries_file: tables.csv\n")
     assert_refused(scsim("validate", path, cwd=ws), path, line_of(text, "countries_file"),
                    "world.countries_file", "not a regular file")
+    path, text = scenario(ws, "world:\n  countries_file: ..\n")
+    assert_refused(scsim("validate", path, cwd=ws), path, line_of(text, "countries_file"),
+                   "world.countries_file", "not a CSV file")
 
 
 def test_bad_row_in_a_countries_file(ws):
@@ -253,7 +257,8 @@ def test_bad_row_in_a_countries_file(ws):
     rows[3] = rows[3].replace(",asean,", ",atlantis,", 1)
     (ws / "scenarios" / "countries.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     path, _ = scenario(ws, "world:\n  countries_file: countries.csv\n")
-    assert_refused(scsim("validate", path, cwd=ws), "scenarios/countries.csv", 4, None, "column region", "'atlantis'")
+    msg = assert_refused(scsim("validate", path, cwd=ws), "scenarios/countries.csv", 4, None, "column region")
+    assert "atlantis" not in msg, "a message never quotes the contents of a file that is not YAML"
 
 
 def test_not_utf8(ws):

@@ -58,10 +58,13 @@ def test_cli_compare_writes_tables_and_flags_unsettled_differences(tmp_path):
     assert set(diff["period"].astype(str)) == {"2019", "2020", "2021", "all"}
     if diff["straddles_zero"].any():
         assert "CI straddles zero" in proc.stdout
-    # an explicit --out that exists is never overwritten without --force
+    # an explicit --out that exists is never overwritten without --force: the same command shows those
+    # results again (finishing a missing report), another command is refused
     before = (out / "differences.csv").read_bytes()
     again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    assert again.returncode == 2 and "already exists" in again.stderr
+    assert again.returncode == 0 and "already exist" in again.stdout, again.stderr
+    other = subprocess.run([c if c != "3" else "4" for c in cmd], cwd=ROOT, capture_output=True, text=True)
+    assert other.returncode == 2 and "already exists" in other.stderr, other.stderr
     assert (out / "differences.csv").read_bytes() == before
     bad = subprocess.run(cmd[:6] + ["--baseline", "nowhere", "--reps", "3", "--out", str(tmp_path / "x")],
                          cwd=ROOT, capture_output=True, text=True)

@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from simulation.scenario.errors import ScenarioError
-from simulation.scenario.loader import PARAMS, WRAPPER_KEYS, load_scenario
+from simulation.scenario.loader import PARAMS, WRAPPER_KEYS, configure_scenario_path, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 NO_PLAN_TEXT = (ROOT / "scenarios" / "no_plan.yaml").read_text(encoding="utf-8")
@@ -157,11 +157,14 @@ def load(path: Path, overrides=()) -> ScenarioError | None:
 
 @pytest.fixture(scope="module")
 def work(tmp_path_factory) -> Path:
-    """A copy of the shipped scenarios plus a scratch folder, under pytest's tmp folder."""
+    """A copy of the shipped scenarios plus a scratch folder, under pytest's tmp folder. Scratch files
+    extend the copy, a folder beside theirs: it is put on the scenario path, as a user would."""
     root = tmp_path_factory.mktemp("fuzz")
     shutil.copytree(ROOT / "scenarios", root / "scenarios")
     (root / "scratch").mkdir()
-    return root
+    configure_scenario_path([str(root / "scenarios")])
+    yield root
+    configure_scenario_path([])
 
 
 @contextlib.contextmanager

@@ -245,13 +245,13 @@ def test_unknown_output_metric_is_refused(exp_dir):
 
 
 def test_stale_temporaries_are_removed_on_open_and_live_ones_kept(tiny, reference, exp_dir):
-    from simulation.experiment import store as st
+    from simulation import atomic as st
 
     out = exp_dir / "serial"
     runs = out / "runs"
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True).stdout.strip()
-    names = {"dead": f".x.parquet.tmp-{st._HOST}-{dead}-ab12", "live": f".y.parquet.tmp-{st._HOST}-{os.getpid()}-cd34",
+    names = {"dead": f".x.parquet.tmp-{st.HOST}-{dead}-ab12", "live": f".y.parquet.tmp-{st.HOST}-{os.getpid()}-cd34",
              "old_foreign": ".z.parquet.tmp-othernode-123-ef56", "new_foreign": ".w.parquet.tmp-othernode-124-ab78"}
     for n in names.values():
         (runs / n).write_bytes(b"PAR1 half")
@@ -275,12 +275,13 @@ def test_unreachable_scheduler_is_a_clear_error(tiny, exp_dir):
 # ---- real kills --------------------------------------------------------------------------------
 SCRIPT = """
 import sys, time
+import simulation.atomic as at
 import simulation.experiment.store as st
 from simulation.experiment.spec import load_experiment
 from simulation.experiment.sweep import run_sweep
 spec, out, executor, midwrite = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 if midwrite:  # hold the process in the middle of writing its `midwrite`-th run file, to be killed there
-    real_write_all, real_write_run, n = st._write_all, st.Store.write_run, [0]
+    real_write_all, real_write_run, n = at._write_all, st.Store.write_run, [0]
     def write_run(self, key, data):
         n[0] += 1
         if n[0] == midwrite:
@@ -288,7 +289,7 @@ if midwrite:  # hold the process in the middle of writing its `midwrite`-th run 
                 real_write_all(fd, data[: len(data) // 2])
                 print("MIDWRITE", flush=True)
                 time.sleep(600)
-            st._write_all = half
+            at._write_all = half
         return real_write_run(self, key, data)
     st.Store.write_run = write_run
 print("START", flush=True)
@@ -369,7 +370,7 @@ def test_sigkill_at_several_points_then_resume_gives_the_uninterrupted_dataset(e
     assert len(names) == total and all(n.endswith(".parquet") and not n.startswith(".") for n in names)
     pd.testing.assert_frame_equal(store.read_dataset(), reference, check_exact=True)
     import tempfile
-    from simulation.experiment.store import _pid_alive
+    from simulation.atomic import pid_alive as _pid_alive
     left = [n for n in os.listdir(tempfile.gettempdir()) if n.startswith("scsim-base-")
             and not _pid_alive(int(n.split("-")[2]))]
     assert not left, f"base-scenario files of killed sweeps left behind: {left}"

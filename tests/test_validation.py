@@ -128,6 +128,11 @@ def test_results_are_not_overwritten_without_force(ws, run):
     proc = run("validate-model", exp, "--reps", "2", "--out", "res", "--quiet", cwd=ws)
     assert proc.returncode == 2 and "--force" in proc.stderr and len(proc.stderr.splitlines()) == 1, proc.stderr
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    # --force replaces results, never a folder of other things
+    proc = run("validate-model", exp, "--reps", "2", "--out", "res", "--quiet", "--force", cwd=ws)
+    assert proc.returncode == 2 and "not a results folder" in proc.stderr, proc.stderr
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    (out / "manifest.json").write_text("{}")
     proc = run("validate-model", exp, "--reps", "2", "--out", "res", "--quiet", "--force", cwd=ws)
     assert proc.returncode == 0, proc.stderr
     assert not (out / "keep.txt").exists() and (out / "checks.csv").is_file()

@@ -122,6 +122,10 @@ def _report(loaded: LoadedCalibration, best: Evaluation, start: Evaluation, iden
 def cmd_calibrate(args: argparse.Namespace) -> int:
     loaded = load_calibration(args.calibration)
     spec = loaded.spec
+    from ..experiment.size import check_runs
+    points = spec.search.lhs_points + spec.search.local_evaluations + 1
+    check_runs(points * spec.replications, f"a search of up to {points:,} points × {spec.replications:,} replications",
+               getattr(args, "max_runs", None), file=loaded.file, line=loaded.line(("search",)), key="search")
     today = dt.date.today().isoformat()
     out = Path(args.out) if args.out else Path("results") / f"calibration-{spec.name}-{loaded.hash[:10]}"
     check_target(out, args.force)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
+from ..atomic import temp_name
 from ..experiment.spec import parse_path
 from ..scenario.errors import ScenarioError
 from ..scenario.loader import Resolved, load_scenario
@@ -78,8 +79,8 @@ def write_back(targets: list[Target], values: dict[str, float], sources: dict[st
                        f"\"{_quote(sources[t.key])}\"{m.group('tail')}")
                 changes.append((t, lines[t.line - 1], new))
                 lines[t.line - 1] = new
-            fd, tmp = tempfile.mkstemp(prefix=".calibrate-", suffix=".yaml", dir=os.path.dirname(os.path.abspath(file)))
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            tmp = temp_name(Path(os.path.abspath(file)))
+            with open(tmp, "x", encoding="utf-8") as fh:
                 fh.write("\n".join(lines))
             os.chmod(tmp, os.stat(file).st_mode & 0o777)
             staged.append((tmp, file))

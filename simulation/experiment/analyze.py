@@ -27,9 +27,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +34,8 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+
+from ..atomic import clean_temporaries, new_temp_dir, publish_dir, remove
 
 CONF = 0.95
 N_BOOT = 1000
@@ -469,6 +468,15 @@ def _sample_X(results_dir: Path, spec: dict, design: dict, frame: pd.DataFrame, 
     return X
 
 
+def analysis_seed(design_seed: Any) -> int:
+    """The seed of the analysis's resamples: the design seed itself when it fits numpy's legacy 32-bit
+    seeding (which SALib's PAWN uses), else one derived from it, so that every design seed works."""
+    seed = int(design_seed)
+    if 0 <= seed < 2**32:
+        return seed
+    return int(np.random.SeedSequence(abs(seed)).generate_state(1, np.uint32)[0])
+
+
 def analyze(results_dir: Path | str, metric_specs: Sequence[Outcome | str] = OUTCOMES,
             years: tuple[int, int] | None = None) -> Analysis:
     """Analyse a finished (or partly finished) sweep. `metric_specs` are outcomes: `Outcome`s, or
@@ -508,7 +516,7 @@ def analyze(results_dir: Path | str, metric_specs: Sequence[Outcome | str] = OUT
     if len(uneven) and uneven.nunique() > 1:
         notes.append(f"points have between {uneven.min()} and {uneven.max()} replications")
 
-    seed = int((spec.get("design") or {}).get("seed", 0))
+    seed = analysis_seed((spec.get("design") or {}).get("seed", 0))
     problem = design.get("problem")
     labels = [f["label"] for f in factors]
     sens_outcomes = [o for o in outcomes if points[f"{o.name}_mean"].notna().any() and not o.optional]
@@ -682,23 +690,17 @@ def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_analysis(a: Analysis, out_dir: Path | str | None = None) -> Path:
     """Write every table as CSV and Parquet plus summary.txt to out_dir (default results_dir/analysis),
-    replacing an earlier analysis whole."""
+    replacing an earlier analysis whole (see atomic.publish_dir: safe with a reader or a second writer)."""
     out_dir = Path(out_dir) if out_dir is not None else a.results_dir / "analysis"
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    clean_temporaries(out_dir.parent, prefix=out_dir.name)
+    tmp = new_temp_dir(out_dir)
     try:
         for name, t in _tables(a).items():
             t.to_csv(tmp / f"{name}.csv", index=False)
             _parquet_safe(t).to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / "summary.txt").write_text(format_analysis(a))
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-            os.replace(out_dir, old)
-            os.replace(tmp, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        publish_dir(tmp, out_dir)
+    finally:
+        remove(tmp)
     return out_dir

@@ -21,6 +21,8 @@ Figures:
   overhead        CPU ms/run over task_table's own CPU time per run - 1: the per-run cost of
                   scheduling and storage (Parquet encoding, pickling, transport, writing, fsync)
   start-up s      the rest of the CPU time: worker imports, kernel loading, planning, the store
+  memory          (serial) the sweep process's resident memory after its first WARM_RUNS runs and at
+                  the end: a long sweep in one process must stay flat
   raw parallel    `workers` independent processes running only task_table at the same time: the
                   best any executor could do on this machine at this moment; the executors'
                   steady rates are also given as a share of it (robust to other load)
@@ -40,6 +42,7 @@ import time
 from pathlib import Path
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "plan_2019_announced.yaml"
+WARM_RUNS = 10  # the serial sweep's resident memory is taken after this many runs (kernels loaded) and at the end
 
 _CHILD = """
 import json, sys, time
@@ -57,13 +60,22 @@ if mode == "task_table":
         task_table(base, task)
     print(json.dumps({"wall": time.perf_counter() - t, "cpu": time.process_time() - c, "n": args["n"]}))
 else:
+    import psutil
+    import simulation.experiment.sweep as sw
     from simulation.experiment.spec import load_experiment
-    from simulation.experiment.sweep import run_sweep
     loaded = load_experiment(args["experiment"])
+    rss, record, count = {}, sw._record, [0]
+    def counted(*a, **k):  # resident memory once the first runs are done (kernels loaded), and at the end
+        record(*a, **k)
+        count[0] += 1
+        if count[0] == args["warm"]:
+            rss["start"] = psutil.Process().memory_info().rss
+    sw._record = counted
     t = time.perf_counter()
-    s = run_sweep(loaded, args["out"], executor=args["executor"], workers=args["workers"], progress=False)
+    s = sw.run_sweep(loaded, args["out"], executor=args["executor"], workers=args["workers"], progress=False)
+    rss["end"] = psutil.Process().memory_info().rss
     print(json.dumps({"wall": time.perf_counter() - t, "done": s.done, "failed": s.failed,
-                      "run_seconds": s.run_seconds}))
+                      "run_seconds": s.run_seconds, "rss": rss}))
 """
 
 
@@ -150,12 +162,13 @@ def bench_sweep(n_runs: int = 200, workers: int = 2, scenario: str | Path | None
                 if small is not None:
                     shutil.rmtree(root / f"{ex}-small", ignore_errors=True)
                     cpu_small = _child("sweep", experiment=str(small), out=str(root / f"{ex}-small"),
-                                       **args)["cpu_total"]
+                                       warm=WARM_RUNS, **args)["cpu_total"]
                 shutil.rmtree(root / f"{ex}-{k}", ignore_errors=True)
-                r = _child("sweep", experiment=str(big), out=str(root / f"{ex}-{k}"), **args)
+                r = _child("sweep", experiment=str(big), out=str(root / f"{ex}-{k}"), warm=WARM_RUNS, **args)
                 assert r["done"] == n_runs and r["failed"] == 0, r
                 best = seen.setdefault(ex, {"wall": float("inf"), "steady": 0.0, "cpu": float("inf"),
-                                            "cpu_small": float("inf"), "run_seconds": r["run_seconds"], "w": w})
+                                            "cpu_small": float("inf"), "run_seconds": r["run_seconds"], "w": w,
+                                            "rss": r.get("rss", {})})
                 best["wall"] = min(best["wall"], r["wall"])
                 best["steady"] = max(best["steady"], _steady_rate(root / f"{ex}-{k}", skip=w))
                 best["cpu"] = min(best["cpu"], r["cpu_total"])
@@ -174,6 +187,9 @@ def bench_sweep(n_runs: int = 200, workers: int = 2, scenario: str | Path | None
                 "run_seconds_in_workers": b["run_seconds"], "cpu_s": b["cpu"], "cpu_per_run_s": marginal,
                 "overhead": marginal / cpu_run - 1.0, "startup_cpu_s": b["cpu"] - marginal * n_runs,
             }
+            if ex == "serial" and {"start", "end"} <= set(b["rss"]):
+                result["executors"][ex]["rss_start_mb"] = b["rss"]["start"] / 2**20
+                result["executors"][ex]["rss_end_mb"] = b["rss"]["end"] / 2**20
             if ex != "serial" and "serial" in seen:
                 same = Store.open(root / f"{ex}-0").read_dataset().equals(Store.open(root / "serial-0").read_dataset())
                 result["executors"][ex]["identical_to_serial"] = bool(same)
@@ -221,6 +237,11 @@ def format_bench(r: dict) -> str:
                      f"{r['raw_parallel_runs_per_s']:.2f} runs/s ({r['raw_parallel_speedup']:.2f}x one); "
                      + ", ".join(f"{ex} steady state reaches {x['steady_efficiency'] * 100:.0f} % of that"
                                  for ex, x in r["executors"].items() if "steady_efficiency" in x))
+    ser = r["executors"].get("serial", {})
+    if "rss_start_mb" in ser:
+        grew = ser["rss_end_mb"] / ser["rss_start_mb"] - 1.0
+        lines.append(f"serial sweep, one process: resident memory {ser['rss_start_mb']:.0f} MB after its first "
+                     f"{WARM_RUNS} runs, {ser['rss_end_mb']:.0f} MB after all {r['n_runs']:,} ({grew * 100:+.1f} %)")
     if "load_average" in r:
         lines.append(f"load average before/after: {r['load_average'][0]:.2f} / {r['load_average'][1]:.2f} on "
                      f"{r['cpus']} CPUs (wall-clock figures assume otherwise idle cores)")

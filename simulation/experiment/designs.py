@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .size import PLAN_BYTES_PER_RUN, check_runs, counted, grid_points
 from .spec import Design, Factor, LoadedExperiment, _checked, parse_path
 
 SAMPLED = ("lhs", "sobol", "morris")
@@ -130,17 +131,44 @@ def _grid_values(loaded: LoadedExperiment, i: int, f: Factor, levels: int) -> li
                            "give it `values:` or a `range:` (split into design.levels values), "
                            "or use an lhs, sobol or morris design")
     lo, hi = f.range  # type: ignore[misc]
-    raw = np.linspace(lo, hi, levels)
     if f.integer:
         _integer_range(loaded, i, f)
-        out: list[Any] = []
-        for x in raw:
-            r = _round_half_up(float(x))
-            r = min(max(r, math.ceil(lo)), math.floor(hi))
-            if r not in out:
-                out.append(r)
-        return out
-    return [float(x) for x in raw]
+        return _rounded_levels(lo, hi, levels)
+    return [float(x) for x in np.linspace(lo, hi, levels)]
+
+
+def _rounded_levels(lo: float, hi: float, levels: int) -> list[int]:
+    """The whole numbers of `levels` evenly spaced values in [lo, hi], rounded half up, repeats dropped."""
+    out: list[int] = []
+    for x in np.linspace(lo, hi, levels):
+        r = min(max(_round_half_up(float(x)), math.ceil(lo)), math.floor(hi))
+        if r not in out:
+            out.append(r)
+    return out
+
+
+def _grid_count(f: Factor, levels: int) -> int:
+    """How many values a grid takes of factor `f` (a distribution, refused when built, counts 1)."""
+    if f.values is not None:
+        return len(f.values)
+    if f.range is None:
+        return 1
+    return len(_rounded_levels(f.range[0], f.range[1], levels)) if f.integer else levels
+
+
+def count_points(loaded: LoadedExperiment) -> int:
+    """The number of design points, from the file alone (nothing is built: a grid is the product of counts)."""
+    d, factors = loaded.spec.design, loaded.spec.factors
+    if d.type == "list":
+        return len(d.points or [])
+    if d.type == "grid":
+        return grid_points([_grid_count(f, d.levels) for f in factors])
+    n, k = d.samples or 0, len(factors)
+    if d.type == "sobol":
+        return n * (2 * k + 2 if d.second_order else k + 2)
+    if d.type == "morris":
+        return n * (k + 1)
+    return n
 
 
 def _problem_entry(f: Factor) -> tuple[list[float], str]:
@@ -333,8 +361,24 @@ def _frame(points: list[tuple[int, str, dict[str, Any]]], labels: list[str], row
     return pd.DataFrame(data)
 
 
-def build_design(loaded: LoadedExperiment) -> DesignTable:
-    """The points of an experiment's design (see the module docstring for each design type)."""
+def check_plan_size(loaded: LoadedExperiment, max_runs: int | None = None) -> int:
+    """Refuse, before anything is built, a design whose points × replications pass the limit; the run count."""
+    points, reps = count_points(loaded), loaded.spec.replications
+    d = loaded.spec.design
+    if d.type == "grid" and loaded.spec.factors:
+        shape = " × ".join(f"{_grid_count(f, d.levels):,}" for f in loaded.spec.factors)
+        what = f"a grid of {shape} values ({counted(points, 'point')}) × {counted(reps, 'replication')}"
+    else:
+        what = f"{counted(points, 'design point')} × {counted(reps, 'replication')}"
+    check_runs(points * reps, what, max_runs, PLAN_BYTES_PER_RUN, loaded.file, loaded.line(("design",)), "design")
+    return points * reps
+
+
+def build_design(loaded: LoadedExperiment, max_runs: int | None = None) -> DesignTable:
+    """The points of an experiment's design (see the module docstring for each design type).
+
+    A design whose points × replications pass `max_runs` (default size.MAX_RUNS) is refused first."""
+    check_plan_size(loaded, max_runs)
     d = loaded.spec.design
     for i, f in enumerate(loaded.spec.factors):
         if f.label in RESERVED:

@@ -251,7 +251,7 @@ def processes(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] |
 
 def _clean_payload_files() -> None:
     """Remove base-scenario files left by sweeps that were killed (their process is gone)."""
-    from .store import _pid_alive
+    from ..atomic import pid_alive as _pid_alive
 
     folder = tempfile.gettempdir()
     try:
@@ -386,7 +386,7 @@ def dask(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None
             with _dask.config.set(LOCAL_DASK_CONFIG):
                 cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
                                        processes=True, host="127.0.0.1", dashboard_address=None,
-                                       silence_logs=logging.ERROR)
+                                       silence_logs=logging.CRITICAL)  # see _quiet_dask_logs
             client = Client(cluster, set_as_default=False)
         plugin_name = f"scsim-base-{token}"
         plugin_cls = globals().get("BasePlugin") or __getattr__("BasePlugin")

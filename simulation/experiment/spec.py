@@ -9,9 +9,11 @@ import hashlib
 import json
 import math
 import os
+import re
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator,
+                      model_validator)
 from typing_extensions import Annotated
 
 from ..scenario.errors import ScenarioError
@@ -21,6 +23,22 @@ from ..scenario.yamlio import Path, dotted, read_yaml_file
 
 DESIGNS = ("grid", "lhs", "sobol", "morris", "list")
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+# a plain folder name (it names the results folder): not '.', '..' or hidden, no '/'
+FOLDER_NAME = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,79}$"
+FOLDER_NAME_RULE = ("a name is a plain folder name: 1-80 letters, digits, '_', '.' or '-', not starting with '.' "
+                    "(so not '.' or '..')")
+_KEY_PART = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def key_path(text: str) -> str:
+    """A scenario key path as written in an experiment file: dotted names, none empty."""
+    parts = text.split(".")
+    if not text.strip() or not all(_KEY_PART.match(p) for p in parts):
+        raise ValueError(f"a key path is names joined by dots (e.g. levers.c5_roadshows.per_year); got {text!r:.80}")
+    return text
+
+
+KeyPath = Annotated[str, AfterValidator(key_path)]
 
 
 class Spec(BaseModel):
@@ -57,8 +75,8 @@ class Distribution(Spec):
 
 class Factor(Spec):
     """One scenario key path (or several moving together, `keys:` with tuple `values:`)."""
-    key: Optional[str] = None
-    keys: Optional[list[str]] = None
+    key: Optional[KeyPath] = None
+    keys: Optional[Annotated[list[KeyPath], Field(min_length=1)]] = None
     name: Optional[str] = None
     role: Literal["lever", "uncertainty"]
     values: Optional[list[Any]] = None
@@ -109,7 +127,7 @@ class Factor(Spec):
 
 class Point(Spec):
     name: str
-    set: dict[str, Any] = Field(default_factory=dict)
+    set: dict[KeyPath, Any] = Field(default_factory=dict)
 
 
 class Design(Spec):
@@ -137,10 +155,10 @@ class Outputs(Spec):
 
 
 class Experiment(Spec):
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,80}$")]
+    name: Annotated[str, Field(pattern=FOLDER_NAME)]
     description: str = ""
     base: str
-    set: dict[str, Any] = Field(default_factory=dict)
+    set: dict[KeyPath, Any] = Field(default_factory=dict)
     factors: list[Factor] = Field(default_factory=list)
     design: Design
     replications: Annotated[int, Strict(), Field(ge=1, le=100_000)] = 1
@@ -195,6 +213,8 @@ def load_experiment(path: str, shown: str | None = None) -> LoadedExperiment:
     def reword(err: dict) -> str | None:
         if err.get("type") == "literal_error" and err["loc"] and err["loc"][-1] == "type":
             return f"unknown design {err.get('input')!r}; expected one of {', '.join(DESIGNS)}"
+        if (err.get("ctx") or {}).get("pattern") == FOLDER_NAME:
+            return f"{FOLDER_NAME_RULE}; got {str(err.get('input'))!r:.90}"
         return None
 
     try:
@@ -214,6 +234,11 @@ def load_experiment(path: str, shown: str | None = None) -> LoadedExperiment:
     dup = {n for n in names if names.count(n) > 1}
     if dup:
         raise loaded.error(("factors",), f"two factors are both named {sorted(dup)[0]!r}")
+    _distinct_paths(loaded, [(("factors", i, "keys" if f.keys else "key"), k)
+                             for i, f in enumerate(spec.factors) for k in f.paths], "factors")
+    _distinct_paths(loaded, [(("set", k), k) for k in spec.set], "`set:` keys")
+    for j, pt in enumerate(spec.design.points or []):
+        _distinct_paths(loaded, [(("design", "points", j, "set", k), k) for k in pt.set], "keys of this point")
     for i, f in enumerate(spec.factors):
         for v in _probe_values(f):
             vals = v if f.keys else [v]
@@ -225,6 +250,17 @@ def load_experiment(path: str, shown: str | None = None) -> LoadedExperiment:
         for j, pt in enumerate(spec.design.points or []):
             _checked(loaded, base, {parse_path(k): v for k, v in pt.set.items()}, ("design", "points", j))
     return loaded
+
+
+def _distinct_paths(loaded: LoadedExperiment, paths: list[tuple[Path, str]], what: str) -> None:
+    """Refuse two key paths where one is the other or inside it: only one of them could take effect."""
+    parsed = [(where, text, parse_path(text)) for where, text in paths]
+    for n, (where, text, path) in enumerate(parsed):
+        for where0, text0, path0 in parsed[:n]:
+            if path[: len(path0)] == path0 or path0[: len(path)] == path:
+                how = "the same key path" if path == path0 else "overlapping key paths"
+                raise loaded.error(where, f"{what} {text!r} and {text0!r} (line {loaded.line(where0)}) are {how}: "
+                                   "the runs would use only one of them, so the other would do nothing")
 
 
 def _checked(loaded: LoadedExperiment, base: Resolved, overrides: dict[Path, Any], where: Path) -> Resolved:

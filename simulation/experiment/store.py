@@ -25,9 +25,7 @@ from __future__ import annotations
 import errno
 import json
 import os
-import secrets
 import shutil
-import socket
 import time
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -35,67 +33,15 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from ..atomic import (TMP_MARK, atomic_write, clean_temporaries, folder_path, fsync_dir, is_temp,  # noqa: F401
+                      new_temp_dir, remove, temp_name)
 from ..scenario.errors import ScenarioError
 
 FORMAT = 1
 MANIFEST = "experiment.json"
-TMP_MARK = ".tmp-"
-STALE_FOREIGN_SECONDS = 24 * 3600
 DATASET_ORDER = ["point", "rep", "metric", "group", "year"]
 DATASET_COLUMNS = ["point", "rep", "key", "run", "scenario", "seed", "year", "metric", "group", "value"]
 TASK_COLUMNS = ["point", "rep", "seed", "key", "name", "overrides"]
-_HOST = socket.gethostname().replace("/", "_") or "host"
-
-
-# ---- atomic files ----------------------------------------------------------------------------
-def _tmp_name(final: Path) -> Path:
-    return final.with_name(f".{final.name}{TMP_MARK}{_HOST}-{os.getpid()}-{secrets.token_hex(4)}")
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
-
-
-def _publish(tmp: Path, final: Path) -> None:
-    os.replace(tmp, final)
-
-
-def atomic_write(final: Path, data: bytes | str) -> None:
-    """Write `data` to `final` so that readers see the old file, or the whole new one, never a part."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    tmp = _tmp_name(final)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        try:
-            _write_all(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        _publish(tmp, final)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make renames in `folder` durable (a lost rename only means a run is done again)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _json(obj: Any) -> str:
@@ -110,64 +56,6 @@ def _plain(v: Any) -> Any:
     if isinstance(v, Path):
         return str(v)
     return str(v)
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return True
-    return True
-
-
-def is_temp(name: str) -> bool:
-    return name.startswith(".") and TMP_MARK in name
-
-
-def _stale(path: Path) -> bool:
-    """A temporary file or folder whose writer can no longer finish it."""
-    try:
-        host, pid, _ = path.name.rsplit(TMP_MARK, 1)[1].rsplit("-", 2)
-        pid_n = int(pid)
-    except ValueError:
-        host, pid_n = "", -1
-    if host == _HOST and pid_n > 0:
-        return not _pid_alive(pid_n)
-    try:
-        age = time.time() - path.lstat().st_mtime
-    except FileNotFoundError:
-        return False
-    return age > STALE_FOREIGN_SECONDS
-
-
-def clean_temporaries(folder: Path, prefix: str = "") -> list[Path]:
-    """Remove stale temporaries in `folder` whose name starts with `.{prefix}` (not recursive)."""
-    removed: list[Path] = []
-    try:
-        entries = list(os.scandir(folder))
-    except FileNotFoundError:
-        return removed
-    for entry in entries:
-        if not is_temp(entry.name) or not entry.name.startswith(f".{prefix}"):
-            continue
-        p = Path(entry.path)
-        if not _stale(p):
-            continue
-        try:
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(p)
-            else:
-                p.unlink()
-            removed.append(p)
-        except FileNotFoundError:
-            pass
-    return removed
 
 
 # ---- the store -------------------------------------------------------------------------------
@@ -228,7 +116,7 @@ class Store:
         is not empty and is not a store is always refused (nothing is deleted). The new store is
         built in a hidden sibling folder and renamed into place, so it appears whole.
         """
-        root = Path(root)
+        root = folder_path(root)
         want = manifest.get("experiment_hash")
         if not want:
             raise ValueError("manifest needs an experiment_hash")
@@ -247,15 +135,14 @@ class Store:
                     f"{store.experiment_hash[:12]}; this one is {manifest.get('experiment', '?')!r}, hash "
                     f"{str(want)[:12]}): the experiment file, its base scenario or its design changed. "
                     "Choose another --out, or use --force to replace those results", str(root))
-            old = root.with_name(f".{root.name}{TMP_MARK}{_HOST}-{os.getpid()}-{secrets.token_hex(4)}")
+            old = temp_name(root)
             os.replace(root, old)
-            shutil.rmtree(old, ignore_errors=True)
+            remove(old)
         elif root.is_dir() and (clean_temporaries(root) or True) and any(not is_temp(n) for n in os.listdir(root)):
             raise ScenarioError("folder exists, is not empty and is not an experiment results folder "
                                 "(no experiment.json); choose another --out", str(root))
         root.parent.mkdir(parents=True, exist_ok=True)
-        tmp = root.with_name(f".{root.name}{TMP_MARK}{_HOST}-{os.getpid()}-{secrets.token_hex(4)}")
-        tmp.mkdir()
+        tmp = new_temp_dir(root)
         try:
             for sub in ("runs", "failed", "sessions"):
                 (tmp / sub).mkdir()

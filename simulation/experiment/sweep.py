@@ -26,6 +26,7 @@ from typing import Any, Sequence
 
 from ..scenario.errors import ScenarioError
 from .executors import EXECUTORS, Outcome, default_workers
+from .lock import sweep_lock
 from .spec import LoadedExperiment
 from .store import Store, atomic_write, tasks_frame
 from .tasks import Task, plan_tasks, replication_seeds
@@ -242,19 +243,23 @@ def unique_runs(tasks: Sequence[Task]) -> list[Task]:
 
 
 # ---- the sweep -------------------------------------------------------------------------------
-def prepare(loaded: LoadedExperiment, design: Any = None) -> tuple[Any, list[int], list[Task]]:
-    """(design table, seeds, tasks) of an experiment: every point × every replication."""
+def prepare(loaded: LoadedExperiment, design: Any = None,
+            max_runs: int | None = None) -> tuple[Any, list[int], list[Task]]:
+    """(design table, seeds, tasks) of an experiment: every point × every replication.
+
+    A plan above `max_runs` runs (default size.MAX_RUNS) is refused before the design is built."""
     if design is None:
         from .designs import build_design
-        design = build_design(loaded)
+        design = build_design(loaded, max_runs)
     seeds = replication_seeds(loaded.spec.seed, loaded.spec.replications)
     return design, seeds, plan_tasks(loaded.base, design.points, seeds)
 
 
 def open_store(loaded: LoadedExperiment, out: Path | str, force: bool = False, design: Any = None,
-               env: dict | None = None) -> tuple[Store, Any, list[Task]]:
+               env: dict | None = None, *, planned: tuple[Any, list[int], list[Task]] | None = None
+               ) -> tuple[Store, Any, list[Task]]:
     """Create or open the store of an experiment (refusing one of another experiment unless `force`)."""
-    design, seeds, tasks = prepare(loaded, design)
+    design, seeds, tasks = planned or prepare(loaded, design)
     manifest = experiment_manifest(loaded, design, seeds, tasks, env)
     store = Store.create_or_open(Path(out), manifest, design=design.frame, tasks=tasks_frame(tasks),
                                  X=getattr(design, "X", None), force=force)
@@ -266,9 +271,26 @@ def open_store(loaded: LoadedExperiment, out: Path | str, force: bool = False, d
     return store, design, tasks
 
 
+def check_request(loaded: LoadedExperiment, executor: str = "serial", workers: int | None = None,
+                  scheduler: str | None = None, shard: tuple[int, int] | None = None, max_runs: int | None = None
+                  ) -> tuple[tuple[int, int] | None, list[str] | None, list[str] | None]:
+    """Check a sweep's arguments before anything is written: (shard, metrics, groups kept); ScenarioError if bad."""
+    from .size import run_limit
+
+    _check_args(executor, workers, scheduler)
+    run_limit(max_runs)
+    if shard is not None:
+        shard = check_shard(shard)
+    metrics, groups = output_filter(loaded)
+    if scheduler:
+        check_scheduler(scheduler)
+    return shard, metrics, groups
+
+
 def run_sweep(loaded: LoadedExperiment, out: Path | str, executor: str = "serial", workers: int | None = None,
               scheduler: str | None = None, shard: tuple[int, int] | None = None, retry_failed: bool = False,
-              progress: bool = True, force: bool = False, *, design: Any = None) -> SweepSummary:
+              progress: bool = True, force: bool = False, *, design: Any = None,
+              max_runs: int | None = None) -> SweepSummary:
     """Run (or resume) an experiment's sweep into the results folder `out`.
 
     executor   "serial" (this process), "processes" (`workers` local processes, default every core)
@@ -277,19 +299,25 @@ def run_sweep(loaded: LoadedExperiment, out: Path | str, executor: str = "serial
     retry_failed  run again the runs recorded as failed (otherwise they are left alone).
     force      replace a results folder of a different experiment (never needed to resume).
     design     a prebuilt DesignTable (default: designs.build_design(loaded)).
+    max_runs   refuse a plan of more runs (default size.MAX_RUNS), before the design is built.
 
-    Bad arguments and a folder of another experiment raise ScenarioError before any run.
+    Bad arguments, a plan too large, a folder of another experiment and a folder that another sweep
+    is writing (lock.sweep_lock) raise ScenarioError before any run.
     """
     t_start = time.perf_counter()
-    _check_args(executor, workers, scheduler)
-    if shard is not None:
-        shard = check_shard(shard)
-    metrics, groups = output_filter(loaded)
-    if scheduler:
-        check_scheduler(scheduler)
+    shard, metrics, groups = check_request(loaded, executor, workers, scheduler, shard)
     out = Path(out)
+    planned = prepare(loaded, design, max_runs)
+    with sweep_lock(out, shard):
+        return _locked_sweep(loaded, out, planned, executor, workers, scheduler, shard, retry_failed, progress,
+                             force, metrics, groups, t_start)
+
+
+def _locked_sweep(loaded: LoadedExperiment, out: Path, planned: tuple, executor: str, workers: int | None,
+                  scheduler: str | None, shard: tuple[int, int] | None, retry_failed: bool, progress: bool,
+                  force: bool, metrics: list[str] | None, groups: list[str] | None, t_start: float) -> SweepSummary:
     env = environment()
-    store, design, tasks = open_store(loaded, out, force=force, design=design, env=env)
+    store, design, tasks = open_store(loaded, out, force=force, env=env, planned=planned)
     runs = unique_runs(tasks)
     if shard is not None:
         runs = [t for j, t in enumerate(runs) if shard_of(j, shard[1]) == shard[0]]
@@ -411,8 +439,6 @@ def merge(shard_dirs: Sequence[Path | str], out: Path | str, force: bool = False
     """
     if not shard_dirs:
         raise ScenarioError("merge needs at least one results folder")
-    import pandas as pd
-
     out = Path(out)
     stores = [Store.open(Path(d)) for d in shard_dirs]
     first = stores[0]
@@ -433,6 +459,14 @@ def merge(shard_dirs: Sequence[Path | str], out: Path | str, force: bool = False
     if len(commits) > 1:
         warnings.append(f"the folders were started at different git commits: {', '.join(sorted(map(str, commits)))}")
     design = first.design() if (first.root / "design.parquet").is_file() else None
+    with sweep_lock(out):  # one writer: not while a sweep or another merge writes into `out`
+        return _merge_into(stores, out, first, plan, design, warnings, force)
+
+
+def _merge_into(stores: list[Store], out: Path, first: Store, plan: Any, design: Any, warnings: list[str],
+                force: bool) -> MergeSummary:
+    import pandas as pd
+
     target = Store.create_or_open(out, first.manifest, design=design, tasks=plan, X=first.design_X(), force=force)
     if list(target.tasks()["key"]) != list(plan["key"]):
         raise ScenarioError("plans a different set of runs than the folders being merged", str(out))

@@ -48,10 +48,11 @@ class Task:
 def plan_tasks(base: Resolved, points: Iterable[tuple[int, str, dict[str, Any]]], seeds: Sequence[int]) -> list[Task]:
     """One task per (point, replication), in point-major order; `points` are (id, name, overrides)."""
     tasks = []
+    base_hash = base.hash  # a hash of the whole resolved scenario: once, not once per run
     for pid, name, overrides in points:
         ov = canonical(overrides)
         for rep, seed in enumerate(seeds):
-            tasks.append(Task(pid, rep, seed, run_key(base.hash, ov, seed), ov, name))
+            tasks.append(Task(pid, rep, seed, run_key(base_hash, ov, seed), ov, name))
     return tasks
 
 

@@ -20,6 +20,8 @@ matplotlib.use("Agg")  # no display, no GUI toolkit: figures are files
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from ..atomic import write_via  # noqa: E402
+
 LANGS = ("en", "ko")
 
 # colour-blind-safe colours of decreasing darkness, each paired with a line style, marker and hatch
@@ -199,12 +201,7 @@ def save(fig: Figure, stem: Path, style: Style) -> list[Path]:
             settle(fig)
             for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
                 final = stem.with_suffix(f".{ext}")
-                tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-                try:
-                    fig.savefig(tmp, format=ext, metadata=meta)
-                    os.replace(tmp, final)
-                finally:
-                    tmp.unlink(missing_ok=True)
+                write_via(final, lambda tmp: fig.savefig(tmp, format=ext, metadata=meta))
                 out.append(final)
     finally:
         plt.close(fig)

@@ -6,11 +6,11 @@ everything outside the blocks is hand-written and left byte for byte as it is.
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..atomic import atomic_write
 from ..scenario.errors import ScenarioError
 from .render import RENDERERS, Context
 from .rows import ROOT
@@ -171,7 +171,5 @@ def regenerate_file(path: Path, ctx: Context | None = None) -> bool:
     new = regenerate(text, ctx or Context(), shown_path(path))
     if new == text:
         return False
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(new, encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, new)
     return True

@@ -92,6 +92,55 @@ def _expected_tenders(r: Resolved, n_months: int, start_year: int) -> float:
     return m.addressable_share * top * 1000.0 / max(mean_value, 1e-9) * (n_months / 12.0)
 
 
+def _check_table_path(r: Resolved, given: str, path: str) -> None:
+    """A country table named in a scenario file: a .csv inside the scenario's folders (loader.scenario_roots).
+    One given on the command line or by a program (an override) is the user's own choice."""
+    from .loader import link_error, outside
+
+    prov = r.prov.get(("world", "countries_file"))
+    if given == "builtin" or prov is None or prov.kind == "override":
+        return
+    if not given.lower().endswith(".csv"):
+        raise r.error(("world", "countries_file"), f"countries_file {given!r:.200} is not a CSV file (*.csv)")
+    if r.roots and outside(path, r.roots):
+        file, line = r.where(("world", "countries_file"))
+        raise link_error("countries_file", given, r.roots, file or "", line, "world.countries_file")
+
+
+def _dates(obj: Any, path: Path) -> list[tuple[Path, str]]:
+    """Every month-valued field (unit YYYY-MM) of a validated section, lists included, with its key path."""
+    from .schema import Section
+
+    out: list[tuple[Path, str]] = []
+    if isinstance(obj, Section):
+        for name, info in type(obj).model_fields.items():
+            value = getattr(obj, name)
+            if (info.json_schema_extra or {}).get("unit") == "YYYY-MM" and isinstance(value, str):
+                out.append((path + (name,), value))
+            else:
+                out += _dates(value, path + (name,))
+    elif isinstance(obj, (list, tuple)):
+        for i, item in enumerate(obj):
+            out += _dates(item, path + (i,))
+    return out
+
+
+def horizon_notes(r: Resolved) -> list[tuple[Path, str]]:
+    """Dates that are not schedules (a fund's start, an MOU, a centre's opening) outside the horizon: allowed
+    (an MOU of 2017 still raises the 2019 relationship; a fund starting in 2040 never invests) but said."""
+    s = r.scenario
+    start, end = month_index(s.time.start), month_index(s.time.end)
+    notes = []
+    for path, ym in _dates(s, ()):
+        if path in (("time", "start"), ("time", "end")):
+            continue
+        if month_index(ym) > end:
+            notes.append((path, f"{ym} is after time.end {s.time.end}: it never happens in this run"))
+        elif month_index(ym) < start and path[-1] == "start":
+            notes.append((path, f"{ym} is before time.start {s.time.start}: in force from the first month"))
+    return notes
+
+
 def check_semantics(r: Resolved) -> None:
     from ..countries import load_countries, resolve_path
 
@@ -128,6 +177,7 @@ def check_semantics(r: Resolved) -> None:
 
     file, _ = r.where(("world", "countries_file"))
     path, shown = resolve_path(s.world.countries_file, file)
+    _check_table_path(r, s.world.countries_file, path)
     try:
         table = load_countries(path, shown)
     except ScenarioError as exc:

@@ -20,9 +20,12 @@ from pydantic import ValidationError
 from .errors import ScenarioError
 from .schema import Scenario, Section
 from .types import NAME_PATTERN, YEAR_MONTH_PATTERN
-from .yamlio import Path, dotted, load_yaml_text, read_yaml_file
+from .yamlio import YAML_SUFFIXES, Path, dotted, load_yaml_text, read_yaml_file
 
 PROVENANCE_KINDS = ("seed", "literature", "assumption", "calibrated")
+SCENARIO_PATH_ENV = "SCSIM_SCENARIO_PATH"
+SHIPPED = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "scenarios")
+_EXTRA_ROOTS: list[str] = []  # --scenario-path DIR
 WRAPPER_KEYS = {"value", "provenance", "source", "unit", "note", "range"}
 MAX_EXTENDS_DEPTH = 32
 MAX_FILE_LOADS = 256  # files read for one scenario, counting repeats: `take:` can fan out exponentially
@@ -49,6 +52,7 @@ class Resolved:
     # the parameters this scenario states itself (its own file, its `take:` sections, overrides),
     # as against those it inherits through `extends:`; not part of the hash
     own: frozenset = field(repr=False, default_factory=frozenset)
+    roots: list[str] = field(repr=False, default_factory=list)  # where linked files may be (scenario_roots)
 
     @property
     def nested(self) -> dict:
@@ -131,6 +135,9 @@ def _unwrap(val: dict, path: Path, file: str, marks: dict[Path, int]) -> tuple[A
         raise ScenarioError(f"provenance {kind!r} needs a source (citation or calibration target)",
                             file, line, dotted(path))
     unit = val.get("unit")
+    if unit is not None and path not in PARAMS:
+        raise ScenarioError(f"unit {unit!r:.60}: a section has no unit (give units on its parameters)",
+                            file, marks.get(path + ("unit",), line), dotted(path))
     if unit is not None and path in PARAMS and unit != field_meta(path)["unit"]:
         raise ScenarioError(f"unit {unit!r:.60} does not match the schema's unit {field_meta(path)['unit']!r}",
                             file, marks.get(path + ("unit",), line), dotted(path))
@@ -193,6 +200,50 @@ def nest(flat: dict[Path, Any]) -> dict:
 
 
 # ---- layers and extends ------------------------------------------------------------------
+def configure_scenario_path(dirs: Iterable[str] | None) -> None:
+    """Folders (besides the scenario's own folder tree) that `extends:`, `take:` and `countries_file` may name."""
+    _EXTRA_ROOTS[:] = [os.path.realpath(d) for d in (dirs or [])]
+
+
+def scenario_roots(top: str) -> list[str]:
+    """The folders a scenario's linked files must lie in: the folder of the file given (and below it), the
+    shipped scenarios, $SCSIM_SCENARIO_PATH and --scenario-path."""
+    env = [d for d in os.environ.get(SCENARIO_PATH_ENV, "").split(os.pathsep) if d and "\x00" not in d]
+    roots = [os.path.dirname(os.path.realpath(top)), *(os.path.realpath(d) for d in env), *_EXTRA_ROOTS]
+    if os.path.isdir(SHIPPED):
+        roots.append(os.path.realpath(SHIPPED))
+    return list(dict.fromkeys(roots))
+
+
+def outside(target: str, roots: list[str]) -> bool:
+    """Whether `target` (symlinks resolved) lies outside every one of `roots`."""
+    try:
+        real = os.path.realpath(target)
+    except (ValueError, OSError):  # a NUL byte, a loop of links
+        return True
+    return not any(os.path.commonpath([real, r]) == r for r in roots)
+
+
+def link_error(what: str, given: str, roots: list[str], file: str, line: int | None, key: str) -> ScenarioError:
+    return ScenarioError(f"`{what}:` file {given!r:.200} is outside the scenario's folder ({roots[0]:.200}) and the "
+                         f"scenario path; move it there, or name its folder with --scenario-path DIR (or "
+                         f"{SCENARIO_PATH_ENV})", file, line, key)
+
+
+def _check_target(what: str, given: str, target: str, roots: list[str], file: str, line: int | None, key: str,
+                  shown: str) -> None:
+    """A linked scenario file: a YAML file (nothing else is ever read), inside the allowed folders."""
+    if not given.lower().endswith(YAML_SUFFIXES):
+        raise ScenarioError(f"`{what}:` names {given!r:.200}, not a YAML file (*.yaml or *.yml)", file, line, key)
+    if "\x00" in target:
+        raise ScenarioError(f"`{what}:` file {given!r:.200} not found", file, line, key)
+    if roots and outside(target, roots):
+        raise link_error(what, given, roots, file, line, key)
+    if not os.path.isfile(target):
+        problem = "is a directory" if os.path.isdir(target) else "not found"
+        raise ScenarioError(f"`{what}:` file {given!r:.200} {problem} (looked for {shown:.200})", file, line, key)
+
+
 def _check_link(target: str, chain: list[str], what: str, file: str, line: int | None, key: str) -> None:
     """Refuse an `extends:`/`take:` link that closes a cycle or makes the chain too deep (before reading it)."""
     real = os.path.realpath(target)
@@ -205,7 +256,7 @@ def _check_link(target: str, chain: list[str], what: str, file: str, line: int |
 
 
 def _load_layers(path: str, shown: str, chain: list[str], marks_by_file: dict[str, dict],
-                 loads: list[str] | None = None) -> dict[Path, tuple[Any, Prov]]:
+                 loads: list[str] | None = None, roots: list[str] | None = None) -> dict[Path, tuple[Any, Prov]]:
     real = os.path.realpath(path)
     if real in chain:
         raise ScenarioError("cyclic `extends:` chain: " + " -> ".join(chain + [real]), shown)
@@ -231,13 +282,10 @@ def _load_layers(path: str, shown: str, chain: list[str], marks_by_file: dict[st
             raise ScenarioError("`extends:` must be a file path", shown, marks.get(("extends",)), "extends")
         ppath = os.path.join(os.path.dirname(path), parent)
         pshown = os.path.normpath(os.path.join(os.path.dirname(shown), parent))
-        if not os.path.isfile(ppath):
-            problem = "is a directory" if os.path.isdir(ppath) else "not found"
-            raise ScenarioError(f"`extends:` file {parent!r:.200} {problem} (looked for {pshown:.200})",
-                                shown, marks.get(("extends",)), "extends")
+        _check_target("extends", parent, ppath, roots or [], shown, marks.get(("extends",)), "extends", pshown)
         _check_link(ppath, chain + [real], "extends", shown, marks.get(("extends",)), "extends")
-        flat.update(_load_layers(ppath, pshown, chain + [real], marks_by_file, loads))
-    flat.update(_take(data.get("take"), path, shown, marks, chain + [real], marks_by_file, loads))
+        flat.update(_load_layers(ppath, pshown, chain + [real], marks_by_file, loads, roots))
+    flat.update(_take(data.get("take"), path, shown, marks, chain + [real], marks_by_file, loads, roots))
     own: dict[Path, tuple[Any, Prov]] = {}
     flatten(data, Scenario, (), shown, marks, own)
     flat.update(own)
@@ -245,7 +293,8 @@ def _load_layers(path: str, shown: str, chain: list[str], marks_by_file: dict[st
 
 
 def _take(spec: Any, path: str, shown: str, marks: dict[Path, int], chain: list[str],
-          marks_by_file: dict[str, dict], loads: list[str]) -> dict[Path, tuple[Any, Prov]]:
+          marks_by_file: dict[str, dict], loads: list[str], roots: list[str] | None = None
+          ) -> dict[Path, tuple[Any, Prov]]:
     """`take: [{from: other.yaml, keys: [levers.f1_pis, ...]}]`: copy whole sections from another scenario."""
     if spec is None:
         return {}
@@ -260,12 +309,9 @@ def _take(spec: Any, path: str, shown: str, marks: dict[Path, int], chain: list[
                                 shown, line, f"take.{i}")
         src = os.path.join(os.path.dirname(path), item["from"])
         src_shown = os.path.normpath(os.path.join(os.path.dirname(shown), item["from"]))
-        if not os.path.isfile(src):
-            problem = "is a directory" if os.path.isdir(src) else "not found"
-            raise ScenarioError(f"`take:` file {item['from']!r:.200} {problem} (looked for {src_shown:.200})",
-                                shown, line, f"take.{i}")
+        _check_target("take", item["from"], src, roots or [], shown, line, f"take.{i}", src_shown)
         _check_link(src, chain, "take", shown, line, f"take.{i}.from")
-        other = _load_layers(src, src_shown, chain, marks_by_file, loads)
+        other = _load_layers(src, src_shown, chain, marks_by_file, loads, roots)
         for key in item["keys"]:
             prefix = tuple(key.split("."))
             hits = {p: v for p, v in other.items() if p[: len(prefix)] == prefix}
@@ -393,6 +439,28 @@ def _normalise(path: Path, value: Any, prov: Prov | None = None, marks: dict | N
     return value
 
 
+def _missing_where(r: Resolved, loc: Path) -> tuple[str | None, int | None]:
+    """The file (and line) that should have set a missing value.
+
+    A value set whole but incomplete (an MOU entry without its date): the file that set it, at the
+    deepest part it has. Otherwise the leaf-most file that opens the enclosing section, at the
+    section's line; and when no file in the chain does, the leaf scenario at its first line."""
+    for n in range(len(loc), 0, -1):
+        pr = r.prov.get(tuple(loc[:n]))
+        if pr is not None:
+            own = r.marks.get(pr.file, {})
+            for m in range(len(loc), n - 1, -1):
+                if tuple(loc[:m]) in own:
+                    return pr.file, own[tuple(loc[:m])]
+            return pr.file, pr.line
+    for n in range(len(loc) - 1, 0, -1):
+        for f in r.files:
+            line = r.marks.get(f, {}).get(tuple(loc[:n]))
+            if line is not None:
+                return f, line
+    return (r.files[0], 1) if r.files else (None, None)
+
+
 def validate(flat: dict[Path, tuple[Any, Prov]], files: list[str], marks: dict[str, dict]) -> Resolved:
     values = {p: _normalise(p, v, pr, marks) for p, (v, pr) in flat.items()}
     prov = {p: pr for p, (_, pr) in flat.items()}
@@ -413,9 +481,13 @@ def validate(flat: dict[Path, tuple[Any, Prov]], files: list[str], marks: dict[s
             not o[4] and o[2][: len(e[2])] == e[2] for o in errors))]
         errors.sort(key=lambda e: (e[0] == 0, e[1] != files[0], e[0]))
         line, file, loc, err, _ = errors[0]
+        message = _describe(err)
         if err.get("type") == "missing":
-            file, line = files[-1] if files else None, None
-        raise ScenarioError(_describe(err), file or None, line or None, dotted(loc)) from None
+            file, line = _missing_where(resolved_stub, loc)
+            owner = next((loc[:n] for n in range(len(loc) - 1, 0, -1) if tuple(loc[:n]) in PARAMS), None)
+            if owner is not None:  # inside a value set whole: an MOU without its date
+                message = f"missing: each entry of {dotted(owner)} needs `{loc[-1]}`"
+        raise ScenarioError(message, file or None, line or None, dotted(loc)) from None
     resolved_stub.scenario = scenario
     return resolved_stub
 
@@ -431,8 +503,11 @@ def load_with(path: str, overrides: Iterable[tuple[Path, Any]] = (), shown: str 
     from .checks import check_semantics  # local import: checks need the country table
 
     shown = shown or path
+    if "\x00" in str(path):
+        raise ScenarioError("file not found", shown)
     marks: dict[str, dict] = {}
-    flat = _load_layers(path, shown, [], marks)
+    roots = scenario_roots(path)
+    flat = _load_layers(path, shown, [], marks, roots=roots)
     own = _own_paths(path, shown, flat)
     for p, v in overrides:
         apply_override(flat, p, v, label)
@@ -440,6 +515,7 @@ def load_with(path: str, overrides: Iterable[tuple[Path, Any]] = (), shown: str 
     files = list(marks)  # load order: the file itself, then what it extends or takes from
     resolved = validate(flat, files, marks)
     resolved.own = frozenset(own)
+    resolved.roots = roots
     check_semantics(resolved)
     return resolved
 
@@ -464,6 +540,7 @@ def with_overrides(resolved: Resolved, overrides: dict[Path, Any], label: str) -
         apply_override(flat, p, v, label)
     out = validate(flat, resolved.files, resolved.marks)
     out.own = resolved.own | {p for p, (_, pr) in flat.items() if pr.kind == "override"}
+    out.roots = resolved.roots
     check_semantics(out)
     return out
 

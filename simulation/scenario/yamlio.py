@@ -6,6 +6,7 @@ deep nesting and very large documents are bounded so hostile files fail fast and
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 
 import yaml
@@ -155,7 +156,14 @@ def load_yaml_text(text: str, file: str) -> tuple[object, dict[Path, int]]:
         loader.dispose()
 
 
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
 def read_yaml_file(path: str, shown: str) -> tuple[object, dict[Path, int]]:
+    """Parse a YAML file; a file not named *.yaml or *.yml is never read (its contents never reach a message)."""
+    if not str(path).lower().endswith(YAML_SUFFIXES) and os.path.exists(path) and not os.path.isdir(path):
+        raise ScenarioError("not a YAML file: scenario, experiment, calibration and parameter-set files are named "
+                            "*.yaml or *.yml", shown)
     try:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)

@@ -142,7 +142,7 @@ def format_estimates(estimates: pd.DataFrame) -> str:
 
 
 def validate_model(paths: Sequence[str], reps: int | None, seed: int | None, out: str | None, force: bool,
-                   quiet: bool, strict: bool, argv: Sequence[str]) -> int:
+                   quiet: bool, strict: bool, argv: Sequence[str], max_runs: int | None = None) -> int:
     from ..outputs import check_target, git_commit, versions, write_results
 
     if reps is not None and reps < 2:
@@ -154,6 +154,10 @@ def validate_model(paths: Sequence[str], reps: int | None, seed: int | None, out
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise ScenarioError(f"two validation experiments are both named {dup[0]!r}")
+    from ..experiment.size import check_runs
+    n_runs = sum(runs_needed(x, reps or x.spec.replications) for x in loaded)
+    check_runs(n_runs, f"{len(loaded)} validation experiment{'s' if len(loaded) != 1 else ''} (arms × replications)",
+               max_runs)
     key = _key(loaded, reps, seed)
     folder = Path(out) if out else Path("results") / f"validation-{key[:10]}"
     if out is None and not force and _finished(folder, key):
