@@ -142,7 +142,8 @@ def test_forest_plot_has_one_row_per_scenario_and_metric_at_the_paired_differenc
     d = pd.read_csv(cmp.folder / "differences.csv")
     d = d[d["period"] == "all"]
     panels = [a for a in fig.axes if a.get_title(loc="left")]   # (each has a twin on the right for its numbers)
-    assert len(panels) == d["metric"].nunique() == 7
+    from simulation.experiment.compare import COMPARED as METRICS
+    assert len(panels) == d["metric"].nunique() == len(METRICS) + 1  # and the extra value per extra KRW
     ax = next(a for a in fig.axes if a.get_title(loc="left").startswith("value won"))
     assert [t.get_text() for t in ax.get_yticklabels()] == COMPARED[1:]
     right = next(a for a in fig.axes if a is not ax and a.bbox.bounds == ax.bbox.bounds)
