@@ -408,7 +408,7 @@ def cmd_levers(args: argparse.Namespace) -> int:
     from .levers.command import levers_command
 
     return levers_command(args.cards, args.check, args.doc, args.out, args.sets, args.reps, args.quiet, args.force,
-                          args.argv)
+                          args.argv, args.workers)
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
@@ -607,6 +607,8 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument("--out", help="results folder for the tables (default results/levers-<hash>)")
     lv.add_argument("--sets", type=int, help="use only the first N parameter sets (a quicker look)")
     lv.add_argument("--reps", type=int, help="replications per set (default: the file's)")
+    lv.add_argument("--workers", type=int, help="processes running parameter sets in parallel (default: all cores; "
+                    "the results do not depend on it)")
     lv.add_argument("--quiet", action="store_true", help="no progress bar")
     lv.add_argument("--force", action="store_true", help="replace an existing --out folder")
     lv.set_defaults(func=cmd_levers)

@@ -154,7 +154,7 @@ BAD = [
     ("targets", [{"moment": "win_rate", "value": 0.3, "low": 0.1, "high": 0.2, "source": "s"}], "value within"),
     ("parameters", [{"key": "competition.no_such_thing", "low": 0.0, "high": 1.0}], "no_such_thing"),
     ("parameters", [{"key": "competition.foreign_bids_mean", "low": 5.0, "high": 2.0}], "empty range"),
-    ("parameters", [{"key": "discovery.p_base", "low": 0.1, "high": 3.0}], "discovery.p_base"),
+    ("parameters", [{"key": "discovery.known_odds", "low": 0.1, "high": 3.0}], "discovery.known_odds"),
     ("scenario", "scenarios/nowhere.yaml", "not found"),
     ("years", [2010, 2022], "horizon"),
 ]
@@ -191,7 +191,7 @@ def test_write_back_refuses_a_value_it_cannot_rewrite_in_place(tmp_path):
     assert sum(a != b for a, b in zip(text.splitlines(), (scen / "no_plan.yaml").read_text().splitlines())) == 1
     text = (scen / "no_plan.yaml").read_text()
     with pytest.raises(ScenarioError):  # set by --set: no line to rewrite
-        plan_write_back(load_scenario(str(scen / "short.yaml"), ["discovery.p_base=0.01"]), ["discovery.p_base"])
+        plan_write_back(load_scenario(str(scen / "short.yaml"), ["discovery.known_odds=5"]), ["discovery.known_odds"])
     assert (scen / "no_plan.yaml").read_text() == text
 
 

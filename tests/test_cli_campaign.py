@@ -146,7 +146,7 @@ def experiment_mutation(rng: random.Random, tree: dict) -> tuple[str, dict | str
         return f"replications {tree['replications']!r}", tree
     if pick == 5:
         keys = ["levers.n2_subsidy.ratio.sme", "levers.n2_subsidy.ratio.startup", "world.alliance_share",
-                "world.capability_sd", "behaviour.margin", "discovery.p_base"]
+                "world.capability_sd", "behaviour.margin", "behaviour.partner_prob"]
         tree["factors"] = [{"key": k, "role": "lever", "range": [0.1, 0.9]} for k in keys]
         tree["design"] = {"type": "grid", "levels": rng.choice([20, 100])}
         return "huge grid", tree

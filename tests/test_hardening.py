@@ -89,7 +89,7 @@ def refused(proc: subprocess.CompletedProcess, where: str, *needles: str) -> str
 GRID = "factors:\n" + "".join(f"  - {{key: {k}, role: lever, range: [0.1, 0.9]}}\n" for k in (
     "levers.n2_subsidy.ratio.sme", "levers.n2_subsidy.ratio.startup", "levers.n2_subsidy.ratio.mid",
     "levers.n2_subsidy.ratio.large", "world.alliance_share", "world.capability_sd", "behaviour.margin",
-    "discovery.p_base")) + "design: {type: grid, levels: 100}\n"
+    "behaviour.partner_prob")) + "design: {type: grid, levels: 100}\n"
 
 
 def _limited() -> None:  # at most 4 GB of address space: a design that fills memory fails instead of swapping

@@ -61,6 +61,14 @@ def test_cards_are_checked_stale_and_regenerated(quick, capsys):
     assert tampered.read_text(encoding="utf-8") == before, "--check writes nothing"
 
 
+def test_cards_do_not_depend_on_the_number_of_workers(quick, tmp_path):
+    _, doc = quick  # written with all cores
+    serial = tmp_path / "serial.md"
+    assert main(["levers", CARDS, "--sets", "2", "--reps", "1", "--doc", str(serial), "--out", str(tmp_path / "s"),
+                 "--quiet", "--workers", "1"]) == 0
+    assert serial.read_text(encoding="utf-8") == doc.read_text(encoding="utf-8")
+
+
 def test_the_shipped_page_states_the_shipped_design():
     text = (ROOT / "docs" / "levers.md").read_text(encoding="utf-8")
     spec = yaml.safe_load(open(CARDS, encoding="utf-8"))

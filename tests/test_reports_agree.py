@@ -33,7 +33,7 @@ def test_first_run_and_reshown_results_print_the_same_tables(tmp_path, monkeypat
     assert _tables(first) == _tables(again)
     import yaml
     n_sets = len(yaml.safe_load(open(PSETS, encoding="utf-8"))["sets"])
-    assert f"(mean of 2 replications × {n_sets} parameter sets; win rate" in first
+    assert f"(mean of 2 replications × {n_sets} parameter sets; KR share" in first
     assert f"paired over 2 replications × {n_sets} parameter sets" in first
     assert "mean of 20 " not in first and "mean of 20)" not in first
     # baseline first in the yearly table, though given second; overrides marked and listed

@@ -64,16 +64,39 @@ def scenarios(design: Design) -> list[tuple[str, str, Resolved]]:
     return out
 
 
-def run(design: Design, tick: Callable[[int], None] = lambda n: None) -> dict[tuple[str, str], list[list[Outcome]]]:
-    """{(section, role): [per set: [per seed: Outcome]]}."""
-    table: dict[tuple[str, str], list[list[Outcome]]] = {}
+def _one_set(scen: list[tuple[str, str, Resolved]], values: dict, seeds: list[int]) -> list[list[Outcome]]:
+    """Every scenario under one parameter set: [per scenario: [per seed: Outcome]] (a worker's task)."""
+    over = {parse_path(k): v for k, v in values.items()}
+    out = []
+    for _, _, r in scen:
+        rr = with_overrides(r, over, "parameter set") if over else r
+        out.append([outcome(simulate(rr, s)) for s in seeds])
+    return out
+
+
+def run(design: Design, tick: Callable[[int], None] = lambda n: None,
+        workers: int = 1) -> dict[tuple[str, str], list[list[Outcome]]]:
+    """{(section, role): [per set: [per seed: Outcome]]}. With workers > 1 the parameter sets run in
+    parallel processes; the results are the same, set by set, as in one process."""
     scen = scenarios(design)
-    for values in design.sets:
-        over = {parse_path(k): v for k, v in values.items()}
-        for section, role, r in scen:
-            rr = with_overrides(r, over, "parameter set") if over else r
-            table.setdefault((section, role), []).append([outcome(simulate(rr, s)) for s in design.seeds])
-            tick(len(design.seeds))
+    per_set: list[list[list[Outcome]]] = []
+    step = len(scen) * len(design.seeds)
+    if workers <= 1 or len(design.sets) <= 1:
+        for values in design.sets:
+            per_set.append(_one_set(scen, values, design.seeds))
+            tick(step)
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(workers, len(design.sets))) as pool:
+            futures = [pool.submit(_one_set, scen, values, design.seeds) for values in design.sets]
+            for f in futures:  # in set order: what the table holds does not depend on who finished first
+                per_set.append(f.result())
+                tick(step)
+    table: dict[tuple[str, str], list[list[Outcome]]] = {}
+    for result in per_set:
+        for (section, role, _), outs in zip(scen, result):
+            table.setdefault((section, role), []).append(outs)
     return table
 
 

@@ -50,7 +50,7 @@ def _write(path: Path, text: str) -> None:
 
 
 def levers_command(file: str | None, check: bool, doc: str | None, out: str | None, sets: int | None,
-                   reps: int | None, quiet: bool, force: bool, argv: list[str]) -> int:
+                   reps: int | None, quiet: bool, force: bool, argv: list[str], workers: int | None = None) -> int:
     from ..outputs import check_target, git_commit, versions, write_results
 
     path = file or default_file()
@@ -71,7 +71,10 @@ def levers_command(file: str | None, check: bool, doc: str | None, out: str | No
         from tqdm import tqdm
         bar = tqdm(total=n_runs, unit="run", leave=False)
     t0 = time.perf_counter()
-    table = run(design, bar.update if bar is not None else (lambda n: None))
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers < 1:
+        raise ScenarioError(f"--workers must be at least 1, got {workers}")
+    table = run(design, bar.update if bar is not None else (lambda n: None), workers)
     if bar is not None:
         bar.close()
     frame = cards(table)
