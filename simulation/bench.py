@@ -52,12 +52,28 @@ def timed(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> Timing:
     return Timing(statistics.median(times), min(times), max(times), repeats)
 
 
+def sized(r: Resolved, seed: int):
+    """The pools' capacity this run needs (grown as `simulate` grows it), found outside any clock."""
+    from .engine import _GROW
+    from .kernels.step import run_months
+
+    cap = None
+    while True:
+        P, cal, _, S, R, cap = build(r, seed, cap)
+        code = run_months(0, cal.n_months, P, S, new_acc(cal.n_years), R)
+        if code == 0:
+            return cap
+        cap = cap.grown(_GROW[int(code)])
+
+
 def kernel_time(r: Resolved, seed: int, kernel: Callable, repeats: int, warmup: int = 1) -> tuple[Timing, Any]:
-    """Time the monthly steps only (the world is built outside the clock, identically for every kernel)."""
+    """Time the monthly steps only (the world is built outside the clock, identically for every kernel,
+    with pools as large as the run needs)."""
     last = {}
+    cap = sized(r, seed)
 
     def once():
-        P, cal, table, S, R, cap = build(r, seed)
+        P, cal, table, S, R, _ = build(r, seed, cap)
         A = new_acc(cal.n_years)
         t = time.perf_counter()
         code = kernel(0, cal.n_months, P, S, A, R)

@@ -137,3 +137,15 @@ def test_nested_logit_more_korean_bids_add_less_than_independent_tickets():
         exact_nest = math.exp(v + lam * math.log(k)) / (math.exp(v + lam * math.log(k)) + math.exp(1.0))
         assert p_nest == pytest.approx(exact_nest, abs=0.005)
         assert (p_nest < p_ind - 0.01) if k > 1 else p_nest == pytest.approx(p_ind, abs=0.005)
+
+
+def test_a_longer_fund_life_acts_once_the_horizon_reaches_it():
+    """F4 cannot act inside 2030 (a 15- and a 20-year period from 2019-10 both end later), and compare
+    says so; extended to 2040, the 20-year fund keeps committing after the 15-year one stops."""
+    longer = ("time.end=2040-12",)
+    shorter = longer + ("levers.f4_fund_life.investment_period_years=15", "levers.f4_fund_life.fund_life_years=15")
+    assert total(table("plan_2019_announced", 1, *longer), "pis_commitments_krw_bn") > \
+        total(table("plan_2019_announced", 1, *shorter), "pis_commitments_krw_bn")
+    inside = table("plan_2019_announced", 1)
+    inside_short = table("plan_2019_announced", 1, *shorter[1:])
+    assert total(inside, "pis_commitments_krw_bn") == total(inside_short, "pis_commitments_krw_bn")
