@@ -69,6 +69,12 @@ def write_report(folder: Path | str, out: Path | str | None = None, *, force: bo
     from .figures import Style, draw_figures, load_results
 
     folder = Path(folder)
+    from .levers.report import is_levers_folder, write_levers_report
+
+    if is_levers_folder(folder):  # `scsim levers` results: the lever cards' section
+        out = Path(out) if out is not None else default_path(folder)
+        page, fig_dir, files = write_levers_report(folder, out, force)
+        return Report(page, fig_dir, [files], [])
     res = load_results(folder)        # ScenarioError for a missing, empty or unknown folder
     out = Path(out) if out is not None else default_path(folder)
     check_out(out, force)

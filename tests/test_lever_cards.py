@@ -47,6 +47,19 @@ def test_every_measure_has_a_card_alone_and_in_the_plan(quick):
     assert "The whole plan against no plan: value won" in block and "KRW of value won per public KRW" in block
 
 
+def test_the_cards_come_as_a_report_section(quick, capsys):
+    tmp, _ = quick
+    page = (tmp / "res" / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "Lever cards" in page and "data:image/svg+xml;base64," in page
+    for m in measures():
+        assert f"<td class=\"\">{m.code}</td>" in page
+    assert "The whole plan against no plan" in page and "KRW bn" in page and "USD m" in page
+    assert (tmp / "res" / "figures" / "lever_cards.png").is_file()
+    # and `scsim report` rebuilds it from the tables
+    assert main(["report", str(tmp / "res"), "--out", str(tmp / "again.html")]) == 0
+    assert "Lever cards" in (tmp / "again.html").read_text(encoding="utf-8")
+
+
 def test_cards_are_checked_stale_and_regenerated(quick, capsys):
     tmp, doc = quick
     assert main(["levers", CARDS, "--sets", "2", "--reps", "1", "--doc", str(doc), "--check", "--quiet"]) == 0

@@ -111,9 +111,15 @@ def _diff(a: list[list[Outcome]], b: list[list[Outcome]], get: Callable[[Outcome
 
 
 def _ci(d: np.ndarray, sets: np.ndarray) -> tuple[float, float, float]:
+    mean, lo, hi, _, _ = _ci_parts(d, sets)
+    return mean, lo, hi
+
+
+def _ci_parts(d: np.ndarray, sets: np.ndarray) -> tuple[float, float, float, float, float]:
+    """(mean, low, high, replication-noise half-width, parameter-spread half-width)."""
     mean, stoch, param = interval(d, sets if len(np.unique(sets)) > 1 else None, LEVEL)
     half = math.hypot(stoch, param) if math.isfinite(stoch) else math.nan
-    return mean, mean - half, mean + half
+    return mean, mean - half, mean + half, stoch, param
 
 
 def ratio_ci(num: np.ndarray, den: np.ndarray, sets: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
@@ -149,9 +155,10 @@ def cards(table: dict[tuple[str, str], list[list[Outcome]]]) -> pd.DataFrame:
                               ("existing_value_usd_m", lambda o: o.existing),
                               ("korean_share_pp", lambda o: 100.0 * o.value / o.awarded if o.awarded > 0 else 0.0)):
                 d, sets = _diff(a, b, get)
-                row[name], row[f"{name}_low"], row[f"{name}_high"] = _ci(d, sets)
+                row[name], row[f"{name}_low"], row[f"{name}_high"], noise, spread = _ci_parts(d, sets)
                 if name == "value_usd_m":
                     row["identical"] = bool(np.all(d == 0.0))
+                    row["value_usd_m_noise"], row["value_usd_m_spread"] = noise, spread
             dv, sets = _diff(a, b, lambda o: o.value_krw)
             dc, _ = _diff(a, b, lambda o: o.cost)
             row["cost_identical"] = bool(np.all(dc == 0.0))

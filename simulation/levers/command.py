@@ -96,7 +96,11 @@ def levers_command(file: str | None, check: bool, doc: str | None, out: str | No
                 "command": "scsim " + " ".join(shlex.quote(a) for a in argv)}
     write_results(folder, {"cards": frame}, manifest, force or own)
     _write(doc_path, new)
+    from ..report import write_report
+
+    rep = write_report(folder, force=True)  # the cards as a report section, beside the tables
     print(block)
+    print(f"report: {rep.path} (figure in {rep.figures_dir}/)")
     print(f"{n_runs} runs in {time.perf_counter() - t0:.0f} s; cards in {folder}/ (cards.csv/.parquet, manifest.json); "
           f"page: {doc_path}")
     return 0

@@ -44,6 +44,11 @@ def note(row: pd.Series) -> str:
         why = f" ({WHY_INERT[row['section']]})" if row["section"] in WHY_INERT else ""
         return f"costs money, buys nothing: value identical in every run{why}"
     if row["value_usd_m_low"] <= 0.0 <= row["value_usd_m_high"]:
+        noise, spread = row.get("value_usd_m_noise", math.nan), row.get("value_usd_m_spread", math.nan)
+        if math.isfinite(noise) and math.isfinite(spread):
+            why = ("mostly the spread of effect sizes over the ensemble: more replications will not settle it"
+                   if spread >= noise else "mostly replication noise: more replications would narrow it")
+            return f"not distinguishable from zero ({why})"
         return "effect not distinguishable from zero over the ensemble"
     return ""
 
