@@ -20,7 +20,7 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
     """Help text is prose: a `%` in it (as in "95 % CI") is a percent sign, not a format directive.
 
     argparse expands help strings with `%`-formatting, so an unescaped `%` ended `--help` in a
-    traceback; only `%(name)s` placeholders are left for argparse to fill."""
+    traceback; every `%` is escaped except argparse's own `%(name)s` fields."""
 
     def _get_help_string(self, action: argparse.Action) -> str:
         return re.sub(r"%(?!\()", "%%", action.help or "")

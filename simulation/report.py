@@ -598,6 +598,11 @@ def render(res, drawn: list, notes: Sequence[str] = ()) -> str:
     notes = [*(f"Lever that cannot act — {n}" for n in (res.lever_notes if res.kind != "sweep" else [])), *notes]
     if notes:
         body += ["<h2>Notes</h2>", "<ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>"]
+    return html_page(title, body)
+
+
+def html_page(title: str, body: Sequence[str]) -> str:
+    """A self-contained page: inline style, images as data URIs, nothing fetched (a strict CSP)."""
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; "

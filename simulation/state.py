@@ -15,9 +15,9 @@ year_of moy tender_scale reach db_on coentry_cut subsidy_ratio wide_scope coord_
 subsidy_budget blended_budget edpf_budget pot_topup slots kscon_n ksp_n training_n roadshows_n year_frac
 region income developing risk weight distance rel_base mdb_share kotra_from kind_from envoy_from n6_access
 blended_ok kscon_ok ksp_ok train_ok
-mean_value type_cum value_mu value_sigma open_m contract_m fin_share fin_years bid_cost domain_cum
+mean_value type_cum value_mu value_sigma open_m contract_m fin_share bid_cost domain_cum
 foreign_mean foreign_disp bids_elast bids_risk ref_value strength quality_shift origin_cum
-o_q o_qsd o_mk o_mksd o_rate o_fs o_exp o_lnfin o_lnexp rel_f
+o_q o_qsd o_mk o_mksd o_fs o_lnfin o_lnexp rel_f
 wts sc_pis sc_blended sc_edpf sc_ksure ksp_inc nest reserve retender_p retender_lag
 margin prior_w prior_l crowding bond_share q_noise default_loss dom_income risk_aversion partner_prob entry_cost
 disc_odds size_odds known_gain contact_gain contact_decay k_table k_uses

@@ -52,12 +52,33 @@ def year_rows(results: Sequence[RunResult], first: int, last: int) -> np.ndarray
 def measure(results: Sequence[RunResult], first: int, last: int) -> dict[str, float]:
     """Every moment of these runs over the years first..last."""
     rows = year_rows(results, first, last)
-    return {name: float(fn(results, rows)) for name, (_, fn) in MOMENTS.items()}
+    try:
+        return {name: float(fn(results, rows)) for name, (_, fn) in MOMENTS.items()}
+    finally:
+        _TABLES.clear()  # the presence tables are shared by this call's moments only
 
 
 # ---- moments of where firms bid and how long they stay (EVIDENCE F) ------------------------------
+_TABLES: dict[int, tuple[RunResult, dict[int, set[tuple[int, int]]]]] = {}
+
+
 def _presence(r: RunResult, first: int, last: int) -> dict[int, set[tuple[int, int]]]:
-    """{calendar year: the (firm, country) pairs with a Korean bid published that year}, years first..last."""
+    """{calendar year: the (firm, country) pairs with a Korean bid published that year}, years first..last.
+
+    Two persistence moments and two gravity moments read the same runs: each run's table (all its
+    years) is built once. The cache holds the run itself, so an id is never a recycled one."""
+    hit = _TABLES.get(id(r))
+    if hit is None or hit[0] is not r:
+        if len(_TABLES) > 64:
+            _TABLES.clear()
+        years = np.asarray(r.cal.years)
+        hit = (r, _presence_table(r, int(years[0]), int(years[-1])))
+        _TABLES[id(r)] = hit
+    table = hit[1]
+    return {y: table.get(y, set()) for y in range(first, last + 1)}
+
+
+def _presence_table(r: RunResult, first: int, last: int) -> dict[int, set[tuple[int, int]]]:
     S, P = r.state, r.params
     nb = int(S.cnt[1])  # K_BIDS
     k = S.b_tender[:nb]

@@ -53,10 +53,6 @@ def per_run(table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([yearly[keep], horizon[keep]], ignore_index=True)
 
 
-def _safe_div(a: pd.Series, b: pd.Series) -> pd.Series:
-    return (a / b.where(b > 0)).astype(float)
-
-
 def interval(d: np.ndarray, sets: np.ndarray | None, level: float) -> tuple[float, float, float]:
     """(mean, stochastic half-width, parameter half-width) of paired differences d.
 

@@ -14,7 +14,6 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from scipy import stats
 

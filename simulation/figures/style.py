@@ -171,7 +171,8 @@ def settle(fig: Figure) -> None:
     by whatever still overflows, until nothing does. It is laid out at the PNG's resolution, and
     keeps a margin of 1 % of each side clear: text is measured with hinting at each resolution and
     unhinted in SVG, a few pixels apart, which was enough to cut the end off the forest plot's
-    numbers. The engine is then removed (a placeholder engine would make savefig draw twice)."""
+    numbers. The engine is then removed: with any layout engine left, savefig would lay the
+    figure out again."""
     fig.set_dpi(float(plt.rcParams["savefig.dpi"]) if plt.rcParams["savefig.dpi"] != "figure" else fig.dpi)
     fig.draw_without_rendering()
     engine = fig.get_layout_engine()

@@ -22,7 +22,7 @@ from ..experiment.compare import interval
 from ..experiment.spec import parse_path
 from ..kernels.constants import G_ALL, G_DEMAND
 from ..scenario.loader import Resolved, with_overrides
-from .measures import UNITS, Measure, measures, pair
+from .measures import UNITS, measures, pair
 
 LEVEL = 0.95
 BOOTSTRAP = 2000

@@ -4,11 +4,10 @@ from __future__ import annotations
 import difflib
 import os
 import shlex
-import sys
-import tempfile
 import time
 from pathlib import Path
 
+from ..atomic import atomic_write
 from ..scenario.errors import ScenarioError
 from .cards import Design, cards, plan_effect, run
 from .render import render, splice
@@ -35,18 +34,6 @@ def default_file() -> str:
         return DEFAULT
     tree = Path(__file__).resolve().parents[2] / DEFAULT
     return str(tree) if tree.is_file() else DEFAULT
-
-
-def _write(path: Path, text: str) -> None:
-    """Whole or not at all."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def levers_command(file: str | None, check: bool, doc: str | None, out: str | None, sets: int | None,
@@ -95,7 +82,7 @@ def levers_command(file: str | None, check: bool, doc: str | None, out: str | No
                 "seconds": round(time.perf_counter() - t0, 3), "git_commit": git_commit(), "versions": versions(),
                 "command": "scsim " + " ".join(shlex.quote(a) for a in argv)}
     write_results(folder, {"cards": frame}, manifest, force or own)
-    _write(doc_path, new)
+    atomic_write(doc_path, new)
     from ..report import write_report
 
     rep = write_report(folder, force=True)  # the cards as a report section, beside the tables

@@ -28,7 +28,8 @@ def _num(x: float, signed: bool = True) -> str:
     return out if signed else out.lstrip("+")
 
 
-def _ci(row: pd.Series, name: str, signed: bool = True) -> str:
+def ci_text(row: pd.Series, name: str, signed: bool = True) -> str:
+    """`estimate [low, high]` of a card's quantity, or n/a."""
     est, lo, hi = row.get(name), row.get(f"{name}_low"), row.get(f"{name}_high")
     if est is None or not math.isfinite(est):
         return "n/a"
@@ -63,25 +64,25 @@ def render(loaded: LoadedCards, cards: pd.DataFrame, whole: dict) -> str:
              "region and lever-effect ranges) in quadrature; value per public KRW and per unit are ratios of sums "
              "with a bootstrap interval over sets and replications. Value in USD m, public cost in KRW bn "
              "(2019-07 to 2030-12).", "",
-             f"The whole plan against no plan: value won {_ci(pd.Series(whole), 'value_usd_m')} USD m, public cost "
-             f"{_ci(pd.Series(whole), 'cost_krw_bn')} KRW bn, {_ci(pd.Series(whole), 'value_per_krw', False)} KRW of "
+             f"The whole plan against no plan: value won {ci_text(pd.Series(whole), 'value_usd_m')} USD m, public cost "
+             f"{ci_text(pd.Series(whole), 'cost_krw_bn')} KRW bn, {ci_text(pd.Series(whole), 'value_per_krw', False)} KRW of "
              "value won per public KRW.", "",
              "### Each measure alone, against no plan", "",
              "| code | measure | value won, USD m | public cost, KRW bn | value per public KRW | value per unit, USD m "
              "| Korean share of value, pp | note |",
              "|---|---|---|---|---|---|---|---|"]
     for _, r in cards[cards["comparison"] == "alone"].iterrows():
-        unit = (f"{_ci(r, 'value_per_unit', False)} per {r['unit']}"
+        unit = (f"{ci_text(r, 'value_per_unit', False)} per {r['unit']}"
                 if isinstance(r.get("unit"), str) and math.isfinite(r.get("units", math.nan)) and r["units"] != 0 else "")
-        lines.append(f"| {r['code']} | {r['measure']} | {_ci(r, 'value_usd_m')} | {_ci(r, 'cost_krw_bn')} | "
-                     f"{_ci(r, 'value_per_krw', False)} | {unit} | {_ci(r, 'korean_share_pp')} | {note(r)} |")
+        lines.append(f"| {r['code']} | {r['measure']} | {ci_text(r, 'value_usd_m')} | {ci_text(r, 'cost_krw_bn')} | "
+                     f"{ci_text(r, 'value_per_krw', False)} | {unit} | {ci_text(r, 'korean_share_pp')} | {note(r)} |")
     lines += ["", "### Each measure removed from the plan (what it adds to the rest of the plan)", "",
               "| code | measure | value won, USD m | of it on demand that exists anyway | public cost, KRW bn | "
               "value per public KRW | Korean share of value, pp | note |",
               "|---|---|---|---|---|---|---|---|"]
     for _, r in cards[cards["comparison"] == "in_plan"].iterrows():
-        lines.append(f"| {r['code']} | {r['measure']} | {_ci(r, 'value_usd_m')} | {_ci(r, 'existing_value_usd_m')} | "
-                     f"{_ci(r, 'cost_krw_bn')} | {_ci(r, 'value_per_krw', False)} | {_ci(r, 'korean_share_pp')} | "
+        lines.append(f"| {r['code']} | {r['measure']} | {ci_text(r, 'value_usd_m')} | {ci_text(r, 'existing_value_usd_m')} | "
+                     f"{ci_text(r, 'cost_krw_bn')} | {ci_text(r, 'value_per_krw', False)} | {ci_text(r, 'korean_share_pp')} | "
                      f"{note(r)} |")
     lines += ["", "### The evidence beside each card", "",
               "| code | measure | published | card's value per public KRW (alone) |", "|---|---|---|---|"]
@@ -92,7 +93,7 @@ def render(loaded: LoadedCards, cards: pd.DataFrame, whole: dict) -> str:
             lo, hi = ev.value_per_krw
             inside = lo <= r["value_per_krw"] <= hi if math.isfinite(r["value_per_krw"]) else False
             text += f" (value per KRW {lo:g}-{hi:g}: the card's estimate is {'inside' if inside else 'outside'})"
-        lines.append(f"| {r['code']} | {r['measure']} | {text} | {_ci(r, 'value_per_krw', False)} |")
+        lines.append(f"| {r['code']} | {r['measure']} | {text} | {ci_text(r, 'value_per_krw', False)} |")
     lines += ["", END]
     return "\n".join(lines)
 

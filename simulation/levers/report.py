@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -55,8 +54,8 @@ def _figure(cards: pd.DataFrame, stem: Path, style) -> list[Path]:
 def write_levers_report(folder: Path, out: Path, force: bool) -> tuple[Path, Path, list[Path]]:
     """Write the lever cards' page; returns (page, figures folder, figure files)."""
     from ..figures.style import Style
-    from ..report import CSS, _publish, _table, check_out, esc, figures_dir_for
-    from .render import note
+    from ..report import _publish, _table, check_out, esc, figures_dir_for, html_page
+    from .render import ci_text, note
 
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     try:
@@ -70,19 +69,11 @@ def write_levers_report(folder: Path, out: Path, force: bool) -> tuple[Path, Pat
     svg = next(p for p in files if p.suffix == ".svg").read_bytes()
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
-    def ci(r, name):
-        e, lo, hi = r.get(name), r.get(f"{name}_low"), r.get(f"{name}_high")
-        if e is None or not math.isfinite(e):
-            return "n/a"
-        def f(x):
-            return f"{x:+,.0f}" if abs(x) >= 100 else f"{x:+.3g}"
-        return f"{f(e)} [{f(lo)}, {f(hi)}]" if lo is not None and math.isfinite(lo) else f(e)
-
     def table(comp: str) -> str:
         rows = []
         for _, r in cards[cards["comparison"] == comp].iterrows():
-            rows.append([esc(r["code"]), esc(r["measure"]), ci(r, "value_usd_m"), ci(r, "existing_value_usd_m"),
-                         ci(r, "cost_krw_bn"), ci(r, "value_per_krw"), ci(r, "korean_share_pp"), esc(note(r))])
+            rows.append([esc(r["code"]), esc(r["measure"]), ci_text(r, "value_usd_m"), ci_text(r, "existing_value_usd_m"),
+                         ci_text(r, "cost_krw_bn"), ci_text(r, "value_per_krw"), ci_text(r, "korean_share_pp"), esc(note(r))])
         head = ["code", "measure", "value won, USD m", "on existing demand, USD m", "public cost, KRW bn",
                 "value per public KRW", "Korean share, pp", "note"]
         return _table(head, rows, raw=True, num_from=2)
@@ -95,8 +86,10 @@ def write_levers_report(folder: Path, out: Path, force: bool) -> tuple[Path, Pat
             "random numbers). Intervals are 95 %: replication noise and the spread over the parameter sets in "
             "quadrature; value per public KRW is a ratio of sums with a bootstrap interval. Value won in USD m, "
             "public cost in KRW bn (both shown).")
-    plan = (f"The whole plan against no plan: value won {ci(whole, 'value_usd_m')} USD m, public cost "
-            f"{ci(whole, 'cost_krw_bn')} KRW bn, {ci(whole, 'value_per_krw')} KRW of value won per public KRW.")
+    whole = pd.Series(whole)
+    plan = (f"The whole plan against no plan: value won {ci_text(whole, 'value_usd_m')} USD m, public cost "
+            f"{ci_text(whole, 'cost_krw_bn')} KRW bn, {ci_text(whole, 'value_per_krw', False)} KRW of value won "
+            "per public KRW.")
     body = [f"<h1>Lever cards: {esc(spec.get('name', 'lever_cards'))}</h1>",
             f'<p class="sub">scsim, results folder <code>{esc(folder.name)}</code>; page '
             f"<code>{esc(manifest.get('doc', ''))}</code></p>",
@@ -110,12 +103,7 @@ def write_levers_report(folder: Path, out: Path, force: bool) -> tuple[Path, Pat
             "<h2>Reproducing these results</h2>",
             f"<p><code>{esc(manifest.get('command', 'scsim levers'))}</code>; git commit "
             f"<code>{esc(manifest.get('git_commit', 'unknown'))}</code>.</p>"]
-    title = f"Lever cards: {spec.get('name', 'lever_cards')}"
-    page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; "
-            "style-src 'unsafe-inline'\">"
-            f"<title>{esc(title)}</title><style>{CSS}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n")
+    page = html_page(f"Lever cards: {spec.get('name', 'lever_cards')}", body)
     out.absolute().parent.mkdir(parents=True, exist_ok=True)
     _publish(out, page.encode("utf-8"), force)
     return out, fig_dir, files
