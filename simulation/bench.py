@@ -54,7 +54,6 @@ def timed(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> Timing:
 
 def sized(r: Resolved, seed: int):
     """The pools' capacity this run needs (grown as `simulate` grows it), found outside any clock."""
-    from .engine import _GROW
     from .kernels.step import run_months
 
     cap = None
@@ -63,7 +62,7 @@ def sized(r: Resolved, seed: int):
         code = run_months(0, cal.n_months, P, S, new_acc(cal.n_years), R)
         if code == 0:
             return cap
-        cap = cap.grown(_GROW[int(code)])
+        cap = cap.after_overflow(code)
 
 
 def kernel_time(r: Resolved, seed: int, kernel: Callable, repeats: int, warmup: int = 1) -> tuple[Timing, Any]:

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .kernels.constants import NG, NI, NTR, OV_BIDS, OV_CONTRACTS, OV_INVEST, OV_PIPE, OV_TENDERS, SNAP
+from .kernels.constants import NG, NI, NTR, SNAP
 from .params import Calendar
 from .scenario.loader import Resolved
 from .state import ACC_FIELDS, Acc, Params, State
 from .world import Capacity, build
 
-_GROW = {OV_TENDERS: "tenders", OV_BIDS: "bids", OV_CONTRACTS: "contracts", OV_INVEST: "invest", OV_PIPE: "pipe"}
 _Y_G = {"bids", "wins", "value"}
 
 
@@ -81,5 +80,5 @@ def simulate(r: Resolved, seed: int, kernel=None) -> RunResult:
         code = kernel(0, cal.n_months, P, S, A, reused_streams(R))
         if code == 0:
             break
-        cap = cap.grown(_GROW[int(code)])
+        cap = cap.after_overflow(code)
     return RunResult(r.scenario.name, seed, cal, A, P, S, float(S.pis_paid[2]))

@@ -12,7 +12,7 @@ import mesa
 import numpy as np
 
 from .agents import ForeignGovernment, Firm, Fund, SupportCenter
-from .engine import RunResult, _GROW, new_acc
+from .engine import RunResult, new_acc
 from .kernels.constants import NO_MONTH
 from .metrics import HORIZON, horizon_totals, run_years, tidy
 from .scenario.loader import Resolved, load_scenario
@@ -102,7 +102,7 @@ class SmartCityModel(mesa.Model):
             return
         code = run_months(self.month, self.month + 1, self.params, self.state, self.acc, self._streams)
         while code != 0:  # a pool was full: enlarge it and replay the months so far (runs are deterministic)
-            self._build(self._cap.grown(_GROW[int(code)]))
+            self._build(self._cap.after_overflow(code))
             code = run_months(0, self.month + 1, self.params, self.state, self.acc, self._streams)
         self.month += 1
         self.datacollector.collect(self)

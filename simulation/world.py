@@ -13,7 +13,7 @@ import numpy as np
 
 from .countries import CountryTable
 from .kernels.constants import (
-    KNOW_SHIFT, LARGE, NCNT, ND, NO, NR, NREG, NS, NTR, O_SCHEDULED, R_KSURE, R_POT, SME, K_PIPE,
+    OV_BIDS, OV_CONTRACTS, OV_INVEST, OV_PIPE, OV_TENDERS, KNOW_SHIFT, LARGE, NCNT, ND, NO, NR, NREG, NS, NTR, O_SCHEDULED, R_KSURE, R_POT, SME, K_PIPE,
 )
 from .params import Calendar, build_params, pis_tranches, scheduled_tenders
 from .scenario.loader import Resolved
@@ -21,10 +21,13 @@ from .scenario.types import DOMAINS, SIZES
 from .state import STREAM_FIELDS, Params, State, Streams
 
 F8, I8, U1 = np.float64, np.int64, np.uint8
+# the pool a kernel's overflow code names
+POOL_OF = {OV_TENDERS: "tenders", OV_BIDS: "bids", OV_CONTRACTS: "contracts", OV_INVEST: "invest", OV_PIPE: "pipe"}
 
 
 @dataclass(frozen=True)
 class Capacity:
+    """How many tenders, bids, contracts, investments and planned tenders the pools hold."""
     tenders: int
     bids: int
     contracts: int
@@ -35,6 +38,10 @@ class Capacity:
         d = dict(self.__dict__)
         d[which] = d[which] * 2
         return Capacity(**d)
+
+    def after_overflow(self, code: int) -> "Capacity":
+        """The capacity with the pool that overflowed (a kernel's return code) doubled."""
+        return self.grown(POOL_OF[int(code)])
 
 
 def streams(seed: int) -> tuple[np.random.Generator, Streams]:
