@@ -1,6 +1,6 @@
 """`python -m simulation` is the same as `scsim`."""
 import sys
 
-from .cli import main
+from simulation.cli import main
 
 sys.exit(main())

@@ -11,10 +11,10 @@ tables (`yearly`, `summary`, `horizon`, `differences`) equal the files the CLI w
 bit, for the same scenarios, overrides and seed. Overrides are a dict of key path ->
 Python value, applied to every scenario given by name or path. A scenario is a path to a YAML
 file, the name of a shipped one (`no_plan`, `plan_2019_announced.yaml`, `scenarios/...`) from
-any working folder (simulation/shipped.py), or what `load` returned. Bad input raises
+any working folder (simulation/scenario/shipped.py), or what `load` returned. Bad input raises
 `ScenarioError` with the same one-line message the CLI prints.
 
-SALib and EMA Workbench: `problem` (simulation/problem.py) and `ema_model` (simulation/ema.py).
+SALib and EMA Workbench: `problem` (simulation/analysis/problem.py) and `ema_model` (simulation/analysis/ema.py).
 """
 from __future__ import annotations
 
@@ -24,11 +24,11 @@ from typing import Any, Mapping, Sequence, Union
 
 import pandas as pd
 
-from .metrics import HORIZON, horizon
-from .scenario.errors import ScenarioError
-from .scenario.loader import Resolved, load_with, with_overrides
-from .scenario.yamlio import Path
-from .shipped import resolve
+from simulation.engine.metrics import HORIZON, horizon
+from simulation.scenario.errors import ScenarioError
+from simulation.scenario.loader import Resolved, load_with, with_overrides
+from simulation.scenario.yamlio import Path
+from simulation.scenario.shipped import resolve
 
 ScenarioLike = Union[str, "os.PathLike[str]", Resolved]
 Overrides = Mapping[Union[str, Path], Any]
@@ -75,7 +75,7 @@ def load(scenario: ScenarioLike, overrides: Overrides | None = None) -> Resolved
 
 def notes(scenario: ScenarioLike, overrides: Overrides | None = None) -> list[str]:
     """The levers the scenario sets that cannot act in it, and why (as `scsim validate` prints them)."""
-    from .scenario.inert import notes as inert_notes
+    from simulation.scenario.inert import notes as inert_notes
 
     return inert_notes(load(scenario, overrides))
 
@@ -129,14 +129,14 @@ class Result:
 
 
 def _notes(scenarios: list[Resolved]) -> list[str]:
-    from .scenario.inert import notes as inert_notes
+    from simulation.scenario.inert import notes as inert_notes
 
     return [n for r in scenarios for n in inert_notes(r)]
 
 
 def run_loaded(scenarios: list[Resolved], seed: int = 0, reps: int = 1, progress: bool = False) -> Result:
     """`run` on loaded scenarios (what `scsim run` calls)."""
-    from .runner import run_batch, summary
+    from simulation.experiment.runner import run_batch, summary
 
     _check(seed, reps, 1)
     batch = run_batch(scenarios, seed, reps, progress=progress)
@@ -148,8 +148,8 @@ def run_loaded(scenarios: list[Resolved], seed: int = 0, reps: int = 1, progress
 def compare_loaded(scenarios: list[Resolved], baseline: str, seed: int = 0, reps: int = 20,
                    parameter_sets: Any = None, progress: bool = False) -> Result:
     """`compare` on loaded scenarios (what `scsim compare` calls)."""
-    from .experiment.compare import baseline_first, compare_batch
-    from .runner import summary
+    from simulation.analysis.compare import baseline_first, compare_batch
+    from simulation.experiment.runner import summary
 
     _check(seed, reps, 2)
     if len(scenarios) < 2:
@@ -197,7 +197,7 @@ def compare(scenarios: Sequence[ScenarioLike], baseline: str | None = None, over
     base = pick_baseline(baseline, items, loaded) if baseline is not None else loaded[0].scenario.name
     psets = None
     if parameter_sets is not None:
-        from .experiment.parameter_sets import load_parameter_sets
+        from simulation.experiment.parameter_sets import load_parameter_sets
 
         psets = load_parameter_sets(resolve(os.fspath(parameter_sets), "experiments"))
     return compare_loaded(loaded, base, seed, reps, psets, progress)
@@ -205,9 +205,9 @@ def compare(scenarios: Sequence[ScenarioLike], baseline: str | None = None, over
 
 def __getattr__(name: str) -> Any:  # SALib and EMA helpers, imported when first asked for
     if name in ("problem", "Evaluator"):
-        from . import problem as mod
+        from simulation.analysis import problem as mod
         return getattr(mod, name)
     if name == "ema_model":
-        from .ema import ema_model
+        from simulation.analysis.ema import ema_model
         return ema_model
     raise AttributeError(name)

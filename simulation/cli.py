@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from .scenario.errors import ScenarioError
+from simulation.scenario.errors import ScenarioError
 
 EXIT_BAD_INPUT = 2
 
@@ -58,8 +58,8 @@ def _command_list(sub: argparse._SubParsersAction) -> str:
 
 def _load_all(paths: Sequence[str], overrides: Sequence[str]):
     """The scenarios (files, or shipped names from any folder) with the `--set` overrides."""
-    from .scenario.loader import _parse_override, load_with
-    from .shipped import resolve
+    from simulation.scenario.loader import _parse_override, load_with
+    from simulation.scenario.shipped import resolve
 
     pairs = [_parse_override(text) for text in overrides]
     loaded = [load_with(resolve(p), pairs, shown=resolve(p)) for p in paths]
@@ -72,7 +72,7 @@ def _load_all(paths: Sequence[str], overrides: Sequence[str]):
 
 def _print_notes(scenarios) -> list[str]:
     """Say which levers set in these scenarios cannot act there (before any run)."""
-    from .scenario.inert import notes
+    from simulation.scenario.inert import notes
 
     found = [n for r in scenarios for n in notes(r)]
     for n in found:
@@ -82,7 +82,7 @@ def _print_notes(scenarios) -> list[str]:
 
 def _notes(r) -> list[str]:
     """`note:` lines of a scenario: accepted, but perhaps not what was meant (a date outside the horizon)."""
-    from .scenario.checks import horizon_notes
+    from simulation.scenario.checks import horizon_notes
 
     out = []
     for path, text in horizon_notes(r):
@@ -102,7 +102,7 @@ def _check_counts(args: argparse.Namespace, min_reps: int = 1) -> None:
 
 def _check_size(args: argparse.Namespace, n_scenarios: int, n_sets: int = 1) -> None:
     """Refuse, before any run, more runs than the limit or than memory holds (every table is kept until the end)."""
-    from .experiment.size import TABLE_BYTES_PER_RUN, check_runs, counted
+    from simulation.experiment.size import TABLE_BYTES_PER_RUN, check_runs, counted
 
     what = f"{counted(n_scenarios, 'scenario')} × {counted(args.reps, 'replication')}" + (
         f" × {counted(n_sets, 'parameter set')}" if n_sets > 1 else "")
@@ -120,8 +120,8 @@ def _finished(out: Path, key: str) -> bool:
 
 def _batch(args: argparse.Namespace, kind: str, scenarios, meta_sets=None) -> tuple[Path, bool, dict]:
     """Shared by `run` and `compare`: the results folder, and whether finished results are already there."""
-    from .atomic import folder_path
-    from .outputs import check_target
+    from simulation.io import folder_path
+    from simulation.experiment.outputs import check_target
 
     key = hashlib.sha256(json.dumps({"kind": kind, "scenarios": [r.hash for r in scenarios], "seed": args.seed,
                                      "reps": args.reps, "extra": getattr(args, "baseline", None),
@@ -137,9 +137,9 @@ def _batch(args: argparse.Namespace, kind: str, scenarios, meta_sets=None) -> tu
 
 def _manifest(args: argparse.Namespace, key: str, started: str, batch, scenarios, tables: dict,
               notes: Sequence[str] = ()) -> dict:
-    from .outputs import git_commit, versions
+    from simulation.experiment.outputs import git_commit, versions
     return {
-        "format": 1,  # simulation.figures.data.RUN_FORMAT: what `scsim report` reads
+        "format": 1,  # simulation.present.figures.data.RUN_FORMAT: what `scsim report` reads
         "key": key,
         "command": "scsim " + " ".join(shlex.quote(a) for a in args.argv),
         "started": started,
@@ -165,10 +165,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_counts(args)
     import pandas as pd
 
-    from .api import run_loaded
-    from .outputs import write_results
-    from .runner import format_summary
-    from .wording import replications_text
+    from simulation.api import run_loaded
+    from simulation.experiment.outputs import write_results
+    from simulation.experiment.runner import format_summary
+    from simulation.present.wording import replications_text
 
     scenarios = _load_all(args.scenarios, args.set or [])
     _check_size(args, len(scenarios))
@@ -199,11 +199,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     _check_counts(args, min_reps=2)
     import pandas as pd
 
-    from .api import compare_loaded, pick_baseline
-    from .experiment.compare import format_differences
-    from .outputs import write_results
-    from .runner import format_summary
-    from .wording import replications_text
+    from simulation.api import compare_loaded, pick_baseline
+    from simulation.analysis.compare import format_differences
+    from simulation.experiment.outputs import write_results
+    from simulation.experiment.runner import format_summary
+    from simulation.present.wording import replications_text
 
     scenarios = _load_all(args.scenarios, args.set or [])
     try:
@@ -212,8 +212,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise ScenarioError("--" + exc.message) from None
     psets = None
     if args.parameter_sets:
-        from .experiment.parameter_sets import load_parameter_sets
-        from .shipped import resolve
+        from simulation.experiment.parameter_sets import load_parameter_sets
+        from simulation.scenario.shipped import resolve
         psets = load_parameter_sets(resolve(args.parameter_sets, "experiments"))
         psets.apply(scenarios)  # checked before anything runs
     n_sets = len(psets.sets) if psets else None
@@ -253,8 +253,8 @@ def _report(folder: Path, out: Path | None = None, force: bool = False, lang: st
     """Write the HTML report; a missing Korean font is one warning line, not a traceback."""
     import warnings
 
-    from .figures.style import FontWarning
-    from .report import write_report
+    from simulation.present.figures.style import FontWarning
+    from simulation.present.report import write_report
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FontWarning)
@@ -268,7 +268,7 @@ def _report(folder: Path, out: Path | None = None, force: bool = False, lang: st
 def _end_with_report(args: argparse.Namespace, out: Path) -> int:
     """After `run`/`compare`: write OUT/report.html unless it is there, and say where it is.
     The results are already whole on disk; a report that cannot be written is said, with status 1."""
-    from .report import default_path
+    from simulation.present.report import default_path
 
     if getattr(args, "no_report", False):
         return 0
@@ -294,16 +294,16 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .atomic import folder_path
-    from .experiment.lock import sweep_lock
-    from .experiment.spec import load_experiment
-    from .experiment.sweep import parse_shard, run_sweep
+    from simulation.io import folder_path
+    from simulation.experiment.lock import sweep_lock
+    from simulation.experiment.spec import load_experiment
+    from simulation.experiment.sweep import parse_shard, run_sweep
 
     loaded = load_experiment(args.experiment)
     shard = parse_shard(args.shard) if args.shard else None
     out = folder_path(args.out) if args.out else Path("results") / loaded.spec.name
-    from .experiment.designs import build_design
-    from .experiment.sweep import check_request
+    from simulation.experiment.designs import build_design
+    from simulation.experiment.sweep import check_request
     check_request(loaded, args.executor, args.workers, args.scheduler, shard, args.max_runs)
     design = build_design(loaded, args.max_runs)  # before the lock file is made: bad input writes nothing
     with sweep_lock(out, shard):  # held through the analysis: one writer of the folder at a time
@@ -312,7 +312,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                             design=design, max_runs=args.max_runs)
         print(summary.describe())
         if summary.complete and shard is None and not args.no_analysis:
-            from .experiment.analyze import analyze, format_analysis, write_analysis
+            from simulation.analysis.analyze import analyze, format_analysis, write_analysis
             analysis = analyze(out)
             where = write_analysis(analysis)
             print(format_analysis(analysis))
@@ -321,7 +321,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from .experiment.sweep import merge
+    from simulation.experiment.sweep import merge
 
     summary = merge([Path(p) for p in args.folders], Path(args.out), force=args.force)
     print(summary.describe())
@@ -329,11 +329,11 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from .experiment.analyze import analyze, format_analysis, write_analysis
+    from simulation.analysis.analyze import analyze, format_analysis, write_analysis
 
     folder = Path(args.results)
     if folder.is_dir() and not (folder / "experiment.json").exists() and (folder / "differences.parquet").exists():
-        from .experiment.drivers import compare_drivers, format_drivers  # a compare folder: what drives its effects
+        from simulation.analysis.drivers import compare_drivers, format_drivers  # a compare folder: what drives its effects
 
         d = compare_drivers(folder)
         where = Path(args.out) if args.out else folder / "drivers.csv"
@@ -352,26 +352,26 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_sweep(args: argparse.Namespace) -> int:
-    from .experiment.bench import bench_sweep
+    from simulation.bench.sweep import bench_sweep
 
     if args.runs < 10 or args.workers < 1 or args.repeat < 1:
         raise ScenarioError("--runs must be at least 10, --workers and --repeat at least 1")
     figures = bench_sweep(n_runs=args.runs, workers=args.workers, repeat=args.repeat,
                           executors=tuple(args.executors.split(",")))
     if args.json:
-        from .atomic import atomic_write
+        from simulation.io import atomic_write
         atomic_write(Path(args.json), json.dumps(figures, indent=2, default=str) + "\n")
         print(f"figures written to {args.json}")
     return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import format_table, run_bench
+    from simulation.bench.model import format_table, run_bench
 
     if args.repeats < 1:
         raise ScenarioError(f"--repeats must be at least 1, got {args.repeats}")
     if args.json:
-        from .outputs import check_target
+        from simulation.experiment.outputs import check_target
         target = Path(args.json)
         if target.exists() and not args.force:
             raise ScenarioError("file already exists; use --force to replace it", str(target))
@@ -381,14 +381,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print()
     print(format_table(res))
     if args.json:
-        from .atomic import atomic_write
+        from simulation.io import atomic_write
         atomic_write(Path(args.json), json.dumps(res, indent=2, default=float) + "\n")  # whole or not at all
         print(f"figures written to {args.json}")
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .scenario.inert import notes
+    from simulation.scenario.inert import notes
 
     for r in _load_all(args.scenarios, args.set or []):
         unstated = [".".join(map(str, p)) for p, pr in r.prov.items()
@@ -405,20 +405,20 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_levers(args: argparse.Namespace) -> int:
-    from .levers.command import levers_command
+    from simulation.analysis.levers.command import levers_command
 
     return levers_command(args.cards, args.check, args.doc, args.out, args.sets, args.reps, args.quiet, args.force,
                           args.argv, args.workers)
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from .odd.command import docs_command
+    from simulation.present.odd.command import docs_command
 
     return docs_command(check=args.check, out=args.out)
 
 
 def cmd_validate_model(args: argparse.Namespace) -> int:
-    from .validation.command import validate_model
+    from simulation.analysis.validation.command import validate_model
 
     return validate_model(args.experiments, args.reps, args.seed, args.out, args.force, args.quiet, args.strict,
                           args.argv, max_runs=args.max_runs)
@@ -437,7 +437,7 @@ def _fmt(value) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from .scenario.loader import field_meta
+    from simulation.scenario.loader import field_meta
 
     (r,) = _load_all([args.scenario], args.set or [])
     rows = []
@@ -463,14 +463,14 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .calibration.command import cmd_calibrate as calibrate
+    from simulation.analysis.calibration.command import cmd_calibrate as calibrate
 
     return calibrate(args)
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    from .app.assets import ensure
-    from .app.server import check_port, configure, serve
+    from simulation.present.app.assets import ensure
+    from simulation.present.app.server import check_port, configure, serve
 
     config = configure(args.scenario)
     check_port(args.host, args.port)
@@ -643,7 +643,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     args.argv = argv
     try:
-        from .scenario.loader import configure_scenario_path
+        from simulation.scenario.loader import configure_scenario_path
         configure_scenario_path(getattr(args, "scenario_path", None))
         return int(args.func(args) or 0)
     except ScenarioError as exc:

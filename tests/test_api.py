@@ -12,7 +12,7 @@ import pytest
 from helpers import ROOT, SCENARIOS
 from simulation import api
 from simulation.cli import main
-from simulation.model import SmartCityModel
+from simulation.mesa.model import SmartCityModel
 from simulation.scenario.errors import ScenarioError
 
 SHORT = {"time.end": "2021-12"}

@@ -27,9 +27,9 @@ import numpy as np
 import pytest
 
 from helpers import SCENARIOS, load
-from simulation.app import charts, levers, runs
-from simulation.engine import simulate
-from simulation.metrics import tidy
+from simulation.present.app import charts, levers, runs
+from simulation.engine.simulate import simulate
+from simulation.engine.metrics import tidy
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "results" / "test-artifacts"
@@ -74,7 +74,7 @@ def test_levers_read_back_what_they_set(name: str) -> None:
 def test_kotra_lever_opens_the_scenarios_centres_first() -> None:
     r = load("plan_2019_implemented")  # 4 centres from 2020-10 (country-table flag kotra_centre_2020)
     assert levers.read(r)["n4_kotra"] == 4
-    from simulation.params import country_table
+    from simulation.engine.params import country_table
     table = country_table(r)
     own = table.flagged("kotra_centre_2020")
     applied = levers.apply(r, dict(levers.read(r), n4_kotra=6))

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from simulation.calibration.fit import Problem, identify, plausible_sets, search
-from simulation.calibration.spec import load_calibration
-from simulation.calibration.writeback import plan_write_back, write_back
-from simulation.experiment.compare import interval
+from simulation.analysis.calibration.fit import Problem, identify, plausible_sets, search
+from simulation.analysis.calibration.spec import load_calibration
+from simulation.analysis.calibration.writeback import plan_write_back, write_back
+from simulation.analysis.compare import interval
 from simulation.scenario.errors import ScenarioError
 from simulation.scenario.loader import load_scenario
 

@@ -10,8 +10,8 @@ import pandas as pd
 from scipy import stats
 
 from helpers import ROOT, load
-from simulation.experiment.compare import format_differences, paired_differences, per_run
-from simulation.runner import run_batch
+from simulation.analysis.compare import format_differences, paired_differences, per_run
+from simulation.experiment.runner import run_batch
 
 
 def test_a_scenario_against_itself_differs_by_exactly_zero():

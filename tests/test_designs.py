@@ -249,10 +249,10 @@ def test_misplaced_design_keys(tmp_path):
 
 
 def test_shipped_experiments_build():
-    from simulation.calibration.spec import load_calibration
+    from simulation.analysis.calibration.spec import load_calibration
     from simulation.experiment.parameter_sets import load_parameter_sets
 
-    from simulation.levers.spec import load_cards
+    from simulation.analysis.levers.spec import load_cards
 
     # the files of `scsim calibrate` and `scsim levers` live beside the experiments and load as what they are
     assert load_calibration(str(ROOT / "experiments" / "calibration.yaml")).spec.parameters

@@ -12,13 +12,10 @@ import pandas as pd
 import pytest
 
 from helpers import ROOT, load, table
-from simulation.engine import simulate
-from simulation.kernels.constants import (
-    G_ALL, K_BIDS, K_TENDERS, NTR, SN_CASH, SN_LOSS, SN_OUT, SN_PAID, SN_RET, ST_FOREIGN, ST_KOREAN,
-    ST_LAPSED, ST_REJECTED, ST_OPEN,
-)
-from simulation.metrics import tidy
-from simulation.model import SmartCityModel
+from simulation.engine.simulate import simulate
+from simulation.engine.kernels.constants import G_ALL, K_BIDS, K_TENDERS, NTR, SN_CASH, SN_LOSS, SN_OUT, SN_PAID, SN_RET, ST_FOREIGN, ST_KOREAN, ST_LAPSED, ST_REJECTED, ST_OPEN
+from simulation.engine.metrics import tidy
+from simulation.mesa.model import SmartCityModel
 
 HIGH_DEFAULTS = ["levers.f1_pis.project_default_pd={c0: 0.2, c1: 0.2, c2: 0.25, c3: 0.3, c4: 0.3, c5: 0.35, c6: 0.4, c7: 0.4}",
                  "finance.contract_default_pd={c0: 0.05, c1: 0.05, c2: 0.05, c3: 0.08, c4: 0.1, c5: 0.1, c6: 0.2, c7: 0.3}"]
@@ -91,7 +88,7 @@ def test_invariants_hold_every_month(order):
     assert np.all(A.wins <= A.bids)
     # every cost line is a cost except K-SURE's (premium income may exceed claims) and the PIS fund's
     # (its public tranches' gains at exit may exceed their funding cost and losses in a year)
-    from simulation.kernels.constants import C_KSURE, C_PIS
+    from simulation.engine.kernels.constants import C_KSURE, C_PIS
     others = [k for k in range(A.cost.shape[1]) if k not in (C_KSURE, C_PIS)]
     assert np.all(A.cost[:, others] >= 0.0)
     assert np.all(A.bids >= 0.0) and np.all(A.value >= 0.0)
@@ -119,7 +116,7 @@ def test_mesa_face_matches_fast_path_and_batch_run_works():
     model.run()
     assert model.steps == model.n_months == 138
     pd.testing.assert_frame_equal(model.yearly_table(), table("no_plan", 4).assign(run=0), check_exact=True)
-    from simulation.agents import Firm, ForeignGovernment, Fund, SupportCenter
+    from simulation.mesa.agents import Firm, ForeignGovernment, Fund, SupportCenter
     firms = model.agents_by_type[Firm]
     assert len(firms) == 500 and {f.size_class for f in firms} == {"large", "mid", "sme", "startup"}
     assert sum(f.wins for f in firms) == model.acc.wins[:, 0].sum()
@@ -150,7 +147,7 @@ def test_mesa_face_matches_fast_path_and_batch_run_works():
 # ---- memory: nothing kept per run ------------------------------------------------------------
 LEAK_SCRIPT = """
 import collections, gc, json, tracemalloc
-from simulation.engine import simulate
+from simulation.engine.simulate import simulate
 from simulation.scenario.loader import load_scenario
 r = load_scenario("scenarios/no_plan.yaml", ["time.end=2020-12", "world.n_firms=60"])
 for seed in range(50):      # warm: kernels loaded, caches filled
@@ -187,8 +184,8 @@ def test_two_thousand_runs_in_one_process_keep_no_objects():
 
 
 def test_reused_streams_draw_exactly_what_fresh_ones_draw():
-    from simulation.engine import reused_streams
-    from simulation.world import streams
+    from simulation.engine.simulate import reused_streams
+    from simulation.engine.world import streams
 
     for seed in (0, 7):
         _, fresh = streams(seed)

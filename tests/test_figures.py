@@ -15,12 +15,12 @@ from matplotlib.container import BarContainer
 from PIL import Image
 
 from report_data import COMPARED, build
-from simulation.experiment.analyze import pareto_front
-from simulation.experiment.compare import _fmt
-from simulation.figures import FontWarning, Style, draw_figures, load_results
-from simulation.figures import cost_value, forest, pis, value_size, value_where, win_rate
-from simulation.figures.sensitivity import Morris, Sobol
-from simulation.figures.style import find_cjk_font, save
+from simulation.analysis.analyze import pareto_front
+from simulation.analysis.compare import _fmt
+from simulation.present.figures import FontWarning, Style, draw_figures, load_results
+from simulation.present.figures import cost_value, forest, pis, value_size, value_where, win_rate
+from simulation.present.figures.sensitivity import Morris, Sobol
+from simulation.present.figures.style import find_cjk_font, save
 
 CMP_FIGURES = {"win_rate", "value_by_size", "value_by_region_risk", "forest", "cost_value", "pis_fund"}
 
@@ -142,7 +142,7 @@ def test_forest_plot_has_one_row_per_scenario_and_metric_at_the_paired_differenc
     d = pd.read_csv(cmp.folder / "differences.csv")
     d = d[d["period"] == "all"]
     panels = [a for a in fig.axes if a.get_title(loc="left")]   # (each has a twin on the right for its numbers)
-    from simulation.experiment.compare import COMPARED as METRICS
+    from simulation.analysis.compare import COMPARED as METRICS
     assert len(panels) == d["metric"].nunique() == len(METRICS) + 1  # and the extra value per extra KRW
     ax = next(a for a in fig.axes if a.get_title(loc="left").startswith("value won"))
     assert [t.get_text() for t in ax.get_yticklabels()] == COMPARED[1:]
@@ -253,7 +253,7 @@ def test_series_differ_in_more_than_colour(cmp):
 
 
 def test_korean_labels_fall_back_to_english_with_one_warning_when_no_font(monkeypatch, cmp, tmp_path):
-    monkeypatch.setattr("simulation.figures.style.find_cjk_font", lambda: None)
+    monkeypatch.setattr("simulation.present.figures.style.find_cjk_font", lambda: None)
     with pytest.warns(FontWarning, match="no font with Korean glyphs.*fonts-noto-cjk"):
         style = Style("ko")
     assert style.lang == "en" and style.font is None and style.notes
@@ -269,7 +269,7 @@ def test_korean_labels_fall_back_to_english_with_one_warning_when_no_font(monkey
 def test_korean_labels_with_a_hangul_font(monkeypatch, cmp):
     font = find_cjk_font()
     if font is None:  # no Hangul font on this machine: check the switch itself with a stand-in font name
-        monkeypatch.setattr("simulation.figures.style.find_cjk_font", lambda: "DejaVu Sans")
+        monkeypatch.setattr("simulation.present.figures.style.find_cjk_font", lambda: "DejaVu Sans")
     style = Style("ko")
     assert style.lang == "ko" and style.rc()["font.family"][0] == (font or "DejaVu Sans")
     fig, _ = win_rate.draw(cmp, style)
@@ -305,7 +305,7 @@ def _texts_off_canvas(fig, style, tmp_path, monkeypatch) -> list[str]:
 
 @pytest.mark.parametrize("folder", ["compare", "run", "smoke", "sobol", "morris"])
 def test_every_text_of_every_figure_lies_inside_the_canvas(data, folder, tmp_path, monkeypatch):
-    from simulation.figures import FIGURES
+    from simulation.present.figures import FIGURES
 
     res = load_results(data[folder])
     style = Style()

@@ -264,7 +264,7 @@ def test_shards_lock_side_by_side_and_a_whole_sweep_excludes_them(tmp_path):
 
 
 def test_concurrent_analysis_publishes_never_fail_and_a_reader_always_finds_a_whole_folder(tmp_path):
-    from simulation.atomic import new_temp_dir, publish_dir
+    from simulation.io import new_temp_dir, publish_dir
 
     final = tmp_path / "analysis"
     errors: list[BaseException] = []
@@ -321,7 +321,7 @@ def test_a_missing_value_names_the_file_that_should_set_it_with_a_line(ws):
 # ---- 8. what a kill leaves behind ----------------------------------------------------------------------
 HOLD_ANALYSIS = """
 import sys, time
-import simulation.experiment.analyze as an
+import simulation.analysis.analyze as an
 real = an.format_analysis
 def held(*a, **k):  # first called while the analysis is written into its temporary folder
     print("HOLD", flush=True)
@@ -333,7 +333,7 @@ sys.exit(main(["sweep", sys.argv[1], "--quiet"]))
 
 HOLD_REPORT = """
 import sys, time
-import simulation.report as rp
+import simulation.present.report as rp
 def held(*a, **k):  # after the figures, before the page
     print("HOLD", flush=True)
     time.sleep(600)

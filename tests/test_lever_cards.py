@@ -9,12 +9,12 @@ import pytest
 import yaml
 
 from helpers import ROOT
-from simulation.calibration.spec import load_calibration
+from simulation.analysis.calibration.spec import load_calibration
 from simulation.cli import main
-from simulation.levers.measures import measures
-from simulation.levers.render import BEGIN, END
+from simulation.analysis.levers.measures import measures
+from simulation.analysis.levers.render import BEGIN, END
 from simulation.scenario.errors import ScenarioError
-from simulation.validation.spec import load_validation
+from simulation.analysis.validation.spec import load_validation
 
 CARDS = str(ROOT / "experiments" / "lever_cards.yaml")
 

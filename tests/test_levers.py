@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from helpers import load, table, total
-from simulation.engine import simulate
-from simulation.model import SmartCityModel
+from simulation.engine.simulate import simulate
+from simulation.mesa.model import SmartCityModel
 
 SEEDS = range(12)
 

@@ -14,9 +14,9 @@ import pytest
 from pydantic import create_model
 
 from simulation.cli import main
-from simulation.odd.blocks import DEFAULT_DOCS, check_file, documented_parameters, find_blocks, regenerate_file
-from simulation.odd.render import Context
-from simulation.odd.rows import walk
+from simulation.present.odd.blocks import DEFAULT_DOCS, check_file, documented_parameters, find_blocks, regenerate_file
+from simulation.present.odd.render import Context
+from simulation.present.odd.rows import walk
 from simulation.scenario.errors import ScenarioError
 from simulation.scenario.loader import PARAMS
 from simulation.scenario.schema import Behaviour, Discovery, P, Scenario, Section

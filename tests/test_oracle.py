@@ -1,4 +1,4 @@
-"""The numba kernels against the plain-Python oracle (tests/oracle.py): bit-identical yearly tables.
+"""The numba kernels against the plain-Python oracle (simulation/reference/oracle.py): bit-identical yearly tables.
 
 Every case runs one scenario and seed twice, once through the compiled `run_months` and once
 through `oracle_kernel`, and requires the tidy tables to be equal to the last bit (NaNs equal) and
@@ -19,20 +19,13 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-for _p in (ROOT, HERE):  # plain `pytest` as well as `python -m pytest`, with or without tests/__init__.py
-    if str(_p) not in sys.path:
-        sys.path.insert(0, str(_p))
-
-import oracle  # noqa: E402
-from oracle import oracle_kernel  # noqa: E402
-from simulation.engine import new_acc, simulate  # noqa: E402
-from simulation.kernels.constants import (  # noqa: E402
-    K_CONTACTED, K_CONTRACTS, K_INVEST, K_PIPE, K_ROADSHOWS, K_TENDERS, KNOW_SHIFT, NTR, R_BLENDED_LEFT, R_EDPF_LEFT, R_KSURE, R_POT,
-    R_PIS_RESERVED, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, ST_OPEN,
-)
-from simulation.metrics import tidy  # noqa: E402
+import simulation.reference.oracle as oracle  # noqa: E402
+from simulation.reference.oracle import oracle_kernel  # noqa: E402
+from simulation.engine.simulate import new_acc, simulate  # noqa: E402
+from simulation.engine.kernels.constants import K_CONTACTED, K_CONTRACTS, K_INVEST, K_PIPE, K_ROADSHOWS, K_TENDERS, KNOW_SHIFT, NTR, R_BLENDED_LEFT, R_EDPF_LEFT, R_KSURE, R_POT, R_PIS_RESERVED, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, ST_OPEN
+from simulation.engine.metrics import tidy  # noqa: E402
 from simulation.scenario.loader import load_scenario  # noqa: E402
-from simulation.world import build  # noqa: E402
+from simulation.engine.world import build  # noqa: E402
 
 SMALL = ("world.n_firms=80", "time.end=2025-12")
 # a bigger market, a horizon that reaches the Kuwait phases, quick fund exits and frequent
@@ -222,7 +215,7 @@ def test_cases_exercise_the_plan():
 @pytest.mark.parametrize("case, split", [("plan_2019_announced-stress-11", 31), ("plan_2019_implemented-small-2", 17)])
 def test_oracle_resumes_a_kernel_run(case, split):
     """Kernels for the first months, the oracle for the rest (from the State the kernels left): same tables."""
-    from simulation.kernels.step import run_months
+    from simulation.engine.kernels.step import run_months
 
     scenario, overrides, seed = CASES[case]
     fast = run_pair(case)[0]

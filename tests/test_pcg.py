@@ -3,7 +3,7 @@ own LCG distance (kernels/pcg.steps_between)."""
 import numpy as np
 import pytest
 
-from simulation.kernels.pcg import steps_between
+from simulation.engine.kernels.pcg import steps_between
 
 
 @pytest.mark.parametrize("k", [0, 1, 2, 7, 1000, 123_457])
@@ -31,7 +31,7 @@ def test_the_kernels_poisson_draws_numpys_numbers(lam):
     same state, including PTRS's rare rejected candidates below zero (floor, not truncation)."""
     from numba import njit
 
-    from simulation.kernels.draws import poisson
+    from simulation.engine.kernels.draws import poisson
 
     @njit(cache=False)
     def many(rng, lam, n):

@@ -9,7 +9,7 @@ import pandas as pd
 
 from helpers import ROOT
 from simulation.cli import main
-from simulation.experiment.analyze import MIN_RANK_REPS, analyze, format_analysis, ratio_ci
+from simulation.analysis.analyze import MIN_RANK_REPS, analyze, format_analysis, ratio_ci
 
 
 def test_ratio_of_sums_with_a_log_scale_interval():

@@ -21,7 +21,7 @@ import pytest
 
 from report_data import COMPARED, build, fresh
 from simulation.cli import main
-from simulation.report import _publish
+from simulation.present.report import _publish
 from simulation.scenario.errors import ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -284,7 +284,7 @@ def test_publish_never_overwrites_a_file_that_appeared_meanwhile(tmp_path):
 
 
 def test_korean_font_missing_is_one_warning_line(data, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("simulation.figures.style.find_cjk_font", lambda: None)
+    monkeypatch.setattr("simulation.present.figures.style.find_cjk_font", lambda: None)
     folder = fresh(data["run"], tmp_path / "run")
     assert main(["report", str(folder), "--lang", "ko"]) == 0
     err = capsys.readouterr().err

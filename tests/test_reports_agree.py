@@ -8,7 +8,7 @@ import pandas as pd
 
 from helpers import ROOT, SCENARIOS
 from simulation.cli import main
-from simulation.experiment.compare import straddle_note
+from simulation.analysis.compare import straddle_note
 
 PSETS = str(ROOT / "experiments" / "parameter_sets.yaml")
 

@@ -245,7 +245,7 @@ def test_unknown_output_metric_is_refused(exp_dir):
 
 
 def test_stale_temporaries_are_removed_on_open_and_live_ones_kept(tiny, reference, exp_dir):
-    from simulation import atomic as st
+    from simulation import io as st
 
     out = exp_dir / "serial"
     runs = out / "runs"
@@ -275,7 +275,7 @@ def test_unreachable_scheduler_is_a_clear_error(tiny, exp_dir):
 # ---- real kills --------------------------------------------------------------------------------
 SCRIPT = """
 import sys, time
-import simulation.atomic as at
+import simulation.io as at
 import simulation.experiment.store as st
 from simulation.experiment.spec import load_experiment
 from simulation.experiment.sweep import run_sweep
@@ -370,7 +370,7 @@ def test_sigkill_at_several_points_then_resume_gives_the_uninterrupted_dataset(e
     assert len(names) == total and all(n.endswith(".parquet") and not n.startswith(".") for n in names)
     pd.testing.assert_frame_equal(store.read_dataset(), reference, check_exact=True)
     import tempfile
-    from simulation.atomic import pid_alive as _pid_alive
+    from simulation.io import pid_alive as _pid_alive
     left = [n for n in os.listdir(tempfile.gettempdir()) if n.startswith("scsim-base-")
             and not _pid_alive(int(n.split("-")[2]))]
     assert not left, f"base-scenario files of killed sweeps left behind: {left}"

@@ -19,12 +19,12 @@ import pytest
 from scipy import stats
 
 from simulation.cli import main
-from simulation.engine import simulate
-from simulation.kernels.constants import G_REGION, NR
+from simulation.engine.simulate import simulate
+from simulation.engine.kernels.constants import G_REGION, NR
 from simulation.scenario.loader import load_scenario
-from simulation.validation import records
-from simulation.validation.spec import load_validation
-from simulation.validation.stats import interval, mean, pct_change, ratio, verdict
+from simulation.analysis.validation import records
+from simulation.analysis.validation.spec import load_validation
+from simulation.analysis.validation.stats import interval, mean, pct_change, ratio, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "experiments" / "validation").glob("*.yaml"))
@@ -269,7 +269,7 @@ def test_run_records_agree_with_the_accumulators():
 
 def _won_before(r) -> int:
     """Firm-country pairs already marked as won in the initial world (references from before the start)."""
-    from simulation.world import build
+    from simulation.engine.world import build
     _, _, _, state, _, _ = build(r, 7, None)
     return int(state.won_in.sum())
 

@@ -6,14 +6,14 @@ import subprocess
 import sys
 
 from helpers import ROOT, load
-from simulation import warmup
-from simulation.runner import run_batch
+from simulation.engine import warmup
+from simulation.experiment.runner import run_batch
 
 
 def test_kernels_ready_reads_numba_s_cache(tmp_path):
     """An empty cache folder: not ready (and asking compiles nothing, it takes a second)."""
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", "from simulation.warmup import kernels_ready; print(kernels_ready())"],
+    proc = subprocess.run([sys.executable, "-c", "from simulation.engine.warmup import kernels_ready; print(kernels_ready())"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"

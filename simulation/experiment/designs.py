@@ -48,8 +48,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .size import PLAN_BYTES_PER_RUN, check_runs, counted, grid_points
-from .spec import Design, Factor, LoadedExperiment, _checked, parse_path
+from simulation.experiment.size import PLAN_BYTES_PER_RUN, check_runs, counted, grid_points
+from simulation.experiment.spec import Design, Factor, LoadedExperiment, _checked, parse_path
 
 SAMPLED = ("lhs", "sobol", "morris")
 RESERVED = ("point", "name", "rep")

@@ -34,8 +34,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
 
-from ..scenario.loader import Resolved
-from .tasks import Task, task_table
+from simulation.scenario.loader import Resolved
+from simulation.experiment.tasks import Task, task_table
 
 _HOST = socket.gethostname()
 
@@ -102,7 +102,7 @@ def execute(base: Resolved, task: Task, metrics: Sequence[str] | None = None,
 def kernels_cached() -> bool:
     """Whether the compiled month loop is in numba's on-disk cache (so workers load, not compile, it)."""
     try:
-        from ..kernels.step import run_months
+        from simulation.engine.kernels.step import run_months
         index = run_months._cache._cache_file._index_path  # numba internals; any surprise means "don't know"
         folder = os.path.dirname(index)
         stem = os.path.basename(index).rsplit("-", 1)[0]
@@ -251,7 +251,7 @@ def processes(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] |
 
 def _clean_payload_files() -> None:
     """Remove base-scenario files left by sweeps that were killed (their process is gone)."""
-    from ..atomic import pid_alive as _pid_alive
+    from simulation.io import pid_alive as _pid_alive
 
     folder = tempfile.gettempdir()
     try:
@@ -379,7 +379,7 @@ def dask(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None
             try:
                 client = Client(scheduler, timeout="30s", set_as_default=False)
             except (OSError, TimeoutError) as exc:
-                from ..scenario.errors import ScenarioError
+                from simulation.scenario.errors import ScenarioError
                 raise ScenarioError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
         else:
             import dask as _dask

@@ -26,8 +26,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from ..atomic import HOST, folder_path, pid_alive, remove, temp_name
-from ..scenario.errors import ScenarioError
+from simulation.io import HOST, folder_path, pid_alive, remove, temp_name
+from simulation.scenario.errors import ScenarioError
 
 HEARTBEAT_SECONDS = 30.0
 LOCK_STALE_SECONDS = 600.0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from ..scenario.errors import ScenarioError
+from simulation.scenario.errors import ScenarioError
 
 MAX_RUNS = 1_000_000
 # planning one sweep run (its Task, key and row of tasks.parquet; measured on experiments/sobol.yaml: 2.7 KB)

@@ -16,10 +16,10 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, Strict, Vali
                       model_validator)
 from typing_extensions import Annotated
 
-from ..scenario.errors import ScenarioError
-from ..scenario.loader import Resolved, load_scenario, with_overrides
-from ..scenario.specfile import Located, spec_error
-from ..scenario.yamlio import Path, dotted, read_yaml_file
+from simulation.scenario.errors import ScenarioError
+from simulation.scenario.loader import Resolved, load_scenario, with_overrides
+from simulation.scenario.specfile import Located, spec_error
+from simulation.scenario.yamlio import Path, dotted, read_yaml_file
 
 DESIGNS = ("grid", "lhs", "sobol", "morris", "list")
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]

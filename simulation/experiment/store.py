@@ -33,9 +33,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..atomic import (TMP_MARK, atomic_write, clean_temporaries, folder_path, fsync_dir, is_temp,  # noqa: F401
-                      new_temp_dir, remove, temp_name)
-from ..scenario.errors import ScenarioError
+from simulation.io import TMP_MARK, atomic_write, clean_temporaries, folder_path, fsync_dir, is_temp, new_temp_dir, remove, temp_name
+from simulation.scenario.errors import ScenarioError
 
 FORMAT = 1
 MANIFEST = "experiment.json"

@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..scenario.errors import ScenarioError
-from .executors import EXECUTORS, Outcome, default_workers
-from .lock import sweep_lock
-from .spec import LoadedExperiment
-from .store import Store, atomic_write, tasks_frame
-from .tasks import Task, plan_tasks, replication_seeds
+from simulation.scenario.errors import ScenarioError
+from simulation.experiment.executors import EXECUTORS, Outcome, default_workers
+from simulation.experiment.lock import sweep_lock
+from simulation.experiment.spec import LoadedExperiment
+from simulation.experiment.store import Store, atomic_write, tasks_frame
+from simulation.experiment.tasks import Task, plan_tasks, replication_seeds
 
 EXTRA_PACKAGES = ("dask", "distributed", "SALib", "scipy", "psutil")
 
@@ -145,8 +145,8 @@ def check_scheduler(address: str, timeout: float = 5.0) -> None:
 
 def output_filter(loaded: LoadedExperiment) -> tuple[list[str] | None, list[str] | None]:
     """The experiment's `outputs:` as (metrics, groups), None meaning all; unknown names are errors."""
-    from ..kernels.constants import INSTRUMENTS, TRANCHES
-    from ..metrics import GROUPS, METRICS
+    from simulation.engine.kernels.constants import INSTRUMENTS, TRANCHES
+    from simulation.engine.metrics import GROUPS, METRICS
 
     out = loaded.spec.outputs
     metrics = None if out.metrics == "all" else list(out.metrics)
@@ -157,7 +157,7 @@ def output_filter(loaded: LoadedExperiment) -> tuple[list[str] | None, list[str]
                 import difflib
                 near = difflib.get_close_matches(m, list(METRICS), n=1)
                 raise loaded.error(("outputs", "metrics", j), f"unknown metric {m!r}"
-                                   + (f"; did you mean {near[0]!r}?" if near else " (see simulation/metrics.py)"))
+                                   + (f"; did you mean {near[0]!r}?" if near else " (see simulation/engine/metrics.py)"))
     if groups is not None:
         known = list(GROUPS) + [f"instrument:{n}" for n in INSTRUMENTS] + [f"tranche:{t}" for t in TRANCHES]
         for j, g in enumerate(groups):
@@ -171,7 +171,7 @@ def output_filter(loaded: LoadedExperiment) -> tuple[list[str] | None, list[str]
 
 # ---- provenance ------------------------------------------------------------------------------
 def environment() -> dict:
-    from ..outputs import git_commit, versions
+    from simulation.experiment.outputs import git_commit, versions
     from importlib import metadata
 
     v = versions()
@@ -249,7 +249,7 @@ def prepare(loaded: LoadedExperiment, design: Any = None,
 
     A plan above `max_runs` runs (default size.MAX_RUNS) is refused before the design is built."""
     if design is None:
-        from .designs import build_design
+        from simulation.experiment.designs import build_design
         design = build_design(loaded, max_runs)
     seeds = replication_seeds(loaded.spec.seed, loaded.spec.replications)
     return design, seeds, plan_tasks(loaded.base, design.points, seeds)
@@ -275,7 +275,7 @@ def check_request(loaded: LoadedExperiment, executor: str = "serial", workers: i
                   scheduler: str | None = None, shard: tuple[int, int] | None = None, max_runs: int | None = None
                   ) -> tuple[tuple[int, int] | None, list[str] | None, list[str] | None]:
     """Check a sweep's arguments before anything is written: (shard, metrics, groups kept); ScenarioError if bad."""
-    from .size import run_limit
+    from simulation.experiment.size import run_limit
 
     _check_args(executor, workers, scheduler)
     run_limit(max_runs)
@@ -339,7 +339,7 @@ def _locked_sweep(loaded: LoadedExperiment, out: Path, planned: tuple, executor:
     store.write_session(session, record)
     by_key = {t.key: t for t in pending}
     if progress and pending:
-        from ..warmup import warm_up
+        from simulation.engine.warmup import warm_up
         warm_up(loaded.base)  # compiled once here, under its own line, not by every worker behind a silent bar
     bar = _bar(progress, len(pending), loaded.spec.name, summary)
     status = "running"

@@ -14,10 +14,10 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..engine import simulate
-from ..metrics import tidy
-from ..scenario.loader import Resolved, with_overrides
-from .spec import parse_path
+from simulation.engine.simulate import simulate
+from simulation.engine.metrics import tidy
+from simulation.scenario.loader import Resolved, with_overrides
+from simulation.experiment.spec import parse_path
 
 
 def replication_seeds(master: int, reps: int) -> list[int]:

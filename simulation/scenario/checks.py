@@ -4,10 +4,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .errors import ScenarioError
-from .loader import PARAMS, Resolved, is_schedule_param
-from .types import TYPES
-from .yamlio import Path
+from simulation.scenario.errors import ScenarioError
+from simulation.scenario.loader import PARAMS, Resolved, is_schedule_param
+from simulation.scenario.types import TYPES
+from simulation.scenario.yamlio import Path
 
 SUM_TO_ONE: tuple[Path, ...] = (
     ("world", "size_shares"), ("world", "domain_shares"), ("market", "type_mix_developing"),
@@ -95,7 +95,7 @@ def _expected_tenders(r: Resolved, n_months: int, start_year: int) -> float:
 def _check_table_path(r: Resolved, given: str, path: str) -> None:
     """A country table named in a scenario file: a .csv inside the scenario's folders (loader.scenario_roots).
     One given on the command line or by a program (an override) is the user's own choice."""
-    from .loader import link_error, outside
+    from simulation.scenario.loader import link_error, outside
 
     prov = r.prov.get(("world", "countries_file"))
     if given == "builtin" or prov is None or prov.kind == "override":
@@ -109,7 +109,7 @@ def _check_table_path(r: Resolved, given: str, path: str) -> None:
 
 def _dates(obj: Any, path: Path) -> list[tuple[Path, str]]:
     """Every month-valued field (unit YYYY-MM) of a validated section, lists included, with its key path."""
-    from .schema import Section
+    from simulation.scenario.schema import Section
 
     out: list[tuple[Path, str]] = []
     if isinstance(obj, Section):
@@ -142,7 +142,7 @@ def horizon_notes(r: Resolved) -> list[tuple[Path, str]]:
 
 
 def check_semantics(r: Resolved) -> None:
-    from ..countries import load_countries, resolve_path
+    from simulation.scenario.countries import load_countries, resolve_path
 
     s = r.scenario
     start, end = month_index(s.time.start), month_index(s.time.end)
@@ -217,4 +217,4 @@ def check_semantics(r: Resolved) -> None:
             raise r.error(("market", "scheduled", i, "phases"), f"phase shares must sum to 1, they sum to {total:.6g}")
 
 
-from .types import REGIONS as PARAMS_REGIONS  # noqa: E402
+from simulation.scenario.types import REGIONS as PARAMS_REGIONS  # noqa: E402

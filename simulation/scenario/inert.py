@@ -22,9 +22,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .loader import PARAMS, Resolved, _section_type
-from .schema import Scenario, Section
-from .yamlio import Path, dotted
+from simulation.scenario.loader import PARAMS, Resolved, _section_type
+from simulation.scenario.schema import Scenario, Section
+from simulation.scenario.yamlio import Path, dotted
 
 _CMP = re.compile(r"^(?P<path>[\w.]+)\s*(?P<op><=|>=|<|>)\s*(?P<num>-?[\d.]+)$")
 _HORIZON = re.compile(r"^(?P<path>[\w.]+)\s+in horizon$")
@@ -86,7 +86,7 @@ class _Eval:
     """Evaluates needs against one resolved scenario, month by month over its horizon."""
 
     def __init__(self, r: Resolved) -> None:
-        from ..params import Calendar
+        from simulation.engine.params import Calendar
 
         self.r = r
         t = r.scenario.time

@@ -17,10 +17,10 @@ from typing import Any, Iterable
 
 from pydantic import ValidationError
 
-from .errors import ScenarioError
-from .schema import Scenario, Section
-from .types import NAME_PATTERN, YEAR_MONTH_PATTERN
-from .yamlio import YAML_SUFFIXES, Path, dotted, load_yaml_text, read_yaml_file
+from simulation.scenario.errors import ScenarioError
+from simulation.scenario.schema import Scenario, Section
+from simulation.scenario.types import NAME_PATTERN, YEAR_MONTH_PATTERN
+from simulation.scenario.yamlio import YAML_SUFFIXES, Path, dotted, load_yaml_text, read_yaml_file
 
 PROVENANCE_KINDS = ("seed", "literature", "assumption", "calibrated")
 SCENARIO_PATH_ENV = "SCSIM_SCENARIO_PATH"
@@ -336,7 +336,7 @@ def _parse_override(text: str) -> tuple[Path, Any]:
 def _whole(path: Path, value: Any) -> Any:
     """An override of a whole-number parameter given as a float with no fraction (`1e3`, or 5.0 from
     a sampler) is that whole number; anything else is left for validation to judge."""
-    from .ranges import wants_int
+    from simulation.scenario.ranges import wants_int
 
     if not wants_int(path):
         return value
@@ -500,7 +500,7 @@ def load_scenario(path: str, overrides: Iterable[str] = (), shown: str | None = 
 def load_with(path: str, overrides: Iterable[tuple[Path, Any]] = (), shown: str | None = None,
               label: str = "--set") -> Resolved:
     """`load_scenario` with overrides given as (key path, value) pairs (the Python API's dict)."""
-    from .checks import check_semantics  # local import: checks need the country table
+    from simulation.scenario.checks import check_semantics  # local import: checks need the country table
 
     shown = shown or path
     if "\x00" in str(path):
@@ -533,7 +533,7 @@ def _own_paths(path: str, shown: str, flat: dict[Path, tuple[Any, Prov]]) -> set
 
 def with_overrides(resolved: Resolved, overrides: dict[Path, Any], label: str) -> Resolved:
     """A copy of a resolved scenario with some parameters replaced (for sweeps), re-validated."""
-    from .checks import check_semantics
+    from simulation.scenario.checks import check_semantics
 
     flat = {p: (v, resolved.prov[p]) for p, v in resolved.values.items()}
     for p, v in overrides.items():

@@ -12,8 +12,8 @@ from typing import Any
 
 import annotated_types as at
 
-from .loader import PARAMS, is_schedule_param
-from .yamlio import Path
+from simulation.scenario.loader import PARAMS, is_schedule_param
+from simulation.scenario.yamlio import Path
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from .types import (
-    DOMAINS, ORIGINS, REGIONS, SIZES, TYPES, Domain, Flag, Iso3, MoneyKrwBn, MoneyUsdM, Months, Name,
-    Prob, Ratio, Region, TenderType, Weight, YearMonth, integer, num, sched,
-)
+from simulation.scenario.types import DOMAINS, ORIGINS, REGIONS, SIZES, TYPES, Domain, Flag, Iso3, MoneyKrwBn, MoneyUsdM, Months, Name, Prob, Ratio, Region, TenderType, Weight, YearMonth, integer, num, sched
 
 
 class Section(BaseModel):

@@ -7,9 +7,9 @@ from typing import Any, Callable
 
 from pydantic import ValidationError
 
-from .errors import ScenarioError
-from .loader import _clean_loc, _describe
-from .yamlio import Path, dotted
+from simulation.scenario.errors import ScenarioError
+from simulation.scenario.loader import _clean_loc, _describe
+from simulation.scenario.yamlio import Path, dotted
 
 
 def line_of(marks: dict[Path, int], path: Path) -> int | None:

@@ -12,7 +12,7 @@ import re
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from .errors import ScenarioError
+from simulation.scenario.errors import ScenarioError
 
 MAX_BYTES = 2_000_000
 MAX_NODES = 50_000  # no_plan.yaml has about 2,000; pure-Python parsing runs about 30,000 values a second

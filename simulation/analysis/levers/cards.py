@@ -1,0 +1,186 @@
+"""Run the lever cards: every measure alone against no plan and removed from the plan, over the ensemble.
+
+For each parameter set of the ensemble and each replication seed (common random numbers: the same
+seeds in every scenario and set), the no-plan world, the plan, each measure alone and the plan
+without each measure are run. A card's effect is the paired difference (alone − no plan, or
+plan − plan without the measure); its 95 % interval adds replication noise and the spread over the
+parameter sets in quadrature, as `scsim compare --parameter-sets` does (experiment.compare.interval).
+Value per public KRW is a ratio of sums; its interval is a percentile bootstrap over parameter sets
+and replications (seeded), so it keeps its sign where the data do.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from simulation.engine.simulate import RunResult, simulate
+from simulation.analysis.compare import interval
+from simulation.experiment.spec import parse_path
+from simulation.engine.kernels.constants import G_ALL, G_DEMAND
+from simulation.scenario.loader import Resolved, with_overrides
+from simulation.analysis.levers.measures import UNITS, measures, pair
+
+LEVEL = 0.95
+BOOTSTRAP = 2000
+
+
+@dataclass
+class Outcome:
+    """The per-run quantities a card needs."""
+    value: float        # value won, USD m
+    value_krw: float    # the same, KRW bn
+    cost: float         # public cost, KRW bn
+    awarded: float      # value of all awarded tenders, USD m
+    existing: float     # value won on demand that exists anyway, USD m
+    units: dict[str, float] = field(default_factory=dict)
+
+
+def outcome(res: RunResult) -> Outcome:
+    A = res.acc
+    value = float(A.value[:, G_ALL].sum())
+    return Outcome(value=value, value_krw=value * res.params.krw / 1000.0, cost=float(A.cost.sum()),
+                   awarded=float(A.value_awarded.sum()), existing=float(A.value[:, G_DEMAND].sum()),
+                   units={k: fn(res) for k, (_, fn) in UNITS.items()})
+
+
+@dataclass
+class Design:
+    base: Resolved
+    plan: Resolved
+    sets: list[dict]          # parameter sets (key path -> value); [{}] for the point values
+    seeds: list[int]
+
+
+def scenarios(design: Design) -> list[tuple[str, str, Resolved]]:
+    """(measure section or '', role, scenario): no plan, the plan, and each measure alone and removed."""
+    out = [("", "no_plan", design.base), ("", "plan", design.plan)]
+    for m in measures():
+        alone, removed = pair(design.base, design.plan, m.section)
+        out += [(m.section, "alone", alone), (m.section, "removed", removed)]
+    return out
+
+
+def _one_set(scen: list[tuple[str, str, Resolved]], values: dict, seeds: list[int]) -> list[list[Outcome]]:
+    """Every scenario under one parameter set: [per scenario: [per seed: Outcome]] (a worker's task)."""
+    over = {parse_path(k): v for k, v in values.items()}
+    out = []
+    for _, _, r in scen:
+        rr = with_overrides(r, over, "parameter set") if over else r
+        out.append([outcome(simulate(rr, s)) for s in seeds])
+    return out
+
+
+def run(design: Design, tick: Callable[[int], None] = lambda n: None,
+        workers: int = 1) -> dict[tuple[str, str], list[list[Outcome]]]:
+    """{(section, role): [per set: [per seed: Outcome]]}. With workers > 1 the parameter sets run in
+    parallel processes; the results are the same, set by set, as in one process."""
+    scen = scenarios(design)
+    per_set: list[list[list[Outcome]]] = []
+    step = len(scen) * len(design.seeds)
+    if workers <= 1 or len(design.sets) <= 1:
+        for values in design.sets:
+            per_set.append(_one_set(scen, values, design.seeds))
+            tick(step)
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(workers, len(design.sets))) as pool:
+            futures = [pool.submit(_one_set, scen, values, design.seeds) for values in design.sets]
+            for f in futures:  # in set order: what the table holds does not depend on who finished first
+                per_set.append(f.result())
+                tick(step)
+    table: dict[tuple[str, str], list[list[Outcome]]] = {}
+    for result in per_set:
+        for (section, role, _), outs in zip(scen, result):
+            table.setdefault((section, role), []).append(outs)
+    return table
+
+
+def _diff(a: list[list[Outcome]], b: list[list[Outcome]], get: Callable[[Outcome], float]) -> tuple[np.ndarray, np.ndarray]:
+    """Paired differences a − b flattened over (set, seed), and the set of each pair."""
+    d, s = [], []
+    for k, (xa, xb) in enumerate(zip(a, b)):
+        for oa, ob in zip(xa, xb):
+            d.append(get(oa) - get(ob))
+            s.append(k)
+    return np.array(d), np.array(s)
+
+
+def _ci(d: np.ndarray, sets: np.ndarray) -> tuple[float, float, float]:
+    mean, lo, hi, _, _ = _ci_parts(d, sets)
+    return mean, lo, hi
+
+
+def _ci_parts(d: np.ndarray, sets: np.ndarray) -> tuple[float, float, float, float, float]:
+    """(mean, low, high, replication-noise half-width, parameter-spread half-width)."""
+    mean, stoch, param = interval(d, sets if len(np.unique(sets)) > 1 else None, LEVEL)
+    half = math.hypot(stoch, param) if math.isfinite(stoch) else math.nan
+    return mean, mean - half, mean + half, stoch, param
+
+
+def ratio_ci(num: np.ndarray, den: np.ndarray, sets: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
+    """Σnum / Σden and a percentile bootstrap interval, resampling parameter sets and the pairs within them."""
+    if abs(den.sum()) < 1e-9 or not np.isfinite(den).all():
+        return math.nan, math.nan, math.nan
+    est = float(num.sum() / den.sum())
+    rng = np.random.default_rng(seed)
+    ids = np.unique(sets)
+    groups = [np.flatnonzero(sets == k) for k in ids]
+    stats = np.empty(BOOTSTRAP)
+    for b in range(BOOTSTRAP):
+        pick = [g[rng.integers(0, len(g), len(g))] for g in (groups[i] for i in rng.integers(0, len(groups), len(groups)))]
+        idx = np.concatenate(pick)
+        dd = den[idx].sum()
+        stats[b] = num[idx].sum() / dd if abs(dd) > 1e-12 else math.nan
+    stats = stats[np.isfinite(stats)]
+    if len(stats) < BOOTSTRAP // 2:
+        return est, math.nan, math.nan
+    lo, hi = np.percentile(stats, [100 * (1 - LEVEL) / 2, 100 * (1 + LEVEL) / 2])
+    return est, float(lo), float(hi)
+
+
+def cards(table: dict[tuple[str, str], list[list[Outcome]]]) -> pd.DataFrame:
+    """One row per measure and comparison (alone, in_plan) with every effect and its interval."""
+    rows = []
+    base, plan = table[("", "no_plan")], table[("", "plan")]
+    for m in measures():
+        for comp, a, b in (("alone", table[(m.section, "alone")], base),
+                           ("in_plan", plan, table[(m.section, "removed")])):
+            row: dict = {"code": m.code, "measure": m.title, "section": m.section, "comparison": comp}
+            for name, get in (("value_usd_m", lambda o: o.value), ("cost_krw_bn", lambda o: o.cost),
+                              ("existing_value_usd_m", lambda o: o.existing),
+                              ("korean_share_pp", lambda o: 100.0 * o.value / o.awarded if o.awarded > 0 else 0.0)):
+                d, sets = _diff(a, b, get)
+                row[name], row[f"{name}_low"], row[f"{name}_high"], noise, spread = _ci_parts(d, sets)
+                if name == "value_usd_m":
+                    row["identical"] = bool(np.all(d == 0.0))
+                    row["value_usd_m_noise"], row["value_usd_m_spread"] = noise, spread
+            dv, sets = _diff(a, b, lambda o: o.value_krw)
+            dc, _ = _diff(a, b, lambda o: o.cost)
+            row["cost_identical"] = bool(np.all(dc == 0.0))
+            row["value_per_krw"], row["value_per_krw_low"], row["value_per_krw_high"] = ratio_ci(dv, dc, sets)
+            if m.section in UNITS:
+                du, _ = _diff(a, b, lambda o, s=m.section: o.units[s])
+                dvu, _ = _diff(a, b, lambda o: o.value)
+                row["unit"] = UNITS[m.section][0]
+                row["units"] = float(du.mean())
+                row["value_per_unit"], row["value_per_unit_low"], row["value_per_unit_high"] = ratio_ci(dvu, du, sets, 1)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def plan_effect(table: dict[tuple[str, str], list[list[Outcome]]]) -> dict:
+    """The whole plan against no plan (for the cards' header)."""
+    base, plan = table[("", "no_plan")], table[("", "plan")]
+    out = {}
+    for name, get in (("value_usd_m", lambda o: o.value), ("cost_krw_bn", lambda o: o.cost)):
+        d, sets = _diff(plan, base, get)
+        out[name], out[f"{name}_low"], out[f"{name}_high"] = _ci(d, sets)
+    dv, sets = _diff(plan, base, lambda o: o.value_krw)
+    dc, _ = _diff(plan, base, lambda o: o.cost)
+    out["value_per_krw"], out["value_per_krw_low"], out["value_per_krw_high"] = ratio_ci(dv, dc, sets)
+    return out

@@ -1,0 +1,228 @@
+"""`scsim validate-model`: run the validation experiments and compare each estimate with the evidence.
+
+Results go into one folder (checks, estimates and per-replication quantities as Parquet and CSV,
+plus manifest.json), written whole or not at all and never over an existing folder without
+--force; re-running the same command with the default folder shows the finished results again.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shlex
+import time
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from simulation.scenario.errors import ScenarioError
+from simulation.analysis.validation.measure import Outcome, measure, runs_needed
+from simulation.analysis.validation.spec import Loaded, load_validation
+from simulation.analysis.validation.stats import verdict
+from simulation.scenario.shipped import SOURCE_ROOT
+
+DEFAULT_DIR = "experiments/validation"
+FORMAT = 1
+
+
+def experiment_files(paths: Sequence[str]) -> list[str]:
+    """The files given, or every *.yaml in experiments/validation/ (from here, else from the source tree)."""
+    if paths:
+        return list(paths)
+    folder = Path(DEFAULT_DIR)
+    if not folder.is_dir():
+        source_tree = SOURCE_ROOT / DEFAULT_DIR
+        folder = source_tree if source_tree.is_dir() else folder
+    files = sorted(str(p) for p in folder.glob("*.yaml")) if folder.is_dir() else []
+    if not files:
+        raise ScenarioError("no validation experiments found (expected *.yaml files); "
+                            "name the files, or run from the project folder", DEFAULT_DIR)
+    return files
+
+
+def _key(loaded: list[Loaded], reps: int | None, seed: int | None) -> str:
+    payload = {"kind": "validate-model", "experiments": [x.hash for x in loaded], "reps": reps, "seed": seed}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def _finished(out: Path, key: str) -> bool:
+    try:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("key") == key and (out / "checks.csv").is_file()
+
+
+def check_rows(loaded: Loaded, outcome: Outcome, reps: int, seed: int) -> list[dict]:
+    """One row per check of an experiment: the simulated estimate and CI, the published range, the verdict."""
+    rows = []
+    for c in loaded.spec.checks:
+        arm = c.arm if c.estimate != "marginal_decline" else None
+        est = outcome.lookup(loaded.spec.name, c.estimate, arm, c.year)
+        rows.append({
+            "check": c.name, "role": c.role, "experiment": loaded.spec.name, "file": loaded.file,
+            "estimate_of": c.estimate,
+            "arm": est["arm"], "year": c.year, "metric": c.metric, "unit": c.unit,
+            "estimate": est["estimate"], "ci_low": est["ci_low"], "ci_high": est["ci_high"],
+            "published_low": c.published.low, "published_high": c.published.high,
+            "published_point": c.published.point, "rule": c.rule,
+            "verdict": verdict(est["estimate"], est["ci_low"], est["ci_high"], c.published.low,
+                               c.published.high, c.rule),
+            "source": c.source, "note": c.note, "replications": reps, "seed": seed,
+        })
+    return rows
+
+
+def _num(x) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.1f}" if abs(x) >= 100 else f"{x:.3g}"  # 3 figures: 7.96 is not shown as 8.0 next to a bound of 8
+
+
+def _range(low, high, point) -> str:
+    if low is None or (isinstance(low, float) and math.isnan(low)):
+        text = f"< {_num(high)}" if high is not None and not (isinstance(high, float) and math.isnan(high)) else "?"
+    elif high is None or (isinstance(high, float) and math.isnan(high)):
+        text = f"> {_num(low)}"
+    else:
+        text = f"{_num(low)} to {_num(high)}"
+    if point is not None and not (isinstance(point, float) and math.isnan(point)):
+        text += f" ({_num(point)})"
+    return text
+
+
+ROLES = {"held_out": "Held-out checks (kept out of every fit: these test the model)",
+         "fitted": "Fitted checks (calibration targets of experiments/calibration.yaml `effects:`: a pass is "
+                   "by construction, not validation)"}
+
+
+def format_checks(checks: pd.DataFrame) -> str:
+    """The verdict tables, held-out checks apart from fitted ones: for each check the simulated
+    estimate and 95 % CI next to the published range."""
+    if "role" not in checks:  # results written before checks had roles
+        checks = checks.assign(role="held_out")
+    lines = []
+    for role, title in ROLES.items():
+        part = checks[checks["role"] == role]
+        if part.empty:
+            continue
+        if lines:
+            lines.append("")
+        lines += [title + ":", _check_table(part)]
+    return "\n".join(lines)
+
+
+def _check_table(checks: pd.DataFrame) -> str:
+    lines = [f"{'check':<32} {'simulated':>10} {'95 % CI':>20}   {'published':<20} {'rule':<8} verdict"]
+    for _, r in checks.iterrows():
+        ci = f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]"
+        pub = _range(r["published_low"], r["published_high"], r["published_point"])
+        lines.append(f"{r['check']:<32} {_num(r['estimate']):>10} {ci:>20}   {pub:<20} {r['rule']:<8} "
+                     f"{r['verdict'].upper()}")
+        lines.append(f"    {r['metric']} ({r['unit']}); {r['source']}")
+    counts = checks["verdict"].value_counts()
+    lines.append(f"{counts.get('pass', 0)} pass, {counts.get('fail', 0)} fail, "
+                 f"{counts.get('inconclusive', 0)} inconclusive. pass: the estimate lies in the published range "
+                 "(overlap) or its whole CI does (inside); fail: CI and range are disjoint; inconclusive: neither.")
+    return "\n".join(lines)
+
+
+def format_estimates(estimates: pd.DataFrame) -> str:
+    """Everything else measured, for reading the checks in context (doses, arms, years)."""
+    lines = []
+    for exp, g in estimates.groupby("experiment", sort=False):
+        lines.append(f"{exp}:")
+        for _, r in g.iterrows():
+            year = "" if pd.isna(r["year"]) else f" year {int(r['year']):+d} ({int(r['calendar_year'])})"
+            lines.append(f"  {r['quantity']:<28} {str(r['arm'])[:34]:<34}{year:<18} {_num(r['estimate']):>9} "
+                         f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}] {r['unit']}")
+    return "\n".join(lines)
+
+
+def validate_model(paths: Sequence[str], reps: int | None, seed: int | None, out: str | None, force: bool,
+                   quiet: bool, strict: bool, argv: Sequence[str], max_runs: int | None = None) -> int:
+    from simulation.experiment.outputs import check_target, git_commit, versions, write_results
+
+    if reps is not None and reps < 2:
+        raise ScenarioError(f"--reps must be at least 2 for confidence intervals, got {reps}")
+    if seed is not None and seed < 0:
+        raise ScenarioError(f"--seed must be a non-negative integer, got {seed}")
+    loaded = [load_validation(p) for p in experiment_files(paths)]  # every file checked before any run
+    names = [x.spec.name for x in loaded]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ScenarioError(f"two validation experiments are both named {dup[0]!r}")
+    from simulation.experiment.size import check_runs
+    n_runs = sum(runs_needed(x, reps or x.spec.replications) for x in loaded)
+    check_runs(n_runs, f"{len(loaded)} validation experiment{'s' if len(loaded) != 1 else ''} (arms × replications)",
+               max_runs)
+    key = _key(loaded, reps, seed)
+    folder = Path(out) if out else Path("results") / f"validation-{key[:10]}"
+    if out is None and not force and _finished(folder, key):
+        print(f"results for these experiments and seeds already exist in {folder} (use --force to recompute)")
+        checks = pd.read_csv(folder / "checks.csv")
+        print(format_checks(checks))
+        return 1 if strict and (checks["verdict"] == "fail").any() else 0
+    check_target(folder, force)
+
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    t0 = time.perf_counter()
+    plan = [(x, reps or x.spec.replications, x.spec.seed if seed is None else seed) for x in loaded]
+    bar = None
+    if not quiet:
+        from tqdm import tqdm
+        bar = tqdm(total=sum(runs_needed(x, r) for x, r, _ in plan), unit="run", desc="validation runs", leave=False)
+    runs, estimates, checks, described = [], [], [], []
+    for x, r, s in plan:
+        outcome = measure(x, r, s, bar.update if bar is not None else (lambda k: None))
+        runs += outcome.runs
+        estimates += outcome.estimates
+        checks += check_rows(x, outcome, r, s)
+        described.append(_describe(x, r, s, outcome.seeds))
+    if bar is not None:
+        bar.close()
+    seconds = time.perf_counter() - t0
+    tables = {"checks": pd.DataFrame(checks), "estimates": pd.DataFrame(estimates), "runs": pd.DataFrame(runs)}
+    manifest = {
+        "format": FORMAT,
+        "kind": "validate-model",
+        "key": key,
+        "command": "scsim " + " ".join(shlex.quote(a) for a in argv),
+        "started": started,
+        "seconds": round(seconds, 3),
+        "seed_rule": "replication i uses the i-th seed spawned from numpy SeedSequence(seed), the same seed in "
+                     "the control and every treated arm (common random numbers)",
+        "ci": "95 % delta-method t-interval over replications of a ratio of sums (or a difference of two): "
+              "estimate ± t(n-1)·sd(linearised deviations)/√n; the paired t-interval when the denominator is constant",
+        "verdicts": "pass: the estimate lies in the published range (rule overlap) or its whole CI does (rule "
+                    "inside); fail: CI and range are disjoint; inconclusive: otherwise",
+        "git_commit": git_commit(),
+        "versions": versions(),
+        "experiments": described,
+        "tables": {
+            "checks": "one row per check: simulated estimate and 95 % CI, the published range and source, verdict",
+            "estimates": "every quantity measured (per dose, arm or year) with its 95 % CI",
+            "runs": "tidy per replication: experiment, arm, run, seed, quantity, value",
+        },
+    }
+    write_results(folder, tables, manifest, force)
+    print(format_checks(tables["checks"]))
+    print()
+    print(format_estimates(tables["estimates"]))
+    n_runs = sum(runs_needed(x, r) for x, r, _ in plan)
+    print(f"{n_runs} runs in {seconds:.1f} s; results in {folder}/ (checks, estimates, runs as .csv/.parquet; "
+          "manifest.json)")
+    return 1 if strict and (tables["checks"]["verdict"] == "fail").any() else 0
+
+
+def _describe(x: Loaded, reps: int, seed: int, seeds: list[int]) -> dict:
+    return {
+        "name": x.spec.name, "file": x.file, "kind": x.spec.kind, "hash": x.hash, "description": x.spec.description,
+        "replications": reps, "seed": seed, "seeds": seeds,
+        "control": {"name": x.control.scenario.name, "files": x.control.files, "hash": x.control.hash},
+        "arms": [{"name": n, "hash": r.hash} for n, r in x.arms],
+        "spec": x.raw,
+    }

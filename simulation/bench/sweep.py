@@ -1,0 +1,254 @@
+"""Benchmark of sweeps (not a test): runs per second serial vs processes vs Dask, and the overhead.
+
+    python -c "from simulation.bench.sweep import bench_sweep; bench_sweep()"
+
+A sweep of `n_runs` replications of one scenario (default: the plan as announced, full horizon)
+is run end to end with `run_sweep` (planning, store, Parquet, fsync, bookkeeping): serially, on
+`workers` local processes and on a Dask LocalCluster of `workers` processes. The reference is
+`task_table` alone, in a loop. Every measurement runs in a fresh Python process, as `scsim sweep`
+would (a long-lived process with many objects runs the same code measurably slower), with the
+kernels already compiled.
+
+Figures:
+  runs/s          n_runs / wall clock of run_sweep (worker start-up included; interpreter start-up
+                  and imports of the sweep process itself excluded, the same for every executor)
+  steady runs/s   completion rate once every worker has finished its first run (from the run files'
+                  modification times), i.e. without start-up
+  speed-up        against serial, for both
+  CPU ms/run      CPU seconds of the sweep process and all its workers (getrusage of waited-for
+                  children) for one more run: the difference between a sweep of n_runs and a
+                  shorter one, divided by the difference in runs
+  overhead        CPU ms/run over task_table's own CPU time per run - 1: the per-run cost of
+                  scheduling and storage (Parquet encoding, pickling, transport, writing, fsync)
+  start-up s      the rest of the CPU time: worker imports, kernel loading, planning, the store
+  memory          (serial) the sweep process's resident memory after its first WARM_RUNS runs and at
+                  the end: a long sweep in one process must stay flat
+  raw parallel    `workers` independent processes running only task_table at the same time: the
+                  best any executor could do on this machine at this moment; the executors'
+                  steady rates are also given as a share of it (robust to other load)
+The load average before and after is printed: wall-clock figures need otherwise idle cores.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+from simulation.scenario.shipped import SOURCE_ROOT
+
+DEFAULT_SCENARIO = SOURCE_ROOT / "scenarios" / "plan_2019_announced.yaml"
+WARM_RUNS = 10  # the serial sweep's resident memory is taken after this many runs (kernels loaded) and at the end
+
+_CHILD = """
+import json, sys, time
+mode, args = sys.argv[1], json.loads(sys.argv[2])
+if mode == "task_table":
+    from simulation.scenario.loader import load_scenario
+    from simulation.experiment.tasks import plan_tasks, replication_seeds, task_table
+    base = load_scenario(args["scenario"])
+    tasks = plan_tasks(base, [(0, "raw", {})], replication_seeds(args["seed"], args["n"] + 1))
+    task_table(base, tasks[0])
+    while time.time() < args.get("start", 0):
+        time.sleep(0.01)
+    t, c = time.perf_counter(), time.process_time()
+    for task in tasks[1:]:
+        task_table(base, task)
+    print(json.dumps({"wall": time.perf_counter() - t, "cpu": time.process_time() - c, "n": args["n"]}))
+else:
+    import psutil
+    import simulation.experiment.sweep as sw
+    from simulation.experiment.spec import load_experiment
+    loaded = load_experiment(args["experiment"])
+    rss, record, count = {}, sw._record, [0]
+    def counted(*a, **k):  # resident memory once the first runs are done (kernels loaded), and at the end
+        record(*a, **k)
+        count[0] += 1
+        if count[0] == args["warm"]:
+            rss["start"] = psutil.Process().memory_info().rss
+    sw._record = counted
+    t = time.perf_counter()
+    s = sw.run_sweep(loaded, args["out"], executor=args["executor"], workers=args["workers"], progress=False)
+    rss["end"] = psutil.Process().memory_info().rss
+    print(json.dumps({"wall": time.perf_counter() - t, "done": s.done, "failed": s.failed,
+                      "run_seconds": s.run_seconds, "rss": rss}))
+"""
+
+
+def _cpu_children() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _child(mode: str, **args) -> dict:
+    """Run one measurement in a fresh interpreter; adds the CPU time it and its workers used."""
+    c = _cpu_children()
+    proc = subprocess.run([sys.executable, "-c", _CHILD, mode, json.dumps(args, default=str)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark child failed: {proc.stderr[-2000:]}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["cpu_total"] = _cpu_children() - c
+    return out
+
+
+def _experiment(folder: Path, scenario: Path, n_runs: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "bench.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        name: bench
+        description: {n_runs} replications of {scenario.name}, full horizon
+        base: {scenario.resolve()}
+        design:
+          type: grid
+        replications: {n_runs}
+        seed: 2019
+        """))
+    return path
+
+
+def _steady_rate(out: Path, skip: int) -> float:
+    """Runs per second from the completion times of the run files, after the first `skip` runs."""
+    times = sorted(p.stat().st_mtime for p in (out / "runs").glob("*.parquet"))
+    if len(times) <= skip + 1:
+        return float("nan")
+    span = times[-1] - times[skip]
+    return (len(times) - 1 - skip) / span if span > 0 else float("nan")
+
+
+def raw_parallel_rate(scenario: Path, workers: int, n: int) -> float:
+    """Runs/s of `workers` independent processes doing nothing but task_table at the same time."""
+    start = time.time() + 8.0  # after every process has imported and loaded the kernels
+    procs = [subprocess.Popen([sys.executable, "-c", _CHILD, "task_table",
+                               json.dumps({"scenario": str(scenario), "seed": 1000 + i, "n": n, "start": start})],
+                              stdout=subprocess.PIPE, text=True) for i in range(workers)]
+    rates = []
+    for p in procs:
+        out = json.loads(p.communicate()[0].strip().splitlines()[-1])
+        rates.append(out["n"] / out["wall"])
+    return sum(rates)
+
+
+def bench_sweep(n_runs: int = 200, workers: int = 2, scenario: str | Path | None = None,
+                executors: tuple[str, ...] = ("serial", "processes", "dask"), repeat: int = 1,
+                keep: str | Path | None = None, verbose: bool = True) -> dict:
+    """Measure sweep throughput and overhead; prints a table and returns the figures as a dict.
+
+    `repeat` > 1 measures everything that many times, interleaved, and keeps the best of each
+    (least disturbed by other load on the machine).
+    """
+    from simulation.experiment.store import Store
+
+    scenario = Path(scenario) if scenario else DEFAULT_SCENARIO
+    root = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="scsim-bench-"))
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        load_before = os.getloadavg()[0]
+        big = _experiment(root / "big", scenario, n_runs)
+        n_small = max(4 * workers, n_runs // 5)
+        small = _experiment(root / "small", scenario, n_small) if n_small < n_runs else None
+        tts, raws = [], []
+        seen: dict[str, dict] = {}
+        for k in range(repeat):
+            tts.append(_child("task_table", scenario=str(scenario), seed=7, n=min(n_runs, 60)))
+            for ex in executors:
+                w = 1 if ex == "serial" else workers
+                args = dict(executor=ex, workers=None if ex == "serial" else workers)
+                cpu_small = float("nan")
+                if small is not None:
+                    shutil.rmtree(root / f"{ex}-small", ignore_errors=True)
+                    cpu_small = _child("sweep", experiment=str(small), out=str(root / f"{ex}-small"),
+                                       warm=WARM_RUNS, **args)["cpu_total"]
+                shutil.rmtree(root / f"{ex}-{k}", ignore_errors=True)
+                r = _child("sweep", experiment=str(big), out=str(root / f"{ex}-{k}"), warm=WARM_RUNS, **args)
+                assert r["done"] == n_runs and r["failed"] == 0, r
+                best = seen.setdefault(ex, {"wall": float("inf"), "steady": 0.0, "cpu": float("inf"),
+                                            "cpu_small": float("inf"), "run_seconds": r["run_seconds"], "w": w,
+                                            "rss": r.get("rss", {})})
+                best["wall"] = min(best["wall"], r["wall"])
+                best["steady"] = max(best["steady"], _steady_rate(root / f"{ex}-{k}", skip=w))
+                best["cpu"] = min(best["cpu"], r["cpu_total"])
+                best["cpu_small"] = min(best["cpu_small"], cpu_small)
+            if workers > 1:
+                raws.append(raw_parallel_rate(scenario, workers, max(10, n_runs // (2 * workers))))
+        t_run = min(t["wall"] / t["n"] for t in tts)
+        cpu_run = min(t["cpu"] / t["n"] for t in tts)
+        result: dict = {"n_runs": n_runs, "workers": workers, "scenario": str(scenario), "cpus": os.cpu_count(),
+                        "repeat": repeat, "task_table_s": t_run, "task_table_cpu_s": cpu_run,
+                        "task_table_runs_per_s": 1.0 / t_run, "executors": {}}
+        for ex, b in seen.items():
+            marginal = (b["cpu"] - b["cpu_small"]) / (n_runs - n_small) if small is not None else b["cpu"] / n_runs
+            result["executors"][ex] = {
+                "wall_s": b["wall"], "runs_per_s": n_runs / b["wall"], "steady_runs_per_s": b["steady"],
+                "run_seconds_in_workers": b["run_seconds"], "cpu_s": b["cpu"], "cpu_per_run_s": marginal,
+                "overhead": marginal / cpu_run - 1.0, "startup_cpu_s": b["cpu"] - marginal * n_runs,
+            }
+            if ex == "serial" and {"start", "end"} <= set(b["rss"]):
+                result["executors"][ex]["rss_start_mb"] = b["rss"]["start"] / 2**20
+                result["executors"][ex]["rss_end_mb"] = b["rss"]["end"] / 2**20
+            if ex != "serial" and "serial" in seen:
+                same = Store.open(root / f"{ex}-0").read_dataset().equals(Store.open(root / "serial-0").read_dataset())
+                result["executors"][ex]["identical_to_serial"] = bool(same)
+        ser = result["executors"].get("serial")
+        for ex, r in result["executors"].items():
+            if ser:
+                r["speedup"] = r["runs_per_s"] / ser["runs_per_s"]
+                r["steady_speedup"] = r["steady_runs_per_s"] / ser["steady_runs_per_s"]
+        if raws:
+            raw = max(raws)
+            result["raw_parallel_runs_per_s"] = raw
+            result["raw_parallel_speedup"] = raw * t_run
+            for ex, r in result["executors"].items():
+                if ex != "serial":
+                    r["steady_efficiency"] = r["steady_runs_per_s"] / raw
+        result["load_average"] = (load_before, os.getloadavg()[0])
+        if verbose:
+            print(format_bench(result))
+        return result
+    finally:
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def format_bench(r: dict) -> str:
+    lines = [f"{r['n_runs']} runs of {Path(r['scenario']).name} (full horizon), {r['workers']} workers, "
+             f"{r['cpus']} CPUs, best of {r.get('repeat', 1)}; task_table alone: {r['task_table_s'] * 1000:.1f} ms/run wall, "
+             f"{r['task_table_cpu_s'] * 1000:.1f} ms CPU ({r['task_table_runs_per_s']:.2f} runs/s)",
+             f"{'':<10} {'------------------ wall clock ------------------':^50}  "
+             f"{'---------- CPU time ----------':^30}",
+             f"{'executor':<10} {'s':>6} {'runs/s':>7} {'speed-up':>8}  {'steady runs/s':>13} {'speed-up':>8}  "
+             f"{'ms/run':>7} {'overhead':>9} {'start-up s':>10}"]
+    for ex, x in r["executors"].items():
+        lines.append(f"{ex:<10} {x['wall_s']:6.2f} {x['runs_per_s']:7.2f} {x.get('speedup', 1.0):7.2f}x  "
+                     f"{x['steady_runs_per_s']:13.2f} {x.get('steady_speedup', 1.0):7.2f}x  "
+                     f"{x['cpu_per_run_s'] * 1000:7.1f} {x['overhead'] * 100:8.1f}% {x['startup_cpu_s']:10.2f}"
+                     + ("" if x.get("identical_to_serial", True) else "   DATASET DIFFERS FROM SERIAL"))
+    lines += ["wall clock: run_sweep in a fresh process, worker start-up included; steady: after each worker's "
+              "first run.",
+              "CPU time of the sweep process and its workers: ms/run = one more run; overhead = its excess over "
+              "task_table's CPU time;",
+              "start-up s = the rest (worker imports, kernel loading, planning, store)."]
+    if "raw_parallel_runs_per_s" in r:
+        lines.append(f"machine right now: {r['workers']} independent processes doing only task_table reach "
+                     f"{r['raw_parallel_runs_per_s']:.2f} runs/s ({r['raw_parallel_speedup']:.2f}x one); "
+                     + ", ".join(f"{ex} steady state reaches {x['steady_efficiency'] * 100:.0f} % of that"
+                                 for ex, x in r["executors"].items() if "steady_efficiency" in x))
+    ser = r["executors"].get("serial", {})
+    if "rss_start_mb" in ser:
+        grew = ser["rss_end_mb"] / ser["rss_start_mb"] - 1.0
+        lines.append(f"serial sweep, one process: resident memory {ser['rss_start_mb']:.0f} MB after its first "
+                     f"{WARM_RUNS} runs, {ser['rss_end_mb']:.0f} MB after all {r['n_runs']:,} ({grew * 100:+.1f} %)")
+    if "load_average" in r:
+        lines.append(f"load average before/after: {r['load_average'][0]:.2f} / {r['load_average'][1]:.2f} on "
+                     f"{r['cpus']} CPUs (wall-clock figures assume otherwise idle cores)")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    bench_sweep()

@@ -1,0 +1,74 @@
+"""Discovery: the chance a capable firm learns of a tender.
+
+A smooth baseline with bounded relative effects (docs/model.md §4): the odds that firm i learns
+of tender k in country c are
+
+    odds = base_c · size_odds[size_i] · channels_c(m) · (1 + known_gain · K_ic(m)) · (1 + contact_gain · min(1, contact_i,g))
+
+where `base_c` is the gravity baseline of the country (market weight, distance from Seoul, 2019
+relationship), `channels_c(m)` multiplies the odds ratios of the support channels that reach the
+country in month m (KOTRA centre, DB, KIND centre for PPP, each damped by T2 reach), and `K_ic` is
+the fading knowledge of the country (kernels/knowledge.py). Every factor is an odds ratio of at most
+10 (the schema's bound), so no channel acts as a switch on a near-zero chance; p = odds / (1 + odds),
+times the access to multilateral-funded tenders.
+"""
+from simulation.engine.kernels.assume import nonneg
+from simulation.engine.kernels.jit import helper
+from simulation.engine.kernels.knowledge import strength
+from simulation.engine.kernels.pcg import put_state, step, take_state, to_double
+
+
+@helper
+def channel_odds(m, c, t_is_ppp, P):
+    """Odds ratio of the policy channels that reach country c in month m (1 when none does)."""
+    reach = P.reach[m]
+    centre = 1.0 if P.kotra_from[c] <= m else 0.0
+    kind = 1.0 if (P.kind_from[c] <= m and t_is_ppp) else 0.0
+    return ((1.0 + P.kotra_gain * reach * centre) * (1.0 + P.db_gain * reach * P.db_on[m])) * (1.0 + P.kind_gain * reach * kind)
+
+
+@helper
+def aware_prob(odds_size, known_gain, contact_gain, know_ic, contact_ig, access):
+    """p = odds / (1 + odds) of a firm whose size-class odds are odds_size, times the access to MDB tenders.
+
+    Scalars only: this runs once per candidate firm and tender, the innermost loop of the model.
+    """
+    pc = contact_ig
+    if pc > 1.0:
+        pc = 1.0
+    odds = (odds_size * (1.0 + known_gain * know_ic)) * (1.0 + contact_gain * pc)
+    return (odds / (1.0 + odds)) * access
+
+
+@helper
+def contact_of(contact, contacted, g, i):
+    """contact[g, i], read only for a firm ever contacted; the others read the always-zero last
+    column (policy.add_contact), so the scan does not stream a row of contacts per tender."""
+    return contact[g, nonneg(i if contacted[i] else contact.shape[1] - 1)]
+
+
+@helper
+def discover(m, lo, hi, c, g, odds_by_size, access, dom_firms, active, size, know, k_table, contact, contacted,
+             known_gain, contact_gain, aware, rng):
+    """Each active firm of the domain list dom_firms[lo:hi] learns of a tender in country c (region g)
+    with its own chance, one uniform each in list order. The aware firms go to aware[:n]; returns
+    (n, the number of active firms offered the tender). odds_by_size[s] is the tender's odds for a
+    firm of size class s with no knowledge or contact.
+
+    Arrays come in as arguments (not as fields of the state) so that the loop reads plain locals.
+    """
+    n = 0
+    offered = 0
+    s_lo, s_hi, i_lo, i_hi = take_state(rng)  # the generator stepped in registers (pcg.take_state)
+    for idx in range(nonneg(lo), nonneg(hi)):
+        i = nonneg(dom_firms[nonneg(idx)])
+        if active[i] == 0:
+            continue
+        offered += 1
+        p = aware_prob(odds_by_size[nonneg(size[i])], known_gain, contact_gain, strength(know, c, i, m, k_table),
+                       contact_of(contact, contacted, g, i), access)
+        aware[nonneg(n)] = i
+        s_lo, s_hi, out = step(s_lo, s_hi, i_lo, i_hi)
+        n += to_double(out) < p
+    put_state(rng, s_lo, s_hi)
+    return n, offered

@@ -1,0 +1,77 @@
+"""The first run compiles the numba kernels (about 1.5 minutes); say so, instead of a silent bar.
+
+`warm_up` compiles them before a progress bar starts, under one line that says what is happening
+and a spinner, so the bar's rate and ETA count runs only (a first `compare` used to sit at 0/60
+for two minutes, then promise an ETA of almost two hours). Once compiled, the kernels are cached
+on disk (simulation/engine/kernels/__init__.py) and later processes load them in about a second.
+"""
+from __future__ import annotations
+
+import itertools
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from typing import IO, Iterator
+
+from simulation.scenario.loader import Resolved
+
+MESSAGE = "compiling the model's kernels, first run only, about 1–2 minutes"
+
+
+def kernels_ready() -> bool:
+    """True when the monthly loop is compiled in this process or cached on disk for this code and
+    machine (numba's own index of the cache, which it checks against the source file's stamp)."""
+    from simulation.engine.kernels.step import run_months
+
+    if run_months.signatures:
+        return True
+    try:
+        return bool(run_months._cache._cache_file._load_index())
+    except Exception:  # numba's internals moved: do not claim a compile that may not happen
+        return True
+
+
+@contextmanager
+def spinner(message: str, stream: IO[str] | None = None) -> Iterator[None]:
+    """Print `message` once; on a terminal, turn a spinner after it until the block ends."""
+    stream = stream or sys.stderr
+    print(message, file=stream, flush=True)
+    stop = threading.Event()
+    t0 = time.perf_counter()
+    thread = None
+    if getattr(stream, "isatty", lambda: False)():
+        def spin() -> None:
+            for c in itertools.cycle("|/-\\"):
+                if stop.wait(0.2):
+                    break
+                stream.write(f"\r  {c} {time.perf_counter() - t0:4.0f} s")
+                stream.flush()
+        thread = threading.Thread(target=spin, daemon=True)
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        if thread is not None:
+            thread.join()
+            stream.write("\r")
+        print(f"  compiled in {time.perf_counter() - t0:.0f} s (cached for later runs)", file=stream, flush=True)
+
+
+def warm_up(scenario: Resolved, show: bool = True, stream: IO[str] | None = None) -> bool:
+    """Compile the kernels (the first month of a run of `scenario`) unless they are ready; True if it compiled.
+
+    Silent when `show` is false (`--quiet`, the Python API): the compile then happens in the first
+    run as before."""
+    if not show or kernels_ready():
+        return False
+    from simulation.engine.simulate import simulate
+    from simulation.engine.kernels.step import run_months
+
+    def first_month(m0, m1, P, S, A, R):  # the month loop compiled for these types, one month run
+        return run_months(m0, min(m1, m0 + 1), P, S, A, R)
+
+    with spinner(MESSAGE, stream):
+        simulate(scenario, 0, kernel=first_month)
+    return True

@@ -1,0 +1,125 @@
+"""Run scenarios over replications and collect the tidy yearly tables.
+
+Replication i of every scenario uses the i-th seed spawned from `SeedSequence(seed)` (common
+random numbers across scenarios).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import pandas as pd
+
+from simulation.engine.simulate import simulate
+from simulation.experiment.tasks import replication_seeds
+from simulation.engine.metrics import tidy
+from simulation.present.wording import overrides_text
+from simulation.scenario.loader import Resolved
+
+
+@dataclass
+class Batch:
+    scenarios: list[Resolved]
+    seeds: list[int]
+    frames: list[pd.DataFrame] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The tidy yearly table; scenarios as a categorical in the order they were given."""
+        frame = pd.concat(self.frames, ignore_index=True)
+        names = list(dict.fromkeys(r.scenario.name for r in self.scenarios))
+        frame["scenario"] = pd.Categorical(frame["scenario"].astype(str), categories=names)
+        return frame
+
+
+def run_batch(scenarios: list[Resolved], seed: int, reps: int, progress: bool = True) -> Batch:
+    seeds = replication_seeds(seed, reps)
+    batch = Batch(scenarios, seeds)
+    jobs = [(r, run, s) for r in scenarios for run, s in enumerate(seeds)]
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        from simulation.engine.warmup import warm_up
+        if jobs:
+            warm_up(jobs[0][0])  # a first run compiles first, under its own line: the bar's ETA counts runs only
+        bar = tqdm(total=len(jobs), unit="run", desc="runs", leave=False)
+    t0 = time.perf_counter()
+    for r, run, s in jobs:
+        batch.frames.append(tidy(simulate(r, s), run))
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    batch.seconds = time.perf_counter() - t0
+    return batch
+
+
+SUMMARY_METRICS = ["value_won_usd_m", "value_awarded_usd_m", "wins", "bids", "tenders_contested", "win_rate"]
+
+
+def summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Yearly value won, Korean share of awarded value, capture rate and win rate per scenario,
+    scenarios in the table's order (a categorical's categories: the order they were given).
+
+    Counts and values are means over the runs; every rate is one definition everywhere, the ratio of
+    those means (wins / bids pooled over the runs, not a mean of each run's rate), as `compare`'s
+    levels and differences are. `win_rate_sd` is the spread of the runs' own yearly rates."""
+    t = table[(table["group"] == "all") & table["metric"].isin(SUMMARY_METRICS)]
+    g = t.groupby(["scenario", "year", "metric"], observed=True)["value"]
+    mean = g.mean().unstack("metric")
+    sd = g.std(ddof=1).unstack("metric")
+
+    def ratio(a, b):
+        return (mean[a] / mean[b].where(mean[b] > 0)).astype(float)
+
+    out = pd.DataFrame({
+        "value_won_usd_m": mean["value_won_usd_m"], "korean_share_value": ratio("value_won_usd_m", "value_awarded_usd_m"),
+        "capture_rate": ratio("wins", "tenders_contested"), "win_rate": ratio("wins", "bids"),
+        "win_rate_sd": sd["win_rate"], "bids": mean["bids"], "wins": mean["wins"],
+        "tenders_contested": mean["tenders_contested"], "value_awarded_usd_m": mean["value_awarded_usd_m"],
+    }).reset_index()
+    return out
+
+
+def format_summary(s: pd.DataFrame, runs: str, overrides: Sequence[str] = ()) -> str:
+    """A readable yearly table: value won, Korean share of awarded value and win rate per scenario,
+    one block of columns per scenario, in the table's row order.
+
+    `runs` says what each mean is over (`replications_text`); `overrides` (`--set` texts) are
+    marked on every column and listed under the table. Rates are ratios of the means (pooled)."""
+    names = list(dict.fromkeys(s["scenario"]))
+    mark = "*" if overrides else ""
+    s = s.copy()
+    for col in ("korean_share_value", "value_awarded_usd_m"):  # summaries written before these columns
+        if col not in s:
+            s[col] = float("nan")
+    lines = []
+    head = f"{'year':>6}" + "".join(f"  {(n[:31] + mark) if mark else n[:32]:>32}" for n in names)
+    sub = f"{'':>6}" + "".join(f"  {'value USD m':>12} {'KR share':>9} {'win rate':>9}" for _ in names)
+    lines += [head, sub]
+
+    def pct(x: float) -> str:
+        return "    n/a" if pd.isna(x) else f"{x * 100:5.1f} %"
+
+    for year in sorted(s["year"].unique()):
+        row = f"{year:>6}"
+        for n in names:
+            r = s[(s["scenario"] == n) & (s["year"] == year)].iloc[0]
+            row += f"  {r['value_won_usd_m']:12,.0f} {pct(r['korean_share_value']):>9} {pct(r['win_rate']):>9}"
+        lines.append(row)
+    total = f"{'all':>6}"
+    for n in names:
+        r = s[s["scenario"] == n]
+        rate = r["wins"].sum() / r["bids"].sum() if r["bids"].sum() else float("nan")
+        awarded = r["value_awarded_usd_m"].sum()
+        share = r["value_won_usd_m"].sum() / awarded if awarded > 0 else float("nan")
+        total += f"  {r['value_won_usd_m'].sum():12,.0f} {pct(share):>9} {pct(rate):>9}"
+    lines.append(total)
+    lines.append(f"(mean of {runs}; KR share = Korean value won / value of all awarded tenders; win rate = Korean "
+                 "wins / Korean bids, which falls when a measure adds marginal bids even as wins rise)")
+    if overrides:
+        lines.append(f"* with --set {overrides_text(overrides)} (in every scenario)")
+    return "\n".join(lines)

@@ -1,0 +1,34 @@
+"""`scsim docs [--check] [--out FILE]`: rebuild (or check) the generated blocks of the model docs."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from simulation.present.odd.blocks import DEFAULT_DOCS, check_file, regenerate_file, shown_path
+from simulation.present.odd.render import Context
+
+EXIT_STALE = 1
+
+
+def docs_command(check: bool, out: Sequence[str] | None = None, ctx: Context | None = None) -> int:
+    """Regenerate the blocks in place, or with `check` exit 1 and say what is stale."""
+    paths = [Path(p) for p in out] if out else list(DEFAULT_DOCS)
+    ctx = ctx or Context()
+    if check:
+        results = [check_file(p, ctx) for p in paths]
+        stale = [r for r in results if not r.ok]
+        for r in results:
+            if r.ok:
+                print(f"up to date: {r.path}")
+        for r in stale:
+            print("\n".join(r.summary))
+        for r in stale:
+            print("\n".join(r.diff))
+        if stale:
+            print("the documentation is stale: run `scsim docs` to regenerate it, then commit the result")
+            return EXIT_STALE
+        return 0
+    for p in paths:
+        changed = regenerate_file(p, ctx)
+        print(f"{'regenerated' if changed else 'up to date'}: {shown_path(p)}")
+    return 0
