@@ -14,7 +14,7 @@ file, the name of a shipped one (`no_plan`, `plan_2019_announced.yaml`, `scenari
 any working folder (simulation/scenario/shipped.py), or what `load` returned. Bad input raises
 `ScenarioError` with the same one-line message the CLI prints.
 
-SALib and EMA Workbench: `problem` (simulation/analysis/problem.py) and `ema_model` (simulation/analysis/ema.py).
+SALib and EMA Workbench: `problem` (simulation/interop/problem.py) and `ema_model` (simulation/interop/ema.py).
 """
 from __future__ import annotations
 
@@ -205,9 +205,9 @@ def compare(scenarios: Sequence[ScenarioLike], baseline: str | None = None, over
 
 def __getattr__(name: str) -> Any:  # SALib and EMA helpers, imported when first asked for
     if name in ("problem", "Evaluator"):
-        from simulation.analysis import problem as mod
+        from simulation.interop import problem as mod
         return getattr(mod, name)
     if name == "ema_model":
-        from simulation.analysis.ema import ema_model
+        from simulation.interop.ema import ema_model
         return ema_model
     raise AttributeError(name)

@@ -168,7 +168,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from simulation.api import run_loaded
     from simulation.experiment.outputs import write_results
     from simulation.experiment.runner import format_summary
-    from simulation.present.wording import replications_text
+    from simulation.experiment.wording import replications_text
 
     scenarios = _load_all(args.scenarios, args.set or [])
     _check_size(args, len(scenarios))
@@ -203,7 +203,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from simulation.analysis.compare import format_differences
     from simulation.experiment.outputs import write_results
     from simulation.experiment.runner import format_summary
-    from simulation.present.wording import replications_text
+    from simulation.experiment.wording import replications_text
 
     scenarios = _load_all(args.scenarios, args.set or [])
     try:

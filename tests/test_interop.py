@@ -9,7 +9,7 @@ import pytest
 
 from helpers import ROOT
 from simulation import api
-from simulation.analysis.problem import pooled
+from simulation.interop.problem import pooled
 from simulation.scenario.errors import ScenarioError
 
 SHORT = {"time.end": "2021-12"}

@@ -56,7 +56,7 @@ def test_mou_raises_relationship_from_its_month():
         if m < mou_month:
             assert a.state.rel[ken] == b.state.rel[ken], f"month {m}: no difference before the MOU"
     jump = b.state.rel[ken] - a.state.rel[ken]
-    expected = b.params.mou_boost * b.params.reach[mou_month]
+    expected = b.params.t5_relationship_boost * b.params.t2_reach[mou_month]
     assert jump > 0.5 * expected, (jump, expected)
 
 

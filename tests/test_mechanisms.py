@@ -29,7 +29,7 @@ def test_no_lever_effect_rests_on_a_multiplier_above_ten():
         assert le and max(le) <= 10.0, p
     # and the calibrated no-plan world has no probability channel left: p = odds / (1 + odds)
     P = simulate(load("no_plan", *SHORT), 1).params
-    assert np.all(P.disc_odds > 0) and P.known_gain <= 9.0 and P.db_gain <= 9.0 and P.kotra_gain <= 9.0
+    assert np.all(P.disc_odds > 0) and P.known_gain <= 9.0 and P.n3_discovery_odds_gain <= 9.0 and P.n4_kotra_discovery_odds_gain <= 9.0
 
 
 def test_knowledge_fades_with_a_half_life_that_grows_with_depth():
@@ -69,13 +69,13 @@ def test_interest_pv_of_an_amortising_loan():
 
 
 CUTS_OF = {  # the instrument lines each measure spends on (finance measures book on won contracts)
-    "f1_pis": ["pis_fund"], "f3_blended": ["blended_finance"], "f5_co_entry": ["co_entry_interest"],
-    "f6_sme_sole": ["sme_sole_support"], "f7_ksure": ["ksure_net_claims"], "f8_edpf": ["edpf_finance"],
-    "n1_kscon": ["kscon"], "n2_subsidy": ["market_subsidy"], "n3_info_db": ["info_db"],
-    "n4_hubs": ["kotra_centres", "kind_centres"], "n5_training": ["training"], "n6_intl_orgs": ["intl_orgs"],
-    "c1_expo": ["expo"], "c2_consortia": ["consortia"], "c3_alliance": ["alliance"], "c4_fair": ["fairs"],
-    "c5_roadshows": ["roadshows"], "c6_strategy": ["country_strategy"], "t1_high_level": ["high_level"],
-    "t2_coordination": ["coordination"], "t3_ksp": ["ksp"], "t4_envoys": ["envoys"], "t5_mou": ["mous"],
+    "f1_pis": ["f1_pis"], "f3_blended": ["f3_blended"], "f5_co_entry": ["f5_co_entry"],
+    "f6_sme_sole": ["f6_sme_sole"], "f7_ksure": ["f7_ksure"], "f8_edpf": ["f8_edpf"],
+    "n1_kscon": ["n1_kscon"], "n2_subsidy": ["n2_subsidy"], "n3_info_db": ["n3_info_db"],
+    "n4_hubs": ["n4_hubs_kotra", "n4_hubs_kind"], "n5_training": ["n5_training"], "n6_intl_orgs": ["n6_intl_orgs"],
+    "c1_expo": ["c1_expo"], "c2_consortia": ["c2_consortia"], "c3_alliance": ["c3_alliance"], "c4_fair": ["c4_fair"],
+    "c5_roadshows": ["c5_roadshows"], "c6_strategy": ["c6_strategy"], "t1_high_level": ["t1_high_level"],
+    "t2_coordination": ["t2_coordination"], "t3_ksp": ["t3_ksp"], "t4_envoys": ["t4_envoys"], "t5_mou": ["t5_mou"],
 }
 
 

@@ -169,8 +169,8 @@ def test_cases_exercise_the_plan():
     # C2/C3 consortia and their wins; F5 co-entry loans, their cost and the pot's top-up
     assert some(lambda c: _sum(tables[c], "consortia") > 0 and _sum(tables[c], "consortium_wins") > 0)
     assert some(lambda c: _sum(tables[c], "partnerships") > _sum(tables[c], "consortia"))  # partners without C2
-    assert some(lambda c: cost(c, "consortia") > 0)
-    assert some(lambda c: cost(c, "co_entry_interest") > 0)
+    assert some(lambda c: cost(c, "c2_consortia") > 0)
+    assert some(lambda c: cost(c, "f5_co_entry") > 0)
     assert some(lambda c: logs[c]["released_loans"] > 0 and logs[c]["pot_topups"] > 0)
     # F1/F2/F4 PIS: commitments, exits with returns, defaults under both loss orders
     assert some(lambda c: _sum(tables[c], "pis_commitments_krw_bn") > 0)
@@ -179,7 +179,7 @@ def test_cases_exercise_the_plan():
     pari = [c for c in CASES if "pari_passu" in c]
     assert any(_sum(tables[c], "pis_cum_loss_krw_bn", "tranche:government") > 0 for c in subordinated)
     assert any(_sum(tables[c], "pis_cum_loss_krw_bn", "tranche:private") > 0 for c in pari)
-    assert any(cost(c, "pis_fund") > 0 for c in pari)
+    assert any(cost(c, "f1_pis") > 0 for c in pari)
     assert some(lambda c: logs[c]["pis_exits"] > 0)
     assert some(lambda c: logs[c]["loss_beyond_principal"] > 0)
     # N1 K-SCON and T3 KSP follow-on tenders, won with incumbency
@@ -188,20 +188,20 @@ def test_cases_exercise_the_plan():
     # F7 K-SURE: insured bids, wins and claims against the account
     assert some(lambda c: logs[c]["insured_bids"] > 0 and logs[c]["insured_wins"] > 0)
     assert some(lambda c: logs[c]["ksure_claims"] > 0)
-    assert some(lambda c: cost(c, "ksure_net_claims") < 0)  # premium income above claims
+    assert some(lambda c: cost(c, "f7_ksure") < 0)  # premium income above claims
     # N2 subsidies, including a year whose budget ran out
-    assert some(lambda c: _sum(tables[c], "subsidised_bids") > 0 and cost(c, "market_subsidy") > 0)
+    assert some(lambda c: _sum(tables[c], "subsidised_bids") > 0 and cost(c, "n2_subsidy") > 0)
     assert some(lambda c: logs[c]["subsidy_ran_out"] > 0)
     # F3/F6/F8 finance packages and the release of losing bids' reservations
-    for instrument in ("blended_finance", "edpf_finance", "sme_sole_support"):
+    for instrument in ("f3_blended", "f8_edpf", "f6_sme_sole"):
         assert some(lambda c: cost(c, instrument) > 0), instrument
     assert some(lambda c: logs[c]["released_blended"] > 0 and logs[c]["released_edpf"] > 0)
     # C1 expo, C4 fair, C5 roadshows, N5 training, T1 visits, T4 envoys, N3/N4 standing measures
-    assert some(lambda c: cost(c, "expo") > 0 and logs[c]["expo_meetings"] > 0)
-    assert some(lambda c: cost(c, "fairs") > 0 and logs[c]["fair_contacts"] > 0)
-    assert some(lambda c: cost(c, "roadshows") > 0 and logs[c]["roadshow_contacts"] > 0)
-    for instrument in ("training", "high_level", "envoys", "kotra_centres", "kind_centres", "info_db",
-                       "coordination", "alliance", "country_strategy", "intl_orgs", "mous"):
+    assert some(lambda c: cost(c, "c1_expo") > 0 and logs[c]["expo_meetings"] > 0)
+    assert some(lambda c: cost(c, "c4_fair") > 0 and logs[c]["fair_contacts"] > 0)
+    assert some(lambda c: cost(c, "c5_roadshows") > 0 and logs[c]["roadshow_contacts"] > 0)
+    for instrument in ("n5_training", "t1_high_level", "t4_envoys", "n4_hubs_kotra", "n4_hubs_kind", "n3_info_db",
+                       "t2_coordination", "c3_alliance", "c6_strategy", "n6_intl_orgs", "t5_mou"):
         assert some(lambda c: cost(c, instrument) > 0), instrument
     # created demand is won as well as existing demand; knowledge fades (some pairs touched once, long ago)
     assert some(lambda c: _sum(tables[c], "value_won_usd_m", "demand:created") > 0)

@@ -14,58 +14,13 @@ from simulation.scenario.countries import CountryTable, load_countries, resolve_
 from simulation.engine.kernels.constants import NO_MONTH, NRISK, PPP
 from simulation.engine.kernels.financing import interest_pv
 from simulation.engine.kernels.knowledge import knowledge_table
-from simulation.scenario.checks import month_index
+from simulation.scenario.calendar import Calendar
 from simulation.scenario.loader import Resolved
 from simulation.scenario.types import DOMAINS, INCOMES, ORIGINS, REGIONS, SIZES, TYPES
 from simulation.engine.state import Params
 
 F8 = np.float64
 I8 = np.int64
-
-
-class Calendar:
-    """Month indices of the run: month 0 is time.start."""
-
-    def __init__(self, start: str, end: str) -> None:
-        self.start_abs = month_index(start)
-        self.n_months = month_index(end) - self.start_abs + 1
-        self.start_year = self.start_abs // 12
-        self.end_year = (self.start_abs + self.n_months - 1) // 12
-        self.n_years = self.end_year - self.start_year + 1
-        absm = self.start_abs + np.arange(self.n_months)
-        self.year_of = (absm // 12 - self.start_year).astype(I8)
-        self.moy = (absm % 12).astype(I8)
-
-    def month(self, ym: str) -> int:
-        """Run month of a YYYY-MM date (may be negative or beyond the horizon)."""
-        return month_index(ym) - self.start_abs
-
-    @property
-    def years(self) -> list[int]:
-        return list(range(self.start_year, self.end_year + 1))
-
-    def monthly(self, value: Any, dtype=F8) -> np.ndarray:
-        """A constant or a {YYYY-MM: value} step schedule, evaluated at every month."""
-        out = np.empty(self.n_months, dtype=dtype)
-        if not isinstance(value, dict):
-            out[:] = value
-            return out
-        points = sorted((self.month(k), v) for k, v in value.items())
-        for m in range(self.n_months):
-            cur = points[0][1]
-            for pm, v in points:
-                if pm <= m:
-                    cur = v
-            out[m] = cur
-        return out
-
-    def yearly(self, value: Any, dtype=F8) -> np.ndarray:
-        """The value in force in each simulated year's first simulated month."""
-        monthly = self.monthly(value, dtype)
-        out = np.empty(self.n_years, dtype=dtype)
-        for y in range(self.n_years):
-            out[y] = monthly[int(np.argmax(self.year_of == y))]
-        return out
 
 
 def _market_levels(market, years: list[int]) -> np.ndarray:
@@ -212,30 +167,30 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
     p = dict(
         n_months=n_months, n_years=n_years, n_firms=s.world.n_firms, n_countries=C,
         year_of=cal.year_of, moy=cal.moy, tender_scale=tender_scale,
-        reach=np.where(cal.monthly(lev.t2_coordination.enabled, np.int64) > 0, 1.0,
+        t2_reach=np.where(cal.monthly(lev.t2_coordination.enabled, np.int64) > 0, 1.0,
                        lev.t2_coordination.reach_without).astype(F8),
-        db_on=np.where((np.arange(n_months) >= cal.month(lev.n3_info_db.start)) & lev.n3_info_db.enabled, 1.0, 0.0),
-        coentry_cut=cal.monthly(lev.f5_co_entry.rate_cut) * (1.0 if lev.f5_co_entry.enabled else 0.0),
-        subsidy_ratio=np.ascontiguousarray(subsidy_ratio),
-        wide_scope=cal.monthly(lev.n2_subsidy.wide_scope, np.int64).astype(F8),
-        coord_cost=(cal.monthly(lev.t2_coordination.enabled, np.int64) > 0) * lev.t2_coordination.cost_krw_bn_per_year / 12.0,
-        subsidy_budget=cal.yearly(lev.n2_subsidy.budget_krw_bn_per_year) * year_frac,
-        blended_budget=cal.yearly(lev.f3_blended.budget_usd_m_per_year) * year_frac * (1.0 if lev.f3_blended.enabled else 0.0),
-        edpf_budget=cal.yearly(lev.f8_edpf.budget_usd_m_per_year) * year_frac * (1.0 if lev.f8_edpf.enabled else 0.0),
-        pot_topup=cal.yearly(lev.f5_co_entry.topup_krw_bn_per_year),
-        slots=cal.yearly(lev.c2_consortia.slots_per_year, I8),
-        kscon_n=cal.yearly(lev.n1_kscon.selections_per_year, I8) * (1 if lev.n1_kscon.enabled else 0),
-        ksp_n=cal.yearly(lev.t3_ksp.projects_per_year, I8),
-        training_n=cal.yearly(lev.n5_training.cohorts_per_year, I8),
-        roadshows_n=cal.yearly(lev.c5_roadshows.per_year, I8),
+        n3_db_on=np.where((np.arange(n_months) >= cal.month(lev.n3_info_db.start)) & lev.n3_info_db.enabled, 1.0, 0.0),
+        f5_rate_cut=cal.monthly(lev.f5_co_entry.rate_cut) * (1.0 if lev.f5_co_entry.enabled else 0.0),
+        n2_subsidy_ratio=np.ascontiguousarray(subsidy_ratio),
+        n2_wide_scope=cal.monthly(lev.n2_subsidy.wide_scope, np.int64).astype(F8),
+        t2_cost_krw_bn_per_month=(cal.monthly(lev.t2_coordination.enabled, np.int64) > 0) * lev.t2_coordination.cost_krw_bn_per_year / 12.0,
+        n2_budget_krw_bn=cal.yearly(lev.n2_subsidy.budget_krw_bn_per_year) * year_frac,
+        f3_budget_usd_m=cal.yearly(lev.f3_blended.budget_usd_m_per_year) * year_frac * (1.0 if lev.f3_blended.enabled else 0.0),
+        f8_budget_usd_m=cal.yearly(lev.f8_edpf.budget_usd_m_per_year) * year_frac * (1.0 if lev.f8_edpf.enabled else 0.0),
+        f5_topup_krw_bn=cal.yearly(lev.f5_co_entry.topup_krw_bn_per_year),
+        c2_slots=cal.yearly(lev.c2_consortia.slots_per_year, I8),
+        n1_selections=cal.yearly(lev.n1_kscon.selections_per_year, I8) * (1 if lev.n1_kscon.enabled else 0),
+        t3_projects=cal.yearly(lev.t3_ksp.projects_per_year, I8),
+        n5_cohorts=cal.yearly(lev.n5_training.cohorts_per_year, I8),
+        c5_roadshows=cal.yearly(lev.c5_roadshows.per_year, I8),
         year_frac=year_frac,
         region=table.region, income=table.income, developing=developing, risk=table.risk,
         weight=table.weight, distance=table.distance, rel_base=table.relationship, mdb_share=table.mdb_share,
-        kotra_from=kotra_from, kind_from=kind_from, envoy_from=envoy_from, n6_access=n6_access,
-        blended_ok=blended_ok,
-        kscon_ok=region_in(lev.n1_kscon.eligible_regions) & developing,
-        ksp_ok=region_in(lev.t3_ksp.eligible_regions) & developing,
-        train_ok=region_in(lev.n5_training.target_regions),
+        n4_kotra_from=kotra_from, n4_kind_from=kind_from, t4_envoy_from=envoy_from, n6_access=n6_access,
+        f3_eligible=blended_ok,
+        n1_eligible=region_in(lev.n1_kscon.eligible_regions) & developing,
+        t3_eligible=region_in(lev.t3_ksp.eligible_regions) & developing,
+        n5_eligible=region_in(lev.n5_training.target_regions),
         mean_value=mean_value, type_cum=np.ascontiguousarray(np.cumsum(type_mix, axis=1)),
         value_mu=np.log(medians), value_sigma=float(mk.value_sigma),
         open_m=mix(mk.open_months, TYPES).astype(I8), contract_m=mix(mk.contract_months, TYPES).astype(I8),
@@ -270,55 +225,55 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
         rel_decay=2.0 ** (-1.0 / s.relationship.half_life_months), win_boost=s.relationship.win_boost,
         krw=krw, base_rate=fin.base_rate, premium=premium,
         contract_pd_m=_monthly_pd(fin.contract_default_pd.as_list()), max_uninsured=fin.max_uninsured_risk,
-        pis_on=int(f1.enabled), pis_start_m=pis_start,
-        pis_invest_end_m=pis_start + int(round(lev.f4_fund_life.investment_period_years * 12)),
-        pis_fund_end_m=pis_start + int(round(lev.f4_fund_life.fund_life_years * 12)),
-        pis_equity=f1.equity_share, pis_max_eq=f1.max_equity_krw_bn,
-        pis_hold_m=max(1, int(round(f1.holding_years * 12))), pis_mult=f1.return_multiple,
-        pis_pd_m=_monthly_pd(f1.project_default_pd.as_list()), pis_lgd=f1.loss_given_default,
-        pis_fund_rate_m=f1.public_funding_rate / 12.0,
-        loss_order=0 if lev.f2_loss_order.order == "subordinated" else 1,
-        blended_cut=lev.f3_blended.rate_cut,
-        coentry_on=int(lev.f5_co_entry.enabled),
-        sole_on=int(lev.f6_sme_sole.enabled), sole_save=sole_save,
-        ksure_on=int(lev.f7_ksure.enabled), ksure_cover=lev.f7_ksure.cover_share,
-        ksure_price=lev.f7_ksure.premium_to_expected_loss,
-        edpf_on=int(lev.f8_edpf.enabled), edpf_cut=lev.f8_edpf.rate_cut,
-        kscon_on=int(lev.n1_kscon.enabled), kscon_moy=lev.n1_kscon.call_month - 1,
-        kscon_cost=lev.n1_kscon.cost_krw_bn_per_selection, kscon_follow=lev.n1_kscon.follow_on_prob,
-        kscon_lag_min=lev.n1_kscon.lag_months_min, kscon_lag_max=lev.n1_kscon.lag_months_max,
-        kscon_boost=lev.n1_kscon.relationship_boost,
-        subsidy_cap_usd=lev.n2_subsidy.cap_krw_mn / 1000.0 * 1000.0 / krw,
-        db_gain=lev.n3_info_db.discovery_odds - 1.0, db_cost_m=lev.n3_info_db.cost_krw_bn_per_year / 12.0,
-        kotra_gain=lev.n4_hubs.kotra_discovery_odds - 1.0, kotra_cut=lev.n4_hubs.kotra_bid_cost_cut,
-        kotra_cost_m=lev.n4_hubs.kotra_cost_krw_bn_per_year / 12.0,
-        kind_gain=lev.n4_hubs.kind_ppp_discovery_odds - 1.0, kind_cost_m=lev.n4_hubs.kind_cost_krw_bn_per_year / 12.0,
-        intl_cost_m=len(lev.n6_intl_orgs.regions) * lev.n6_intl_orgs.cost_krw_bn_per_region_per_year / 12.0,
-        train_moy=lev.n5_training.month - 1, train_boost=lev.n5_training.relationship_boost,
-        train_cost=lev.n5_training.cost_krw_bn_per_cohort,
-        expo_on=int(lev.c1_expo.enabled), expo_start_m=cal.month(lev.c1_expo.start), expo_moy=lev.c1_expo.month - 1,
-        expo_buyers=lev.c1_expo.buyer_countries, expo_attend=lev.c1_expo.firm_attendance,
-        expo_meet=lev.c1_expo.meet_prob, expo_boost=lev.c1_expo.relationship_boost, expo_cost=lev.c1_expo.cost_krw_bn,
-        cons_min_value=lev.c2_consortia.min_value_usd_m, cons_sme_share=lev.c2_consortia.sme_share,
-        cons_synergy=lev.c2_consortia.synergy, cons_cost=lev.c2_consortia.cost_krw_bn_per_consortium,
-        catalogue=int(lev.c3_alliance.catalogue),
-        alliance_cost_m=lev.c3_alliance.cost_krw_bn_per_year / 12.0 if lev.c3_alliance.catalogue else 0.0,
-        strategy_cost_m=lev.c6_strategy.cost_krw_bn_per_year / 12.0 if lev.c6_strategy.enabled else 0.0,
-        fair_on=int(lev.c4_fair.enabled), fair_moy=lev.c4_fair.month - 1, fair_region=REGIONS.index(lev.c4_fair.region),
-        fair_firms=lev.c4_fair.firms, fair_contact=lev.c4_fair.contact_boost, fair_boost=lev.c4_fair.relationship_boost,
-        fair_cost=lev.c4_fair.cost_krw_bn,
-        rs_regions=np.array([REGIONS.index(g) for g in lev.c5_roadshows.regions], dtype=I8),
-        rs_firms=lev.c5_roadshows.firms_per_roadshow, rs_contact=lev.c5_roadshows.contact_boost,
-        rs_boost=lev.c5_roadshows.relationship_boost, rs_cost=lev.c5_roadshows.cost_krw_bn_each,
-        fit=np.array([lev.c6_strategy.fit_developing, lev.c6_strategy.fit_developed], dtype=F8)
+        f1_enabled=int(f1.enabled), f1_start_m=pis_start,
+        f4_invest_end_m=pis_start + int(round(lev.f4_fund_life.investment_period_years * 12)),
+        f4_fund_end_m=pis_start + int(round(lev.f4_fund_life.fund_life_years * 12)),
+        f1_equity_share=f1.equity_share, f1_max_equity_krw_bn=f1.max_equity_krw_bn,
+        f1_holding_m=max(1, int(round(f1.holding_years * 12))), f1_return_multiple=f1.return_multiple,
+        f1_project_default_pd_m=_monthly_pd(f1.project_default_pd.as_list()), f1_loss_given_default=f1.loss_given_default,
+        f1_public_funding_rate_m=f1.public_funding_rate / 12.0,
+        f2_loss_order=0 if lev.f2_loss_order.order == "subordinated" else 1,
+        f3_rate_cut=lev.f3_blended.rate_cut,
+        f5_enabled=int(lev.f5_co_entry.enabled),
+        f6_enabled=int(lev.f6_sme_sole.enabled), f6_sole_save=sole_save,
+        f7_enabled=int(lev.f7_ksure.enabled), f7_cover_share=lev.f7_ksure.cover_share,
+        f7_premium_to_expected_loss=lev.f7_ksure.premium_to_expected_loss,
+        f8_enabled=int(lev.f8_edpf.enabled), f8_rate_cut=lev.f8_edpf.rate_cut,
+        n1_enabled=int(lev.n1_kscon.enabled), n1_call_moy=lev.n1_kscon.call_month - 1,
+        n1_cost_krw_bn_per_selection=lev.n1_kscon.cost_krw_bn_per_selection, n1_follow_on_prob=lev.n1_kscon.follow_on_prob,
+        n1_lag_months_min=lev.n1_kscon.lag_months_min, n1_lag_months_max=lev.n1_kscon.lag_months_max,
+        n1_relationship_boost=lev.n1_kscon.relationship_boost,
+        n2_cap_usd_m=lev.n2_subsidy.cap_krw_mn / 1000.0 * 1000.0 / krw,
+        n3_discovery_odds_gain=lev.n3_info_db.discovery_odds - 1.0, n3_cost_krw_bn_per_month=lev.n3_info_db.cost_krw_bn_per_year / 12.0,
+        n4_kotra_discovery_odds_gain=lev.n4_hubs.kotra_discovery_odds - 1.0, n4_kotra_bid_cost_cut=lev.n4_hubs.kotra_bid_cost_cut,
+        n4_kotra_cost_krw_bn_per_month=lev.n4_hubs.kotra_cost_krw_bn_per_year / 12.0,
+        n4_kind_ppp_discovery_odds_gain=lev.n4_hubs.kind_ppp_discovery_odds - 1.0, n4_kind_cost_krw_bn_per_month=lev.n4_hubs.kind_cost_krw_bn_per_year / 12.0,
+        n6_cost_krw_bn_per_month=len(lev.n6_intl_orgs.regions) * lev.n6_intl_orgs.cost_krw_bn_per_region_per_year / 12.0,
+        n5_moy=lev.n5_training.month - 1, n5_relationship_boost=lev.n5_training.relationship_boost,
+        n5_cost_krw_bn_per_cohort=lev.n5_training.cost_krw_bn_per_cohort,
+        c1_enabled=int(lev.c1_expo.enabled), c1_start_m=cal.month(lev.c1_expo.start), c1_moy=lev.c1_expo.month - 1,
+        c1_buyer_countries=lev.c1_expo.buyer_countries, c1_firm_attendance=lev.c1_expo.firm_attendance,
+        c1_meet_prob=lev.c1_expo.meet_prob, c1_relationship_boost=lev.c1_expo.relationship_boost, c1_cost_krw_bn=lev.c1_expo.cost_krw_bn,
+        c2_min_value_usd_m=lev.c2_consortia.min_value_usd_m, c2_sme_share=lev.c2_consortia.sme_share,
+        c2_synergy=lev.c2_consortia.synergy, c2_cost_krw_bn_per_consortium=lev.c2_consortia.cost_krw_bn_per_consortium,
+        c3_catalogue=int(lev.c3_alliance.catalogue),
+        c3_cost_krw_bn_per_month=lev.c3_alliance.cost_krw_bn_per_year / 12.0 if lev.c3_alliance.catalogue else 0.0,
+        c6_cost_krw_bn_per_month=lev.c6_strategy.cost_krw_bn_per_year / 12.0 if lev.c6_strategy.enabled else 0.0,
+        c4_enabled=int(lev.c4_fair.enabled), c4_moy=lev.c4_fair.month - 1, c4_region=REGIONS.index(lev.c4_fair.region),
+        c4_firms=lev.c4_fair.firms, c4_contact_boost=lev.c4_fair.contact_boost, c4_relationship_boost=lev.c4_fair.relationship_boost,
+        c4_cost_krw_bn=lev.c4_fair.cost_krw_bn,
+        c5_regions=np.array([REGIONS.index(g) for g in lev.c5_roadshows.regions], dtype=I8),
+        c5_firms_per_roadshow=lev.c5_roadshows.firms_per_roadshow, c5_contact_boost=lev.c5_roadshows.contact_boost,
+        c5_relationship_boost=lev.c5_roadshows.relationship_boost, c5_cost_krw_bn_each=lev.c5_roadshows.cost_krw_bn_each,
+        c6_fit=np.array([lev.c6_strategy.fit_developing, lev.c6_strategy.fit_developed], dtype=F8)
         * (1.0 if lev.c6_strategy.enabled else 0.0),
-        visit_m=ev_arr(visits, 0), visit_c=ev_arr(visits, 1), visit_boost=lev.t1_high_level.relationship_boost,
-        visit_cost=lev.t1_high_level.cost_krw_bn_per_visit,
-        ksp_moy=lev.t3_ksp.month - 1, ksp_cost=lev.t3_ksp.cost_krw_bn_per_project, ksp_follow=lev.t3_ksp.follow_on_prob,
-        ksp_lag_min=lev.t3_ksp.lag_months_min, ksp_lag_max=lev.t3_ksp.lag_months_max, ksp_boost=lev.t3_ksp.relationship_boost,
-        envoy_boost=lev.t4_envoys.relationship_boost_per_month, envoy_cost_m=lev.t4_envoys.cost_krw_bn_per_year / 12.0,
-        mou_m=ev_arr(mous, 0), mou_c=ev_arr(mous, 1), mou_boost=lev.t5_mou.relationship_boost,
-        mou_cost=lev.t5_mou.cost_krw_bn_per_mou,
+        t1_visit_m=ev_arr(visits, 0), t1_visit_c=ev_arr(visits, 1), t1_relationship_boost=lev.t1_high_level.relationship_boost,
+        t1_cost_krw_bn_per_visit=lev.t1_high_level.cost_krw_bn_per_visit,
+        t3_moy=lev.t3_ksp.month - 1, t3_cost_krw_bn_per_project=lev.t3_ksp.cost_krw_bn_per_project, t3_follow_on_prob=lev.t3_ksp.follow_on_prob,
+        t3_lag_months_min=lev.t3_ksp.lag_months_min, t3_lag_months_max=lev.t3_ksp.lag_months_max, t3_relationship_boost=lev.t3_ksp.relationship_boost,
+        t4_relationship_boost_per_month=lev.t4_envoys.relationship_boost_per_month, t4_cost_krw_bn_per_month=lev.t4_envoys.cost_krw_bn_per_year / 12.0,
+        t5_mou_m=ev_arr(mous, 0), t5_mou_c=ev_arr(mous, 1), t5_relationship_boost=lev.t5_mou.relationship_boost,
+        t5_cost_krw_bn_per_mou=lev.t5_mou.cost_krw_bn_per_mou,
     )
     return Params(**p), cal, table
 

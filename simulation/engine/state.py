@@ -11,10 +11,10 @@ from collections import namedtuple
 
 PARAM_FIELDS = """
 n_months n_years n_firms n_countries
-year_of moy tender_scale reach db_on coentry_cut subsidy_ratio wide_scope coord_cost
-subsidy_budget blended_budget edpf_budget pot_topup slots kscon_n ksp_n training_n roadshows_n year_frac
-region income developing risk weight distance rel_base mdb_share kotra_from kind_from envoy_from n6_access
-blended_ok kscon_ok ksp_ok train_ok
+year_of moy tender_scale t2_reach n3_db_on f5_rate_cut n2_subsidy_ratio n2_wide_scope t2_cost_krw_bn_per_month
+n2_budget_krw_bn f3_budget_usd_m f8_budget_usd_m f5_topup_krw_bn c2_slots n1_selections t3_projects n5_cohorts c5_roadshows year_frac
+region income developing risk weight distance rel_base mdb_share n4_kotra_from n4_kind_from t4_envoy_from n6_access
+f3_eligible n1_eligible t3_eligible n5_eligible
 mean_value type_cum value_mu value_sigma open_m contract_m fin_share bid_cost domain_cum
 foreign_mean foreign_disp bids_elast bids_risk ref_value strength quality_shift origin_cum
 o_q o_qsd o_mk o_mksd o_fs o_lnfin o_lnexp rel_f
@@ -23,19 +23,19 @@ margin prior_w prior_l crowding bond_share q_noise default_loss dom_income risk_
 disc_odds size_odds known_gain contact_gain contact_decay k_table k_uses
 rel_decay win_boost
 krw base_rate premium contract_pd_m max_uninsured el fin_n
-pis_on pis_start_m pis_invest_end_m pis_fund_end_m pis_equity pis_max_eq pis_hold_m pis_mult pis_pd_m pis_lgd
-pis_fund_rate_m loss_order
-blended_cut coentry_on sole_on sole_save ksure_on ksure_cover ksure_price edpf_on edpf_cut
-kscon_on kscon_moy kscon_cost kscon_follow kscon_lag_min kscon_lag_max kscon_boost
-subsidy_cap_usd db_gain db_cost_m kotra_gain kotra_cut kotra_cost_m kind_gain kind_cost_m intl_cost_m
-train_moy train_boost train_cost
-expo_on expo_start_m expo_moy expo_buyers expo_attend expo_meet expo_boost expo_cost
-cons_min_value cons_sme_share cons_synergy cons_cost catalogue alliance_cost_m strategy_cost_m
-fair_on fair_moy fair_region fair_firms fair_contact fair_boost fair_cost
-rs_regions rs_firms rs_contact rs_boost rs_cost
-fit visit_m visit_c visit_boost visit_cost
-ksp_moy ksp_cost ksp_follow ksp_lag_min ksp_lag_max ksp_boost
-envoy_boost envoy_cost_m mou_m mou_c mou_boost mou_cost
+f1_enabled f1_start_m f4_invest_end_m f4_fund_end_m f1_equity_share f1_max_equity_krw_bn f1_holding_m f1_return_multiple f1_project_default_pd_m f1_loss_given_default
+f1_public_funding_rate_m f2_loss_order
+f3_rate_cut f5_enabled f6_enabled f6_sole_save f7_enabled f7_cover_share f7_premium_to_expected_loss f8_enabled f8_rate_cut
+n1_enabled n1_call_moy n1_cost_krw_bn_per_selection n1_follow_on_prob n1_lag_months_min n1_lag_months_max n1_relationship_boost
+n2_cap_usd_m n3_discovery_odds_gain n3_cost_krw_bn_per_month n4_kotra_discovery_odds_gain n4_kotra_bid_cost_cut n4_kotra_cost_krw_bn_per_month n4_kind_ppp_discovery_odds_gain n4_kind_cost_krw_bn_per_month n6_cost_krw_bn_per_month
+n5_moy n5_relationship_boost n5_cost_krw_bn_per_cohort
+c1_enabled c1_start_m c1_moy c1_buyer_countries c1_firm_attendance c1_meet_prob c1_relationship_boost c1_cost_krw_bn
+c2_min_value_usd_m c2_sme_share c2_synergy c2_cost_krw_bn_per_consortium c3_catalogue c3_cost_krw_bn_per_month c6_cost_krw_bn_per_month
+c4_enabled c4_moy c4_region c4_firms c4_contact_boost c4_relationship_boost c4_cost_krw_bn
+c5_regions c5_firms_per_roadshow c5_contact_boost c5_relationship_boost c5_cost_krw_bn_each
+c6_fit t1_visit_m t1_visit_c t1_relationship_boost t1_cost_krw_bn_per_visit
+t3_moy t3_cost_krw_bn_per_project t3_follow_on_prob t3_lag_months_min t3_lag_months_max t3_relationship_boost
+t4_relationship_boost_per_month t4_cost_krw_bn_per_month t5_mou_m t5_mou_c t5_relationship_boost t5_cost_krw_bn_per_mou
 """.split()
 
 STATE_FIELDS = """

@@ -13,7 +13,8 @@ import numpy as np
 
 from simulation.scenario.countries import CountryTable
 from simulation.engine.kernels.constants import OV_BIDS, OV_CONTRACTS, OV_INVEST, OV_PIPE, OV_TENDERS, KNOW_SHIFT, LARGE, NCNT, ND, NO, NR, NREG, NS, NTR, O_SCHEDULED, R_KSURE, R_POT, SME, K_PIPE
-from simulation.engine.params import Calendar, build_params, pis_tranches, scheduled_tenders
+from simulation.scenario.calendar import Calendar
+from simulation.engine.params import build_params, pis_tranches, scheduled_tenders
 from simulation.scenario.loader import Resolved
 from simulation.scenario.types import DOMAINS, SIZES
 from simulation.engine.state import STREAM_FIELDS, Params, State, Streams
@@ -54,7 +55,7 @@ def streams(seed: int) -> tuple[np.random.Generator, Streams]:
 def initial_capacity(P: Params, n_scheduled: int) -> Capacity:
     # expected ordinary tenders over the horizon (only sizes the pools: rounding here changes no result)
     lam = float(P.tender_scale.sum() * np.sum(P.weight / P.mean_value[1 - P.developing]))
-    planned = n_scheduled + int(P.kscon_n.sum() + P.ksp_n.sum()) + 1
+    planned = n_scheduled + int(P.n1_selections.sum() + P.t3_projects.sum()) + 1
     tenders = int(lam + 6.0 * math.sqrt(lam) + 100) + planned
     pipe = planned + tenders // 4  # room for re-tenders
     bids = max(1000, 8 * tenders)
@@ -155,19 +156,19 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
         sme_alliance_ids=np.nonzero(ally_sme)[0].astype(I8),
         bid_mark=np.full(n, -1, dtype=I8),
         # working space the kernels reuse instead of allocating inside the monthly loop
-        scratch_i=np.zeros(max(n, P.expo_buyers, 1), dtype=I8), scratch_sme=np.zeros(max(n, 1), dtype=I8),
+        scratch_i=np.zeros(max(n, P.c1_buyer_countries, 1), dtype=I8), scratch_sme=np.zeros(max(n, 1), dtype=I8),
     )
 
 
 def initial_relationship(P: Params) -> np.ndarray:
     """Base relationship plus the decayed boosts of MOUs and visits dated before the start."""
     rel = P.rel_base.copy()
-    for m, c in zip(P.mou_m, P.mou_c):
+    for m, c in zip(P.t5_mou_m, P.t5_mou_c):
         if m < 0:
-            rel[c] = min(1.0, rel[c] + P.mou_boost * P.reach[0] * P.rel_decay ** (-m))
-    for m, c in zip(P.visit_m, P.visit_c):
+            rel[c] = min(1.0, rel[c] + P.t5_relationship_boost * P.t2_reach[0] * P.rel_decay ** (-m))
+    for m, c in zip(P.t1_visit_m, P.t1_visit_c):
         if m < 0:
-            rel[c] = min(1.0, rel[c] + P.visit_boost * P.reach[0] * P.rel_decay ** (-m))
+            rel[c] = min(1.0, rel[c] + P.t1_relationship_boost * P.t2_reach[0] * P.rel_decay ** (-m))
     return rel
 
 
@@ -184,8 +185,8 @@ def build_state(r: Resolved, P: Params, cal: Calendar, table: CountryTable, seed
     paid = pis_tranches(r.scenario.levers.f1_pis, r.scenario.levers.f2_loss_order.order)
     cnt = np.zeros(NCNT, dtype=I8)
     reg = np.zeros(NREG, dtype=F8)
-    reg[R_POT] = r.scenario.levers.f5_co_entry.pot_krw_bn if P.coentry_on else 0.0
-    reg[R_KSURE] = r.scenario.levers.f7_ksure.account_krw_bn if P.ksure_on else 0.0
+    reg[R_POT] = r.scenario.levers.f5_co_entry.pot_krw_bn if P.f5_enabled else 0.0
+    reg[R_KSURE] = r.scenario.levers.f7_ksure.account_krw_bn if P.f7_enabled else 0.0
     pipe = dict(p_month=zi(PC), p_country=zi(PC), p_domain=zi(PC), p_type=zi(PC), p_value=zf(PC), p_inc=zi(PC),
                 p_origin=zi(PC))
     for j, (m, c, d, t, v, inc) in enumerate(sched):

@@ -14,7 +14,7 @@ import pandas as pd
 from simulation.engine.simulate import simulate
 from simulation.experiment.tasks import replication_seeds
 from simulation.engine.metrics import tidy
-from simulation.present.wording import overrides_text
+from simulation.experiment.wording import overrides_text
 from simulation.scenario.loader import Resolved
 
 

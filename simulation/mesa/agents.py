@@ -167,7 +167,7 @@ class Fund(mesa.Agent):
     def loss_order(self) -> str | None:
         if self.kind != "pis":
             return None
-        return "subordinated" if self.model.params.loss_order == 0 else "pari_passu"
+        return "subordinated" if self.model.params.f2_loss_order == 0 else "pari_passu"
 
     @property
     def tranches(self) -> dict[str, dict[str, float]]:
@@ -195,14 +195,14 @@ class SupportCenter(mesa.Agent):
     def opens_month(self) -> int | None:
         p = self.model.params
         if self.kind == "kotra_centre":
-            return int(p.kotra_from[self.country_idx])
+            return int(p.n4_kotra_from[self.country_idx])
         if self.kind == "kind_centre":
-            return int(p.kind_from[self.country_idx])
+            return int(p.n4_kind_from[self.country_idx])
         if self.kind == "info_db":
-            on = [m for m in range(p.n_months) if p.db_on[m] > 0]
+            on = [m for m in range(p.n_months) if p.n3_db_on[m] > 0]
             return on[0] if on else None
         if self.kind == "expo":
-            return int(p.expo_start_m) if p.expo_on else None
+            return int(p.c1_start_m) if p.c1_enabled else None
         return 0
 
     @property

@@ -53,9 +53,9 @@ class SmartCityModel(mesa.Model):
         for kind in Fund.KINDS:
             Fund(self, kind)
         for c in range(self.params.n_countries):
-            if self.params.kotra_from[c] != NO_MONTH:
+            if self.params.n4_kotra_from[c] != NO_MONTH:
                 SupportCenter(self, "kotra_centre", c)
-            if self.params.kind_from[c] != NO_MONTH:
+            if self.params.n4_kind_from[c] != NO_MONTH:
                 SupportCenter(self, "kind_centre", c)
         for kind in ("info_db", "expo", "fair", "roadshows"):
             SupportCenter(self, kind)

@@ -69,7 +69,7 @@ def write_report(folder: Path | str, out: Path | str | None = None, *, force: bo
     from simulation.present.figures import Style, draw_figures, load_results
 
     folder = Path(folder)
-    from simulation.analysis.levers.report import is_levers_folder, write_levers_report
+    from simulation.present.levers_report import is_levers_folder, write_levers_report
 
     if is_levers_folder(folder):  # `scsim levers` results: the lever cards' section
         out = Path(out) if out is not None else default_path(folder)
@@ -577,7 +577,7 @@ table.prov td:first-child{font-weight:bold;white-space:nowrap}
 def render(res, drawn: list, notes: Sequence[str] = ()) -> str:
     """The whole page as one string."""
     kind = {"run": "Scenario runs", "compare": "Scenario comparison", "sweep": "Experiment"}[res.kind]
-    from simulation.present.wording import with_overrides
+    from simulation.experiment.wording import with_overrides
 
     title = f"{kind}: {', '.join(res.scenarios)}" if res.kind != "sweep" else f"{kind}: {res.scenarios[0]}"
     if res.kind != "sweep":

@@ -43,14 +43,14 @@ class Country:
         self.disc_odds = float(P.disc_odds[cid])  # the gravity baseline of learning of its tenders
         self.rel_f = P.rel_f[cid].tolist()  # foreign bidders' relationship, by origin
         self.mdb_share = float(P.mdb_share[cid])
-        self.kotra_from = int(P.kotra_from[cid])
-        self.kind_from = int(P.kind_from[cid])
-        self.envoy_from = int(P.envoy_from[cid])
+        self.kotra_from = int(P.n4_kotra_from[cid])
+        self.kind_from = int(P.n4_kind_from[cid])
+        self.envoy_from = int(P.t4_envoy_from[cid])
         self.n6_access = float(P.n6_access[cid])
-        self.blended_ok = int(P.blended_ok[cid]) == 1
-        self.kscon_ok = int(P.kscon_ok[cid]) != 0
-        self.ksp_ok = int(P.ksp_ok[cid]) != 0
-        self.train_ok = int(P.train_ok[cid]) != 0
+        self.blended_ok = int(P.f3_eligible[cid]) == 1
+        self.kscon_ok = int(P.n1_eligible[cid]) != 0
+        self.ksp_ok = int(P.t3_eligible[cid]) != 0
+        self.train_ok = int(P.n5_eligible[cid]) != 0
         self.rel = rel  # relationship with Korea, the only thing about a country that changes
 
     def boost(self, amount):
@@ -399,12 +399,12 @@ class World:
     def year_reset(self, m):
         P = self.P
         y = P.year_of[m]
-        self.subsidy_left = P.subsidy_budget[y]
-        self.blended_left = P.blended_budget[y]
-        self.edpf_left = P.edpf_budget[y]
-        self.slots_left = float(P.slots[y])
-        if m > 0 and P.coentry_on == 1 and self.pot_short > 0.0:
-            self.pot += P.pot_topup[y]
+        self.subsidy_left = P.n2_budget_krw_bn[y]
+        self.blended_left = P.f3_budget_usd_m[y]
+        self.edpf_left = P.f8_budget_usd_m[y]
+        self.slots_left = float(P.c2_slots[y])
+        if m > 0 and P.f5_enabled == 1 and self.pot_short > 0.0:
+            self.pot += P.f5_topup_krw_bn[y]
             self.log["pot_topups"] += 1
         self.pot_short = 0.0
 
@@ -413,7 +413,7 @@ class World:
         P, rng, books = self.P, self.rng.policy, self.books
         y = P.year_of[m]
         moy = P.moy[m]
-        reach = P.reach[m]
+        reach = P.t2_reach[m]
         cost = books.cost[y]
         for country in self.countries:
             country.rel = country.rel_base + (country.rel - country.rel_base) * P.rel_decay
@@ -421,33 +421,33 @@ class World:
             contact = firm.contact
             for g in range(NR):
                 contact[g] = contact[g] * P.contact_decay
-        for e in range(len(P.mou_m)):
-            if P.mou_m[e] == m:
-                self.countries[P.mou_c[e]].boost(P.mou_boost * reach)
-                cost[C_MOU] += P.mou_cost
-        for e in range(len(P.visit_m)):
-            if P.visit_m[e] == m:
-                self.countries[P.visit_c[e]].boost(P.visit_boost * reach)
-                cost[C_VISIT] += P.visit_cost
+        for e in range(len(P.t5_mou_m)):
+            if P.t5_mou_m[e] == m:
+                self.countries[P.t5_mou_c[e]].boost(P.t5_relationship_boost * reach)
+                cost[C_MOU] += P.t5_cost_krw_bn_per_mou
+        for e in range(len(P.t1_visit_m)):
+            if P.t1_visit_m[e] == m:
+                self.countries[P.t1_visit_c[e]].boost(P.t1_relationship_boost * reach)
+                cost[C_VISIT] += P.t1_cost_krw_bn_per_visit
                 self.log["visits"] += 1
         for country in self.countries:
             if country.envoy_from <= m:
-                country.boost(P.envoy_boost * reach)
-                cost[C_ENVOY] += P.envoy_cost_m
+                country.boost(P.t4_relationship_boost_per_month * reach)
+                cost[C_ENVOY] += P.t4_cost_krw_bn_per_month
         # invitation training
-        if moy == P.train_moy and P.training_n[y] > 0:
+        if moy == P.n5_moy and P.n5_cohorts[y] > 0:
             eligible = [c for c in self.countries if c.train_ok]
             total = total_weight(eligible)
             if total > 0.0:
-                for _ in range(P.training_n[y]):
+                for _ in range(P.n5_cohorts[y]):
                     country = weighted_pick(eligible, total, rng.random())
-                    country.boost(P.train_boost * reach)
-                    cost[C_TRAINING] += P.train_cost
+                    country.boost(P.n5_relationship_boost * reach)
+                    cost[C_TRAINING] += P.n5_cost_krw_bn_per_cohort
                     self.log["training"] += 1
         # World Smart City Expo
-        if P.expo_on == 1 and m >= P.expo_start_m and moy == P.expo_moy:
-            cost[C_EXPO] += P.expo_cost
-            nb = P.expo_buyers
+        if P.c1_enabled == 1 and m >= P.c1_start_m and moy == P.c1_moy:
+            cost[C_EXPO] += P.c1_cost_krw_bn
+            nb = P.c1_buyer_countries
             if nb > 0:
                 total = total_weight(self.countries)
                 visitors = []
@@ -462,94 +462,94 @@ class World:
                             pick = country
                             break
                     visitors.append(pick)
-                    pick.boost(P.expo_boost * reach)
+                    pick.boost(P.c1_relationship_boost * reach)
                 for firm in self.alliance:
-                    if rng.random() < P.expo_attend:
+                    if rng.random() < P.c1_firm_attendance:
                         for buyer in visitors:
-                            if rng.random() < P.expo_meet * reach:
+                            if rng.random() < P.c1_meet_prob * reach:
                                 firm.introduce(buyer, m)
                                 self.log["expo_meetings"] += 1
         # Smart City Fair
-        if P.fair_on == 1 and moy == P.fair_moy:
-            cost[C_FAIR] += P.fair_cost
+        if P.c4_enabled == 1 and moy == P.c4_moy:
+            cost[C_FAIR] += P.c4_cost_krw_bn
             for country in self.countries:
-                if country.region == P.fair_region:
-                    country.boost(P.fair_boost * reach)
+                if country.region == P.c4_region:
+                    country.boost(P.c4_relationship_boost * reach)
             na = len(self.alliance)
             if na > 0:
-                for _ in range(P.fair_firms):
+                for _ in range(P.c4_firms):
                     a = int(rng.random() * na)
                     if a >= na:
                         a = na - 1
-                    self.alliance[a].contact[P.fair_region] += P.fair_contact * reach
+                    self.alliance[a].contact[P.c4_region] += P.c4_contact_boost * reach
                     self.log["fair_contacts"] += 1
         # roadshows, rotating through the target regions
-        n_rs = P.roadshows_n[y]
-        nreg = len(P.rs_regions)
+        n_rs = P.c5_roadshows[y]
+        nreg = len(P.c5_regions)
         if n_rs > 0 and nreg > 0:
             for k in range(n_rs):
                 if ((2 * k + 1) * 12) // (2 * n_rs) != moy:
                     continue
-                g = P.rs_regions[self.roadshows_held % nreg]
+                g = P.c5_regions[self.roadshows_held % nreg]
                 self.roadshows_held += 1
-                cost[C_ROADSHOW] += P.rs_cost
+                cost[C_ROADSHOW] += P.c5_cost_krw_bn_each
                 host = None
                 in_region = [c for c in self.countries if c.region == g]
                 total = total_weight(in_region)
                 if total > 0.0:
                     host = weighted_pick(in_region, total, rng.random())
-                    host.boost(P.rs_boost * reach)
+                    host.boost(P.c5_relationship_boost * reach)
                 pool = self.sme_alliance if self.sme_alliance else self.alliance
                 npool = len(pool)
                 if npool > 0:
-                    for _ in range(P.rs_firms):
+                    for _ in range(P.c5_firms_per_roadshow):
                         a = int(rng.random() * npool)
                         if a >= npool:
                             a = npool - 1
                         firm = pool[a]
-                        firm.contact[g] += P.rs_contact * reach
+                        firm.contact[g] += P.c5_contact_boost * reach
                         self.log["roadshow_contacts"] += 1
                         if host is not None:
                             firm.introduce(host, m)
         # K-SCON master plans
-        if P.kscon_on == 1 and moy == P.kscon_moy and P.kscon_n[y] > 0:
+        if P.n1_enabled == 1 and moy == P.n1_call_moy and P.n1_selections[y] > 0:
             eligible = [c for c in self.countries if c.kscon_ok]
             total = total_weight(eligible)
             if total > 0.0:
-                for _ in range(P.kscon_n[y]):
+                for _ in range(P.n1_selections[y]):
                     country = weighted_pick(eligible, total, rng.random())
-                    country.boost(P.kscon_boost * reach)
-                    cost[C_KSCON] += P.kscon_cost
+                    country.boost(P.n1_relationship_boost * reach)
+                    cost[C_KSCON] += P.n1_cost_krw_bn_per_selection
                     self.log["kscon_selections"] += 1
-                    if rng.random() < P.kscon_follow:
-                        books.kscon_tenders[y] += self.follow_on(m, country, P.kscon_lag_min, P.kscon_lag_max, INC_FULL,
+                    if rng.random() < P.n1_follow_on_prob:
+                        books.kscon_tenders[y] += self.follow_on(m, country, P.n1_lag_months_min, P.n1_lag_months_max, INC_FULL,
                                                                  O_KSCON)
         # KSP projects
-        if moy == P.ksp_moy and P.ksp_n[y] > 0:
+        if moy == P.t3_moy and P.t3_projects[y] > 0:
             eligible = [c for c in self.countries if c.ksp_ok]
             total = total_weight(eligible)
             if total > 0.0:
-                for _ in range(P.ksp_n[y]):
+                for _ in range(P.t3_projects[y]):
                     country = weighted_pick(eligible, total, rng.random())
-                    country.boost(P.ksp_boost * reach)
-                    cost[C_KSP] += P.ksp_cost
+                    country.boost(P.t3_relationship_boost * reach)
+                    cost[C_KSP] += P.t3_cost_krw_bn_per_project
                     self.log["ksp_projects"] += 1
-                    if rng.random() < P.ksp_follow:
-                        books.ksp_tenders[y] += self.follow_on(m, country, P.ksp_lag_min, P.ksp_lag_max, INC_KSP, O_KSP)
+                    if rng.random() < P.t3_follow_on_prob:
+                        books.ksp_tenders[y] += self.follow_on(m, country, P.t3_lag_months_min, P.t3_lag_months_max, INC_KSP, O_KSP)
         # running costs
         for country in self.countries:
             if country.kotra_from <= m:
-                cost[C_KOTRA] += P.kotra_cost_m
+                cost[C_KOTRA] += P.n4_kotra_cost_krw_bn_per_month
             if country.kind_from <= m:
-                cost[C_KIND] += P.kind_cost_m
-        if P.db_on[m] > 0.0:
-            cost[C_DB] += P.db_cost_m
-        cost[C_COORD] += P.coord_cost[m]
-        cost[C_ALLIANCE] += P.alliance_cost_m
-        cost[C_STRATEGY] += P.strategy_cost_m
-        cost[C_INTL] += P.intl_cost_m
-        if P.pis_on == 1 and m >= P.pis_start_m and m < P.pis_fund_end_m:
-            cost[C_PIS] += P.pis_fund_rate_m * (self.fund[0].paid + self.fund[1].paid)
+                cost[C_KIND] += P.n4_kind_cost_krw_bn_per_month
+        if P.n3_db_on[m] > 0.0:
+            cost[C_DB] += P.n3_cost_krw_bn_per_month
+        cost[C_COORD] += P.t2_cost_krw_bn_per_month[m]
+        cost[C_ALLIANCE] += P.c3_cost_krw_bn_per_month
+        cost[C_STRATEGY] += P.c6_cost_krw_bn_per_month
+        cost[C_INTL] += P.n6_cost_krw_bn_per_month
+        if P.f1_enabled == 1 and m >= P.f1_start_m and m < P.f4_fund_end_m:
+            cost[C_PIS] += P.f1_public_funding_rate_m * (self.fund[0].paid + self.fund[1].paid)
 
     def follow_on(self, m, country, lag_min, lag_max, inc, origin):
         """Schedule the main tender a planning project leads to; 1 if it falls inside the horizon."""
@@ -608,10 +608,10 @@ class World:
     # ---- bidding ---------------------------------------------------------------------------
     def channel_odds(self, m, country, is_ppp):
         P = self.P
-        reach = P.reach[m]
+        reach = P.t2_reach[m]
         centre = 1.0 if country.kotra_from <= m else 0.0
         kind = 1.0 if (country.kind_from <= m and is_ppp) else 0.0
-        return ((1.0 + P.kotra_gain * reach * centre) * (1.0 + P.db_gain * reach * P.db_on[m])) * (1.0 + P.kind_gain * reach * kind)
+        return ((1.0 + P.n4_kotra_discovery_odds_gain * reach * centre) * (1.0 + P.n3_discovery_odds_gain * reach * P.n3_db_on[m])) * (1.0 + P.n4_kind_ppp_discovery_odds_gain * reach * kind)
 
     def aware_prob(self, m, firm, country, g, odds_size, access):
         """Odds of learning of the tender: the tender's odds for the firm's size, times knowledge and contact."""
@@ -628,27 +628,27 @@ class World:
         P = self.P
         el = P.el[risk][t]
         own = P.risk_aversion * el
-        cover = P.ksure_cover
+        cover = P.f7_cover_share
         if risk <= P.max_uninsured:  # ordinary cover at a fair premium (2)
             covered = P.risk_aversion * el * (1.0 - cover) + cover * el
             if covered < own:
                 return covered, 2
             return own, 0
-        if P.ksure_on == 1 and self.ksure > 0.0:  # the special account (1)
-            covered = P.risk_aversion * el * (1.0 - cover) + P.ksure_price * cover * el
+        if P.f7_enabled == 1 and self.ksure > 0.0:  # the special account (1)
+            covered = P.risk_aversion * el * (1.0 - cover) + P.f7_premium_to_expected_loss * cover * el
             if covered < own:
                 return covered, 1
         return own, 0
 
     def pis_open(self, m):
         P = self.P
-        return P.pis_on == 1 and m >= P.pis_start_m and m < P.pis_invest_end_m and m < P.pis_fund_end_m
+        return P.f1_enabled == 1 and m >= P.f1_start_m and m < P.f4_invest_end_m and m < P.f4_fund_end_m
 
     def pis_amount(self, V):
         P = self.P
-        amount = P.pis_equity * V * P.krw / 1000.0
-        if amount > P.pis_max_eq:
-            amount = P.pis_max_eq
+        amount = P.f1_equity_share * V * P.krw / 1000.0
+        if amount > P.f1_max_equity_krw_bn:
+            amount = P.f1_max_equity_krw_bn
         return amount
 
     def fund_cash(self):
@@ -664,13 +664,13 @@ class World:
         rate = P.base_rate + P.premium[country.risk]
         fscore = 0.0
         need = fin * V
-        if P.edpf_on == 1 and t == PPP and fin > 0.0 and self.edpf_left >= need:
+        if P.f8_enabled == 1 and t == PPP and fin > 0.0 and self.edpf_left >= need:
             bid.edpf = True
-            rate -= P.edpf_cut
+            rate -= P.f8_rate_cut
             fscore += P.sc_edpf
         elif country.blended_ok and fin > 0.0 and self.blended_left >= need:
             bid.blended = True
-            rate -= P.blended_cut
+            rate -= P.f3_rate_cut
             fscore += P.sc_blended
         if t == PPP and self.pis_open(m):
             amount = self.pis_amount(V)
@@ -685,7 +685,7 @@ class World:
     def bidding(self, m, new_tenders):
         P, books = self.P, self.books
         y = P.year_of[m]
-        reach = P.reach[m]
+        reach = P.t2_reach[m]
         for tender in new_tenders:
             rng = self.rng.discovery if tender.origin == O_MARKET else self.rng.foreign
             country = tender.country
@@ -699,8 +699,8 @@ class World:
             odds_by_size = [base * P.size_odds[s] for s in range(NS)]
             access = country.n6_access if tender.mdb == 1 else 1.0
             centre = 1.0 if country.kotra_from <= m else 0.0
-            cost_share = P.bid_cost[t] * (1.0 - P.kotra_cut * reach * centre)
-            in_scope = P.wide_scope[m] > 0.0 or d == URBAN_DEV or d == DESIGN
+            cost_share = P.bid_cost[t] * (1.0 - P.n4_kotra_bid_cost_cut * reach * centre)
+            in_scope = P.n2_wide_scope[m] > 0.0 or d == URBAN_DEV or d == DESIGN
             fin = P.fin_share[t]
             n_years = P.fin_n[t]
             disc = P.base_rate + P.premium[risk]
@@ -732,11 +732,11 @@ class World:
                 cost = cost_share * V * (1.0 + P.entry_cost * (1.0 - firm.strength(country, m, P.k_table)))
                 sub = 0.0
                 sub_krw = 0.0
-                ratio = P.subsidy_ratio[m][firm.size]
+                ratio = P.n2_subsidy_ratio[m][firm.size]
                 if in_scope and ratio > 0.0:
                     sub = ratio * cost
-                    if sub > P.subsidy_cap_usd:
-                        sub = P.subsidy_cap_usd
+                    if sub > P.n2_cap_usd_m:
+                        sub = P.n2_cap_usd_m
                     sub_krw = sub * P.krw / 1000.0
                     left = self.subsidy_left
                     if sub_krw > left:
@@ -744,7 +744,7 @@ class World:
                         sub = sub_krw * 1000.0 / P.krw
                         self.log["subsidy_ran_out"] += 1
                 net = cost - sub
-                sole = P.sole_on == 1 and firm.size >= SME
+                sole = P.f6_enabled == 1 and firm.size >= SME
                 gain = (P.margin - rc) * V
                 if pwin * gain <= net:
                     continue
@@ -771,8 +771,8 @@ class World:
                     self.pis_reserved += self.pis_amount(V)
                 z = self.rng.decision.normal()
                 bid.lnprice = log_price(firm.markup, fin, interest_pv(bid.rate, n_years, disc),
-                                        P.sole_save[t] if sole else 0.0)
-                bid.quality = firm.cap[d] + P.fit[dev] + P.q_noise * z
+                                        P.f6_sole_save[t] if sole else 0.0)
+                bid.quality = firm.cap[d] + P.c6_fit[dev] + P.q_noise * z
                 bid.track = math.log(1.0 + firm.exp_region[g] + firm.exp_domain[d])
                 bid.insured = insured
                 tender.bids.append(bid)
@@ -795,7 +795,7 @@ class World:
         P, books = self.P, self.books
         t = tender.type
         V = tender.value
-        if (t != EPC and t != PPP) or V < P.cons_min_value or not (self.slots_left >= 1.0 or P.partner_prob > 0.0):
+        if (t != EPC and t != PPP) or V < P.c2_min_value_usd_m or not (self.slots_left >= 1.0 or P.partner_prob > 0.0):
             return
         y = P.year_of[m]
         d = tender.domain
@@ -803,8 +803,8 @@ class World:
         fin = P.fin_share[t]
         n_years = P.fin_n[t]
         disc = P.base_rate + P.premium[tender.country.risk]
-        loan = P.cons_sme_share * fin * V * P.krw / 1000.0
-        cut = P.coentry_cut[m]
+        loan = P.c2_sme_share * fin * V * P.krw / 1000.0
+        cut = P.f5_rate_cut[m]
         for bid in tender.bids:
             firm = bid.firm
             if firm.size != LARGE or bid.partner is not None:
@@ -812,8 +812,8 @@ class World:
             brokered = self.slots_left >= 1.0
             if not brokered and self.rng.decision.random() >= P.partner_prob:
                 continue
-            lent = P.coentry_on == 1 and loan > 0.0 and cut > 0.0 and self.pot >= loan
-            need = 0.0 if lent else P.bond_share * P.cons_sme_share * V  # the partner's share of the bond
+            lent = P.f5_enabled == 1 and loan > 0.0 and cut > 0.0 and self.pot >= loan
+            need = 0.0 if lent else P.bond_share * P.c2_sme_share * V  # the partner's share of the bond
             best = None
             best_cap = -1.0
             for sme in self.in_domain[d]:
@@ -821,7 +821,7 @@ class World:
                     continue
                 if sme.capital < need:
                     continue
-                if not (sme.aware_of is tender or (brokered and P.catalogue == 1 and sme.alliance)):
+                if not (sme.aware_of is tender or (brokered and P.c3_catalogue == 1 and sme.alliance)):
                     continue
                 if sme.cap[d] > best_cap:
                     best = sme
@@ -836,14 +836,14 @@ class World:
             if brokered:
                 self.slots_left -= 1.0
                 books.consortia[y] += 1
-                books.cost[y][C_CONSORTIA] += P.cons_cost
+                books.cost[y][C_CONSORTIA] += P.c2_cost_krw_bn_per_consortium
                 self.log["consortia"] += 1
             q = bid.quality
-            q2 = best.cap[d] + P.fit[dev]
+            q2 = best.cap[d] + P.c6_fit[dev]
             if q2 > q:
                 q = q2
-            bid.quality = q + P.cons_synergy
-            if P.coentry_on == 1:
+            bid.quality = q + P.c2_synergy
+            if P.f5_enabled == 1:
                 if loan > 0.0 and cut > 0.0:
                     if self.pot >= loan:
                         self.pot -= loan
@@ -851,8 +851,8 @@ class World:
                         low = bid.rate - cut
                         if low < 0.0:
                             low = 0.0
-                        fpv = ((1.0 - P.cons_sme_share) * interest_pv(bid.rate, n_years, disc)
-                               + P.cons_sme_share * interest_pv(low, n_years, disc))
+                        fpv = ((1.0 - P.c2_sme_share) * interest_pv(bid.rate, n_years, disc)
+                               + P.c2_sme_share * interest_pv(low, n_years, disc))
                         bid.lnprice = log_price(firm.markup, fin, fpv, 0.0)
                         self.log["coentry_loans"] += 1
                     else:
@@ -1035,7 +1035,7 @@ class World:
         n_years = P.fin_n[t]
         firm = bid.firm
         partner = bid.partner
-        share_p = P.cons_sme_share if partner is not None else 0.0
+        share_p = P.c2_sme_share if partner is not None else 0.0
         share_i = 1.0 - share_p
         firm.kw += 1
         self.credit(firm, country, g, d, y, m, V, share_i)
@@ -1064,25 +1064,25 @@ class World:
         disc = P.base_rate + P.premium[risk]
         market_pv = interest_pv(disc, n_years, disc)
         if bid.blended:
-            cost[C_BLENDED] += fin * V * (market_pv - interest_pv(disc - P.blended_cut, n_years, disc)) * krw
+            cost[C_BLENDED] += fin * V * (market_pv - interest_pv(disc - P.f3_rate_cut, n_years, disc)) * krw
         if bid.edpf:
-            cost[C_EDPF] += fin * V * (market_pv - interest_pv(disc - P.edpf_cut, n_years, disc)) * krw
+            cost[C_EDPF] += fin * V * (market_pv - interest_pv(disc - P.f8_rate_cut, n_years, disc)) * krw
         if bid.loan > 0.0:
             bid_m = m - P.open_m[t]
             if bid_m < 0:
                 bid_m = 0
-            low = bid.rate - P.coentry_cut[bid_m]
+            low = bid.rate - P.f5_rate_cut[bid_m]
             if low < 0.0:
                 low = 0.0
             cost[C_COENTRY] += bid.loan * (interest_pv(bid.rate, n_years, disc) - interest_pv(low, n_years, disc))
         if bid.sole:
-            cost[C_SOLE] += P.sole_save[t] * V * krw
+            cost[C_SOLE] += P.f6_sole_save[t] * V * krw
         if bid.insured == 1:
-            premium = P.ksure_price * P.ksure_cover * P.el[risk][t] * V * krw
+            premium = P.f7_premium_to_expected_loss * P.f7_cover_share * P.el[risk][t] * V * krw
             self.ksure += premium
             cost[C_KSURE] -= premium
         elif bid.insured == 2:
-            firm.capital -= P.ksure_cover * P.el[risk][t] * V
+            firm.capital -= P.f7_cover_share * P.el[risk][t] * V
         if bid.pis and t == PPP:
             self.pis_invest(m, V, risk, y)
         if bid.insured == 1:
@@ -1109,9 +1109,9 @@ class World:
             amounts.append(x)
             tranche.cash -= x
             tranche.out += x
-        exit_m = m + P.pis_hold_m
-        if exit_m > P.pis_fund_end_m:
-            exit_m = P.pis_fund_end_m
+        exit_m = m + P.f1_holding_m
+        if exit_m > P.f4_fund_end_m:
+            exit_m = P.f4_fund_end_m
         self.investments.append(Investment(amounts, exit_m, risk))
         self.books.pis_commit[y] += amount
         self.log["investments"] += 1
@@ -1120,10 +1120,10 @@ class World:
         P = self.P
         for t, tranche in enumerate(self.fund):
             x = inv.amounts[t]
-            tranche.cash += x * P.pis_mult
+            tranche.cash += x * P.f1_return_multiple
             tranche.out -= x
-            tranche.ret += x * (P.pis_mult - 1.0)
-        self.books.cost[y][C_PIS] -= (inv.amounts[0] + inv.amounts[1]) * (P.pis_mult - 1.0)
+            tranche.ret += x * (P.f1_return_multiple - 1.0)
+        self.books.cost[y][C_PIS] -= (inv.amounts[0] + inv.amounts[1]) * (P.f1_return_multiple - 1.0)
         inv.active = False
         self.log["pis_exits"] += 1
 
@@ -1138,11 +1138,11 @@ class World:
         total = 0.0
         for t in range(NTR):
             total += amt[t]
-        loss = P.pis_lgd * total
+        loss = P.f1_loss_given_default * total
         take = [0.0, 0.0, 0.0]
-        if P.loss_order == 1:  # pari passu
+        if P.f2_loss_order == 1:  # pari passu
             for t in range(NTR):
-                take[t] = P.pis_lgd * amt[t]
+                take[t] = P.f1_loss_given_default * amt[t]
         else:  # subordinated: government, then public, then private, each up to its paid-in principal
             remaining = loss
             for t in range(NTR):
@@ -1183,13 +1183,13 @@ class World:
                 loss = P.default_loss * contract.value
                 covered = 0.0
                 if contract.insured == 1:
-                    covered = P.ksure_cover * loss
+                    covered = P.f7_cover_share * loss
                     claim = covered * krw
                     self.ksure -= claim
                     books.cost[y][C_KSURE] += claim
                     self.log["ksure_claims"] += 1
                 elif contract.insured == 2:
-                    covered = P.ksure_cover * loss
+                    covered = P.f7_cover_share * loss
                 net = loss - covered
                 share_p = contract.share_p
                 contract.firm.capital -= net * (1.0 - share_p)
@@ -1201,7 +1201,7 @@ class World:
                 self.pis_exit(inv, y)
                 continue
             books.misc_draws[y] += 1
-            if rng.random() < P.pis_pd_m[inv.risk]:
+            if rng.random() < P.f1_project_default_pd_m[inv.risk]:
                 self.pis_default(inv, y)
         self.investments = [j for j in self.investments if j.active]
         for firm in self.firms:

@@ -86,7 +86,7 @@ class _Eval:
     """Evaluates needs against one resolved scenario, month by month over its horizon."""
 
     def __init__(self, r: Resolved) -> None:
-        from simulation.engine.params import Calendar
+        from simulation.scenario.calendar import Calendar
 
         self.r = r
         t = r.scenario.time

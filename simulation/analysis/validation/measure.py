@@ -14,7 +14,8 @@ import numpy as np
 
 from simulation.engine.simulate import simulate
 from simulation.experiment.tasks import replication_seeds
-from simulation.engine.params import Calendar, country_table
+from simulation.scenario.calendar import Calendar
+from simulation.engine.params import country_table
 from simulation.analysis.validation import records
 from simulation.analysis.validation.spec import FinanceSpec, Loaded, MetricSpec, PromotionSpec, VisitSpec
 from simulation.analysis.validation.stats import Interval, interval, mean, pct_change, ratio

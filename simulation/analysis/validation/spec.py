@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, mode
 from typing_extensions import Annotated
 
 from simulation.engine.kernels.constants import INSTRUMENTS
-from simulation.engine.params import Calendar
+from simulation.scenario.calendar import Calendar
 from simulation.scenario.errors import ScenarioError
 from simulation.scenario.loader import Resolved, load_scenario, with_overrides
 from simulation.scenario.specfile import Located, spec_error

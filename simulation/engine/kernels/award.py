@@ -258,7 +258,7 @@ def win_korean(m, k, b, demand, P, S, A):
     n_years = P.fin_n[t]
     i = S.b_firm[b]
     p = S.b_partner[b]
-    share_p = P.cons_sme_share if p >= 0 else 0.0
+    share_p = P.c2_sme_share if p >= 0 else 0.0
     share_i = 1.0 - share_p
     S.kw[i] += 1
     update_belief(i, P, S)
@@ -287,26 +287,26 @@ def win_korean(m, k, b, demand, P, S, A):
     disc = P.base_rate + P.premium[risk]
     market_pv = interest_pv(disc, n_years, disc)
     if S.b_blended[b] == 1:
-        A.cost[y, C_BLENDED] += fin * V * (market_pv - interest_pv(disc - P.blended_cut, n_years, disc)) * krw
+        A.cost[y, C_BLENDED] += fin * V * (market_pv - interest_pv(disc - P.f3_rate_cut, n_years, disc)) * krw
     if S.b_edpf[b] == 1:
-        A.cost[y, C_EDPF] += fin * V * (market_pv - interest_pv(disc - P.edpf_cut, n_years, disc)) * krw
+        A.cost[y, C_EDPF] += fin * V * (market_pv - interest_pv(disc - P.f8_rate_cut, n_years, disc)) * krw
     if S.b_loan[b] > 0.0:
         bid_m = m - P.open_m[t]
         if bid_m < 0:
             bid_m = 0
         rate = S.b_rate[b]
-        low = rate - P.coentry_cut[bid_m]
+        low = rate - P.f5_rate_cut[bid_m]
         if low < 0.0:
             low = 0.0
         A.cost[y, C_COENTRY] += S.b_loan[b] * (interest_pv(rate, n_years, disc) - interest_pv(low, n_years, disc))
     if S.b_sole[b] == 1:
-        A.cost[y, C_SOLE] += P.sole_save[t] * V * krw
+        A.cost[y, C_SOLE] += P.f6_sole_save[t] * V * krw
     if S.b_insured[b] == 1:  # the special account's premium income (F7)
-        premium = P.ksure_price * P.ksure_cover * P.el[risk, t] * V * krw
+        premium = P.f7_premium_to_expected_loss * P.f7_cover_share * P.el[risk, t] * V * krw
         S.reg[R_KSURE] += premium
         A.cost[y, C_KSURE] -= premium
     elif S.b_insured[b] == 2:  # ordinary cover: the firm pays a fair premium, no public money
-        S.capital[i] -= P.ksure_cover * P.el[risk, t] * V
+        S.capital[i] -= P.f7_cover_share * P.el[risk, t] * V
     if S.b_pis[b] == 1 and t == PPP:
         pis_invest(m, V, risk, P, S, A, y)
     j = S.cnt[K_CONTRACTS]

@@ -30,14 +30,14 @@ def risk_cost(risk, t, P, reg):
     was shut."""
     el = P.el[risk, t]
     own = P.risk_aversion * el
-    cover = P.ksure_cover
+    cover = P.f7_cover_share
     if risk <= P.max_uninsured:
         covered = P.risk_aversion * el * (1.0 - cover) + cover * el
         if covered < own:
             return covered, 2
         return own, 0
-    if P.ksure_on == 1 and reg[R_KSURE] > 0.0:
-        covered = P.risk_aversion * el * (1.0 - cover) + P.ksure_price * cover * el
+    if P.f7_enabled == 1 and reg[R_KSURE] > 0.0:
+        covered = P.risk_aversion * el * (1.0 - cover) + P.f7_premium_to_expected_loss * cover * el
         if covered < own:
             return covered, 1
     return own, 0
@@ -51,7 +51,7 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
     follow-ons, re-tenders) from `rng_planned`: a plan that adds tenders does not shift the draws of
     the ordinary ones (common random numbers)."""
     y = P.year_of[m]
-    reach = P.reach[m]
+    reach = P.t2_reach[m]
     # the arrays the loops use, as locals
     dom_firms = S.dom_firms
     active = S.active
@@ -68,7 +68,7 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
     rel = S.rel
     reg = S.reg
     t_bid_count = S.t_bid_count
-    subsidy_ratio = P.subsidy_ratio
+    subsidy_ratio = P.n2_subsidy_ratio
     far = active.shape[0] > PREFETCH_FROM
     aware = S.scratch_i  # the firms that learn of the current tender, in firm order
     free_sme = S.scratch_sme
@@ -86,9 +86,9 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
         for s in range(NS):
             odds_by_size[s] = base * P.size_odds[s]
         access = P.n6_access[c] if S.t_mdb[k] == 1 else 1.0
-        centre = 1.0 if P.kotra_from[c] <= m else 0.0
-        cost_share = P.bid_cost[t] * (1.0 - P.kotra_cut * reach * centre)
-        in_scope = P.wide_scope[m] > 0.0 or d == URBAN_DEV or d == DESIGN
+        centre = 1.0 if P.n4_kotra_from[c] <= m else 0.0
+        cost_share = P.bid_cost[t] * (1.0 - P.n4_kotra_bid_cost_cut * reach * centre)
+        in_scope = P.n2_wide_scope[m] > 0.0 or d == URBAN_DEV or d == DESIGN
         fin = P.fin_share[t]
         n_years = P.fin_n[t]
         disc = P.base_rate + P.premium[risk]
@@ -182,16 +182,16 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
             S.b_rate[b] = rate
             # F6: an SME bidding alone passes its guarantee-fee or contract-loan saving into its price
             # (cheap finance raises sales to buyers a firm already bids for, not entry: Defever et al. 2020)
-            sole = P.sole_save[t] if (P.sole_on == 1 and s_i >= SME) else 0.0
+            sole = P.f6_sole_save[t] if (P.f6_enabled == 1 and s_i >= SME) else 0.0
             S.b_lnprice[b] = log_price(S.markup[i], fin, interest_pv(rate, n_years, disc), sole)
-            S.b_quality[b] = S.cap[i, d] + P.fit[dev] + P.q_noise * z
+            S.b_quality[b] = S.cap[i, d] + P.c6_fit[dev] + P.q_noise * z
             S.b_fscore[b] = fscore
             S.b_track[b] = math.log(1.0 + S.exp_region[i, g] + S.exp_domain[i, d])
             S.b_insured[b] = insured
             S.b_pis[b] = pis
             S.b_blended[b] = blended
             S.b_edpf[b] = edpf
-            S.b_sole[b] = 1 if (P.sole_on == 1 and s_i >= SME) else 0
+            S.b_sole[b] = 1 if (P.f6_enabled == 1 and s_i >= SME) else 0
             S.b_loan[b] = 0.0
             S.t_bid_count[k] += 1
             crowd = 1.0 + P.crowding * t_bid_count[k]
@@ -211,8 +211,8 @@ def subsidy(ratio, cost, in_scope, P, reg):
     sub_krw = 0.0
     if in_scope and ratio > 0.0:
         sub = ratio * cost
-        if sub > P.subsidy_cap_usd:
-            sub = P.subsidy_cap_usd
+        if sub > P.n2_cap_usd_m:
+            sub = P.n2_cap_usd_m
         sub_krw = sub * P.krw / 1000.0
         left = reg[R_SUBSIDY_LEFT]
         if sub_krw > left:
@@ -256,7 +256,7 @@ def takes_partners(k, P, S):
     """Whether large firms bidding on tender k may take SME partners: an EPC or PPP tender of the
     minimum value, with consortium slots left this year (C2) or partnering without support."""
     t = S.t_type[k]
-    return ((t == EPC or t == PPP) and S.t_value[k] >= P.cons_min_value
+    return ((t == EPC or t == PPP) and S.t_value[k] >= P.c2_min_value_usd_m
             and (S.reg[R_SLOTS_LEFT] >= 1.0 or P.partner_prob > 0.0))
 
 
@@ -282,9 +282,9 @@ def take_partners(m, k, n_free, P, S, A, rng):
     disc = P.base_rate + P.premium[P.risk[c]]
     ally = S.dom_ally
     a_lo = S.dom_ally_ptr[d]
-    loan = P.cons_sme_share * fin * V * P.krw / 1000.0
-    cut = P.coentry_cut[m]
-    bond_need = P.bond_share * P.cons_sme_share * V
+    loan = P.c2_sme_share * fin * V * P.krw / 1000.0
+    cut = P.f5_rate_cut[m]
+    bond_need = P.bond_share * P.c2_sme_share * V
     for b in range(S.t_bid_start[k], S.t_bid_start[k] + S.t_bid_count[k]):
         i = S.b_firm[b]
         if S.size[i] != LARGE or S.b_partner[b] >= 0:
@@ -294,8 +294,8 @@ def take_partners(m, k, n_free, P, S, A, rng):
             u = uniform(rng)
             if u >= P.partner_prob:
                 continue
-        a_hi = S.dom_ally_ptr[d + 1] if (brokered and P.catalogue == 1) else a_lo
-        lent = P.coentry_on == 1 and loan > 0.0 and cut > 0.0 and S.reg[R_POT] >= loan
+        a_hi = S.dom_ally_ptr[d + 1] if (brokered and P.c3_catalogue == 1) else a_lo
+        lent = P.f5_enabled == 1 and loan > 0.0 and cut > 0.0 and S.reg[R_POT] >= loan
         best = best_sme(k, d, n_free, a_lo, a_hi, S.scratch_sme, ally, 0.0 if lent else bond_need, S)
         if best < 0:
             continue
@@ -306,13 +306,13 @@ def take_partners(m, k, n_free, P, S, A, rng):
         if brokered:
             S.reg[R_SLOTS_LEFT] -= 1.0
             A.consortia[y] += 1
-            A.cost[y, C_CONSORTIA] += P.cons_cost
+            A.cost[y, C_CONSORTIA] += P.c2_cost_krw_bn_per_consortium
         q = S.b_quality[b]
-        q2 = S.cap[best, d] + P.fit[dev]
+        q2 = S.cap[best, d] + P.c6_fit[dev]
         if q2 > q:
             q = q2
-        S.b_quality[b] = q + P.cons_synergy
-        if P.coentry_on == 1:
+        S.b_quality[b] = q + P.c2_synergy
+        if P.f5_enabled == 1:
             if loan > 0.0 and cut > 0.0:
                 if S.reg[R_POT] >= loan:
                     S.reg[R_POT] -= loan
@@ -321,8 +321,8 @@ def take_partners(m, k, n_free, P, S, A, rng):
                     low = rate - cut
                     if low < 0.0:
                         low = 0.0
-                    fpv = ((1.0 - P.cons_sme_share) * interest_pv(rate, n_years, disc)
-                           + P.cons_sme_share * interest_pv(low, n_years, disc))
+                    fpv = ((1.0 - P.c2_sme_share) * interest_pv(rate, n_years, disc)
+                           + P.c2_sme_share * interest_pv(low, n_years, disc))
                     S.b_lnprice[b] = log_price(S.markup[i], fin, fpv, 0.0)
                 else:
                     S.reg[R_POT_SHORT] = 1.0

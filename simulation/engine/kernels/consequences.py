@@ -27,12 +27,12 @@ def consequences(m, P, S, A, rng):
             loss = P.default_loss * S.k_value[j]
             covered = 0.0
             if S.k_insured[j] == 1:  # the special account pays: a public cost
-                covered = P.ksure_cover * loss
+                covered = P.f7_cover_share * loss
                 claim = covered * krw
                 S.reg[R_KSURE] -= claim
                 A.cost[y, C_KSURE] += claim
             elif S.k_insured[j] == 2:  # ordinary cover pays from its premiums
-                covered = P.ksure_cover * loss
+                covered = P.f7_cover_share * loss
             net = loss - covered
             share_p = S.k_share_p[j]
             S.capital[S.k_firm[j]] -= net * (1.0 - share_p)
@@ -46,7 +46,7 @@ def consequences(m, P, S, A, rng):
             continue
         A.misc_draws[y] += 1
         u = uniform(rng)
-        if u < P.pis_pd_m[S.i_risk[j]]:
+        if u < P.f1_project_default_pd_m[S.i_risk[j]]:
             pis_default(j, P, S, A, y)
     for i in range(S.capital.shape[0]):
         S.capital[i] += P.dom_income * S.capital0[i]

@@ -21,10 +21,10 @@ G_DEMAND = G_RISK + NRISK
 NG = G_DEMAND + 2
 
 INSTRUMENTS = (
-    "market_subsidy", "co_entry_interest", "sme_sole_support", "blended_finance", "edpf_finance",
-    "pis_fund", "ksure_net_claims", "kotra_centres", "kind_centres", "info_db", "expo", "fairs",
-    "roadshows", "training", "kscon", "ksp", "envoys", "high_level", "coordination",
-    "consortia", "alliance", "country_strategy", "intl_orgs", "mous",
+    "n2_subsidy", "f5_co_entry", "f6_sme_sole", "f3_blended", "f8_edpf",
+    "f1_pis", "f7_ksure", "n4_hubs_kotra", "n4_hubs_kind", "n3_info_db", "c1_expo", "c4_fair",
+    "c5_roadshows", "n5_training", "n1_kscon", "t3_ksp", "t4_envoys", "t1_high_level", "t2_coordination",
+    "c2_consortia", "c3_alliance", "c6_strategy", "n6_intl_orgs", "t5_mou",
 )
 (C_SUBSIDY, C_COENTRY, C_SOLE, C_BLENDED, C_EDPF, C_PIS, C_KSURE, C_KOTRA, C_KIND, C_DB, C_EXPO,
  C_FAIR, C_ROADSHOW, C_TRAINING, C_KSCON, C_KSP, C_ENVOY, C_VISIT, C_COORD,

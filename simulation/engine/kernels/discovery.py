@@ -21,10 +21,10 @@ from simulation.engine.kernels.pcg import put_state, step, take_state, to_double
 @helper
 def channel_odds(m, c, t_is_ppp, P):
     """Odds ratio of the policy channels that reach country c in month m (1 when none does)."""
-    reach = P.reach[m]
-    centre = 1.0 if P.kotra_from[c] <= m else 0.0
-    kind = 1.0 if (P.kind_from[c] <= m and t_is_ppp) else 0.0
-    return ((1.0 + P.kotra_gain * reach * centre) * (1.0 + P.db_gain * reach * P.db_on[m])) * (1.0 + P.kind_gain * reach * kind)
+    reach = P.t2_reach[m]
+    centre = 1.0 if P.n4_kotra_from[c] <= m else 0.0
+    kind = 1.0 if (P.n4_kind_from[c] <= m and t_is_ppp) else 0.0
+    return ((1.0 + P.n4_kotra_discovery_odds_gain * reach * centre) * (1.0 + P.n3_discovery_odds_gain * reach * P.n3_db_on[m])) * (1.0 + P.n4_kind_ppp_discovery_odds_gain * reach * kind)
 
 
 @helper

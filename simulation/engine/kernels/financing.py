@@ -8,9 +8,9 @@ from simulation.engine.kernels.jit import helper
 @helper
 def pis_amount(V, P):
     """Equity the PIS fund puts into a project of value V (USD m), in KRW bn."""
-    amount = P.pis_equity * V * P.krw / 1000.0
-    if amount > P.pis_max_eq:
-        amount = P.pis_max_eq
+    amount = P.f1_equity_share * V * P.krw / 1000.0
+    if amount > P.f1_max_equity_krw_bn:
+        amount = P.f1_max_equity_krw_bn
     return amount
 
 
@@ -24,7 +24,7 @@ def pis_cash(S):
 
 @helper
 def pis_open(m, P):
-    return P.pis_on == 1 and m >= P.pis_start_m and m < P.pis_invest_end_m and m < P.pis_fund_end_m
+    return P.f1_enabled == 1 and m >= P.f1_start_m and m < P.f4_invest_end_m and m < P.f4_fund_end_m
 
 
 @helper
@@ -60,13 +60,13 @@ def bid_terms(m, i, c, t, V, P, S):
     edpf = 0
     pis = 0
     need = fin * V
-    if P.edpf_on == 1 and t == PPP and fin > 0.0 and S.reg[R_EDPF_LEFT] >= need:
+    if P.f8_enabled == 1 and t == PPP and fin > 0.0 and S.reg[R_EDPF_LEFT] >= need:
         edpf = 1
-        rate -= P.edpf_cut
+        rate -= P.f8_rate_cut
         fscore += P.sc_edpf
-    elif P.blended_ok[c] == 1 and fin > 0.0 and S.reg[R_BLENDED_LEFT] >= need:
+    elif P.f3_eligible[c] == 1 and fin > 0.0 and S.reg[R_BLENDED_LEFT] >= need:
         blended = 1
-        rate -= P.blended_cut
+        rate -= P.f3_rate_cut
         fscore += P.sc_blended
     if t == PPP and pis_open(m, P):
         amount = pis_amount(V, P)
@@ -113,9 +113,9 @@ def pis_invest(m, V, risk, P, S, A, y):
         S.i_amt[j, t] = x
         S.pis_cash[t] -= x
         S.pis_out[t] += x
-    exit_m = m + P.pis_hold_m
-    if exit_m > P.pis_fund_end_m:
-        exit_m = P.pis_fund_end_m
+    exit_m = m + P.f1_holding_m
+    if exit_m > P.f4_fund_end_m:
+        exit_m = P.f4_fund_end_m
     S.i_exit[j] = exit_m
     S.i_risk[j] = risk
     S.i_active[j] = 1
@@ -127,11 +127,11 @@ def pis_invest(m, V, risk, P, S, A, y):
 def pis_exit(j, P, S, A, y):
     for t in range(NTR):
         x = S.i_amt[j, t]
-        S.pis_cash[t] += x * P.pis_mult
+        S.pis_cash[t] += x * P.f1_return_multiple
         S.pis_out[t] -= x
-        S.pis_ret[t] += x * (P.pis_mult - 1.0)
+        S.pis_ret[t] += x * (P.f1_return_multiple - 1.0)
     # the government and public tranches' returns lower the fund's public cost
-    A.cost[y, C_PIS] -= (S.i_amt[j, 0] + S.i_amt[j, 1]) * (P.pis_mult - 1.0)
+    A.cost[y, C_PIS] -= (S.i_amt[j, 0] + S.i_amt[j, 1]) * (P.f1_return_multiple - 1.0)
     S.i_active[j] = 0
 
 
@@ -147,13 +147,13 @@ def pis_default(j, P, S, A, y):
     total = 0.0
     for t in range(NTR):
         total += S.i_amt[j, t]
-    loss = P.pis_lgd * total
+    loss = P.f1_loss_given_default * total
     take = S.scratch_f  # the loss each tranche takes (preallocated: no allocation in the loop)
     for t in range(NTR):
         take[t] = 0.0
-    if P.loss_order == 1:  # pari passu
+    if P.f2_loss_order == 1:  # pari passu
         for t in range(NTR):
-            take[t] = P.pis_lgd * S.i_amt[j, t]
+            take[t] = P.f1_loss_given_default * S.i_amt[j, t]
     else:  # subordinated: government, then public, then private, each up to its paid-in principal
         remaining = loss
         for t in range(NTR):

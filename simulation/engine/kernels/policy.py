@@ -12,12 +12,12 @@ from simulation.engine.kernels.pcg import normal, uniform
 def year_reset(m, P, S):
     """January (and the first month): yearly budgets and consortium slots; the co-entry pot widens if demand exhausted it."""
     y = P.year_of[m]
-    S.reg[R_SUBSIDY_LEFT] = P.subsidy_budget[y]
-    S.reg[R_BLENDED_LEFT] = P.blended_budget[y]
-    S.reg[R_EDPF_LEFT] = P.edpf_budget[y]
-    S.reg[R_SLOTS_LEFT] = float(P.slots[y])
-    if m > 0 and P.coentry_on == 1 and S.reg[R_POT_SHORT] > 0.0:
-        S.reg[R_POT] += P.pot_topup[y]
+    S.reg[R_SUBSIDY_LEFT] = P.n2_budget_krw_bn[y]
+    S.reg[R_BLENDED_LEFT] = P.f3_budget_usd_m[y]
+    S.reg[R_EDPF_LEFT] = P.f8_budget_usd_m[y]
+    S.reg[R_SLOTS_LEFT] = float(P.c2_slots[y])
+    if m > 0 and P.f5_enabled == 1 and S.reg[R_POT_SHORT] > 0.0:
+        S.reg[R_POT] += P.f5_topup_krw_bn[y]
     S.reg[R_POT_SHORT] = 0.0
 
 
@@ -133,36 +133,36 @@ def add_contact(S, g, i, amount):
 def policy(m, P, S, A, rng):
     y = P.year_of[m]
     moy = P.moy[m]
-    reach = P.reach[m]
+    reach = P.t2_reach[m]
     C = P.n_countries
     fade(P, S)
     # T5 MOUs and T1 high-level visits on their dates
-    for e in range(P.mou_m.shape[0]):
-        if P.mou_m[e] == m:
-            boost(S.rel, P.mou_c[e], P.mou_boost * reach)
-            A.cost[y, C_MOU] += P.mou_cost
-    for e in range(P.visit_m.shape[0]):
-        if P.visit_m[e] == m:
-            boost(S.rel, P.visit_c[e], P.visit_boost * reach)
-            A.cost[y, C_VISIT] += P.visit_cost
+    for e in range(P.t5_mou_m.shape[0]):
+        if P.t5_mou_m[e] == m:
+            boost(S.rel, P.t5_mou_c[e], P.t5_relationship_boost * reach)
+            A.cost[y, C_MOU] += P.t5_cost_krw_bn_per_mou
+    for e in range(P.t1_visit_m.shape[0]):
+        if P.t1_visit_m[e] == m:
+            boost(S.rel, P.t1_visit_c[e], P.t1_relationship_boost * reach)
+            A.cost[y, C_VISIT] += P.t1_cost_krw_bn_per_visit
     # T4 envoys
     for c in range(C):
-        if P.envoy_from[c] <= m:
-            boost(S.rel, c, P.envoy_boost * reach)
-            A.cost[y, C_ENVOY] += P.envoy_cost_m
+        if P.t4_envoy_from[c] <= m:
+            boost(S.rel, c, P.t4_relationship_boost_per_month * reach)
+            A.cost[y, C_ENVOY] += P.t4_cost_krw_bn_per_month
     # N5 invitation training
-    if moy == P.train_moy and P.training_n[y] > 0:
-        total = masked_total(P.weight, P.train_ok)
+    if moy == P.n5_moy and P.n5_cohorts[y] > 0:
+        total = masked_total(P.weight, P.n5_eligible)
         if total > 0.0:
-            for k in range(P.training_n[y]):
+            for k in range(P.n5_cohorts[y]):
                 u = uniform(rng)
-                c = pick_masked(P.weight, P.train_ok, total, u)
-                boost(S.rel, c, P.train_boost * reach)
-                A.cost[y, C_TRAINING] += P.train_cost
+                c = pick_masked(P.weight, P.n5_eligible, total, u)
+                boost(S.rel, c, P.n5_relationship_boost * reach)
+                A.cost[y, C_TRAINING] += P.n5_cost_krw_bn_per_cohort
     # C1 World Smart City Expo
-    if P.expo_on == 1 and m >= P.expo_start_m and moy == P.expo_moy:
-        A.cost[y, C_EXPO] += P.expo_cost
-        nb = P.expo_buyers
+    if P.c1_enabled == 1 and m >= P.c1_start_m and moy == P.c1_moy:
+        A.cost[y, C_EXPO] += P.c1_cost_krw_bn
+        nb = P.c1_buyer_countries
         if nb > 0:
             total = 0.0
             for c in range(C):
@@ -179,81 +179,81 @@ def policy(m, P, S, A, rng):
                         pick = c
                         break
                 vis[j] = pick
-                boost(S.rel, pick, P.expo_boost * reach)
+                boost(S.rel, pick, P.c1_relationship_boost * reach)
             for a in range(S.alliance_ids.shape[0]):
                 i = S.alliance_ids[a]
                 u = uniform(rng)
-                if u < P.expo_attend:
+                if u < P.c1_firm_attendance:
                     for j in range(nb):
                         u2 = uniform(rng)
-                        if u2 < P.expo_meet * reach:
+                        if u2 < P.c1_meet_prob * reach:
                             introduce(S.know, vis[j], i, m)
     # C4 Smart City Fair (ASEAN pavilion)
-    if P.fair_on == 1 and moy == P.fair_moy:
-        A.cost[y, C_FAIR] += P.fair_cost
+    if P.c4_enabled == 1 and moy == P.c4_moy:
+        A.cost[y, C_FAIR] += P.c4_cost_krw_bn
         for c in range(C):
-            if P.region[c] == P.fair_region:
-                boost(S.rel, c, P.fair_boost * reach)
+            if P.region[c] == P.c4_region:
+                boost(S.rel, c, P.c4_relationship_boost * reach)
         na = S.alliance_ids.shape[0]
         if na > 0:
-            for k in range(P.fair_firms):
+            for k in range(P.c4_firms):
                 u = uniform(rng)
                 a = int(u * na)
                 if a >= na:
                     a = na - 1
                 i = S.alliance_ids[a]
-                add_contact(S, P.fair_region, i, P.fair_contact * reach)
+                add_contact(S, P.c4_region, i, P.c4_contact_boost * reach)
     # C5 roadshows, spread over the year, rotating through the target regions
-    n_rs = P.roadshows_n[y]
-    nreg = P.rs_regions.shape[0]
+    n_rs = P.c5_roadshows[y]
+    nreg = P.c5_regions.shape[0]
     if n_rs > 0 and nreg > 0:
         for k in range(n_rs):
             if ((2 * k + 1) * 12) // (2 * n_rs) != moy:
                 continue
-            g = P.rs_regions[S.cnt[K_ROADSHOWS] % nreg]
+            g = P.c5_regions[S.cnt[K_ROADSHOWS] % nreg]
             S.cnt[K_ROADSHOWS] += 1
-            A.cost[y, C_ROADSHOW] += P.rs_cost
+            A.cost[y, C_ROADSHOW] += P.c5_cost_krw_bn_each
             host = -1
             total = region_total(P.weight, P.region, g)
             if total > 0.0:
                 u = uniform(rng)
                 host = pick_region(P.weight, P.region, g, total, u)
-                boost(S.rel, host, P.rs_boost * reach)
+                boost(S.rel, host, P.c5_relationship_boost * reach)
             pool = S.sme_alliance_ids
             if pool.shape[0] == 0:
                 pool = S.alliance_ids
             npool = pool.shape[0]
             if npool > 0:
-                for j in range(P.rs_firms):
+                for j in range(P.c5_firms_per_roadshow):
                     u = uniform(rng)
                     a = int(u * npool)
                     if a >= npool:
                         a = npool - 1
                     i = pool[a]
-                    add_contact(S, g, i, P.rs_contact * reach)
+                    add_contact(S, g, i, P.c5_contact_boost * reach)
                     if host >= 0:
                         introduce(S.know, host, i, m)
     # N1 K-SCON selections: master plans that may lead to a main tender with Korean incumbency
-    if P.kscon_on == 1 and moy == P.kscon_moy and P.kscon_n[y] > 0:
-        planning_round(m, y, P.kscon_n[y], P.kscon_ok, P.kscon_boost * reach, P.kscon_cost, C_KSCON, P.kscon_follow,
-                       P.kscon_lag_min, P.kscon_lag_max, INC_FULL, O_KSCON, A.kscon_tenders, P, S, A, rng)
+    if P.n1_enabled == 1 and moy == P.n1_call_moy and P.n1_selections[y] > 0:
+        planning_round(m, y, P.n1_selections[y], P.n1_eligible, P.n1_relationship_boost * reach, P.n1_cost_krw_bn_per_selection, C_KSCON, P.n1_follow_on_prob,
+                       P.n1_lag_months_min, P.n1_lag_months_max, INC_FULL, O_KSCON, A.kscon_tenders, P, S, A, rng)
     # T3 KSP projects: smaller, shaping later tenders partly
-    if moy == P.ksp_moy and P.ksp_n[y] > 0:
-        planning_round(m, y, P.ksp_n[y], P.ksp_ok, P.ksp_boost * reach, P.ksp_cost, C_KSP, P.ksp_follow,
-                       P.ksp_lag_min, P.ksp_lag_max, INC_KSP, O_KSP, A.ksp_tenders, P, S, A, rng)
+    if moy == P.t3_moy and P.t3_projects[y] > 0:
+        planning_round(m, y, P.t3_projects[y], P.t3_eligible, P.t3_relationship_boost * reach, P.t3_cost_krw_bn_per_project, C_KSP, P.t3_follow_on_prob,
+                       P.t3_lag_months_min, P.t3_lag_months_max, INC_KSP, O_KSP, A.ksp_tenders, P, S, A, rng)
     # running costs of standing measures
     for c in range(C):
-        if P.kotra_from[c] <= m:
-            A.cost[y, C_KOTRA] += P.kotra_cost_m
-        if P.kind_from[c] <= m:
-            A.cost[y, C_KIND] += P.kind_cost_m
-    if P.db_on[m] > 0.0:
-        A.cost[y, C_DB] += P.db_cost_m
-    A.cost[y, C_COORD] += P.coord_cost[m]
-    A.cost[y, C_ALLIANCE] += P.alliance_cost_m
-    A.cost[y, C_STRATEGY] += P.strategy_cost_m
-    A.cost[y, C_INTL] += P.intl_cost_m
+        if P.n4_kotra_from[c] <= m:
+            A.cost[y, C_KOTRA] += P.n4_kotra_cost_krw_bn_per_month
+        if P.n4_kind_from[c] <= m:
+            A.cost[y, C_KIND] += P.n4_kind_cost_krw_bn_per_month
+    if P.n3_db_on[m] > 0.0:
+        A.cost[y, C_DB] += P.n3_cost_krw_bn_per_month
+    A.cost[y, C_COORD] += P.t2_cost_krw_bn_per_month[m]
+    A.cost[y, C_ALLIANCE] += P.c3_cost_krw_bn_per_month
+    A.cost[y, C_STRATEGY] += P.c6_cost_krw_bn_per_month
+    A.cost[y, C_INTL] += P.n6_cost_krw_bn_per_month
     # what the public money in the PIS fund costs while the fund lives (its returns and losses are
     # booked at exit and default: financing.py)
-    if P.pis_on == 1 and m >= P.pis_start_m and m < P.pis_fund_end_m:
-        A.cost[y, C_PIS] += P.pis_fund_rate_m * (S.pis_paid[0] + S.pis_paid[1])
+    if P.f1_enabled == 1 and m >= P.f1_start_m and m < P.f4_fund_end_m:
+        A.cost[y, C_PIS] += P.f1_public_funding_rate_m * (S.pis_paid[0] + S.pis_paid[1])

@@ -61,7 +61,7 @@ class Results:
     @property
     def runs_text(self) -> str:
         """What every mean is over, as the CLI says it: "20 replications × 10 parameter sets"."""
-        from simulation.present.wording import replications_text
+        from simulation.experiment.wording import replications_text
 
         return replications_text(self.replications, self.parameter_sets)
 

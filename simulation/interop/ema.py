@@ -14,7 +14,7 @@ to its scenario key path (`variable_name`); an experiment's `values:` become cat
 parameters, `distribution:` ones use that scipy distribution. Each experiment runs the base
 scenario with those values set, `reps` replications with the seeds of SeedSequence(seed) (the
 same for every experiment: common random numbers), and returns the horizon outcomes pooled over
-them (simulation.analysis.problem.pooled): the same numbers as `api.run(...)` for that point.
+them (simulation.interop.problem.pooled): the same numbers as `api.run(...)` for that point.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import os
 from typing import Any, Iterable, Mapping, Sequence
 
 from simulation.engine.metrics import HORIZON
-from simulation.analysis.problem import Factor, experiment_factors, run_point, schema_factors
+from simulation.interop.problem import Factor, experiment_factors, run_point, schema_factors
 from simulation.scenario.errors import ScenarioError
 from simulation.scenario.loader import Resolved
 
