@@ -476,3 +476,59 @@ def _json_default(v: Any) -> Any:
     if isinstance(v, (np.generic,)):
         return v.item()
     return str(v)
+
+
+def _num(x: float, unit: str = "") -> str:
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    if unit == "fraction":
+        return f"{x * 100:.1f} %"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def lever_text(row: pd.Series | dict, levers: Sequence[Any]) -> str:
+    """`rate_cut=0.011, roadshows=9` (the plan: its own schedules)."""
+    parts = []
+    for lv in levers:
+        v = row[lv.label]
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return "the plan's own settings"
+        parts.append(f"{lv.label}={'on' if v else 'off'}" if lv.kind == "switch" else
+                     f"{lv.label}={int(v)}" if lv.kind == "int" else f"{lv.label}={v:.3g}")
+    return ", ".join(parts)
+
+
+def gain_text(gain: dict) -> str:
+    """The optimiser's gain over the plan's mix at the plan's money, in one sentence."""
+    if not gain.get("available"):
+        return ("no feasible option of the Pareto set costs no more than the plan's own mix "
+                f"({_num(gain.get('plan_public_cost', math.nan))} KRW bn): no gain at the plan's money to report")
+    return (f"For the plan's money (public cost {_num(gain['plan_public_cost'])} KRW bn over the horizon), the best mix "
+            f"found wins {gain['value_won_gain']:+,.1f} USD m more than the plan's own mix "
+            f"({gain['value_won_gain_pct']:+.1f} % of {_num(gain['plan_value_won'])} USD m; 95 % interval "
+            f"{gain['value_won_low']:+,.1f} to {gain['value_won_high']:+,.1f} USD m, paired over "
+            f"{gain['members']} ensemble members × replications) at {gain['public_cost_gain']:+,.1f} KRW bn of "
+            f"public cost ({gain['public_cost_low']:+,.1f} to {gain['public_cost_high']:+,.1f})")
+
+
+def format_result(result: OptimizeResult, loaded: Loaded) -> str:
+    s = loaded.spec
+    lines = []
+    n_pareto = int(result.trials["pareto"].sum())
+    lines.append(f"{s.name}: {len(result.trials) - 1} candidates searched in batches of {s.search.batch} "
+                 f"({s.search.sampler}), {n_pareto} on the feasible Pareto front; each over {result.members} ensemble "
+                 f"members × {s.replications} replications, re-evaluated with {s.final_replications} fresh seeds")
+    lines.append("options (mean over the ensemble, 95 % interval from resampling the members):")
+    for _, r in result.options.iterrows():
+        lines.append(f"  {r['option']}: {lever_text(r, loaded.levers)}")
+        lines.append(f"      value won {_num(r['value_won'])} USD m [{_num(r['value_won_low'])}, "
+                     f"{_num(r['value_won_high'])}], public cost {_num(r['public_cost'])} KRW bn, SME share "
+                     f"{_num(r['sme_share'], 'fraction')}, value per public KRW {_num(r['value_per_public_krw'])}")
+    plan = result.final[result.final["candidate"] == 0].iloc[0]
+    lines.append(f"  the plan's own mix: value won {_num(plan['value_won'])} USD m [{_num(plan['value_won_low'])}, "
+                 f"{_num(plan['value_won_high'])}], public cost {_num(plan['public_cost'])} KRW bn, SME share "
+                 f"{_num(plan['sme_share'], 'fraction')}")
+    lines.append(gain_text(result.gain) + ".")
+    lines.append(f"{result.computed} runs computed, {result.reused} found in the folder, in {result.seconds:.1f} s; "
+                 f"results in {result.out}/ (planning/trials.csv, final.csv, options.csv, robustness.csv, summary.json)")
+    return "\n".join(lines)
