@@ -79,8 +79,8 @@ class Discovery:
         label = OUTCOMES.get(s.outcome, (s.outcome.replace("_", " "),))[0]
         who = f"{self.policy}: " if self.policy else ""
         conds = [range_text(r) for _, r in self.restricted().iterrows()]
-        where = " and ".join(conds) if conds else "anywhere in the ensemble (no input narrows it)"
-        return (f"{who}{label} falls {rule} in {self.density * 100:.0f} % of the worlds where {where}; "
+        where = "where " + " and ".join(conds) if conds else "of the whole ensemble (no input narrows it down)"
+        return (f"{who}{label} falls {rule} in {self.density * 100:.0f} % of the worlds {where}; "
                 f"those worlds hold {self.coverage * 100:.0f} % of all {self.failures} failures of the "
                 f"{self.n} worlds and are {self.mass * 100:.0f} % of the ensemble")
 
@@ -147,7 +147,6 @@ def worlds(folder: Path, spec: DiscoverSpec) -> tuple[pd.DataFrame, np.ndarray, 
         raise ScenarioError(f"unknown outcome {spec.outcome!r}; expected one of {', '.join(OUTCOMES)}", None, None,
                             "outcome")
     if planning:
-        names = dict(zip(design["point"], design["policy"])) if "policy" in design else {}
         policy = spec.policy or ("plan" if planning.get("kind") == "optimize" else str(design["policy"].iloc[0]))
         if planning.get("kind") == "optimize":
             keep = design[design["candidate"] == 0] if policy == "plan" else \
@@ -162,7 +161,6 @@ def worlds(folder: Path, spec: DiscoverSpec) -> tuple[pd.DataFrame, np.ndarray, 
         per = member_table(t, [spec.outcome], years, ["member"])
         inputs = pd.DataFrame([m["inputs"] for m in sorted(planning["members"], key=lambda m: m["index"])])
         X = inputs.iloc[per["member"].to_numpy()].reset_index(drop=True)
-        del names
         return _numeric(X, spec), per[spec.outcome].to_numpy(dtype=np.float64), policy, "ensemble members"
     labels = [f.get("name") or f.get("key") or "+".join(f.get("keys") or []) for f in (man.get("spec") or {}).get("factors") or []]
     uncertain = [f.get("name") or f.get("key") for f in (man.get("spec") or {}).get("factors") or []
@@ -248,7 +246,8 @@ def format_discovery(d: Discovery) -> str:
                      f"{r['data_high']:.4g}])")
     lines.append("peeling trajectory (coverage, density, mass, inputs restricted):")
     step = max(1, len(d.trajectory) // 12)
-    for _, r in d.trajectory.iloc[::step].iterrows():
+    shown = d.trajectory[(d.trajectory.index % step == 0) | (d.trajectory["id"] == d.box_index)]
+    for _, r in shown.iterrows():
         mark = "  <- chosen" if int(r["id"]) == d.box_index else ""
         lines.append(f"  box {int(r['id']):>3}: {r['coverage']:.2f}  {r['density']:.2f}  {r['mass']:.2f}  "
                      f"{int(r['res_dim'])}{mark}")
