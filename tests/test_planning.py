@@ -200,8 +200,8 @@ def test_report_shows_both_sections_in_headless_chromium(reference, tmp_path):
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
             page.goto(page_file.resolve().as_uri(), wait_until="load")
-            assert page.get_by_role("heading", name="Options for the budget").is_visible()
-            assert page.get_by_role("heading", name="When the plan fails").is_visible()
+            assert page.get_by_role("heading", name="Options for the budget", exact=True).is_visible()
+            assert page.get_by_role("heading", name="When the plan fails", exact=True).is_visible()
             figures = page.locator("figure img")
             assert figures.count() == 2 == len(list((reference / "figures").glob("*.svg")))
             for k in range(2):
@@ -211,3 +211,25 @@ def test_report_shows_both_sections_in_headless_chromium(reference, tmp_path):
             page.screenshot(path=str(tmp_path / "planning.png"), full_page=True)
         finally:
             browser.close()
+
+
+def test_robustness_of_two_policies_has_every_measure_with_an_interval(tmp_path, capsys):
+    (tmp_path / "rob.yaml").write_text(f"""name: tiny_rob
+base: {BASE}
+set: {{time.end: "2020-12", world.n_firms: 40}}
+policies:
+  - {{name: few_roadshows, set: {{levers.c5_roadshows.per_year: 0}}}}
+  - {{name: many_roadshows, set: {{levers.c5_roadshows.per_year: 10}}}}
+ensemble:
+  lhs: {{samples: 4, seed: 2, factors: [{{key: competition.foreign_bids_mean, range: [2.0, 8.0]}}]}}
+replications: 1
+target: {{outcome: value_won, at_least: 50}}
+""")
+    assert main(["robustness", str(tmp_path / "rob.yaml"), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert "max regret" in capsys.readouterr().out
+    rob = pd.read_csv(tmp_path / "out" / "planning" / "robustness.csv")
+    assert list(rob["policy"][:2]) == ["few_roadshows", "many_roadshows"] and (rob["members"] == 4).all()
+    for m in ("mean", "p10", "max_regret"):
+        assert (rob[f"{m}_low"] <= rob[m] + 1e-9).all() and (rob[m] <= rob[f"{m}_high"] + 1e-9).all()
+    assert (rob["max_regret"] >= 0).all() and rob["satisficing"].iloc[:2].between(0, 1).all()
+    assert (tmp_path / "out" / "report.html").is_file()
