@@ -69,9 +69,9 @@ def evaluate_policies(loaded: Loaded, out: Path, executor: str = "serial", worke
            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
            "command": "scsim " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
            "versions": env["versions"], "git_commit": env["git_commit"]}
-    from .optimize import _dask_cluster
+    from .optimize import dask_cluster
 
-    with sweep_lock(out), _dask_cluster(executor, workers, scheduler) as sched:
+    with sweep_lock(out), dask_cluster(executor, workers, scheduler) as sched:
         store = open_folder(out, man, force)
         ev = Evaluator(store, executor, None if sched else workers, sched or scheduler, None, progress)
         if progress:

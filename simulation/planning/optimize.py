@@ -211,7 +211,7 @@ def optimize(loaded: Loaded, out: Path, executor: str = "serial", workers: int |
     final = list(enumerate(all_seeds[s.replications:], start=s.replications))
     years = horizon_years(loaded.base)
     man = manifest(loaded, ens, all_seeds, argv)
-    with sweep_lock(out, shard), _dask_cluster(executor, workers, scheduler) as sched:
+    with sweep_lock(out, shard), dask_cluster(executor, workers, scheduler) as sched:
         store = open_folder(out, man, force)
         ev = Evaluator(store, executor, None if sched else workers, sched or scheduler, shard, progress)
         if progress:
@@ -227,7 +227,7 @@ def optimize(loaded: Loaded, out: Path, executor: str = "serial", workers: int |
     return result
 
 
-class _dask_cluster:
+class dask_cluster:
     """One Dask LocalCluster for the whole search (each batch reuses its workers), or nothing."""
 
     def __init__(self, executor: str, workers: int | None, scheduler: str | None) -> None:
