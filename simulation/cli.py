@@ -39,6 +39,7 @@ class _Parser(argparse.ArgumentParser):
 COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
     "run and compare": ("run", "compare", "validate", "show"),
     "experiments": ("sweep", "merge", "analyze", "calibrate"),
+    "planning": ("optimize", "robustness", "discover"),
     "outputs": ("report", "app"),
     "model and docs": ("validate-model", "levers", "docs", "bench", "bench-sweep"),
 }
@@ -351,6 +352,42 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_optimize(args: argparse.Namespace) -> int:
+    from simulation.planning.command import optimize_command
+
+    return optimize_command(args.experiment, args.out, args.executor, args.workers, args.scheduler, args.shard,
+                            args.force, args.quiet, args.max_runs, args.argv)
+
+
+def cmd_robustness(args: argparse.Namespace) -> int:
+    from simulation.planning.command import robustness_command
+
+    return robustness_command(args.experiment, args.out, args.executor, args.workers, args.scheduler, args.force,
+                              args.quiet, args.max_runs, args.argv)
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    from simulation.planning.command import discover_command
+
+    return discover_command(args.results, args.spec, args.outcome, args.below, args.above, args.policy,
+                            args.threshold)
+
+
+def _add_executor_options(p: argparse.ArgumentParser, shard: bool) -> None:
+    """The sweep's executor options, for the planning commands."""
+    p.add_argument("--executor", choices=("serial", "processes", "dask"), default="serial",
+                   help="where the runs execute (the results do not depend on it)")
+    p.add_argument("--workers", type=int, help="processes or Dask workers (default: all local cores)")
+    p.add_argument("--scheduler", help="a running Dask scheduler, tcp://host:port (with --executor dask)")
+    if shard:
+        p.add_argument("--shard", metavar="I/N", help="compute only shard I of N of every batch, in a folder the "
+                       "other shards share (each shard waits for the others and follows the same search)")
+    p.add_argument("--out", help="results folder (default results/<experiment name>)")
+    p.add_argument("--force", action="store_true", help="replace a results folder that holds another experiment")
+    p.add_argument("--max-runs", type=int, metavar="N", help="refuse a plan of more than N runs (default 1,000,000)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
 def cmd_bench_sweep(args: argparse.Namespace) -> int:
     from simulation.bench.sweep import bench_sweep
 
@@ -560,6 +597,32 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--max-runs", type=int, metavar="N", help="refuse a search of more than N runs (default 1,000,000)")
     cal.set_defaults(func=cmd_calibrate)
 
+    op = sub.add_parser("optimize", help="the lever mixes that buy the most for a budget: a Pareto set over the "
+                        "uncertainty ensemble, with the plan's own mix on the same axes")
+    op.add_argument("experiment", metavar="EXPERIMENT.yaml", help="an optimize file (e.g. experiments/budget.yaml)")
+    _add_executor_options(op, shard=True)
+    op.set_defaults(func=cmd_optimize)
+
+    rb = sub.add_parser("robustness", help="how candidate policies hold up over the ensemble: mean, 10th "
+                        "percentile, max regret, share meeting a target, each with an interval")
+    rb.add_argument("experiment", metavar="EXPERIMENT.yaml", help="a robustness file (e.g. experiments/robustness.yaml)")
+    _add_executor_options(rb, shard=False)
+    rb.set_defaults(func=cmd_robustness)
+
+    ds = sub.add_parser("discover", help="scenario discovery (PRIM): the ranges of uncertain inputs in which an "
+                        "outcome falls below a threshold")
+    ds.add_argument("results", metavar="RESULTS", help="a robustness, optimize or sweep results folder, or a CSV or "
+                    "Parquet table of inputs and an outcome column")
+    ds.add_argument("--spec", metavar="DISCOVER.yaml", help="what fails and how PRIM peels (e.g. "
+                    "experiments/discover.yaml); the options below override it")
+    ds.add_argument("--outcome", help="the outcome judged (default value_per_public_krw; in a table: its column)")
+    ds.add_argument("--below", type=float, help="a world fails when the outcome is below this")
+    ds.add_argument("--above", type=float, help="a world fails when the outcome is above this")
+    ds.add_argument("--policy", help="the policy judged in a robustness or optimize folder (default: the first "
+                    "policy; `plan` in an optimize folder)")
+    ds.add_argument("--threshold", type=float, help="the least density of the box shown (default 0.8)")
+    ds.set_defaults(func=cmd_discover)
+
     bn = sub.add_parser("bench", help="benchmark the engine: against plain Python and the floor, scaling, start-up, memory")
     bn.add_argument("--json", help="also write the figures (with the machine's description) to this file")
     bn.add_argument("--repeats", type=int, default=7, help="timed repeats per measurement (median reported)")
@@ -625,7 +688,7 @@ def build_parser() -> argparse.ArgumentParser:
     vm.add_argument("--strict", action="store_true", help="exit with status 1 when any check fails")
     vm.add_argument("--max-runs", type=int, metavar="N", help="refuse more than N runs in all (default 1,000,000)")
     vm.set_defaults(func=cmd_validate_model)
-    for sp in (run, cmp, sw, cal, val, show, ap, vm):  # every command that reads scenario files
+    for sp in (run, cmp, sw, cal, val, show, ap, vm, op, rb):  # every command that reads scenario files
         sp.add_argument("--scenario-path", action="append", metavar="DIR",
                         help="a folder (besides the scenario's own) that `extends:`, `take:` and countries_file "
                              "may name (repeatable; also $SCSIM_SCENARIO_PATH)")

@@ -47,6 +47,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "exporting_firms": ("firms with at least one win since the start", "count"),
     "exporting_firms_year": ("firms winning that year", "count"),
     "new_country_entries": ("firm-country pairs with a first win", "count"),
+    "countries_with_win": ("countries where a Korean firm won by the end of the run (a level: the same in "
+                           "every year; take one year, do not sum)", "count"),
     "active_firms": ("firms with capital left at year end", "count"),
     "consortia": ("large-SME consortia formed with KOTRA support", "count"),
     "partnerships": ("large-SME partnerships on bids, with or without KOTRA support", "count"),
@@ -182,6 +184,7 @@ def tidy(res: RunResult, run: int = 0) -> pd.DataFrame:
     add("value_per_public_krw", "all", _ratio(A.value[:, 0] * krw, total_cost))
     add("existing_value_per_public_krw", "all", _ratio(A.value[:, G_DEMAND] * krw, total_cost))
     add("pis_private_raised_krw_bn", "all", np.full(len(years), res.private_raised))
+    add("countries_with_win", "all", np.full(len(years), float((np.asarray(res.state.won_in) > 0).any(axis=0).sum())))
     for t, tranche in enumerate(TRANCHES):
         for s, name in enumerate(SNAP):
             add(f"pis_{name}_krw_bn", f"tranche:{tranche}", A.pis_snap[:, t, s])

@@ -75,6 +75,12 @@ def write_report(folder: Path | str, out: Path | str | None = None, *, force: bo
         out = Path(out) if out is not None else default_path(folder)
         page, fig_dir, files = write_levers_report(folder, out, force)
         return Report(page, fig_dir, [files], [])
+    from simulation.present.planning_report import is_planning_folder, write_planning_report
+
+    if is_planning_folder(folder):  # `scsim optimize` / `scsim robustness` results: the planner's sections
+        page = write_planning_report(folder, Path(out) if out is not None else None, force)
+        fig_dir = figures_dir_for(folder, page)
+        return Report(page, fig_dir, sorted(fig_dir.glob("*.svg")), [])
     res = load_results(folder)        # ScenarioError for a missing, empty or unknown folder
     out = Path(out) if out is not None else default_path(folder)
     check_out(out, force)
