@@ -258,8 +258,17 @@ def test_shipped_experiments_build():
     assert load_calibration(str(ROOT / "experiments" / "calibration.yaml")).spec.parameters
     assert load_parameter_sets(str(ROOT / "experiments" / "parameter_sets.yaml")).sets
     assert len(load_cards(str(ROOT / "experiments" / "lever_cards.yaml")).sets) >= 10
+    # and those of `scsim optimize`, `robustness` and `discover`
+    from simulation.planning.discover import load_discover_spec
+    from simulation.planning.spec import load_optimize, load_robustness
+
+    for name in ("budget.yaml", "budget_smoke.yaml"):
+        assert load_optimize(str(ROOT / "experiments" / name)).spec.levers
+    assert load_robustness(str(ROOT / "experiments" / "robustness.yaml")).spec.policies
+    assert load_discover_spec(str(ROOT / "experiments" / "discover.yaml"), {}).threshold is not None
+    planning = ("budget.yaml", "budget_smoke.yaml", "robustness.yaml", "discover.yaml")
     for path in sorted((ROOT / "experiments").glob("*.yaml")):
-        if path.name in ("calibration.yaml", "parameter_sets.yaml", "lever_cards.yaml"):
+        if path.name in ("calibration.yaml", "parameter_sets.yaml", "lever_cards.yaml") + planning:
             continue
         loaded = load_experiment(str(path), shown=f"experiments/{path.name}")
         d = build_design(loaded)

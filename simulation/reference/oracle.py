@@ -1243,5 +1243,8 @@ def oracle_kernel(m0, m1, P, S, A, rng):
     for m in range(m0, m1):
         world.step(m)
     world.books.write(A)
+    for i, f in enumerate(world.firms):  # the end state the metrics read (countries_with_win)
+        for country in f.won_in:
+            S.won_in[i, country.id] = 1
     LAST_WORLD = world
     return 0
