@@ -19,19 +19,20 @@ SALib and EMA Workbench: `problem` (simulation/interop/problem.py) and `ema_mode
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence, Union
+from typing import Any, Union
 
 import pandas as pd
 
 from simulation.engine.metrics import HORIZON, horizon
 from simulation.scenario.errors import ScenarioError
 from simulation.scenario.loader import Resolved, load_with, with_overrides
-from simulation.scenario.yamlio import Path
 from simulation.scenario.shipped import resolve
+from simulation.scenario.yamlio import Path
 
 ScenarioLike = Union[str, "os.PathLike[str]", Resolved]
-Overrides = Mapping[Union[str, Path], Any]
+Overrides = Mapping[str | Path, Any]
 
 __all__ = ["HORIZON", "Result", "ScenarioError", "compare", "horizon", "load", "notes", "run",
            "problem", "Evaluator", "ema_model"]

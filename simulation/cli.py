@@ -8,8 +8,8 @@ import re
 import shlex
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from simulation.scenario.errors import ScenarioError
 
@@ -54,7 +54,7 @@ def _command_list(sub: argparse._SubParsersAction) -> str:
         lines.append(f"{group}:")
         lines += [f"  {n:<{width}}{helps[n]}" for n in names]
         lines.append("")
-    return "\n".join(lines) + f"Run `scsim COMMAND --help` for the options of one command."
+    return "\n".join(lines) + "Run `scsim COMMAND --help` for the options of one command."
 
 
 def _load_all(paths: Sequence[str], overrides: Sequence[str]):
@@ -121,8 +121,8 @@ def _finished(out: Path, key: str) -> bool:
 
 def _batch(args: argparse.Namespace, kind: str, scenarios, meta_sets=None) -> tuple[Path, bool, dict]:
     """Shared by `run` and `compare`: the results folder, and whether finished results are already there."""
-    from simulation.io import folder_path
     from simulation.experiment.outputs import check_target
+    from simulation.io import folder_path
 
     key = hashlib.sha256(json.dumps({"kind": kind, "scenarios": [r.hash for r in scenarios], "seed": args.seed,
                                      "reps": args.reps, "extra": getattr(args, "baseline", None),
@@ -200,8 +200,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     _check_counts(args, min_reps=2)
     import pandas as pd
 
-    from simulation.api import compare_loaded, pick_baseline
     from simulation.analysis.compare import format_differences
+    from simulation.api import compare_loaded, pick_baseline
     from simulation.experiment.outputs import write_results
     from simulation.experiment.runner import format_summary
     from simulation.experiment.wording import replications_text
@@ -295,10 +295,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from simulation.io import folder_path
     from simulation.experiment.lock import sweep_lock
     from simulation.experiment.spec import load_experiment
     from simulation.experiment.sweep import parse_shard, run_sweep
+    from simulation.io import folder_path
 
     loaded = load_experiment(args.experiment)
     shard = parse_shard(args.shard) if args.shard else None
@@ -334,7 +334,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     folder = Path(args.results)
     if folder.is_dir() and not (folder / "experiment.json").exists() and (folder / "differences.parquet").exists():
-        from simulation.analysis.drivers import compare_drivers, format_drivers  # a compare folder: what drives its effects
+        from simulation.analysis.drivers import (  # a compare folder: what drives its effects
+            compare_drivers,
+            format_drivers,
+        )
 
         d = compare_drivers(folder)
         where = Path(args.out) if args.out else folder / "drivers.csv"

@@ -18,8 +18,8 @@ import secrets
 import shutil
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 TMP_MARK = ".tmp-"
 STALE_FOREIGN_SECONDS = 24 * 3600

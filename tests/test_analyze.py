@@ -14,7 +14,15 @@ import pandas as pd
 import pytest
 from SALib.analyze import sobol as salib_sobol
 
-from simulation.analysis.analyze import Outcome, analyze, format_analysis, horizon_outcomes, mean_ci, pareto_front, write_analysis
+from simulation.analysis.analyze import (
+    Outcome,
+    analyze,
+    format_analysis,
+    horizon_outcomes,
+    mean_ci,
+    pareto_front,
+    write_analysis,
+)
 from simulation.experiment.designs import build_design
 from simulation.experiment.spec import load_experiment
 from simulation.experiment.tasks import plan_tasks, replication_seeds, task_table, to_parquet_bytes

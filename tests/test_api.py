@@ -8,8 +8,8 @@ import mesa
 import numpy as np
 import pandas as pd
 import pytest
-
 from helpers import ROOT, SCENARIOS
+
 from simulation import api
 from simulation.cli import main
 from simulation.mesa.model import SmartCityModel

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from helpers import ROOT
 
 from simulation.analysis.calibration.fit import Problem, identify, plausible_sets, search
 from simulation.analysis.calibration.spec import load_calibration
@@ -20,8 +21,6 @@ from simulation.analysis.calibration.writeback import plan_write_back, write_bac
 from simulation.analysis.compare import interval
 from simulation.scenario.errors import ScenarioError
 from simulation.scenario.loader import load_scenario
-
-from helpers import ROOT
 
 SHORT = "extends: no_plan.yaml\nname: short\ntime:\n  end: {value: 2022-12, provenance: assumption, source: test}\n"
 

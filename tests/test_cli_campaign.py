@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import ROOT
 from test_scenario_fuzz import _walk
 

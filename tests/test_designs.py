@@ -250,9 +250,8 @@ def test_misplaced_design_keys(tmp_path):
 
 def test_shipped_experiments_build():
     from simulation.analysis.calibration.spec import load_calibration
-    from simulation.experiment.parameter_sets import load_parameter_sets
-
     from simulation.analysis.levers.spec import load_cards
+    from simulation.experiment.parameter_sets import load_parameter_sets
 
     # the files of `scsim calibrate` and `scsim levers` live beside the experiments and load as what they are
     assert load_calibration(str(ROOT / "experiments" / "calibration.yaml")).spec.parameters
@@ -268,8 +267,8 @@ def test_shipped_experiments_build():
 
 
 def test_packages_faithful_to_strategy_scenarios():
-    from simulation.scenario.loader import load_scenario, with_overrides
     from simulation.experiment.spec import parse_path
+    from simulation.scenario.loader import load_scenario, with_overrides
 
     loaded = load_experiment(str(ROOT / "experiments" / "packages.yaml"), shown="experiments/packages.yaml")
     d = build_design(loaded)

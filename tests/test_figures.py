@@ -13,12 +13,22 @@ import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.container import BarContainer
 from PIL import Image
-
 from report_data import COMPARED, build
+
 from simulation.analysis.analyze import pareto_front
 from simulation.analysis.compare import _fmt
-from simulation.present.figures import FontWarning, Style, draw_figures, load_results
-from simulation.present.figures import cost_value, forest, pis, value_size, value_where, win_rate
+from simulation.present.figures import (
+    FontWarning,
+    Style,
+    cost_value,
+    draw_figures,
+    forest,
+    load_results,
+    pis,
+    value_size,
+    value_where,
+    win_rate,
+)
 from simulation.present.figures.sensitivity import Morris, Sobol
 from simulation.present.figures.style import find_cjk_font, save
 

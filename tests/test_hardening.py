@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from helpers import ROOT
 from test_bad_input import error_line, snapshot
 
@@ -253,9 +252,8 @@ def test_shards_lock_side_by_side_and_a_whole_sweep_excludes_them(tmp_path):
     # a lock of another host: alive while it is touched, taken over once it has not been for LOCK_STALE_SECONDS
     other = folder.parent / ".grid.lock"
     other.write_text(json.dumps({"host": "node-17", "pid": 4242, "since": "earlier"}))
-    with pytest.raises(ScenarioError, match="process 4242 on host node-17"):
-        with lk.sweep_lock(folder):
-            pass
+    with pytest.raises(ScenarioError, match="process 4242 on host node-17"), lk.sweep_lock(folder):
+        pass
     old = time.time() - lk.LOCK_STALE_SECONDS - 5
     os.utime(other, (old, old))
     with lk.sweep_lock(folder):

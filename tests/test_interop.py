@@ -6,8 +6,8 @@ import warnings
 
 import numpy as np
 import pytest
-
 from helpers import ROOT
+
 from simulation import api
 from simulation.interop.problem import pooled
 from simulation.scenario.errors import ScenarioError

@@ -7,14 +7,14 @@ import shutil
 
 import pytest
 import yaml
-
 from helpers import ROOT
+
 from simulation.analysis.calibration.spec import load_calibration
-from simulation.cli import main
 from simulation.analysis.levers.measures import measures
 from simulation.analysis.levers.render import BEGIN, END
-from simulation.scenario.errors import ScenarioError
 from simulation.analysis.validation.spec import load_validation
+from simulation.cli import main
+from simulation.scenario.errors import ScenarioError
 
 CARDS = str(ROOT / "experiments" / "lever_cards.yaml")
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
-
 from helpers import load, table, total
+
 from simulation.engine.simulate import simulate
 from simulation.mesa.model import SmartCityModel
 

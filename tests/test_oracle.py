@@ -10,7 +10,6 @@ market and the default rates so that every mechanism of the plan actually fires,
 from __future__ import annotations
 
 import functools
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,12 +19,30 @@ import pytest
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 import simulation.reference.oracle as oracle  # noqa: E402
-from simulation.reference.oracle import oracle_kernel  # noqa: E402
-from simulation.engine.simulate import new_acc, simulate  # noqa: E402
-from simulation.engine.kernels.constants import K_CONTACTED, K_CONTRACTS, K_INVEST, K_PIPE, K_ROADSHOWS, K_TENDERS, KNOW_SHIFT, NTR, R_BLENDED_LEFT, R_EDPF_LEFT, R_KSURE, R_POT, R_PIS_RESERVED, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, ST_OPEN
+from simulation.engine.kernels.constants import (
+    K_CONTACTED,
+    K_CONTRACTS,
+    K_INVEST,
+    K_PIPE,
+    K_ROADSHOWS,
+    K_TENDERS,
+    KNOW_SHIFT,
+    NTR,
+    R_BLENDED_LEFT,
+    R_EDPF_LEFT,
+    R_KSURE,
+    R_PIS_RESERVED,
+    R_POT,
+    R_POT_SHORT,
+    R_SLOTS_LEFT,
+    R_SUBSIDY_LEFT,
+    ST_OPEN,
+)
 from simulation.engine.metrics import tidy  # noqa: E402
-from simulation.scenario.loader import load_scenario  # noqa: E402
+from simulation.engine.simulate import new_acc, simulate  # noqa: E402
 from simulation.engine.world import build  # noqa: E402
+from simulation.reference.oracle import oracle_kernel  # noqa: E402
+from simulation.scenario.loader import load_scenario  # noqa: E402
 
 SMALL = ("world.n_firms=80", "time.end=2025-12")
 # a bigger market, a horizon that reaches the Kuwait phases, quick fund exits and frequent
@@ -67,12 +84,12 @@ CASES["plan_2019_implemented-fund_extreme-pari_passu-33"] = (
     "plan_2019_implemented", FUND_EXTREME + PARI_PASSU, 33)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def resolved(scenario: str, overrides: tuple[str, ...]):
     return load_scenario(str(ROOT / "scenarios" / f"{scenario}.yaml"), overrides=list(overrides))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def run_pair(case: str):
     """(kernel result, oracle result, oracle world) of a case, computed once per session."""
     scenario, overrides, seed = CASES[case]

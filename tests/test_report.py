@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from report_data import COMPARED, build, fresh
+
 from simulation.cli import main
 from simulation.present.report import _publish
 from simulation.scenario.errors import ScenarioError

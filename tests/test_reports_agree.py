@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-
 from helpers import ROOT, SCENARIOS
-from simulation.cli import main
+
 from simulation.analysis.compare import straddle_note
+from simulation.cli import main
 
 PSETS = str(ROOT / "experiments" / "parameter_sets.yaml")
 

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from helpers import ROOT
+
 from simulation.experiment.designs import DesignTable, build_design
 from simulation.experiment.executors import kernels_cached
 from simulation.experiment.spec import load_experiment
 from simulation.experiment.store import Store
-from simulation.experiment.sweep import merge, parse_shard, run_sweep, unique_runs, prepare
+from simulation.experiment.sweep import merge, parse_shard, prepare, run_sweep, unique_runs
 from simulation.scenario.errors import ScenarioError
 
 BASE = ROOT / "scenarios" / "no_plan.yaml"
@@ -370,6 +370,7 @@ def test_sigkill_at_several_points_then_resume_gives_the_uninterrupted_dataset(e
     assert len(names) == total and all(n.endswith(".parquet") and not n.startswith(".") for n in names)
     pd.testing.assert_frame_equal(store.read_dataset(), reference, check_exact=True)
     import tempfile
+
     from simulation.io import pid_alive as _pid_alive
     left = [n for n in os.listdir(tempfile.gettempdir()) if n.startswith("scsim-base-")
             and not _pid_alive(int(n.split("-")[2]))]

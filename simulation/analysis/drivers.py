@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 from scipy import stats
 
-from simulation.scenario.errors import ScenarioError
 from simulation.analysis.compare import per_run
+from simulation.scenario.errors import ScenarioError
 
 METRICS = ("value_won_usd_m", "public_cost_krw_bn")
 

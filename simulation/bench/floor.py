@@ -13,14 +13,14 @@ investment each month; as many uniforms from the policy stream as the run's poli
 in the model.
 """
 
-from simulation.engine.kernels.constants import G_ALL
-from simulation.engine.kernels.draws import poisson
 from simulation.engine.kernels.assume import nonneg
-from simulation.engine.kernels.knowledge import strength
+from simulation.engine.kernels.constants import G_ALL
 from simulation.engine.kernels.discovery import contact_of
+from simulation.engine.kernels.draws import poisson
 from simulation.engine.kernels.jit import entry
-from simulation.engine.kernels.pcg import normal, put_state, step, take_state, to_double, uniform
+from simulation.engine.kernels.knowledge import strength
 from simulation.engine.kernels.market import add_tender
+from simulation.engine.kernels.pcg import normal, put_state, step, take_state, to_double, uniform
 from simulation.engine.kernels.policy import fade
 
 

@@ -15,17 +15,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from simulation.scenario.shipped import SOURCE_ROOT
-
 from simulation.engine.simulate import new_acc
-from simulation.scenario.loader import Resolved, load_scenario
 from simulation.engine.world import build
+from simulation.scenario.loader import Resolved, load_scenario
+from simulation.scenario.shipped import SOURCE_ROOT
 
 ROOT = SOURCE_ROOT
 DEFAULT = ROOT / "scenarios" / "plan_2019_announced.yaml"

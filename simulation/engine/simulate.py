@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.engine.kernels.constants import NG, NI, NTR, SNAP
-from simulation.scenario.calendar import Calendar
-from simulation.scenario.loader import Resolved
 from simulation.engine.state import ACC_FIELDS, Acc, Params, State
 from simulation.engine.world import Capacity, build
+from simulation.scenario.calendar import Calendar
+from simulation.scenario.loader import Resolved
 
 _Y_G = {"bids", "wins", "value"}
 

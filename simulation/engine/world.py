@@ -11,13 +11,33 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.scenario.countries import CountryTable
-from simulation.engine.kernels.constants import OV_BIDS, OV_CONTRACTS, OV_INVEST, OV_PIPE, OV_TENDERS, KNOW_SHIFT, LARGE, NCNT, ND, NO, NR, NREG, NS, NTR, O_SCHEDULED, R_KSURE, R_POT, SME, K_PIPE
-from simulation.scenario.calendar import Calendar
+from simulation.engine.kernels.constants import (
+    K_PIPE,
+    KNOW_SHIFT,
+    LARGE,
+    NCNT,
+    ND,
+    NO,
+    NR,
+    NREG,
+    NS,
+    NTR,
+    O_SCHEDULED,
+    OV_BIDS,
+    OV_CONTRACTS,
+    OV_INVEST,
+    OV_PIPE,
+    OV_TENDERS,
+    R_KSURE,
+    R_POT,
+    SME,
+)
 from simulation.engine.params import build_params, pis_tranches, scheduled_tenders
+from simulation.engine.state import STREAM_FIELDS, Params, State, Streams
+from simulation.scenario.calendar import Calendar
+from simulation.scenario.countries import CountryTable
 from simulation.scenario.loader import Resolved
 from simulation.scenario.types import DOMAINS, SIZES
-from simulation.engine.state import STREAM_FIELDS, Params, State, Streams
 
 F8, I8, U1 = np.float64, np.int64, np.uint8
 # the pool a kernel's overflow code names
@@ -33,12 +53,12 @@ class Capacity:
     invest: int
     pipe: int
 
-    def grown(self, which: str) -> "Capacity":
+    def grown(self, which: str) -> Capacity:
         d = dict(self.__dict__)
         d[which] = d[which] * 2
         return Capacity(**d)
 
-    def after_overflow(self, code: int) -> "Capacity":
+    def after_overflow(self, code: int) -> Capacity:
         """The capacity with the pool that overflowed (a kernel's return code) doubled."""
         return self.grown(POOL_OF[int(code)])
 

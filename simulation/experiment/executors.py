@@ -31,11 +31,12 @@ import threading
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
-from simulation.scenario.loader import Resolved
 from simulation.experiment.tasks import Task, task_table
+from simulation.scenario.loader import Resolved
 
 _HOST = socket.gethostname()
 

@@ -22,9 +22,9 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from simulation.io import HOST, folder_path, pid_alive, remove, temp_name
 from simulation.scenario.errors import ScenarioError

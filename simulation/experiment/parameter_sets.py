@@ -10,10 +10,10 @@ import hashlib
 import json
 from typing import Any
 
+from simulation.experiment.spec import parse_path
 from simulation.scenario.errors import ScenarioError
 from simulation.scenario.loader import Resolved, with_overrides
 from simulation.scenario.yamlio import read_yaml_file
-from simulation.experiment.spec import parse_path
 
 
 class ParameterSets:

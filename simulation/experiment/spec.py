@@ -10,11 +10,18 @@ import json
 import math
 import os
 import re
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator,
-                      model_validator)
-from typing_extensions import Annotated
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from simulation.scenario.errors import ScenarioError
 from simulation.scenario.loader import Resolved, load_scenario, with_overrides
@@ -48,14 +55,14 @@ class Spec(BaseModel):
 class Distribution(Spec):
     """A continuous distribution for an uncertain factor (SALib's names in brackets)."""
     name: Literal["uniform", "normal", "lognormal", "triangular"]
-    low: Optional[Number] = None       # uniform, triangular
-    high: Optional[Number] = None      # uniform, triangular
-    mode: Optional[Number] = None      # triangular
-    mean: Optional[Number] = None      # normal; lognormal: mean of log
-    sd: Optional[Number] = None        # normal; lognormal: sd of log
+    low: Number | None = None       # uniform, triangular
+    high: Number | None = None      # uniform, triangular
+    mode: Number | None = None      # triangular
+    mean: Number | None = None      # normal; lognormal: mean of log
+    sd: Number | None = None        # normal; lognormal: sd of log
 
     @model_validator(mode="after")
-    def _complete(self) -> "Distribution":
+    def _complete(self) -> Distribution:
         need = {"uniform": ("low", "high"), "triangular": ("low", "high", "mode"),
                 "normal": ("mean", "sd"), "lognormal": ("mean", "sd")}[self.name]
         missing = [k for k in need if getattr(self, k) is None]
@@ -75,18 +82,18 @@ class Distribution(Spec):
 
 class Factor(Spec):
     """One scenario key path (or several moving together, `keys:` with tuple `values:`)."""
-    key: Optional[KeyPath] = None
-    keys: Optional[Annotated[list[KeyPath], Field(min_length=1)]] = None
-    name: Optional[str] = None
+    key: KeyPath | None = None
+    keys: Annotated[list[KeyPath], Field(min_length=1)] | None = None
+    name: str | None = None
     role: Literal["lever", "uncertainty"]
-    values: Optional[list[Any]] = None
-    range: Optional[list[Number]] = None
-    distribution: Optional[Distribution] = None
+    values: list[Any] | None = None
+    range: list[Number] | None = None
+    distribution: Distribution | None = None
     integer: bool = False
 
     @field_validator("range")
     @classmethod
-    def _range(cls, v: Optional[list[float]]) -> Optional[list[float]]:
+    def _range(cls, v: list[float] | None) -> list[float] | None:
         if v is not None:
             if len(v) != 2:
                 raise ValueError("`range:` must be [low, high]")
@@ -95,7 +102,7 @@ class Factor(Spec):
         return v
 
     @model_validator(mode="after")
-    def _one_source(self) -> "Factor":
+    def _one_source(self) -> Factor:
         if (self.key is None) == (self.keys is None):
             raise ValueError("give exactly one of `key:` (one path) or `keys:` (paths moving together)")
         given = [k for k in ("values", "range", "distribution") if getattr(self, k) is not None]
@@ -132,14 +139,14 @@ class Point(Spec):
 
 class Design(Spec):
     type: Literal["grid", "lhs", "sobol", "morris", "list"]
-    samples: Optional[Annotated[int, Strict(), Field(ge=1, le=1_000_000)]] = None
+    samples: Annotated[int, Strict(), Field(ge=1, le=1000000)] | None = None
     levels: Annotated[int, Strict(), Field(ge=2, le=100)] = 4
     second_order: bool = False
     seed: Annotated[int, Strict(), Field(ge=0)] = 0
-    points: Optional[list[Point]] = None
+    points: list[Point] | None = None
 
     @model_validator(mode="after")
-    def _needs(self) -> "Design":
+    def _needs(self) -> Design:
         if self.type == "list" and not self.points:
             raise ValueError("a `list` design needs `points:` (named combinations)")
         if self.type != "list" and self.points is not None:

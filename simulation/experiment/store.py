@@ -27,13 +27,24 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simulation.io import TMP_MARK, atomic_write, clean_temporaries, folder_path, fsync_dir, is_temp, new_temp_dir, remove, temp_name
+from simulation.io import (
+    TMP_MARK,
+    atomic_write,
+    clean_temporaries,
+    folder_path,
+    fsync_dir,
+    is_temp,
+    new_temp_dir,
+    remove,
+    temp_name,
+)
 from simulation.scenario.errors import ScenarioError
 
 FORMAT = 1
@@ -88,7 +99,7 @@ class Store:
         return str(self.manifest.get("experiment_hash", ""))
 
     @classmethod
-    def open(cls, root: Path | str) -> "Store":
+    def open(cls, root: Path | str) -> Store:
         """An existing store (for reading, merging or resuming); cleans up stale temporaries."""
         root = Path(root)
         path = root / MANIFEST
@@ -107,7 +118,7 @@ class Store:
     @classmethod
     def create_or_open(cls, root: Path | str, manifest: dict, *, design: pd.DataFrame | None = None,
                        tasks: pd.DataFrame | None = None, X: np.ndarray | None = None,
-                       force: bool = False, _retry: bool = True) -> "Store":
+                       force: bool = False, _retry: bool = True) -> Store:
         """Open the store of this experiment at `root`, creating it if needed.
 
         `manifest` must carry `experiment_hash`. A store of a different experiment (another hash)

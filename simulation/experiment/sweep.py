@@ -20,16 +20,17 @@ import secrets
 import socket
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from simulation.scenario.errors import ScenarioError
 from simulation.experiment.executors import EXECUTORS, Outcome, default_workers
 from simulation.experiment.lock import sweep_lock
 from simulation.experiment.spec import LoadedExperiment
 from simulation.experiment.store import Store, atomic_write, tasks_frame
 from simulation.experiment.tasks import Task, plan_tasks, replication_seeds
+from simulation.scenario.errors import ScenarioError
 
 EXTRA_PACKAGES = ("dask", "distributed", "SALib", "scipy", "psutil")
 
@@ -171,8 +172,9 @@ def output_filter(loaded: LoadedExperiment) -> tuple[list[str] | None, list[str]
 
 # ---- provenance ------------------------------------------------------------------------------
 def environment() -> dict:
-    from simulation.experiment.outputs import git_commit, versions
     from importlib import metadata
+
+    from simulation.experiment.outputs import git_commit, versions
 
     v = versions()
     for name in EXTRA_PACKAGES:
@@ -509,6 +511,6 @@ def _merge_into(stores: list[Store], out: Path, first: Store, plan: Any, design:
                         failed=len(target.failed_keys() & keys), warnings=warnings)
 
 
-def read_dataset(out: Path | str) -> "Any":
+def read_dataset(out: Path | str) -> Any:
     """All finished runs of the results folder `out` as one table (see Store.read_dataset)."""
     return Store.open(Path(out)).read_dataset()

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from simulation.engine.metrics import HORIZON
 from simulation.interop.problem import Factor, experiment_factors, run_point, schema_factors

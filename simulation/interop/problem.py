@@ -13,8 +13,9 @@ the horizon outcomes of `simulation.api.run` pooled over its replications (`pool
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 

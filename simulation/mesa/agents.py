@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import mesa
 
-from simulation.engine.kernels.constants import NO_MONTH, SNAP, TRANCHES, R_BLENDED_LEFT, R_EDPF_LEFT, R_KSURE, R_POT, R_SUBSIDY_LEFT
+from simulation.engine.kernels.constants import (
+    NO_MONTH,
+    R_BLENDED_LEFT,
+    R_EDPF_LEFT,
+    R_KSURE,
+    R_POT,
+    R_SUBSIDY_LEFT,
+    SNAP,
+    TRANCHES,
+)
 from simulation.scenario.types import DOMAINS, INCOMES, ORIGINS, REGIONS, SIZES
 
 
 class Firm(mesa.Agent):
     """A Korean firm (row `idx` of the firm arrays)."""
 
-    def __init__(self, model: "mesa.Model", idx: int) -> None:
+    def __init__(self, model: mesa.Model, idx: int) -> None:
         super().__init__(model)
         self.idx = idx
 
@@ -93,7 +102,7 @@ class Firm(mesa.Agent):
 class ForeignGovernment(mesa.Agent):
     """A buyer government (row `idx` of the country arrays)."""
 
-    def __init__(self, model: "mesa.Model", idx: int) -> None:
+    def __init__(self, model: mesa.Model, idx: int) -> None:
         super().__init__(model)
         self.idx = idx
 
@@ -151,7 +160,7 @@ class Fund(mesa.Agent):
     _REG = {"co_entry_pot": R_POT, "ksure_special_account": R_KSURE, "blended_finance": R_BLENDED_LEFT,
             "edpf": R_EDPF_LEFT, "market_subsidy": R_SUBSIDY_LEFT}
 
-    def __init__(self, model: "mesa.Model", kind: str) -> None:
+    def __init__(self, model: mesa.Model, kind: str) -> None:
         super().__init__(model)
         self.kind = kind
 
@@ -182,7 +191,7 @@ class Fund(mesa.Agent):
 class SupportCenter(mesa.Agent):
     """A support channel: a KOTRA or KIND centre in a country, or a national one (DB, expo, fair, roadshows)."""
 
-    def __init__(self, model: "mesa.Model", kind: str, country: int | None = None) -> None:
+    def __init__(self, model: mesa.Model, kind: str, country: int | None = None) -> None:
         super().__init__(model)
         self.kind = kind
         self.country_idx = country

@@ -1,15 +1,9 @@
 """What `scsim optimize`, `scsim robustness` and `scsim discover` do, behind cli.py's argparse."""
 from __future__ import annotations
 
-import json
-import math
-import shlex
 import sys
-import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
-
-import pandas as pd
 
 from simulation.scenario.errors import ScenarioError
 
@@ -35,9 +29,9 @@ def _check_executor(executor: str, workers: int | None, scheduler: str | None, s
 def optimize_command(experiment: str, out: str | None, executor: str, workers: int | None, scheduler: str | None,
                      shard: str | None, force: bool, quiet: bool, max_runs: int | None, argv: Sequence[str]) -> int:
     from simulation.experiment.size import run_limit
-    from simulation.scenario.shipped import resolve
     from simulation.planning.optimize import format_result, optimize
     from simulation.planning.spec import load_optimize
+    from simulation.scenario.shipped import resolve
 
     run_limit(max_runs)
     loaded = load_optimize(resolve(experiment, "experiments"))
@@ -53,9 +47,9 @@ def optimize_command(experiment: str, out: str | None, executor: str, workers: i
 def robustness_command(experiment: str, out: str | None, executor: str, workers: int | None, scheduler: str | None,
                        force: bool, quiet: bool, max_runs: int | None, argv: Sequence[str]) -> int:
     from simulation.experiment.size import run_limit
-    from simulation.scenario.shipped import resolve
     from simulation.planning.evaluate_policies import evaluate_policies, format_policies
     from simulation.planning.spec import load_robustness
+    from simulation.scenario.shipped import resolve
 
     run_limit(max_runs)
     loaded = load_robustness(resolve(experiment, "experiments"))
@@ -69,8 +63,8 @@ def robustness_command(experiment: str, out: str | None, executor: str, workers:
 
 def discover_command(results: str, spec_file: str | None, outcome: str | None, below: float | None,
                      above: float | None, policy: str | None, threshold: float | None) -> int:
-    from simulation.scenario.shipped import resolve
     from simulation.planning.discover import discover, format_discovery, load_discover_spec, write_discovery
+    from simulation.scenario.shipped import resolve
 
     if below is not None and above is not None:
         raise ScenarioError("give --below or --above, not both")

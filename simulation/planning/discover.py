@@ -16,19 +16,17 @@ an outcome column.
 from __future__ import annotations
 
 import json
-import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
 from pydantic import Field, Strict, ValidationError, model_validator
-from typing_extensions import Annotated
 
-from simulation.scenario.errors import ScenarioError
 from simulation.planning.spec import OUTCOMES, Spec
+from simulation.scenario.errors import ScenarioError
 
 RESULTS = "discovery"
 
@@ -38,16 +36,16 @@ class DiscoverSpec(Spec):
     name: str = "discover"
     description: str = ""
     outcome: str = "value_per_public_krw"
-    below: Optional[Annotated[float, Strict(), Field(allow_inf_nan=False)]] = None
-    above: Optional[Annotated[float, Strict(), Field(allow_inf_nan=False)]] = None
-    policy: Optional[str] = None
+    below: Annotated[float, Strict(), Field(allow_inf_nan=False)] | None = None
+    above: Annotated[float, Strict(), Field(allow_inf_nan=False)] | None = None
+    policy: str | None = None
     threshold: Annotated[float, Strict(), Field(gt=0, le=1)] = 0.8
     peel_alpha: Annotated[float, Strict(), Field(gt=0, lt=0.5)] = 0.05
     mass_min: Annotated[float, Strict(), Field(ge=0, lt=1)] = 0.05
-    inputs: Optional[list[str]] = None
+    inputs: list[str] | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> "DiscoverSpec":
+    def _check(self) -> DiscoverSpec:
         if (self.below is None) == (self.above is None):
             raise ValueError("give exactly one of `below:` or `above:` (the outcome's threshold)")
         return self
@@ -100,8 +98,9 @@ def prim_box(X: pd.DataFrame, y: np.ndarray, spec: DiscoverSpec) -> tuple[pd.Dat
     """PRIM on numeric inputs X and failures y: (limits, trajectory, chosen box index, notes)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from ema_workbench.analysis import prim
         import logging
+
+        from ema_workbench.analysis import prim
         logging.getLogger("EMA").setLevel(logging.ERROR)
         p = prim.Prim(X, np.asarray(y, dtype=bool), threshold=spec.threshold, peel_alpha=spec.peel_alpha,
                       mass_min=spec.mass_min)
@@ -132,7 +131,7 @@ def worlds(folder: Path, spec: DiscoverSpec) -> tuple[pd.DataFrame, np.ndarray, 
     if folder.is_file():
         return _table(folder, spec)
     from simulation.experiment.store import Store
-    from simulation.planning.outcomes import horizon_years, member_table, run_totals
+    from simulation.planning.outcomes import member_table, run_totals
 
     store = Store.open(folder)
     man = store.manifest

@@ -15,20 +15,21 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simulation.io import atomic_write
 from simulation.experiment.executors import EXECUTORS
 from simulation.experiment.store import Store, tasks_frame
 from simulation.experiment.tasks import Task, canonical, run_key
+from simulation.io import atomic_write
+from simulation.planning.outcomes import METRICS, run_totals
 from simulation.scenario.errors import ScenarioError
 from simulation.scenario.loader import Resolved
-from simulation.planning.outcomes import METRICS, run_totals
 
 WAIT_SECONDS = 0.5
 

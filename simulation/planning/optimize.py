@@ -24,18 +24,18 @@ import shlex
 import sys
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simulation.io import atomic_write
 from simulation.experiment.lock import sweep_lock
 from simulation.experiment.size import PLAN_BYTES_PER_RUN, check_runs, counted
 from simulation.experiment.tasks import replication_seeds
-from simulation.scenario.errors import ScenarioError
+from simulation.io import atomic_write
 from simulation.planning.ensemble import Member, members
 from simulation.planning.evaluate import Evaluator, Point, open_folder, sweep_like_spec
 from simulation.planning.outcomes import METRICS, bootstrap, horizon_years, member_table, statistic
@@ -244,8 +244,8 @@ class dask_cluster:
 
         from simulation.experiment.executors import LOCAL_DASK_CONFIG, default_workers, kernels_cached
         if not kernels_cached():
-            from simulation.engine.warmup import warm_up
             from simulation.api import load
+            from simulation.engine.warmup import warm_up
             warm_up(load("no_plan", {"time.end": "2019-08"}), show=False)
         with dask.config.set(LOCAL_DASK_CONFIG):
             self.cluster = LocalCluster(n_workers=self.workers or default_workers(), threads_per_worker=1,

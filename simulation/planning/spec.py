@@ -12,10 +12,9 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
-from typing_extensions import Annotated
 
 from simulation.experiment.spec import FOLDER_NAME, KeyPath, parse_path
 from simulation.scenario.errors import ScenarioError
@@ -48,14 +47,14 @@ class Spec(BaseModel):
 
 class Lever(Spec):
     """A decision lever: one key path (or several set to the same value), its range and type."""
-    key: Optional[KeyPath] = None
-    keys: Optional[Annotated[list[KeyPath], Field(min_length=1)]] = None
-    name: Optional[str] = None
-    range: Optional[list[Number]] = None
-    type: Optional[Literal["float", "int", "switch"]] = None
+    key: KeyPath | None = None
+    keys: Annotated[list[KeyPath], Field(min_length=1)] | None = None
+    name: str | None = None
+    range: list[Number] | None = None
+    type: Literal["float", "int", "switch"] | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> "Lever":
+    def _check(self) -> Lever:
         if (self.key is None) == (self.keys is None):
             raise ValueError("give exactly one of `key:` (one path) or `keys:` (paths set to the same value)")
         if self.range is not None and (len(self.range) != 2 or not self.range[0] < self.range[1]):
@@ -88,11 +87,11 @@ class Constraint(Spec):
 
 class Uncertainty(Spec):
     key: KeyPath
-    name: Optional[str] = None
+    name: str | None = None
     range: list[Number]
 
     @model_validator(mode="after")
-    def _check(self) -> "Uncertainty":
+    def _check(self) -> Uncertainty:
         if len(self.range) != 2 or not self.range[0] < self.range[1]:
             raise ValueError("`range:` must be [low, high] with low below high")
         return self
@@ -110,12 +109,12 @@ class Lhs(Spec):
 
 class Ensemble(Spec):
     """What is not known: the first `sets` parameter sets of a file, crossed with an LHS (either alone)."""
-    parameter_sets: Optional[str] = None
-    sets: Optional[Count] = None
-    lhs: Optional[Lhs] = None
+    parameter_sets: str | None = None
+    sets: Count | None = None
+    lhs: Lhs | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> "Ensemble":
+    def _check(self) -> Ensemble:
         if self.parameter_sets is None and self.lhs is None:
             raise ValueError("an ensemble needs `parameter_sets:` (a file), `lhs:` (a Latin hypercube), or both")
         if self.sets is not None and self.parameter_sets is None:
@@ -129,7 +128,7 @@ class Search(Spec):
     evaluations: Annotated[int, Strict(), Field(ge=2, le=1_000_000)] = 64
 
     @model_validator(mode="after")
-    def _check(self) -> "Search":
+    def _check(self) -> Search:
         if self.evaluations % self.batch:
             raise ValueError(f"`evaluations:` ({self.evaluations}) must be a whole number of batches of "
                              f"{self.batch}")
@@ -150,24 +149,24 @@ class OptimizeSpec(Spec):
     seed: Seed = 0
     search: Search = Field(default_factory=Search)
     options: Annotated[int, Strict(), Field(ge=1, le=10)] = 5
-    target: Optional["Target"] = None      # satisficing target for the options' robustness
+    target: Target | None = None      # satisficing target for the options' robustness
 
 
 class Policy(Spec):
     """A candidate policy: a scenario file (default the base) with overrides."""
     name: Annotated[str, Field(min_length=1, max_length=80)]
-    scenario: Optional[str] = None
+    scenario: str | None = None
     set: dict[KeyPath, Any] = Field(default_factory=dict)
 
 
 class Target(Spec):
     outcome: OutcomeName
     direction: Literal["max", "min"] = "max"
-    at_least: Optional[Number] = None
-    at_most: Optional[Number] = None
+    at_least: Number | None = None
+    at_most: Number | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> "Target":
+    def _check(self) -> Target:
         if (self.at_least is None) == (self.at_most is None):
             raise ValueError("give exactly one of `at_least:` or `at_most:` (the target a policy must meet)")
         return self

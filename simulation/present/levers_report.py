@@ -53,9 +53,9 @@ def _figure(cards: pd.DataFrame, stem: Path, style) -> list[Path]:
 
 def write_levers_report(folder: Path, out: Path, force: bool) -> tuple[Path, Path, list[Path]]:
     """Write the lever cards' page; returns (page, figures folder, figure files)."""
+    from simulation.analysis.levers.render import ci_text, note
     from simulation.present.figures.style import Style
     from simulation.present.report import _publish, _table, check_out, esc, figures_dir_for, html_page
-    from simulation.analysis.levers.render import ci_text, note
 
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     try:

@@ -5,7 +5,7 @@ import math
 from typing import Any
 
 from simulation.scenario.errors import ScenarioError
-from simulation.scenario.loader import PARAMS, Resolved, is_schedule_param
+from simulation.scenario.loader import Resolved, is_schedule_param
 from simulation.scenario.types import TYPES
 from simulation.scenario.yamlio import Path
 

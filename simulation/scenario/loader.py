@@ -12,8 +12,9 @@ import json
 import math
 import os
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -385,9 +386,7 @@ def _clean_loc(loc: tuple, data: Any = None) -> Path:
     """The key path of a pydantic error location: keys of the input, without union-member names."""
     out, node = [], data
     for el in loc:
-        if isinstance(node, dict) and el in node:
-            node = node[el]
-        elif isinstance(node, list) and type(el) is int and -len(node) <= el < len(node):
+        if isinstance(node, dict) and el in node or isinstance(node, list) and type(el) is int and -len(node) <= el < len(node):
             node = node[el]
         elif el == "[key]" or _is_branch_tag(el):
             continue

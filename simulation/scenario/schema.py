@@ -6,11 +6,33 @@ Nothing here has a default value: every number comes from a scenario file (the r
 """
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from simulation.scenario.types import DOMAINS, ORIGINS, REGIONS, SIZES, TYPES, Domain, Flag, Iso3, MoneyKrwBn, MoneyUsdM, Months, Name, Prob, Ratio, Region, TenderType, Weight, YearMonth, integer, num, sched
+from simulation.scenario.types import (
+    DOMAINS,
+    ORIGINS,
+    REGIONS,
+    SIZES,
+    TYPES,
+    Domain,
+    Flag,
+    Iso3,
+    MoneyKrwBn,
+    MoneyUsdM,
+    Months,
+    Name,
+    Prob,
+    Ratio,
+    Region,
+    TenderType,
+    Weight,
+    YearMonth,
+    integer,
+    num,
+    sched,
+)
 
 
 class Section(BaseModel):

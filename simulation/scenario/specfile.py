@@ -3,7 +3,8 @@ experiments): the line of a key path, errors that point at it, and a pydantic er
 one such message. One place, so that every file kind reports bad input the same way."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from pydantic import ValidationError
 

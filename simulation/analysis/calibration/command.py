@@ -12,13 +12,13 @@ import pandas as pd
 import yaml
 from scipy.stats import qmc
 
-from simulation.experiment.outputs import check_target, git_commit, versions, write_results
-from simulation.scenario.errors import ScenarioError
 from simulation.analysis.calibration.effects import fit_effect, report_lines
 from simulation.analysis.calibration.fit import Evaluation, Identification, Problem, identify, plausible_sets, search
 from simulation.analysis.calibration.moments import MOMENTS
 from simulation.analysis.calibration.spec import LoadedCalibration, load_calibration, scenario_value
 from simulation.analysis.calibration.writeback import plan_write_back, write_back
+from simulation.experiment.outputs import check_target, git_commit, versions, write_results
+from simulation.scenario.errors import ScenarioError
 
 
 def effect_ranges(loaded: LoadedCalibration, fits: list | None = None) -> dict[str, tuple[float, float]]:

@@ -12,17 +12,17 @@ a combination of parameters the moments cannot separate (the smallest eigenvecto
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 from scipy import optimize
 from scipy.stats import chi2, qmc
 
-from simulation.engine.simulate import simulate
-from simulation.experiment.tasks import replication_seeds
 from simulation.analysis.calibration.moments import measure
 from simulation.analysis.calibration.spec import LoadedCalibration, scenario_value
+from simulation.engine.simulate import simulate
+from simulation.experiment.tasks import replication_seeds
 
 PENALTY = 1e6  # objective of a point whose moments cannot be computed (no tenders, no bids)
 

@@ -6,7 +6,7 @@ figures do (bids per tender over all tenders, value shares over all value).
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 

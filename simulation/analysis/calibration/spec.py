@@ -7,17 +7,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
-from typing_extensions import Annotated
 
+from simulation.analysis.calibration.moments import MOMENTS
 from simulation.experiment.spec import parse_path
 from simulation.scenario.errors import ScenarioError
 from simulation.scenario.loader import Resolved, load_scenario, with_overrides
 from simulation.scenario.specfile import Located, spec_error
 from simulation.scenario.yamlio import Path, read_yaml_file
-from simulation.analysis.calibration.moments import MOMENTS
 
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 
@@ -34,7 +33,7 @@ class Parameter(Spec):
     log: bool = False
 
     @model_validator(mode="after")
-    def _range(self) -> "Parameter":
+    def _range(self) -> Parameter:
         if not self.low < self.high:
             raise ValueError(f"empty range: low {self.low} must be below high {self.high}")
         if self.log and self.low <= 0:
@@ -52,7 +51,7 @@ class Target(Spec):
     source: str
 
     @model_validator(mode="after")
-    def _known(self) -> "Target":
+    def _known(self) -> Target:
         if self.moment not in MOMENTS:
             raise ValueError(f"unknown moment {self.moment!r}; expected one of {', '.join(MOMENTS)}")
         if not self.low <= self.value <= self.high or not self.low < self.high:
@@ -81,7 +80,7 @@ class Effect(Spec):
     points: Annotated[int, Strict(), Field(ge=3, le=50)] = 7
 
     @model_validator(mode="after")
-    def _range(self) -> "Effect":
+    def _range(self) -> Effect:
         if not self.low < self.high:
             raise ValueError(f"empty range: low {self.low} must be below high {self.high}")
         return self
@@ -108,7 +107,7 @@ class Calibration(Spec):
     search: Search = Field(default_factory=Search)
 
     @model_validator(mode="after")
-    def _distinct(self) -> "Calibration":
+    def _distinct(self) -> Calibration:
         keys = [p.key for p in self.parameters] + [e.key for e in self.effects]
         if len(set(keys)) != len(keys):
             raise ValueError("a parameter is listed twice")

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulation.io import temp_name
 from simulation.experiment.spec import parse_path
+from simulation.io import temp_name
 from simulation.scenario.errors import ScenarioError
 from simulation.scenario.loader import Resolved, load_scenario
 

@@ -11,18 +11,18 @@ and replications (seeded), so it keeps its sign where the data do.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from simulation.engine.simulate import RunResult, simulate
 from simulation.analysis.compare import interval
-from simulation.experiment.spec import parse_path
-from simulation.engine.kernels.constants import G_ALL, G_DEMAND
-from simulation.scenario.loader import Resolved, with_overrides
 from simulation.analysis.levers.measures import UNITS, measures, pair
+from simulation.engine.kernels.constants import G_ALL, G_DEMAND
+from simulation.engine.simulate import RunResult, simulate
+from simulation.experiment.spec import parse_path
+from simulation.scenario.loader import Resolved, with_overrides
 
 LEVEL = 0.95
 BOOTSTRAP = 2000

@@ -7,11 +7,11 @@ import shlex
 import time
 from pathlib import Path
 
-from simulation.io import atomic_write
-from simulation.scenario.errors import ScenarioError
 from simulation.analysis.levers.cards import Design, cards, plan_effect, run
 from simulation.analysis.levers.render import render, splice
 from simulation.analysis.levers.spec import load_cards
+from simulation.io import atomic_write
+from simulation.scenario.errors import ScenarioError
 from simulation.scenario.shipped import SOURCE_ROOT
 
 DEFAULT = "experiments/lever_cards.yaml"

@@ -6,13 +6,14 @@ it. Effects are alone − no plan and plan − removed, paired over common rando
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from simulation.engine.simulate import RunResult
 from simulation.engine.kernels.constants import C_EXPO, C_FAIR, K_BIDS
+from simulation.engine.simulate import RunResult
 from simulation.scenario.loader import Resolved, with_overrides
 from simulation.scenario.schema import Levers
 

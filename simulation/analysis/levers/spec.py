@@ -5,18 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import Optional
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
-from typing_extensions import Annotated
 
+from simulation.analysis.levers.measures import measures
 from simulation.experiment.parameter_sets import ParameterSets, load_parameter_sets
 from simulation.experiment.tasks import replication_seeds
 from simulation.scenario.errors import ScenarioError
 from simulation.scenario.loader import Resolved, load_scenario
 from simulation.scenario.specfile import Located, spec_error
 from simulation.scenario.yamlio import Path, read_yaml_file
-from simulation.analysis.levers.measures import measures
 
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 
@@ -28,7 +27,7 @@ class Spec(BaseModel):
 class Evidence(Spec):
     """What the literature says about a measure, and where it gives one, a range to set the card beside."""
     text: Annotated[str, Field(min_length=1)]
-    value_per_krw: Optional[Annotated[list[Number], Field(min_length=2, max_length=2)]] = None
+    value_per_krw: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = None
 
 
 class CardsSpec(Spec):
@@ -43,7 +42,7 @@ class CardsSpec(Spec):
     evidence: dict[str, Evidence] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _known(self) -> "CardsSpec":
+    def _known(self) -> CardsSpec:
         sections = {m.section for m in measures()}
         for k in self.evidence:
             if k not in sections:

@@ -11,15 +11,15 @@ import json
 import math
 import shlex
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 
-from simulation.scenario.errors import ScenarioError
 from simulation.analysis.validation.measure import Outcome, measure, runs_needed
 from simulation.analysis.validation.spec import Loaded, load_validation
 from simulation.analysis.validation.stats import verdict
+from simulation.scenario.errors import ScenarioError
 from simulation.scenario.shipped import SOURCE_ROOT
 
 DEFAULT_DIR = "experiments/validation"

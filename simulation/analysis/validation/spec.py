@@ -10,11 +10,11 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
-from typing_extensions import Annotated
 
+from simulation.analysis.validation.records import USER_KINDS
 from simulation.engine.kernels.constants import INSTRUMENTS
 from simulation.scenario.calendar import Calendar
 from simulation.scenario.errors import ScenarioError
@@ -22,7 +22,6 @@ from simulation.scenario.loader import Resolved, load_scenario, with_overrides
 from simulation.scenario.specfile import Located, spec_error
 from simulation.scenario.types import YEAR_MONTH_PATTERN
 from simulation.scenario.yamlio import Path, dotted, read_yaml_file
-from simulation.analysis.validation.records import USER_KINDS
 
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 Label = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,80}$")]
@@ -44,12 +43,12 @@ class Spec(BaseModel):
 
 class Published(Spec):
     """The published range (None: unbounded on that side) and, if the study gives one, its point estimate."""
-    low: Optional[Number] = None
-    high: Optional[Number] = None
-    point: Optional[Number] = None
+    low: Number | None = None
+    high: Number | None = None
+    point: Number | None = None
 
     @model_validator(mode="after")
-    def _bounded(self) -> "Published":
+    def _bounded(self) -> Published:
         if self.low is None and self.high is None:
             raise ValueError("a published range needs `low:`, `high:` or both")
         if self.low is not None and self.high is not None and not self.low <= self.high:
@@ -63,8 +62,8 @@ class Check(Spec):
     # fitted: a calibration target (`effects:` of experiments/calibration.yaml), so a pass is not
     # validation; held_out: kept out of every fit, a real test of the model
     role: Literal["fitted", "held_out"] = "held_out"
-    arm: Optional[str] = None
-    year: Optional[Annotated[int, Strict(), Field(ge=0, le=20)]] = None
+    arm: str | None = None
+    year: Annotated[int, Strict(), Field(ge=0, le=20)] | None = None
     rule: Literal["overlap", "inside"] = "overlap"
     published: Published
     unit: Text
@@ -125,7 +124,7 @@ class MetricSpec(Common):
     years: Annotated[list[Annotated[int, Strict()]], Field(min_length=2, max_length=2)]
 
     @model_validator(mode="after")
-    def _known(self) -> "MetricSpec":
+    def _known(self) -> MetricSpec:
         from simulation.analysis.calibration.moments import MOMENTS
 
         if self.metric not in MOMENTS:

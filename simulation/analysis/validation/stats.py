@@ -32,7 +32,7 @@ class Linear:
     estimate: float
     influence: np.ndarray
 
-    def __sub__(self, other: "Linear") -> "Linear":
+    def __sub__(self, other: Linear) -> Linear:
         return Linear(self.estimate - other.estimate, self.influence - other.influence)
 
 

@@ -1,7 +1,17 @@
 """Financing: the terms of a Korean bid (rate, fees, finance score) and the PIS fund's investments and losses."""
 import math
 
-from simulation.engine.kernels.constants import C_PIS, K_INVEST, K_OVERFLOW, NTR, OV_INVEST, PPP, R_BLENDED_LEFT, R_EDPF_LEFT, R_PIS_RESERVED
+from simulation.engine.kernels.constants import (
+    C_PIS,
+    K_INVEST,
+    K_OVERFLOW,
+    NTR,
+    OV_INVEST,
+    PPP,
+    R_BLENDED_LEFT,
+    R_EDPF_LEFT,
+    R_PIS_RESERVED,
+)
 from simulation.engine.kernels.jit import helper
 
 

@@ -1,8 +1,17 @@
 """Market: new tenders arrive each month per country (Poisson), plus scheduled and follow-on tenders."""
 import math
 
-from simulation.engine.kernels.constants import INC_NONE, K_NEW_FROM, K_OVERFLOW, K_PIPE, K_TENDERS, O_MARKET, OV_TENDERS, ST_OPEN
 from simulation.engine.kernels.award import foreign_field
+from simulation.engine.kernels.constants import (
+    INC_NONE,
+    K_NEW_FROM,
+    K_OVERFLOW,
+    K_PIPE,
+    K_TENDERS,
+    O_MARKET,
+    OV_TENDERS,
+    ST_OPEN,
+)
 from simulation.engine.kernels.draws import pick_cum, poisson
 from simulation.engine.kernels.jit import helper, submodel
 from simulation.engine.kernels.pcg import normal, uniform

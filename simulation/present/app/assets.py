@@ -20,8 +20,8 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from simulation.scenario.errors import ScenarioError
 

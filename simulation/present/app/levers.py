@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from simulation.scenario.countries import CountryTable
 from simulation.engine.params import country_table
+from simulation.scenario.countries import CountryTable
 from simulation.scenario.loader import Resolved, with_overrides
 from simulation.scenario.yamlio import Path
 

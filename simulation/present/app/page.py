@@ -13,14 +13,15 @@ from __future__ import annotations
 import html
 import os
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import solara
 from solara.datatypes import ResultState
 
-from simulation.scenario.errors import ScenarioError
 from simulation.present.app import charts, levers, runs
 from simulation.present.app.server import AppConfig
+from simulation.scenario.errors import ScenarioError
 
 CONFIG = AppConfig.from_env()
 CSS = """

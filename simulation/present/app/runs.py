@@ -21,8 +21,8 @@ from scipy import stats
 
 from simulation.engine.simulate import RunResult, simulate
 from simulation.experiment.tasks import replication_seeds
-from simulation.scenario.loader import Resolved, load_scenario
 from simulation.present.app import levers
+from simulation.scenario.loader import Resolved, load_scenario
 
 DEFAULT_REPS = 5
 DEFAULT_SEED = 0

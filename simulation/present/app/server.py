@@ -39,7 +39,7 @@ class AppConfig:
         return {_ENV[k]: getattr(self, k) for k in _ENV}
 
     @classmethod
-    def from_env(cls) -> "AppConfig":
+    def from_env(cls) -> AppConfig:
         folder = os.environ.get(_ENV["folder"]) or str(default_folder())
         return cls(scenario=os.environ.get(_ENV["scenario"]) or str(Path(folder) / "plan_2019_announced.yaml"),
                    folder=folder, baseline=os.environ.get(_ENV["baseline"]) or str(Path(folder) / "no_plan.yaml"))

@@ -24,7 +24,12 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
     d = res.differences
     if d is None or d.empty:
         return None
-    from simulation.analysis.compare import COMPARED, EXTRA, IDENTICAL, _fmt  # (scipy.stats with it: only for compare folders)
+    from simulation.analysis.compare import (  # (scipy.stats with it: only for compare folders)
+        COMPARED,
+        EXTRA,
+        IDENTICAL,
+        _fmt,
+    )
 
     d = d[d["period"] == "all"]
     metrics = [m for m in [*COMPARED, EXTRA[0]] if m in set(d["metric"])]

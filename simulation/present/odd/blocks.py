@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simulation.io import atomic_write
-from simulation.scenario.errors import ScenarioError
 from simulation.present.odd.render import RENDERERS, Context
 from simulation.present.odd.rows import ROOT
+from simulation.scenario.errors import ScenarioError
 
 DEFAULT_DOCS = (ROOT / "docs" / "ODD.md", ROOT / "docs" / "assumptions.md")
 BEGIN_RE = re.compile(r"^<!-- BEGIN GENERATED: ([A-Za-z0-9_-]+)\b.*-->\s*$")

@@ -7,9 +7,10 @@ generated against any schema model — the drift tests use a modified one to pro
 from __future__ import annotations
 
 import typing
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import annotated_types as at
 from pydantic import BaseModel
@@ -18,8 +19,8 @@ from pydantic.fields import FieldInfo
 from simulation.scenario.checks import SUM_TO_ONE
 from simulation.scenario.loader import Resolved, load_scenario
 from simulation.scenario.schema import Scenario, Section
-from simulation.scenario.types import NAME_PATTERN, REGIONS, YEAR_MONTH_PATTERN
 from simulation.scenario.shipped import SOURCE_ROOT
+from simulation.scenario.types import NAME_PATTERN, REGIONS, YEAR_MONTH_PATTERN
 
 ROOT = SOURCE_ROOT
 SCENARIO_DIR = ROOT / "scenarios"
