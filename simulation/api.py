@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import pandas as pd
 
@@ -30,6 +30,10 @@ from simulation.scenario.errors import ScenarioError
 from simulation.scenario.loader import Resolved, load_with, with_overrides
 from simulation.scenario.shipped import resolve
 from simulation.scenario.yamlio import Path
+
+if TYPE_CHECKING:  # at run time these come from __getattr__, imported when first asked for
+    from simulation.interop.ema import ema_model
+    from simulation.interop.problem import Evaluator, problem
 
 ScenarioLike = Union[str, "os.PathLike[str]", Resolved]
 Overrides = Mapping[str | Path, Any]
@@ -171,7 +175,7 @@ def _check(seed: int, reps: int, min_reps: int) -> None:
 
 def pick_baseline(name: str, given: Sequence[Any], scenarios: list[Resolved]) -> str:
     """The scenario `name` means: its name, or the path/file name/stem it was given as."""
-    for g, r in zip(given, scenarios):
+    for g, r in zip(given, scenarios, strict=False):
         text = os.fspath(g) if isinstance(g, (str, os.PathLike)) else r.scenario.name
         if name in (text, r.scenario.name, os.path.basename(text), os.path.splitext(os.path.basename(text))[0]):
             return r.scenario.name

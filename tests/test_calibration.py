@@ -107,7 +107,7 @@ def test_calibrate_writes_back_only_the_fitted_values_with_provenance_and_date(t
                 "--quiet", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     after = (scen / "no_plan.yaml").read_text(encoding="utf-8").splitlines()
-    changed = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
     assert len(before) == len(after) and len(changed) == 2
     assert all(after[i].lstrip().startswith(("foreign_bids_mean:", "foreign_bids_dispersion:")) for i in changed)
     r = load_scenario(str(scen / "short.yaml"))
@@ -187,7 +187,7 @@ def test_write_back_refuses_a_value_it_cannot_rewrite_in_place(tmp_path):
     write_back(targets, {"competition.foreign_bids_mean": 5.5}, {"competition.foreign_bids_mean": "x"},
                str(scen / "short.yaml"))
     assert load_scenario(str(scen / "short.yaml")).values[("competition", "foreign_bids_mean")] == 5.5
-    assert sum(a != b for a, b in zip(text.splitlines(), (scen / "no_plan.yaml").read_text().splitlines())) == 1
+    assert sum(a != b for a, b in zip(text.splitlines(), (scen / "no_plan.yaml").read_text().splitlines(), strict=True)) == 1
     text = (scen / "no_plan.yaml").read_text()
     with pytest.raises(ScenarioError):  # set by --set: no line to rewrite
         plan_write_back(load_scenario(str(scen / "short.yaml"), ["discovery.known_odds=5"]), ["discovery.known_odds"])

@@ -205,6 +205,6 @@ def test_reused_streams_draw_exactly_what_fresh_ones_draw():
         _, fresh = streams(seed)
         mine = reused_streams(streams(seed)[1])
         assert [type(g) for g in mine] == [np.random.Generator] * len(fresh)
-        for a, b in zip(fresh, mine):
+        for a, b in zip(fresh, mine, strict=True):
             assert np.array_equal(a.random(5), b.random(5)) and a.integers(1 << 62) == b.integers(1 << 62)
     assert reused_streams(streams(1)[1])[0] is mine[0], "the same objects every run"

@@ -242,9 +242,9 @@ def test_shards_lock_side_by_side_and_a_whole_sweep_excludes_them(tmp_path):
         with lk.sweep_lock(folder, (2, 2)):   # another shard: fine
             pass
         for shard in ((1, 2), None):          # the same shard, or the whole plan: refused
-            with pytest.raises(ScenarioError, match=f"in use by shard 1/2: process {holder.pid}"):
-                with lk.sweep_lock(folder, shard):
-                    pass
+            with pytest.raises(ScenarioError, match=f"in use by shard 1/2: process {holder.pid}"), \
+                    lk.sweep_lock(folder, shard):
+                pass
     finally:
         kill(holder)
     with lk.sweep_lock(folder):               # its process is gone: taken over

@@ -41,7 +41,7 @@ def test_salib_problem_spec_samples_and_evaluates_through_the_model():
     Y = np.asarray(sp.results)
     assert Y.shape == (4, 2) and np.isfinite(Y).all()
     X = sp.samples
-    for row, y in zip(X, Y):
+    for row, y in zip(X, Y, strict=True):
         point = {"levers.n2_subsidy.ratio.sme": float(row[0]), "levers.c5_roadshows.per_year": int(np.floor(row[1] + 0.5))}
         want = api_point(point, reps=2, seed=5)
         assert y[0] == want["value_won_usd_m"] and y[1] == want["public_cost_krw_bn"]

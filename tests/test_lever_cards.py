@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 import yaml
@@ -84,7 +85,7 @@ def test_cards_do_not_depend_on_the_number_of_workers(quick, tmp_path):
 
 def test_the_shipped_page_states_the_shipped_design():
     text = (ROOT / "docs" / "levers.md").read_text(encoding="utf-8")
-    spec = yaml.safe_load(open(CARDS, encoding="utf-8"))
+    spec = yaml.safe_load(Path(CARDS).read_text(encoding="utf-8"))
     assert f"under {spec['sets']} parameter sets" in text and f"x {spec['replications']} replications" in text
     assert f"(master seed {spec['seed']})" in text
 

@@ -72,7 +72,7 @@ def interval(d: np.ndarray, sets: np.ndarray | None, level: float) -> tuple[floa
     ids = np.unique(sets)
     means = np.array([d[sets == k].mean() for k in ids])
     sizes = np.array([(sets == k).sum() for k in ids])
-    within = float(sum(((d[sets == k] - m) ** 2).sum() for k, m in zip(ids, means)) / max(1, n - len(ids)))
+    within = float(sum(((d[sets == k] - m) ** 2).sum() for k, m in zip(ids, means, strict=True)) / max(1, n - len(ids)))
     between = max(0.0, float(means.var(ddof=1)) - within / float(sizes.mean()))
     stoch = float(stats.t.ppf(0.5 + level / 2, max(1, n - len(ids))) * math.sqrt(within / n))
     param = float(stats.norm.ppf(0.5 + level / 2) * math.sqrt(between))

@@ -196,7 +196,7 @@ def bench_sweep(n_runs: int = 200, workers: int = 2, scenario: str | Path | None
                 same = Store.open(root / f"{ex}-0").read_dataset().equals(Store.open(root / "serial-0").read_dataset())
                 result["executors"][ex]["identical_to_serial"] = bool(same)
         ser = result["executors"].get("serial")
-        for ex, r in result["executors"].items():
+        for r in result["executors"].values():
             if ser:
                 r["speedup"] = r["runs_per_s"] / ser["runs_per_s"]
                 r["steady_speedup"] = r["steady_runs_per_s"] / ser["steady_runs_per_s"]

@@ -142,7 +142,7 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
     # the foreign bids' log financing term by origin, type and risk class: the origin's rate plus the
     # buyer's country-risk premium, which every bidder pays, as the PV of an amortising loan's interest
     o_lnfin = np.array([[[math.log(1.0 + f * _pv(r + premium[q], int(n), fin.base_rate + premium[q]))
-                          for q in range(NRISK)] for n, f in zip(fin_n, fin_share)]
+                          for q in range(NRISK)] for n, f in zip(fin_n, fin_share, strict=True)]
                         for r in [getattr(comp.profiles, o).rate for o in ORIGINS]], dtype=F8)
     # F6: an SME's saving on a sole contract per unit of value, the larger of the guarantee-fee cut
     # (on the performance bond, for the contract's life) and the contract-performance loan's cut

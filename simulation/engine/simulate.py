@@ -64,7 +64,7 @@ def reused_streams(R: tuple) -> tuple:
     pool = _POOL.generators
     while len(pool) < len(R):
         pool.append(np.random.Generator(np.random.PCG64(0)))
-    for mine, fresh in zip(pool, R):
+    for mine, fresh in zip(pool, R, strict=False):
         mine.bit_generator.state = fresh.bit_generator.state
     return type(R)(*pool[: len(R)])
 

@@ -183,10 +183,10 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
 def initial_relationship(P: Params) -> np.ndarray:
     """Base relationship plus the decayed boosts of MOUs and visits dated before the start."""
     rel = P.rel_base.copy()
-    for m, c in zip(P.t5_mou_m, P.t5_mou_c):
+    for m, c in zip(P.t5_mou_m, P.t5_mou_c, strict=True):
         if m < 0:
             rel[c] = min(1.0, rel[c] + P.t5_relationship_boost * P.t2_reach[0] * P.rel_decay ** (-m))
-    for m, c in zip(P.t1_visit_m, P.t1_visit_c):
+    for m, c in zip(P.t1_visit_m, P.t1_visit_c, strict=True):
         if m < 0:
             rel[c] = min(1.0, rel[c] + P.t1_relationship_boost * P.t2_reach[0] * P.rel_decay ** (-m))
     return rel

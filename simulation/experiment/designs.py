@@ -106,7 +106,7 @@ def _column(values: list[Any]) -> list[Any] | np.ndarray:
 # ---- factors -------------------------------------------------------------------------------
 def _overrides(f: Factor, value: Any) -> dict[str, Any]:
     if f.keys:
-        return {k: plain(x) for k, x in zip(f.keys, value)}
+        return {k: plain(x) for k, x in zip(f.keys, value, strict=True)}
     return {f.key: plain(value)}  # type: ignore[dict-item]
 
 
@@ -237,12 +237,12 @@ def _grid(loaded: LoadedExperiment) -> DesignTable:
     points, rows = [], []
     for pid, combo in enumerate(itertools.product(*levels)):
         ov: dict[str, Any] = {}
-        for f, v in zip(factors, combo):
+        for f, v in zip(factors, combo, strict=True):
             ov.update(_overrides(f, v))
-        name = ", ".join(f"{f.label}={_short(v)}" for f, v in zip(factors, combo)) or "base"
+        name = ", ".join(f"{f.label}={_short(v)}" for f, v in zip(factors, combo, strict=True)) or "base"
         points.append((pid, name, ov))
         rows.append(combo)
-    for i, (f, vals) in enumerate(zip(factors, levels)):  # ends of range factors not yet checked
+    for i, (f, vals) in enumerate(zip(factors, levels, strict=True)):  # ends of range factors not yet checked
         if f.range is not None:
             for v in (vals[0], vals[-1]):
                 _checked(loaded, loaded.base, {parse_path(k): x for k, x in _overrides(f, v).items()}, ("factors", i))
@@ -343,11 +343,11 @@ def _sampled(loaded: LoadedExperiment) -> DesignTable:
     width = len(str(max(len(values) - 1, 0)))
     for pid, row in enumerate(values):
         ov: dict[str, Any] = {}
-        for f, v in zip(factors, row):
+        for f, v in zip(factors, row, strict=True):
             ov.update(_overrides(f, v))
         points.append((pid, f"{d.type}-{pid:0{width}d}", ov))
     frame = _frame(points, [f.label for f in factors], [tuple(r) for r in values])
-    bounds, dists = zip(*(_problem_entry(f) for f in factors))
+    bounds, dists = zip(*(_problem_entry(f) for f in factors), strict=True)
     problem = {"num_vars": len(factors), "names": [f.label for f in factors],
                "bounds": [list(map(float, b)) for b in bounds], "dists": list(dists)}
     return DesignTable(d.type, points, frame, _factor_info(loaded), problem, X)

@@ -20,6 +20,7 @@ the scheduler reschedules the runs of a worker that dies; a run whose workers di
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
@@ -161,6 +162,20 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _write_payload(base: Resolved, metrics: Sequence[str] | None, groups: Sequence[str] | None) -> str:
+    """Pickle what every worker needs into a temporary file and return its path.
+
+    The base goes to each worker through a file: passed inline, it would make the parent wait for
+    each child to import the package before starting the next one (a full pipe), one at a time."""
+    payload = pickle.dumps((base, None if metrics is None else list(metrics),
+                            None if groups is None else list(groups)), protocol=pickle.HIGHEST_PROTOCOL)
+    _clean_payload_files()
+    fd, payload_file = tempfile.mkstemp(prefix=f"scsim-base-{os.getpid()}-", suffix=".pickle")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(payload)
+    return payload_file
+
+
 def processes(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None = None,
               groups: Sequence[str] | None = None, workers: int | None = None, max_crashes: int = 2,
               warm: bool = True, **_: Any) -> Iterator[Outcome]:
@@ -182,15 +197,7 @@ def processes(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] |
         yield from _warm_first(base, first, metrics, groups)
     if not queue:
         return
-    payload = pickle.dumps((base, None if metrics is None else list(metrics),
-                            None if groups is None else list(groups)), protocol=pickle.HIGHEST_PROTOCOL)
-    # The base goes to each worker through a file: passed inline, it would make the parent wait for
-    # each child to import the package before starting the next one (a full pipe), one at a time.
-    _clean_payload_files()
-    fd, payload_file = tempfile.mkstemp(prefix=f"scsim-base-{os.getpid()}-", suffix=".pickle")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(payload)
-    del payload
+    payload_file = _write_payload(base, metrics, groups)
     ctx = mp.get_context("spawn")
     suspects: deque[Task] = deque()
     crashes: dict[str, int] = {}
@@ -230,24 +237,19 @@ def processes(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] |
                 inflight.clear()
                 _stop_pool(pool)
                 pool = None
-                for task in lost:
-                    if alone:
-                        crashes[task.key] = crashes.get(task.key, 0) + 1
-                    else:
-                        crashes.setdefault(task.key, 0)
+                for task in lost:   # a crash counts against a run only if it ran alone
+                    crashes[task.key] = crashes.get(task.key, 0) + int(alone)
                     if crashes[task.key] >= max_crashes:
-                        exc = WorkerCrashed(f"the worker process running this run died {crashes[task.key]} times "
-                                            "while running it alone (killed, out of memory or crashed)")
-                        yield Outcome(task.key, task.point, task.rep, error=error_record(task, exc, tb=""))
+                        crash = WorkerCrashed(f"the worker process running this run died {crashes[task.key]} times "
+                                              "while running it alone (killed, out of memory or crashed)")
+                        yield Outcome(task.key, task.point, task.rep, error=error_record(task, crash, tb=""))
                     else:
                         suspects.append(task)
     finally:
         if pool is not None:
             _stop_pool(pool)
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(payload_file)
-        except OSError:
-            pass
 
 
 def _clean_payload_files() -> None:
@@ -267,18 +269,14 @@ def _clean_payload_files() -> None:
         except (IndexError, ValueError):
             continue
         if not _pid_alive(pid):
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(os.path.join(folder, name))
-            except OSError:
-                pass
 
 
 def _stop_pool(pool: Any) -> None:
     procs = list((getattr(pool, "_processes", None) or {}).values())
-    try:
+    with contextlib.suppress(Exception):
         pool.shutdown(wait=False, cancel_futures=True)
-    except Exception:  # noqa: BLE001
-        pass
     for p in procs:
         try:
             if p.is_alive():
@@ -286,10 +284,8 @@ def _stop_pool(pool: Any) -> None:
         except Exception:  # noqa: BLE001
             pass
     for p in procs:
-        try:
+        with contextlib.suppress(Exception):
             p.join(timeout=5)
-        except Exception:  # noqa: BLE001
-            pass
 
 
 # ---- Dask ------------------------------------------------------------------------------------
@@ -473,15 +469,11 @@ def dask(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None
                     client.unregister_worker_plugin(f"scsim-base-{token}")
             except Exception:  # noqa: BLE001
                 pass
-            try:
+            with contextlib.suppress(Exception):
                 client.close()
-            except Exception:  # noqa: BLE001
-                pass
         if cluster is not None:
-            try:
+            with contextlib.suppress(Exception):
                 cluster.close()
-            except Exception:  # noqa: BLE001
-                pass
 
 
 EXECUTORS: dict[str, Callable[..., Iterator[Outcome]]] = {"serial": serial, "processes": processes, "dask": dask}

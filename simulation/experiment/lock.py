@@ -17,6 +17,7 @@ can hold it across the sweep and its analysis while `run_sweep` takes it too.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -103,10 +104,8 @@ def _take_over(path: Path, seen: dict) -> None:
     except FileNotFoundError:
         return
     if _read(grave) != seen:           # a live lock made meanwhile: put it back
-        try:
+        with contextlib.suppress(OSError):
             os.link(grave, path)
-        except OSError:
-            pass
     remove(grave)
 
 

@@ -27,7 +27,7 @@ class ParameterSets:
     def apply(self, scenarios: list[Resolved]) -> list[list[Resolved]]:
         """The compared scenarios under each set, in set order."""
         out = []
-        for k, (values, line) in enumerate(zip(self.sets, self.lines)):
+        for k, (values, line) in enumerate(zip(self.sets, self.lines, strict=True)):
             try:
                 out.append([with_overrides(r, {parse_path(key): v for key, v in values.items()}, self.file)
                             for r in scenarios])

@@ -249,10 +249,9 @@ def load_experiment(path: str, shown: str | None = None) -> LoadedExperiment:
     for i, f in enumerate(spec.factors):
         for v in _probe_values(f):
             vals = v if f.keys else [v]
-            _checked(loaded, base, {parse_path(k): x for k, x in zip(f.paths, vals)}, ("factors", i))
-    if spec.design.type in ("lhs", "sobol", "morris"):
-        if not spec.factors:
-            raise loaded.error(("factors",), f"a `{spec.design.type}` design needs at least one factor")
+            _checked(loaded, base, {parse_path(k): x for k, x in zip(f.paths, vals, strict=True)}, ("factors", i))
+    if spec.design.type in ("lhs", "sobol", "morris") and not spec.factors:
+        raise loaded.error(("factors",), f"a `{spec.design.type}` design needs at least one factor")
     if spec.design.type == "list":
         for j, pt in enumerate(spec.design.points or []):
             _checked(loaded, base, {parse_path(k): v for k, v in pt.set.items()}, ("design", "points", j))

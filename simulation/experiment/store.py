@@ -22,6 +22,7 @@ share one run file; `read_dataset` gives each point its own rows.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -272,11 +273,7 @@ class Store:
         atomic_write(self.run_path(key), data)
         self._unsynced += 1
         failed = self.failed_dir / f"{key}.json"
-        if failed.exists():
-            try:
-                failed.unlink()
-            except FileNotFoundError:
-                pass
+        failed.unlink(missing_ok=True)
         if self._unsynced >= 64:
             self.sync()
 
@@ -284,10 +281,8 @@ class Store:
         """Store (or update) the failure record of a run; counts attempts across sweeps."""
         path = self.failed_dir / f"{key}.json"
         attempts = 0
-        try:
+        with contextlib.suppress(FileNotFoundError, ValueError, AttributeError):
             attempts = int(json.loads(path.read_text(encoding="utf-8")).get("attempts", 0))
-        except (FileNotFoundError, ValueError, AttributeError):
-            pass
         body = dict(record)
         body["key"] = key
         body["attempts"] = attempts + 1

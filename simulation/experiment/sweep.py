@@ -14,6 +14,7 @@ the executor, the number of workers, the sharding or the number of interruptions
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -370,10 +371,8 @@ def _locked_sweep(loaded: LoadedExperiment, out: Path, planned: tuple, executor:
         record.update(status=status, finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"), done=summary.done,
                       failed=summary.failed, skipped=summary.skipped, seconds=round(summary.seconds, 3),
                       run_seconds=round(summary.run_seconds, 3))
-        try:
+        with contextlib.suppress(OSError):
             store.write_session(session, record)
-        except OSError:
-            pass
     return summary
 
 

@@ -168,14 +168,14 @@ class Evaluator:
                  *, seed: int = 0, reps: int = 1) -> None:
         from simulation.api import load
 
-        bounds = dict(zip(sp["names"], sp["bounds"]))
+        bounds = dict(zip(sp["names"], sp["bounds"], strict=True))
         self.factors = [schema_factor(n, bounds[n]) for n in sp["names"]]
         self.outputs = list(sp.get("outputs") or DEFAULT_OUTPUTS)
         self.base = load(scenario, overrides)
         self.seed, self.reps = seed, reps
 
     def point(self, row: Sequence[float]) -> dict[Path, Any]:
-        return {f.path: f.value(x) for f, x in zip(self.factors, row)}
+        return {f.path: f.value(x) for f, x in zip(self.factors, row, strict=True)}
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))

@@ -143,14 +143,14 @@ class ForeignGovernment(mesa.Agent):
     def award_weights(self) -> dict[str, float]:
         w = self.model.params.wts[0 if self.developing else 1]
         keys = ("quality", "price", "finance", "relationship", "track_record", "incumbency")
-        return {k: float(v) for k, v in zip(keys, w)}
+        return {k: float(v) for k, v in zip(keys, w, strict=True)}
 
     @property
     def competitors(self) -> dict[str, float]:
         """Share of foreign bids by origin in this buyer's region."""
         cum = self.model.params.origin_cum[self.model.params.region[self.idx]]
         shares = [cum[0]] + [cum[k] - cum[k - 1] for k in range(1, len(cum))]
-        return {o: float(s) for o, s in zip(ORIGINS, shares)}
+        return {o: float(s) for o, s in zip(ORIGINS, shares, strict=True)}
 
 
 class Fund(mesa.Agent):
@@ -185,7 +185,7 @@ class Fund(mesa.Agent):
             return {}
         s = self.model.state
         arrays = (s.pis_paid, s.pis_cash, s.pis_out, s.pis_loss, s.pis_ret)
-        return {t: {name: float(a[k]) for name, a in zip(SNAP, arrays)} for k, t in enumerate(TRANCHES)}
+        return {t: {name: float(a[k]) for name, a in zip(SNAP, arrays, strict=True)} for k, t in enumerate(TRANCHES)}
 
 
 class SupportCenter(mesa.Agent):

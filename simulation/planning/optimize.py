@@ -282,7 +282,7 @@ def _search(loaded: Loaded, ev: Evaluator, ens: list[Member], seeds: list[tuple[
         tasks = ev.plan(points, seeds)
         ev.write_plan()
         values = _candidate_values(loaded, ev.run(tasks), len(ens), years).set_index("candidate")
-        for (c, params), trial in zip(cands, asked):
+        for (c, _params), trial in zip(cands, asked, strict=True):
             v = values.loc[c]
             objs = [float(v[f"objective_{k}"]) for k in range(len(s.objectives))]
             for k in range(len(s.constraints)):
@@ -390,7 +390,7 @@ def _summarise(loaded: Loaded, out: Path, trials: pd.DataFrame, totals: pd.DataF
         rows.append(row)
     final = pd.DataFrame(rows)
     final["feasible"] = _feasible(loaded, final)
-    values = per_member.assign(policy=per_member["candidate"].map(dict(zip(final["candidate"], final["name"]))))
+    values = per_member.assign(policy=per_member["candidate"].map(dict(zip(final["candidate"], final["name"], strict=True))))
     rob = robustness(values, "value_won", "max", None, True, s.seed, policies=list(final["name"]))
     rob = rob.drop(columns=["satisficing", "satisficing_low", "satisficing_high", "target", "target_rule"])
     if s.target is not None:

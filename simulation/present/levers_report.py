@@ -46,7 +46,7 @@ def _figure(cards: pd.DataFrame, stem: Path, style) -> list[Path]:
             if col == "value_per_krw":
                 ax.axvspan(11.0, 19.0, color="#d9d9d9", zorder=0)  # export promotion: 15 (11-19) per 1
                 ax.set_xscale("symlog", linthresh=10.0)
-        ax1.set_yticks(y, [f"{c} {m[:26]}" for c, m in zip(alone["code"], alone["measure"])], fontsize=7)
+        ax1.set_yticks(y, [f"{c} {m[:26]}" for c, m in zip(alone["code"], alone["measure"], strict=True)], fontsize=7)
         ax1.set_ylim(n - 0.5, -0.5)
         return save(fig, stem, style)
 

@@ -363,7 +363,7 @@ def levers_section(res) -> str:
         label = (f"<code>{esc(p[len('levers.'):])}</code>" + (f' <span class="unit">{esc(meta["unit"])}</span>'
                                                              if meta.get("unit") else ""))
         measure = esc(meta.get("measure") or "")
-        cells = [_prov_cell(v, s["provenance"].get(p)) for v, s in zip(vals, scen)]
+        cells = [_prov_cell(v, s["provenance"].get(p)) for v, s in zip(vals, scen, strict=True)]
         key = [json.dumps(v, sort_keys=True, default=str) for v in vals]
         (differ if len(set(key)) > 1 else same).append([measure, label, *cells])
     head = ["measure", "parameter", *[s["name"] for s in scen]]

@@ -82,6 +82,40 @@ def load_countries(path: str, shown: str) -> CountryTable:
     return _load(raw, shown)
 
 
+def _check_row(rec: dict[str, str], seen: set[str], shown: str, ln: int) -> tuple[int, dict[str, float]]:
+    """Check one row of the country table; its risk class and its numeric columns."""
+
+    def bad(col: str, what: str) -> ScenarioError:  # the cell itself is not quoted: see loader.YAML_SUFFIXES
+        return ScenarioError(f"column {col}: expected {what}", shown, ln)
+
+    if not re.fullmatch(r"[A-Z]{3}", rec["iso3"]) or rec["iso3"] in seen:
+        raise bad("iso3", "a new three-letter ISO code")
+    if rec["region"] not in REGIONS:
+        raise bad("region", "one of " + ", ".join(REGIONS))
+    if rec["income_group"] not in INCOMES:
+        raise bad("income_group", "one of " + ", ".join(INCOMES))
+    try:
+        risk = int(rec["risk_class"])
+        assert 0 <= risk <= 7
+    except (ValueError, AssertionError):
+        raise bad("risk_class", "an integer 0-7") from None
+    nums = {}
+    for col, lo, hi in (("market_weight", 0.0, 1e9), ("relationship_2019", 0.0, 1.0), ("mdb_share", 0.0, 1.0),
+                        ("distance_km", 1.0, 25_000.0)):
+        try:
+            v = float(rec[col])
+            assert lo <= v <= hi and v == v
+        except (ValueError, AssertionError):
+            raise bad(col, f"a number in [{lo:g}, {hi:g}]") from None
+        nums[col] = v
+    if rec["mou_date"] and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", rec["mou_date"]):
+        raise bad("mou_date", "YYYY-MM or empty")
+    for col in FLAG_COLUMNS:
+        if rec[col] not in ("0", "1"):
+            raise bad(col, "0 or 1")
+    return risk, nums
+
+
 @lru_cache(maxsize=16)
 def _load(raw: bytes, shown: str) -> CountryTable:
     """Parse a table (cached by content: an edit within one mtime tick can never serve a stale table)."""
@@ -103,39 +137,13 @@ def _load(raw: bytes, shown: str) -> CountryTable:
             continue
         if len(row) != len(COLUMNS):
             raise ScenarioError(f"expected {len(COLUMNS)} columns, found {len(row)}", shown, ln)
-        rec = dict(zip(COLUMNS, row))
-
-        def bad(col: str, what: str) -> ScenarioError:  # the cell itself is not quoted: see loader.YAML_SUFFIXES
-            return ScenarioError(f"column {col}: expected {what}", shown, ln)
-
-        if not re.fullmatch(r"[A-Z]{3}", rec["iso3"]) or rec["iso3"] in seen:
-            raise bad("iso3", "a new three-letter ISO code")
+        rec = dict(zip(COLUMNS, row, strict=True))
+        risk, nums = _check_row(rec, seen, shown, ln)
         seen.add(rec["iso3"])
-        if rec["region"] not in REGIONS:
-            raise bad("region", "one of " + ", ".join(REGIONS))
-        if rec["income_group"] not in INCOMES:
-            raise bad("income_group", "one of " + ", ".join(INCOMES))
-        try:
-            risk = int(rec["risk_class"])
-            assert 0 <= risk <= 7
-        except (ValueError, AssertionError):
-            raise bad("risk_class", "an integer 0-7") from None
-        nums = {}
-        for col, lo, hi in (("market_weight", 0.0, 1e9), ("relationship_2019", 0.0, 1.0), ("mdb_share", 0.0, 1.0),
-                            ("distance_km", 1.0, 25_000.0)):
-            try:
-                v = float(rec[col])
-                assert lo <= v <= hi and v == v
-            except (ValueError, AssertionError):
-                raise bad(col, f"a number in [{lo:g}, {hi:g}]") from None
-            nums[col] = v
-        if rec["mou_date"] and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", rec["mou_date"]):
-            raise bad("mou_date", "YYYY-MM or empty")
-        for col in FLAG_COLUMNS:
-            if rec[col] not in ("0", "1"):
-                raise bad(col, "0 or 1")
-        cols["iso3"].append(rec["iso3"]); cols["name"].append(rec["name"])
-        cols["region"].append(REGIONS.index(rec["region"])); cols["income_group"].append(INCOMES.index(rec["income_group"]))
+        cols["iso3"].append(rec["iso3"])
+        cols["name"].append(rec["name"])
+        cols["region"].append(REGIONS.index(rec["region"]))
+        cols["income_group"].append(INCOMES.index(rec["income_group"]))
         cols["risk_class"].append(risk)
         for col, v in nums.items():
             cols[col].append(v)

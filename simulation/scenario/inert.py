@@ -107,7 +107,7 @@ class _Eval:
         v = self.r.values[path]
         if isinstance(v, (list, tuple, str)):
             return len(v) > 0
-        if isinstance(v, dict) or isinstance(v, (bool, int, float)):
+        if isinstance(v, (dict, bool, int, float)):
             try:
                 monthly = self.cal.monthly(v)
             except (TypeError, ValueError):

@@ -52,4 +52,4 @@ Flag = Annotated[bool, Strict()]
 
 def sched(t: Any) -> Any:
     """A lever value: a constant or a dated schedule {YYYY-MM: value} (step function)."""
-    return Union[t, dict[YearMonth, t]]
+    return Union[t, dict[YearMonth, t]]  # noqa: UP007 - `t | ...` on a plain class makes a types.UnionType

@@ -47,7 +47,7 @@ def ensemble(loaded: LoadedCalibration, chosen: list[Evaluation], n: int, seed: 
     sets = []
     for j in range(n):
         values = {k: float(v) for k, v in chosen[j % len(chosen)].values.items()}
-        for k, u in zip(keys, draws[j]):
+        for k, u in zip(keys, draws[j], strict=False):
             lo, hi = ranges[k]
             values[k] = float(f"{lo + float(u) * (hi - lo):.6g}")
         sets.append(values)

@@ -95,7 +95,7 @@ def run(design: Design, tick: Callable[[int], None] = lambda n: None,
                 tick(step)
     table: dict[tuple[str, str], list[list[Outcome]]] = {}
     for result in per_set:
-        for (section, role, _), outs in zip(scen, result):
+        for (section, role, _), outs in zip(scen, result, strict=True):
             table.setdefault((section, role), []).append(outs)
     return table
 
@@ -103,8 +103,8 @@ def run(design: Design, tick: Callable[[int], None] = lambda n: None,
 def _diff(a: list[list[Outcome]], b: list[list[Outcome]], get: Callable[[Outcome], float]) -> tuple[np.ndarray, np.ndarray]:
     """Paired differences a − b flattened over (set, seed), and the set of each pair."""
     d, s = [], []
-    for k, (xa, xb) in enumerate(zip(a, b)):
-        for oa, ob in zip(xa, xb):
+    for k, (xa, xb) in enumerate(zip(a, b, strict=True)):
+        for oa, ob in zip(xa, xb, strict=True):
             d.append(get(oa) - get(ob))
             s.append(k)
     return np.array(d), np.array(s)

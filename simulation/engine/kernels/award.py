@@ -105,7 +105,7 @@ def foreign_field(k, P, S, rng):
     acc = S.scratch_nest
     for o in range(NO):
         acc[o] = 0.0
-    for j in range(nf):
+    for _ in range(nf):
         u = uniform(rng)
         o = pick_cum(P.origin_cum[g], u)
         zq = normal(rng)

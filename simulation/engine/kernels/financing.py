@@ -50,7 +50,7 @@ def interest_pv(rate, years, disc):
     balance = 1.0
     pv = 0.0
     factor = 1.0
-    for t in range(years):
+    for _ in range(years):
         factor = factor / (1.0 + disc)
         pv += rate * balance * factor
         balance = balance * (1.0 + rate) - pay

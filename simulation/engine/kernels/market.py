@@ -48,7 +48,7 @@ def market(m, P, S, rng, rng_foreign):
         dev = 0 if P.developing[c] == 1 else 1
         lam = P.tender_scale[m] * P.weight[c] / P.mean_value[dev]
         n = poisson(rng, lam)
-        for j in range(n):
+        for _ in range(n):
             u = uniform(rng)
             t = pick_cum(P.type_cum[dev], u)
             u = uniform(rng)

@@ -171,4 +171,4 @@ def apply(r: Resolved, settings: Settings) -> Resolved:
 def countries(r: Resolved) -> list[tuple[str, str]]:
     """(ISO3, name) of every country in the scenario's table, for the MOU picker."""
     table = country_table(r)
-    return list(zip(table.iso3, table.name))
+    return list(zip(table.iso3, table.name, strict=True))

@@ -64,7 +64,7 @@ def Results(view: charts.View):
     """Headline over the horizon, one chart per series, and the yearly numbers the charts plot."""
     solara.HTML(tag="div", unsafe_innerHTML=view.headline)
     with solara.Row(style={"flex-wrap": "wrap"}):
-        for series, image in view.charts:
+        for _series, image in view.charts:
             with solara.Column(classes=["scsim-chart"],
                                style={"min-width": "360px", "max-width": "640px", "flex": "1 1 30%"}):
                 solara.Image(image, format="png", width="100%")

@@ -224,7 +224,7 @@ def yearly_stats(res: Results, metric: str, group: str = "all") -> pd.DataFrame:
     """Per scenario and year: mean over replications with its 95 % t-interval (columns mean, lo, hi, n)."""
     t = res.yearly
     sel = t[(t["metric"] == metric) & (t["group"] == group)]
-    rows = [{"scenario": s, "year": int(y), **dict(zip(("mean", "lo", "hi", "n"), t_interval(g["value"].to_numpy())))}
+    rows = [{"scenario": s, "year": int(y), **dict(zip(("mean", "lo", "hi", "n"), t_interval(g["value"].to_numpy()), strict=True))}
             for (s, y), g in sel.groupby(["scenario", "year"], sort=True)]
     return pd.DataFrame(rows, columns=["scenario", "year", "mean", "lo", "hi", "n"])
 
@@ -234,7 +234,7 @@ def horizon_stats(res: Results, metric: str, groups: list[str]) -> pd.DataFrame:
     t = res.yearly
     sel = t[(t["metric"] == metric) & t["group"].isin(groups)]
     per_run = sel.groupby(["scenario", "group", "run"])["value"].sum(min_count=1)
-    rows = [{"scenario": s, "group": g, **dict(zip(("mean", "lo", "hi", "n"), t_interval(v.to_numpy())))}
+    rows = [{"scenario": s, "group": g, **dict(zip(("mean", "lo", "hi", "n"), t_interval(v.to_numpy()), strict=True))}
             for (s, g), v in per_run.groupby(level=[0, 1])]
     return pd.DataFrame(rows, columns=["scenario", "group", "mean", "lo", "hi", "n"])
 

@@ -39,7 +39,7 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
     baseline = str(d["baseline"].iloc[0])
     fig = new_figure(8.0, 0.9 + sum(0.32 * len(names) + 0.55 for _ in metrics))
     axes = fig.subplots(len(metrics), 1, squeeze=False, height_ratios=[len(names) + 1.2] * len(metrics))[:, 0]
-    for ax, metric in zip(axes, metrics):
+    for ax, metric in zip(axes, metrics, strict=True):
         label, unit = _unit(metric)
         scale = 100.0 if unit == "%" else 1.0
         texts = [""] * len(names)

@@ -157,13 +157,7 @@ def describe(annotation: Any, meta: list[Any] | None = None) -> str:
     if origin is dict:
         return f"{{{describe(args[0])}: {describe(args[1])}}}"
     if origin is list:
-        item = args[0]
-        if typing.get_origin(item) is typing.Literal:
-            return "list of region codes" if set(typing.get_args(item)) == set(REGIONS) else \
-                "list of: " + ", ".join(typing.get_args(item))
-        if isinstance(item, type) and issubclass(item, BaseModel):
-            return "list of {" + ", ".join(item.model_fields) + "}"
-        return f"list of {describe(item)}"
+        return _list_of(args[0])
     if annotation is bool:
         return "true or false"
     if annotation is int:
@@ -171,15 +165,24 @@ def describe(annotation: Any, meta: list[Any] | None = None) -> str:
     if annotation is float:
         return _interval(meta, integer=False)
     if annotation is str:
-        pattern = _pattern(meta)
-        if pattern == YEAR_MONTH_PATTERN:
-            return "YYYY-MM"
-        if pattern == NAME_PATTERN:
-            return "1–100 characters; no '/', '\\', control characters or leading '.'"
-        if pattern == r"^[A-Z]{3}$":
-            return "ISO3 code"
-        return "text"
+        return _TEXT.get(_pattern(meta) or "", "text")
     return str(annotation)
+
+
+_TEXT = {  # what a string field's pattern means, in words
+    YEAR_MONTH_PATTERN: "YYYY-MM",
+    NAME_PATTERN: "1–100 characters; no '/', '\\', control characters or leading '.'",
+    r"^[A-Z]{3}$": "ISO3 code",
+}
+
+
+def _list_of(item: Any) -> str:
+    if typing.get_origin(item) is typing.Literal:
+        return "list of region codes" if set(typing.get_args(item)) == set(REGIONS) else \
+            "list of: " + ", ".join(typing.get_args(item))
+    if isinstance(item, type) and issubclass(item, BaseModel):
+        return "list of {" + ", ".join(item.model_fields) + "}"
+    return f"list of {describe(item)}"
 
 
 def allowed(p: SchemaParam) -> str:
