@@ -19,7 +19,7 @@ from simulation.analysis.calibration.fit import Problem, identify, plausible_set
 from simulation.analysis.calibration.spec import load_calibration
 from simulation.analysis.calibration.writeback import plan_write_back, write_back
 from simulation.analysis.compare import interval
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 from simulation.scenario.loader import load_scenario
 
 SHORT = "extends: no_plan.yaml\nname: short\ntime:\n  end: {value: 2022-12, provenance: assumption, source: test}\n"
@@ -179,7 +179,7 @@ def test_write_back_refuses_a_value_it_cannot_rewrite_in_place(tmp_path):
     scen = _scenarios(tmp_path)
     text = (scen / "no_plan.yaml").read_text()
     base = load_scenario(str(scen / "short.yaml"))
-    with pytest.raises(ScenarioError) as err:  # a mapping-valued parameter written as a block
+    with pytest.raises(InputError) as err:  # a mapping-valued parameter written as a block
         plan_write_back(base, ["market.bid_cost_share.ppp"])
     assert err.value.line is not None and "one-line" in err.value.message and "no_plan.yaml" in str(err.value)
     targets = plan_write_back(base, ["competition.foreign_bids_mean"])  # found in the parent file
@@ -189,7 +189,7 @@ def test_write_back_refuses_a_value_it_cannot_rewrite_in_place(tmp_path):
     assert load_scenario(str(scen / "short.yaml")).values[("competition", "foreign_bids_mean")] == 5.5
     assert sum(a != b for a, b in zip(text.splitlines(), (scen / "no_plan.yaml").read_text().splitlines(), strict=True)) == 1
     text = (scen / "no_plan.yaml").read_text()
-    with pytest.raises(ScenarioError):  # set by --set: no line to rewrite
+    with pytest.raises(InputError):  # set by --set: no line to rewrite
         plan_write_back(load_scenario(str(scen / "short.yaml"), ["discovery.known_odds=5"]), ["discovery.known_odds"])
     assert (scen / "no_plan.yaml").read_text() == text
 

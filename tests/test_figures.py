@@ -16,7 +16,7 @@ from PIL import Image
 from report_data import COMPARED, build
 
 from simulation.analysis.analyze import pareto_front
-from simulation.analysis.compare import _fmt
+from simulation.analysis.compare import fmt_change
 from simulation.present.figures import (
     FontWarning,
     Style,
@@ -159,7 +159,7 @@ def test_forest_plot_has_one_row_per_scenario_and_metric_at_the_paired_differenc
     right = next(a for a in fig.axes if a is not ax and a.bbox.bounds == ax.bbox.bounds)
     for label, name in zip(right.get_yticklabels(), COMPARED[1:], strict=True):
         r = d[(d["scenario"] == name) & (d["metric"] == "value_won_usd_m")].iloc[0]
-        assert label.get_text().endswith(f"[{_fmt(r['ci_low'], 'USD m')}, {_fmt(r['ci_high'], 'USD m')}]")
+        assert label.get_text().endswith(f"[{fmt_change(r['ci_low'], 'USD m')}, {fmt_change(r['ci_high'], 'USD m')}]")
     points = [ln for ln in ax.get_lines() if ln.get_marker() not in (None, "None", "")]
     for row, name in enumerate(COMPARED[1:]):
         r = d[(d["scenario"] == name) & (d["metric"] == "value_won_usd_m")].iloc[0]

@@ -10,7 +10,7 @@ from helpers import ROOT
 
 from simulation import api
 from simulation.interop.problem import pooled
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 SHORT = {"time.end": "2021-12"}
 
@@ -29,7 +29,7 @@ def test_problem_takes_bounds_and_integer_levers_from_the_schema():
     for bad, says in (({"levers.f5_co_entry.rate_cut": (0.0, 0.5)}, "leaves the schema"),
                       (["levers.n5_training.target_regions"], "no numeric range"),
                       (["levers.nowhere"], "not a parameter")):
-        with pytest.raises(ScenarioError, match=says):
+        with pytest.raises(InputError, match=says):
             api.problem(bad)
 
 

@@ -15,7 +15,7 @@ from simulation.analysis.levers.measures import measures
 from simulation.analysis.levers.render import BEGIN, END
 from simulation.analysis.validation.spec import load_validation
 from simulation.cli import main
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 CARDS = str(ROOT / "experiments" / "lever_cards.yaml")
 
@@ -116,7 +116,7 @@ def test_a_held_out_check_cannot_be_a_calibration_target(tmp_path):
     text = text.replace("experiment: validation/kotra_centres.yaml\n    check: kotra_centre_effect",
                         "experiment: validation/mou.yaml\n    check: mou_effect")
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ScenarioError) as err:
+    with pytest.raises(InputError) as err:
         load_calibration(str(path))
     assert "not marked `role: fitted`" in err.value.message and err.value.line is not None
 

@@ -21,8 +21,8 @@ import pytest
 from report_data import COMPARED, build, fresh
 
 from simulation.cli import main
-from simulation.present.report import _publish
-from simulation.scenario.errors import ScenarioError
+from simulation.present.report import publish
+from simulation.scenario.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "results" / "test-artifacts"
@@ -276,10 +276,10 @@ def test_existing_report_is_kept_without_force_and_replaced_with_it(data, tmp_pa
 def test_publish_never_overwrites_a_file_that_appeared_meanwhile(tmp_path):
     out = tmp_path / "report.html"
     out.write_text("arrived first\n")
-    with pytest.raises(ScenarioError, match="already exists"):
-        _publish(out, b"<html>new</html>", force=False)
+    with pytest.raises(InputError, match="already exists"):
+        publish(out, b"<html>new</html>", force=False)
     assert out.read_text() == "arrived first\n" and [p.name for p in tmp_path.iterdir()] == ["report.html"]
-    _publish(out, b"<html>new</html>", force=True)
+    publish(out, b"<html>new</html>", force=True)
     assert out.read_bytes() == b"<html>new</html>"
 
 

@@ -1,4 +1,4 @@
-"""Hostile and malformed scenario files: every one loads, or ends in one clean ScenarioError.
+"""Hostile and malformed scenario files: every one loads, or ends in one clean InputError.
 
 Hypothesis writes thousands of files -- mutations of the real `scenarios/no_plan.yaml` tree,
 unknown keys, raw YAML scalars, deep nesting, alias bombs, YAML tags, cyclic and broken
@@ -31,7 +31,7 @@ import yaml
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 from simulation.scenario.loader import PARAMS, WRAPPER_KEYS, configure_scenario_path, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,7 +129,7 @@ def hang_guard(seconds: float = HANG_SECONDS):
         signal.signal(signal.SIGALRM, old)
 
 
-def check_message(err: ScenarioError) -> str:
+def check_message(err: InputError) -> str:
     msg = str(err)
     assert msg.isprintable(), f"not one printable line: {msg!r}"
     assert len(msg) <= MAX_MESSAGE, f"message of {len(msg)} characters: {msg[:300]!r}..."
@@ -144,12 +144,12 @@ def check_message(err: ScenarioError) -> str:
     return msg
 
 
-def load(path: Path, overrides=()) -> ScenarioError | None:
-    """Load; return the ScenarioError (checked) or None. Any other exception propagates."""
+def load(path: Path, overrides=()) -> InputError | None:
+    """Load; return the InputError (checked) or None. Any other exception propagates."""
     with hang_guard():
         try:
             load_scenario(str(path), list(overrides))
-        except ScenarioError as err:
+        except InputError as err:
             check_message(err)
             return err
     return None

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from simulation.analysis.compare import per_run
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 METRICS = ("value_won_usd_m", "public_cost_krw_bn")
 
@@ -57,10 +57,10 @@ def compare_drivers(folder: Path) -> pd.DataFrame:
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise ScenarioError("not a results folder (no readable manifest.json)", str(folder)) from None
+        raise InputError("not a results folder (no readable manifest.json)", str(folder)) from None
     psets = manifest.get("parameter_sets") if isinstance(manifest, dict) else None
     if not psets or not manifest.get("baseline"):
-        raise ScenarioError("a compare folder without parameter sets: rerun `scsim compare ... --parameter-sets FILE` "
+        raise InputError("a compare folder without parameter sets: rerun `scsim compare ... --parameter-sets FILE` "
                             "to learn which parameters drive the effects", str(folder))
     table = pd.read_parquet(folder / "yearly.parquet")
     return drivers(table, manifest["baseline"], psets["sets"], int(psets["runs_per_set"]))

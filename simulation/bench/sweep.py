@@ -66,13 +66,13 @@ else:
     import simulation.experiment.sweep as sw
     from simulation.experiment.spec import load_experiment
     loaded = load_experiment(args["experiment"])
-    rss, record, count = {}, sw._record, [0]
+    rss, record, count = {}, sw.record_outcome, [0]
     def counted(*a, **k):  # resident memory once the first runs are done (kernels loaded), and at the end
         record(*a, **k)
         count[0] += 1
         if count[0] == args["warm"]:
             rss["start"] = psutil.Process().memory_info().rss
-    sw._record = counted
+    sw.record_outcome = counted
     t = time.perf_counter()
     s = sw.run_sweep(loaded, args["out"], executor=args["executor"], workers=args["workers"], progress=False)
     rss["end"] = psutil.Process().memory_info().rss

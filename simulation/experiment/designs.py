@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.experiment.size import PLAN_BYTES_PER_RUN, check_runs, counted, grid_points
-from simulation.experiment.spec import Design, Factor, LoadedExperiment, _checked, parse_path
+from simulation.experiment.spec import Design, Factor, LoadedExperiment, apply_overrides, parse_path
 
 SAMPLED = ("lhs", "sobol", "morris")
 RESERVED = ("point", "name", "rep")
@@ -245,7 +245,7 @@ def _grid(loaded: LoadedExperiment) -> DesignTable:
     for i, (f, vals) in enumerate(zip(factors, levels, strict=True)):  # ends of range factors not yet checked
         if f.range is not None:
             for v in (vals[0], vals[-1]):
-                _checked(loaded, loaded.base, {parse_path(k): x for k, x in _overrides(f, v).items()}, ("factors", i))
+                apply_overrides(loaded, loaded.base, {parse_path(k): x for k, x in _overrides(f, v).items()}, ("factors", i))
     frame = _frame(points, [f.label for f in factors], rows)
     return DesignTable("grid", points, frame, _factor_info(loaded))
 
@@ -338,7 +338,7 @@ def _sampled(loaded: LoadedExperiment) -> DesignTable:
         col = [row[j] for row in values]
         if f.values is None and col:
             for v in {min(col), max(col)}:
-                _checked(loaded, loaded.base, {parse_path(k): x for k, x in _overrides(f, v).items()}, ("factors", j))
+                apply_overrides(loaded, loaded.base, {parse_path(k): x for k, x in _overrides(f, v).items()}, ("factors", j))
     points = []
     width = len(str(max(len(values) - 1, 0)))
     for pid, row in enumerate(values):

@@ -254,7 +254,7 @@ def processes(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] |
 
 def _clean_payload_files() -> None:
     """Remove base-scenario files left by sweeps that were killed (their process is gone)."""
-    from simulation.io import pid_alive as _pid_alive
+    from simulation.io import pid_alive
 
     folder = tempfile.gettempdir()
     try:
@@ -268,7 +268,7 @@ def _clean_payload_files() -> None:
             pid = int(name.split("-")[2])
         except (IndexError, ValueError):
             continue
-        if not _pid_alive(pid):
+        if not pid_alive(pid):
             with contextlib.suppress(OSError):
                 os.unlink(os.path.join(folder, name))
 
@@ -376,8 +376,8 @@ def dask(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None
             try:
                 client = Client(scheduler, timeout="30s", set_as_default=False)
             except (OSError, TimeoutError) as exc:
-                from simulation.scenario.errors import ScenarioError
-                raise ScenarioError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+                from simulation.scenario.errors import InputError
+                raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
         else:
             import dask as _dask
             with _dask.config.set(LOCAL_DASK_CONFIG):

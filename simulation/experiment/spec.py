@@ -23,10 +23,10 @@ from pydantic import (
     model_validator,
 )
 
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 from simulation.scenario.loader import Resolved, load_scenario, with_overrides
 from simulation.scenario.specfile import Located, spec_error
-from simulation.scenario.yamlio import Path, dotted, read_yaml_file
+from simulation.scenario.yamlio import KeyPath, dotted, read_yaml_file
 
 DESIGNS = ("grid", "lhs", "sobol", "morris", "list")
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
@@ -45,7 +45,7 @@ def key_path(text: str) -> str:
     return text
 
 
-KeyPath = Annotated[str, AfterValidator(key_path)]
+DottedKey = Annotated[str, AfterValidator(key_path)]  # a key path as an experiment file writes it: "a.b.c"
 
 
 class Spec(BaseModel):
@@ -82,8 +82,8 @@ class Distribution(Spec):
 
 class Factor(Spec):
     """One scenario key path (or several moving together, `keys:` with tuple `values:`)."""
-    key: KeyPath | None = None
-    keys: Annotated[list[KeyPath], Field(min_length=1)] | None = None
+    key: DottedKey | None = None
+    keys: Annotated[list[DottedKey], Field(min_length=1)] | None = None
     name: str | None = None
     role: Literal["lever", "uncertainty"]
     values: list[Any] | None = None
@@ -134,7 +134,7 @@ class Factor(Spec):
 
 class Point(Spec):
     name: str
-    set: dict[KeyPath, Any] = Field(default_factory=dict)
+    set: dict[DottedKey, Any] = Field(default_factory=dict)
 
 
 class Design(Spec):
@@ -165,7 +165,7 @@ class Experiment(Spec):
     name: Annotated[str, Field(pattern=FOLDER_NAME)]
     description: str = ""
     base: str
-    set: dict[KeyPath, Any] = Field(default_factory=dict)
+    set: dict[DottedKey, Any] = Field(default_factory=dict)
     factors: list[Factor] = Field(default_factory=list)
     design: Design
     replications: Annotated[int, Strict(), Field(ge=1, le=100_000)] = 1
@@ -176,7 +176,7 @@ class Experiment(Spec):
 class LoadedExperiment(Located):
     """A validated experiment: the spec, its base scenario (with the fixed `set:` applied) and where it came from."""
 
-    def __init__(self, spec: Experiment, base: Resolved, file: str, marks: dict[Path, int], raw: dict) -> None:
+    def __init__(self, spec: Experiment, base: Resolved, file: str, marks: dict[KeyPath, int], raw: dict) -> None:
         self.spec, self.base, self.file, self.marks, self.raw = spec, base, file, marks, raw
 
     @property
@@ -192,7 +192,7 @@ class LoadedExperiment(Located):
 
 
 
-def parse_path(text: str) -> Path:
+def parse_path(text: str) -> KeyPath:
     return tuple(int(p) if p.isdigit() else p for p in text.split("."))
 
 
@@ -216,7 +216,7 @@ def load_experiment(path: str, shown: str | None = None) -> LoadedExperiment:
     shown = shown or path
     data, marks = read_yaml_file(path, shown)
     if not isinstance(data, dict):
-        raise ScenarioError("an experiment file must be a mapping (name, base, factors, design, ...)", shown, 1)
+        raise InputError("an experiment file must be a mapping (name, base, factors, design, ...)", shown, 1)
     def reword(err: dict) -> str | None:
         if err.get("type") == "literal_error" and err["loc"] and err["loc"][-1] == "type":
             return f"unknown design {err.get('input')!r}; expected one of {', '.join(DESIGNS)}"
@@ -235,7 +235,7 @@ def load_experiment(path: str, shown: str | None = None) -> LoadedExperiment:
         raise loaded.error(("base",), f"base scenario {spec.base!r} not found (looked for {base_shown})")
     base = load_scenario(base_path, shown=base_shown)
     if spec.set:
-        base = _checked(loaded, base, {parse_path(k): v for k, v in spec.set.items()}, ("set",))
+        base = apply_overrides(loaded, base, {parse_path(k): v for k, v in spec.set.items()}, ("set",))
     loaded.base = base
     names = [f.label for f in spec.factors]
     dup = {n for n in names if names.count(n) > 1}
@@ -249,16 +249,16 @@ def load_experiment(path: str, shown: str | None = None) -> LoadedExperiment:
     for i, f in enumerate(spec.factors):
         for v in _probe_values(f):
             vals = v if f.keys else [v]
-            _checked(loaded, base, {parse_path(k): x for k, x in zip(f.paths, vals, strict=True)}, ("factors", i))
+            apply_overrides(loaded, base, {parse_path(k): x for k, x in zip(f.paths, vals, strict=True)}, ("factors", i))
     if spec.design.type in ("lhs", "sobol", "morris") and not spec.factors:
         raise loaded.error(("factors",), f"a `{spec.design.type}` design needs at least one factor")
     if spec.design.type == "list":
         for j, pt in enumerate(spec.design.points or []):
-            _checked(loaded, base, {parse_path(k): v for k, v in pt.set.items()}, ("design", "points", j))
+            apply_overrides(loaded, base, {parse_path(k): v for k, v in pt.set.items()}, ("design", "points", j))
     return loaded
 
 
-def _distinct_paths(loaded: LoadedExperiment, paths: list[tuple[Path, str]], what: str) -> None:
+def _distinct_paths(loaded: LoadedExperiment, paths: list[tuple[KeyPath, str]], what: str) -> None:
     """Refuse two key paths where one is the other or inside it: only one of them could take effect."""
     parsed = [(where, text, parse_path(text)) for where, text in paths]
     for n, (where, text, path) in enumerate(parsed):
@@ -269,10 +269,10 @@ def _distinct_paths(loaded: LoadedExperiment, paths: list[tuple[Path, str]], wha
                                    "the runs would use only one of them, so the other would do nothing")
 
 
-def _checked(loaded: LoadedExperiment, base: Resolved, overrides: dict[Path, Any], where: Path) -> Resolved:
+def apply_overrides(loaded: LoadedExperiment, base: Resolved, overrides: dict[KeyPath, Any], where: KeyPath) -> Resolved:
     """Apply overrides to the base, turning any scenario error into one that points into the experiment file."""
     try:
         return with_overrides(base, overrides, loaded.file)
-    except ScenarioError as exc:
+    except InputError as exc:
         key = exc.key or ", ".join(".".join(map(str, p)) for p in overrides)
-        raise ScenarioError(f"{key}: {exc.message}", loaded.file, loaded.line(where), dotted(where)) from None
+        raise InputError(f"{key}: {exc.message}", loaded.file, loaded.line(where), dotted(where)) from None

@@ -46,7 +46,7 @@ from simulation.io import (
     remove,
     temp_name,
 )
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 FORMAT = 1
 MANIFEST = "experiment.json"
@@ -105,13 +105,13 @@ class Store:
         root = Path(root)
         path = root / MANIFEST
         if not path.is_file():
-            raise ScenarioError("not an experiment results folder (no experiment.json)", str(root))
+            raise InputError("not an experiment results folder (no experiment.json)", str(root))
         try:
             manifest = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise ScenarioError(f"cannot read experiment.json: {exc}", str(path)) from None
+            raise InputError(f"cannot read experiment.json: {exc}", str(path)) from None
         if not isinstance(manifest, dict) or "experiment_hash" not in manifest:
-            raise ScenarioError("experiment.json has no experiment_hash; not a results store", str(path))
+            raise InputError("experiment.json has no experiment_hash; not a results store", str(path))
         store = cls(root, manifest)
         store._clean()
         return store
@@ -123,7 +123,7 @@ class Store:
         """Open the store of this experiment at `root`, creating it if needed.
 
         `manifest` must carry `experiment_hash`. A store of a different experiment (another hash)
-        is refused with a ScenarioError, unless `force`, which replaces it. A folder that exists,
+        is refused with a InputError, unless `force`, which replaces it. A folder that exists,
         is not empty and is not a store is always refused (nothing is deleted). The new store is
         built in a hidden sibling folder and renamed into place, so it appears whole.
         """
@@ -132,7 +132,7 @@ class Store:
         if not want:
             raise ValueError("manifest needs an experiment_hash")
         if root.exists() and not root.is_dir():
-            raise ScenarioError("exists and is not a folder", str(root))
+            raise InputError("exists and is not a folder", str(root))
         if root.parent.exists():
             clean_temporaries(root.parent, prefix=f"{root.name}{TMP_MARK}")
         if (root / MANIFEST).is_file():
@@ -141,7 +141,7 @@ class Store:
                 store._ensure_dirs()
                 return store
             if not force:
-                raise ScenarioError(
+                raise InputError(
                     f"holds results of another experiment ({store.manifest.get('experiment', '?')!r}, hash "
                     f"{store.experiment_hash[:12]}; this one is {manifest.get('experiment', '?')!r}, hash "
                     f"{str(want)[:12]}): the experiment file, its base scenario or its design changed. "
@@ -150,7 +150,7 @@ class Store:
             os.replace(root, old)
             remove(old)
         elif root.is_dir() and (clean_temporaries(root) or True) and any(not is_temp(n) for n in os.listdir(root)):
-            raise ScenarioError("folder exists, is not empty and is not an experiment results folder "
+            raise InputError("folder exists, is not empty and is not an experiment results folder "
                                 "(no experiment.json); choose another --out", str(root))
         root.parent.mkdir(parents=True, exist_ok=True)
         tmp = new_temp_dir(root)
@@ -174,7 +174,7 @@ class Store:
                 os.rename(tmp, root)  # replaces an empty folder; fails if another process got there first
             except OSError as exc:
                 if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not _retry:
-                    raise ScenarioError(f"cannot create the results folder: {exc}", str(root)) from None
+                    raise InputError(f"cannot create the results folder: {exc}", str(root)) from None
                 shutil.rmtree(tmp, ignore_errors=True)  # another process (a shard) created it first: open that
                 return cls.create_or_open(root, manifest, design=design, tasks=tasks, X=X, force=False, _retry=False)
             fsync_dir(root.parent)

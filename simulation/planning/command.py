@@ -5,7 +5,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 
 def _out(given: str | None, name: str) -> Path:
@@ -18,9 +18,9 @@ def _check_executor(executor: str, workers: int | None, scheduler: str | None, s
     from simulation.experiment.sweep import check_scheduler, parse_shard
 
     if workers is not None and (workers < 1 or executor == "serial"):
-        raise ScenarioError("--workers must be at least 1, and applies to the processes and dask executors")
+        raise InputError("--workers must be at least 1, and applies to the processes and dask executors")
     if scheduler is not None and executor != "dask":
-        raise ScenarioError(f"--scheduler applies to the dask executor, not {executor}")
+        raise InputError(f"--scheduler applies to the dask executor, not {executor}")
     if scheduler:
         check_scheduler(scheduler)
     return parse_shard(shard) if shard else None
@@ -67,10 +67,10 @@ def discover_command(results: str, spec_file: str | None, outcome: str | None, b
     from simulation.scenario.shipped import resolve
 
     if below is not None and above is not None:
-        raise ScenarioError("give --below or --above, not both")
+        raise InputError("give --below or --above, not both")
     source = Path(results)
     if not source.exists():
-        raise ScenarioError("no such results folder or table", str(source))
+        raise InputError("no such results folder or table", str(source))
     spec = load_discover_spec(resolve(spec_file, "experiments") if spec_file else None,
                               {"outcome": outcome, "below": below, "above": above, "policy": policy,
                                "threshold": threshold})
@@ -91,7 +91,7 @@ def _report_line(folder: Path) -> None:
 
     try:
         page = write_planning_report(folder, None, force=True)
-    except (ScenarioError, OSError) as exc:
+    except (InputError, OSError) as exc:
         print(f"error: the results are in {folder}/ but the report could not be written "
               f"({getattr(exc, 'message', None) or exc}); try `scsim report {folder} --force`", file=sys.stderr)
         return

@@ -26,7 +26,7 @@ import pandas as pd
 from pydantic import Field, Strict, ValidationError, model_validator
 
 from simulation.planning.spec import OUTCOMES, Spec
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 RESULTS = "discovery"
 
@@ -139,11 +139,11 @@ def worlds(folder: Path, spec: DiscoverSpec) -> tuple[pd.DataFrame, np.ndarray, 
     planning = man.get("planning") or {}
     rows = store.read_dataset()
     if rows.empty:
-        raise ScenarioError("no finished runs in this results folder", str(folder))
+        raise InputError("no finished runs in this results folder", str(folder))
     totals = run_totals(rows)
     years = _years(man)
     if spec.outcome not in OUTCOMES:
-        raise ScenarioError(f"unknown outcome {spec.outcome!r}; expected one of {', '.join(OUTCOMES)}", None, None,
+        raise InputError(f"unknown outcome {spec.outcome!r}; expected one of {', '.join(OUTCOMES)}", None, None,
                             "outcome")
     if planning:
         policy = spec.policy or ("plan" if planning.get("kind") == "optimize" else str(design["policy"].iloc[0]))
@@ -154,7 +154,7 @@ def worlds(folder: Path, spec: DiscoverSpec) -> tuple[pd.DataFrame, np.ndarray, 
             keep = design[design["policy"] == policy]
         if keep.empty:
             known = sorted(set(design["policy"])) if "policy" in design else ["plan"]
-            raise ScenarioError(f"no policy {policy!r} in this folder; expected one of {', '.join(known)}", str(folder),
+            raise InputError(f"no policy {policy!r} in this folder; expected one of {', '.join(known)}", str(folder),
                                 None, "policy")
         t = totals[totals["point"].isin(keep["point"])].merge(keep[["point", "member"]], on="point")
         per = member_table(t, [spec.outcome], years, ["member"])
@@ -179,13 +179,13 @@ def _numeric(X: pd.DataFrame, spec: DiscoverSpec) -> pd.DataFrame:
     if spec.inputs:
         missing = [c for c in spec.inputs if c not in X.columns]
         if missing:
-            raise ScenarioError(f"unknown input {missing[0]!r}; the worlds have {', '.join(map(str, X.columns[:12]))}"
+            raise InputError(f"unknown input {missing[0]!r}; the worlds have {', '.join(map(str, X.columns[:12]))}"
                                 + (" ..." if len(X.columns) > 12 else ""), None, None, "inputs")
         X = X[spec.inputs]
     X = X.apply(pd.to_numeric, errors="coerce")
     keep = [c for c in X.columns if X[c].notna().all() and X[c].nunique() > 1]
     if not keep:
-        raise ScenarioError("no uncertain input varies over these worlds: nothing to discover")
+        raise InputError("no uncertain input varies over these worlds: nothing to discover")
     return X[keep].astype(np.float64)
 
 
@@ -193,9 +193,9 @@ def _table(path: Path, spec: DiscoverSpec) -> tuple[pd.DataFrame, np.ndarray, No
     try:
         t = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
     except Exception as exc:  # noqa: BLE001 - any unreadable table is one message
-        raise ScenarioError(f"cannot read this table: {exc}", str(path)) from None
+        raise InputError(f"cannot read this table: {exc}", str(path)) from None
     if spec.outcome not in t.columns:
-        raise ScenarioError(f"the table has no column {spec.outcome!r} (the outcome); columns: "
+        raise InputError(f"the table has no column {spec.outcome!r} (the outcome); columns: "
                             f"{', '.join(map(str, t.columns[:12]))}", str(path), None, "outcome")
     y = pd.to_numeric(t[spec.outcome], errors="coerce").to_numpy(dtype=np.float64)
     return _numeric(t.drop(columns=[spec.outcome]), spec), y, None, "table rows"
@@ -211,7 +211,7 @@ def discover(source: Path, spec: DiscoverSpec) -> Discovery:
     X, v = X[ok].reset_index(drop=True), v[ok]
     y = v < spec.below if spec.below is not None else v > spec.above
     if y.sum() == 0 or y.all():
-        raise ScenarioError(f"{'every' if y.all() else 'no'} world of the {len(y)} {what} fails "
+        raise InputError(f"{'every' if y.all() else 'no'} world of the {len(y)} {what} fails "
                             f"({spec.outcome} {'below ' + format(spec.below, 'g') if spec.below is not None else 'above ' + format(spec.above, 'g')}): "
                             "nothing to tell apart; choose another threshold", str(source))
     limits, traj, i, more = prim_box(X, y, spec)
@@ -265,7 +265,7 @@ def load_discover_spec(path: str | None, overrides: dict[str, Any]) -> DiscoverS
     if path is not None:
         raw, marks = read_yaml_file(path, path)
         if not isinstance(raw, dict):
-            raise ScenarioError("a discover file must be a mapping (outcome, below or above, ...)", path, 1)
+            raise InputError("a discover file must be a mapping (outcome, below or above, ...)", path, 1)
         data = dict(raw)
     for k, v in overrides.items():
         if v is not None:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.io import atomic_write
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 PLANNING = "planning"
 DISCOVERY = "discovery"
@@ -34,7 +34,7 @@ def _json(path: Path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise ScenarioError("cannot read this results file", str(path)) from None
+        raise InputError("cannot read this results file", str(path)) from None
 
 
 def _fmt(x: Any, unit: str = "") -> str:

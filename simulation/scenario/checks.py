@@ -5,15 +5,15 @@ import math
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 from simulation.scenario.loader import Resolved, is_schedule_param
 from simulation.scenario.types import REGIONS, TYPES
-from simulation.scenario.yamlio import Path
+from simulation.scenario.yamlio import KeyPath
 
 if TYPE_CHECKING:  # imported where it is used, at run time
     from simulation.scenario.countries import CountryTable
 
-SUM_TO_ONE: tuple[Path, ...] = (
+SUM_TO_ONE: tuple[KeyPath, ...] = (
     ("world", "size_shares"), ("world", "domain_shares"), ("market", "type_mix_developing"),
     ("market", "type_mix_developed"), ("market", "domain_mix"),
 )
@@ -27,10 +27,10 @@ def month_index(ym: str) -> int:
     return int(y) * 12 + int(m) - 1
 
 
-def _blame(r: Resolved, paths: list[Path]) -> Path:
+def _blame(r: Resolved, paths: list[KeyPath]) -> KeyPath:
     """Of parameters that disagree, the one set last: by --set, else in the scenario file itself, else
     in the nearest file it extends. The user changed that one, so the message points there."""
-    def rank(p: Path) -> int:
+    def rank(p: KeyPath) -> int:
         pr = r.prov.get(p)
         if pr is None:
             return len(r.files) + 1
@@ -38,12 +38,12 @@ def _blame(r: Resolved, paths: list[Path]) -> Path:
     return min(paths, key=rank)
 
 
-def _sum_check(r: Resolved, prefix: Path) -> None:
+def _sum_check(r: Resolved, prefix: KeyPath) -> None:
     keys = [p for p in r.values if p[: len(prefix)] == prefix and len(p) == len(prefix) + 1]
     total = sum(r.values[p] for p in keys)
     if abs(total - 1.0) > 1e-6:
         file, line = r.where(_blame(r, keys))
-        raise ScenarioError(f"shares under {'.'.join(prefix)} must sum to 1, they sum to {total:.6g}",
+        raise InputError(f"shares under {'.'.join(prefix)} must sum to 1, they sum to {total:.6g}",
                             file, line, ".".join(prefix))
 
 
@@ -111,11 +111,11 @@ def _check_table_path(r: Resolved, given: str, path: str) -> None:
         raise link_error("countries_file", given, r.roots, file or "", line, "world.countries_file")
 
 
-def _dates(obj: Any, path: Path) -> list[tuple[Path, str]]:
+def _dates(obj: Any, path: KeyPath) -> list[tuple[KeyPath, str]]:
     """Every month-valued field (unit YYYY-MM) of a validated section, lists included, with its key path."""
     from simulation.scenario.schema import Section
 
-    out: list[tuple[Path, str]] = []
+    out: list[tuple[KeyPath, str]] = []
     if isinstance(obj, Section):
         for name, info in type(obj).model_fields.items():
             value = getattr(obj, name)
@@ -129,7 +129,7 @@ def _dates(obj: Any, path: Path) -> list[tuple[Path, str]]:
     return out
 
 
-def horizon_notes(r: Resolved) -> list[tuple[Path, str]]:
+def horizon_notes(r: Resolved) -> list[tuple[KeyPath, str]]:
     """Dates that are not schedules (a fund's start, an MOU, a centre's opening) outside the horizon: allowed
     (an MOU of 2017 still raises the 2019 relationship; a fund starting in 2040 never invests) but said."""
     s = r.scenario
@@ -170,7 +170,7 @@ def check_semantics(r: Resolved) -> None:
     _check_table_path(r, s.world.countries_file, path)
     try:
         table = load_countries(path, shown)
-    except ScenarioError as exc:
+    except InputError as exc:
         if exc.line is None:  # the table as a whole is unusable: point at the scenario line naming it
             what = exc.message.removeprefix("country table ")
             short = shown if len(shown) <= 200 else shown[:150] + "..." + shown[-40:]
@@ -205,7 +205,7 @@ def _check_shares(r: Resolved) -> None:
 def _check_countries(r: Resolved, table: CountryTable, shown: str) -> None:
     """Every country a lever or a scheduled tender names is in the country table."""
 
-    def check_country(path: Path, code: Any, allow_flag: bool) -> None:
+    def check_country(path: KeyPath, code: Any, allow_flag: bool) -> None:
         if allow_flag and isinstance(code, str) and code.startswith("csv:"):
             if code[4:] not in table.flags:
                 raise r.error(path, f"unknown flag column {code[4:]!r:.60}; the country table has "

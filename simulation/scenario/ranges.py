@@ -13,7 +13,7 @@ from typing import Any
 import annotated_types as at
 
 from simulation.scenario.loader import PARAMS, is_schedule_param
-from simulation.scenario.yamlio import Path
+from simulation.scenario.yamlio import KeyPath
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def _scalar(annotation: Any, metadata: list) -> tuple[Any, list]:
     return annotation, list(metadata)
 
 
-def param_range(path: Path) -> Range:
+def param_range(path: KeyPath) -> Range:
     """The type and bounds of parameter `path` (KeyError for a path that is not a parameter)."""
     info = PARAMS[tuple(path)]
     base, meta = _scalar(info.annotation, info.metadata)
@@ -58,7 +58,7 @@ def param_range(path: Path) -> Range:
     return Range(kind, lo, hi, is_schedule_param(tuple(path)))
 
 
-def wants_int(path: Path) -> bool:
+def wants_int(path: KeyPath) -> bool:
     try:
         return param_range(path).kind == "int"
     except KeyError:

@@ -18,7 +18,7 @@ from simulation.analysis.calibration.moments import MOMENTS
 from simulation.analysis.calibration.spec import LoadedCalibration, load_calibration, scenario_value
 from simulation.analysis.calibration.writeback import plan_write_back, write_back
 from simulation.experiment.outputs import check_target, git_commit, versions, write_results
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 
 def effect_ranges(loaded: LoadedCalibration, fits: list | None = None) -> dict[str, tuple[float, float]]:
@@ -131,7 +131,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     check_target(out, args.force)
     sets_file = Path(args.parameter_sets) if args.parameter_sets else None
     if sets_file is not None and sets_file.exists() and not args.force:
-        raise ScenarioError("exists; use --force to replace it", str(sets_file))
+        raise InputError("exists; use --force to replace it", str(sets_file))
 
     def show(ev: Evaluation) -> None:
         if not args.quiet:

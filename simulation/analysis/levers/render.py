@@ -100,12 +100,12 @@ def render(loaded: LoadedCards, cards: pd.DataFrame, whole: dict) -> str:
 
 def splice(text: str, block: str, shown: str) -> str:
     """`text` with its lever-cards block replaced by `block` (appended when it has none)."""
-    from simulation.scenario.errors import ScenarioError
+    from simulation.scenario.errors import InputError
 
     if BEGIN not in text:
         return text.rstrip("\n") + "\n\n" + block + "\n"
     head, rest = text.split(BEGIN, 1)
     if END not in rest:
-        raise ScenarioError(f"the lever-cards block has no end marker ({END})", shown)
+        raise InputError(f"the lever-cards block has no end marker ({END})", shown)
     tail = rest.split(END, 1)[1]
     return head + block + tail

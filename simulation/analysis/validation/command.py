@@ -19,7 +19,7 @@ import pandas as pd
 from simulation.analysis.validation.measure import Outcome, measure, runs_needed
 from simulation.analysis.validation.spec import Loaded, load_validation
 from simulation.analysis.validation.stats import verdict
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 from simulation.scenario.shipped import SOURCE_ROOT
 
 DEFAULT_DIR = "experiments/validation"
@@ -36,7 +36,7 @@ def experiment_files(paths: Sequence[str]) -> list[str]:
         folder = source_tree if source_tree.is_dir() else folder
     files = sorted(str(p) for p in folder.glob("*.yaml")) if folder.is_dir() else []
     if not files:
-        raise ScenarioError("no validation experiments found (expected *.yaml files); "
+        raise InputError("no validation experiments found (expected *.yaml files); "
                             "name the files, or run from the project folder", DEFAULT_DIR)
     return files
 
@@ -147,14 +147,14 @@ def validate_model(paths: Sequence[str], reps: int | None, seed: int | None, out
     from simulation.experiment.outputs import check_target, git_commit, versions, write_results
 
     if reps is not None and reps < 2:
-        raise ScenarioError(f"--reps must be at least 2 for confidence intervals, got {reps}")
+        raise InputError(f"--reps must be at least 2 for confidence intervals, got {reps}")
     if seed is not None and seed < 0:
-        raise ScenarioError(f"--seed must be a non-negative integer, got {seed}")
+        raise InputError(f"--seed must be a non-negative integer, got {seed}")
     loaded = [load_validation(p) for p in experiment_files(paths)]  # every file checked before any run
     names = [x.spec.name for x in loaded]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise ScenarioError(f"two validation experiments are both named {dup[0]!r}")
+        raise InputError(f"two validation experiments are both named {dup[0]!r}")
     from simulation.experiment.size import check_runs
     n_runs = sum(runs_needed(x, reps or x.spec.replications) for x in loaded)
     check_runs(n_runs, f"{len(loaded)} validation experiment{'s' if len(loaded) != 1 else ''} (arms × replications)",

@@ -17,11 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, mode
 from simulation.analysis.validation.records import USER_KINDS
 from simulation.engine.kernels.constants import INSTRUMENTS
 from simulation.scenario.calendar import Calendar
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 from simulation.scenario.loader import Resolved, load_scenario, with_overrides
 from simulation.scenario.specfile import Located, spec_error
 from simulation.scenario.types import YEAR_MONTH_PATTERN
-from simulation.scenario.yamlio import Path, dotted, read_yaml_file
+from simulation.scenario.yamlio import KeyPath, dotted, read_yaml_file
 
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 Label = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,80}$")]
@@ -143,7 +143,7 @@ class Loaded(Located):
     """A validated validation experiment: its spec, the control scenario and each treated arm resolved."""
     spec: Common
     file: str
-    marks: dict[Path, int]
+    marks: dict[KeyPath, int]
     raw: dict
     control: Resolved
     arms: list[tuple[str, Resolved]]
@@ -157,31 +157,31 @@ class Loaded(Located):
 
 
 
-def _parse_path(text: str) -> Path:
+def _parse_path(text: str) -> KeyPath:
     return tuple(int(p) if p.isdigit() else p for p in str(text).split("."))
 
 
-def _apply(loaded: Loaded, base: Resolved, overrides: dict[str, Any], where: Path) -> Resolved:
+def _apply(loaded: Loaded, base: Resolved, overrides: dict[str, Any], where: KeyPath) -> Resolved:
     """The base with overrides, any scenario error pointing into the experiment file."""
     if not overrides:
         return base
     try:
         return with_overrides(base, {_parse_path(k): v for k, v in overrides.items()}, loaded.file)
-    except ScenarioError as exc:
+    except InputError as exc:
         key = exc.key or ", ".join(overrides)
-        raise ScenarioError(f"{key}: {exc.message}", loaded.file, loaded.line(where), dotted(where)) from None
+        raise InputError(f"{key}: {exc.message}", loaded.file, loaded.line(where), dotted(where)) from None
 
 
 def load_validation(path: str, shown: str | None = None) -> Loaded:
-    """Read, validate and resolve one experiment file (ScenarioError naming file, line and key if bad)."""
+    """Read, validate and resolve one experiment file (InputError naming file, line and key if bad)."""
     shown = shown or path
     data, marks = read_yaml_file(path, shown)
     if not isinstance(data, dict):
-        raise ScenarioError("a validation experiment must be a mapping (name, kind, base, checks, ...)", shown, 1)
+        raise InputError("a validation experiment must be a mapping (name, kind, base, checks, ...)", shown, 1)
     kind = data.get("kind")
     if kind not in MODELS:
         what = "missing" if kind is None else f"unknown kind {kind!r:.60}"
-        raise ScenarioError(f"{what}; expected one of {', '.join(KINDS)}", shown, marks.get(("kind",)), "kind")
+        raise InputError(f"{what}; expected one of {', '.join(KINDS)}", shown, marks.get(("kind",)), "kind")
     try:
         spec = MODELS[kind].model_validate(data)
     except ValidationError as exc:

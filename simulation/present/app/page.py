@@ -21,7 +21,7 @@ from solara.datatypes import ResultState
 
 from simulation.present.app import charts, levers, runs
 from simulation.present.app.server import AppConfig
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 CONFIG = AppConfig.from_env()
 CSS = """
@@ -89,7 +89,7 @@ def Page():
     def pick(path: str) -> None:
         try:
             new = levers.read(runs.load(path))
-        except ScenarioError as exc:  # a broken file in the folder: say so, keep the current scenario
+        except InputError as exc:  # a broken file in the folder: say so, keep the current scenario
             set_pick_error(str(exc))
             return
         set_pick_error("")

@@ -7,7 +7,7 @@ Three kinds of folder are read:
 - `sweep`:   experiment.json, design.parquet, runs/, analysis/       (written by `scsim sweep` / `analyze`)
 
 A missing, empty or unreadable folder, or one from an older or unknown format, raises
-`ScenarioError` with one sentence saying what is wrong (the CLI prints it and exits with status 2).
+`InputError` with one sentence saying what is wrong (the CLI prints it and exits with status 2).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.analysis.analyze import mean_ci
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 RUN_FORMAT = 1        # the `format` written into run/compare manifests
 SWEEP_FORMAT = 1      # simulation.experiment.store.FORMAT
@@ -85,8 +85,8 @@ class Results:
         return [str(x) for x in self.manifest.get("notes") or []]
 
 
-def _bad(folder: Path, message: str) -> ScenarioError:
-    return ScenarioError(message, str(folder))
+def _bad(folder: Path, message: str) -> InputError:
+    return InputError(message, str(folder))
 
 
 def _read_json(folder: Path, name: str) -> dict[str, Any]:
@@ -131,7 +131,7 @@ def _check_format(folder: Path, manifest: dict[str, Any], name: str, known: int)
 
 
 def load_results(folder: Path | str) -> Results:
-    """Read a run, compare or sweep results folder, or raise ScenarioError saying why not."""
+    """Read a run, compare or sweep results folder, or raise InputError saying why not."""
     folder = Path(folder)
     if not folder.exists():
         raise _bad(folder, "no such results folder")

@@ -28,7 +28,7 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
         COMPARED,
         EXTRA,
         IDENTICAL,
-        _fmt,
+        fmt_change,
     )
 
     d = d[d["period"] == "all"]
@@ -58,7 +58,7 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
                 ax.plot([m], [i], marker=MARKERS[i % len(MARKERS)], markersize=7, color=color,
                         markerfacecolor=color if settled else "white", markeredgewidth=1.4, linestyle="none")
             texts[i] = (IDENTICAL if bool(r.get("identical", False)) else
-                        f"{_fmt(r['difference'], unit)}  [{_fmt(r['ci_low'], unit)}, {_fmt(r['ci_high'], unit)}]")
+                        f"{fmt_change(r['difference'], unit)}  [{fmt_change(r['ci_low'], unit)}, {fmt_change(r['ci_high'], unit)}]")
         ax.axvline(0.0, color="black", linestyle="--", linewidth=0.8)
         ax.set_yticks(np.arange(len(names)), names)
         ax.set_ylim(len(names) - 0.4, -0.6)
