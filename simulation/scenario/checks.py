@@ -113,13 +113,13 @@ def _check_table_path(r: Resolved, given: str, path: str) -> None:
 
 def _dates(obj: Any, path: KeyPath) -> list[tuple[KeyPath, str]]:
     """Every month-valued field (unit YYYY-MM) of a validated section, lists included, with its key path."""
-    from simulation.scenario.schema import Section
+    from simulation.scenario.schema import Section, extra_of
 
     out: list[tuple[KeyPath, str]] = []
     if isinstance(obj, Section):
         for name, info in type(obj).model_fields.items():
             value = getattr(obj, name)
-            if (info.json_schema_extra or {}).get("unit") == "YYYY-MM" and isinstance(value, str):
+            if extra_of(info).get("unit") == "YYYY-MM" and isinstance(value, str):
                 out.append((path + (name,), value))
             else:
                 out += _dates(value, path + (name,))

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulation.scenario.loader import PARAMS, Resolved, section_type
-from simulation.scenario.schema import Scenario, Section
+from simulation.scenario.schema import Scenario, Section, extra_of
 from simulation.scenario.yamlio import KeyPath, dotted
 
 _CMP = re.compile(r"^(?P<path>[\w.]+)\s*(?P<op><=|>=|<|>)\s*(?P<num>-?[\d.]+)$")
@@ -49,7 +49,7 @@ class Inert:
 
 def _field(path: KeyPath):
     """FieldInfo of a parameter or section path (None if the schema has no such path)."""
-    model: type[Section] = Scenario
+    model: type[Section] | None = Scenario
     info = None
     for name in path:
         if model is None or name not in model.model_fields:
@@ -61,7 +61,7 @@ def _field(path: KeyPath):
 
 def _extra(path: KeyPath) -> dict:
     info = _field(path)
-    return (info.json_schema_extra or {}) if info is not None else {}
+    return extra_of(info) if info is not None else {}
 
 
 def needs_of(path: KeyPath) -> tuple[list[str], str, str]:

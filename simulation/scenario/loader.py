@@ -12,14 +12,14 @@ import json
 import math
 import os
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
 from simulation.scenario.errors import InputError
-from simulation.scenario.schema import Scenario, Section
+from simulation.scenario.schema import Scenario, Section, extra_of
 from simulation.scenario.types import NAME_PATTERN, YEAR_MONTH_PATTERN
 from simulation.scenario.yamlio import YAML_SUFFIXES, KeyPath, dotted, load_yaml_text, read_yaml_file
 
@@ -100,13 +100,13 @@ PARAMS = parameters()
 
 def field_meta(path: KeyPath) -> dict:
     info = PARAMS[path]
-    extra = info.json_schema_extra or {}
+    extra = extra_of(info)
     measure = extra.get("measure")
     if measure is None:  # inherit the measure of the enclosing lever section
         model: type[Section] = Scenario
         for name in path[:-1]:
             finfo = model.model_fields[name]
-            m = (finfo.json_schema_extra or {}).get("measure")
+            m = extra_of(finfo).get("measure")
             measure = m or measure
             model = section_type(finfo.annotation) or model
     return {"unit": extra.get("unit", ""), "measure": measure, "description": info.description or ""}
@@ -396,7 +396,7 @@ def clean_loc(loc: tuple, data: Any = None) -> KeyPath:
     return tuple(out)
 
 
-def describe_error(err: dict) -> str:
+def describe_error(err: Mapping[str, Any]) -> str:
     msg = err.get("msg", "invalid value")
     if err.get("type") == "missing":
         return "missing: every parameter must be set (inherit them with `extends: no_plan.yaml`)"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import annotated_types as at
 
@@ -46,14 +46,15 @@ def param_range(path: KeyPath) -> Range:
     """The type and bounds of parameter `path` (KeyError for a path that is not a parameter)."""
     info = PARAMS[tuple(path)]
     base, meta = _scalar(info.annotation, info.metadata)
-    lo = hi = None
+    lo: float | None = None
+    hi: float | None = None
     for m in meta:
-        if isinstance(m, at.Ge):
-            lo = m.ge
+        if isinstance(m, at.Ge):  # the schema's bounds are numbers (int bounds stay ints)
+            lo = cast(float, m.ge)
         elif isinstance(m, at.Gt):
-            lo = m.gt if lo is None else max(lo, m.gt)
+            lo = cast(float, m.gt) if lo is None else max(lo, cast(float, m.gt))
         elif isinstance(m, at.Le):
-            hi = m.le
+            hi = cast(float, m.le)
     kind = {bool: "bool", int: "int", float: "float"}.get(base, "other")
     return Range(kind, lo, hi, is_schedule_param(tuple(path)))
 

@@ -3,7 +3,7 @@ experiments): the line of a key path, errors that point at it, and a pydantic er
 one such message. One place, so that every file kind reports bad input the same way."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,7 +34,7 @@ class Located:
 
 
 def spec_error(exc: ValidationError, file: str, marks: dict[KeyPath, int], data: Any = None,
-               missing: str | None = None, reword: Callable[[dict], str | None] | None = None) -> InputError:
+               missing: str | None = None, reword: Callable[[Mapping[str, Any]], str | None] | None = None) -> InputError:
     """The first pydantic error as one message naming the file, line and key path.
 
     `missing` replaces the message for a missing key; `reword(err)` may replace any other."""

@@ -134,12 +134,12 @@ def load_yaml_text(text: str, file: str) -> tuple[object, dict[KeyPath, int]]:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else None
+            mark_line = mark.line + 1 if mark else None
             where = ""  # e.g. the line that opened an unclosed bracket
-            if exc.problem and exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+            if exc.problem and exc.context and exc.context_mark and exc.context_mark.line + 1 != mark_line:
                 where = f" ({exc.context} opened on line {exc.context_mark.line + 1})"
             raise InputError(f"malformed YAML: {exc.problem or exc.context or 'unreadable'}{where}",
-                                file, line) from None
+                                file, mark_line) from None
         except yaml.YAMLError as exc:
             raise InputError(f"malformed YAML: {type(exc).__name__}", file) from None
         except RecursionError:

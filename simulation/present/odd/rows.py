@@ -18,7 +18,7 @@ from pydantic.fields import FieldInfo
 
 from simulation.scenario.checks import SUM_TO_ONE
 from simulation.scenario.loader import Resolved, load_scenario
-from simulation.scenario.schema import Scenario, Section
+from simulation.scenario.schema import Scenario, Section, extra_of
 from simulation.scenario.shipped import SOURCE_ROOT
 from simulation.scenario.types import NAME_PATTERN, REGIONS, YEAR_MONTH_PATTERN
 
@@ -79,7 +79,7 @@ def _section(annotation: Any) -> type[Section] | None:
 
 
 def _measure(info: FieldInfo) -> str | None:
-    return (info.json_schema_extra or {}).get("measure")  # type: ignore[union-attr]
+    return extra_of(info).get("measure")
 
 
 def walk(model: type[Section] = Scenario, prefix: tuple[str, ...] = (), measure: str | None = None,
@@ -218,7 +218,7 @@ def parameter_rows(schema: type[Section] = Scenario, base: Resolved | None = Non
     plan = plan or load_reference(PLAN_SCENARIO)
     rows = []
     for p in walk(schema):
-        extra = p.info.json_schema_extra or {}
+        extra = extra_of(p.info)
         bv = base.values.get(p.path, _UNSET)
         pv = plan.values.get(p.path, _UNSET)
         bp, pp = base.prov.get(p.path), plan.prov.get(p.path)
