@@ -288,12 +288,13 @@ def format_differences(diff: pd.DataFrame, runs: str, sets: int | None = None) -
            "the calibration, not only replication noise" if sets
            else f"paired over {runs}, 95 % CI")
     same = _identical(diff)
+    same_at = same.to_dict()  # row label -> the scenario and the baseline are identical
     for name, g in horizon.groupby("scenario", observed=True, sort=False):
         lines.append(f"{name} vs {baseline}, {span} ({how}):")
         lines.append(f"  {'metric':<38} {'baseline':>12} {'scenario':>12} {'difference':>12} {'95 % CI':>26}")
         for i, r in g.iterrows():
             label, unit = label_unit(r["metric"])
-            ci = IDENTICAL if same[i] else f"[{fmt_change(r['ci_low'], unit)}, {fmt_change(r['ci_high'], unit)}]"
+            ci = IDENTICAL if same_at[i] else f"[{fmt_change(r['ci_low'], unit)}, {fmt_change(r['ci_high'], unit)}]"
             flag = "  *" if r["straddles_zero"] else ""
             base_txt = "" if math.isnan(r["baseline_mean"]) else fmt_level(r["baseline_mean"], unit)
             scen_txt = "" if math.isnan(r["scenario_mean"]) else fmt_level(r["scenario_mean"], unit)

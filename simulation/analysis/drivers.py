@@ -73,7 +73,7 @@ def format_drivers(d: pd.DataFrame, top: int = 8) -> str:
     for (name, metric), g in d.groupby(["scenario", "metric"], sort=False):
         n = int(g["sets"].iloc[0])
         noise = 2.0 / math.sqrt(n)
-        lines.append(f"{name}: what drives the uncertainty of the {metric.replace('_', ' ')} effect over {n} parameter "
+        lines.append(f"{name}: what drives the uncertainty of the {str(metric).replace('_', ' ')} effect over {n} parameter "
                      f"sets (sd over sets {g['effect_sd_over_sets'].iloc[0]:,.3g}; |rho| below {noise:.2f} is noise):")
         for _, r in g.head(top).iterrows():
             flag = "" if abs(r["rho"]) >= noise else "  (within noise)"

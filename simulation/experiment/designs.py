@@ -180,10 +180,11 @@ def _problem_entry(f: Factor) -> tuple[list[float], str]:
     d = f.distribution
     assert d is not None
     if d.name == "uniform":
-        return [d.low, d.high], "unif"
+        return [d.given("low"), d.given("high")], "unif"
     if d.name == "triangular":
-        return [d.low, d.high, (d.mode - d.low) / (d.high - d.low)], "triang"
-    return [d.mean, d.sd], _SALIB_DIST[d.name]
+        lo, hi = d.given("low"), d.given("high")
+        return [lo, hi, (d.given("mode") - lo) / (hi - lo)], "triang"
+    return [d.given("mean"), d.given("sd")], _SALIB_DIST[d.name]
 
 
 def _scale(u: np.ndarray, f: Factor) -> np.ndarray:
@@ -198,12 +199,13 @@ def _scale(u: np.ndarray, f: Factor) -> np.ndarray:
     d = f.distribution
     assert d is not None
     if d.name == "uniform":
-        return u * (d.high - d.low) + d.low
+        return u * (d.given("high") - d.given("low")) + d.given("low")
     if d.name == "triangular":
-        return stats.triang.ppf(u, c=(d.mode - d.low) / (d.high - d.low), scale=d.high - d.low, loc=d.low)
+        lo, hi = d.given("low"), d.given("high")
+        return stats.triang.ppf(u, c=(d.given("mode") - lo) / (hi - lo), scale=hi - lo, loc=lo)
     if d.name == "normal":
-        return stats.norm.ppf(u, loc=d.mean, scale=d.sd)
-    return np.exp(stats.norm.ppf(u, loc=d.mean, scale=d.sd))
+        return stats.norm.ppf(u, loc=d.given("mean"), scale=d.given("sd"))
+    return np.exp(stats.norm.ppf(u, loc=d.given("mean"), scale=d.given("sd")))
 
 
 def _pick(u: float, n: int) -> int:
@@ -308,8 +310,9 @@ def sample_matrix(design: Design, factors: list[Factor]) -> tuple[np.ndarray, np
 
 def _check_sampling(loaded: LoadedExperiment) -> None:
     d = loaded.spec.design
-    if d.type == "sobol" and d.samples & (d.samples - 1):
-        lower = 1 << (d.samples.bit_length() - 1)
+    n = d.samples
+    if d.type == "sobol" and n is not None and n & (n - 1):
+        lower = 1 << (n.bit_length() - 1)
         raise loaded.error(("design", "samples"),
                            f"a sobol design needs a power of 2 for samples (base samples N); "
                            f"{d.samples} is not: use {lower} or {lower * 2}")

@@ -32,7 +32,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,7 +122,7 @@ def _warm_first(base: Resolved, tasks: list[Task], metrics, groups) -> Iterator[
 
 # ---- serial ----------------------------------------------------------------------------------
 def serial(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None = None,
-           groups: Sequence[str] | None = None, **_: Any) -> Iterator[Outcome]:
+           groups: Sequence[str] | None = None, **_: Any) -> Generator[Outcome, None, None]:
     """Run the tasks one after another in this process."""
     for task in tasks:
         yield execute(base, task, metrics, groups)
@@ -178,7 +178,7 @@ def _write_payload(base: Resolved, metrics: Sequence[str] | None, groups: Sequen
 
 def processes(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None = None,
               groups: Sequence[str] | None = None, workers: int | None = None, max_crashes: int = 2,
-              warm: bool = True, **_: Any) -> Iterator[Outcome]:
+              warm: bool = True, **_: Any) -> Generator[Outcome, None, None]:
     """Run the tasks in `workers` local processes (default: every core this process may use).
 
     Processes are started with `spawn`. If a worker dies, the pool is rebuilt and the runs that
@@ -219,7 +219,7 @@ def processes(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] |
                     (suspects if task.key in crashes else queue).appendleft(task)
                     broken = True
             if not broken:
-                done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+                done, _pending = wait(list(inflight), return_when=FIRST_COMPLETED)
                 for fut in done:
                     task = inflight.pop(fut)
                     try:
@@ -344,7 +344,7 @@ LOCAL_DASK_CONFIG = {
 def dask(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None = None,
          groups: Sequence[str] | None = None, workers: int | None = None, scheduler: str | None = None,
          warm: bool = True, max_resubmits: int = 3, batch_seconds: float = 0.5, max_batch: int = 32,
-         **_: Any) -> Iterator[Outcome]:
+         **_: Any) -> Generator[Outcome, None, None]:
     """Run the tasks on Dask: the cluster at `scheduler` ("tcp://host:port"), or a LocalCluster of
     `workers` single-threaded worker processes on 127.0.0.1 (default: every core).
 
@@ -370,7 +370,7 @@ def dask(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None
                             None if groups is None else list(groups)), protocol=pickle.HIGHEST_PROTOCOL)
     cluster = None
     client = None
-    inflight: dict[str, tuple[Any, list[Task]]] = {}
+    inflight: dict[Any, tuple[Any, list[Task]]] = {}  # by Dask key
     try:
         if scheduler:
             try:
@@ -434,10 +434,10 @@ def dask(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None
                 except Exception as exc:  # noqa: BLE001 - the result was lost after all
                     status, err = "lost", exc
             elif status == "error":
-                exc = fut.exception()
+                error = fut.exception()
                 if len(batch) == 1:  # e.g. KilledWorker: the workers running it died allowed-failures times
                     outcomes = [Outcome(batch[0].key, batch[0].point, batch[0].rep, error=error_record(
-                        batch[0], exc, tb="".join(traceback.format_exception(exc))))]
+                        batch[0], error, tb="".join(traceback.format_exception(error))))]
                 else:  # find out which run of the batch it was: each on its own
                     alone.update(t.key for t in batch)
                     queue.extendleft(reversed(batch))
@@ -476,4 +476,4 @@ def dask(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None
                 cluster.close()
 
 
-EXECUTORS: dict[str, Callable[..., Iterator[Outcome]]] = {"serial": serial, "processes": processes, "dask": dask}
+EXECUTORS: dict[str, Callable[..., Generator[Outcome, None, None]]] = {"serial": serial, "processes": processes, "dask": dask}

@@ -10,6 +10,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -61,6 +62,13 @@ class Distribution(Spec):
     mean: Number | None = None      # normal; lognormal: mean of log
     sd: Number | None = None        # normal; lognormal: sd of log
 
+    def given(self, name: str) -> float:
+        """A parameter the distribution needs (present once validated: see _complete)."""
+        value = getattr(self, name)
+        if value is None:
+            raise ValueError(f"a {self.name} distribution has no {name}")
+        return value
+
     @model_validator(mode="after")
     def _complete(self) -> Distribution:
         need = {"uniform": ("low", "high"), "triangular": ("low", "high", "mode"),
@@ -71,11 +79,11 @@ class Distribution(Spec):
         extra = [k for k in ("low", "high", "mode", "mean", "sd") if k not in need and getattr(self, k) is not None]
         if extra:
             raise ValueError(f"a {self.name} distribution takes only {', '.join(need)} (not {', '.join(extra)})")
-        if self.name in ("uniform", "triangular") and not self.low < self.high:
+        if self.name in ("uniform", "triangular") and not self.given("low") < self.given("high"):
             raise ValueError(f"empty range: low {self.low} must be below high {self.high}")
-        if self.name == "triangular" and not self.low <= self.mode <= self.high:
+        if self.name == "triangular" and not self.given("low") <= self.given("mode") <= self.given("high"):
             raise ValueError("mode must lie between low and high")
-        if self.name in ("normal", "lognormal") and not self.sd > 0:
+        if self.name in ("normal", "lognormal") and not self.given("sd") > 0:
             raise ValueError("sd must be positive")
         return self
 
@@ -206,9 +214,9 @@ def _probe_values(f: Factor) -> list[Any]:
     d = f.distribution
     assert d is not None
     if d.name in ("uniform", "triangular"):
-        probes = [d.low, d.high]
+        probes = [d.given("low"), d.given("high")]
     else:
-        probes = [d.mean] if d.name == "normal" else [math.exp(d.mean)]
+        probes = [d.given("mean")] if d.name == "normal" else [math.exp(d.given("mean"))]
     return [int(math.floor(v + 0.5)) for v in probes] if f.integer else probes
 
 
@@ -217,7 +225,7 @@ def load_experiment(path: str, shown: str | None = None) -> LoadedExperiment:
     data, marks = read_yaml_file(path, shown)
     if not isinstance(data, dict):
         raise InputError("an experiment file must be a mapping (name, base, factors, design, ...)", shown, 1)
-    def reword(err: dict) -> str | None:
+    def reword(err: Mapping[str, Any]) -> str | None:
         if err.get("type") == "literal_error" and err["loc"] and err["loc"][-1] == "type":
             return f"unknown design {err.get('input')!r}; expected one of {', '.join(DESIGNS)}"
         if (err.get("ctx") or {}).get("pattern") == FOLDER_NAME:

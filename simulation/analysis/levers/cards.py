@@ -164,7 +164,10 @@ def cards(table: dict[tuple[str, str], list[list[Outcome]]]) -> pd.DataFrame:
             row["cost_identical"] = bool(np.all(dc == 0.0))
             row["value_per_krw"], row["value_per_krw_low"], row["value_per_krw_high"] = ratio_ci(dv, dc, sets)
             if m.section in UNITS:
-                du, _ = _diff(a, b, lambda o, s=m.section: o.units[s])
+                def units(o: Outcome, s: str = m.section) -> float:
+                    return o.units[s]
+
+                du, _ = _diff(a, b, units)
                 dvu, _ = _diff(a, b, lambda o: o.value)
                 row["unit"] = UNITS[m.section][0]
                 row["units"] = float(du.mean())

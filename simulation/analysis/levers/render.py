@@ -33,7 +33,7 @@ def ci_text(row: pd.Series, name: str, signed: bool = True) -> str:
     est, lo, hi = row.get(name), row.get(f"{name}_low"), row.get(f"{name}_high")
     if est is None or not math.isfinite(est):
         return "n/a"
-    if lo is None or not math.isfinite(lo):
+    if lo is None or hi is None or not math.isfinite(lo):
         return _num(est, signed)
     return f"{_num(est, signed)} [{_num(lo, signed)}, {_num(hi, signed)}]"
 

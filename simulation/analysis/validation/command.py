@@ -104,7 +104,7 @@ def format_checks(checks: pd.DataFrame) -> str:
     estimate and 95 % CI next to the published range."""
     if "role" not in checks:  # results written before checks had roles
         checks = checks.assign(role="held_out")
-    lines = []
+    lines: list[str] = []
     for role, title in ROLES.items():
         part = checks[checks["role"] == role]
         if part.empty:
@@ -163,9 +163,9 @@ def validate_model(paths: Sequence[str], reps: int | None, seed: int | None, out
     folder = Path(out) if out else Path("results") / f"validation-{key[:10]}"
     if out is None and not force and _finished(folder, key):
         print(f"results for these experiments and seeds already exist in {folder} (use --force to recompute)")
-        checks = pd.read_csv(folder / "checks.csv")
-        print(format_checks(checks))
-        return 1 if strict and (checks["verdict"] == "fail").any() else 0
+        table = pd.read_csv(folder / "checks.csv")
+        print(format_checks(table))
+        return 1 if strict and (table["verdict"] == "fail").any() else 0
     check_target(folder, force)
 
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -175,7 +175,10 @@ def validate_model(paths: Sequence[str], reps: int | None, seed: int | None, out
     if not quiet:
         from tqdm import tqdm
         bar = tqdm(total=sum(runs_needed(x, r) for x, r, _ in plan), unit="run", desc="validation runs", leave=False)
-    runs, estimates, checks, described = [], [], [], []
+    runs: list[dict] = []
+    estimates: list[dict] = []
+    checks: list[dict] = []
+    described: list[dict] = []
     for x, r, s in plan:
         outcome = measure(x, r, s, bar.update if bar is not None else (lambda k: None))
         runs += outcome.runs

@@ -28,7 +28,7 @@ Label = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,80}$")]
 Text = Annotated[str, Field(min_length=1)]
 
 # the quantities each kind of experiment can estimate, and what a check must say to pick one
-ESTIMATES = {
+ESTIMATES: dict[str, dict[str, str | None]] = {  # kind -> estimate -> what it needs (an arm, a year)
     "promotion_return": {"average_return": "arm", "marginal_decline": None},
     "finance_users": {"users_value_change": "arm", "users_destinations_change": "arm"},
     "visit_event": {"visited_value_change": "year", "fading": "year"},
