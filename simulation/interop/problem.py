@@ -4,8 +4,8 @@
     sp = api.problem(["levers.f5_co_entry.rate_cut", "levers.n2_subsidy.ratio.sme"])
     sp.sample_sobol(64).evaluate(api.Evaluator(sp, "plan_2019_announced", reps=2)).analyze_sobol()
 
-Bounds come from the schema's ranges (`scenario/ranges.py`): the same `num(lo, hi)` and
-`integer(lo, hi)` every scenario file is validated against, so a sample can never leave what a
+Bounds come from the schema's ranges (`scenario/ranges.py`): the same `between(lo, hi)` and
+`int_between(lo, hi)` every scenario file is validated against, so a sample can never leave what a
 scenario may hold. Give narrower bounds as `{key: (lo, hi)}`; integer levers are listed under
 `sp["integer"]` and rounded half up, as the sweep designs round them. One point's outcomes are
 the horizon outcomes of `simulation.api.run` pooled over its replications (`pooled`).

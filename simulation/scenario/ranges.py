@@ -1,6 +1,6 @@
 """What the schema allows for one parameter: its scalar type and range.
 
-Read from the pydantic annotations themselves (`num(lo, hi)`, `integer(lo, hi)`, `sched(...)`), so
+Read from the pydantic annotations themselves (`between(lo, hi)`, `int_between(lo, hi)`, `Sched[...]`), so
 sweeps, SALib problems and EMA Workbench parameters take their bounds from the one place the
 scenario files are validated against.
 """
