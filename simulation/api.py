@@ -12,57 +12,63 @@ bit, for the same scenarios, overrides and seed. Overrides are a dict of key pat
 Python value, applied to every scenario given by name or path. A scenario is a path to a YAML
 file, the name of a shipped one (`no_plan`, `plan_2019_announced.yaml`, `scenarios/...`) from
 any working folder (simulation/scenario/shipped.py), or what `load` returned. Bad input raises
-`ScenarioError` with the same one-line message the CLI prints.
+`InputError` (also importable under its old name, `ScenarioError`) with the same one-line
+message the CLI prints.
 
 SALib and EMA Workbench: `problem` (simulation/interop/problem.py) and `ema_model` (simulation/interop/ema.py).
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import pandas as pd
 
 from simulation.engine.metrics import HORIZON, horizon
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError, ScenarioError
 from simulation.scenario.loader import Resolved, load_with, with_overrides
-from simulation.scenario.yamlio import Path
 from simulation.scenario.shipped import resolve
+from simulation.scenario.yamlio import KeyPath
+
+if TYPE_CHECKING:  # at run time these come from __getattr__, imported when first asked for
+    from simulation.interop.ema import ema_model
+    from simulation.interop.problem import Evaluator, problem
 
 ScenarioLike = Union[str, "os.PathLike[str]", Resolved]
-Overrides = Mapping[Union[str, Path], Any]
+Overrides = Mapping[str | KeyPath, Any]
 
-__all__ = ["HORIZON", "Result", "ScenarioError", "compare", "horizon", "load", "notes", "run",
+__all__ = ["HORIZON", "Result", "InputError", "ScenarioError", "compare", "horizon", "load", "notes", "run",
            "problem", "Evaluator", "ema_model"]
 
 
-def _path(key: str | Path) -> Path:
+def as_key_path(key: str | KeyPath) -> KeyPath:
     if isinstance(key, tuple):
         return key
     if not isinstance(key, str) or not key:
-        raise ScenarioError(f"an override's key must be a key path like 'levers.f5_co_entry.rate_cut', got {key!r:.60}",
+        raise InputError(f"an override's key must be a key path like 'levers.f5_co_entry.rate_cut', got {key!r:.60}",
                             "overrides")
     return tuple(int(p) if p.isdigit() else p for p in key.split("."))
 
 
-def _plain(value: Any) -> Any:
+def as_plain(value: Any) -> Any:
     """numpy scalars and arrays as the Python values a scenario file would hold."""
     if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
         return value.tolist()
     if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: as_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [as_plain(v) for v in value]
     return value
 
 
-def _pairs(overrides: Overrides | None) -> list[tuple[Path, Any]]:
+def _pairs(overrides: Overrides | None) -> list[tuple[KeyPath, Any]]:
     if overrides is None:
         return []
     if not isinstance(overrides, Mapping):
-        raise ScenarioError("overrides must be a dict of key path -> value", "overrides")
-    return [(_path(k), _plain(v)) for k, v in overrides.items()]
+        raise InputError("overrides must be a dict of key path -> value", "overrides")
+    return [(as_key_path(k), as_plain(v)) for k, v in overrides.items()]
 
 
 def load(scenario: ScenarioLike, overrides: Overrides | None = None) -> Resolved:
@@ -84,12 +90,12 @@ def load_all(scenarios: ScenarioLike | Sequence[ScenarioLike], overrides: Overri
     """Several scenarios with the same overrides; their names must differ (they label every table)."""
     items = [scenarios] if isinstance(scenarios, (str, os.PathLike, Resolved)) else list(scenarios)
     if not items:
-        raise ScenarioError("no scenario given")
+        raise InputError("no scenario given")
     loaded = [load(s, overrides) for s in items]
     names = [r.scenario.name for r in loaded]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise ScenarioError(f"two scenarios are both named {dup[0]!r}; give each a distinct `name:`")
+        raise InputError(f"two scenarios are both named {dup[0]!r}; give each a distinct `name:`")
     return loaded
 
 
@@ -153,7 +159,7 @@ def compare_loaded(scenarios: list[Resolved], baseline: str, seed: int = 0, reps
 
     _check(seed, reps, 2)
     if len(scenarios) < 2:
-        raise ScenarioError("compare needs at least two scenarios")
+        raise InputError("compare needs at least two scenarios")
     batch, diff = compare_batch(scenarios, baseline, seed, reps, parameter_sets, progress)
     table = batch.table
     return Result(baseline_first(scenarios, baseline), seed, reps, batch.seeds, table, summary(table),
@@ -163,18 +169,18 @@ def compare_loaded(scenarios: list[Resolved], baseline: str, seed: int = 0, reps
 def _check(seed: int, reps: int, min_reps: int) -> None:
     if not isinstance(reps, int) or isinstance(reps, bool) or reps < min_reps:
         why = " for confidence intervals" if min_reps > 1 else ""
-        raise ScenarioError(f"reps must be at least {min_reps}{why}, got {reps!r}")
+        raise InputError(f"reps must be at least {min_reps}{why}, got {reps!r}")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ScenarioError(f"seed must be a non-negative integer, got {seed!r}")
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
 
 
 def pick_baseline(name: str, given: Sequence[Any], scenarios: list[Resolved]) -> str:
     """The scenario `name` means: its name, or the path/file name/stem it was given as."""
-    for g, r in zip(given, scenarios):
+    for g, r in zip(given, scenarios, strict=False):
         text = os.fspath(g) if isinstance(g, (str, os.PathLike)) else r.scenario.name
         if name in (text, r.scenario.name, os.path.basename(text), os.path.splitext(os.path.basename(text))[0]):
             return r.scenario.name
-    raise ScenarioError(f"baseline {name!r} is none of the compared scenarios "
+    raise InputError(f"baseline {name!r} is none of the compared scenarios "
                         f"({', '.join(r.scenario.name for r in scenarios)})")
 
 
@@ -193,7 +199,7 @@ def compare(scenarios: Sequence[ScenarioLike], baseline: str | None = None, over
     items = list(scenarios)
     loaded = load_all(items, overrides)
     if len(loaded) < 2:
-        raise ScenarioError("compare needs at least two scenarios")
+        raise InputError("compare needs at least two scenarios")
     base = pick_baseline(baseline, items, loaded) if baseline is not None else loaded[0].scenario.name
     psets = None
     if parameter_sets is not None:

@@ -8,10 +8,10 @@ import re
 import shlex
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 EXIT_BAD_INPUT = 2
 
@@ -54,20 +54,20 @@ def _command_list(sub: argparse._SubParsersAction) -> str:
         lines.append(f"{group}:")
         lines += [f"  {n:<{width}}{helps[n]}" for n in names]
         lines.append("")
-    return "\n".join(lines) + f"Run `scsim COMMAND --help` for the options of one command."
+    return "\n".join(lines) + "Run `scsim COMMAND --help` for the options of one command."
 
 
 def _load_all(paths: Sequence[str], overrides: Sequence[str]):
     """The scenarios (files, or shipped names from any folder) with the `--set` overrides."""
-    from simulation.scenario.loader import _parse_override, load_with
+    from simulation.scenario.loader import load_with, parse_override
     from simulation.scenario.shipped import resolve
 
-    pairs = [_parse_override(text) for text in overrides]
+    pairs = [parse_override(text) for text in overrides]
     loaded = [load_with(resolve(p), pairs, shown=resolve(p)) for p in paths]
     names = [r.scenario.name for r in loaded]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
-        raise ScenarioError(f"two scenarios are both named {sorted(dup)[0]!r}; give each a distinct `name:`")
+        raise InputError(f"two scenarios are both named {sorted(dup)[0]!r}; give each a distinct `name:`")
     return loaded
 
 
@@ -96,9 +96,9 @@ def _notes(r) -> list[str]:
 def _check_counts(args: argparse.Namespace, min_reps: int = 1) -> None:
     if args.reps < min_reps:
         why = " for confidence intervals" if min_reps > 1 else ""
-        raise ScenarioError(f"--reps must be at least {min_reps}{why}, got {args.reps}")
+        raise InputError(f"--reps must be at least {min_reps}{why}, got {args.reps}")
     if args.seed < 0:
-        raise ScenarioError(f"--seed must be a non-negative integer, got {args.seed}")
+        raise InputError(f"--seed must be a non-negative integer, got {args.seed}")
 
 
 def _check_size(args: argparse.Namespace, n_scenarios: int, n_sets: int = 1) -> None:
@@ -121,8 +121,8 @@ def _finished(out: Path, key: str) -> bool:
 
 def _batch(args: argparse.Namespace, kind: str, scenarios, meta_sets=None) -> tuple[Path, bool, dict]:
     """Shared by `run` and `compare`: the results folder, and whether finished results are already there."""
-    from simulation.io import folder_path
     from simulation.experiment.outputs import check_target
+    from simulation.io import folder_path
 
     key = hashlib.sha256(json.dumps({"kind": kind, "scenarios": [r.hash for r in scenarios], "seed": args.seed,
                                      "reps": args.reps, "extra": getattr(args, "baseline", None),
@@ -196,12 +196,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     if len(args.scenarios) < 2:
-        raise ScenarioError("compare needs at least two scenarios")
+        raise InputError("compare needs at least two scenarios")
     _check_counts(args, min_reps=2)
     import pandas as pd
 
-    from simulation.api import compare_loaded, pick_baseline
     from simulation.analysis.compare import format_differences
+    from simulation.api import compare_loaded, pick_baseline
     from simulation.experiment.outputs import write_results
     from simulation.experiment.runner import format_summary
     from simulation.experiment.wording import replications_text
@@ -209,8 +209,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     scenarios = _load_all(args.scenarios, args.set or [])
     try:
         baseline = pick_baseline(args.baseline or args.scenarios[0], args.scenarios, scenarios)
-    except ScenarioError as exc:
-        raise ScenarioError("--" + exc.message) from None
+    except InputError as exc:
+        raise InputError("--" + exc.message) from None
     psets = None
     if args.parameter_sets:
         from simulation.experiment.parameter_sets import load_parameter_sets
@@ -279,7 +279,7 @@ def _end_with_report(args: argparse.Namespace, out: Path) -> int:
         return 0
     try:
         rep = _report(out)
-    except (ScenarioError, OSError) as exc:
+    except (InputError, OSError) as exc:
         print(f"error: the results are in {out}/ but the report could not be written "
               f"({getattr(exc, 'message', None) or exc}); try `scsim report {out}`", file=sys.stderr)
         return 1
@@ -295,10 +295,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from simulation.io import folder_path
     from simulation.experiment.lock import sweep_lock
     from simulation.experiment.spec import load_experiment
     from simulation.experiment.sweep import parse_shard, run_sweep
+    from simulation.io import folder_path
 
     loaded = load_experiment(args.experiment)
     shard = parse_shard(args.shard) if args.shard else None
@@ -334,7 +334,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     folder = Path(args.results)
     if folder.is_dir() and not (folder / "experiment.json").exists() and (folder / "differences.parquet").exists():
-        from simulation.analysis.drivers import compare_drivers, format_drivers  # a compare folder: what drives its effects
+        from simulation.analysis.drivers import (  # a compare folder: what drives its effects
+            compare_drivers,
+            format_drivers,
+        )
 
         d = compare_drivers(folder)
         where = Path(args.out) if args.out else folder / "drivers.csv"
@@ -343,7 +346,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         print(f"drivers table: {where}")
         return 0
     if not folder.is_dir() or not (folder / "experiment.json").exists():
-        raise ScenarioError("not a sweep results folder (no experiment.json) nor a compare folder (no "
+        raise InputError("not a sweep results folder (no experiment.json) nor a compare folder (no "
                             "differences.parquet); run `scsim sweep` or `scsim compare` first", str(folder))
     analysis = analyze(folder)
     where = write_analysis(analysis, Path(args.out) if args.out else None)
@@ -392,7 +395,7 @@ def cmd_bench_sweep(args: argparse.Namespace) -> int:
     from simulation.bench.sweep import bench_sweep
 
     if args.runs < 10 or args.workers < 1 or args.repeat < 1:
-        raise ScenarioError("--runs must be at least 10, --workers and --repeat at least 1")
+        raise InputError("--runs must be at least 10, --workers and --repeat at least 1")
     figures = bench_sweep(n_runs=args.runs, workers=args.workers, repeat=args.repeat,
                           executors=tuple(args.executors.split(",")))
     if args.json:
@@ -406,12 +409,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from simulation.bench.model import format_table, run_bench
 
     if args.repeats < 1:
-        raise ScenarioError(f"--repeats must be at least 1, got {args.repeats}")
+        raise InputError(f"--repeats must be at least 1, got {args.repeats}")
     if args.json:
         from simulation.experiment.outputs import check_target
         target = Path(args.json)
         if target.exists() and not args.force:
-            raise ScenarioError("file already exists; use --force to replace it", str(target))
+            raise InputError("file already exists; use --force to replace it", str(target))
         check_target(target.parent / ".scsim-bench-probe", True)
     res = run_bench(repeats=args.repeats, quick=args.quick, with_startup=not args.no_startup,
                     echo=lambda line: print(line, flush=True))
@@ -709,7 +712,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from simulation.scenario.loader import configure_scenario_path
         configure_scenario_path(getattr(args, "scenario_path", None))
         return int(args.func(args) or 0)
-    except ScenarioError as exc:
+    except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

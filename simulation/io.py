@@ -18,8 +18,8 @@ import secrets
 import shutil
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 TMP_MARK = ".tmp-"
 STALE_FOREIGN_SECONDS = 24 * 3600
@@ -131,6 +131,32 @@ def atomic_write(final: Path, data: bytes | str, mode: int = 0o666) -> None:
     except BaseException:
         remove(tmp)
         raise
+
+
+def publish_new(final: Path, data: bytes, replace: bool) -> None:
+    """Write `data` to a temporary sibling of `final`, then put it in place: replace what is there
+    (replace=True) or link it, which never overwrites: FileExistsError if `final` exists."""
+    tmp = temp_name(final.absolute())
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if replace:
+            os.replace(tmp, final)
+            return
+        try:
+            os.link(tmp, final)           # fails if the file appeared meanwhile: nothing is overwritten
+        except FileExistsError:
+            raise
+        except OSError:                   # a file system without hard links
+            if final.exists():
+                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(final)) from None
+            os.replace(tmp, final)
+    finally:
+        remove(tmp)
 
 
 def write_via(final: Path, write: Callable[[Path], None]) -> None:

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from simulation.engine.simulate import simulate
 from simulation.engine.metrics import tidy
+from simulation.engine.simulate import simulate
 from simulation.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

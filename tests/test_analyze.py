@@ -14,7 +14,15 @@ import pandas as pd
 import pytest
 from SALib.analyze import sobol as salib_sobol
 
-from simulation.analysis.analyze import Outcome, analyze, format_analysis, horizon_outcomes, mean_ci, pareto_front, write_analysis
+from simulation.analysis.analyze import (
+    Outcome,
+    analyze,
+    format_analysis,
+    horizon_outcomes,
+    mean_ci,
+    pareto_front,
+    write_analysis,
+)
 from simulation.experiment.designs import build_design
 from simulation.experiment.spec import load_experiment
 from simulation.experiment.tasks import plan_tasks, replication_seeds, task_table, to_parquet_bytes
@@ -243,7 +251,7 @@ def test_grid_ranking_averages_over_uncertainty(tmp_path):
             vals = [(100 * s * q / k + (rep - 1) * 5) / (s + 10 * q) for k in (0.8, 1.2) for rep in range(3)]
             exp[(s, q)] = np.mean(vals)
     order = sorted(exp, key=exp.get, reverse=True)
-    got = list(zip(r["levers.c5_roadshows.per_year"], r["levers.n2_subsidy.ratio.sme"]))
+    got = list(zip(r["levers.c5_roadshows.per_year"], r["levers.n2_subsidy.ratio.sme"], strict=True))
     assert got == order
     np.testing.assert_allclose(r["value_per_public_krw_mean"], [exp[k] for k in order])
     assert (r["value_per_public_krw_ci_low"] < r["value_per_public_krw_mean"]).all()

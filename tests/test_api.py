@@ -8,12 +8,12 @@ import mesa
 import numpy as np
 import pandas as pd
 import pytest
-
 from helpers import ROOT, SCENARIOS
+
 from simulation import api
 from simulation.cli import main
 from simulation.mesa.model import SmartCityModel
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 SHORT = {"time.end": "2021-12"}
 
@@ -70,7 +70,7 @@ def test_shipped_scenarios_resolve_from_any_folder(tmp_path, monkeypatch):
     assert a.hash == api.load(SCENARIOS / "no_plan.yaml").hash
     model = SmartCityModel(seed=3, overrides=SHORT)  # its default scenario, from a folder without scenarios/
     assert model.resolved.scenario.name == "plan_2019_announced"
-    with pytest.raises(ScenarioError, match="file not found"):
+    with pytest.raises(InputError, match="file not found"):
         api.load("no_such_scenario")
 
 
@@ -83,9 +83,9 @@ def test_overrides_take_python_and_numpy_values():
     assert v[("levers", "f5_co_entry", "rate_cut")] == 6e-05 and v[("levers", "c5_roadshows", "per_year")] == 3
     assert v[("levers", "c2_consortia", "slots_per_year")] == {"2019-07": 0, "2020-01": 15}
     assert r.prov[("levers", "f5_co_entry", "rate_cut")].kind == "override"
-    with pytest.raises(ScenarioError, match="levers.c5_roadshows.per_year"):
+    with pytest.raises(InputError, match="levers.c5_roadshows.per_year"):
         api.load("no_plan", {"levers.c5_roadshows.per_year": 2.5})
-    with pytest.raises(ScenarioError, match="unknown key"):
+    with pytest.raises(InputError, match="unknown key"):
         api.load("no_plan", {"levers.f5_co_entry.rate_cutt": 0.01})
 
 

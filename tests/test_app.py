@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -25,11 +24,11 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
-
 from helpers import SCENARIOS, load
-from simulation.present.app import charts, levers, runs
-from simulation.engine.simulate import simulate
+
 from simulation.engine.metrics import tidy
+from simulation.engine.simulate import simulate
+from simulation.present.app import charts, levers, runs
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "results" / "test-artifacts"

@@ -13,15 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from helpers import ROOT
 
 from simulation.analysis.calibration.fit import Problem, identify, plausible_sets, search
 from simulation.analysis.calibration.spec import load_calibration
 from simulation.analysis.calibration.writeback import plan_write_back, write_back
 from simulation.analysis.compare import interval
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 from simulation.scenario.loader import load_scenario
-
-from helpers import ROOT
 
 SHORT = "extends: no_plan.yaml\nname: short\ntime:\n  end: {value: 2022-12, provenance: assumption, source: test}\n"
 
@@ -108,7 +107,7 @@ def test_calibrate_writes_back_only_the_fitted_values_with_provenance_and_date(t
                 "--quiet", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     after = (scen / "no_plan.yaml").read_text(encoding="utf-8").splitlines()
-    changed = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
     assert len(before) == len(after) and len(changed) == 2
     assert all(after[i].lstrip().startswith(("foreign_bids_mean:", "foreign_bids_dispersion:")) for i in changed)
     r = load_scenario(str(scen / "short.yaml"))
@@ -180,7 +179,7 @@ def test_write_back_refuses_a_value_it_cannot_rewrite_in_place(tmp_path):
     scen = _scenarios(tmp_path)
     text = (scen / "no_plan.yaml").read_text()
     base = load_scenario(str(scen / "short.yaml"))
-    with pytest.raises(ScenarioError) as err:  # a mapping-valued parameter written as a block
+    with pytest.raises(InputError) as err:  # a mapping-valued parameter written as a block
         plan_write_back(base, ["market.bid_cost_share.ppp"])
     assert err.value.line is not None and "one-line" in err.value.message and "no_plan.yaml" in str(err.value)
     targets = plan_write_back(base, ["competition.foreign_bids_mean"])  # found in the parent file
@@ -188,9 +187,9 @@ def test_write_back_refuses_a_value_it_cannot_rewrite_in_place(tmp_path):
     write_back(targets, {"competition.foreign_bids_mean": 5.5}, {"competition.foreign_bids_mean": "x"},
                str(scen / "short.yaml"))
     assert load_scenario(str(scen / "short.yaml")).values[("competition", "foreign_bids_mean")] == 5.5
-    assert sum(a != b for a, b in zip(text.splitlines(), (scen / "no_plan.yaml").read_text().splitlines())) == 1
+    assert sum(a != b for a, b in zip(text.splitlines(), (scen / "no_plan.yaml").read_text().splitlines(), strict=True)) == 1
     text = (scen / "no_plan.yaml").read_text()
-    with pytest.raises(ScenarioError):  # set by --set: no line to rewrite
+    with pytest.raises(InputError):  # set by --set: no line to rewrite
         plan_write_back(load_scenario(str(scen / "short.yaml"), ["discovery.known_odds=5"]), ["discovery.known_odds"])
     assert (scen / "no_plan.yaml").read_text() == text
 

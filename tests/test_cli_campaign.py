@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import ROOT
 from test_scenario_fuzz import _walk
 
@@ -229,7 +228,7 @@ def test_mutated_inputs_through_the_cli_end_in_0_or_2_with_file_and_line(tmp_pat
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
     problems, codes = [], {}
-    for (argv, what, inputs), r in zip(cases, results):
+    for (argv, what, _inputs), r in zip(cases, results, strict=True):
         tag = f"{' '.join(argv[:2])} ({what})"
         codes[r["code"]] = codes.get(r["code"], 0) + 1
         if r["traceback"] or "Traceback" in r["stderr"]:

@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 import pytest
-
 from helpers import ROOT
+
 from simulation.cli import COMMAND_GROUPS, build_parser, main
 
 

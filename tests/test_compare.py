@@ -7,9 +7,9 @@ import sys
 
 import numpy as np
 import pandas as pd
+from helpers import ROOT, load
 from scipy import stats
 
-from helpers import ROOT, load
 from simulation.analysis.compare import format_differences, paired_differences, per_run
 from simulation.experiment.runner import run_batch
 

@@ -13,7 +13,7 @@ from SALib.sample import latin, morris, sobol
 
 from simulation.experiment.designs import build_design
 from simulation.experiment.spec import load_experiment
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = ROOT / "scenarios" / "no_plan.yaml"
@@ -99,7 +99,7 @@ def test_grid_without_factors_is_the_base(tmp_path):
 
 
 def test_grid_refuses_distribution_with_line(tmp_path):
-    with pytest.raises(ScenarioError) as e:
+    with pytest.raises(InputError) as e:
         build(tmp_path, "{type: grid}", SUB,
               "{key: competition.strength, role: uncertainty, distribution: {name: normal, mean: 1.0, sd: 0.1}}")
     err = e.value
@@ -127,10 +127,10 @@ def test_list_points(tmp_path):
 
 
 def test_list_refuses_factors_and_duplicate_names(tmp_path):
-    with pytest.raises(ScenarioError, match="list") as e:
+    with pytest.raises(InputError, match="list") as e:
         build(tmp_path, LIST.replace("\n", " "), SUB)
     assert e.value.line == 3
-    with pytest.raises(ScenarioError, match="both named 'a'"):
+    with pytest.raises(InputError, match="both named 'a'"):
         build(tmp_path, "{type: list, points: [{name: a}, {name: a}]}")
 
 
@@ -188,7 +188,7 @@ def test_sobol_normal_and_lognormal(tmp_path):
 
 
 def test_sobol_samples_must_be_power_of_two(tmp_path):
-    with pytest.raises(ScenarioError, match="power of 2.*use 8 or 16") as e:
+    with pytest.raises(InputError, match="power of 2.*use 8 or 16") as e:
         build(tmp_path, "{type: sobol, samples: 12}", RATE)
     assert e.value.file.endswith("exp.yaml") and e.value.line == 5 and e.value.key == "design.samples"
 
@@ -208,9 +208,9 @@ def test_morris_trajectories(tmp_path):
 
 
 def test_morris_bad_input(tmp_path):
-    with pytest.raises(ScenarioError, match="even number of levels"):
+    with pytest.raises(InputError, match="even number of levels"):
         build(tmp_path, "{type: morris, samples: 4, levels: 5}", RATE)
-    with pytest.raises(ScenarioError, match="morris.*normal") as e:
+    with pytest.raises(InputError, match="morris.*normal") as e:
         build(tmp_path, "{type: morris, samples: 4}", RATE,
               "{key: competition.strength, role: uncertainty, distribution: {name: normal, mean: 1.0, sd: 0.1}}")
     assert e.value.line == 5
@@ -232,27 +232,26 @@ def test_integer_factors_take_every_whole_number(tmp_path):
 
 def test_sampled_values_are_checked_against_the_base(tmp_path):
     # a normal on a ratio with a wide spread samples values outside [0, 1]
-    with pytest.raises(ScenarioError) as e:
+    with pytest.raises(InputError) as e:
         build(tmp_path, "{type: lhs, samples: 50}",
               "{key: levers.n2_subsidy.ratio.sme, role: lever, distribution: {name: normal, mean: 0.8, sd: 0.5}}")
     assert e.value.file.endswith("exp.yaml") and e.value.line == 4
 
 
 def test_misplaced_design_keys(tmp_path):
-    with pytest.raises(ScenarioError, match="samples") as e:
+    with pytest.raises(InputError, match="samples") as e:
         build(tmp_path, "{type: grid, samples: 10}", SUB)
     assert e.value.key == "design.samples"
-    with pytest.raises(ScenarioError, match="second_order"):
+    with pytest.raises(InputError, match="second_order"):
         build(tmp_path, "{type: lhs, samples: 10, second_order: true}", RATE)
-    with pytest.raises(ScenarioError, match="may not be named 'point'"):
+    with pytest.raises(InputError, match="may not be named 'point'"):
         build(tmp_path, "{type: grid}", "{key: levers.c5_roadshows.per_year, name: point, role: lever, values: [1, 2]}")
 
 
 def test_shipped_experiments_build():
     from simulation.analysis.calibration.spec import load_calibration
-    from simulation.experiment.parameter_sets import load_parameter_sets
-
     from simulation.analysis.levers.spec import load_cards
+    from simulation.experiment.parameter_sets import load_parameter_sets
 
     # the files of `scsim calibrate` and `scsim levers` live beside the experiments and load as what they are
     assert load_calibration(str(ROOT / "experiments" / "calibration.yaml")).spec.parameters
@@ -277,8 +276,8 @@ def test_shipped_experiments_build():
 
 
 def test_packages_faithful_to_strategy_scenarios():
-    from simulation.scenario.loader import load_scenario, with_overrides
     from simulation.experiment.spec import parse_path
+    from simulation.scenario.loader import load_scenario, with_overrides
 
     loaded = load_experiment(str(ROOT / "experiments" / "packages.yaml"), shown="experiments/packages.yaml")
     d = build_design(loaded)

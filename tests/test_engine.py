@@ -10,11 +10,25 @@ import mesa
 import numpy as np
 import pandas as pd
 import pytest
-
 from helpers import ROOT, load, table
-from simulation.engine.simulate import simulate
-from simulation.engine.kernels.constants import G_ALL, K_BIDS, K_TENDERS, NTR, SN_CASH, SN_LOSS, SN_OUT, SN_PAID, SN_RET, ST_FOREIGN, ST_KOREAN, ST_LAPSED, ST_REJECTED, ST_OPEN
+
+from simulation.engine.kernels.constants import (
+    G_ALL,
+    K_BIDS,
+    K_TENDERS,
+    SN_CASH,
+    SN_LOSS,
+    SN_OUT,
+    SN_PAID,
+    SN_RET,
+    ST_FOREIGN,
+    ST_KOREAN,
+    ST_LAPSED,
+    ST_OPEN,
+    ST_REJECTED,
+)
 from simulation.engine.metrics import tidy
+from simulation.engine.simulate import simulate
 from simulation.mesa.model import SmartCityModel
 
 HIGH_DEFAULTS = ["levers.f1_pis.project_default_pd={c0: 0.2, c1: 0.2, c2: 0.25, c3: 0.3, c4: 0.3, c5: 0.35, c6: 0.4, c7: 0.4}",
@@ -191,6 +205,6 @@ def test_reused_streams_draw_exactly_what_fresh_ones_draw():
         _, fresh = streams(seed)
         mine = reused_streams(streams(seed)[1])
         assert [type(g) for g in mine] == [np.random.Generator] * len(fresh)
-        for a, b in zip(fresh, mine):
+        for a, b in zip(fresh, mine, strict=True):
             assert np.array_equal(a.random(5), b.random(5)) and a.integers(1 << 62) == b.integers(1 << 62)
     assert reused_streams(streams(1)[1])[0] is mine[0], "the same objects every run"

@@ -13,12 +13,22 @@ import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.container import BarContainer
 from PIL import Image
-
 from report_data import COMPARED, build
+
 from simulation.analysis.analyze import pareto_front
-from simulation.analysis.compare import _fmt
-from simulation.present.figures import FontWarning, Style, draw_figures, load_results
-from simulation.present.figures import cost_value, forest, pis, value_size, value_where, win_rate
+from simulation.analysis.compare import fmt_change
+from simulation.present.figures import (
+    FontWarning,
+    Style,
+    cost_value,
+    draw_figures,
+    forest,
+    load_results,
+    pis,
+    value_size,
+    value_where,
+    win_rate,
+)
 from simulation.present.figures.sensitivity import Morris, Sobol
 from simulation.present.figures.style import find_cjk_font, save
 
@@ -147,9 +157,9 @@ def test_forest_plot_has_one_row_per_scenario_and_metric_at_the_paired_differenc
     ax = next(a for a in fig.axes if a.get_title(loc="left").startswith("value won"))
     assert [t.get_text() for t in ax.get_yticklabels()] == COMPARED[1:]
     right = next(a for a in fig.axes if a is not ax and a.bbox.bounds == ax.bbox.bounds)
-    for label, name in zip(right.get_yticklabels(), COMPARED[1:]):
+    for label, name in zip(right.get_yticklabels(), COMPARED[1:], strict=True):
         r = d[(d["scenario"] == name) & (d["metric"] == "value_won_usd_m")].iloc[0]
-        assert label.get_text().endswith(f"[{_fmt(r['ci_low'], 'USD m')}, {_fmt(r['ci_high'], 'USD m')}]")
+        assert label.get_text().endswith(f"[{fmt_change(r['ci_low'], 'USD m')}, {fmt_change(r['ci_high'], 'USD m')}]")
     points = [ln for ln in ax.get_lines() if ln.get_marker() not in (None, "None", "")]
     for row, name in enumerate(COMPARED[1:]):
         r = d[(d["scenario"] == name) & (d["metric"] == "value_won_usd_m")].iloc[0]
@@ -171,9 +181,9 @@ def test_cost_value_points_and_pareto_front_of_a_sweep(data):
     drawn = []
     for c in ax.containers:            # errorbar containers, labelled
         if c.get_label() in ("dominated", "on the front"):
-            drawn += list(zip(*c.lines[0].get_data()))
+            drawn += list(zip(*c.lines[0].get_data(), strict=True))
     assert len(drawn) == len(rank), "one point per lever setting"
-    assert sorted(drawn) == sorted(zip(rank["public_cost_krw_bn_mean"], rank["value_won_krw_bn_mean"]))
+    assert sorted(drawn) == sorted(zip(rank["public_cost_krw_bn_mean"], rank["value_won_krw_bn_mean"], strict=True))
     front = lines_by_label(ax)["Pareto front"]
     fx, fy = front.get_data()
     on = pareto_front(rank["public_cost_krw_bn_mean"], rank["value_won_krw_bn_mean"])

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from helpers import ROOT
 from test_bad_input import error_line, snapshot
 
@@ -184,12 +183,12 @@ def test_a_design_seed_beyond_32_bits_runs_and_is_analysed(ws):
 HOLD_RUN = """
 import sys, time
 import simulation.experiment.sweep as sw
-real = sw._record
+real = sw.record_outcome
 def record(*a, **k):
     real(*a, **k)
     print("RUN", flush=True)
     time.sleep(float(sys.argv[2]))
-sw._record = record
+sw.record_outcome = record
 from simulation.cli import main
 sys.exit(main(["sweep", sys.argv[1], "--quiet"]))
 """
@@ -234,7 +233,7 @@ with sweep_lock(Path(sys.argv[1]), shard):
 
 def test_shards_lock_side_by_side_and_a_whole_sweep_excludes_them(tmp_path):
     from simulation.experiment import lock as lk
-    from simulation.scenario.errors import ScenarioError
+    from simulation.scenario.errors import InputError
 
     folder = tmp_path / "results" / "grid"
     holder = start(LOCK_HOLDER, str(folder), "1/2", cwd=tmp_path)
@@ -243,9 +242,9 @@ def test_shards_lock_side_by_side_and_a_whole_sweep_excludes_them(tmp_path):
         with lk.sweep_lock(folder, (2, 2)):   # another shard: fine
             pass
         for shard in ((1, 2), None):          # the same shard, or the whole plan: refused
-            with pytest.raises(ScenarioError, match=f"in use by shard 1/2: process {holder.pid}"):
-                with lk.sweep_lock(folder, shard):
-                    pass
+            with pytest.raises(InputError, match=f"in use by shard 1/2: process {holder.pid}"), \
+                    lk.sweep_lock(folder, shard):
+                pass
     finally:
         kill(holder)
     with lk.sweep_lock(folder):               # its process is gone: taken over
@@ -253,9 +252,8 @@ def test_shards_lock_side_by_side_and_a_whole_sweep_excludes_them(tmp_path):
     # a lock of another host: alive while it is touched, taken over once it has not been for LOCK_STALE_SECONDS
     other = folder.parent / ".grid.lock"
     other.write_text(json.dumps({"host": "node-17", "pid": 4242, "since": "earlier"}))
-    with pytest.raises(ScenarioError, match="process 4242 on host node-17"):
-        with lk.sweep_lock(folder):
-            pass
+    with pytest.raises(InputError, match="process 4242 on host node-17"), lk.sweep_lock(folder):
+        pass
     old = time.time() - lk.LOCK_STALE_SECONDS - 5
     os.utime(other, (old, old))
     with lk.sweep_lock(folder):

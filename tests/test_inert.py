@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from helpers import ROOT, SCENARIOS, load
+
 from simulation import api
 from simulation.cli import main
 from simulation.scenario.inert import inert_levers, needs_of, notes

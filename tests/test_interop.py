@@ -6,11 +6,11 @@ import warnings
 
 import numpy as np
 import pytest
-
 from helpers import ROOT
+
 from simulation import api
 from simulation.interop.problem import pooled
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 SHORT = {"time.end": "2021-12"}
 
@@ -29,7 +29,7 @@ def test_problem_takes_bounds_and_integer_levers_from_the_schema():
     for bad, says in (({"levers.f5_co_entry.rate_cut": (0.0, 0.5)}, "leaves the schema"),
                       (["levers.n5_training.target_regions"], "no numeric range"),
                       (["levers.nowhere"], "not a parameter")):
-        with pytest.raises(ScenarioError, match=says):
+        with pytest.raises(InputError, match=says):
             api.problem(bad)
 
 
@@ -41,7 +41,7 @@ def test_salib_problem_spec_samples_and_evaluates_through_the_model():
     Y = np.asarray(sp.results)
     assert Y.shape == (4, 2) and np.isfinite(Y).all()
     X = sp.samples
-    for row, y in zip(X, Y):
+    for row, y in zip(X, Y, strict=True):
         point = {"levers.n2_subsidy.ratio.sme": float(row[0]), "levers.c5_roadshows.per_year": int(np.floor(row[1] + 0.5))}
         want = api_point(point, reps=2, seed=5)
         assert y[0] == want["value_won_usd_m"] and y[1] == want["public_cost_krw_bn"]

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import ROOT
+
 from simulation.analysis.calibration.spec import load_calibration
-from simulation.cli import main
 from simulation.analysis.levers.measures import measures
 from simulation.analysis.levers.render import BEGIN, END
-from simulation.scenario.errors import ScenarioError
 from simulation.analysis.validation.spec import load_validation
+from simulation.cli import main
+from simulation.scenario.errors import InputError
 
 CARDS = str(ROOT / "experiments" / "lever_cards.yaml")
 
@@ -84,7 +85,7 @@ def test_cards_do_not_depend_on_the_number_of_workers(quick, tmp_path):
 
 def test_the_shipped_page_states_the_shipped_design():
     text = (ROOT / "docs" / "levers.md").read_text(encoding="utf-8")
-    spec = yaml.safe_load(open(CARDS, encoding="utf-8"))
+    spec = yaml.safe_load(Path(CARDS).read_text(encoding="utf-8"))
     assert f"under {spec['sets']} parameter sets" in text and f"x {spec['replications']} replications" in text
     assert f"(master seed {spec['seed']})" in text
 
@@ -115,7 +116,7 @@ def test_a_held_out_check_cannot_be_a_calibration_target(tmp_path):
     text = text.replace("experiment: validation/kotra_centres.yaml\n    check: kotra_centre_effect",
                         "experiment: validation/mou.yaml\n    check: mou_effect")
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ScenarioError) as err:
+    with pytest.raises(InputError) as err:
         load_calibration(str(path))
     assert "not marked `role: fitted`" in err.value.message and err.value.line is not None
 

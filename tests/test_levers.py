@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
-
 from helpers import load, table, total
+
 from simulation.engine.simulate import simulate
 from simulation.mesa.model import SmartCityModel
 
@@ -26,7 +26,7 @@ def test_higher_subsidy_ratio_gives_no_fewer_sme_bids():
         low.append(total(lo, "bids", "size:sme") + total(lo, "bids", "size:startup"))
         high.append(total(hi, "bids", "size:sme") + total(hi, "bids", "size:startup"))
     mean, se = paired(low, high)
-    assert all(h >= l for l, h in zip(low, high)) or mean - 3 * se > 0
+    assert all(hi_ >= lo_ for lo_, hi_ in zip(low, high, strict=True)) or mean - 3 * se > 0
     assert mean > 0 and mean - 3 * se > 0, (mean, se)
 
 

@@ -7,13 +7,13 @@ import math
 
 import numpy as np
 import pytest
-
 from helpers import load, table, total
-from simulation.engine.simulate import simulate
+
+from simulation.analysis.levers.measures import measures, pair
 from simulation.engine.kernels.constants import INSTRUMENTS, K_BIDS, LARGE
 from simulation.engine.kernels.financing import interest_pv
 from simulation.engine.kernels.knowledge import knowledge_table
-from simulation.analysis.levers.measures import measures, pair
+from simulation.engine.simulate import simulate
 from simulation.scenario.loader import PARAMS, field_meta
 
 SHORT = ("time.end=2024-12",)

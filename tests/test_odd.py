@@ -17,7 +17,7 @@ from simulation.cli import main
 from simulation.present.odd.blocks import DEFAULT_DOCS, check_file, documented_parameters, find_blocks, regenerate_file
 from simulation.present.odd.render import Context
 from simulation.present.odd.rows import walk
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 from simulation.scenario.loader import PARAMS
 from simulation.scenario.schema import Behaviour, Discovery, P, Scenario, Section
 from simulation.scenario.types import Ratio
@@ -184,7 +184,7 @@ def test_regeneration_rewrites_only_the_blocks(tmp_path, ctx):
 def test_malformed_documents_are_refused(tmp_path, capsys, body, message):
     doc = tmp_path / "bad.md"
     doc.write_text(body, encoding="utf-8")
-    with pytest.raises(ScenarioError, match=re.escape(message)):
+    with pytest.raises(InputError, match=re.escape(message)):
         check_file(doc, Context())
     assert main(["docs", "--check", "--out", str(doc)]) == 2
     assert message in capsys.readouterr().err

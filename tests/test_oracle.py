@@ -10,22 +10,40 @@ market and the default rates so that every mechanism of the plan actually fires,
 from __future__ import annotations
 
 import functools
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import simulation.reference.oracle as oracle
+from simulation.engine.kernels.constants import (
+    K_CONTACTED,
+    K_CONTRACTS,
+    K_INVEST,
+    K_PIPE,
+    K_ROADSHOWS,
+    K_TENDERS,
+    KNOW_SHIFT,
+    NTR,
+    R_BLENDED_LEFT,
+    R_EDPF_LEFT,
+    R_KSURE,
+    R_PIS_RESERVED,
+    R_POT,
+    R_POT_SHORT,
+    R_SLOTS_LEFT,
+    R_SUBSIDY_LEFT,
+    ST_OPEN,
+)
+from simulation.engine.metrics import tidy
+from simulation.engine.simulate import new_acc, simulate
+from simulation.engine.world import build
+from simulation.reference.oracle import oracle_kernel
+from simulation.scenario.loader import load_scenario
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-import simulation.reference.oracle as oracle  # noqa: E402
-from simulation.reference.oracle import oracle_kernel  # noqa: E402
-from simulation.engine.simulate import new_acc, simulate  # noqa: E402
-from simulation.engine.kernels.constants import K_CONTACTED, K_CONTRACTS, K_INVEST, K_PIPE, K_ROADSHOWS, K_TENDERS, KNOW_SHIFT, NTR, R_BLENDED_LEFT, R_EDPF_LEFT, R_KSURE, R_POT, R_PIS_RESERVED, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, ST_OPEN
-from simulation.engine.metrics import tidy  # noqa: E402
-from simulation.scenario.loader import load_scenario  # noqa: E402
-from simulation.engine.world import build  # noqa: E402
 
 SMALL = ("world.n_firms=80", "time.end=2025-12")
 # a bigger market, a horizon that reaches the Kuwait phases, quick fund exits and frequent
@@ -67,12 +85,12 @@ CASES["plan_2019_implemented-fund_extreme-pari_passu-33"] = (
     "plan_2019_implemented", FUND_EXTREME + PARI_PASSU, 33)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def resolved(scenario: str, overrides: tuple[str, ...]):
     return load_scenario(str(ROOT / "scenarios" / f"{scenario}.yaml"), overrides=list(overrides))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def run_pair(case: str):
     """(kernel result, oracle result, oracle world) of a case, computed once per session."""
     scenario, overrides, seed = CASES[case]
@@ -194,7 +212,7 @@ def test_cases_exercise_the_plan():
     assert some(lambda c: logs[c]["subsidy_ran_out"] > 0)
     # F3/F6/F8 finance packages and the release of losing bids' reservations
     for instrument in ("f3_blended", "f8_edpf", "f6_sme_sole"):
-        assert some(lambda c: cost(c, instrument) > 0), instrument
+        assert some(lambda c, instrument=instrument: cost(c, instrument) > 0), instrument
     assert some(lambda c: logs[c]["released_blended"] > 0 and logs[c]["released_edpf"] > 0)
     # C1 expo, C4 fair, C5 roadshows, N5 training, T1 visits, T4 envoys, N3/N4 standing measures
     assert some(lambda c: cost(c, "c1_expo") > 0 and logs[c]["expo_meetings"] > 0)
@@ -202,7 +220,7 @@ def test_cases_exercise_the_plan():
     assert some(lambda c: cost(c, "c5_roadshows") > 0 and logs[c]["roadshow_contacts"] > 0)
     for instrument in ("n5_training", "t1_high_level", "t4_envoys", "n4_hubs_kotra", "n4_hubs_kind", "n3_info_db",
                        "t2_coordination", "c3_alliance", "c6_strategy", "n6_intl_orgs", "t5_mou"):
-        assert some(lambda c: cost(c, instrument) > 0), instrument
+        assert some(lambda c, instrument=instrument: cost(c, instrument) > 0), instrument
     # created demand is won as well as existing demand; knowledge fades (some pairs touched once, long ago)
     assert some(lambda c: _sum(tables[c], "value_won_usd_m", "demand:created") > 0)
     assert some(lambda c: any(0 < f.strength(co, run_pair(c)[0].params.n_months - 1,

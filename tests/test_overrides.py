@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from helpers import SCENARIOS, load
+
 from simulation.cli import main
 
 NO_PLAN = str(SCENARIOS / "no_plan.yaml")

@@ -8,15 +8,14 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-
 from helpers import ROOT
+
 from simulation.cli import main
 
 BASE = (ROOT / "scenarios" / "no_plan.yaml").as_posix()

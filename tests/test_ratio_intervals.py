@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 import pandas as pd
-
 from helpers import ROOT
-from simulation.cli import main
+
 from simulation.analysis.analyze import MIN_RANK_REPS, analyze, format_analysis, ratio_ci
+from simulation.cli import main
 
 
 def test_ratio_of_sums_with_a_log_scale_interval():

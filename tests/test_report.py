@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from report_data import COMPARED, build, fresh
+
 from simulation.cli import main
-from simulation.present.report import _publish
-from simulation.scenario.errors import ScenarioError
+from simulation.present.report import publish
+from simulation.scenario.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "results" / "test-artifacts"
@@ -276,10 +276,10 @@ def test_existing_report_is_kept_without_force_and_replaced_with_it(data, tmp_pa
 def test_publish_never_overwrites_a_file_that_appeared_meanwhile(tmp_path):
     out = tmp_path / "report.html"
     out.write_text("arrived first\n")
-    with pytest.raises(ScenarioError, match="already exists"):
-        _publish(out, b"<html>new</html>", force=False)
+    with pytest.raises(InputError, match="already exists"):
+        publish(out, b"<html>new</html>", force=False)
     assert out.read_text() == "arrived first\n" and [p.name for p in tmp_path.iterdir()] == ["report.html"]
-    _publish(out, b"<html>new</html>", force=True)
+    publish(out, b"<html>new</html>", force=True)
     assert out.read_bytes() == b"<html>new</html>"
 
 
@@ -337,10 +337,10 @@ def test_report_opens_offline_in_headless_chromium(cmp_report, data, tmp_path):
                 page = browser.new_page(viewport={"width": 1200, "height": 900})
                 url = path.resolve().as_uri()
                 errors, requests, failed = [], [], []
-                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-                page.on("pageerror", lambda e: errors.append(str(e)))
-                page.on("request", lambda r: requests.append(r.url))
-                page.on("requestfailed", lambda r: failed.append(r.url))
+                page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+                page.on("request", lambda r, requests=requests: requests.append(r.url))
+                page.on("requestfailed", lambda r, failed=failed: failed.append(r.url))
                 page.goto(url, wait_until="load")
                 page.wait_for_load_state("networkidle")
                 figures = page.locator("figure img, figure svg")

@@ -3,12 +3,13 @@ advice from the interval's split, the overrides, the baseline first."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
-
 from helpers import ROOT, SCENARIOS
-from simulation.cli import main
+
 from simulation.analysis.compare import straddle_note
+from simulation.cli import main
 
 PSETS = str(ROOT / "experiments" / "parameter_sets.yaml")
 
@@ -32,7 +33,7 @@ def test_first_run_and_reshown_results_print_the_same_tables(tmp_path, monkeypat
     assert "already exist" in again
     assert _tables(first) == _tables(again)
     import yaml
-    n_sets = len(yaml.safe_load(open(PSETS, encoding="utf-8"))["sets"])
+    n_sets = len(yaml.safe_load(Path(PSETS).read_text(encoding="utf-8"))["sets"])
     assert f"(mean of 2 replications × {n_sets} parameter sets; KR share" in first
     assert f"paired over 2 replications × {n_sets} parameter sets" in first
     assert "mean of 20 " not in first and "mean of 20)" not in first
@@ -73,7 +74,7 @@ def test_the_report_gives_the_same_straddle_advice_and_the_overrides_in_its_titl
     title = page[page.index("<h1>") + 4:page.index("</h1>")]
     assert title == "Scenario comparison: no_plan, strategy_team_korea (with time.end=2021-12)"
     import yaml
-    n_sets = len(yaml.safe_load(open(PSETS, encoding="utf-8"))["sets"])
+    n_sets = len(yaml.safe_load(Path(PSETS).read_text(encoding="utf-8"))["sets"])
     assert f"mean of 2 replications × {n_sets} parameter sets" in page
     if note:
         import html

@@ -1,4 +1,4 @@
-"""Hostile and malformed scenario files: every one loads, or ends in one clean ScenarioError.
+"""Hostile and malformed scenario files: every one loads, or ends in one clean InputError.
 
 Hypothesis writes thousands of files -- mutations of the real `scenarios/no_plan.yaml` tree,
 unknown keys, raw YAML scalars, deep nesting, alias bombs, YAML tags, cyclic and broken
@@ -31,7 +31,7 @@ import yaml
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 from simulation.scenario.loader import PARAMS, WRAPPER_KEYS, configure_scenario_path, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,7 +129,7 @@ def hang_guard(seconds: float = HANG_SECONDS):
         signal.signal(signal.SIGALRM, old)
 
 
-def check_message(err: ScenarioError) -> str:
+def check_message(err: InputError) -> str:
     msg = str(err)
     assert msg.isprintable(), f"not one printable line: {msg!r}"
     assert len(msg) <= MAX_MESSAGE, f"message of {len(msg)} characters: {msg[:300]!r}..."
@@ -144,12 +144,12 @@ def check_message(err: ScenarioError) -> str:
     return msg
 
 
-def load(path: Path, overrides=()) -> ScenarioError | None:
-    """Load; return the ScenarioError (checked) or None. Any other exception propagates."""
+def load(path: Path, overrides=()) -> InputError | None:
+    """Load; return the InputError (checked) or None. Any other exception propagates."""
     with hang_guard():
         try:
             load_scenario(str(path), list(overrides))
-        except ScenarioError as err:
+        except InputError as err:
             check_message(err)
             return err
     return None
@@ -429,56 +429,46 @@ TARGETS = ["directory", "parent-directory", "non-utf8", "garbage", "empty", "lis
            "bom", "utf16", "comment-only", "document-end", "two-documents"]
 
 
+# what the parent file holds, for the targets that are a file with that content
+TARGET_FILES: dict[str, str | bytes] = {
+    "non-utf8": b"name: caf\xe9\nlevers: {}\n", "empty": b"", "list": "- 1\n- 2\n", "scalar": "just text\n",
+    "bom": b"\xef\xbb\xbfextends: nothere.yaml\n", "utf16": "name: x\n".encode("utf-16"),
+    "comment-only": "# nothing here\n", "document-end": "...\n", "two-documents": "name: a\n---\nname: b\n",
+}
+# what `extends:`/`from:` says, for the targets that are a bad reference rather than a bad file
+TARGET_REFS: dict[str, object] = {
+    "parent-directory": "..", "missing": "nothere.yaml", "empty-string": "", "null": None, "number": 3,
+    "list-value": ["parent.yaml"], "nul-byte": "par\x00ent.yaml", "long-name": "x" * 5000 + ".yaml",
+}
+
+
+def make_target(d: Path, target: str, garbage: bytes) -> object:
+    """Make the broken parent `target` names in folder d; what the child's reference to it says."""
+    p = d / "parent.yaml"
+    if target in TARGET_REFS:
+        return TARGET_REFS[target]
+    if target in TARGET_FILES:
+        write(p, TARGET_FILES[target])
+    elif target == "directory":
+        p.mkdir()
+    elif target == "garbage":
+        write(p, garbage + b"\xff\xfe\x00")
+    elif target == "fifo":
+        os.mkfifo(p)
+    else:
+        assert target == "symlink-loop", target
+        os.symlink(d / "loop2.yaml", d / "loop1.yaml")
+        os.symlink(d / "loop1.yaml", d / "loop2.yaml")
+        return "loop1.yaml"
+    return "parent.yaml"
+
+
 @fuzz_settings(200)
 @given(target=st.sampled_from(TARGETS), via=st.sampled_from(["extends", "take"]), garbage=st.binary(max_size=300))
 def test_broken_extends_and_take_targets_are_refused(work, target, via, garbage):
+    assert set(TARGETS) == set(TARGET_FILES) | set(TARGET_REFS) | {"directory", "garbage", "fifo", "symlink-loop"}
     with scratch(work) as d:
-        ref: object = "parent.yaml"
-        p = d / "parent.yaml"
-        if target == "directory":
-            p.mkdir()
-        elif target == "parent-directory":
-            ref = ".."
-        elif target == "non-utf8":
-            write(p, b"name: caf\xe9\nlevers: {}\n")
-        elif target == "garbage":
-            write(p, garbage + b"\xff\xfe\x00")
-        elif target == "empty":
-            write(p, b"")
-        elif target == "list":
-            write(p, "- 1\n- 2\n")
-        elif target == "scalar":
-            write(p, "just text\n")
-        elif target == "missing":
-            ref = "nothere.yaml"
-        elif target == "empty-string":
-            ref = ""
-        elif target == "null":
-            ref = None
-        elif target == "number":
-            ref = 3
-        elif target == "list-value":
-            ref = ["parent.yaml"]
-        elif target == "nul-byte":
-            ref = "par\x00ent.yaml"
-        elif target == "long-name":
-            ref = "x" * 5000 + ".yaml"
-        elif target == "fifo":
-            os.mkfifo(p)
-        elif target == "symlink-loop":
-            os.symlink(d / "loop2.yaml", d / "loop1.yaml")
-            os.symlink(d / "loop1.yaml", d / "loop2.yaml")
-            ref = "loop1.yaml"
-        elif target == "bom":
-            write(p, b"\xef\xbb\xbfextends: nothere.yaml\n")
-        elif target == "utf16":
-            write(p, "name: x\n".encode("utf-16"))
-        elif target == "comment-only":
-            write(p, "# nothing here\n")
-        elif target == "document-end":
-            write(p, "...\n")
-        else:
-            write(p, "name: a\n---\nname: b\n")
+        ref = make_target(d, target, garbage)
         if via == "extends":
             doc = {"extends": ref, "name": "child"}
         else:

@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from helpers import ROOT
+
 from simulation.experiment.designs import DesignTable, build_design
 from simulation.experiment.executors import kernels_cached
 from simulation.experiment.spec import load_experiment
 from simulation.experiment.store import Store
-from simulation.experiment.sweep import merge, parse_shard, run_sweep, unique_runs, prepare
-from simulation.scenario.errors import ScenarioError
+from simulation.experiment.sweep import merge, parse_shard, prepare, run_sweep, unique_runs
+from simulation.scenario.errors import InputError
 
 BASE = ROOT / "scenarios" / "no_plan.yaml"
 
@@ -145,7 +145,7 @@ def test_failing_run_is_recorded_the_sweep_goes_on_and_retry_reruns_it(tiny, ref
     s = run_sweep(tiny, out, design=design, progress=False)
     assert (s.done, s.failed, s.total) == (12, 2, 14) and not s.complete
     assert {f["point"] for f in s.failures} == {6}
-    assert all(f["error_type"].endswith("ScenarioError") and "greater than or equal to 1" in f["message"]
+    assert all(f["error_type"].endswith("InputError") and "greater than or equal to 1" in f["message"]
                for f in s.failures)
     store = Store.open(out)
     records = store.failed()
@@ -192,7 +192,7 @@ def test_duplicate_points_share_a_run_but_keep_their_rows(tiny, reference, exp_d
 
 @pytest.mark.parametrize("text", ["3/2", "0/2", "a/b", "1/0", "2", "", "-1/2", "1/2/3"])
 def test_bad_shard_is_refused(text):
-    with pytest.raises(ScenarioError, match="shard"):
+    with pytest.raises(InputError, match="shard"):
         parse_shard(text)
 
 
@@ -203,7 +203,7 @@ def test_good_shard_and_bad_arguments(tiny, exp_dir):
                                                                        "at least 1"),
                           ({"workers": 2}, "not serial"), ({"scheduler": "tcp://x:1"}, "dask executor"),
                           ({"executor": "dask", "scheduler": "localhost"}, "tcp://")]:
-        with pytest.raises(ScenarioError, match=match):
+        with pytest.raises(InputError, match=match):
             run_sweep(tiny, exp_dir / "never", progress=False, **kwargs)
     assert not (exp_dir / "never").exists(), "bad arguments are refused before anything is written"
 
@@ -212,18 +212,18 @@ def test_store_of_another_experiment_is_refused_unless_forced(tiny, exp_dir):
     out = exp_dir / "other"
     run_sweep(tiny, out, shard=(1, 6), progress=False)
     other = load_experiment(str(write_experiment(exp_dir / "spec2", reps=3)))
-    with pytest.raises(ScenarioError, match="another experiment.*--force"):
+    with pytest.raises(InputError, match="another experiment.*--force"):
         run_sweep(other, out, progress=False)
     assert len(Store.open(out).finished_keys()) == 2, "nothing was touched"
     s = run_sweep(other, out, shard=(1, 6), progress=False, force=True)
     store = Store.open(out)
     assert store.experiment_hash == other.hash and s.skipped == 0 and len(store.finished_keys()) == 3
-    with pytest.raises(ScenarioError, match="another experiment"):
+    with pytest.raises(InputError, match="another experiment"):
         merge([exp_dir / "serial", out], exp_dir / "mixed")
     not_a_store = exp_dir / "plain"
     not_a_store.mkdir()
     (not_a_store / "notes.txt").write_text("mine")
-    with pytest.raises(ScenarioError, match="not an experiment results folder"):
+    with pytest.raises(InputError, match="not an experiment results folder"):
         run_sweep(tiny, not_a_store, progress=False, force=True)
     assert (not_a_store / "notes.txt").read_text() == "mine"
 
@@ -240,7 +240,7 @@ def test_experiment_json_records_provenance(tiny, reference, exp_dir):
 
 def test_unknown_output_metric_is_refused(exp_dir):
     bad = load_experiment(str(write_experiment(exp_dir / "spec3", name="badmetric", metrics="[win_rat]")))
-    with pytest.raises(ScenarioError, match="did you mean 'win_rate'"):
+    with pytest.raises(InputError, match="did you mean 'win_rate'"):
         run_sweep(bad, exp_dir / "badmetric", progress=False)
 
 
@@ -267,7 +267,7 @@ def test_stale_temporaries_are_removed_on_open_and_live_ones_kept(tiny, referenc
 
 
 def test_unreachable_scheduler_is_a_clear_error(tiny, exp_dir):
-    with pytest.raises(ScenarioError, match="cannot reach the Dask scheduler"):
+    with pytest.raises(InputError, match="cannot reach the Dask scheduler"):
         run_sweep(tiny, exp_dir / "unreachable", executor="dask", scheduler="tcp://127.0.0.1:9", progress=False)
     assert not (exp_dir / "unreachable").exists()
 
@@ -370,9 +370,10 @@ def test_sigkill_at_several_points_then_resume_gives_the_uninterrupted_dataset(e
     assert len(names) == total and all(n.endswith(".parquet") and not n.startswith(".") for n in names)
     pd.testing.assert_frame_equal(store.read_dataset(), reference, check_exact=True)
     import tempfile
-    from simulation.io import pid_alive as _pid_alive
+
+    from simulation.io import pid_alive
     left = [n for n in os.listdir(tempfile.gettempdir()) if n.startswith("scsim-base-")
-            and not _pid_alive(int(n.split("-")[2]))]
+            and not pid_alive(int(n.split("-")[2]))]
     assert not left, f"base-scenario files of killed sweeps left behind: {left}"
     statuses = [x["status"] for x in store.sessions()]
     assert statuses.count("running") == 4 and statuses.count("finished") == 1, statuses

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from helpers import ROOT
 
 BASE = (ROOT / "scenarios" / "no_plan.yaml").as_posix()

@@ -18,13 +18,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from simulation.cli import main
-from simulation.engine.simulate import simulate
-from simulation.engine.kernels.constants import G_REGION, NR
-from simulation.scenario.loader import load_scenario
 from simulation.analysis.validation import records
 from simulation.analysis.validation.spec import load_validation
 from simulation.analysis.validation.stats import interval, mean, pct_change, ratio, verdict
+from simulation.cli import main
+from simulation.engine.kernels.constants import G_REGION, NR
+from simulation.engine.simulate import simulate
+from simulation.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "experiments" / "validation").glob("*.yaml"))

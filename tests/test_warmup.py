@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from helpers import ROOT, load
+
 from simulation.engine import warmup
 from simulation.experiment.runner import run_batch
 

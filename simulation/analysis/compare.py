@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from simulation.analysis.stats import t_half_width
+
 # metric -> (label, unit, how it aggregates): a sum over the years, or a ratio of two sums. Value won
 # comes first (what a planner asks), the win rate last: it falls when a measure adds marginal bids.
 COMPARED = {
@@ -67,12 +69,12 @@ def interval(d: np.ndarray, sets: np.ndarray | None, level: float) -> tuple[floa
         return math.nan, math.nan, 0.0
     mean = float(d.mean())
     if sets is None or len(np.unique(sets)) < 2:
-        half = float(stats.t.ppf(0.5 + level / 2, n - 1) * d.std(ddof=1) / math.sqrt(n)) if n >= 2 else math.nan
+        half = float(t_half_width(d.std(ddof=1), n, level)) if n >= 2 else math.nan
         return mean, half, 0.0
     ids = np.unique(sets)
     means = np.array([d[sets == k].mean() for k in ids])
     sizes = np.array([(sets == k).sum() for k in ids])
-    within = float(sum(((d[sets == k] - m) ** 2).sum() for k, m in zip(ids, means)) / max(1, n - len(ids)))
+    within = float(sum(((d[sets == k] - m) ** 2).sum() for k, m in zip(ids, means, strict=True)) / max(1, n - len(ids)))
     between = max(0.0, float(means.var(ddof=1)) - within / float(sizes.mean()))
     stoch = float(stats.t.ppf(0.5 + level / 2, max(1, n - len(ids))) * math.sqrt(within / n))
     param = float(stats.norm.ppf(0.5 + level / 2) * math.sqrt(between))
@@ -203,7 +205,7 @@ def _incremental(j: pd.DataFrame, name: str, baseline: str, level: float, runs_p
             "ci_half_stochastic": stoch, "ci_half_parameters": param, "identical": same}
 
 
-def _fmt(value: float, unit: str) -> str:
+def fmt_change(value: float, unit: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     if unit == "%":
@@ -213,7 +215,7 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:+.3g}"
 
 
-def _level(value: float, unit: str) -> str:
+def fmt_level(value: float, unit: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     if unit == "%":
@@ -286,17 +288,18 @@ def format_differences(diff: pd.DataFrame, runs: str, sets: int | None = None) -
            "the calibration, not only replication noise" if sets
            else f"paired over {runs}, 95 % CI")
     same = _identical(diff)
+    same_at = same.to_dict()  # row label -> the scenario and the baseline are identical
     for name, g in horizon.groupby("scenario", observed=True, sort=False):
         lines.append(f"{name} vs {baseline}, {span} ({how}):")
         lines.append(f"  {'metric':<38} {'baseline':>12} {'scenario':>12} {'difference':>12} {'95 % CI':>26}")
         for i, r in g.iterrows():
             label, unit = label_unit(r["metric"])
-            ci = IDENTICAL if same[i] else f"[{_fmt(r['ci_low'], unit)}, {_fmt(r['ci_high'], unit)}]"
+            ci = IDENTICAL if same_at[i] else f"[{fmt_change(r['ci_low'], unit)}, {fmt_change(r['ci_high'], unit)}]"
             flag = "  *" if r["straddles_zero"] else ""
-            base_txt = "" if math.isnan(r["baseline_mean"]) else _level(r["baseline_mean"], unit)
-            scen_txt = "" if math.isnan(r["scenario_mean"]) else _level(r["scenario_mean"], unit)
+            base_txt = "" if math.isnan(r["baseline_mean"]) else fmt_level(r["baseline_mean"], unit)
+            scen_txt = "" if math.isnan(r["scenario_mean"]) else fmt_level(r["scenario_mean"], unit)
             lines.append(f"  {label + (' (' + unit + ')' if unit != '%' else ''):<38} {base_txt:>12} "
-                         f"{scen_txt:>12} {_fmt(r['difference'], unit):>12} {ci:>26}{flag}")
+                         f"{scen_txt:>12} {fmt_change(r['difference'], unit):>12} {ci:>26}{flag}")
         if sets and "ci_half_parameters" in g:
             v = g[g["metric"] == "value_won_usd_m"]
             if len(v):

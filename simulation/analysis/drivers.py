@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 from scipy import stats
 
-from simulation.scenario.errors import ScenarioError
 from simulation.analysis.compare import per_run
+from simulation.scenario.errors import InputError
 
 METRICS = ("value_won_usd_m", "public_cost_krw_bn")
 
@@ -57,10 +57,10 @@ def compare_drivers(folder: Path) -> pd.DataFrame:
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise ScenarioError("not a results folder (no readable manifest.json)", str(folder)) from None
+        raise InputError("not a results folder (no readable manifest.json)", str(folder)) from None
     psets = manifest.get("parameter_sets") if isinstance(manifest, dict) else None
     if not psets or not manifest.get("baseline"):
-        raise ScenarioError("a compare folder without parameter sets: rerun `scsim compare ... --parameter-sets FILE` "
+        raise InputError("a compare folder without parameter sets: rerun `scsim compare ... --parameter-sets FILE` "
                             "to learn which parameters drive the effects", str(folder))
     table = pd.read_parquet(folder / "yearly.parquet")
     return drivers(table, manifest["baseline"], psets["sets"], int(psets["runs_per_set"]))
@@ -73,7 +73,7 @@ def format_drivers(d: pd.DataFrame, top: int = 8) -> str:
     for (name, metric), g in d.groupby(["scenario", "metric"], sort=False):
         n = int(g["sets"].iloc[0])
         noise = 2.0 / math.sqrt(n)
-        lines.append(f"{name}: what drives the uncertainty of the {metric.replace('_', ' ')} effect over {n} parameter "
+        lines.append(f"{name}: what drives the uncertainty of the {str(metric).replace('_', ' ')} effect over {n} parameter "
                      f"sets (sd over sets {g['effect_sd_over_sets'].iloc[0]:,.3g}; |rho| below {noise:.2f} is noise):")
         for _, r in g.head(top).iterrows():
             flag = "" if abs(r["rho"]) >= noise else "  (within noise)"

@@ -13,14 +13,14 @@ investment each month; as many uniforms from the policy stream as the run's poli
 in the model.
 """
 
-from simulation.engine.kernels.constants import G_ALL
-from simulation.engine.kernels.draws import poisson
 from simulation.engine.kernels.assume import nonneg
-from simulation.engine.kernels.knowledge import strength
+from simulation.engine.kernels.constants import G_ALL
 from simulation.engine.kernels.discovery import contact_of
+from simulation.engine.kernels.draws import poisson
 from simulation.engine.kernels.jit import entry
-from simulation.engine.kernels.pcg import normal, put_state, step, take_state, to_double, uniform
+from simulation.engine.kernels.knowledge import strength
 from simulation.engine.kernels.market import add_tender
+from simulation.engine.kernels.pcg import normal, put_state, step, take_state, to_double, uniform
 from simulation.engine.kernels.policy import fade
 
 
@@ -43,7 +43,7 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
                 if P.year_of[mm] == y:
                     months_in_year += 1
         fade(P, S)
-        for j in range(policy_draws * (m + 1) // P.n_months - policy_draws * m // P.n_months):
+        for _ in range(policy_draws * (m + 1) // P.n_months - policy_draws * m // P.n_months):
             acc += uniform(R.policy)
         for c in range(P.n_countries):
             acc += poisson(R.market, P.tender_scale[m] * P.weight[c] / P.mean_value[1 - P.developing[c]])
@@ -91,15 +91,15 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
                 S.b_loan[nb] = z
                 nb += 1
         n_closed = int(ref.tenders_closed[y] * share + 0.5)
-        for t in range(n_closed):
+        for _ in range(n_closed):
             acc += normal(R.market) + poisson(R.market, P.foreign_mean * P.strength)
-            for j in range(7):
+            for _ in range(7):
                 acc += uniform(R.market)
         n_foreign = int((ref.bidders[y] - ref.bids[y, G_ALL]) * share + 0.5)
-        for f in range(n_foreign):
+        for _ in range(n_foreign):
             acc += uniform(R.market) + normal(R.market) + normal(R.market)
         n_misc = int(ref.misc_draws[y] * share + 0.5)
-        for j in range(n_misc):
+        for _ in range(n_misc):
             acc += uniform(R.consequences)
         A.value[y, G_ALL] += acc
     return 0

@@ -15,17 +15,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from simulation.scenario.shipped import SOURCE_ROOT
-
 from simulation.engine.simulate import new_acc
-from simulation.scenario.loader import Resolved, load_scenario
 from simulation.engine.world import build
+from simulation.scenario.loader import Resolved, load_scenario
+from simulation.scenario.shipped import SOURCE_ROOT
 
 ROOT = SOURCE_ROOT
 DEFAULT = ROOT / "scenarios" / "plan_2019_announced.yaml"
@@ -278,7 +278,7 @@ def run_bench(repeats: int = 7, quick: bool = False, with_startup: bool = True, 
             r = scaled(base, firms, countries, Path(tmp))
             # medians of 3 (a world's first build pays first-touch page faults; the median does not)
             small_world = firms * countries <= 2_000_000
-            t_build = timed(lambda: build(r, seed), 3, warmup=1 if small_world else 0)
+            t_build = timed(lambda r=r: build(r, seed), 3, warmup=1 if small_world else 0)
             t_kernel, A_s = kernel_time(r, seed, run_months, 3, warmup=1 if small_world else 0)
             cand = float(A_s.candidates.sum())
             row = {"firms": firms, "countries": countries, "build_s": t_build.median, "kernel_s": t_kernel.median,
@@ -298,8 +298,8 @@ def run_bench(repeats: int = 7, quick: bool = False, with_startup: bool = True, 
                 small, large = scaled(base, 10_000, countries, Path(tmp)), scaled(base, 100_000, countries, Path(tmp))
                 pairs = []
                 for _ in range(max(5, repeats // 3)):
-                    t_small = timed(lambda: simulate(small, seed), 3, warmup=0)
-                    t_large = timed(lambda: simulate(large, seed), 3, warmup=0)
+                    t_small = timed(lambda small=small: simulate(small, seed), 3, warmup=0)
+                    t_large = timed(lambda large=large: simulate(large, seed), 3, warmup=0)
                     pairs.append(t_large.median / t_small.median)
                 out["scaling_ratio"][str(countries)] = {"paired_ratios": pairs, "median": statistics.median(pairs)}
                 echo(f"   10k -> 100k firms at {countries} countries: {statistics.median(pairs):.1f}x the run time, "

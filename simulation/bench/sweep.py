@@ -66,13 +66,13 @@ else:
     import simulation.experiment.sweep as sw
     from simulation.experiment.spec import load_experiment
     loaded = load_experiment(args["experiment"])
-    rss, record, count = {}, sw._record, [0]
+    rss, record, count = {}, sw.record_outcome, [0]
     def counted(*a, **k):  # resident memory once the first runs are done (kernels loaded), and at the end
         record(*a, **k)
         count[0] += 1
         if count[0] == args["warm"]:
             rss["start"] = psutil.Process().memory_info().rss
-    sw._record = counted
+    sw.record_outcome = counted
     t = time.perf_counter()
     s = sw.run_sweep(loaded, args["out"], executor=args["executor"], workers=args["workers"], progress=False)
     rss["end"] = psutil.Process().memory_info().rss
@@ -196,7 +196,7 @@ def bench_sweep(n_runs: int = 200, workers: int = 2, scenario: str | Path | None
                 same = Store.open(root / f"{ex}-0").read_dataset().equals(Store.open(root / "serial-0").read_dataset())
                 result["executors"][ex]["identical_to_serial"] = bool(same)
         ser = result["executors"].get("serial")
-        for ex, r in result["executors"].items():
+        for r in result["executors"].values():
             if ser:
                 r["speedup"] = r["runs_per_s"] / ser["runs_per_s"]
                 r["steady_speedup"] = r["steady_runs_per_s"] / ser["steady_runs_per_s"]

@@ -6,8 +6,19 @@ import math
 import numpy as np
 import pandas as pd
 
+from simulation.engine.kernels.constants import (
+    G_ALL,
+    G_DEMAND,
+    G_DOMAIN,
+    G_REGION,
+    G_RISK,
+    G_SIZE,
+    INSTRUMENTS,
+    NG,
+    SNAP,
+    TRANCHES,
+)
 from simulation.engine.simulate import RunResult
-from simulation.engine.kernels.constants import G_ALL, G_DEMAND, G_DOMAIN, G_REGION, G_RISK, G_SIZE, INSTRUMENTS, NG, SNAP, TRANCHES
 from simulation.scenario.types import DOMAINS, REGIONS, SIZES
 
 COLUMNS = ["run", "scenario", "seed", "year", "metric", "group", "value"]

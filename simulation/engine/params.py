@@ -6,18 +6,17 @@ money is put in one unit per quantity (tender values USD m, public money KRW bn)
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
-from simulation.scenario.countries import CountryTable, load_countries, resolve_path
 from simulation.engine.kernels.constants import NO_MONTH, NRISK, PPP
 from simulation.engine.kernels.financing import interest_pv
 from simulation.engine.kernels.knowledge import knowledge_table
+from simulation.engine.state import Params
 from simulation.scenario.calendar import Calendar
+from simulation.scenario.countries import CountryTable, load_countries, resolve_path
 from simulation.scenario.loader import Resolved
 from simulation.scenario.types import DOMAINS, INCOMES, ORIGINS, REGIONS, SIZES, TYPES
-from simulation.engine.state import Params
 
 F8 = np.float64
 I8 = np.int64
@@ -143,8 +142,8 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
     # the foreign bids' log financing term by origin, type and risk class: the origin's rate plus the
     # buyer's country-risk premium, which every bidder pays, as the PV of an amortising loan's interest
     o_lnfin = np.array([[[math.log(1.0 + f * _pv(r + premium[q], int(n), fin.base_rate + premium[q]))
-                          for q in range(NRISK)] for n, f in zip(fin_n, fin_share)]
-                        for r in [getattr(getattr(comp.profiles, o), "rate") for o in ORIGINS]], dtype=F8)
+                          for q in range(NRISK)] for n, f in zip(fin_n, fin_share, strict=True)]
+                        for r in [getattr(comp.profiles, o).rate for o in ORIGINS]], dtype=F8)
     # F6: an SME's saving on a sole contract per unit of value, the larger of the guarantee-fee cut
     # (on the performance bond, for the contract's life) and the contract-performance loan's cut
     f6 = lev.f6_sme_sole
@@ -293,4 +292,4 @@ def scheduled_tenders(r: Resolved, cal: Calendar, table: CountryTable) -> list[t
     return out
 
 
-assert PPP == TYPES.index("ppp") and NRISK == 8
+assert TYPES.index("ppp") == PPP and NRISK == 8

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.engine.kernels.constants import NG, NI, NTR, SNAP
-from simulation.scenario.calendar import Calendar
-from simulation.scenario.loader import Resolved
 from simulation.engine.state import ACC_FIELDS, Acc, Params, State
 from simulation.engine.world import Capacity, build
+from simulation.scenario.calendar import Calendar
+from simulation.scenario.loader import Resolved
 
 _Y_G = {"bids", "wins", "value"}
 
@@ -64,7 +64,7 @@ def reused_streams(R: tuple) -> tuple:
     pool = _POOL.generators
     while len(pool) < len(R):
         pool.append(np.random.Generator(np.random.PCG64(0)))
-    for mine, fresh in zip(pool, R):
+    for mine, fresh in zip(pool, R, strict=False):
         mine.bit_generator.state = fresh.bit_generator.state
     return type(R)(*pool[: len(R)])
 

@@ -11,8 +11,9 @@ import itertools
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Iterator
+from typing import IO
 
 from simulation.scenario.loader import Resolved
 
@@ -66,8 +67,8 @@ def warm_up(scenario: Resolved, show: bool = True, stream: IO[str] | None = None
     run as before."""
     if not show or kernels_ready():
         return False
-    from simulation.engine.simulate import simulate
     from simulation.engine.kernels.step import run_months
+    from simulation.engine.simulate import simulate
 
     def first_month(m0, m1, P, S, A, R):  # the month loop compiled for these types, one month run
         return run_months(m0, min(m1, m0 + 1), P, S, A, R)

@@ -11,13 +11,33 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.scenario.countries import CountryTable
-from simulation.engine.kernels.constants import OV_BIDS, OV_CONTRACTS, OV_INVEST, OV_PIPE, OV_TENDERS, KNOW_SHIFT, LARGE, NCNT, ND, NO, NR, NREG, NS, NTR, O_SCHEDULED, R_KSURE, R_POT, SME, K_PIPE
-from simulation.scenario.calendar import Calendar
+from simulation.engine.kernels.constants import (
+    K_PIPE,
+    KNOW_SHIFT,
+    LARGE,
+    NCNT,
+    ND,
+    NO,
+    NR,
+    NREG,
+    NS,
+    NTR,
+    O_SCHEDULED,
+    OV_BIDS,
+    OV_CONTRACTS,
+    OV_INVEST,
+    OV_PIPE,
+    OV_TENDERS,
+    R_KSURE,
+    R_POT,
+    SME,
+)
 from simulation.engine.params import build_params, pis_tranches, scheduled_tenders
+from simulation.engine.state import STREAM_FIELDS, Params, State, Streams
+from simulation.scenario.calendar import Calendar
+from simulation.scenario.countries import CountryTable
 from simulation.scenario.loader import Resolved
 from simulation.scenario.types import DOMAINS, SIZES
-from simulation.engine.state import STREAM_FIELDS, Params, State, Streams
 
 F8, I8, U1 = np.float64, np.int64, np.uint8
 # the pool a kernel's overflow code names
@@ -33,12 +53,12 @@ class Capacity:
     invest: int
     pipe: int
 
-    def grown(self, which: str) -> "Capacity":
+    def grown(self, which: str) -> Capacity:
         d = dict(self.__dict__)
         d[which] = d[which] * 2
         return Capacity(**d)
 
-    def after_overflow(self, code: int) -> "Capacity":
+    def after_overflow(self, code: int) -> Capacity:
         """The capacity with the pool that overflowed (a kernel's return code) doubled."""
         return self.grown(POOL_OF[int(code)])
 
@@ -163,10 +183,10 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
 def initial_relationship(P: Params) -> np.ndarray:
     """Base relationship plus the decayed boosts of MOUs and visits dated before the start."""
     rel = P.rel_base.copy()
-    for m, c in zip(P.t5_mou_m, P.t5_mou_c):
+    for m, c in zip(P.t5_mou_m, P.t5_mou_c, strict=True):
         if m < 0:
             rel[c] = min(1.0, rel[c] + P.t5_relationship_boost * P.t2_reach[0] * P.rel_decay ** (-m))
-    for m, c in zip(P.t1_visit_m, P.t1_visit_c):
+    for m, c in zip(P.t1_visit_m, P.t1_visit_c, strict=True):
         if m < 0:
             rel[c] = min(1.0, rel[c] + P.t1_relationship_boost * P.t2_reach[0] * P.rel_decay ** (-m))
     return rel

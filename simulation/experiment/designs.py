@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.experiment.size import PLAN_BYTES_PER_RUN, check_runs, counted, grid_points
-from simulation.experiment.spec import Design, Factor, LoadedExperiment, _checked, parse_path
+from simulation.experiment.spec import Design, Factor, LoadedExperiment, apply_overrides, parse_path
 
 SAMPLED = ("lhs", "sobol", "morris")
 RESERVED = ("point", "name", "rep")
@@ -106,7 +106,7 @@ def _column(values: list[Any]) -> list[Any] | np.ndarray:
 # ---- factors -------------------------------------------------------------------------------
 def _overrides(f: Factor, value: Any) -> dict[str, Any]:
     if f.keys:
-        return {k: plain(x) for k, x in zip(f.keys, value)}
+        return {k: plain(x) for k, x in zip(f.keys, value, strict=True)}
     return {f.key: plain(value)}  # type: ignore[dict-item]
 
 
@@ -180,10 +180,11 @@ def _problem_entry(f: Factor) -> tuple[list[float], str]:
     d = f.distribution
     assert d is not None
     if d.name == "uniform":
-        return [d.low, d.high], "unif"
+        return [d.given("low"), d.given("high")], "unif"
     if d.name == "triangular":
-        return [d.low, d.high, (d.mode - d.low) / (d.high - d.low)], "triang"
-    return [d.mean, d.sd], _SALIB_DIST[d.name]
+        lo, hi = d.given("low"), d.given("high")
+        return [lo, hi, (d.given("mode") - lo) / (hi - lo)], "triang"
+    return [d.given("mean"), d.given("sd")], _SALIB_DIST[d.name]
 
 
 def _scale(u: np.ndarray, f: Factor) -> np.ndarray:
@@ -198,12 +199,13 @@ def _scale(u: np.ndarray, f: Factor) -> np.ndarray:
     d = f.distribution
     assert d is not None
     if d.name == "uniform":
-        return u * (d.high - d.low) + d.low
+        return u * (d.given("high") - d.given("low")) + d.given("low")
     if d.name == "triangular":
-        return stats.triang.ppf(u, c=(d.mode - d.low) / (d.high - d.low), scale=d.high - d.low, loc=d.low)
+        lo, hi = d.given("low"), d.given("high")
+        return stats.triang.ppf(u, c=(d.given("mode") - lo) / (hi - lo), scale=hi - lo, loc=lo)
     if d.name == "normal":
-        return stats.norm.ppf(u, loc=d.mean, scale=d.sd)
-    return np.exp(stats.norm.ppf(u, loc=d.mean, scale=d.sd))
+        return stats.norm.ppf(u, loc=d.given("mean"), scale=d.given("sd"))
+    return np.exp(stats.norm.ppf(u, loc=d.given("mean"), scale=d.given("sd")))
 
 
 def _pick(u: float, n: int) -> int:
@@ -237,15 +239,15 @@ def _grid(loaded: LoadedExperiment) -> DesignTable:
     points, rows = [], []
     for pid, combo in enumerate(itertools.product(*levels)):
         ov: dict[str, Any] = {}
-        for f, v in zip(factors, combo):
+        for f, v in zip(factors, combo, strict=True):
             ov.update(_overrides(f, v))
-        name = ", ".join(f"{f.label}={_short(v)}" for f, v in zip(factors, combo)) or "base"
+        name = ", ".join(f"{f.label}={_short(v)}" for f, v in zip(factors, combo, strict=True)) or "base"
         points.append((pid, name, ov))
         rows.append(combo)
-    for i, (f, vals) in enumerate(zip(factors, levels)):  # ends of range factors not yet checked
+    for i, (f, vals) in enumerate(zip(factors, levels, strict=True)):  # ends of range factors not yet checked
         if f.range is not None:
             for v in (vals[0], vals[-1]):
-                _checked(loaded, loaded.base, {parse_path(k): x for k, x in _overrides(f, v).items()}, ("factors", i))
+                apply_overrides(loaded, loaded.base, {parse_path(k): x for k, x in _overrides(f, v).items()}, ("factors", i))
     frame = _frame(points, [f.label for f in factors], rows)
     return DesignTable("grid", points, frame, _factor_info(loaded))
 
@@ -308,8 +310,9 @@ def sample_matrix(design: Design, factors: list[Factor]) -> tuple[np.ndarray, np
 
 def _check_sampling(loaded: LoadedExperiment) -> None:
     d = loaded.spec.design
-    if d.type == "sobol" and d.samples & (d.samples - 1):
-        lower = 1 << (d.samples.bit_length() - 1)
+    n = d.samples
+    if d.type == "sobol" and n is not None and n & (n - 1):
+        lower = 1 << (n.bit_length() - 1)
         raise loaded.error(("design", "samples"),
                            f"a sobol design needs a power of 2 for samples (base samples N); "
                            f"{d.samples} is not: use {lower} or {lower * 2}")
@@ -338,16 +341,16 @@ def _sampled(loaded: LoadedExperiment) -> DesignTable:
         col = [row[j] for row in values]
         if f.values is None and col:
             for v in {min(col), max(col)}:
-                _checked(loaded, loaded.base, {parse_path(k): x for k, x in _overrides(f, v).items()}, ("factors", j))
+                apply_overrides(loaded, loaded.base, {parse_path(k): x for k, x in _overrides(f, v).items()}, ("factors", j))
     points = []
     width = len(str(max(len(values) - 1, 0)))
     for pid, row in enumerate(values):
         ov: dict[str, Any] = {}
-        for f, v in zip(factors, row):
+        for f, v in zip(factors, row, strict=True):
             ov.update(_overrides(f, v))
         points.append((pid, f"{d.type}-{pid:0{width}d}", ov))
     frame = _frame(points, [f.label for f in factors], [tuple(r) for r in values])
-    bounds, dists = zip(*(_problem_entry(f) for f in factors))
+    bounds, dists = zip(*(_problem_entry(f) for f in factors), strict=True)
     problem = {"num_vars": len(factors), "names": [f.label for f in factors],
                "bounds": [list(map(float, b)) for b in bounds], "dists": list(dists)}
     return DesignTable(d.type, points, frame, _factor_info(loaded), problem, X)

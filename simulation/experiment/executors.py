@@ -20,6 +20,7 @@ the scheduler reschedules the runs of a worker that dies; a run whose workers di
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
@@ -31,11 +32,12 @@ import threading
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
-from simulation.scenario.loader import Resolved
 from simulation.experiment.tasks import Task, task_table
+from simulation.scenario.loader import Resolved
 
 _HOST = socket.gethostname()
 
@@ -120,7 +122,7 @@ def _warm_first(base: Resolved, tasks: list[Task], metrics, groups) -> Iterator[
 
 # ---- serial ----------------------------------------------------------------------------------
 def serial(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None = None,
-           groups: Sequence[str] | None = None, **_: Any) -> Iterator[Outcome]:
+           groups: Sequence[str] | None = None, **_: Any) -> Generator[Outcome, None, None]:
     """Run the tasks one after another in this process."""
     for task in tasks:
         yield execute(base, task, metrics, groups)
@@ -160,9 +162,23 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _write_payload(base: Resolved, metrics: Sequence[str] | None, groups: Sequence[str] | None) -> str:
+    """Pickle what every worker needs into a temporary file and return its path.
+
+    The base goes to each worker through a file: passed inline, it would make the parent wait for
+    each child to import the package before starting the next one (a full pipe), one at a time."""
+    payload = pickle.dumps((base, None if metrics is None else list(metrics),
+                            None if groups is None else list(groups)), protocol=pickle.HIGHEST_PROTOCOL)
+    _clean_payload_files()
+    fd, payload_file = tempfile.mkstemp(prefix=f"scsim-base-{os.getpid()}-", suffix=".pickle")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(payload)
+    return payload_file
+
+
 def processes(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None = None,
               groups: Sequence[str] | None = None, workers: int | None = None, max_crashes: int = 2,
-              warm: bool = True, **_: Any) -> Iterator[Outcome]:
+              warm: bool = True, **_: Any) -> Generator[Outcome, None, None]:
     """Run the tasks in `workers` local processes (default: every core this process may use).
 
     Processes are started with `spawn`. If a worker dies, the pool is rebuilt and the runs that
@@ -181,15 +197,7 @@ def processes(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] |
         yield from _warm_first(base, first, metrics, groups)
     if not queue:
         return
-    payload = pickle.dumps((base, None if metrics is None else list(metrics),
-                            None if groups is None else list(groups)), protocol=pickle.HIGHEST_PROTOCOL)
-    # The base goes to each worker through a file: passed inline, it would make the parent wait for
-    # each child to import the package before starting the next one (a full pipe), one at a time.
-    _clean_payload_files()
-    fd, payload_file = tempfile.mkstemp(prefix=f"scsim-base-{os.getpid()}-", suffix=".pickle")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(payload)
-    del payload
+    payload_file = _write_payload(base, metrics, groups)
     ctx = mp.get_context("spawn")
     suspects: deque[Task] = deque()
     crashes: dict[str, int] = {}
@@ -211,7 +219,7 @@ def processes(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] |
                     (suspects if task.key in crashes else queue).appendleft(task)
                     broken = True
             if not broken:
-                done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+                done, _pending = wait(list(inflight), return_when=FIRST_COMPLETED)
                 for fut in done:
                     task = inflight.pop(fut)
                     try:
@@ -229,29 +237,24 @@ def processes(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] |
                 inflight.clear()
                 _stop_pool(pool)
                 pool = None
-                for task in lost:
-                    if alone:
-                        crashes[task.key] = crashes.get(task.key, 0) + 1
-                    else:
-                        crashes.setdefault(task.key, 0)
+                for task in lost:   # a crash counts against a run only if it ran alone
+                    crashes[task.key] = crashes.get(task.key, 0) + int(alone)
                     if crashes[task.key] >= max_crashes:
-                        exc = WorkerCrashed(f"the worker process running this run died {crashes[task.key]} times "
-                                            "while running it alone (killed, out of memory or crashed)")
-                        yield Outcome(task.key, task.point, task.rep, error=error_record(task, exc, tb=""))
+                        crash = WorkerCrashed(f"the worker process running this run died {crashes[task.key]} times "
+                                              "while running it alone (killed, out of memory or crashed)")
+                        yield Outcome(task.key, task.point, task.rep, error=error_record(task, crash, tb=""))
                     else:
                         suspects.append(task)
     finally:
         if pool is not None:
             _stop_pool(pool)
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(payload_file)
-        except OSError:
-            pass
 
 
 def _clean_payload_files() -> None:
     """Remove base-scenario files left by sweeps that were killed (their process is gone)."""
-    from simulation.io import pid_alive as _pid_alive
+    from simulation.io import pid_alive
 
     folder = tempfile.gettempdir()
     try:
@@ -265,19 +268,15 @@ def _clean_payload_files() -> None:
             pid = int(name.split("-")[2])
         except (IndexError, ValueError):
             continue
-        if not _pid_alive(pid):
-            try:
+        if not pid_alive(pid):
+            with contextlib.suppress(OSError):
                 os.unlink(os.path.join(folder, name))
-            except OSError:
-                pass
 
 
 def _stop_pool(pool: Any) -> None:
     procs = list((getattr(pool, "_processes", None) or {}).values())
-    try:
+    with contextlib.suppress(Exception):
         pool.shutdown(wait=False, cancel_futures=True)
-    except Exception:  # noqa: BLE001
-        pass
     for p in procs:
         try:
             if p.is_alive():
@@ -285,10 +284,8 @@ def _stop_pool(pool: Any) -> None:
         except Exception:  # noqa: BLE001
             pass
     for p in procs:
-        try:
+        with contextlib.suppress(Exception):
             p.join(timeout=5)
-        except Exception:  # noqa: BLE001
-            pass
 
 
 # ---- Dask ------------------------------------------------------------------------------------
@@ -347,7 +344,7 @@ LOCAL_DASK_CONFIG = {
 def dask(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None = None,
          groups: Sequence[str] | None = None, workers: int | None = None, scheduler: str | None = None,
          warm: bool = True, max_resubmits: int = 3, batch_seconds: float = 0.5, max_batch: int = 32,
-         **_: Any) -> Iterator[Outcome]:
+         **_: Any) -> Generator[Outcome, None, None]:
     """Run the tasks on Dask: the cluster at `scheduler` ("tcp://host:port"), or a LocalCluster of
     `workers` single-threaded worker processes on 127.0.0.1 (default: every core).
 
@@ -373,14 +370,14 @@ def dask(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None
                             None if groups is None else list(groups)), protocol=pickle.HIGHEST_PROTOCOL)
     cluster = None
     client = None
-    inflight: dict[str, tuple[Any, list[Task]]] = {}
+    inflight: dict[Any, tuple[Any, list[Task]]] = {}  # by Dask key
     try:
         if scheduler:
             try:
                 client = Client(scheduler, timeout="30s", set_as_default=False)
             except (OSError, TimeoutError) as exc:
-                from simulation.scenario.errors import ScenarioError
-                raise ScenarioError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+                from simulation.scenario.errors import InputError
+                raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
         else:
             import dask as _dask
             with _dask.config.set(LOCAL_DASK_CONFIG):
@@ -437,10 +434,10 @@ def dask(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None
                 except Exception as exc:  # noqa: BLE001 - the result was lost after all
                     status, err = "lost", exc
             elif status == "error":
-                exc = fut.exception()
+                error = fut.exception()
                 if len(batch) == 1:  # e.g. KilledWorker: the workers running it died allowed-failures times
                     outcomes = [Outcome(batch[0].key, batch[0].point, batch[0].rep, error=error_record(
-                        batch[0], exc, tb="".join(traceback.format_exception(exc))))]
+                        batch[0], error, tb="".join(traceback.format_exception(error))))]
                 else:  # find out which run of the batch it was: each on its own
                     alone.update(t.key for t in batch)
                     queue.extendleft(reversed(batch))
@@ -472,15 +469,11 @@ def dask(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None
                     client.unregister_worker_plugin(f"scsim-base-{token}")
             except Exception:  # noqa: BLE001
                 pass
-            try:
+            with contextlib.suppress(Exception):
                 client.close()
-            except Exception:  # noqa: BLE001
-                pass
         if cluster is not None:
-            try:
+            with contextlib.suppress(Exception):
                 cluster.close()
-            except Exception:  # noqa: BLE001
-                pass
 
 
-EXECUTORS: dict[str, Callable[..., Iterator[Outcome]]] = {"serial": serial, "processes": processes, "dask": dask}
+EXECUTORS: dict[str, Callable[..., Generator[Outcome, None, None]]] = {"serial": serial, "processes": processes, "dask": dask}

@@ -17,17 +17,18 @@ can hold it across the sweep and its analysis while `run_sweep` takes it too.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from simulation.io import HOST, folder_path, pid_alive, remove, temp_name
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 HEARTBEAT_SECONDS = 30.0
 LOCK_STALE_SECONDS = 600.0
@@ -103,10 +104,8 @@ def _take_over(path: Path, seen: dict) -> None:
     except FileNotFoundError:
         return
     if _read(grave) != seen:           # a live lock made meanwhile: put it back
-        try:
+        with contextlib.suppress(OSError):
             os.link(grave, path)
-        except OSError:
-            pass
     remove(grave)
 
 
@@ -123,8 +122,8 @@ def _conflicts(path: Path, folder: Path, shard: tuple[int, int] | None) -> list[
     return [folder.parent / n for n in names if n.startswith(prefix) and n.endswith(".lock")]
 
 
-def _refuse(folder: Path, other: Path, owner: dict) -> ScenarioError:
-    return ScenarioError(f"results folder is in use by {_describe(other, owner)}; wait for it to finish, or "
+def _refuse(folder: Path, other: Path, owner: dict) -> InputError:
+    return InputError(f"results folder is in use by {_describe(other, owner)}; wait for it to finish, or "
                          "choose another --out (a lock whose process has ended is taken over by itself)",
                          str(folder))
 
@@ -143,7 +142,7 @@ def _acquire(path: Path, folder: Path, shard: tuple[int, int] | None) -> None:
             _take_over(path, owner)
             continue
         except OSError as exc:  # a read-only or missing parent folder
-            raise ScenarioError(f"cannot make the results folder's lock file: {exc.strerror or exc}",
+            raise InputError(f"cannot make the results folder's lock file: {exc.strerror or exc}",
                                 str(path)) from None
         try:
             os.write(fd, body.encode("utf-8"))
@@ -152,7 +151,7 @@ def _acquire(path: Path, folder: Path, shard: tuple[int, int] | None) -> None:
             os.close(fd)
         break
     else:
-        raise ScenarioError("results folder: could not take its lock (other sweeps keep taking it)", str(folder))
+        raise InputError("results folder: could not take its lock (other sweeps keep taking it)", str(folder))
     for other in _conflicts(path, folder, shard):
         owner = _read(other)
         if owner is None:
@@ -173,7 +172,7 @@ def _heartbeat(path: Path, stop: threading.Event) -> None:
 
 @contextmanager
 def sweep_lock(folder: Path | str, shard: tuple[int, int] | None = None) -> Iterator[Path]:
-    """Hold the lock of results folder `folder` (or of one shard of it); ScenarioError if it is taken."""
+    """Hold the lock of results folder `folder` (or of one shard of it); InputError if it is taken."""
     folder = folder_path(folder)
     path = lock_path(folder, shard)
     key = str(path.absolute())
@@ -183,7 +182,7 @@ def sweep_lock(folder: Path | str, shard: tuple[int, int] | None = None) -> Iter
             try:
                 folder.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise ScenarioError(f"cannot create the results folder: {exc.strerror or exc}", str(folder)) from None
+                raise InputError(f"cannot create the results folder: {exc.strerror or exc}", str(folder)) from None
             _acquire(path, folder, shard)
         _HELD[key] = depth + 1
     stop = threading.Event()

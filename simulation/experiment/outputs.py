@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from simulation.io import clean_temporaries, folder_path, new_temp_dir, publish_dir, remove
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 from simulation.scenario.shipped import SOURCE_ROOT
 
 MANIFEST = "manifest.json"
@@ -49,20 +49,20 @@ def check_target(out: Path, force: bool) -> None:
     `--force` replaces a results folder (one with a manifest.json) or an empty folder, never
     another folder: `--force --out ~` must not delete a home folder."""
     if out.exists() and not out.is_dir():
-        raise ScenarioError("exists and is not a folder; choose another --out", str(out))
+        raise InputError("exists and is not a folder; choose another --out", str(out))
     if out.exists() and not force:
-        raise ScenarioError("results folder already exists; use --force to replace it, or choose another --out",
+        raise InputError("results folder already exists; use --force to replace it, or choose another --out",
                             str(out))
     if out.is_dir() and not (out / MANIFEST).is_file() and any(os.scandir(out)):
-        raise ScenarioError("exists, is not empty and is not a results folder (no manifest.json); --force only "
+        raise InputError("exists, is not empty and is not a results folder (no manifest.json); --force only "
                             "replaces results folders: choose another --out", str(out))
     parent = out.absolute().parent
     while not parent.exists():
         parent = parent.parent
     if not parent.is_dir():
-        raise ScenarioError(f"cannot create the results folder: {parent} is not a folder", str(out))
+        raise InputError(f"cannot create the results folder: {parent} is not a folder", str(out))
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise ScenarioError(f"cannot create the results folder: {parent} is not writable", str(out))
+        raise InputError(f"cannot create the results folder: {parent} is not writable", str(out))
 
 
 def write_results(out: Path, tables: dict[str, pd.DataFrame], manifest: dict[str, Any], force: bool) -> None:
@@ -71,7 +71,7 @@ def write_results(out: Path, tables: dict[str, pd.DataFrame], manifest: dict[str
     try:
         _write(out, tables, manifest)
     except OSError as exc:
-        raise ScenarioError(f"cannot write results: {exc.strerror or exc}", str(out)) from None
+        raise InputError(f"cannot write results: {exc.strerror or exc}", str(out)) from None
 
 
 def _write(out: Path, tables: dict[str, pd.DataFrame], manifest: dict[str, Any]) -> None:

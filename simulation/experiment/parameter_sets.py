@@ -10,10 +10,10 @@ import hashlib
 import json
 from typing import Any
 
-from simulation.scenario.errors import ScenarioError
+from simulation.experiment.spec import parse_path
+from simulation.scenario.errors import InputError
 from simulation.scenario.loader import Resolved, with_overrides
 from simulation.scenario.yamlio import read_yaml_file
-from simulation.experiment.spec import parse_path
 
 
 class ParameterSets:
@@ -27,12 +27,12 @@ class ParameterSets:
     def apply(self, scenarios: list[Resolved]) -> list[list[Resolved]]:
         """The compared scenarios under each set, in set order."""
         out = []
-        for k, (values, line) in enumerate(zip(self.sets, self.lines)):
+        for k, (values, line) in enumerate(zip(self.sets, self.lines, strict=True)):
             try:
                 out.append([with_overrides(r, {parse_path(key): v for key, v in values.items()}, self.file)
                             for r in scenarios])
-            except ScenarioError as exc:
-                raise ScenarioError(f"parameter set {k + 1}: {exc.message}", self.file, line,
+            except InputError as exc:
+                raise InputError(f"parameter set {k + 1}: {exc.message}", self.file, line,
                                     exc.key or f"sets.{k}") from None
         return out
 
@@ -41,12 +41,12 @@ def load_parameter_sets(path: str) -> ParameterSets:
     data, marks = read_yaml_file(path, path)
     sets = data.get("sets") if isinstance(data, dict) else None
     if not isinstance(sets, list) or not sets:
-        raise ScenarioError("expected a mapping with `sets:`, a non-empty list of {key.path: value} mappings "
+        raise InputError("expected a mapping with `sets:`, a non-empty list of {key.path: value} mappings "
                             "(as `scsim calibrate --parameter-sets` writes)", path, marks.get(("sets",), 1), "sets")
     lines = []
     for k, s in enumerate(sets):
         if not isinstance(s, dict) or not s or not all(isinstance(key, str) for key in s):
-            raise ScenarioError("each set must be a non-empty mapping of key paths to values", path,
+            raise InputError("each set must be a non-empty mapping of key paths to values", path,
                                 marks.get(("sets", k)), f"sets.{k}")
         lines.append(marks.get(("sets", k)))
     return ParameterSets(path, sets, lines)

@@ -6,14 +6,14 @@ random numbers across scenarios).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import pandas as pd
 
+from simulation.engine.metrics import tidy
 from simulation.engine.simulate import simulate
 from simulation.experiment.tasks import replication_seeds
-from simulation.engine.metrics import tidy
 from simulation.experiment.wording import overrides_text
 from simulation.scenario.loader import Resolved
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 MAX_RUNS = 1_000_000
 # planning one sweep run (its Task, key and row of tasks.parquet; measured on experiments/sobol.yaml: 2.7 KB)
@@ -44,22 +44,22 @@ def run_limit(max_runs: int | None = None) -> int:
     if max_runs is None:
         return MAX_RUNS
     if isinstance(max_runs, bool) or not isinstance(max_runs, int) or max_runs < 1:
-        raise ScenarioError(f"--max-runs must be a whole number of at least 1, got {max_runs!r}")
+        raise InputError(f"--max-runs must be a whole number of at least 1, got {max_runs!r}")
     return max_runs
 
 
 def check_runs(runs: int, what: str, max_runs: int | None = None, bytes_per_run: int = PLAN_BYTES_PER_RUN,
                file: str | None = None, line: int | None = None, key: str | None = None) -> None:
-    """Refuse (ScenarioError) `runs` above the limit or beyond the free memory; `what` says how they add up."""
+    """Refuse (InputError) `runs` above the limit or beyond the free memory; `what` says how they add up."""
     limit = run_limit(max_runs)
     need = runs * bytes_per_run
     if runs > limit:
-        raise ScenarioError(f"{what} come to {runs:,} runs, more than the limit of {limit:,} runs (about "
+        raise InputError(f"{what} come to {runs:,} runs, more than the limit of {limit:,} runs (about "
                             f"{_gb(need)} of memory); make it smaller, or raise the limit with --max-runs N",
                             file, line, key)
     free = available_memory()
     if free is not None and need > free:
-        raise ScenarioError(f"{what} come to {runs:,} runs, which would need about {_gb(need)} of memory; this "
+        raise InputError(f"{what} come to {runs:,} runs, which would need about {_gb(need)} of memory; this "
                             f"machine has {_gb(free)} free: make it smaller",
                             file, line, key)
 

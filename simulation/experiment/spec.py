@@ -10,16 +10,24 @@ import json
 import math
 import os
 import re
-from typing import Any, Literal, Optional
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator,
-                      model_validator)
-from typing_extensions import Annotated
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 from simulation.scenario.loader import Resolved, load_scenario, with_overrides
 from simulation.scenario.specfile import Located, spec_error
-from simulation.scenario.yamlio import Path, dotted, read_yaml_file
+from simulation.scenario.yamlio import KeyPath, dotted, read_yaml_file
 
 DESIGNS = ("grid", "lhs", "sobol", "morris", "list")
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
@@ -38,7 +46,7 @@ def key_path(text: str) -> str:
     return text
 
 
-KeyPath = Annotated[str, AfterValidator(key_path)]
+DottedKey = Annotated[str, AfterValidator(key_path)]  # a key path as an experiment file writes it: "a.b.c"
 
 
 class Spec(BaseModel):
@@ -48,14 +56,21 @@ class Spec(BaseModel):
 class Distribution(Spec):
     """A continuous distribution for an uncertain factor (SALib's names in brackets)."""
     name: Literal["uniform", "normal", "lognormal", "triangular"]
-    low: Optional[Number] = None       # uniform, triangular
-    high: Optional[Number] = None      # uniform, triangular
-    mode: Optional[Number] = None      # triangular
-    mean: Optional[Number] = None      # normal; lognormal: mean of log
-    sd: Optional[Number] = None        # normal; lognormal: sd of log
+    low: Number | None = None       # uniform, triangular
+    high: Number | None = None      # uniform, triangular
+    mode: Number | None = None      # triangular
+    mean: Number | None = None      # normal; lognormal: mean of log
+    sd: Number | None = None        # normal; lognormal: sd of log
+
+    def given(self, name: str) -> float:
+        """A parameter the distribution needs (present once validated: see _complete)."""
+        value = getattr(self, name)
+        if value is None:
+            raise ValueError(f"a {self.name} distribution has no {name}")
+        return value
 
     @model_validator(mode="after")
-    def _complete(self) -> "Distribution":
+    def _complete(self) -> Distribution:
         need = {"uniform": ("low", "high"), "triangular": ("low", "high", "mode"),
                 "normal": ("mean", "sd"), "lognormal": ("mean", "sd")}[self.name]
         missing = [k for k in need if getattr(self, k) is None]
@@ -64,29 +79,29 @@ class Distribution(Spec):
         extra = [k for k in ("low", "high", "mode", "mean", "sd") if k not in need and getattr(self, k) is not None]
         if extra:
             raise ValueError(f"a {self.name} distribution takes only {', '.join(need)} (not {', '.join(extra)})")
-        if self.name in ("uniform", "triangular") and not self.low < self.high:
+        if self.name in ("uniform", "triangular") and not self.given("low") < self.given("high"):
             raise ValueError(f"empty range: low {self.low} must be below high {self.high}")
-        if self.name == "triangular" and not self.low <= self.mode <= self.high:
+        if self.name == "triangular" and not self.given("low") <= self.given("mode") <= self.given("high"):
             raise ValueError("mode must lie between low and high")
-        if self.name in ("normal", "lognormal") and not self.sd > 0:
+        if self.name in ("normal", "lognormal") and not self.given("sd") > 0:
             raise ValueError("sd must be positive")
         return self
 
 
 class Factor(Spec):
     """One scenario key path (or several moving together, `keys:` with tuple `values:`)."""
-    key: Optional[KeyPath] = None
-    keys: Optional[Annotated[list[KeyPath], Field(min_length=1)]] = None
-    name: Optional[str] = None
+    key: DottedKey | None = None
+    keys: Annotated[list[DottedKey], Field(min_length=1)] | None = None
+    name: str | None = None
     role: Literal["lever", "uncertainty"]
-    values: Optional[list[Any]] = None
-    range: Optional[list[Number]] = None
-    distribution: Optional[Distribution] = None
+    values: list[Any] | None = None
+    range: list[Number] | None = None
+    distribution: Distribution | None = None
     integer: bool = False
 
     @field_validator("range")
     @classmethod
-    def _range(cls, v: Optional[list[float]]) -> Optional[list[float]]:
+    def _range(cls, v: list[float] | None) -> list[float] | None:
         if v is not None:
             if len(v) != 2:
                 raise ValueError("`range:` must be [low, high]")
@@ -95,7 +110,7 @@ class Factor(Spec):
         return v
 
     @model_validator(mode="after")
-    def _one_source(self) -> "Factor":
+    def _one_source(self) -> Factor:
         if (self.key is None) == (self.keys is None):
             raise ValueError("give exactly one of `key:` (one path) or `keys:` (paths moving together)")
         given = [k for k in ("values", "range", "distribution") if getattr(self, k) is not None]
@@ -127,19 +142,19 @@ class Factor(Spec):
 
 class Point(Spec):
     name: str
-    set: dict[KeyPath, Any] = Field(default_factory=dict)
+    set: dict[DottedKey, Any] = Field(default_factory=dict)
 
 
 class Design(Spec):
     type: Literal["grid", "lhs", "sobol", "morris", "list"]
-    samples: Optional[Annotated[int, Strict(), Field(ge=1, le=1_000_000)]] = None
+    samples: Annotated[int, Strict(), Field(ge=1, le=1000000)] | None = None
     levels: Annotated[int, Strict(), Field(ge=2, le=100)] = 4
     second_order: bool = False
     seed: Annotated[int, Strict(), Field(ge=0)] = 0
-    points: Optional[list[Point]] = None
+    points: list[Point] | None = None
 
     @model_validator(mode="after")
-    def _needs(self) -> "Design":
+    def _needs(self) -> Design:
         if self.type == "list" and not self.points:
             raise ValueError("a `list` design needs `points:` (named combinations)")
         if self.type != "list" and self.points is not None:
@@ -158,7 +173,7 @@ class Experiment(Spec):
     name: Annotated[str, Field(pattern=FOLDER_NAME)]
     description: str = ""
     base: str
-    set: dict[KeyPath, Any] = Field(default_factory=dict)
+    set: dict[DottedKey, Any] = Field(default_factory=dict)
     factors: list[Factor] = Field(default_factory=list)
     design: Design
     replications: Annotated[int, Strict(), Field(ge=1, le=100_000)] = 1
@@ -169,7 +184,7 @@ class Experiment(Spec):
 class LoadedExperiment(Located):
     """A validated experiment: the spec, its base scenario (with the fixed `set:` applied) and where it came from."""
 
-    def __init__(self, spec: Experiment, base: Resolved, file: str, marks: dict[Path, int], raw: dict) -> None:
+    def __init__(self, spec: Experiment, base: Resolved, file: str, marks: dict[KeyPath, int], raw: dict) -> None:
         self.spec, self.base, self.file, self.marks, self.raw = spec, base, file, marks, raw
 
     @property
@@ -185,7 +200,7 @@ class LoadedExperiment(Located):
 
 
 
-def parse_path(text: str) -> Path:
+def parse_path(text: str) -> KeyPath:
     return tuple(int(p) if p.isdigit() else p for p in text.split("."))
 
 
@@ -199,9 +214,9 @@ def _probe_values(f: Factor) -> list[Any]:
     d = f.distribution
     assert d is not None
     if d.name in ("uniform", "triangular"):
-        probes = [d.low, d.high]
+        probes = [d.given("low"), d.given("high")]
     else:
-        probes = [d.mean] if d.name == "normal" else [math.exp(d.mean)]
+        probes = [d.given("mean")] if d.name == "normal" else [math.exp(d.given("mean"))]
     return [int(math.floor(v + 0.5)) for v in probes] if f.integer else probes
 
 
@@ -209,8 +224,8 @@ def load_experiment(path: str, shown: str | None = None) -> LoadedExperiment:
     shown = shown or path
     data, marks = read_yaml_file(path, shown)
     if not isinstance(data, dict):
-        raise ScenarioError("an experiment file must be a mapping (name, base, factors, design, ...)", shown, 1)
-    def reword(err: dict) -> str | None:
+        raise InputError("an experiment file must be a mapping (name, base, factors, design, ...)", shown, 1)
+    def reword(err: Mapping[str, Any]) -> str | None:
         if err.get("type") == "literal_error" and err["loc"] and err["loc"][-1] == "type":
             return f"unknown design {err.get('input')!r}; expected one of {', '.join(DESIGNS)}"
         if (err.get("ctx") or {}).get("pattern") == FOLDER_NAME:
@@ -228,7 +243,7 @@ def load_experiment(path: str, shown: str | None = None) -> LoadedExperiment:
         raise loaded.error(("base",), f"base scenario {spec.base!r} not found (looked for {base_shown})")
     base = load_scenario(base_path, shown=base_shown)
     if spec.set:
-        base = _checked(loaded, base, {parse_path(k): v for k, v in spec.set.items()}, ("set",))
+        base = apply_overrides(loaded, base, {parse_path(k): v for k, v in spec.set.items()}, ("set",))
     loaded.base = base
     names = [f.label for f in spec.factors]
     dup = {n for n in names if names.count(n) > 1}
@@ -242,17 +257,16 @@ def load_experiment(path: str, shown: str | None = None) -> LoadedExperiment:
     for i, f in enumerate(spec.factors):
         for v in _probe_values(f):
             vals = v if f.keys else [v]
-            _checked(loaded, base, {parse_path(k): x for k, x in zip(f.paths, vals)}, ("factors", i))
-    if spec.design.type in ("lhs", "sobol", "morris"):
-        if not spec.factors:
-            raise loaded.error(("factors",), f"a `{spec.design.type}` design needs at least one factor")
+            apply_overrides(loaded, base, {parse_path(k): x for k, x in zip(f.paths, vals, strict=True)}, ("factors", i))
+    if spec.design.type in ("lhs", "sobol", "morris") and not spec.factors:
+        raise loaded.error(("factors",), f"a `{spec.design.type}` design needs at least one factor")
     if spec.design.type == "list":
         for j, pt in enumerate(spec.design.points or []):
-            _checked(loaded, base, {parse_path(k): v for k, v in pt.set.items()}, ("design", "points", j))
+            apply_overrides(loaded, base, {parse_path(k): v for k, v in pt.set.items()}, ("design", "points", j))
     return loaded
 
 
-def _distinct_paths(loaded: LoadedExperiment, paths: list[tuple[Path, str]], what: str) -> None:
+def _distinct_paths(loaded: LoadedExperiment, paths: list[tuple[KeyPath, str]], what: str) -> None:
     """Refuse two key paths where one is the other or inside it: only one of them could take effect."""
     parsed = [(where, text, parse_path(text)) for where, text in paths]
     for n, (where, text, path) in enumerate(parsed):
@@ -263,10 +277,10 @@ def _distinct_paths(loaded: LoadedExperiment, paths: list[tuple[Path, str]], wha
                                    "the runs would use only one of them, so the other would do nothing")
 
 
-def _checked(loaded: LoadedExperiment, base: Resolved, overrides: dict[Path, Any], where: Path) -> Resolved:
+def apply_overrides(loaded: LoadedExperiment, base: Resolved, overrides: dict[KeyPath, Any], where: KeyPath) -> Resolved:
     """Apply overrides to the base, turning any scenario error into one that points into the experiment file."""
     try:
         return with_overrides(base, overrides, loaded.file)
-    except ScenarioError as exc:
+    except InputError as exc:
         key = exc.key or ", ".join(".".join(map(str, p)) for p in overrides)
-        raise ScenarioError(f"{key}: {exc.message}", loaded.file, loaded.line(where), dotted(where)) from None
+        raise InputError(f"{key}: {exc.message}", loaded.file, loaded.line(where), dotted(where)) from None

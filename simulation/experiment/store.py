@@ -22,19 +22,31 @@ share one run file; `read_dataset` gives each point its own rows.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import shutil
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simulation.io import TMP_MARK, atomic_write, clean_temporaries, folder_path, fsync_dir, is_temp, new_temp_dir, remove, temp_name
-from simulation.scenario.errors import ScenarioError
+from simulation.io import (
+    TMP_MARK,
+    atomic_write,
+    clean_temporaries,
+    folder_path,
+    fsync_dir,
+    is_temp,
+    new_temp_dir,
+    remove,
+    temp_name,
+)
+from simulation.scenario.errors import InputError
 
 FORMAT = 1
 MANIFEST = "experiment.json"
@@ -88,18 +100,18 @@ class Store:
         return str(self.manifest.get("experiment_hash", ""))
 
     @classmethod
-    def open(cls, root: Path | str) -> "Store":
+    def open(cls, root: Path | str) -> Store:
         """An existing store (for reading, merging or resuming); cleans up stale temporaries."""
         root = Path(root)
         path = root / MANIFEST
         if not path.is_file():
-            raise ScenarioError("not an experiment results folder (no experiment.json)", str(root))
+            raise InputError("not an experiment results folder (no experiment.json)", str(root))
         try:
             manifest = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise ScenarioError(f"cannot read experiment.json: {exc}", str(path)) from None
+            raise InputError(f"cannot read experiment.json: {exc}", str(path)) from None
         if not isinstance(manifest, dict) or "experiment_hash" not in manifest:
-            raise ScenarioError("experiment.json has no experiment_hash; not a results store", str(path))
+            raise InputError("experiment.json has no experiment_hash; not a results store", str(path))
         store = cls(root, manifest)
         store._clean()
         return store
@@ -107,11 +119,11 @@ class Store:
     @classmethod
     def create_or_open(cls, root: Path | str, manifest: dict, *, design: pd.DataFrame | None = None,
                        tasks: pd.DataFrame | None = None, X: np.ndarray | None = None,
-                       force: bool = False, _retry: bool = True) -> "Store":
+                       force: bool = False, _retry: bool = True) -> Store:
         """Open the store of this experiment at `root`, creating it if needed.
 
         `manifest` must carry `experiment_hash`. A store of a different experiment (another hash)
-        is refused with a ScenarioError, unless `force`, which replaces it. A folder that exists,
+        is refused with a InputError, unless `force`, which replaces it. A folder that exists,
         is not empty and is not a store is always refused (nothing is deleted). The new store is
         built in a hidden sibling folder and renamed into place, so it appears whole.
         """
@@ -120,7 +132,7 @@ class Store:
         if not want:
             raise ValueError("manifest needs an experiment_hash")
         if root.exists() and not root.is_dir():
-            raise ScenarioError("exists and is not a folder", str(root))
+            raise InputError("exists and is not a folder", str(root))
         if root.parent.exists():
             clean_temporaries(root.parent, prefix=f"{root.name}{TMP_MARK}")
         if (root / MANIFEST).is_file():
@@ -129,7 +141,7 @@ class Store:
                 store._ensure_dirs()
                 return store
             if not force:
-                raise ScenarioError(
+                raise InputError(
                     f"holds results of another experiment ({store.manifest.get('experiment', '?')!r}, hash "
                     f"{store.experiment_hash[:12]}; this one is {manifest.get('experiment', '?')!r}, hash "
                     f"{str(want)[:12]}): the experiment file, its base scenario or its design changed. "
@@ -138,7 +150,7 @@ class Store:
             os.replace(root, old)
             remove(old)
         elif root.is_dir() and (clean_temporaries(root) or True) and any(not is_temp(n) for n in os.listdir(root)):
-            raise ScenarioError("folder exists, is not empty and is not an experiment results folder "
+            raise InputError("folder exists, is not empty and is not an experiment results folder "
                                 "(no experiment.json); choose another --out", str(root))
         root.parent.mkdir(parents=True, exist_ok=True)
         tmp = new_temp_dir(root)
@@ -162,7 +174,7 @@ class Store:
                 os.rename(tmp, root)  # replaces an empty folder; fails if another process got there first
             except OSError as exc:
                 if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not _retry:
-                    raise ScenarioError(f"cannot create the results folder: {exc}", str(root)) from None
+                    raise InputError(f"cannot create the results folder: {exc}", str(root)) from None
                 shutil.rmtree(tmp, ignore_errors=True)  # another process (a shard) created it first: open that
                 return cls.create_or_open(root, manifest, design=design, tasks=tasks, X=X, force=False, _retry=False)
             fsync_dir(root.parent)
@@ -261,11 +273,7 @@ class Store:
         atomic_write(self.run_path(key), data)
         self._unsynced += 1
         failed = self.failed_dir / f"{key}.json"
-        if failed.exists():
-            try:
-                failed.unlink()
-            except FileNotFoundError:
-                pass
+        failed.unlink(missing_ok=True)
         if self._unsynced >= 64:
             self.sync()
 
@@ -273,10 +281,8 @@ class Store:
         """Store (or update) the failure record of a run; counts attempts across sweeps."""
         path = self.failed_dir / f"{key}.json"
         attempts = 0
-        try:
+        with contextlib.suppress(FileNotFoundError, ValueError, AttributeError):
             attempts = int(json.loads(path.read_text(encoding="utf-8")).get("attempts", 0))
-        except (FileNotFoundError, ValueError, AttributeError):
-            pass
         body = dict(record)
         body["key"] = key
         body["attempts"] = attempts + 1

@@ -14,22 +14,24 @@ the executor, the number of workers, the sharding or the number of interruptions
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
 import socket
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from simulation.scenario.errors import ScenarioError
 from simulation.experiment.executors import EXECUTORS, Outcome, default_workers
 from simulation.experiment.lock import sweep_lock
 from simulation.experiment.spec import LoadedExperiment
 from simulation.experiment.store import Store, atomic_write, tasks_frame
 from simulation.experiment.tasks import Task, plan_tasks, replication_seeds
+from simulation.scenario.errors import InputError
 
 EXTRA_PACKAGES = ("dask", "distributed", "SALib", "scipy", "psutil")
 
@@ -85,10 +87,10 @@ def _first_line(text: str, width: int = 160) -> str:
 
 # ---- arguments -------------------------------------------------------------------------------
 def parse_shard(text: str) -> tuple[int, int]:
-    """'I/N' -> (I, N), 1 <= I <= N; anything else is a ScenarioError."""
+    """'I/N' -> (I, N), 1 <= I <= N; anything else is a InputError."""
     m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(text))
     if not m:
-        raise ScenarioError(f"--shard must be I/N with whole numbers, shard I of N (e.g. 2/8); got {text!r}")
+        raise InputError(f"--shard must be I/N with whole numbers, shard I of N (e.g. 2/8); got {text!r}")
     i, n = int(m.group(1)), int(m.group(2))
     check_shard((i, n))
     return i, n
@@ -101,11 +103,11 @@ def check_shard(shard: Any) -> tuple[int, int]:
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise ScenarioError(f"a shard is (I, N), two whole numbers; got {shard!r}")
+        raise InputError(f"a shard is (I, N), two whole numbers; got {shard!r}")
     if n < 1:
-        raise ScenarioError(f"--shard {i}/{n}: the number of shards N must be at least 1")
+        raise InputError(f"--shard {i}/{n}: the number of shards N must be at least 1")
     if not 1 <= i <= n:
-        raise ScenarioError(f"--shard {i}/{n}: the shard number I must be between 1 and {n} (shards count from 1)")
+        raise InputError(f"--shard {i}/{n}: the shard number I must be between 1 and {n} (shards count from 1)")
     return i, n
 
 
@@ -116,31 +118,31 @@ def shard_of(index: int, n: int) -> int:
 
 def _check_args(executor: str, workers: int | None, scheduler: str | None) -> None:
     if executor not in EXECUTORS:
-        raise ScenarioError(f"unknown executor {executor!r}; expected one of {', '.join(EXECUTORS)}")
+        raise InputError(f"unknown executor {executor!r}; expected one of {', '.join(EXECUTORS)}")
     if workers is not None:
         if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-            raise ScenarioError(f"--workers must be a whole number of at least 1, got {workers!r}")
+            raise InputError(f"--workers must be a whole number of at least 1, got {workers!r}")
         if executor == "serial":
-            raise ScenarioError("--workers applies to the processes and dask executors, not serial")
+            raise InputError("--workers applies to the processes and dask executors, not serial")
         if scheduler:
-            raise ScenarioError("--workers starts a local Dask cluster; with --scheduler the cluster's own "
+            raise InputError("--workers starts a local Dask cluster; with --scheduler the cluster's own "
                                 "workers are used (leave out --workers)")
     if scheduler is not None:
         if executor != "dask":
-            raise ScenarioError(f"--scheduler applies to the dask executor, not {executor}")
+            raise InputError(f"--scheduler applies to the dask executor, not {executor}")
         if not re.fullmatch(r"(tcp|tls|inproc|ucx|ws|wss)://\S+", scheduler):
-            raise ScenarioError(f"--scheduler must be a Dask scheduler address like tcp://host:8786, got {scheduler!r}")
+            raise InputError(f"--scheduler must be a Dask scheduler address like tcp://host:8786, got {scheduler!r}")
 
 
 def check_scheduler(address: str, timeout: float = 5.0) -> None:
-    """Fail fast (ScenarioError) if nothing listens at a tcp:// scheduler address."""
+    """Fail fast (InputError) if nothing listens at a tcp:// scheduler address."""
     m = re.fullmatch(r"tcp://\[?([^\]]+?)\]?:(\d+)/?", address)
     if not m:
         return
     try:
         socket.create_connection((m.group(1), int(m.group(2))), timeout=timeout).close()
     except OSError as exc:
-        raise ScenarioError(f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}") from None
 
 
 def output_filter(loaded: LoadedExperiment) -> tuple[list[str] | None, list[str] | None]:
@@ -171,8 +173,9 @@ def output_filter(loaded: LoadedExperiment) -> tuple[list[str] | None, list[str]
 
 # ---- provenance ------------------------------------------------------------------------------
 def environment() -> dict:
-    from simulation.experiment.outputs import git_commit, versions
     from importlib import metadata
+
+    from simulation.experiment.outputs import git_commit, versions
 
     v = versions()
     for name in EXTRA_PACKAGES:
@@ -265,7 +268,7 @@ def open_store(loaded: LoadedExperiment, out: Path | str, force: bool = False, d
                                  X=getattr(design, "X", None), force=force)
     stored = store.tasks()
     if len(stored) and list(stored["key"]) != [t.key for t in tasks]:
-        raise ScenarioError("this experiment's design now gives other runs than when these results were started "
+        raise InputError("this experiment's design now gives other runs than when these results were started "
                             "(same experiment file, but the design or package versions changed); "
                             "choose another --out", str(out))
     return store, design, tasks
@@ -274,7 +277,7 @@ def open_store(loaded: LoadedExperiment, out: Path | str, force: bool = False, d
 def check_request(loaded: LoadedExperiment, executor: str = "serial", workers: int | None = None,
                   scheduler: str | None = None, shard: tuple[int, int] | None = None, max_runs: int | None = None
                   ) -> tuple[tuple[int, int] | None, list[str] | None, list[str] | None]:
-    """Check a sweep's arguments before anything is written: (shard, metrics, groups kept); ScenarioError if bad."""
+    """Check a sweep's arguments before anything is written: (shard, metrics, groups kept); InputError if bad."""
     from simulation.experiment.size import run_limit
 
     _check_args(executor, workers, scheduler)
@@ -302,7 +305,7 @@ def run_sweep(loaded: LoadedExperiment, out: Path | str, executor: str = "serial
     max_runs   refuse a plan of more runs (default size.MAX_RUNS), before the design is built.
 
     Bad arguments, a plan too large, a folder of another experiment and a folder that another sweep
-    is writing (lock.sweep_lock) raise ScenarioError before any run.
+    is writing (lock.sweep_lock) raise InputError before any run.
     """
     t_start = time.perf_counter()
     shard, metrics, groups = check_request(loaded, executor, workers, scheduler, shard)
@@ -347,7 +350,7 @@ def _locked_sweep(loaded: LoadedExperiment, out: Path, planned: tuple, executor:
                               scheduler=scheduler)
     try:
         for outcome in gen:
-            _record(store, outcome, by_key.get(outcome.key), summary)
+            record_outcome(store, outcome, by_key.get(outcome.key), summary)
             if bar is not None:
                 bar.set_postfix_str(f"done={summary.done} failed={summary.failed} skipped={summary.skipped}",
                                     refresh=False)
@@ -368,14 +371,12 @@ def _locked_sweep(loaded: LoadedExperiment, out: Path, planned: tuple, executor:
         record.update(status=status, finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"), done=summary.done,
                       failed=summary.failed, skipped=summary.skipped, seconds=round(summary.seconds, 3),
                       run_seconds=round(summary.run_seconds, 3))
-        try:
+        with contextlib.suppress(OSError):
             store.write_session(session, record)
-        except OSError:
-            pass
     return summary
 
 
-def _record(store: Store, outcome: Outcome, task: Task | None, summary: SweepSummary) -> None:
+def record_outcome(store: Store, outcome: Outcome, task: Task | None, summary: SweepSummary) -> None:
     summary.run_seconds += outcome.run_seconds
     if outcome.ok:
         store.write_run(outcome.key, outcome.data)  # type: ignore[arg-type]
@@ -433,18 +434,18 @@ class MergeSummary:
 def merge(shard_dirs: Sequence[Path | str], out: Path | str, force: bool = False) -> MergeSummary:
     """Join results folders of one experiment (e.g. one per shard) into `out`.
 
-    Refuses (ScenarioError) folders of different experiments (experiment hash) or plans, and a run
+    Refuses (InputError) folders of different experiments (experiment hash) or plans, and a run
     present in two folders with different rows. `out` may be new, a folder of the same experiment
     (merging adds to it), or one of the shard folders.
     """
     if not shard_dirs:
-        raise ScenarioError("merge needs at least one results folder")
+        raise InputError("merge needs at least one results folder")
     out = Path(out)
     stores = [Store.open(Path(d)) for d in shard_dirs]
     first = stores[0]
     for s in stores[1:]:
         if s.experiment_hash != first.experiment_hash:
-            raise ScenarioError(
+            raise InputError(
                 f"holds results of another experiment ({s.manifest.get('experiment', '?')!r}, hash "
                 f"{s.experiment_hash[:12]}) than {first.root} ({first.manifest.get('experiment', '?')!r}, hash "
                 f"{first.experiment_hash[:12]}); only shards of one experiment can be merged", str(s.root))
@@ -452,7 +453,7 @@ def merge(shard_dirs: Sequence[Path | str], out: Path | str, force: bool = False
     for s in stores[1:]:
         other = s.tasks()
         if list(other["key"]) != list(plan["key"]):
-            raise ScenarioError(f"plans a different set of runs than {first.root} (same experiment file, but the "
+            raise InputError(f"plans a different set of runs than {first.root} (same experiment file, but the "
                                 "design or package versions differ); cannot merge", str(s.root))
     warnings = []
     commits = {s.manifest.get("git_commit") for s in stores}
@@ -469,7 +470,7 @@ def _merge_into(stores: list[Store], out: Path, first: Store, plan: Any, design:
 
     target = Store.create_or_open(out, first.manifest, design=design, tasks=plan, X=first.design_X(), force=force)
     if list(target.tasks()["key"]) != list(plan["key"]):
-        raise ScenarioError("plans a different set of runs than the folders being merged", str(out))
+        raise InputError("plans a different set of runs than the folders being merged", str(out))
     have = target.finished_keys()
     copied = 0
     for s in stores:
@@ -484,7 +485,7 @@ def _merge_into(stores: list[Store], out: Path, first: Store, plan: Any, design:
                     try:
                         pd.testing.assert_frame_equal(a, b, check_exact=True)
                     except AssertionError:
-                        raise ScenarioError(f"run {key} (point {int(a['point'].iloc[0]) if len(a) else '?'}) has "
+                        raise InputError(f"run {key} (point {int(a['point'].iloc[0]) if len(a) else '?'}) has "
                                             f"different results in {s.root} and in {out} or another folder: the "
                                             "runs were not made with the same code", str(s.root)) from None
                 continue
@@ -509,6 +510,6 @@ def _merge_into(stores: list[Store], out: Path, first: Store, plan: Any, design:
                         failed=len(target.failed_keys() & keys), warnings=warnings)
 
 
-def read_dataset(out: Path | str) -> "Any":
+def read_dataset(out: Path | str) -> Any:
     """All finished runs of the results folder `out` as one table (see Store.read_dataset)."""
     return Store.open(Path(out)).read_dataset()

@@ -8,16 +8,17 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simulation.engine.simulate import simulate
 from simulation.engine.metrics import tidy
-from simulation.scenario.loader import Resolved, with_overrides
+from simulation.engine.simulate import simulate
 from simulation.experiment.spec import parse_path
+from simulation.scenario.loader import Resolved, with_overrides
 
 
 def replication_seeds(master: int, reps: int) -> list[int]:

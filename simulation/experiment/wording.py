@@ -1,7 +1,7 @@
 """Words the tables, figures and the report share, so that each says a thing the same way."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def replications_text(reps: int, sets: int | None = None) -> str:

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from simulation.engine.metrics import HORIZON
 from simulation.interop.problem import Factor, experiment_factors, run_point, schema_factors
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 from simulation.scenario.loader import Resolved
 
 DEFAULT_OUTCOMES = ("value_won_usd_m", "public_cost_krw_bn", "value_per_public_krw", "win_rate")
@@ -39,9 +40,9 @@ class ScsimFunction:
         self.integer = set(integer)
 
     def __call__(self, **values: Any) -> dict[str, float]:
-        from simulation.api import _path, _plain
+        from simulation.api import as_key_path, as_plain
 
-        point = {_path(k): (int(v) if k in self.integer else _plain(v)) for k, v in values.items()}
+        point = {as_key_path(k): (int(v) if k in self.integer else as_plain(v)) for k, v in values.items()}
         got = run_point(self.base, point, self.seed, self.reps)
         return {k: got[k] for k in self.outcomes}
 
@@ -81,16 +82,16 @@ def ema_model(experiment: str | os.PathLike | None = None, *,
     try:
         from ema_workbench import Model, ScalarOutcome
     except ImportError:
-        raise ScenarioError("EMA Workbench is not installed: pip install -e '.[ema]'") from None
+        raise InputError("EMA Workbench is not installed: pip install -e '.[ema]'") from None
     from simulation.api import load
     from simulation.scenario.shipped import resolve
 
     bad = [o for o in outcomes if o not in HORIZON]
     if bad:
-        raise ScenarioError(f"unknown outcome {bad[0]!r}; expected some of {', '.join(HORIZON)}", "outcomes")
+        raise InputError(f"unknown outcome {bad[0]!r}; expected some of {', '.join(HORIZON)}", "outcomes")
     if experiment is not None:
         if levers is not None or uncertainties is not None or scenario is not None:
-            raise ScenarioError("give an experiment file or levers/uncertainties/scenario, not both")
+            raise InputError("give an experiment file or levers/uncertainties/scenario, not both")
         from simulation.experiment.spec import load_experiment
 
         loaded = load_experiment(resolve(os.fspath(experiment), "experiments"))
@@ -102,14 +103,14 @@ def ema_model(experiment: str | os.PathLike | None = None, *,
         factors = (schema_factors(levers, "lever") if levers else []) + \
                   (schema_factors(uncertainties, "uncertainty") if uncertainties else [])
         if not factors:
-            raise ScenarioError("give an experiment file, or levers and/or uncertainties (scenario key paths)")
+            raise InputError("give an experiment file, or levers and/or uncertainties (scenario key paths)")
         base = load(scenario if scenario is not None else "no_plan", overrides)
     seed, reps = (0 if seed is None else seed), (1 if reps is None else reps)
     if not isinstance(reps, int) or reps < 1 or not isinstance(seed, int) or seed < 0:
-        raise ScenarioError(f"reps must be at least 1 and seed a non-negative integer, got reps={reps!r}, seed={seed!r}")
+        raise InputError(f"reps must be at least 1 and seed a non-negative integer, got reps={reps!r}, seed={seed!r}")
     names = [f.name for f in factors]
     if len(set(names)) != len(names):
-        raise ScenarioError("two factors share a name", "factors")
+        raise InputError("two factors share a name", "factors")
     model = Model(name, function=ScsimFunction(base, seed, reps, outcomes,
                                                [f.key for f in factors if f.integer and f.values is None]))
     model.levers = [_parameter(f) for f in factors if f.role == "lever"]

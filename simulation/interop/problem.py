@@ -4,8 +4,8 @@
     sp = api.problem(["levers.f5_co_entry.rate_cut", "levers.n2_subsidy.ratio.sme"])
     sp.sample_sobol(64).evaluate(api.Evaluator(sp, "plan_2019_announced", reps=2)).analyze_sobol()
 
-Bounds come from the schema's ranges (`scenario/ranges.py`): the same `num(lo, hi)` and
-`integer(lo, hi)` every scenario file is validated against, so a sample can never leave what a
+Bounds come from the schema's ranges (`scenario/ranges.py`): the same `between(lo, hi)` and
+`int_between(lo, hi)` every scenario file is validated against, so a sample can never leave what a
 scenario may hold. Give narrower bounds as `{key: (lo, hi)}`; integer levers are listed under
 `sp["integer"]` and rounded half up, as the sweep designs round them. One point's outcomes are
 the horizon outcomes of `simulation.api.run` pooled over its replications (`pooled`).
@@ -13,16 +13,17 @@ the horizon outcomes of `simulation.api.run` pooled over its replications (`pool
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from simulation.engine.metrics import HORIZON, horizon_totals, run_years
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 from simulation.scenario.loader import Resolved, with_overrides
 from simulation.scenario.ranges import param_range
-from simulation.scenario.yamlio import Path, dotted
+from simulation.scenario.yamlio import KeyPath, dotted
 
 DEFAULT_OUTPUTS = ("value_won_usd_m",)
 
@@ -31,7 +32,7 @@ DEFAULT_OUTPUTS = ("value_won_usd_m",)
 class Factor:
     """One sampled input: a scenario key path, its range (or values) and role."""
     name: str
-    path: Path
+    path: KeyPath
     lo: float | None = None
     hi: float | None = None
     integer: bool = False
@@ -52,30 +53,30 @@ class Factor:
         return float(x)
 
 
-def _key(key: str | Path) -> Path:
+def _key(key: str | KeyPath) -> KeyPath:
     return key if isinstance(key, tuple) else tuple(int(p) if p.isdigit() else p for p in str(key).split("."))
 
 
-def schema_factor(key: str | Path, bounds: Sequence[float] | None = None, role: str = "lever",
+def schema_factor(key: str | KeyPath, bounds: Sequence[float] | None = None, role: str = "lever",
                   name: str | None = None) -> Factor:
     """A factor over parameter `key`, within `bounds` or else the schema's whole range."""
     path = _key(key)
     try:
         r = param_range(path)
     except KeyError:
-        raise ScenarioError("not a parameter of the scenario schema (see `scsim show`)", "factors", None,
+        raise InputError("not a parameter of the scenario schema (see `scsim show`)", "factors", None,
                             dotted(path)) from None
     if not r.numeric:
-        raise ScenarioError(f"a {r.kind} parameter has no numeric range to sample; vary it in an experiment "
+        raise InputError(f"a {r.kind} parameter has no numeric range to sample; vary it in an experiment "
                             "file with `values:`", "factors", None, dotted(path))
     lo, hi = (r.lo, r.hi) if bounds is None else (float(bounds[0]), float(bounds[1]))
     if lo is None or hi is None:
-        raise ScenarioError("the schema gives this parameter no bound on both sides; give (low, high)", "factors",
+        raise InputError("the schema gives this parameter no bound on both sides; give (low, high)", "factors",
                             None, dotted(path))
     if not lo < hi:
-        raise ScenarioError(f"empty range: low {lo} must be below high {hi}", "factors", None, dotted(path))
+        raise InputError(f"empty range: low {lo} must be below high {hi}", "factors", None, dotted(path))
     if (r.lo is not None and lo < r.lo) or (r.hi is not None and hi > r.hi):
-        raise ScenarioError(f"range [{lo}, {hi}] leaves the schema's [{r.lo}, {r.hi}]", "factors", None, dotted(path))
+        raise InputError(f"range [{lo}, {hi}] leaves the schema's [{r.lo}, {r.hi}]", "factors", None, dotted(path))
     return Factor(name or dotted(path), path, float(lo), float(hi), r.kind == "int", role)
 
 
@@ -83,10 +84,10 @@ def schema_factors(levers: Iterable[str] | Mapping[str, Sequence[float] | None],
     items = levers.items() if isinstance(levers, Mapping) else ((k, None) for k in levers)
     out = [schema_factor(k, b, role) for k, b in items]
     if not out:
-        raise ScenarioError("no factors given", "factors")
+        raise InputError("no factors given", "factors")
     names = [f.name for f in out]
     if len(set(names)) != len(names):
-        raise ScenarioError("a key path is given twice", "factors")
+        raise InputError("a key path is given twice", "factors")
     return out
 
 
@@ -121,7 +122,7 @@ def problem(levers: Iterable[str] | Mapping[str, Sequence[float] | None],
 
     bad = [o for o in outputs if o not in HORIZON]
     if bad:
-        raise ScenarioError(f"unknown output {bad[0]!r}; expected some of {', '.join(HORIZON)}", "outputs")
+        raise InputError(f"unknown output {bad[0]!r}; expected some of {', '.join(HORIZON)}", "outputs")
     factors = schema_factors(levers)
     sp = ProblemSpec({"names": [f.name for f in factors], "bounds": [[f.lo, f.hi] for f in factors],
                       "outputs": list(outputs)})
@@ -146,7 +147,7 @@ def pooled(rows: Sequence[Mapping[str, float]]) -> dict[str, float]:
     return {k: out[k] for k in HORIZON}
 
 
-def run_point(base: Resolved, overrides: Mapping[Path, Any], seed: int, reps: int) -> dict[str, float]:
+def run_point(base: Resolved, overrides: Mapping[KeyPath, Any], seed: int, reps: int) -> dict[str, float]:
     """The pooled horizon outcomes of `base` with `overrides`, replication i with the i-th seed of
     SeedSequence(seed): the same runs as `api.run(base, overrides, seed=seed, reps=reps)`."""
     from simulation.engine.simulate import simulate
@@ -167,14 +168,14 @@ class Evaluator:
                  *, seed: int = 0, reps: int = 1) -> None:
         from simulation.api import load
 
-        bounds = dict(zip(sp["names"], sp["bounds"]))
+        bounds = dict(zip(sp["names"], sp["bounds"], strict=True))
         self.factors = [schema_factor(n, bounds[n]) for n in sp["names"]]
         self.outputs = list(sp.get("outputs") or DEFAULT_OUTPUTS)
         self.base = load(scenario, overrides)
         self.seed, self.reps = seed, reps
 
-    def point(self, row: Sequence[float]) -> dict[Path, Any]:
-        return {f.path: f.value(x) for f, x in zip(self.factors, row)}
+    def point(self, row: Sequence[float]) -> dict[KeyPath, Any]:
+        return {f.path: f.value(x) for f, x in zip(self.factors, row, strict=True)}
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))

@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import mesa
 
-from simulation.engine.kernels.constants import NO_MONTH, SNAP, TRANCHES, R_BLENDED_LEFT, R_EDPF_LEFT, R_KSURE, R_POT, R_SUBSIDY_LEFT
+from simulation.engine.kernels.constants import (
+    NO_MONTH,
+    R_BLENDED_LEFT,
+    R_EDPF_LEFT,
+    R_KSURE,
+    R_POT,
+    R_SUBSIDY_LEFT,
+    SNAP,
+    TRANCHES,
+)
 from simulation.scenario.types import DOMAINS, INCOMES, ORIGINS, REGIONS, SIZES
 
 
 class Firm(mesa.Agent):
     """A Korean firm (row `idx` of the firm arrays)."""
 
-    def __init__(self, model: "mesa.Model", idx: int) -> None:
+    def __init__(self, model: mesa.Model, idx: int) -> None:
         super().__init__(model)
         self.idx = idx
 
@@ -93,7 +102,7 @@ class Firm(mesa.Agent):
 class ForeignGovernment(mesa.Agent):
     """A buyer government (row `idx` of the country arrays)."""
 
-    def __init__(self, model: "mesa.Model", idx: int) -> None:
+    def __init__(self, model: mesa.Model, idx: int) -> None:
         super().__init__(model)
         self.idx = idx
 
@@ -134,14 +143,14 @@ class ForeignGovernment(mesa.Agent):
     def award_weights(self) -> dict[str, float]:
         w = self.model.params.wts[0 if self.developing else 1]
         keys = ("quality", "price", "finance", "relationship", "track_record", "incumbency")
-        return {k: float(v) for k, v in zip(keys, w)}
+        return {k: float(v) for k, v in zip(keys, w, strict=True)}
 
     @property
     def competitors(self) -> dict[str, float]:
         """Share of foreign bids by origin in this buyer's region."""
         cum = self.model.params.origin_cum[self.model.params.region[self.idx]]
         shares = [cum[0]] + [cum[k] - cum[k - 1] for k in range(1, len(cum))]
-        return {o: float(s) for o, s in zip(ORIGINS, shares)}
+        return {o: float(s) for o, s in zip(ORIGINS, shares, strict=True)}
 
 
 class Fund(mesa.Agent):
@@ -151,7 +160,7 @@ class Fund(mesa.Agent):
     _REG = {"co_entry_pot": R_POT, "ksure_special_account": R_KSURE, "blended_finance": R_BLENDED_LEFT,
             "edpf": R_EDPF_LEFT, "market_subsidy": R_SUBSIDY_LEFT}
 
-    def __init__(self, model: "mesa.Model", kind: str) -> None:
+    def __init__(self, model: mesa.Model, kind: str) -> None:
         super().__init__(model)
         self.kind = kind
 
@@ -176,13 +185,13 @@ class Fund(mesa.Agent):
             return {}
         s = self.model.state
         arrays = (s.pis_paid, s.pis_cash, s.pis_out, s.pis_loss, s.pis_ret)
-        return {t: {name: float(a[k]) for name, a in zip(SNAP, arrays)} for k, t in enumerate(TRANCHES)}
+        return {t: {name: float(a[k]) for name, a in zip(SNAP, arrays, strict=True)} for k, t in enumerate(TRANCHES)}
 
 
 class SupportCenter(mesa.Agent):
     """A support channel: a KOTRA or KIND centre in a country, or a national one (DB, expo, fair, roadshows)."""
 
-    def __init__(self, model: "mesa.Model", kind: str, country: int | None = None) -> None:
+    def __init__(self, model: mesa.Model, kind: str, country: int | None = None) -> None:
         super().__init__(model)
         self.kind = kind
         self.country_idx = country

@@ -6,18 +6,19 @@ model alive forever (mesa#3179), so a sweep that built one model per run would l
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import mesa
 import numpy as np
 
-from simulation.mesa.agents import ForeignGovernment, Firm, Fund, SupportCenter
-from simulation.engine.simulate import RunResult, new_acc
 from simulation.engine.kernels.constants import NO_MONTH
 from simulation.engine.metrics import HORIZON, horizon_totals, run_years, tidy
+from simulation.engine.simulate import RunResult, new_acc
+from simulation.engine.world import build
+from simulation.mesa.agents import Firm, ForeignGovernment, Fund, SupportCenter
 from simulation.scenario.loader import Resolved, load_scenario
 from simulation.scenario.shipped import resolve
-from simulation.engine.world import build
 
 
 class SmartCityModel(mesa.Model):

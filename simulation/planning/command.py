@@ -1,17 +1,11 @@
 """What `scsim optimize`, `scsim robustness` and `scsim discover` do, behind cli.py's argparse."""
 from __future__ import annotations
 
-import json
-import math
-import shlex
 import sys
-import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
 
-import pandas as pd
-
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 
 def _out(given: str | None, name: str) -> Path:
@@ -24,9 +18,9 @@ def _check_executor(executor: str, workers: int | None, scheduler: str | None, s
     from simulation.experiment.sweep import check_scheduler, parse_shard
 
     if workers is not None and (workers < 1 or executor == "serial"):
-        raise ScenarioError("--workers must be at least 1, and applies to the processes and dask executors")
+        raise InputError("--workers must be at least 1, and applies to the processes and dask executors")
     if scheduler is not None and executor != "dask":
-        raise ScenarioError(f"--scheduler applies to the dask executor, not {executor}")
+        raise InputError(f"--scheduler applies to the dask executor, not {executor}")
     if scheduler:
         check_scheduler(scheduler)
     return parse_shard(shard) if shard else None
@@ -35,9 +29,9 @@ def _check_executor(executor: str, workers: int | None, scheduler: str | None, s
 def optimize_command(experiment: str, out: str | None, executor: str, workers: int | None, scheduler: str | None,
                      shard: str | None, force: bool, quiet: bool, max_runs: int | None, argv: Sequence[str]) -> int:
     from simulation.experiment.size import run_limit
-    from simulation.scenario.shipped import resolve
     from simulation.planning.optimize import format_result, optimize
     from simulation.planning.spec import load_optimize
+    from simulation.scenario.shipped import resolve
 
     run_limit(max_runs)
     loaded = load_optimize(resolve(experiment, "experiments"))
@@ -53,9 +47,9 @@ def optimize_command(experiment: str, out: str | None, executor: str, workers: i
 def robustness_command(experiment: str, out: str | None, executor: str, workers: int | None, scheduler: str | None,
                        force: bool, quiet: bool, max_runs: int | None, argv: Sequence[str]) -> int:
     from simulation.experiment.size import run_limit
-    from simulation.scenario.shipped import resolve
     from simulation.planning.evaluate_policies import evaluate_policies, format_policies
     from simulation.planning.spec import load_robustness
+    from simulation.scenario.shipped import resolve
 
     run_limit(max_runs)
     loaded = load_robustness(resolve(experiment, "experiments"))
@@ -69,14 +63,14 @@ def robustness_command(experiment: str, out: str | None, executor: str, workers:
 
 def discover_command(results: str, spec_file: str | None, outcome: str | None, below: float | None,
                      above: float | None, policy: str | None, threshold: float | None) -> int:
-    from simulation.scenario.shipped import resolve
     from simulation.planning.discover import discover, format_discovery, load_discover_spec, write_discovery
+    from simulation.scenario.shipped import resolve
 
     if below is not None and above is not None:
-        raise ScenarioError("give --below or --above, not both")
+        raise InputError("give --below or --above, not both")
     source = Path(results)
     if not source.exists():
-        raise ScenarioError("no such results folder or table", str(source))
+        raise InputError("no such results folder or table", str(source))
     spec = load_discover_spec(resolve(spec_file, "experiments") if spec_file else None,
                               {"outcome": outcome, "below": below, "above": above, "policy": policy,
                                "threshold": threshold})
@@ -97,7 +91,7 @@ def _report_line(folder: Path) -> None:
 
     try:
         page = write_planning_report(folder, None, force=True)
-    except (ScenarioError, OSError) as exc:
+    except (InputError, OSError) as exc:
         print(f"error: the results are in {folder}/ but the report could not be written "
               f"({getattr(exc, 'message', None) or exc}); try `scsim report {folder} --force`", file=sys.stderr)
         return

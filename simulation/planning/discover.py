@@ -16,19 +16,17 @@ an outcome column.
 from __future__ import annotations
 
 import json
-import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
 from pydantic import Field, Strict, ValidationError, model_validator
-from typing_extensions import Annotated
 
-from simulation.scenario.errors import ScenarioError
 from simulation.planning.spec import OUTCOMES, Spec
+from simulation.scenario.errors import InputError
 
 RESULTS = "discovery"
 
@@ -38,16 +36,16 @@ class DiscoverSpec(Spec):
     name: str = "discover"
     description: str = ""
     outcome: str = "value_per_public_krw"
-    below: Optional[Annotated[float, Strict(), Field(allow_inf_nan=False)]] = None
-    above: Optional[Annotated[float, Strict(), Field(allow_inf_nan=False)]] = None
-    policy: Optional[str] = None
+    below: Annotated[float, Strict(), Field(allow_inf_nan=False)] | None = None
+    above: Annotated[float, Strict(), Field(allow_inf_nan=False)] | None = None
+    policy: str | None = None
     threshold: Annotated[float, Strict(), Field(gt=0, le=1)] = 0.8
     peel_alpha: Annotated[float, Strict(), Field(gt=0, lt=0.5)] = 0.05
     mass_min: Annotated[float, Strict(), Field(ge=0, lt=1)] = 0.05
-    inputs: Optional[list[str]] = None
+    inputs: list[str] | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> "DiscoverSpec":
+    def _check(self) -> DiscoverSpec:
         if (self.below is None) == (self.above is None):
             raise ValueError("give exactly one of `below:` or `above:` (the outcome's threshold)")
         return self
@@ -100,8 +98,9 @@ def prim_box(X: pd.DataFrame, y: np.ndarray, spec: DiscoverSpec) -> tuple[pd.Dat
     """PRIM on numeric inputs X and failures y: (limits, trajectory, chosen box index, notes)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from ema_workbench.analysis import prim
         import logging
+
+        from ema_workbench.analysis import prim
         logging.getLogger("EMA").setLevel(logging.ERROR)
         p = prim.Prim(X, np.asarray(y, dtype=bool), threshold=spec.threshold, peel_alpha=spec.peel_alpha,
                       mass_min=spec.mass_min)
@@ -132,7 +131,7 @@ def worlds(folder: Path, spec: DiscoverSpec) -> tuple[pd.DataFrame, np.ndarray, 
     if folder.is_file():
         return _table(folder, spec)
     from simulation.experiment.store import Store
-    from simulation.planning.outcomes import horizon_years, member_table, run_totals
+    from simulation.planning.outcomes import member_table, run_totals
 
     store = Store.open(folder)
     man = store.manifest
@@ -140,11 +139,11 @@ def worlds(folder: Path, spec: DiscoverSpec) -> tuple[pd.DataFrame, np.ndarray, 
     planning = man.get("planning") or {}
     rows = store.read_dataset()
     if rows.empty:
-        raise ScenarioError("no finished runs in this results folder", str(folder))
+        raise InputError("no finished runs in this results folder", str(folder))
     totals = run_totals(rows)
     years = _years(man)
     if spec.outcome not in OUTCOMES:
-        raise ScenarioError(f"unknown outcome {spec.outcome!r}; expected one of {', '.join(OUTCOMES)}", None, None,
+        raise InputError(f"unknown outcome {spec.outcome!r}; expected one of {', '.join(OUTCOMES)}", None, None,
                             "outcome")
     if planning:
         policy = spec.policy or ("plan" if planning.get("kind") == "optimize" else str(design["policy"].iloc[0]))
@@ -155,7 +154,7 @@ def worlds(folder: Path, spec: DiscoverSpec) -> tuple[pd.DataFrame, np.ndarray, 
             keep = design[design["policy"] == policy]
         if keep.empty:
             known = sorted(set(design["policy"])) if "policy" in design else ["plan"]
-            raise ScenarioError(f"no policy {policy!r} in this folder; expected one of {', '.join(known)}", str(folder),
+            raise InputError(f"no policy {policy!r} in this folder; expected one of {', '.join(known)}", str(folder),
                                 None, "policy")
         t = totals[totals["point"].isin(keep["point"])].merge(keep[["point", "member"]], on="point")
         per = member_table(t, [spec.outcome], years, ["member"])
@@ -180,13 +179,13 @@ def _numeric(X: pd.DataFrame, spec: DiscoverSpec) -> pd.DataFrame:
     if spec.inputs:
         missing = [c for c in spec.inputs if c not in X.columns]
         if missing:
-            raise ScenarioError(f"unknown input {missing[0]!r}; the worlds have {', '.join(map(str, X.columns[:12]))}"
+            raise InputError(f"unknown input {missing[0]!r}; the worlds have {', '.join(map(str, X.columns[:12]))}"
                                 + (" ..." if len(X.columns) > 12 else ""), None, None, "inputs")
         X = X[spec.inputs]
     X = X.apply(pd.to_numeric, errors="coerce")
     keep = [c for c in X.columns if X[c].notna().all() and X[c].nunique() > 1]
     if not keep:
-        raise ScenarioError("no uncertain input varies over these worlds: nothing to discover")
+        raise InputError("no uncertain input varies over these worlds: nothing to discover")
     return X[keep].astype(np.float64)
 
 
@@ -194,9 +193,9 @@ def _table(path: Path, spec: DiscoverSpec) -> tuple[pd.DataFrame, np.ndarray, No
     try:
         t = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
     except Exception as exc:  # noqa: BLE001 - any unreadable table is one message
-        raise ScenarioError(f"cannot read this table: {exc}", str(path)) from None
+        raise InputError(f"cannot read this table: {exc}", str(path)) from None
     if spec.outcome not in t.columns:
-        raise ScenarioError(f"the table has no column {spec.outcome!r} (the outcome); columns: "
+        raise InputError(f"the table has no column {spec.outcome!r} (the outcome); columns: "
                             f"{', '.join(map(str, t.columns[:12]))}", str(path), None, "outcome")
     y = pd.to_numeric(t[spec.outcome], errors="coerce").to_numpy(dtype=np.float64)
     return _numeric(t.drop(columns=[spec.outcome]), spec), y, None, "table rows"
@@ -212,7 +211,7 @@ def discover(source: Path, spec: DiscoverSpec) -> Discovery:
     X, v = X[ok].reset_index(drop=True), v[ok]
     y = v < spec.below if spec.below is not None else v > spec.above
     if y.sum() == 0 or y.all():
-        raise ScenarioError(f"{'every' if y.all() else 'no'} world of the {len(y)} {what} fails "
+        raise InputError(f"{'every' if y.all() else 'no'} world of the {len(y)} {what} fails "
                             f"({spec.outcome} {'below ' + format(spec.below, 'g') if spec.below is not None else 'above ' + format(spec.above, 'g')}): "
                             "nothing to tell apart; choose another threshold", str(source))
     limits, traj, i, more = prim_box(X, y, spec)
@@ -266,7 +265,7 @@ def load_discover_spec(path: str | None, overrides: dict[str, Any]) -> DiscoverS
     if path is not None:
         raw, marks = read_yaml_file(path, path)
         if not isinstance(raw, dict):
-            raise ScenarioError("a discover file must be a mapping (outcome, below or above, ...)", path, 1)
+            raise InputError("a discover file must be a mapping (outcome, below or above, ...)", path, 1)
         data = dict(raw)
     for k, v in overrides.items():
         if v is not None:

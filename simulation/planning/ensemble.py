@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def parameter_sets_file(loaded: Any) -> Any:
             raise loaded.error(("ensemble", "sets"), f"the file has {len(psets.sets)} parameter sets, fewer than "
                                f"the {e.sets} asked for")
         psets.sets, psets.lines = psets.sets[: e.sets], psets.lines[: e.sets]
-    psets.apply([loaded.base])  # every set valid on the base (ScenarioError naming the set's line)
+    psets.apply([loaded.base])  # every set valid on the base (InputError naming the set's line)
     return psets
 
 
@@ -77,5 +77,5 @@ def members(loaded: Any) -> list[Member]:
             inputs[f.label] = x
         out.append(Member(k, f"lhs{k + 1:03d}" + (f"-set{k % len(sets) + 1:02d}" if sets else ""), ov, inputs))
     if not out:
-        raise ScenarioError("the ensemble is empty", loaded.file, loaded.line(("ensemble",)), "ensemble")
+        raise InputError("the ensemble is empty", loaded.file, loaded.line(("ensemble",)), "ensemble")
     return out

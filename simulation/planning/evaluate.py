@@ -15,20 +15,21 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simulation.io import atomic_write
 from simulation.experiment.executors import EXECUTORS
 from simulation.experiment.store import Store, tasks_frame
 from simulation.experiment.tasks import Task, canonical, run_key
-from simulation.scenario.errors import ScenarioError
-from simulation.scenario.loader import Resolved
+from simulation.io import atomic_write
 from simulation.planning.outcomes import METRICS, run_totals
+from simulation.scenario.errors import InputError
+from simulation.scenario.loader import Resolved
 
 WAIT_SECONDS = 0.5
 
@@ -111,7 +112,7 @@ class Evaluator:
         self.store.sync()
         if failures:
             f = failures[0]
-            raise ScenarioError(f"{len(failures)} run{'s' if len(failures) > 1 else ''} failed (first: point "
+            raise InputError(f"{len(failures)} run{'s' if len(failures) > 1 else ''} failed (first: point "
                                 f"{f.point}, replication {f.rep}: {(f.error or {}).get('error_type', '?')}: "
                                 f"{str((f.error or {}).get('message', '')).splitlines()[0][:200]}); the search "
                                 f"cannot go on without them; records in failed/", str(self.store.root))
@@ -126,7 +127,7 @@ class Evaluator:
             if not missing:
                 return
             if self.shard is None:
-                raise ScenarioError(f"{len(missing)} runs are missing after the batch", str(self.store.root))
+                raise InputError(f"{len(missing)} runs are missing after the batch", str(self.store.root))
             if not said and self.progress:
                 print(f"shard {self.shard[0]}/{self.shard[1]}: waiting for {len(missing)} runs of other shards",
                       file=sys.stderr, flush=True)
@@ -172,4 +173,4 @@ def read_json(path: Path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise ScenarioError("cannot read this results file", str(path)) from None
+        raise InputError("cannot read this results file", str(path)) from None

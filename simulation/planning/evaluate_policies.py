@@ -10,16 +10,16 @@ import json
 import shlex
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
 
 import pandas as pd
 
-from simulation.io import atomic_write
 from simulation.experiment.lock import sweep_lock
 from simulation.experiment.size import PLAN_BYTES_PER_RUN, check_runs, counted
 from simulation.experiment.tasks import replication_seeds
+from simulation.io import atomic_write
 from simulation.planning.ensemble import members
 from simulation.planning.evaluate import Evaluator, Point, open_folder
 from simulation.planning.outcomes import METRICS, horizon_years, member_table

@@ -24,18 +24,18 @@ import shlex
 import sys
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simulation.io import atomic_write
 from simulation.experiment.lock import sweep_lock
 from simulation.experiment.size import PLAN_BYTES_PER_RUN, check_runs, counted
 from simulation.experiment.tasks import replication_seeds
-from simulation.scenario.errors import ScenarioError
+from simulation.io import atomic_write
 from simulation.planning.ensemble import Member, members
 from simulation.planning.evaluate import Evaluator, Point, open_folder, sweep_like_spec
 from simulation.planning.outcomes import METRICS, bootstrap, horizon_years, member_table, statistic
@@ -244,8 +244,8 @@ class dask_cluster:
 
         from simulation.experiment.executors import LOCAL_DASK_CONFIG, default_workers, kernels_cached
         if not kernels_cached():
-            from simulation.engine.warmup import warm_up
             from simulation.api import load
+            from simulation.engine.warmup import warm_up
             warm_up(load("no_plan", {"time.end": "2019-08"}), show=False)
         with dask.config.set(LOCAL_DASK_CONFIG):
             self.cluster = LocalCluster(n_workers=self.workers or default_workers(), threads_per_worker=1,
@@ -282,7 +282,7 @@ def _search(loaded: Loaded, ev: Evaluator, ens: list[Member], seeds: list[tuple[
         tasks = ev.plan(points, seeds)
         ev.write_plan()
         values = _candidate_values(loaded, ev.run(tasks), len(ens), years).set_index("candidate")
-        for (c, params), trial in zip(cands, asked):
+        for (c, _params), trial in zip(cands, asked, strict=True):
             v = values.loc[c]
             objs = [float(v[f"objective_{k}"]) for k in range(len(s.objectives))]
             for k in range(len(s.constraints)):
@@ -390,7 +390,7 @@ def _summarise(loaded: Loaded, out: Path, trials: pd.DataFrame, totals: pd.DataF
         rows.append(row)
     final = pd.DataFrame(rows)
     final["feasible"] = _feasible(loaded, final)
-    values = per_member.assign(policy=per_member["candidate"].map(dict(zip(final["candidate"], final["name"]))))
+    values = per_member.assign(policy=per_member["candidate"].map(dict(zip(final["candidate"], final["name"], strict=True))))
     rob = robustness(values, "value_won", "max", None, True, s.seed, policies=list(final["name"]))
     rob = rob.drop(columns=["satisficing", "satisficing_low", "satisficing_high", "target", "target_rule"])
     if s.target is not None:

@@ -8,7 +8,7 @@ shares and value per public KRW are ratios of sums. A statistic over the ensembl
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

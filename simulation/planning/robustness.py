@@ -14,7 +14,7 @@ for every policy, so the policies stay paired), seeded: the same folder gives th
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

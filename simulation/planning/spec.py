@@ -12,16 +12,15 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
-from typing_extensions import Annotated
 
-from simulation.experiment.spec import FOLDER_NAME, KeyPath, parse_path
-from simulation.scenario.errors import ScenarioError
+from simulation.experiment.spec import FOLDER_NAME, DottedKey, parse_path
+from simulation.scenario.errors import InputError
 from simulation.scenario.loader import Resolved
 from simulation.scenario.specfile import Located, spec_error
-from simulation.scenario.yamlio import Path, read_yaml_file
+from simulation.scenario.yamlio import KeyPath, read_yaml_file
 
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 Count = Annotated[int, Strict(), Field(ge=1, le=100_000)]
@@ -48,14 +47,14 @@ class Spec(BaseModel):
 
 class Lever(Spec):
     """A decision lever: one key path (or several set to the same value), its range and type."""
-    key: Optional[KeyPath] = None
-    keys: Optional[Annotated[list[KeyPath], Field(min_length=1)]] = None
-    name: Optional[str] = None
-    range: Optional[list[Number]] = None
-    type: Optional[Literal["float", "int", "switch"]] = None
+    key: DottedKey | None = None
+    keys: Annotated[list[DottedKey], Field(min_length=1)] | None = None
+    name: str | None = None
+    range: list[Number] | None = None
+    type: Literal["float", "int", "switch"] | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> "Lever":
+    def _check(self) -> Lever:
         if (self.key is None) == (self.keys is None):
             raise ValueError("give exactly one of `key:` (one path) or `keys:` (paths set to the same value)")
         if self.range is not None and (len(self.range) != 2 or not self.range[0] < self.range[1]):
@@ -87,12 +86,12 @@ class Constraint(Spec):
 
 
 class Uncertainty(Spec):
-    key: KeyPath
-    name: Optional[str] = None
+    key: DottedKey
+    name: str | None = None
     range: list[Number]
 
     @model_validator(mode="after")
-    def _check(self) -> "Uncertainty":
+    def _check(self) -> Uncertainty:
         if len(self.range) != 2 or not self.range[0] < self.range[1]:
             raise ValueError("`range:` must be [low, high] with low below high")
         return self
@@ -110,12 +109,12 @@ class Lhs(Spec):
 
 class Ensemble(Spec):
     """What is not known: the first `sets` parameter sets of a file, crossed with an LHS (either alone)."""
-    parameter_sets: Optional[str] = None
-    sets: Optional[Count] = None
-    lhs: Optional[Lhs] = None
+    parameter_sets: str | None = None
+    sets: Count | None = None
+    lhs: Lhs | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> "Ensemble":
+    def _check(self) -> Ensemble:
         if self.parameter_sets is None and self.lhs is None:
             raise ValueError("an ensemble needs `parameter_sets:` (a file), `lhs:` (a Latin hypercube), or both")
         if self.sets is not None and self.parameter_sets is None:
@@ -129,7 +128,7 @@ class Search(Spec):
     evaluations: Annotated[int, Strict(), Field(ge=2, le=1_000_000)] = 64
 
     @model_validator(mode="after")
-    def _check(self) -> "Search":
+    def _check(self) -> Search:
         if self.evaluations % self.batch:
             raise ValueError(f"`evaluations:` ({self.evaluations}) must be a whole number of batches of "
                              f"{self.batch}")
@@ -140,7 +139,7 @@ class OptimizeSpec(Spec):
     name: Annotated[str, Field(pattern=FOLDER_NAME)]
     description: str = ""
     base: str
-    set: dict[KeyPath, Any] = Field(default_factory=dict)
+    set: dict[DottedKey, Any] = Field(default_factory=dict)
     levers: Annotated[list[Lever], Field(min_length=1)]
     objectives: Annotated[list[Objective], Field(min_length=1, max_length=4)]
     constraints: list[Constraint] = Field(default_factory=list)
@@ -150,24 +149,24 @@ class OptimizeSpec(Spec):
     seed: Seed = 0
     search: Search = Field(default_factory=Search)
     options: Annotated[int, Strict(), Field(ge=1, le=10)] = 5
-    target: Optional["Target"] = None      # satisficing target for the options' robustness
+    target: Target | None = None      # satisficing target for the options' robustness
 
 
 class Policy(Spec):
     """A candidate policy: a scenario file (default the base) with overrides."""
     name: Annotated[str, Field(min_length=1, max_length=80)]
-    scenario: Optional[str] = None
-    set: dict[KeyPath, Any] = Field(default_factory=dict)
+    scenario: str | None = None
+    set: dict[DottedKey, Any] = Field(default_factory=dict)
 
 
 class Target(Spec):
     outcome: OutcomeName
     direction: Literal["max", "min"] = "max"
-    at_least: Optional[Number] = None
-    at_most: Optional[Number] = None
+    at_least: Number | None = None
+    at_most: Number | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> "Target":
+    def _check(self) -> Target:
         if (self.at_least is None) == (self.at_most is None):
             raise ValueError("give exactly one of `at_least:` or `at_most:` (the target a policy must meet)")
         return self
@@ -180,7 +179,7 @@ class RobustnessSpec(Spec):
     name: Annotated[str, Field(pattern=FOLDER_NAME)]
     description: str = ""
     base: str
-    set: dict[KeyPath, Any] = Field(default_factory=dict)
+    set: dict[DottedKey, Any] = Field(default_factory=dict)
     policies: Annotated[list[Policy], Field(min_length=2)]
     ensemble: Ensemble
     replications: Count = 2
@@ -207,7 +206,7 @@ class Loaded(Located):
     spec: Any
     kind: str
     file: str
-    marks: dict[Path, int]
+    marks: dict[KeyPath, int]
     raw: dict
     base: Resolved | None = None
     levers: list[LeverInfo] = field(default_factory=list)
@@ -229,7 +228,7 @@ class Loaded(Located):
 def _read(path: str, model: type[Spec], kind: str) -> Loaded:
     data, marks = read_yaml_file(path, path)
     if not isinstance(data, dict):
-        raise ScenarioError(f"a{'n' if kind[0] in 'aeiou' else ''} {kind} file must be a mapping "
+        raise InputError(f"a{'n' if kind[0] in 'aeiou' else ''} {kind} file must be a mapping "
                             "(name, base, ...)", path, 1)
     try:
         spec = model.model_validate(data)
@@ -238,7 +237,7 @@ def _read(path: str, model: type[Spec], kind: str) -> Loaded:
     return Loaded(spec, kind, path, marks, data)
 
 
-def load_base(loaded: Loaded, name: str, where: Path) -> Resolved:
+def load_base(loaded: Loaded, name: str, where: KeyPath) -> Resolved:
     """A scenario file named in the experiment file (relative to it, or a shipped name), with `set:`."""
     from simulation.api import load
     from simulation.scenario.shipped import resolve
@@ -251,7 +250,7 @@ def load_base(loaded: Loaded, name: str, where: Path) -> Resolved:
     return checked(loaded, r, dict(loaded.spec.set), ("set",))
 
 
-def checked(loaded: Loaded, base: Resolved, overrides: dict[str, Any], where: Path) -> Resolved:
+def checked(loaded: Loaded, base: Resolved, overrides: dict[str, Any], where: KeyPath) -> Resolved:
     """`base` with `overrides`, a scenario error pointing at `where` in the experiment file."""
     from simulation.api import load
 
@@ -259,7 +258,7 @@ def checked(loaded: Loaded, base: Resolved, overrides: dict[str, Any], where: Pa
         return base
     try:
         return load(base, overrides)
-    except ScenarioError as exc:
+    except InputError as exc:
         key = exc.key or ", ".join(overrides)
         raise loaded.error(where, f"{key}: {exc.message}") from None
 
@@ -272,7 +271,7 @@ def _lever_info(loaded: Loaded, i: int, lever: Lever) -> LeverInfo:
     for p in lever.paths:
         try:
             f = schema_factor(p) if lever.type != "switch" else None
-        except ScenarioError as exc:
+        except InputError as exc:
             if "bool" in exc.message or lever.type == "switch":
                 f = None
             else:
@@ -295,8 +294,8 @@ def _lever_info(loaded: Loaded, i: int, lever: Lever) -> LeverInfo:
     return info
 
 
-def _distinct(loaded: Loaded, items: list[tuple[Path, str]]) -> None:
-    seen: list[tuple[Path, tuple]] = []
+def _distinct(loaded: Loaded, items: list[tuple[KeyPath, str]]) -> None:
+    seen: list[tuple[KeyPath, tuple]] = []
     for where, text in items:
         path = parse_path(text)
         for where0, p0 in seen:
@@ -306,7 +305,7 @@ def _distinct(loaded: Loaded, items: list[tuple[Path, str]]) -> None:
         seen.append((where, path))
 
 
-def _check_ensemble(loaded: Loaded, base: Resolved, extra: list[tuple[Path, str]]) -> None:
+def _check_ensemble(loaded: Loaded, base: Resolved, extra: list[tuple[KeyPath, str]]) -> None:
     e = loaded.spec.ensemble
     items = list(extra)
     if e.lhs is not None:

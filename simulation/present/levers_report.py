@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 
 def is_levers_folder(folder: Path) -> bool:
@@ -46,22 +46,22 @@ def _figure(cards: pd.DataFrame, stem: Path, style) -> list[Path]:
             if col == "value_per_krw":
                 ax.axvspan(11.0, 19.0, color="#d9d9d9", zorder=0)  # export promotion: 15 (11-19) per 1
                 ax.set_xscale("symlog", linthresh=10.0)
-        ax1.set_yticks(y, [f"{c} {m[:26]}" for c, m in zip(alone["code"], alone["measure"])], fontsize=7)
+        ax1.set_yticks(y, [f"{c} {m[:26]}" for c, m in zip(alone["code"], alone["measure"], strict=True)], fontsize=7)
         ax1.set_ylim(n - 0.5, -0.5)
         return save(fig, stem, style)
 
 
 def write_levers_report(folder: Path, out: Path, force: bool) -> tuple[Path, Path, list[Path]]:
     """Write the lever cards' page; returns (page, figures folder, figure files)."""
-    from simulation.present.figures.style import Style
-    from simulation.present.report import _publish, _table, check_out, esc, figures_dir_for, html_page
     from simulation.analysis.levers.render import ci_text, note
+    from simulation.present.figures.style import Style
+    from simulation.present.report import check_out, esc, figures_dir_for, html_page, html_table, publish
 
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     try:
         cards = pd.read_parquet(folder / "cards.parquet")
     except (OSError, ValueError) as exc:
-        raise ScenarioError(f"unreadable cards table: {exc}", str(folder / "cards.parquet")) from None
+        raise InputError(f"unreadable cards table: {exc}", str(folder / "cards.parquet")) from None
     check_out(out, force)
     fig_dir = figures_dir_for(folder, out)
     fig_dir.mkdir(parents=True, exist_ok=True)
@@ -76,7 +76,7 @@ def write_levers_report(folder: Path, out: Path, force: bool) -> tuple[Path, Pat
                          ci_text(r, "cost_krw_bn"), ci_text(r, "value_per_krw"), ci_text(r, "korean_share_pp"), esc(note(r))])
         head = ["code", "measure", "value won, USD m", "on existing demand, USD m", "public cost, KRW bn",
                 "value per public KRW", "Korean share, pp", "note"]
-        return _table(head, rows, raw=True, num_from=2)
+        return html_table(head, rows, raw=True, num_from=2)
 
     whole = manifest.get("whole_plan", {})
     spec = manifest.get("spec", {})
@@ -105,5 +105,5 @@ def write_levers_report(folder: Path, out: Path, force: bool) -> tuple[Path, Pat
             f"<code>{esc(manifest.get('git_commit', 'unknown'))}</code>.</p>"]
     page = html_page(f"Lever cards: {spec.get('name', 'lever_cards')}", body)
     out.absolute().parent.mkdir(parents=True, exist_ok=True)
-    _publish(out, page.encode("utf-8"), force)
+    publish(out, page.encode("utf-8"), force)
     return out, fig_dir, files

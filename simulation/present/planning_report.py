@@ -12,14 +12,15 @@ from __future__ import annotations
 import base64
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from simulation.io import atomic_write
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 PLANNING = "planning"
 DISCOVERY = "discovery"
@@ -33,7 +34,7 @@ def _json(path: Path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise ScenarioError("cannot read this results file", str(path)) from None
+        raise InputError("cannot read this results file", str(path)) from None
 
 
 def _fmt(x: Any, unit: str = "") -> str:
@@ -161,8 +162,8 @@ def _worlds(folder: Path, box: dict) -> tuple[pd.DataFrame, np.ndarray] | None:
 
 # ---- sections --------------------------------------------------------------------------------
 def options_section(folder: Path, fig_dir: Path, style) -> tuple[list[str], list[Path]]:
-    from simulation.present.report import esc
     from simulation.planning.optimize import gain_text
+    from simulation.present.report import esc
 
     plan_dir = folder / PLANNING
     summary = _json(plan_dir / "summary.json")
@@ -267,7 +268,7 @@ def robustness_section(folder: Path) -> list[str]:
 def write_planning_report(folder: Path, out: Path | None, force: bool = False) -> Path:
     """The page of an optimize or robustness folder (with "When the plan fails" once discovered)."""
     from simulation.present.figures.style import Style
-    from simulation.present.report import check_out, esc, figures_dir_for, html_page, default_path
+    from simulation.present.report import check_out, default_path, esc, figures_dir_for, html_page
 
     out = Path(out) if out is not None else default_path(folder)
     check_out(out, force)

@@ -15,14 +15,15 @@ import math
 import os
 import shlex
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 
-from simulation.io import clean_temporaries, remove, temp_name
-from simulation.scenario.errors import ScenarioError
+from simulation.io import clean_temporaries, publish_new
+from simulation.scenario.errors import InputError
 
 REPORT_NAME = "report.html"
 FIGURES_DIR = "figures"
@@ -53,14 +54,14 @@ def figures_dir_for(folder: Path, out: Path) -> Path:
 def check_out(out: Path, force: bool) -> None:
     """Refuse, before any work, a report path that exists (without force) or cannot be written."""
     if out.is_dir():
-        raise ScenarioError("is a folder; give the report's file name (e.g. report.html)", str(out))
+        raise InputError("is a folder; give the report's file name (e.g. report.html)", str(out))
     if out.exists() and not force:
-        raise ScenarioError("report already exists; use --force to replace it, or choose another --out", str(out))
+        raise InputError("report already exists; use --force to replace it, or choose another --out", str(out))
     parent = out.absolute().parent
     while not parent.exists():
         parent = parent.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise ScenarioError(f"cannot write the report: {parent} is not a writable folder", str(out))
+        raise InputError(f"cannot write the report: {parent} is not a writable folder", str(out))
 
 
 def write_report(folder: Path | str, out: Path | str | None = None, *, force: bool = False,
@@ -81,7 +82,7 @@ def write_report(folder: Path | str, out: Path | str | None = None, *, force: bo
         page = write_planning_report(folder, Path(out) if out is not None else None, force)
         fig_dir = figures_dir_for(folder, page)
         return Report(page, fig_dir, sorted(fig_dir.glob("*.svg")), [])
-    res = load_results(folder)        # ScenarioError for a missing, empty or unknown folder
+    res = load_results(folder)        # InputError for a missing, empty or unknown folder
     out = Path(out) if out is not None else default_path(folder)
     check_out(out, force)
     fig_dir = figures_dir_for(folder, out)
@@ -92,35 +93,19 @@ def write_report(folder: Path | str, out: Path | str | None = None, *, force: bo
         out.absolute().parent.mkdir(parents=True, exist_ok=True)
         drawn = draw_figures(res, fig_dir, style)
         page = render(res, drawn, notes=[*res.notes, *style.notes])
-        _publish(out, page.encode("utf-8"), force)
+        publish(out, page.encode("utf-8"), force)
     except OSError as exc:
-        raise ScenarioError(f"cannot write the report: {exc.strerror or exc}", str(out)) from None
+        raise InputError(f"cannot write the report: {exc.strerror or exc}", str(out)) from None
     return Report(out, fig_dir, drawn, [*res.notes, *style.notes])
 
 
-def _publish(out: Path, data: bytes, force: bool) -> None:
-    """Write to a temporary sibling, then put it in place: replace (force) or link, which never overwrites."""
-    tmp = temp_name(out.absolute())
+def publish(out: Path, data: bytes, force: bool) -> None:
+    """Put a report in place whole (simulation/io.py): replace it (force), or refuse if it exists."""
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if force:
-            os.replace(tmp, out)
-            return
-        try:
-            os.link(tmp, out)             # fails if the report appeared meanwhile: nothing is overwritten
-        except FileExistsError:
-            raise ScenarioError("report already exists; use --force to replace it, or choose another --out",
-                                str(out)) from None
-        except OSError:                   # a file system without hard links
-            if out.exists():
-                raise ScenarioError("report already exists; use --force to replace it", str(out)) from None
-            os.replace(tmp, out)
-    finally:
-        remove(tmp)
+        publish_new(out, data, replace=force)
+    except FileExistsError:
+        raise InputError("report already exists; use --force to replace it, or choose another --out",
+                         str(out)) from None
 
 
 # ---- formatting ------------------------------------------------------------------------------
@@ -154,7 +139,7 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
-def _table(header: Sequence[str] | None, rows: Iterable[Sequence[str]], cls: str = "", raw: bool = False,
+def html_table(header: Sequence[str] | None, rows: Iterable[Sequence[str]], cls: str = "", raw: bool = False,
            num_from: int = 1) -> str:
     """An HTML table; cells are escaped unless raw; columns from num_from on are right-aligned."""
     out = [f'<table class="{cls}">']
@@ -186,10 +171,18 @@ def headline(res) -> str:
         years = sorted(res.summary["year"].unique())
         span = f"{years[0]}–{years[-1]}" if years else ""
         parts.append(f"<h3>Over the horizon, {esc(span)} (mean of {esc(res.runs_text)})</h3>")
-        parts.append(_table(["scenario", "win rate", "wins", "bids", "value won (USD m)"],
+        parts.append(html_table(["scenario", "win rate", "wins", "bids", "value won (USD m)"],
                             _horizon_rows(res.summary, res.scenarios), cls="headline"))
     if res.differences is not None:
-        from simulation.analysis.compare import COMPARED, EXTRA, IDENTICAL, IDENTICAL_NOTE, _fmt, _level, straddle_note
+        from simulation.analysis.compare import (
+            COMPARED,
+            EXTRA,
+            IDENTICAL,
+            IDENTICAL_NOTE,
+            fmt_change,
+            fmt_level,
+            straddle_note,
+        )
 
         d = res.differences[res.differences["period"] == "all"]
         for name in [s for s in res.scenarios if s in set(d["scenario"])]:
@@ -205,17 +198,17 @@ def headline(res) -> str:
                 flag = "" if not r["straddles_zero"] else ' <span class="flag" title="CI straddles zero">*</span>'
                 same = bool(r.get("identical", False))
                 rows.append([esc(shown),
-                             "" if pd.isna(r["baseline_mean"]) else esc(_level(r["baseline_mean"], unit)),
-                             "" if pd.isna(r["scenario_mean"]) else esc(_level(r["scenario_mean"], unit)),
-                             f"<b>{esc(_fmt(r['difference'], unit))}</b>",
-                             esc(IDENTICAL if same else f"[{_fmt(r['ci_low'], unit)}, {_fmt(r['ci_high'], unit)}]")
+                             "" if pd.isna(r["baseline_mean"]) else esc(fmt_level(r["baseline_mean"], unit)),
+                             "" if pd.isna(r["scenario_mean"]) else esc(fmt_level(r["scenario_mean"], unit)),
+                             f"<b>{esc(fmt_change(r['difference'], unit))}</b>",
+                             esc(IDENTICAL if same else f"[{fmt_change(r['ci_low'], unit)}, {fmt_change(r['ci_high'], unit)}]")
                              + flag])
             base = str(g["baseline"].iloc[0])
             how = (f"paired over {esc(res.runs_text)}; the 95 % CI includes the ensemble's uncertainty (lever-effect "
                    "sizes and the calibration)"
                    if res.parameter_sets else f"paired over {esc(res.runs_text)}, 95 % CI")
             parts.append(f"<h3>{esc(name)} against {esc(base)} ({how})</h3>")
-            parts.append(_table(["metric", esc(base), esc(name), "difference", "95 % CI"], rows, cls="headline",
+            parts.append(html_table(["metric", esc(base), esc(name), "difference", "95 % CI"], rows, cls="headline",
                                 raw=True))
         parts.append('<p class="note">Value won in USD m, public cost in KRW bn; value per public KRW and extra value '
                      "per extra KRW take value won in KRW (at the scenario's <code>finance.krw_per_usd</code>).</p>")
@@ -278,7 +271,7 @@ def _sweep_headline(res) -> str:
                      "n/a" if pd.isna(x["p_best"]) else f"{x['p_best']:.2f}"])
     reps = int(m.get("replications") or 0)
     out = [head, f"<h3>Lever settings ranked by value won per public KRW (top {len(rows)} of {len(r)})</h3>",
-           _table(["#", "setting", "value per public KRW [95 % CI]", f"value won ({vunit})", "public cost (KRW bn)",
+           html_table(["#", "setting", "value per public KRW [95 % CI]", f"value won ({vunit})", "public cost (KRW bn)",
                    "p_best"], rows, cls="headline", num_from=2),
            '<p class="note">◆ on the cost–value Pareto front. p_best: share of paired bootstrap resamples of the '
            "replications in which the setting ranks first. Value per public KRW: the setting's total value won "
@@ -291,7 +284,7 @@ def _sweep_headline(res) -> str:
         rows = [[str(x.setting), _num(x.public_cost_krw_bn_mean), _num(getattr(x, f"{value}_mean"))]
                 for x in front.itertuples()]
         out += [f"<h3>Cost–value Pareto front ({len(rows)} settings, cheapest first)</h3>",
-                _table(["setting", "public cost (KRW bn)", f"value won ({vunit})"], rows)]
+                html_table(["setting", "public cost (KRW bn)", f"value won ({vunit})"], rows)]
     return "\n".join(out)
 
 
@@ -308,7 +301,7 @@ def yearly_section(res) -> str:
             r = s[(s["scenario"] == n) & (s["year"] == year)]
             row += ([_pct(r["win_rate"].iloc[0]), _num(r["value_won_usd_m"].iloc[0])] if len(r) else ["", ""])
         rows.append(row)
-    return _table(head, rows, cls="yearly")
+    return html_table(head, rows, cls="yearly")
 
 
 def _walk(tree: Any, path: str) -> Any:
@@ -353,7 +346,7 @@ def levers_section(res) -> str:
         files = s.get("files") or s.get("extends_chain") or [s.get("file", "")]
         desc = (s.get("resolved") or {}).get("description") or ""
         info.append([esc(s["name"]), esc(desc), esc(" ← ".join(map(str, files))), f"<code>{esc(str(s.get('hash', ''))[:12])}</code>"])
-    parts.append(_table(["scenario", "description", "files (extends)", "hash"], info, raw=True, num_from=99))
+    parts.append(html_table(["scenario", "description", "files (extends)", "hash"], info, raw=True, num_from=99))
     paths = list(dict.fromkeys(p for s in scen for p in s["provenance"] if p.startswith("levers.")))
     differ, same = [], []
     for p in paths:
@@ -362,18 +355,18 @@ def levers_section(res) -> str:
         label = (f"<code>{esc(p[len('levers.'):])}</code>" + (f' <span class="unit">{esc(meta["unit"])}</span>'
                                                              if meta.get("unit") else ""))
         measure = esc(meta.get("measure") or "")
-        cells = [_prov_cell(v, s["provenance"].get(p)) for v, s in zip(vals, scen)]
+        cells = [_prov_cell(v, s["provenance"].get(p)) for v, s in zip(vals, scen, strict=True)]
         key = [json.dumps(v, sort_keys=True, default=str) for v in vals]
         (differ if len(set(key)) > 1 else same).append([measure, label, *cells])
     head = ["measure", "parameter", *[s["name"] for s in scen]]
     if len(scen) > 1:
         parts.append(f"<h3>Levers that differ between the scenarios ({len(differ)})</h3>")
-        parts.append(_table(head, differ, cls="levers", raw=True, num_from=99) if differ
+        parts.append(html_table(head, differ, cls="levers", raw=True, num_from=99) if differ
                      else "<p>The scenarios set every lever alike.</p>")
         parts.append(f"<details><summary>Levers set alike in every scenario ({len(same)})</summary>"
-                     + _table(head, same, cls="levers", raw=True, num_from=99) + "</details>")
+                     + html_table(head, same, cls="levers", raw=True, num_from=99) + "</details>")
     else:
-        parts.append(f"<h3>Levers ({len(same)})</h3>" + _table(head, same, cls="levers", raw=True, num_from=99))
+        parts.append(f"<h3>Levers ({len(same)})</h3>" + html_table(head, same, cls="levers", raw=True, num_from=99))
     parts.append('<p class="note">Provenance: <b>seed</b> the plan\'s press release, <b>literature</b> with its '
                  "citation, <b>assumption</b>, <b>calibrated</b>; then the source and the file and line that set the "
                  "value. Every other parameter: <code>scsim show SCENARIO.yaml</code>.</p>")
@@ -388,7 +381,7 @@ def _base_provenance(m: dict) -> dict[str, dict]:
     try:
         path = Path(m.get("file") or "").parent / str(spec.get("base"))
         r = load_scenario(str(path))
-    except (ScenarioError, OSError, TypeError, ValueError):
+    except (InputError, OSError, TypeError, ValueError):
         return {}
     return {".".join(map(str, p)): {"kind": pr.kind, "source": pr.source, "file": pr.file, "line": pr.line,
                                     "value": r.values.get(p)} for p, pr in r.prov.items()}
@@ -414,11 +407,11 @@ def _sweep_levers(res) -> str:
             what += " (whole numbers)"
         rows.append([f.get("name") or "+".join(keys), f.get("role", "lever"), ", ".join(keys), what])
     if rows:
-        parts.append("<h3>Factors varied</h3>" + _table(["factor", "role", "key paths", "values"], rows, num_from=99))
+        parts.append("<h3>Factors varied</h3>" + html_table(["factor", "role", "key paths", "values"], rows, num_from=99))
     fixed = spec.get("set") or {}
     if fixed:
         parts.append("<h3>Set for every point</h3>"
-                     + _table(["key path", "value"], [[k, value_text(v)] for k, v in fixed.items()], num_from=99))
+                     + html_table(["key path", "value"], [[k, value_text(v)] for k, v in fixed.items()], num_from=99))
     resolved = base.get("resolved") or {}
     prov = _base_provenance(m)
     varied = {k for f in spec.get("factors") or [] for k in ([f["key"]] if f.get("key") else f.get("keys") or [])}
@@ -438,7 +431,7 @@ def _sweep_levers(res) -> str:
         rows.append([esc(_meta(p).get("measure") or ""), f"<code>{esc(p[len('levers.'):])}</code>", cell])
     if rows:
         parts.append(f"<details><summary>Levers of the base scenario ({len(rows)})</summary>"
-                     + _table(["measure", "parameter", "value and provenance"], rows, cls="levers", raw=True,
+                     + html_table(["measure", "parameter", "value and provenance"], rows, cls="levers", raw=True,
                               num_from=99) + "</details>")
     return "\n".join(parts)
 
@@ -544,7 +537,7 @@ def provenance_section(res) -> str:
     from simulation.experiment.outputs import versions
 
     rows.append(["report written", esc(time.strftime("%Y-%m-%dT%H:%M:%S%z")) + f" by scsim {esc(versions().get('scsim'))}"])
-    return _table(None, rows, cls="prov", raw=True, num_from=99)
+    return html_table(None, rows, cls="prov", raw=True, num_from=99)
 
 
 def figures_section(drawn: list) -> str:

@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
 
-from simulation.scenario.errors import ScenarioError
-from simulation.scenario.loader import PARAMS, Resolved, is_schedule_param
-from simulation.scenario.types import TYPES
-from simulation.scenario.yamlio import Path
+from simulation.scenario.errors import InputError
+from simulation.scenario.loader import Resolved, is_schedule_param
+from simulation.scenario.types import REGIONS, TYPES
+from simulation.scenario.yamlio import KeyPath
 
-SUM_TO_ONE: tuple[Path, ...] = (
+if TYPE_CHECKING:  # imported where it is used, at run time
+    from simulation.scenario.countries import CountryTable
+
+SUM_TO_ONE: tuple[KeyPath, ...] = (
     ("world", "size_shares"), ("world", "domain_shares"), ("market", "type_mix_developing"),
     ("market", "type_mix_developed"), ("market", "domain_mix"),
 )
@@ -23,10 +27,10 @@ def month_index(ym: str) -> int:
     return int(y) * 12 + int(m) - 1
 
 
-def _blame(r: Resolved, paths: list[Path]) -> Path:
+def _blame(r: Resolved, paths: list[KeyPath]) -> KeyPath:
     """Of parameters that disagree, the one set last: by --set, else in the scenario file itself, else
     in the nearest file it extends. The user changed that one, so the message points there."""
-    def rank(p: Path) -> int:
+    def rank(p: KeyPath) -> int:
         pr = r.prov.get(p)
         if pr is None:
             return len(r.files) + 1
@@ -34,12 +38,12 @@ def _blame(r: Resolved, paths: list[Path]) -> Path:
     return min(paths, key=rank)
 
 
-def _sum_check(r: Resolved, prefix: Path) -> None:
+def _sum_check(r: Resolved, prefix: KeyPath) -> None:
     keys = [p for p in r.values if p[: len(prefix)] == prefix and len(p) == len(prefix) + 1]
     total = sum(r.values[p] for p in keys)
     if abs(total - 1.0) > 1e-6:
         file, line = r.where(_blame(r, keys))
-        raise ScenarioError(f"shares under {'.'.join(prefix)} must sum to 1, they sum to {total:.6g}",
+        raise InputError(f"shares under {'.'.join(prefix)} must sum to 1, they sum to {total:.6g}",
                             file, line, ".".join(prefix))
 
 
@@ -63,7 +67,7 @@ def _check_market(r: Resolved) -> None:
     levels = sorted(m.levels_usd_bn.items())
     if not levels:
         raise r.error(("market", "levels_usd_bn"), "give at least one market level {year: USD bn}")
-    for (y1, l1), (y2, l2) in zip(levels, levels[1:]):
+    for (y1, l1), (y2, l2) in pairwise(levels):
         implied = (l2 / l1) ** (1.0 / (y2 - y1)) - 1.0
         if abs(implied - m.cagr) > 0.005:
             expect = l1 * (1.0 + m.cagr) ** (y2 - y1)
@@ -88,7 +92,7 @@ def _expected_tenders(r: Resolved, n_months: int, start_year: int) -> float:
         top = l0 * (1 + max(m.cagr, m.cagr_after, 0.0)) ** max(0, last_year - y0)
     except OverflowError:
         return math.inf
-    top = max(top, max(l for _, l in levels))
+    top = max(top, max(level for _, level in levels))
     return m.addressable_share * top * 1000.0 / max(mean_value, 1e-9) * (n_months / 12.0)
 
 
@@ -107,15 +111,15 @@ def _check_table_path(r: Resolved, given: str, path: str) -> None:
         raise link_error("countries_file", given, r.roots, file or "", line, "world.countries_file")
 
 
-def _dates(obj: Any, path: Path) -> list[tuple[Path, str]]:
+def _dates(obj: Any, path: KeyPath) -> list[tuple[KeyPath, str]]:
     """Every month-valued field (unit YYYY-MM) of a validated section, lists included, with its key path."""
-    from simulation.scenario.schema import Section
+    from simulation.scenario.schema import Section, extra_of
 
-    out: list[tuple[Path, str]] = []
+    out: list[tuple[KeyPath, str]] = []
     if isinstance(obj, Section):
         for name, info in type(obj).model_fields.items():
             value = getattr(obj, name)
-            if (info.json_schema_extra or {}).get("unit") == "YYYY-MM" and isinstance(value, str):
+            if extra_of(info).get("unit") == "YYYY-MM" and isinstance(value, str):
                 out.append((path + (name,), value))
             else:
                 out += _dates(value, path + (name,))
@@ -125,7 +129,7 @@ def _dates(obj: Any, path: Path) -> list[tuple[Path, str]]:
     return out
 
 
-def horizon_notes(r: Resolved) -> list[tuple[Path, str]]:
+def horizon_notes(r: Resolved) -> list[tuple[KeyPath, str]]:
     """Dates that are not schedules (a fund's start, an MOU, a centre's opening) outside the horizon: allowed
     (an MOU of 2017 still raises the 2019 relationship; a fund starting in 2040 never invests) but said."""
     s = r.scenario
@@ -151,21 +155,7 @@ def check_semantics(r: Resolved) -> None:
         raise r.error(_blame(r, times), f"time.end {s.time.end} is before time.start {s.time.start}")
     if end - start + 1 > MAX_MONTHS:
         raise r.error(_blame(r, times), f"horizon longer than {MAX_MONTHS} months")
-    for prefix in SUM_TO_ONE:
-        _sum_check(r, prefix)
-    for region in PARAMS_REGIONS:
-        _sum_check(r, ("competition", "origin_mix", region))
-    f1 = s.levers.f1_pis
-    total = f1.government_share + f1.public_share + f1.private_target_share
-    if abs(total - 1.0) > 1e-6:
-        raise r.error(_blame(r, [("levers", "f1_pis", k) for k in
-                                 ("private_target_share", "public_share", "government_share")]),
-                      f"PIS tranche shares (government + public + private) must sum to 1, they sum to {total:.6g}")
-    for lever in ("n1_kscon", "t3_ksp"):
-        sec = getattr(s.levers, lever)
-        if sec.lag_months_min > sec.lag_months_max:
-            raise r.error(_blame(r, [("levers", lever, "lag_months_min"), ("levers", lever, "lag_months_max")]),
-                          "lag_months_min is larger than lag_months_max")
+    _check_shares(r)
     _check_schedules(r, start, end)
     _check_market(r)
     n_months = end - start + 1
@@ -180,7 +170,7 @@ def check_semantics(r: Resolved) -> None:
     _check_table_path(r, s.world.countries_file, path)
     try:
         table = load_countries(path, shown)
-    except ScenarioError as exc:
+    except InputError as exc:
         if exc.line is None:  # the table as a whole is unusable: point at the scenario line naming it
             what = exc.message.removeprefix("country table ")
             short = shown if len(shown) <= 200 else shown[:150] + "..." + shown[-40:]
@@ -189,8 +179,33 @@ def check_semantics(r: Resolved) -> None:
     r.extra_hash = table.digest
     if s.world.n_firms * table.n > MAX_FIRM_COUNTRY_CELLS:
         raise r.error(("world", "n_firms"), f"{s.world.n_firms} firms x {table.n} countries is too large a world")
+    _check_countries(r, table, shown)
 
-    def check_country(path: Path, code: Any, allow_flag: bool) -> None:
+
+def _check_shares(r: Resolved) -> None:
+    """Shares that must sum to one, and lag ranges that must be in order."""
+    s = r.scenario
+    for prefix in SUM_TO_ONE:
+        _sum_check(r, prefix)
+    for region in REGIONS:
+        _sum_check(r, ("competition", "origin_mix", region))
+    f1 = s.levers.f1_pis
+    total = f1.government_share + f1.public_share + f1.private_target_share
+    if abs(total - 1.0) > 1e-6:
+        raise r.error(_blame(r, [("levers", "f1_pis", k) for k in
+                                 ("private_target_share", "public_share", "government_share")]),
+                      f"PIS tranche shares (government + public + private) must sum to 1, they sum to {total:.6g}")
+    for lever in ("n1_kscon", "t3_ksp"):
+        sec = getattr(s.levers, lever)
+        if sec.lag_months_min > sec.lag_months_max:
+            raise r.error(_blame(r, [("levers", lever, "lag_months_min"), ("levers", lever, "lag_months_max")]),
+                          "lag_months_min is larger than lag_months_max")
+
+
+def _check_countries(r: Resolved, table: CountryTable, shown: str) -> None:
+    """Every country a lever or a scheduled tender names is in the country table."""
+
+    def check_country(path: KeyPath, code: Any, allow_flag: bool) -> None:
         if allow_flag and isinstance(code, str) and code.startswith("csv:"):
             if code[4:] not in table.flags:
                 raise r.error(path, f"unknown flag column {code[4:]!r:.60}; the country table has "
@@ -199,22 +214,19 @@ def check_semantics(r: Resolved) -> None:
         if code not in table.iso3:
             raise r.error(path, f"country {code!r:.60} is not in the country table {shown}")
 
-    lev = s.levers
-    for name, items, flag in (("kotra_centres", lev.n4_hubs.kotra_centres, True),
-                              ("kind_centres", lev.n4_hubs.kind_centres, True)):
-        for i, it in enumerate(items):
-            check_country(("levers", "n4_hubs", name, i, "country"), it.country, flag)
-    for i, it in enumerate(lev.t4_envoys.countries):
-        check_country(("levers", "t4_envoys", "countries", i, "country"), it.country, True)
-    for i, it in enumerate(lev.t1_high_level.visits):
-        check_country(("levers", "t1_high_level", "visits", i, "country"), it.country, False)
-    for i, it in enumerate(lev.t5_mou.mous):
-        check_country(("levers", "t5_mou", "mous", i, "country"), it.country, False)
-    for i, it in enumerate(s.market.scheduled):
-        check_country(("market", "scheduled", i, "country"), it.country, False)
-        total = sum(ph.share for ph in it.phases)
-        if it.phases and abs(total - 1.0) > 1e-6:
+    lev = r.scenario.levers
+    for name, hubs, flag in (("kotra_centres", lev.n4_hubs.kotra_centres, True),
+                             ("kind_centres", lev.n4_hubs.kind_centres, True)):
+        for i, hub in enumerate(hubs):
+            check_country(("levers", "n4_hubs", name, i, "country"), hub.country, flag)
+    for i, envoy in enumerate(lev.t4_envoys.countries):
+        check_country(("levers", "t4_envoys", "countries", i, "country"), envoy.country, True)
+    for i, visit in enumerate(lev.t1_high_level.visits):
+        check_country(("levers", "t1_high_level", "visits", i, "country"), visit.country, False)
+    for i, mou in enumerate(lev.t5_mou.mous):
+        check_country(("levers", "t5_mou", "mous", i, "country"), mou.country, False)
+    for i, tender in enumerate(r.scenario.market.scheduled):
+        check_country(("market", "scheduled", i, "country"), tender.country, False)
+        total = sum(ph.share for ph in tender.phases)
+        if tender.phases and abs(total - 1.0) > 1e-6:
             raise r.error(("market", "scheduled", i, "phases"), f"phase shares must sum to 1, they sum to {total:.6g}")
-
-
-from simulation.scenario.types import REGIONS as PARAMS_REGIONS  # noqa: E402

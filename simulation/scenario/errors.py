@@ -11,8 +11,9 @@ def one_line(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-class ScenarioError(Exception):
-    """Bad input. The CLI prints `str(err)` and exits with status 2."""
+class InputError(Exception):
+    """Bad input of any kind (a scenario or experiment file, a CLI flag, a results store). The CLI
+    prints `str(err)` and exits with status 2."""
 
     def __init__(self, message: str, file: str | None = None, line: int | None = None,
                  key: str | None = None) -> None:
@@ -28,3 +29,6 @@ class ScenarioError(Exception):
             key = key[: MAX_KEY_CHARS - 3] + "..."
         text = ": ".join(part for part in (where, key, self.message) if part)
         return one_line(text)
+
+
+ScenarioError = InputError  # the old name, kept so that existing code that catches it still works

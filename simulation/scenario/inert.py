@@ -22,9 +22,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulation.scenario.loader import PARAMS, Resolved, _section_type
-from simulation.scenario.schema import Scenario, Section
-from simulation.scenario.yamlio import Path, dotted
+from simulation.scenario.loader import PARAMS, Resolved, section_type
+from simulation.scenario.schema import Scenario, Section, extra_of
+from simulation.scenario.yamlio import KeyPath, dotted
 
 _CMP = re.compile(r"^(?P<path>[\w.]+)\s*(?P<op><=|>=|<|>)\s*(?P<num>-?[\d.]+)$")
 _HORIZON = re.compile(r"^(?P<path>[\w.]+)\s+in horizon$")
@@ -35,36 +35,36 @@ _ENDS = re.compile(r"^(?P<years>[\w.]+)\s+years from\s+(?P<start>[\w.]+)\s+in ho
 class Failure:
     """One need that does not hold: why, in words, and the parameters it rests on."""
     text: str
-    params: set[Path] = field(default_factory=set)
+    params: set[KeyPath] = field(default_factory=set)
 
 
 @dataclass
 class Inert:
     """A lever parameter that cannot act in a scenario."""
-    path: Path
+    path: KeyPath
     failures: list[Failure]
     acts: str
     label: str
 
 
-def _field(path: Path):
+def _field(path: KeyPath):
     """FieldInfo of a parameter or section path (None if the schema has no such path)."""
-    model: type[Section] = Scenario
+    model: type[Section] | None = Scenario
     info = None
     for name in path:
         if model is None or name not in model.model_fields:
             return None
         info = model.model_fields[name]
-        model = _section_type(info.annotation)
+        model = section_type(info.annotation)
     return info
 
 
-def _extra(path: Path) -> dict:
+def _extra(path: KeyPath) -> dict:
     info = _field(path)
-    return (info.json_schema_extra or {}) if info is not None else {}
+    return extra_of(info) if info is not None else {}
 
 
-def needs_of(path: Path) -> tuple[list[str], str, str]:
+def needs_of(path: KeyPath) -> tuple[list[str], str, str]:
     """(needs, how it acts, the lever's label) of a parameter: its own `needs` and those of the
     sections around it, innermost first."""
     needs: list[str] = []
@@ -76,7 +76,7 @@ def needs_of(path: Path) -> tuple[list[str], str, str]:
     return needs, acts, _lever_label(path)
 
 
-def _lever_label(path: Path) -> str:
+def _lever_label(path: KeyPath) -> str:
     """The lever a path belongs to, as the schema describes it ("F5 large–SME co-entry finance")."""
     info = _field(path[:2]) if len(path) >= 2 else None
     return info.description if info is not None and info.description else dotted(path)
@@ -93,21 +93,21 @@ class _Eval:
         self.start, self.end = t.start, t.end
         self.cal = Calendar(t.start, t.end)
 
-    def where(self, path: Path) -> str:
+    def where(self, path: KeyPath) -> str:
         file, line = self.r.where(path)
         return f" ({file}:{line})" if file and line else (f" ({file})" if file else "")
 
-    def leaves(self, path: Path) -> list[Path]:
+    def leaves(self, path: KeyPath) -> list[KeyPath]:
         return [p for p in PARAMS if p[: len(path)] == path]
 
-    def truthy(self, path: Path) -> bool:
+    def truthy(self, path: KeyPath) -> bool:
         """On, non-zero at some month of the horizon, or non-empty (a section: any parameter in it)."""
         if path not in PARAMS:
             return any(self.truthy(p) for p in self.leaves(path))
         v = self.r.values[path]
         if isinstance(v, (list, tuple, str)):
             return len(v) > 0
-        if isinstance(v, dict) or isinstance(v, (bool, int, float)):
+        if isinstance(v, (dict, bool, int, float)):
             try:
                 monthly = self.cal.monthly(v)
             except (TypeError, ValueError):
@@ -115,7 +115,7 @@ class _Eval:
             return bool((monthly != 0).any())
         return bool(v)
 
-    def describe(self, path: Path) -> str:
+    def describe(self, path: KeyPath) -> str:
         """Why a parameter is not truthy, in words, with the file and line that set it."""
         if path not in PARAMS:
             return f"every parameter of {dotted(path)} is 0, off or empty"
@@ -131,7 +131,7 @@ class _Eval:
             what = f"is {v:g}" if isinstance(v, (int, float)) else f"is {v!r}"
         return f"{dotted(path)} {what}{self.where(path)}"
 
-    def need(self, text: str, skip: Path, seen: frozenset) -> Failure | None:
+    def need(self, text: str, skip: KeyPath, seen: frozenset) -> Failure | None:
         """None when the need holds (or rests only on `skip`, the parameter asked about)."""
         alts = [a.strip() for a in text.split("|")]
         fails = []
@@ -145,7 +145,7 @@ class _Eval:
         return Failure("none of the alternatives holds: " + " and ".join(f.text for f in fails),
                        set().union(*(f.params for f in fails)))
 
-    def one(self, text: str, skip: Path, seen: frozenset) -> Failure | None:
+    def one(self, text: str, skip: KeyPath, seen: frozenset) -> Failure | None:
         m = _CMP.match(text)
         if m:
             path = tuple(m["path"].split("."))
@@ -186,7 +186,7 @@ class _Eval:
             return None
         return Failure(self.describe(path), {path} if path in PARAMS else set(self.leaves(path)))
 
-    def failures(self, path: Path, skip: Path, seen: frozenset = frozenset()) -> list[Failure]:
+    def failures(self, path: KeyPath, skip: KeyPath, seen: frozenset = frozenset()) -> list[Failure]:
         """The needs of `path` (a parameter, or a lever section) that do not hold."""
         needs = list(_extra(path).get("needs", ())) if path not in PARAMS else needs_of(path)[0]
         out = []
@@ -213,7 +213,7 @@ def inert_levers(r: Resolved) -> list[Inert]:
     return out
 
 
-def _is_off(r: Resolved, path: Path) -> bool:
+def _is_off(r: Resolved, path: KeyPath) -> bool:
     """A zero, false or empty value: switching a measure off is never a lever that "cannot act"."""
     v = r.values[path]
     if isinstance(v, dict):
@@ -223,7 +223,7 @@ def _is_off(r: Resolved, path: Path) -> bool:
     return not v
 
 
-def _rank(r: Resolved, path: Path) -> int:
+def _rank(r: Resolved, path: KeyPath) -> int:
     """How close to the user a value was stated: 3 an override (`--set`, the API's dict, a sweep),
     2 the scenario's own file, 1 a section it copies with `take:`, 0 inherited through `extends:`."""
     pr = r.prov[path]

@@ -12,15 +12,16 @@ import json
 import math
 import os
 import typing
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import ValidationError
 
-from simulation.scenario.errors import ScenarioError
-from simulation.scenario.schema import Scenario, Section
+from simulation.scenario.errors import InputError
+from simulation.scenario.schema import Scenario, Section, extra_of
 from simulation.scenario.types import NAME_PATTERN, YEAR_MONTH_PATTERN
-from simulation.scenario.yamlio import YAML_SUFFIXES, Path, dotted, load_yaml_text, read_yaml_file
+from simulation.scenario.yamlio import YAML_SUFFIXES, KeyPath, dotted, load_yaml_text, read_yaml_file
 
 PROVENANCE_KINDS = ("seed", "literature", "assumption", "calibrated")
 SCENARIO_PATH_ENV = "SCSIM_SCENARIO_PATH"
@@ -44,10 +45,10 @@ class Prov:
 class Resolved:
     """A validated scenario with the provenance of every parameter."""
     scenario: Scenario
-    values: dict[Path, Any]
-    prov: dict[Path, Prov]
+    values: dict[KeyPath, Any]
+    prov: dict[KeyPath, Prov]
     files: list[str]
-    marks: dict[str, dict[Path, int]] = field(repr=False, default_factory=dict)
+    marks: dict[str, dict[KeyPath, int]] = field(repr=False, default_factory=dict)
     extra_hash: str = ""
     # the parameters this scenario states itself (its own file, its `take:` sections, overrides),
     # as against those it inherits through `extends:`; not part of the hash
@@ -63,7 +64,7 @@ class Resolved:
         payload = json.dumps(self.nested, sort_keys=True, default=str, separators=(",", ":"))
         return hashlib.sha256((payload + self.extra_hash).encode()).hexdigest()
 
-    def where(self, path: Path) -> tuple[str | None, int | None]:
+    def where(self, path: KeyPath) -> tuple[str | None, int | None]:
         """File and line that set the parameter owning `path` (longest prefix)."""
         for n in range(len(path), 0, -1):
             p = self.prov.get(tuple(path[:n]))
@@ -72,21 +73,21 @@ class Resolved:
                 return p.file, line
         return (self.files[0] if self.files else None), None
 
-    def error(self, path: Path, message: str) -> ScenarioError:
+    def error(self, path: KeyPath, message: str) -> InputError:
         file, line = self.where(path)
-        return ScenarioError(message, file, line, dotted(path))
+        return InputError(message, file, line, dotted(path))
 
 
 # ---- schema walking ----------------------------------------------------------------------
-def _section_type(annotation: Any) -> type[Section] | None:
+def section_type(annotation: Any) -> type[Section] | None:
     return annotation if isinstance(annotation, type) and issubclass(annotation, Section) else None
 
 
-def parameters(model: type[Section] = Scenario, prefix: Path = ()) -> dict[Path, Any]:
+def parameters(model: type[Section] = Scenario, prefix: KeyPath = ()) -> dict[KeyPath, Any]:
     """Every parameter path of the schema with its FieldInfo, in schema order."""
-    out: dict[Path, Any] = {}
+    out: dict[KeyPath, Any] = {}
     for name, info in model.model_fields.items():
-        sub = _section_type(info.annotation)
+        sub = section_type(info.annotation)
         if sub is not None:
             out.update(parameters(sub, prefix + (name,)))
         else:
@@ -97,54 +98,54 @@ def parameters(model: type[Section] = Scenario, prefix: Path = ()) -> dict[Path,
 PARAMS = parameters()
 
 
-def field_meta(path: Path) -> dict:
+def field_meta(path: KeyPath) -> dict:
     info = PARAMS[path]
-    extra = info.json_schema_extra or {}
+    extra = extra_of(info)
     measure = extra.get("measure")
     if measure is None:  # inherit the measure of the enclosing lever section
         model: type[Section] = Scenario
         for name in path[:-1]:
             finfo = model.model_fields[name]
-            m = (finfo.json_schema_extra or {}).get("measure")
+            m = extra_of(finfo).get("measure")
             measure = m or measure
-            model = _section_type(finfo.annotation) or model
+            model = section_type(finfo.annotation) or model
     return {"unit": extra.get("unit", ""), "measure": measure, "description": info.description or ""}
 
 
-def _unknown(key: Any, allowed: Iterable[str], file: str, line: int | None, path: Path) -> ScenarioError:
+def _unknown(key: Any, allowed: Iterable[str], file: str, line: int | None, path: KeyPath) -> InputError:
     allowed = list(allowed)
     guess = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
     hint = f" (did you mean {guess[0]!r}?)" if guess else f"; expected one of: {', '.join(allowed)}"
-    return ScenarioError(f"unknown key {key!r:.60}{hint}", file, line, dotted(path + (key,)) if path else str(key))
+    return InputError(f"unknown key {key!r:.60}{hint}", file, line, dotted(path + (key,)) if path else str(key))
 
 
-def _unwrap(val: dict, path: Path, file: str, marks: dict[Path, int]) -> tuple[Any, Prov]:
+def _unwrap(val: dict, path: KeyPath, file: str, marks: dict[KeyPath, int]) -> tuple[Any, Prov]:
     line = marks.get(path)
     for k in val:
         if k not in WRAPPER_KEYS:
-            raise ScenarioError(f"unknown key {k!r:.60} next to 'value' (allowed: {', '.join(sorted(WRAPPER_KEYS))})",
+            raise InputError(f"unknown key {k!r:.60} next to 'value' (allowed: {', '.join(sorted(WRAPPER_KEYS))})",
                                 file, marks.get(path + (k,), line), dotted(path))
     kind = val.get("provenance", "unstated")  # a {value: ...} without provenance is as unstated as a bare value
     if "provenance" in val and kind not in PROVENANCE_KINDS:
-        raise ScenarioError(f"provenance must be one of {', '.join(PROVENANCE_KINDS)}, got {kind!r:.60}",
+        raise InputError(f"provenance must be one of {', '.join(PROVENANCE_KINDS)}, got {kind!r:.60}",
                             file, marks.get(path + ("provenance",), line), dotted(path))
     source = val.get("source", "")
     if not isinstance(source, str):
-        raise ScenarioError("source must be text", file, marks.get(path + ("source",), line), dotted(path))
+        raise InputError("source must be text", file, marks.get(path + ("source",), line), dotted(path))
     if kind in ("literature", "calibrated") and not source.strip():
-        raise ScenarioError(f"provenance {kind!r} needs a source (citation or calibration target)",
+        raise InputError(f"provenance {kind!r} needs a source (citation or calibration target)",
                             file, line, dotted(path))
     unit = val.get("unit")
     if unit is not None and path not in PARAMS:
-        raise ScenarioError(f"unit {unit!r:.60}: a section has no unit (give units on its parameters)",
+        raise InputError(f"unit {unit!r:.60}: a section has no unit (give units on its parameters)",
                             file, marks.get(path + ("unit",), line), dotted(path))
     if unit is not None and path in PARAMS and unit != field_meta(path)["unit"]:
-        raise ScenarioError(f"unit {unit!r:.60} does not match the schema's unit {field_meta(path)['unit']!r}",
+        raise InputError(f"unit {unit!r:.60} does not match the schema's unit {field_meta(path)['unit']!r}",
                             file, marks.get(path + ("unit",), line), dotted(path))
     return val["value"], Prov(kind, source, file, line, _range(val, path, file, marks, line))
 
 
-def _range(val: dict, path: Path, file: str, marks: dict[Path, int], line: int | None) -> tuple[float, float] | None:
+def _range(val: dict, path: KeyPath, file: str, marks: dict[KeyPath, int], line: int | None) -> tuple[float, float] | None:
     """The evidence range `range: [low, high]` of a number: two finite numbers, low <= value <= high."""
     if "range" not in val:
         return None
@@ -153,13 +154,13 @@ def _range(val: dict, path: Path, file: str, marks: dict[Path, int], line: int |
     ok = (isinstance(rng, list) and len(rng) == 2
           and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in rng))
     if not ok:
-        raise ScenarioError(f"range must be [low, high], two numbers; got {rng!r:.60}", file, where, dotted(path))
+        raise InputError(f"range must be [low, high], two numbers; got {rng!r:.60}", file, where, dotted(path))
     lo, hi = float(rng[0]), float(rng[1])
     v = val.get("value")
     if not isinstance(v, (int, float)) or isinstance(v, bool):
-        raise ScenarioError("range applies to a single number, not to this value", file, where, dotted(path))
+        raise InputError("range applies to a single number, not to this value", file, where, dotted(path))
     if not lo <= float(v) <= hi:
-        raise ScenarioError(f"value {v} lies outside its range [{lo:g}, {hi:g}]", file, where, dotted(path))
+        raise InputError(f"value {v} lies outside its range [{lo:g}, {hi:g}]", file, where, dotted(path))
     return lo, hi
 
 
@@ -167,11 +168,11 @@ def _is_wrapper(val: Any) -> bool:
     return isinstance(val, dict) and "value" in val
 
 
-def flatten(tree: Any, model: type[Section], path: Path, file: str, marks: dict[Path, int],
-            out: dict[Path, tuple[Any, Prov]], inherited: Prov | None = None) -> None:
+def flatten(tree: Any, model: type[Section], path: KeyPath, file: str, marks: dict[KeyPath, int],
+            out: dict[KeyPath, tuple[Any, Prov]], inherited: Prov | None = None) -> None:
     """Walk a YAML tree along the schema, collecting parameter values with provenance."""
     if not isinstance(tree, dict):
-        raise ScenarioError(f"expected a section with keys {', '.join(model.model_fields)}; got {tree!r:.60}",
+        raise InputError(f"expected a section with keys {', '.join(model.model_fields)}; got {tree!r:.60}",
                             file, marks.get(path), dotted(path) if path else None)
     for key, val in tree.items():
         if path == () and key in ("extends", "take"):
@@ -182,14 +183,14 @@ def flatten(tree: Any, model: type[Section], path: Path, file: str, marks: dict[
         prov = inherited
         if _is_wrapper(val):
             val, prov = _unwrap(val, sub, file, marks)
-        section = _section_type(model.model_fields[key].annotation)
+        section = section_type(model.model_fields[key].annotation)
         if section is not None:
             flatten(val, section, sub, file, marks, out, prov)
         else:
             out[sub] = (val, prov or Prov("unstated", "", file, marks.get(sub)))
 
 
-def nest(flat: dict[Path, Any]) -> dict:
+def nest(flat: dict[KeyPath, Any]) -> dict:
     root: dict = {}
     for path, val in flat.items():
         node = root
@@ -224,8 +225,8 @@ def outside(target: str, roots: list[str]) -> bool:
     return not any(os.path.commonpath([real, r]) == r for r in roots)
 
 
-def link_error(what: str, given: str, roots: list[str], file: str, line: int | None, key: str) -> ScenarioError:
-    return ScenarioError(f"`{what}:` file {given!r:.200} is outside the scenario's folder ({roots[0]:.200}) and the "
+def link_error(what: str, given: str, roots: list[str], file: str, line: int | None, key: str) -> InputError:
+    return InputError(f"`{what}:` file {given!r:.200} is outside the scenario's folder ({roots[0]:.200}) and the "
                          f"scenario path; move it there, or name its folder with --scenario-path DIR (or "
                          f"{SCENARIO_PATH_ENV})", file, line, key)
 
@@ -234,14 +235,14 @@ def _check_target(what: str, given: str, target: str, roots: list[str], file: st
                   shown: str) -> None:
     """A linked scenario file: a YAML file (nothing else is ever read), inside the allowed folders."""
     if not given.lower().endswith(YAML_SUFFIXES):
-        raise ScenarioError(f"`{what}:` names {given!r:.200}, not a YAML file (*.yaml or *.yml)", file, line, key)
+        raise InputError(f"`{what}:` names {given!r:.200}, not a YAML file (*.yaml or *.yml)", file, line, key)
     if "\x00" in target:
-        raise ScenarioError(f"`{what}:` file {given!r:.200} not found", file, line, key)
+        raise InputError(f"`{what}:` file {given!r:.200} not found", file, line, key)
     if roots and outside(target, roots):
         raise link_error(what, given, roots, file, line, key)
     if not os.path.isfile(target):
         problem = "is a directory" if os.path.isdir(target) else "not found"
-        raise ScenarioError(f"`{what}:` file {given!r:.200} {problem} (looked for {shown:.200})", file, line, key)
+        raise InputError(f"`{what}:` file {given!r:.200} {problem} (looked for {shown:.200})", file, line, key)
 
 
 def _check_link(target: str, chain: list[str], what: str, file: str, line: int | None, key: str) -> None:
@@ -249,63 +250,63 @@ def _check_link(target: str, chain: list[str], what: str, file: str, line: int |
     real = os.path.realpath(target)
     if real in chain:
         cycle = chain[chain.index(real):] + [real]
-        raise ScenarioError(f"cyclic `{what}:` chain: " + " -> ".join(os.path.basename(c) for c in cycle),
+        raise InputError(f"cyclic `{what}:` chain: " + " -> ".join(os.path.basename(c) for c in cycle),
                             file, line, key)
     if len(chain) >= MAX_EXTENDS_DEPTH:
-        raise ScenarioError(f"`extends:`/`take:` chain deeper than {MAX_EXTENDS_DEPTH} files", file, line, key)
+        raise InputError(f"`extends:`/`take:` chain deeper than {MAX_EXTENDS_DEPTH} files", file, line, key)
 
 
 def _load_layers(path: str, shown: str, chain: list[str], marks_by_file: dict[str, dict],
-                 loads: list[str] | None = None, roots: list[str] | None = None) -> dict[Path, tuple[Any, Prov]]:
+                 loads: list[str] | None = None, roots: list[str] | None = None) -> dict[KeyPath, tuple[Any, Prov]]:
     real = os.path.realpath(path)
     if real in chain:
-        raise ScenarioError("cyclic `extends:` chain: " + " -> ".join(chain + [real]), shown)
+        raise InputError("cyclic `extends:` chain: " + " -> ".join(chain + [real]), shown)
     if len(chain) >= MAX_EXTENDS_DEPTH:
-        raise ScenarioError(f"`extends:` chain deeper than {MAX_EXTENDS_DEPTH}", shown)
+        raise InputError(f"`extends:` chain deeper than {MAX_EXTENDS_DEPTH}", shown)
     loads = [] if loads is None else loads
     loads.append(real)
     if len(loads) > MAX_FILE_LOADS:
-        raise ScenarioError(f"`extends:`/`take:` read more than {MAX_FILE_LOADS} files", shown)
+        raise InputError(f"`extends:`/`take:` read more than {MAX_FILE_LOADS} files", shown)
     data, marks = read_yaml_file(path, shown)
     for ypath, line in list(marks.items()):  # also by schema path: without the `value` of {value: ...} wrappers
         if "value" in ypath:
             marks.setdefault(tuple(k for k in ypath if k != "value"), line)
     marks_by_file[shown] = marks
     if data is None:
-        raise ScenarioError("empty scenario file", shown, 1)
+        raise InputError("empty scenario file", shown, 1)
     if not isinstance(data, dict):
-        raise ScenarioError("a scenario file must be a mapping of sections", shown, 1)
-    flat: dict[Path, tuple[Any, Prov]] = {}
+        raise InputError("a scenario file must be a mapping of sections", shown, 1)
+    flat: dict[KeyPath, tuple[Any, Prov]] = {}
     parent = data.get("extends")
     if parent is not None:
         if not isinstance(parent, str) or not parent.strip():
-            raise ScenarioError("`extends:` must be a file path", shown, marks.get(("extends",)), "extends")
+            raise InputError("`extends:` must be a file path", shown, marks.get(("extends",)), "extends")
         ppath = os.path.join(os.path.dirname(path), parent)
         pshown = os.path.normpath(os.path.join(os.path.dirname(shown), parent))
         _check_target("extends", parent, ppath, roots or [], shown, marks.get(("extends",)), "extends", pshown)
         _check_link(ppath, chain + [real], "extends", shown, marks.get(("extends",)), "extends")
         flat.update(_load_layers(ppath, pshown, chain + [real], marks_by_file, loads, roots))
     flat.update(_take(data.get("take"), path, shown, marks, chain + [real], marks_by_file, loads, roots))
-    own: dict[Path, tuple[Any, Prov]] = {}
+    own: dict[KeyPath, tuple[Any, Prov]] = {}
     flatten(data, Scenario, (), shown, marks, own)
     flat.update(own)
     return flat
 
 
-def _take(spec: Any, path: str, shown: str, marks: dict[Path, int], chain: list[str],
+def _take(spec: Any, path: str, shown: str, marks: dict[KeyPath, int], chain: list[str],
           marks_by_file: dict[str, dict], loads: list[str], roots: list[str] | None = None
-          ) -> dict[Path, tuple[Any, Prov]]:
+          ) -> dict[KeyPath, tuple[Any, Prov]]:
     """`take: [{from: other.yaml, keys: [levers.f1_pis, ...]}]`: copy whole sections from another scenario."""
     if spec is None:
         return {}
     if not isinstance(spec, list):
-        raise ScenarioError("`take:` must be a list of {from: FILE, keys: [key.path, ...]}", shown, marks.get(("take",)), "take")
-    out: dict[Path, tuple[Any, Prov]] = {}
+        raise InputError("`take:` must be a list of {from: FILE, keys: [key.path, ...]}", shown, marks.get(("take",)), "take")
+    out: dict[KeyPath, tuple[Any, Prov]] = {}
     for i, item in enumerate(spec):
         line = marks.get(("take", i))
         if not isinstance(item, dict) or set(item) != {"from", "keys"} or not isinstance(item["from"], str) \
                 or not isinstance(item["keys"], list) or not all(isinstance(k, str) for k in item["keys"]):
-            raise ScenarioError("each `take:` entry needs exactly `from: FILE` and `keys: [key.path, ...]`",
+            raise InputError("each `take:` entry needs exactly `from: FILE` and `keys: [key.path, ...]`",
                                 shown, line, f"take.{i}")
         src = os.path.join(os.path.dirname(path), item["from"])
         src_shown = os.path.normpath(os.path.join(os.path.dirname(shown), item["from"]))
@@ -316,24 +317,24 @@ def _take(spec: Any, path: str, shown: str, marks: dict[Path, int], chain: list[
             prefix = tuple(key.split("."))
             hits = {p: v for p, v in other.items() if p[: len(prefix)] == prefix}
             if not hits:
-                raise ScenarioError(f"`take:` key {key!r:.60} names no parameter", shown, line, f"take.{i}.keys")
+                raise InputError(f"`take:` key {key!r:.60} names no parameter", shown, line, f"take.{i}.keys")
             out.update(hits)
     return out
 
 
-def _parse_override(text: str) -> tuple[Path, Any]:
+def parse_override(text: str) -> tuple[KeyPath, Any]:
     if "=" not in text:
-        raise ScenarioError(f"expected key.path=value, got {text!r:.80}", "--set")
+        raise InputError(f"expected key.path=value, got {text!r:.80}", "--set")
     key, raw = text.split("=", 1)
     key = key.strip()
     if not key:
-        raise ScenarioError(f"expected key.path=value, got {text!r:.80}", "--set")
+        raise InputError(f"expected key.path=value, got {text!r:.80}", "--set")
     parts = tuple(int(p) if p.isascii() and p.isdigit() and len(p) <= 9 else p for p in key.split("."))
     value, _ = load_yaml_text(raw, f"--set {key}")
     return parts, value
 
 
-def _whole(path: Path, value: Any) -> Any:
+def _whole(path: KeyPath, value: Any) -> Any:
     """An override of a whole-number parameter given as a float with no fraction (`1e3`, or 5.0 from
     a sampler) is that whole number; anything else is left for validation to judge."""
     from simulation.scenario.ranges import wants_int
@@ -344,7 +345,7 @@ def _whole(path: Path, value: Any) -> Any:
     return {k: fix(v) for k, v in value.items()} if isinstance(value, dict) else fix(value)
 
 
-def apply_override(flat: dict[Path, tuple[Any, Prov]], path: Path, value: Any, label: str = "--set") -> None:
+def apply_override(flat: dict[KeyPath, tuple[Any, Prov]], path: KeyPath, value: Any, label: str = "--set") -> None:
     """Set one parameter (or a whole section, or one key of a dict parameter) from outside a file."""
     prov = Prov("override", label, label, None)
     if path in PARAMS:
@@ -355,7 +356,7 @@ def apply_override(flat: dict[Path, tuple[Any, Prov]], path: Path, value: Any, l
     for i, k in enumerate(path):
         if not isinstance(k, str) or k not in model.model_fields:
             raise _unknown(k, model.model_fields, label, None, path[:i])
-        sub = _section_type(model.model_fields[k].annotation)
+        sub = section_type(model.model_fields[k].annotation)
         if sub is None:
             owner = path[: i + 1]
             if i + 2 == len(path) and owner in flat and isinstance(flat[owner][0], dict):
@@ -364,10 +365,10 @@ def apply_override(flat: dict[Path, tuple[Any, Prov]], path: Path, value: Any, l
                 new[path[-1]] = _whole(owner, value)
                 flat[owner] = (new, prov)
                 return
-            raise ScenarioError(f"{dotted(owner)} is one parameter, not a section or mapping; "
+            raise InputError(f"{dotted(owner)} is one parameter, not a section or mapping; "
                                 f"set it whole with --set {dotted(owner)}=VALUE", label, None, dotted(path))
         model = sub
-    out: dict[Path, tuple[Any, Prov]] = {}
+    out: dict[KeyPath, tuple[Any, Prov]] = {}
     flatten(value, model, path, label, {}, out, prov)
     flat.update(out)
 
@@ -381,13 +382,11 @@ def _is_branch_tag(el: Any) -> bool:
     return isinstance(el, str) and el != "[key]" and ("[" in el or el.split("-")[-1] in _BRANCH_TAGS)
 
 
-def _clean_loc(loc: tuple, data: Any = None) -> Path:
+def clean_loc(loc: tuple, data: Any = None) -> KeyPath:
     """The key path of a pydantic error location: keys of the input, without union-member names."""
     out, node = [], data
     for el in loc:
-        if isinstance(node, dict) and el in node:
-            node = node[el]
-        elif isinstance(node, list) and type(el) is int and -len(node) <= el < len(node):
+        if isinstance(node, dict) and el in node or isinstance(node, list) and type(el) is int and -len(node) <= el < len(node):
             node = node[el]
         elif el == "[key]" or _is_branch_tag(el):
             continue
@@ -397,7 +396,7 @@ def _clean_loc(loc: tuple, data: Any = None) -> Path:
     return tuple(out)
 
 
-def _describe(err: dict) -> str:
+def describe_error(err: Mapping[str, Any]) -> str:
     msg = err.get("msg", "invalid value")
     if err.get("type") == "missing":
         return "missing: every parameter must be set (inherit them with `extends: no_plan.yaml`)"
@@ -417,14 +416,14 @@ def _describe(err: dict) -> str:
     return f"{msg[0].lower() + msg[1:]}; got {text}"
 
 
-def is_schedule_param(path: Path) -> bool:
+def is_schedule_param(path: KeyPath) -> bool:
     """True when the parameter accepts a dated schedule {YYYY-MM: value}."""
     ann = PARAMS[path].annotation
     return typing.get_origin(ann) is typing.Union and any(
         typing.get_origin(a) is dict for a in typing.get_args(ann))
 
 
-def _normalise(path: Path, value: Any, prov: Prov | None = None, marks: dict | None = None) -> Any:
+def _normalise(path: KeyPath, value: Any, prov: Prov | None = None, marks: dict | None = None) -> Any:
     """Schedules may be keyed by year (2021: 30) as shorthand for January of that year."""
     if isinstance(value, dict) and path in PARAMS and is_schedule_param(path):
         out = {}
@@ -433,13 +432,13 @@ def _normalise(path: Path, value: Any, prov: Prov | None = None, marks: dict | N
             if key in out:
                 file = prov.file if prov else None
                 line = (marks or {}).get(file, {}).get(path + (k,), prov.line if prov else None)
-                raise ScenarioError(f"schedule date {key} given twice", file, line, dotted(path + (key,)))
+                raise InputError(f"schedule date {key} given twice", file, line, dotted(path + (key,)))
             out[key] = v
         return dict(sorted(out.items(), key=lambda kv: str(kv[0])))
     return value
 
 
-def _missing_where(r: Resolved, loc: Path) -> tuple[str | None, int | None]:
+def _missing_where(r: Resolved, loc: KeyPath) -> tuple[str | None, int | None]:
     """The file (and line) that should have set a missing value.
 
     A value set whole but incomplete (an MOU entry without its date): the file that set it, at the
@@ -461,7 +460,7 @@ def _missing_where(r: Resolved, loc: Path) -> tuple[str | None, int | None]:
     return (r.files[0], 1) if r.files else (None, None)
 
 
-def validate(flat: dict[Path, tuple[Any, Prov]], files: list[str], marks: dict[str, dict]) -> Resolved:
+def validate(flat: dict[KeyPath, tuple[Any, Prov]], files: list[str], marks: dict[str, dict]) -> Resolved:
     values = {p: _normalise(p, v, pr, marks) for p, (v, pr) in flat.items()}
     prov = {p: pr for p, (_, pr) in flat.items()}
     resolved_stub = Resolved(scenario=None, values=values, prov=prov, files=files, marks=marks)  # type: ignore[arg-type]
@@ -471,7 +470,7 @@ def validate(flat: dict[Path, tuple[Any, Prov]], files: list[str], marks: dict[s
     except ValidationError as exc:
         errors = []
         for err in exc.errors():
-            loc = _clean_loc(err["loc"], data)
+            loc = clean_loc(err["loc"], data)
             file, line = resolved_stub.where(loc)
             # a union member rejecting the input's whole type (`rate_cut: {2019-07: abc}` is "not a
             # number") says less than the member that fits the type and complains about what is inside
@@ -481,30 +480,30 @@ def validate(flat: dict[Path, tuple[Any, Prov]], files: list[str], marks: dict[s
             not o[4] and o[2][: len(e[2])] == e[2] for o in errors))]
         errors.sort(key=lambda e: (e[0] == 0, e[1] != files[0], e[0]))
         line, file, loc, err, _ = errors[0]
-        message = _describe(err)
+        message = describe_error(err)
         if err.get("type") == "missing":
             file, line = _missing_where(resolved_stub, loc)
             owner = next((loc[:n] for n in range(len(loc) - 1, 0, -1) if tuple(loc[:n]) in PARAMS), None)
             if owner is not None:  # inside a value set whole: an MOU without its date
                 message = f"missing: each entry of {dotted(owner)} needs `{loc[-1]}`"
-        raise ScenarioError(message, file or None, line or None, dotted(loc)) from None
+        raise InputError(message, file or None, line or None, dotted(loc)) from None
     resolved_stub.scenario = scenario
     return resolved_stub
 
 
 def load_scenario(path: str, overrides: Iterable[str] = (), shown: str | None = None) -> Resolved:
-    """Read, merge, override and validate a scenario; raises ScenarioError on any bad input."""
-    return load_with(path, [_parse_override(text) for text in overrides], shown)
+    """Read, merge, override and validate a scenario; raises InputError on any bad input."""
+    return load_with(path, [parse_override(text) for text in overrides], shown)
 
 
-def load_with(path: str, overrides: Iterable[tuple[Path, Any]] = (), shown: str | None = None,
+def load_with(path: str, overrides: Iterable[tuple[KeyPath, Any]] = (), shown: str | None = None,
               label: str = "--set") -> Resolved:
     """`load_scenario` with overrides given as (key path, value) pairs (the Python API's dict)."""
     from simulation.scenario.checks import check_semantics  # local import: checks need the country table
 
     shown = shown or path
     if "\x00" in str(path):
-        raise ScenarioError("file not found", shown)
+        raise InputError("file not found", shown)
     marks: dict[str, dict] = {}
     roots = scenario_roots(path)
     flat = _load_layers(path, shown, [], marks, roots=roots)
@@ -520,7 +519,7 @@ def load_with(path: str, overrides: Iterable[tuple[Path, Any]] = (), shown: str 
     return resolved
 
 
-def _own_paths(path: str, shown: str, flat: dict[Path, tuple[Any, Prov]]) -> set[Path]:
+def _own_paths(path: str, shown: str, flat: dict[KeyPath, tuple[Any, Prov]]) -> set[KeyPath]:
     """Parameters the top file sets itself or copies with `take:` (not those it `extends:`)."""
     data, _ = read_yaml_file(path, shown)  # parsed once already: a cached copy
     own = {p for p, (_, pr) in flat.items() if pr.file == shown}
@@ -531,7 +530,7 @@ def _own_paths(path: str, shown: str, flat: dict[Path, tuple[Any, Prov]]) -> set
     return own
 
 
-def with_overrides(resolved: Resolved, overrides: dict[Path, Any], label: str) -> Resolved:
+def with_overrides(resolved: Resolved, overrides: dict[KeyPath, Any], label: str) -> Resolved:
     """A copy of a resolved scenario with some parameters replaced (for sweeps), re-validated."""
     from simulation.scenario.checks import check_semantics
 
@@ -545,5 +544,5 @@ def with_overrides(resolved: Resolved, overrides: dict[Path, Any], label: str) -
     return out
 
 
-def type_name(path: Path) -> str:
+def type_name(path: KeyPath) -> str:
     return str(typing.get_origin(PARAMS[path].annotation) or PARAMS[path].annotation)

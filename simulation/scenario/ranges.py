@@ -1,6 +1,6 @@
 """What the schema allows for one parameter: its scalar type and range.
 
-Read from the pydantic annotations themselves (`num(lo, hi)`, `integer(lo, hi)`, `sched(...)`), so
+Read from the pydantic annotations themselves (`between(lo, hi)`, `int_between(lo, hi)`, `Sched[...]`), so
 sweeps, SALib problems and EMA Workbench parameters take their bounds from the one place the
 scenario files are validated against.
 """
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import annotated_types as at
 
 from simulation.scenario.loader import PARAMS, is_schedule_param
-from simulation.scenario.yamlio import Path
+from simulation.scenario.yamlio import KeyPath
 
 
 @dataclass(frozen=True)
@@ -42,23 +42,24 @@ def _scalar(annotation: Any, metadata: list) -> tuple[Any, list]:
     return annotation, list(metadata)
 
 
-def param_range(path: Path) -> Range:
+def param_range(path: KeyPath) -> Range:
     """The type and bounds of parameter `path` (KeyError for a path that is not a parameter)."""
     info = PARAMS[tuple(path)]
     base, meta = _scalar(info.annotation, info.metadata)
-    lo = hi = None
+    lo: float | None = None
+    hi: float | None = None
     for m in meta:
-        if isinstance(m, at.Ge):
-            lo = m.ge
+        if isinstance(m, at.Ge):  # the schema's bounds are numbers (int bounds stay ints)
+            lo = cast(float, m.ge)
         elif isinstance(m, at.Gt):
-            lo = m.gt if lo is None else max(lo, m.gt)
+            lo = cast(float, m.gt) if lo is None else max(lo, cast(float, m.gt))
         elif isinstance(m, at.Le):
-            hi = m.le
+            hi = cast(float, m.le)
     kind = {bool: "bool", int: "int", float: "float"}.get(base, "other")
     return Range(kind, lo, hi, is_schedule_param(tuple(path)))
 
 
-def wants_int(path: Path) -> bool:
+def wants_int(path: KeyPath) -> bool:
     try:
         return param_range(path).kind == "int"
     except KeyError:

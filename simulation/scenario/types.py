@@ -5,7 +5,7 @@ and bounded, so hostile inputs fail validation instead of reaching the kernels.
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, TypeVar, Union
 
 from pydantic import Field, Strict, StringConstraints
 
@@ -32,24 +32,36 @@ Income = Literal[INCOMES]  # type: ignore[valid-type]
 Iso3 = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
-def num(lo: float | None = None, hi: float | None = None, *, gt: float | None = None) -> Any:
-    """A finite, strictly typed float (ints accepted, bools and strings not)."""
-    return Annotated[float, Strict(), Field(ge=lo, le=hi, gt=gt, allow_inf_nan=False)]
+Float = Annotated[float, Strict()]  # a float field: ints accepted, bools and strings not
+Int = Annotated[int, Strict()]
 
 
-def integer(lo: int | None = None, hi: int | None = None) -> Any:
-    return Annotated[int, Strict(), Field(ge=lo, le=hi)]
+def between(lo: float | None = None, hi: float | None = None, *, gt: float | None = None) -> Any:
+    """The bounds of a finite float: `Annotated[Float, between(lo, hi)]` (Annotated flattens, so this is
+    `Annotated[float, Strict(), Field(...)]`, and mypy sees a float)."""
+    return Field(ge=lo, le=hi, gt=gt, allow_inf_nan=False)
 
 
-Ratio = num(0.0, 1.0)
-Prob = num(0.0, 1.0)
-MoneyKrwBn = num(0.0, 1e6)        # up to 1,000 trn KRW
-MoneyUsdM = num(0.0, 1e7)         # up to 10 trn USD
-Months = integer(0, 600)
-Weight = num(-100.0, 100.0)
+def int_between(lo: int | None = None, hi: int | None = None) -> Any:
+    """The bounds of an integer: `Annotated[Int, int_between(lo, hi)]`."""
+    return Field(ge=lo, le=hi)
+
+
+Ratio = Annotated[Float, between(0.0, 1.0)]
+Prob = Annotated[Float, between(0.0, 1.0)]
+MoneyKrwBn = Annotated[Float, between(0.0, 1e6)]   # up to 1,000 trn KRW
+MoneyUsdM = Annotated[Float, between(0.0, 1e7)]    # up to 10 trn USD
+Months = Annotated[Int, int_between(0, 600)]
+Weight = Annotated[Float, between(-100.0, 100.0)]
 Flag = Annotated[bool, Strict()]
 
 
+T = TypeVar("T")
+# A lever value: a constant or a dated schedule {YYYY-MM: value} (step function). typing.Union, not
+# `|`: subscripted with a plain class, `T | ...` would make a types.UnionType the schema readers do not expect.
+Sched = Union[T, dict[YearMonth, T]]  # noqa: UP007
+
+
 def sched(t: Any) -> Any:
-    """A lever value: a constant or a dated schedule {YYYY-MM: value} (step function)."""
-    return Union[t, dict[YearMonth, t]]
+    """`Sched[t]` where the type is needed as a value (a field made by pydantic's create_model)."""
+    return Union[t, dict[YearMonth, t]]  # noqa: UP007 - the same as Sched[t]

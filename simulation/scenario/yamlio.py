@@ -12,7 +12,7 @@ import re
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 MAX_BYTES = 2_000_000
 MAX_NODES = 50_000  # no_plan.yaml has about 2,000; pure-Python parsing runs about 30,000 values a second
@@ -20,7 +20,7 @@ MAX_DEPTH = 64
 MAX_INT_DIGITS = 300
 MAX_INT_BITS = 997  # 2**997 has 301 digits: a bigger int could not even be printed in a message
 
-Path = tuple  # tuple of str | int
+KeyPath = tuple  # a key path into a YAML document: a tuple of str (mapping keys) and int (list indexes)
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
     "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null",
@@ -32,7 +32,7 @@ _STR = "tag:yaml.org,2002:str"
 _NUMBER = re.compile(r"[-+]?(\.[0-9][0-9_]*|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?")
 
 
-def dotted(path: Path) -> str:
+def dotted(path: KeyPath) -> str:
     return ".".join(str(p) for p in path) if path else "<top>"
 
 
@@ -45,7 +45,7 @@ class _Loader(yaml.SafeLoader):
         self.file, self.depth, self.nodes = file, 0, 0
 
     def fail(self, msg: str) -> None:
-        raise ScenarioError(msg, self.file, self.peek_event().start_mark.line + 1)
+        raise InputError(msg, self.file, self.peek_event().start_mark.line + 1)
 
     def compose_node(self, parent, index):
         self.nodes += 1
@@ -63,12 +63,12 @@ class _Loader(yaml.SafeLoader):
 class _Walker:
     def __init__(self, loader: yaml.SafeLoader, file: str) -> None:
         self.loader, self.file, self.count = loader, file, 0
-        self.marks: dict[Path, int] = {}
+        self.marks: dict[KeyPath, int] = {}
 
-    def fail(self, node, msg: str, path: Path) -> None:
-        raise ScenarioError(msg, self.file, node.start_mark.line + 1, dotted(path) if path else None)
+    def fail(self, node, msg: str, path: KeyPath) -> None:
+        raise InputError(msg, self.file, node.start_mark.line + 1, dotted(path) if path else None)
 
-    def scalar(self, node: ScalarNode, path: Path, number: bool = False):
+    def scalar(self, node: ScalarNode, path: KeyPath, number: bool = False):
         """A plain value; with `number`, an unquoted YAML 1.2/JSON number read as text by YAML 1.1 is a float."""
         if node.tag == _TIMESTAMP:
             self.fail(node, f"a full date ({node.value}) is not supported: write months as YYYY-MM", path)
@@ -86,7 +86,7 @@ class _Walker:
             value = float(node.value.replace("_", ""))
         return value
 
-    def walk(self, node, path: Path, depth: int):
+    def walk(self, node, path: KeyPath, depth: int):
         self.count += 1
         if self.count > MAX_NODES:
             self.fail(node, f"document too large (more than {MAX_NODES} values, or runaway aliases)", path)
@@ -119,38 +119,38 @@ class _Walker:
         self.fail(node, "unreadable YAML node", path)
 
 
-def load_yaml_text(text: str, file: str) -> tuple[object, dict[Path, int]]:
+def load_yaml_text(text: str, file: str) -> tuple[object, dict[KeyPath, int]]:
     """Parse YAML text into plain data plus {key path: line}."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise ScenarioError(f"file larger than {MAX_BYTES // 1_000_000} MB", file)
+        raise InputError(f"file larger than {MAX_BYTES // 1_000_000} MB", file)
     try:
         loader = _Loader(text, file)
     except yaml.reader.ReaderError as exc:  # raised up front for a str stream: control characters
         line = text.count("\n", 0, exc.position) + 1
-        raise ScenarioError(f"malformed YAML: character #x{exc.character:04x} is not allowed "
+        raise InputError(f"malformed YAML: character #x{exc.character:04x} is not allowed "
                             "(control characters cannot appear in YAML text)", file, line) from None
     try:
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else None
+            mark_line = mark.line + 1 if mark else None
             where = ""  # e.g. the line that opened an unclosed bracket
-            if exc.problem and exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+            if exc.problem and exc.context and exc.context_mark and exc.context_mark.line + 1 != mark_line:
                 where = f" ({exc.context} opened on line {exc.context_mark.line + 1})"
-            raise ScenarioError(f"malformed YAML: {exc.problem or exc.context or 'unreadable'}{where}",
-                                file, line) from None
+            raise InputError(f"malformed YAML: {exc.problem or exc.context or 'unreadable'}{where}",
+                                file, mark_line) from None
         except yaml.YAMLError as exc:
-            raise ScenarioError(f"malformed YAML: {type(exc).__name__}", file) from None
+            raise InputError(f"malformed YAML: {type(exc).__name__}", file) from None
         except RecursionError:
-            raise ScenarioError("malformed YAML: nesting too deep", file) from None
+            raise InputError("malformed YAML: nesting too deep", file) from None
         if node is None:
             return None, {}
         walker = _Walker(loader, file)
         try:
             data = walker.walk(node, (), 0)
         except RecursionError:
-            raise ScenarioError("nesting too deep", file) from None
+            raise InputError("nesting too deep", file) from None
         return data, walker.marks
     finally:
         loader.dispose()
@@ -159,31 +159,31 @@ def load_yaml_text(text: str, file: str) -> tuple[object, dict[Path, int]]:
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-def read_yaml_file(path: str, shown: str) -> tuple[object, dict[Path, int]]:
+def read_yaml_file(path: str, shown: str) -> tuple[object, dict[KeyPath, int]]:
     """Parse a YAML file; a file not named *.yaml or *.yml is never read (its contents never reach a message)."""
     if not str(path).lower().endswith(YAML_SUFFIXES) and os.path.exists(path) and not os.path.isdir(path):
-        raise ScenarioError("not a YAML file: scenario, experiment, calibration and parameter-set files are named "
+        raise InputError("not a YAML file: scenario, experiment, calibration and parameter-set files are named "
                             "*.yaml or *.yml", shown)
     try:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        raise ScenarioError("file not found", shown) from None
+        raise InputError("file not found", shown) from None
     except IsADirectoryError:
-        raise ScenarioError("is a directory, expected a YAML file", shown) from None
+        raise InputError("is a directory, expected a YAML file", shown) from None
     except OSError as exc:
-        raise ScenarioError(f"cannot read file: {exc.strerror}", shown) from None
+        raise InputError(f"cannot read file: {exc.strerror}", shown) from None
     except ValueError:  # a NUL byte in the path
-        raise ScenarioError("file not found", shown) from None
+        raise InputError("file not found", shown) from None
     if len(raw) > MAX_BYTES:
-        raise ScenarioError(f"file larger than {MAX_BYTES // 1_000_000} MB", shown)
+        raise InputError(f"file larger than {MAX_BYTES // 1_000_000} MB", shown)
     key = (hashlib.sha256(raw).digest(), shown)
     if key not in _PARSED:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = raw.count(b"\n", 0, exc.start) + 1
-            raise ScenarioError(f"not UTF-8 text (byte {exc.start})", shown, line) from None
+            raise InputError(f"not UTF-8 text (byte {exc.start})", shown, line) from None
         _PARSED[key] = load_yaml_text(text, shown)
         while len(_PARSED) > _PARSED_MAX:
             del _PARSED[next(iter(_PARSED))]
@@ -202,5 +202,5 @@ def _copy(data):
 
 # parsed files by content: a scenario set reads no_plan.yaml once per file that extends it, and the
 # pure-Python YAML parser is the slowest step of loading. Callers get copies, never the cached objects.
-_PARSED: dict[tuple[bytes, str], tuple[object, dict[Path, int]]] = {}
+_PARSED: dict[tuple[bytes, str], tuple[object, dict[KeyPath, int]]] = {}
 _PARSED_MAX = 32

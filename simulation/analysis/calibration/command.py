@@ -12,13 +12,13 @@ import pandas as pd
 import yaml
 from scipy.stats import qmc
 
-from simulation.experiment.outputs import check_target, git_commit, versions, write_results
-from simulation.scenario.errors import ScenarioError
 from simulation.analysis.calibration.effects import fit_effect, report_lines
 from simulation.analysis.calibration.fit import Evaluation, Identification, Problem, identify, plausible_sets, search
 from simulation.analysis.calibration.moments import MOMENTS
 from simulation.analysis.calibration.spec import LoadedCalibration, load_calibration, scenario_value
 from simulation.analysis.calibration.writeback import plan_write_back, write_back
+from simulation.experiment.outputs import check_target, git_commit, versions, write_results
+from simulation.scenario.errors import InputError
 
 
 def effect_ranges(loaded: LoadedCalibration, fits: list | None = None) -> dict[str, tuple[float, float]]:
@@ -47,7 +47,7 @@ def ensemble(loaded: LoadedCalibration, chosen: list[Evaluation], n: int, seed: 
     sets = []
     for j in range(n):
         values = {k: float(v) for k, v in chosen[j % len(chosen)].values.items()}
-        for k, u in zip(keys, draws[j]):
+        for k, u in zip(keys, draws[j], strict=False):
             lo, hi = ranges[k]
             values[k] = float(f"{lo + float(u) * (hi - lo):.6g}")
         sets.append(values)
@@ -131,7 +131,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     check_target(out, args.force)
     sets_file = Path(args.parameter_sets) if args.parameter_sets else None
     if sets_file is not None and sets_file.exists() and not args.force:
-        raise ScenarioError("exists; use --force to replace it", str(sets_file))
+        raise InputError("exists; use --force to replace it", str(sets_file))
 
     def show(ev: Evaluation) -> None:
         if not args.quiet:

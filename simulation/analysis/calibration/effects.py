@@ -11,14 +11,14 @@ half a grid step on each side). The ensemble draws the parameter over that inter
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
+from simulation.analysis.calibration.spec import Effect, LoadedCalibration
 from simulation.analysis.validation.measure import measure
 from simulation.analysis.validation.spec import at
-from simulation.analysis.calibration.spec import Effect, LoadedCalibration
 
 
 @dataclass

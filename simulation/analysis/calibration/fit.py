@@ -12,17 +12,17 @@ a combination of parameters the moments cannot separate (the smallest eigenvecto
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 from scipy import optimize
 from scipy.stats import chi2, qmc
 
-from simulation.engine.simulate import simulate
-from simulation.experiment.tasks import replication_seeds
 from simulation.analysis.calibration.moments import measure
 from simulation.analysis.calibration.spec import LoadedCalibration, scenario_value
+from simulation.engine.simulate import simulate
+from simulation.experiment.tasks import replication_seeds
 
 PENALTY = 1e6  # objective of a point whose moments cannot be computed (no tenders, no bids)
 
@@ -54,7 +54,7 @@ class Problem:
 
     def values(self, u: np.ndarray) -> dict[str, float]:
         out = {}
-        for p, x in zip(self.spec.parameters, np.clip(u, 0.0, 1.0)):
+        for p, x in zip(self.spec.parameters, np.clip(u, 0.0, 1.0), strict=True):
             v = math.exp(math.log(p.low) + x * (math.log(p.high) - math.log(p.low))) if p.log else p.low + x * (p.high - p.low)
             out[p.key] = float(f"{v:.6g}")  # what is written back, so what is evaluated
         return out
@@ -137,7 +137,7 @@ def identify(problem: Problem, best: Evaluation, h: float = 0.05) -> Identificat
     u0 = np.array(best.unit)
     J = np.zeros((len(targets), problem.dim))
     sd_value = np.zeros(problem.dim)
-    for j, p in enumerate(problem.spec.parameters):
+    for j in range(len(problem.spec.parameters)):
         up, dn = u0.copy(), u0.copy()
         up[j] = min(1.0, u0[j] + h)
         dn[j] = max(0.0, u0[j] - h)
@@ -155,7 +155,7 @@ def identify(problem: Problem, best: Evaluation, h: float = 0.05) -> Identificat
         dv_du = v * (math.log(p.high) - math.log(p.low)) if p.log else (p.high - p.low)
         sd_value[j] = sd_unit[j] * dv_du
     w, vecs = np.linalg.eigh(info)
-    weakest = {p.key: float(x) for p, x in zip(problem.spec.parameters, vecs[:, 0])}
+    weakest = {p.key: float(x) for p, x in zip(problem.spec.parameters, vecs[:, 0], strict=True)}
     condition = float(w[-1] / w[0]) if w[0] > 0 else float("inf")
     labels = ["well identified" if s < 0.1 else "weakly identified" if s < 0.3 else "not identified" for s in sd_unit]
     return Identification(J, sd_unit, sd_alone, sd_value, np.linalg.norm(J, axis=0), weakest, condition, labels)

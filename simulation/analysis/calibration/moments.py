@@ -6,7 +6,7 @@ figures do (bids per tender over all tenders, value shares over all value).
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -85,7 +85,7 @@ def _presence_table(r: RunResult, first: int, last: int) -> dict[int, set[tuple[
     month = S.t_deadline[k] - P.open_m[S.t_type[k]]
     year = np.asarray(r.cal.years)[P.year_of[np.clip(month, 0, P.n_months - 1)]]
     out: dict[int, set[tuple[int, int]]] = {y: set() for y in range(first, last + 1)}
-    for f, c, yy in zip(S.b_firm[:nb].tolist(), S.t_country[k].tolist(), year.tolist()):
+    for f, c, yy in zip(S.b_firm[:nb].tolist(), S.t_country[k].tolist(), year.tolist(), strict=True):
         if first <= yy <= last:
             out[yy].add((f, c))
     return out
@@ -110,10 +110,7 @@ def survival(results: Sequence[RunResult], rows: np.ndarray, run_in: int) -> flo
     for r in results:
         pres = _presence(r, first - run_in, last)
         for t in range(first, last - 1):
-            if run_in == 1:
-                cohort = pres[t] - pres[t - 1]
-            else:
-                cohort = pres[t] & pres[t - 1] & pres[t - 2]
+            cohort = pres[t] - pres[t - 1] if run_in == 1 else pres[t] & pres[t - 1] & pres[t - 2]
             total += len(cohort)
             stay += len(cohort & (pres[t + 1] | pres[t + 2]))
     return _ratio(stay, total)

@@ -7,17 +7,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
-from typing_extensions import Annotated
 
+from simulation.analysis.calibration.moments import MOMENTS
 from simulation.experiment.spec import parse_path
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 from simulation.scenario.loader import Resolved, load_scenario, with_overrides
 from simulation.scenario.specfile import Located, spec_error
-from simulation.scenario.yamlio import Path, read_yaml_file
-from simulation.analysis.calibration.moments import MOMENTS
+from simulation.scenario.yamlio import KeyPath, read_yaml_file
 
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 
@@ -34,7 +33,7 @@ class Parameter(Spec):
     log: bool = False
 
     @model_validator(mode="after")
-    def _range(self) -> "Parameter":
+    def _range(self) -> Parameter:
         if not self.low < self.high:
             raise ValueError(f"empty range: low {self.low} must be below high {self.high}")
         if self.log and self.low <= 0:
@@ -52,7 +51,7 @@ class Target(Spec):
     source: str
 
     @model_validator(mode="after")
-    def _known(self) -> "Target":
+    def _known(self) -> Target:
         if self.moment not in MOMENTS:
             raise ValueError(f"unknown moment {self.moment!r}; expected one of {', '.join(MOMENTS)}")
         if not self.low <= self.value <= self.high or not self.low < self.high:
@@ -81,7 +80,7 @@ class Effect(Spec):
     points: Annotated[int, Strict(), Field(ge=3, le=50)] = 7
 
     @model_validator(mode="after")
-    def _range(self) -> "Effect":
+    def _range(self) -> Effect:
         if not self.low < self.high:
             raise ValueError(f"empty range: low {self.low} must be below high {self.high}")
         return self
@@ -108,7 +107,7 @@ class Calibration(Spec):
     search: Search = Field(default_factory=Search)
 
     @model_validator(mode="after")
-    def _distinct(self) -> "Calibration":
+    def _distinct(self) -> Calibration:
         keys = [p.key for p in self.parameters] + [e.key for e in self.effects]
         if len(set(keys)) != len(keys):
             raise ValueError("a parameter is listed twice")
@@ -124,7 +123,7 @@ class LoadedCalibration(Located):
     """A validated calibration file with its base scenario and the lines of its keys."""
 
     def __init__(self, spec: Calibration, base: Resolved, file: str, scenario_file: str,
-                 marks: dict[Path, int], raw: dict) -> None:
+                 marks: dict[KeyPath, int], raw: dict) -> None:
         self.spec, self.base, self.file, self.scenario_file, self.marks, self.raw = (
             spec, base, file, scenario_file, marks, raw)
         self.effects: list[tuple[Any, Any]] = []  # (validation.spec.Loaded, its Check) per effect
@@ -143,7 +142,7 @@ def load_calibration(path: str, shown: str | None = None) -> LoadedCalibration:
     shown = shown or path
     data, marks = read_yaml_file(path, shown)
     if not isinstance(data, dict):
-        raise ScenarioError("a calibration file must be a mapping (name, scenario, parameters, targets, ...)", shown, 1)
+        raise InputError("a calibration file must be a mapping (name, scenario, parameters, targets, ...)", shown, 1)
     try:
         spec = Calibration.model_validate(data)
     except ValidationError as exc:
@@ -161,7 +160,7 @@ def load_calibration(path: str, shown: str | None = None) -> LoadedCalibration:
         for v in (p.low, p.high):
             try:
                 loaded.at({p.key: v})
-            except ScenarioError as exc:
+            except InputError as exc:
                 bound = "low" if v == p.low else "high"
                 raise loaded.error(("parameters", i), f"{p.key} = {v} ({bound}): {exc.message}") from None
     for i, e in enumerate(spec.effects):
@@ -196,7 +195,7 @@ def _effect_experiment(loaded: LoadedCalibration, i: int, e: Effect, here: str, 
         try:
             at(exp, {e.key: v})
             loaded.at({e.key: v})
-        except ScenarioError as exc:
+        except InputError as exc:
             raise loaded.error(("effects", i), f"{e.key} = {v}: {exc.message}") from None
     return exp, check
 

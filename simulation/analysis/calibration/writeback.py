@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulation.io import temp_name
 from simulation.experiment.spec import parse_path
-from simulation.scenario.errors import ScenarioError
+from simulation.io import temp_name
+from simulation.scenario.errors import InputError
 from simulation.scenario.loader import Resolved, load_scenario
 
 _LINE = re.compile(r'^(?P<head>\s*(?P<key>[A-Za-z_][A-Za-z0-9_]*):\s*\{\s*value:\s*)(?P<value>[^,{}]+?)'
@@ -42,13 +42,13 @@ def plan_write_back(base: Resolved, keys: list[str]) -> list[Target]:
         prov = base.prov.get(path)
         if prov is None or prov.line is None or not os.path.isfile(prov.file):
             where = prov.file if prov else "the scenario"
-            raise ScenarioError(f"cannot write a calibrated value back: {key} is not set on a line of a scenario "
+            raise InputError(f"cannot write a calibrated value back: {key} is not set on a line of a scenario "
                                 f"file (set by {where}); set it in the scenario with provenance first", None, None, key)
         with open(prov.file, encoding="utf-8") as fh:
             lines = fh.read().split("\n")
         m = _LINE.match(lines[prov.line - 1]) if prov.line <= len(lines) else None
         if m is None or m.group("key") != str(path[-1]):
-            raise ScenarioError("cannot write a calibrated value back here: expected a one-line "
+            raise InputError("cannot write a calibrated value back here: expected a one-line "
                                 '`key: {value: ..., provenance: ..., source: "..."}`', prov.file, prov.line, key)
         targets.append(Target(key, prov.file, prov.line))
     return targets
@@ -72,7 +72,7 @@ def write_back(targets: list[Target], values: dict[str, float], sources: dict[st
             for t in ts:
                 m = _LINE.match(lines[t.line - 1])
                 if m is None:
-                    raise ScenarioError("changed since the fit started; calibrate again", t.file, t.line, t.key)
+                    raise InputError("changed since the fit started; calibrate again", t.file, t.line, t.key)
                 rng = (f", range: [{ranges[t.key][0]!r}, {ranges[t.key][1]!r}]" if t.key in ranges
                        else (m.group("range") or ""))
                 new = (f"{m.group('head')}{values[t.key]!r}{rng}{m.group('mid')}calibrated{m.group('mid2')}"
@@ -95,5 +95,5 @@ def write_back(targets: list[Target], values: dict[str, float], sources: dict[st
     for t in targets:
         path = parse_path(t.key)
         if back.values[path] != values[t.key] or back.prov[path].kind != "calibrated":
-            raise ScenarioError(f"write-back check failed: {t.key} reads back as {back.values[path]!r}", check)
+            raise InputError(f"write-back check failed: {t.key} reads back as {back.values[path]!r}", check)
     return changes

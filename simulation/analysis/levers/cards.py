@@ -11,18 +11,18 @@ and replications (seeded), so it keeps its sign where the data do.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from simulation.engine.simulate import RunResult, simulate
 from simulation.analysis.compare import interval
-from simulation.experiment.spec import parse_path
-from simulation.engine.kernels.constants import G_ALL, G_DEMAND
-from simulation.scenario.loader import Resolved, with_overrides
 from simulation.analysis.levers.measures import UNITS, measures, pair
+from simulation.engine.kernels.constants import G_ALL, G_DEMAND
+from simulation.engine.simulate import RunResult, simulate
+from simulation.experiment.spec import parse_path
+from simulation.scenario.loader import Resolved, with_overrides
 
 LEVEL = 0.95
 BOOTSTRAP = 2000
@@ -95,7 +95,7 @@ def run(design: Design, tick: Callable[[int], None] = lambda n: None,
                 tick(step)
     table: dict[tuple[str, str], list[list[Outcome]]] = {}
     for result in per_set:
-        for (section, role, _), outs in zip(scen, result):
+        for (section, role, _), outs in zip(scen, result, strict=True):
             table.setdefault((section, role), []).append(outs)
     return table
 
@@ -103,8 +103,8 @@ def run(design: Design, tick: Callable[[int], None] = lambda n: None,
 def _diff(a: list[list[Outcome]], b: list[list[Outcome]], get: Callable[[Outcome], float]) -> tuple[np.ndarray, np.ndarray]:
     """Paired differences a − b flattened over (set, seed), and the set of each pair."""
     d, s = [], []
-    for k, (xa, xb) in enumerate(zip(a, b)):
-        for oa, ob in zip(xa, xb):
+    for k, (xa, xb) in enumerate(zip(a, b, strict=True)):
+        for oa, ob in zip(xa, xb, strict=True):
             d.append(get(oa) - get(ob))
             s.append(k)
     return np.array(d), np.array(s)
@@ -164,7 +164,10 @@ def cards(table: dict[tuple[str, str], list[list[Outcome]]]) -> pd.DataFrame:
             row["cost_identical"] = bool(np.all(dc == 0.0))
             row["value_per_krw"], row["value_per_krw_low"], row["value_per_krw_high"] = ratio_ci(dv, dc, sets)
             if m.section in UNITS:
-                du, _ = _diff(a, b, lambda o, s=m.section: o.units[s])
+                def units(o: Outcome, s: str = m.section) -> float:
+                    return o.units[s]
+
+                du, _ = _diff(a, b, units)
                 dvu, _ = _diff(a, b, lambda o: o.value)
                 row["unit"] = UNITS[m.section][0]
                 row["units"] = float(du.mean())

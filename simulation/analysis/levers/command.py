@@ -7,11 +7,11 @@ import shlex
 import time
 from pathlib import Path
 
-from simulation.io import atomic_write
-from simulation.scenario.errors import ScenarioError
 from simulation.analysis.levers.cards import Design, cards, plan_effect, run
 from simulation.analysis.levers.render import render, splice
 from simulation.analysis.levers.spec import load_cards
+from simulation.io import atomic_write
+from simulation.scenario.errors import InputError
 from simulation.scenario.shipped import SOURCE_ROOT
 
 DEFAULT = "experiments/lever_cards.yaml"
@@ -45,7 +45,7 @@ def levers_command(file: str | None, check: bool, doc: str | None, out: str | No
     loaded = load_cards(path, sets=sets, reps=reps)
     doc_path = Path(doc or loaded.doc)
     if not doc_path.parent.is_dir():
-        raise ScenarioError("the folder of the lever-cards page does not exist", str(doc_path.parent))
+        raise InputError("the folder of the lever-cards page does not exist", str(doc_path.parent))
     folder = Path(out) if out else Path("results") / f"levers-{loaded.hash[:10]}"
     own = out is None  # the default folder is named by the cards' hash: the same cards, the same results
     if not check:
@@ -61,7 +61,7 @@ def levers_command(file: str | None, check: bool, doc: str | None, out: str | No
     t0 = time.perf_counter()
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers < 1:
-        raise ScenarioError(f"--workers must be at least 1, got {workers}")
+        raise InputError(f"--workers must be at least 1, got {workers}")
     table = run(design, bar.update if bar is not None else (lambda n: None), workers)
     if bar is not None:
         bar.close()

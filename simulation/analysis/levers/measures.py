@@ -6,15 +6,16 @@ it. Effects are alone − no plan and plan − removed, paired over common rando
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from simulation.engine.simulate import RunResult
 from simulation.engine.kernels.constants import C_EXPO, C_FAIR, K_BIDS
+from simulation.engine.simulate import RunResult
 from simulation.scenario.loader import Resolved, with_overrides
-from simulation.scenario.schema import Levers
+from simulation.scenario.schema import Levers, extra_of
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ def measures() -> list[Measure]:
     """The 25 measures in the schema's order (F1-F8, N1-N6, C1-C6, T1-T5)."""
     out = []
     for name, info in Levers.model_fields.items():
-        code = (info.json_schema_extra or {})["measure"]
+        code = str(extra_of(info)["measure"])
         out.append(Measure(code, name, (info.description or name).split(" ", 1)[1]))
     return out
 

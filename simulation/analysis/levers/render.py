@@ -33,7 +33,7 @@ def ci_text(row: pd.Series, name: str, signed: bool = True) -> str:
     est, lo, hi = row.get(name), row.get(f"{name}_low"), row.get(f"{name}_high")
     if est is None or not math.isfinite(est):
         return "n/a"
-    if lo is None or not math.isfinite(lo):
+    if lo is None or hi is None or not math.isfinite(lo):
         return _num(est, signed)
     return f"{_num(est, signed)} [{_num(lo, signed)}, {_num(hi, signed)}]"
 
@@ -100,12 +100,12 @@ def render(loaded: LoadedCards, cards: pd.DataFrame, whole: dict) -> str:
 
 def splice(text: str, block: str, shown: str) -> str:
     """`text` with its lever-cards block replaced by `block` (appended when it has none)."""
-    from simulation.scenario.errors import ScenarioError
+    from simulation.scenario.errors import InputError
 
     if BEGIN not in text:
         return text.rstrip("\n") + "\n\n" + block + "\n"
     head, rest = text.split(BEGIN, 1)
     if END not in rest:
-        raise ScenarioError(f"the lever-cards block has no end marker ({END})", shown)
+        raise InputError(f"the lever-cards block has no end marker ({END})", shown)
     tail = rest.split(END, 1)[1]
     return head + block + tail

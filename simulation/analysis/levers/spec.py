@@ -5,18 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import Optional
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
-from typing_extensions import Annotated
 
+from simulation.analysis.levers.measures import measures
 from simulation.experiment.parameter_sets import ParameterSets, load_parameter_sets
 from simulation.experiment.tasks import replication_seeds
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 from simulation.scenario.loader import Resolved, load_scenario
 from simulation.scenario.specfile import Located, spec_error
-from simulation.scenario.yamlio import Path, read_yaml_file
-from simulation.analysis.levers.measures import measures
+from simulation.scenario.yamlio import KeyPath, read_yaml_file
 
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 
@@ -28,7 +27,7 @@ class Spec(BaseModel):
 class Evidence(Spec):
     """What the literature says about a measure, and where it gives one, a range to set the card beside."""
     text: Annotated[str, Field(min_length=1)]
-    value_per_krw: Optional[Annotated[list[Number], Field(min_length=2, max_length=2)]] = None
+    value_per_krw: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = None
 
 
 class CardsSpec(Spec):
@@ -43,7 +42,7 @@ class CardsSpec(Spec):
     evidence: dict[str, Evidence] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _known(self) -> "CardsSpec":
+    def _known(self) -> CardsSpec:
         sections = {m.section for m in measures()}
         for k in self.evidence:
             if k not in sections:
@@ -52,7 +51,7 @@ class CardsSpec(Spec):
 
 
 class LoadedCards(Located):
-    def __init__(self, spec: CardsSpec, file: str, marks: dict[Path, int], raw: dict, base: Resolved,
+    def __init__(self, spec: CardsSpec, file: str, marks: dict[KeyPath, int], raw: dict, base: Resolved,
                  plan: Resolved, psets: ParameterSets, doc: str) -> None:
         self.spec, self.file, self.marks, self.raw = spec, file, marks, raw
         self.base, self.plan, self.psets, self.doc = base, plan, psets, doc
@@ -77,7 +76,7 @@ def load_cards(path: str, shown: str | None = None, sets: int | None = None, rep
     shown = shown or path
     data, marks = read_yaml_file(path, shown)
     if not isinstance(data, dict):
-        raise ScenarioError("a lever-cards file must be a mapping (base, plan, parameter_sets, ...)", shown, 1)
+        raise InputError("a lever-cards file must be a mapping (base, plan, parameter_sets, ...)", shown, 1)
     if sets is not None:
         data = dict(data, sets=sets)
     if reps is not None:
@@ -91,13 +90,13 @@ def load_cards(path: str, shown: str | None = None, sets: int | None = None, rep
     for key in ("base", "plan", "parameter_sets"):
         p = os.path.join(here, getattr(spec, key))
         if not os.path.isfile(p):
-            raise ScenarioError(f"{key} {getattr(spec, key)!r} not found", shown, marks.get((key,)), key)
+            raise InputError(f"{key} {getattr(spec, key)!r} not found", shown, marks.get((key,)), key)
         found[key] = (p, os.path.normpath(os.path.join(shown_here, getattr(spec, key))))
     base = load_scenario(found["base"][0], shown=found["base"][1])
     plan = load_scenario(found["plan"][0], shown=found["plan"][1])
     psets = load_parameter_sets(found["parameter_sets"][0])
     if spec.sets > len(psets.sets):
-        raise ScenarioError(f"sets: {spec.sets} asked for, but {found['parameter_sets'][1]} holds {len(psets.sets)}",
+        raise InputError(f"sets: {spec.sets} asked for, but {found['parameter_sets'][1]} holds {len(psets.sets)}",
                             shown, marks.get(("sets",)), "sets")
     psets.apply([base, plan])  # every set checked against both worlds before any run
     doc = os.path.normpath(os.path.join(here, spec.doc))

@@ -11,15 +11,15 @@ import json
 import math
 import shlex
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 
-from simulation.scenario.errors import ScenarioError
 from simulation.analysis.validation.measure import Outcome, measure, runs_needed
 from simulation.analysis.validation.spec import Loaded, load_validation
 from simulation.analysis.validation.stats import verdict
+from simulation.scenario.errors import InputError
 from simulation.scenario.shipped import SOURCE_ROOT
 
 DEFAULT_DIR = "experiments/validation"
@@ -36,7 +36,7 @@ def experiment_files(paths: Sequence[str]) -> list[str]:
         folder = source_tree if source_tree.is_dir() else folder
     files = sorted(str(p) for p in folder.glob("*.yaml")) if folder.is_dir() else []
     if not files:
-        raise ScenarioError("no validation experiments found (expected *.yaml files); "
+        raise InputError("no validation experiments found (expected *.yaml files); "
                             "name the files, or run from the project folder", DEFAULT_DIR)
     return files
 
@@ -104,7 +104,7 @@ def format_checks(checks: pd.DataFrame) -> str:
     estimate and 95 % CI next to the published range."""
     if "role" not in checks:  # results written before checks had roles
         checks = checks.assign(role="held_out")
-    lines = []
+    lines: list[str] = []
     for role, title in ROLES.items():
         part = checks[checks["role"] == role]
         if part.empty:
@@ -147,14 +147,14 @@ def validate_model(paths: Sequence[str], reps: int | None, seed: int | None, out
     from simulation.experiment.outputs import check_target, git_commit, versions, write_results
 
     if reps is not None and reps < 2:
-        raise ScenarioError(f"--reps must be at least 2 for confidence intervals, got {reps}")
+        raise InputError(f"--reps must be at least 2 for confidence intervals, got {reps}")
     if seed is not None and seed < 0:
-        raise ScenarioError(f"--seed must be a non-negative integer, got {seed}")
+        raise InputError(f"--seed must be a non-negative integer, got {seed}")
     loaded = [load_validation(p) for p in experiment_files(paths)]  # every file checked before any run
     names = [x.spec.name for x in loaded]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise ScenarioError(f"two validation experiments are both named {dup[0]!r}")
+        raise InputError(f"two validation experiments are both named {dup[0]!r}")
     from simulation.experiment.size import check_runs
     n_runs = sum(runs_needed(x, reps or x.spec.replications) for x in loaded)
     check_runs(n_runs, f"{len(loaded)} validation experiment{'s' if len(loaded) != 1 else ''} (arms × replications)",
@@ -163,9 +163,9 @@ def validate_model(paths: Sequence[str], reps: int | None, seed: int | None, out
     folder = Path(out) if out else Path("results") / f"validation-{key[:10]}"
     if out is None and not force and _finished(folder, key):
         print(f"results for these experiments and seeds already exist in {folder} (use --force to recompute)")
-        checks = pd.read_csv(folder / "checks.csv")
-        print(format_checks(checks))
-        return 1 if strict and (checks["verdict"] == "fail").any() else 0
+        table = pd.read_csv(folder / "checks.csv")
+        print(format_checks(table))
+        return 1 if strict and (table["verdict"] == "fail").any() else 0
     check_target(folder, force)
 
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -175,7 +175,10 @@ def validate_model(paths: Sequence[str], reps: int | None, seed: int | None, out
     if not quiet:
         from tqdm import tqdm
         bar = tqdm(total=sum(runs_needed(x, r) for x, r, _ in plan), unit="run", desc="validation runs", leave=False)
-    runs, estimates, checks, described = [], [], [], []
+    runs: list[dict] = []
+    estimates: list[dict] = []
+    checks: list[dict] = []
+    described: list[dict] = []
     for x, r, s in plan:
         outcome = measure(x, r, s, bar.update if bar is not None else (lambda k: None))
         runs += outcome.runs

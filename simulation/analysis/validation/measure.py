@@ -7,18 +7,18 @@ estimates (`estimates`, one row per quantity) from which the checks are read.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
-from simulation.engine.simulate import simulate
-from simulation.experiment.tasks import replication_seeds
-from simulation.scenario.calendar import Calendar
-from simulation.engine.params import country_table
 from simulation.analysis.validation import records
 from simulation.analysis.validation.spec import FinanceSpec, Loaded, MetricSpec, PromotionSpec, VisitSpec
 from simulation.analysis.validation.stats import Interval, interval, mean, pct_change, ratio
+from simulation.engine.params import country_table
+from simulation.engine.simulate import simulate
+from simulation.experiment.tasks import replication_seeds
+from simulation.scenario.calendar import Calendar
 
 RETURN_UNIT = "KRW per KRW (= USD per USD)"
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.engine.simulate import RunResult
 from simulation.engine.kernels.constants import INSTRUMENTS, K_BIDS, K_CONTRACTS, K_TENDERS, ST_KOREAN
+from simulation.engine.simulate import RunResult
 
 USER_KINDS = ("co_entry_loan", "sme_sole_loan", "blended", "edpf")
 

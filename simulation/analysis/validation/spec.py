@@ -10,26 +10,25 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
-from typing_extensions import Annotated
 
+from simulation.analysis.validation.records import USER_KINDS
 from simulation.engine.kernels.constants import INSTRUMENTS
 from simulation.scenario.calendar import Calendar
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 from simulation.scenario.loader import Resolved, load_scenario, with_overrides
 from simulation.scenario.specfile import Located, spec_error
 from simulation.scenario.types import YEAR_MONTH_PATTERN
-from simulation.scenario.yamlio import Path, dotted, read_yaml_file
-from simulation.analysis.validation.records import USER_KINDS
+from simulation.scenario.yamlio import KeyPath, dotted, read_yaml_file
 
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 Label = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,80}$")]
 Text = Annotated[str, Field(min_length=1)]
 
 # the quantities each kind of experiment can estimate, and what a check must say to pick one
-ESTIMATES = {
+ESTIMATES: dict[str, dict[str, str | None]] = {  # kind -> estimate -> what it needs (an arm, a year)
     "promotion_return": {"average_return": "arm", "marginal_decline": None},
     "finance_users": {"users_value_change": "arm", "users_destinations_change": "arm"},
     "visit_event": {"visited_value_change": "year", "fading": "year"},
@@ -44,12 +43,12 @@ class Spec(BaseModel):
 
 class Published(Spec):
     """The published range (None: unbounded on that side) and, if the study gives one, its point estimate."""
-    low: Optional[Number] = None
-    high: Optional[Number] = None
-    point: Optional[Number] = None
+    low: Number | None = None
+    high: Number | None = None
+    point: Number | None = None
 
     @model_validator(mode="after")
-    def _bounded(self) -> "Published":
+    def _bounded(self) -> Published:
         if self.low is None and self.high is None:
             raise ValueError("a published range needs `low:`, `high:` or both")
         if self.low is not None and self.high is not None and not self.low <= self.high:
@@ -63,8 +62,8 @@ class Check(Spec):
     # fitted: a calibration target (`effects:` of experiments/calibration.yaml), so a pass is not
     # validation; held_out: kept out of every fit, a real test of the model
     role: Literal["fitted", "held_out"] = "held_out"
-    arm: Optional[str] = None
-    year: Optional[Annotated[int, Strict(), Field(ge=0, le=20)]] = None
+    arm: str | None = None
+    year: Annotated[int, Strict(), Field(ge=0, le=20)] | None = None
     rule: Literal["overlap", "inside"] = "overlap"
     published: Published
     unit: Text
@@ -125,7 +124,7 @@ class MetricSpec(Common):
     years: Annotated[list[Annotated[int, Strict()]], Field(min_length=2, max_length=2)]
 
     @model_validator(mode="after")
-    def _known(self) -> "MetricSpec":
+    def _known(self) -> MetricSpec:
         from simulation.analysis.calibration.moments import MOMENTS
 
         if self.metric not in MOMENTS:
@@ -144,7 +143,7 @@ class Loaded(Located):
     """A validated validation experiment: its spec, the control scenario and each treated arm resolved."""
     spec: Common
     file: str
-    marks: dict[Path, int]
+    marks: dict[KeyPath, int]
     raw: dict
     control: Resolved
     arms: list[tuple[str, Resolved]]
@@ -158,31 +157,31 @@ class Loaded(Located):
 
 
 
-def _parse_path(text: str) -> Path:
+def _parse_path(text: str) -> KeyPath:
     return tuple(int(p) if p.isdigit() else p for p in str(text).split("."))
 
 
-def _apply(loaded: Loaded, base: Resolved, overrides: dict[str, Any], where: Path) -> Resolved:
+def _apply(loaded: Loaded, base: Resolved, overrides: dict[str, Any], where: KeyPath) -> Resolved:
     """The base with overrides, any scenario error pointing into the experiment file."""
     if not overrides:
         return base
     try:
         return with_overrides(base, {_parse_path(k): v for k, v in overrides.items()}, loaded.file)
-    except ScenarioError as exc:
+    except InputError as exc:
         key = exc.key or ", ".join(overrides)
-        raise ScenarioError(f"{key}: {exc.message}", loaded.file, loaded.line(where), dotted(where)) from None
+        raise InputError(f"{key}: {exc.message}", loaded.file, loaded.line(where), dotted(where)) from None
 
 
 def load_validation(path: str, shown: str | None = None) -> Loaded:
-    """Read, validate and resolve one experiment file (ScenarioError naming file, line and key if bad)."""
+    """Read, validate and resolve one experiment file (InputError naming file, line and key if bad)."""
     shown = shown or path
     data, marks = read_yaml_file(path, shown)
     if not isinstance(data, dict):
-        raise ScenarioError("a validation experiment must be a mapping (name, kind, base, checks, ...)", shown, 1)
+        raise InputError("a validation experiment must be a mapping (name, kind, base, checks, ...)", shown, 1)
     kind = data.get("kind")
     if kind not in MODELS:
         what = "missing" if kind is None else f"unknown kind {kind!r:.60}"
-        raise ScenarioError(f"{what}; expected one of {', '.join(KINDS)}", shown, marks.get(("kind",)), "kind")
+        raise InputError(f"{what}; expected one of {', '.join(KINDS)}", shown, marks.get(("kind",)), "kind")
     try:
         spec = MODELS[kind].model_validate(data)
     except ValidationError as exc:

@@ -12,7 +12,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+from simulation.analysis.stats import t_half_width
 
 LEVEL = 0.95
 
@@ -32,7 +33,7 @@ class Linear:
     estimate: float
     influence: np.ndarray
 
-    def __sub__(self, other: "Linear") -> "Linear":
+    def __sub__(self, other: Linear) -> Linear:
         return Linear(self.estimate - other.estimate, self.influence - other.influence)
 
 
@@ -62,7 +63,7 @@ def interval(stat: Linear, level: float = LEVEL) -> Interval:
     n = len(stat.influence)
     if n < 2 or not math.isfinite(stat.estimate) or not np.isfinite(stat.influence).all():
         return Interval(stat.estimate, math.nan, math.nan)
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * stat.influence.std(ddof=1) / math.sqrt(n))
+    half = float(t_half_width(stat.influence.std(ddof=1), n, level))
     return Interval(stat.estimate, stat.estimate - half, stat.estimate + half)
 
 

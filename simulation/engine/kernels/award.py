@@ -2,7 +2,44 @@
 picks one, or rejects them all."""
 import math
 
-from simulation.engine.kernels.constants import C_BLENDED, C_COENTRY, C_EDPF, C_KSURE, C_SOLE, G_ALL, G_DEMAND, G_DOMAIN, G_REGION, G_RISK, G_SIZE, INC_FULL, INC_KSP, K_CONTRACTS, K_FIRST_OPEN, K_OVERFLOW, K_PIPE, K_TENDERS, NO, O_KSCON, O_KSP, O_RETENDER, OV_CONTRACTS, OV_PIPE, PPP, R_BLENDED_LEFT, R_EDPF_LEFT, R_KSURE, R_PIS_RESERVED, R_POT, SME, ST_FOREIGN, ST_KOREAN, ST_LAPSED, ST_OPEN, ST_REJECTED
+from simulation.engine.kernels.constants import (
+    C_BLENDED,
+    C_COENTRY,
+    C_EDPF,
+    C_KSURE,
+    C_SOLE,
+    G_ALL,
+    G_DEMAND,
+    G_DOMAIN,
+    G_REGION,
+    G_RISK,
+    G_SIZE,
+    INC_FULL,
+    INC_KSP,
+    K_CONTRACTS,
+    K_FIRST_OPEN,
+    K_OVERFLOW,
+    K_PIPE,
+    K_TENDERS,
+    NO,
+    O_KSCON,
+    O_KSP,
+    O_RETENDER,
+    OV_CONTRACTS,
+    OV_PIPE,
+    PPP,
+    R_BLENDED_LEFT,
+    R_EDPF_LEFT,
+    R_KSURE,
+    R_PIS_RESERVED,
+    R_POT,
+    SME,
+    ST_FOREIGN,
+    ST_KOREAN,
+    ST_LAPSED,
+    ST_OPEN,
+    ST_REJECTED,
+)
 from simulation.engine.kernels.draws import boost, gumbel, pick_cum, poisson
 from simulation.engine.kernels.financing import interest_pv, pis_amount, pis_invest
 from simulation.engine.kernels.jit import helper, submodel
@@ -68,7 +105,7 @@ def foreign_field(k, P, S, rng):
     acc = S.scratch_nest
     for o in range(NO):
         acc[o] = 0.0
-    for j in range(nf):
+    for _ in range(nf):
         u = uniform(rng)
         o = pick_cum(P.origin_cum[g], u)
         zq = normal(rng)

@@ -2,15 +2,38 @@
 large firms take SME partners."""
 import math
 
-from simulation.engine.kernels.constants import C_CONSORTIA, C_SUBSIDY, DESIGN, EPC, K_BIDS, K_NEW_FROM, K_OVERFLOW, K_TENDERS, LARGE, NS, O_MARKET, OV_BIDS, PPP, R_BLENDED_LEFT, R_EDPF_LEFT, R_KSURE, R_PIS_RESERVED, R_POT, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT, SME, URBAN_DEV
 from simulation.engine.kernels.assume import nonneg
+from simulation.engine.kernels.constants import (
+    C_CONSORTIA,
+    C_SUBSIDY,
+    DESIGN,
+    EPC,
+    K_BIDS,
+    K_NEW_FROM,
+    K_OVERFLOW,
+    K_TENDERS,
+    LARGE,
+    NS,
+    O_MARKET,
+    OV_BIDS,
+    PPP,
+    R_BLENDED_LEFT,
+    R_EDPF_LEFT,
+    R_KSURE,
+    R_PIS_RESERVED,
+    R_POT,
+    R_POT_SHORT,
+    R_SLOTS_LEFT,
+    R_SUBSIDY_LEFT,
+    SME,
+    URBAN_DEV,
+)
 from simulation.engine.kernels.discovery import channel_odds, discover
 from simulation.engine.kernels.financing import bid_terms, interest_pv, log_price, pis_amount
 from simulation.engine.kernels.jit import helper, submodel
 from simulation.engine.kernels.knowledge import strength, touch
 from simulation.engine.kernels.pcg import normal, uniform
 from simulation.engine.kernels.prefetch import prefetch, prefetch2
-
 
 AHEAD = 32  # how many aware firms ahead the decision loop prefetches
 # from how many firms on the decision loop prefetches: with fewer, the firm arrays sit in the L2

@@ -1,6 +1,21 @@
 """Consequences: contracts run, defaults and K-SURE claims, fund exits and losses, firms' capital, year-end records."""
 
-from simulation.engine.kernels.constants import C_KSURE, K_CONTRACTS, K_FIRST_OPEN, K_INVEST, K_TENDERS, NTR, R_KSURE, R_POT, SN_CASH, SN_LOSS, SN_OUT, SN_PAID, SN_RET, ST_OPEN
+from simulation.engine.kernels.constants import (
+    C_KSURE,
+    K_CONTRACTS,
+    K_FIRST_OPEN,
+    K_INVEST,
+    K_TENDERS,
+    NTR,
+    R_KSURE,
+    R_POT,
+    SN_CASH,
+    SN_LOSS,
+    SN_OUT,
+    SN_PAID,
+    SN_RET,
+    ST_OPEN,
+)
 from simulation.engine.kernels.financing import pis_default, pis_exit
 from simulation.engine.kernels.jit import helper, submodel
 from simulation.engine.kernels.pcg import uniform

@@ -76,7 +76,7 @@ def loggam(x):
         gl0 += _LOGGAM_A[8 - k]
     gl = gl0 / x0 + 0.5 * 1.8378770664093453e+00 + (x0 - 0.5) * math.log(x0) - x0
     if x < 7.0:
-        for k in range(1, n + 1):
+        for _ in range(1, n + 1):
             gl = gl - math.log(x0 - 1.0)
             x0 = x0 - 1.0
     return gl

@@ -1,7 +1,17 @@
 """Financing: the terms of a Korean bid (rate, fees, finance score) and the PIS fund's investments and losses."""
 import math
 
-from simulation.engine.kernels.constants import C_PIS, K_INVEST, K_OVERFLOW, NTR, OV_INVEST, PPP, R_BLENDED_LEFT, R_EDPF_LEFT, R_PIS_RESERVED
+from simulation.engine.kernels.constants import (
+    C_PIS,
+    K_INVEST,
+    K_OVERFLOW,
+    NTR,
+    OV_INVEST,
+    PPP,
+    R_BLENDED_LEFT,
+    R_EDPF_LEFT,
+    R_PIS_RESERVED,
+)
 from simulation.engine.kernels.jit import helper
 
 
@@ -40,7 +50,7 @@ def interest_pv(rate, years, disc):
     balance = 1.0
     pv = 0.0
     factor = 1.0
-    for t in range(years):
+    for _ in range(years):
         factor = factor / (1.0 + disc)
         pv += rate * balance * factor
         balance = balance * (1.0 + rate) - pay

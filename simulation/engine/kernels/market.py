@@ -1,8 +1,17 @@
 """Market: new tenders arrive each month per country (Poisson), plus scheduled and follow-on tenders."""
 import math
 
-from simulation.engine.kernels.constants import INC_NONE, K_NEW_FROM, K_OVERFLOW, K_PIPE, K_TENDERS, O_MARKET, OV_TENDERS, ST_OPEN
 from simulation.engine.kernels.award import foreign_field
+from simulation.engine.kernels.constants import (
+    INC_NONE,
+    K_NEW_FROM,
+    K_OVERFLOW,
+    K_PIPE,
+    K_TENDERS,
+    O_MARKET,
+    OV_TENDERS,
+    ST_OPEN,
+)
 from simulation.engine.kernels.draws import pick_cum, poisson
 from simulation.engine.kernels.jit import helper, submodel
 from simulation.engine.kernels.pcg import normal, uniform
@@ -39,7 +48,7 @@ def market(m, P, S, rng, rng_foreign):
         dev = 0 if P.developing[c] == 1 else 1
         lam = P.tender_scale[m] * P.weight[c] / P.mean_value[dev]
         n = poisson(rng, lam)
-        for j in range(n):
+        for _ in range(n):
             u = uniform(rng)
             t = pick_cum(P.type_cum[dev], u)
             u = uniform(rng)

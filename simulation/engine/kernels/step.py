@@ -4,9 +4,9 @@ from simulation.engine.kernels.award import award
 from simulation.engine.kernels.bidding import bidding
 from simulation.engine.kernels.consequences import consequences
 from simulation.engine.kernels.constants import K_OVERFLOW
+from simulation.engine.kernels.jit import entry, stage
 from simulation.engine.kernels.market import market
 from simulation.engine.kernels.policy import policy, year_reset
-from simulation.engine.kernels.jit import entry, stage
 
 
 @stage

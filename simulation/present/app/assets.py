@@ -20,10 +20,10 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 
 def cache_dir() -> Path:
@@ -37,7 +37,7 @@ def cache_dir() -> Path:
 def _solara_dir() -> Path:
     spec = importlib.util.find_spec("solara")  # a top-level lookup: does not import Solara (its settings come later)
     if spec is None or spec.origin is None:
-        raise ScenarioError("Solara is not installed; `pip install -e .` installs it")
+        raise InputError("Solara is not installed; `pip install -e .` installs it")
     return Path(spec.origin).parent
 
 
@@ -58,7 +58,7 @@ def needed() -> list[str]:
     settings = (root / "server" / "settings.py").read_text(encoding="utf-8")
     found.append(re.search(r"font-awesome@[0-9][\w.\-]*", settings))
     if any(m is None for m in found):  # a Solara release laid out differently: say so rather than guess
-        raise ScenarioError(f"cannot tell which browser assets Solara {importlib.metadata.version('solara')} needs")
+        raise InputError(f"cannot tell which browser assets Solara {importlib.metadata.version('solara')} needs")
     return [m.group(0) for m in found if m is not None]
 
 
@@ -75,7 +75,7 @@ def install(folder: Path | None = None, echo: Callable[[str], None] = print) -> 
         return []
     npm = shutil.which("npm")
     if npm is None:
-        raise ScenarioError(f"the dashboard's browser assets ({', '.join(todo)}) are not in {folder}, and npm, "
+        raise InputError(f"the dashboard's browser assets ({', '.join(todo)}) are not in {folder}, and npm, "
                             "which fetches them once, is not installed (Debian: apt-get install npm)")
     folder.mkdir(parents=True, exist_ok=True)
     for spec in todo:
@@ -85,7 +85,7 @@ def install(folder: Path | None = None, echo: Callable[[str], None] = print) -> 
                                   text=True, timeout=300, cwd=tmp)
             if proc.returncode != 0:
                 last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
-                raise ScenarioError(f"npm pack {spec} failed: {last}")
+                raise InputError(f"npm pack {spec} failed: {last}")
             name = json.loads(proc.stdout)[0]["filename"]
             with tarfile.open(Path(tmp) / name) as tar:
                 tar.extractall(Path(tmp) / "x", filter="data")

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.figure import Figure
-from scipy import stats
 
+from simulation.analysis.stats import t_half_width
 from simulation.present.app import runs
 from simulation.present.app.runs import Difference, Outcome, Reps
 
@@ -38,7 +38,7 @@ def _band(reps: Reps, series: str) -> tuple[np.ndarray, np.ndarray]:
     if arr.shape[0] < 2:
         return mean, mean
     sd = np.nanstd(arr, axis=0, ddof=1)
-    half = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1)), np.nan)
+    half = np.where(n > 1, t_half_width(sd, np.maximum(n, 2)), np.nan)
     return mean - half, mean + half
 
 

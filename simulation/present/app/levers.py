@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from simulation.scenario.countries import CountryTable
 from simulation.engine.params import country_table
+from simulation.scenario.countries import CountryTable
 from simulation.scenario.loader import Resolved, with_overrides
-from simulation.scenario.yamlio import Path
+from simulation.scenario.yamlio import KeyPath
 
 Kind = Literal["switch", "int", "float", "countries"]
 Settings = dict[str, Any]
@@ -61,16 +61,16 @@ LEVERS: tuple[Lever, ...] = (
 )
 BY_NAME = {lv.name: lv for lv in LEVERS}
 
-_P_F5_ON: Path = ("levers", "f5_co_entry", "enabled")
-_P_F5_CUT: Path = ("levers", "f5_co_entry", "rate_cut")
-_P_N2: Path = ("levers", "n2_subsidy", "ratio")
-_P_C5: Path = ("levers", "c5_roadshows", "per_year")
-_P_KOTRA: Path = ("levers", "n4_hubs", "kotra_centres")
-_P_KOTRA_MAX: Path = ("levers", "n4_hubs", "kotra_max_centres")
-_P_C2: Path = ("levers", "c2_consortia", "slots_per_year")
-_P_MOU: Path = ("levers", "t5_mou", "mous")
-_P_F1: Path = ("levers", "f1_pis", "enabled")
-_P_F2: Path = ("levers", "f2_loss_order", "order")
+_P_F5_ON: KeyPath = ("levers", "f5_co_entry", "enabled")
+_P_F5_CUT: KeyPath = ("levers", "f5_co_entry", "rate_cut")
+_P_N2: KeyPath = ("levers", "n2_subsidy", "ratio")
+_P_C5: KeyPath = ("levers", "c5_roadshows", "per_year")
+_P_KOTRA: KeyPath = ("levers", "n4_hubs", "kotra_centres")
+_P_KOTRA_MAX: KeyPath = ("levers", "n4_hubs", "kotra_max_centres")
+_P_C2: KeyPath = ("levers", "c2_consortia", "slots_per_year")
+_P_MOU: KeyPath = ("levers", "t5_mou", "mous")
+_P_F1: KeyPath = ("levers", "f1_pis", "enabled")
+_P_F2: KeyPath = ("levers", "f2_loss_order", "order")
 
 
 def in_force(value: Any) -> Any:
@@ -128,14 +128,14 @@ def _model(name: str, shown: float) -> float:
     return round(float(shown) / BY_NAME[name].scale, 9)
 
 
-def overrides(r: Resolved, settings: Settings) -> dict[Path, Any]:
+def overrides(r: Resolved, settings: Settings) -> dict[KeyPath, Any]:
     """Key paths and values for the levers whose setting differs from the scenario's own."""
     base = read(r)
     unknown = set(settings) - set(base)
     if unknown:
         raise KeyError(f"unknown levers: {', '.join(sorted(unknown))}")
     changed = {k: val for k, val in settings.items() if val != base[k]}
-    out: dict[Path, Any] = {}
+    out: dict[KeyPath, Any] = {}
     for name, val in changed.items():
         if name == "f5_enabled":
             out[_P_F5_ON] = bool(val)
@@ -171,4 +171,4 @@ def apply(r: Resolved, settings: Settings) -> Resolved:
 def countries(r: Resolved) -> list[tuple[str, str]]:
     """(ISO3, name) of every country in the scenario's table, for the MOU picker."""
     table = country_table(r)
-    return list(zip(table.iso3, table.name))
+    return list(zip(table.iso3, table.name, strict=True))

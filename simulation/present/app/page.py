@@ -13,14 +13,15 @@ from __future__ import annotations
 import html
 import os
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import solara
 from solara.datatypes import ResultState
 
-from simulation.scenario.errors import ScenarioError
 from simulation.present.app import charts, levers, runs
 from simulation.present.app.server import AppConfig
+from simulation.scenario.errors import InputError
 
 CONFIG = AppConfig.from_env()
 CSS = """
@@ -63,7 +64,7 @@ def Results(view: charts.View):
     """Headline over the horizon, one chart per series, and the yearly numbers the charts plot."""
     solara.HTML(tag="div", unsafe_innerHTML=view.headline)
     with solara.Row(style={"flex-wrap": "wrap"}):
-        for series, image in view.charts:
+        for _series, image in view.charts:
             with solara.Column(classes=["scsim-chart"],
                                style={"min-width": "360px", "max-width": "640px", "flex": "1 1 30%"}):
                 solara.Image(image, format="png", width="100%")
@@ -88,7 +89,7 @@ def Page():
     def pick(path: str) -> None:
         try:
             new = levers.read(runs.load(path))
-        except ScenarioError as exc:  # a broken file in the folder: say so, keep the current scenario
+        except InputError as exc:  # a broken file in the folder: say so, keep the current scenario
             set_pick_error(str(exc))
             return
         set_pick_error("")

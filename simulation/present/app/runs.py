@@ -14,15 +14,15 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from pathlib import Path as FilePath
+from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
+from simulation.analysis.stats import t_half_width
 from simulation.engine.simulate import RunResult, simulate
 from simulation.experiment.tasks import replication_seeds
-from simulation.scenario.loader import Resolved, load_scenario
 from simulation.present.app import levers
+from simulation.scenario.loader import Resolved, load_scenario
 
 DEFAULT_REPS = 5
 DEFAULT_SEED = 0
@@ -114,7 +114,7 @@ def paired(a: np.ndarray, b: np.ndarray, metric: str) -> Difference:
     m = float(d.mean())
     if len(d) < 2:
         return Difference(metric, m, math.nan, math.nan)
-    half = float(stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d)))
+    half = float(t_half_width(d.std(ddof=1), len(d)))
     return Difference(metric, m, m - half, m + half)
 
 
@@ -179,7 +179,7 @@ def evaluate(scenario_path: str, baseline_path: str, settings: dict | None = Non
 
 def scenario_files(folder: str | os.PathLike, extra: str | None = None) -> list[str]:
     """The scenario files a planner can pick: every *.yaml in the folder, and the one given at start."""
-    files = sorted(str(p) for p in FilePath(folder).glob("*.yaml"))
+    files = sorted(str(p) for p in Path(folder).glob("*.yaml"))
     if extra is not None and os.path.realpath(extra) not in {os.path.realpath(f) for f in files}:
         files.append(extra)
     return files

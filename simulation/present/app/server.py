@@ -20,7 +20,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 from simulation.scenario.shipped import SOURCE_ROOT
 
 PAGE_MODULE = "simulation.present.app.page"
@@ -39,7 +39,7 @@ class AppConfig:
         return {_ENV[k]: getattr(self, k) for k in _ENV}
 
     @classmethod
-    def from_env(cls) -> "AppConfig":
+    def from_env(cls) -> AppConfig:
         folder = os.environ.get(_ENV["folder"]) or str(default_folder())
         return cls(scenario=os.environ.get(_ENV["scenario"]) or str(Path(folder) / "plan_2019_announced.yaml"),
                    folder=folder, baseline=os.environ.get(_ENV["baseline"]) or str(Path(folder) / "no_plan.yaml"))
@@ -59,26 +59,26 @@ def configure(scenario: str | None) -> AppConfig:
     scenario = scenario if scenario is not None else str(folder / "plan_2019_announced.yaml")
     baseline = str(folder / "no_plan.yaml")
     if not Path(baseline).is_file():
-        raise ScenarioError(f"the no-plan baseline {baseline} is missing; run `scsim app` from the project folder")
-    runs.load(scenario)   # raises ScenarioError naming the file as given, the line and the key
+        raise InputError(f"the no-plan baseline {baseline} is missing; run `scsim app` from the project folder")
+    runs.load(scenario)   # raises InputError naming the file as given, the line and the key
     runs.load(baseline)
     return AppConfig(scenario=os.path.abspath(scenario), folder=str(folder), baseline=baseline)
 
 
 def check_port(host: str, port: int) -> None:
     if not 0 < port < 65536:
-        raise ScenarioError(f"--port must be between 1 and 65535, got {port}")
+        raise InputError(f"--port must be between 1 and 65535, got {port}")
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise ScenarioError(f"--host {host!r}: {exc.strerror}") from None
+        raise InputError(f"--host {host!r}: {exc.strerror}") from None
     family, _, _, _, addr = infos[0]
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(addr)
         except OSError as exc:
-            raise ScenarioError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+            raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def solara_env(config: AppConfig, host: str, port: int, asset_dir: Path) -> dict[str, str]:

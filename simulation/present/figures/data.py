@@ -7,7 +7,7 @@ Three kinds of folder are read:
 - `sweep`:   experiment.json, design.parquet, runs/, analysis/       (written by `scsim sweep` / `analyze`)
 
 A missing, empty or unreadable folder, or one from an older or unknown format, raises
-`ScenarioError` with one sentence saying what is wrong (the CLI prints it and exits with status 2).
+`InputError` with one sentence saying what is wrong (the CLI prints it and exits with status 2).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.analysis.analyze import mean_ci
-from simulation.scenario.errors import ScenarioError
+from simulation.scenario.errors import InputError
 
 RUN_FORMAT = 1        # the `format` written into run/compare manifests
 SWEEP_FORMAT = 1      # simulation.experiment.store.FORMAT
@@ -85,8 +85,8 @@ class Results:
         return [str(x) for x in self.manifest.get("notes") or []]
 
 
-def _bad(folder: Path, message: str) -> ScenarioError:
-    return ScenarioError(message, str(folder))
+def _bad(folder: Path, message: str) -> InputError:
+    return InputError(message, str(folder))
 
 
 def _read_json(folder: Path, name: str) -> dict[str, Any]:
@@ -131,7 +131,7 @@ def _check_format(folder: Path, manifest: dict[str, Any], name: str, known: int)
 
 
 def load_results(folder: Path | str) -> Results:
-    """Read a run, compare or sweep results folder, or raise ScenarioError saying why not."""
+    """Read a run, compare or sweep results folder, or raise InputError saying why not."""
     folder = Path(folder)
     if not folder.exists():
         raise _bad(folder, "no such results folder")
@@ -224,7 +224,7 @@ def yearly_stats(res: Results, metric: str, group: str = "all") -> pd.DataFrame:
     """Per scenario and year: mean over replications with its 95 % t-interval (columns mean, lo, hi, n)."""
     t = res.yearly
     sel = t[(t["metric"] == metric) & (t["group"] == group)]
-    rows = [{"scenario": s, "year": int(y), **dict(zip(("mean", "lo", "hi", "n"), t_interval(g["value"].to_numpy())))}
+    rows = [{"scenario": s, "year": int(y), **dict(zip(("mean", "lo", "hi", "n"), t_interval(g["value"].to_numpy()), strict=True))}
             for (s, y), g in sel.groupby(["scenario", "year"], sort=True)]
     return pd.DataFrame(rows, columns=["scenario", "year", "mean", "lo", "hi", "n"])
 
@@ -234,7 +234,7 @@ def horizon_stats(res: Results, metric: str, groups: list[str]) -> pd.DataFrame:
     t = res.yearly
     sel = t[(t["metric"] == metric) & t["group"].isin(groups)]
     per_run = sel.groupby(["scenario", "group", "run"])["value"].sum(min_count=1)
-    rows = [{"scenario": s, "group": g, **dict(zip(("mean", "lo", "hi", "n"), t_interval(v.to_numpy())))}
+    rows = [{"scenario": s, "group": g, **dict(zip(("mean", "lo", "hi", "n"), t_interval(v.to_numpy()), strict=True))}
             for (s, g), v in per_run.groupby(level=[0, 1])]
     return pd.DataFrame(rows, columns=["scenario", "group", "mean", "lo", "hi", "n"])
 

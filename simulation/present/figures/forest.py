@@ -24,7 +24,12 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
     d = res.differences
     if d is None or d.empty:
         return None
-    from simulation.analysis.compare import COMPARED, EXTRA, IDENTICAL, _fmt  # (scipy.stats with it: only for compare folders)
+    from simulation.analysis.compare import (  # (scipy.stats with it: only for compare folders)
+        COMPARED,
+        EXTRA,
+        IDENTICAL,
+        fmt_change,
+    )
 
     d = d[d["period"] == "all"]
     metrics = [m for m in [*COMPARED, EXTRA[0]] if m in set(d["metric"])]
@@ -34,7 +39,7 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
     baseline = str(d["baseline"].iloc[0])
     fig = new_figure(8.0, 0.9 + sum(0.32 * len(names) + 0.55 for _ in metrics))
     axes = fig.subplots(len(metrics), 1, squeeze=False, height_ratios=[len(names) + 1.2] * len(metrics))[:, 0]
-    for ax, metric in zip(axes, metrics):
+    for ax, metric in zip(axes, metrics, strict=True):
         label, unit = _unit(metric)
         scale = 100.0 if unit == "%" else 1.0
         texts = [""] * len(names)
@@ -53,7 +58,7 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
                 ax.plot([m], [i], marker=MARKERS[i % len(MARKERS)], markersize=7, color=color,
                         markerfacecolor=color if settled else "white", markeredgewidth=1.4, linestyle="none")
             texts[i] = (IDENTICAL if bool(r.get("identical", False)) else
-                        f"{_fmt(r['difference'], unit)}  [{_fmt(r['ci_low'], unit)}, {_fmt(r['ci_high'], unit)}]")
+                        f"{fmt_change(r['difference'], unit)}  [{fmt_change(r['ci_low'], unit)}, {fmt_change(r['ci_high'], unit)}]")
         ax.axvline(0.0, color="black", linestyle="--", linewidth=0.8)
         ax.set_yticks(np.arange(len(names)), names)
         ax.set_ylim(len(names) - 0.4, -0.6)

@@ -20,7 +20,7 @@ def _panels(table: pd.DataFrame, style: Style, title: str, cols: list[tuple[str,
     fig = new_figure(4.2 * ncols + 0.8, nrows * (0.3 * n_fac * len(cols) / 1.5 + 1.2) + 0.6)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     height = 0.8 / len(cols)
-    for ax, outcome in zip(axes, outcomes):
+    for ax, outcome in zip(axes, outcomes, strict=False):
         g = table[table["outcome"] == outcome].sort_values(order, ascending=False)
         pos = np.arange(len(g))
         for i, (col, conf, label, look) in enumerate(cols):

@@ -202,7 +202,7 @@ def save(fig: Figure, stem: Path, style: Style) -> list[Path]:
             settle(fig)
             for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
                 final = stem.with_suffix(f".{ext}")
-                write_via(final, lambda tmp: fig.savefig(tmp, format=ext, metadata=meta))
+                write_via(final, lambda tmp, ext=ext, meta=meta: fig.savefig(tmp, format=ext, metadata=meta))
                 out.append(final)
     finally:
         plt.close(fig)

@@ -7,9 +7,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from simulation.scenario.types import SIZES
 from simulation.present.figures.data import Results, yearly_stats
 from simulation.present.figures.style import Style, bars, new_figure, series
+from simulation.scenario.types import SIZES
 
 ID = "value_by_size"
 TITLE = "Value won by firm size class, and the SME share"

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from simulation.scenario.types import REGIONS, RISK_CLASSES
 from simulation.present.figures.data import Results, horizon_stats
 from simulation.present.figures.style import Style, bars, new_figure
+from simulation.scenario.types import REGIONS, RISK_CLASSES
 
 ID = "value_by_region_risk"
 TITLE = "Value won by region and by country-risk class"

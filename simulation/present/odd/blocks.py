@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simulation.io import atomic_write
-from simulation.scenario.errors import ScenarioError
 from simulation.present.odd.render import RENDERERS, Context
 from simulation.present.odd.rows import ROOT
+from simulation.scenario.errors import InputError
 
 DEFAULT_DOCS = (ROOT / "docs" / "ODD.md", ROOT / "docs" / "assumptions.md")
 BEGIN_RE = re.compile(r"^<!-- BEGIN GENERATED: ([A-Za-z0-9_-]+)\b.*-->\s*$")
@@ -50,21 +50,21 @@ def find_blocks(lines: list[str], shown: str) -> list[Block]:
         m = BEGIN_RE.match(line)
         if m:
             if open_at is not None:
-                raise ScenarioError(f"generated block {open_at[0]!r} (line {open_at[1] + 1}) has no "
+                raise InputError(f"generated block {open_at[0]!r} (line {open_at[1] + 1}) has no "
                                     f"{END_LINE} before the next BEGIN", shown, i + 1)
             if m.group(1) not in RENDERERS:
-                raise ScenarioError(f"unknown generated block {m.group(1)!r}; known: {', '.join(RENDERERS)}",
+                raise InputError(f"unknown generated block {m.group(1)!r}; known: {', '.join(RENDERERS)}",
                                     shown, i + 1)
             open_at = (m.group(1), i)
         elif line.strip() == END_LINE:
             if open_at is None:
-                raise ScenarioError(f"{END_LINE} without a BEGIN GENERATED marker", shown, i + 1)
+                raise InputError(f"{END_LINE} without a BEGIN GENERATED marker", shown, i + 1)
             blocks.append(Block(open_at[0], open_at[1], i))
             open_at = None
     if open_at is not None:
-        raise ScenarioError(f"generated block {open_at[0]!r} has no {END_LINE}", shown, open_at[1] + 1)
+        raise InputError(f"generated block {open_at[0]!r} has no {END_LINE}", shown, open_at[1] + 1)
     if not blocks:
-        raise ScenarioError("no generated blocks (<!-- BEGIN GENERATED: name --> ... <!-- END GENERATED -->)",
+        raise InputError("no generated blocks (<!-- BEGIN GENERATED: name --> ... <!-- END GENERATED -->)",
                             shown)
     return blocks
 
@@ -149,9 +149,9 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError("document not found", str(path)) from None
+        raise InputError("document not found", str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read the document: {exc}", str(path)) from None
+        raise InputError(f"cannot read the document: {exc}", str(path)) from None
 
 
 def shown_path(path: Path) -> str:

@@ -1,8 +1,8 @@
 """`scsim docs [--check] [--out FILE]`: rebuild (or check) the generated blocks of the model docs."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from simulation.present.odd.blocks import DEFAULT_DOCS, check_file, regenerate_file, shown_path
 from simulation.present.odd.render import Context

@@ -6,14 +6,21 @@ body. Block names are the keys of `RENDERERS`; a document may hold any of them.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
 
+from simulation.present.odd.rows import (
+    BASE_SCENARIO,
+    PLAN_SCENARIO,
+    SCENARIO_DIR,
+    ParamRow,
+    load_reference,
+    parameter_rows,
+)
 from simulation.scenario.loader import PROVENANCE_KINDS, Resolved
 from simulation.scenario.schema import Scenario, Section
-from simulation.present.odd.rows import BASE_SCENARIO, PLAN_SCENARIO, SCENARIO_DIR, ParamRow, load_reference, parameter_rows
 
 KINDS = PROVENANCE_KINDS + ("unstated",)
 STRATEGIES = {"f": "finance (F1–F8)", "n": "network (N1–N6)", "c": "large and small firms (C1–C6)",

@@ -7,9 +7,10 @@ generated against any schema model — the drift tests use a modified one to pro
 from __future__ import annotations
 
 import typing
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import annotated_types as at
 from pydantic import BaseModel
@@ -17,9 +18,9 @@ from pydantic.fields import FieldInfo
 
 from simulation.scenario.checks import SUM_TO_ONE
 from simulation.scenario.loader import Resolved, load_scenario
-from simulation.scenario.schema import Scenario, Section
-from simulation.scenario.types import NAME_PATTERN, REGIONS, YEAR_MONTH_PATTERN
+from simulation.scenario.schema import Scenario, Section, extra_of
 from simulation.scenario.shipped import SOURCE_ROOT
+from simulation.scenario.types import NAME_PATTERN, REGIONS, YEAR_MONTH_PATTERN
 
 ROOT = SOURCE_ROOT
 SCENARIO_DIR = ROOT / "scenarios"
@@ -78,7 +79,7 @@ def _section(annotation: Any) -> type[Section] | None:
 
 
 def _measure(info: FieldInfo) -> str | None:
-    return (info.json_schema_extra or {}).get("measure")  # type: ignore[union-attr]
+    return extra_of(info).get("measure")
 
 
 def walk(model: type[Section] = Scenario, prefix: tuple[str, ...] = (), measure: str | None = None,
@@ -156,13 +157,7 @@ def describe(annotation: Any, meta: list[Any] | None = None) -> str:
     if origin is dict:
         return f"{{{describe(args[0])}: {describe(args[1])}}}"
     if origin is list:
-        item = args[0]
-        if typing.get_origin(item) is typing.Literal:
-            return "list of region codes" if set(typing.get_args(item)) == set(REGIONS) else \
-                "list of: " + ", ".join(typing.get_args(item))
-        if isinstance(item, type) and issubclass(item, BaseModel):
-            return "list of {" + ", ".join(item.model_fields) + "}"
-        return f"list of {describe(item)}"
+        return _list_of(args[0])
     if annotation is bool:
         return "true or false"
     if annotation is int:
@@ -170,15 +165,24 @@ def describe(annotation: Any, meta: list[Any] | None = None) -> str:
     if annotation is float:
         return _interval(meta, integer=False)
     if annotation is str:
-        pattern = _pattern(meta)
-        if pattern == YEAR_MONTH_PATTERN:
-            return "YYYY-MM"
-        if pattern == NAME_PATTERN:
-            return "1–100 characters; no '/', '\\', control characters or leading '.'"
-        if pattern == r"^[A-Z]{3}$":
-            return "ISO3 code"
-        return "text"
+        return _TEXT.get(_pattern(meta) or "", "text")
     return str(annotation)
+
+
+_TEXT = {  # what a string field's pattern means, in words
+    YEAR_MONTH_PATTERN: "YYYY-MM",
+    NAME_PATTERN: "1–100 characters; no '/', '\\', control characters or leading '.'",
+    r"^[A-Z]{3}$": "ISO3 code",
+}
+
+
+def _list_of(item: Any) -> str:
+    if typing.get_origin(item) is typing.Literal:
+        return "list of region codes" if set(typing.get_args(item)) == set(REGIONS) else \
+            "list of: " + ", ".join(typing.get_args(item))
+    if isinstance(item, type) and issubclass(item, BaseModel):
+        return "list of {" + ", ".join(item.model_fields) + "}"
+    return f"list of {describe(item)}"
 
 
 def allowed(p: SchemaParam) -> str:
@@ -214,7 +218,7 @@ def parameter_rows(schema: type[Section] = Scenario, base: Resolved | None = Non
     plan = plan or load_reference(PLAN_SCENARIO)
     rows = []
     for p in walk(schema):
-        extra = p.info.json_schema_extra or {}
+        extra = extra_of(p.info)
         bv = base.values.get(p.path, _UNSET)
         pv = plan.values.get(p.path, _UNSET)
         bp, pp = base.prov.get(p.path), plan.prov.get(p.path)
