@@ -118,9 +118,30 @@ def test_the_rules_are_written_in_the_architecture_page() -> None:
     assert "tests/test_architecture.py" in text
 
 
+def is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def private_uses(path: Path) -> list[str]:
+    """`module._name` read through a module imported by name (`from simulation.x import y`; `y._f`)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    modules: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("simulation"):
+            for a in node.names:
+                target = f"{node.module}.{a.name}"
+                if (PACKAGE.parent / Path(*target.split("."))).with_suffix(".py").is_file():
+                    modules[a.asname or a.name] = target
+        elif isinstance(node, ast.Import):
+            modules.update({a.asname: a.name for a in node.names if a.asname and a.name.startswith("simulation.")})
+    return [f"{module_name(path)}:{n.lineno} uses {modules[n.value.id]}.{n.attr}" for n in ast.walk(tree)
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in modules
+            and is_private(n.attr)]
+
+
 @pytest.mark.xfail(reason="private imports being removed (issue 15, branch i15b)", strict=False)
 def test_no_module_imports_another_modules_private_names() -> None:
     private = [f"{i.module}:{i.line} imports {n} from {i.target}"
-               for i in IMPORTS for n in i.names
-               if n.startswith("_") and not n.startswith("__") and i.target != i.module]
+               for i in IMPORTS for n in i.names if is_private(n) and i.target != i.module]
+    private += [use for path in MODULES for use in private_uses(path)]
     assert not private, "\n".join(private)
