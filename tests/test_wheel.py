@@ -92,12 +92,19 @@ def test_wheel_runs_a_shipped_scenario_the_mesa_model_and_the_bench(venv) -> Non
 
     probe = ("import json, simulation\n"
              "from simulation.mesa.model import SmartCityModel\n"
+             "from simulation.analysis.validation.command import experiment_files\n"
+             "from simulation.analysis.levers.command import default_file\n"
              "m = SmartCityModel()\n"
              "m.step()\n"
-             "print(json.dumps({'file': simulation.__file__, 'scenario': m.resolved.scenario.name, 'month': m.month}))")
+             "print(json.dumps({'file': simulation.__file__, 'scenario': m.resolved.scenario.name, 'month': m.month,\n"
+             "                  'validation': experiment_files([]), 'cards': default_file()}))")
     got = json.loads(_run(venv, "python", "-c", probe).stdout.strip().splitlines()[-1])
     assert Path(got["file"]).is_relative_to(bin_dir.parent), "the venv must import the wheel, not the clone"
     assert got["scenario"] == "plan_2019_announced" and got["month"] == 1
+    # the experiments `validate-model` and `levers` read by default are the wheel's copies
+    shared = bin_dir.parent / "share" / "scsim" / "experiments"
+    assert len(got["validation"]) >= 5 and all(Path(f).parent == shared / "validation" for f in got["validation"])
+    assert Path(got["cards"]) == shared / "lever_cards.yaml"
 
     bench = _run(venv, "scsim", "bench", "--quick", "--no-startup", "--repeats", "1", "--json", str(work / "b.json"))
     assert json.loads((work / "b.json").read_text())["python_model"]["identical_results"] is True, bench.stdout
