@@ -70,6 +70,20 @@ def test_levers_read_back_what_they_set(name: str) -> None:
     assert all(mous[m["country"]] == m["date"] for m in r.values[("levers", "t5_mou", "mous")] if m["country"] in mous)
 
 
+def test_levers_say_what_the_schema_says_and_stay_in_its_range() -> None:
+    from simulation.scenario.loader import field_meta
+    for lv in levers.LEVERS:
+        meta = field_meta(lv.paths[0])
+        assert lv.measure == meta["measure"] and lv.label.startswith(f"{lv.measure} "), lv.name
+        assert lv.help.startswith(meta["description"].removesuffix(f" ({lv.paths[0][-1]})")), lv.name
+    rate = levers.BY_NAME["f5_rate_cut"]
+    assert (rate.unit, rate.scale) == ("%p", 100.0)  # a rate per year shows in percentage points
+    with pytest.raises(ValueError, match="leaves the schema"):
+        levers.lever(levers.Control("c5_many", "levers.c5_roadshows.per_year", "roadshows per year", 0, 5000))
+    with pytest.raises(ValueError, match="not a field"):
+        levers.lever(levers.Control("typo", "levers.c5_roadshows.per_yer", "roadshows per year"))
+
+
 def test_kotra_lever_opens_the_scenarios_centres_first() -> None:
     r = load("plan_2019_implemented")  # 4 centres from 2020-10 (country-table flag kotra_centre_2020)
     assert levers.read(r)["n4_kotra"] == 4

@@ -25,10 +25,9 @@ import numpy as np
 from simulation.engine.simulate import new_acc
 from simulation.engine.world import build
 from simulation.scenario.loader import Resolved, load_scenario
-from simulation.scenario.shipped import SOURCE_ROOT
+from simulation.scenario.shipped import shipped_file
 
-ROOT = SOURCE_ROOT
-DEFAULT = ROOT / "scenarios" / "plan_2019_announced.yaml"
+BENCH_SCENARIO = "plan_2019_announced"  # the shipped scenario every measurement runs
 
 
 @dataclass
@@ -141,7 +140,7 @@ def scaled(base: Resolved, firms: int, countries: int, workdir: Path) -> Resolve
     """The default scenario with more firms and countries; tender volume grows with the countries."""
     path = synthetic_countries(countries, workdir, REFERENCED)
     share = base.scenario.market.addressable_share * countries / 68.0
-    return load_scenario(str(DEFAULT), [f"world.n_firms={firms}", f"world.countries_file={path}",
+    return load_scenario(str(shipped_file(BENCH_SCENARIO)), [f"world.n_firms={firms}", f"world.countries_file={path}",
                                         f"market.addressable_share={share}"])
 
 
@@ -163,10 +162,17 @@ print(json.dumps({"seconds": dt, "peak_rss_mb": peak}))
 """
 
 
+def child_env(env: dict[str, str]) -> dict[str, str]:
+    """`env` with this very package first on PYTHONPATH, so a child process imports it, installed or not."""
+    here = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join([here] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    return env
+
+
 def peak_memory(scenario: str, overrides: list[str]) -> dict:
     """Peak resident memory (and run time) of a whole process that builds and runs the scenario twice."""
     proc = subprocess.run([sys.executable, "-c", _PEAK_CHILD, scenario, json.dumps(overrides)],
-                          capture_output=True, text=True, cwd=ROOT)
+                          capture_output=True, text=True, env=child_env(dict(os.environ)))
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr else "child failed")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -177,9 +183,8 @@ def startup(repeats: int = 3) -> dict:
     with tempfile.TemporaryDirectory(prefix="scsim-bench-") as tmp:
         env = dict(os.environ, SCSIM_NUMBA_CACHE=str(Path(tmp) / "cache"))
         env.pop("NUMBA_CACHE_DIR", None)
-        # the child imports this very package, installed or not
-        env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-        cmd = [sys.executable, "-m", "simulation", "run", str(ROOT / "scenarios" / "no_plan.yaml"), "--quiet", "--no-report",
+        env = child_env(env)
+        cmd = [sys.executable, "-m", "simulation", "run", str(shipped_file("no_plan")), "--quiet", "--no-report",
                "--force", "--out"]
         times = []
         for k in range(1 + repeats):
@@ -211,7 +216,8 @@ def run_bench(repeats: int = 7, quick: bool = False, with_startup: bool = True, 
     from simulation.engine.kernels.step import run_months
 
     out: dict[str, Any] = {"machine": machine()}
-    base = load_scenario(str(DEFAULT))
+    default = str(shipped_file(BENCH_SCENARIO))
+    base = load_scenario(default)
     seed = 1
 
     echo("1. default run (plan_2019_announced, 12 years): world + kernel, and kernel only")
@@ -308,13 +314,13 @@ def run_bench(repeats: int = 7, quick: bool = False, with_startup: bool = True, 
         if big:
             r = scaled(base, *big, Path(tmp))
             path = Path(tmp) / f"countries_{big[1]}.csv"
-            mem = peak_memory(str(DEFAULT), [f"world.n_firms={big[0]}", f"world.countries_file={path}",
+            mem = peak_memory(default, [f"world.n_firms={big[0]}", f"world.countries_file={path}",
                                              f"market.addressable_share={base.scenario.market.addressable_share * big[1] / 68.0}"])
             out["largest_world"] = {"firms": big[0], "countries": big[1], **mem}
             echo(f"   largest world {big[0]:,} x {big[1]}: {mem['seconds']:.2f} s per run, peak {mem['peak_rss_mb']:.0f} MB")
 
     echo("5. memory: peak resident memory of a default run (whole process)")
-    out["default_memory"] = peak_memory(str(DEFAULT), [])
+    out["default_memory"] = peak_memory(default, [])
     echo(f"   {out['default_memory']['peak_rss_mb']:.0f} MB")
 
     if with_startup:

@@ -41,9 +41,9 @@ import textwrap
 import time
 from pathlib import Path
 
-from simulation.scenario.shipped import SOURCE_ROOT
+from simulation.scenario.shipped import shipped_file
 
-DEFAULT_SCENARIO = SOURCE_ROOT / "scenarios" / "plan_2019_announced.yaml"
+DEFAULT_SCENARIO = "plan_2019_announced"  # a shipped scenario
 WARM_RUNS = 10  # the serial sweep's resident memory is taken after this many runs (kernels loaded) and at the end
 
 _CHILD = """
@@ -145,7 +145,7 @@ def bench_sweep(n_runs: int = 200, workers: int = 2, scenario: str | Path | None
     """
     from simulation.experiment.store import Store
 
-    scenario = Path(scenario) if scenario else DEFAULT_SCENARIO
+    scenario = Path(scenario) if scenario else shipped_file(DEFAULT_SCENARIO)
     root = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="scsim-bench-"))
     root.mkdir(parents=True, exist_ok=True)
     try:

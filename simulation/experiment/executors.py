@@ -330,9 +330,9 @@ def _dask_run(token: str, tasks: list[Task]) -> list[Outcome]:
     return [execute(base, task, metrics, groups) for task in tasks]
 
 
-# A LocalCluster at Dask's defaults burns about 14 % of a core doing nothing (a 10 ms statistical
-# profiler in each worker, 20 ms event-loop ticks, 100 ms memory polls); these settings cut that
-# to about 2 %, which on a laptop is CPU for runs. (Workers get the config from their nanny.)
+# A LocalCluster at Dask's defaults keeps idle workers busy (a statistical profiler in each worker,
+# frequent event-loop ticks and memory polls); these settings quiet them, leaving the CPU to runs
+# (docs/model.md §5 has the figures). Workers get the config from their nanny.
 LOCAL_DASK_CONFIG = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",

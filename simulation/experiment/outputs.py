@@ -13,7 +13,7 @@ import pandas as pd
 
 from simulation.io import clean_temporaries, folder_path, new_temp_dir, publish_dir, remove
 from simulation.scenario.errors import InputError
-from simulation.scenario.shipped import SOURCE_ROOT
+from simulation.scenario.shipped import source_checkout
 
 MANIFEST = "manifest.json"
 
@@ -31,7 +31,9 @@ def versions() -> dict[str, str]:
 
 
 def git_commit() -> str:
-    here = SOURCE_ROOT
+    here = source_checkout()
+    if here is None:  # a wheel: no repository to ask (and site-packages may sit inside another one)
+        return "unknown"
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
         if sha.returncode != 0:

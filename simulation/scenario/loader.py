@@ -20,12 +20,12 @@ from pydantic import ValidationError
 
 from simulation.scenario.errors import InputError
 from simulation.scenario.schema import Scenario, Section, extra_of
+from simulation.scenario.shipped import shipped_dir
 from simulation.scenario.types import NAME_PATTERN, YEAR_MONTH_PATTERN
 from simulation.scenario.yamlio import YAML_SUFFIXES, KeyPath, dotted, load_yaml_text, read_yaml_file
 
 PROVENANCE_KINDS = ("seed", "literature", "assumption", "calibrated")
 SCENARIO_PATH_ENV = "SCSIM_SCENARIO_PATH"
-SHIPPED = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "scenarios")
 _EXTRA_ROOTS: list[str] = []  # --scenario-path DIR
 WRAPPER_KEYS = {"value", "provenance", "source", "unit", "note", "range"}
 MAX_EXTENDS_DEPTH = 32
@@ -211,8 +211,9 @@ def scenario_roots(top: str) -> list[str]:
     shipped scenarios, $SCSIM_SCENARIO_PATH and --scenario-path."""
     env = [d for d in os.environ.get(SCENARIO_PATH_ENV, "").split(os.pathsep) if d and "\x00" not in d]
     roots = [os.path.dirname(os.path.realpath(top)), *(os.path.realpath(d) for d in env), *_EXTRA_ROOTS]
-    if os.path.isdir(SHIPPED):
-        roots.append(os.path.realpath(SHIPPED))
+    shipped = shipped_dir("scenarios")  # the clone's scenarios/, or a wheel's <prefix>/share/scsim/scenarios
+    if shipped is not None:
+        roots.append(os.path.realpath(shipped))
     return list(dict.fromkeys(roots))
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from simulation.scenario.errors import InputError
+
 KINDS = ("scenarios", "experiments")
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the installed `simulation` package
 SOURCE_ROOT = PACKAGE_ROOT.parent  # a clone's top level (or site-packages, from a wheel)
@@ -32,6 +34,22 @@ def shipped_dir(kind: str = "scenarios") -> Path | None:
         if there.is_dir():
             return there
     return None
+
+
+def source_checkout() -> Path | None:
+    """The clone this package runs from (its top level, with docs/ and pyproject.toml), or None from
+    a wheel: commands that rewrite the repository's own files (`scsim docs`) need one."""
+    looks_like_clone = (SOURCE_ROOT / "pyproject.toml").is_file() and (SOURCE_ROOT / "docs").is_dir()
+    return SOURCE_ROOT if looks_like_clone else None
+
+
+def shipped_file(name: str, kind: str = "scenarios") -> Path:
+    """The shipped file `name`, or a clear error when this installation has none (bad input, exit 2)."""
+    hit = find(name, kind)
+    if hit is None:
+        raise InputError(f"no shipped {kind} found beside the package or under <prefix>/share/scsim/; "
+                            "reinstall scsim or name the file", name)
+    return hit
 
 
 def shipped_names(kind: str = "scenarios") -> list[str]:

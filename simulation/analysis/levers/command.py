@@ -12,7 +12,7 @@ from simulation.analysis.levers.render import render, splice
 from simulation.analysis.levers.spec import load_cards
 from simulation.io import atomic_write
 from simulation.scenario.errors import InputError
-from simulation.scenario.shipped import SOURCE_ROOT
+from simulation.scenario.shipped import find
 
 DEFAULT = "experiments/lever_cards.yaml"
 EXIT_STALE = 1
@@ -30,11 +30,11 @@ The mechanisms are in [model.md](model.md), the checks against published effects
 
 
 def default_file() -> str:
-    """experiments/lever_cards.yaml from here, else from the source tree."""
+    """experiments/lever_cards.yaml from here, else the shipped one (clone or wheel)."""
     if os.path.isfile(DEFAULT):
         return DEFAULT
-    tree = SOURCE_ROOT / DEFAULT
-    return str(tree) if tree.is_file() else DEFAULT
+    shipped = find(DEFAULT, "experiments")
+    return str(shipped) if shipped is not None else DEFAULT
 
 
 def levers_command(file: str | None, check: bool, doc: str | None, out: str | None, sets: int | None,
@@ -45,7 +45,8 @@ def levers_command(file: str | None, check: bool, doc: str | None, out: str | No
     loaded = load_cards(path, sets=sets, reps=reps)
     doc_path = Path(doc or loaded.doc)
     if not doc_path.parent.is_dir():
-        raise InputError("the folder of the lever-cards page does not exist", str(doc_path.parent))
+        raise InputError("the folder of the lever-cards page does not exist (an installed package has no "
+                         "docs/: name the page with --doc FILE.md)", str(doc_path.parent))
     folder = Path(out) if out else Path("results") / f"levers-{loaded.hash[:10]}"
     own = out is None  # the default folder is named by the cards' hash: the same cards, the same results
     if not check:

@@ -20,20 +20,20 @@ from simulation.analysis.validation.measure import Outcome, measure, runs_needed
 from simulation.analysis.validation.spec import Loaded, load_validation
 from simulation.analysis.validation.stats import verdict
 from simulation.scenario.errors import InputError
-from simulation.scenario.shipped import SOURCE_ROOT
+from simulation.scenario.shipped import shipped_dir
 
 DEFAULT_DIR = "experiments/validation"
 FORMAT = 1
 
 
 def experiment_files(paths: Sequence[str]) -> list[str]:
-    """The files given, or every *.yaml in experiments/validation/ (from here, else from the source tree)."""
+    """The files given, or every *.yaml in experiments/validation/ (from here, else the shipped ones)."""
     if paths:
         return list(paths)
     folder = Path(DEFAULT_DIR)
-    if not folder.is_dir():
-        source_tree = SOURCE_ROOT / DEFAULT_DIR
-        folder = source_tree if source_tree.is_dir() else folder
+    shipped = shipped_dir("experiments")
+    if not folder.is_dir() and shipped is not None and (shipped / "validation").is_dir():
+        folder = shipped / "validation"
     files = sorted(str(p) for p in folder.glob("*.yaml")) if folder.is_dir() else []
     if not files:
         raise InputError("no validation experiments found (expected *.yaml files); "

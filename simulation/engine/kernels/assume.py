@@ -3,7 +3,7 @@
 numba turns every signed index `a[i]` into `a[i + (i < 0) * len(a)]` (Python's negative indices).
 In the candidate and decision loops the firm numbers come from int64 lists, so each array access
 paid that fix-up, and the extra live values (each array's length) pushed the loop's pointers out of
-registers: 12 cycles a candidate instead of 9 (measured with the cycle counter per submodel).
+registers (docs/model.md §5 has the cost).
 `nonneg` is LLVM's `llvm.assume(i >= 0)`; it computes nothing and changes no value. Use it only on
 numbers that are firm, domain or list positions by construction.
 """

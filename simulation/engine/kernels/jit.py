@@ -2,8 +2,8 @@
 
 The submodels are compiled without numba's reference counting (`_nrt=False`). Every read of an
 array field of the state tuples (`S.capital[i]`) otherwise costs an atomic increment/decrement
-pair, and in the candidate loop those pairs were half of the run time (measured with
-`scsim bench`: 29 ms -> 15 ms for bidding). Without reference counting a kernel cannot allocate
+pair, and the candidate loop reads such fields for every firm (docs/model.md §5 has the
+measurements). Without reference counting a kernel cannot allocate
 arrays, which is wanted anyway: all working space is preallocated in `State` (`scratch_i`,
 `scratch_f`), so nothing is allocated inside the monthly loop. Arrays still enter from Python
 through the entry points and are owned by the caller for the whole run.
@@ -16,8 +16,8 @@ entry = njit(cache=True, _nrt=False)
 submodel = njit(cache=True, no_cpython_wrapper=True, _nrt=False)
 # a stage of the monthly loop inlined into its caller at numba IR level. A call passes the Params,
 # State and Acc tuples flattened into about 1,400 arguments on the stack: LLVM inlines the small
-# submodels by itself, but not `policy` or the month itself, and their calls cost about 5,000
-# cycles each (8 % of a default run, measured with the cycle counter in each submodel)
+# submodels by itself, but not `policy` or the month itself, whose calls would copy all of them
+# every month (the cost is in docs/model.md §5)
 stage = njit(cache=True, no_cpython_wrapper=True, _nrt=False, inline="always")
 # a branch taken rarely: an ordinary call, kept out of line of the hot code that calls it
 rare = njit(cache=True, no_cpython_wrapper=True, _nrt=False)

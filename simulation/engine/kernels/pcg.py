@@ -1,8 +1,8 @@
 """numpy's PCG64 generator, stepped inside the compiled code.
 
 `rng.random()` in numba calls numpy's C generator through a function pointer for every draw: the
-call cannot be inlined, spills registers and was half of the cost of one firm-tender candidate
-(measured with `scsim bench`). Here the generator's 128-bit state is read and written in place,
+call cannot be inlined and spills registers in the hottest loop, the firm-tender candidate scan
+(docs/model.md §5 has the cost). Here the generator's 128-bit state is read and written in place,
 with LLVM's native 128-bit arithmetic, by exactly the algorithm numpy uses (XSL-RR output after a
 128-bit LCG step; `random()` takes the top 53 bits; `normal()` is numpy's ziggurat with numba's
 copy of numpy's tables). The draws are therefore bit-identical to numpy's, the state stays in the

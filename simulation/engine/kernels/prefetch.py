@@ -2,8 +2,8 @@
 
 The decision loop of bidding reads six firm arrays for each firm aware of a tender. The aware
 firms are known before the loop starts (discovery runs first), in firm order but spread over the
-whole population: with 100k firms the arrays no longer fit in cache and every aware firm waited
-for main memory (178 cycles each, 4.5x its cost at 10k firms). Asking for firm a+32's lines while
+whole population: with 100k firms the arrays no longer fit in cache and every aware firm waits
+for main memory (docs/model.md §5 has the measurements). Asking for firm a+32's lines while
 deciding for firm a hides that wait; it changes no value.
 """
 from llvmlite import ir
@@ -24,8 +24,7 @@ def _codegen(ctx, builder, sig, args):
     fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
     fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
     # read, locality 2 (prefetcht1: into L2, not L1), data cache. Into L1 (locality 3) the six lines
-    # of 32 firms ahead crowded L1 out: 30 cycles an aware firm at 100k firms x 200 countries
-    # against 21 into L2 (cycle counter per submodel, three runs each)
+    # of 32 firms ahead crowd out the lines the current decision reads
     builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 2), ir.Constant(i32, 1)])
     return ctx.get_dummy_value()
 

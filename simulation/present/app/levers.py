@@ -1,5 +1,9 @@
 """The dashboard's levers: what each slider or switch reads from a scenario and which key paths it sets.
 
+Each lever is a schema field (`CONTROLS`) and takes its measure code, description, unit and type
+from the schema (simulation/scenario/schema.py), so the dashboard cannot drift from the model; a
+control adds only what the schema cannot know: a short label, the slider's span and step (checked
+against the schema's range when the module loads) and what the control does beyond the field.
 A lever's setting is kept in display units (%p, %, counts) and turned into `--set`-style
 overrides only where it differs from what the scenario itself says, so a scenario's dated
 schedules (e.g. F5's 0.3 -> 1.0 %p) stay as written until the planner moves that lever.
@@ -8,12 +12,14 @@ dashboard can never run a scenario that `scsim run --set ...` would refuse.
 """
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from simulation.engine.params import country_table
 from simulation.scenario.countries import CountryTable
-from simulation.scenario.loader import Resolved, with_overrides
+from simulation.scenario.loader import PARAMS, Resolved, field_meta, with_overrides
+from simulation.scenario.ranges import param_range
 from simulation.scenario.yamlio import KeyPath
 
 Kind = Literal["switch", "int", "float", "countries"]
@@ -21,10 +27,47 @@ Settings = dict[str, Any]
 
 PLAN_KOTRA = {"country": "csv:kotra_plan_2019", "start": "2020-01"}  # the 30 centres of the plan (seed N4)
 NEW_MOU_DATE = "2020-01"  # month a G2G MOU added on the dashboard is signed
+# how a schema unit is shown on a slider: (display unit, display value per model value)
+DISPLAY = {"per year": ("%p", 100.0), "fraction": ("%", 100.0), "fraction of bid cost": ("%", 100.0)}
+
+
+@dataclass(frozen=True)
+class Control:
+    """What the dashboard adds to a schema field: which field, a short label, the slider's span in
+    display units (narrower than the schema allows, so a slider moves in useful steps) and what the
+    control does beyond setting the field. Everything else comes from the schema."""
+    name: str
+    key: str                # the schema field, dotted
+    label: str              # shown after the measure code
+    lo: float = 0.0
+    hi: float = 1.0
+    step: float = 1.0
+    note: str = ""          # added to the schema's description
+    also: tuple[str, ...] = ()  # fields set to the same value
+    on: Any = None          # a switch over a choice: the value "on" means
+
+
+CONTROLS: tuple[Control, ...] = (
+    Control("f5_enabled", "levers.f5_co_entry.enabled", "co-entry finance"),
+    Control("f5_rate_cut", "levers.f5_co_entry.rate_cut", "co-entry loan-rate cut", 0.0, 3.0, 0.1,
+            note="moving it replaces the scenario's schedule by one rate for the whole horizon"),
+    Control("n2_ratio", "levers.n2_subsidy.ratio.sme", "subsidy ratio, SMEs and startups", 0.0, 100.0, 5.0,
+            note="the same share for SMEs and startups", also=("levers.n2_subsidy.ratio.startup",)),
+    Control("c5_roadshows", "levers.c5_roadshows.per_year", "roadshows per year", 0, 20),
+    Control("n4_kotra", "levers.n4_hubs.kotra_max_centres", "KOTRA centres", 0, 30,
+            note="the scenario's centres first, then the plan's 30 (from 2020-01), up to this many"),
+    Control("c2_slots", "levers.c2_consortia.slots_per_year", "consortium slots per year", 0, 60,
+            note="one number for the whole horizon"),
+    Control("t5_mous", "levers.t5_mou.mous", "G2G MOU countries", note=f"an added country signs in {NEW_MOU_DATE}"),
+    Control("f1_enabled", "levers.f1_pis.enabled", "PIS smart-city fund"),
+    Control("f2_subordinated", "levers.f2_loss_order.order", "government takes losses first",
+            note="on: subordinated (government, public, then private); off: pari passu", on="subordinated"),
+)
 
 
 @dataclass(frozen=True)
 class Lever:
+    """One control as the page draws it: label, measure, help and unit from the schema."""
     name: str
     label: str
     measure: str
@@ -35,42 +78,57 @@ class Lever:
     step: float = 1.0
     scale: float = 1.0      # display value = model value * scale (a rate 0.01 shows as 1.0 %p)
     unit: str = ""
+    paths: tuple[KeyPath, ...] = ()  # the schema fields it sets; the first is the one read back
+    choice: tuple[Any, Any] | None = None  # a switch over a choice: (off, on)
 
 
-LEVERS: tuple[Lever, ...] = (
-    Lever("f5_enabled", "F5 co-entry finance", "F5", "switch",
-          "large-SME consortia borrow the SME share at a cut rate"),
-    Lever("f5_rate_cut", "F5 co-entry loan-rate cut", "F5", "float",
-          "moving it replaces the scenario's schedule by one rate for the whole horizon",
-          lo=0.0, hi=3.0, step=0.1, scale=100.0, unit="%p"),
-    Lever("n2_ratio", "N2 subsidy ratio, SMEs and startups", "N2", "float",
-          "share of bid cost the market-exploration subsidy reimburses",
-          lo=0.0, hi=100.0, step=5.0, scale=100.0, unit="%"),
-    Lever("c5_roadshows", "C5 roadshows per year", "C5", "int",
-          "SME/startup delegations to the target regions", lo=0, hi=20),
-    Lever("n4_kotra", "N4 KOTRA centres", "N4", "int",
-          "the scenario's centres first, then the plan's 30 (from 2020-01), up to this many", lo=0, hi=30),
-    Lever("c2_slots", "C2 consortium slots per year", "C2", "int",
-          "large-SME consortia KOTRA helps form each year (one number for the whole horizon)", lo=0, hi=60),
-    Lever("t5_mous", "T5 G2G MOU countries", "T5", "countries",
-          f"countries with a smart-city MOU; an added country signs in {NEW_MOU_DATE}"),
-    Lever("f1_enabled", "F1 PIS smart-city fund", "F1", "switch",
-          "fund equity in Korean-won PPP projects"),
-    Lever("f2_subordinated", "F2 government takes losses first", "F2", "switch",
-          "on: subordinated (government, public, then private); off: pari passu"),
-)
+def _path(key: str) -> KeyPath:
+    path = tuple(key.split("."))
+    if path not in PARAMS:
+        raise ValueError(f"dashboard lever {key!r} is not a field of the scenario schema")
+    return path
+
+
+def _choice(path: KeyPath, on: Any) -> tuple[Any, Any]:
+    """(off, on) of a two-valued choice field."""
+    values = typing.get_args(PARAMS[path].annotation)
+    if len(values) != 2 or on not in values:
+        raise ValueError(f"{'.'.join(path)} is not a choice of two values including {on!r}")
+    return (values[0] if values[1] == on else values[1], on)
+
+
+def _kind(path: KeyPath, c: Control) -> Kind:
+    r = param_range(path)
+    if r.kind == "bool" or c.on is not None:
+        return "switch"
+    if r.kind in ("int", "float"):
+        return r.kind
+    if typing.get_origin(PARAMS[path].annotation) is list:
+        return "countries"
+    raise ValueError(f"no dashboard control for {'.'.join(path)}")
+
+
+def lever(c: Control) -> Lever:
+    """The control's lever, with what the schema says of its field; a slider beyond the schema's range is refused."""
+    path = _path(c.key)
+    meta = field_meta(path)
+    kind = _kind(path, c)
+    unit, scale = DISPLAY.get(meta["unit"], ("", 1.0)) if kind in ("int", "float") else ("", 1.0)
+    if kind in ("int", "float"):
+        r = param_range(path)
+        if (r.lo is not None and c.lo / scale < r.lo) or (r.hi is not None and c.hi / scale > r.hi):
+            raise ValueError(f"the {c.name} slider [{c.lo}, {c.hi}] {unit} leaves the schema's [{r.lo}, {r.hi}]")
+    about = meta["description"].removesuffix(f" ({path[-1]})")  # a keyed field's own key, e.g. (sme)
+    return Lever(c.name, f"{meta['measure']} {c.label}", meta["measure"], kind,
+                 f"{about}; {c.note}" if c.note else about, c.lo, c.hi, c.step, scale, unit,
+                 (path, *(_path(k) for k in c.also)), _choice(path, c.on) if c.on is not None else None)
+
+
+LEVERS: tuple[Lever, ...] = tuple(lever(c) for c in CONTROLS)
 BY_NAME = {lv.name: lv for lv in LEVERS}
-
-_P_F5_ON: KeyPath = ("levers", "f5_co_entry", "enabled")
-_P_F5_CUT: KeyPath = ("levers", "f5_co_entry", "rate_cut")
-_P_N2: KeyPath = ("levers", "n2_subsidy", "ratio")
-_P_C5: KeyPath = ("levers", "c5_roadshows", "per_year")
 _P_KOTRA: KeyPath = ("levers", "n4_hubs", "kotra_centres")
-_P_KOTRA_MAX: KeyPath = ("levers", "n4_hubs", "kotra_max_centres")
-_P_C2: KeyPath = ("levers", "c2_consortia", "slots_per_year")
-_P_MOU: KeyPath = ("levers", "t5_mou", "mous")
-_P_F1: KeyPath = ("levers", "f1_pis", "enabled")
-_P_F2: KeyPath = ("levers", "f2_loss_order", "order")
+_P_KOTRA_MAX = BY_NAME["n4_kotra"].paths[0]
+_P_MOU = BY_NAME["t5_mous"].paths[0]
 
 
 def in_force(value: Any) -> Any:
@@ -105,27 +163,29 @@ def kotra_range(r: Resolved) -> int:
 def read(r: Resolved) -> Settings:
     """The lever settings a scenario states, in display units."""
     v = r.values
-    table = country_table(r)
-    return {
-        "f5_enabled": bool(v[_P_F5_ON]),
-        "f5_rate_cut": _show("f5_rate_cut", in_force(v[_P_F5_CUT])),
-        "n2_ratio": _show("n2_ratio", in_force(v[_P_N2 + ("sme",)])),
-        "c5_roadshows": int(in_force(v[_P_C5])),
-        "n4_kotra": min(len(_codes(v[_P_KOTRA], table)), int(v[_P_KOTRA_MAX])),
-        "c2_slots": int(in_force(v[_P_C2])),
-        "t5_mous": tuple(sorted({m["country"] for m in v[_P_MOU]})),
-        "f1_enabled": bool(v[_P_F1]),
-        "f2_subordinated": v[_P_F2] == "subordinated",
-    }
+    out: Settings = {}
+    for lv in LEVERS:
+        value = in_force(v[lv.paths[0]])
+        if lv.name == "n4_kotra":
+            out[lv.name] = min(len(_codes(v[_P_KOTRA], country_table(r))), int(value))
+        elif lv.kind == "countries":
+            out[lv.name] = tuple(sorted({m["country"] for m in value}))
+        elif lv.kind == "switch":
+            out[lv.name] = bool(value) if lv.choice is None else value == lv.choice[1]
+        elif lv.kind == "int":
+            out[lv.name] = int(value)
+        else:
+            out[lv.name] = round(float(value) * lv.scale, 6)
+    return out
 
 
-def _show(name: str, model_value: float) -> float:
-    lv = BY_NAME[name]
-    return round(float(model_value) * lv.scale, 6)
-
-
-def _model(name: str, shown: float) -> float:
-    return round(float(shown) / BY_NAME[name].scale, 9)
+def _model_value(lv: Lever, shown: Any) -> Any:
+    """A setting in display units as the value its schema field takes."""
+    if lv.kind == "switch":
+        return bool(shown) if lv.choice is None else lv.choice[bool(shown)]
+    if lv.kind == "int":
+        return int(shown)
+    return round(float(shown) / lv.scale, 9)
 
 
 def overrides(r: Resolved, settings: Settings) -> dict[KeyPath, Any]:
@@ -134,31 +194,22 @@ def overrides(r: Resolved, settings: Settings) -> dict[KeyPath, Any]:
     unknown = set(settings) - set(base)
     if unknown:
         raise KeyError(f"unknown levers: {', '.join(sorted(unknown))}")
-    changed = {k: val for k, val in settings.items() if val != base[k]}
     out: dict[KeyPath, Any] = {}
-    for name, val in changed.items():
-        if name == "f5_enabled":
-            out[_P_F5_ON] = bool(val)
-        elif name == "f5_rate_cut":
-            out[_P_F5_CUT] = _model(name, val)
-        elif name == "n2_ratio":
-            out[_P_N2 + ("sme",)] = out[_P_N2 + ("startup",)] = _model(name, val)
-        elif name == "c5_roadshows":
-            out[_P_C5] = int(val)
-        elif name == "n4_kotra":
+    for name, val in settings.items():
+        if val == base[name]:
+            continue
+        lv = BY_NAME[name]
+        if name == "n4_kotra":
             out[_P_KOTRA] = _kotra_list(r)
             out[_P_KOTRA_MAX] = int(val)
-        elif name == "c2_slots":
-            out[_P_C2] = int(val)
         elif name == "t5_mous":
             chosen = set(val)
             kept = [dict(m) for m in r.values[_P_MOU] if m["country"] in chosen]
             have = {m["country"] for m in kept}
             out[_P_MOU] = kept + [{"country": c, "date": NEW_MOU_DATE} for c in sorted(chosen - have)]
-        elif name == "f1_enabled":
-            out[_P_F1] = bool(val)
-        elif name == "f2_subordinated":
-            out[_P_F2] = "subordinated" if val else "pari_passu"
+        else:
+            for path in lv.paths:
+                out[path] = _model_value(lv, val)
     return out
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulation.scenario.errors import InputError
-from simulation.scenario.shipped import SOURCE_ROOT
+from simulation.scenario.shipped import shipped_dir
 
 PAGE_MODULE = "simulation.present.app.page"
 OFFLINE_CDN = "http://127.0.0.1:9/npm/"  # the discard port: nothing listens, nothing leaves the machine
@@ -46,9 +46,9 @@ class AppConfig:
 
 
 def default_folder() -> Path:
-    """`scenarios/` of the working directory, else of the source checkout this package runs from."""
+    """`scenarios/` of the working directory, else the shipped scenarios (clone or wheel)."""
     here = Path.cwd() / "scenarios"
-    return here if here.is_dir() else SOURCE_ROOT / "scenarios"
+    return here if here.is_dir() else (shipped_dir("scenarios") or here)
 
 
 def configure(scenario: str | None) -> AppConfig:

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from simulation.io import atomic_write
 from simulation.present.odd.render import RENDERERS, Context
-from simulation.present.odd.rows import ROOT
 from simulation.scenario.errors import InputError
+from simulation.scenario.shipped import source_checkout
 
-DEFAULT_DOCS = (ROOT / "docs" / "ODD.md", ROOT / "docs" / "assumptions.md")
+CHECKOUT = source_checkout()  # None from a wheel: the documents are the repository's, not shipped
+DEFAULT_DOCS = (CHECKOUT / "docs" / "ODD.md", CHECKOUT / "docs" / "assumptions.md") if CHECKOUT else ()
 BEGIN_RE = re.compile(r"^<!-- BEGIN GENERATED: ([A-Za-z0-9_-]+)\b.*-->\s*$")
 END_LINE = "<!-- END GENERATED -->"
 PARAM_ROW_RE = re.compile(r"^\| `([^`]+)` \|")
@@ -156,7 +157,7 @@ def _read(path: Path) -> str:
 
 def shown_path(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(ROOT))
+        return str(path.resolve().relative_to(CHECKOUT)) if CHECKOUT else str(path)
     except ValueError:
         return str(path)
 

@@ -6,12 +6,16 @@ from pathlib import Path
 
 from simulation.present.odd.blocks import DEFAULT_DOCS, check_file, regenerate_file, shown_path
 from simulation.present.odd.render import Context
+from simulation.scenario.errors import InputError
 
 EXIT_STALE = 1
 
 
 def docs_command(check: bool, out: Sequence[str] | None = None, ctx: Context | None = None) -> int:
     """Regenerate the blocks in place, or with `check` exit 1 and say what is stale."""
+    if not out and not DEFAULT_DOCS:
+        raise InputError("`scsim docs` rewrites docs/ODD.md and docs/assumptions.md of a source checkout, and this "
+                            "scsim is installed without one: run it in a clone, or name a document with --out FILE.md")
     paths = [Path(p) for p in out] if out else list(DEFAULT_DOCS)
     ctx = ctx or Context()
     if check:

@@ -19,11 +19,10 @@ from pydantic.fields import FieldInfo
 from simulation.scenario.checks import SUM_TO_ONE
 from simulation.scenario.loader import Resolved, load_scenario
 from simulation.scenario.schema import Scenario, Section, extra_of
-from simulation.scenario.shipped import SOURCE_ROOT
+from simulation.scenario.shipped import shipped_dir
 from simulation.scenario.types import NAME_PATTERN, REGIONS, YEAR_MONTH_PATTERN
 
-ROOT = SOURCE_ROOT
-SCENARIO_DIR = ROOT / "scenarios"
+SCENARIO_DIR = shipped_dir("scenarios") or Path("scenarios")  # the clone's, or a wheel's copies
 BASE_SCENARIO = "no_plan.yaml"
 PLAN_SCENARIO = "plan_2019_announced.yaml"
 _UNSET = object()  # a parameter the scenario does not set (only with a modified schema)
