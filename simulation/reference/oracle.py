@@ -16,7 +16,8 @@ Only the numeric parameters are read from the `Params` namedtuple; all mutable w
 in the objects below. `oracle_kernel` has the signature of `simulation.engine.kernels.step.run_months`,
 converts the `State` it is given into objects, runs the months, writes the yearly accumulators
 into the `Acc` arrays and returns 0 (its lists grow, so it never overflows). `S` is not written
-back. The last world built is kept in `LAST_WORLD` so tests can look inside it.
+back, except `won_in`, which the tidy table reads (`countries_with_win`). The last world built
+is kept in `LAST_WORLD` so tests can look inside it.
 """
 from __future__ import annotations
 
@@ -1307,5 +1308,14 @@ def oracle_kernel(m0, m1, P, S, A, rng):
     for m in range(m0, m1):
         world.step(m)
     world.books.write(A)
+    write_won_in(world, S)
     LAST_WORLD = world
     return 0
+
+
+def write_won_in(world, S):
+    """Each firm's countries with a win into `S.won_in`: `metrics.tidy` counts the countries with a
+    win from the final state, which the oracle otherwise leaves as it found it."""
+    for i, firm in enumerate(world.firms):
+        for country in firm.won_in:
+            S.won_in[i, country.id] = 1
