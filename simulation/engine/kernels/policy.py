@@ -88,7 +88,7 @@ def planning_round(m, y, n, ok, amount, cost, cost_slot, follow, lag_min, lag_ma
     total = masked_total(P.weight, ok)
     if total <= 0.0:
         return
-    for k in range(n):
+    for _ in range(n):
         u = uniform(rng)
         c = pick_masked(P.weight, ok, total, u)
         boost(S.rel, c, amount)
@@ -162,7 +162,7 @@ def n5_training(y, moy, reach, P, S, A, rng):
     if moy == P.n5_moy and P.n5_cohorts[y] > 0:
         total = masked_total(P.weight, P.n5_eligible)
         if total > 0.0:
-            for k in range(P.n5_cohorts[y]):
+            for _ in range(P.n5_cohorts[y]):
                 u = uniform(rng)
                 c = pick_masked(P.weight, P.n5_eligible, total, u)
                 boost(S.rel, c, P.n5_relationship_boost * reach)
@@ -232,7 +232,7 @@ def c4_fair(y, moy, reach, P, S, A, rng):
                 boost(S.rel, c, P.c4_relationship_boost * reach)
         na = S.alliance_ids.shape[0]
         if na > 0:
-            for k in range(P.c4_firms):
+            for _ in range(P.c4_firms):
                 u = uniform(rng)
                 a = int(u * na)
                 if a >= na:
@@ -265,7 +265,7 @@ def c5_roadshows(m, y, moy, reach, P, S, A, rng):
                 pool = S.alliance_ids
             npool = pool.shape[0]
             if npool > 0:
-                for j in range(P.c5_firms_per_roadshow):
+                for _ in range(P.c5_firms_per_roadshow):
                     u = uniform(rng)
                     a = int(u * npool)
                     if a >= npool:
