@@ -341,3 +341,13 @@ def test_missing_runs_and_metrics_are_reported(tmp_path):
     assert any("not_a_metric" in n for n in a.notes)
     assert a.ranking is None
     assert "notes:" in format_analysis(a)
+
+
+def test_every_design_type_has_its_sensitivity_analysis():
+    """A design type the spec accepts but `SENSITIVITY` lacks would silently get no indices."""
+    from typing import get_args
+
+    from simulation.analysis.analyze import SENSITIVITY
+    from simulation.experiment.spec import Design
+
+    assert set(SENSITIVITY) == set(get_args(Design.model_fields["type"].annotation))

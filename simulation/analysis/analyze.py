@@ -28,9 +28,10 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -205,7 +206,7 @@ def horizon_outcomes(rows: pd.DataFrame, outcomes: Sequence[Outcome] = OUTCOMES,
     if years is not None:
         rows = rows[(rows["year"] >= years[0]) & (rows["year"] <= years[1])]
     wide = rows.set_index(["point", "rep", "year", "metric", "group"])["value"].unstack(["metric", "group"])
-    keys = wide.index.droplevel("year")
+    keys = cast(pd.MultiIndex, wide.index).droplevel("year")
     out = pd.DataFrame(index=keys.unique())
     for o in outcomes:
         missing = [x for x in o.needs if x not in wide.columns]
@@ -259,7 +260,7 @@ def _summary(runs: pd.DataFrame, by: str, outcomes: Sequence[Outcome]) -> pd.Dat
     for o in outcomes:
         if o.ratio_of and all(k in runs for k in o.ratio_of):
             got = [ratio_ci(x[o.ratio_of[0]].to_numpy(), x[o.ratio_of[1]].to_numpy())[:3] for _, x in g]
-            m, lo, hi = (np.array(v, dtype=np.float64) for v in zip(*got)) if got else (np.array([]),) * 3
+            m, lo, hi = (np.array(v, dtype=np.float64) for v in zip(*got, strict=True)) if got else (np.array([]),) * 3
             out[f"{o.name}_mean"], out[f"{o.name}_ci_low"], out[f"{o.name}_ci_high"] = m, lo, hi
             continue
         col = runs[o.name].where(np.isfinite(runs[o.name]))
@@ -365,7 +366,7 @@ def _ranking(frame: pd.DataFrame, runs: pd.DataFrame, factors: list[dict], outco
     table = frame.set_index("point")
     if uncertain and levers and design_type == "grid":
         keys = table[levers].astype(str).agg(" | ".join, axis=1) if len(levers) > 1 else table[levers[0]].astype(str)
-        setting = {int(p): ", ".join(f"{lab}={table.at[p, lab]}" for lab in levers) for p in table.index}
+        setting = {int(p): ", ".join(f"{lab}={table.at[p, lab]!s}" for lab in levers) for p in table.index}
         group_of = {int(p): keys[p] for p in table.index}
         notes.append(f"ranking: lever settings averaged over the uncertainty factors ({', '.join(uncertain)})")
     else:
@@ -396,7 +397,7 @@ def _ranking(frame: pd.DataFrame, runs: pd.DataFrame, factors: list[dict], outco
     by = f"{RANK_BY}_mean"
     rank = rank.sort_values([by, "setting"], ascending=[False, True], na_position="last", kind="mergesort")
     rank.insert(0, "rank", np.arange(1, len(rank) + 1))
-    rank["pareto"] = pareto_front(rank[f"{COST}_mean"], rank[f"{VALUE}_mean"])
+    rank["pareto"] = pareto_front(rank[f"{COST}_mean"].tolist(), rank[f"{VALUE}_mean"].tolist())
     return rank.drop(columns="_group").reset_index(drop=True)
 
 
@@ -461,10 +462,10 @@ def _sample_X(results_dir: Path, spec: dict, design: dict, frame: pd.DataFrame, 
         notes.append(f"rebuilt sample matrix has {len(X)} rows but design.parquet {len(frame)}: X not used")
         return None
     for j, f in enumerate(factors):  # continuous factors must agree with the design table
-        if f.values is None and not f.integer and f.label in frame:
-            if not np.allclose(frame[f.label].to_numpy(dtype=np.float64), X[:, j], rtol=1e-12, atol=1e-12):
-                notes.append("rebuilt sample matrix X disagrees with design.parquet: X not used")
-                return None
+        if (f.values is None and not f.integer and f.label in frame
+                and not np.allclose(frame[f.label].to_numpy(dtype=np.float64), X[:, j], rtol=1e-12, atol=1e-12)):
+            notes.append("rebuilt sample matrix X disagrees with design.parquet: X not used")
+            return None
     return X
 
 
@@ -477,15 +478,164 @@ def analysis_seed(design_seed: Any) -> int:
     return int(np.random.SeedSequence(abs(seed)).generate_state(1, np.uint32)[0])
 
 
+@dataclass
+class Sample:
+    """What a design's sensitivity analysis reads: the per-point outcome means and the design's sample.
+
+    Built once by `analyze`, so each design type's analysis is a function of this alone."""
+    results_dir: Path
+    spec: dict
+    design: dict
+    frame: pd.DataFrame        # the design table, one row per point in point order
+    points: pd.DataFrame       # frame plus each outcome's mean and interval
+    outcomes: list[Outcome]    # the outcomes to analyse (some point has a value, not optional)
+    labels: list[str]          # the factors' labels
+    problem: dict | None       # the SALib problem of a sampled design
+    seed: int                  # the seed of the analysis's resamples
+    notes: list[str]
+
+    def Y(self, o: Outcome) -> np.ndarray:
+        """The outcome's mean at every point (NaN where a point has no runs)."""
+        return self.points[f"{o.name}_mean"].to_numpy(dtype=np.float64)
+
+    def skipped(self, what: str, o: Outcome, Y: np.ndarray) -> None:
+        """Note that an index needing every point was not computed for this outcome."""
+        self.notes.append(f"{what} indices of {o.name} skipped: {int((~np.isfinite(Y)).sum())} points lack a value")
+
+    def enough(self, Y: np.ndarray) -> bool:
+        """PAWN needs at least four points with a value and some factor to condition on."""
+        return bool(np.isfinite(Y).sum() >= 4 and self.labels)
+
+
+@dataclass
+class Sensitivity:
+    """The sensitivity tables of one analysis, one frame per outcome in each list."""
+    sobol: list[pd.DataFrame] = field(default_factory=list)
+    sobol_s2: list[pd.DataFrame] = field(default_factory=list)
+    morris: list[pd.DataFrame] = field(default_factory=list)
+    pawn: list[pd.DataFrame] = field(default_factory=list)
+
+    def store(self, a: Analysis) -> None:
+        """Each table joined over the outcomes into the analysis (None when empty)."""
+        for name in ("sobol", "sobol_s2", "morris", "pawn"):
+            frames = getattr(self, name)
+            setattr(a, name, pd.concat(frames, ignore_index=True) if frames else None)
+
+
+def _pawn_on_sample(s: Sample, X: np.ndarray | None, o: Outcome, Y: np.ndarray, out: Sensitivity) -> None:
+    """PAWN on a sampled design's matrix, over the points with a value."""
+    ok = np.isfinite(Y)
+    if s.enough(Y) and X is not None and s.problem:
+        out.pawn.append(_pawn_sampled(s.problem, X[ok], Y[ok], s.seed, o.name))
+
+
+def sensitivity_grid(s: Sample) -> Sensitivity:
+    """A grid has no sample matrix: PAWN conditioned on each level of each factor."""
+    out = Sensitivity()
+    for o in s.outcomes:
+        Y = s.Y(o)
+        ok = np.isfinite(Y)
+        if s.enough(Y):
+            out.pawn.append(_pawn_levels(s.points[ok], s.labels, Y[ok], o.name))
+    return out
+
+
+def sensitivity_lhs(s: Sample) -> Sensitivity:
+    """A Latin hypercube: PAWN on its sample matrix."""
+    out = Sensitivity()
+    X = _sample_X(s.results_dir, s.spec, s.design, s.frame, s.notes) if s.problem else None
+    for o in s.outcomes:
+        _pawn_on_sample(s, X, o, s.Y(o), out)
+    return out
+
+
+def sensitivity_sobol(s: Sample) -> Sensitivity:
+    """A Saltelli sample: Sobol indices (they need every point) and PAWN on its matrix."""
+    out = Sensitivity()
+    if not s.problem:
+        return out
+    X = _sample_X(s.results_dir, s.spec, s.design, s.frame, s.notes)
+    second = bool((s.spec.get("design") or {}).get("second_order", False))
+    for o in s.outcomes:
+        Y = s.Y(o)
+        if np.isfinite(Y).all():
+            s1, s2 = _sobol(s.problem, Y, second, s.seed, o.name)
+            out.sobol.append(s1)
+            if s2 is not None:
+                out.sobol_s2.append(s2)
+        else:
+            s.skipped("Sobol", o, Y)
+        _pawn_on_sample(s, X, o, Y, out)
+    return out
+
+
+def sensitivity_morris(s: Sample) -> Sensitivity:
+    """Morris trajectories: elementary effects (they need every point) and PAWN on the matrix."""
+    out = Sensitivity()
+    X = _sample_X(s.results_dir, s.spec, s.design, s.frame, s.notes) if s.problem else None
+    for o in s.outcomes:
+        Y = s.Y(o)
+        if s.problem and X is not None:
+            if np.isfinite(Y).all():
+                levels = int((s.spec.get("design") or {}).get("levels", 4))
+                out.morris.append(_morris(s.problem, X, Y, levels, s.seed, o.name))
+            else:
+                s.skipped("Morris", o, Y)
+        _pawn_on_sample(s, X, o, Y, out)
+    return out
+
+
+def sensitivity_none(s: Sample) -> Sensitivity:
+    """A list of named settings has no design to attribute variance to: ranking only."""
+    return Sensitivity()
+
+
+# the sensitivity analysis of each design type (experiment.spec.Design.type); others get none
+SENSITIVITY: dict[str, Callable[[Sample], Sensitivity]] = {
+    "grid": sensitivity_grid,
+    "lhs": sensitivity_lhs,
+    "sobol": sensitivity_sobol,
+    "morris": sensitivity_morris,
+    "list": sensitivity_none,
+}
+
+
+def _outcomes(metric_specs: Sequence[Outcome | str]) -> list[Outcome]:
+    """The outcomes asked for, as `Outcome`s with distinct names."""
+    outcomes = [m if isinstance(m, Outcome) else _outcome_from_text(m) for m in metric_specs]
+    names = [o.name for o in outcomes]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two outcomes share a name: {names}")
+    return outcomes
+
+
+def _note_lost_outcomes(rows: pd.DataFrame, outcomes: Sequence[Outcome], notes: list[str]) -> None:
+    """Say which outcomes cannot be computed because the runs did not store their metrics."""
+    present = {(m, g) for m, g in rows[["metric", "group"]].drop_duplicates().itertuples(index=False)}
+    for o in outcomes:
+        lost = [f"{m}:{g}" for m, g in o.needs if (m, g) not in present]
+        if lost and not o.optional:
+            notes.append(f"outcome {o.name} not computed: the runs do not hold {', '.join(lost)} "
+                         "(see the experiment's outputs:)")
+
+
+def _note_coverage(points: pd.DataFrame, notes: list[str]) -> None:
+    """Say how many points have no runs yet and whether replications are uneven."""
+    missing = int((points["n_reps"] == 0).sum())
+    if missing:
+        notes.append(f"{missing} of {len(points)} points have no runs yet")
+    uneven = points.loc[points["n_reps"] > 0, "n_reps"]
+    if len(uneven) and uneven.nunique() > 1:
+        notes.append(f"points have between {uneven.min()} and {uneven.max()} replications")
+
+
 def analyze(results_dir: Path | str, metric_specs: Sequence[Outcome | str] = OUTCOMES,
             years: tuple[int, int] | None = None) -> Analysis:
     """Analyse a finished (or partly finished) sweep. `metric_specs` are outcomes: `Outcome`s, or
     "metric" / "metric:group" strings meaning the sum of that metric over the horizon."""
     results_dir = Path(results_dir)
-    outcomes = [m if isinstance(m, Outcome) else _outcome_from_text(m) for m in metric_specs]
+    outcomes = _outcomes(metric_specs)
     names = [o.name for o in outcomes]
-    if len(set(names)) != len(names):
-        raise ValueError(f"two outcomes share a name: {names}")
     meta = json.loads((results_dir / "experiment.json").read_text())
     spec = meta.get("spec") or {}
     design = meta.get("design") or {}
@@ -493,65 +643,22 @@ def analyze(results_dir: Path | str, metric_specs: Sequence[Outcome | str] = OUT
     frame = pd.read_parquet(results_dir / "design.parquet").sort_values("point").reset_index(drop=True)
     factors = _factor_list(spec)
     notes: list[str] = []
-    needs = {x for o in outcomes for x in o.needs}
-    rows = _read_runs(results_dir / "runs", needs)
-    present = {(m, g) for m, g in rows[["metric", "group"]].drop_duplicates().itertuples(index=False)}
-    for o in outcomes:
-        lost = [f"{m}:{g}" for m, g in o.needs if (m, g) not in present]
-        if lost and not o.optional:
-            notes.append(f"outcome {o.name} not computed: the runs do not hold {', '.join(lost)} "
-                         "(see the experiment's outputs:)")
+    rows = _read_runs(results_dir / "runs", {x for o in outcomes for x in o.needs})
+    _note_lost_outcomes(rows, outcomes, notes)
     rows = _map_shared_runs(rows, results_dir, frame, notes)
     runs = horizon_outcomes(rows, outcomes, years)
-    per_point = _per_point(runs, outcomes)
-    points = frame.merge(per_point, on="point", how="left")
+    points = frame.merge(_per_point(runs, outcomes), on="point", how="left")
     points["n_reps"] = points["n_reps"].fillna(0).astype(np.int64)
     n_reps = int(runs["rep"].nunique()) if len(runs) else 0
     a = Analysis(results_dir, str(spec.get("name", results_dir.name)), dtype, factors, outcomes, runs, points,
                  notes=notes, n_points=len(frame), n_reps=n_reps)
-    missing = int((points["n_reps"] == 0).sum())
-    if missing:
-        notes.append(f"{missing} of {len(frame)} points have no runs yet")
-    uneven = points.loc[points["n_reps"] > 0, "n_reps"]
-    if len(uneven) and uneven.nunique() > 1:
-        notes.append(f"points have between {uneven.min()} and {uneven.max()} replications")
+    _note_coverage(points, notes)
 
     seed = analysis_seed((spec.get("design") or {}).get("seed", 0))
-    problem = design.get("problem")
-    labels = [f["label"] for f in factors]
-    sens_outcomes = [o for o in outcomes if points[f"{o.name}_mean"].notna().any() and not o.optional]
-    X = None
-    if dtype in ("lhs", "sobol", "morris") and problem:
-        X = _sample_X(results_dir, spec, design, frame, notes)
-    sobol_t, s2_t, morris_t, pawn_t = [], [], [], []
-    for o in sens_outcomes:
-        Y = points[f"{o.name}_mean"].to_numpy(dtype=np.float64)
-        complete = bool(np.isfinite(Y).all())
-        if dtype == "sobol" and problem:
-            if complete:
-                second = bool((spec.get("design") or {}).get("second_order", False))
-                s1, s2 = _sobol(problem, Y, second, seed, o.name)
-                sobol_t.append(s1)
-                if s2 is not None:
-                    s2_t.append(s2)
-            else:
-                notes.append(f"Sobol indices of {o.name} skipped: {int((~np.isfinite(Y)).sum())} points lack a value")
-        if dtype == "morris" and problem and X is not None:
-            if complete:
-                levels = int((spec.get("design") or {}).get("levels", 4))
-                morris_t.append(_morris(problem, X, Y, levels, seed, o.name))
-            else:
-                notes.append(f"Morris indices of {o.name} skipped: {int((~np.isfinite(Y)).sum())} points lack a value")
-        ok = np.isfinite(Y)
-        if ok.sum() >= 4 and labels:
-            if X is not None and problem:
-                pawn_t.append(_pawn_sampled(problem, X[ok], Y[ok], seed, o.name))
-            elif dtype == "grid":
-                pawn_t.append(_pawn_levels(points[ok], labels, Y[ok], o.name))
-    a.sobol = pd.concat(sobol_t, ignore_index=True) if sobol_t else None
-    a.sobol_s2 = pd.concat(s2_t, ignore_index=True) if s2_t else None
-    a.morris = pd.concat(morris_t, ignore_index=True) if morris_t else None
-    a.pawn = pd.concat(pawn_t, ignore_index=True) if pawn_t else None
+    sample = Sample(results_dir, spec, design, frame, points,
+                    [o for o in outcomes if points[f"{o.name}_mean"].notna().any() and not o.optional],
+                    [f["label"] for f in factors], design.get("problem"), seed, notes)
+    SENSITIVITY.get(dtype, sensitivity_none)(sample).store(a)
     if RANK_BY in names and COST in names and VALUE in names and len(runs):
         a.ranking = _ranking(frame, runs, factors, outcomes, dtype, seed, notes)
         if a.ranking is not None and len(a.ranking) and n_reps < MIN_RANK_REPS:
@@ -593,7 +700,7 @@ def _table(header: list[str], rows: list[list[str]], left: int = 1) -> list[str]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        return "  ".join(c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
     return [line(header)] + [line(r) for r in rows]
 
 
@@ -613,7 +720,7 @@ def format_analysis(a: Analysis, top: int = 15) -> str:
         out += ["", "Sobol indices (first order S1, total ST, 95 % bootstrap intervals):"]
         for name, grp in a.sobol.groupby("outcome", sort=False):
             out.append(f"  {name}")
-            rows = [[_cut(r.factor, 50), f"{_fmt(r.S1, 3)} ± {_fmt(r.S1_conf, 2)}", f"{_fmt(r.ST, 3)} ± {_fmt(r.ST_conf, 2)}"]
+            rows = [[_cut(str(r.factor), 50), f"{_fmt(r.S1, 3)} ± {_fmt(r.S1_conf, 2)}", f"{_fmt(r.ST, 3)} ± {_fmt(r.ST_conf, 2)}"]
                     for r in grp.sort_values("ST", ascending=False).itertuples()]
             out += ["    " + s for s in _table(["factor", "S1", "ST"], rows)]
     if a.sobol_s2 is not None:
@@ -627,14 +734,14 @@ def format_analysis(a: Analysis, top: int = 15) -> str:
         out += ["", "Morris screening (mu* = mean |elementary effect| per unit of the factor's normalised range):"]
         for name, grp in a.morris.groupby("outcome", sort=False):
             out.append(f"  {name}")
-            rows = [[_cut(r.factor, 50), f"{_fmt(r.mu_star)} ± {_fmt(r.mu_star_conf, 2)}", _fmt(r.mu), _fmt(r.sigma)]
+            rows = [[_cut(str(r.factor), 50), f"{_fmt(r.mu_star)} ± {_fmt(r.mu_star_conf, 2)}", _fmt(r.mu), _fmt(r.sigma)]
                     for r in grp.sort_values("mu_star", ascending=False).itertuples()]
             out += ["    " + s for s in _table(["factor", "mu*", "mu", "sigma"], rows)]
     if a.pawn is not None:
         out += ["", "PAWN (KS distance of the outcome given the factor from its whole distribution; median, max):"]
         for name, grp in a.pawn.groupby("outcome", sort=False):
             out.append(f"  {name}")
-            rows = [[_cut(r.factor, 50), _fmt(r.median, 3), _fmt(r.maximum, 3)]
+            rows = [[_cut(str(r.factor), 50), _fmt(r.median, 3), _fmt(r.maximum, 3)]
                     for r in grp.sort_values("median", ascending=False).itertuples()]
             out += ["    " + s for s in _table(["factor", "median", "max"], rows)]
     if a.ranking is not None and len(a.ranking):
@@ -651,6 +758,7 @@ def format_analysis(a: Analysis, top: int = 15) -> str:
         out.append("  (value per public KRW: the setting's total value won in KRW over its total public cost, "
                    "interval on the log scale)")
         front = a.pareto
+        assert front is not None  # a ranking always has its front
         n = len(front)
         out += ["", f"cost-value Pareto front ({n} setting{'' if n == 1 else 's'}, cheapest first):"]
         rows = [[_cut(str(x.setting), 70), _fmt(getattr(x, f"{COST}_mean")), _fmt(getattr(x, f"{value}_mean"))]
@@ -675,7 +783,7 @@ def _tables(a: Analysis) -> dict[str, pd.DataFrame]:
         t = getattr(a, name)
         if t is not None:
             out[name] = t
-    if a.ranking is not None:
+    if a.ranking is not None and a.pareto is not None:
         out["pareto"] = a.pareto
     return out
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.engine.kernels.constants import NG, NI, NTR, SNAP
-from simulation.engine.state import ACC_FIELDS, Acc, Params, State
+from simulation.engine.state import ACC_FIELDS, Acc, Params, State, Streams
 from simulation.engine.world import Capacity, build
 from simulation.scenario.calendar import Calendar
 from simulation.scenario.loader import Resolved
@@ -20,7 +20,7 @@ _Y_G = {"bids", "wins", "value"}
 
 
 def new_acc(n_years: int) -> Acc:
-    arrays = {}
+    arrays: dict[str, np.ndarray] = {}
     for name in ACC_FIELDS:
         if name in _Y_G:
             arrays[name] = np.zeros((n_years, NG), dtype=np.float64)
@@ -54,7 +54,7 @@ class _Pool(threading.local):
 _POOL = _Pool()
 
 
-def reused_streams(R: tuple) -> tuple:
+def reused_streams(R: Streams) -> Streams:
     """The run's streams as this thread's same Generator objects every run, each set to the fresh one's state.
 
     The compiled entry point is built without numba's reference counting, so it never releases
@@ -66,7 +66,7 @@ def reused_streams(R: tuple) -> tuple:
         pool.append(np.random.Generator(np.random.PCG64(0)))
     for mine, fresh in zip(pool, R, strict=False):
         mine.bit_generator.state = fresh.bit_generator.state
-    return type(R)(*pool[: len(R)])
+    return Streams(*pool[: len(R)])
 
 
 def simulate(r: Resolved, seed: int, kernel=None) -> RunResult:

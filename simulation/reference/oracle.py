@@ -16,7 +16,8 @@ Only the numeric parameters are read from the `Params` namedtuple; all mutable w
 in the objects below. `oracle_kernel` has the signature of `simulation.engine.kernels.step.run_months`,
 converts the `State` it is given into objects, runs the months, writes the yearly accumulators
 into the `Acc` arrays and returns 0 (its lists grow, so it never overflows). `S` is not written
-back. The last world built is kept in `LAST_WORLD` so tests can look inside it.
+back, except `won_in`, which the tidy table reads (`countries_with_win`). The last world built
+is kept in `LAST_WORLD` so tests can look inside it.
 """
 from __future__ import annotations
 
@@ -484,31 +485,66 @@ class World:
 
     # ---- policy ----------------------------------------------------------------------------
     def policy(self, m):
-        P, rng, books = self.P, self.rng.policy, self.books
+        """The policy events of month m, one measure at a time, in the kernels' order (they share
+        one random stream, so the order fixes which draw each measure gets)."""
+        P = self.P
         y = P.year_of[m]
         moy = P.moy[m]
         reach = P.t2_reach[m]
-        cost = books.cost[y]
+        cost = self.books.cost[y]
+        self.fade()
+        self.t5_mou(m, reach, cost)
+        self.t1_high_level(m, reach, cost)
+        self.t4_envoys(m, reach, cost)
+        self.n5_training(y, moy, reach, cost)
+        self.c1_expo(m, moy, reach, cost)
+        self.c4_fair(moy, reach, cost)
+        self.c5_roadshows(m, y, moy, reach, cost)
+        self.n1_kscon(m, y, moy, reach, cost)
+        self.t3_ksp(m, y, moy, reach, cost)
+        self.n4_hubs(m, cost)
+        self.n3_info_db(m, cost)
+        self.standing_costs(m, cost)
+        self.f1_pis(m, cost)
+
+    def fade(self):
+        """Relationships drift back toward their base; contacts fade."""
+        P = self.P
         for country in self.countries:
             country.rel = country.rel_base + (country.rel - country.rel_base) * P.rel_decay
         for firm in self.firms:
             contact = firm.contact
             for g in range(NR):
                 contact[g] = contact[g] * P.contact_decay
+
+    def t5_mou(self, m, reach, cost):
+        """T5 MOUs on their dates: a relationship jump with the partner country."""
+        P = self.P
         for e in range(len(P.t5_mou_m)):
             if P.t5_mou_m[e] == m:
                 self.countries[P.t5_mou_c[e]].boost(P.t5_relationship_boost * reach)
                 cost[C_MOU] += P.t5_cost_krw_bn_per_mou
+
+    def t1_high_level(self, m, reach, cost):
+        """T1 high-level visits on their dates: a relationship jump with the country visited."""
+        P = self.P
         for e in range(len(P.t1_visit_m)):
             if P.t1_visit_m[e] == m:
                 self.countries[P.t1_visit_c[e]].boost(P.t1_relationship_boost * reach)
                 cost[C_VISIT] += P.t1_cost_krw_bn_per_visit
                 self.log["visits"] += 1
+
+    def t4_envoys(self, m, reach, cost):
+        """T4 envoys: a monthly relationship gain in every country with an envoy."""
+        P = self.P
         for country in self.countries:
             if country.envoy_from <= m:
                 country.boost(P.t4_relationship_boost_per_month * reach)
                 cost[C_ENVOY] += P.t4_cost_krw_bn_per_month
-        # invitation training
+
+    def n5_training(self, y, moy, reach, cost):
+        """N5 invitation training: each cohort from a target country drawn by market weight."""
+        P, rng = self.P, self.rng.policy
         if moy == P.n5_moy and P.n5_cohorts[y] > 0:
             eligible = [c for c in self.countries if c.train_ok]
             total = total_weight(eligible)
@@ -518,7 +554,10 @@ class World:
                     country.boost(P.n5_relationship_boost * reach)
                     cost[C_TRAINING] += P.n5_cost_krw_bn_per_cohort
                     self.log["training"] += 1
-        # World Smart City Expo
+
+    def c1_expo(self, m, moy, reach, cost):
+        """C1 World Smart City Expo: visiting buyer countries; exhibitors may meet their buyers."""
+        P, rng = self.P, self.rng.policy
         if P.c1_enabled == 1 and m >= P.c1_start_m and moy == P.c1_moy:
             cost[C_EXPO] += P.c1_cost_krw_bn
             nb = P.c1_buyer_countries
@@ -543,7 +582,10 @@ class World:
                             if rng.random() < P.c1_meet_prob * reach:
                                 firm.introduce(buyer, m)
                                 self.log["expo_meetings"] += 1
-        # Smart City Fair
+
+    def c4_fair(self, moy, reach, cost):
+        """C4 Smart City Fair: the region's countries gain relationship, exhibitors contact."""
+        P, rng = self.P, self.rng.policy
         if P.c4_enabled == 1 and moy == P.c4_moy:
             cost[C_FAIR] += P.c4_cost_krw_bn
             for country in self.countries:
@@ -557,7 +599,10 @@ class World:
                         a = na - 1
                     self.alliance[a].contact[P.c4_region] += P.c4_contact_boost * reach
                     self.log["fair_contacts"] += 1
-        # roadshows, rotating through the target regions
+
+    def c5_roadshows(self, m, y, moy, reach, cost):
+        """C5 roadshows, rotating through the target regions: a host country, SMEs on board."""
+        P, rng = self.P, self.rng.policy
         n_rs = P.c5_roadshows[y]
         nreg = len(P.c5_regions)
         if n_rs > 0 and nreg > 0:
@@ -585,7 +630,10 @@ class World:
                         self.log["roadshow_contacts"] += 1
                         if host is not None:
                             firm.introduce(host, m)
-        # K-SCON master plans
+
+    def n1_kscon(self, m, y, moy, reach, cost):
+        """N1 K-SCON master plans, which may lead to a main tender with Korean incumbency."""
+        P, rng, books = self.P, self.rng.policy, self.books
         if P.n1_enabled == 1 and moy == P.n1_call_moy and P.n1_selections[y] > 0:
             eligible = [c for c in self.countries if c.kscon_ok]
             total = total_weight(eligible)
@@ -598,7 +646,10 @@ class World:
                     if rng.random() < P.n1_follow_on_prob:
                         books.kscon_tenders[y] += self.follow_on(m, country, P.n1_lag_months_min, P.n1_lag_months_max, INC_FULL,
                                                                  O_KSCON)
-        # KSP projects
+
+    def t3_ksp(self, m, y, moy, reach, cost):
+        """T3 KSP projects, which may shape a later tender (KSP incumbency)."""
+        P, rng, books = self.P, self.rng.policy, self.books
         if moy == P.t3_moy and P.t3_projects[y] > 0:
             eligible = [c for c in self.countries if c.ksp_ok]
             total = total_weight(eligible)
@@ -610,18 +661,32 @@ class World:
                     self.log["ksp_projects"] += 1
                     if rng.random() < P.t3_follow_on_prob:
                         books.ksp_tenders[y] += self.follow_on(m, country, P.t3_lag_months_min, P.t3_lag_months_max, INC_KSP, O_KSP)
-        # running costs
+
+    def n4_hubs(self, m, cost):
+        """N4 KOTRA and KIND centres: their running cost (their effect is in discovery)."""
+        P = self.P
         for country in self.countries:
             if country.kotra_from <= m:
                 cost[C_KOTRA] += P.n4_kotra_cost_krw_bn_per_month
             if country.kind_from <= m:
                 cost[C_KIND] += P.n4_kind_cost_krw_bn_per_month
-        if P.n3_db_on[m] > 0.0:
-            cost[C_DB] += P.n3_cost_krw_bn_per_month
+
+    def n3_info_db(self, m, cost):
+        """N3 information DB: its running cost while live."""
+        if self.P.n3_db_on[m] > 0.0:
+            cost[C_DB] += self.P.n3_cost_krw_bn_per_month
+
+    def standing_costs(self, m, cost):
+        """The running costs of T2, C3, C6 and N6, whose effects act elsewhere."""
+        P = self.P
         cost[C_COORD] += P.t2_cost_krw_bn_per_month[m]
         cost[C_ALLIANCE] += P.c3_cost_krw_bn_per_month
         cost[C_STRATEGY] += P.c6_cost_krw_bn_per_month
         cost[C_INTL] += P.n6_cost_krw_bn_per_month
+
+    def f1_pis(self, m, cost):
+        """The cost of the public money in the F1 PIS fund while it lives."""
+        P = self.P
         if P.f1_enabled == 1 and m >= P.f1_start_m and m < P.f4_fund_end_m:
             cost[C_PIS] += P.f1_public_funding_rate_m * (self.fund[0].paid + self.fund[1].paid)
 
@@ -1317,8 +1382,14 @@ def oracle_kernel(m0, m1, P, S, A, rng):
     for m in range(m0, m1):
         world.step(m)
     world.books.write(A)
-    for i, f in enumerate(world.firms):  # the end state the metrics read (countries_with_win)
-        for country in f.won_in:
-            S.won_in[i, country.id] = 1
+    write_won_in(world, S)
     LAST_WORLD = world
     return 0
+
+
+def write_won_in(world, S):
+    """Each firm's countries with a win into `S.won_in`: `metrics.tidy` counts the countries with a
+    win from the final state, which the oracle otherwise leaves as it found it."""
+    for i, firm in enumerate(world.firms):
+        for country in firm.won_in:
+            S.won_in[i, country.id] = 1

@@ -1,10 +1,44 @@
 """Policy events of a month: relationship decay and jumps, expo, fairs, roadshows, K-SCON, KSP, running costs."""
 import math
 
-from simulation.engine.kernels.constants import C_ALLIANCE, C_DB, C_ENVOY, C_EXPO, C_FAIR, C_INTL, C_KIND, C_KOTRA, C_KSCON, C_KSP, C_MOU, C_PIS, C_ROADSHOW, C_STRATEGY, C_TRAINING, C_VISIT, C_COORD, INC_FULL, INC_KSP, K_CONTACTED, K_PIPE, K_ROADSHOWS, K_OVERFLOW, NT, O_KSCON, O_KSP, OV_PIPE, R_BLENDED_LEFT, R_EDPF_LEFT, R_POT, R_POT_SHORT, R_SLOTS_LEFT, R_SUBSIDY_LEFT
+from simulation.engine.kernels.constants import (
+    C_ALLIANCE,
+    C_COORD,
+    C_DB,
+    C_ENVOY,
+    C_EXPO,
+    C_FAIR,
+    C_INTL,
+    C_KIND,
+    C_KOTRA,
+    C_KSCON,
+    C_KSP,
+    C_MOU,
+    C_PIS,
+    C_ROADSHOW,
+    C_STRATEGY,
+    C_TRAINING,
+    C_VISIT,
+    INC_FULL,
+    INC_KSP,
+    K_CONTACTED,
+    K_OVERFLOW,
+    K_PIPE,
+    K_ROADSHOWS,
+    NT,
+    O_KSCON,
+    O_KSP,
+    OV_PIPE,
+    R_BLENDED_LEFT,
+    R_EDPF_LEFT,
+    R_POT,
+    R_POT_SHORT,
+    R_SLOTS_LEFT,
+    R_SUBSIDY_LEFT,
+)
 from simulation.engine.kernels.draws import boost, masked_total, pick_cum, pick_masked
-from simulation.engine.kernels.knowledge import introduce
 from simulation.engine.kernels.jit import helper, stage
+from simulation.engine.kernels.knowledge import introduce
 from simulation.engine.kernels.pcg import normal, uniform
 
 
@@ -88,7 +122,7 @@ def planning_round(m, y, n, ok, amount, cost, cost_slot, follow, lag_min, lag_ma
     total = masked_total(P.weight, ok)
     if total <= 0.0:
         return
-    for k in range(n):
+    for _ in range(n):
         u = uniform(rng)
         c = pick_masked(P.weight, ok, total, u)
         boost(S.rel, c, amount)
@@ -129,81 +163,122 @@ def add_contact(S, g, i, amount):
         S.cnt[K_CONTACTED] += 1
 
 
-@stage
-def policy(m, P, S, A, rng):
-    y = P.year_of[m]
-    moy = P.moy[m]
-    reach = P.t2_reach[m]
-    C = P.n_countries
-    fade(P, S)
-    # T5 MOUs and T1 high-level visits on their dates
+@helper
+def t5_mou(m, y, reach, P, S, A):
+    """T5 G2G MOUs on their dates: a relationship jump with the partner country, and their cost."""
     for e in range(P.t5_mou_m.shape[0]):
         if P.t5_mou_m[e] == m:
             boost(S.rel, P.t5_mou_c[e], P.t5_relationship_boost * reach)
             A.cost[y, C_MOU] += P.t5_cost_krw_bn_per_mou
+
+
+@helper
+def t1_high_level(m, y, reach, P, S, A):
+    """T1 high-level visits on their dates: a relationship jump with the country visited, and their cost."""
     for e in range(P.t1_visit_m.shape[0]):
         if P.t1_visit_m[e] == m:
             boost(S.rel, P.t1_visit_c[e], P.t1_relationship_boost * reach)
             A.cost[y, C_VISIT] += P.t1_cost_krw_bn_per_visit
-    # T4 envoys
-    for c in range(C):
+
+
+@helper
+def t4_envoys(m, y, reach, P, S, A):
+    """T4 envoys: a monthly relationship gain in every country with an envoy, and its cost."""
+    for c in range(P.n_countries):
         if P.t4_envoy_from[c] <= m:
             boost(S.rel, c, P.t4_relationship_boost_per_month * reach)
             A.cost[y, C_ENVOY] += P.t4_cost_krw_bn_per_month
-    # N5 invitation training
+
+
+@helper
+def n5_training(y, moy, reach, P, S, A, rng):
+    """N5 invitation training: each cohort comes from a target country drawn by market weight."""
     if moy == P.n5_moy and P.n5_cohorts[y] > 0:
         total = masked_total(P.weight, P.n5_eligible)
         if total > 0.0:
-            for k in range(P.n5_cohorts[y]):
+            for _ in range(P.n5_cohorts[y]):
                 u = uniform(rng)
                 c = pick_masked(P.weight, P.n5_eligible, total, u)
                 boost(S.rel, c, P.n5_relationship_boost * reach)
                 A.cost[y, C_TRAINING] += P.n5_cost_krw_bn_per_cohort
-    # C1 World Smart City Expo
+
+
+@helper
+def pick_weighted(weight, total, u):
+    """A country drawn with probability proportional to weight (the last if rounding leaves none)."""
+    target = u * total
+    acc = 0.0
+    n = weight.shape[0]
+    for c in range(n):
+        acc += weight[c]
+        if acc > target:
+            return c
+    return n - 1
+
+
+@helper
+def c1_buyers(reach, P, S, rng):
+    """C1's visiting buyer countries, drawn by market weight into the first slots of S.scratch_i;
+    each gains relationship."""
+    total = 0.0
+    for c in range(P.n_countries):
+        total += P.weight[c]
+    for j in range(P.c1_buyer_countries):
+        u = uniform(rng)
+        pick = pick_weighted(P.weight, total, u)
+        S.scratch_i[j] = pick
+        boost(S.rel, pick, P.c1_relationship_boost * reach)
+
+
+@helper
+def c1_meetings(m, reach, P, S, rng):
+    """Each alliance firm exhibits with some chance; an exhibitor may meet each visiting country's
+    buyers, and so learns of the country."""
+    vis = S.scratch_i
+    for a in range(S.alliance_ids.shape[0]):
+        i = S.alliance_ids[a]
+        u = uniform(rng)
+        if u < P.c1_firm_attendance:
+            for j in range(P.c1_buyer_countries):
+                u2 = uniform(rng)
+                if u2 < P.c1_meet_prob * reach:
+                    introduce(S.know, vis[j], i, m)
+
+
+@helper
+def c1_expo(m, y, moy, reach, P, S, A, rng):
+    """C1 World Smart City Expo, yearly from its start: buyer countries visit, exhibitors meet them."""
     if P.c1_enabled == 1 and m >= P.c1_start_m and moy == P.c1_moy:
         A.cost[y, C_EXPO] += P.c1_cost_krw_bn
-        nb = P.c1_buyer_countries
-        if nb > 0:
-            total = 0.0
-            for c in range(C):
-                total += P.weight[c]
-            vis = S.scratch_i  # the buyer countries met, in the first nb slots
-            for j in range(nb):
-                u = uniform(rng)
-                target = u * total
-                acc = 0.0
-                pick = C - 1
-                for c in range(C):
-                    acc += P.weight[c]
-                    if acc > target:
-                        pick = c
-                        break
-                vis[j] = pick
-                boost(S.rel, pick, P.c1_relationship_boost * reach)
-            for a in range(S.alliance_ids.shape[0]):
-                i = S.alliance_ids[a]
-                u = uniform(rng)
-                if u < P.c1_firm_attendance:
-                    for j in range(nb):
-                        u2 = uniform(rng)
-                        if u2 < P.c1_meet_prob * reach:
-                            introduce(S.know, vis[j], i, m)
-    # C4 Smart City Fair (ASEAN pavilion)
+        if P.c1_buyer_countries > 0:
+            c1_buyers(reach, P, S, rng)
+            c1_meetings(m, reach, P, S, rng)
+
+
+@helper
+def c4_fair(y, moy, reach, P, S, A, rng):
+    """C4 Smart City Fair: a relationship gain in the fair's region and contact for the
+    alliance firms drawn to exhibit."""
     if P.c4_enabled == 1 and moy == P.c4_moy:
         A.cost[y, C_FAIR] += P.c4_cost_krw_bn
-        for c in range(C):
+        for c in range(P.n_countries):
             if P.region[c] == P.c4_region:
                 boost(S.rel, c, P.c4_relationship_boost * reach)
         na = S.alliance_ids.shape[0]
         if na > 0:
-            for k in range(P.c4_firms):
+            for _ in range(P.c4_firms):
                 u = uniform(rng)
                 a = int(u * na)
                 if a >= na:
                     a = na - 1
                 i = S.alliance_ids[a]
                 add_contact(S, P.c4_region, i, P.c4_contact_boost * reach)
-    # C5 roadshows, spread over the year, rotating through the target regions
+
+
+@helper
+def c5_roadshows(m, y, moy, reach, P, S, A, rng):
+    """C5 roadshows, spread over the year and rotating through the target regions: a host country
+    (relationship gain) and alliance SMEs first on board (contact with the region, the host known)."""
     n_rs = P.c5_roadshows[y]
     nreg = P.c5_regions.shape[0]
     if n_rs > 0 and nreg > 0:
@@ -224,7 +299,7 @@ def policy(m, P, S, A, rng):
                 pool = S.alliance_ids
             npool = pool.shape[0]
             if npool > 0:
-                for j in range(P.c5_firms_per_roadshow):
+                for _ in range(P.c5_firms_per_roadshow):
                     u = uniform(rng)
                     a = int(u * npool)
                     if a >= npool:
@@ -233,27 +308,79 @@ def policy(m, P, S, A, rng):
                     add_contact(S, g, i, P.c5_contact_boost * reach)
                     if host >= 0:
                         introduce(S.know, host, i, m)
-    # N1 K-SCON selections: master plans that may lead to a main tender with Korean incumbency
+
+
+@helper
+def n1_kscon(m, y, moy, reach, P, S, A, rng):
+    """N1 K-SCON selections: master plans that may lead to a main tender with Korean incumbency."""
     if P.n1_enabled == 1 and moy == P.n1_call_moy and P.n1_selections[y] > 0:
-        planning_round(m, y, P.n1_selections[y], P.n1_eligible, P.n1_relationship_boost * reach, P.n1_cost_krw_bn_per_selection, C_KSCON, P.n1_follow_on_prob,
-                       P.n1_lag_months_min, P.n1_lag_months_max, INC_FULL, O_KSCON, A.kscon_tenders, P, S, A, rng)
-    # T3 KSP projects: smaller, shaping later tenders partly
+        planning_round(m, y, P.n1_selections[y], P.n1_eligible, P.n1_relationship_boost * reach,
+                       P.n1_cost_krw_bn_per_selection, C_KSCON, P.n1_follow_on_prob, P.n1_lag_months_min,
+                       P.n1_lag_months_max, INC_FULL, O_KSCON, A.kscon_tenders, P, S, A, rng)
+
+
+@helper
+def t3_ksp(m, y, moy, reach, P, S, A, rng):
+    """T3 KSP projects: smaller than N1 plans, shaping later tenders partly (KSP incumbency)."""
     if moy == P.t3_moy and P.t3_projects[y] > 0:
-        planning_round(m, y, P.t3_projects[y], P.t3_eligible, P.t3_relationship_boost * reach, P.t3_cost_krw_bn_per_project, C_KSP, P.t3_follow_on_prob,
-                       P.t3_lag_months_min, P.t3_lag_months_max, INC_KSP, O_KSP, A.ksp_tenders, P, S, A, rng)
-    # running costs of standing measures
-    for c in range(C):
+        planning_round(m, y, P.t3_projects[y], P.t3_eligible, P.t3_relationship_boost * reach,
+                       P.t3_cost_krw_bn_per_project, C_KSP, P.t3_follow_on_prob, P.t3_lag_months_min,
+                       P.t3_lag_months_max, INC_KSP, O_KSP, A.ksp_tenders, P, S, A, rng)
+
+
+@helper
+def n4_hubs(m, y, P, A):
+    """N4 KOTRA and KIND centres: their running cost (their effect is in bidding's discovery)."""
+    for c in range(P.n_countries):
         if P.n4_kotra_from[c] <= m:
             A.cost[y, C_KOTRA] += P.n4_kotra_cost_krw_bn_per_month
         if P.n4_kind_from[c] <= m:
             A.cost[y, C_KIND] += P.n4_kind_cost_krw_bn_per_month
+
+
+@helper
+def n3_info_db(m, y, P, A):
+    """N3 information DB: its running cost while live (its effect is in bidding's discovery)."""
     if P.n3_db_on[m] > 0.0:
         A.cost[y, C_DB] += P.n3_cost_krw_bn_per_month
+
+
+@helper
+def standing_costs(m, y, P, A):
+    """The running costs of T2 coordination, the C3 catalogue, C6 strategies and N6 joint entry,
+    whose effects act elsewhere (reach, partners, quality, MDB access): one line each."""
     A.cost[y, C_COORD] += P.t2_cost_krw_bn_per_month[m]
     A.cost[y, C_ALLIANCE] += P.c3_cost_krw_bn_per_month
     A.cost[y, C_STRATEGY] += P.c6_cost_krw_bn_per_month
     A.cost[y, C_INTL] += P.n6_cost_krw_bn_per_month
-    # what the public money in the PIS fund costs while the fund lives (its returns and losses are
-    # booked at exit and default: financing.py)
+
+
+@helper
+def f1_pis(m, y, P, S, A):
+    """What the public money in the F1 PIS fund costs while the fund lives (its returns and losses
+    are booked at exit and default: financing.py)."""
     if P.f1_enabled == 1 and m >= P.f1_start_m and m < P.f4_fund_end_m:
         A.cost[y, C_PIS] += P.f1_public_funding_rate_m * (S.pis_paid[0] + S.pis_paid[1])
+
+
+@stage
+def policy(m, P, S, A, rng):
+    """The policy events of month m, one measure at a time. The order is part of the model: the
+    measures draw from one stream, so moving one would shift the draws of those after it."""
+    y = P.year_of[m]
+    moy = P.moy[m]
+    reach = P.t2_reach[m]
+    fade(P, S)
+    t5_mou(m, y, reach, P, S, A)
+    t1_high_level(m, y, reach, P, S, A)
+    t4_envoys(m, y, reach, P, S, A)
+    n5_training(y, moy, reach, P, S, A, rng)
+    c1_expo(m, y, moy, reach, P, S, A, rng)
+    c4_fair(y, moy, reach, P, S, A, rng)
+    c5_roadshows(m, y, moy, reach, P, S, A, rng)
+    n1_kscon(m, y, moy, reach, P, S, A, rng)
+    t3_ksp(m, y, moy, reach, P, S, A, rng)
+    n4_hubs(m, y, P, A)
+    n3_info_db(m, y, P, A)
+    standing_costs(m, y, P, A)
+    f1_pis(m, y, P, S, A)
