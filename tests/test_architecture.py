@@ -13,8 +13,6 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parent.parent / "simulation"
 LAYERS = ("scenario", "engine", "experiment", "analysis", "planning", "present")  # bottom to top
 ANYTHING = {"bench", "cli", "api", "__main__"}
@@ -139,7 +137,6 @@ def private_uses(path: Path) -> list[str]:
             and is_private(n.attr)]
 
 
-@pytest.mark.xfail(reason="private imports being removed (issue 15, branch i15b)", strict=False)
 def test_no_module_imports_another_modules_private_names() -> None:
     private = [f"{i.module}:{i.line} imports {n} from {i.target}"
                for i in IMPORTS for n in i.names if is_private(n) and i.target != i.module]

@@ -777,7 +777,7 @@ def value_shown(table: pd.DataFrame) -> tuple[str, str]:
     return VALUE, "KRW bn"
 
 
-def _tables(a: Analysis) -> dict[str, pd.DataFrame]:
+def analysis_tables(a: Analysis) -> dict[str, pd.DataFrame]:
     out = {"runs": a.runs, "points": a.points}
     for name in ("sobol", "sobol_s2", "morris", "pawn", "ranking"):
         t = getattr(a, name)
@@ -804,7 +804,7 @@ def write_analysis(a: Analysis, out_dir: Path | str | None = None) -> Path:
     clean_temporaries(out_dir.parent, prefix=out_dir.name)
     tmp = new_temp_dir(out_dir)
     try:
-        for name, t in _tables(a).items():
+        for name, t in analysis_tables(a).items():
             t.to_csv(tmp / f"{name}.csv", index=False)
             _parquet_safe(t).to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / "summary.txt").write_text(format_analysis(a))

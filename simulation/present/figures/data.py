@@ -203,13 +203,16 @@ def _load_sweep(folder: Path) -> Results:
         return res
     if not any((folder / "runs").glob("*.parquet")):
         raise _bad(folder, "the sweep has no finished runs yet; run `scsim sweep` first")
-    from simulation.analysis.analyze import _tables, analyze  # the folder has runs but no analysis: compute it here
+    from simulation.analysis.analyze import (  # the folder has runs but no analysis: compute it here
+        analysis_tables,
+        analyze,
+    )
 
     try:
         a = analyze(folder)
     except (OSError, ValueError, KeyError) as exc:
         raise _bad(folder, f"cannot analyse the sweep ({type(exc).__name__}: {exc})") from None
-    res.analysis = {k: v for k, v in _tables(a).items() if k in ANALYSIS_TABLES}
+    res.analysis = {k: v for k, v in analysis_tables(a).items() if k in ANALYSIS_TABLES}
     res.notes.append("analysis computed for this report (not written; `scsim analyze` writes it)")
     return res
 
