@@ -12,7 +12,7 @@ from simulation.runner import run_batch
 
 def test_kernels_ready_reads_numba_s_cache(tmp_path):
     """An empty cache folder: not ready (and asking compiles nothing, it takes a second)."""
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "SCSIM_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     proc = subprocess.run([sys.executable, "-c", "from simulation.warmup import kernels_ready; print(kernels_ready())"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
