@@ -83,13 +83,13 @@ def test_job_array_then_merge_equals_the_serial_run_byte_for_byte(slurm, tmp_pat
                PYTHONPATH=os.pathsep.join([str(ROOT)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
     env.pop("NUMBA_CACHE_DIR", None)
     work = tmp_path / "site"
-    work.mkdir()
+    (work / "logs").mkdir(parents=True)  # as the templates say: Slurm opens logs/... before a job starts
     out = work / "results" / "smoke"
 
     t0 = time.perf_counter()
     array = slurm.run("sbatch", "--parsable", "--array=1-2", "--cpus-per-task=1", "--mem-per-cpu=1G",
                       str(CLUSTER / "sweep_array.slurm"), str(EXPERIMENT), env=env, cwd=work).stdout.strip()
-    merge = slurm.run("sbatch", "--parsable", f"--dependency=afterok:{array}", str(CLUSTER / "merge.slurm"),
+    merge = slurm.run("sbatch", "--parsable", f"--dependency=afterok:{array}", "--mem=1G", str(CLUSTER / "merge.slurm"),
                       "smoke", env=env, cwd=work).stdout.strip()
     slurm.wait_all(timeout=300)
     wall = time.perf_counter() - t0
