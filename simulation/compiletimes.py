@@ -11,7 +11,9 @@ bench's floor kernel too) and listens to numba's events (`numba.core.event`):
 - `numba:llvm_lock`: the time spent in LLVM (optimisation and machine code), inside the above.
 
 Events nest (typing a kernel compiles the kernels it calls), so each event's *own* time is its
-duration minus that of the events inside it; the own times add up to the whole compile. The
+duration minus that of the events inside it; the own times add up to the whole compile. Times
+are CPU seconds of the process (compiling is single-threaded), so that other load on a shared
+machine does not inflate them; the wall-clock time is printed beside. The
 report gives, per function, the specialisations compiled and the own seconds in numba's passes
 and in LLVM, and per pass the seconds over all functions. See docs/speed.md for the figures.
 """
@@ -55,11 +57,11 @@ class Listener(ev.Listener):
         else:  # llvm_lock, compiler_lock: the function is that of the enclosing frame
             func = stack[-1][2] if stack else "?"
             label = event.kind.split(":")[1]
-        stack.append([event.kind, label, func, time.perf_counter(), 0.0])
+        stack.append([event.kind, label, func, time.process_time(), 0.0])
 
     def on_end(self, event):
         kind, label, func, t0, inner = stack.pop()
-        dt = time.perf_counter() - t0
+        dt = time.process_time() - t0
         own[(kind, label, func)] += dt - inner
         if stack:
             stack[-1][4] += dt
@@ -77,10 +79,10 @@ t0 = time.perf_counter()
 r = load_scenario(sys.argv[2])
 def first_month(m0, m1, P, S, A, R):
     return run_months(m0, min(m1, m0 + 1), P, S, A, R)
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 simulate(r, 0, kernel=first_month)
-t_run = time.perf_counter() - t1
-t_floor = 0.0
+t_run, c_run = time.perf_counter() - t1, time.process_time() - c1
+t_floor = c_floor = 0.0
 if what in ("floor", "both"):
     from simulation.bench import kernel_time, DEFAULT
     from simulation.engine import new_acc
@@ -95,9 +97,9 @@ if what in ("floor", "both"):
     n_t = int(ref.cnt[0])
     log = (ref.t_country[:n_t].copy(), ref.t_domain[:n_t].copy(), ref.t_type[:n_t].copy(), ref.t_deadline[:n_t].copy())
     P, cal, _, S, R, _ = build(base, 1)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     floor_months(0, 1, P, S, new_acc(cal.n_years), R, new_acc(cal.n_years), *log, draws)
-    t_floor = time.perf_counter() - t2
+    t_floor, c_floor = time.perf_counter() - t2, time.process_time() - c2
 from simulation.kernels import step
 import numba
 disp = {}
@@ -106,7 +108,7 @@ for mod in list(sys.modules.values()):
         for name, obj in vars(mod).items():
             if isinstance(obj, numba.core.registry.CPUDispatcher) and obj.py_func.__module__ == mod.__name__:
                 disp[f"{mod.__name__}.{obj.py_func.__qualname__}"] = len(obj.overloads)
-print(json.dumps({"run_s": t_run, "floor_s": t_floor,
+print(json.dumps({"run_s": t_run, "floor_s": t_floor, "run_cpu_s": c_run, "floor_cpu_s": c_floor,
                   "own": [[k[0], k[1], k[2], v] for k, v in own.items()],
                   "compiles": compiles, "inclusive": inclusive, "overloads": disp}))
 """
@@ -153,9 +155,10 @@ def format_report(res: dict, top: int = 25) -> str:
     from .bench import machine
     m = machine()
     lines = [f"cold compile on {m['cpu']} ({m['cores']} cores), numba {m['versions'].get('numba')}: "
-             f"first month of a run {res['run_s']:.1f} s" + (f", floor kernel {res['floor_s']:.1f} s" if res["floor_s"] else "")
-             + f"; the whole child process {res['process_wall_s']:.1f} s; numba's events account for {s['total_s']:.1f} s", "",
-             f"{'function (own time: callees excluded)':<52} {'spec.':>5} {'numba s':>8} {'LLVM s':>7} {'total s':>8} {'incl. s':>8}"]
+             f"first month of a run {res['run_cpu_s']:.1f} s CPU ({res['run_s']:.1f} s wall)"
+             + (f", floor kernel {res['floor_cpu_s']:.1f} s CPU ({res['floor_s']:.1f} s wall)" if res["floor_s"] else "")
+             + f"; the whole child process {res['process_wall_s']:.1f} s; numba's events account for {s['total_s']:.1f} s CPU", "",
+             f"{'function (own time: callees excluded)':<52} {'spec.':>5} {'numba s':>8} {'LLVM s':>7} {'total s':>8} {'incl. s':>8}  (CPU)"]
     rows = sorted(s["functions"].items(), key=lambda kv: -(kv[1]["numba_s"] + kv[1]["llvm_s"]))
     for func, f in rows[:top]:
         name = func.removeprefix("simulation.kernels.")

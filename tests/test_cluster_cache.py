@@ -64,7 +64,7 @@ def test_dask_workers_on_a_warm_shared_cache_load_once_and_compile_nothing(tmp_p
     from dask import config as dask_config
     from distributed import Client, LocalCluster
 
-    simulate(load("no_plan", "time.end=2019-08"), 0)  # this process's cache is warm (compiled or loaded)
+    simulate(load("no_plan", "time.end=2020-12"), 0)  # this process's cache is warm (compiled or loaded)
     shared = tmp_path / "shared"
     shutil.copytree(numba.config.CACHE_DIR, shared / source_digest())  # as a login node's first run leaves it
     before = _files(shared)
@@ -78,6 +78,7 @@ def test_dask_workers_on_a_warm_shared_cache_load_once_and_compile_nothing(tmp_p
           world.n_firms: 60
         factors:
           - key: world.capability_sd
+            role: uncertainty
             values: [0.1, 0.2, 0.3]
         design:
           type: grid
