@@ -1,6 +1,6 @@
 """A shared kernel cache (`SCSIM_CACHE_DIR`): workers started against a warm one compile nothing.
 
-On a cluster the numba kernels are compiled once (about 90 s) into a folder every node reads;
+On a cluster the numba kernels are compiled once (about a minute) into a folder every node reads;
 each Dask worker or Slurm array task then loads them once, when it starts, and runs its first
 scenario at once. Here: a real Dask LocalCluster whose worker processes are pointed at one fresh
 folder holding a warm cache (as a login node's first run leaves it), a sweep on it, and from each
