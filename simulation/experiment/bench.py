@@ -232,6 +232,7 @@ def bench_sweep(n_runs: int = 200, workers: int = 2, scenario: str | Path | None
 
 
 def format_bench(r: dict) -> str:
+    from ..bench import short_cpu
     lines = [f"{r['n_runs']} runs of {Path(r['scenario']).name} (full horizon), {r['workers']} workers, "
              f"{r['cpus']} CPUs, best of {r.get('repeat', 1)}; task_table alone: {r['task_table_s'] * 1000:.1f} ms/run wall, "
              f"{r['task_table_cpu_s'] * 1000:.1f} ms CPU ({r['task_table_runs_per_s']:.2f} runs/s)",
@@ -258,7 +259,7 @@ def format_bench(r: dict) -> str:
         parts = [f"{ex if ex == 'serial' else ex + ' on ' + str(r['workers']) + ' workers'} "
                  f"{x['overhead_vs_model'] * 100:+.1f} %" for ex, x in r["executors"].items()]
         lines.append(f"overhead of scheduling, storage and tidy tables over the model's own time (world + monthly "
-                     f"steps, {r['model_cpu_s'] * 1000:.1f} ms CPU a run), CPU per extra run, on {r.get('cpu', '?')}: "
+                     f"steps, {r['model_cpu_s'] * 1000:.1f} ms CPU a run), CPU per extra run, on {short_cpu(r.get('cpu', '?'))}: "
                      + ", ".join(parts) + " (target < 10 %)")
     ser = r["executors"].get("serial", {})
     if "rss_start_mb" in ser:
