@@ -36,3 +36,13 @@ def test_no_line_when_the_kernels_are_ready_or_the_run_is_quiet(monkeypatch, cap
     monkeypatch.setattr(warmup, "kernels_ready", lambda: False)
     run_batch([load("no_plan", "time.end=2020-12")], 0, 1, progress=False)
     assert warmup.MESSAGE not in capsys.readouterr().err
+
+
+def test_the_kernels_are_optimised_once_by_llvm_with_this_numba():
+    """simulation/kernels/jit.py hooks numba's codegen so that LLVM optimises the kernels once, after
+    linking (docs/speed.md: 52 s of CPU to compile instead of 82). If a numba upgrade moves the
+    internals it hooks, the kernels still compile, slowly: this says so."""
+    from numba.core.codegen import CPUCodeLibrary
+
+    from simulation.kernels import jit
+    assert jit.LIGHT_PRELINK and getattr(CPUCodeLibrary._optimize_functions, "_scsim", False)

@@ -38,8 +38,8 @@ def _light_prelink_passes() -> bool:
         return True
 
     def _optimize_functions(self, ll_module):
-        ours = any(f.name.startswith(("_ZN10simulation", "_ZN7cpython10simulation", "cfunc._ZN10simulation"))
-                   for f in ll_module.functions)
+        ours = any(not f.is_declaration and f.name.startswith(
+            ("_ZN10simulation", "_ZN7cpython10simulation", "cfunc._ZN10simulation")) for f in ll_module.functions)
         _PRELINK.light = ours
         try:
             return optimize_functions(self, ll_module)
