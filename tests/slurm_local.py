@@ -4,7 +4,9 @@ Everything lives in one temporary folder (munge key and socket, slurm.conf, stat
 the daemons run in the foreground as children of the test and are stopped (and the folder
 removed) when the `with` block ends, also when the test fails. Clients find this cluster through
 `SLURM_CONF` (in `env`). Needs Debian's `slurmctld slurmd slurm-client munge` (`.ci/run` installs
-them). Ports are free ones picked at start, so two such clusters can run side by side.
+them). Ports are free ones picked at start, so two such clusters can run side by side. Root is not
+needed: every daemon runs as the user running the tests (checked as `nobody`: munged, slurmctld,
+slurmd and an `srun` job step all ran).
 """
 from __future__ import annotations
 
