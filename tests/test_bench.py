@@ -34,6 +34,14 @@ def test_bench_quick_writes_the_figures_with_the_machine(tmp_path):
     assert rows[(10_000, 200)]["candidate_evaluations"] > 2 * rows[(10_000, 68)]["candidate_evaluations"]
     assert all(r["ns_per_candidate"] > 0 for r in res["scaling"])
     assert res["default_memory"]["peak_rss_mb"] > 0
+    # figures from different machines differ: the CPU is printed beside every figure, and stored with it
+    cpu = machine["cpu_short"]
+    assert cpu and machine["cpu"]
+    figures = [line for line in proc.stdout.splitlines() if any(ch.isdigit() for ch in line)
+               and not line[:3].rstrip().rstrip(".").isdigit() and not line.startswith(("scsim bench on", "figures written"))]
+    assert figures and all(line.endswith(f"[{cpu}]") for line in figures), [x for x in figures if cpu not in x]
+    assert all(res[k]["cpu"] == cpu for k in ("default_run", "python_model", "floor", "default_memory"))
+    assert all(r["cpu"] == cpu for r in res["scaling"])
 
 
 def test_bench_refuses_to_overwrite_and_bad_repeats(tmp_path):

@@ -13,7 +13,7 @@ from simulation.experiment.runner import run_batch
 
 def test_kernels_ready_reads_numba_s_cache(tmp_path):
     """An empty cache folder: not ready (and asking compiles nothing, it takes a second)."""
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "SCSIM_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     proc = subprocess.run([sys.executable, "-c", "from simulation.engine.warmup import kernels_ready; print(kernels_ready())"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -37,3 +37,13 @@ def test_no_line_when_the_kernels_are_ready_or_the_run_is_quiet(monkeypatch, cap
     monkeypatch.setattr(warmup, "kernels_ready", lambda: False)
     run_batch([load("no_plan", "time.end=2020-12")], 0, 1, progress=False)
     assert warmup.MESSAGE not in capsys.readouterr().err
+
+
+def test_the_kernels_are_optimised_once_by_llvm_with_this_numba():
+    """simulation/engine/kernels/jit.py hooks numba's codegen so that LLVM optimises the kernels once, after
+    linking (docs/speed.md: 52 s of CPU to compile instead of 82). If a numba upgrade moves the
+    internals it hooks, the kernels still compile, slowly: this says so."""
+    from numba.core.codegen import CPUCodeLibrary
+
+    from simulation.engine.kernels import jit
+    assert jit.LIGHT_PRELINK and getattr(CPUCodeLibrary._optimize_functions, "_scsim", False)

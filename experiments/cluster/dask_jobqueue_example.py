@@ -46,7 +46,7 @@ def main() -> None:
         job_script_prologue=[            # run on the compute node before the workers start
             # "source $HOME/venvs/scsim/bin/activate",
             "export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1",
-            "export SCSIM_NUMBA_CACHE=$HOME/.cache/scsim/numba",
+            "export SCSIM_CACHE_DIR=$HOME/.cache/scsim/numba",  # a folder every node reads
         ],
         # account="myproject", queue="compute",
     )

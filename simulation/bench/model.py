@@ -10,6 +10,7 @@ import csv
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -181,8 +182,9 @@ def peak_memory(scenario: str, overrides: list[str]) -> dict:
 def startup(repeats: int = 3) -> dict:
     """`scsim run` as a whole process: first with an empty kernel cache (compiling), then cached."""
     with tempfile.TemporaryDirectory(prefix="scsim-bench-") as tmp:
-        env = dict(os.environ, SCSIM_NUMBA_CACHE=str(Path(tmp) / "cache"))
+        env = dict(os.environ, SCSIM_CACHE_DIR=str(Path(tmp) / "cache"))  # an empty kernel cache
         env.pop("NUMBA_CACHE_DIR", None)
+        env.pop("SCSIM_NUMBA_CACHE", None)
         env = child_env(env)
         cmd = [sys.executable, "-m", "simulation", "run", str(shipped_file("no_plan")), "--quiet", "--no-report",
                "--force", "--out"]
@@ -206,8 +208,16 @@ def machine() -> dict:
     except OSError:
         pass
     from simulation.experiment.outputs import versions
-    return {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(), "versions": versions(),
-            "date": time.strftime("%Y-%m-%d")}
+    return {"cpu": cpu, "cpu_short": short_cpu(cpu), "cores": os.cpu_count(), "platform": platform.platform(),
+            "versions": versions(), "date": time.strftime("%Y-%m-%d")}
+
+
+def short_cpu(cpu: str) -> str:
+    """The CPU model without trademarks and clock, to print beside each figure: "Intel Xeon", "AMD EPYC 7B13"."""
+    for junk in ("(R)", "(r)", "(TM)", "(tm)", " CPU", " Processor", " processor"):
+        cpu = cpu.replace(junk, "")
+    cpu = re.sub(r"\s+\d+-Core\b|\s*@.*$", "", cpu)
+    return " ".join(cpu.split()) or "unknown CPU"
 
 
 def run_bench(repeats: int = 7, quick: bool = False, with_startup: bool = True, echo: Callable[[str], None] = print) -> dict:
@@ -216,6 +226,12 @@ def run_bench(repeats: int = 7, quick: bool = False, with_startup: bool = True, 
     from simulation.engine.kernels.step import run_months
 
     out: dict[str, Any] = {"machine": machine()}
+    cpu = out["machine"]["cpu_short"]
+    plain_echo = echo
+
+    def echo(line: str) -> None:  # noqa: F811 - every figure line says which CPU it was measured on
+        plain_echo(f"{line}   [{cpu}]" if line.startswith("   ") else line)
+
     default = str(shipped_file(BENCH_SCENARIO))
     base = load_scenario(default)
     seed = 1
@@ -327,6 +343,13 @@ def run_bench(repeats: int = 7, quick: bool = False, with_startup: bool = True, 
         echo("6. start-up: `scsim run` as a whole process, first (compiling) and cached")
         out["startup"] = startup(1 if quick else 3)
         echo(f"   first {out['startup']['first_s']:.1f} s, cached {out['startup']['cached_median_s']:.2f} s")
+    for key in ("default_run", "python_model", "floor", "largest_world", "default_memory", "startup"):
+        if isinstance(out.get(key), dict):
+            out[key]["cpu"] = cpu
+    for row in out.get("scaling", []):
+        row["cpu"] = cpu
+    for sr in out.get("scaling_ratio", {}).values():
+        sr["cpu"] = cpu
     return out
 
 
@@ -360,4 +383,14 @@ def format_table(res: dict) -> str:
         s = res["startup"]
         lines.append(f"start-up of `scsim run`: first (compiling) {s['first_s']:.1f} s, cached {s['cached_median_s']:.2f} s "
                      "(target < 5 s)")
-    return "\n".join(lines)
+    # the CPU beside every figure: figures from different machines are not comparable
+    cpu = m.get("cpu_short") or short_cpu(m["cpu"])
+    tagged = [lines[0]]
+    for line in lines[1:]:
+        if not line:
+            tagged.append(line)
+        elif line.split()[0] == "firms":
+            tagged.append(f"{line}   CPU")
+        else:
+            tagged.append(f"{line}   [{cpu}]")
+    return "\n".join(tagged)

@@ -20,6 +20,9 @@ Figures:
                   shorter one, divided by the difference in runs
   overhead        CPU ms/run over task_table's own CPU time per run - 1: the per-run cost of
                   scheduling and storage (Parquet encoding, pickling, transport, writing, fsync)
+  overhead over the model  CPU ms/run over the model's own CPU time per run (`simulate`: the world
+                  and the monthly steps, no tables) - 1: what scheduling, storage *and* the tidy tables
+                  add to the model, per run (target: under 10 %, serial and processes)
   start-up s      the rest of the CPU time: worker imports, kernel loading, planning, the store
   memory          (serial) the sweep process's resident memory after its first WARM_RUNS runs and at
                   the end: a long sweep in one process must stay flat
@@ -60,7 +63,16 @@ if mode == "task_table":
     t, c = time.perf_counter(), time.process_time()
     for task in tasks[1:]:
         task_table(base, task)
-    print(json.dumps({"wall": time.perf_counter() - t, "cpu": time.process_time() - c, "n": args["n"]}))
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
+    model = {}
+    if args.get("model"):  # the model's own time: the same runs, world and monthly steps only, no tables
+        from simulation.engine import simulate
+        from simulation.experiment.tasks import resolve_task
+        t, c = time.perf_counter(), time.process_time()
+        for task in tasks[1:]:
+            simulate(resolve_task(base, task), task.seed)
+        model = {"model_wall": time.perf_counter() - t, "model_cpu": time.process_time() - c}
+    print(json.dumps({"wall": wall, "cpu": cpu, "n": args["n"], **model}))
 else:
     import psutil
     import simulation.experiment.sweep as sw
@@ -156,7 +168,7 @@ def bench_sweep(n_runs: int = 200, workers: int = 2, scenario: str | Path | None
         tts, raws = [], []
         seen: dict[str, dict] = {}
         for k in range(repeat):
-            tts.append(_child("task_table", scenario=str(scenario), seed=7, n=min(n_runs, 60)))
+            tts.append(_child("task_table", scenario=str(scenario), seed=7, n=min(n_runs, 60), model=True))
             for ex in executors:
                 w = 1 if ex == "serial" else workers
                 args = dict(executor=ex, workers=None if ex == "serial" else workers)
@@ -179,15 +191,20 @@ def bench_sweep(n_runs: int = 200, workers: int = 2, scenario: str | Path | None
                 raws.append(raw_parallel_rate(scenario, workers, max(10, n_runs // (2 * workers))))
         t_run = min(t["wall"] / t["n"] for t in tts)
         cpu_run = min(t["cpu"] / t["n"] for t in tts)
+        model_cpu = min(t["model_cpu"] / t["n"] for t in tts)
+        from simulation.bench.model import machine
         result: dict = {"n_runs": n_runs, "workers": workers, "scenario": str(scenario), "cpus": os.cpu_count(),
-                        "repeat": repeat, "task_table_s": t_run, "task_table_cpu_s": cpu_run,
-                        "task_table_runs_per_s": 1.0 / t_run, "executors": {}}
+                        "cpu": machine()["cpu"], "repeat": repeat, "task_table_s": t_run, "task_table_cpu_s": cpu_run,
+                        "task_table_runs_per_s": 1.0 / t_run, "model_cpu_s": model_cpu,
+                        "model_s": min(t["model_wall"] / t["n"] for t in tts), "executors": {}}
         for ex, b in seen.items():
             marginal = (b["cpu"] - b["cpu_small"]) / (n_runs - n_small) if small is not None else b["cpu"] / n_runs
             result["executors"][ex] = {
                 "wall_s": b["wall"], "runs_per_s": n_runs / b["wall"], "steady_runs_per_s": b["steady"],
                 "run_seconds_in_workers": b["run_seconds"], "cpu_s": b["cpu"], "cpu_per_run_s": marginal,
                 "overhead": marginal / cpu_run - 1.0, "startup_cpu_s": b["cpu"] - marginal * n_runs,
+                # scheduling, storage and the tidy tables, over the model's own CPU time (world + steps)
+                "overhead_vs_model": marginal / model_cpu - 1.0,
             }
             if ex == "serial" and {"start", "end"} <= set(b["rss"]):
                 result["executors"][ex]["rss_start_mb"] = b["rss"]["start"] / 2**20
@@ -217,6 +234,7 @@ def bench_sweep(n_runs: int = 200, workers: int = 2, scenario: str | Path | None
 
 
 def format_bench(r: dict) -> str:
+    from simulation.bench.model import short_cpu
     lines = [f"{r['n_runs']} runs of {Path(r['scenario']).name} (full horizon), {r['workers']} workers, "
              f"{r['cpus']} CPUs, best of {r.get('repeat', 1)}; task_table alone: {r['task_table_s'] * 1000:.1f} ms/run wall, "
              f"{r['task_table_cpu_s'] * 1000:.1f} ms CPU ({r['task_table_runs_per_s']:.2f} runs/s)",
@@ -239,6 +257,12 @@ def format_bench(r: dict) -> str:
                      f"{r['raw_parallel_runs_per_s']:.2f} runs/s ({r['raw_parallel_speedup']:.2f}x one); "
                      + ", ".join(f"{ex} steady state reaches {x['steady_efficiency'] * 100:.0f} % of that"
                                  for ex, x in r["executors"].items() if "steady_efficiency" in x))
+    if "model_cpu_s" in r:
+        parts = [f"{ex if ex == 'serial' else ex + ' on ' + str(r['workers']) + ' workers'} "
+                 f"{x['overhead_vs_model'] * 100:+.1f} %" for ex, x in r["executors"].items()]
+        lines.append(f"overhead of scheduling, storage and tidy tables over the model's own time (world + monthly "
+                     f"steps, {r['model_cpu_s'] * 1000:.1f} ms CPU a run), CPU per extra run, on {short_cpu(r.get('cpu', '?'))}: "
+                     + ", ".join(parts) + " (target < 10 %)")
     ser = r["executors"].get("serial", {})
     if "rss_start_mb" in ser:
         grew = ser["rss_end_mb"] / ser["rss_start_mb"] - 1.0

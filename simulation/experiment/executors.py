@@ -10,6 +10,9 @@ only the caller writes files. A run that raises is an outcome like any other; th
 
 The base scenario goes to each worker once (a pool initializer; a Dask worker plugin, which
 also reaches workers that join or restart later), tasks carry only their overrides and seed.
+The same hook loads the compiled kernels into the worker once, when it starts (`warm_worker`):
+from the shared on-disk cache (`SCSIM_CACHE_DIR`, simulation/engine/kernels/__init__.py) if it is
+warm, so that no worker compiles and no run pays for loading them.
 No Mesa model is ever built here (Mesa 3.3.1 never frees one, mesa#3179).
 
 Crashes: if a local worker process dies (killed, out of memory, a segfault), its pool is rebuilt
@@ -113,9 +116,41 @@ def kernels_cached() -> bool:
         return False
 
 
+# What `warm_worker` did in this process: a worker loads (or compiles) the kernels once, when it
+# starts, not in its first run (and never again: a process keeps what it loaded).
+WARM: dict[str, Any] = {"count": 0, "seconds": 0.0, "compiled": False, "error": None}
+
+
+def warm_worker(base: Resolved) -> dict:
+    """Load the month loop into this process (from the on-disk cache, or compile it), once per process.
+
+    Called when a worker starts (the local pool's initializer, the Dask worker plugin), so that
+    its first run is a run. Records in `WARM` how long it took and whether numba compiled (a miss
+    in its cache) rather than loaded; never raises (the first run would then show the error)."""
+    if WARM["count"]:
+        return WARM
+    t0 = time.perf_counter()
+    try:
+        from simulation.engine.kernels.step import run_months
+        from simulation.engine.simulate import simulate
+
+        misses = sum(run_months._cache_misses.values())
+
+        def first_month(m0, m1, P, S, A, R):
+            return run_months(m0, min(m1, m0 + 1), P, S, A, R)
+
+        simulate(base, 0, kernel=first_month)
+        WARM["compiled"] = sum(run_months._cache_misses.values()) > misses
+    except Exception as exc:  # noqa: BLE001
+        WARM["error"] = f"{type(exc).__name__}: {exc}"
+    WARM["count"] += 1
+    WARM["seconds"] = time.perf_counter() - t0
+    return WARM
+
+
 def _warm_first(base: Resolved, tasks: list[Task], metrics, groups) -> Iterator[Outcome]:
     """If the kernels are not compiled yet, run the first task here: it compiles them once, into the
-    on-disk cache that spawned workers then load (instead of every worker compiling for 90 s)."""
+    on-disk cache that spawned workers then load (instead of every worker compiling for a minute)."""
     if tasks and not kernels_cached():
         yield execute(base, tasks.pop(0), metrics, groups)
 
@@ -145,6 +180,7 @@ def _init_worker(payload_file: str, parent: int) -> None:
         base, metrics, groups = pickle.load(fh)
     _WORKER.update(base=base, metrics=metrics, groups=groups)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="scsim-watch-parent").start()
+    warm_worker(base)
 
 
 def _run_in_worker(task: Task) -> Outcome:
@@ -302,8 +338,13 @@ def _make_base_plugin() -> type:
         def __init__(self, token: str, payload: bytes) -> None:
             self.token, self.payload = token, payload
 
-        def setup(self, worker: Any) -> None:
+        async def setup(self, worker: Any) -> None:
+            import asyncio
+
             _DASK_BASES[self.token] = pickle.loads(self.payload)
+            # the kernels, loaded once per worker before its first run; in a thread, so that the
+            # worker keeps answering the scheduler while it loads (or, on a cold cache, compiles)
+            await asyncio.get_running_loop().run_in_executor(None, warm_worker, _DASK_BASES[self.token][0])
 
         def teardown(self, worker: Any) -> None:
             _DASK_BASES.pop(self.token, None)
