@@ -1,4 +1,5 @@
 """`python -m simulation` is the same as `scsim`."""
+
 import sys
 
 from simulation.cli import main

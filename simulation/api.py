@@ -17,6 +17,7 @@ message the CLI prints.
 
 SALib and EMA Workbench: `problem` (simulation/interop/problem.py) and `ema_model` (simulation/interop/ema.py).
 """
+
 from __future__ import annotations
 
 import os
@@ -39,16 +40,29 @@ if TYPE_CHECKING:  # at run time these come from __getattr__, imported when firs
 ScenarioLike = Union[str, "os.PathLike[str]", Resolved]
 Overrides = Mapping[str | KeyPath, Any]
 
-__all__ = ["HORIZON", "Result", "InputError", "ScenarioError", "compare", "horizon", "load", "notes", "run",
-           "problem", "Evaluator", "ema_model"]
+__all__ = [
+    "HORIZON",
+    "Result",
+    "InputError",
+    "ScenarioError",
+    "compare",
+    "horizon",
+    "load",
+    "notes",
+    "run",
+    "problem",
+    "Evaluator",
+    "ema_model",
+]
 
 
 def as_key_path(key: str | KeyPath) -> KeyPath:
     if isinstance(key, tuple):
         return key
     if not isinstance(key, str) or not key:
-        raise InputError(f"an override's key must be a key path like 'levers.f5_co_entry.rate_cut', got {key!r:.60}",
-                            "overrides")
+        raise InputError(
+            f"an override's key must be a key path like 'levers.f5_co_entry.rate_cut', got {key!r:.60}", "overrides"
+        )
     return tuple(int(p) if p.isdigit() else p for p in key.split("."))
 
 
@@ -110,6 +124,7 @@ class Result:
                  and over the horizon (period "all") (differences.parquet)
     notes        levers set in a scenario that cannot act there
     """
+
     scenarios: list[Resolved]
     seed: int
     reps: int
@@ -129,9 +144,12 @@ class Result:
 
     def __repr__(self) -> str:
         what = f"compare against {self.baseline}" if self.baseline else "run"
-        return (f"<scsim {what}: {', '.join(self.names)}; {self.reps} replications, seed {self.seed}; "
-                f"tables yearly {self.yearly.shape}, summary {self.summary.shape}, horizon {self.horizon.shape}"
-                + (f", differences {self.differences.shape}" if self.differences is not None else "") + ">")
+        return (
+            f"<scsim {what}: {', '.join(self.names)}; {self.reps} replications, seed {self.seed}; "
+            f"tables yearly {self.yearly.shape}, summary {self.summary.shape}, horizon {self.horizon.shape}"
+            + (f", differences {self.differences.shape}" if self.differences is not None else "")
+            + ">"
+        )
 
 
 def _notes(scenarios: list[Resolved]) -> list[str]:
@@ -147,12 +165,19 @@ def run_loaded(scenarios: list[Resolved], seed: int = 0, reps: int = 1, progress
     _check(seed, reps, 1)
     batch = run_batch(scenarios, seed, reps, progress=progress)
     table = batch.table
-    return Result(scenarios, seed, reps, batch.seeds, table, summary(table), horizon(table), _notes(scenarios),
-                  batch.seconds)
+    return Result(
+        scenarios, seed, reps, batch.seeds, table, summary(table), horizon(table), _notes(scenarios), batch.seconds
+    )
 
 
-def compare_loaded(scenarios: list[Resolved], baseline: str, seed: int = 0, reps: int = 20,
-                   parameter_sets: Any = None, progress: bool = False) -> Result:
+def compare_loaded(
+    scenarios: list[Resolved],
+    baseline: str,
+    seed: int = 0,
+    reps: int = 20,
+    parameter_sets: Any = None,
+    progress: bool = False,
+) -> Result:
     """`compare` on loaded scenarios (what `scsim compare` calls)."""
     from simulation.analysis.compare import baseline_first, compare_batch
     from simulation.experiment.runner import summary
@@ -162,8 +187,20 @@ def compare_loaded(scenarios: list[Resolved], baseline: str, seed: int = 0, reps
         raise InputError("compare needs at least two scenarios")
     batch, diff = compare_batch(scenarios, baseline, seed, reps, parameter_sets, progress)
     table = batch.table
-    return Result(baseline_first(scenarios, baseline), seed, reps, batch.seeds, table, summary(table),
-                  horizon(table), _notes(scenarios), batch.seconds, baseline, diff, parameter_sets)
+    return Result(
+        baseline_first(scenarios, baseline),
+        seed,
+        reps,
+        batch.seeds,
+        table,
+        summary(table),
+        horizon(table),
+        _notes(scenarios),
+        batch.seconds,
+        baseline,
+        diff,
+        parameter_sets,
+    )
 
 
 def _check(seed: int, reps: int, min_reps: int) -> None:
@@ -180,19 +217,34 @@ def pick_baseline(name: str, given: Sequence[Any], scenarios: list[Resolved]) ->
         text = os.fspath(g) if isinstance(g, (str, os.PathLike)) else r.scenario.name
         if name in (text, r.scenario.name, os.path.basename(text), os.path.splitext(os.path.basename(text))[0]):
             return r.scenario.name
-    raise InputError(f"baseline {name!r} is none of the compared scenarios "
-                        f"({', '.join(r.scenario.name for r in scenarios)})")
+    raise InputError(
+        f"baseline {name!r} is none of the compared scenarios ({', '.join(r.scenario.name for r in scenarios)})"
+    )
 
 
-def run(scenarios: ScenarioLike | Sequence[ScenarioLike], overrides: Overrides | None = None, *, seed: int = 0,
-        reps: int = 1, progress: bool = False) -> Result:
+def run(
+    scenarios: ScenarioLike | Sequence[ScenarioLike],
+    overrides: Overrides | None = None,
+    *,
+    seed: int = 0,
+    reps: int = 1,
+    progress: bool = False,
+) -> Result:
     """Run each scenario `reps` times (replication i with the i-th seed spawned from SeedSequence(seed),
     the same in every scenario): the tables of `scsim run`."""
     return run_loaded(load_all(scenarios, overrides), seed, reps, progress)
 
 
-def compare(scenarios: Sequence[ScenarioLike], baseline: str | None = None, overrides: Overrides | None = None, *,
-            seed: int = 0, reps: int = 20, parameter_sets: str | None = None, progress: bool = False) -> Result:
+def compare(
+    scenarios: Sequence[ScenarioLike],
+    baseline: str | None = None,
+    overrides: Overrides | None = None,
+    *,
+    seed: int = 0,
+    reps: int = 20,
+    parameter_sets: str | None = None,
+    progress: bool = False,
+) -> Result:
     """Compare scenarios against `baseline` (default: the first) with common random numbers: the
     tables of `scsim compare`. `parameter_sets`: a file like experiments/parameter_sets.yaml (or its
     shipped name) to re-run everything under each set, so the CIs include parameter uncertainty."""
@@ -212,8 +264,10 @@ def compare(scenarios: Sequence[ScenarioLike], baseline: str | None = None, over
 def __getattr__(name: str) -> Any:  # SALib and EMA helpers, imported when first asked for
     if name in ("problem", "Evaluator"):
         from simulation.interop import problem as mod
+
         return getattr(mod, name)
     if name == "ema_model":
         from simulation.interop.ema import ema_model
+
         return ema_model
     raise AttributeError(name)

@@ -1,4 +1,5 @@
 """The `scsim` command line (also `python -m simulation`)."""
+
 from __future__ import annotations
 
 import argparse
@@ -88,8 +89,11 @@ def _notes(r) -> list[str]:
     out = []
     for path, text in horizon_notes(r):
         file, line = r.where(path)
-        out.append(f"note: {file}:{line}: {'.'.join(map(str, path))}: {text}" if line else
-                   f"note: {file}: {'.'.join(map(str, path))}: {text}")
+        out.append(
+            f"note: {file}:{line}: {'.'.join(map(str, path))}: {text}"
+            if line
+            else f"note: {file}: {'.'.join(map(str, path))}: {text}"
+        )
     return out
 
 
@@ -106,7 +110,8 @@ def _check_size(args: argparse.Namespace, n_scenarios: int, n_sets: int = 1) -> 
     from simulation.experiment.size import TABLE_BYTES_PER_RUN, check_runs, counted
 
     what = f"{counted(n_scenarios, 'scenario')} × {counted(args.reps, 'replication')}" + (
-        f" × {counted(n_sets, 'parameter set')}" if n_sets > 1 else "")
+        f" × {counted(n_sets, 'parameter set')}" if n_sets > 1 else ""
+    )
     check_runs(n_scenarios * args.reps * n_sets, what, args.max_runs, TABLE_BYTES_PER_RUN)
 
 
@@ -124,21 +129,35 @@ def _batch(args: argparse.Namespace, kind: str, scenarios, meta_sets=None) -> tu
     from simulation.experiment.outputs import check_target
     from simulation.io import folder_path
 
-    key = hashlib.sha256(json.dumps({"kind": kind, "scenarios": [r.hash for r in scenarios], "seed": args.seed,
-                                     "reps": args.reps, "extra": getattr(args, "baseline", None),
-                                     "parameter_sets": meta_sets.hash if meta_sets else None}).encode()).hexdigest()
+    key = hashlib.sha256(
+        json.dumps(
+            {
+                "kind": kind,
+                "scenarios": [r.hash for r in scenarios],
+                "seed": args.seed,
+                "reps": args.reps,
+                "extra": getattr(args, "baseline", None),
+                "parameter_sets": meta_sets.hash if meta_sets else None,
+            }
+        ).encode()
+    ).hexdigest()
     prefix = "" if kind == "run" else f"{kind}-"
-    out = folder_path(args.out) if args.out else Path("results") / (
-        prefix + "-".join(r.scenario.name for r in scenarios)[:80] + f"-{key[:10]}")
+    out = (
+        folder_path(args.out)
+        if args.out
+        else Path("results") / (prefix + "-".join(r.scenario.name for r in scenarios)[:80] + f"-{key[:10]}")
+    )
     if not args.force and _finished(out, key):  # e.g. killed in its report step: finish what is missing
         return out, True, {"key": key}
     check_target(out, args.force)
     return out, False, {"key": key}
 
 
-def _manifest(args: argparse.Namespace, key: str, started: str, batch, scenarios, tables: dict,
-              notes: Sequence[str] = ()) -> dict:
+def _manifest(
+    args: argparse.Namespace, key: str, started: str, batch, scenarios, tables: dict, notes: Sequence[str] = ()
+) -> dict:
     from simulation.experiment.outputs import git_commit, versions
+
     return {
         "format": 1,  # simulation.present.figures.data.RUN_FORMAT: what `scsim report` reads
         "key": key,
@@ -153,11 +172,19 @@ def _manifest(args: argparse.Namespace, key: str, started: str, batch, scenarios
         "git_commit": git_commit(),
         "versions": versions(),
         "scenarios": [
-            {"name": r.scenario.name, "file": r.files[0], "files": r.files, "hash": r.hash,
-             "resolved": r.nested,
-             "provenance": {".".join(map(str, p)): {"kind": pr.kind, "source": pr.source, "file": pr.file,
-                                                    "line": pr.line} for p, pr in r.prov.items()}}
-            for r in scenarios],
+            {
+                "name": r.scenario.name,
+                "file": r.files[0],
+                "files": r.files,
+                "hash": r.hash,
+                "resolved": r.nested,
+                "provenance": {
+                    ".".join(map(str, p)): {"kind": pr.kind, "source": pr.source, "file": pr.file, "line": pr.line}
+                    for p, pr in r.prov.items()
+                },
+            }
+            for r in scenarios
+        ],
         "tables": tables,
     }
 
@@ -182,15 +209,26 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _end_with_report(args, out)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     res = run_loaded(scenarios, args.seed, args.reps, progress=not args.quiet)
-    manifest = _manifest(args, meta["key"], started, res, scenarios, {
-        "yearly": "tidy: run, scenario, seed, year, metric, group, value",
-        "summary": "mean over replications of yearly win rate, wins, bids and value won",
-        "horizon": "per scenario and run: horizon totals (sums over the years; ratios of the sums)"}, found)
+    manifest = _manifest(
+        args,
+        meta["key"],
+        started,
+        res,
+        scenarios,
+        {
+            "yearly": "tidy: run, scenario, seed, year, metric, group, value",
+            "summary": "mean over replications of yearly win rate, wins, bids and value won",
+            "horizon": "per scenario and run: horizon totals (sums over the years; ratios of the sums)",
+        },
+        found,
+    )
     write_results(out, {"yearly": res.yearly, "summary": res.summary, "horizon": res.horizon}, manifest, args.force)
     print(format_summary(res.summary, runs, args.set or []))
     n_runs = len(scenarios) * args.reps
-    print(f"{n_runs} run{'s' if n_runs != 1 else ''} in {res.seconds:.1f} s; results in {out}/ "
-          "(yearly.parquet, yearly.csv, summary.csv, horizon.csv, manifest.json)")
+    print(
+        f"{n_runs} run{'s' if n_runs != 1 else ''} in {res.seconds:.1f} s; results in {out}/ "
+        "(yearly.parquet, yearly.csv, summary.csv, horizon.csv, manifest.json)"
+    )
     return _end_with_report(args, out)
 
 
@@ -215,6 +253,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.parameter_sets:
         from simulation.experiment.parameter_sets import load_parameter_sets
         from simulation.scenario.shipped import resolve
+
         psets = load_parameter_sets(resolve(args.parameter_sets, "experiments"))
         psets.apply(scenarios)  # checked before anything runs
     n_sets = len(psets.sets) if psets else None
@@ -230,23 +269,41 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return _end_with_report(args, out)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     res = compare_loaded(scenarios, baseline, args.seed, args.reps, psets, progress=not args.quiet)
-    manifest = _manifest(args, meta["key"], started, res, res.scenarios, {
-        "yearly": "tidy: run, scenario, seed, year, metric, group, value",
-        "summary": "mean over replications of yearly win rate, wins, bids and value won",
-        "horizon": "per scenario and run: horizon totals (sums over the years; ratios of the sums)",
-        "differences": f"paired differences against {baseline} with 95 % CIs, per year and over the horizon (period 'all')"},
-        found)
+    manifest = _manifest(
+        args,
+        meta["key"],
+        started,
+        res,
+        res.scenarios,
+        {
+            "yearly": "tidy: run, scenario, seed, year, metric, group, value",
+            "summary": "mean over replications of yearly win rate, wins, bids and value won",
+            "horizon": "per scenario and run: horizon totals (sums over the years; ratios of the sums)",
+            "differences": f"paired differences against {baseline} with 95 % CIs, per year and over the horizon (period 'all')",
+        },
+        found,
+    )
     manifest["baseline"] = baseline
     if psets:
-        manifest["parameter_sets"] = {"file": psets.file, "sets": psets.sets, "runs_per_set": args.reps,
-                                      "rule": "run k*reps+i: parameter set k, replication i (the same seeds in every set)"}
-    write_results(out, {"yearly": res.yearly, "summary": res.summary, "horizon": res.horizon,
-                        "differences": res.differences}, manifest, args.force)
+        manifest["parameter_sets"] = {
+            "file": psets.file,
+            "sets": psets.sets,
+            "runs_per_set": args.reps,
+            "rule": "run k*reps+i: parameter set k, replication i (the same seeds in every set)",
+        }
+    write_results(
+        out,
+        {"yearly": res.yearly, "summary": res.summary, "horizon": res.horizon, "differences": res.differences},
+        manifest,
+        args.force,
+    )
     print(format_summary(res.summary, runs, args.set or []))
     print()
     print(format_differences(res.differences, runs, n_sets))
-    print(f"{len(scenarios) * args.reps * (n_sets or 1)} runs in {res.seconds:.1f} s; results in {out}/ "
-          "(differences.csv/.parquet, yearly, summary, horizon, manifest.json)")
+    print(
+        f"{len(scenarios) * args.reps * (n_sets or 1)} runs in {res.seconds:.1f} s; results in {out}/ "
+        "(differences.csv/.parquet, yearly, summary, horizon, manifest.json)"
+    )
     return _end_with_report(args, out)
 
 
@@ -280,8 +337,11 @@ def _end_with_report(args: argparse.Namespace, out: Path) -> int:
     try:
         rep = _report(out)
     except (InputError, OSError) as exc:
-        print(f"error: the results are in {out}/ but the report could not be written "
-              f"({getattr(exc, 'message', None) or exc}); try `scsim report {out}`", file=sys.stderr)
+        print(
+            f"error: the results are in {out}/ but the report could not be written "
+            f"({getattr(exc, 'message', None) or exc}); try `scsim report {out}`",
+            file=sys.stderr,
+        )
         return 1
     print(f"report: {rep.path} (open it in a browser; figures as PNG and SVG in {rep.figures_dir}/)")
     return 0
@@ -289,8 +349,10 @@ def _end_with_report(args: argparse.Namespace, out: Path) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     rep = _report(Path(args.results), Path(args.out) if args.out else None, args.force, args.lang)
-    print(f"report written to {rep.path} ({len(rep.figures)} figure{'s' if len(rep.figures) != 1 else ''}; "
-          f"PNG and SVG in {rep.figures_dir}/)")
+    print(
+        f"report written to {rep.path} ({len(rep.figures)} figure{'s' if len(rep.figures) != 1 else ''}; "
+        f"PNG and SVG in {rep.figures_dir}/)"
+    )
     return 0
 
 
@@ -305,15 +367,27 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     out = folder_path(args.out) if args.out else Path("results") / loaded.spec.name
     from simulation.experiment.designs import build_design
     from simulation.experiment.sweep import check_request
+
     check_request(loaded, args.executor, args.workers, args.scheduler, shard, args.max_runs)
     design = build_design(loaded, args.max_runs)  # before the lock file is made: bad input writes nothing
     with sweep_lock(out, shard):  # held through the analysis: one writer of the folder at a time
-        summary = run_sweep(loaded, out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
-                            shard=shard, retry_failed=args.retry_failed, progress=not args.quiet, force=args.force,
-                            design=design, max_runs=args.max_runs)
+        summary = run_sweep(
+            loaded,
+            out,
+            executor=args.executor,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            shard=shard,
+            retry_failed=args.retry_failed,
+            progress=not args.quiet,
+            force=args.force,
+            design=design,
+            max_runs=args.max_runs,
+        )
         print(summary.describe())
         if summary.complete and shard is None and not args.no_analysis:
             from simulation.analysis.analyze import analyze, format_analysis, write_analysis
+
             analysis = analyze(out)
             where = write_analysis(analysis)
             print(format_analysis(analysis))
@@ -346,8 +420,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         print(f"drivers table: {where}")
         return 0
     if not folder.is_dir() or not (folder / "experiment.json").exists():
-        raise InputError("not a sweep results folder (no experiment.json) nor a compare folder (no "
-                            "differences.parquet); run `scsim sweep` or `scsim compare` first", str(folder))
+        raise InputError(
+            "not a sweep results folder (no experiment.json) nor a compare folder (no "
+            "differences.parquet); run `scsim sweep` or `scsim compare` first",
+            str(folder),
+        )
     analysis = analyze(folder)
     where = write_analysis(analysis, Path(args.out) if args.out else None)
     print(format_analysis(analysis, top=args.top))
@@ -358,33 +435,59 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def cmd_optimize(args: argparse.Namespace) -> int:
     from simulation.planning.command import optimize_command
 
-    return optimize_command(args.experiment, args.out, args.executor, args.workers, args.scheduler, args.shard,
-                            args.force, args.quiet, args.max_runs, args.argv)
+    return optimize_command(
+        args.experiment,
+        args.out,
+        args.executor,
+        args.workers,
+        args.scheduler,
+        args.shard,
+        args.force,
+        args.quiet,
+        args.max_runs,
+        args.argv,
+    )
 
 
 def cmd_robustness(args: argparse.Namespace) -> int:
     from simulation.planning.command import robustness_command
 
-    return robustness_command(args.experiment, args.out, args.executor, args.workers, args.scheduler, args.force,
-                              args.quiet, args.max_runs, args.argv)
+    return robustness_command(
+        args.experiment,
+        args.out,
+        args.executor,
+        args.workers,
+        args.scheduler,
+        args.force,
+        args.quiet,
+        args.max_runs,
+        args.argv,
+    )
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
     from simulation.planning.command import discover_command
 
-    return discover_command(args.results, args.spec, args.outcome, args.below, args.above, args.policy,
-                            args.threshold)
+    return discover_command(args.results, args.spec, args.outcome, args.below, args.above, args.policy, args.threshold)
 
 
 def _add_executor_options(p: argparse.ArgumentParser, shard: bool) -> None:
     """The sweep's executor options, for the planning commands."""
-    p.add_argument("--executor", choices=("serial", "processes", "dask"), default="serial",
-                   help="where the runs execute (the results do not depend on it)")
+    p.add_argument(
+        "--executor",
+        choices=("serial", "processes", "dask"),
+        default="serial",
+        help="where the runs execute (the results do not depend on it)",
+    )
     p.add_argument("--workers", type=int, help="processes or Dask workers (default: all local cores)")
     p.add_argument("--scheduler", help="a running Dask scheduler, tcp://host:port (with --executor dask)")
     if shard:
-        p.add_argument("--shard", metavar="I/N", help="compute only shard I of N of every batch, in a folder the "
-                       "other shards share (each shard waits for the others and follows the same search)")
+        p.add_argument(
+            "--shard",
+            metavar="I/N",
+            help="compute only shard I of N of every batch, in a folder the "
+            "other shards share (each shard waits for the others and follows the same search)",
+        )
     p.add_argument("--out", help="results folder (default results/<experiment name>)")
     p.add_argument("--force", action="store_true", help="replace a results folder that holds another experiment")
     p.add_argument("--max-runs", type=int, metavar="N", help="refuse a plan of more than N runs (default 1,000,000)")
@@ -396,10 +499,12 @@ def cmd_bench_sweep(args: argparse.Namespace) -> int:
 
     if args.runs < 10 or args.workers < 1 or args.repeat < 1:
         raise InputError("--runs must be at least 10, --workers and --repeat at least 1")
-    figures = bench_sweep(n_runs=args.runs, workers=args.workers, repeat=args.repeat,
-                          executors=tuple(args.executors.split(",")))
+    figures = bench_sweep(
+        n_runs=args.runs, workers=args.workers, repeat=args.repeat, executors=tuple(args.executors.split(","))
+    )
     if args.json:
         from simulation.io import atomic_write
+
         atomic_write(Path(args.json), json.dumps(figures, indent=2, default=str) + "\n")
         print(f"figures written to {args.json}")
     return 0
@@ -412,16 +517,22 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise InputError(f"--repeats must be at least 1, got {args.repeats}")
     if args.json:
         from simulation.experiment.outputs import check_target
+
         target = Path(args.json)
         if target.exists() and not args.force:
             raise InputError("file already exists; use --force to replace it", str(target))
         check_target(target.parent / ".scsim-bench-probe", True)
-    res = run_bench(repeats=args.repeats, quick=args.quick, with_startup=not args.no_startup,
-                    echo=lambda line: print(line, flush=True))
+    res = run_bench(
+        repeats=args.repeats,
+        quick=args.quick,
+        with_startup=not args.no_startup,
+        echo=lambda line: print(line, flush=True),
+    )
     print()
     print(format_table(res))
     if args.json:
         from simulation.io import atomic_write
+
         atomic_write(Path(args.json), json.dumps(res, indent=2, default=float) + "\n")  # whole or not at all
         print(f"figures written to {args.json}")
     return 0
@@ -431,14 +542,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from simulation.scenario.inert import notes
 
     for r in _load_all(args.scenarios, args.set or []):
-        unstated = [".".join(map(str, p)) for p, pr in r.prov.items()
-                    if pr.kind == "unstated" and p not in (("name",), ("description",))]
+        unstated = [
+            ".".join(map(str, p))
+            for p, pr in r.prov.items()
+            if pr.kind == "unstated" and p not in (("name",), ("description",))
+        ]
         print(f"ok: {r.files[0]}: scenario {r.scenario.name!r}, {len(r.values)} parameters, hash {r.hash[:12]}")
         for note in _notes(r):
             print(f"  {note}")
         for p in unstated:
             file, line = r.where(tuple(p.split(".")))
-            print(f"  note: {file}:{line}: {p}: no provenance given (add provenance: seed|literature|assumption|calibrated)")
+            print(
+                f"  note: {file}:{line}: {p}: no provenance given (add provenance: seed|literature|assumption|calibrated)"
+            )
         for n in notes(r):
             print(f"  note: {n}")
     return 0
@@ -447,8 +563,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_levers(args: argparse.Namespace) -> int:
     from simulation.analysis.levers.command import levers_command
 
-    return levers_command(args.cards, args.check, args.doc, args.out, args.sets, args.reps, args.quiet, args.force,
-                          args.argv, args.workers)
+    return levers_command(
+        args.cards,
+        args.check,
+        args.doc,
+        args.out,
+        args.sets,
+        args.reps,
+        args.quiet,
+        args.force,
+        args.argv,
+        args.workers,
+    )
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
@@ -460,8 +586,17 @@ def cmd_docs(args: argparse.Namespace) -> int:
 def cmd_validate_model(args: argparse.Namespace) -> int:
     from simulation.analysis.validation.command import validate_model
 
-    return validate_model(args.experiments, args.reps, args.seed, args.out, args.force, args.quiet, args.strict,
-                          args.argv, max_runs=args.max_runs)
+    return validate_model(
+        args.experiments,
+        args.reps,
+        args.seed,
+        args.out,
+        args.force,
+        args.quiet,
+        args.strict,
+        args.argv,
+        max_runs=args.max_runs,
+    )
 
 
 def _fmt(value) -> str:
@@ -485,8 +620,17 @@ def cmd_show(args: argparse.Namespace) -> int:
         meta = field_meta(path)
         pr = r.prov[path]
         where = f"{pr.file}:{pr.line}" if pr.line else pr.file
-        rows.append({"parameter": ".".join(map(str, path)), "value": _fmt(value), "unit": meta["unit"],
-                     "measure": meta["measure"] or "", "provenance": pr.kind, "source": pr.source, "set_in": where})
+        rows.append(
+            {
+                "parameter": ".".join(map(str, path)),
+                "value": _fmt(value),
+                "unit": meta["unit"],
+                "measure": meta["measure"] or "",
+                "provenance": pr.kind,
+                "source": pr.source,
+                "set_in": where,
+            }
+        )
     if args.format == "json":
         print(json.dumps({"name": r.scenario.name, "hash": r.hash, "files": r.files, "parameters": rows}, indent=2))
         return 0
@@ -527,31 +671,53 @@ def _add_run_options(p: argparse.ArgumentParser, reps: int, seed_help: str, out_
     p.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help=set_help)
     p.add_argument("--force", action="store_true", help="replace an existing results folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--no-report", action="store_true", help="do not write report.html and figures/ into the results folder")
-    p.add_argument("--max-runs", type=int, metavar="N", help="refuse more than N runs (default 1,000,000, and what "
-                   "memory holds): raise it on purpose")
+    p.add_argument(
+        "--no-report", action="store_true", help="do not write report.html and figures/ into the results folder"
+    )
+    p.add_argument(
+        "--max-runs",
+        type=int,
+        metavar="N",
+        help="refuse more than N runs (default 1,000,000, and what memory holds): raise it on purpose",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="scsim", usage="scsim COMMAND [options]  (`python -m simulation` is the same)",
-                description="Smart-city export policy simulator (2019 Smart City Overseas Expansion Activation Plan).")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, title="commands", prog="scsim",
-                           help=argparse.SUPPRESS)
+    p = _Parser(
+        prog="scsim",
+        usage="scsim COMMAND [options]  (`python -m simulation` is the same)",
+        description="Smart-city export policy simulator (2019 Smart City Overseas Expansion Activation Plan).",
+    )
+    sub = p.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser, title="commands", prog="scsim", help=argparse.SUPPRESS
+    )
 
     run = sub.add_parser("run", help="run scenarios over replications and write tidy yearly tables")
-    _add_run_options(run, reps=1, seed_help="master seed: replication i uses the i-th seed spawned from SeedSequence(N) (default 0)",
-                     out_help="results folder (default results/<scenarios>-<hash>)",
-                     set_help="override a parameter (repeatable)")
+    _add_run_options(
+        run,
+        reps=1,
+        seed_help="master seed: replication i uses the i-th seed spawned from SeedSequence(N) (default 0)",
+        out_help="results folder (default results/<scenarios>-<hash>)",
+        set_help="override a parameter (repeatable)",
+    )
     run.set_defaults(func=cmd_run)
 
     cmp = sub.add_parser("compare", help="compare scenarios against a baseline: paired differences with 95 % CIs")
-    _add_run_options(cmp, reps=20, seed_help="master seed (common random numbers: replication i uses the same seed in every scenario)",
-                     out_help="results folder (default results/compare-<scenarios>-<hash>)",
-                     set_help="override a parameter in every scenario")
+    _add_run_options(
+        cmp,
+        reps=20,
+        seed_help="master seed (common random numbers: replication i uses the same seed in every scenario)",
+        out_help="results folder (default results/compare-<scenarios>-<hash>)",
+        set_help="override a parameter in every scenario",
+    )
     cmp.add_argument("--baseline", help="the scenario to compare against (file or name; default: the first)")
-    cmp.add_argument("--parameter-sets", metavar="FILE.yaml", help="re-run everything under each parameter set of "
-                     "this file (e.g. experiments/parameter_sets.yaml from `scsim calibrate`): the CIs then include "
-                     "parameter uncertainty as well as replication noise")
+    cmp.add_argument(
+        "--parameter-sets",
+        metavar="FILE.yaml",
+        help="re-run everything under each parameter set of "
+        "this file (e.g. experiments/parameter_sets.yaml from `scsim calibrate`): the CIs then include "
+        "parameter uncertainty as well as replication noise",
+    )
     cmp.set_defaults(func=cmd_compare)
 
     sw = sub.add_parser("sweep", help="run (or resume) an experiment's sweep: a design over levers and uncertainties")
@@ -559,13 +725,19 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--executor", choices=("serial", "processes", "dask"), default="serial")
     sw.add_argument("--workers", type=int, help="processes or Dask workers (default: all local cores)")
     sw.add_argument("--scheduler", help="a running Dask scheduler, tcp://host:port (with --executor dask)")
-    sw.add_argument("--shard", metavar="I/N", help="run only shard I of N (for cluster job arrays; join with `scsim merge`)")
+    sw.add_argument(
+        "--shard", metavar="I/N", help="run only shard I of N (for cluster job arrays; join with `scsim merge`)"
+    )
     sw.add_argument("--out", help="results folder (default results/<experiment name>)")
     sw.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
     sw.add_argument("--force", action="store_true", help="replace a results folder that holds another experiment")
     sw.add_argument("--no-analysis", action="store_true", help="do not analyse when the sweep completes")
-    sw.add_argument("--max-runs", type=int, metavar="N", help="refuse a plan of more than N runs (default "
-                    "1,000,000): raise it on purpose for a bigger sweep")
+    sw.add_argument(
+        "--max-runs",
+        type=int,
+        metavar="N",
+        help="refuse a plan of more than N runs (default 1,000,000): raise it on purpose for a bigger sweep",
+    )
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     sw.set_defaults(func=cmd_sweep)
 
@@ -581,52 +753,87 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--top", type=int, default=15, help="rows of the ranking to print")
     an.set_defaults(func=cmd_analyze)
 
-    rp = sub.add_parser("report", help="one self-contained HTML report of a results folder (figures, tables, levers, method, seeds)")
+    rp = sub.add_parser(
+        "report", help="one self-contained HTML report of a results folder (figures, tables, levers, method, seeds)"
+    )
     rp.add_argument("results", metavar="RESULTS_DIR", help="a folder written by run, compare or sweep")
     rp.add_argument("--out", metavar="FILE.html", help="where to write it (default RESULTS_DIR/report.html)")
     rp.add_argument("--force", action="store_true", help="replace an existing report")
-    rp.add_argument("--lang", choices=("en", "ko"), default="en",
-                    help="figure labels: en, or ko (needs a font with Hangul; falls back to en with a warning)")
+    rp.add_argument(
+        "--lang",
+        choices=("en", "ko"),
+        default="en",
+        help="figure labels: en, or ko (needs a font with Hangul; falls back to en with a warning)",
+    )
     rp.set_defaults(func=cmd_report)
 
     cal = sub.add_parser("calibrate", help="fit the no-plan world's behavioural parameters to published moments (SMM)")
-    cal.add_argument("calibration", metavar="CALIBRATION.yaml", help="calibration file (e.g. experiments/calibration.yaml)")
+    cal.add_argument(
+        "calibration", metavar="CALIBRATION.yaml", help="calibration file (e.g. experiments/calibration.yaml)"
+    )
     cal.add_argument("--out", help="results folder (default results/calibration-NAME-HASH)")
-    cal.add_argument("--parameter-sets", metavar="FILE.yaml", help="also write the parameter sets consistent with the "
-                     "targets here (for `compare --parameter-sets`)")
+    cal.add_argument(
+        "--parameter-sets",
+        metavar="FILE.yaml",
+        help="also write the parameter sets consistent with the targets here (for `compare --parameter-sets`)",
+    )
     cal.add_argument("--dry-run", action="store_true", help="fit and report, but leave the scenario file unchanged")
     cal.add_argument("--force", action="store_true", help="replace an existing results folder or sets file")
     cal.add_argument("--quiet", action="store_true", help="do not print every evaluated point")
-    cal.add_argument("--max-runs", type=int, metavar="N", help="refuse a search of more than N runs (default 1,000,000)")
+    cal.add_argument(
+        "--max-runs", type=int, metavar="N", help="refuse a search of more than N runs (default 1,000,000)"
+    )
     cal.set_defaults(func=cmd_calibrate)
 
-    op = sub.add_parser("optimize", help="the lever mixes that buy the most for a budget: a Pareto set over the "
-                        "uncertainty ensemble, with the plan's own mix on the same axes")
+    op = sub.add_parser(
+        "optimize",
+        help="the lever mixes that buy the most for a budget: a Pareto set over the "
+        "uncertainty ensemble, with the plan's own mix on the same axes",
+    )
     op.add_argument("experiment", metavar="EXPERIMENT.yaml", help="an optimize file (e.g. experiments/budget.yaml)")
     _add_executor_options(op, shard=True)
     op.set_defaults(func=cmd_optimize)
 
-    rb = sub.add_parser("robustness", help="how candidate policies hold up over the ensemble: mean, 10th "
-                        "percentile, max regret, share meeting a target, each with an interval")
-    rb.add_argument("experiment", metavar="EXPERIMENT.yaml", help="a robustness file (e.g. experiments/robustness.yaml)")
+    rb = sub.add_parser(
+        "robustness",
+        help="how candidate policies hold up over the ensemble: mean, 10th "
+        "percentile, max regret, share meeting a target, each with an interval",
+    )
+    rb.add_argument(
+        "experiment", metavar="EXPERIMENT.yaml", help="a robustness file (e.g. experiments/robustness.yaml)"
+    )
     _add_executor_options(rb, shard=False)
     rb.set_defaults(func=cmd_robustness)
 
-    ds = sub.add_parser("discover", help="scenario discovery (PRIM): the ranges of uncertain inputs in which an "
-                        "outcome falls below a threshold")
-    ds.add_argument("results", metavar="RESULTS", help="a robustness, optimize or sweep results folder, or a CSV or "
-                    "Parquet table of inputs and an outcome column")
-    ds.add_argument("--spec", metavar="DISCOVER.yaml", help="what fails and how PRIM peels (e.g. "
-                    "experiments/discover.yaml); the options below override it")
+    ds = sub.add_parser(
+        "discover",
+        help="scenario discovery (PRIM): the ranges of uncertain inputs in which an outcome falls below a threshold",
+    )
+    ds.add_argument(
+        "results",
+        metavar="RESULTS",
+        help="a robustness, optimize or sweep results folder, or a CSV or "
+        "Parquet table of inputs and an outcome column",
+    )
+    ds.add_argument(
+        "--spec",
+        metavar="DISCOVER.yaml",
+        help="what fails and how PRIM peels (e.g. experiments/discover.yaml); the options below override it",
+    )
     ds.add_argument("--outcome", help="the outcome judged (default value_per_public_krw; in a table: its column)")
     ds.add_argument("--below", type=float, help="a world fails when the outcome is below this")
     ds.add_argument("--above", type=float, help="a world fails when the outcome is above this")
-    ds.add_argument("--policy", help="the policy judged in a robustness or optimize folder (default: the first "
-                    "policy; `plan` in an optimize folder)")
+    ds.add_argument(
+        "--policy",
+        help="the policy judged in a robustness or optimize folder (default: the first "
+        "policy; `plan` in an optimize folder)",
+    )
     ds.add_argument("--threshold", type=float, help="the least density of the box shown (default 0.8)")
     ds.set_defaults(func=cmd_discover)
 
-    bn = sub.add_parser("bench", help="benchmark the engine: against plain Python and the floor, scaling, start-up, memory")
+    bn = sub.add_parser(
+        "bench", help="benchmark the engine: against plain Python and the floor, scaling, start-up, memory"
+    )
     bn.add_argument("--json", help="also write the figures (with the machine's description) to this file")
     bn.add_argument("--repeats", type=int, default=7, help="timed repeats per measurement (median reported)")
     bn.add_argument("--quick", action="store_true", help="fewer and smaller measurements")
@@ -634,7 +841,9 @@ def build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--force", action="store_true", help="replace an existing --json file")
     bn.set_defaults(func=cmd_bench)
 
-    bs = sub.add_parser("bench-sweep", help="benchmark sweeps: runs per second serial vs processes vs Dask, per-run overhead")
+    bs = sub.add_parser(
+        "bench-sweep", help="benchmark sweeps: runs per second serial vs processes vs Dask, per-run overhead"
+    )
     bs.add_argument("--runs", type=int, default=200)
     bs.add_argument("--workers", type=int, default=2)
     bs.add_argument("--repeat", type=int, default=1, help="measure this many times and keep the best")
@@ -653,36 +862,60 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--format", choices=("table", "json"), default="table")
     show.set_defaults(func=cmd_show)
 
-    ap = sub.add_parser("app", help="the lever dashboard in the browser: win rate, value won and public cost against no plan")
+    ap = sub.add_parser(
+        "app", help="the lever dashboard in the browser: win rate, value won and public cost against no plan"
+    )
     ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     ap.add_argument("--port", type=int, default=8765, help="port (default 8765)")
-    ap.add_argument("--scenario", metavar="SCENARIO.yaml", help="scenario shown first (default scenarios/plan_2019_announced.yaml)")
+    ap.add_argument(
+        "--scenario", metavar="SCENARIO.yaml", help="scenario shown first (default scenarios/plan_2019_announced.yaml)"
+    )
     ap.set_defaults(func=cmd_app)
 
     dc = sub.add_parser("docs", help="regenerate the parameter tables of docs/ODD.md and docs/assumptions.md")
-    dc.add_argument("--check", action="store_true", help="change nothing; exit 1 and say what differs when a document is stale")
-    dc.add_argument("--out", action="append", metavar="FILE.md",
-                    help="the document whose generated blocks to rebuild in place (repeatable; default docs/ODD.md and docs/assumptions.md)")
+    dc.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 and say what differs when a document is stale"
+    )
+    dc.add_argument(
+        "--out",
+        action="append",
+        metavar="FILE.md",
+        help="the document whose generated blocks to rebuild in place (repeatable; default docs/ODD.md and docs/assumptions.md)",
+    )
     dc.set_defaults(func=cmd_docs)
 
-    lv = sub.add_parser("levers", help="lever cards: each measure alone and removed from the plan, over the "
-                        "uncertainty ensemble; writes docs/levers.md")
-    lv.add_argument("cards", nargs="?", metavar="CARDS.yaml", help="lever-cards file (default experiments/lever_cards.yaml)")
+    lv = sub.add_parser(
+        "levers",
+        help="lever cards: each measure alone and removed from the plan, over the "
+        "uncertainty ensemble; writes docs/levers.md",
+    )
+    lv.add_argument(
+        "cards", nargs="?", metavar="CARDS.yaml", help="lever-cards file (default experiments/lever_cards.yaml)"
+    )
     lv.add_argument("--check", action="store_true", help="recompute and exit 1 if the page is stale (writes nothing)")
     lv.add_argument("--doc", metavar="FILE.md", help="the page to write (default: the file's `doc:`, docs/levers.md)")
     lv.add_argument("--out", help="results folder for the tables (default results/levers-<hash>)")
     lv.add_argument("--sets", type=int, help="use only the first N parameter sets (a quicker look)")
     lv.add_argument("--reps", type=int, help="replications per set (default: the file's)")
-    lv.add_argument("--workers", type=int, help="processes running parameter sets in parallel (default: all cores; "
-                    "the results do not depend on it)")
+    lv.add_argument(
+        "--workers",
+        type=int,
+        help="processes running parameter sets in parallel (default: all cores; the results do not depend on it)",
+    )
     lv.add_argument("--quiet", action="store_true", help="no progress bar")
     lv.add_argument("--force", action="store_true", help="replace an existing --out folder")
     lv.set_defaults(func=cmd_levers)
 
-    vm = sub.add_parser("validate-model", help="run the validation experiments and check each estimate's 95 % CI against the "
-                        "published range")
-    vm.add_argument("experiments", nargs="*", metavar="EXPERIMENT.yaml",
-                    help="validation experiment files (default: every *.yaml in experiments/validation/)")
+    vm = sub.add_parser(
+        "validate-model",
+        help="run the validation experiments and check each estimate's 95 % CI against the published range",
+    )
+    vm.add_argument(
+        "experiments",
+        nargs="*",
+        metavar="EXPERIMENT.yaml",
+        help="validation experiment files (default: every *.yaml in experiments/validation/)",
+    )
     vm.add_argument("--reps", type=int, help="replications per arm, for every experiment (default: each file's own)")
     vm.add_argument("--seed", type=int, help="master seed for every experiment (default: each file's own)")
     vm.add_argument("--out", help="results folder (default results/validation-<hash>)")
@@ -692,9 +925,13 @@ def build_parser() -> argparse.ArgumentParser:
     vm.add_argument("--max-runs", type=int, metavar="N", help="refuse more than N runs in all (default 1,000,000)")
     vm.set_defaults(func=cmd_validate_model)
     for sp in (run, cmp, sw, cal, val, show, ap, vm, op, rb):  # every command that reads scenario files
-        sp.add_argument("--scenario-path", action="append", metavar="DIR",
-                        help="a folder (besides the scenario's own) that `extends:`, `take:` and countries_file "
-                             "may name (repeatable; also $SCSIM_SCENARIO_PATH)")
+        sp.add_argument(
+            "--scenario-path",
+            action="append",
+            metavar="DIR",
+            help="a folder (besides the scenario's own) that `extends:`, `take:` and countries_file "
+            "may name (repeatable; also $SCSIM_SCENARIO_PATH)",
+        )
     p.epilog = _command_list(sub)
     return p
 
@@ -710,6 +947,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = argv
     try:
         from simulation.scenario.loader import configure_scenario_path
+
         configure_scenario_path(getattr(args, "scenario_path", None))
         return int(args.func(args) or 0)
     except InputError as exc:
@@ -720,6 +958,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # output piped into `head` and the like
         import os
+
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 

@@ -9,6 +9,7 @@ The temporary names all carry the one mark `.tmp-` with the writer's host and pr
 process on this host, or older than a day from another host, since shard jobs on several hosts
 may share a folder on a cluster file system).
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -148,10 +149,10 @@ def publish_new(final: Path, data: bytes, replace: bool) -> None:
             os.replace(tmp, final)
             return
         try:
-            os.link(tmp, final)           # fails if the file appeared meanwhile: nothing is overwritten
+            os.link(tmp, final)  # fails if the file appeared meanwhile: nothing is overwritten
         except FileExistsError:
             raise
-        except OSError:                   # a file system without hard links
+        except OSError:  # a file system without hard links
             if final.exists():
                 raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(final)) from None
             os.replace(tmp, final)
@@ -223,18 +224,18 @@ def publish_dir(tmp: Path, final: Path, attempts: int = 20) -> None:
     tmp, final = Path(tmp), Path(final)
     for _ in range(attempts):
         try:
-            os.rename(tmp, final)          # no folder there yet (or an empty one)
+            os.rename(tmp, final)  # no folder there yet (or an empty one)
             return
         except OSError as exc:
             if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                 raise
         if _exchange(tmp, final):
-            remove(tmp)                    # now holds the old folder
+            remove(tmp)  # now holds the old folder
             return
         old = temp_name(final)
         try:
             os.rename(final, old)
-        except FileNotFoundError:          # another writer moved it meanwhile: try again
+        except FileNotFoundError:  # another writer moved it meanwhile: try again
             continue
         try:
             os.rename(tmp, final)

@@ -1,4 +1,5 @@
 """Shared helpers for the tests: load shipped scenarios with overrides, run them, read tables."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -9,6 +9,7 @@
 Every folder is made through the real CLI (in this process) with --no-report, so the tests
 decide when reports are written. Tests that write into a folder copy it first (`fresh`).
 """
+
 from __future__ import annotations
 
 import functools
@@ -48,7 +49,10 @@ outputs:
   metrics: [bids, wins, win_rate, value_won_krw_bn, public_cost_krw_bn, value_per_public_krw, sme_share_value]
   groups: [all]
 """
-DESIGNS = {"sobol": "  type: sobol\n  samples: 8\n  seed: 1", "morris": "  type: morris\n  samples: 4\n  levels: 4\n  seed: 1"}
+DESIGNS = {
+    "sobol": "  type: sobol\n  samples: 8\n  seed: 1",
+    "morris": "  type: morris\n  samples: 4\n  levels: 4\n  seed: 1",
+}
 
 
 def _ok(argv: list[str]) -> None:
@@ -62,15 +66,44 @@ def build(base: str) -> dict[str, Path]:
     root = Path(base) / "report-data"
     root.mkdir(parents=True, exist_ok=True)
     pari = root / "plan_pari_passu.yaml"
-    pari.write_text(f"extends: {SCEN / 'plan_2019_announced.yaml'}\nname: plan_pari_passu\n"
-                    "description: The plan as announced with the PIS tranches sharing losses pro rata.\n"
-                    "levers:\n  f2_loss_order:\n    order: {value: pari_passu, provenance: assumption, "
-                    "source: \"test variant: pari passu instead of the plan's subordination\"}\n", encoding="utf-8")
+    pari.write_text(
+        f"extends: {SCEN / 'plan_2019_announced.yaml'}\nname: plan_pari_passu\n"
+        "description: The plan as announced with the PIS tranches sharing losses pro rata.\n"
+        "levers:\n  f2_loss_order:\n    order: {value: pari_passu, provenance: assumption, "
+        'source: "test variant: pari passu instead of the plan\'s subordination"}\n',
+        encoding="utf-8",
+    )
     out = {k: root / k for k in ("compare", "run", "smoke", "sobol", "morris")}
-    _ok(["compare", str(SCEN / "no_plan.yaml"), str(SCEN / "plan_2019_announced.yaml"), str(pari),
-         "--baseline", "no_plan", "--reps", "3", "--out", str(out["compare"]), "--quiet", "--no-report"])
-    _ok(["run", str(SCEN / "no_plan.yaml"), "--reps", "2", "--set", "time.end=2021-12", "--out", str(out["run"]),
-         "--quiet", "--no-report"])
+    _ok(
+        [
+            "compare",
+            str(SCEN / "no_plan.yaml"),
+            str(SCEN / "plan_2019_announced.yaml"),
+            str(pari),
+            "--baseline",
+            "no_plan",
+            "--reps",
+            "3",
+            "--out",
+            str(out["compare"]),
+            "--quiet",
+            "--no-report",
+        ]
+    )
+    _ok(
+        [
+            "run",
+            str(SCEN / "no_plan.yaml"),
+            "--reps",
+            "2",
+            "--set",
+            "time.end=2021-12",
+            "--out",
+            str(out["run"]),
+            "--quiet",
+            "--no-report",
+        ]
+    )
     _ok(["sweep", str(ROOT / "experiments" / "smoke.yaml"), "--out", str(out["smoke"]), "--quiet", "--no-analysis"])
     for kind, design in DESIGNS.items():
         spec = root / f"mini_{kind}.yaml"

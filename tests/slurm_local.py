@@ -8,6 +8,7 @@ them). Ports are free ones picked at start, so two such clusters can run side by
 needed: every daemon runs as the user running the tests (checked as `nobody`: munged, slurmctld,
 slurmd and an `srun` job step all ran).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -77,8 +78,9 @@ class LocalSlurm:
 
     def _spawn(self, name: str, cmd: list[str]) -> None:
         with open(self.root / "log" / f"{name}.out", "wb") as log:
-            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=self.root,
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=self.root, start_new_session=True
+            )
         self.procs.append((name, proc))
 
     def _start(self) -> None:
@@ -89,9 +91,19 @@ class LocalSlurm:
         key, sock = r / "munge" / "munge.key", r / "munge" / "munge.socket"
         subprocess.run([_which("mungekey"), "--create", "--keyfile", str(key)], check=True, capture_output=True)
         key.chmod(0o600)
-        self._spawn("munged", [_which("munged"), "--foreground", "--force", f"--socket={sock}", f"--key-file={key}",
-                               f"--pid-file={r / 'munge' / 'munged.pid'}", f"--seed-file={r / 'munge' / 'munged.seed'}",
-                               f"--log-file={r / 'log' / 'munged.log'}"])
+        self._spawn(
+            "munged",
+            [
+                _which("munged"),
+                "--foreground",
+                "--force",
+                f"--socket={sock}",
+                f"--key-file={key}",
+                f"--pid-file={r / 'munge' / 'munged.pid'}",
+                f"--seed-file={r / 'munge' / 'munged.seed'}",
+                f"--log-file={r / 'log' / 'munged.log'}",
+            ],
+        )
         self._wait(lambda: sock.exists(), "munged to create its socket")
 
         node = subprocess.run([_which("slurmd"), "-C"], capture_output=True, text=True, check=True).stdout
@@ -109,12 +121,12 @@ SlurmdUser={user}
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket={sock}
-StateSaveLocation={r / 'state'}
-SlurmdSpoolDir={r / 'spool'}
-SlurmctldPidFile={r / 'slurmctld.pid'}
-SlurmdPidFile={r / 'slurmd.pid'}
-SlurmctldLogFile={r / 'log' / 'slurmctld.log'}
-SlurmdLogFile={r / 'log' / 'slurmd.log'}
+StateSaveLocation={r / "state"}
+SlurmdSpoolDir={r / "spool"}
+SlurmctldPidFile={r / "slurmctld.pid"}
+SlurmdPidFile={r / "slurmd.pid"}
+SlurmctldLogFile={r / "log" / "slurmctld.log"}
+SlurmdLogFile={r / "log" / "slurmd.log"}
 PlugStackConfig=/dev/null
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
@@ -138,6 +150,7 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
         def idle() -> bool:
             p = self.run("sinfo", "-h", "-o", "%t", check=False)
             return p.returncode == 0 and p.stdout.strip() in ("idle", "mix")
+
         self._wait(idle, "the node to come up idle in sinfo")
 
     def _wait(self, ok, what: str) -> None:
@@ -151,10 +164,12 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
             time.sleep(0.2)
 
     # ---- use -----------------------------------------------------------------------------------
-    def run(self, *cmd: str, check: bool = True, env: dict | None = None, cwd: str | Path | None = None
-            ) -> subprocess.CompletedProcess:
-        proc = subprocess.run([_which(cmd[0]), *cmd[1:]], capture_output=True, text=True, env=env or self.env,
-                              cwd=cwd, timeout=60)
+    def run(
+        self, *cmd: str, check: bool = True, env: dict | None = None, cwd: str | Path | None = None
+    ) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            [_which(cmd[0]), *cmd[1:]], capture_output=True, text=True, env=env or self.env, cwd=cwd, timeout=60
+        )
         if check and proc.returncode != 0:
             raise SlurmError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()}\n{self.logs()}")
         return proc

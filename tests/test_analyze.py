@@ -4,6 +4,7 @@ Real result sets are made here without the results store: the design's tasks are
 `task_table` and written in the store's layout (design.parquet, experiment.json, runs/*.parquet).
 Synthetic result sets with a known response check the indices and the ranking exactly.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,7 +31,9 @@ from simulation.scenario.yamlio import read_yaml_file
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = ROOT / "scenarios" / "no_plan.yaml"
-SMALL = 'set: {time.end: "2021-06", world.n_firms: 200}\n'  # small, but every run wins something (the SME share is defined)
+SMALL = (
+    'set: {time.end: "2021-06", world.n_firms: 200}\n'  # small, but every run wins something (the SME share is defined)
+)
 
 
 def write_experiment(tmp: Path, body: str) -> Path:
@@ -42,7 +45,9 @@ def write_experiment(tmp: Path, body: str) -> Path:
 def store_layout(out: Path, exp_path: Path, design) -> None:
     out.mkdir(parents=True, exist_ok=True)
     spec, _ = read_yaml_file(str(exp_path), str(exp_path))
-    (out / "experiment.json").write_text(json.dumps({"spec": spec, "design": {"type": design.type, "problem": design.problem}}))
+    (out / "experiment.json").write_text(
+        json.dumps({"spec": spec, "design": {"type": design.type, "problem": design.problem}})
+    )
     design.frame.to_parquet(out / "design.parquet", index=False)
     (out / "runs").mkdir(exist_ok=True)
 
@@ -58,8 +63,9 @@ def run_real(tmp: Path, body: str) -> tuple[Path, object]:
     tasks = plan_tasks(loaded.base, design.points, seeds)
     for task in tasks:  # one file per run key, as the store keeps them: points with equal settings share it
         (out / "runs" / f"{task.key}.parquet").write_bytes(to_parquet_bytes(task_table(loaded.base, task)))
-    pd.DataFrame({"point": [t.point for t in tasks], "rep": [t.rep for t in tasks], "key": [t.key for t in tasks]}
-                 ).to_parquet(tmp / "tasks.parquet", index=False)  # kept aside; a test puts it in place
+    pd.DataFrame(
+        {"point": [t.point for t in tasks], "rep": [t.rep for t in tasks], "key": [t.key for t in tasks]}
+    ).to_parquet(tmp / "tasks.parquet", index=False)  # kept aside; a test puts it in place
     return out, design
 
 
@@ -73,9 +79,22 @@ def run_synthetic(tmp: Path, body: str, reps: int, response) -> tuple[Path, obje
     for pid, _, ov in design.points:
         for rep in range(reps):
             vals = response(ov, rep)
-            rows += [{"point": pid, "rep": rep, "key": f"k{pid}-{rep}", "run": rep, "scenario": "s", "seed": rep,
-                      "year": 2020 + y, "metric": m, "group": "all", "value": float(v)}
-                     for m, series in vals.items() for y, v in enumerate(series)]
+            rows += [
+                {
+                    "point": pid,
+                    "rep": rep,
+                    "key": f"k{pid}-{rep}",
+                    "run": rep,
+                    "scenario": "s",
+                    "seed": rep,
+                    "year": 2020 + y,
+                    "metric": m,
+                    "group": "all",
+                    "value": float(v),
+                }
+                for m, series in vals.items()
+                for y, v in enumerate(series)
+            ]
     frame = pd.DataFrame(rows)
     for pid, part in frame.groupby("point"):  # one file per point (all its replications)
         part.to_parquet(out / "runs" / f"{pid}.parquet", index=False)
@@ -83,12 +102,15 @@ def run_synthetic(tmp: Path, body: str, reps: int, response) -> tuple[Path, obje
 
 
 # ---- real runs -----------------------------------------------------------------------------
-SOBOL = SMALL + """replications: 2
+SOBOL = (
+    SMALL
+    + """replications: 2
 factors:
   - {key: competition.strength, role: uncertainty, range: [0.5, 1.5]}
   - {key: levers.c5_roadshows.per_year, role: lever, range: [0, 12], integer: true}
 design: {type: sobol, samples: 16, seed: 4}
 """
+)
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +123,14 @@ def test_real_sobol_outcomes_and_indices(real_sobol):
     a = analyze(out)
     assert a.design_type == "sobol" and a.n_points == 64 and a.n_reps == 2 and len(a.runs) == 128
     assert list(a.points["point"]) == list(range(64)) and (a.points["n_reps"] == 2).all()
-    names = ["value_won_krw_bn", "public_cost_krw_bn", "value_per_public_krw", "win_rate", "sme_share_value",
-             "value_won_usd_m"]
+    names = [
+        "value_won_krw_bn",
+        "public_cost_krw_bn",
+        "value_per_public_krw",
+        "win_rate",
+        "sme_share_value",
+        "value_won_usd_m",
+    ]
     assert [o.name for o in a.outcomes] == names
     assert a.runs[names].notna().all().all()
     assert (a.runs["win_rate"].between(0, 1)).all() and (a.runs["sme_share_value"].between(0, 1)).all()
@@ -135,7 +163,11 @@ def test_real_sobol_outcomes_and_indices(real_sobol):
     # what the model says plainly even in 18 months with 60 firms: roadshows drive the public cost
     # (0.5 bn each), competitors' strength the win rate
     st = a.sobol.set_index(["outcome", "factor"])["ST"]
-    assert st["public_cost_krw_bn", "levers.c5_roadshows.per_year"] > 0.5 > st["public_cost_krw_bn", "competition.strength"]
+    assert (
+        st["public_cost_krw_bn", "levers.c5_roadshows.per_year"]
+        > 0.5
+        > st["public_cost_krw_bn", "competition.strength"]
+    )
     assert st["win_rate", "competition.strength"] > st["win_rate", "levers.c5_roadshows.per_year"]
     assert a.pawn is not None and len(a.pawn) == 10 and a.morris is None
     # lever points with uncertainty in a sampled design: every point ranked on its own
@@ -163,11 +195,14 @@ def test_task_table_maps_shared_runs_like_equal_settings(real_sobol, tmp_path):
 
 
 def test_real_morris(tmp_path):
-    body = SMALL + """factors:
+    body = (
+        SMALL
+        + """factors:
   - {key: competition.strength, role: uncertainty, range: [0.5, 1.5]}
   - {key: levers.n2_subsidy.ratio.sme, role: lever, values: [0.5, 0.7, 0.9]}
 design: {type: morris, samples: 4, levels: 4, seed: 1}
 """
+    )
     out, design = run_real(tmp_path, body)
     a = analyze(out)
     assert len(design) == 12 and a.morris is not None and len(a.morris) == 5 * 2
@@ -182,8 +217,13 @@ def linear(ov, rep):
     """value won = 10 a + b over two years; public cost 1 a year; nothing random."""
     a, b = ov["competition.strength"], ov["relationship.half_life_months"]
     v = 10 * a + b / 10
-    return {"value_won_krw_bn": [v / 2, v / 2], "public_cost_krw_bn": [1, 1], "wins": [1, 1], "bids": [4, 4],
-            "sme_share_value": [0.5, 0.5]}
+    return {
+        "value_won_krw_bn": [v / 2, v / 2],
+        "public_cost_krw_bn": [1, 1],
+        "wins": [1, 1],
+        "bids": [4, 4],
+        "sme_share_value": [0.5, 0.5],
+    }
 
 
 def test_sobol_finds_the_dominant_factor(tmp_path):
@@ -234,8 +274,13 @@ def grid_response(ov, rep):
     s, r, k = ov["levers.c5_roadshows.per_year"], ov["levers.n2_subsidy.ratio.sme"], ov["competition.strength"]
     value = 100 * s * r / k + (rep - 1) * 5
     cost = s + 10 * r
-    return {"value_won_krw_bn": [value], "public_cost_krw_bn": [cost], "wins": [2], "bids": [5],
-            "sme_share_value": [0.4]}
+    return {
+        "value_won_krw_bn": [value],
+        "public_cost_krw_bn": [cost],
+        "wins": [2],
+        "bids": [5],
+        "sme_share_value": [0.4],
+    }
 
 
 def test_grid_ranking_averages_over_uncertainty(tmp_path):
@@ -259,8 +304,9 @@ def test_grid_ranking_averages_over_uncertainty(tmp_path):
     # the Pareto front among the six settings, checked by brute force
     cost, value = r["public_cost_krw_bn_mean"].to_numpy(), r["value_won_krw_bn_mean"].to_numpy()
     for i in range(6):
-        dominated = any(cost[j] <= cost[i] and value[j] >= value[i] and (cost[j] < cost[i] or value[j] > value[i])
-                        for j in range(6))
+        dominated = any(
+            cost[j] <= cost[i] and value[j] >= value[i] and (cost[j] < cost[i] or value[j] > value[i]) for j in range(6)
+        )
         assert r["pareto"].iloc[i] == (not dominated)
     assert r["pareto"].any()
     # PAWN on grid levels: the subsidy ratio (a 14 % change) matters less than roadshows (10x)
@@ -281,14 +327,22 @@ def test_pareto_front_by_hand():
 
 def test_horizon_outcomes_weight_shares_by_value():
     rows = []
-    for y, (v, share, w, b, c) in enumerate([(100.0, 0.1, 1, 10, 5.0), (300.0, 0.5, 3, 10, 5.0), (0.0, np.nan, 0, 5, 5.0)]):
-        for m, x in (("value_won_krw_bn", v), ("sme_share_value", share), ("wins", w), ("bids", b),
-                     ("public_cost_krw_bn", c), ("win_rate", w / b)):
+    for y, (v, share, w, b, c) in enumerate(
+        [(100.0, 0.1, 1, 10, 5.0), (300.0, 0.5, 3, 10, 5.0), (0.0, np.nan, 0, 5, 5.0)]
+    ):
+        for m, x in (
+            ("value_won_krw_bn", v),
+            ("sme_share_value", share),
+            ("wins", w),
+            ("bids", b),
+            ("public_cost_krw_bn", c),
+            ("win_rate", w / b),
+        ):
             rows.append({"point": 0, "rep": 0, "year": 2020 + y, "metric": m, "group": "all", "value": x})
     out = horizon_outcomes(pd.DataFrame(rows)).iloc[0]
     assert out["value_won_krw_bn"] == 400.0 and out["public_cost_krw_bn"] == 15.0
     assert out["value_per_public_krw"] == pytest.approx(400 / 15)
-    assert out["win_rate"] == pytest.approx(4 / 25)            # not the mean of yearly rates
+    assert out["win_rate"] == pytest.approx(4 / 25)  # not the mean of yearly rates
     assert out["sme_share_value"] == pytest.approx((10 + 150) / 400)
     only = horizon_outcomes(pd.DataFrame(rows), years=(2021, 2021)).iloc[0]
     assert only["value_won_krw_bn"] == 300.0
@@ -296,7 +350,11 @@ def test_horizon_outcomes_weight_shares_by_value():
 
 def test_mean_ci():
     m, lo, hi, n = mean_ci(np.array([1.0, 2.0, 3.0, np.nan]))
-    assert (m, n) == (2.0, 3) and lo == pytest.approx(2 - 4.302653 / np.sqrt(3)) and hi == pytest.approx(2 + 4.302653 / np.sqrt(3))
+    assert (
+        (m, n) == (2.0, 3)
+        and lo == pytest.approx(2 - 4.302653 / np.sqrt(3))
+        and hi == pytest.approx(2 + 4.302653 / np.sqrt(3))
+    )
     assert np.isnan(mean_ci(np.array([5.0]))[1])
 
 
@@ -306,17 +364,28 @@ def test_list_design_ranking_and_files(tmp_path):
   {name: some, set: {levers.c5_roadshows.per_year: 5}},
   {name: many, set: {levers.c5_roadshows.per_year: 10}}]}
 """
+
     def resp(ov, rep):
         s = ov["levers.c5_roadshows.per_year"]
-        return {"value_won_krw_bn": [50 + 10 * s + rep], "public_cost_krw_bn": [s], "wins": [1], "bids": [2],
-                "sme_share_value": [0.3]}
+        return {
+            "value_won_krw_bn": [50 + 10 * s + rep],
+            "public_cost_krw_bn": [s],
+            "wins": [1],
+            "bids": [2],
+            "sme_share_value": [0.3],
+        }
+
     out, _ = run_synthetic(tmp_path, body, 2, resp)
-    a = analyze(out, metric_specs=[Outcome("value_won_krw_bn", "v", "KRW bn", ("value_won_krw_bn", "all")),
-                                   Outcome("public_cost_krw_bn", "c", "KRW bn", ("public_cost_krw_bn", "all")),
-                                   Outcome("value_per_public_krw", "r", "", ("value_won_krw_bn", "all"),
-                                           den=("public_cost_krw_bn", "all")),
-                                   "bids"])
-    assert list(a.ranking["setting"]) == ["few", "some", "many"]   # 60.5/1 > 100.5/5 > 150.5/10
+    a = analyze(
+        out,
+        metric_specs=[
+            Outcome("value_won_krw_bn", "v", "KRW bn", ("value_won_krw_bn", "all")),
+            Outcome("public_cost_krw_bn", "c", "KRW bn", ("public_cost_krw_bn", "all")),
+            Outcome("value_per_public_krw", "r", "", ("value_won_krw_bn", "all"), den=("public_cost_krw_bn", "all")),
+            "bids",
+        ],
+    )
+    assert list(a.ranking["setting"]) == ["few", "some", "many"]  # 60.5/1 > 100.5/5 > 150.5/10
     assert list(a.ranking["pareto"]) == [True, True, True]
     assert a.pawn is None and a.sobol is None
     assert a.runs["bids"].tolist() == [2.0] * 6

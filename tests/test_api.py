@@ -1,5 +1,6 @@
 """The Python API as a user calls it: the same tables as the CLI, bit for bit; shipped scenarios
 from any folder; Mesa's batch_run with horizon totals."""
+
 from __future__ import annotations
 
 import json
@@ -19,13 +20,17 @@ SHORT = {"time.end": "2021-12"}
 
 
 def cli_tables(out) -> dict[str, pd.DataFrame]:
-    return {name: pd.read_parquet(out / f"{name}.parquet") for name in ("yearly", "summary", "horizon", "differences")
-            if (out / f"{name}.parquet").exists()}
+    return {
+        name: pd.read_parquet(out / f"{name}.parquet")
+        for name in ("yearly", "summary", "horizon", "differences")
+        if (out / f"{name}.parquet").exists()
+    }
 
 
 def same(a: pd.DataFrame, b: pd.DataFrame) -> None:
-    pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_exact=True,
-                                  check_categorical=False)
+    pd.testing.assert_frame_equal(
+        a.reset_index(drop=True), b.reset_index(drop=True), check_exact=True, check_categorical=False
+    )
     for col in a.columns:  # bit for bit: not only equal within a tolerance
         if pd.api.types.is_float_dtype(a[col]):
             assert np.array_equal(a[col].to_numpy(), b[col].to_numpy(), equal_nan=True), col
@@ -33,11 +38,37 @@ def same(a: pd.DataFrame, b: pd.DataFrame) -> None:
 
 def test_compare_round_trip_against_the_cli(tmp_path):
     out = tmp_path / "cmp"
-    assert main(["compare", str(SCENARIOS / "plan_2019_announced.yaml"), str(SCENARIOS / "no_plan.yaml"),
-                 "--baseline", "no_plan", "--reps", "3", "--seed", "7", "--set", "time.end=2021-12",
-                 "--set", "levers.c2_consortia.sme_share=4e-1", "--out", str(out), "--quiet", "--no-report"]) == 0
-    got = api.compare(["plan_2019_announced", "no_plan"], baseline="no_plan",
-                      overrides={**SHORT, "levers.c2_consortia.sme_share": 0.4}, reps=3, seed=7)
+    assert (
+        main(
+            [
+                "compare",
+                str(SCENARIOS / "plan_2019_announced.yaml"),
+                str(SCENARIOS / "no_plan.yaml"),
+                "--baseline",
+                "no_plan",
+                "--reps",
+                "3",
+                "--seed",
+                "7",
+                "--set",
+                "time.end=2021-12",
+                "--set",
+                "levers.c2_consortia.sme_share=4e-1",
+                "--out",
+                str(out),
+                "--quiet",
+                "--no-report",
+            ]
+        )
+        == 0
+    )
+    got = api.compare(
+        ["plan_2019_announced", "no_plan"],
+        baseline="no_plan",
+        overrides={**SHORT, "levers.c2_consortia.sme_share": 0.4},
+        reps=3,
+        seed=7,
+    )
     files = cli_tables(out)
     assert set(files) == {"yearly", "summary", "horizon", "differences"}
     for name, frame in files.items():
@@ -49,8 +80,12 @@ def test_compare_round_trip_against_the_cli(tmp_path):
 
 def test_run_round_trip_against_the_cli(tmp_path):
     out = tmp_path / "run"
-    assert main(["run", "no_plan", "--reps", "2", "--set", "time.end=2021-12", "--out", str(out), "--quiet",
-                 "--no-report"]) == 0
+    assert (
+        main(
+            ["run", "no_plan", "--reps", "2", "--set", "time.end=2021-12", "--out", str(out), "--quiet", "--no-report"]
+        )
+        == 0
+    )
     got = api.run("no_plan", SHORT, reps=2)
     for name, frame in cli_tables(out).items():
         same(getattr(got, name), frame)
@@ -65,8 +100,11 @@ def test_shipped_scenarios_resolve_from_any_folder(tmp_path, monkeypatch):
     a = api.load("no_plan")
     b = api.load("plan_2019_announced.yaml")
     c = api.load("scenarios/plan_2019_implemented.yaml")
-    assert (a.scenario.name, b.scenario.name, c.scenario.name) == ("no_plan", "plan_2019_announced",
-                                                                   "plan_2019_implemented")
+    assert (a.scenario.name, b.scenario.name, c.scenario.name) == (
+        "no_plan",
+        "plan_2019_announced",
+        "plan_2019_implemented",
+    )
     assert a.hash == api.load(SCENARIOS / "no_plan.yaml").hash
     model = SmartCityModel(seed=3, overrides=SHORT)  # its default scenario, from a folder without scenarios/
     assert model.resolved.scenario.name == "plan_2019_announced"
@@ -75,10 +113,15 @@ def test_shipped_scenarios_resolve_from_any_folder(tmp_path, monkeypatch):
 
 
 def test_overrides_take_python_and_numpy_values():
-    r = api.load("no_plan", {"levers.f5_co_entry.rate_cut": np.float64(6e-05),
-                             "levers.c5_roadshows.per_year": np.int64(3),
-                             ("levers", "n5_training", "target_regions"): ["asean", "africa"],
-                             "levers.c2_consortia.slots_per_year": {"2019-07": 0, 2020: 15.0}})
+    r = api.load(
+        "no_plan",
+        {
+            "levers.f5_co_entry.rate_cut": np.float64(6e-05),
+            "levers.c5_roadshows.per_year": np.int64(3),
+            ("levers", "n5_training", "target_regions"): ["asean", "africa"],
+            "levers.c2_consortia.slots_per_year": {"2019-07": 0, 2020: 15.0},
+        },
+    )
     v = r.values
     assert v[("levers", "f5_co_entry", "rate_cut")] == 6e-05 and v[("levers", "c5_roadshows", "per_year")] == 3
     assert v[("levers", "c2_consortia", "slots_per_year")] == {"2019-07": 0, "2020-01": 15}
@@ -91,8 +134,13 @@ def test_overrides_take_python_and_numpy_values():
 
 def test_mesa_batch_run_reports_horizon_totals():
     seeds = api.run("no_plan", SHORT, reps=2).seeds
-    rows = mesa.batch_run(SmartCityModel, parameters={"scenario": "no_plan", "seed": seeds, "overrides": [SHORT]},
-                          max_steps=500, number_processes=1, display_progress=False)
+    rows = mesa.batch_run(
+        SmartCityModel,
+        parameters={"scenario": "no_plan", "seed": seeds, "overrides": [SHORT]},
+        max_steps=500,
+        number_processes=1,
+        display_progress=False,
+    )
     expect = api.run("no_plan", SHORT, reps=2).horizon.set_index("seed")
     assert len(rows) == 2
     for row in rows:
@@ -107,7 +155,9 @@ def test_mesa_batch_run_reports_horizon_totals():
 def test_the_readme_shows_the_api_in_five_lines_and_they_run(tmp_path, monkeypatch):
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     start = text.index("## Using it from Python")
-    block = text[text.index("```python", start) + len("```python"):text.index("```", text.index("```python", start) + 9)]
+    block = text[
+        text.index("```python", start) + len("```python") : text.index("```", text.index("```python", start) + 9)
+    ]
     lines = [ln for ln in block.strip().splitlines() if ln.strip()]
     assert len(lines) == 5 and "api" in lines[0]
     monkeypatch.chdir(tmp_path)

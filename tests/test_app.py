@@ -7,6 +7,7 @@ same (common random numbers). It also checks that no request leaves this machine
 requests all go to the app's own address, and the server's asset proxy never asks its upstream
 (pointed at a local trap server for the test).
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,14 @@ from simulation.present.app import charts, levers, runs
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "results" / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 FIRST_VIEW_TIMEOUT_S = 420  # covers a first numba compile on a cold cache (about 90 s on a quiet machine)
 
 
@@ -46,10 +53,15 @@ def test_levers_read_back_what_they_set(name: str) -> None:
     assert levers.overrides(r, base) == {}, "untouched levers must leave the scenario as written"
     assert levers.apply(r, base) is r
     moved = {
-        "f5_enabled": not base["f5_enabled"], "f5_rate_cut": 2.5, "n2_ratio": 45.0,
-        "c5_roadshows": base["c5_roadshows"] + 3, "n4_kotra": 7, "c2_slots": base["c2_slots"] + 5,
+        "f5_enabled": not base["f5_enabled"],
+        "f5_rate_cut": 2.5,
+        "n2_ratio": 45.0,
+        "c5_roadshows": base["c5_roadshows"] + 3,
+        "n4_kotra": 7,
+        "c2_slots": base["c2_slots"] + 5,
         "t5_mous": tuple(sorted(set(base["t5_mous"]) - {"MYS"} | {"KWT", "VNM"})),
-        "f1_enabled": not base["f1_enabled"], "f2_subordinated": not base["f2_subordinated"],
+        "f1_enabled": not base["f1_enabled"],
+        "f2_subordinated": not base["f2_subordinated"],
     }
     assert set(moved) == {lv.name for lv in levers.LEVERS}
     for lever, value in moved.items():  # one lever at a time: only its key paths change
@@ -62,7 +74,11 @@ def test_levers_read_back_what_they_set(name: str) -> None:
     assert levers.read(applied) == moved
     v = applied.values
     assert v[("levers", "f5_co_entry", "rate_cut")] == pytest.approx(0.025)
-    assert v[("levers", "n2_subsidy", "ratio", "sme")] == v[("levers", "n2_subsidy", "ratio", "startup")] == pytest.approx(0.45)
+    assert (
+        v[("levers", "n2_subsidy", "ratio", "sme")]
+        == v[("levers", "n2_subsidy", "ratio", "startup")]
+        == pytest.approx(0.45)
+    )
     assert v[("levers", "n4_hubs", "kotra_max_centres")] == 7
     assert v[("levers", "f2_loss_order", "order")] == ("pari_passu" if base["f2_subordinated"] else "subordinated")
     mous = {m["country"]: m["date"] for m in v[("levers", "t5_mou", "mous")]}
@@ -72,6 +88,7 @@ def test_levers_read_back_what_they_set(name: str) -> None:
 
 def test_levers_say_what_the_schema_says_and_stay_in_its_range() -> None:
     from simulation.scenario.loader import field_meta
+
     for lv in levers.LEVERS:
         meta = field_meta(lv.paths[0])
         assert lv.measure == meta["measure"] and lv.label.startswith(f"{lv.measure} "), lv.name
@@ -88,6 +105,7 @@ def test_kotra_lever_opens_the_scenarios_centres_first() -> None:
     r = load("plan_2019_implemented")  # 4 centres from 2020-10 (country-table flag kotra_centre_2020)
     assert levers.read(r)["n4_kotra"] == 4
     from simulation.engine.params import country_table
+
     table = country_table(r)
     own = table.flagged("kotra_centre_2020")
     applied = levers.apply(r, dict(levers.read(r), n4_kotra=6))
@@ -101,8 +119,10 @@ def test_extract_gives_the_numbers_tidy_writes() -> None:
     res = simulate(load("plan_2019_announced", "time.end=2021-12"), 3)
     got = runs.extract(res)
     t = tidy(res)
+
     def series(metric: str) -> np.ndarray:
         return t[(t["metric"] == metric) & (t["group"] == "all")]["value"].to_numpy()
+
     np.testing.assert_array_equal(got["wins"], series("wins"))
     np.testing.assert_array_equal(got["bids"], series("bids"))
     np.testing.assert_allclose(got["value_usd_m"], series("value_won_usd_m"))
@@ -114,8 +134,9 @@ def test_extract_gives_the_numbers_tidy_writes() -> None:
 def test_evaluate_pairs_seeds_and_runs_the_baseline_once() -> None:
     plan, base = str(SCENARIOS / "plan_2019_announced.yaml"), str(SCENARIOS / "no_plan.yaml")
     first = runs.evaluate(plan, base, reps=3, seed=11)
-    moved = runs.evaluate(plan, base, dict(first.settings, c5_roadshows=first.settings["c5_roadshows"] + 10),
-                          reps=3, seed=11)
+    moved = runs.evaluate(
+        plan, base, dict(first.settings, c5_roadshows=first.settings["c5_roadshows"] + 10), reps=3, seed=11
+    )
     assert first.scenario.seeds == first.baseline.seeds == moved.scenario.seeds
     assert moved.baseline is first.baseline, "the baseline of a seed set is run once and cached"
     assert moved.overrides == {"levers.c5_roadshows.per_year": first.settings["c5_roadshows"] + 10}
@@ -134,14 +155,18 @@ def test_evaluate_pairs_seeds_and_runs_the_baseline_once() -> None:
 
 
 # ---- bad input -------------------------------------------------------------------------------
-@pytest.mark.parametrize("args, needle", [
-    (["--scenario", "no_such_scenario.yaml"], "error: no_such_scenario.yaml: file not found"),
-    (["--scenario", "scenarios"], "error: scenarios: is a directory"),
-    (["--port", "70000"], "error: --port must be between 1 and 65535"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--scenario", "no_such_scenario.yaml"], "error: no_such_scenario.yaml: file not found"),
+        (["--scenario", "scenarios"], "error: scenarios: is a directory"),
+        (["--port", "70000"], "error: --port must be between 1 and 65535"),
+    ],
+)
 def test_app_bad_input_is_one_message_and_status_2(args: list[str], needle: str) -> None:
-    proc = subprocess.run([sys.executable, "-m", "simulation", "app", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simulation", "app", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 2, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.splitlines()
@@ -158,6 +183,7 @@ def _free_port() -> int:
 
 class _Trap(BaseHTTPRequestHandler):
     """Stands in for the CDN behind Solara's asset proxy: every request it gets is a failure of the test."""
+
     hits: list[str] = []
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
@@ -187,7 +213,7 @@ def _local(url: str, origin: str) -> bool:
     if url.startswith("data:"):
         return True
     if url.startswith("blob:"):
-        url = url[len("blob:"):]
+        url = url[len("blob:") :]
     parts, home = urlsplit(url), urlsplit(origin)
     return parts.scheme in ("http", "ws") and parts.hostname == home.hostname and parts.port == home.port
 
@@ -198,8 +224,10 @@ def _yearly(page) -> dict:
 
 def test_dashboard_in_a_browser(tmp_path: Path) -> None:
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: the dashboard test drives Debian's chromium. Install it with "
-                    "`apt-get update && apt-get install -y chromium` (.ci/run does this where it is missing)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: the dashboard test drives Debian's chromium. Install it with "
+            "`apt-get update && apt-get install -y chromium` (.ci/run does this where it is missing)"
+        )
     from playwright.sync_api import sync_playwright
 
     trap = ThreadingHTTPServer(("127.0.0.1", 0), _Trap)
@@ -215,8 +243,13 @@ def test_dashboard_in_a_browser(tmp_path: Path) -> None:
     requests: list[str] = []
     console_errors: list[str] = []
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "simulation", "app", "--port", str(port)], cwd=ROOT,
-                                env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "simulation", "app", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         _wait_until_answering(origin + "/", proc, log, timeout=300)
         with sync_playwright() as pw:
@@ -228,8 +261,9 @@ def test_dashboard_in_a_browser(tmp_path: Path) -> None:
                 page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
                 try:
                     page.goto(origin + "/")
-                    page.wait_for_selector("#scsim-yearly, #scsim-status[data-state=error]",
-                                           timeout=FIRST_VIEW_TIMEOUT_S * 1000)
+                    page.wait_for_selector(
+                        "#scsim-yearly, #scsim-status[data-state=error]", timeout=FIRST_VIEW_TIMEOUT_S * 1000
+                    )
                     if page.locator("#scsim-status[data-state=error]").count():
                         pytest.fail(f"the page could not run the model: {page.locator('.v-alert').all_inner_texts()}")
                     page.wait_for_selector("#scsim-status[data-state=done]", timeout=60_000)
@@ -263,7 +297,9 @@ def test_dashboard_in_a_browser(tmp_path: Path) -> None:
                     slider.press("End")
                     page.wait_for_function(
                         "() => { const t = document.querySelector('#scsim-yearly');"
-                        " return t && JSON.parse(t.dataset.settings).c5_roadshows === 20; }", timeout=60_000)
+                        " return t && JSON.parse(t.dataset.settings).c5_roadshows === 20; }",
+                        timeout=60_000,
+                    )
                     page.wait_for_selector("#scsim-status[data-state=done]", timeout=60_000)
                     seconds = time.monotonic() - t0
                     after = _yearly(page)
@@ -276,15 +312,18 @@ def test_dashboard_in_a_browser(tmp_path: Path) -> None:
                     assert after["value_usd_m:scenario"] != before["value_usd_m:scenario"]
                     assert all(v is None or (0.0 <= v <= 1.0 and not math.isnan(v)) for v in after["win_rate:scenario"])
                     assert seconds < 30, f"a lever change took {seconds:.1f} s to reach the charts"
-                    print(f"lever change to updated charts: {seconds:.2f} s; server side "
-                          f"{page.locator('#scsim-status').get_attribute('data-seconds')} s")
+                    print(
+                        f"lever change to updated charts: {seconds:.2f} s; server side "
+                        f"{page.locator('#scsim-status').get_attribute('data-seconds')} s"
+                    )
                     page.screenshot(path=str(shot), full_page=True)
 
                     # the picker: no_plan against itself, levers reset to its own values, every number equal
                     page.locator(".v-input", has_text="Scenario").first.click()
                     page.get_by_role("option", name="no_plan.yaml").click()
                     page.wait_for_function(
-                        "() => document.querySelector('#scsim-yearly').dataset.scenario === 'no_plan'", timeout=60_000)
+                        "() => document.querySelector('#scsim-yearly').dataset.scenario === 'no_plan'", timeout=60_000
+                    )
                     page.wait_for_selector("#scsim-status[data-state=done]", timeout=60_000)
                     assert json.loads(table.get_attribute("data-settings"))["c5_roadshows"] == 1
                     same = _yearly(page)

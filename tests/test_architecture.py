@@ -7,6 +7,7 @@ engine's constants; `mesa` and `interop` sit on `api`; `bench`, `cli`, `api` and
 import anything; a room's `command.py` may also import `present` (to write a report). A rule a
 module breaks on purpose is listed in EXCEPTIONS with its reason, so it is visible and reviewed.
 """
+
 from __future__ import annotations
 
 import ast
@@ -17,32 +18,40 @@ PACKAGE = Path(__file__).resolve().parent.parent / "simulation"
 LAYERS = ("scenario", "engine", "experiment", "analysis", "planning", "present")  # bottom to top
 ANYTHING = {"bench", "cli", "api", "__main__"}
 ALLOWED_ROOMS = {room: set(LAYERS[:i]) | {"io"} for i, room in enumerate(LAYERS)}
-ALLOWED_ROOMS.update({
-    "io": set(),
-    "reference": set(),  # and REFERENCE_MAY below, module by module
-    "mesa": {"scenario", "engine", "api", "io"},
-    "interop": {"scenario", "engine", "experiment", "api", "io"},
-    "__init__": set(),  # simulation/__init__.py
-})
+ALLOWED_ROOMS.update(
+    {
+        "io": set(),
+        "reference": set(),  # and REFERENCE_MAY below, module by module
+        "mesa": {"scenario", "engine", "api", "io"},
+        "interop": {"scenario", "engine", "experiment", "api", "io"},
+        "__init__": set(),  # simulation/__init__.py
+    }
+)
 # the plain-Python model restates the rules; it shares only the constants that name things
 REFERENCE_MAY = {"simulation.engine.kernels.constants"}
 # (importing module, imported module): why the rule gives way there
 EXCEPTIONS = {
-    ("simulation.planning.optimize", "simulation.api"):
-        "loads scenarios with dotted-key overrides through api.load; that helper belongs in scenario/ "
-        "(move after issue 15's rename branch lands, which edits api.py and loader.py)",
-    ("simulation.planning.spec", "simulation.api"):
-        "the same api.load, for an experiment file's base scenarios and `set:`",
-    ("simulation.planning.spec", "simulation.interop.problem"):
-        "schema_factor (a schema field's range as a factor) is shared with SALib problems; it belongs "
-        "beside scenario.ranges",
+    (
+        "simulation.planning.optimize",
+        "simulation.api",
+    ): "loads scenarios with dotted-key overrides through api.load; that helper belongs in scenario/ "
+    "(move after issue 15's rename branch lands, which edits api.py and loader.py)",
+    (
+        "simulation.planning.spec",
+        "simulation.api",
+    ): "the same api.load, for an experiment file's base scenarios and `set:`",
+    (
+        "simulation.planning.spec",
+        "simulation.interop.problem",
+    ): "schema_factor (a schema field's range as a factor) is shared with SALib problems; it belongs "
+    "beside scenario.ranges",
 }
 
 
 @dataclass(frozen=True)
 class Import:
-    module: str    # the importing module, dotted
-    target: str    # the module imported (or whose names are imported)
+    module: str  # the importing module, dotted
+    target: str  # the module imported (or whose names are imported)
     names: tuple[str, ...]
     line: int
 
@@ -99,8 +108,11 @@ def test_the_parser_sees_the_whole_package() -> None:
 
 
 def test_imports_point_down_the_rooms() -> None:
-    broken = [f"{i.module}:{i.line} imports {i.target}: {why}"
-              for i in IMPORTS if (why := broken_rule(i)) and (i.module, i.target) not in EXCEPTIONS]
+    broken = [
+        f"{i.module}:{i.line} imports {i.target}: {why}"
+        for i in IMPORTS
+        if (why := broken_rule(i)) and (i.module, i.target) not in EXCEPTIONS
+    ]
     assert not broken, "\n".join(broken)
 
 
@@ -132,13 +144,22 @@ def private_uses(path: Path) -> list[str]:
                     modules[a.asname or a.name] = target
         elif isinstance(node, ast.Import):
             modules.update({a.asname: a.name for a in node.names if a.asname and a.name.startswith("simulation.")})
-    return [f"{module_name(path)}:{n.lineno} uses {modules[n.value.id]}.{n.attr}" for n in ast.walk(tree)
-            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in modules
-            and is_private(n.attr)]
+    return [
+        f"{module_name(path)}:{n.lineno} uses {modules[n.value.id]}.{n.attr}"
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Attribute)
+        and isinstance(n.value, ast.Name)
+        and n.value.id in modules
+        and is_private(n.attr)
+    ]
 
 
 def test_no_module_imports_another_modules_private_names() -> None:
-    private = [f"{i.module}:{i.line} imports {n} from {i.target}"
-               for i in IMPORTS for n in i.names if is_private(n) and i.target != i.module]
+    private = [
+        f"{i.module}:{i.line} imports {n} from {i.target}"
+        for i in IMPORTS
+        for n in i.names
+        if is_private(n) and i.target != i.module
+    ]
     private += [use for path in MODULES for use in private_uses(path)]
     assert not private, "\n".join(private)

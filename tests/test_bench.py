@@ -1,4 +1,5 @@
 """`scsim bench`: the figures a user reads, under stable keys, and refusals of bad requests."""
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,13 @@ def test_bench_quick_writes_the_figures_with_the_machine(tmp_path):
     # figures from different machines differ: the CPU is printed beside every figure, and stored with it
     cpu = machine["cpu_short"]
     assert cpu and machine["cpu"]
-    figures = [line for line in proc.stdout.splitlines() if any(ch.isdigit() for ch in line)
-               and not line[:3].rstrip().rstrip(".").isdigit() and not line.startswith(("scsim bench on", "figures written"))]
+    figures = [
+        line
+        for line in proc.stdout.splitlines()
+        if any(ch.isdigit() for ch in line)
+        and not line[:3].rstrip().rstrip(".").isdigit()
+        and not line.startswith(("scsim bench on", "figures written"))
+    ]
     assert figures and all(line.endswith(f"[{cpu}]") for line in figures), [x for x in figures if cpu not in x]
     assert all(res[k]["cpu"] == cpu for k in ("default_run", "python_model", "floor", "default_memory"))
     assert all(r["cpu"] == cpu for r in res["scaling"])

@@ -1,5 +1,6 @@
 """scsim calibrate: SMM recovers parameters it is given the moments of, writes back only what it
 fitted (with provenance and date), refuses bad files; compare --parameter-sets widens intervals."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,42 +35,72 @@ def _scenarios(tmp: Path) -> Path:
 
 
 def _spec(tmp: Path, targets: list[dict], params: list[dict], search: dict, name: str = "t", reps: int = 2) -> Path:
-    spec = {"name": name, "scenario": "scenarios/short.yaml", "years": [2020, 2022], "seed": 3, "replications": reps,
-            "parameters": params, "targets": targets, "search": search}
+    spec = {
+        "name": name,
+        "scenario": "scenarios/short.yaml",
+        "years": [2020, 2022],
+        "seed": 3,
+        "replications": reps,
+        "parameters": params,
+        "targets": targets,
+        "search": search,
+    }
     path = tmp / f"{name}.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     return path
 
 
-PARAMS = [{"key": "competition.foreign_bids_mean", "low": 2.0, "high": 9.0},
-          {"key": "competition.foreign_bids_dispersion", "low": 0.1, "high": 2.0}]
+PARAMS = [
+    {"key": "competition.foreign_bids_mean", "low": 2.0, "high": 9.0},
+    {"key": "competition.foreign_bids_dispersion", "low": 0.1, "high": 2.0},
+]
 
 
 def _truth_targets(tmp: Path, truth: dict[str, float]) -> list[dict]:
     """Targets that are the model's own moments at `truth` (same seeds): SMM should find `truth` again."""
-    probe = _spec(tmp, [{"moment": "bidders_per_tender", "value": 6.0, "low": 5.0, "high": 7.0, "source": "s"}],
-                  PARAMS, {"lhs_points": 2, "local_evaluations": 0}, name="probe")
+    probe = _spec(
+        tmp,
+        [{"moment": "bidders_per_tender", "value": 6.0, "low": 5.0, "high": 7.0, "source": "s"}],
+        PARAMS,
+        {"lhs_points": 2, "local_evaluations": 0},
+        name="probe",
+    )
     m = Problem(load_calibration(str(probe))).run_moments(truth)
-    return [{"moment": k, "value": m[k], "low": m[k] * (1 - w), "high": m[k] * (1 + w), "source": "the model at truth"}
-            for k, w in (("bidders_per_tender", 0.05), ("single_bidder_share", 0.2))]
+    return [
+        {"moment": k, "value": m[k], "low": m[k] * (1 - w), "high": m[k] * (1 + w), "source": "the model at truth"}
+        for k, w in (("bidders_per_tender", 0.05), ("single_bidder_share", 0.2))
+    ]
 
 
 def test_smm_recovers_the_parameters_whose_moments_it_was_given(tmp_path):
     """The foreign-bid rate moves bidders per tender, the buyer's outside option the rejected share:
     given the model's own moments at a truth, the search finds the truth again."""
     _scenarios(tmp_path)
-    params = [{"key": "competition.foreign_bids_mean", "low": 2.0, "high": 9.0},
-              {"key": "award.reservation_utility", "low": 0.0, "high": 5.0}]
+    params = [
+        {"key": "competition.foreign_bids_mean", "low": 2.0, "high": 9.0},
+        {"key": "award.reservation_utility", "low": 0.0, "high": 5.0},
+    ]
     truth = {"competition.foreign_bids_mean": 6.5, "award.reservation_utility": 3.0}
-    probe = _spec(tmp_path, [{"moment": "bidders_per_tender", "value": 6.0, "low": 5.0, "high": 7.0, "source": "s"}],
-                  params, {"lhs_points": 2, "local_evaluations": 0}, name="probe", reps=6)
+    probe = _spec(
+        tmp_path,
+        [{"moment": "bidders_per_tender", "value": 6.0, "low": 5.0, "high": 7.0, "source": "s"}],
+        params,
+        {"lhs_points": 2, "local_evaluations": 0},
+        name="probe",
+        reps=6,
+    )
     m = Problem(load_calibration(str(probe))).run_moments(truth)
-    targets = [{"moment": k, "value": m[k], "low": m[k] * (1 - w), "high": m[k] * (1 + w), "source": "the model at truth"}
-               for k, w in (("bidders_per_tender", 0.03), ("rejected_share", 0.1))]
-    loaded = load_calibration(str(_spec(tmp_path, targets, params, {"lhs_points": 16, "local_evaluations": 60}, reps=6)))
+    targets = [
+        {"moment": k, "value": m[k], "low": m[k] * (1 - w), "high": m[k] * (1 + w), "source": "the model at truth"}
+        for k, w in (("bidders_per_tender", 0.03), ("rejected_share", 0.1))
+    ]
+    loaded = load_calibration(
+        str(_spec(tmp_path, targets, params, {"lhs_points": 16, "local_evaluations": 60}, reps=6))
+    )
     problem = Problem(loaded)
-    start = problem.evaluate(problem.unit({"competition.foreign_bids_mean": 4.0, "award.reservation_utility": 1.0}),
-                             "start")
+    start = problem.evaluate(
+        problem.unit({"competition.foreign_bids_mean": 4.0, "award.reservation_utility": 1.0}), "start"
+    )
     best = search(problem)
     assert best.objective < 0.05 * start.objective
     assert best.values["competition.foreign_bids_mean"] == pytest.approx(6.5, abs=0.75)
@@ -86,9 +117,12 @@ def test_an_unidentified_parameter_is_flagged(tmp_path):
     """A parameter no targeted moment depends on (the KOTRA bid-cost cut, off in the no-plan world)."""
     _scenarios(tmp_path)
     params = PARAMS[:1] + [{"key": "levers.n4_hubs.kotra_bid_cost_cut", "low": 0.0, "high": 0.5}]
-    targets = _truth_targets(tmp_path, {"competition.foreign_bids_mean": 6.0,
-                                        "competition.foreign_bids_dispersion": 0.9})[:1]
-    problem = Problem(load_calibration(str(_spec(tmp_path, targets, params, {"lhs_points": 6, "local_evaluations": 10}))))
+    targets = _truth_targets(
+        tmp_path, {"competition.foreign_bids_mean": 6.0, "competition.foreign_bids_dispersion": 0.9}
+    )[:1]
+    problem = Problem(
+        load_calibration(str(_spec(tmp_path, targets, params, {"lhs_points": 6, "local_evaluations": 10})))
+    )
     ident = identify(problem, search(problem))
     assert ident.labels[1] == "not identified"
     assert abs(ident.weakest["levers.n4_hubs.kotra_bid_cost_cut"]) > 0.9
@@ -100,11 +134,21 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_calibrate_writes_back_only_the_fitted_values_with_provenance_and_date(tmp_path):
     scen = _scenarios(tmp_path)
-    targets = _truth_targets(tmp_path, {"competition.foreign_bids_mean": 6.0, "competition.foreign_bids_dispersion": 1.1})
+    targets = _truth_targets(
+        tmp_path, {"competition.foreign_bids_mean": 6.0, "competition.foreign_bids_dispersion": 1.1}
+    )
     spec = _spec(tmp_path, targets, PARAMS, {"lhs_points": 6, "local_evaluations": 8, "parameter_sets": 3})
     before = (scen / "no_plan.yaml").read_text(encoding="utf-8").splitlines()
-    proc = _cli("calibrate", str(spec), "--out", str(tmp_path / "fit"), "--parameter-sets", str(tmp_path / "sets.yaml"),
-                "--quiet", cwd=tmp_path)
+    proc = _cli(
+        "calibrate",
+        str(spec),
+        "--out",
+        str(tmp_path / "fit"),
+        "--parameter-sets",
+        str(tmp_path / "sets.yaml"),
+        "--quiet",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     after = (scen / "no_plan.yaml").read_text(encoding="utf-8").splitlines()
     changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
@@ -140,8 +184,12 @@ def test_calibrate_writes_back_only_the_fitted_values_with_provenance_and_date(t
 
 def test_dry_run_leaves_the_scenario_alone(tmp_path):
     scen = _scenarios(tmp_path)
-    spec = _spec(tmp_path, [{"moment": "win_rate", "value": 0.15, "low": 0.1, "high": 0.2, "source": "s"}],
-                 PARAMS[:1], {"lhs_points": 3, "local_evaluations": 0})
+    spec = _spec(
+        tmp_path,
+        [{"moment": "win_rate", "value": 0.15, "low": 0.1, "high": 0.2, "source": "s"}],
+        PARAMS[:1],
+        {"lhs_points": 3, "local_evaluations": 0},
+    )
     text = (scen / "no_plan.yaml").read_text()
     proc = _cli("calibrate", str(spec), "--dry-run", "--out", str(tmp_path / "fit"), "--quiet", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -162,8 +210,14 @@ BAD = [
 @pytest.mark.parametrize("field,value,expected", BAD, ids=[f"{b[0]}-{b[2]}" for b in BAD])
 def test_bad_calibration_files_are_one_message_and_status_2(tmp_path, field, value, expected):
     scen = _scenarios(tmp_path)
-    spec = yaml.safe_load(_spec(tmp_path, [{"moment": "win_rate", "value": 0.15, "low": 0.1, "high": 0.2,
-                                            "source": "s"}], PARAMS, {"lhs_points": 3}).read_text())
+    spec = yaml.safe_load(
+        _spec(
+            tmp_path,
+            [{"moment": "win_rate", "value": 0.15, "low": 0.1, "high": 0.2, "source": "s"}],
+            PARAMS,
+            {"lhs_points": 3},
+        ).read_text()
+    )
     spec[field] = value
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
@@ -184,10 +238,17 @@ def test_write_back_refuses_a_value_it_cannot_rewrite_in_place(tmp_path):
     assert err.value.line is not None and "one-line" in err.value.message and "no_plan.yaml" in str(err.value)
     targets = plan_write_back(base, ["competition.foreign_bids_mean"])  # found in the parent file
     assert targets[0].file.endswith("no_plan.yaml")
-    write_back(targets, {"competition.foreign_bids_mean": 5.5}, {"competition.foreign_bids_mean": "x"},
-               str(scen / "short.yaml"))
+    write_back(
+        targets,
+        {"competition.foreign_bids_mean": 5.5},
+        {"competition.foreign_bids_mean": "x"},
+        str(scen / "short.yaml"),
+    )
     assert load_scenario(str(scen / "short.yaml")).values[("competition", "foreign_bids_mean")] == 5.5
-    assert sum(a != b for a, b in zip(text.splitlines(), (scen / "no_plan.yaml").read_text().splitlines(), strict=True)) == 1
+    assert (
+        sum(a != b for a, b in zip(text.splitlines(), (scen / "no_plan.yaml").read_text().splitlines(), strict=True))
+        == 1
+    )
     text = (scen / "no_plan.yaml").read_text()
     with pytest.raises(InputError):  # set by --set: no line to rewrite
         plan_write_back(load_scenario(str(scen / "short.yaml"), ["discovery.known_odds=5"]), ["discovery.known_odds"])
@@ -210,14 +271,31 @@ def test_parameter_uncertainty_adds_to_the_interval():
 def test_compare_over_parameter_sets(tmp_path):
     scen = _scenarios(tmp_path)
     sets = tmp_path / "sets.yaml"
-    sets.write_text(yaml.safe_dump({"sets": [{"competition.foreign_bids_mean": 3.0},
-                                             {"competition.foreign_bids_mean": 8.0}]}))
+    sets.write_text(
+        yaml.safe_dump({"sets": [{"competition.foreign_bids_mean": 3.0}, {"competition.foreign_bids_mean": 8.0}]})
+    )
     out = tmp_path / "cmp"
     plan = scen / "plan_short.yaml"
-    plan.write_text("extends: plan_2019_announced.yaml\nname: plan_short\n"
-                    "time:\n  end: {value: 2022-12, provenance: assumption, source: test}\n")
-    proc = _cli("compare", str(scen / "short.yaml"), str(plan), "--baseline", "short", "--reps", "3",
-                "--parameter-sets", str(sets), "--out", str(out), "--quiet", "--no-report", cwd=tmp_path)
+    plan.write_text(
+        "extends: plan_2019_announced.yaml\nname: plan_short\n"
+        "time:\n  end: {value: 2022-12, provenance: assumption, source: test}\n"
+    )
+    proc = _cli(
+        "compare",
+        str(scen / "short.yaml"),
+        str(plan),
+        "--baseline",
+        "short",
+        "--reps",
+        "3",
+        "--parameter-sets",
+        str(sets),
+        "--out",
+        str(out),
+        "--quiet",
+        "--no-report",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "× 2 parameter sets" in proc.stdout and "from the parameters" in proc.stdout
     diff = pd.read_csv(out / "differences.csv")
@@ -235,7 +313,18 @@ def test_compare_over_parameter_sets(tmp_path):
     assert "3 replications × 2 parameter sets" in html and "parameter uncertainty" in html
     bad = tmp_path / "bad_sets.yaml"
     bad.write_text("sets:\n  - {competition.foreign_bids_mean: -4.0}\n")
-    proc = _cli("compare", str(scen / "short.yaml"), str(plan), "--reps", "2", "--parameter-sets", str(bad),
-                "--out", str(tmp_path / "cmp2"), "--quiet", cwd=tmp_path)
+    proc = _cli(
+        "compare",
+        str(scen / "short.yaml"),
+        str(plan),
+        "--reps",
+        "2",
+        "--parameter-sets",
+        str(bad),
+        "--out",
+        str(tmp_path / "cmp2"),
+        "--quiet",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 2 and "bad_sets.yaml:2" in proc.stderr and "parameter set 1" in proc.stderr
     assert not (tmp_path / "cmp2").exists()

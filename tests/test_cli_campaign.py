@@ -7,6 +7,7 @@ CLI's `main()` exactly as `python -m simulation` does (so a compile-once numba c
 imports are paid once). Every command must end in status 0 or 2; never in a traceback; every
 refusal is one line naming the file and line it blames; and a refused command writes nothing.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,28 @@ from test_scenario_fuzz import _walk
 SEED = 13
 N_SCENARIOS = 60
 N_EXPERIMENTS = 48
-HOSTILE = [-1, -1e9, 0, 1.5, 1e12, 10**40, "x", "", "2031-01", "9999-12", "../../etc/passwd", True, None, [], {},
-           [1, 2], {"2019-07": 1, "2031-01": 2}, {"value": 1, "unit": "parsecs"}, "1e400", 0.5]
+HOSTILE = [
+    -1,
+    -1e9,
+    0,
+    1.5,
+    1e12,
+    10**40,
+    "x",
+    "",
+    "2031-01",
+    "9999-12",
+    "../../etc/passwd",
+    True,
+    None,
+    [],
+    {},
+    [1, 2],
+    {"2019-07": 1, "2031-01": 2},
+    {"value": 1, "unit": "parsecs"},
+    "1e400",
+    0.5,
+]
 # reasons a message cannot carry a line: the file itself is missing, unreadable or not YAML
 NO_LINE = ("not found", "not a YAML file", "is a directory", "larger than", "empty scenario file")
 
@@ -113,14 +134,33 @@ def mutate(rng: random.Random, tree: dict) -> tuple[str, dict | str]:
         return "unchanged", tree
     if kind == "link":
         key = rng.choice(["extends", "base", "take"])
-        target = rng.choice(["/etc/passwd", "../../../../etc/hostname", "nothere.yaml", "/tmp", "no_plan.yaml",
-                             "../scenarios/no_plan.yaml", "README.md", "../experiments/smoke.yaml"])
+        target = rng.choice(
+            [
+                "/etc/passwd",
+                "../../../../etc/hostname",
+                "nothere.yaml",
+                "/tmp",
+                "no_plan.yaml",
+                "../scenarios/no_plan.yaml",
+                "README.md",
+                "../experiments/smoke.yaml",
+            ]
+        )
         tree[key] = [{"from": target, "keys": ["levers.f1_pis"]}] if key == "take" else target
         return f"{key}: {target}", tree
     text = yaml.safe_dump(tree, sort_keys=False)
     cut = rng.randrange(len(text))
-    return "raw", rng.choice([text[:cut], text[:cut] + "\t: [\n", text.replace(":", "", 1), "", "- a\n- b\n",
-                              "x: &a [*a]\n", "\x00\x01binary"])
+    return "raw", rng.choice(
+        [
+            text[:cut],
+            text[:cut] + "\t: [\n",
+            text.replace(":", "", 1),
+            "",
+            "- a\n- b\n",
+            "x: &a [*a]\n",
+            "\x00\x01binary",
+        ]
+    )
 
 
 def experiment_mutation(rng: random.Random, tree: dict) -> tuple[str, dict | str]:
@@ -144,19 +184,40 @@ def experiment_mutation(rng: random.Random, tree: dict) -> tuple[str, dict | str
         tree["replications"] = rng.choice([0, -1, 10**6, 10**9, "two", 1])
         return f"replications {tree['replications']!r}", tree
     if pick == 5:
-        keys = ["levers.n2_subsidy.ratio.sme", "levers.n2_subsidy.ratio.startup", "world.alliance_share",
-                "world.capability_sd", "behaviour.margin", "behaviour.partner_prob"]
+        keys = [
+            "levers.n2_subsidy.ratio.sme",
+            "levers.n2_subsidy.ratio.startup",
+            "world.alliance_share",
+            "world.capability_sd",
+            "behaviour.margin",
+            "behaviour.partner_prob",
+        ]
         tree["factors"] = [{"key": k, "role": "lever", "range": [0.1, 0.9]} for k in keys]
         tree["design"] = {"type": "grid", "levels": rng.choice([20, 100])}
         return "huge grid", tree
     if pick == 6:
-        tree["design"] = rng.choice([{"type": "lhs", "samples": 10**6}, {"type": "sobol", "samples": 3},
-                                     {"type": "morris", "samples": 2, "levels": 3}, {"type": "factorial"},
-                                     {"type": "grid", "samples": 4}, {"type": "list"}])
+        tree["design"] = rng.choice(
+            [
+                {"type": "lhs", "samples": 10**6},
+                {"type": "sobol", "samples": 3},
+                {"type": "morris", "samples": 2, "levels": 3},
+                {"type": "factorial"},
+                {"type": "grid", "samples": 4},
+                {"type": "list"},
+            ]
+        )
         return f"design {tree['design']}", tree
     if pick == 7:
-        tree["set"] = rng.choice([{"": 1}, {"time.end": "2019-01"}, {"levers..x": 1}, {"time": "2020"},
-                                  {"world.n_firms": -5}, {"world.countries_file": "/etc/passwd"}])
+        tree["set"] = rng.choice(
+            [
+                {"": 1},
+                {"time.end": "2019-01"},
+                {"levers..x": 1},
+                {"time": "2020"},
+                {"world.n_firms": -5},
+                {"world.countries_file": "/etc/passwd"},
+            ]
+        )
         return f"set {tree['set']}", tree
     if pick == 8:
         tree["outputs"] = {"metrics": rng.choice([["nope"], [], "some"]), "groups": ["all"]}
@@ -196,8 +257,9 @@ def build_campaign(ws: Path) -> list[tuple[list[str], str, list[str]]]:
         (ws / "scenarios" / name).write_text(text, encoding="utf-8", errors="surrogateescape")
         f = f"scenarios/{name}"
         cases.append((["validate", f], f"{src}: {what}", [f]))
-        cases.append((["run", f, "--reps", "1", "--quiet", "--no-report", "--out", f"out/s{i:02d}"], f"{src}: {what}",
-                      [f]))
+        cases.append(
+            (["run", f, "--reps", "1", "--quiet", "--no-report", "--out", f"out/s{i:02d}"], f"{src}: {what}", [f])
+        )
     experiments = ["smoke.yaml", "packages.yaml", "sobol.yaml", "lever_grid.yaml"]
     for i in range(N_EXPERIMENTS):
         src = experiments[i % len(experiments)]
@@ -223,8 +285,14 @@ def test_mutated_inputs_through_the_cli_end_in_0_or_2_with_file_and_line(tmp_pat
     cases = build_campaign(ws)
     (ws / "commands.json").write_text(json.dumps([argv for argv, _, _ in cases]))
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, "-c", HARNESS, str(ws / "commands.json"), str(tmp_path / "results.json")],
-                          cwd=ws, env=env, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-c", HARNESS, str(ws / "commands.json"), str(tmp_path / "results.json")],
+        cwd=ws,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
     problems, codes = [], {}

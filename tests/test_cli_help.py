@@ -1,4 +1,5 @@
 """Every help page renders, and the top-level help lists every command, grouped, one line each."""
+
 from __future__ import annotations
 
 import argparse

@@ -6,6 +6,7 @@ scenario at once. Here: a real Dask LocalCluster whose worker processes are poin
 folder holding a warm cache (as a login node's first run leaves it), a sweep on it, and from each
 worker numba's own count of cache hits and misses.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -40,6 +41,7 @@ def _worker_report() -> dict:
     import numba as nb
 
     from simulation.experiment.executors import WARM
+
     hits = misses = 0
     loaded_months = 0
     for name, mod in list(sys.modules.items()):
@@ -50,9 +52,16 @@ def _worker_report() -> dict:
                 hits += sum(obj._cache_hits.values())
                 misses += sum(obj._cache_misses.values())
     from simulation.engine.kernels.step import run_months
+
     loaded_months = sum(run_months._cache_hits.values())
-    return {"cache_dir": nb.config.CACHE_DIR, "pid": os.getpid(), "hits": hits, "misses": misses,
-            "run_months_loads": loaded_months, "warm": dict(WARM)}
+    return {
+        "cache_dir": nb.config.CACHE_DIR,
+        "pid": os.getpid(),
+        "hits": hits,
+        "misses": misses,
+        "run_months_loads": loaded_months,
+        "warm": dict(WARM),
+    }
 
 
 def _files(folder: Path) -> dict[str, int]:
@@ -70,7 +79,8 @@ def test_dask_workers_on_a_warm_shared_cache_load_once_and_compile_nothing(tmp_p
     before = _files(shared)
 
     spec = tmp_path / "exp.yaml"
-    spec.write_text(textwrap.dedent(f"""\
+    spec.write_text(
+        textwrap.dedent(f"""\
         name: cache
         base: {ROOT / "scenarios" / "no_plan.yaml"}
         set:
@@ -86,17 +96,29 @@ def test_dask_workers_on_a_warm_shared_cache_load_once_and_compile_nothing(tmp_p
         seed: 3
         outputs:
           metrics: [bids, wins]
-        """))
+        """)
+    )
     with dask_config.set(LOCAL_DASK_CONFIG):
         # this process has NUMBA_CACHE_DIR set (its own cache), and its workers inherit it:
         # SCSIM_CACHE_DIR must win
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None, env={"SCSIM_CACHE_DIR": str(shared)})
+        cluster = LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            env={"SCSIM_CACHE_DIR": str(shared)},
+        )
     try:
         client = Client(cluster, set_as_default=False)
         t0 = time.perf_counter()
-        summary = run_sweep(load_experiment(str(spec)), tmp_path / "out", executor="dask",
-                            scheduler=cluster.scheduler_address, progress=False)
+        summary = run_sweep(
+            load_experiment(str(spec)),
+            tmp_path / "out",
+            executor="dask",
+            scheduler=cluster.scheduler_address,
+            progress=False,
+        )
         wall = time.perf_counter() - t0
         assert summary.complete and summary.failed == 0 and summary.done == 9
         reports = client.run(_worker_report)
@@ -106,8 +128,10 @@ def test_dask_workers_on_a_warm_shared_cache_load_once_and_compile_nothing(tmp_p
 
     assert len(reports) == 2
     for rep in reports.values():
-        print(f"worker {rep['pid']}: kernels loaded in {rep['warm']['seconds']:.2f} s when it started "
-              f"(compiled: {rep['warm']['compiled']}), numba cache hits {rep['hits']}, misses {rep['misses']}")
+        print(
+            f"worker {rep['pid']}: kernels loaded in {rep['warm']['seconds']:.2f} s when it started "
+            f"(compiled: {rep['warm']['compiled']}), numba cache hits {rep['hits']}, misses {rep['misses']}"
+        )
         assert rep["cache_dir"] == str(shared / source_digest()), "the worker is not on the shared cache"
         assert rep["warm"]["error"] is None
         assert rep["warm"]["count"] == 1 and not rep["warm"]["compiled"], "the worker compiled the kernels"

@@ -1,4 +1,5 @@
 """`scsim compare`: common random numbers, paired differences with confidence intervals."""
+
 from __future__ import annotations
 
 import math
@@ -47,14 +48,35 @@ def test_common_random_numbers_narrow_the_interval():
 
 def test_cli_compare_writes_tables_and_flags_unsettled_differences(tmp_path):
     out = tmp_path / "cmp"
-    cmd = [sys.executable, "-m", "simulation", "compare", "scenarios/no_plan.yaml", "scenarios/strategy_team_korea.yaml",
-           "--baseline", "no_plan", "--reps", "3", "--out", str(out), "--quiet", "--set", "time.end=2021-12"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "simulation",
+        "compare",
+        "scenarios/no_plan.yaml",
+        "scenarios/strategy_team_korea.yaml",
+        "--baseline",
+        "no_plan",
+        "--reps",
+        "3",
+        "--out",
+        str(out),
+        "--quiet",
+        "--set",
+        "time.end=2021-12",
+    ]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "strategy_team_korea vs no_plan" in proc.stdout and "95 % CI" in proc.stdout
     diff = pd.read_csv(out / "differences.csv")
-    assert set(diff["metric"]) >= {"win_rate", "wins", "value_won_usd_m", "sme_share_value", "public_cost_krw_bn",
-                                   "value_per_public_krw"}
+    assert set(diff["metric"]) >= {
+        "win_rate",
+        "wins",
+        "value_won_usd_m",
+        "sme_share_value",
+        "public_cost_krw_bn",
+        "value_per_public_krw",
+    }
     assert set(diff["period"].astype(str)) == {"2019", "2020", "2021", "all"}
     if diff["straddles_zero"].any():
         assert "CI straddles zero" in proc.stdout
@@ -66,6 +88,10 @@ def test_cli_compare_writes_tables_and_flags_unsettled_differences(tmp_path):
     other = subprocess.run([c if c != "3" else "4" for c in cmd], cwd=ROOT, capture_output=True, text=True)
     assert other.returncode == 2 and "already exists" in other.stderr, other.stderr
     assert (out / "differences.csv").read_bytes() == before
-    bad = subprocess.run(cmd[:6] + ["--baseline", "nowhere", "--reps", "3", "--out", str(tmp_path / "x")],
-                         cwd=ROOT, capture_output=True, text=True)
+    bad = subprocess.run(
+        cmd[:6] + ["--baseline", "nowhere", "--reps", "3", "--out", str(tmp_path / "x")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "--baseline 'nowhere'" in bad.stderr and not (tmp_path / "x").exists()

@@ -1,4 +1,5 @@
 """Experiment designs: point counts, order, reproducibility, bounds, zipped and integer factors, bad input."""
+
 from __future__ import annotations
 
 import itertools
@@ -22,8 +23,10 @@ RATE = "{key: levers.f5_co_entry.rate_cut, role: lever, range: [0.0, 0.02]}"
 SUB = "{key: levers.n2_subsidy.ratio.sme, role: lever, values: [0.7, 0.8, 0.9]}"
 ROAD = "{key: levers.c5_roadshows.per_year, role: lever, range: [0, 10], integer: true}"
 STRENGTH = "{key: competition.strength, role: uncertainty, range: [0.8, 1.2]}"
-ZIP = ("{keys: [levers.f5_co_entry.enabled, levers.c2_consortia.slots_per_year], name: co_entry, role: lever, "
-       "values: [[false, 0], [true, 15], [true, 30]]}")
+ZIP = (
+    "{keys: [levers.f5_co_entry.enabled, levers.c2_consortia.slots_per_year], name: co_entry, role: lever, "
+    "values: [[false, 0], [true, 15], [true, 30]]}"
+)
 
 
 def experiment(tmp_path: Path, design: str, *factors: str, extra: str = "", name: str = "exp.yaml"):
@@ -67,19 +70,33 @@ def test_grid_full_factorial_in_order(tmp_path):
     assert d.type == "grid" and len(d) == 3 * 3 * 3 and d.problem is None and d.X is None
     # a range in a grid: design.levels evenly spaced values, rounded for integer factors
     expected = list(itertools.product([0.7, 0.8, 0.9], [0, 5, 10], [[False, 0], [True, 15], [True, 30]]))
-    got = [(ov["levers.n2_subsidy.ratio.sme"], ov["levers.c5_roadshows.per_year"],
-            [ov["levers.f5_co_entry.enabled"], ov["levers.c2_consortia.slots_per_year"]]) for _, _, ov in d.points]
+    got = [
+        (
+            ov["levers.n2_subsidy.ratio.sme"],
+            ov["levers.c5_roadshows.per_year"],
+            [ov["levers.f5_co_entry.enabled"], ov["levers.c2_consortia.slots_per_year"]],
+        )
+        for _, _, ov in d.points
+    ]
     assert got == [(a, b, list(c)) for a, b, c in expected]  # first factor varies slowest
     assert all(type(ov["levers.c5_roadshows.per_year"]) is int for _, _, ov in d.points)
     assert d.frame["levers.c5_roadshows.per_year"].dtype == np.int64
-    assert [f["label"] for f in d.factors] == ["levers.n2_subsidy.ratio.sme", "levers.c5_roadshows.per_year", "co_entry"]
+    assert [f["label"] for f in d.factors] == [
+        "levers.n2_subsidy.ratio.sme",
+        "levers.c5_roadshows.per_year",
+        "co_entry",
+    ]
     assert d.factors[2]["paths"] == ["levers.f5_co_entry.enabled", "levers.c2_consortia.slots_per_year"]
 
 
 def test_grid_range_levels_and_integer_dedup(tmp_path):
     d = build(tmp_path, "{type: grid, levels: 5}", RATE)
     assert [ov["levers.f5_co_entry.rate_cut"] for _, _, ov in d.points] == pytest.approx([0, 0.005, 0.01, 0.015, 0.02])
-    d = build(tmp_path, "{type: grid, levels: 6}", "{key: levers.c5_roadshows.per_year, role: lever, range: [0, 2], integer: true}")
+    d = build(
+        tmp_path,
+        "{type: grid, levels: 6}",
+        "{key: levers.c5_roadshows.per_year, role: lever, range: [0, 2], integer: true}",
+    )
     assert [ov["levers.c5_roadshows.per_year"] for _, _, ov in d.points] == [0, 1, 2]
 
 
@@ -100,8 +117,12 @@ def test_grid_without_factors_is_the_base(tmp_path):
 
 def test_grid_refuses_distribution_with_line(tmp_path):
     with pytest.raises(InputError) as e:
-        build(tmp_path, "{type: grid}", SUB,
-              "{key: competition.strength, role: uncertainty, distribution: {name: normal, mean: 1.0, sd: 0.1}}")
+        build(
+            tmp_path,
+            "{type: grid}",
+            SUB,
+            "{key: competition.strength, role: uncertainty, distribution: {name: normal, mean: 1.0, sd: 0.1}}",
+        )
     err = e.value
     assert err.file.endswith("exp.yaml") and err.line == 5 and err.key.startswith("factors.1")
     assert "grid" in err.message and "distribution" in err.message
@@ -164,7 +185,9 @@ def test_sobol_counts_and_matches_salib(tmp_path):
     assert len(d) == 16 * (3 + 2)
     assert d.problem["dists"] == ["unif", "triang", "unif"]
     assert d.problem["bounds"][1] == pytest.approx([0.8, 1.2, 0.25])
-    np.testing.assert_allclose(d.X, sobol.sample(dict(d.problem), 16, calc_second_order=False, seed=3), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        d.X, sobol.sample(dict(d.problem), 16, calc_second_order=False, seed=3), rtol=0, atol=1e-12
+    )
     d2 = build(tmp_path, "{type: sobol, samples: 16, seed: 3, second_order: true}", RATE, tri, SUB)
     assert len(d2) == 16 * (2 * 3 + 2)
     # Saltelli's blocks: row 1 of each block differs from row 0 only in the first factor
@@ -199,7 +222,7 @@ def test_morris_trajectories(tmp_path):
     assert len(d) == 6 * (3 + 1)
     np.testing.assert_allclose(d.X, morris.sample(dict(d.problem), 6, num_levels=4, seed=2), atol=1e-12)
     for t in range(6):  # each step of a trajectory moves exactly one factor
-        block = d.X[t * 4:(t + 1) * 4]
+        block = d.X[t * 4 : (t + 1) * 4]
         changed = (np.abs(np.diff(block, axis=0)) > 1e-12).sum(axis=1)
         assert list(changed) == [1, 1, 1]
     # zipped factor: both paths always move together
@@ -211,17 +234,24 @@ def test_morris_bad_input(tmp_path):
     with pytest.raises(InputError, match="even number of levels"):
         build(tmp_path, "{type: morris, samples: 4, levels: 5}", RATE)
     with pytest.raises(InputError, match="morris.*normal") as e:
-        build(tmp_path, "{type: morris, samples: 4}", RATE,
-              "{key: competition.strength, role: uncertainty, distribution: {name: normal, mean: 1.0, sd: 0.1}}")
+        build(
+            tmp_path,
+            "{type: morris, samples: 4}",
+            RATE,
+            "{key: competition.strength, role: uncertainty, distribution: {name: normal, mean: 1.0, sd: 0.1}}",
+        )
     assert e.value.line == 5
 
 
 def test_integer_factors_take_every_whole_number(tmp_path):
-    d = build(tmp_path, "{type: lhs, samples: 200, seed: 5}",
-              "{key: levers.n4_hubs.kotra_max_centres, role: lever, range: [0, 30], integer: true}",
-              # (an integer distribution on an integer parameter cannot load yet: spec.py probes it unrounded)
-              "{key: relationship.half_life_months, role: uncertainty, distribution: {name: uniform, low: 5.5, high: 48.5}, "
-              "integer: true}")
+    d = build(
+        tmp_path,
+        "{type: lhs, samples: 200, seed: 5}",
+        "{key: levers.n4_hubs.kotra_max_centres, role: lever, range: [0, 30], integer: true}",
+        # (an integer distribution on an integer parameter cannot load yet: spec.py probes it unrounded)
+        "{key: relationship.half_life_months, role: uncertainty, distribution: {name: uniform, low: 5.5, high: 48.5}, "
+        "integer: true}",
+    )
     centres = [ov["levers.n4_hubs.kotra_max_centres"] for _, _, ov in d.points]
     shows = [ov["relationship.half_life_months"] for _, _, ov in d.points]
     assert all(type(v) is int for v in centres + shows)
@@ -233,8 +263,11 @@ def test_integer_factors_take_every_whole_number(tmp_path):
 def test_sampled_values_are_checked_against_the_base(tmp_path):
     # a normal on a ratio with a wide spread samples values outside [0, 1]
     with pytest.raises(InputError) as e:
-        build(tmp_path, "{type: lhs, samples: 50}",
-              "{key: levers.n2_subsidy.ratio.sme, role: lever, distribution: {name: normal, mean: 0.8, sd: 0.5}}")
+        build(
+            tmp_path,
+            "{type: lhs, samples: 50}",
+            "{key: levers.n2_subsidy.ratio.sme, role: lever, distribution: {name: normal, mean: 0.8, sd: 0.5}}",
+        )
     assert e.value.file.endswith("exp.yaml") and e.value.line == 4
 
 
@@ -290,8 +323,14 @@ def test_packages_faithful_to_strategy_scenarios():
         for p in parts:
             union.update(points[p])
         assert ov == union, name
-    refs = {"none": "no_plan", "finance": "strategy_finance", "network": "strategy_network",
-            "co_entry": "strategy_co_entry", "team_korea": "strategy_team_korea", "all_four": "plan_2019_announced"}
+    refs = {
+        "none": "no_plan",
+        "finance": "strategy_finance",
+        "network": "strategy_network",
+        "co_entry": "strategy_co_entry",
+        "team_korea": "strategy_team_korea",
+        "all_four": "plan_2019_announced",
+    }
     for name, scenario in refs.items():
         got = with_overrides(loaded.base, {parse_path(k): v for k, v in points[name].items()}, "packages")
         ref = load_scenario(str(ROOT / "scenarios" / f"{scenario}.yaml"))

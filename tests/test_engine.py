@@ -1,4 +1,5 @@
 """A run is a pure function of (scenario, seed), and the world it simulates keeps its books straight."""
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,10 @@ from simulation.engine.metrics import tidy
 from simulation.engine.simulate import simulate
 from simulation.mesa.model import SmartCityModel
 
-HIGH_DEFAULTS = ["levers.f1_pis.project_default_pd={c0: 0.2, c1: 0.2, c2: 0.25, c3: 0.3, c4: 0.3, c5: 0.35, c6: 0.4, c7: 0.4}",
-                 "finance.contract_default_pd={c0: 0.05, c1: 0.05, c2: 0.05, c3: 0.08, c4: 0.1, c5: 0.1, c6: 0.2, c7: 0.3}"]
+HIGH_DEFAULTS = [
+    "levers.f1_pis.project_default_pd={c0: 0.2, c1: 0.2, c2: 0.25, c3: 0.3, c4: 0.3, c5: 0.35, c6: 0.4, c7: 0.4}",
+    "finance.contract_default_pd={c0: 0.05, c1: 0.05, c2: 0.05, c3: 0.08, c4: 0.1, c5: 0.1, c6: 0.2, c7: 0.3}",
+]
 
 
 def test_same_scenario_and_seed_give_identical_tables():
@@ -47,9 +50,25 @@ def test_identical_across_two_processes(tmp_path):
     outs = []
     for k in range(2):
         out = tmp_path / f"r{k}"
-        proc = subprocess.run([sys.executable, "-m", "simulation", "run", "scenarios/plan_2019_implemented.yaml",
-                               "--seed", "7", "--reps", "2", "--out", str(out), "--quiet"],
-                              cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "simulation",
+                "run",
+                "scenarios/plan_2019_implemented.yaml",
+                "--seed",
+                "7",
+                "--reps",
+                "2",
+                "--out",
+                str(out),
+                "--quiet",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, proc.stderr
         outs.append(out)
     a = pd.read_parquet(outs[0] / "yearly.parquet")
@@ -57,6 +76,7 @@ def test_identical_across_two_processes(tmp_path):
     pd.testing.assert_frame_equal(a, b, check_exact=True)
     assert (outs[0] / "yearly.csv").read_bytes() == (outs[1] / "yearly.csv").read_bytes()
     from simulation.experiment.tasks import replication_seeds
+
     here = tidy(simulate(load("plan_2019_implemented"), replication_seeds(7, 2)[1]), run=1)
     mine = a[a["run"] == 1].reset_index(drop=True)
     pd.testing.assert_frame_equal(mine.astype({"scenario": str}), here.astype({"scenario": str}), check_exact=True)
@@ -84,9 +104,11 @@ def _check_month(model: SmartCityModel) -> None:
 
 @pytest.mark.parametrize("order", ["subordinated", "pari_passu"])
 def test_invariants_hold_every_month(order):
-    model = SmartCityModel("scenarios/plan_2019_announced.yaml", seed=3,
-                           overrides=[f"levers.f2_loss_order.order={order}", "levers.f1_pis.max_equity_krw_bn=20",
-                                      *HIGH_DEFAULTS])
+    model = SmartCityModel(
+        "scenarios/plan_2019_announced.yaml",
+        seed=3,
+        overrides=[f"levers.f2_loss_order.order={order}", "levers.f1_pis.max_equity_krw_bn=20", *HIGH_DEFAULTS],
+    )
     while model.running:
         model.step()
         _check_month(model)
@@ -103,12 +125,14 @@ def test_invariants_hold_every_month(order):
     # every cost line is a cost except K-SURE's (premium income may exceed claims) and the PIS fund's
     # (its public tranches' gains at exit may exceed their funding cost and losses in a year)
     from simulation.engine.kernels.constants import C_KSURE, C_PIS
+
     others = [k for k in range(A.cost.shape[1]) if k not in (C_KSURE, C_PIS)]
     assert np.all(A.cost[:, others] >= 0.0)
     assert np.all(A.bids >= 0.0) and np.all(A.value >= 0.0)
     snap = A.pis_snap
-    assert np.allclose(snap[:, :, SN_CASH] + snap[:, :, SN_OUT] + snap[:, :, SN_LOSS],
-                       snap[:, :, SN_PAID] + snap[:, :, SN_RET])
+    assert np.allclose(
+        snap[:, :, SN_CASH] + snap[:, :, SN_OUT] + snap[:, :, SN_LOSS], snap[:, :, SN_PAID] + snap[:, :, SN_RET]
+    )
     loss, paid = S.pis_loss, S.pis_paid
     assert loss.sum() > 0, "the run must produce fund losses for the order to be tested"
     if order == "subordinated":
@@ -131,6 +155,7 @@ def test_mesa_face_matches_fast_path_and_batch_run_works():
     assert model.steps == model.n_months == 138
     pd.testing.assert_frame_equal(model.yearly_table(), table("no_plan", 4).assign(run=0), check_exact=True)
     from simulation.mesa.agents import Firm, ForeignGovernment, Fund, SupportCenter
+
     firms = model.agents_by_type[Firm]
     assert len(firms) == 500 and {f.size_class for f in firms} == {"large", "mid", "sme", "startup"}
     assert sum(f.wins for f in firms) == model.acc.wins[:, 0].sum()
@@ -149,10 +174,15 @@ def test_mesa_face_matches_fast_path_and_batch_run_works():
     data = model.datacollector.get_model_vars_dataframe()
     assert len(data) == 138 and data["year"].iloc[-1] == 2030
 
-    results = mesa.batch_run(SmartCityModel, parameters={"scenario": str(ROOT / "scenarios/no_plan.yaml"),
-                                                         "seed": [4, 5]},
-                             iterations=1, max_steps=200, number_processes=1, display_progress=False,
-                             data_collection_period=-1)
+    results = mesa.batch_run(
+        SmartCityModel,
+        parameters={"scenario": str(ROOT / "scenarios/no_plan.yaml"), "seed": [4, 5]},
+        iterations=1,
+        max_steps=200,
+        number_processes=1,
+        display_progress=False,
+        data_collection_period=-1,
+    )
     by_seed = {row["seed"]: row for row in results}
     assert set(by_seed) == {4, 5}
     assert by_seed[4]["wins"] == model.datacollector.get_model_vars_dataframe()["wins"].iloc[-1]
@@ -185,8 +215,9 @@ def test_two_thousand_runs_in_one_process_keep_no_objects():
     """simulate() keeps nothing per run: live objects stay flat and traced memory barely moves
     (it was about 7 Generators, PCG64s and SeedSequences and 21 ctypes objects, ~20 KiB, a run)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, "-c", LEAK_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", LEAK_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr
     m = json.loads(proc.stdout.strip().splitlines()[-1])
     assert m["objects"] < 200, f"{m['objects']} more live objects after 2,000 runs: {m['grown']}"

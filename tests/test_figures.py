@@ -1,5 +1,6 @@
 """Figures from real (small) results folders: each drawn when, and only when, its data is there,
 showing the numbers in the folder, in styles that survive black-and-white print."""
+
 from __future__ import annotations
 
 import math
@@ -92,8 +93,9 @@ def test_svg_output_is_reproducible(cmp, drawn, tmp_path):
         with plt.rc_context(style.rc()):
             fig, _ = maker.draw(cmp, style)
             again = save(fig, tmp_path / maker.ID, style)
-        assert again[1].read_bytes() == drawn["compare"][maker.ID].file("svg").read_bytes(), \
+        assert again[1].read_bytes() == drawn["compare"][maker.ID].file("svg").read_bytes(), (
             f"{maker.ID}.svg differs between two drawings"
+        )
 
 
 # ---- the numbers drawn are the folder's numbers ------------------------------------------------
@@ -113,7 +115,7 @@ def test_win_rate_lines_are_the_replication_means_with_t_bands(cmp):
     assert len(bands) == len(COMPARED), "one 95 % band per scenario"
     # the band of the first scenario in 2025 is the t-interval over its 3 replications
     v = t[(t["scenario"] == COMPARED[0]) & (t["year"] == 2025)]["value"].to_numpy()
-    half = 4.302652729911275 * v.std(ddof=1) / math.sqrt(3)   # t(0.975, 2)
+    half = 4.302652729911275 * v.std(ddof=1) / math.sqrt(3)  # t(0.975, 2)
     ys = bands[0].get_paths()[0].vertices[:, 1]
     assert np.isclose(ys, v.mean() - half).any() and np.isclose(ys, v.mean() + half).any()
 
@@ -126,8 +128,11 @@ def test_value_by_size_stacks_add_up_to_the_value_won_by_size(cmp):
     for bar in panel.patches:
         x = round(bar.get_x() + bar.get_width() / 2)
         tops[x] = max(tops.get(x, 0.0), bar.get_y() + bar.get_height())
-    sizes = t[(t["scenario"] == "plan_2019_announced") & (t["metric"] == "value_won_usd_m")
-              & t["group"].str.startswith("size:")]
+    sizes = t[
+        (t["scenario"] == "plan_2019_announced")
+        & (t["metric"] == "value_won_usd_m")
+        & t["group"].str.startswith("size:")
+    ]
     expect = sizes.groupby(["year", "group"])["value"].mean().groupby("year").sum()
     assert sorted(tops) == list(expect.index)
     np.testing.assert_allclose([tops[y] for y in expect.index], expect.to_numpy(), rtol=1e-9)
@@ -141,8 +146,12 @@ def test_value_by_region_and_risk_bars_are_horizon_means(cmp):
     t = pd.read_parquet(cmp.folder / "yearly.parquet")
     sel = t[(t["metric"] == "value_won_usd_m") & (t["group"] == "region:asean") & (t["scenario"] == COMPARED[1])]
     expect = sel.groupby("run")["value"].sum().mean()
-    asean_bars = [p.get_width() for c in regions.containers if isinstance(c, BarContainer)
-                  and c.get_label() == COMPARED[1] for p in c]
+    asean_bars = [
+        p.get_width()
+        for c in regions.containers
+        if isinstance(c, BarContainer) and c.get_label() == COMPARED[1]
+        for p in c
+    ]
     assert math.isclose(asean_bars[0], expect, rel_tol=1e-9)
     assert [t.get_text() for t in risks.get_yticklabels()] == [f"risk class {k}" for k in range(8)]
 
@@ -151,8 +160,9 @@ def test_forest_plot_has_one_row_per_scenario_and_metric_at_the_paired_differenc
     fig, _ = forest.draw(cmp, Style())
     d = pd.read_csv(cmp.folder / "differences.csv")
     d = d[d["period"] == "all"]
-    panels = [a for a in fig.axes if a.get_title(loc="left")]   # (each has a twin on the right for its numbers)
+    panels = [a for a in fig.axes if a.get_title(loc="left")]  # (each has a twin on the right for its numbers)
     from simulation.analysis.compare import COMPARED as METRICS
+
     assert len(panels) == d["metric"].nunique() == len(METRICS) + 1  # and the extra value per extra KRW
     ax = next(a for a in fig.axes if a.get_title(loc="left").startswith("value won"))
     assert [t.get_text() for t in ax.get_yticklabels()] == COMPARED[1:]
@@ -179,7 +189,7 @@ def test_cost_value_points_and_pareto_front_of_a_sweep(data):
     ax = fig.axes[0]
     rank = pd.read_csv(data["sobol"] / "analysis" / "ranking.csv")
     drawn = []
-    for c in ax.containers:            # errorbar containers, labelled
+    for c in ax.containers:  # errorbar containers, labelled
         if c.get_label() in ("dominated", "on the front"):
             drawn += list(zip(*c.lines[0].get_data(), strict=True))
     assert len(drawn) == len(rank), "one point per lever setting"
@@ -228,14 +238,18 @@ def test_sobol_and_morris_bars_are_the_analysis_indices(data):
 def test_pis_fund_shows_each_tranche_and_the_loss_order_of_each_scenario(cmp):
     fig, _ = pis.draw(cmp, Style())
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
-    assert titles == ["plan_2019_announced\nloss order: subordinated", "plan_pari_passu\nloss order: pari passu"], \
+    assert titles == ["plan_2019_announced\nloss order: subordinated", "plan_pari_passu\nloss order: pari passu"], (
         "no_plan has no fund and gets no column"
+    )
     t = pd.read_parquet(cmp.folder / "yearly.parquet")
     # bottom row, pari passu column: cumulative losses per tranche, as in the folder
     loss_ax = fig.axes[5]
     for label, ln in lines_by_label(loss_ax).items():
-        sel = t[(t["scenario"] == "plan_pari_passu") & (t["metric"] == "pis_cum_loss_krw_bn")
-                & (t["group"] == f"tranche:{label}")]
+        sel = t[
+            (t["scenario"] == "plan_pari_passu")
+            & (t["metric"] == "pis_cum_loss_krw_bn")
+            & (t["group"] == f"tranche:{label}")
+        ]
         np.testing.assert_allclose(ln.get_ydata(), sel.groupby("year")["value"].mean().to_numpy())
     assert set(lines_by_label(loss_ax)) == {"government", "public", "private"}
 
@@ -248,14 +262,18 @@ def test_series_differ_in_more_than_colour(cmp):
     looks = [(str(ln.get_linestyle()), ln.get_marker()) for ln in lines_by_label(fig.axes[0]).values()]
     assert len(set(looks)) == len(looks) == 3
     fig, _ = value_size.draw(cmp, style)
-    hatches = {c.get_label(): {p.get_hatch() or "" for p in c} for c in fig.axes[0].containers
-               if isinstance(c, BarContainer)}
+    hatches = {
+        c.get_label(): {p.get_hatch() or "" for p in c} for c in fig.axes[0].containers if isinstance(c, BarContainer)
+    }
     assert set(hatches) == {"large", "mid-size", "SME", "startup"}
     assert all(len(h) == 1 for h in hatches.values()), "one hatch per size class"
     assert len({next(iter(h)) for h in hatches.values()}) == 4, f"size classes share a hatch: {hatches}"
     fig, _ = value_where.draw(cmp, style)
-    by_scenario = {c.get_label(): c.patches[0].get_hatch() or "" for c in fig.axes[0].containers
-                   if isinstance(c, BarContainer) and c.get_label() in COMPARED}
+    by_scenario = {
+        c.get_label(): c.patches[0].get_hatch() or ""
+        for c in fig.axes[0].containers
+        if isinstance(c, BarContainer) and c.get_label() in COMPARED
+    }
     assert len(set(by_scenario.values())) == 3
     fig, _ = pis.draw(cmp, style)
     looks = [(str(ln.get_linestyle()), ln.get_marker()) for ln in lines_by_label(fig.axes[3]).values()]
@@ -309,8 +327,11 @@ def _texts_off_canvas(fig, style, tmp_path, monkeypatch) -> list[str]:
     finally:
         monkeypatch.undo()
     assert seen, "the figure draws text"
-    return [f"{s!r} at x {b.x0:.0f}..{b.x1:.0f}, y {b.y0:.0f}..{b.y1:.0f} of {w:.0f} x {h:.0f}"
-            for s, b, w, h in seen if b.x0 < -0.5 or b.y0 < -0.5 or b.x1 > w + 0.5 or b.y1 > h + 0.5]
+    return [
+        f"{s!r} at x {b.x0:.0f}..{b.x1:.0f}, y {b.y0:.0f}..{b.y1:.0f} of {w:.0f} x {h:.0f}"
+        for s, b, w, h in seen
+        if b.x0 < -0.5 or b.y0 < -0.5 or b.x1 > w + 0.5 or b.y1 > h + 0.5
+    ]
 
 
 @pytest.mark.parametrize("folder", ["compare", "run", "smoke", "sobol", "morris"])
@@ -338,5 +359,7 @@ def test_value_won_is_in_usd_m_and_its_whiskers_stop_at_zero(data, cmp):
         assert ax.get_ylabel() == "Value won (USD m)" and ax.get_xlabel() == "Public cost (KRW bn)"
         assert "value won (USD m)" in caption and "public cost (KRW bn)" in caption
         p = cost_value.points(res)
-        assert (p["value_won_usd_m_ci_low"].dropna() >= 0).all() and (p["public_cost_krw_bn_ci_low"].dropna() >= 0).all()
+        assert (p["value_won_usd_m_ci_low"].dropna() >= 0).all() and (
+            p["public_cost_krw_bn_ci_low"].dropna() >= 0
+        ).all()
         plt.close(fig)

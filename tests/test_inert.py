@@ -1,5 +1,6 @@
 """Levers that cannot act are named: by validate, run and compare, and in the report; a difference
 that is exactly zero in every run is "identical", never "more replications needed"."""
+
 from __future__ import annotations
 
 import re
@@ -66,14 +67,38 @@ def test_validate_names_a_rate_cut_that_cannot_act(rate_only, capsys):
 def test_enabling_f5_without_any_partnering_still_cannot_act(capsys):
     """F5 lends to the SME partners of large firms' bids: with no C2 slots and no partnering
     without support (partner_prob 0) there is nobody to lend to."""
-    assert main(["validate", NO_PLAN, "--set", "levers.f5_co_entry.enabled=true",
-                 "--set", "levers.f5_co_entry.rate_cut=1e-2", "--set", "behaviour.partner_prob=0"]) == 0
+    assert (
+        main(
+            [
+                "validate",
+                NO_PLAN,
+                "--set",
+                "levers.f5_co_entry.enabled=true",
+                "--set",
+                "levers.f5_co_entry.rate_cut=1e-2",
+                "--set",
+                "behaviour.partner_prob=0",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "levers.f5_co_entry.rate_cut" in out and "behaviour.partner_prob is 0" in out
     assert "levers.c2_consortia.slots_per_year is 0" in out
     # with the no-plan world's partnering, enabling F5 and its cut is enough
-    assert main(["validate", NO_PLAN, "--set", "levers.f5_co_entry.enabled=true",
-                 "--set", "levers.f5_co_entry.rate_cut=1e-2"]) == 0
+    assert (
+        main(
+            [
+                "validate",
+                NO_PLAN,
+                "--set",
+                "levers.f5_co_entry.enabled=true",
+                "--set",
+                "levers.f5_co_entry.rate_cut=1e-2",
+            ]
+        )
+        == 0
+    )
     assert "cannot act" not in capsys.readouterr().out
 
 
@@ -94,8 +119,24 @@ def test_a_measure_switched_off_where_it_is_set_is_deliberate():
 
 def test_run_and_compare_print_the_note_and_compare_says_identical(rate_only, tmp_path, capsys):
     out = tmp_path / "cmp"
-    assert main(["compare", NO_PLAN, str(rate_only), "--reps", "2", "--set", "time.end=2021-12", "--out", str(out),
-                 "--quiet", "--no-report"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                NO_PLAN,
+                str(rate_only),
+                "--reps",
+                "2",
+                "--set",
+                "time.end=2021-12",
+                "--out",
+                str(out),
+                "--quiet",
+                "--no-report",
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert text.startswith("note: rate_only: levers.f5_co_entry.rate_cut cannot act here")
     assert "identical in every run" in text and "--reps" not in text and "straddles zero" not in text
@@ -103,15 +144,28 @@ def test_run_and_compare_print_the_note_and_compare_says_identical(rate_only, tm
     assert main(["report", str(out)]) == 0
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "Lever that cannot act" in page and "identical in every run" in page and "run more replications" not in page
-    assert main(["run", str(rate_only), "--set", "time.end=2020-12", "--out", str(tmp_path / "run"), "--quiet",
-                 "--no-report"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(rate_only),
+                "--set",
+                "time.end=2020-12",
+                "--out",
+                str(tmp_path / "run"),
+                "--quiet",
+                "--no-report",
+            ]
+        )
+        == 0
+    )
     assert "cannot act here" in capsys.readouterr().out
 
 
 def test_the_readme_example_scenario_acts(tmp_path):
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## Scenarios"):]
-    block = section[section.index("```yaml") + len("```yaml"):section.index("```", section.index("```yaml") + 7)]
+    section = text[text.index("## Scenarios") :]
+    block = section[section.index("```yaml") + len("```yaml") : section.index("```", section.index("```yaml") + 7)]
     assert "extends: no_plan.yaml" in block
     path = tmp_path / "readme_example.yaml"
     path.write_text(block.replace("extends: no_plan.yaml", f"extends: {NO_PLAN}"), encoding="utf-8")

@@ -1,5 +1,6 @@
 """`scsim levers`: the 25 measures' cards, regenerable and checked stale; calibration targets are
 fitted checks, the rest held out, and validate-model says which is which."""
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,10 @@ def quick(tmp_path_factory):
     """The cards on 2 parameter sets x 1 replication into a fresh page."""
     tmp = tmp_path_factory.mktemp("levers")
     doc = tmp / "levers.md"
-    assert main(["levers", CARDS, "--sets", "2", "--reps", "1", "--doc", str(doc), "--out", str(tmp / "res"),
-                 "--quiet"]) == 0
+    assert (
+        main(["levers", CARDS, "--sets", "2", "--reps", "1", "--doc", str(doc), "--out", str(tmp / "res"), "--quiet"])
+        == 0
+    )
     return tmp, doc
 
 
@@ -34,9 +37,9 @@ def test_every_measure_has_a_card_alone_and_in_the_plan(quick):
     _, doc = quick
     text = doc.read_text(encoding="utf-8")
     assert text.startswith("# Lever cards") and BEGIN in text and END in text
-    block = text[text.index(BEGIN):text.index(END)]
-    alone = block[block.index("### Each measure alone"):block.index("### Each measure removed")]
-    removed = block[block.index("### Each measure removed"):block.index("### The evidence")]
+    block = text[text.index(BEGIN) : text.index(END)]
+    alone = block[block.index("### Each measure alone") : block.index("### Each measure removed")]
+    removed = block[block.index("### Each measure removed") : block.index("### The evidence")]
     for m in measures():
         row = next(ln for ln in alone.splitlines() if ln.startswith(f"| {m.code} |"))
         assert re.search(r"\| [+-][\d,.]+ \[", row), row  # an effect with its interval
@@ -53,7 +56,7 @@ def test_the_cards_come_as_a_report_section(quick, capsys):
     page = (tmp / "res" / "report.html").read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "Lever cards" in page and "data:image/svg+xml;base64," in page
     for m in measures():
-        assert f"<td class=\"\">{m.code}</td>" in page
+        assert f'<td class="">{m.code}</td>' in page
     assert "The whole plan against no plan" in page and "KRW bn" in page and "USD m" in page
     assert (tmp / "res" / "figures" / "lever_cards.png").is_file()
     # and `scsim report` rebuilds it from the tables
@@ -78,8 +81,26 @@ def test_cards_are_checked_stale_and_regenerated(quick, capsys):
 def test_cards_do_not_depend_on_the_number_of_workers(quick, tmp_path):
     _, doc = quick  # written with all cores
     serial = tmp_path / "serial.md"
-    assert main(["levers", CARDS, "--sets", "2", "--reps", "1", "--doc", str(serial), "--out", str(tmp_path / "s"),
-                 "--quiet", "--workers", "1"]) == 0
+    assert (
+        main(
+            [
+                "levers",
+                CARDS,
+                "--sets",
+                "2",
+                "--reps",
+                "1",
+                "--doc",
+                str(serial),
+                "--out",
+                str(tmp_path / "s"),
+                "--quiet",
+                "--workers",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert serial.read_text(encoding="utf-8") == doc.read_text(encoding="utf-8")
 
 
@@ -111,10 +132,13 @@ def test_a_held_out_check_cannot_be_a_calibration_target(tmp_path):
     shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
     shutil.copytree(ROOT / "experiments", tmp_path / "experiments")
     path = tmp_path / "experiments" / "calibration.yaml"
-    text = path.read_text(encoding="utf-8").replace("check: kotra_centre_effect", "check: kotra_centre_effect\n"
-                                                    "    # x", 1)
-    text = text.replace("experiment: validation/kotra_centres.yaml\n    check: kotra_centre_effect",
-                        "experiment: validation/mou.yaml\n    check: mou_effect")
+    text = path.read_text(encoding="utf-8").replace(
+        "check: kotra_centre_effect", "check: kotra_centre_effect\n    # x", 1
+    )
+    text = text.replace(
+        "experiment: validation/kotra_centres.yaml\n    check: kotra_centre_effect",
+        "experiment: validation/mou.yaml\n    check: mou_effect",
+    )
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError) as err:
         load_calibration(str(path))
@@ -125,7 +149,7 @@ def test_validate_model_reports_held_out_checks_apart_from_fitted_ones(tmp_path,
     exps = [str(ROOT / "experiments" / "validation" / f) for f in ("mou.yaml", "high_level_visits.yaml")]
     assert main(["validate-model", *exps, "--reps", "2", "--out", str(tmp_path / "v"), "--quiet"]) == 0
     out = capsys.readouterr().out
-    held = out[out.index("Held-out checks"):out.index("Fitted checks")]
-    fitted = out[out.index("Fitted checks"):]
+    held = out[out.index("Held-out checks") : out.index("Fitted checks")]
+    fitted = out[out.index("Fitted checks") :]
     assert "mou_effect" in held and "visit_effect_fades" in held and "visit_effect_first_year" not in held
     assert "visit_effect_first_year" in fitted and "not validation" in fitted

@@ -1,4 +1,5 @@
 """Levers push the model the way MEASURES.md says, shown with common random numbers over replications."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,8 +19,11 @@ def paired(a: list[float], b: list[float]) -> tuple[float, float]:
 
 def test_higher_subsidy_ratio_gives_no_fewer_sme_bids():
     low_set = ["levers.n2_subsidy.ratio={large: 0.0, mid: 0.0, sme: 0.0, startup: 0.0}"]
-    high_set = ["levers.n2_subsidy.ratio={large: 0.0, mid: 0.5, sme: 0.9, startup: 0.9}",
-                "levers.n2_subsidy.wide_scope=true", "levers.n2_subsidy.budget_krw_bn_per_year=50"]
+    high_set = [
+        "levers.n2_subsidy.ratio={large: 0.0, mid: 0.5, sme: 0.9, startup: 0.9}",
+        "levers.n2_subsidy.wide_scope=true",
+        "levers.n2_subsidy.budget_krw_bn_per_year=50",
+    ]
     low, high = [], []
     for seed in SEEDS:
         lo, hi = table("no_plan", seed, *low_set), table("no_plan", seed, *high_set)

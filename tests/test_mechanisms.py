@@ -1,6 +1,7 @@
 """The rebuilt model's mechanisms, each shown on its own (issue 14): bounded effects on smooth
 baselines, fading knowledge, risk as a cost, PV finance, a cost line for every measure that costs
 money, created demand apart, random decision order."""
+
 from __future__ import annotations
 
 import math
@@ -29,7 +30,12 @@ def test_no_lever_effect_rests_on_a_multiplier_above_ten():
         assert le and max(le) <= 10.0, p
     # and the calibrated no-plan world has no probability channel left: p = odds / (1 + odds)
     P = simulate(load("no_plan", *SHORT), 1).params
-    assert np.all(P.disc_odds > 0) and P.known_gain <= 9.0 and P.n3_discovery_odds_gain <= 9.0 and P.n4_kotra_discovery_odds_gain <= 9.0
+    assert (
+        np.all(P.disc_odds > 0)
+        and P.known_gain <= 9.0
+        and P.n3_discovery_odds_gain <= 9.0
+        and P.n4_kotra_discovery_odds_gain <= 9.0
+    )
 
 
 def test_knowledge_fades_with_a_half_life_that_grows_with_depth():
@@ -47,7 +53,9 @@ def test_known_pairs_do_not_pile_up_under_the_plan():
     S, P = r.state, r.params
     touched = S.know >= 0
     m = P.n_months - 1
-    strength = np.where(touched, P.k_table[np.where(touched, S.know & 15, 0), m - np.where(touched, S.know >> 4, m)], 0.0)
+    strength = np.where(
+        touched, P.k_table[np.where(touched, S.know & 15, 0), m - np.where(touched, S.know >> 4, m)], 0.0
+    )
     assert (strength >= 0.5).sum() < 0.8 * touched.sum()
 
 
@@ -69,13 +77,29 @@ def test_interest_pv_of_an_amortising_loan():
 
 
 CUTS_OF = {  # the instrument lines each measure spends on (finance measures book on won contracts)
-    "f1_pis": ["f1_pis"], "f3_blended": ["f3_blended"], "f5_co_entry": ["f5_co_entry"],
-    "f6_sme_sole": ["f6_sme_sole"], "f7_ksure": ["f7_ksure"], "f8_edpf": ["f8_edpf"],
-    "n1_kscon": ["n1_kscon"], "n2_subsidy": ["n2_subsidy"], "n3_info_db": ["n3_info_db"],
-    "n4_hubs": ["n4_hubs_kotra", "n4_hubs_kind"], "n5_training": ["n5_training"], "n6_intl_orgs": ["n6_intl_orgs"],
-    "c1_expo": ["c1_expo"], "c2_consortia": ["c2_consortia"], "c3_alliance": ["c3_alliance"], "c4_fair": ["c4_fair"],
-    "c5_roadshows": ["c5_roadshows"], "c6_strategy": ["c6_strategy"], "t1_high_level": ["t1_high_level"],
-    "t2_coordination": ["t2_coordination"], "t3_ksp": ["t3_ksp"], "t4_envoys": ["t4_envoys"], "t5_mou": ["t5_mou"],
+    "f1_pis": ["f1_pis"],
+    "f3_blended": ["f3_blended"],
+    "f5_co_entry": ["f5_co_entry"],
+    "f6_sme_sole": ["f6_sme_sole"],
+    "f7_ksure": ["f7_ksure"],
+    "f8_edpf": ["f8_edpf"],
+    "n1_kscon": ["n1_kscon"],
+    "n2_subsidy": ["n2_subsidy"],
+    "n3_info_db": ["n3_info_db"],
+    "n4_hubs": ["n4_hubs_kotra", "n4_hubs_kind"],
+    "n5_training": ["n5_training"],
+    "n6_intl_orgs": ["n6_intl_orgs"],
+    "c1_expo": ["c1_expo"],
+    "c2_consortia": ["c2_consortia"],
+    "c3_alliance": ["c3_alliance"],
+    "c4_fair": ["c4_fair"],
+    "c5_roadshows": ["c5_roadshows"],
+    "c6_strategy": ["c6_strategy"],
+    "t1_high_level": ["t1_high_level"],
+    "t2_coordination": ["t2_coordination"],
+    "t3_ksp": ["t3_ksp"],
+    "t4_envoys": ["t4_envoys"],
+    "t5_mou": ["t5_mou"],
 }
 
 
@@ -92,8 +116,9 @@ def test_every_measure_that_costs_money_has_a_cost_line():
         for seed in (1, 2):
             A = simulate(alone, seed).acc
             A0 = simulate(base, seed).acc
-            spent += sum(abs(A.cost[:, INSTRUMENTS.index(n)].sum() - A0.cost[:, INSTRUMENTS.index(n)].sum())
-                         for n in names)
+            spent += sum(
+                abs(A.cost[:, INSTRUMENTS.index(n)].sum() - A0.cost[:, INSTRUMENTS.index(n)].sum()) for n in names
+            )
         assert spent > 0.0, f"{section} changes nothing on its cost line {names}"
 
 
@@ -103,8 +128,9 @@ def test_created_demand_is_reported_apart():
     created = total(f, "value_won_usd_m", "demand:created")
     existing = total(f, "value_won_usd_m", "demand:existing")
     assert created > 0.0 and existing > 0.0 and created + existing == pytest.approx(all_value, rel=1e-12)
-    no_kscon = table("plan_2019_announced", 3, *SHORT, "levers.n1_kscon.enabled=false",
-                     "levers.t3_ksp.projects_per_year=0")
+    no_kscon = table(
+        "plan_2019_announced", 3, *SHORT, "levers.n1_kscon.enabled=false", "levers.t3_ksp.projects_per_year=0"
+    )
     assert total(no_kscon, "value_won_usd_m", "demand:created") == 0.0
 
 
@@ -144,8 +170,9 @@ def test_a_longer_fund_life_acts_once_the_horizon_reaches_it():
     says so; extended to 2040, the 20-year fund keeps committing after the 15-year one stops."""
     longer = ("time.end=2040-12",)
     shorter = longer + ("levers.f4_fund_life.investment_period_years=15", "levers.f4_fund_life.fund_life_years=15")
-    assert total(table("plan_2019_announced", 1, *longer), "pis_commitments_krw_bn") > \
-        total(table("plan_2019_announced", 1, *shorter), "pis_commitments_krw_bn")
+    assert total(table("plan_2019_announced", 1, *longer), "pis_commitments_krw_bn") > total(
+        table("plan_2019_announced", 1, *shorter), "pis_commitments_krw_bn"
+    )
     inside = table("plan_2019_announced", 1)
     inside_short = table("plan_2019_announced", 1, *shorter[1:])
     assert total(inside, "pis_commitments_krw_bn") == total(inside_short, "pis_commitments_krw_bn")
@@ -158,17 +185,37 @@ def test_analyze_names_the_parameter_that_drives_an_effect(tmp_path, capsys):
 
     from simulation.cli import main
 
-    sets = [{"levers.n3_info_db.discovery_odds": v, "levers.t5_mou.relationship_boost": b}
-            for v, b in ((1.0, 0.05), (2.5, 0.02), (5.0, 0.08), (7.5, 0.01), (10.0, 0.06))]
+    sets = [
+        {"levers.n3_info_db.discovery_odds": v, "levers.t5_mou.relationship_boost": b}
+        for v, b in ((1.0, 0.05), (2.5, 0.02), (5.0, 0.08), (7.5, 0.01), (10.0, 0.06))
+    ]
     psets = tmp_path / "sets.yaml"
     psets.write_text(yaml.safe_dump({"sets": sets}), encoding="utf-8")
     out = tmp_path / "cmp"
-    assert main(["compare", "no_plan", "plan_2019_announced", "--reps", "2", "--parameter-sets", str(psets),
-                 "--set", "time.end=2023-12", "--out", str(out), "--quiet", "--no-report"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                "no_plan",
+                "plan_2019_announced",
+                "--reps",
+                "2",
+                "--parameter-sets",
+                str(psets),
+                "--set",
+                "time.end=2023-12",
+                "--out",
+                str(out),
+                "--quiet",
+                "--no-report",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["analyze", str(out)]) == 0
     text = capsys.readouterr().out
-    block = text[text.index("value won usd m effect"):]
+    block = text[text.index("value won usd m effect") :]
     first = block.splitlines()[1].split()[0]
     assert first == "levers.n3_info_db.discovery_odds", block
     assert (out / "drivers.csv").is_file()

@@ -4,6 +4,7 @@ docs/ODD.md lists every parameter in generated tables; these tests fail when a s
 is missing from the document, when the document names one the schema lacks, or when a generated
 block is stale — and prove that each check really bites on a modified schema, scenario or doc.
 """
+
 from __future__ import annotations
 
 import re
@@ -94,10 +95,12 @@ def test_prose_names_only_real_parameters_or_sections(doc, at_least):
 
 # ---- the checks bite ---------------------------------------------------------------------------
 def _schema_with_extra_parameter() -> type[Section]:
-    behaviour = create_model("BehaviourPlus", __base__=Behaviour,
-                             loss_fear=(Ratio, P("how much firms fear a loss", "fraction")))
-    return create_model("ScenarioPlus", __base__=Scenario,
-                        behaviour=(behaviour, P("firms' bidding behaviour", "section")))
+    behaviour = create_model(
+        "BehaviourPlus", __base__=Behaviour, loss_fear=(Ratio, P("how much firms fear a loss", "fraction"))
+    )
+    return create_model(
+        "ScenarioPlus", __base__=Scenario, behaviour=(behaviour, P("firms' bidding behaviour", "section"))
+    )
 
 
 def _schema_without(section_model: type[Section], section: str, field: str) -> type[Section]:
@@ -137,9 +140,9 @@ def test_check_names_a_scenario_value_that_changed(tmp_path):
     shutil.copytree(ROOT / "scenarios", folder)
     no_plan = folder / "no_plan.yaml"
     text = no_plan.read_text(encoding="utf-8")
-    old = 'crowding: {value: 1.0,'
+    old = "crowding: {value: 1.0,"
     assert old in text
-    no_plan.write_text(text.replace(old, 'crowding: {value: 2.5,'), encoding="utf-8")
+    no_plan.write_text(text.replace(old, "crowding: {value: 2.5,"), encoding="utf-8")
     result = check_file(ODD, Context(scenario_dir=folder))
     assert not result.ok
     assert any("rows that differ" in s and "behaviour.crowding" in s for s in result.summary), result.summary
@@ -152,7 +155,7 @@ def test_cli_check_fails_on_a_tampered_copy_and_docs_repairs_it(tmp_path, capsys
     lines = ODD.read_text(encoding="utf-8").split("\n")
     row = next(i for i, line in enumerate(lines) if line.startswith("| `behaviour.crowding` |"))
     fake = "| `levers.f9_magic.power` | a lever nobody wrote | `1` |  | x | [0, 1] | F9 | assumption | none |"
-    copy.write_text("\n".join(lines[:row] + [fake] + lines[row + 1:]), encoding="utf-8")
+    copy.write_text("\n".join(lines[:row] + [fake] + lines[row + 1 :]), encoding="utf-8")
     assert main(["docs", "--check", "--out", str(copy)]) == 1
     out = capsys.readouterr().out
     assert "parameters missing from the document: behaviour.crowding" in out
@@ -164,8 +167,11 @@ def test_cli_check_fails_on_a_tampered_copy_and_docs_repairs_it(tmp_path, capsys
 
 def test_regeneration_rewrites_only_the_blocks(tmp_path, ctx):
     doc = tmp_path / "doc.md"
-    doc.write_text("# Hand-written title\n\nprose *stays*\n<!-- BEGIN GENERATED: provenance-summary -->\n"
-                   "stale text\n<!-- END GENERATED -->\n\nclosing prose\n", encoding="utf-8")
+    doc.write_text(
+        "# Hand-written title\n\nprose *stays*\n<!-- BEGIN GENERATED: provenance-summary -->\n"
+        "stale text\n<!-- END GENERATED -->\n\nclosing prose\n",
+        encoding="utf-8",
+    )
     assert not check_file(doc, ctx).ok
     assert regenerate_file(doc, ctx) is True
     text = doc.read_text(encoding="utf-8")
@@ -175,12 +181,15 @@ def test_regeneration_rewrites_only_the_blocks(tmp_path, ctx):
     assert check_file(doc, ctx).ok and regenerate_file(doc, ctx) is False
 
 
-@pytest.mark.parametrize("body, message", [
-    ("no markers at all\n", "no generated blocks"),
-    ("<!-- BEGIN GENERATED: nonsense -->\n<!-- END GENERATED -->\n", "unknown generated block 'nonsense'"),
-    ("<!-- BEGIN GENERATED: parameters -->\nnever closed\n", "has no <!-- END GENERATED -->"),
-    ("<!-- END GENERATED -->\n", "without a BEGIN GENERATED marker"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("no markers at all\n", "no generated blocks"),
+        ("<!-- BEGIN GENERATED: nonsense -->\n<!-- END GENERATED -->\n", "unknown generated block 'nonsense'"),
+        ("<!-- BEGIN GENERATED: parameters -->\nnever closed\n", "has no <!-- END GENERATED -->"),
+        ("<!-- END GENERATED -->\n", "without a BEGIN GENERATED marker"),
+    ],
+)
 def test_malformed_documents_are_refused(tmp_path, capsys, body, message):
     doc = tmp_path / "bad.md"
     doc.write_text(body, encoding="utf-8")

@@ -7,6 +7,7 @@ are small so the file runs in seconds once numba's cache is warm; the stressed c
 market and the default rates so that every mechanism of the plan actually fires, and
 `test_cases_exercise_the_plan` checks that they did, so the comparison is not vacuous.
 """
+
 from __future__ import annotations
 
 import functools
@@ -49,23 +50,36 @@ SMALL = ("world.n_firms=80", "time.end=2025-12")
 # a bigger market, a horizon that reaches the Kuwait phases, quick fund exits and frequent
 # project and buyer defaults: consortia, PIS exits and losses, K-SURE claims all happen
 STRESS = (
-    "world.n_firms=120", "time.end=2027-12", "market.addressable_share=0.03",
+    "world.n_firms=120",
+    "time.end=2027-12",
+    "market.addressable_share=0.03",
     "levers.f1_pis.holding_years=1.5",
     "levers.f1_pis.project_default_pd={c0: 0.2, c1: 0.2, c2: 0.25, c3: 0.3, c4: 0.3, c5: 0.4, c6: 0.5, c7: 0.5}",
-    "finance.contract_default_pd.c6=0.4", "finance.contract_default_pd.c7=0.5",
+    "finance.contract_default_pd.c6=0.4",
+    "finance.contract_default_pd.c7=0.5",
 )
 # a small fund that earns a lot and then loses more than its principal (the last-tranche branch)
 FUND_EXTREME = (
-    "world.n_firms=120", "time.end=2027-12", "market.addressable_share=0.03",
-    "levers.f1_pis.holding_years=0.5", "levers.f1_pis.return_multiple=3.0", "levers.f1_pis.fund_krw_bn=60",
-    "levers.f1_pis.max_equity_krw_bn=10", "levers.f1_pis.loss_given_default=1.0",
+    "world.n_firms=120",
+    "time.end=2027-12",
+    "market.addressable_share=0.03",
+    "levers.f1_pis.holding_years=0.5",
+    "levers.f1_pis.return_multiple=3.0",
+    "levers.f1_pis.fund_krw_bn=60",
+    "levers.f1_pis.max_equity_krw_bn=10",
+    "levers.f1_pis.loss_given_default=1.0",
     "levers.f1_pis.project_default_pd={c0: 0.6, c1: 0.6, c2: 0.6, c3: 0.6, c4: 0.6, c5: 0.6, c6: 0.6, c7: 0.6}",
 )
 PARI_PASSU = ("levers.f2_loss_order.order=pari_passu",)
 # uninsured buyer defaults that wipe out small firms: firms run out of capital and stop bidding
 BANKRUPT = (
-    "world.n_firms=120", "time.end=2027-12", "market.addressable_share=0.03", "behaviour.margin=0.3",
-    "behaviour.default_loss_share=1.0", "levers.f7_ksure.cover_share=0.0", "world.domestic_income=0",
+    "world.n_firms=120",
+    "time.end=2027-12",
+    "market.addressable_share=0.03",
+    "behaviour.margin=0.3",
+    "behaviour.default_loss_share=1.0",
+    "levers.f7_ksure.cover_share=0.0",
+    "world.domestic_income=0",
     "finance.contract_default_pd={c0: 0.05, c1: 0.05, c2: 0.05, c3: 0.05, c4: 0.05, c5: 0.05, c6: 0.05, c7: 0.05}",
 )
 
@@ -81,8 +95,7 @@ for _seed in (21, 22, 23):
 for _seed in (31, 35):
     CASES[f"plan_2019_announced-fund_extreme-{_seed}"] = ("plan_2019_announced", FUND_EXTREME, _seed)
 CASES["plan_2019_announced-bankrupt-13"] = ("plan_2019_announced", BANKRUPT, 13)
-CASES["plan_2019_implemented-fund_extreme-pari_passu-33"] = (
-    "plan_2019_implemented", FUND_EXTREME + PARI_PASSU, 33)
+CASES["plan_2019_implemented-fund_extreme-pari_passu-33"] = ("plan_2019_implemented", FUND_EXTREME + PARI_PASSU, 33)
 
 
 @functools.cache
@@ -117,23 +130,40 @@ def assert_same_world(S, world) -> None:
     same("kw", S.kw, [f.kw for f in firms])
     same("exp_region", S.exp_region, [f.exp_region for f in firms])
     same("exp_domain", S.exp_domain, [f.exp_domain for f in firms])
-    same("contact", S.contact[:, :len(firms)].T, [f.contact for f in firms])
+    same("contact", S.contact[:, : len(firms)].T, [f.contact for f in firms])
     assert not S.contact[:, len(firms)].any(), "the no-contact column took contact"
-    listed = S.contacted_ids[:S.cnt[K_CONTACTED]]
-    assert set(listed) == set(np.nonzero(S.contacted)[0]) == set(np.nonzero(S.contact.any(axis=0))[0]) \
-        and len(set(listed)) == len(listed), "contacted list and flags disagree with the contacts"
-    same("know", S.know.T, [[(f.know[c][0] * KNOW_SHIFT + f.know[c][1]) if c in f.know else -1
-                             for c in world.countries] for f in firms])
+    listed = S.contacted_ids[: S.cnt[K_CONTACTED]]
+    assert set(listed) == set(np.nonzero(S.contacted)[0]) == set(np.nonzero(S.contact.any(axis=0))[0]) and len(
+        set(listed)
+    ) == len(listed), "contacted list and flags disagree with the contacts"
+    same(
+        "know",
+        S.know.T,
+        [[(f.know[c][0] * KNOW_SHIFT + f.know[c][1]) if c in f.know else -1 for c in world.countries] for f in firms],
+    )
     same("won_in", S.won_in, [[int(c in f.won_in) for c in world.countries] for f in firms])
     same("exported", S.exported, [int(f.exported) for f in firms])
     same("last_win_year", S.last_win_year, [f.last_win_year for f in firms])
     same("rel", S.rel, [world.countries[c].rel for c in range(C)])
-    same("registers", S.reg[[R_POT, R_KSURE, R_SUBSIDY_LEFT, R_BLENDED_LEFT, R_EDPF_LEFT, R_SLOTS_LEFT, R_POT_SHORT,
-                              R_PIS_RESERVED]],
-         [world.pot, world.ksure, world.subsidy_left, world.blended_left, world.edpf_left, world.slots_left,
-          world.pot_short, world.pis_reserved])
-    same("pis tranches", np.stack([S.pis_paid, S.pis_cash, S.pis_out, S.pis_loss, S.pis_ret]),
-         [[getattr(t, a) for t in world.fund] for a in ("paid", "cash", "out", "loss", "ret")])
+    same(
+        "registers",
+        S.reg[[R_POT, R_KSURE, R_SUBSIDY_LEFT, R_BLENDED_LEFT, R_EDPF_LEFT, R_SLOTS_LEFT, R_POT_SHORT, R_PIS_RESERVED]],
+        [
+            world.pot,
+            world.ksure,
+            world.subsidy_left,
+            world.blended_left,
+            world.edpf_left,
+            world.slots_left,
+            world.pot_short,
+            world.pis_reserved,
+        ],
+    )
+    same(
+        "pis tranches",
+        np.stack([S.pis_paid, S.pis_cash, S.pis_out, S.pis_loss, S.pis_ret]),
+        [[getattr(t, a) for t in world.fund] for a in ("paid", "cash", "out", "loss", "ret")],
+    )
     assert S.cnt[K_TENDERS] == world.all_tenders
     assert S.cnt[K_PIPE] == len(world.planned)
     assert S.cnt[K_ROADSHOWS] == world.roadshows_held
@@ -218,14 +248,29 @@ def test_cases_exercise_the_plan():
     assert some(lambda c: cost(c, "c1_expo") > 0 and logs[c]["expo_meetings"] > 0)
     assert some(lambda c: cost(c, "c4_fair") > 0 and logs[c]["fair_contacts"] > 0)
     assert some(lambda c: cost(c, "c5_roadshows") > 0 and logs[c]["roadshow_contacts"] > 0)
-    for instrument in ("n5_training", "t1_high_level", "t4_envoys", "n4_hubs_kotra", "n4_hubs_kind", "n3_info_db",
-                       "t2_coordination", "c3_alliance", "c6_strategy", "n6_intl_orgs", "t5_mou"):
+    for instrument in (
+        "n5_training",
+        "t1_high_level",
+        "t4_envoys",
+        "n4_hubs_kotra",
+        "n4_hubs_kind",
+        "n3_info_db",
+        "t2_coordination",
+        "c3_alliance",
+        "c6_strategy",
+        "n6_intl_orgs",
+        "t5_mou",
+    ):
         assert some(lambda c, instrument=instrument: cost(c, instrument) > 0), instrument
     # created demand is won as well as existing demand; knowledge fades (some pairs touched once, long ago)
     assert some(lambda c: _sum(tables[c], "value_won_usd_m", "demand:created") > 0)
-    assert some(lambda c: any(0 < f.strength(co, run_pair(c)[0].params.n_months - 1,
-                                             run_pair(c)[0].params.k_table.tolist()) < 0.25
-                              for f in run_pair(c)[2].firms for co in f.know))
+    assert some(
+        lambda c: any(
+            0 < f.strength(co, run_pair(c)[0].params.n_months - 1, run_pair(c)[0].params.k_table.tolist()) < 0.25
+            for f in run_pair(c)[2].firms
+            for co in f.know
+        )
+    )
     # firms running out of capital drop out of bidding
     assert some(lambda c: (run_pair(c)[0].acc.active_firms < run_pair(c)[0].params.n_firms).any())
 

@@ -1,5 +1,6 @@
 """The bench's floor draws as many numbers from a stream as the run did, counted by the generator's
 own LCG distance (kernels/pcg.steps_between)."""
+
 import numpy as np
 import pytest
 

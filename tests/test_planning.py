@@ -1,6 +1,7 @@
 """`scsim optimize`, `robustness` and `discover`: a Pareto set from the shipped smoke file, the same
 answer on every executor and after a SIGKILL, PRIM finding a planted box, bad files refused with one
 message, and the report's two sections in a real browser. Worlds are tiny (40 firms, to 2020-12)."""
+
 from __future__ import annotations
 
 import json
@@ -101,8 +102,22 @@ def test_processes_and_dask_give_the_serial_pareto_set_bit_for_bit(tiny, referen
     ref = tables(reference)
     for executor in ("processes", "dask"):
         out = tiny / executor
-        assert main(["optimize", str(tiny / "tiny.yaml"), "--out", str(out), "--executor", executor, "--workers", "2",
-                     "--quiet"]) == 0
+        assert (
+            main(
+                [
+                    "optimize",
+                    str(tiny / "tiny.yaml"),
+                    "--out",
+                    str(out),
+                    "--executor",
+                    executor,
+                    "--workers",
+                    "2",
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
         assert tables(out) == ref, executor
 
 
@@ -140,14 +155,21 @@ def test_sigkill_then_rerun_resumes_and_ends_identical(tiny, reference):
 def test_discover_finds_a_planted_box(tmp_path, capsys):
     rng = np.random.default_rng(11)
     n = 500
-    X = pd.DataFrame({"market_growth": rng.uniform(0.0, 0.25, n), "foreign_bids": rng.uniform(3.0, 6.0, n),
-                      "effect_size": rng.uniform(0, 1, n), "noise": rng.uniform(0, 1, n)})
-    planted = (X["market_growth"] < 0.08) & (X["foreign_bids"] > 4.5)   # the plan fails here
+    X = pd.DataFrame(
+        {
+            "market_growth": rng.uniform(0.0, 0.25, n),
+            "foreign_bids": rng.uniform(3.0, 6.0, n),
+            "effect_size": rng.uniform(0, 1, n),
+            "noise": rng.uniform(0, 1, n),
+        }
+    )
+    planted = (X["market_growth"] < 0.08) & (X["foreign_bids"] > 4.5)  # the plan fails here
     y = np.where(planted, 6.0, 14.0) + rng.normal(0, 1.0, n)
     X.assign(value_per_public_krw=y).to_csv(tmp_path / "worlds.csv", index=False)
     assert main(["discover", str(tmp_path / "worlds.csv"), "--below", "10"]) == 0
     text = capsys.readouterr().out
     from simulation.planning.discover import discover, load_discover_spec
+
     d = discover(tmp_path / "worlds.csv", load_discover_spec(None, {"below": 10.0}))
     assert d.coverage > 0.8 and d.density > 0.8, (d.coverage, d.density)
     box = d.restricted().set_index("input")
@@ -156,13 +178,21 @@ def test_discover_finds_a_planted_box(tmp_path, capsys):
     assert "market_growth is below" in text and "foreign_bids is above" in text and "peeling trajectory" in text
 
 
-@pytest.mark.parametrize("edit, line, key, words", [
-    (("name: roadshows\n    range: [0, 10]", "name: roadshows\n    range: [10, 0]"), 7, "levers.0", "low below high"),
-    (("levers.n2_subsidy.ratio.sme", "levers.n2_subsidy.ratio.smee"), 10, "levers.1", "not a parameter"),
-    (("outcome: value_won,", "outcome: value_wonn,"), 17, "objectives.0.outcome", "value_won"),
-    (("evaluations: 8", "evaluations: 7"), 30, "search", "whole number of batches"),
-    (("range: [2.0, 8.0]", "range: [2.0, 800.0]"), 26, "ensemble.lhs.factors.0", "foreign_bids_mean"),
-])
+@pytest.mark.parametrize(
+    "edit, line, key, words",
+    [
+        (
+            ("name: roadshows\n    range: [0, 10]", "name: roadshows\n    range: [10, 0]"),
+            7,
+            "levers.0",
+            "low below high",
+        ),
+        (("levers.n2_subsidy.ratio.sme", "levers.n2_subsidy.ratio.smee"), 10, "levers.1", "not a parameter"),
+        (("outcome: value_won,", "outcome: value_wonn,"), 17, "objectives.0.outcome", "value_won"),
+        (("evaluations: 8", "evaluations: 7"), 30, "search", "whole number of batches"),
+        (("range: [2.0, 8.0]", "range: [2.0, 800.0]"), 26, "ensemble.lhs.factors.0", "foreign_bids_mean"),
+    ],
+)
 def test_bad_optimize_file_is_one_message_with_file_line_and_key_and_exit_2(tmp_path, edit, line, key, words):
     path = tmp_path / "bad.yaml"
     path.write_text(TINY.replace(*edit))
@@ -183,8 +213,7 @@ def test_report_shows_both_sections_in_headless_chromium(reference, tmp_path):
 
     trials = pd.read_csv(reference / "planning" / "trials.csv")
     cut = float(pd.read_csv(reference / "planning" / "final.csv").iloc[0]["value_won"])
-    assert main(["discover", str(reference), "--outcome", "value_won", "--below", str(cut), "--threshold",
-                 "0.5"]) == 0
+    assert main(["discover", str(reference), "--outcome", "value_won", "--below", str(cut), "--threshold", "0.5"]) == 0
     assert main(["report", str(reference), "--force"]) == 0
     page_file = reference / "report.html"
     html = page_file.read_text()

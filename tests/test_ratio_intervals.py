@@ -1,5 +1,6 @@
 """Value per public KRW is a ratio of sums: its interval keeps its sign, however few the replications,
 and a ranking on fewer than 5 replications says its intervals are unreliable."""
+
 from __future__ import annotations
 
 import math
@@ -25,7 +26,7 @@ def test_ratio_of_sums_with_a_log_scale_interval():
 
 def test_the_interval_covers_the_ratio_of_means_about_as_often_as_it_says():
     rng = np.random.default_rng(1)
-    true_num, true_den = math.exp(5 + 0.5 ** 2 / 2), math.exp(1 + 0.3 ** 2 / 2)
+    true_num, true_den = math.exp(5 + 0.5**2 / 2), math.exp(1 + 0.3**2 / 2)
     hits = 0
     for _ in range(400):
         num = rng.lognormal(5, 0.5, 20)
@@ -47,8 +48,11 @@ def test_a_two_replication_sweep_ranks_with_positive_intervals_and_says_they_are
     # the estimate is the setting's total value over its total cost
     runs = a.runs.merge(a.points[["point"]], on="point")
     first = runs[runs["point"] == int(rank.loc[0, "point"])]
-    assert math.isclose(rank.loc[0, "value_per_public_krw_mean"],
-                        first["value_won_krw_bn"].sum() / first["public_cost_krw_bn"].sum(), rel_tol=1e-12)
+    assert math.isclose(
+        rank.loc[0, "value_per_public_krw_mean"],
+        first["value_won_krw_bn"].sum() / first["public_cost_krw_bn"].sum(),
+        rel_tol=1e-12,
+    )
     for text in (printed, format_analysis(a)):
         assert "intervals are unreliable (fewer than 5)" in text
         assert "value won (USD m)" in text and "public cost (KRW bn)" in text

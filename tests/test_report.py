@@ -2,6 +2,7 @@
 provenance, method, seeds, versions and command; bad folders refused with exit 2; nothing
 overwritten without --force; `compare` ends by writing it; and a real headless browser opens it
 offline with no console error, no network request and every figure visible."""
+
 from __future__ import annotations
 
 import base64
@@ -27,8 +28,14 @@ from simulation.scenario.errors import InputError
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "results" / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +62,7 @@ def text_of(page: str) -> str:
 def section(page: str, title: str) -> str:
     start = page.index(f"<h2>{title}</h2>")
     end = page.find("<h2>", start + 4)
-    return page[start:end if end > 0 else None]
+    return page[start : end if end > 0 else None]
 
 
 def shown(v: float, unit: str) -> str:
@@ -88,9 +95,16 @@ def test_headline_holds_the_summary_and_the_paired_differences(cmp_report):
     units = {"win_rate": "%", "sme_share_value": "%"}
     for name in COMPARED[1:]:
         assert f"{name} against no_plan (paired over 3 replications, 95 % CI)" in head
-        block = head[head.index(f"{name} against no_plan"):]
-        for metric in ("win_rate", "wins", "value_won_usd_m", "sme_share_value", "public_cost_krw_bn",
-                       "value_per_public_krw", "extra_value_per_extra_krw"):
+        block = head[head.index(f"{name} against no_plan") :]
+        for metric in (
+            "win_rate",
+            "wins",
+            "value_won_usd_m",
+            "sme_share_value",
+            "public_cost_krw_bn",
+            "value_per_public_krw",
+            "extra_value_per_extra_krw",
+        ):
             r = whole[(whole["scenario"] == name) & (whole["metric"] == metric)].iloc[0]
             u = units.get(metric, "")
             expect = f"{shown(r['difference'], u)} [{shown(r['ci_low'], u)}, {shown(r['ci_high'], u)}]"
@@ -103,7 +117,7 @@ def test_levers_are_listed_per_scenario_with_value_and_provenance(cmp_report):
     folder, page = cmp_report
     levers = section(page, "Scenarios and levers")
     manifest = json.loads((folder / "manifest.json").read_text())
-    differ = text_of(levers[:levers.index("<details>")])
+    differ = text_of(levers[: levers.index("<details>")])
     # the loss order differs: each scenario's value, kind, source and the file:line that set it
     assert "f2_loss_order.order" in differ
     for s in manifest["scenarios"]:
@@ -114,7 +128,7 @@ def test_levers_are_listed_per_scenario_with_value_and_provenance(cmp_report):
     # a schedule, shown as dated values with its provenance
     p = manifest["scenarios"][1]["provenance"]["levers.c2_consortia.slots_per_year"]
     assert f"2019-07: 0; 2020-01: 15; 2021-01: 30 {p['kind']} {p['source']}" in differ
-    alike = text_of(levers[levers.index("<details>"):])
+    alike = text_of(levers[levers.index("<details>") :])
     assert re.search(r"Levers set alike in every scenario \((\d+)\)", alike)
     n_differ = int(re.search(r"Levers that differ between the scenarios \((\d+)\)", text_of(levers)).group(1))
     n_alike = int(re.search(r"set alike in every scenario \((\d+)\)", alike).group(1))
@@ -217,14 +231,18 @@ def _damage(kind: str, base: Path, data: dict[str, Path]) -> Path:
     return d
 
 
-BAD = [("missing", "no such results folder"), ("empty", "the results folder is empty"),
-       ("a_file", "not a folder"), ("unrelated", "not a results folder of scsim"),
-       ("older_manifest", "manifest.json lacks scenarios: an older or unknown format"),
-       ("newer_manifest", "format 99, but this scsim reads format 1"),
-       ("bad_json", "manifest.json is not valid JSON"),
-       ("old_yearly", "yearly.parquet lacks the columns group: an older or unknown format"),
-       ("old_sweep", "experiment.json has no format or experiment_hash"),
-       ("sweep_without_runs", "no finished runs yet")]
+BAD = [
+    ("missing", "no such results folder"),
+    ("empty", "the results folder is empty"),
+    ("a_file", "not a folder"),
+    ("unrelated", "not a results folder of scsim"),
+    ("older_manifest", "manifest.json lacks scenarios: an older or unknown format"),
+    ("newer_manifest", "format 99, but this scsim reads format 1"),
+    ("bad_json", "manifest.json is not valid JSON"),
+    ("old_yearly", "yearly.parquet lacks the columns group: an older or unknown format"),
+    ("old_sweep", "experiment.json has no format or experiment_hash"),
+    ("sweep_without_runs", "no finished runs yet"),
+]
 
 
 @pytest.mark.parametrize("kind, message", BAD, ids=[b[0] for b in BAD])
@@ -239,8 +257,13 @@ def test_bad_folder_is_one_message_and_exit_2_with_nothing_written(kind, message
 
 
 def test_bad_folder_through_the_real_command(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "simulation", "report", str(tmp_path / "nope")], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simulation", "report", str(tmp_path / "nope")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr == f"error: {tmp_path / 'nope'}: no such results folder\n"
 
@@ -259,6 +282,7 @@ def test_existing_report_is_kept_without_force_and_replaced_with_it(data, tmp_pa
     page = (folder / "report.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and "Scenario runs: no_plan" in page
     from simulation.scenario.loader import PARAMS
+
     n_levers = sum(1 for path in PARAMS if path[0] == "levers")  # every lever of the schema, with its value
     assert f"Levers ({n_levers})" in page and " against " not in text_of(section(page, "Headline"))
     assert not [p for p in folder.iterdir() if p.name.startswith(".")], "temporary files left behind"
@@ -266,8 +290,10 @@ def test_existing_report_is_kept_without_force_and_replaced_with_it(data, tmp_pa
     before = snapshot(folder)
     out = tmp_path / "briefing" / "nov.html"
     assert main(["report", str(folder), "--out", str(out)]) == 0
-    assert out.is_file() and sorted(p.name for p in (tmp_path / "briefing" / "nov-figures").iterdir())[:2] == \
-        ["cost_value.png", "cost_value.svg"]
+    assert out.is_file() and sorted(p.name for p in (tmp_path / "briefing" / "nov-figures").iterdir())[:2] == [
+        "cost_value.png",
+        "cost_value.svg",
+    ]
     assert snapshot(folder) == before
     assert main(["report", str(folder), "--out", str(tmp_path / "briefing")]) == 2
     assert "is a folder" in capsys.readouterr().err
@@ -295,9 +321,21 @@ def test_korean_font_missing_is_one_warning_line(data, tmp_path, capsys, monkeyp
 # ---- the README's main job ends with the report ------------------------------------------------------
 @pytest.mark.slow
 def test_compare_ends_by_writing_the_report_and_saying_where(tmp_path):
-    cmd = [sys.executable, "-m", "simulation", "compare", str(ROOT / "scenarios" / "no_plan.yaml"),
-           str(ROOT / "scenarios" / "strategy_team_korea.yaml"), "--baseline", "no_plan", "--reps", "2",
-           "--set", "time.end=2021-12", "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "simulation",
+        "compare",
+        str(ROOT / "scenarios" / "no_plan.yaml"),
+        str(ROOT / "scenarios" / "strategy_team_korea.yaml"),
+        "--baseline",
+        "no_plan",
+        "--reps",
+        "2",
+        "--set",
+        "time.end=2021-12",
+        "--quiet",
+    ]
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     first = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr
@@ -320,8 +358,10 @@ def test_compare_ends_by_writing_the_report_and_saying_where(tmp_path):
 @pytest.mark.slow
 def test_report_opens_offline_in_headless_chromium(cmp_report, data, tmp_path):
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Debian's chromium is needed at {CHROMIUM} for this test: `sudo apt-get install -y chromium` "
-                    "(.ci/run installs it where missing)")
+        pytest.fail(
+            f"Debian's chromium is needed at {CHROMIUM} for this test: `sudo apt-get install -y chromium` "
+            "(.ci/run installs it where missing)"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -350,8 +390,10 @@ def test_report_opens_offline_in_headless_chromium(cmp_report, data, tmp_path):
                     fig = figures.nth(k)
                     fig.scroll_into_view_if_needed()
                     assert fig.is_visible(), (name, k)
-                    size = fig.evaluate("e => [e.complete, e.naturalWidth, e.naturalHeight, "
-                                        "e.getBoundingClientRect().width, e.getBoundingClientRect().height]")
+                    size = fig.evaluate(
+                        "e => [e.complete, e.naturalWidth, e.naturalHeight, "
+                        "e.getBoundingClientRect().width, e.getBoundingClientRect().height]"
+                    )
                     assert size[0] and min(size[1:]) > 100, (name, k, size)
                 assert errors == [], f"{name}: console errors {errors}"
                 assert failed == [], f"{name}: failed requests {failed}"

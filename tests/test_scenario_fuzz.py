@@ -10,6 +10,7 @@ HANG_SECONDS (a SIGALRM guard turns a hang into a failure), or a YAML tag that r
 Every file is written under pytest's tmp folder. The example database is off, and Hypothesis's own
 caches go to a temporary folder (see _HOME), so nothing lands in the repository.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -50,10 +51,18 @@ atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 
 def fuzz_settings(n: int, seconds: float = 5.0) -> settings:
     # no example database (nothing written in the repo); no `explain` phase (slow, and only on failure)
-    return settings(max_examples=n, deadline=timedelta(seconds=seconds), database=None,
-                    phases=[Phase.explicit, Phase.generate, Phase.shrink],
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.filter_too_much, HealthCheck.large_base_example])
+    return settings(
+        max_examples=n,
+        deadline=timedelta(seconds=seconds),
+        database=None,
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.filter_too_much,
+            HealthCheck.large_base_example,
+        ],
+    )
 
 
 # ---- the tree of no_plan.yaml -------------------------------------------------------------
@@ -77,8 +86,9 @@ MONTH_KEY = re.compile(r"^\d{4}-\d{2}$")
 NODES = list(_walk(BASE))
 LEAVES = [p for p, n in NODES if p and not isinstance(n, (dict, list))]
 # mappings whose keys are all fixed names (sections, wrappers, list items): an extra key is an error
-CLOSED = [p for p, n in NODES if isinstance(n, dict) and n
-          and all(isinstance(k, str) and not MONTH_KEY.match(k) for k in n)]
+CLOSED = [
+    p for p, n in NODES if isinstance(n, dict) and n and all(isinstance(k, str) and not MONTH_KEY.match(k) for k in n)
+]
 SECTION_NAMES = sorted({str(k) for p, n in NODES if isinstance(n, dict) for k in n})
 assert len(LEAVES) > 300 and len(CLOSED) > 100
 
@@ -95,7 +105,7 @@ def overlay(no_plan: Path, path: tuple, value, *, extra_key=None) -> dict:
         cut = len(path) - 1  # a wrapper's provenance/source/unit: likewise
     if cut is None:
         node = root
-        for k in (path if extra_key is not None else path[:-1]):
+        for k in path if extra_key is not None else path[:-1]:
             node = node.setdefault(k, {})
         node[extra_key if extra_key is not None else path[-1]] = value
         return root
@@ -104,7 +114,7 @@ def overlay(no_plan: Path, path: tuple, value, *, extra_key=None) -> dict:
         node = node.setdefault(k, {})
     node[path[cut - 1]] = copy.deepcopy(_get(BASE, path[:cut]))
     node, rest = node[path[cut - 1]], path[cut:]
-    for k in (rest if extra_key is not None else rest[:-1]):
+    for k in rest if extra_key is not None else rest[:-1]:
         node = node[k]
     node[extra_key if extra_key is not None else rest[-1]] = value
     return root
@@ -137,8 +147,9 @@ def check_message(err: InputError) -> str:
     assert err.file, f"the message names no file: {msg!r}"
     if err.file.isprintable():
         assert msg.startswith(err.file), msg
-    assert (err.file.startswith("--set") or os.path.exists(err.file) or (ROOT / err.file).exists()), \
+    assert err.file.startswith("--set") or os.path.exists(err.file) or (ROOT / err.file).exists(), (
         f"the message names a file that does not exist: {msg!r}"
+    )
     if err.line is not None:
         assert isinstance(err.line, int) and err.line >= 1, msg
     return msg
@@ -183,47 +194,190 @@ def write(path: Path, content) -> Path:
     elif isinstance(content, str):
         path.write_bytes(content.encode("utf-8", "surrogatepass"))
     else:
-        path.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False, width=10**9),
-                        encoding="utf-8")
+        path.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False, width=10**9), encoding="utf-8")
     return path
 
 
 # ---- values -------------------------------------------------------------------------------
 SPECIAL_VALUES = [
-    1e308, -1e308, 5e-324, 10**100, -(10**100), 2**63, 2**64 + 1, -1, -0.0, 0, 1, -1e-9, 1 + 1e-9, 1e6 + 1,
-    math.nan, math.inf, -math.inf, "", " ", "nan", "inf", "1e308", "0x10", "yes", "~", "null",
-    "2019-07", "2019-13", "0000-01", "9999-12", "x" * 100_000, "é" * 2000, "한국", "\x00", "\t\n\r",
-    "\ufeff", "\u2028", "csv:", "csv:kotra_plan_2019", "csv:nope", "builtin", "/", "/dev/zero", "/dev/null",
-    "..", "../../../../etc/passwd", "KWT", "ZZZ", "kwt", True, False, None, [], {}, [[]], [{}],
-    {"value": None}, {"value": 1, "provenance": "bogus"}, {"value": 1, "provenance": "literature"},
-    {"value": 1, "provenance": ["seed"]}, {"value": 1, "unit": "parsecs"}, {"value": 1, "extra": 2},
-    {"value": {"value": 1}}, {2019: 1}, {"2019-07": 1}, {"2019-07": "x"}, {"2031-01": 1}, {"2019-13": 1},
-    {0: 1}, {-1: 1}, {10**100: 1}, {"2019-07": 0.001, 2019: 0.002}, {"country": "KWT", "start": "2020-01"},
-    [{"country": "KWT", "date": "2019-11"}], [{"country": "ZZZ", "date": "2019-11"}], ["asean", "moon"],
+    1e308,
+    -1e308,
+    5e-324,
+    10**100,
+    -(10**100),
+    2**63,
+    2**64 + 1,
+    -1,
+    -0.0,
+    0,
+    1,
+    -1e-9,
+    1 + 1e-9,
+    1e6 + 1,
+    math.nan,
+    math.inf,
+    -math.inf,
+    "",
+    " ",
+    "nan",
+    "inf",
+    "1e308",
+    "0x10",
+    "yes",
+    "~",
+    "null",
+    "2019-07",
+    "2019-13",
+    "0000-01",
+    "9999-12",
+    "x" * 100_000,
+    "é" * 2000,
+    "한국",
+    "\x00",
+    "\t\n\r",
+    "\ufeff",
+    "\u2028",
+    "csv:",
+    "csv:kotra_plan_2019",
+    "csv:nope",
+    "builtin",
+    "/",
+    "/dev/zero",
+    "/dev/null",
+    "..",
+    "../../../../etc/passwd",
+    "KWT",
+    "ZZZ",
+    "kwt",
+    True,
+    False,
+    None,
+    [],
+    {},
+    [[]],
+    [{}],
+    {"value": None},
+    {"value": 1, "provenance": "bogus"},
+    {"value": 1, "provenance": "literature"},
+    {"value": 1, "provenance": ["seed"]},
+    {"value": 1, "unit": "parsecs"},
+    {"value": 1, "extra": 2},
+    {"value": {"value": 1}},
+    {2019: 1},
+    {"2019-07": 1},
+    {"2019-07": "x"},
+    {"2031-01": 1},
+    {"2019-13": 1},
+    {0: 1},
+    {-1: 1},
+    {10**100: 1},
+    {"2019-07": 0.001, 2019: 0.002},
+    {"country": "KWT", "start": "2020-01"},
+    [{"country": "KWT", "date": "2019-11"}],
+    [{"country": "ZZZ", "date": "2019-11"}],
+    ["asean", "moon"],
 ]
 scalars = st.one_of(
-    st.integers(), st.floats(), st.text(max_size=30), st.booleans(), st.none(),
-    st.integers(min_value=-10**120, max_value=10**120),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=30),
+    st.booleans(),
+    st.none(),
+    st.integers(min_value=-(10**120), max_value=10**120),
 )
 hostile = st.one_of(
     st.sampled_from(SPECIAL_VALUES),
-    st.floats(0, 1), st.integers(0, 12), st.booleans(),  # plausible values: some files load
+    st.floats(0, 1),
+    st.integers(0, 12),
+    st.booleans(),  # plausible values: some files load
     scalars,
-    st.recursive(scalars, lambda kids: st.lists(kids, max_size=4)
-                 | st.dictionaries(st.text(max_size=12) | st.integers(-5, 3000), kids, max_size=4),
-                 max_leaves=15),
+    st.recursive(
+        scalars,
+        lambda kids: (
+            st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=12) | st.integers(-5, 3000), kids, max_size=4)
+        ),
+        max_leaves=15,
+    ),
 )
 
 # raw YAML text for a scalar position: literals a dumper would never write
 RAW_SCALARS = [
-    "0x" + "f" * 3000, "1" * 5000, "-" + "9" * 4400, "9:" * 2000 + "9", "0b" + "1" * 20000, "0o17", "+12",
-    "1_000", "1e400", "-1e400", ".nan", ".NaN", ".inf", "-.inf", "0.", ".5", "1:30", "2019-07-01",
-    "2019-07-01 10:00:00", "2019-07-01T10:00:00Z", "!!binary aGk=", "*undefined", "&a 1", "&a", "~",
-    "'unclosed", '"unclosed', '"\\x"', '"\\uD800"', "|", ">", "[", "{", "]", "}", "? x", "- x", "x: y: z",
-    "@x", "`x", "%x", "!", "!!", "! x", "!<> x", "!!str", "!!int", "!!int x", "!!float x", "!!bool maybe",
-    "!!null x", "!!str 0.5", "!!float 5", "[1, 2", "{a: 1", "{a: 1, a: 2}", "[*a]", "<<", "<<: {a: 1}",
-    "=", "yes", "Off", "y", "n", "\t1", "1 # comment", "#", "'it''s'", '"\\0"', '"\\e\\a\\b"',
-    "|\n      multi\n      line", ">-\n      folded", "[[[[[[", "{{{{", "- - - -", "? [a]\n    : 1",
+    "0x" + "f" * 3000,
+    "1" * 5000,
+    "-" + "9" * 4400,
+    "9:" * 2000 + "9",
+    "0b" + "1" * 20000,
+    "0o17",
+    "+12",
+    "1_000",
+    "1e400",
+    "-1e400",
+    ".nan",
+    ".NaN",
+    ".inf",
+    "-.inf",
+    "0.",
+    ".5",
+    "1:30",
+    "2019-07-01",
+    "2019-07-01 10:00:00",
+    "2019-07-01T10:00:00Z",
+    "!!binary aGk=",
+    "*undefined",
+    "&a 1",
+    "&a",
+    "~",
+    "'unclosed",
+    '"unclosed',
+    '"\\x"',
+    '"\\uD800"',
+    "|",
+    ">",
+    "[",
+    "{",
+    "]",
+    "}",
+    "? x",
+    "- x",
+    "x: y: z",
+    "@x",
+    "`x",
+    "%x",
+    "!",
+    "!!",
+    "! x",
+    "!<> x",
+    "!!str",
+    "!!int",
+    "!!int x",
+    "!!float x",
+    "!!bool maybe",
+    "!!null x",
+    "!!str 0.5",
+    "!!float 5",
+    "[1, 2",
+    "{a: 1",
+    "{a: 1, a: 2}",
+    "[*a]",
+    "<<",
+    "<<: {a: 1}",
+    "=",
+    "yes",
+    "Off",
+    "y",
+    "n",
+    "\t1",
+    "1 # comment",
+    "#",
+    "'it''s'",
+    '"\\0"',
+    '"\\e\\a\\b"',
+    "|\n      multi\n      line",
+    ">-\n      folded",
+    "[[[[[[",
+    "{{{{",
+    "- - - -",
+    "? [a]\n    : 1",
 ]
 yamlish = st.text(alphabet="{}[]:,-?!&*|>#'\"\n \t%@`~.0123456789eExXabc_", max_size=60)
 
@@ -255,14 +409,20 @@ def test_a_raw_yaml_scalar_loads_or_fails_cleanly(work, path, raw):
         load(write(d / "raw.yaml", raw_overlay(work / "scenarios" / "no_plan.yaml", path, raw)))
 
 
-near_miss = st.builds(lambda name, i, c: name[:i] + c + name[i:], st.sampled_from(SECTION_NAMES),
-                      st.integers(0, 30), st.sampled_from("x_ 1t"))
+near_miss = st.builds(
+    lambda name, i, c: name[:i] + c + name[i:],
+    st.sampled_from(SECTION_NAMES),
+    st.integers(0, 30),
+    st.sampled_from("x_ 1t"),
+)
 
 
 @fuzz_settings(300)
-@given(path=st.sampled_from(CLOSED + [()]),
-       key=near_miss | st.text(min_size=1, max_size=40) | st.sampled_from(["Value", "levers ", "f5_co_entry"]),
-       value=hostile)
+@given(
+    path=st.sampled_from(CLOSED + [()]),
+    key=near_miss | st.text(min_size=1, max_size=40) | st.sampled_from(["Value", "levers ", "f5_co_entry"]),
+    value=hostile,
+)
 def test_an_unknown_key_is_always_refused(work, path, key, value):
     mapping = _get(BASE, path)
     assume(key not in mapping and key not in WRAPPER_KEYS and key not in ("extends", "take", "<<"))
@@ -286,9 +446,17 @@ def test_a_mutated_standalone_tree_loads_or_fails_cleanly(work, mutations):
 
 
 @fuzz_settings(30, seconds=10)
-@given(ops=st.lists(st.tuples(st.sampled_from(["delete", "duplicate", "swap", "insert", "indent", "dedent"]),
-                              st.integers(0, 10**6), st.sampled_from(list(":-[]{}#&*!|>'\" \t\nx0"))),
-                    min_size=1, max_size=4))
+@given(
+    ops=st.lists(
+        st.tuples(
+            st.sampled_from(["delete", "duplicate", "swap", "insert", "indent", "dedent"]),
+            st.integers(0, 10**6),
+            st.sampled_from(list(":-[]{}#&*!|>'\" \t\nx0")),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_a_text_mutation_of_no_plan_loads_or_fails_cleanly(work, ops):
     lines = NO_PLAN_TEXT.splitlines()
     for op, pos, ch in ops:
@@ -312,9 +480,12 @@ def test_a_text_mutation_of_no_plan_loads_or_fails_cleanly(work, ops):
 
 
 @fuzz_settings(80, seconds=10)
-@given(n=st.sampled_from([63, 64, 65, 66, 100, 1000, 10_000]) | st.integers(1, 3000),
-       kind=st.sampled_from(["flow_seq", "flow_map", "block_map", "block_seq", "mixed"]),
-       closed=st.booleans(), under=st.sampled_from([(), ("description",), ("levers", "t5_mou", "mous")]))
+@given(
+    n=st.sampled_from([63, 64, 65, 66, 100, 1000, 10_000]) | st.integers(1, 3000),
+    kind=st.sampled_from(["flow_seq", "flow_map", "block_map", "block_seq", "mixed"]),
+    closed=st.booleans(),
+    under=st.sampled_from([(), ("description",), ("levers", "t5_mou", "mous")]),
+)
 def test_deep_nesting_is_refused_fast(work, n, kind, closed, under):
     if kind == "flow_seq":
         body = "[" * n + ("]" * n if closed else "")
@@ -346,8 +517,11 @@ def alias_bomb(levels: int, width: int, key: str) -> str:
 
 
 @fuzz_settings(50, seconds=10)
-@given(levels=st.integers(1, 12), width=st.integers(1, 60),
-       key=st.sampled_from(["name", "levers", "market", "description"]))
+@given(
+    levels=st.integers(1, 12),
+    width=st.integers(1, 60),
+    key=st.sampled_from(["name", "levers", "market", "description"]),
+)
 def test_alias_bombs_are_refused_fast(work, levels, width, key):
     text = f"extends: {work / 'scenarios' / 'no_plan.yaml'}\n" + alias_bomb(levels, width, key)
     with scratch(work) as d:
@@ -355,7 +529,7 @@ def test_alias_bombs_are_refused_fast(work, levels, width, key):
         err = load(write(d / "bomb.yaml", text))
         assert err is not None  # a0... are unknown keys, and a list is not a name/section anyway
         assert time.perf_counter() - start < 5
-        if width ** levels > 200_000:
+        if width**levels > 200_000:
             assert "too large" in err.message, str(err)
 
 
@@ -364,21 +538,51 @@ OBJECT_TAGS = [
     '!!python/object/apply:os.system ["touch {s}"]',
     '!!python/object/apply:subprocess.check_call [["touch", "{s}"]]',
     '!!python/object/new:subprocess.Popen [["touch", "{s}"]]',
-    "!!python/object:builtins.object {{}}", "!!python/name:os.system", "!!python/module:os",
-    '!!python/object/apply:builtins.exec ["open(\'{s}\', \'w\').close()"]',
-    "!!python/tuple [1, 2]", "!!python/str x", "!!python/bytes eA==", "!!python/complex 1+2j",
-    "!!binary aGVsbG8=", "!!set {{a, b}}", "!!omap [{{a: 1}}]", "!!pairs [{{a: 1}}]", "!!timestamp 2019-07-01",
-    "!foo bar", "!foo {{a: 1}}", "!foo [1]", "!<tag:example.com,2000:x> 1", "!!merge x", "!!value =",
-    "!!map [1]", "!!seq {{a: 1}}", "!!int [1]", "!!str {{a: 1}}",
+    "!!python/object:builtins.object {{}}",
+    "!!python/name:os.system",
+    "!!python/module:os",
+    "!!python/object/apply:builtins.exec [\"open('{s}', 'w').close()\"]",
+    "!!python/tuple [1, 2]",
+    "!!python/str x",
+    "!!python/bytes eA==",
+    "!!python/complex 1+2j",
+    "!!binary aGVsbG8=",
+    "!!set {{a, b}}",
+    "!!omap [{{a: 1}}]",
+    "!!pairs [{{a: 1}}]",
+    "!!timestamp 2019-07-01",
+    "!foo bar",
+    "!foo {{a: 1}}",
+    "!foo [1]",
+    "!<tag:example.com,2000:x> 1",
+    "!!merge x",
+    "!!value =",
+    "!!map [1]",
+    "!!seq {{a: 1}}",
+    "!!int [1]",
+    "!!str {{a: 1}}",
 ]
-PLAIN_TAGS = ["!!str 3", "!!int 3", "!!float 0.5", "!!bool true", "!!null ~", "!!str", "!!int abc", "!!float x",
-              "!!bool maybe", "!!map {{}}", "!!seq []"]
+PLAIN_TAGS = [
+    "!!str 3",
+    "!!int 3",
+    "!!float 0.5",
+    "!!bool true",
+    "!!null ~",
+    "!!str",
+    "!!int abc",
+    "!!float x",
+    "!!bool maybe",
+    "!!map {{}}",
+    "!!seq []",
+]
 
 
 @fuzz_settings(250)
-@given(tag=st.sampled_from(OBJECT_TAGS + PLAIN_TAGS),
-       where=st.sampled_from(["value", "item", "key", "document", "directive", "nested"]),
-       key=st.sampled_from(DICT_LEAVES))
+@given(
+    tag=st.sampled_from(OBJECT_TAGS + PLAIN_TAGS),
+    where=st.sampled_from(["value", "item", "key", "document", "directive", "nested"]),
+    key=st.sampled_from(DICT_LEAVES),
+)
 def test_yaml_tags_never_construct_objects(work, tag, where, key):
     with scratch(work) as d:
         sentinel = d / "SENTINEL"
@@ -393,8 +597,11 @@ def test_yaml_tags_never_construct_objects(work, tag, where, key):
         elif where == "document":
             text = f"--- {t}\n"
         elif where == "directive":
-            text = "%TAG !py! tag:yaml.org,2002:python/object/apply:\n---\n" + head + \
-                   f'name: !py!os.system ["touch {sentinel}"]\n'
+            text = (
+                "%TAG !py! tag:yaml.org,2002:python/object/apply:\n---\n"
+                + head
+                + f'name: !py!os.system ["touch {sentinel}"]\n'
+            )
         else:
             text = head + f"market:\n  scheduled:\n    value:\n      - name: {t}\n"
         err = load(write(d / "tagged.yaml", text))
@@ -405,8 +612,11 @@ def test_yaml_tags_never_construct_objects(work, tag, where, key):
 
 
 @fuzz_settings(100)
-@given(k=st.integers(1, 6), links=st.lists(st.sampled_from(["extends", "take"]), min_size=6, max_size=6),
-       entry=st.integers(0, 5))
+@given(
+    k=st.integers(1, 6),
+    links=st.lists(st.sampled_from(["extends", "take"]), min_size=6, max_size=6),
+    entry=st.integers(0, 5),
+)
 def test_cyclic_extends_and_take_are_refused(work, k, links, entry):
     no_plan = work / "scenarios" / "no_plan.yaml"
     with scratch(work) as d:
@@ -424,21 +634,53 @@ def test_cyclic_extends_and_take_are_refused(work, k, links, entry):
         assert err.key in ("extends", "take.0.from"), str(err)
 
 
-TARGETS = ["directory", "parent-directory", "non-utf8", "garbage", "empty", "list", "scalar", "missing",
-           "empty-string", "null", "number", "list-value", "nul-byte", "long-name", "fifo", "symlink-loop",
-           "bom", "utf16", "comment-only", "document-end", "two-documents"]
+TARGETS = [
+    "directory",
+    "parent-directory",
+    "non-utf8",
+    "garbage",
+    "empty",
+    "list",
+    "scalar",
+    "missing",
+    "empty-string",
+    "null",
+    "number",
+    "list-value",
+    "nul-byte",
+    "long-name",
+    "fifo",
+    "symlink-loop",
+    "bom",
+    "utf16",
+    "comment-only",
+    "document-end",
+    "two-documents",
+]
 
 
 # what the parent file holds, for the targets that are a file with that content
 TARGET_FILES: dict[str, str | bytes] = {
-    "non-utf8": b"name: caf\xe9\nlevers: {}\n", "empty": b"", "list": "- 1\n- 2\n", "scalar": "just text\n",
-    "bom": b"\xef\xbb\xbfextends: nothere.yaml\n", "utf16": "name: x\n".encode("utf-16"),
-    "comment-only": "# nothing here\n", "document-end": "...\n", "two-documents": "name: a\n---\nname: b\n",
+    "non-utf8": b"name: caf\xe9\nlevers: {}\n",
+    "empty": b"",
+    "list": "- 1\n- 2\n",
+    "scalar": "just text\n",
+    "bom": b"\xef\xbb\xbfextends: nothere.yaml\n",
+    "utf16": "name: x\n".encode("utf-16"),
+    "comment-only": "# nothing here\n",
+    "document-end": "...\n",
+    "two-documents": "name: a\n---\nname: b\n",
 }
 # what `extends:`/`from:` says, for the targets that are a bad reference rather than a bad file
 TARGET_REFS: dict[str, object] = {
-    "parent-directory": "..", "missing": "nothere.yaml", "empty-string": "", "null": None, "number": 3,
-    "list-value": ["parent.yaml"], "nul-byte": "par\x00ent.yaml", "long-name": "x" * 5000 + ".yaml",
+    "parent-directory": "..",
+    "missing": "nothere.yaml",
+    "empty-string": "",
+    "null": None,
+    "number": 3,
+    "list-value": ["parent.yaml"],
+    "nul-byte": "par\x00ent.yaml",
+    "long-name": "x" * 5000 + ".yaml",
 }
 
 
@@ -472,15 +714,27 @@ def test_broken_extends_and_take_targets_are_refused(work, target, via, garbage)
         if via == "extends":
             doc = {"extends": ref, "name": "child"}
         else:
-            doc = {"extends": str(work / "scenarios" / "no_plan.yaml"),
-                   "take": [{"from": ref, "keys": ["levers.f1_pis"]}]}
+            doc = {
+                "extends": str(work / "scenarios" / "no_plan.yaml"),
+                "take": [{"from": ref, "keys": ["levers.f1_pis"]}],
+            }
         child = write(d / "child.yaml", doc)
         err = load(child)
         assert err is not None, f"{via} to a {target} was accepted"
         if target == "null" and via == "extends":  # `extends: null` means no parent: the file is incomplete
             assert "missing" in err.message, str(err)
-        elif target not in ("garbage", "non-utf8", "utf16", "two-documents", "list", "scalar", "empty",
-                            "comment-only", "document-end", "bom"):
+        elif target not in (
+            "garbage",
+            "non-utf8",
+            "utf16",
+            "two-documents",
+            "list",
+            "scalar",
+            "empty",
+            "comment-only",
+            "document-end",
+            "bom",
+        ):
             assert err.file == str(child) and err.line is not None, str(err)  # blamed on the link
 
 
@@ -488,26 +742,76 @@ months = st.builds(lambda y, m: f"{y:04d}-{m:02d}", st.integers(0, 9999), st.int
 
 
 @fuzz_settings(250)
-@given(start=months, end=months, years=st.lists(st.integers(1990, 2100), min_size=1, max_size=3, unique=True),
-       level=st.floats(1e-6, 1e6), cagr=st.floats(-0.5, 1.0))
+@given(
+    start=months,
+    end=months,
+    years=st.lists(st.integers(1990, 2100), min_size=1, max_size=3, unique=True),
+    level=st.floats(1e-6, 1e6),
+    cagr=st.floats(-0.5, 1.0),
+)
 def test_any_horizon_and_market_loads_or_fails_cleanly(work, start, end, years, level, cagr):
-    doc = {"extends": str(work / "scenarios" / "no_plan.yaml"), "time": {"start": start, "end": end},
-           "market": {"cagr": cagr, "cagr_after": cagr,
-                      "levels_usd_bn": {y: level * (1 + cagr) ** (y - years[0]) for y in sorted(years)}}}
+    doc = {
+        "extends": str(work / "scenarios" / "no_plan.yaml"),
+        "time": {"start": start, "end": end},
+        "market": {
+            "cagr": cagr,
+            "cagr_after": cagr,
+            "levels_usd_bn": {y: level * (1 + cagr) ** (y - years[0]) for y in sorted(years)},
+        },
+    }
     with scratch(work) as d:
         load(write(d / "horizon.yaml", doc))
 
 
 COUNTRY_ROWS = (ROOT / "simulation" / "data" / "countries.csv").read_text(encoding="utf-8").splitlines()
-COUNTRY_PATHS = ["", ".", "..", "/", "/dev/zero", "/dev/null", "/proc/self/status", "nothere.csv", "x" * 5000,
-                 "a\x00b", "../scenarios/no_plan.yaml", "builtin", "BUILTIN", "countries.csv/"]
+COUNTRY_PATHS = [
+    "",
+    ".",
+    "..",
+    "/",
+    "/dev/zero",
+    "/dev/null",
+    "/proc/self/status",
+    "nothere.csv",
+    "x" * 5000,
+    "a\x00b",
+    "../scenarios/no_plan.yaml",
+    "builtin",
+    "BUILTIN",
+    "countries.csv/",
+]
 
 
 @fuzz_settings(300)
-@given(row=st.integers(0, len(COUNTRY_ROWS) - 1), col=st.integers(0, 14),
-       cell=st.sampled_from(["", "nan", "inf", "-1", "1e400", "8", "ZZZ", "IDN", "2019-13", "\x00", '"', "x" * 200_000,
-                             "1" * 5000, "asean", "high", "0", "1", "2"]) | st.text(max_size=20),
-       drop=st.booleans(), path=st.sampled_from(COUNTRY_PATHS + ["table.csv"] * 6))
+@given(
+    row=st.integers(0, len(COUNTRY_ROWS) - 1),
+    col=st.integers(0, 14),
+    cell=st.sampled_from(
+        [
+            "",
+            "nan",
+            "inf",
+            "-1",
+            "1e400",
+            "8",
+            "ZZZ",
+            "IDN",
+            "2019-13",
+            "\x00",
+            '"',
+            "x" * 200_000,
+            "1" * 5000,
+            "asean",
+            "high",
+            "0",
+            "1",
+            "2",
+        ]
+    )
+    | st.text(max_size=20),
+    drop=st.booleans(),
+    path=st.sampled_from(COUNTRY_PATHS + ["table.csv"] * 6),
+)
 def test_a_broken_country_table_fails_cleanly(work, row, col, cell, drop, path):
     rows = [r.split(",") for r in COUNTRY_ROWS]  # the builtin table has no quoted commas in the columns we edit
     cells = rows[row]
@@ -561,14 +865,16 @@ def test_yaml_like_text_fails_cleanly(work, text, prefix):
 set_keys = st.one_of(
     st.sampled_from([".".join(p) for p in PARAMS]),
     st.sampled_from([".".join(p[:-1]) for p in PARAMS if len(p) > 1]),
-    st.builds(lambda p, k: ".".join(p) + "." + k, st.sampled_from(list(PARAMS)),
-              st.sampled_from(["2023", "2019-07", "0", "x", "²", "1" * 50, ""])),
+    st.builds(
+        lambda p, k: ".".join(p) + "." + k,
+        st.sampled_from(list(PARAMS)),
+        st.sampled_from(["2023", "2019-07", "0", "x", "²", "1" * 50, ""]),
+    ),
     st.text(max_size=40),
 )
 
 
 @fuzz_settings(500)
-@given(key=set_keys, raw=st.sampled_from(RAW_SCALARS) | yamlish | st.text(max_size=20),
-       eq=st.booleans())
+@given(key=set_keys, raw=st.sampled_from(RAW_SCALARS) | yamlish | st.text(max_size=20), eq=st.booleans())
 def test_set_overrides_fail_cleanly(work, key, raw, eq):
     load(work / "scenarios" / "no_plan.yaml", [f"{key}={raw}" if eq else key + raw])

@@ -10,6 +10,7 @@ compiles.
 CI (`.ci/run`) installs Slurm and munge and sets SCSIM_REQUIRE_SLURM=1, so there a missing Slurm
 fails the test; elsewhere it is skipped, saying what to install.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,10 @@ pytestmark = pytest.mark.slow
 def slurm():
     missing = missing_programs()
     if missing:
-        msg = (f"Slurm is not installed ({', '.join(missing)} missing): "
-               "apt-get install slurmctld slurmd slurm-client munge, as .ci/run does")
+        msg = (
+            f"Slurm is not installed ({', '.join(missing)} missing): "
+            "apt-get install slurmctld slurmd slurm-client munge, as .ci/run does"
+        )
         if os.environ.get("SCSIM_REQUIRE_SLURM") == "1":
             pytest.fail(msg)
         pytest.skip(msg)
@@ -75,27 +78,52 @@ def test_job_array_then_merge_equals_the_serial_run_byte_for_byte(slurm, tmp_pat
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     scsim = bin_dir / "scsim"
-    scsim.write_text(f"#!/bin/sh\nexec {sys.executable} -m simulation \"$@\"\n")
+    scsim.write_text(f'#!/bin/sh\nexec {sys.executable} -m simulation "$@"\n')
     scsim.chmod(scsim.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     cache = shared_cache_base(tmp_path)
     before = cache_files(cache / source_digest())
-    env = dict(slurm.env, PATH=f"{bin_dir}{os.pathsep}{slurm.env['PATH']}", SHARDS="2", SCSIM_CACHE_DIR=str(cache),
-               PYTHONPATH=os.pathsep.join([str(ROOT)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
+    env = dict(
+        slurm.env,
+        PATH=f"{bin_dir}{os.pathsep}{slurm.env['PATH']}",
+        SHARDS="2",
+        SCSIM_CACHE_DIR=str(cache),
+        PYTHONPATH=os.pathsep.join([str(ROOT)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])),
+    )
     env.pop("NUMBA_CACHE_DIR", None)
     work = tmp_path / "site"
     (work / "logs").mkdir(parents=True)  # as the templates say: Slurm opens logs/... before a job starts
     out = work / "results" / "smoke"
 
     t0 = time.perf_counter()
-    array = slurm.run("sbatch", "--parsable", "--array=1-2", "--cpus-per-task=1", "--mem-per-cpu=1G",
-                      str(CLUSTER / "sweep_array.slurm"), str(EXPERIMENT), env=env, cwd=work).stdout.strip()
-    merge = slurm.run("sbatch", "--parsable", f"--dependency=afterok:{array}", "--mem=1G", str(CLUSTER / "merge.slurm"),
-                      "smoke", env=env, cwd=work).stdout.strip()
+    array = slurm.run(
+        "sbatch",
+        "--parsable",
+        "--array=1-2",
+        "--cpus-per-task=1",
+        "--mem-per-cpu=1G",
+        str(CLUSTER / "sweep_array.slurm"),
+        str(EXPERIMENT),
+        env=env,
+        cwd=work,
+    ).stdout.strip()
+    merge = slurm.run(
+        "sbatch",
+        "--parsable",
+        f"--dependency=afterok:{array}",
+        "--mem=1G",
+        str(CLUSTER / "merge.slurm"),
+        "smoke",
+        env=env,
+        cwd=work,
+    ).stdout.strip()
     slurm.wait_all(timeout=300)
     wall = time.perf_counter() - t0
     logs = "\n".join(f"--- {p.name} ---\n{p.read_text(errors='replace')}" for p in sorted((work / "logs").glob("*")))
-    states = {r["JobId"] + "_" + r.get("ArrayTaskId", ""): (r["JobState"], r["ExitCode"])
-              for j in (array, merge) for r in slurm.job(j)}
+    states = {
+        r["JobId"] + "_" + r.get("ArrayTaskId", ""): (r["JobState"], r["ExitCode"])
+        for j in (array, merge)
+        for r in slurm.job(j)
+    }
     assert all(st == ("COMPLETED", "0:0") for st in states.values()), f"{states}\n{logs}\n{slurm.logs()}"
     print(f"array of 2 shard tasks + merge job on Slurm: {wall:.1f} s from submission to an empty queue")
 

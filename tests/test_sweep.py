@@ -3,6 +3,7 @@
 Real components throughout: real worker processes, a real Dask LocalCluster on 127.0.0.1, real
 SIGKILLs of real processes. Worlds are small (no_plan, 2019-07 to 2020-12, 60 firms) for speed.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,11 +30,19 @@ from simulation.scenario.errors import InputError
 BASE = ROOT / "scenarios" / "no_plan.yaml"
 
 
-def write_experiment(folder: Path, name: str = "tiny", values=(40, 60, 80), reps: int = 2, seed: int = 5,
-                     extra: str = "", metrics: str = "[bids, wins, win_rate, value_won_usd_m, public_cost_krw_bn]") -> Path:
+def write_experiment(
+    folder: Path,
+    name: str = "tiny",
+    values=(40, 60, 80),
+    reps: int = 2,
+    seed: int = 5,
+    extra: str = "",
+    metrics: str = "[bids, wins, win_rate, value_won_usd_m, public_cost_krw_bn]",
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.yaml"
-    path.write_text(textwrap.dedent(f"""\
+    path.write_text(
+        textwrap.dedent(f"""\
         name: {name}
         base: {BASE}
         set:
@@ -53,7 +62,9 @@ def write_experiment(folder: Path, name: str = "tiny", values=(40, 60, 80), reps
         seed: {seed}
         outputs:
           metrics: {metrics}
-        """) + extra)
+        """)
+        + extra
+    )
     return path
 
 
@@ -77,8 +88,18 @@ def reference(tiny, exp_dir):
 
 
 def test_serial_dataset_is_tidy_and_sorted(reference):
-    assert list(reference.columns) == ["point", "rep", "key", "run", "scenario", "seed", "year", "metric", "group",
-                                       "value"]
+    assert list(reference.columns) == [
+        "point",
+        "rep",
+        "key",
+        "run",
+        "scenario",
+        "seed",
+        "year",
+        "metric",
+        "group",
+        "value",
+    ]
     assert sorted(reference["point"].unique()) == list(range(6))
     assert sorted(reference["rep"].unique()) == [0, 1]
     assert set(reference["metric"]) == {"bids", "wins", "win_rate", "value_won_usd_m", "public_cost_krw_bn"}
@@ -138,15 +159,18 @@ def test_resume_skips_finished_runs(tiny, reference, exp_dir):
 def test_failing_run_is_recorded_the_sweep_goes_on_and_retry_reruns_it(tiny, reference, exp_dir):
     good = build_design(tiny)
     bad = (len(good.points), "broken", {"world.n_firms": -5})  # fails validation when the run starts
-    frame = pd.concat([good.frame, pd.DataFrame({"point": [bad[0]], "name": [bad[1]], "world.n_firms": [-5],
-                                                 "spread": [0.1]})], ignore_index=True)
+    frame = pd.concat(
+        [good.frame, pd.DataFrame({"point": [bad[0]], "name": [bad[1]], "world.n_firms": [-5], "spread": [0.1]})],
+        ignore_index=True,
+    )
     design = DesignTable("grid", good.points + [bad], frame, good.factors)
     out = exp_dir / "failing"
     s = run_sweep(tiny, out, design=design, progress=False)
     assert (s.done, s.failed, s.total) == (12, 2, 14) and not s.complete
     assert {f["point"] for f in s.failures} == {6}
-    assert all(f["error_type"].endswith("InputError") and "greater than or equal to 1" in f["message"]
-               for f in s.failures)
+    assert all(
+        f["error_type"].endswith("InputError") and "greater than or equal to 1" in f["message"] for f in s.failures
+    )
     store = Store.open(out)
     records = store.failed()
     assert len(records) == 2
@@ -178,8 +202,12 @@ def test_failing_run_is_recorded_the_sweep_goes_on_and_retry_reruns_it(tiny, ref
 def test_duplicate_points_share_a_run_but_keep_their_rows(tiny, reference, exp_dir):
     good = build_design(tiny)
     dup = (len(good.points), "again", dict(good.points[1][2]))
-    design = DesignTable("grid", good.points + [dup], pd.concat([good.frame, good.frame.iloc[[1]].assign(
-        point=dup[0], name="again")], ignore_index=True), good.factors)
+    design = DesignTable(
+        "grid",
+        good.points + [dup],
+        pd.concat([good.frame, good.frame.iloc[[1]].assign(point=dup[0], name="again")], ignore_index=True),
+        good.factors,
+    )
     out = exp_dir / "dups"
     s = run_sweep(tiny, out, design=design, progress=False)
     assert s.total == 12 and s.done == 12
@@ -198,11 +226,15 @@ def test_bad_shard_is_refused(text):
 
 def test_good_shard_and_bad_arguments(tiny, exp_dir):
     assert parse_shard("2/8") == (2, 8) and parse_shard(" 1 / 1 ") == (1, 1)
-    for kwargs, match in [({"shard": (3, 2)}, "between 1 and 2"), ({"shard": (0, 2)}, "between 1 and 2"),
-                          ({"executor": "mpi"}, "unknown executor"), ({"workers": 0, "executor": "processes"},
-                                                                       "at least 1"),
-                          ({"workers": 2}, "not serial"), ({"scheduler": "tcp://x:1"}, "dask executor"),
-                          ({"executor": "dask", "scheduler": "localhost"}, "tcp://")]:
+    for kwargs, match in [
+        ({"shard": (3, 2)}, "between 1 and 2"),
+        ({"shard": (0, 2)}, "between 1 and 2"),
+        ({"executor": "mpi"}, "unknown executor"),
+        ({"workers": 0, "executor": "processes"}, "at least 1"),
+        ({"workers": 2}, "not serial"),
+        ({"scheduler": "tcp://x:1"}, "dask executor"),
+        ({"executor": "dask", "scheduler": "localhost"}, "tcp://"),
+    ]:
         with pytest.raises(InputError, match=match):
             run_sweep(tiny, exp_dir / "never", progress=False, **kwargs)
     assert not (exp_dir / "never").exists(), "bad arguments are refused before anything is written"
@@ -249,10 +281,15 @@ def test_stale_temporaries_are_removed_on_open_and_live_ones_kept(tiny, referenc
 
     out = exp_dir / "serial"
     runs = out / "runs"
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True).stdout.strip()
-    names = {"dead": f".x.parquet.tmp-{st.HOST}-{dead}-ab12", "live": f".y.parquet.tmp-{st.HOST}-{os.getpid()}-cd34",
-             "old_foreign": ".z.parquet.tmp-othernode-123-ef56", "new_foreign": ".w.parquet.tmp-othernode-124-ab78"}
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
+    names = {
+        "dead": f".x.parquet.tmp-{st.HOST}-{dead}-ab12",
+        "live": f".y.parquet.tmp-{st.HOST}-{os.getpid()}-cd34",
+        "old_foreign": ".z.parquet.tmp-othernode-123-ef56",
+        "new_foreign": ".w.parquet.tmp-othernode-124-ab78",
+    }
     for n in names.values():
         (runs / n).write_bytes(b"PAR1 half")
     old = time.time() - 2 * st.STALE_FOREIGN_SECONDS
@@ -300,16 +337,22 @@ print("END", flush=True)
 
 
 def _start(spec: Path, out: Path, executor: str = "serial", midwrite: int = 0) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", SCRIPT, str(spec), str(out), executor, str(midwrite)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(spec), str(out), executor, str(midwrite)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_for_runs(out: Path, n: int, proc: subprocess.Popen, timeout: float = 120) -> int:
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
         runs = out / "runs"
-        count = sum(1 for x in os.listdir(runs) if x.endswith(".parquet") and not x.startswith(".")) \
-            if runs.is_dir() else 0
+        count = (
+            sum(1 for x in os.listdir(runs) if x.endswith(".parquet") and not x.startswith(".")) if runs.is_dir() else 0
+        )
         if count >= n:
             return count
         if proc.poll() is not None:
@@ -340,6 +383,7 @@ def test_sigkill_at_several_points_then_resume_gives_the_uninterrupted_dataset(e
     proc = _start(spec, out, executor="processes")
     _wait_for_runs(out, seen + 2, proc)
     import psutil
+
     children = psutil.Process(proc.pid).children(recursive=True)
     assert len([c for c in children if "spawn_main" in " ".join(c.cmdline())]) >= 2
     proc.send_signal(signal.SIGKILL)
@@ -372,8 +416,12 @@ def test_sigkill_at_several_points_then_resume_gives_the_uninterrupted_dataset(e
     import tempfile
 
     from simulation.io import pid_alive
-    left = [n for n in os.listdir(tempfile.gettempdir()) if n.startswith("scsim-base-")
-            and not pid_alive(int(n.split("-")[2]))]
+
+    left = [
+        n
+        for n in os.listdir(tempfile.gettempdir())
+        if n.startswith("scsim-base-") and not pid_alive(int(n.split("-")[2]))
+    ]
     assert not left, f"base-scenario files of killed sweeps left behind: {left}"
     statuses = [x["status"] for x in store.sessions()]
     assert statuses.count("running") == 4 and statuses.count("finished") == 1, statuses
@@ -388,8 +436,12 @@ def test_dask_worker_killed_mid_sweep_costs_only_its_runs(exp_dir):
     run_sweep(loaded, ref_out, progress=False)
     reference = Store.open(ref_out).read_dataset()
     out = exp_dir / "dask_killed"
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-                      silence_logs=50) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None, silence_logs=50
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         pids = client.run(os.getpid)
         address, victim = sorted(pids.items())[0]
         killed_at, running = [], []
@@ -449,8 +501,7 @@ def test_local_worker_process_killed_mid_sweep_is_replaced(exp_dir):
     assert s.complete and s.failed == 0 and s.done == 48
     ref_out = exp_dir / "proc_kill_ref"
     run_sweep(loaded, ref_out, progress=False)
-    pd.testing.assert_frame_equal(Store.open(out).read_dataset(), Store.open(ref_out).read_dataset(),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(Store.open(out).read_dataset(), Store.open(ref_out).read_dataset(), check_exact=True)
 
 
 # ---- memory ------------------------------------------------------------------------------------
@@ -476,8 +527,13 @@ def test_memory_stays_flat_over_a_long_sweep_in_one_process(exp_dir):
     folder = exp_dir / "memory"
     warm = write_experiment(folder, name="warm", values=(40, 60), reps=10)
     long = write_experiment(folder, name="long", values=tuple(range(40, 80, 2)), reps=8)  # 20*2*8 = 320 runs
-    proc = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(warm), str(long), str(folder)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", MEMORY_SCRIPT, str(warm), str(long), str(folder)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     m = json.loads(proc.stdout.strip().splitlines()[-1])
     assert m["done"] == 320 and not m["mesa"], "a sweep never builds (or imports) Mesa models"

@@ -1,4 +1,5 @@
 """`scsim sweep / merge / analyze` from the command line, and bad experiment files."""
+
 from __future__ import annotations
 
 import subprocess
@@ -29,14 +30,21 @@ def scsim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "simulation", *args], cwd=cwd, capture_output=True, text=True)
 
 
-@pytest.mark.parametrize("edit, line, key, words", [
-    (("levers.c5_roadshows.per_year", "levers.c5_roadshows.per_yer"), 7, "factors.0", "did you mean 'per_year'"),
-    (("values: [1, 5]", "range: [3, 3]"), 9, "factors.0.range", "empty range"),
-    (("values: [1, 5]", "values: [1, 5]\n    distribution: {name: uniform, low: 1, high: 5}"), 7, "factors.0",
-     "exactly one of"),
-    (("type: grid", "type: factorial"), 11, "design.type", "unknown design 'factorial'"),
-    (("replications: 2", "replications: 2\nfactors: []"), 13, "factors", "duplicate key"),
-])
+@pytest.mark.parametrize(
+    "edit, line, key, words",
+    [
+        (("levers.c5_roadshows.per_year", "levers.c5_roadshows.per_yer"), 7, "factors.0", "did you mean 'per_year'"),
+        (("values: [1, 5]", "range: [3, 3]"), 9, "factors.0.range", "empty range"),
+        (
+            ("values: [1, 5]", "values: [1, 5]\n    distribution: {name: uniform, low: 1, high: 5}"),
+            7,
+            "factors.0",
+            "exactly one of",
+        ),
+        (("type: grid", "type: factorial"), 11, "design.type", "unknown design 'factorial'"),
+        (("replications: 2", "replications: 2\nfactors: []"), 13, "factors", "duplicate key"),
+    ],
+)
 def test_bad_experiment_files_get_one_clear_message(tmp_path, edit, line, key, words):
     path = tmp_path / "bad.yaml"
     path.write_text(GOOD.replace(*edit))
@@ -76,8 +84,9 @@ def test_sweep_shards_merge_and_analyze(tmp_path):
     a = pd.read_parquet(whole / "runs")
     b = pd.read_parquet(merged / "runs")
     key = ["point", "rep", "metric", "group", "year"]
-    pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True), check_exact=True
+    )
     an = scsim("analyze", str(merged))
     assert an.returncode == 0, an.stderr
     assert (merged / "analysis").is_dir() and any((merged / "analysis").glob("*.csv"))

@@ -3,6 +3,7 @@
 The command runs once on 2 replications (about 5 s once the kernels are compiled) and every test
 reads that run; the verdict logic and the run records are checked on inputs with known answers.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,9 @@ VERDICT_WORDS = ("PASS", "FAIL", "INCONCLUSIVE")
 def scsim(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     """The real program in a new process (`python -m simulation`)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-m", "simulation", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "simulation", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def cli(*args: str, cwd: Path, capsys, monkeypatch) -> subprocess.CompletedProcess:
@@ -72,6 +74,7 @@ def ws(tmp_path: Path) -> Path:
 
 # ---- the command ---------------------------------------------------------------------------
 
+
 def test_command_prints_one_verdict_per_check_with_its_ci(small):
     proc, out = small
     checks = [c for f in SHIPPED for c in load_validation(str(f)).spec.checks]
@@ -86,17 +89,29 @@ def test_command_prints_one_verdict_per_check_with_its_ci(small):
     assert list(table["check"]) == [c.name for c in checks]
     assert set(table["verdict"]) <= {"pass", "fail", "inconclusive"}
     for _, r in table.iterrows():  # the printed verdict is the rule applied to the stored numbers
-        assert r["verdict"] == verdict(r["estimate"], r["ci_low"], r["ci_high"],
-                                       None if pd.isna(r["published_low"]) else r["published_low"],
-                                       None if pd.isna(r["published_high"]) else r["published_high"], r["rule"])
+        assert r["verdict"] == verdict(
+            r["estimate"],
+            r["ci_low"],
+            r["ci_high"],
+            None if pd.isna(r["published_low"]) else r["published_low"],
+            None if pd.isna(r["published_high"]) else r["published_high"],
+            r["rule"],
+        )
         assert r["source"] and r["replications"] == 2
 
 
 def test_results_folder_is_tidy_and_described(small):
     _, out = small
     names = {p.name for p in out.iterdir()}
-    assert {"checks.csv", "checks.parquet", "estimates.csv", "estimates.parquet", "runs.csv", "runs.parquet",
-            "manifest.json"} <= names
+    assert {
+        "checks.csv",
+        "checks.parquet",
+        "estimates.csv",
+        "estimates.parquet",
+        "runs.csv",
+        "runs.parquet",
+        "manifest.json",
+    } <= names
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["format"] == 1 and manifest["kind"] == "validate-model" and manifest["key"]
     assert "validate-model" in manifest["command"] and manifest["git_commit"]
@@ -154,18 +169,43 @@ def test_the_default_folder_is_reused_not_overwritten(ws, run):
 BAD = [
     ("promotion_return.yaml", "replications: 40", "replications: 40\nreplicates: 3", "replicates", "unknown key"),
     ("promotion_return.yaml", "kind: promotion_return", "kind: promotion", "kind", "unknown kind"),
-    ("promotion_return.yaml", "levers.c5_roadshows.per_year: 2}", "levers.c5_roadshow.per_year: 2}",
-     "doses.0.set", "c5_roadshow"),
-    ("promotion_return.yaml", "levers.c5_roadshows.per_year: 3}", "levers.c5_roadshows.per_year: -3}",
-     "doses.1.set", "per_year"),
-    ("promotion_return.yaml", "estimate: average_return", "estimate: average_returns", "checks.0.estimate",
-     "unknown estimate"),
-    ("promotion_return.yaml", "published: {low: 11.0, high: 19.0, point: 15.0}",
-     "published: {low: 19.0, high: 11.0}", "checks.0.published", "empty range"),
+    (
+        "promotion_return.yaml",
+        "levers.c5_roadshows.per_year: 2}",
+        "levers.c5_roadshow.per_year: 2}",
+        "doses.0.set",
+        "c5_roadshow",
+    ),
+    (
+        "promotion_return.yaml",
+        "levers.c5_roadshows.per_year: 3}",
+        "levers.c5_roadshows.per_year: -3}",
+        "doses.1.set",
+        "per_year",
+    ),
+    (
+        "promotion_return.yaml",
+        "estimate: average_return",
+        "estimate: average_returns",
+        "checks.0.estimate",
+        "unknown estimate",
+    ),
+    (
+        "promotion_return.yaml",
+        "published: {low: 11.0, high: 19.0, point: 15.0}",
+        "published: {low: 19.0, high: 11.0}",
+        "checks.0.published",
+        "empty range",
+    ),
     ("concessional_finance_f5.yaml", "arm: pakistan_cut", "arm: pakistan", "checks.0.arm", "pakistan_cut"),
     ("concessional_finance_f5.yaml", "users: co_entry_loan", "users: borrowers", "users", "borrowers"),
-    ("concessional_finance_f5.yaml", "base: ../../scenarios/plan_2019_announced.yaml",
-     "base: ../../scenarios/missing.yaml", "base", "not found"),
+    (
+        "concessional_finance_f5.yaml",
+        "base: ../../scenarios/plan_2019_announced.yaml",
+        "base: ../../scenarios/missing.yaml",
+        "base",
+        "not found",
+    ),
     ("high_level_visits.yaml", "countries: [IND,", "countries: [XXX,", "countries.0", "XXX"),
     ("high_level_visits.yaml", "years_after: 4", "years_after: 12", "years_after", "horizon"),
     ("high_level_visits.yaml", "    year: 0\n", "", "checks.0", "year"),
@@ -199,23 +239,27 @@ def test_malformed_yaml_and_too_few_replications_are_refused(ws, run):
 
 # ---- the verdict and the intervals -----------------------------------------------------------
 
-@pytest.mark.parametrize("est,lo,hi,low,high,rule,expected", [
-    (9.0, 8.5, 9.5, 7.0, 11.0, "overlap", "pass"),          # CI inside the range
-    (9.0, 2.0, 16.0, 7.0, 11.0, "overlap", "pass"),         # estimate inside, CI wider than the range
-    (5.0, 3.0, 7.5, 7.0, 11.0, "overlap", "inconclusive"),  # estimate below, CI reaches the range
-    (2.0, 1.0, 3.0, 7.0, 11.0, "overlap", "fail"),          # CI entirely below
-    (30.0, 20.0, 40.0, 7.0, 11.0, "overlap", "fail"),       # CI entirely above
-    (11.5, 11.2, 13.0, 7.0, 11.0, "overlap", "fail"),       # just above: disjoint is disjoint
-    (0.5, -2.0, 3.0, -5.0, 5.0, "inside", "pass"),          # no effect, clearly
-    (0.5, -8.0, 9.0, -5.0, 5.0, "inside", "inconclusive"),  # no effect not shown: CI too wide
-    (12.0, 8.0, 16.0, -5.0, 5.0, "inside", "fail"),         # a clear effect where there should be none
-    (-3.0, -5.0, -1.0, None, 0.0, "inside", "pass"),        # a sign: clearly negative
-    (-3.0, -7.0, 1.0, None, 0.0, "inside", "inconclusive"),
-    (2.0, 1.0, 3.0, None, 0.0, "inside", "fail"),
-    (25.0, 20.0, 30.0, 11.0, None, "overlap", "pass"),      # unbounded above
-    (math.nan, math.nan, math.nan, 7.0, 11.0, "overlap", "inconclusive"),
-    (9.0, math.nan, math.nan, 7.0, 11.0, "overlap", "inconclusive"),
-])
+
+@pytest.mark.parametrize(
+    "est,lo,hi,low,high,rule,expected",
+    [
+        (9.0, 8.5, 9.5, 7.0, 11.0, "overlap", "pass"),  # CI inside the range
+        (9.0, 2.0, 16.0, 7.0, 11.0, "overlap", "pass"),  # estimate inside, CI wider than the range
+        (5.0, 3.0, 7.5, 7.0, 11.0, "overlap", "inconclusive"),  # estimate below, CI reaches the range
+        (2.0, 1.0, 3.0, 7.0, 11.0, "overlap", "fail"),  # CI entirely below
+        (30.0, 20.0, 40.0, 7.0, 11.0, "overlap", "fail"),  # CI entirely above
+        (11.5, 11.2, 13.0, 7.0, 11.0, "overlap", "fail"),  # just above: disjoint is disjoint
+        (0.5, -2.0, 3.0, -5.0, 5.0, "inside", "pass"),  # no effect, clearly
+        (0.5, -8.0, 9.0, -5.0, 5.0, "inside", "inconclusive"),  # no effect not shown: CI too wide
+        (12.0, 8.0, 16.0, -5.0, 5.0, "inside", "fail"),  # a clear effect where there should be none
+        (-3.0, -5.0, -1.0, None, 0.0, "inside", "pass"),  # a sign: clearly negative
+        (-3.0, -7.0, 1.0, None, 0.0, "inside", "inconclusive"),
+        (2.0, 1.0, 3.0, None, 0.0, "inside", "fail"),
+        (25.0, 20.0, 30.0, 11.0, None, "overlap", "pass"),  # unbounded above
+        (math.nan, math.nan, math.nan, 7.0, 11.0, "overlap", "inconclusive"),
+        (9.0, math.nan, math.nan, 7.0, 11.0, "overlap", "inconclusive"),
+    ],
+)
 def test_verdict_on_known_inputs(est, lo, hi, low, high, rule, expected):
     assert verdict(est, lo, hi, low, high, rule) == expected
 
@@ -242,6 +286,7 @@ def test_intervals_of_ratios_and_differences():
 
 
 # ---- what the experiments read from a run ------------------------------------------------------
+
 
 def test_run_records_agree_with_the_accumulators():
     r = load_scenario(str(ROOT / "scenarios" / "plan_2019_announced.yaml"))
@@ -270,6 +315,7 @@ def test_run_records_agree_with_the_accumulators():
 def _won_before(r) -> int:
     """Firm-country pairs already marked as won in the initial world (references from before the start)."""
     from simulation.engine.world import build
+
     _, _, _, state, _, _ = build(r, 7, None)
     return int(state.won_in.sum())
 

@@ -1,4 +1,5 @@
 """The first run says it compiles the kernels, and compile time stays out of the progress bar."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,14 @@ from simulation.experiment.runner import run_batch
 def test_kernels_ready_reads_numba_s_cache(tmp_path):
     """An empty cache folder: not ready (and asking compiles nothing, it takes a second)."""
     env = {**os.environ, "SCSIM_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", "from simulation.engine.warmup import kernels_ready; print(kernels_ready())"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", "from simulation.engine.warmup import kernels_ready; print(kernels_ready())"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
     run_batch([load("no_plan", "time.end=2020-12")], 0, 1, progress=False)
@@ -46,4 +53,5 @@ def test_the_kernels_are_optimised_once_by_llvm_with_this_numba():
     from numba.core.codegen import CPUCodeLibrary
 
     from simulation.engine.kernels import jit
+
     assert jit.LIGHT_PRELINK and getattr(CPUCodeLibrary._optimize_functions, "_scsim", False)

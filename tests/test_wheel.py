@@ -7,6 +7,7 @@ into a venv that borrows the dependencies from this Python (`--system-site-packa
 is downloaded when the build backend is at hand (`.[test]` brings setuptools and wheel). The three
 commands share one numba cache in the temporary folder: the first compiles, the others reuse it.
 """
+
 from __future__ import annotations
 
 import importlib.metadata as md
@@ -49,10 +50,15 @@ def _build_wheel(tmp: Path) -> Path:
         else:
             shutil.copy2(here, src / name)
     isolation = ["--no-build-isolation"] if _backend_at_hand() else []
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation, "-w", str(tmp / "dist"),
-                           str(src)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation, "-w", str(tmp / "dist"), str(src)],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0 and not isolation:
-        pytest.skip("no build backend here and none to download: pip install 'setuptools>=70.1'\n" + proc.stderr[-2000:])
+        pytest.skip(
+            "no build backend here and none to download: pip install 'setuptools>=70.1'\n" + proc.stderr[-2000:]
+        )
     assert proc.returncode == 0, proc.stderr
     return next((tmp / "dist").glob("scsim-*.whl"))
 
@@ -65,8 +71,22 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]
     env_dir = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(env_dir)], check=True)
     bin_dir = env_dir / "bin"
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(bin_dir / "python"), "install", "--no-deps",
-                    "--no-index", str(wheel)], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(bin_dir / "python"),
+            "install",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NUMBA_CACHE_DIR", "VIRTUAL_ENV")}
     env.update(SCSIM_NUMBA_CACHE=str(tmp / "numba"), PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}")
     work = tmp / "elsewhere"
@@ -76,9 +96,12 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]
 
 def _run(venv: tuple[Path, dict[str, str], Path], *cmd: str) -> subprocess.CompletedProcess:
     bin_dir, env, work = venv
-    proc = subprocess.run([str(bin_dir / cmd[0]), *cmd[1:]], cwd=work, env=env, capture_output=True, text=True,
-                          timeout=1800)
-    assert proc.returncode == 0, f"{' '.join(cmd)}: exit {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    proc = subprocess.run(
+        [str(bin_dir / cmd[0]), *cmd[1:]], cwd=work, env=env, capture_output=True, text=True, timeout=1800
+    )
+    assert proc.returncode == 0, (
+        f"{' '.join(cmd)}: exit {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    )
     return proc
 
 
@@ -90,14 +113,16 @@ def test_wheel_runs_a_shipped_scenario_the_mesa_model_and_the_bench(venv) -> Non
     yearly = (out / "yearly.csv").read_text().splitlines()
     assert yearly[0].startswith("run,scenario,seed,year,metric") and any(",2021," in row for row in yearly)
 
-    probe = ("import json, simulation\n"
-             "from simulation.mesa.model import SmartCityModel\n"
-             "from simulation.analysis.validation.command import experiment_files\n"
-             "from simulation.analysis.levers.command import default_file\n"
-             "m = SmartCityModel()\n"
-             "m.step()\n"
-             "print(json.dumps({'file': simulation.__file__, 'scenario': m.resolved.scenario.name, 'month': m.month,\n"
-             "                  'validation': experiment_files([]), 'cards': default_file()}))")
+    probe = (
+        "import json, simulation\n"
+        "from simulation.mesa.model import SmartCityModel\n"
+        "from simulation.analysis.validation.command import experiment_files\n"
+        "from simulation.analysis.levers.command import default_file\n"
+        "m = SmartCityModel()\n"
+        "m.step()\n"
+        "print(json.dumps({'file': simulation.__file__, 'scenario': m.resolved.scenario.name, 'month': m.month,\n"
+        "                  'validation': experiment_files([]), 'cards': default_file()}))"
+    )
     got = json.loads(_run(venv, "python", "-c", probe).stdout.strip().splitlines()[-1])
     assert Path(got["file"]).is_relative_to(bin_dir.parent), "the venv must import the wheel, not the clone"
     assert got["scenario"] == "plan_2019_announced" and got["month"] == 1
@@ -109,6 +134,7 @@ def test_wheel_runs_a_shipped_scenario_the_mesa_model_and_the_bench(venv) -> Non
     bench = _run(venv, "scsim", "bench", "--quick", "--no-startup", "--repeats", "1", "--json", str(work / "b.json"))
     assert json.loads((work / "b.json").read_text())["python_model"]["identical_results"] is True, bench.stdout
 
-    docs = subprocess.run([str(bin_dir / "scsim"), "docs", "--check"], cwd=work, env=venv[1], capture_output=True,
-                          text=True)
+    docs = subprocess.run(
+        [str(bin_dir / "scsim"), "docs", "--check"], cwd=work, env=venv[1], capture_output=True, text=True
+    )
     assert docs.returncode == 2 and "source checkout" in docs.stderr and "Traceback" not in docs.stderr

@@ -18,6 +18,7 @@ seed); workers send back the run's rows and only this process writes the results
 Each worker process is single-threaded (the kernels use one core); `processes=cores` gives one
 worker per core of a job.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,10 +41,10 @@ def main() -> None:
 
     common = dict(
         cores=args.cores,
-        processes=args.cores,            # one single-threaded worker process per core
-        memory=f"{args.cores}GB",        # about 1 GB per worker is plenty for the default world
+        processes=args.cores,  # one single-threaded worker process per core
+        memory=f"{args.cores}GB",  # about 1 GB per worker is plenty for the default world
         walltime="04:00:00",
-        job_script_prologue=[            # run on the compute node before the workers start
+        job_script_prologue=[  # run on the compute node before the workers start
             # "source $HOME/venvs/scsim/bin/activate",
             "export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1",
             "export SCSIM_CACHE_DIR=$HOME/.cache/scsim/numba",  # a folder every node reads
@@ -52,16 +53,19 @@ def main() -> None:
     )
     if args.pbs:
         from dask_jobqueue import PBSCluster
+
         cluster = PBSCluster(**common)
     else:
         from dask_jobqueue import SLURMCluster
+
         cluster = SLURMCluster(**common)
     try:
         cluster.scale(jobs=args.jobs)
         # or: cluster.adapt(minimum_jobs=1, maximum_jobs=args.jobs)  (replaces jobs that end)
         print(cluster.job_script())
-        summary = run_sweep(loaded, args.out, executor="dask", scheduler=cluster.scheduler_address,
-                            retry_failed=args.retry_failed)
+        summary = run_sweep(
+            loaded, args.out, executor="dask", scheduler=cluster.scheduler_address, retry_failed=args.retry_failed
+        )
         print(summary.describe())
     finally:
         cluster.close()

@@ -23,6 +23,7 @@ their mean per point with a 95 % t-interval over replications, then
 
 `write_analysis` writes CSV and Parquet tables and `summary.txt` to results_dir/analysis/.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,12 +46,13 @@ N_BOOT = 1000
 @dataclass(frozen=True)
 class Outcome:
     """A horizon outcome of one run: sum over years of `num` (times `weight`, year by year), over the sum of `den`."""
+
     name: str
     description: str
     unit: str
-    num: tuple[str, str]                      # (metric, group)
+    num: tuple[str, str]  # (metric, group)
     den: tuple[str, str] | None = None
-    weight: tuple[str, str] | None = None     # num is a yearly share of this metric
+    weight: tuple[str, str] | None = None  # num is a yearly share of this metric
     # over several runs, a ratio of sums (these two outcomes' totals), with an interval on the log
     # scale that keeps its sign; a total that is never negative, its interval stopping at zero;
     # an outcome left out without a note when the runs do not hold it
@@ -64,42 +66,69 @@ class Outcome:
 
 
 OUTCOMES: tuple[Outcome, ...] = (
-    Outcome("value_won_krw_bn", "value of contracts won by Korean firms, horizon total", "KRW bn",
-            ("value_won_krw_bn", "all"), nonneg=True),
-    Outcome("public_cost_krw_bn", "public cost of all instruments, horizon total (commitment basis)", "KRW bn",
-            ("public_cost_krw_bn", "all"), nonneg=True),
-    Outcome("value_per_public_krw", "value won per KRW of public cost over the horizon (over several runs: "
-            "their total value won over their total public cost)", "KRW/KRW",
-            ("value_won_krw_bn", "all"), den=("public_cost_krw_bn", "all"),
-            ratio_of=("value_won_krw_bn", "public_cost_krw_bn")),
-    Outcome("win_rate", "Korean wins / Korean bids over the horizon", "fraction",
-            ("wins", "all"), den=("bids", "all")),
-    Outcome("sme_share_value", "share of the value won going to SMEs and startups over the horizon", "fraction",
-            ("sme_share_value", "all"), den=("value_won_krw_bn", "all"), weight=("value_won_krw_bn", "all")),
-    Outcome("value_won_usd_m", "value of contracts won by Korean firms, horizon total", "USD m",
-            ("value_won_usd_m", "all"), nonneg=True, optional=True),
+    Outcome(
+        "value_won_krw_bn",
+        "value of contracts won by Korean firms, horizon total",
+        "KRW bn",
+        ("value_won_krw_bn", "all"),
+        nonneg=True,
+    ),
+    Outcome(
+        "public_cost_krw_bn",
+        "public cost of all instruments, horizon total (commitment basis)",
+        "KRW bn",
+        ("public_cost_krw_bn", "all"),
+        nonneg=True,
+    ),
+    Outcome(
+        "value_per_public_krw",
+        "value won per KRW of public cost over the horizon (over several runs: "
+        "their total value won over their total public cost)",
+        "KRW/KRW",
+        ("value_won_krw_bn", "all"),
+        den=("public_cost_krw_bn", "all"),
+        ratio_of=("value_won_krw_bn", "public_cost_krw_bn"),
+    ),
+    Outcome("win_rate", "Korean wins / Korean bids over the horizon", "fraction", ("wins", "all"), den=("bids", "all")),
+    Outcome(
+        "sme_share_value",
+        "share of the value won going to SMEs and startups over the horizon",
+        "fraction",
+        ("sme_share_value", "all"),
+        den=("value_won_krw_bn", "all"),
+        weight=("value_won_krw_bn", "all"),
+    ),
+    Outcome(
+        "value_won_usd_m",
+        "value of contracts won by Korean firms, horizon total",
+        "USD m",
+        ("value_won_usd_m", "all"),
+        nonneg=True,
+        optional=True,
+    ),
 )
 RANK_BY = "value_per_public_krw"
 COST, VALUE = "public_cost_krw_bn", "value_won_krw_bn"
 VALUE_USD = "value_won_usd_m"
-MIN_RANK_REPS = 5   # below this many replications a setting's interval is too unsure to rank by
+MIN_RANK_REPS = 5  # below this many replications a setting's interval is too unsure to rank by
 
 
 @dataclass
 class Analysis:
     """Everything `analyze` computed; tables are tidy DataFrames (None when not applicable)."""
+
     results_dir: Path
     name: str
     design_type: str
     factors: list[dict]
     outcomes: list[Outcome]
-    runs: pd.DataFrame                 # point, rep, one column per outcome
-    points: pd.DataFrame               # point, name, factor columns, n_reps, <outcome>_mean/_ci_low/_ci_high
+    runs: pd.DataFrame  # point, rep, one column per outcome
+    points: pd.DataFrame  # point, name, factor columns, n_reps, <outcome>_mean/_ci_low/_ci_high
     sobol: pd.DataFrame | None = None  # outcome, factor, S1, S1_conf, ST, ST_conf
     sobol_s2: pd.DataFrame | None = None  # outcome, factor_a, factor_b, S2, S2_conf
-    morris: pd.DataFrame | None = None    # outcome, factor, mu, mu_star, mu_star_conf, sigma
-    pawn: pd.DataFrame | None = None      # outcome, factor, minimum, mean, median, maximum, CV, stdev
-    ranking: pd.DataFrame | None = None   # rank, setting, lever columns, outcome means and CIs, p_best, pareto
+    morris: pd.DataFrame | None = None  # outcome, factor, mu, mu_star, mu_star_conf, sigma
+    pawn: pd.DataFrame | None = None  # outcome, factor, minimum, mean, median, maximum, CV, stdev
+    ranking: pd.DataFrame | None = None  # rank, setting, lever columns, outcome means and CIs, p_best, pareto
     notes: list[str] = field(default_factory=list)
     n_points: int = 0
     n_reps: int = 0
@@ -200,8 +229,9 @@ def _map_shared_runs(rows: pd.DataFrame, results_dir: Path, frame: pd.DataFrame,
     return pd.concat([rows, extra[rows.columns]], ignore_index=True)
 
 
-def horizon_outcomes(rows: pd.DataFrame, outcomes: Sequence[Outcome] = OUTCOMES,
-                     years: tuple[int, int] | None = None) -> pd.DataFrame:
+def horizon_outcomes(
+    rows: pd.DataFrame, outcomes: Sequence[Outcome] = OUTCOMES, years: tuple[int, int] | None = None
+) -> pd.DataFrame:
     """One row per (point, rep) with each outcome over the horizon (or `years` = (first, last))."""
     if years is not None:
         rows = rows[(rows["year"] >= years[0]) & (rows["year"] <= years[1])]
@@ -219,7 +249,9 @@ def horizon_outcomes(rows: pd.DataFrame, outcomes: Sequence[Outcome] = OUTCOMES,
         num = np.where(np.isfinite(num), num, 0.0)  # a share is undefined (NaN) in a year with nothing won
         total = pd.Series(num, index=keys).groupby(level=[0, 1]).sum()
         if o.den is not None:
-            den = pd.Series(np.nan_to_num(wide[o.den].to_numpy(dtype=np.float64)), index=keys).groupby(level=[0, 1]).sum()
+            den = (
+                pd.Series(np.nan_to_num(wide[o.den].to_numpy(dtype=np.float64)), index=keys).groupby(level=[0, 1]).sum()
+            )
             total = total / den.where(den > 0)
         out[o.name] = total.reindex(out.index)
     return out.reset_index().sort_values(["point", "rep"]).reset_index(drop=True)
@@ -244,7 +276,7 @@ def ratio_ci(num: np.ndarray, den: np.ndarray, conf: float = CONF) -> tuple[floa
     if n < 2 or mx <= 0:
         return r, math.nan, math.nan, n
     c = np.cov(x, y, ddof=1)
-    var = (c[0, 0] / mx ** 2 + c[1, 1] / my ** 2 - 2.0 * c[0, 1] / (mx * my)) / n
+    var = (c[0, 0] / mx**2 + c[1, 1] / my**2 - 2.0 * c[0, 1] / (mx * my)) / n
     half = float(stdtrit(n - 1, 0.5 + conf / 2) * math.sqrt(max(var, 0.0)))
     return r, r * math.exp(-half), r * math.exp(half), n
 
@@ -290,18 +322,34 @@ def _quiet(fn, *args, **kw):
 def _sobol(problem: dict, Y: np.ndarray, second_order: bool, seed: int, name: str):
     from SALib.analyze import sobol
 
-    Si = _quiet(sobol.analyze, problem, Y, calc_second_order=second_order, conf_level=CONF,
-                num_resamples=100, seed=seed)
-    first = pd.DataFrame({"outcome": name, "factor": problem["names"], "S1": Si["S1"], "S1_conf": Si["S1_conf"],
-                          "ST": Si["ST"], "ST_conf": Si["ST_conf"]})
+    Si = _quiet(
+        sobol.analyze, problem, Y, calc_second_order=second_order, conf_level=CONF, num_resamples=100, seed=seed
+    )
+    first = pd.DataFrame(
+        {
+            "outcome": name,
+            "factor": problem["names"],
+            "S1": Si["S1"],
+            "S1_conf": Si["S1_conf"],
+            "ST": Si["ST"],
+            "ST_conf": Si["ST_conf"],
+        }
+    )
     s2 = None
     if second_order:
         rows = []
         names = problem["names"]
         for a in range(len(names)):
             for b in range(a + 1, len(names)):
-                rows.append({"outcome": name, "factor_a": names[a], "factor_b": names[b],
-                             "S2": Si["S2"][a, b], "S2_conf": Si["S2_conf"][a, b]})
+                rows.append(
+                    {
+                        "outcome": name,
+                        "factor_a": names[a],
+                        "factor_b": names[b],
+                        "S2": Si["S2"][a, b],
+                        "S2_conf": Si["S2_conf"][a, b],
+                    }
+                )
         s2 = pd.DataFrame(rows)
     return first, s2
 
@@ -310,10 +358,16 @@ def _morris(problem: dict, X: np.ndarray, Y: np.ndarray, levels: int, seed: int,
     from SALib.analyze import morris
 
     Si = _quiet(morris.analyze, problem, X, Y, num_levels=levels, conf_level=CONF, num_resamples=1000, seed=seed)
-    return pd.DataFrame({"outcome": name, "factor": problem["names"], "mu": np.asarray(Si["mu"], dtype=float),
-                         "mu_star": np.asarray(Si["mu_star"], dtype=float),
-                         "mu_star_conf": np.asarray(Si["mu_star_conf"], dtype=float),
-                         "sigma": np.asarray(Si["sigma"], dtype=float)})
+    return pd.DataFrame(
+        {
+            "outcome": name,
+            "factor": problem["names"],
+            "mu": np.asarray(Si["mu"], dtype=float),
+            "mu_star": np.asarray(Si["mu_star"], dtype=float),
+            "mu_star_conf": np.asarray(Si["mu_star_conf"], dtype=float),
+            "sigma": np.asarray(Si["sigma"], dtype=float),
+        }
+    )
 
 
 PAWN_STATS = ["minimum", "mean", "median", "maximum", "CV", "stdev"]
@@ -353,14 +407,31 @@ def _pawn_levels(frame: pd.DataFrame, labels: list[str], Y: np.ndarray, name: st
         if len(k) < 2:
             rows.append({"outcome": name, "factor": label, **{s: math.nan for s in PAWN_STATS}})
             continue
-        rows.append({"outcome": name, "factor": label, "minimum": k.min(), "mean": k.mean(), "median": float(np.median(k)),
-                     "maximum": k.max(), "CV": k.std() / k.mean() if k.mean() > 0 else math.nan, "stdev": k.std()})
+        rows.append(
+            {
+                "outcome": name,
+                "factor": label,
+                "minimum": k.min(),
+                "mean": k.mean(),
+                "median": float(np.median(k)),
+                "maximum": k.max(),
+                "CV": k.std() / k.mean() if k.mean() > 0 else math.nan,
+                "stdev": k.std(),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # ---- ranking -------------------------------------------------------------------------------
-def _ranking(frame: pd.DataFrame, runs: pd.DataFrame, factors: list[dict], outcomes: Sequence[Outcome],
-             design_type: str, seed: int, notes: list[str]) -> pd.DataFrame:
+def _ranking(
+    frame: pd.DataFrame,
+    runs: pd.DataFrame,
+    factors: list[dict],
+    outcomes: Sequence[Outcome],
+    design_type: str,
+    seed: int,
+    notes: list[str],
+) -> pd.DataFrame:
     levers = [f["label"] for f in factors if f["role"] == "lever"]
     uncertain = [f["label"] for f in factors if f["role"] == "uncertainty"]
     table = frame.set_index("point")
@@ -373,8 +444,10 @@ def _ranking(frame: pd.DataFrame, runs: pd.DataFrame, factors: list[dict], outco
         group_of = {int(p): str(p) for p in table.index}
         setting = {int(p): str(table.at[p, "name"]) for p in table.index}
         if uncertain and levers:
-            notes.append("ranking: every point on its own (lever settings are not repeated across uncertainty "
-                         "draws in a sampled design); intervals cover replications only")
+            notes.append(
+                "ranking: every point on its own (lever settings are not repeated across uncertainty "
+                "draws in a sampled design); intervals cover replications only"
+            )
     runs = runs[runs["point"].isin(group_of)].copy()
     runs["_group"] = runs["point"].map(group_of)
     # mean and interval over all the setting's runs (its points x replications)
@@ -410,14 +483,20 @@ def _p_best(runs: pd.DataFrame, groups: list[str], seed: int) -> np.ndarray:
     if ratio and all(k in runs for k in ratio):
         # the ratio of sums, as ranked: Num[g, r] and Den[g, r], the setting's totals of replication r
         tot = runs.groupby(["_group", "rep"])[list(ratio)].sum()
-        Num, Den = (tot[k].unstack("rep").reindex(index=groups, columns=reps).to_numpy(dtype=np.float64)
-                    for k in ratio)
-        estimate = lambda d: np.nansum(Num[:, d], axis=1) / np.where(  # noqa: E731
-            np.nansum(Den[:, d], axis=1) > 0, np.nansum(Den[:, d], axis=1), np.nan)
+        Num, Den = (tot[k].unstack("rep").reindex(index=groups, columns=reps).to_numpy(dtype=np.float64) for k in ratio)
+
+        def estimate(d):
+            den = np.nansum(Den[:, d], axis=1)
+            return np.nansum(Num[:, d], axis=1) / np.where(den > 0, den, np.nan)
     else:
         # M[g, r]: the setting's mean over its points of replication r
-        M = (runs.groupby(["_group", "rep"])[RANK_BY].mean().unstack("rep").reindex(index=groups, columns=reps)
-             .to_numpy(dtype=np.float64))
+        M = (
+            runs.groupby(["_group", "rep"])[RANK_BY]
+            .mean()
+            .unstack("rep")
+            .reindex(index=groups, columns=reps)
+            .to_numpy(dtype=np.float64)
+        )
         estimate = lambda d: np.nanmean(M[:, d], axis=1)  # noqa: E731
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, len(reps), size=(N_BOOT, len(reps)))
@@ -462,8 +541,12 @@ def _sample_X(results_dir: Path, spec: dict, design: dict, frame: pd.DataFrame, 
         notes.append(f"rebuilt sample matrix has {len(X)} rows but design.parquet {len(frame)}: X not used")
         return None
     for j, f in enumerate(factors):  # continuous factors must agree with the design table
-        if (f.values is None and not f.integer and f.label in frame
-                and not np.allclose(frame[f.label].to_numpy(dtype=np.float64), X[:, j], rtol=1e-12, atol=1e-12)):
+        if (
+            f.values is None
+            and not f.integer
+            and f.label in frame
+            and not np.allclose(frame[f.label].to_numpy(dtype=np.float64), X[:, j], rtol=1e-12, atol=1e-12)
+        ):
             notes.append("rebuilt sample matrix X disagrees with design.parquet: X not used")
             return None
     return X
@@ -483,15 +566,16 @@ class Sample:
     """What a design's sensitivity analysis reads: the per-point outcome means and the design's sample.
 
     Built once by `analyze`, so each design type's analysis is a function of this alone."""
+
     results_dir: Path
     spec: dict
     design: dict
-    frame: pd.DataFrame        # the design table, one row per point in point order
-    points: pd.DataFrame       # frame plus each outcome's mean and interval
-    outcomes: list[Outcome]    # the outcomes to analyse (some point has a value, not optional)
-    labels: list[str]          # the factors' labels
-    problem: dict | None       # the SALib problem of a sampled design
-    seed: int                  # the seed of the analysis's resamples
+    frame: pd.DataFrame  # the design table, one row per point in point order
+    points: pd.DataFrame  # frame plus each outcome's mean and interval
+    outcomes: list[Outcome]  # the outcomes to analyse (some point has a value, not optional)
+    labels: list[str]  # the factors' labels
+    problem: dict | None  # the SALib problem of a sampled design
+    seed: int  # the seed of the analysis's resamples
     notes: list[str]
 
     def Y(self, o: Outcome) -> np.ndarray:
@@ -510,6 +594,7 @@ class Sample:
 @dataclass
 class Sensitivity:
     """The sensitivity tables of one analysis, one frame per outcome in each list."""
+
     sobol: list[pd.DataFrame] = field(default_factory=list)
     sobol_s2: list[pd.DataFrame] = field(default_factory=list)
     morris: list[pd.DataFrame] = field(default_factory=list)
@@ -615,8 +700,9 @@ def _note_lost_outcomes(rows: pd.DataFrame, outcomes: Sequence[Outcome], notes: 
     for o in outcomes:
         lost = [f"{m}:{g}" for m, g in o.needs if (m, g) not in present]
         if lost and not o.optional:
-            notes.append(f"outcome {o.name} not computed: the runs do not hold {', '.join(lost)} "
-                         "(see the experiment's outputs:)")
+            notes.append(
+                f"outcome {o.name} not computed: the runs do not hold {', '.join(lost)} (see the experiment's outputs:)"
+            )
 
 
 def _note_coverage(points: pd.DataFrame, notes: list[str]) -> None:
@@ -629,8 +715,9 @@ def _note_coverage(points: pd.DataFrame, notes: list[str]) -> None:
         notes.append(f"points have between {uneven.min()} and {uneven.max()} replications")
 
 
-def analyze(results_dir: Path | str, metric_specs: Sequence[Outcome | str] = OUTCOMES,
-            years: tuple[int, int] | None = None) -> Analysis:
+def analyze(
+    results_dir: Path | str, metric_specs: Sequence[Outcome | str] = OUTCOMES, years: tuple[int, int] | None = None
+) -> Analysis:
     """Analyse a finished (or partly finished) sweep. `metric_specs` are outcomes: `Outcome`s, or
     "metric" / "metric:group" strings meaning the sum of that metric over the horizon."""
     results_dir = Path(results_dir)
@@ -650,14 +737,33 @@ def analyze(results_dir: Path | str, metric_specs: Sequence[Outcome | str] = OUT
     points = frame.merge(_per_point(runs, outcomes), on="point", how="left")
     points["n_reps"] = points["n_reps"].fillna(0).astype(np.int64)
     n_reps = int(runs["rep"].nunique()) if len(runs) else 0
-    a = Analysis(results_dir, str(spec.get("name", results_dir.name)), dtype, factors, outcomes, runs, points,
-                 notes=notes, n_points=len(frame), n_reps=n_reps)
+    a = Analysis(
+        results_dir,
+        str(spec.get("name", results_dir.name)),
+        dtype,
+        factors,
+        outcomes,
+        runs,
+        points,
+        notes=notes,
+        n_points=len(frame),
+        n_reps=n_reps,
+    )
     _note_coverage(points, notes)
 
     seed = analysis_seed((spec.get("design") or {}).get("seed", 0))
-    sample = Sample(results_dir, spec, design, frame, points,
-                    [o for o in outcomes if points[f"{o.name}_mean"].notna().any() and not o.optional],
-                    [f["label"] for f in factors], design.get("problem"), seed, notes)
+    sample = Sample(
+        results_dir,
+        spec,
+        design,
+        frame,
+        points,
+        [o for o in outcomes if points[f"{o.name}_mean"].notna().any() and not o.optional],
+        [f["label"] for f in factors],
+        design.get("problem"),
+        seed,
+        notes,
+    )
     SENSITIVITY.get(dtype, sensitivity_none)(sample).store(a)
     if RANK_BY in names and COST in names and VALUE in names and len(runs):
         a.ranking = _ranking(frame, runs, factors, outcomes, dtype, seed, notes)
@@ -669,8 +775,10 @@ def analyze(results_dir: Path | str, metric_specs: Sequence[Outcome | str] = OUT
 
 
 def unreliable(n_reps: int) -> str:
-    return (f"ranking: with {n_reps} replication{'s' if n_reps != 1 else ''} per setting its intervals are unreliable "
-            f"(fewer than {MIN_RANK_REPS}); run more replications before reading the ranking")
+    return (
+        f"ranking: with {n_reps} replication{'s' if n_reps != 1 else ''} per setting its intervals are unreliable "
+        f"(fewer than {MIN_RANK_REPS}); run more replications before reading the ranking"
+    )
 
 
 def _outcome_from_text(text: str) -> Outcome:
@@ -700,7 +808,10 @@ def _table(header: list[str], rows: list[list[str]], left: int = 1) -> list[str]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+        return "  ".join(
+            c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
     return [line(header)] + [line(r) for r in rows]
 
 
@@ -710,8 +821,11 @@ def _cut(text: str, n: int = 60) -> str:
 
 def format_analysis(a: Analysis, top: int = 15) -> str:
     """A readable text summary of an analysis."""
-    out = [f"experiment {a.name}: {a.design_type} design, {a.n_points} points, {len(a.runs)} runs "
-           f"({a.n_reps} replications)", ""]
+    out = [
+        f"experiment {a.name}: {a.design_type} design, {a.n_points} points, {len(a.runs)} runs "
+        f"({a.n_reps} replications)",
+        "",
+    ]
     out.append("outcomes (per run, over the horizon; means with 95 % intervals over replications):")
     for o in a.outcomes:
         col = a.points[f"{o.name}_mean"]
@@ -720,49 +834,81 @@ def format_analysis(a: Analysis, top: int = 15) -> str:
         out += ["", "Sobol indices (first order S1, total ST, 95 % bootstrap intervals):"]
         for name, grp in a.sobol.groupby("outcome", sort=False):
             out.append(f"  {name}")
-            rows = [[_cut(str(r.factor), 50), f"{_fmt(r.S1, 3)} ± {_fmt(r.S1_conf, 2)}", f"{_fmt(r.ST, 3)} ± {_fmt(r.ST_conf, 2)}"]
-                    for r in grp.sort_values("ST", ascending=False).itertuples()]
+            rows = [
+                [
+                    _cut(str(r.factor), 50),
+                    f"{_fmt(r.S1, 3)} ± {_fmt(r.S1_conf, 2)}",
+                    f"{_fmt(r.ST, 3)} ± {_fmt(r.ST_conf, 2)}",
+                ]
+                for r in grp.sort_values("ST", ascending=False).itertuples()
+            ]
             out += ["    " + s for s in _table(["factor", "S1", "ST"], rows)]
     if a.sobol_s2 is not None:
         out += ["", "Sobol second-order indices (largest five per outcome):"]
         for name, grp in a.sobol_s2.groupby("outcome", sort=False):
-            rows = [[_cut(f"{r.factor_a} x {r.factor_b}", 70), f"{_fmt(r.S2, 3)} ± {_fmt(r.S2_conf, 2)}"]
-                    for r in grp.sort_values("S2", ascending=False).head(5).itertuples()]
+            rows = [
+                [_cut(f"{r.factor_a} x {r.factor_b}", 70), f"{_fmt(r.S2, 3)} ± {_fmt(r.S2_conf, 2)}"]
+                for r in grp.sort_values("S2", ascending=False).head(5).itertuples()
+            ]
             out.append(f"  {name}")
             out += ["    " + s for s in _table(["pair", "S2"], rows)]
     if a.morris is not None:
         out += ["", "Morris screening (mu* = mean |elementary effect| per unit of the factor's normalised range):"]
         for name, grp in a.morris.groupby("outcome", sort=False):
             out.append(f"  {name}")
-            rows = [[_cut(str(r.factor), 50), f"{_fmt(r.mu_star)} ± {_fmt(r.mu_star_conf, 2)}", _fmt(r.mu), _fmt(r.sigma)]
-                    for r in grp.sort_values("mu_star", ascending=False).itertuples()]
+            rows = [
+                [_cut(str(r.factor), 50), f"{_fmt(r.mu_star)} ± {_fmt(r.mu_star_conf, 2)}", _fmt(r.mu), _fmt(r.sigma)]
+                for r in grp.sort_values("mu_star", ascending=False).itertuples()
+            ]
             out += ["    " + s for s in _table(["factor", "mu*", "mu", "sigma"], rows)]
     if a.pawn is not None:
         out += ["", "PAWN (KS distance of the outcome given the factor from its whole distribution; median, max):"]
         for name, grp in a.pawn.groupby("outcome", sort=False):
             out.append(f"  {name}")
-            rows = [[_cut(str(r.factor), 50), _fmt(r.median, 3), _fmt(r.maximum, 3)]
-                    for r in grp.sort_values("median", ascending=False).itertuples()]
+            rows = [
+                [_cut(str(r.factor), 50), _fmt(r.median, 3), _fmt(r.maximum, 3)]
+                for r in grp.sort_values("median", ascending=False).itertuples()
+            ]
             out += ["    " + s for s in _table(["factor", "median", "max"], rows)]
     if a.ranking is not None and len(a.ranking):
         r = a.ranking
-        out += ["", f"ranking by value won per public KRW (top {min(top, len(r))} of {len(r)}; "
-                    "p_best = share of bootstrap resamples ranking it first; * = on the cost-value Pareto front):"]
+        out += [
+            "",
+            f"ranking by value won per public KRW (top {min(top, len(r))} of {len(r)}; "
+            "p_best = share of bootstrap resamples ranking it first; * = on the cost-value Pareto front):",
+        ]
         value, vunit = value_shown(r)
-        rows = [[str(x.rank), _cut(str(x.setting), 70) + (" *" if x.pareto else ""),
-                 _ci(getattr(x, f"{RANK_BY}_mean"), getattr(x, f"{RANK_BY}_ci_low"), getattr(x, f"{RANK_BY}_ci_high")),
-                 _fmt(getattr(x, f"{value}_mean")), _fmt(getattr(x, f"{COST}_mean")), _fmt(x.p_best, 2)]
-                for x in r.head(top).itertuples()]
-        out += ["  " + s for s in _table(["#", "setting", "value/public KRW", f"value won ({vunit})",
-                                          "public cost (KRW bn)", "p_best"], rows, left=2)]
-        out.append("  (value per public KRW: the setting's total value won in KRW over its total public cost, "
-                   "interval on the log scale)")
+        rows = [
+            [
+                str(x.rank),
+                _cut(str(x.setting), 70) + (" *" if x.pareto else ""),
+                _ci(getattr(x, f"{RANK_BY}_mean"), getattr(x, f"{RANK_BY}_ci_low"), getattr(x, f"{RANK_BY}_ci_high")),
+                _fmt(getattr(x, f"{value}_mean")),
+                _fmt(getattr(x, f"{COST}_mean")),
+                _fmt(x.p_best, 2),
+            ]
+            for x in r.head(top).itertuples()
+        ]
+        out += [
+            "  " + s
+            for s in _table(
+                ["#", "setting", "value/public KRW", f"value won ({vunit})", "public cost (KRW bn)", "p_best"],
+                rows,
+                left=2,
+            )
+        ]
+        out.append(
+            "  (value per public KRW: the setting's total value won in KRW over its total public cost, "
+            "interval on the log scale)"
+        )
         front = a.pareto
         assert front is not None  # a ranking always has its front
         n = len(front)
         out += ["", f"cost-value Pareto front ({n} setting{'' if n == 1 else 's'}, cheapest first):"]
-        rows = [[_cut(str(x.setting), 70), _fmt(getattr(x, f"{COST}_mean")), _fmt(getattr(x, f"{value}_mean"))]
-                for x in front.itertuples()]
+        rows = [
+            [_cut(str(x.setting), 70), _fmt(getattr(x, f"{COST}_mean")), _fmt(getattr(x, f"{value}_mean"))]
+            for x in front.itertuples()
+        ]
         out += ["  " + s for s in _table(["setting", "public cost (KRW bn)", f"value won ({vunit})"], rows)]
     if a.notes:
         out += ["", "notes:"] + [f"  - {n}" for n in a.notes]

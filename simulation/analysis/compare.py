@@ -4,6 +4,7 @@ Replication i of every scenario uses the same seed, so the difference of a metri
 scenarios in replication i removes most of the noise they share; the CI is a paired t-interval
 over replications, per year and over the whole horizon.
 """
+
 from __future__ import annotations
 
 import math
@@ -37,8 +38,14 @@ def per_run(table: pd.DataFrame) -> pd.DataFrame:
     """(scenario, run, period, metric) -> value of every sum and of the numerator and denominator of
     every ratio, with period = year or 'all' (the whole horizon: sums over the years)."""
     t = table[(table["group"] == "all") & table["metric"].isin(_NEEDED)]
-    wide = t.pivot_table(index=["scenario", "run", "year"], columns="metric", values="value", observed=True,
-                         aggfunc="first", dropna=False)
+    wide = t.pivot_table(
+        index=["scenario", "run", "year"],
+        columns="metric",
+        values="value",
+        observed=True,
+        aggfunc="first",
+        dropna=False,
+    )
     existing = table[(table["group"] == "demand:existing") & (table["metric"] == "value_won_usd_m")]
     if len(existing):
         wide["existing_value_won_usd_m"] = existing.set_index(["scenario", "run", "year"])["value"]
@@ -48,8 +55,12 @@ def per_run(table: pd.DataFrame) -> pd.DataFrame:
     cols = [c for c in wide.columns if c not in ("scenario", "run", "year")]
     yearly = wide.melt(id_vars=["scenario", "run", "year"], value_vars=cols, var_name="metric")
     yearly["period"] = yearly["year"].astype(str)
-    horizon = wide.groupby(["scenario", "run"], observed=True)[cols].sum(min_count=1).reset_index().melt(
-        id_vars=["scenario", "run"], var_name="metric")
+    horizon = (
+        wide.groupby(["scenario", "run"], observed=True)[cols]
+        .sum(min_count=1)
+        .reset_index()
+        .melt(id_vars=["scenario", "run"], var_name="metric")
+    )
     horizon["period"] = "all"
     keep = ["scenario", "run", "period", "metric", "value"]
     return pd.concat([yearly[keep], horizon[keep]], ignore_index=True)
@@ -81,18 +92,42 @@ def interval(d: np.ndarray, sets: np.ndarray | None, level: float) -> tuple[floa
     return mean, stoch, param
 
 
-def _row(name: str, baseline: str, metric: str, period: str, base_level: float, level_: float, mean: float,
-         stoch: float, param: float, n: int, same: bool) -> dict:
+def _row(
+    name: str,
+    baseline: str,
+    metric: str,
+    period: str,
+    base_level: float,
+    level_: float,
+    mean: float,
+    stoch: float,
+    param: float,
+    n: int,
+    same: bool,
+) -> dict:
     half = math.hypot(stoch, param)
     lo, hi = mean - half, mean + half
-    return {"scenario": name, "baseline": baseline, "metric": metric, "period": period,
-            "baseline_mean": base_level, "scenario_mean": level_, "difference": mean, "ci_low": lo, "ci_high": hi,
-            "pairs": n, "straddles_zero": not same and (bool(n >= 2 and lo <= 0.0 <= hi) or n < 2),
-            "ci_half_stochastic": stoch, "ci_half_parameters": param, "identical": same}
+    return {
+        "scenario": name,
+        "baseline": baseline,
+        "metric": metric,
+        "period": period,
+        "baseline_mean": base_level,
+        "scenario_mean": level_,
+        "difference": mean,
+        "ci_low": lo,
+        "ci_high": hi,
+        "pairs": n,
+        "straddles_zero": not same and (bool(n >= 2 and lo <= 0.0 <= hi) or n < 2),
+        "ci_half_stochastic": stoch,
+        "ci_half_parameters": param,
+        "identical": same,
+    }
 
 
-def _ratio_difference(num_b: np.ndarray, den_b: np.ndarray, num_o: np.ndarray, den_o: np.ndarray,
-                      sets: np.ndarray | None, level: float) -> tuple[float, float, float, float, float]:
+def _ratio_difference(
+    num_b: np.ndarray, den_b: np.ndarray, num_o: np.ndarray, den_o: np.ndarray, sets: np.ndarray | None, level: float
+) -> tuple[float, float, float, float, float]:
     """(baseline ratio, scenario ratio, difference, stochastic and parameter half-widths) of a ratio
     of sums over paired runs: each level is Σnum/Σden (one definition everywhere), the difference of
     the two, and its interval the delta method's (each run's linearised deviation, paired)."""
@@ -104,8 +139,9 @@ def _ratio_difference(num_b: np.ndarray, den_b: np.ndarray, num_o: np.ndarray, d
     return rb, ro, ro - rb, stoch, param
 
 
-def paired_differences(table: pd.DataFrame, baseline: str, level: float = 0.95,
-                       runs_per_set: int | None = None) -> pd.DataFrame:
+def paired_differences(
+    table: pd.DataFrame, baseline: str, level: float = 0.95, runs_per_set: int | None = None
+) -> pd.DataFrame:
     """Per scenario, metric and period: baseline and scenario levels, the paired difference and its CI.
 
     Sums: the mean over runs and the paired t-interval. Ratios (win rate, Korean share, capture
@@ -114,8 +150,14 @@ def paired_differences(table: pd.DataFrame, baseline: str, level: float = 0.95,
     parameter set (`compare --parameter-sets`); the CI then includes parameter uncertainty."""
     runs = per_run(table)
     runs["scenario"] = runs["scenario"].astype(str)
-    wide = runs.pivot_table(index=["scenario", "period", "run"], columns="metric", values="value", observed=True,
-                            aggfunc="first", dropna=False)
+    wide = runs.pivot_table(
+        index=["scenario", "period", "run"],
+        columns="metric",
+        values="value",
+        observed=True,
+        aggfunc="first",
+        dropna=False,
+    )
     rows = []
     order = list(dict.fromkeys(runs["scenario"]))
     periods = sorted(p for p in runs["period"].unique() if p != "all") + ["all"]
@@ -144,9 +186,21 @@ def paired_differences(table: pd.DataFrame, baseline: str, level: float = 0.95,
                     sets = (run_ids[ok] // runs_per_set) if runs_per_set else None
                     mean, stoch, param = interval(d, sets, level)
                     same = bool(len(d) >= 1 and (d == 0.0).all())
-                    rows.append(_row(name, baseline, metric, period, float(b[metric].to_numpy()[ok].mean()) if ok.any()
-                                     else math.nan, float(o[metric].to_numpy()[ok].mean()) if ok.any() else math.nan,
-                                     mean, stoch, param, len(d), same))
+                    rows.append(
+                        _row(
+                            name,
+                            baseline,
+                            metric,
+                            period,
+                            float(b[metric].to_numpy()[ok].mean()) if ok.any() else math.nan,
+                            float(o[metric].to_numpy()[ok].mean()) if ok.any() else math.nan,
+                            mean,
+                            stoch,
+                            param,
+                            len(d),
+                            same,
+                        )
+                    )
         rows.append(_incremental(joined_all(runs, baseline, name), name, baseline, level, runs_per_set))
     out = pd.DataFrame(rows)
     out["period"] = pd.Categorical(out["period"], categories=periods, ordered=True)
@@ -183,8 +237,12 @@ def compare_batch(scenarios: list, baseline: str, seed: int, reps: int, psets=No
 def joined_all(runs: pd.DataFrame, baseline: str, name: str) -> pd.DataFrame:
     h = runs[(runs["period"] == "all") & runs["metric"].isin(["value_won_krw_bn", "public_cost_krw_bn"])]
     w = h.pivot_table(index=["scenario", "run"], columns="metric", values="value", observed=True)
-    return pd.DataFrame({"dv": w.loc[name]["value_won_krw_bn"] - w.loc[baseline]["value_won_krw_bn"],
-                         "dc": w.loc[name]["public_cost_krw_bn"] - w.loc[baseline]["public_cost_krw_bn"]})
+    return pd.DataFrame(
+        {
+            "dv": w.loc[name]["value_won_krw_bn"] - w.loc[baseline]["value_won_krw_bn"],
+            "dc": w.loc[name]["public_cost_krw_bn"] - w.loc[baseline]["public_cost_krw_bn"],
+        }
+    )
 
 
 def _incremental(j: pd.DataFrame, name: str, baseline: str, level: float, runs_per_set: int | None = None) -> dict:
@@ -198,11 +256,22 @@ def _incremental(j: pd.DataFrame, name: str, baseline: str, level: float, runs_p
     mean, stoch, param = interval(d, sets, level) if complete else (math.nan, math.nan, 0.0)
     half = math.hypot(stoch, param)
     same = bool(n >= 1 and (j["dv"] == 0.0).all() and (j["dc"] == 0.0).all())
-    return {"scenario": name, "baseline": baseline, "metric": EXTRA[0], "period": "all",
-            "baseline_mean": math.nan, "scenario_mean": math.nan, "difference": mean,
-            "ci_low": mean - half, "ci_high": mean + half, "pairs": n,
-            "straddles_zero": not same and bool(n < 2 or math.isnan(half) or (mean - half) <= 0.0 <= (mean + half)),
-            "ci_half_stochastic": stoch, "ci_half_parameters": param, "identical": same}
+    return {
+        "scenario": name,
+        "baseline": baseline,
+        "metric": EXTRA[0],
+        "period": "all",
+        "baseline_mean": math.nan,
+        "scenario_mean": math.nan,
+        "difference": mean,
+        "ci_low": mean - half,
+        "ci_high": mean + half,
+        "pairs": n,
+        "straddles_zero": not same and bool(n < 2 or math.isnan(half) or (mean - half) <= 0.0 <= (mean + half)),
+        "ci_half_stochastic": stoch,
+        "ci_half_parameters": param,
+        "identical": same,
+    }
 
 
 def fmt_change(value: float, unit: str) -> str:
@@ -224,9 +293,11 @@ def fmt_level(value: float, unit: str) -> str:
 
 
 IDENTICAL = "identical in every run"
-IDENTICAL_NOTE = ("identical in every run: the scenario gave exactly the baseline's number in every replication, so "
-                  "more replications cannot change it; a lever that cannot act there does that (see the notes on "
-                  "levers that cannot act, or `scsim validate`)")
+IDENTICAL_NOTE = (
+    "identical in every run: the scenario gave exactly the baseline's number in every replication, so "
+    "more replications cannot change it; a lever that cannot act there does that (see the notes on "
+    "levers that cannot act, or `scsim validate`)"
+)
 
 
 def _identical(diff: pd.DataFrame) -> pd.Series:
@@ -254,17 +325,24 @@ def straddle_note(diff: pd.DataFrame) -> str | None:
         stoch = float(r.get("ci_half_stochastic", math.nan))
         param = float(r.get("ci_half_parameters", 0.0) or 0.0)
         if param > stoch:
-            spread.append(f"{label} ({r['scenario']}): {_half(param, unit)} of its "
-                          f"{_half(math.hypot(stoch, param), unit)} is parameter spread")
+            spread.append(
+                f"{label} ({r['scenario']}): {_half(param, unit)} of its "
+                f"{_half(math.hypot(stoch, param), unit)} is parameter spread"
+            )
         else:
             noise.setdefault(str(r["scenario"]), []).append(label)
     parts = ["* CI straddles zero: the sign of the difference is not settled."]
     if spread:
-        parts.append("Mostly parameter uncertainty, which more replications cannot settle (the effect's sign "
-                     "differs across the plausible parameter sets): " + "; ".join(spread) + ".")
+        parts.append(
+            "Mostly parameter uncertainty, which more replications cannot settle (the effect's sign "
+            "differs across the plausible parameter sets): " + "; ".join(spread) + "."
+        )
     if noise:
-        parts.append("Mostly replication noise, which more replications (--reps) will narrow: "
-                     + "; ".join(f"{', '.join(v)} ({k})" for k, v in noise.items()) + ".")
+        parts.append(
+            "Mostly replication noise, which more replications (--reps) will narrow: "
+            + "; ".join(f"{', '.join(v)} ({k})" for k, v in noise.items())
+            + "."
+        )
     if yearly:
         parts.append(f"{yearly} yearly difference{'s straddle' if yearly != 1 else ' straddles'} zero as well.")
     return " ".join(parts)
@@ -284,9 +362,12 @@ def format_differences(diff: pd.DataFrame, runs: str, sets: int | None = None) -
     baseline = horizon["baseline"].iloc[0] if len(horizon) else "?"
     years = sorted(str(p) for p in diff["period"].unique() if str(p) != "all")
     span = f"{years[0]}-{years[-1]}" if years else "the horizon"
-    how = (f"paired over {runs}; the 95 % CI includes the ensemble's uncertainty: lever-effect sizes and "
-           "the calibration, not only replication noise" if sets
-           else f"paired over {runs}, 95 % CI")
+    how = (
+        f"paired over {runs}; the 95 % CI includes the ensemble's uncertainty: lever-effect sizes and "
+        "the calibration, not only replication noise"
+        if sets
+        else f"paired over {runs}, 95 % CI"
+    )
     same = _identical(diff)
     same_at = same.to_dict()  # row label -> the scenario and the baseline are identical
     for name, g in horizon.groupby("scenario", observed=True, sort=False):
@@ -298,14 +379,18 @@ def format_differences(diff: pd.DataFrame, runs: str, sets: int | None = None) -
             flag = "  *" if r["straddles_zero"] else ""
             base_txt = "" if math.isnan(r["baseline_mean"]) else fmt_level(r["baseline_mean"], unit)
             scen_txt = "" if math.isnan(r["scenario_mean"]) else fmt_level(r["scenario_mean"], unit)
-            lines.append(f"  {label + (' (' + unit + ')' if unit != '%' else ''):<38} {base_txt:>12} "
-                         f"{scen_txt:>12} {fmt_change(r['difference'], unit):>12} {ci:>26}{flag}")
+            lines.append(
+                f"  {label + (' (' + unit + ')' if unit != '%' else ''):<38} {base_txt:>12} "
+                f"{scen_txt:>12} {fmt_change(r['difference'], unit):>12} {ci:>26}{flag}"
+            )
         if sets and "ci_half_parameters" in g:
             v = g[g["metric"] == "value_won_usd_m"]
             if len(v):
                 r = v.iloc[0]
-                lines.append(f"  of the value-won CI: +/- {r['ci_half_stochastic']:,.0f} from replication noise and "
-                             f"+/- {r['ci_half_parameters']:,.0f} from the parameters (added in quadrature)")
+                lines.append(
+                    f"  of the value-won CI: +/- {r['ci_half_stochastic']:,.0f} from replication noise and "
+                    f"+/- {r['ci_half_parameters']:,.0f} from the parameters (added in quadrature)"
+                )
     if same[diff["period"] == "all"].any():
         lines.append(IDENTICAL_NOTE + ".")
     note = straddle_note(diff)

@@ -8,6 +8,7 @@ the share of the effect's variance over sets that each explains alone (rho squar
 tens of sets and tens of parameters this is a screen, not a decomposition: a |rho| below about
 2/sqrt(sets) is within noise, and a parameter can matter jointly without showing alone.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,9 +44,17 @@ def drivers(table: pd.DataFrame, baseline: str, sets: list[dict], runs_per_set: 
                 continue
             for k in varying:
                 rho = float(stats.spearmanr(values[k], effect.to_numpy()).statistic)
-                rows.append({"scenario": name, "metric": metric, "parameter": k, "rho": rho,
-                             "variance_share": rho * rho, "sets": len(sets),
-                             "effect_sd_over_sets": float(effect.std(ddof=1))})
+                rows.append(
+                    {
+                        "scenario": name,
+                        "metric": metric,
+                        "parameter": k,
+                        "rho": rho,
+                        "variance_share": rho * rho,
+                        "sets": len(sets),
+                        "effect_sd_over_sets": float(effect.std(ddof=1)),
+                    }
+                )
     out = pd.DataFrame(rows)
     if len(out):
         out = out.sort_values(["scenario", "metric", "variance_share"], ascending=[True, True, False])
@@ -60,8 +69,11 @@ def compare_drivers(folder: Path) -> pd.DataFrame:
         raise InputError("not a results folder (no readable manifest.json)", str(folder)) from None
     psets = manifest.get("parameter_sets") if isinstance(manifest, dict) else None
     if not psets or not manifest.get("baseline"):
-        raise InputError("a compare folder without parameter sets: rerun `scsim compare ... --parameter-sets FILE` "
-                            "to learn which parameters drive the effects", str(folder))
+        raise InputError(
+            "a compare folder without parameter sets: rerun `scsim compare ... --parameter-sets FILE` "
+            "to learn which parameters drive the effects",
+            str(folder),
+        )
     table = pd.read_parquet(folder / "yearly.parquet")
     return drivers(table, manifest["baseline"], psets["sets"], int(psets["runs_per_set"]))
 
@@ -73,9 +85,13 @@ def format_drivers(d: pd.DataFrame, top: int = 8) -> str:
     for (name, metric), g in d.groupby(["scenario", "metric"], sort=False):
         n = int(g["sets"].iloc[0])
         noise = 2.0 / math.sqrt(n)
-        lines.append(f"{name}: what drives the uncertainty of the {str(metric).replace('_', ' ')} effect over {n} parameter "
-                     f"sets (sd over sets {g['effect_sd_over_sets'].iloc[0]:,.3g}; |rho| below {noise:.2f} is noise):")
+        lines.append(
+            f"{name}: what drives the uncertainty of the {str(metric).replace('_', ' ')} effect over {n} parameter "
+            f"sets (sd over sets {g['effect_sd_over_sets'].iloc[0]:,.3g}; |rho| below {noise:.2f} is noise):"
+        )
         for _, r in g.head(top).iterrows():
             flag = "" if abs(r["rho"]) >= noise else "  (within noise)"
-            lines.append(f"  {r['parameter']:<52} rho {r['rho']:+.2f}  alone explains {r['variance_share'] * 100:4.0f} %{flag}")
+            lines.append(
+                f"  {r['parameter']:<52} rho {r['rho']:+.2f}  alone explains {r['variance_share'] * 100:4.0f} %{flag}"
+            )
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 `analysis.analyze.mean_ci` (the analysis tables and the figures) still computes its own quantile
 with scipy.special.stdtrit, which imports faster; it is to move here when analyze is split.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -17,6 +17,7 @@ machine does not inflate them; the wall-clock time is printed beside. The
 report gives, per function, the specialisations compiled and the own seconds in numba's passes
 and in LLVM, and per pass the seconds over all functions. See docs/speed.md for the figures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -123,8 +124,9 @@ def measure(what: str = "run", scenario: str | None = None) -> dict:
         env.pop("NUMBA_CACHE_DIR", None)
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
         t = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", _CHILD, what, scenario], env=env, capture_output=True,
-                              text=True, cwd=tmp)
+        proc = subprocess.run(
+            [sys.executable, "-c", _CHILD, what, scenario], env=env, capture_output=True, text=True, cwd=tmp
+        )
         wall = time.perf_counter() - t
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
@@ -154,28 +156,39 @@ def summarise(res: dict) -> dict:
 def format_report(res: dict, top: int = 25) -> str:
     s = summarise(res)
     from simulation.bench.model import machine
+
     m = machine()
-    lines = [f"cold compile on {m['cpu']} ({m['cores']} cores), numba {m['versions'].get('numba')}: "
-             f"first month of a run {res['run_cpu_s']:.1f} s CPU ({res['run_s']:.1f} s wall)"
-             + (f", floor kernel {res['floor_cpu_s']:.1f} s CPU ({res['floor_s']:.1f} s wall)" if res["floor_s"] else "")
-             + f"; the whole child process {res['process_wall_s']:.1f} s; numba's events account for {s['total_s']:.1f} s CPU", "",
-             f"{'function (own time: callees excluded)':<52} {'spec.':>5} {'numba s':>8} {'LLVM s':>7} {'total s':>8} {'incl. s':>8}  (CPU)"]
+    lines = [
+        f"cold compile on {m['cpu']} ({m['cores']} cores), numba {m['versions'].get('numba')}: "
+        f"first month of a run {res['run_cpu_s']:.1f} s CPU ({res['run_s']:.1f} s wall)"
+        + (f", floor kernel {res['floor_cpu_s']:.1f} s CPU ({res['floor_s']:.1f} s wall)" if res["floor_s"] else "")
+        + f"; the whole child process {res['process_wall_s']:.1f} s; numba's events account for {s['total_s']:.1f} s CPU",
+        "",
+        f"{'function (own time: callees excluded)':<52} {'spec.':>5} {'numba s':>8} {'LLVM s':>7} {'total s':>8} {'incl. s':>8}  (CPU)",
+    ]
     rows = sorted(s["functions"].items(), key=lambda kv: -(kv[1]["numba_s"] + kv[1]["llvm_s"]))
     for func, f in rows[:top]:
         name = func.removeprefix("simulation.engine.kernels.")
-        lines.append(f"{name[:52]:<52} {f['specialisations']:>5} {f['numba_s']:>8.2f} {f['llvm_s']:>7.2f} "
-                     f"{f['numba_s'] + f['llvm_s']:>8.2f} {f.get('inclusive_s', 0.0):>8.2f}")
+        lines.append(
+            f"{name[:52]:<52} {f['specialisations']:>5} {f['numba_s']:>8.2f} {f['llvm_s']:>7.2f} "
+            f"{f['numba_s'] + f['llvm_s']:>8.2f} {f.get('inclusive_s', 0.0):>8.2f}"
+        )
     rest = rows[top:]
     if rest:
-        lines.append(f"{'(' + str(len(rest)) + ' more functions)':<52} {sum(f['specialisations'] for _, f in rest):>5} "
-                     f"{sum(f['numba_s'] for _, f in rest):>8.2f} {sum(f['llvm_s'] for _, f in rest):>7.2f} "
-                     f"{sum(f['numba_s'] + f['llvm_s'] for _, f in rest):>8.2f}")
+        lines.append(
+            f"{'(' + str(len(rest)) + ' more functions)':<52} {sum(f['specialisations'] for _, f in rest):>5} "
+            f"{sum(f['numba_s'] for _, f in rest):>8.2f} {sum(f['llvm_s'] for _, f in rest):>7.2f} "
+            f"{sum(f['numba_s'] + f['llvm_s'] for _, f in rest):>8.2f}"
+        )
     lines += ["", f"{'compiler pass (all functions)':<52} {'s':>8} {'share':>7}"]
     for name, sec in sorted(s["passes"].items(), key=lambda kv: -kv[1])[:15]:
         lines.append(f"{name[:52]:<52} {sec:>8.2f} {sec / s['total_s'] * 100:>6.1f}%")
     multi = {f: sigs for f, sigs in res["compiles"].items() if len(sigs) > 1}
-    lines += ["", f"functions compiled more than once: {len(multi)} of {len(res['compiles'])} "
-              f"({sum(len(v) for v in res['compiles'].values())} compiles in all)"]
+    lines += [
+        "",
+        f"functions compiled more than once: {len(multi)} of {len(res['compiles'])} "
+        f"({sum(len(v) for v in res['compiles'].values())} compiles in all)",
+    ]
     for func, sigs in sorted(multi.items(), key=lambda kv: -len(kv[1]))[:15]:
         lines.append(f"  {func.removeprefix('simulation.engine.kernels.')}: {len(sigs)}")
     return "\n".join(lines)

@@ -64,8 +64,11 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
                 if S.active[i] == 0:
                     continue
                 s_lo, s_hi, out = step(s_lo, s_hi, i_lo, i_hi)
-                acc += (strength(S.know, c, i, m, P.k_table) * P.size_odds[S.size[i]]
-                        + contact_of(S.contact, S.contacted, g, i) + to_double(out))
+                acc += (
+                    strength(S.know, c, i, m, P.k_table) * P.size_odds[S.size[i]]
+                    + contact_of(S.contact, S.contacted, g, i)
+                    + to_double(out)
+                )
             put_state(R.discovery, s_lo, s_hi)
             k += 1
         share = 1.0 / months_in_year

@@ -4,6 +4,7 @@ Everything is measured in one process on one machine, with warm-up, repeats and 
 that ratios hold even when the machine is noisy. Start-up and peak memory are measured as
 whole processes. See README "Performance" for the figures and the command.
 """
+
 from __future__ import annotations
 
 import csv
@@ -121,9 +122,15 @@ def synthetic_countries(n: int, out: Path, referenced: set[str]) -> Path:
             if code in used:
                 continue
             used.add(code)
-            src.update(iso3=code, name=f"Synthetic {code}", mou_date="", kotra_centre_2020="0",
-                       kotra_plan_2019="0", kind_centre="0",
-                       market_weight=f"{float(src['market_weight']) * float(rng.uniform(0.5, 1.5)):.4f}")
+            src.update(
+                iso3=code,
+                name=f"Synthetic {code}",
+                mou_date="",
+                kotra_centre_2020="0",
+                kotra_plan_2019="0",
+                kind_centre="0",
+                market_weight=f"{float(src['market_weight']) * float(rng.uniform(0.5, 1.5)):.4f}",
+            )
             extra.append(src)
         rows = rows + extra
     path = out / f"countries_{n}.csv"
@@ -141,8 +148,10 @@ def scaled(base: Resolved, firms: int, countries: int, workdir: Path) -> Resolve
     """The default scenario with more firms and countries; tender volume grows with the countries."""
     path = synthetic_countries(countries, workdir, REFERENCED)
     share = base.scenario.market.addressable_share * countries / 68.0
-    return load_scenario(str(shipped_file(BENCH_SCENARIO)), [f"world.n_firms={firms}", f"world.countries_file={path}",
-                                        f"market.addressable_share={share}"])
+    return load_scenario(
+        str(shipped_file(BENCH_SCENARIO)),
+        [f"world.n_firms={firms}", f"world.countries_file={path}", f"market.addressable_share={share}"],
+    )
 
 
 _PEAK_CHILD = """
@@ -172,8 +181,12 @@ def child_env(env: dict[str, str]) -> dict[str, str]:
 
 def peak_memory(scenario: str, overrides: list[str]) -> dict:
     """Peak resident memory (and run time) of a whole process that builds and runs the scenario twice."""
-    proc = subprocess.run([sys.executable, "-c", _PEAK_CHILD, scenario, json.dumps(overrides)],
-                          capture_output=True, text=True, env=child_env(dict(os.environ)))
+    proc = subprocess.run(
+        [sys.executable, "-c", _PEAK_CHILD, scenario, json.dumps(overrides)],
+        capture_output=True,
+        text=True,
+        env=child_env(dict(os.environ)),
+    )
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr else "child failed")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -186,8 +199,17 @@ def startup(repeats: int = 3) -> dict:
         env.pop("NUMBA_CACHE_DIR", None)
         env.pop("SCSIM_NUMBA_CACHE", None)
         env = child_env(env)
-        cmd = [sys.executable, "-m", "simulation", "run", str(shipped_file("no_plan")), "--quiet", "--no-report",
-               "--force", "--out"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "simulation",
+            "run",
+            str(shipped_file("no_plan")),
+            "--quiet",
+            "--no-report",
+            "--force",
+            "--out",
+        ]
         times = []
         for k in range(1 + repeats):
             t = time.perf_counter()
@@ -208,8 +230,15 @@ def machine() -> dict:
     except OSError:
         pass
     from simulation.experiment.outputs import versions
-    return {"cpu": cpu, "cpu_short": short_cpu(cpu), "cores": os.cpu_count(), "platform": platform.platform(),
-            "versions": versions(), "date": time.strftime("%Y-%m-%d")}
+
+    return {
+        "cpu": cpu,
+        "cpu_short": short_cpu(cpu),
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "versions": versions(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
 
 
 def short_cpu(cpu: str) -> str:
@@ -220,7 +249,9 @@ def short_cpu(cpu: str) -> str:
     return " ".join(cpu.split()) or "unknown CPU"
 
 
-def run_bench(repeats: int = 7, quick: bool = False, with_startup: bool = True, echo: Callable[[str], None] = print) -> dict:
+def run_bench(
+    repeats: int = 7, quick: bool = False, with_startup: bool = True, echo: Callable[[str], None] = print
+) -> dict:
     from simulation.bench.floor import floor_months
     from simulation.engine.kernels.pcg import steps_between
     from simulation.engine.kernels.step import run_months
@@ -238,12 +269,18 @@ def run_bench(repeats: int = 7, quick: bool = False, with_startup: bool = True, 
 
     echo("1. default run (plan_2019_announced, 12 years): world + kernel, and kernel only")
     from simulation.engine.simulate import simulate
+
     whole = timed(lambda: simulate(base, seed), repeats)
     steps, A = kernel_time(base, seed, run_months, repeats)
-    out["default_run"] = {"whole_run": whole.as_dict(), "kernel": steps.as_dict(),
-                          "candidate_evaluations": float(A.candidates.sum())}
-    echo(f"   whole run {whole.median * 1e3:.1f} ms (min {whole.low * 1e3:.1f}, max {whole.high * 1e3:.1f}); "
-         f"kernel {steps.median * 1e3:.2f} ms")
+    out["default_run"] = {
+        "whole_run": whole.as_dict(),
+        "kernel": steps.as_dict(),
+        "candidate_evaluations": float(A.candidates.sum()),
+    }
+    echo(
+        f"   whole run {whole.median * 1e3:.1f} ms (min {whole.low * 1e3:.1f}, max {whole.high * 1e3:.1f}); "
+        f"kernel {steps.median * 1e3:.2f} ms"
+    )
 
     echo("2. against the plain-Python model (simulation/reference/oracle.py), same world, seeds and months")
     oracle = load_oracle()
@@ -258,13 +295,18 @@ def run_bench(repeats: int = 7, quick: bool = False, with_startup: bool = True, 
         nb_times.append(nb.median)
     same = all(np.array_equal(getattr(A, f), getattr(A_py, f)) for f in A._fields)
     py = Timing(statistics.median(py_times), min(py_times), max(py_times), len(py_times))
-    out["python_model"] = {"kernel": py.as_dict(), "identical_results": same,
-                           "paired_kernel_median_s": statistics.median(nb_times),
-                           "paired_ratios": ratios}
+    out["python_model"] = {
+        "kernel": py.as_dict(),
+        "identical_results": same,
+        "paired_kernel_median_s": statistics.median(nb_times),
+        "paired_ratios": ratios,
+    }
     out["speedup_vs_python"] = statistics.median(ratios)
-    echo(f"   plain Python {py.median:.3f} s; numba {statistics.median(nb_times) * 1e3:.2f} ms alongside; "
-         f"speed-up {out['speedup_vs_python']:.0f}x, median of {len(ratios)} paired ratios "
-         f"({min(ratios):.0f}-{max(ratios):.0f}x; results identical: {same})")
+    echo(
+        f"   plain Python {py.median:.3f} s; numba {statistics.median(nb_times) * 1e3:.2f} ms alongside; "
+        f"speed-up {out['speedup_vs_python']:.0f}x, median of {len(ratios)} paired ratios "
+        f"({min(ratios):.0f}-{max(ratios):.0f}x; results identical: {same})"
+    )
 
     echo("3. against the floor: the same draws and array reads/writes, no decisions")
     P, cal, _, ref, R, _ = build(base, seed)
@@ -286,12 +328,13 @@ def run_bench(repeats: int = 7, quick: bool = False, with_startup: bool = True, 
     fl = Timing(statistics.median(fl_times), min(fl_times), max(fl_times), len(fl_times))
     out["floor"] = {"kernel": fl.as_dict(), "paired_ratios": pairs}
     out["ratio_to_floor"] = statistics.median(pairs)
-    echo(f"   floor {fl.median * 1e3:.2f} ms; model / floor = {out['ratio_to_floor']:.2f}, median of {len(pairs)} "
-         f"paired ratios ({min(pairs):.2f}-{max(pairs):.2f})")
+    echo(
+        f"   floor {fl.median * 1e3:.2f} ms; model / floor = {out['ratio_to_floor']:.2f}, median of {len(pairs)} "
+        f"paired ratios ({min(pairs):.2f}-{max(pairs):.2f})"
+    )
 
     echo("4. scaling: firms and countries (tender volume grows with countries)")
-    sizes = [(1_000, 68), (10_000, 68), (100_000, 68), (10_000, 50), (10_000, 200), (10_000, 1_000),
-             (100_000, 200)]
+    sizes = [(1_000, 68), (10_000, 68), (100_000, 68), (10_000, 50), (10_000, 200), (10_000, 1_000), (100_000, 200)]
     if quick:
         sizes = [(1_000, 68), (10_000, 68), (10_000, 200)]
     rows = []
@@ -303,13 +346,21 @@ def run_bench(repeats: int = 7, quick: bool = False, with_startup: bool = True, 
             t_build = timed(lambda r=r: build(r, seed), 3, warmup=1 if small_world else 0)
             t_kernel, A_s = kernel_time(r, seed, run_months, 3, warmup=1 if small_world else 0)
             cand = float(A_s.candidates.sum())
-            row = {"firms": firms, "countries": countries, "build_s": t_build.median, "kernel_s": t_kernel.median,
-                   "run_s": t_build.median + t_kernel.median, "candidate_evaluations": cand,
-                   "ns_per_candidate": t_kernel.median / cand * 1e9 if cand else None}
+            row = {
+                "firms": firms,
+                "countries": countries,
+                "build_s": t_build.median,
+                "kernel_s": t_kernel.median,
+                "run_s": t_build.median + t_kernel.median,
+                "candidate_evaluations": cand,
+                "ns_per_candidate": t_kernel.median / cand * 1e9 if cand else None,
+            }
             rows.append(row)
-            echo(f"   {firms:>7,} firms x {countries:>5} countries: run {row['run_s']:.2f} s "
-                 f"(world {t_build.median:.2f} s + steps {t_kernel.median:.2f} s), "
-                 f"{cand / 1e6:.1f} M candidate evaluations, {row['ns_per_candidate']:.1f} ns each")
+            echo(
+                f"   {firms:>7,} firms x {countries:>5} countries: run {row['run_s']:.2f} s "
+                f"(world {t_build.median:.2f} s + steps {t_kernel.median:.2f} s), "
+                f"{cand / 1e6:.1f} M candidate evaluations, {row['ns_per_candidate']:.1f} ns each"
+            )
         out["scaling"] = rows
         if not quick:
             # the linearity check, paired like items 2 and 3: 10k- and 100k-firm runs alternate, so a
@@ -324,16 +375,26 @@ def run_bench(repeats: int = 7, quick: bool = False, with_startup: bool = True, 
                     t_large = timed(lambda large=large: simulate(large, seed), 3, warmup=0)
                     pairs.append(t_large.median / t_small.median)
                 out["scaling_ratio"][str(countries)] = {"paired_ratios": pairs, "median": statistics.median(pairs)}
-                echo(f"   10k -> 100k firms at {countries} countries: {statistics.median(pairs):.1f}x the run time, "
-                     f"median of {len(pairs)} paired ratios ({min(pairs):.1f}-{max(pairs):.1f}x; target <= 11x)")
+                echo(
+                    f"   10k -> 100k firms at {countries} countries: {statistics.median(pairs):.1f}x the run time, "
+                    f"median of {len(pairs)} paired ratios ({min(pairs):.1f}-{max(pairs):.1f}x; target <= 11x)"
+                )
         big = (100_000, 200) if not quick else None
         if big:
             r = scaled(base, *big, Path(tmp))
             path = Path(tmp) / f"countries_{big[1]}.csv"
-            mem = peak_memory(default, [f"world.n_firms={big[0]}", f"world.countries_file={path}",
-                                             f"market.addressable_share={base.scenario.market.addressable_share * big[1] / 68.0}"])
+            mem = peak_memory(
+                default,
+                [
+                    f"world.n_firms={big[0]}",
+                    f"world.countries_file={path}",
+                    f"market.addressable_share={base.scenario.market.addressable_share * big[1] / 68.0}",
+                ],
+            )
             out["largest_world"] = {"firms": big[0], "countries": big[1], **mem}
-            echo(f"   largest world {big[0]:,} x {big[1]}: {mem['seconds']:.2f} s per run, peak {mem['peak_rss_mb']:.0f} MB")
+            echo(
+                f"   largest world {big[0]:,} x {big[1]}: {mem['seconds']:.2f} s per run, peak {mem['peak_rss_mb']:.0f} MB"
+            )
 
     echo("5. memory: peak resident memory of a default run (whole process)")
     out["default_memory"] = peak_memory(default, [])
@@ -355,34 +416,53 @@ def run_bench(repeats: int = 7, quick: bool = False, with_startup: bool = True, 
 
 def format_table(res: dict) -> str:
     m = res["machine"]
-    lines = [f"scsim bench on {m['cpu']} ({m['cores']} cores), {m['date']}, "
-             f"numba {m['versions'].get('numba')}, Python {m['versions'].get('python')}", ""]
+    lines = [
+        f"scsim bench on {m['cpu']} ({m['cores']} cores), {m['date']}, "
+        f"numba {m['versions'].get('numba')}, Python {m['versions'].get('python')}",
+        "",
+    ]
     d = res["default_run"]
-    lines.append(f"{'default 12-year run (whole: world + steps)':<48} {d['whole_run']['median_s'] * 1e3:9.1f} ms "
-                 f"(min {d['whole_run']['min_s'] * 1e3:.1f}, max {d['whole_run']['max_s'] * 1e3:.1f}, n={d['whole_run']['repeats']})")
+    lines.append(
+        f"{'default 12-year run (whole: world + steps)':<48} {d['whole_run']['median_s'] * 1e3:9.1f} ms "
+        f"(min {d['whole_run']['min_s'] * 1e3:.1f}, max {d['whole_run']['max_s'] * 1e3:.1f}, n={d['whole_run']['repeats']})"
+    )
     lines.append(f"{'default run, monthly steps only':<48} {d['kernel']['median_s'] * 1e3:9.2f} ms")
     if res.get("speedup_vs_python"):
-        lines.append(f"{'plain-Python model, steps only':<48} {res['python_model']['kernel']['median_s'] * 1e3:9.0f} ms"
-                     f"   speed-up {res['speedup_vs_python']:.0f}x (target >= 100x)")
-    lines.append(f"{'floor (same draws and array traffic)':<48} {res['floor']['kernel']['median_s'] * 1e3:9.2f} ms"
-                 f"   model/floor {res['ratio_to_floor']:.2f} (target <= 3)")
+        lines.append(
+            f"{'plain-Python model, steps only':<48} {res['python_model']['kernel']['median_s'] * 1e3:9.0f} ms"
+            f"   speed-up {res['speedup_vs_python']:.0f}x (target >= 100x)"
+        )
+    lines.append(
+        f"{'floor (same draws and array traffic)':<48} {res['floor']['kernel']['median_s'] * 1e3:9.2f} ms"
+        f"   model/floor {res['ratio_to_floor']:.2f} (target <= 3)"
+    )
     lines.append("")
-    lines.append(f"{'firms':>8} {'countries':>9} {'run s':>8} {'world s':>8} {'steps s':>8} {'M cand.':>8} {'ns/cand':>8}")
+    lines.append(
+        f"{'firms':>8} {'countries':>9} {'run s':>8} {'world s':>8} {'steps s':>8} {'M cand.':>8} {'ns/cand':>8}"
+    )
     for r in res.get("scaling", []):
-        lines.append(f"{r['firms']:>8,} {r['countries']:>9} {r['run_s']:>8.2f} {r['build_s']:>8.2f} {r['kernel_s']:>8.2f} "
-                     f"{r['candidate_evaluations'] / 1e6:>8.1f} {r['ns_per_candidate']:>8.1f}")
+        lines.append(
+            f"{r['firms']:>8,} {r['countries']:>9} {r['run_s']:>8.2f} {r['build_s']:>8.2f} {r['kernel_s']:>8.2f} "
+            f"{r['candidate_evaluations'] / 1e6:>8.1f} {r['ns_per_candidate']:>8.1f}"
+        )
     for countries, sr in res.get("scaling_ratio", {}).items():
-        lines.append(f"10k -> 100k firms at {countries} countries: {sr['median']:.1f}x the whole-run time "
-                     f"(paired, {min(sr['paired_ratios']):.1f}-{max(sr['paired_ratios']):.1f}x; target <= 11x)")
+        lines.append(
+            f"10k -> 100k firms at {countries} countries: {sr['median']:.1f}x the whole-run time "
+            f"(paired, {min(sr['paired_ratios']):.1f}-{max(sr['paired_ratios']):.1f}x; target <= 11x)"
+        )
     if "largest_world" in res:
         lw = res["largest_world"]
-        lines.append(f"largest world {lw['firms']:,} firms x {lw['countries']} countries x 12 years: "
-                     f"{lw['seconds']:.2f} s, peak {lw['peak_rss_mb']:.0f} MB (targets <= 10 s, <= 2 GB)")
+        lines.append(
+            f"largest world {lw['firms']:,} firms x {lw['countries']} countries x 12 years: "
+            f"{lw['seconds']:.2f} s, peak {lw['peak_rss_mb']:.0f} MB (targets <= 10 s, <= 2 GB)"
+        )
     lines.append(f"default run peak memory: {res['default_memory']['peak_rss_mb']:.0f} MB")
     if "startup" in res:
         s = res["startup"]
-        lines.append(f"start-up of `scsim run`: first (compiling) {s['first_s']:.1f} s, cached {s['cached_median_s']:.2f} s "
-                     "(target < 5 s)")
+        lines.append(
+            f"start-up of `scsim run`: first (compiling) {s['first_s']:.1f} s, cached {s['cached_median_s']:.2f} s "
+            "(target < 5 s)"
+        )
     # the CPU beside every figure: figures from different machines are not comparable
     cpu = m.get("cpu_short") or short_cpu(m["cpu"])
     tagged = [lines[0]]

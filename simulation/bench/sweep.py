@@ -31,6 +31,7 @@ Figures:
                   steady rates are also given as a share of it (robust to other load)
 The load average before and after is printed: wall-clock figures need otherwise idle cores.
 """
+
 from __future__ import annotations
 
 import json
@@ -101,8 +102,9 @@ def _cpu_children() -> float:
 def _child(mode: str, **args) -> dict:
     """Run one measurement in a fresh interpreter; adds the CPU time it and its workers used."""
     c = _cpu_children()
-    proc = subprocess.run([sys.executable, "-c", _CHILD, mode, json.dumps(args, default=str)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, mode, json.dumps(args, default=str)], capture_output=True, text=True
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark child failed: {proc.stderr[-2000:]}")
     out = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -113,7 +115,8 @@ def _child(mode: str, **args) -> dict:
 def _experiment(folder: Path, scenario: Path, n_runs: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "bench.yaml"
-    path.write_text(textwrap.dedent(f"""\
+    path.write_text(
+        textwrap.dedent(f"""\
         name: bench
         description: {n_runs} replications of {scenario.name}, full horizon
         base: {scenario.resolve()}
@@ -121,7 +124,8 @@ def _experiment(folder: Path, scenario: Path, n_runs: int) -> Path:
           type: grid
         replications: {n_runs}
         seed: 2019
-        """))
+        """)
+    )
     return path
 
 
@@ -137,9 +141,20 @@ def _steady_rate(out: Path, skip: int) -> float:
 def raw_parallel_rate(scenario: Path, workers: int, n: int) -> float:
     """Runs/s of `workers` independent processes doing nothing but task_table at the same time."""
     start = time.time() + 8.0  # after every process has imported and loaded the kernels
-    procs = [subprocess.Popen([sys.executable, "-c", _CHILD, "task_table",
-                               json.dumps({"scenario": str(scenario), "seed": 1000 + i, "n": n, "start": start})],
-                              stdout=subprocess.PIPE, text=True) for i in range(workers)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                _CHILD,
+                "task_table",
+                json.dumps({"scenario": str(scenario), "seed": 1000 + i, "n": n, "start": start}),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(workers)
+    ]
     rates = []
     for p in procs:
         out = json.loads(p.communicate()[0].strip().splitlines()[-1])
@@ -147,9 +162,15 @@ def raw_parallel_rate(scenario: Path, workers: int, n: int) -> float:
     return sum(rates)
 
 
-def bench_sweep(n_runs: int = 200, workers: int = 2, scenario: str | Path | None = None,
-                executors: tuple[str, ...] = ("serial", "processes", "dask"), repeat: int = 1,
-                keep: str | Path | None = None, verbose: bool = True) -> dict:
+def bench_sweep(
+    n_runs: int = 200,
+    workers: int = 2,
+    scenario: str | Path | None = None,
+    executors: tuple[str, ...] = ("serial", "processes", "dask"),
+    repeat: int = 1,
+    keep: str | Path | None = None,
+    verbose: bool = True,
+) -> dict:
     """Measure sweep throughput and overhead; prints a table and returns the figures as a dict.
 
     `repeat` > 1 measures everything that many times, interleaved, and keeps the best of each
@@ -175,14 +196,24 @@ def bench_sweep(n_runs: int = 200, workers: int = 2, scenario: str | Path | None
                 cpu_small = float("nan")
                 if small is not None:
                     shutil.rmtree(root / f"{ex}-small", ignore_errors=True)
-                    cpu_small = _child("sweep", experiment=str(small), out=str(root / f"{ex}-small"),
-                                       warm=WARM_RUNS, **args)["cpu_total"]
+                    cpu_small = _child(
+                        "sweep", experiment=str(small), out=str(root / f"{ex}-small"), warm=WARM_RUNS, **args
+                    )["cpu_total"]
                 shutil.rmtree(root / f"{ex}-{k}", ignore_errors=True)
                 r = _child("sweep", experiment=str(big), out=str(root / f"{ex}-{k}"), warm=WARM_RUNS, **args)
                 assert r["done"] == n_runs and r["failed"] == 0, r
-                best = seen.setdefault(ex, {"wall": float("inf"), "steady": 0.0, "cpu": float("inf"),
-                                            "cpu_small": float("inf"), "run_seconds": r["run_seconds"], "w": w,
-                                            "rss": r.get("rss", {})})
+                best = seen.setdefault(
+                    ex,
+                    {
+                        "wall": float("inf"),
+                        "steady": 0.0,
+                        "cpu": float("inf"),
+                        "cpu_small": float("inf"),
+                        "run_seconds": r["run_seconds"],
+                        "w": w,
+                        "rss": r.get("rss", {}),
+                    },
+                )
                 best["wall"] = min(best["wall"], r["wall"])
                 best["steady"] = max(best["steady"], _steady_rate(root / f"{ex}-{k}", skip=w))
                 best["cpu"] = min(best["cpu"], r["cpu_total"])
@@ -193,16 +224,32 @@ def bench_sweep(n_runs: int = 200, workers: int = 2, scenario: str | Path | None
         cpu_run = min(t["cpu"] / t["n"] for t in tts)
         model_cpu = min(t["model_cpu"] / t["n"] for t in tts)
         from simulation.bench.model import machine
-        result: dict = {"n_runs": n_runs, "workers": workers, "scenario": str(scenario), "cpus": os.cpu_count(),
-                        "cpu": machine()["cpu"], "repeat": repeat, "task_table_s": t_run, "task_table_cpu_s": cpu_run,
-                        "task_table_runs_per_s": 1.0 / t_run, "model_cpu_s": model_cpu,
-                        "model_s": min(t["model_wall"] / t["n"] for t in tts), "executors": {}}
+
+        result: dict = {
+            "n_runs": n_runs,
+            "workers": workers,
+            "scenario": str(scenario),
+            "cpus": os.cpu_count(),
+            "cpu": machine()["cpu"],
+            "repeat": repeat,
+            "task_table_s": t_run,
+            "task_table_cpu_s": cpu_run,
+            "task_table_runs_per_s": 1.0 / t_run,
+            "model_cpu_s": model_cpu,
+            "model_s": min(t["model_wall"] / t["n"] for t in tts),
+            "executors": {},
+        }
         for ex, b in seen.items():
             marginal = (b["cpu"] - b["cpu_small"]) / (n_runs - n_small) if small is not None else b["cpu"] / n_runs
             result["executors"][ex] = {
-                "wall_s": b["wall"], "runs_per_s": n_runs / b["wall"], "steady_runs_per_s": b["steady"],
-                "run_seconds_in_workers": b["run_seconds"], "cpu_s": b["cpu"], "cpu_per_run_s": marginal,
-                "overhead": marginal / cpu_run - 1.0, "startup_cpu_s": b["cpu"] - marginal * n_runs,
+                "wall_s": b["wall"],
+                "runs_per_s": n_runs / b["wall"],
+                "steady_runs_per_s": b["steady"],
+                "run_seconds_in_workers": b["run_seconds"],
+                "cpu_s": b["cpu"],
+                "cpu_per_run_s": marginal,
+                "overhead": marginal / cpu_run - 1.0,
+                "startup_cpu_s": b["cpu"] - marginal * n_runs,
                 # scheduling, storage and the tidy tables, over the model's own CPU time (world + steps)
                 "overhead_vs_model": marginal / model_cpu - 1.0,
             }
@@ -235,42 +282,62 @@ def bench_sweep(n_runs: int = 200, workers: int = 2, scenario: str | Path | None
 
 def format_bench(r: dict) -> str:
     from simulation.bench.model import short_cpu
-    lines = [f"{r['n_runs']} runs of {Path(r['scenario']).name} (full horizon), {r['workers']} workers, "
-             f"{r['cpus']} CPUs, best of {r.get('repeat', 1)}; task_table alone: {r['task_table_s'] * 1000:.1f} ms/run wall, "
-             f"{r['task_table_cpu_s'] * 1000:.1f} ms CPU ({r['task_table_runs_per_s']:.2f} runs/s)",
-             f"{'':<10} {'------------------ wall clock ------------------':^50}  "
-             f"{'---------- CPU time ----------':^30}",
-             f"{'executor':<10} {'s':>6} {'runs/s':>7} {'speed-up':>8}  {'steady runs/s':>13} {'speed-up':>8}  "
-             f"{'ms/run':>7} {'overhead':>9} {'start-up s':>10}"]
+
+    lines = [
+        f"{r['n_runs']} runs of {Path(r['scenario']).name} (full horizon), {r['workers']} workers, "
+        f"{r['cpus']} CPUs, best of {r.get('repeat', 1)}; task_table alone: {r['task_table_s'] * 1000:.1f} ms/run wall, "
+        f"{r['task_table_cpu_s'] * 1000:.1f} ms CPU ({r['task_table_runs_per_s']:.2f} runs/s)",
+        f"{'':<10} {'------------------ wall clock ------------------':^50}  {'---------- CPU time ----------':^30}",
+        f"{'executor':<10} {'s':>6} {'runs/s':>7} {'speed-up':>8}  {'steady runs/s':>13} {'speed-up':>8}  "
+        f"{'ms/run':>7} {'overhead':>9} {'start-up s':>10}",
+    ]
     for ex, x in r["executors"].items():
-        lines.append(f"{ex:<10} {x['wall_s']:6.2f} {x['runs_per_s']:7.2f} {x.get('speedup', 1.0):7.2f}x  "
-                     f"{x['steady_runs_per_s']:13.2f} {x.get('steady_speedup', 1.0):7.2f}x  "
-                     f"{x['cpu_per_run_s'] * 1000:7.1f} {x['overhead'] * 100:8.1f}% {x['startup_cpu_s']:10.2f}"
-                     + ("" if x.get("identical_to_serial", True) else "   DATASET DIFFERS FROM SERIAL"))
-    lines += ["wall clock: run_sweep in a fresh process, worker start-up included; steady: after each worker's "
-              "first run.",
-              "CPU time of the sweep process and its workers: ms/run = one more run; overhead = its excess over "
-              "task_table's CPU time;",
-              "start-up s = the rest (worker imports, kernel loading, planning, store)."]
+        lines.append(
+            f"{ex:<10} {x['wall_s']:6.2f} {x['runs_per_s']:7.2f} {x.get('speedup', 1.0):7.2f}x  "
+            f"{x['steady_runs_per_s']:13.2f} {x.get('steady_speedup', 1.0):7.2f}x  "
+            f"{x['cpu_per_run_s'] * 1000:7.1f} {x['overhead'] * 100:8.1f}% {x['startup_cpu_s']:10.2f}"
+            + ("" if x.get("identical_to_serial", True) else "   DATASET DIFFERS FROM SERIAL")
+        )
+    lines += [
+        "wall clock: run_sweep in a fresh process, worker start-up included; steady: after each worker's first run.",
+        "CPU time of the sweep process and its workers: ms/run = one more run; overhead = its excess over "
+        "task_table's CPU time;",
+        "start-up s = the rest (worker imports, kernel loading, planning, store).",
+    ]
     if "raw_parallel_runs_per_s" in r:
-        lines.append(f"machine right now: {r['workers']} independent processes doing only task_table reach "
-                     f"{r['raw_parallel_runs_per_s']:.2f} runs/s ({r['raw_parallel_speedup']:.2f}x one); "
-                     + ", ".join(f"{ex} steady state reaches {x['steady_efficiency'] * 100:.0f} % of that"
-                                 for ex, x in r["executors"].items() if "steady_efficiency" in x))
+        lines.append(
+            f"machine right now: {r['workers']} independent processes doing only task_table reach "
+            f"{r['raw_parallel_runs_per_s']:.2f} runs/s ({r['raw_parallel_speedup']:.2f}x one); "
+            + ", ".join(
+                f"{ex} steady state reaches {x['steady_efficiency'] * 100:.0f} % of that"
+                for ex, x in r["executors"].items()
+                if "steady_efficiency" in x
+            )
+        )
     if "model_cpu_s" in r:
-        parts = [f"{ex if ex == 'serial' else ex + ' on ' + str(r['workers']) + ' workers'} "
-                 f"{x['overhead_vs_model'] * 100:+.1f} %" for ex, x in r["executors"].items()]
-        lines.append(f"overhead of scheduling, storage and tidy tables over the model's own time (world + monthly "
-                     f"steps, {r['model_cpu_s'] * 1000:.1f} ms CPU a run), CPU per extra run, on {short_cpu(r.get('cpu', '?'))}: "
-                     + ", ".join(parts) + " (target < 10 %)")
+        parts = [
+            f"{ex if ex == 'serial' else ex + ' on ' + str(r['workers']) + ' workers'} "
+            f"{x['overhead_vs_model'] * 100:+.1f} %"
+            for ex, x in r["executors"].items()
+        ]
+        lines.append(
+            f"overhead of scheduling, storage and tidy tables over the model's own time (world + monthly "
+            f"steps, {r['model_cpu_s'] * 1000:.1f} ms CPU a run), CPU per extra run, on {short_cpu(r.get('cpu', '?'))}: "
+            + ", ".join(parts)
+            + " (target < 10 %)"
+        )
     ser = r["executors"].get("serial", {})
     if "rss_start_mb" in ser:
         grew = ser["rss_end_mb"] / ser["rss_start_mb"] - 1.0
-        lines.append(f"serial sweep, one process: resident memory {ser['rss_start_mb']:.0f} MB after its first "
-                     f"{WARM_RUNS} runs, {ser['rss_end_mb']:.0f} MB after all {r['n_runs']:,} ({grew * 100:+.1f} %)")
+        lines.append(
+            f"serial sweep, one process: resident memory {ser['rss_start_mb']:.0f} MB after its first "
+            f"{WARM_RUNS} runs, {ser['rss_end_mb']:.0f} MB after all {r['n_runs']:,} ({grew * 100:+.1f} %)"
+        )
     if "load_average" in r:
-        lines.append(f"load average before/after: {r['load_average'][0]:.2f} / {r['load_average'][1]:.2f} on "
-                     f"{r['cpus']} CPUs (wall-clock figures assume otherwise idle cores)")
+        lines.append(
+            f"load average before/after: {r['load_average'][0]:.2f} / {r['load_average'][1]:.2f} on "
+            f"{r['cpus']} CPUs (wall-clock figures assume otherwise idle cores)"
+        )
     return "\n".join(lines)
 
 

@@ -1,4 +1,5 @@
 """Yearly tidy tables from a run's accumulators: (run, scenario, seed, year, metric, group, value)."""
+
 from __future__ import annotations
 
 import math
@@ -22,9 +23,14 @@ from simulation.engine.simulate import RunResult
 from simulation.scenario.types import DOMAINS, REGIONS, SIZES
 
 COLUMNS = ["run", "scenario", "seed", "year", "metric", "group", "value"]
-GROUPS = (["all"] + [f"size:{s}" for s in SIZES] + [f"region:{r}" for r in REGIONS]
-          + [f"domain:{d}" for d in DOMAINS] + [f"risk:{k}" for k in range(8)]
-          + ["demand:existing", "demand:created"])
+GROUPS = (
+    ["all"]
+    + [f"size:{s}" for s in SIZES]
+    + [f"region:{r}" for r in REGIONS]
+    + [f"domain:{d}" for d in DOMAINS]
+    + [f"risk:{k}" for k in range(8)]
+    + ["demand:existing", "demand:created"]
+)
 assert len(GROUPS) == NG and GROUPS[G_SIZE] == "size:large" and GROUPS[G_REGION] == "region:asean"
 assert GROUPS[G_DEMAND + 1] == "demand:created"
 assert GROUPS[G_DOMAIN] == "domain:urban_dev" and GROUPS[G_RISK] == "risk:0" and G_ALL == 0
@@ -48,8 +54,11 @@ METRICS: dict[str, tuple[str, str]] = {
     "bidders_per_tender": ("mean bids per closed tender, Korean and foreign", "count"),
     "single_bidder_share": ("share of closed tenders with exactly one bid", "fraction"),
     "korean_share_value": ("Korean value won / value of all awarded tenders", "fraction"),
-    "korean_share_existing_value": ("Korean value won on demand that exists anyway / value awarded on it "
-                                    "(K-SCON and KSP follow-on tenders left out)", "fraction"),
+    "korean_share_existing_value": (
+        "Korean value won on demand that exists anyway / value awarded on it "
+        "(K-SCON and KSP follow-on tenders left out)",
+        "fraction",
+    ),
     "korean_share_contested_value": ("Korean value won / value of tenders Korean firms bid on", "fraction"),
     "bid_cost_share": ("Korean bid-preparation cost / value of the tenders bid on", "fraction"),
     "sme_share_wins": ("share of Korean wins with an SME or startup lead or partner", "fraction"),
@@ -58,8 +67,11 @@ METRICS: dict[str, tuple[str, str]] = {
     "exporting_firms": ("firms with at least one win since the start", "count"),
     "exporting_firms_year": ("firms winning that year", "count"),
     "new_country_entries": ("firm-country pairs with a first win", "count"),
-    "countries_with_win": ("countries where a Korean firm won by the end of the run (a level: the same in "
-                           "every year; take one year, do not sum)", "count"),
+    "countries_with_win": (
+        "countries where a Korean firm won by the end of the run (a level: the same in "
+        "every year; take one year, do not sum)",
+        "count",
+    ),
     "active_firms": ("firms with capital left at year end", "count"),
     "consortia": ("large-SME consortia formed with KOTRA support", "count"),
     "partnerships": ("large-SME partnerships on bids, with or without KOTRA support", "count"),
@@ -95,11 +107,26 @@ def public_cost_total(A) -> np.ndarray:
 
 
 # ---- horizon outcomes: one number per run over all simulated years -----------------------------
-HORIZON = ("bids", "wins", "win_rate", "value_won_usd_m", "value_won_krw_bn", "public_cost_krw_bn",
-           "value_per_public_krw", "sme_share_value")
-HORIZON_UNITS = {"bids": "count", "wins": "count", "win_rate": "fraction", "value_won_usd_m": "USD m",
-                 "value_won_krw_bn": "KRW bn", "public_cost_krw_bn": "KRW bn", "value_per_public_krw": "KRW/KRW",
-                 "sme_share_value": "fraction"}
+HORIZON = (
+    "bids",
+    "wins",
+    "win_rate",
+    "value_won_usd_m",
+    "value_won_krw_bn",
+    "public_cost_krw_bn",
+    "value_per_public_krw",
+    "sme_share_value",
+)
+HORIZON_UNITS = {
+    "bids": "count",
+    "wins": "count",
+    "win_rate": "fraction",
+    "value_won_usd_m": "USD m",
+    "value_won_krw_bn": "KRW bn",
+    "public_cost_krw_bn": "KRW bn",
+    "value_per_public_krw": "KRW/KRW",
+    "sme_share_value": "fraction",
+}
 _YEARLY_INPUTS = ("bids", "wins", "value_won_usd_m", "value_won_krw_bn", "public_cost_krw_bn", "sme_share_value")
 
 
@@ -115,20 +142,30 @@ def horizon_totals(years: dict[str, np.ndarray]) -> dict[str, float]:
     usd = np.asarray(years["value_won_usd_m"], dtype=np.float64)
     sme_value = math.fsum(np.where(np.isfinite(share), share, 0.0) * usd)
     div = lambda a, b: a / b if b > 0 else math.nan  # noqa: E731
-    return {"bids": s["bids"], "wins": s["wins"], "win_rate": div(s["wins"], s["bids"]),
-            "value_won_usd_m": s["value_won_usd_m"], "value_won_krw_bn": s["value_won_krw_bn"],
-            "public_cost_krw_bn": s["public_cost_krw_bn"],
-            "value_per_public_krw": div(s["value_won_krw_bn"], s["public_cost_krw_bn"]),
-            "sme_share_value": div(sme_value, s["value_won_usd_m"])}
+    return {
+        "bids": s["bids"],
+        "wins": s["wins"],
+        "win_rate": div(s["wins"], s["bids"]),
+        "value_won_usd_m": s["value_won_usd_m"],
+        "value_won_krw_bn": s["value_won_krw_bn"],
+        "public_cost_krw_bn": s["public_cost_krw_bn"],
+        "value_per_public_krw": div(s["value_won_krw_bn"], s["public_cost_krw_bn"]),
+        "sme_share_value": div(sme_value, s["value_won_usd_m"]),
+    }
 
 
 def run_years(res: RunResult) -> dict[str, np.ndarray]:
     """The yearly 'all' series `horizon_totals` needs, computed exactly as `tidy` computes them."""
     A = res.acc
     krw = res.params.krw / 1000.0
-    return {"bids": A.bids[:, 0], "wins": A.wins[:, 0], "value_won_usd_m": A.value[:, 0],
-            "value_won_krw_bn": A.value[:, 0] * krw, "public_cost_krw_bn": public_cost_total(A),
-            "sme_share_value": _ratio(A.sme_value, A.value[:, 0])}
+    return {
+        "bids": A.bids[:, 0],
+        "wins": A.wins[:, 0],
+        "value_won_usd_m": A.value[:, 0],
+        "value_won_krw_bn": A.value[:, 0] * krw,
+        "public_cost_krw_bn": public_cost_total(A),
+        "sme_share_value": _ratio(A.sme_value, A.value[:, 0]),
+    }
 
 
 def horizon(table: pd.DataFrame) -> pd.DataFrame:
@@ -164,24 +201,34 @@ def tidy(res: RunResult, run: int = 0) -> pd.DataFrame:
         add("win_rate", name, _ratio(A.wins[:, g], A.bids[:, g]))
         add("value_won_usd_m", name, A.value[:, g])
         add("value_won_krw_bn", name, A.value[:, g] * krw)
-    for metric, arr in (("bids_submitted", A.bids_submitted), ("subsidised_bids", A.subsidised_bids),
-                        ("tenders_closed", A.tenders_closed), ("tenders_contested", A.tenders_contested),
-                        ("tenders_awarded", A.tenders_awarded), ("tenders_rejected", A.tenders_rejected),
-                        ("exporting_firms", A.exporters), ("partnerships", A.partnerships),
-                        ("exporting_firms_year", A.exporters_year), ("new_country_entries", A.new_entries),
-                        ("active_firms", A.active_firms), ("consortia", A.consortia),
-                        ("consortium_wins", A.consortium_wins), ("kscon_follow_on_tenders", A.kscon_tenders),
-                        ("ksp_follow_on_tenders", A.ksp_tenders), ("contract_defaults", A.defaults),
-                        ("pis_commitments_krw_bn", A.pis_commit), ("ksure_balance_krw_bn", A.ksure_balance),
-                        ("co_entry_pot_krw_bn", A.pot_balance)):
+    for metric, arr in (
+        ("bids_submitted", A.bids_submitted),
+        ("subsidised_bids", A.subsidised_bids),
+        ("tenders_closed", A.tenders_closed),
+        ("tenders_contested", A.tenders_contested),
+        ("tenders_awarded", A.tenders_awarded),
+        ("tenders_rejected", A.tenders_rejected),
+        ("exporting_firms", A.exporters),
+        ("partnerships", A.partnerships),
+        ("exporting_firms_year", A.exporters_year),
+        ("new_country_entries", A.new_entries),
+        ("active_firms", A.active_firms),
+        ("consortia", A.consortia),
+        ("consortium_wins", A.consortium_wins),
+        ("kscon_follow_on_tenders", A.kscon_tenders),
+        ("ksp_follow_on_tenders", A.ksp_tenders),
+        ("contract_defaults", A.defaults),
+        ("pis_commitments_krw_bn", A.pis_commit),
+        ("ksure_balance_krw_bn", A.ksure_balance),
+        ("co_entry_pot_krw_bn", A.pot_balance),
+    ):
         add(metric, "all", arr)
     add("capture_rate", "all", _ratio(A.wins[:, 0], A.tenders_contested))
     add("bidders_per_tender", "all", _ratio(A.bidders, A.tenders_closed))
     add("single_bidder_share", "all", _ratio(A.single_bidder, A.tenders_closed))
     add("value_awarded_usd_m", "all", A.value_awarded)
     add("korean_share_value", "all", _ratio(A.value[:, 0], A.value_awarded))
-    add("korean_share_existing_value", "all",
-        _ratio(A.value[:, G_DEMAND], A.value_awarded - A.value_awarded_created))
+    add("korean_share_existing_value", "all", _ratio(A.value[:, G_DEMAND], A.value_awarded - A.value_awarded_created))
     add("rejected_share", "all", _ratio(A.tenders_rejected, A.tenders_closed))
     add("korean_share_contested_value", "all", _ratio(A.value[:, 0], A.value_contested))
     add("bid_cost_share", "all", _ratio(A.bid_cost, A.bid_value))
@@ -202,13 +249,15 @@ def tidy(res: RunResult, run: int = 0) -> pd.DataFrame:
         add("pis_nav_krw_bn", f"tranche:{tranche}", A.pis_snap[:, t, 1] + A.pis_snap[:, t, 2])
 
     n, ny = len(metrics), len(years)
-    frame = pd.DataFrame({
-        "run": np.full(n * ny, run, dtype=np.int64),
-        "scenario": pd.Categorical([res.scenario] * (n * ny)),
-        "seed": np.full(n * ny, res.seed, dtype=np.int64),
-        "year": np.tile(years, n).astype(np.int64),
-        "metric": np.repeat(metrics, ny),
-        "group": np.repeat(groups, ny),
-        "value": np.concatenate(values),
-    })
+    frame = pd.DataFrame(
+        {
+            "run": np.full(n * ny, run, dtype=np.int64),
+            "scenario": pd.Categorical([res.scenario] * (n * ny)),
+            "seed": np.full(n * ny, res.seed, dtype=np.int64),
+            "year": np.tile(years, n).astype(np.int64),
+            "metric": np.repeat(metrics, ny),
+            "group": np.repeat(groups, ny),
+            "value": np.concatenate(values),
+        }
+    )
     return frame

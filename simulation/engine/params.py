@@ -3,6 +3,7 @@
 Schedules become per-month (or per-year) arrays, country lists become per-country arrays,
 money is put in one unit per quantity (tender values USD m, public money KRW bn).
 """
+
 from __future__ import annotations
 
 import math
@@ -109,8 +110,9 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
 
     type_mix = np.vstack([mix(mk.type_mix_developing, TYPES), mix(mk.type_mix_developed, TYPES)])
     medians = mix(mk.value_median_usd_m, TYPES)
-    mean_value = np.array([float(np.sum(type_mix[j] * medians)) * math.exp(mk.value_sigma ** 2 / 2.0)
-                           for j in range(2)], dtype=F8)
+    mean_value = np.array(
+        [float(np.sum(type_mix[j] * medians)) * math.exp(mk.value_sigma**2 / 2.0) for j in range(2)], dtype=F8
+    )
 
     subsidy_ratio = np.stack([cal.monthly(getattr(lev.n2_subsidy.ratio, k)) for k in SIZES], axis=1)
     year_frac = np.array([np.sum(cal.year_of == y) / 12.0 for y in range(n_years)], dtype=F8)
@@ -121,17 +123,21 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
     envoy_from = _from_months(lev.t4_envoys.countries, table, cal)
     n6 = region_in(lev.n6_intl_orgs.regions)
     n6_access = np.where(n6 == 1, lev.n6_intl_orgs.access, s.discovery.mdb_access_base).astype(F8)
-    blended_ok = (np.array([INCOMES[g] in lev.f3_blended.eligible_incomes for g in table.income]) &
-                  bool(lev.f3_blended.enabled)).astype(np.uint8)
+    blended_ok = (
+        np.array([INCOMES[g] in lev.f3_blended.eligible_incomes for g in table.income]) & bool(lev.f3_blended.enabled)
+    ).astype(np.uint8)
 
     origin_cum = np.vstack([np.cumsum(mix(getattr(comp.origin_mix, reg), ORIGINS)) for reg in REGIONS])
     rel_f = np.vstack([mix(getattr(comp.relationship, REGIONS[g]), ORIGINS) for g in table.region])
     disc = s.discovery
     # the gravity baseline of learning of a tender in each country: market weight (relative to the
     # average country), distance from Seoul, the 2019 relationship
-    disc_odds = (disc.odds_base * (table.weight * C) ** disc.market_elasticity
-                 * (table.distance / disc.reference_distance_km) ** (-disc.distance_elasticity)
-                 * disc.relationship_odds ** table.relationship)
+    disc_odds = (
+        disc.odds_base
+        * (table.weight * C) ** disc.market_elasticity
+        * (table.distance / disc.reference_distance_km) ** (-disc.distance_elasticity)
+        * disc.relationship_odds**table.relationship
+    )
     fin_n = np.array([int(round(y)) for y in mix(mk.finance_years, TYPES)], dtype=I8)
     fin_share = mix(mk.financed_share, TYPES)
     premium = np.array(fin.risk_premium.as_list(), dtype=F8)
@@ -141,17 +147,33 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
     el = s.behaviour.default_loss_share * (1.0 - (1.0 - annual_pd[:, None]) ** contract_years[None, :])
     # the foreign bids' log financing term by origin, type and risk class: the origin's rate plus the
     # buyer's country-risk premium, which every bidder pays, as the PV of an amortising loan's interest
-    o_lnfin = np.array([[[math.log(1.0 + f * _pv(r + premium[q], int(n), fin.base_rate + premium[q]))
-                          for q in range(NRISK)] for n, f in zip(fin_n, fin_share, strict=True)]
-                        for r in [getattr(comp.profiles, o).rate for o in ORIGINS]], dtype=F8)
+    o_lnfin = np.array(
+        [
+            [
+                [math.log(1.0 + f * _pv(r + premium[q], int(n), fin.base_rate + premium[q])) for q in range(NRISK)]
+                for n, f in zip(fin_n, fin_share, strict=True)
+            ]
+            for r in [getattr(comp.profiles, o).rate for o in ORIGINS]
+        ],
+        dtype=F8,
+    )
     # F6: an SME's saving on a sole contract per unit of value, the larger of the guarantee-fee cut
     # (on the performance bond, for the contract's life) and the contract-performance loan's cut
     f6 = lev.f6_sme_sole
-    sole_save = np.array([max(f6.guarantee_fee_cut * s.behaviour.bond_share * cy,
-                              fin.working_capital_share * (_pv(fin.base_rate, max(1, int(round(cy))), fin.base_rate)
-                                                           - _pv(max(0.0, fin.base_rate - f6.loan_rate_cut),
-                                                                 max(1, int(round(cy))), fin.base_rate)))
-                          for cy in contract_years], dtype=F8)
+    sole_save = np.array(
+        [
+            max(
+                f6.guarantee_fee_cut * s.behaviour.bond_share * cy,
+                fin.working_capital_share
+                * (
+                    _pv(fin.base_rate, max(1, int(round(cy))), fin.base_rate)
+                    - _pv(max(0.0, fin.base_rate - f6.loan_rate_cut), max(1, int(round(cy))), fin.base_rate)
+                ),
+            )
+            for cy in contract_years
+        ],
+        dtype=F8,
+    )
     prof = lambda attr: np.array([getattr(getattr(comp.profiles, o), attr) for o in ORIGINS], dtype=F8)  # noqa: E731
     wkeys = ("quality", "price", "finance", "relationship", "track_record", "incumbency")
     wts = np.vstack([mix(s.award.developing, wkeys), mix(s.award.developed, wkeys)])
@@ -164,18 +186,30 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
     ev_arr = lambda ev, k: np.array([e[k] for e in ev], dtype=I8)  # noqa: E731
 
     p = dict(
-        n_months=n_months, n_years=n_years, n_firms=s.world.n_firms, n_countries=C,
-        year_of=cal.year_of, moy=cal.moy, tender_scale=tender_scale,
-        t2_reach=np.where(cal.monthly(lev.t2_coordination.enabled, np.int64) > 0, 1.0,
-                       lev.t2_coordination.reach_without).astype(F8),
+        n_months=n_months,
+        n_years=n_years,
+        n_firms=s.world.n_firms,
+        n_countries=C,
+        year_of=cal.year_of,
+        moy=cal.moy,
+        tender_scale=tender_scale,
+        t2_reach=np.where(
+            cal.monthly(lev.t2_coordination.enabled, np.int64) > 0, 1.0, lev.t2_coordination.reach_without
+        ).astype(F8),
         n3_db_on=np.where((np.arange(n_months) >= cal.month(lev.n3_info_db.start)) & lev.n3_info_db.enabled, 1.0, 0.0),
         f5_rate_cut=cal.monthly(lev.f5_co_entry.rate_cut) * (1.0 if lev.f5_co_entry.enabled else 0.0),
         n2_subsidy_ratio=np.ascontiguousarray(subsidy_ratio),
         n2_wide_scope=cal.monthly(lev.n2_subsidy.wide_scope, np.int64).astype(F8),
-        t2_cost_krw_bn_per_month=(cal.monthly(lev.t2_coordination.enabled, np.int64) > 0) * lev.t2_coordination.cost_krw_bn_per_year / 12.0,
+        t2_cost_krw_bn_per_month=(cal.monthly(lev.t2_coordination.enabled, np.int64) > 0)
+        * lev.t2_coordination.cost_krw_bn_per_year
+        / 12.0,
         n2_budget_krw_bn=cal.yearly(lev.n2_subsidy.budget_krw_bn_per_year) * year_frac,
-        f3_budget_usd_m=cal.yearly(lev.f3_blended.budget_usd_m_per_year) * year_frac * (1.0 if lev.f3_blended.enabled else 0.0),
-        f8_budget_usd_m=cal.yearly(lev.f8_edpf.budget_usd_m_per_year) * year_frac * (1.0 if lev.f8_edpf.enabled else 0.0),
+        f3_budget_usd_m=cal.yearly(lev.f3_blended.budget_usd_m_per_year)
+        * year_frac
+        * (1.0 if lev.f3_blended.enabled else 0.0),
+        f8_budget_usd_m=cal.yearly(lev.f8_edpf.budget_usd_m_per_year)
+        * year_frac
+        * (1.0 if lev.f8_edpf.enabled else 0.0),
         f5_topup_krw_bn=cal.yearly(lev.f5_co_entry.topup_krw_bn_per_year),
         c2_slots=cal.yearly(lev.c2_consortia.slots_per_year, I8),
         n1_selections=cal.yearly(lev.n1_kscon.selections_per_year, I8) * (1 if lev.n1_kscon.enabled else 0),
@@ -183,95 +217,176 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
         n5_cohorts=cal.yearly(lev.n5_training.cohorts_per_year, I8),
         c5_roadshows=cal.yearly(lev.c5_roadshows.per_year, I8),
         year_frac=year_frac,
-        region=table.region, income=table.income, developing=developing, risk=table.risk,
-        weight=table.weight, distance=table.distance, rel_base=table.relationship, mdb_share=table.mdb_share,
-        n4_kotra_from=kotra_from, n4_kind_from=kind_from, t4_envoy_from=envoy_from, n6_access=n6_access,
+        region=table.region,
+        income=table.income,
+        developing=developing,
+        risk=table.risk,
+        weight=table.weight,
+        distance=table.distance,
+        rel_base=table.relationship,
+        mdb_share=table.mdb_share,
+        n4_kotra_from=kotra_from,
+        n4_kind_from=kind_from,
+        t4_envoy_from=envoy_from,
+        n6_access=n6_access,
         f3_eligible=blended_ok,
         n1_eligible=region_in(lev.n1_kscon.eligible_regions) & developing,
         t3_eligible=region_in(lev.t3_ksp.eligible_regions) & developing,
         n5_eligible=region_in(lev.n5_training.target_regions),
-        mean_value=mean_value, type_cum=np.ascontiguousarray(np.cumsum(type_mix, axis=1)),
-        value_mu=np.log(medians), value_sigma=float(mk.value_sigma),
-        open_m=mix(mk.open_months, TYPES).astype(I8), contract_m=mix(mk.contract_months, TYPES).astype(I8),
-        fin_share=fin_share, fin_n=fin_n, el=np.ascontiguousarray(el),
-        bid_cost=mix(mk.bid_cost_share, TYPES), domain_cum=np.cumsum(mix(mk.domain_mix, DOMAINS)),
-        foreign_mean=float(comp.foreign_bids_mean), foreign_disp=float(comp.foreign_bids_dispersion),
-        strength=float(comp.strength), quality_shift=float(comp.quality_shift),
+        mean_value=mean_value,
+        type_cum=np.ascontiguousarray(np.cumsum(type_mix, axis=1)),
+        value_mu=np.log(medians),
+        value_sigma=float(mk.value_sigma),
+        open_m=mix(mk.open_months, TYPES).astype(I8),
+        contract_m=mix(mk.contract_months, TYPES).astype(I8),
+        fin_share=fin_share,
+        fin_n=fin_n,
+        el=np.ascontiguousarray(el),
+        bid_cost=mix(mk.bid_cost_share, TYPES),
+        domain_cum=np.cumsum(mix(mk.domain_mix, DOMAINS)),
+        foreign_mean=float(comp.foreign_bids_mean),
+        foreign_disp=float(comp.foreign_bids_dispersion),
+        strength=float(comp.strength),
+        quality_shift=float(comp.quality_shift),
         origin_cum=np.ascontiguousarray(origin_cum),
-        o_q=prof("quality"), o_qsd=prof("quality_sd"), o_mk=prof("markup"), o_mksd=prof("markup_sd"),
+        o_q=prof("quality"),
+        o_qsd=prof("quality_sd"),
+        o_mk=prof("markup"),
+        o_mksd=prof("markup_sd"),
         o_fs=prof("finance_score"),
         wts=np.ascontiguousarray(wts),
         o_lnfin=np.ascontiguousarray(o_lnfin),
         o_lnexp=np.array([math.log(1.0 + x) for x in prof("experience")], dtype=np.float64),
         rel_f=np.ascontiguousarray(rel_f),
-        bids_elast=float(comp.bids_value_elasticity), bids_risk=float(comp.bids_risk_slope),
+        bids_elast=float(comp.bids_value_elasticity),
+        bids_risk=float(comp.bids_risk_slope),
         ref_value=float(comp.reference_value_usd_m),
-        nest=s.award.nest_scale, reserve=s.award.reservation_utility, retender_p=s.award.retender_prob,
+        nest=s.award.nest_scale,
+        reserve=s.award.reservation_utility,
+        retender_p=s.award.retender_prob,
         retender_lag=s.award.retender_lag_months,
-        sc_pis=s.award.scores.pis, sc_blended=s.award.scores.blended, sc_edpf=s.award.scores.edpf,
-        sc_ksure=s.award.scores.ksure, ksp_inc=s.award.scores.ksp_incumbency,
-        margin=s.behaviour.margin, prior_w=s.behaviour.belief_prior_wins, prior_l=s.behaviour.belief_prior_losses,
-        bond_share=s.behaviour.bond_share, crowding=s.behaviour.crowding, q_noise=s.behaviour.quality_noise_sd,
-        default_loss=s.behaviour.default_loss_share, dom_income=s.world.domestic_income,
-        risk_aversion=s.behaviour.risk_aversion, partner_prob=s.behaviour.partner_prob,
+        sc_pis=s.award.scores.pis,
+        sc_blended=s.award.scores.blended,
+        sc_edpf=s.award.scores.edpf,
+        sc_ksure=s.award.scores.ksure,
+        ksp_inc=s.award.scores.ksp_incumbency,
+        margin=s.behaviour.margin,
+        prior_w=s.behaviour.belief_prior_wins,
+        prior_l=s.behaviour.belief_prior_losses,
+        bond_share=s.behaviour.bond_share,
+        crowding=s.behaviour.crowding,
+        q_noise=s.behaviour.quality_noise_sd,
+        default_loss=s.behaviour.default_loss_share,
+        dom_income=s.world.domestic_income,
+        risk_aversion=s.behaviour.risk_aversion,
+        partner_prob=s.behaviour.partner_prob,
         entry_cost=s.behaviour.entry_cost_share,
-        disc_odds=disc_odds.astype(F8), size_odds=mix(disc.size_odds, SIZES),
-        known_gain=disc.known_odds - 1.0, contact_gain=disc.contact_odds - 1.0,
+        disc_odds=disc_odds.astype(F8),
+        size_odds=mix(disc.size_odds, SIZES),
+        known_gain=disc.known_odds - 1.0,
+        contact_gain=disc.contact_odds - 1.0,
         contact_decay=2.0 ** (-1.0 / s.discovery.contact_half_life_months),
-        k_table=knowledge_table(s.knowledge.half_life_new_months, s.knowledge.half_life_established_months,
-                                s.knowledge.uses_to_establish, n_months, s.knowledge.introduction_strength),
+        k_table=knowledge_table(
+            s.knowledge.half_life_new_months,
+            s.knowledge.half_life_established_months,
+            s.knowledge.uses_to_establish,
+            n_months,
+            s.knowledge.introduction_strength,
+        ),
         k_uses=s.knowledge.uses_to_establish,
-        rel_decay=2.0 ** (-1.0 / s.relationship.half_life_months), win_boost=s.relationship.win_boost,
-        krw=krw, base_rate=fin.base_rate, premium=premium,
-        contract_pd_m=_monthly_pd(fin.contract_default_pd.as_list()), max_uninsured=fin.max_uninsured_risk,
-        f1_enabled=int(f1.enabled), f1_start_m=pis_start,
+        rel_decay=2.0 ** (-1.0 / s.relationship.half_life_months),
+        win_boost=s.relationship.win_boost,
+        krw=krw,
+        base_rate=fin.base_rate,
+        premium=premium,
+        contract_pd_m=_monthly_pd(fin.contract_default_pd.as_list()),
+        max_uninsured=fin.max_uninsured_risk,
+        f1_enabled=int(f1.enabled),
+        f1_start_m=pis_start,
         f4_invest_end_m=pis_start + int(round(lev.f4_fund_life.investment_period_years * 12)),
         f4_fund_end_m=pis_start + int(round(lev.f4_fund_life.fund_life_years * 12)),
-        f1_equity_share=f1.equity_share, f1_max_equity_krw_bn=f1.max_equity_krw_bn,
-        f1_holding_m=max(1, int(round(f1.holding_years * 12))), f1_return_multiple=f1.return_multiple,
-        f1_project_default_pd_m=_monthly_pd(f1.project_default_pd.as_list()), f1_loss_given_default=f1.loss_given_default,
+        f1_equity_share=f1.equity_share,
+        f1_max_equity_krw_bn=f1.max_equity_krw_bn,
+        f1_holding_m=max(1, int(round(f1.holding_years * 12))),
+        f1_return_multiple=f1.return_multiple,
+        f1_project_default_pd_m=_monthly_pd(f1.project_default_pd.as_list()),
+        f1_loss_given_default=f1.loss_given_default,
         f1_public_funding_rate_m=f1.public_funding_rate / 12.0,
         f2_loss_order=0 if lev.f2_loss_order.order == "subordinated" else 1,
         f3_rate_cut=lev.f3_blended.rate_cut,
         f5_enabled=int(lev.f5_co_entry.enabled),
-        f6_enabled=int(lev.f6_sme_sole.enabled), f6_sole_save=sole_save,
-        f7_enabled=int(lev.f7_ksure.enabled), f7_cover_share=lev.f7_ksure.cover_share,
+        f6_enabled=int(lev.f6_sme_sole.enabled),
+        f6_sole_save=sole_save,
+        f7_enabled=int(lev.f7_ksure.enabled),
+        f7_cover_share=lev.f7_ksure.cover_share,
         f7_premium_to_expected_loss=lev.f7_ksure.premium_to_expected_loss,
-        f8_enabled=int(lev.f8_edpf.enabled), f8_rate_cut=lev.f8_edpf.rate_cut,
-        n1_enabled=int(lev.n1_kscon.enabled), n1_call_moy=lev.n1_kscon.call_month - 1,
-        n1_cost_krw_bn_per_selection=lev.n1_kscon.cost_krw_bn_per_selection, n1_follow_on_prob=lev.n1_kscon.follow_on_prob,
-        n1_lag_months_min=lev.n1_kscon.lag_months_min, n1_lag_months_max=lev.n1_kscon.lag_months_max,
+        f8_enabled=int(lev.f8_edpf.enabled),
+        f8_rate_cut=lev.f8_edpf.rate_cut,
+        n1_enabled=int(lev.n1_kscon.enabled),
+        n1_call_moy=lev.n1_kscon.call_month - 1,
+        n1_cost_krw_bn_per_selection=lev.n1_kscon.cost_krw_bn_per_selection,
+        n1_follow_on_prob=lev.n1_kscon.follow_on_prob,
+        n1_lag_months_min=lev.n1_kscon.lag_months_min,
+        n1_lag_months_max=lev.n1_kscon.lag_months_max,
         n1_relationship_boost=lev.n1_kscon.relationship_boost,
         n2_cap_usd_m=lev.n2_subsidy.cap_krw_mn / 1000.0 * 1000.0 / krw,
-        n3_discovery_odds_gain=lev.n3_info_db.discovery_odds - 1.0, n3_cost_krw_bn_per_month=lev.n3_info_db.cost_krw_bn_per_year / 12.0,
-        n4_kotra_discovery_odds_gain=lev.n4_hubs.kotra_discovery_odds - 1.0, n4_kotra_bid_cost_cut=lev.n4_hubs.kotra_bid_cost_cut,
+        n3_discovery_odds_gain=lev.n3_info_db.discovery_odds - 1.0,
+        n3_cost_krw_bn_per_month=lev.n3_info_db.cost_krw_bn_per_year / 12.0,
+        n4_kotra_discovery_odds_gain=lev.n4_hubs.kotra_discovery_odds - 1.0,
+        n4_kotra_bid_cost_cut=lev.n4_hubs.kotra_bid_cost_cut,
         n4_kotra_cost_krw_bn_per_month=lev.n4_hubs.kotra_cost_krw_bn_per_year / 12.0,
-        n4_kind_ppp_discovery_odds_gain=lev.n4_hubs.kind_ppp_discovery_odds - 1.0, n4_kind_cost_krw_bn_per_month=lev.n4_hubs.kind_cost_krw_bn_per_year / 12.0,
-        n6_cost_krw_bn_per_month=len(lev.n6_intl_orgs.regions) * lev.n6_intl_orgs.cost_krw_bn_per_region_per_year / 12.0,
-        n5_moy=lev.n5_training.month - 1, n5_relationship_boost=lev.n5_training.relationship_boost,
+        n4_kind_ppp_discovery_odds_gain=lev.n4_hubs.kind_ppp_discovery_odds - 1.0,
+        n4_kind_cost_krw_bn_per_month=lev.n4_hubs.kind_cost_krw_bn_per_year / 12.0,
+        n6_cost_krw_bn_per_month=len(lev.n6_intl_orgs.regions)
+        * lev.n6_intl_orgs.cost_krw_bn_per_region_per_year
+        / 12.0,
+        n5_moy=lev.n5_training.month - 1,
+        n5_relationship_boost=lev.n5_training.relationship_boost,
         n5_cost_krw_bn_per_cohort=lev.n5_training.cost_krw_bn_per_cohort,
-        c1_enabled=int(lev.c1_expo.enabled), c1_start_m=cal.month(lev.c1_expo.start), c1_moy=lev.c1_expo.month - 1,
-        c1_buyer_countries=lev.c1_expo.buyer_countries, c1_firm_attendance=lev.c1_expo.firm_attendance,
-        c1_meet_prob=lev.c1_expo.meet_prob, c1_relationship_boost=lev.c1_expo.relationship_boost, c1_cost_krw_bn=lev.c1_expo.cost_krw_bn,
-        c2_min_value_usd_m=lev.c2_consortia.min_value_usd_m, c2_sme_share=lev.c2_consortia.sme_share,
-        c2_synergy=lev.c2_consortia.synergy, c2_cost_krw_bn_per_consortium=lev.c2_consortia.cost_krw_bn_per_consortium,
+        c1_enabled=int(lev.c1_expo.enabled),
+        c1_start_m=cal.month(lev.c1_expo.start),
+        c1_moy=lev.c1_expo.month - 1,
+        c1_buyer_countries=lev.c1_expo.buyer_countries,
+        c1_firm_attendance=lev.c1_expo.firm_attendance,
+        c1_meet_prob=lev.c1_expo.meet_prob,
+        c1_relationship_boost=lev.c1_expo.relationship_boost,
+        c1_cost_krw_bn=lev.c1_expo.cost_krw_bn,
+        c2_min_value_usd_m=lev.c2_consortia.min_value_usd_m,
+        c2_sme_share=lev.c2_consortia.sme_share,
+        c2_synergy=lev.c2_consortia.synergy,
+        c2_cost_krw_bn_per_consortium=lev.c2_consortia.cost_krw_bn_per_consortium,
         c3_catalogue=int(lev.c3_alliance.catalogue),
         c3_cost_krw_bn_per_month=lev.c3_alliance.cost_krw_bn_per_year / 12.0 if lev.c3_alliance.catalogue else 0.0,
         c6_cost_krw_bn_per_month=lev.c6_strategy.cost_krw_bn_per_year / 12.0 if lev.c6_strategy.enabled else 0.0,
-        c4_enabled=int(lev.c4_fair.enabled), c4_moy=lev.c4_fair.month - 1, c4_region=REGIONS.index(lev.c4_fair.region),
-        c4_firms=lev.c4_fair.firms, c4_contact_boost=lev.c4_fair.contact_boost, c4_relationship_boost=lev.c4_fair.relationship_boost,
+        c4_enabled=int(lev.c4_fair.enabled),
+        c4_moy=lev.c4_fair.month - 1,
+        c4_region=REGIONS.index(lev.c4_fair.region),
+        c4_firms=lev.c4_fair.firms,
+        c4_contact_boost=lev.c4_fair.contact_boost,
+        c4_relationship_boost=lev.c4_fair.relationship_boost,
         c4_cost_krw_bn=lev.c4_fair.cost_krw_bn,
         c5_regions=np.array([REGIONS.index(g) for g in lev.c5_roadshows.regions], dtype=I8),
-        c5_firms_per_roadshow=lev.c5_roadshows.firms_per_roadshow, c5_contact_boost=lev.c5_roadshows.contact_boost,
-        c5_relationship_boost=lev.c5_roadshows.relationship_boost, c5_cost_krw_bn_each=lev.c5_roadshows.cost_krw_bn_each,
+        c5_firms_per_roadshow=lev.c5_roadshows.firms_per_roadshow,
+        c5_contact_boost=lev.c5_roadshows.contact_boost,
+        c5_relationship_boost=lev.c5_roadshows.relationship_boost,
+        c5_cost_krw_bn_each=lev.c5_roadshows.cost_krw_bn_each,
         c6_fit=np.array([lev.c6_strategy.fit_developing, lev.c6_strategy.fit_developed], dtype=F8)
         * (1.0 if lev.c6_strategy.enabled else 0.0),
-        t1_visit_m=ev_arr(visits, 0), t1_visit_c=ev_arr(visits, 1), t1_relationship_boost=lev.t1_high_level.relationship_boost,
+        t1_visit_m=ev_arr(visits, 0),
+        t1_visit_c=ev_arr(visits, 1),
+        t1_relationship_boost=lev.t1_high_level.relationship_boost,
         t1_cost_krw_bn_per_visit=lev.t1_high_level.cost_krw_bn_per_visit,
-        t3_moy=lev.t3_ksp.month - 1, t3_cost_krw_bn_per_project=lev.t3_ksp.cost_krw_bn_per_project, t3_follow_on_prob=lev.t3_ksp.follow_on_prob,
-        t3_lag_months_min=lev.t3_ksp.lag_months_min, t3_lag_months_max=lev.t3_ksp.lag_months_max, t3_relationship_boost=lev.t3_ksp.relationship_boost,
-        t4_relationship_boost_per_month=lev.t4_envoys.relationship_boost_per_month, t4_cost_krw_bn_per_month=lev.t4_envoys.cost_krw_bn_per_year / 12.0,
-        t5_mou_m=ev_arr(mous, 0), t5_mou_c=ev_arr(mous, 1), t5_relationship_boost=lev.t5_mou.relationship_boost,
+        t3_moy=lev.t3_ksp.month - 1,
+        t3_cost_krw_bn_per_project=lev.t3_ksp.cost_krw_bn_per_project,
+        t3_follow_on_prob=lev.t3_ksp.follow_on_prob,
+        t3_lag_months_min=lev.t3_ksp.lag_months_min,
+        t3_lag_months_max=lev.t3_ksp.lag_months_max,
+        t3_relationship_boost=lev.t3_ksp.relationship_boost,
+        t4_relationship_boost_per_month=lev.t4_envoys.relationship_boost_per_month,
+        t4_cost_krw_bn_per_month=lev.t4_envoys.cost_krw_bn_per_year / 12.0,
+        t5_mou_m=ev_arr(mous, 0),
+        t5_mou_c=ev_arr(mous, 1),
+        t5_relationship_boost=lev.t5_mou.relationship_boost,
         t5_cost_krw_bn_per_mou=lev.t5_mou.cost_krw_bn_per_mou,
     )
     return Params(**p), cal, table
@@ -286,8 +401,16 @@ def scheduled_tenders(r: Resolved, cal: Calendar, table: CountryTable) -> list[t
         for ph in st.phases:
             m = cal.month(ph.date)
             if 0 <= m < cal.n_months and ph.share > 0:
-                out.append((m, table.index(st.country), DOMAINS.index(st.domain), TYPES.index(st.type),
-                            st.value_usd_m * ph.share, INC_FULL if st.korean_incumbent else INC_NONE))
+                out.append(
+                    (
+                        m,
+                        table.index(st.country),
+                        DOMAINS.index(st.domain),
+                        TYPES.index(st.type),
+                        st.value_usd_m * ph.share,
+                        INC_FULL if st.korean_incumbent else INC_NONE,
+                    )
+                )
     out.sort(key=lambda e: e[0])
     return out
 

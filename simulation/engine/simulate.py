@@ -3,6 +3,7 @@
 This is the plain fast path used for many runs: no Mesa model is built (Mesa 3.3.1 never
 frees models, mesa#3179), just the world arrays and the compiled monthly loop.
 """
+
 from __future__ import annotations
 
 import threading

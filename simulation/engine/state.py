@@ -11,6 +11,7 @@ regions, NO foreign origins, NRISK risk classes, NI instruments, NTR fund tranch
 `kernels.constants`). A lever's field is named `<measure code>_<schema name>` and its comment
 gives the schema path (`levers.f5_co_entry.rate_cut`), so one grep follows it from YAML to kernel.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -20,6 +21,7 @@ import numpy as np
 
 class Params(NamedTuple):
     """The scenario as numbers the kernels read (never written during a run); built by `engine.params`."""
+
     # -- time and sizes
     n_months: int  # months simulated, M
     n_years: int  # calendar years touched, Y
@@ -34,11 +36,15 @@ class Params(NamedTuple):
     f5_rate_cut: np.ndarray  # (M,) F5 co-entry loan rate cut by month (per year; 0 off), levers.f5_co_entry.rate_cut
     n2_subsidy_ratio: np.ndarray  # (M, NS) N2 share of bid cost reimbursed by size class, levers.n2_subsidy.ratio
     n2_wide_scope: np.ndarray  # (M,) 1.0 when N2 also covers ICT and urban solutions, levers.n2_subsidy.wide_scope
-    t2_cost_krw_bn_per_month: np.ndarray  # (M,) T2 running cost (KRW bn), levers.t2_coordination.cost_krw_bn_per_year / 12
+    t2_cost_krw_bn_per_month: (
+        np.ndarray
+    )  # (M,) T2 running cost (KRW bn), levers.t2_coordination.cost_krw_bn_per_year / 12
     n2_budget_krw_bn: np.ndarray  # (Y,) N2 budget (KRW bn, pro rata), levers.n2_subsidy.budget_krw_bn_per_year
     f3_budget_usd_m: np.ndarray  # (Y,) F3 lending (USD m, pro rata), levers.f3_blended.budget_usd_m_per_year
     f8_budget_usd_m: np.ndarray  # (Y,) F8 EDPF lending (USD m, pro rata), levers.f8_edpf.budget_usd_m_per_year
-    f5_topup_krw_bn: np.ndarray  # (Y,) F5 pot widening after a shortfall (KRW bn), levers.f5_co_entry.topup_krw_bn_per_year
+    f5_topup_krw_bn: (
+        np.ndarray
+    )  # (Y,) F5 pot widening after a shortfall (KRW bn), levers.f5_co_entry.topup_krw_bn_per_year
     c2_slots: np.ndarray  # (Y,) int64 C2 consortia KOTRA brokers a year, levers.c2_consortia.slots_per_year
     n1_selections: np.ndarray  # (Y,) int64 N1 selections a year (0 off), levers.n1_kscon.selections_per_year
     t3_projects: np.ndarray  # (Y,) int64 T3 KSP projects a year, levers.t3_ksp.projects_per_year
@@ -54,7 +60,9 @@ class Params(NamedTuple):
     distance: np.ndarray  # (C,) distance from Seoul (km)
     rel_base: np.ndarray  # (C,) 2019 relationship with Korea (0-1) that boosts fade back to
     mdb_share: np.ndarray  # (C,) share of tenders funded by multilateral banks
-    n4_kotra_from: np.ndarray  # (C,) int64 month an N4 KOTRA centre opens (NO_MONTH never), levers.n4_hubs.kotra_centres
+    n4_kotra_from: (
+        np.ndarray
+    )  # (C,) int64 month an N4 KOTRA centre opens (NO_MONTH never), levers.n4_hubs.kotra_centres
     n4_kind_from: np.ndarray  # (C,) int64 month an N4 KIND centre opens (NO_MONTH: never), levers.n4_hubs.kind_centres
     t4_envoy_from: np.ndarray  # (C,) int64 month a T4 envoy starts (NO_MONTH: never), levers.t4_envoys.countries
     n6_access: np.ndarray  # (C,) access to MDB-funded tenders, levers.n6_intl_orgs.access or discovery.mdb_access_base
@@ -140,7 +148,9 @@ class Params(NamedTuple):
     f1_max_equity_krw_bn: float  # F1 cap on equity per project (KRW bn), levers.f1_pis.max_equity_krw_bn
     f1_holding_m: int  # months from F1 investment to exit, levers.f1_pis.holding_years
     f1_return_multiple: float  # F1 exit proceeds per unit invested, levers.f1_pis.return_multiple
-    f1_project_default_pd_m: np.ndarray  # (NRISK,) F1 project's monthly default chance, levers.f1_pis.project_default_pd
+    f1_project_default_pd_m: (
+        np.ndarray
+    )  # (NRISK,) F1 project's monthly default chance, levers.f1_pis.project_default_pd
     f1_loss_given_default: float  # share of an F1 investment lost on default, levers.f1_pis.loss_given_default
     f1_public_funding_rate_m: float  # monthly cost of public paid-in F1 capital, levers.f1_pis.public_funding_rate / 12
     f2_loss_order: int  # F2 loss waterfall: 0 subordinated, 1 pari passu, levers.f2_loss_order.order
@@ -168,10 +178,14 @@ class Params(NamedTuple):
     n3_cost_krw_bn_per_month: float  # N3 running cost (KRW bn), levers.n3_info_db.cost_krw_bn_per_year / 12
     n4_kotra_discovery_odds_gain: float  # N4 odds gain in a KOTRA country, levers.n4_hubs.kotra_discovery_odds - 1
     n4_kotra_bid_cost_cut: float  # N4 bid-cost cut in a KOTRA country, levers.n4_hubs.kotra_bid_cost_cut
-    n4_kotra_cost_krw_bn_per_month: float  # N4 cost a KOTRA centre (KRW bn), levers.n4_hubs.kotra_cost_krw_bn_per_year/12
+    n4_kotra_cost_krw_bn_per_month: (
+        float  # N4 cost a KOTRA centre (KRW bn), levers.n4_hubs.kotra_cost_krw_bn_per_year/12
+    )
     n4_kind_ppp_discovery_odds_gain: float  # N4 PPP odds gain, levers.n4_hubs.kind_ppp_discovery_odds - 1
     n4_kind_cost_krw_bn_per_month: float  # N4 cost a KIND centre (KRW bn), levers.n4_hubs.kind_cost_krw_bn_per_year/12
-    n6_cost_krw_bn_per_month: float  # N6 cost, all regions (KRW bn), levers.n6_intl_orgs.cost_krw_bn_per_region_per_year
+    n6_cost_krw_bn_per_month: (
+        float  # N6 cost, all regions (KRW bn), levers.n6_intl_orgs.cost_krw_bn_per_region_per_year
+    )
     n5_moy: int  # month of year 0..11 of N5 cohorts, levers.n5_training.month - 1
     n5_relationship_boost: float  # N5 relationship gain per cohort (0-1), levers.n5_training.relationship_boost
     n5_cost_krw_bn_per_cohort: float  # N5 cost per cohort (KRW bn), levers.n5_training.cost_krw_bn_per_cohort
@@ -228,6 +242,7 @@ class Params(NamedTuple):
 
 class State(NamedTuple):
     """The world the monthly step mutates: firms, relationships and fixed-capacity pools (`engine.world`)."""
+
     # -- firms
     size: np.ndarray  # (N,) int64 size class (LARGE, MID, SME, STARTUP)
     cap: np.ndarray  # (N, ND) capability by domain (score 0-1; 0: cannot bid)
@@ -336,6 +351,7 @@ class State(NamedTuple):
 
 class Acc(NamedTuple):
     """Yearly accumulators (Y rows) the kernels add to; `engine.metrics` turns them into tables."""
+
     bids: np.ndarray  # (Y, NG) Korean bids on tenders closed that year, by group
     wins: np.ndarray  # (Y, NG) Korean wins by group
     value: np.ndarray  # (Y, NG) value won by Korean firms by group (USD m)
@@ -379,6 +395,7 @@ class Acc(NamedTuple):
 # does not shift the draws of the market or of the buyers.
 class Streams(NamedTuple):
     """The monthly step's random generators (PCG64), one per source of noise."""
+
     policy: np.random.Generator  # policy events: training, expo, fair, roadshows, K-SCON, KSP
     market: np.random.Generator  # the tender flow
     foreign: np.random.Generator  # foreign competition on each tender

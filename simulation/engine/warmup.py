@@ -5,6 +5,7 @@ and a spinner, so the bar's rate and ETA count runs only (a first `compare` used
 for two minutes, then promise an ETA of almost two hours). Once compiled, the kernels are cached
 on disk (simulation/engine/kernels/__init__.py) and later processes load them in about a second.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -42,12 +43,14 @@ def spinner(message: str, stream: IO[str] | None = None) -> Iterator[None]:
     t0 = time.perf_counter()
     thread = None
     if getattr(stream, "isatty", lambda: False)():
+
         def spin() -> None:
             for c in itertools.cycle("|/-\\"):
                 if stop.wait(0.2):
                     break
                 stream.write(f"\r  {c} {time.perf_counter() - t0:4.0f} s")
                 stream.flush()
+
         thread = threading.Thread(target=spin, daemon=True)
         thread.start()
     try:

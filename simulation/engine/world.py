@@ -4,6 +4,7 @@ The world is drawn with its own stream (the first of `SeedSequence(seed).spawn(7
 step gets the other six (state.Streams), so changing how the world is drawn never shifts the step's
 random numbers.
 """
+
 from __future__ import annotations
 
 import math
@@ -47,6 +48,7 @@ POOL_OF = {OV_TENDERS: "tenders", OV_BIDS: "bids", OV_CONTRACTS: "contracts", OV
 @dataclass(frozen=True)
 class Capacity:
     """How many tenders, bids, contracts, investments and planned tenders the pools hold."""
+
     tenders: int
     bids: int
     contracts: int
@@ -110,10 +112,13 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
     rank = np.empty((n, ND), dtype=I8)
     rank[np.arange(n)[:, None], np.argsort(keys, axis=1, kind="stable")] = np.arange(ND)
     extra = rank < n_extra[:, None]
-    extra_cap = np.clip(cap[np.arange(n), main][:, None] - 0.1 + rng.normal(0.0, w.capability_sd / 2, (n, ND)),
-                        0.05, 0.95)
+    extra_cap = np.clip(
+        cap[np.arange(n), main][:, None] - 0.1 + rng.normal(0.0, w.capability_sd / 2, (n, ND)), 0.05, 0.95
+    )
     cap[extra] = extra_cap[extra]
-    capital0 = np.array([getattr(w.capital_usd_m, k) for k in SIZES])[size] * np.exp(rng.normal(0.0, w.capital_sigma, n))
+    capital0 = np.array([getattr(w.capital_usd_m, k) for k in SIZES])[size] * np.exp(
+        rng.normal(0.0, w.capital_sigma, n)
+    )
     markup = np.clip(rng.normal(w.markup_mean, w.markup_sd, n), -0.1, 0.5)
     alliance = (rng.random(n) < w.alliance_share).astype(U1)
     capacity = np.array([getattr(w.bid_capacity, k) for k in SIZES], dtype=I8)[size]
@@ -137,7 +142,9 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
         for lo in range(0, n, chunk):
             hi = min(n, lo + chunk)
             race = -np.log(1.0 - rng.random((hi - lo, C))) / pick_w
-            first = np.argpartition(race, kmax - 1, axis=1)[:, :kmax] if kmax < C else np.tile(np.arange(C), (hi - lo, 1))
+            first = (
+                np.argpartition(race, kmax - 1, axis=1)[:, :kmax] if kmax < C else np.tile(np.arange(C), (hi - lo, 1))
+            )
             order = np.take_along_axis(first, np.argsort(np.take_along_axis(race, first, axis=1), axis=1), axis=1)
             take = np.arange(kmax)[None, :] < k_known[lo:hi, None]
             rows = np.nonzero(take)[0] + lo
@@ -160,23 +167,39 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
     dom_ally_ptr = np.zeros(ND + 1, dtype=I8)
     dom_ally_ptr[1:] = np.cumsum([len(x) for x in ally_lists])
     return dict(
-        size=size, cap=cap, capital=capital0.copy(), capital0=capital0, markup=markup, alliance=alliance,
-        active=np.ones(n, dtype=U1), open_bids=np.zeros(n, dtype=I8), capacity=capacity,
-        kb=np.zeros(n, dtype=I8), kw=np.zeros(n, dtype=I8),
-        belief=np.full(n, P.prior_w / (P.prior_w + P.prior_l), dtype=F8), exp_region=exp_region, exp_domain=exp_domain,
+        size=size,
+        cap=cap,
+        capital=capital0.copy(),
+        capital0=capital0,
+        markup=markup,
+        alliance=alliance,
+        active=np.ones(n, dtype=U1),
+        open_bids=np.zeros(n, dtype=I8),
+        capacity=capacity,
+        kb=np.zeros(n, dtype=I8),
+        kw=np.zeros(n, dtype=I8),
+        belief=np.full(n, P.prior_w / (P.prior_w + P.prior_l), dtype=F8),
+        exp_region=exp_region,
+        exp_domain=exp_domain,
         # knowledge held before the start is established, last used at the start (kernels/knowledge.py)
         know=np.where(known == 1, np.int32(r.scenario.knowledge.uses_to_establish), np.int32(-1)).astype(np.int32),
-        won_in=won_in, contact=np.zeros((NR, n + 1), dtype=F8),
-        contacted=np.zeros(n, dtype=U1), contacted_ids=np.zeros(max(n, 1), dtype=I8), exported=np.zeros(n, dtype=U1),
-        last_win_year=np.full(n, -1, dtype=I8), dom_ptr=dom_ptr,
+        won_in=won_in,
+        contact=np.zeros((NR, n + 1), dtype=F8),
+        contacted=np.zeros(n, dtype=U1),
+        contacted_ids=np.zeros(max(n, 1), dtype=I8),
+        exported=np.zeros(n, dtype=U1),
+        last_win_year=np.full(n, -1, dtype=I8),
+        dom_ptr=dom_ptr,
         # int32: the candidate scan reads one per candidate (half the bytes of int64)
         dom_firms=np.concatenate(dom_lists).astype(np.int32) if n else np.zeros(0, dtype=np.int32),
-        dom_ally_ptr=dom_ally_ptr, dom_ally=np.concatenate(ally_lists).astype(I8) if n else np.zeros(0, dtype=I8),
+        dom_ally_ptr=dom_ally_ptr,
+        dom_ally=np.concatenate(ally_lists).astype(I8) if n else np.zeros(0, dtype=I8),
         alliance_ids=np.nonzero(alliance)[0].astype(I8),
         sme_alliance_ids=np.nonzero(ally_sme)[0].astype(I8),
         bid_mark=np.full(n, -1, dtype=I8),
         # working space the kernels reuse instead of allocating inside the monthly loop
-        scratch_i=np.zeros(max(n, P.c1_buyer_countries, 1), dtype=I8), scratch_sme=np.zeros(max(n, 1), dtype=I8),
+        scratch_i=np.zeros(max(n, P.c1_buyer_countries, 1), dtype=I8),
+        scratch_sme=np.zeros(max(n, 1), dtype=I8),
     )
 
 
@@ -192,8 +215,9 @@ def initial_relationship(P: Params) -> np.ndarray:
     return rel
 
 
-def build_state(r: Resolved, P: Params, cal: Calendar, table: CountryTable, seed: int,
-                cap: Capacity | None = None) -> tuple[State, Streams, Capacity]:
+def build_state(
+    r: Resolved, P: Params, cal: Calendar, table: CountryTable, seed: int, cap: Capacity | None = None
+) -> tuple[State, Streams, Capacity]:
     world_rng, step_rng = streams(seed)
     firms = build_firms(r, P, table, world_rng)
     sched = scheduled_tenders(r, cal, table)
@@ -207,29 +231,75 @@ def build_state(r: Resolved, P: Params, cal: Calendar, table: CountryTable, seed
     reg = np.zeros(NREG, dtype=F8)
     reg[R_POT] = r.scenario.levers.f5_co_entry.pot_krw_bn if P.f5_enabled else 0.0
     reg[R_KSURE] = r.scenario.levers.f7_ksure.account_krw_bn if P.f7_enabled else 0.0
-    pipe = dict(p_month=zi(PC), p_country=zi(PC), p_domain=zi(PC), p_type=zi(PC), p_value=zf(PC), p_inc=zi(PC),
-                p_origin=zi(PC))
+    pipe = dict(
+        p_month=zi(PC), p_country=zi(PC), p_domain=zi(PC), p_type=zi(PC), p_value=zf(PC), p_inc=zi(PC), p_origin=zi(PC)
+    )
     for j, (m, c, d, t, v, inc) in enumerate(sched):
         pipe["p_month"][j], pipe["p_country"][j], pipe["p_domain"][j] = m, c, d
         pipe["p_type"][j], pipe["p_value"][j], pipe["p_inc"][j] = t, v, inc
         pipe["p_origin"][j] = O_SCHEDULED
     cnt[K_PIPE] = len(sched)
     state = State(
-        **firms, rel=initial_relationship(P),
-        t_country=zi(T), t_domain=zi(T), t_type=zi(T), t_value=zf(T), t_deadline=zi(T), t_inc=zi(T),
-        t_mdb=zu(T), t_origin=zi(T), t_status=zi(T), t_bid_start=zi(T), t_bid_count=zi(T), t_nbids=zi(T),
-        t_nforeign=zi(T), t_fbest=zf(T), t_reserve=zf(T), t_u_nest=zf(T), t_u_pick=zf(T), t_u_again=zf(T),
+        **firms,
+        rel=initial_relationship(P),
+        t_country=zi(T),
+        t_domain=zi(T),
+        t_type=zi(T),
+        t_value=zf(T),
+        t_deadline=zi(T),
+        t_inc=zi(T),
+        t_mdb=zu(T),
+        t_origin=zi(T),
+        t_status=zi(T),
+        t_bid_start=zi(T),
+        t_bid_count=zi(T),
+        t_nbids=zi(T),
+        t_nforeign=zi(T),
+        t_fbest=zf(T),
+        t_reserve=zf(T),
+        t_u_nest=zf(T),
+        t_u_pick=zf(T),
+        t_u_again=zf(T),
         t_u_order=zf(T),
-        b_firm=zi(B), b_partner=zi(B), b_tender=zi(B), b_lnprice=zf(B), b_quality=zf(B), b_fscore=zf(B),
-        b_track=zf(B), b_rate=zf(B), b_insured=zu(B), b_pis=zu(B), b_blended=zu(B), b_edpf=zu(B),
-        b_sole=zu(B), b_loan=zf(B),
-        k_firm=zi(K), k_partner=zi(K), k_country=zi(K), k_value=zf(K), k_end=zi(K), k_insured=zu(K),
-        k_loan=zf(K), k_share_p=zf(K), k_active=zu(K),
-        i_amt=np.zeros((IC, NTR), dtype=F8), i_exit=zi(IC), i_risk=zi(IC), i_active=zu(IC),
+        b_firm=zi(B),
+        b_partner=zi(B),
+        b_tender=zi(B),
+        b_lnprice=zf(B),
+        b_quality=zf(B),
+        b_fscore=zf(B),
+        b_track=zf(B),
+        b_rate=zf(B),
+        b_insured=zu(B),
+        b_pis=zu(B),
+        b_blended=zu(B),
+        b_edpf=zu(B),
+        b_sole=zu(B),
+        b_loan=zf(B),
+        k_firm=zi(K),
+        k_partner=zi(K),
+        k_country=zi(K),
+        k_value=zf(K),
+        k_end=zi(K),
+        k_insured=zu(K),
+        k_loan=zf(K),
+        k_share_p=zf(K),
+        k_active=zu(K),
+        i_amt=np.zeros((IC, NTR), dtype=F8),
+        i_exit=zi(IC),
+        i_risk=zi(IC),
+        i_active=zu(IC),
         **pipe,
-        pis_paid=paid.copy(), pis_cash=paid.copy(), pis_out=zf(NTR), pis_loss=zf(NTR), pis_ret=zf(NTR),
-        cnt=cnt, reg=reg, scratch_f=np.zeros(max(NTR, NS), dtype=F8),
-        scratch_odds=np.zeros(NS, dtype=F8), scratch_gain=np.zeros(NS, dtype=F8), scratch_nest=np.zeros(NO, dtype=F8),
+        pis_paid=paid.copy(),
+        pis_cash=paid.copy(),
+        pis_out=zf(NTR),
+        pis_loss=zf(NTR),
+        pis_ret=zf(NTR),
+        cnt=cnt,
+        reg=reg,
+        scratch_f=np.zeros(max(NTR, NS), dtype=F8),
+        scratch_odds=np.zeros(NS, dtype=F8),
+        scratch_gain=np.zeros(NS, dtype=F8),
+        scratch_nest=np.zeros(NO, dtype=F8),
     )
     return state, step_rng, cap
 

@@ -37,6 +37,7 @@ Normal and lognormal factors are refused in a Morris design, whose levels includ
 (infinite quantiles). The scaling is done here rather than by SALib because SALib 1.6 refuses
 triangular distributions with high < 0 or mode == high; `problem` still records SALib's names.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -59,6 +60,7 @@ _SALIB_DIST = {"uniform": "unif", "triangular": "triang", "normal": "norm", "log
 @dataclass
 class DesignTable:
     """The points of a design. `points` are (id 0..n-1, name, {dotted path: value}) in run order."""
+
     type: str
     points: list[tuple[int, str, dict[str, Any]]]
     frame: pd.DataFrame
@@ -126,10 +128,12 @@ def _grid_values(loaded: LoadedExperiment, i: int, f: Factor, levels: int) -> li
     if f.values is not None:
         return [plain(v) for v in f.values]
     if f.distribution is not None:
-        raise loaded.error(("factors", i, "distribution"),
-                           f"factor {f.label!r} has a distribution, which a grid cannot enumerate; "
-                           "give it `values:` or a `range:` (split into design.levels values), "
-                           "or use an lhs, sobol or morris design")
+        raise loaded.error(
+            ("factors", i, "distribution"),
+            f"factor {f.label!r} has a distribution, which a grid cannot enumerate; "
+            "give it `values:` or a `range:` (split into design.levels values), "
+            "or use an lhs, sobol or morris design",
+        )
     lo, hi = f.range  # type: ignore[misc]
     if f.integer:
         _integer_range(loaded, i, f)
@@ -226,10 +230,16 @@ def _value(loaded: LoadedExperiment, i: int, f: Factor, u: float, x: float) -> A
 
 # ---- designs -------------------------------------------------------------------------------
 def _factor_info(loaded: LoadedExperiment) -> list[dict]:
-    return [{"label": f.label, "role": f.role, "paths": f.paths,
-             "kind": "values" if f.values is not None else ("range" if f.range is not None else "distribution"),
-             "integer": f.integer}
-            for f in loaded.spec.factors]
+    return [
+        {
+            "label": f.label,
+            "role": f.role,
+            "paths": f.paths,
+            "kind": "values" if f.values is not None else ("range" if f.range is not None else "distribution"),
+            "integer": f.integer,
+        }
+        for f in loaded.spec.factors
+    ]
 
 
 def _grid(loaded: LoadedExperiment) -> DesignTable:
@@ -247,7 +257,9 @@ def _grid(loaded: LoadedExperiment) -> DesignTable:
     for i, (f, vals) in enumerate(zip(factors, levels, strict=True)):  # ends of range factors not yet checked
         if f.range is not None:
             for v in (vals[0], vals[-1]):
-                apply_overrides(loaded, loaded.base, {parse_path(k): x for k, x in _overrides(f, v).items()}, ("factors", i))
+                apply_overrides(
+                    loaded, loaded.base, {parse_path(k): x for k, x in _overrides(f, v).items()}, ("factors", i)
+                )
     frame = _frame(points, [f.label for f in factors], rows)
     return DesignTable("grid", points, frame, _factor_info(loaded))
 
@@ -255,8 +267,11 @@ def _grid(loaded: LoadedExperiment) -> DesignTable:
 def _list(loaded: LoadedExperiment) -> DesignTable:
     spec = loaded.spec
     if spec.factors:
-        raise loaded.error(("factors",), "a `list` design takes its points from design.points and uses no "
-                           "`factors:`; remove them, or use a grid to cross factors")
+        raise loaded.error(
+            ("factors",),
+            "a `list` design takes its points from design.points and uses no "
+            "`factors:`; remove them, or use a grid to cross factors",
+        )
     pts = spec.design.points or []
     names = [p.name for p in pts]
     dup = sorted({n for n in names if names.count(n) > 1})
@@ -313,17 +328,21 @@ def _check_sampling(loaded: LoadedExperiment) -> None:
     n = d.samples
     if d.type == "sobol" and n is not None and n & (n - 1):
         lower = 1 << (n.bit_length() - 1)
-        raise loaded.error(("design", "samples"),
-                           f"a sobol design needs a power of 2 for samples (base samples N); "
-                           f"{d.samples} is not: use {lower} or {lower * 2}")
+        raise loaded.error(
+            ("design", "samples"),
+            f"a sobol design needs a power of 2 for samples (base samples N); "
+            f"{d.samples} is not: use {lower} or {lower * 2}",
+        )
     if d.type == "morris" and d.levels % 2:
         raise loaded.error(("design", "levels"), f"a morris design needs an even number of levels; got {d.levels}")
     for i, f in enumerate(loaded.spec.factors):
         if d.type == "morris" and f.distribution is not None and f.distribution.name in ("normal", "lognormal"):
-            raise loaded.error(("factors", i, "distribution"),
-                               f"factor {f.label!r}: a morris design samples the ends of each range (levels 0 and 1), "
-                               f"which a {f.distribution.name} distribution does not have; give it a `range:` "
-                               "or a uniform/triangular distribution")
+            raise loaded.error(
+                ("factors", i, "distribution"),
+                f"factor {f.label!r}: a morris design samples the ends of each range (levels 0 and 1), "
+                f"which a {f.distribution.name} distribution does not have; give it a `range:` "
+                "or a uniform/triangular distribution",
+            )
         if f.integer and f.range is not None:
             _integer_range(loaded, i, f)
 
@@ -334,14 +353,17 @@ def _sampled(loaded: LoadedExperiment) -> DesignTable:
     d = spec.design
     _check_sampling(loaded)
     U, X = sample_matrix(d, factors)
-    values = [[_value(loaded, j, f, float(U[r, j]), float(X[r, j])) for j, f in enumerate(factors)]
-              for r in range(len(U))]
+    values = [
+        [_value(loaded, j, f, float(U[r, j]), float(X[r, j])) for j, f in enumerate(factors)] for r in range(len(U))
+    ]
     # the extreme sampled values of each factor must be valid for the base scenario
     for j, f in enumerate(factors):
         col = [row[j] for row in values]
         if f.values is None and col:
             for v in {min(col), max(col)}:
-                apply_overrides(loaded, loaded.base, {parse_path(k): x for k, x in _overrides(f, v).items()}, ("factors", j))
+                apply_overrides(
+                    loaded, loaded.base, {parse_path(k): x for k, x in _overrides(f, v).items()}, ("factors", j)
+                )
     points = []
     width = len(str(max(len(values) - 1, 0)))
     for pid, row in enumerate(values):
@@ -351,14 +373,17 @@ def _sampled(loaded: LoadedExperiment) -> DesignTable:
         points.append((pid, f"{d.type}-{pid:0{width}d}", ov))
     frame = _frame(points, [f.label for f in factors], [tuple(r) for r in values])
     bounds, dists = zip(*(_problem_entry(f) for f in factors), strict=True)
-    problem = {"num_vars": len(factors), "names": [f.label for f in factors],
-               "bounds": [list(map(float, b)) for b in bounds], "dists": list(dists)}
+    problem = {
+        "num_vars": len(factors),
+        "names": [f.label for f in factors],
+        "bounds": [list(map(float, b)) for b in bounds],
+        "dists": list(dists),
+    }
     return DesignTable(d.type, points, frame, _factor_info(loaded), problem, X)
 
 
 def _frame(points: list[tuple[int, str, dict[str, Any]]], labels: list[str], rows: list[tuple]) -> pd.DataFrame:
-    data: dict[str, Any] = {"point": np.array([p[0] for p in points], dtype=np.int64),
-                            "name": [p[1] for p in points]}
+    data: dict[str, Any] = {"point": np.array([p[0] for p in points], dtype=np.int64), "name": [p[1] for p in points]}
     for j, label in enumerate(labels):
         data[label] = _column([r[j] for r in rows])
     return pd.DataFrame(data)
@@ -385,15 +410,20 @@ def build_design(loaded: LoadedExperiment, max_runs: int | None = None) -> Desig
     d = loaded.spec.design
     for i, f in enumerate(loaded.spec.factors):
         if f.label in RESERVED:
-            raise loaded.error(("factors", i), f"a factor may not be named {f.label!r} (a column of the design "
-                               "table); give it a `name:`")
+            raise loaded.error(
+                ("factors", i),
+                f"a factor may not be named {f.label!r} (a column of the design table); give it a `name:`",
+            )
     if d.type == "list":
         for j, p in enumerate(d.points or []):
             if set(p.set) & set(RESERVED):
-                raise loaded.error(("design", "points", j, "set"),
-                                   f"a point may not set {sorted(set(p.set) & set(RESERVED))[0]!r}")
+                raise loaded.error(
+                    ("design", "points", j, "set"), f"a point may not set {sorted(set(p.set) & set(RESERVED))[0]!r}"
+                )
     if d.type not in SAMPLED and d.samples is not None:
-        raise loaded.error(("design", "samples"), f"`samples:` belongs to lhs, sobol and morris designs, not `{d.type}`")
+        raise loaded.error(
+            ("design", "samples"), f"`samples:` belongs to lhs, sobol and morris designs, not `{d.type}`"
+        )
     if d.type != "sobol" and d.second_order:
         raise loaded.error(("design", "second_order"), "`second_order:` belongs to sobol designs")
     if d.type == "grid":

@@ -21,6 +21,7 @@ worker every time is recorded as failed (`WorkerCrashed`) instead of stopping th
 the scheduler reschedules the runs of a worker that dies; a run whose workers died
 `distributed.scheduler.allowed-failures` (3) times is recorded as failed (`KilledWorker`).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -48,13 +49,14 @@ _HOST = socket.gethostname()
 @dataclass
 class Outcome:
     """The result of one task: Parquet bytes (`data`) or an error record (`error`)."""
+
     key: str
     point: int
     rep: int
     data: bytes | None = None
     error: dict | None = None
-    run_seconds: float = 0.0      # task_table in the worker
-    pack_seconds: float = 0.0     # Parquet encoding in the worker
+    run_seconds: float = 0.0  # task_table in the worker
+    pack_seconds: float = 0.0  # Parquet encoding in the worker
     worker: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -64,14 +66,25 @@ class Outcome:
 
 
 def task_record(task: Task) -> dict:
-    return {"point": task.point, "rep": task.rep, "seed": task.seed, "key": task.key, "name": task.name,
-            "overrides": {k: v for k, v in task.overrides}}
+    return {
+        "point": task.point,
+        "rep": task.rep,
+        "seed": task.seed,
+        "key": task.key,
+        "name": task.name,
+        "overrides": {k: v for k, v in task.overrides},
+    }
 
 
 def error_record(task: Task, exc: BaseException, tb: str | None = None) -> dict:
-    return {"error_type": f"{type(exc).__module__}.{type(exc).__qualname__}".removeprefix("builtins."),
-            "message": str(exc), "traceback": tb if tb is not None else "".join(traceback.format_exception(exc)),
-            "host": _HOST, "pid": os.getpid(), "task": task_record(task)}
+    return {
+        "error_type": f"{type(exc).__module__}.{type(exc).__qualname__}".removeprefix("builtins."),
+        "message": str(exc),
+        "traceback": tb if tb is not None else "".join(traceback.format_exception(exc)),
+        "host": _HOST,
+        "pid": os.getpid(),
+        "task": task_record(task),
+    }
 
 
 def pack(frame: Any) -> bytes:
@@ -86,8 +99,9 @@ def pack(frame: Any) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def execute(base: Resolved, task: Task, metrics: Sequence[str] | None = None,
-            groups: Sequence[str] | None = None) -> Outcome:
+def execute(
+    base: Resolved, task: Task, metrics: Sequence[str] | None = None, groups: Sequence[str] | None = None
+) -> Outcome:
     """Run one task (in whatever process this is) and pack its rows; never raises for a failing run."""
     worker = f"{_HOST}:{os.getpid()}"
     t0 = time.perf_counter()
@@ -97,10 +111,23 @@ def execute(base: Resolved, task: Task, metrics: Sequence[str] | None = None,
         data = pack(frame)
         del frame
     except Exception as exc:  # noqa: BLE001 - any error of a run is recorded, the sweep goes on
-        return Outcome(task.key, task.point, task.rep, error=error_record(task, exc),
-                       run_seconds=time.perf_counter() - t0, worker=worker)
-    return Outcome(task.key, task.point, task.rep, data=data, run_seconds=t1 - t0,
-                   pack_seconds=time.perf_counter() - t1, worker=worker)
+        return Outcome(
+            task.key,
+            task.point,
+            task.rep,
+            error=error_record(task, exc),
+            run_seconds=time.perf_counter() - t0,
+            worker=worker,
+        )
+    return Outcome(
+        task.key,
+        task.point,
+        task.rep,
+        data=data,
+        run_seconds=t1 - t0,
+        pack_seconds=time.perf_counter() - t1,
+        worker=worker,
+    )
 
 
 # ---- numba cache -----------------------------------------------------------------------------
@@ -108,6 +135,7 @@ def kernels_cached() -> bool:
     """Whether the compiled month loop is in numba's on-disk cache (so workers load, not compile, it)."""
     try:
         from simulation.engine.kernels.step import run_months
+
         index = run_months._cache._cache_file._index_path  # numba internals; any surprise means "don't know"
         folder = os.path.dirname(index)
         stem = os.path.basename(index).rsplit("-", 1)[0]
@@ -156,8 +184,14 @@ def _warm_first(base: Resolved, tasks: list[Task], metrics, groups) -> Iterator[
 
 
 # ---- serial ----------------------------------------------------------------------------------
-def serial(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None = None,
-           groups: Sequence[str] | None = None, **_: Any) -> Generator[Outcome, None, None]:
+def serial(
+    base: Resolved,
+    tasks: Sequence[Task],
+    *,
+    metrics: Sequence[str] | None = None,
+    groups: Sequence[str] | None = None,
+    **_: Any,
+) -> Generator[Outcome, None, None]:
     """Run the tasks one after another in this process."""
     for task in tasks:
         yield execute(base, task, metrics, groups)
@@ -203,8 +237,10 @@ def _write_payload(base: Resolved, metrics: Sequence[str] | None, groups: Sequen
 
     The base goes to each worker through a file: passed inline, it would make the parent wait for
     each child to import the package before starting the next one (a full pipe), one at a time."""
-    payload = pickle.dumps((base, None if metrics is None else list(metrics),
-                            None if groups is None else list(groups)), protocol=pickle.HIGHEST_PROTOCOL)
+    payload = pickle.dumps(
+        (base, None if metrics is None else list(metrics), None if groups is None else list(groups)),
+        protocol=pickle.HIGHEST_PROTOCOL,
+    )
     _clean_payload_files()
     fd, payload_file = tempfile.mkstemp(prefix=f"scsim-base-{os.getpid()}-", suffix=".pickle")
     with os.fdopen(fd, "wb") as fh:
@@ -212,9 +248,17 @@ def _write_payload(base: Resolved, metrics: Sequence[str] | None, groups: Sequen
     return payload_file
 
 
-def processes(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None = None,
-              groups: Sequence[str] | None = None, workers: int | None = None, max_crashes: int = 2,
-              warm: bool = True, **_: Any) -> Generator[Outcome, None, None]:
+def processes(
+    base: Resolved,
+    tasks: Sequence[Task],
+    *,
+    metrics: Sequence[str] | None = None,
+    groups: Sequence[str] | None = None,
+    workers: int | None = None,
+    max_crashes: int = 2,
+    warm: bool = True,
+    **_: Any,
+) -> Generator[Outcome, None, None]:
     """Run the tasks in `workers` local processes (default: every core this process may use).
 
     Processes are started with `spawn`. If a worker dies, the pool is rebuilt and the runs that
@@ -243,8 +287,9 @@ def processes(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] |
         while queue or suspects or inflight:
             if pool is None:
                 size = max(1, min(n, len(queue) + len(suspects)))
-                pool = ProcessPoolExecutor(max_workers=size, mp_context=ctx, initializer=_init_worker,
-                                           initargs=(payload_file, os.getpid()))
+                pool = ProcessPoolExecutor(
+                    max_workers=size, mp_context=ctx, initializer=_init_worker, initargs=(payload_file, os.getpid())
+                )
             broken = False
             # after a crash, suspects run alone so that a crash names its run
             while not broken and (suspects and not inflight or not suspects and queue and len(inflight) < 2 * n):
@@ -273,11 +318,13 @@ def processes(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] |
                 inflight.clear()
                 _stop_pool(pool)
                 pool = None
-                for task in lost:   # a crash counts against a run only if it ran alone
+                for task in lost:  # a crash counts against a run only if it ran alone
                     crashes[task.key] = crashes.get(task.key, 0) + int(alone)
                     if crashes[task.key] >= max_crashes:
-                        crash = WorkerCrashed(f"the worker process running this run died {crashes[task.key]} times "
-                                              "while running it alone (killed, out of memory or crashed)")
+                        crash = WorkerCrashed(
+                            f"the worker process running this run died {crashes[task.key]} times "
+                            "while running it alone (killed, out of memory or crashed)"
+                        )
                         yield Outcome(task.key, task.point, task.rep, error=error_record(task, crash, tb=""))
                     else:
                         suspects.append(task)
@@ -382,10 +429,20 @@ LOCAL_DASK_CONFIG = {
 }
 
 
-def dask(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None = None,
-         groups: Sequence[str] | None = None, workers: int | None = None, scheduler: str | None = None,
-         warm: bool = True, max_resubmits: int = 3, batch_seconds: float = 0.5, max_batch: int = 32,
-         **_: Any) -> Generator[Outcome, None, None]:
+def dask(
+    base: Resolved,
+    tasks: Sequence[Task],
+    *,
+    metrics: Sequence[str] | None = None,
+    groups: Sequence[str] | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    warm: bool = True,
+    max_resubmits: int = 3,
+    batch_seconds: float = 0.5,
+    max_batch: int = 32,
+    **_: Any,
+) -> Generator[Outcome, None, None]:
     """Run the tasks on Dask: the cluster at `scheduler` ("tcp://host:port"), or a LocalCluster of
     `workers` single-threaded worker processes on 127.0.0.1 (default: every core).
 
@@ -407,8 +464,10 @@ def dask(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None
     if not queue:
         return
     token = secrets.token_hex(6)
-    payload = pickle.dumps((base, None if metrics is None else list(metrics),
-                            None if groups is None else list(groups)), protocol=pickle.HIGHEST_PROTOCOL)
+    payload = pickle.dumps(
+        (base, None if metrics is None else list(metrics), None if groups is None else list(groups)),
+        protocol=pickle.HIGHEST_PROTOCOL,
+    )
     cluster = None
     client = None
     inflight: dict[Any, tuple[Any, list[Task]]] = {}  # by Dask key
@@ -418,22 +477,29 @@ def dask(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None
                 client = Client(scheduler, timeout="30s", set_as_default=False)
             except (OSError, TimeoutError) as exc:
                 from simulation.scenario.errors import InputError
+
                 raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
         else:
             import dask as _dask
+
             with _dask.config.set(LOCAL_DASK_CONFIG):
-                cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
-                                       processes=True, host="127.0.0.1", dashboard_address=None,
-                                       silence_logs=logging.CRITICAL)  # see _quiet_dask_logs
+                cluster = LocalCluster(
+                    n_workers=workers or default_workers(),
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    silence_logs=logging.CRITICAL,
+                )  # see _quiet_dask_logs
             client = Client(cluster, set_as_default=False)
         plugin_name = f"scsim-base-{token}"
         plugin_cls = globals().get("BasePlugin") or __getattr__("BasePlugin")
         client.register_plugin(plugin_cls(token, payload), name=plugin_name)
         resubmits: dict[str, int] = {}
-        alone: set[str] = set()       # runs of a batch whose worker died: retried one per Dask task
+        alone: set[str] = set()  # runs of a batch whose worker died: retried one per Dask task
         ac = as_completed(loop=client.loop)
         threads = [max(1, sum(client.nthreads().values())), time.monotonic()]
-        mean_run = [0.0, 0]           # running mean of a run's time, to size batches
+        mean_run = [0.0, 0]  # running mean of a run's time, to size batches
 
         def n_threads() -> int:
             if time.monotonic() - threads[1] > 2.0:
@@ -477,8 +543,14 @@ def dask(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None
             elif status == "error":
                 error = fut.exception()
                 if len(batch) == 1:  # e.g. KilledWorker: the workers running it died allowed-failures times
-                    outcomes = [Outcome(batch[0].key, batch[0].point, batch[0].rep, error=error_record(
-                        batch[0], error, tb="".join(traceback.format_exception(error))))]
+                    outcomes = [
+                        Outcome(
+                            batch[0].key,
+                            batch[0].point,
+                            batch[0].rep,
+                            error=error_record(batch[0], error, tb="".join(traceback.format_exception(error))),
+                        )
+                    ]
                 else:  # find out which run of the batch it was: each on its own
                     alone.update(t.key for t in batch)
                     queue.extendleft(reversed(batch))
@@ -492,8 +564,10 @@ def dask(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None
                 for task in batch:
                     resubmits[task.key] = resubmits.get(task.key, 0) + 1
                     if resubmits[task.key] > max_resubmits:
-                        raise RuntimeError(f"Dask lost run {task.key} {max_resubmits} times ({err}); stopping the "
-                                           "sweep (finished runs are kept: run the same command again to resume)")
+                        raise RuntimeError(
+                            f"Dask lost run {task.key} {max_resubmits} times ({err}); stopping the "
+                            "sweep (finished runs are kept: run the same command again to resume)"
+                        )
                 queue.extendleft(reversed(batch))
             else:
                 for outcome in outcomes:
@@ -517,4 +591,8 @@ def dask(base: Resolved, tasks: Sequence[Task], *, metrics: Sequence[str] | None
                 cluster.close()
 
 
-EXECUTORS: dict[str, Callable[..., Generator[Outcome, None, None]]] = {"serial": serial, "processes": processes, "dask": dask}
+EXECUTORS: dict[str, Callable[..., Generator[Outcome, None, None]]] = {
+    "serial": serial,
+    "processes": processes,
+    "dask": dask,
+}

@@ -15,6 +15,7 @@ a cluster file system) when the owner has not touched it for LOCK_STALE_SECONDS 
 touches it every HEARTBEAT_SECONDS). The lock is re-entrant within a process, so `scsim sweep`
 can hold it across the sweep and its analysis while `run_sweep` takes it too.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -32,8 +33,8 @@ from simulation.scenario.errors import InputError
 
 HEARTBEAT_SECONDS = 30.0
 LOCK_STALE_SECONDS = 600.0
-UNWRITTEN_SECONDS = 10.0     # a lock file still empty this long after it was made: its maker died
-_HELD: dict[str, int] = {}   # lock path -> depth, for this process
+UNWRITTEN_SECONDS = 10.0  # a lock file still empty this long after it was made: its maker died
+_HELD: dict[str, int] = {}  # lock path -> depth, for this process
 _GUARD = threading.Lock()
 
 
@@ -46,15 +47,21 @@ def lock_path(folder: Path, shard: tuple[int, int] | None = None) -> Path:
 def _start_time(pid: int) -> float | None:
     try:
         import psutil
+
         return float(psutil.Process(pid).create_time())
     except Exception:  # noqa: BLE001 - gone, or not ours to see: decided by the PID alone
         return None
 
 
 def _owner_record(shard: tuple[int, int] | None) -> dict:
-    return {"host": HOST, "pid": os.getpid(), "process_started": _start_time(os.getpid()),
-            "since": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "shard": list(shard) if shard else None,
-            "command": " ".join(sys.argv)[:500]}
+    return {
+        "host": HOST,
+        "pid": os.getpid(),
+        "process_started": _start_time(os.getpid()),
+        "since": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "shard": list(shard) if shard else None,
+        "command": " ".join(sys.argv)[:500],
+    }
 
 
 def _read(path: Path) -> dict | None:
@@ -92,8 +99,10 @@ def _describe(path: Path, owner: dict) -> str:
     if not owner:
         return f"a sweep that is starting (lock file {path})"
     what = f"shard {owner['shard'][0]}/{owner['shard'][1]}" if owner.get("shard") else "a sweep"
-    return (f"{what}: process {owner.get('pid', '?')} on host {owner.get('host', '?')}, since "
-            f"{owner.get('since', '?')} (lock file {path})")
+    return (
+        f"{what}: process {owner.get('pid', '?')} on host {owner.get('host', '?')}, since "
+        f"{owner.get('since', '?')} (lock file {path})"
+    )
 
 
 def _take_over(path: Path, seen: dict) -> None:
@@ -103,7 +112,7 @@ def _take_over(path: Path, seen: dict) -> None:
         os.rename(path, grave)
     except FileNotFoundError:
         return
-    if _read(grave) != seen:           # a live lock made meanwhile: put it back
+    if _read(grave) != seen:  # a live lock made meanwhile: put it back
         with contextlib.suppress(OSError):
             os.link(grave, path)
     remove(grave)
@@ -123,9 +132,11 @@ def _conflicts(path: Path, folder: Path, shard: tuple[int, int] | None) -> list[
 
 
 def _refuse(folder: Path, other: Path, owner: dict) -> InputError:
-    return InputError(f"results folder is in use by {_describe(other, owner)}; wait for it to finish, or "
-                         "choose another --out (a lock whose process has ended is taken over by itself)",
-                         str(folder))
+    return InputError(
+        f"results folder is in use by {_describe(other, owner)}; wait for it to finish, or "
+        "choose another --out (a lock whose process has ended is taken over by itself)",
+        str(folder),
+    )
 
 
 def _acquire(path: Path, folder: Path, shard: tuple[int, int] | None) -> None:
@@ -142,8 +153,7 @@ def _acquire(path: Path, folder: Path, shard: tuple[int, int] | None) -> None:
             _take_over(path, owner)
             continue
         except OSError as exc:  # a read-only or missing parent folder
-            raise InputError(f"cannot make the results folder's lock file: {exc.strerror or exc}",
-                                str(path)) from None
+            raise InputError(f"cannot make the results folder's lock file: {exc.strerror or exc}", str(path)) from None
         try:
             os.write(fd, body.encode("utf-8"))
             os.fsync(fd)

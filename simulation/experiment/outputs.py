@@ -1,4 +1,5 @@
 """Writing results: tidy tables (Parquet + CSV) and a manifest, into a folder that appears whole or not at all."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,13 @@ def git_commit() -> str:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
         if sha.returncode != 0:
             return "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
         return sha.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -53,11 +59,13 @@ def check_target(out: Path, force: bool) -> None:
     if out.exists() and not out.is_dir():
         raise InputError("exists and is not a folder; choose another --out", str(out))
     if out.exists() and not force:
-        raise InputError("results folder already exists; use --force to replace it, or choose another --out",
-                            str(out))
+        raise InputError("results folder already exists; use --force to replace it, or choose another --out", str(out))
     if out.is_dir() and not (out / MANIFEST).is_file() and any(os.scandir(out)):
-        raise InputError("exists, is not empty and is not a results folder (no manifest.json); --force only "
-                            "replaces results folders: choose another --out", str(out))
+        raise InputError(
+            "exists, is not empty and is not a results folder (no manifest.json); --force only "
+            "replaces results folders: choose another --out",
+            str(out),
+        )
     parent = out.absolute().parent
     while not parent.exists():
         parent = parent.parent

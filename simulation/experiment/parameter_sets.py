@@ -4,6 +4,7 @@ intervals include parameter uncertainty, not only replication noise.
 The file is what `scsim calibrate --parameter-sets` writes (`sets:` a list of {key path: value});
 every set applies to every compared scenario, with the same replication seeds in every set.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,11 +30,13 @@ class ParameterSets:
         out = []
         for k, (values, line) in enumerate(zip(self.sets, self.lines, strict=True)):
             try:
-                out.append([with_overrides(r, {parse_path(key): v for key, v in values.items()}, self.file)
-                            for r in scenarios])
+                out.append(
+                    [with_overrides(r, {parse_path(key): v for key, v in values.items()}, self.file) for r in scenarios]
+                )
             except InputError as exc:
-                raise InputError(f"parameter set {k + 1}: {exc.message}", self.file, line,
-                                    exc.key or f"sets.{k}") from None
+                raise InputError(
+                    f"parameter set {k + 1}: {exc.message}", self.file, line, exc.key or f"sets.{k}"
+                ) from None
         return out
 
 
@@ -41,12 +44,18 @@ def load_parameter_sets(path: str) -> ParameterSets:
     data, marks = read_yaml_file(path, path)
     sets = data.get("sets") if isinstance(data, dict) else None
     if not isinstance(sets, list) or not sets:
-        raise InputError("expected a mapping with `sets:`, a non-empty list of {key.path: value} mappings "
-                            "(as `scsim calibrate --parameter-sets` writes)", path, marks.get(("sets",), 1), "sets")
+        raise InputError(
+            "expected a mapping with `sets:`, a non-empty list of {key.path: value} mappings "
+            "(as `scsim calibrate --parameter-sets` writes)",
+            path,
+            marks.get(("sets",), 1),
+            "sets",
+        )
     lines = []
     for k, s in enumerate(sets):
         if not isinstance(s, dict) or not s or not all(isinstance(key, str) for key in s):
-            raise InputError("each set must be a non-empty mapping of key paths to values", path,
-                                marks.get(("sets", k)), f"sets.{k}")
+            raise InputError(
+                "each set must be a non-empty mapping of key paths to values", path, marks.get(("sets", k)), f"sets.{k}"
+            )
         lines.append(marks.get(("sets", k)))
     return ParameterSets(path, sets, lines)

@@ -3,6 +3,7 @@
 Replication i of every scenario uses the i-th seed spawned from `SeedSequence(seed)` (common
 random numbers across scenarios).
 """
+
 from __future__ import annotations
 
 import time
@@ -43,6 +44,7 @@ def run_batch(scenarios: list[Resolved], seed: int, reps: int, progress: bool = 
         from tqdm import tqdm
 
         from simulation.engine.warmup import warm_up
+
         if jobs:
             warm_up(jobs[0][0])  # a first run compiles first, under its own line: the bar's ETA counts runs only
         bar = tqdm(total=len(jobs), unit="run", desc="runs", leave=False)
@@ -75,12 +77,19 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     def ratio(a, b):
         return (mean[a] / mean[b].where(mean[b] > 0)).astype(float)
 
-    out = pd.DataFrame({
-        "value_won_usd_m": mean["value_won_usd_m"], "korean_share_value": ratio("value_won_usd_m", "value_awarded_usd_m"),
-        "capture_rate": ratio("wins", "tenders_contested"), "win_rate": ratio("wins", "bids"),
-        "win_rate_sd": sd["win_rate"], "bids": mean["bids"], "wins": mean["wins"],
-        "tenders_contested": mean["tenders_contested"], "value_awarded_usd_m": mean["value_awarded_usd_m"],
-    }).reset_index()
+    out = pd.DataFrame(
+        {
+            "value_won_usd_m": mean["value_won_usd_m"],
+            "korean_share_value": ratio("value_won_usd_m", "value_awarded_usd_m"),
+            "capture_rate": ratio("wins", "tenders_contested"),
+            "win_rate": ratio("wins", "bids"),
+            "win_rate_sd": sd["win_rate"],
+            "bids": mean["bids"],
+            "wins": mean["wins"],
+            "tenders_contested": mean["tenders_contested"],
+            "value_awarded_usd_m": mean["value_awarded_usd_m"],
+        }
+    ).reset_index()
     return out
 
 
@@ -118,8 +127,10 @@ def format_summary(s: pd.DataFrame, runs: str, overrides: Sequence[str] = ()) ->
         share = r["value_won_usd_m"].sum() / awarded if awarded > 0 else float("nan")
         total += f"  {r['value_won_usd_m'].sum():12,.0f} {pct(share):>9} {pct(rate):>9}"
     lines.append(total)
-    lines.append(f"(mean of {runs}; KR share = Korean value won / value of all awarded tenders; win rate = Korean "
-                 "wins / Korean bids, which falls when a measure adds marginal bids even as wins rise)")
+    lines.append(
+        f"(mean of {runs}; KR share = Korean value won / value of all awarded tenders; win rate = Korean "
+        "wins / Korean bids, which falls when a measure adds marginal bids even as wins rise)"
+    )
     if overrides:
         lines.append(f"* with --set {overrides_text(overrides)} (in every scenario)")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ memory the machine does not have, in one message that gives the count and the li
 8 factors × 100 levels or an LHS of 10^6 samples × 10^5 replications is refused at once instead
 of filling memory for minutes.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,6 +29,7 @@ def counted(n: int, word: str) -> str:
 def available_memory() -> int | None:
     try:
         import psutil
+
         return int(psutil.virtual_memory().available)
     except Exception:  # noqa: BLE001 - unknown: only the run limit applies
         return None
@@ -48,20 +50,35 @@ def run_limit(max_runs: int | None = None) -> int:
     return max_runs
 
 
-def check_runs(runs: int, what: str, max_runs: int | None = None, bytes_per_run: int = PLAN_BYTES_PER_RUN,
-               file: str | None = None, line: int | None = None, key: str | None = None) -> None:
+def check_runs(
+    runs: int,
+    what: str,
+    max_runs: int | None = None,
+    bytes_per_run: int = PLAN_BYTES_PER_RUN,
+    file: str | None = None,
+    line: int | None = None,
+    key: str | None = None,
+) -> None:
     """Refuse (InputError) `runs` above the limit or beyond the free memory; `what` says how they add up."""
     limit = run_limit(max_runs)
     need = runs * bytes_per_run
     if runs > limit:
-        raise InputError(f"{what} come to {runs:,} runs, more than the limit of {limit:,} runs (about "
-                            f"{_gb(need)} of memory); make it smaller, or raise the limit with --max-runs N",
-                            file, line, key)
+        raise InputError(
+            f"{what} come to {runs:,} runs, more than the limit of {limit:,} runs (about "
+            f"{_gb(need)} of memory); make it smaller, or raise the limit with --max-runs N",
+            file,
+            line,
+            key,
+        )
     free = available_memory()
     if free is not None and need > free:
-        raise InputError(f"{what} come to {runs:,} runs, which would need about {_gb(need)} of memory; this "
-                            f"machine has {_gb(free)} free: make it smaller",
-                            file, line, key)
+        raise InputError(
+            f"{what} come to {runs:,} runs, which would need about {_gb(need)} of memory; this "
+            f"machine has {_gb(free)} free: make it smaller",
+            file,
+            line,
+            key,
+        )
 
 
 def grid_points(counts: list[int]) -> int:

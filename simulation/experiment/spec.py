@@ -3,6 +3,7 @@
 Loaded with the same safe YAML reader as scenarios; every error names the file, the line and
 the key. Factor key paths are checked against the base scenario before anything runs.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,8 +34,9 @@ DESIGNS = ("grid", "lhs", "sobol", "morris", "list")
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 # a plain folder name (it names the results folder): not '.', '..' or hidden, no '/'
 FOLDER_NAME = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,79}$"
-FOLDER_NAME_RULE = ("a name is a plain folder name: 1-80 letters, digits, '_', '.' or '-', not starting with '.' "
-                    "(so not '.' or '..')")
+FOLDER_NAME_RULE = (
+    "a name is a plain folder name: 1-80 letters, digits, '_', '.' or '-', not starting with '.' (so not '.' or '..')"
+)
 _KEY_PART = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -55,12 +57,13 @@ class Spec(BaseModel):
 
 class Distribution(Spec):
     """A continuous distribution for an uncertain factor (SALib's names in brackets)."""
+
     name: Literal["uniform", "normal", "lognormal", "triangular"]
-    low: Number | None = None       # uniform, triangular
-    high: Number | None = None      # uniform, triangular
-    mode: Number | None = None      # triangular
-    mean: Number | None = None      # normal; lognormal: mean of log
-    sd: Number | None = None        # normal; lognormal: sd of log
+    low: Number | None = None  # uniform, triangular
+    high: Number | None = None  # uniform, triangular
+    mode: Number | None = None  # triangular
+    mean: Number | None = None  # normal; lognormal: mean of log
+    sd: Number | None = None  # normal; lognormal: sd of log
 
     def given(self, name: str) -> float:
         """A parameter the distribution needs (present once validated: see _complete)."""
@@ -71,8 +74,12 @@ class Distribution(Spec):
 
     @model_validator(mode="after")
     def _complete(self) -> Distribution:
-        need = {"uniform": ("low", "high"), "triangular": ("low", "high", "mode"),
-                "normal": ("mean", "sd"), "lognormal": ("mean", "sd")}[self.name]
+        need = {
+            "uniform": ("low", "high"),
+            "triangular": ("low", "high", "mode"),
+            "normal": ("mean", "sd"),
+            "lognormal": ("mean", "sd"),
+        }[self.name]
         missing = [k for k in need if getattr(self, k) is None]
         if missing:
             raise ValueError(f"a {self.name} distribution needs {', '.join(need)} (missing {', '.join(missing)})")
@@ -90,6 +97,7 @@ class Distribution(Spec):
 
 class Factor(Spec):
     """One scenario key path (or several moving together, `keys:` with tuple `values:`)."""
+
     key: DottedKey | None = None
     keys: Annotated[list[DottedKey], Field(min_length=1)] | None = None
     name: str | None = None
@@ -115,8 +123,10 @@ class Factor(Spec):
             raise ValueError("give exactly one of `key:` (one path) or `keys:` (paths moving together)")
         given = [k for k in ("values", "range", "distribution") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of `values:`, `range:` or `distribution:`"
-                             + (f" (found {' and '.join(given)})" if given else ""))
+            raise ValueError(
+                "give exactly one of `values:`, `range:` or `distribution:`"
+                + (f" (found {' and '.join(given)})" if given else "")
+            )
         if self.values is not None and not self.values:
             raise ValueError("`values:` is empty")
         if self.keys is not None:
@@ -199,7 +209,6 @@ class LoadedExperiment(Located):
         return d
 
 
-
 def parse_path(text: str) -> KeyPath:
     return tuple(int(p) if p.isdigit() else p for p in text.split("."))
 
@@ -225,6 +234,7 @@ def load_experiment(path: str, shown: str | None = None) -> LoadedExperiment:
     data, marks = read_yaml_file(path, shown)
     if not isinstance(data, dict):
         raise InputError("an experiment file must be a mapping (name, base, factors, design, ...)", shown, 1)
+
     def reword(err: Mapping[str, Any]) -> str | None:
         if err.get("type") == "literal_error" and err["loc"] and err["loc"][-1] == "type":
             return f"unknown design {err.get('input')!r}; expected one of {', '.join(DESIGNS)}"
@@ -249,15 +259,20 @@ def load_experiment(path: str, shown: str | None = None) -> LoadedExperiment:
     dup = {n for n in names if names.count(n) > 1}
     if dup:
         raise loaded.error(("factors",), f"two factors are both named {sorted(dup)[0]!r}")
-    _distinct_paths(loaded, [(("factors", i, "keys" if f.keys else "key"), k)
-                             for i, f in enumerate(spec.factors) for k in f.paths], "factors")
+    _distinct_paths(
+        loaded,
+        [(("factors", i, "keys" if f.keys else "key"), k) for i, f in enumerate(spec.factors) for k in f.paths],
+        "factors",
+    )
     _distinct_paths(loaded, [(("set", k), k) for k in spec.set], "`set:` keys")
     for j, pt in enumerate(spec.design.points or []):
         _distinct_paths(loaded, [(("design", "points", j, "set", k), k) for k in pt.set], "keys of this point")
     for i, f in enumerate(spec.factors):
         for v in _probe_values(f):
             vals = v if f.keys else [v]
-            apply_overrides(loaded, base, {parse_path(k): x for k, x in zip(f.paths, vals, strict=True)}, ("factors", i))
+            apply_overrides(
+                loaded, base, {parse_path(k): x for k, x in zip(f.paths, vals, strict=True)}, ("factors", i)
+            )
     if spec.design.type in ("lhs", "sobol", "morris") and not spec.factors:
         raise loaded.error(("factors",), f"a `{spec.design.type}` design needs at least one factor")
     if spec.design.type == "list":
@@ -273,11 +288,16 @@ def _distinct_paths(loaded: LoadedExperiment, paths: list[tuple[KeyPath, str]], 
         for where0, text0, path0 in parsed[:n]:
             if path[: len(path0)] == path0 or path0[: len(path)] == path:
                 how = "the same key path" if path == path0 else "overlapping key paths"
-                raise loaded.error(where, f"{what} {text!r} and {text0!r} (line {loaded.line(where0)}) are {how}: "
-                                   "the runs would use only one of them, so the other would do nothing")
+                raise loaded.error(
+                    where,
+                    f"{what} {text!r} and {text0!r} (line {loaded.line(where0)}) are {how}: "
+                    "the runs would use only one of them, so the other would do nothing",
+                )
 
 
-def apply_overrides(loaded: LoadedExperiment, base: Resolved, overrides: dict[KeyPath, Any], where: KeyPath) -> Resolved:
+def apply_overrides(
+    loaded: LoadedExperiment, base: Resolved, overrides: dict[KeyPath, Any], where: KeyPath
+) -> Resolved:
     """Apply overrides to the base, turning any scenario error into one that points into the experiment file."""
     try:
         return with_overrides(base, overrides, loaded.file)

@@ -20,6 +20,7 @@ A run's key is a hash of (base scenario, overrides, seed): the same key always m
 run. Two design points with identical overrides (a sampled design can draw the same value twice)
 share one run file; `read_dataset` gives each point its own rows.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -72,14 +73,17 @@ def _plain(v: Any) -> Any:
 # ---- the store -------------------------------------------------------------------------------
 def tasks_frame(tasks: Sequence[Any]) -> pd.DataFrame:
     """The planned runs as a table (Task objects from `tasks.plan_tasks`)."""
-    return pd.DataFrame({
-        "point": np.array([t.point for t in tasks], dtype=np.int64),
-        "rep": np.array([t.rep for t in tasks], dtype=np.int64),
-        "seed": np.array([t.seed for t in tasks], dtype=np.int64),
-        "key": [t.key for t in tasks],
-        "name": [t.name for t in tasks],
-        "overrides": [json.dumps(list(map(list, t.overrides)), default=str) for t in tasks],
-    }, columns=TASK_COLUMNS)
+    return pd.DataFrame(
+        {
+            "point": np.array([t.point for t in tasks], dtype=np.int64),
+            "rep": np.array([t.rep for t in tasks], dtype=np.int64),
+            "seed": np.array([t.seed for t in tasks], dtype=np.int64),
+            "key": [t.key for t in tasks],
+            "name": [t.name for t in tasks],
+            "overrides": [json.dumps(list(map(list, t.overrides)), default=str) for t in tasks],
+        },
+        columns=TASK_COLUMNS,
+    )
 
 
 class Store:
@@ -117,9 +121,17 @@ class Store:
         return store
 
     @classmethod
-    def create_or_open(cls, root: Path | str, manifest: dict, *, design: pd.DataFrame | None = None,
-                       tasks: pd.DataFrame | None = None, X: np.ndarray | None = None,
-                       force: bool = False, _retry: bool = True) -> Store:
+    def create_or_open(
+        cls,
+        root: Path | str,
+        manifest: dict,
+        *,
+        design: pd.DataFrame | None = None,
+        tasks: pd.DataFrame | None = None,
+        X: np.ndarray | None = None,
+        force: bool = False,
+        _retry: bool = True,
+    ) -> Store:
         """Open the store of this experiment at `root`, creating it if needed.
 
         `manifest` must carry `experiment_hash`. A store of a different experiment (another hash)
@@ -145,13 +157,18 @@ class Store:
                     f"holds results of another experiment ({store.manifest.get('experiment', '?')!r}, hash "
                     f"{store.experiment_hash[:12]}; this one is {manifest.get('experiment', '?')!r}, hash "
                     f"{str(want)[:12]}): the experiment file, its base scenario or its design changed. "
-                    "Choose another --out, or use --force to replace those results", str(root))
+                    "Choose another --out, or use --force to replace those results",
+                    str(root),
+                )
             old = temp_name(root)
             os.replace(root, old)
             remove(old)
         elif root.is_dir() and (clean_temporaries(root) or True) and any(not is_temp(n) for n in os.listdir(root)):
-            raise InputError("folder exists, is not empty and is not an experiment results folder "
-                                "(no experiment.json); choose another --out", str(root))
+            raise InputError(
+                "folder exists, is not empty and is not an experiment results folder "
+                "(no experiment.json); choose another --out",
+                str(root),
+            )
         root.parent.mkdir(parents=True, exist_ok=True)
         tmp = new_temp_dir(root)
         try:
@@ -161,6 +178,7 @@ class Store:
                 atomic_write(tmp / "design.parquet", _parquet(design))
             if X is not None:
                 import io
+
                 buf = io.BytesIO()
                 np.save(buf, np.asarray(X), allow_pickle=False)
                 atomic_write(tmp / "design_X.npy", buf.getvalue())
@@ -262,8 +280,10 @@ class Store:
         frame = pads.dataset(paths, format="parquet", schema=pq.read_schema(paths[0])).to_table().to_pandas()
         if len(tasks) and tasks["key"].duplicated().any():
             frame = frame.drop(columns="point").merge(tasks[["key", "point"]], on="key", how="inner")
-            frame = frame[[c for c in DATASET_COLUMNS if c in frame.columns]
-                          + [c for c in frame.columns if c not in DATASET_COLUMNS]]
+            frame = frame[
+                [c for c in DATASET_COLUMNS if c in frame.columns]
+                + [c for c in frame.columns if c not in DATASET_COLUMNS]
+            ]
         order = [c for c in DATASET_ORDER if c in frame.columns]
         return frame.sort_values(order, kind="mergesort", ignore_index=True)
 
@@ -320,12 +340,23 @@ class Store:
         return out
 
 
-_EMPTY_DTYPES = {"point": "int64", "rep": "int64", "key": "str", "run": "int64", "scenario": "str",
-                 "seed": "int64", "year": "int64", "metric": "str", "group": "str", "value": "float64"}
+_EMPTY_DTYPES = {
+    "point": "int64",
+    "rep": "int64",
+    "key": "str",
+    "run": "int64",
+    "scenario": "str",
+    "seed": "int64",
+    "year": "int64",
+    "metric": "str",
+    "group": "str",
+    "value": "float64",
+}
 
 
 def _parquet(frame: pd.DataFrame) -> bytes:
     import io
+
     buf = io.BytesIO()
     frame.to_parquet(buf, index=False)
     return buf.getvalue()

@@ -12,6 +12,7 @@ interleaved slices of the runs (run j belongs to shard j mod n + 1), for job arr
 joins shard folders of one experiment. The dataset (`Store.read_dataset`) is identical whatever
 the executor, the number of workers, the sharding or the number of interruptions.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -42,17 +43,17 @@ class SweepSummary:
     experiment: str
     executor: str
     shard: tuple[int, int] | None
-    total: int                      # runs in this sweep (this shard), each distinct run counted once
-    done: int = 0                   # finished by this call
-    skipped: int = 0                # finished earlier (not run again)
-    failed: int = 0                 # raised (or killed their worker) in this call
-    not_retried: int = 0            # failed in an earlier call, left alone (retry_failed=False)
-    failures: list[dict] = field(default_factory=list)   # this call's: key, point, rep, name, error_type, message
-    seconds: float = 0.0            # wall clock of this call
-    run_seconds: float = 0.0        # time in task_table, summed over runs (all workers)
+    total: int  # runs in this sweep (this shard), each distinct run counted once
+    done: int = 0  # finished by this call
+    skipped: int = 0  # finished earlier (not run again)
+    failed: int = 0  # raised (or killed their worker) in this call
+    not_retried: int = 0  # failed in an earlier call, left alone (retry_failed=False)
+    failures: list[dict] = field(default_factory=list)  # this call's: key, point, rep, name, error_type, message
+    seconds: float = 0.0  # wall clock of this call
+    run_seconds: float = 0.0  # time in task_table, summed over runs (all workers)
     workers: int = 1
     warnings: list[str] = field(default_factory=list)
-    removed_temporaries: int = 0    # stale temporary files of killed writers removed on open
+    removed_temporaries: int = 0  # stale temporary files of killed writers removed on open
 
     @property
     def complete(self) -> bool:
@@ -62,15 +63,24 @@ class SweepSummary:
     def describe(self) -> str:
         """A few lines for the command line."""
         where = f" (shard {self.shard[0]}/{self.shard[1]})" if self.shard else ""
-        lines = [f"{self.experiment}{where}: {self.done} run{'s' if self.done != 1 else ''} done, "
-                 f"{self.skipped} already finished, {self.failed} failed"
-                 + (f", {self.not_retried} earlier failure{'s' if self.not_retried != 1 else ''} not retried "
-                    "(use --retry-failed)" if self.not_retried else "")
-                 + f" of {self.total}, in {self.seconds:.1f} s ({self.executor}"
-                 + (f", {self.workers} workers" if self.executor != "serial" else "") + ")"]
+        lines = [
+            f"{self.experiment}{where}: {self.done} run{'s' if self.done != 1 else ''} done, "
+            f"{self.skipped} already finished, {self.failed} failed"
+            + (
+                f", {self.not_retried} earlier failure{'s' if self.not_retried != 1 else ''} not retried "
+                "(use --retry-failed)"
+                if self.not_retried
+                else ""
+            )
+            + f" of {self.total}, in {self.seconds:.1f} s ({self.executor}"
+            + (f", {self.workers} workers" if self.executor != "serial" else "")
+            + ")"
+        ]
         for f in self.failures[:10]:
-            lines.append(f"  failed: point {f['point']} rep {f['rep']} ({f['name']}): {f['error_type']}: "
-                         f"{_first_line(f['message'])}")
+            lines.append(
+                f"  failed: point {f['point']} rep {f['rep']} ({f['name']}): {f['error_type']}: "
+                f"{_first_line(f['message'])}"
+            )
         if len(self.failures) > 10:
             lines.append(f"  ... and {len(self.failures) - 10} more")
         if self.failed or self.not_retried:
@@ -125,8 +135,10 @@ def _check_args(executor: str, workers: int | None, scheduler: str | None) -> No
         if executor == "serial":
             raise InputError("--workers applies to the processes and dask executors, not serial")
         if scheduler:
-            raise InputError("--workers starts a local Dask cluster; with --scheduler the cluster's own "
-                                "workers are used (leave out --workers)")
+            raise InputError(
+                "--workers starts a local Dask cluster; with --scheduler the cluster's own "
+                "workers are used (leave out --workers)"
+            )
     if scheduler is not None:
         if executor != "dask":
             raise InputError(f"--scheduler applies to the dask executor, not {executor}")
@@ -157,17 +169,23 @@ def output_filter(loaded: LoadedExperiment) -> tuple[list[str] | None, list[str]
         for j, m in enumerate(metrics):
             if m not in METRICS:
                 import difflib
+
                 near = difflib.get_close_matches(m, list(METRICS), n=1)
-                raise loaded.error(("outputs", "metrics", j), f"unknown metric {m!r}"
-                                   + (f"; did you mean {near[0]!r}?" if near else " (see simulation/engine/metrics.py)"))
+                raise loaded.error(
+                    ("outputs", "metrics", j),
+                    f"unknown metric {m!r}"
+                    + (f"; did you mean {near[0]!r}?" if near else " (see simulation/engine/metrics.py)"),
+                )
     if groups is not None:
         known = list(GROUPS) + [f"instrument:{n}" for n in INSTRUMENTS] + [f"tranche:{t}" for t in TRANCHES]
         for j, g in enumerate(groups):
             if g not in known:
                 import difflib
+
                 near = difflib.get_close_matches(g, known, n=1)
-                raise loaded.error(("outputs", "groups", j), f"unknown group {g!r}"
-                                   + (f"; did you mean {near[0]!r}?" if near else ""))
+                raise loaded.error(
+                    ("outputs", "groups", j), f"unknown group {g!r}" + (f"; did you mean {near[0]!r}?" if near else "")
+                )
     return metrics, groups
 
 
@@ -186,8 +204,9 @@ def environment() -> dict:
     return {"versions": v, "git_commit": git_commit()}
 
 
-def experiment_manifest(loaded: LoadedExperiment, design: Any, seeds: Sequence[int], tasks: Sequence[Task],
-                        env: dict | None = None) -> dict:
+def experiment_manifest(
+    loaded: LoadedExperiment, design: Any, seeds: Sequence[int], tasks: Sequence[Task], env: dict | None = None
+) -> dict:
     """experiment.json: the experiment as loaded, its hash, design, seeds, versions and git commit."""
     base = loaded.base
     env = env or environment()
@@ -200,9 +219,13 @@ def experiment_manifest(loaded: LoadedExperiment, design: Any, seeds: Sequence[i
         "spec": loaded.raw,
         "spec_validated": spec.model_dump(mode="json"),
         "base": {"name": base.scenario.name, "hash": base.hash, "files": base.files, "resolved": base.nested},
-        "design": {"type": getattr(design, "type", spec.design.type), "points": len(design.points),
-                   "factors": getattr(design, "factors", []), "problem": getattr(design, "problem", None),
-                   "sample_matrix": "design_X.npy" if getattr(design, "X", None) is not None else None},
+        "design": {
+            "type": getattr(design, "type", spec.design.type),
+            "points": len(design.points),
+            "factors": getattr(design, "factors", []),
+            "problem": getattr(design, "problem", None),
+            "sample_matrix": "design_X.npy" if getattr(design, "X", None) is not None else None,
+        },
         "replications": spec.replications,
         "seed": spec.seed,
         "seeds": list(seeds),
@@ -213,12 +236,14 @@ def experiment_manifest(loaded: LoadedExperiment, design: Any, seeds: Sequence[i
         "created_on": socket.gethostname(),
         "versions": env["versions"],
         "git_commit": env["git_commit"],
-        "layout": {"design.parquet": "design points: point, name, one column per factor",
-                   "tasks.parquet": "planned runs: point, rep, seed, key, name, overrides (JSON)",
-                   "runs/<key>.parquet": "tidy rows of one run: point, rep, key, run, scenario, seed, year, "
-                                         "metric, group, value",
-                   "failed/<key>.json": "a run that raised: error_type, message, traceback, task, attempts",
-                   "sessions/*.json": "one record per sweep call: executor, shard, counts, versions"},
+        "layout": {
+            "design.parquet": "design points: point, name, one column per factor",
+            "tasks.parquet": "planned runs: point, rep, seed, key, name, overrides (JSON)",
+            "runs/<key>.parquet": "tidy rows of one run: point, rep, key, run, scenario, seed, year, "
+            "metric, group, value",
+            "failed/<key>.json": "a run that raised: error_type, message, traceback, task, attempts",
+            "sessions/*.json": "one record per sweep call: executor, shard, counts, versions",
+        },
     }
 
 
@@ -246,37 +271,54 @@ def unique_runs(tasks: Sequence[Task]) -> list[Task]:
 
 
 # ---- the sweep -------------------------------------------------------------------------------
-def prepare(loaded: LoadedExperiment, design: Any = None,
-            max_runs: int | None = None) -> tuple[Any, list[int], list[Task]]:
+def prepare(
+    loaded: LoadedExperiment, design: Any = None, max_runs: int | None = None
+) -> tuple[Any, list[int], list[Task]]:
     """(design table, seeds, tasks) of an experiment: every point × every replication.
 
     A plan above `max_runs` runs (default size.MAX_RUNS) is refused before the design is built."""
     if design is None:
         from simulation.experiment.designs import build_design
+
         design = build_design(loaded, max_runs)
     seeds = replication_seeds(loaded.spec.seed, loaded.spec.replications)
     return design, seeds, plan_tasks(loaded.base, design.points, seeds)
 
 
-def open_store(loaded: LoadedExperiment, out: Path | str, force: bool = False, design: Any = None,
-               env: dict | None = None, *, planned: tuple[Any, list[int], list[Task]] | None = None
-               ) -> tuple[Store, Any, list[Task]]:
+def open_store(
+    loaded: LoadedExperiment,
+    out: Path | str,
+    force: bool = False,
+    design: Any = None,
+    env: dict | None = None,
+    *,
+    planned: tuple[Any, list[int], list[Task]] | None = None,
+) -> tuple[Store, Any, list[Task]]:
     """Create or open the store of an experiment (refusing one of another experiment unless `force`)."""
     design, seeds, tasks = planned or prepare(loaded, design)
     manifest = experiment_manifest(loaded, design, seeds, tasks, env)
-    store = Store.create_or_open(Path(out), manifest, design=design.frame, tasks=tasks_frame(tasks),
-                                 X=getattr(design, "X", None), force=force)
+    store = Store.create_or_open(
+        Path(out), manifest, design=design.frame, tasks=tasks_frame(tasks), X=getattr(design, "X", None), force=force
+    )
     stored = store.tasks()
     if len(stored) and list(stored["key"]) != [t.key for t in tasks]:
-        raise InputError("this experiment's design now gives other runs than when these results were started "
-                            "(same experiment file, but the design or package versions changed); "
-                            "choose another --out", str(out))
+        raise InputError(
+            "this experiment's design now gives other runs than when these results were started "
+            "(same experiment file, but the design or package versions changed); "
+            "choose another --out",
+            str(out),
+        )
     return store, design, tasks
 
 
-def check_request(loaded: LoadedExperiment, executor: str = "serial", workers: int | None = None,
-                  scheduler: str | None = None, shard: tuple[int, int] | None = None, max_runs: int | None = None
-                  ) -> tuple[tuple[int, int] | None, list[str] | None, list[str] | None]:
+def check_request(
+    loaded: LoadedExperiment,
+    executor: str = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    shard: tuple[int, int] | None = None,
+    max_runs: int | None = None,
+) -> tuple[tuple[int, int] | None, list[str] | None, list[str] | None]:
     """Check a sweep's arguments before anything is written: (shard, metrics, groups kept); InputError if bad."""
     from simulation.experiment.size import run_limit
 
@@ -290,10 +332,20 @@ def check_request(loaded: LoadedExperiment, executor: str = "serial", workers: i
     return shard, metrics, groups
 
 
-def run_sweep(loaded: LoadedExperiment, out: Path | str, executor: str = "serial", workers: int | None = None,
-              scheduler: str | None = None, shard: tuple[int, int] | None = None, retry_failed: bool = False,
-              progress: bool = True, force: bool = False, *, design: Any = None,
-              max_runs: int | None = None) -> SweepSummary:
+def run_sweep(
+    loaded: LoadedExperiment,
+    out: Path | str,
+    executor: str = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    shard: tuple[int, int] | None = None,
+    retry_failed: bool = False,
+    progress: bool = True,
+    force: bool = False,
+    *,
+    design: Any = None,
+    max_runs: int | None = None,
+) -> SweepSummary:
     """Run (or resume) an experiment's sweep into the results folder `out`.
 
     executor   "serial" (this process), "processes" (`workers` local processes, default every core)
@@ -312,13 +364,38 @@ def run_sweep(loaded: LoadedExperiment, out: Path | str, executor: str = "serial
     out = Path(out)
     planned = prepare(loaded, design, max_runs)
     with sweep_lock(out, shard):
-        return _locked_sweep(loaded, out, planned, executor, workers, scheduler, shard, retry_failed, progress,
-                             force, metrics, groups, t_start)
+        return _locked_sweep(
+            loaded,
+            out,
+            planned,
+            executor,
+            workers,
+            scheduler,
+            shard,
+            retry_failed,
+            progress,
+            force,
+            metrics,
+            groups,
+            t_start,
+        )
 
 
-def _locked_sweep(loaded: LoadedExperiment, out: Path, planned: tuple, executor: str, workers: int | None,
-                  scheduler: str | None, shard: tuple[int, int] | None, retry_failed: bool, progress: bool,
-                  force: bool, metrics: list[str] | None, groups: list[str] | None, t_start: float) -> SweepSummary:
+def _locked_sweep(
+    loaded: LoadedExperiment,
+    out: Path,
+    planned: tuple,
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    shard: tuple[int, int] | None,
+    retry_failed: bool,
+    progress: bool,
+    force: bool,
+    metrics: list[str] | None,
+    groups: list[str] | None,
+    t_start: float,
+) -> SweepSummary:
     env = environment()
     store, design, tasks = open_store(loaded, out, force=force, env=env, planned=planned)
     runs = unique_runs(tasks)
@@ -328,32 +405,52 @@ def _locked_sweep(loaded: LoadedExperiment, out: Path, planned: tuple, executor:
     failed_before = store.failed_keys()
     pending = [t for t in runs if t.key not in finished and (retry_failed or t.key not in failed_before)]
     n_workers = 1 if executor == "serial" else (workers or (0 if scheduler else default_workers()))
-    summary = SweepSummary(out=out, experiment=loaded.spec.name, executor=executor, shard=shard, total=len(runs),
-                           skipped=sum(t.key in finished for t in runs),
-                           not_retried=0 if retry_failed else sum(t.key in failed_before and t.key not in finished
-                                                                  for t in runs),
-                           workers=n_workers, warnings=_drift(store, env),
-                           removed_temporaries=len(store.removed_temporaries))
+    summary = SweepSummary(
+        out=out,
+        experiment=loaded.spec.name,
+        executor=executor,
+        shard=shard,
+        total=len(runs),
+        skipped=sum(t.key in finished for t in runs),
+        not_retried=0 if retry_failed else sum(t.key in failed_before and t.key not in finished for t in runs),
+        workers=n_workers,
+        warnings=_drift(store, env),
+        removed_temporaries=len(store.removed_temporaries),
+    )
     session = f"{time.strftime('%Y%m%dT%H%M%S')}-{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
-    record = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "host": socket.gethostname(), "pid": os.getpid(),
-              "argv": sys.argv, "executor": executor, "workers": n_workers, "scheduler": scheduler,
-              "shard": list(shard) if shard else None, "retry_failed": retry_failed, "planned": len(runs),
-              "pending": len(pending), **env, "status": "running"}
+    record = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "argv": sys.argv,
+        "executor": executor,
+        "workers": n_workers,
+        "scheduler": scheduler,
+        "shard": list(shard) if shard else None,
+        "retry_failed": retry_failed,
+        "planned": len(runs),
+        "pending": len(pending),
+        **env,
+        "status": "running",
+    }
     store.write_session(session, record)
     by_key = {t.key: t for t in pending}
     if progress and pending:
         from simulation.engine.warmup import warm_up
+
         warm_up(loaded.base)  # compiled once here, under its own line, not by every worker behind a silent bar
     bar = _bar(progress, len(pending), loaded.spec.name, summary)
     status = "running"
-    gen = EXECUTORS[executor](loaded.base, pending, metrics=metrics, groups=groups, workers=workers,
-                              scheduler=scheduler)
+    gen = EXECUTORS[executor](
+        loaded.base, pending, metrics=metrics, groups=groups, workers=workers, scheduler=scheduler
+    )
     try:
         for outcome in gen:
             record_outcome(store, outcome, by_key.get(outcome.key), summary)
             if bar is not None:
-                bar.set_postfix_str(f"done={summary.done} failed={summary.failed} skipped={summary.skipped}",
-                                    refresh=False)
+                bar.set_postfix_str(
+                    f"done={summary.done} failed={summary.failed} skipped={summary.skipped}", refresh=False
+                )
                 bar.update(1)
         status = "finished"
     except KeyboardInterrupt:
@@ -368,9 +465,15 @@ def _locked_sweep(loaded: LoadedExperiment, out: Path, planned: tuple, executor:
             bar.close()
         store.sync()
         summary.seconds = time.perf_counter() - t_start
-        record.update(status=status, finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"), done=summary.done,
-                      failed=summary.failed, skipped=summary.skipped, seconds=round(summary.seconds, 3),
-                      run_seconds=round(summary.run_seconds, 3))
+        record.update(
+            status=status,
+            finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            done=summary.done,
+            failed=summary.failed,
+            skipped=summary.skipped,
+            seconds=round(summary.seconds, 3),
+            run_seconds=round(summary.run_seconds, 3),
+        )
         with contextlib.suppress(OSError):
             store.write_session(session, record)
     return summary
@@ -384,19 +487,37 @@ def record_outcome(store: Store, outcome: Outcome, task: Task | None, summary: S
         return
     err = dict(outcome.error or {})
     if task is not None:
-        err.setdefault("task", {"point": task.point, "rep": task.rep, "seed": task.seed, "key": task.key,
-                                "name": task.name, "overrides": dict(task.overrides)})
+        err.setdefault(
+            "task",
+            {
+                "point": task.point,
+                "rep": task.rep,
+                "seed": task.seed,
+                "key": task.key,
+                "name": task.name,
+                "overrides": dict(task.overrides),
+            },
+        )
     rec = store.record_failure(outcome.key, err)
     summary.failed += 1
-    summary.failures.append({"key": outcome.key, "point": outcome.point, "rep": outcome.rep,
-                             "name": task.name if task else "", "error_type": rec.get("error_type", "?"),
-                             "message": rec.get("message", ""), "attempts": rec.get("attempts", 1)})
+    summary.failures.append(
+        {
+            "key": outcome.key,
+            "point": outcome.point,
+            "rep": outcome.rep,
+            "name": task.name if task else "",
+            "error_type": rec.get("error_type", "?"),
+            "message": rec.get("message", ""),
+            "attempts": rec.get("attempts", 1),
+        }
+    )
 
 
 def _bar(progress: bool, total: int, name: str, summary: SweepSummary):
     if not progress or total == 0:
         return None
     from tqdm import tqdm
+
     bar = tqdm(total=total, unit="run", desc=name[:30], dynamic_ncols=True, file=sys.stderr, smoothing=0.1)
     bar.set_postfix_str(f"done=0 failed=0 skipped={summary.skipped}", refresh=True)
     return bar
@@ -408,10 +529,10 @@ class MergeSummary:
     out: Path
     experiment: str
     shards: list[Path]
-    copied: int            # run files copied into `out`
-    present: int           # runs of the plan in `out` after merging
-    total: int             # runs of the plan
-    failed: int            # recorded failures (of runs not finished anywhere)
+    copied: int  # run files copied into `out`
+    present: int  # runs of the plan in `out` after merging
+    total: int  # runs of the plan
+    failed: int  # recorded failures (of runs not finished anywhere)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -423,10 +544,12 @@ class MergeSummary:
         return self.total - self.present
 
     def describe(self) -> str:
-        lines = [f"{self.experiment}: merged {len(self.shards)} folder{'s' if len(self.shards) != 1 else ''} into "
-                 f"{self.out}/: {self.present} of {self.total} runs ({self.copied} copied)"
-                 + (f", {self.missing} missing" if self.missing else "")
-                 + (f", {self.failed} failed" if self.failed else "")]
+        lines = [
+            f"{self.experiment}: merged {len(self.shards)} folder{'s' if len(self.shards) != 1 else ''} into "
+            f"{self.out}/: {self.present} of {self.total} runs ({self.copied} copied)"
+            + (f", {self.missing} missing" if self.missing else "")
+            + (f", {self.failed} failed" if self.failed else "")
+        ]
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
@@ -448,13 +571,18 @@ def merge(shard_dirs: Sequence[Path | str], out: Path | str, force: bool = False
             raise InputError(
                 f"holds results of another experiment ({s.manifest.get('experiment', '?')!r}, hash "
                 f"{s.experiment_hash[:12]}) than {first.root} ({first.manifest.get('experiment', '?')!r}, hash "
-                f"{first.experiment_hash[:12]}); only shards of one experiment can be merged", str(s.root))
+                f"{first.experiment_hash[:12]}); only shards of one experiment can be merged",
+                str(s.root),
+            )
     plan = first.tasks()
     for s in stores[1:]:
         other = s.tasks()
         if list(other["key"]) != list(plan["key"]):
-            raise InputError(f"plans a different set of runs than {first.root} (same experiment file, but the "
-                                "design or package versions differ); cannot merge", str(s.root))
+            raise InputError(
+                f"plans a different set of runs than {first.root} (same experiment file, but the "
+                "design or package versions differ); cannot merge",
+                str(s.root),
+            )
     warnings = []
     commits = {s.manifest.get("git_commit") for s in stores}
     if len(commits) > 1:
@@ -464,8 +592,9 @@ def merge(shard_dirs: Sequence[Path | str], out: Path | str, force: bool = False
         return _merge_into(stores, out, first, plan, design, warnings, force)
 
 
-def _merge_into(stores: list[Store], out: Path, first: Store, plan: Any, design: Any, warnings: list[str],
-                force: bool) -> MergeSummary:
+def _merge_into(
+    stores: list[Store], out: Path, first: Store, plan: Any, design: Any, warnings: list[str], force: bool
+) -> MergeSummary:
     import pandas as pd
 
     target = Store.create_or_open(out, first.manifest, design=design, tasks=plan, X=first.design_X(), force=force)
@@ -485,9 +614,12 @@ def _merge_into(stores: list[Store], out: Path, first: Store, plan: Any, design:
                     try:
                         pd.testing.assert_frame_equal(a, b, check_exact=True)
                     except AssertionError:
-                        raise InputError(f"run {key} (point {int(a['point'].iloc[0]) if len(a) else '?'}) has "
-                                            f"different results in {s.root} and in {out} or another folder: the "
-                                            "runs were not made with the same code", str(s.root)) from None
+                        raise InputError(
+                            f"run {key} (point {int(a['point'].iloc[0]) if len(a) else '?'}) has "
+                            f"different results in {s.root} and in {out} or another folder: the "
+                            "runs were not made with the same code",
+                            str(s.root),
+                        ) from None
                 continue
             target.write_run(key, data)
             have.add(key)
@@ -505,9 +637,16 @@ def _merge_into(stores: list[Store], out: Path, first: Store, plan: Any, design:
                 atomic_write(dest, (s.failed_dir / f"{key}.json").read_bytes())
     target.sync()
     keys = set(plan["key"])
-    return MergeSummary(out=out, experiment=str(first.manifest.get("experiment", "?")),
-                        shards=[s.root for s in stores], copied=copied, present=len(keys & have), total=len(keys),
-                        failed=len(target.failed_keys() & keys), warnings=warnings)
+    return MergeSummary(
+        out=out,
+        experiment=str(first.manifest.get("experiment", "?")),
+        shards=[s.root for s in stores],
+        copied=copied,
+        present=len(keys & have),
+        total=len(keys),
+        failed=len(target.failed_keys() & keys),
+        warnings=warnings,
+    )
 
 
 def read_dataset(out: Path | str) -> Any:

@@ -3,6 +3,7 @@
 A task is plain data, so it can be sent to any worker (a process, a Dask worker, a shard on a
 cluster node). Running it is a pure function of (base scenario, overrides, seed).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -63,8 +64,9 @@ def resolve_task(base: Resolved, task: Task) -> Resolved:
     return with_overrides(base, {parse_path(k): v for k, v in task.overrides}, f"point {task.point}")
 
 
-def task_table(base: Resolved, task: Task, metrics: Sequence[str] | None = None,
-               groups: Sequence[str] | None = None) -> pd.DataFrame:
+def task_table(
+    base: Resolved, task: Task, metrics: Sequence[str] | None = None, groups: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Run one task and return its tidy rows, tagged with point, replication and key."""
     r = resolve_task(base, task)
     frame = tidy(simulate(r, task.seed), run=task.rep)

@@ -1,4 +1,5 @@
 """Words the tables, figures and the report share, so that each says a thing the same way."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

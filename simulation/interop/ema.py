@@ -16,6 +16,7 @@ scenario with those values set, `reps` replications with the seeds of SeedSequen
 same for every experiment: common random numbers), and returns the horizon outcomes pooled over
 them (simulation.interop.problem.pooled): the same numbers as `api.run(...)` for that point.
 """
+
 from __future__ import annotations
 
 import math
@@ -67,11 +68,18 @@ def _parameter(f: Factor):
     return RealParameter(f.name, f.lo, f.hi, variable_name=f.key)
 
 
-def ema_model(experiment: str | os.PathLike | None = None, *,
-              levers: Iterable[str] | Mapping[str, Sequence[float] | None] | None = None,
-              uncertainties: Iterable[str] | Mapping[str, Sequence[float] | None] | None = None,
-              scenario: Any = None, overrides: Mapping[str, Any] | None = None, seed: int | None = None,
-              reps: int | None = None, outcomes: Sequence[str] = DEFAULT_OUTCOMES, name: str = "scsim"):
+def ema_model(
+    experiment: str | os.PathLike | None = None,
+    *,
+    levers: Iterable[str] | Mapping[str, Sequence[float] | None] | None = None,
+    uncertainties: Iterable[str] | Mapping[str, Sequence[float] | None] | None = None,
+    scenario: Any = None,
+    overrides: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    reps: int | None = None,
+    outcomes: Sequence[str] = DEFAULT_OUTCOMES,
+    name: str = "scsim",
+):
     """An `ema_workbench.Model` of scsim.
 
     From `experiment` (a file or a shipped experiment's name): its base scenario with its `set:`,
@@ -100,8 +108,9 @@ def ema_model(experiment: str | os.PathLike | None = None, *,
         seed = loaded.spec.seed if seed is None else seed
         reps = loaded.spec.replications if reps is None else reps
     else:
-        factors = (schema_factors(levers, "lever") if levers else []) + \
-                  (schema_factors(uncertainties, "uncertainty") if uncertainties else [])
+        factors = (schema_factors(levers, "lever") if levers else []) + (
+            schema_factors(uncertainties, "uncertainty") if uncertainties else []
+        )
         if not factors:
             raise InputError("give an experiment file, or levers and/or uncertainties (scenario key paths)")
         base = load(scenario if scenario is not None else "no_plan", overrides)
@@ -111,8 +120,10 @@ def ema_model(experiment: str | os.PathLike | None = None, *,
     names = [f.name for f in factors]
     if len(set(names)) != len(names):
         raise InputError("two factors share a name", "factors")
-    model = Model(name, function=ScsimFunction(base, seed, reps, outcomes,
-                                               [f.key for f in factors if f.integer and f.values is None]))
+    model = Model(
+        name,
+        function=ScsimFunction(base, seed, reps, outcomes, [f.key for f in factors if f.integer and f.values is None]),
+    )
     model.levers = [_parameter(f) for f in factors if f.role == "lever"]
     model.uncertainties = [_parameter(f) for f in factors if f.role == "uncertainty"]
     model.outcomes = [ScalarOutcome(o) for o in outcomes]

@@ -10,6 +10,7 @@ scenario may hold. Give narrower bounds as `{key: (lo, hi)}`; integer levers are
 `sp["integer"]` and rounded half up, as the sweep designs round them. One point's outcomes are
 the horizon outcomes of `simulation.api.run` pooled over its replications (`pooled`).
 """
+
 from __future__ import annotations
 
 import math
@@ -31,14 +32,15 @@ DEFAULT_OUTPUTS = ("value_won_usd_m",)
 @dataclass(frozen=True)
 class Factor:
     """One sampled input: a scenario key path, its range (or values) and role."""
+
     name: str
     path: KeyPath
     lo: float | None = None
     hi: float | None = None
     integer: bool = False
-    role: str = "lever"                      # lever | uncertainty (EMA Workbench keeps them apart)
-    values: tuple | None = None              # a categorical factor
-    dist: tuple | None = None                # ("normal", mean, sd), ("lognormal", ...), ("triangular", lo, mode, hi)
+    role: str = "lever"  # lever | uncertainty (EMA Workbench keeps them apart)
+    values: tuple | None = None  # a categorical factor
+    dist: tuple | None = None  # ("normal", mean, sd), ("lognormal", ...), ("triangular", lo, mode, hi)
 
     @property
     def key(self) -> str:
@@ -57,22 +59,29 @@ def _key(key: str | KeyPath) -> KeyPath:
     return key if isinstance(key, tuple) else tuple(int(p) if p.isdigit() else p for p in str(key).split("."))
 
 
-def schema_factor(key: str | KeyPath, bounds: Sequence[float] | None = None, role: str = "lever",
-                  name: str | None = None) -> Factor:
+def schema_factor(
+    key: str | KeyPath, bounds: Sequence[float] | None = None, role: str = "lever", name: str | None = None
+) -> Factor:
     """A factor over parameter `key`, within `bounds` or else the schema's whole range."""
     path = _key(key)
     try:
         r = param_range(path)
     except KeyError:
-        raise InputError("not a parameter of the scenario schema (see `scsim show`)", "factors", None,
-                            dotted(path)) from None
+        raise InputError(
+            "not a parameter of the scenario schema (see `scsim show`)", "factors", None, dotted(path)
+        ) from None
     if not r.numeric:
-        raise InputError(f"a {r.kind} parameter has no numeric range to sample; vary it in an experiment "
-                            "file with `values:`", "factors", None, dotted(path))
+        raise InputError(
+            f"a {r.kind} parameter has no numeric range to sample; vary it in an experiment file with `values:`",
+            "factors",
+            None,
+            dotted(path),
+        )
     lo, hi = (r.lo, r.hi) if bounds is None else (float(bounds[0]), float(bounds[1]))
     if lo is None or hi is None:
-        raise InputError("the schema gives this parameter no bound on both sides; give (low, high)", "factors",
-                            None, dotted(path))
+        raise InputError(
+            "the schema gives this parameter no bound on both sides; give (low, high)", "factors", None, dotted(path)
+        )
     if not lo < hi:
         raise InputError(f"empty range: low {lo} must be below high {hi}", "factors", None, dotted(path))
     if (r.lo is not None and lo < r.lo) or (r.hi is not None and hi > r.hi):
@@ -96,8 +105,11 @@ def experiment_factors(experiment: Any) -> list[Factor]:
     out = []
     for i, f in enumerate(experiment.spec.factors):
         if f.keys:
-            raise experiment.error(("factors", i, "keys"), "factors that move several keys together cannot be "
-                                   "passed to SALib or EMA Workbench as one input; give each key its own factor")
+            raise experiment.error(
+                ("factors", i, "keys"),
+                "factors that move several keys together cannot be "
+                "passed to SALib or EMA Workbench as one input; give each key its own factor",
+            )
         path = _key(f.key)
         if f.values is not None:
             out.append(Factor(f.label, path, role=f.role, values=tuple(f.values)))
@@ -105,15 +117,18 @@ def experiment_factors(experiment: Any) -> list[Factor]:
             out.append(Factor(f.label, path, float(f.range[0]), float(f.range[1]), bool(f.integer), f.role))
         else:
             d = f.distribution
-            dist = {"uniform": ("uniform", d.low, d.high), "triangular": ("triangular", d.low, d.mode, d.high),
-                    "normal": ("normal", d.mean, d.sd), "lognormal": ("lognormal", d.mean, d.sd)}[d.name]
+            dist = {
+                "uniform": ("uniform", d.low, d.high),
+                "triangular": ("triangular", d.low, d.mode, d.high),
+                "normal": ("normal", d.mean, d.sd),
+                "lognormal": ("lognormal", d.mean, d.sd),
+            }[d.name]
             lo, hi = (d.low, d.high) if d.name in ("uniform", "triangular") else (None, None)
             out.append(Factor(f.label, path, lo, hi, bool(f.integer), f.role, dist=dist))
     return out
 
 
-def problem(levers: Iterable[str] | Mapping[str, Sequence[float] | None],
-            outputs: Sequence[str] = DEFAULT_OUTPUTS):
+def problem(levers: Iterable[str] | Mapping[str, Sequence[float] | None], outputs: Sequence[str] = DEFAULT_OUTPUTS):
     """A SALib ProblemSpec over scenario key paths; bounds and integer levers from the schema.
 
     `levers`: key paths (the schema's whole range each), or {key path: (low, high) or None}.
@@ -124,8 +139,9 @@ def problem(levers: Iterable[str] | Mapping[str, Sequence[float] | None],
     if bad:
         raise InputError(f"unknown output {bad[0]!r}; expected some of {', '.join(HORIZON)}", "outputs")
     factors = schema_factors(levers)
-    sp = ProblemSpec({"names": [f.name for f in factors], "bounds": [[f.lo, f.hi] for f in factors],
-                      "outputs": list(outputs)})
+    sp = ProblemSpec(
+        {"names": [f.name for f in factors], "bounds": [[f.lo, f.hi] for f in factors], "outputs": list(outputs)}
+    )
     sp["integer"] = [f.name for f in factors if f.integer]
     return sp
 
@@ -135,15 +151,20 @@ def pooled(rows: Sequence[Mapping[str, float]]) -> dict[str, float]:
     ratios of the pooled totals (win rate = all wins / all bids, value per public KRW = all value
     won / all public cost, the SME share weighted by value won)."""
     n = len(rows)
-    tot = {k: math.fsum(r[k] for r in rows) for k in ("bids", "wins", "value_won_usd_m", "value_won_krw_bn",
-                                                       "public_cost_krw_bn")}
-    sme = math.fsum((r["sme_share_value"] if math.isfinite(r["sme_share_value"]) else 0.0) * r["value_won_usd_m"]
-                    for r in rows)
+    tot = {
+        k: math.fsum(r[k] for r in rows)
+        for k in ("bids", "wins", "value_won_usd_m", "value_won_krw_bn", "public_cost_krw_bn")
+    }
+    sme = math.fsum(
+        (r["sme_share_value"] if math.isfinite(r["sme_share_value"]) else 0.0) * r["value_won_usd_m"] for r in rows
+    )
     div = lambda a, b: a / b if b > 0 else math.nan  # noqa: E731
     out = {k: v / n for k, v in tot.items()}
-    out.update(win_rate=div(tot["wins"], tot["bids"]),
-               value_per_public_krw=div(tot["value_won_krw_bn"], tot["public_cost_krw_bn"]),
-               sme_share_value=div(sme, tot["value_won_usd_m"]))
+    out.update(
+        win_rate=div(tot["wins"], tot["bids"]),
+        value_per_public_krw=div(tot["value_won_krw_bn"], tot["public_cost_krw_bn"]),
+        sme_share_value=div(sme, tot["value_won_usd_m"]),
+    )
     return {k: out[k] for k in HORIZON}
 
 
@@ -164,8 +185,15 @@ class Evaluator:
     `overrides`), runs `reps` replications with the seeds of SeedSequence(seed) (the same for
     every row: common random numbers) and returns the problem's outputs, pooled over them."""
 
-    def __init__(self, sp: Mapping[str, Any], scenario: Any = "no_plan", overrides: Mapping[str, Any] | None = None,
-                 *, seed: int = 0, reps: int = 1) -> None:
+    def __init__(
+        self,
+        sp: Mapping[str, Any],
+        scenario: Any = "no_plan",
+        overrides: Mapping[str, Any] | None = None,
+        *,
+        seed: int = 0,
+        reps: int = 1,
+    ) -> None:
         from simulation.api import load
 
         bounds = dict(zip(sp["names"], sp["bounds"], strict=True))
@@ -179,6 +207,8 @@ class Evaluator:
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))
-        Y = np.array([[run_point(self.base, self.point(row), self.seed, self.reps)[o] for o in self.outputs]
-                      for row in X], dtype=np.float64)
+        Y = np.array(
+            [[run_point(self.base, self.point(row), self.seed, self.reps)[o] for o in self.outputs] for row in X],
+            dtype=np.float64,
+        )
         return Y[:, 0] if len(self.outputs) == 1 else Y

@@ -4,6 +4,7 @@ The numba kernels move every agent at once, so these classes hold no rules and n
 the state: each attribute reads the arrays through the model. They exist so that
 `model.agents`, Mesa's DataCollector, batch_run and visualisation work as users expect.
 """
+
 from __future__ import annotations
 
 import mesa
@@ -157,8 +158,13 @@ class Fund(mesa.Agent):
     """A public money pot: the PIS fund, the co-entry pot, the K-SURE account, or a yearly budget."""
 
     KINDS = ("pis", "co_entry_pot", "ksure_special_account", "blended_finance", "edpf", "market_subsidy")
-    _REG = {"co_entry_pot": R_POT, "ksure_special_account": R_KSURE, "blended_finance": R_BLENDED_LEFT,
-            "edpf": R_EDPF_LEFT, "market_subsidy": R_SUBSIDY_LEFT}
+    _REG = {
+        "co_entry_pot": R_POT,
+        "ksure_special_account": R_KSURE,
+        "blended_finance": R_BLENDED_LEFT,
+        "edpf": R_EDPF_LEFT,
+        "market_subsidy": R_SUBSIDY_LEFT,
+    }
 
     def __init__(self, model: mesa.Model, kind: str) -> None:
         super().__init__(model)

@@ -4,6 +4,7 @@ For one run, or for Mesa tools (DataCollector, batch_run, SolaraViz), use this c
 runs use `simulation.engine.simulate`, which builds no Mesa objects: Mesa 3.3.1 keeps every
 model alive forever (mesa#3179), so a sweep that built one model per run would leak memory.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -32,12 +33,18 @@ class SmartCityModel(mesa.Model):
     `simulation.api.run(...).horizon`) beside the last year's numbers.
     """
 
-    def __init__(self, scenario: str = "plan_2019_announced", seed: int = 0,
-                 overrides: Mapping[str, Any] | Iterable[str] = (), resolved: Resolved | None = None,
-                 **kwargs) -> None:
+    def __init__(
+        self,
+        scenario: str = "plan_2019_announced",
+        seed: int = 0,
+        overrides: Mapping[str, Any] | Iterable[str] = (),
+        resolved: Resolved | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(seed=seed, **kwargs)
         if resolved is None:
             from simulation.api import load
+
             if isinstance(overrides, Mapping):
                 resolved = load(scenario, overrides)
             else:
@@ -60,21 +67,24 @@ class SmartCityModel(mesa.Model):
                 SupportCenter(self, "kind_centre", c)
         for kind in ("info_db", "expo", "fair", "roadshows"):
             SupportCenter(self, kind)
-        self.datacollector = mesa.DataCollector(model_reporters={
-            "year": lambda m: m.year,
-            "bids": lambda m: float(m.acc.bids[m.year_index, 0]),
-            "wins": lambda m: float(m.acc.wins[m.year_index, 0]),
-            "win_rate": lambda m: m.win_rate,
-            "value_won_usd_m": lambda m: float(m.acc.value[m.year_index, 0]),
-            "public_cost_krw_bn": lambda m: float(m.acc.cost[m.year_index].sum()),
-            "mean_relationship": lambda m: float(np.mean(m.state.rel)),
-            # the horizon so far: at the end of a run, what `api.run(...).horizon` gives for this seed
-            **{f"horizon_{k}": (lambda m, k=k: m.horizon()[k]) for k in HORIZON},
-        })
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "year": lambda m: m.year,
+                "bids": lambda m: float(m.acc.bids[m.year_index, 0]),
+                "wins": lambda m: float(m.acc.wins[m.year_index, 0]),
+                "win_rate": lambda m: m.win_rate,
+                "value_won_usd_m": lambda m: float(m.acc.value[m.year_index, 0]),
+                "public_cost_krw_bn": lambda m: float(m.acc.cost[m.year_index].sum()),
+                "mean_relationship": lambda m: float(np.mean(m.state.rel)),
+                # the horizon so far: at the end of a run, what `api.run(...).horizon` gives for this seed
+                **{f"horizon_{k}": (lambda m, k=k: m.horizon()[k]) for k in HORIZON},
+            }
+        )
 
     def _build(self, cap) -> None:
         self.params, self.calendar, self.countries, self.state, self._streams, self._cap = build(
-            self.resolved, self.run_seed, cap)
+            self.resolved, self.run_seed, cap
+        )
         self.acc = new_acc(self.calendar.n_years)
 
     @property
@@ -115,8 +125,15 @@ class SmartCityModel(mesa.Model):
             self.step()
 
     def result(self) -> RunResult:
-        return RunResult(self.resolved.scenario.name, self.run_seed, self.calendar, self.acc, self.params,
-                         self.state, float(self.state.pis_paid[2]))
+        return RunResult(
+            self.resolved.scenario.name,
+            self.run_seed,
+            self.calendar,
+            self.acc,
+            self.params,
+            self.state,
+            float(self.state.pis_paid[2]),
+        )
 
     def horizon(self) -> dict[str, float]:
         """Horizon outcomes over the months simulated so far (metrics.HORIZON), computed as the

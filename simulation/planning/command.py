@@ -1,4 +1,5 @@
 """What `scsim optimize`, `scsim robustness` and `scsim discover` do, behind cli.py's argparse."""
+
 from __future__ import annotations
 
 import sys
@@ -26,8 +27,18 @@ def _check_executor(executor: str, workers: int | None, scheduler: str | None, s
     return parse_shard(shard) if shard else None
 
 
-def optimize_command(experiment: str, out: str | None, executor: str, workers: int | None, scheduler: str | None,
-                     shard: str | None, force: bool, quiet: bool, max_runs: int | None, argv: Sequence[str]) -> int:
+def optimize_command(
+    experiment: str,
+    out: str | None,
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    shard: str | None,
+    force: bool,
+    quiet: bool,
+    max_runs: int | None,
+    argv: Sequence[str],
+) -> int:
     from simulation.experiment.size import run_limit
     from simulation.planning.optimize import format_result, optimize
     from simulation.planning.spec import load_optimize
@@ -44,8 +55,17 @@ def optimize_command(experiment: str, out: str | None, executor: str, workers: i
     return 0
 
 
-def robustness_command(experiment: str, out: str | None, executor: str, workers: int | None, scheduler: str | None,
-                       force: bool, quiet: bool, max_runs: int | None, argv: Sequence[str]) -> int:
+def robustness_command(
+    experiment: str,
+    out: str | None,
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    force: bool,
+    quiet: bool,
+    max_runs: int | None,
+    argv: Sequence[str],
+) -> int:
     from simulation.experiment.size import run_limit
     from simulation.planning.evaluate_policies import evaluate_policies, format_policies
     from simulation.planning.spec import load_robustness
@@ -61,8 +81,15 @@ def robustness_command(experiment: str, out: str | None, executor: str, workers:
     return 0
 
 
-def discover_command(results: str, spec_file: str | None, outcome: str | None, below: float | None,
-                     above: float | None, policy: str | None, threshold: float | None) -> int:
+def discover_command(
+    results: str,
+    spec_file: str | None,
+    outcome: str | None,
+    below: float | None,
+    above: float | None,
+    policy: str | None,
+    threshold: float | None,
+) -> int:
     from simulation.planning.discover import discover, format_discovery, load_discover_spec, write_discovery
     from simulation.scenario.shipped import resolve
 
@@ -71,9 +98,10 @@ def discover_command(results: str, spec_file: str | None, outcome: str | None, b
     source = Path(results)
     if not source.exists():
         raise InputError("no such results folder or table", str(source))
-    spec = load_discover_spec(resolve(spec_file, "experiments") if spec_file else None,
-                              {"outcome": outcome, "below": below, "above": above, "policy": policy,
-                               "threshold": threshold})
+    spec = load_discover_spec(
+        resolve(spec_file, "experiments") if spec_file else None,
+        {"outcome": outcome, "below": below, "above": above, "policy": policy, "threshold": threshold},
+    )
     d = discover(source, spec)
     print(format_discovery(d))
     if source.is_dir():
@@ -92,7 +120,10 @@ def _report_line(folder: Path) -> None:
     try:
         page = write_planning_report(folder, None, force=True)
     except (InputError, OSError) as exc:
-        print(f"error: the results are in {folder}/ but the report could not be written "
-              f"({getattr(exc, 'message', None) or exc}); try `scsim report {folder} --force`", file=sys.stderr)
+        print(
+            f"error: the results are in {folder}/ but the report could not be written "
+            f"({getattr(exc, 'message', None) or exc}); try `scsim report {folder} --force`",
+            file=sys.stderr,
+        )
         return
     print(f"report: {page}")

@@ -13,6 +13,7 @@ the parameter sets' values and the LHS draws) with one policy's outcome pooled o
 the points of a sweep folder with their factor values, or any table (CSV or Parquet) of inputs and
 an outcome column.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,6 +34,7 @@ RESULTS = "discovery"
 
 class DiscoverSpec(Spec):
     """What counts as failing, and how PRIM peels (a discover file, or the command's options)."""
+
     name: str = "discover"
     description: str = ""
     outcome: str = "value_per_public_krw"
@@ -54,13 +56,14 @@ class DiscoverSpec(Spec):
 @dataclass
 class Discovery:
     """The chosen box and the trajectory it was chosen from."""
+
     spec: DiscoverSpec
-    limits: pd.DataFrame                 # input, low, high, data_low, data_high, restricted
+    limits: pd.DataFrame  # input, low, high, data_low, data_high, restricted
     coverage: float
     density: float
     mass: float
     box_index: int
-    trajectory: pd.DataFrame             # id, coverage, density, mass, res_dim
+    trajectory: pd.DataFrame  # id, coverage, density, mass, res_dim
     n: int
     failures: int
     source: str
@@ -78,9 +81,11 @@ class Discovery:
         who = f"{self.policy}: " if self.policy else ""
         conds = [range_text(r) for _, r in self.restricted().iterrows()]
         where = "where " + " and ".join(conds) if conds else "of the whole ensemble (no input narrows it down)"
-        return (f"{who}{label} falls {rule} in {self.density * 100:.0f} % of the worlds {where}; "
-                f"those worlds hold {self.coverage * 100:.0f} % of all {self.failures} failures of the "
-                f"{self.n} worlds and are {self.mass * 100:.0f} % of the ensemble")
+        return (
+            f"{who}{label} falls {rule} in {self.density * 100:.0f} % of the worlds {where}; "
+            f"those worlds hold {self.coverage * 100:.0f} % of all {self.failures} failures of the "
+            f"{self.n} worlds and are {self.mass * 100:.0f} % of the ensemble"
+        )
 
 
 def range_text(r: pd.Series) -> str:
@@ -101,9 +106,11 @@ def prim_box(X: pd.DataFrame, y: np.ndarray, spec: DiscoverSpec) -> tuple[pd.Dat
         import logging
 
         from ema_workbench.analysis import prim
+
         logging.getLogger("EMA").setLevel(logging.ERROR)
-        p = prim.Prim(X, np.asarray(y, dtype=bool), threshold=spec.threshold, peel_alpha=spec.peel_alpha,
-                      mass_min=spec.mass_min)
+        p = prim.Prim(
+            X, np.asarray(y, dtype=bool), threshold=spec.threshold, peel_alpha=spec.peel_alpha, mass_min=spec.mass_min
+        )
         box = p.find_box()
     traj = box.peeling_trajectory[["id", "coverage", "density", "mass", "res_dim"]].reset_index(drop=True)
     notes = []
@@ -121,8 +128,16 @@ def prim_box(X: pd.DataFrame, y: np.ndarray, spec: DiscoverSpec) -> tuple[pd.Dat
     for col in X.columns:
         lo, hi = float(lim[col].iloc[0]), float(lim[col].iloc[1])
         dlo, dhi = float(X[col].min()), float(X[col].max())
-        rows.append({"input": col, "low": lo, "high": hi, "data_low": dlo, "data_high": dhi,
-                     "restricted": bool(lo > dlo or hi < dhi)})
+        rows.append(
+            {
+                "input": col,
+                "low": lo,
+                "high": hi,
+                "data_low": dlo,
+                "data_high": dhi,
+                "restricted": bool(lo > dlo or hi < dhi),
+            }
+        )
     return pd.DataFrame(rows), traj, i, notes
 
 
@@ -143,27 +158,38 @@ def worlds(folder: Path, spec: DiscoverSpec) -> tuple[pd.DataFrame, np.ndarray, 
     totals = run_totals(rows)
     years = _years(man)
     if spec.outcome not in OUTCOMES:
-        raise InputError(f"unknown outcome {spec.outcome!r}; expected one of {', '.join(OUTCOMES)}", None, None,
-                            "outcome")
+        raise InputError(
+            f"unknown outcome {spec.outcome!r}; expected one of {', '.join(OUTCOMES)}", None, None, "outcome"
+        )
     if planning:
         policy = spec.policy or ("plan" if planning.get("kind") == "optimize" else str(design["policy"].iloc[0]))
         if planning.get("kind") == "optimize":
-            keep = design[design["candidate"] == 0] if policy == "plan" else \
-                design[design["name"].str.startswith(f"{policy}/")]
+            keep = (
+                design[design["candidate"] == 0]
+                if policy == "plan"
+                else design[design["name"].str.startswith(f"{policy}/")]
+            )
         else:
             keep = design[design["policy"] == policy]
         if keep.empty:
             known = sorted(set(design["policy"])) if "policy" in design else ["plan"]
-            raise InputError(f"no policy {policy!r} in this folder; expected one of {', '.join(known)}", str(folder),
-                                None, "policy")
+            raise InputError(
+                f"no policy {policy!r} in this folder; expected one of {', '.join(known)}", str(folder), None, "policy"
+            )
         t = totals[totals["point"].isin(keep["point"])].merge(keep[["point", "member"]], on="point")
         per = member_table(t, [spec.outcome], years, ["member"])
         inputs = pd.DataFrame([m["inputs"] for m in sorted(planning["members"], key=lambda m: m["index"])])
         X = inputs.iloc[per["member"].to_numpy()].reset_index(drop=True)
         return _numeric(X, spec), per[spec.outcome].to_numpy(dtype=np.float64), policy, "ensemble members"
-    labels = [f.get("name") or f.get("key") or "+".join(f.get("keys") or []) for f in (man.get("spec") or {}).get("factors") or []]
-    uncertain = [f.get("name") or f.get("key") for f in (man.get("spec") or {}).get("factors") or []
-                 if f.get("role") == "uncertainty"]
+    labels = [
+        f.get("name") or f.get("key") or "+".join(f.get("keys") or [])
+        for f in (man.get("spec") or {}).get("factors") or []
+    ]
+    uncertain = [
+        f.get("name") or f.get("key")
+        for f in (man.get("spec") or {}).get("factors") or []
+        if f.get("role") == "uncertainty"
+    ]
     per = member_table(totals, [spec.outcome], years, ["point"])
     X = design.set_index("point").loc[per["point"], [c for c in (uncertain or labels) if c in design.columns]]
     return _numeric(X.reset_index(drop=True), spec), per[spec.outcome].to_numpy(dtype=np.float64), None, "sweep points"
@@ -179,8 +205,13 @@ def _numeric(X: pd.DataFrame, spec: DiscoverSpec) -> pd.DataFrame:
     if spec.inputs:
         missing = [c for c in spec.inputs if c not in X.columns]
         if missing:
-            raise InputError(f"unknown input {missing[0]!r}; the worlds have {', '.join(map(str, X.columns[:12]))}"
-                                + (" ..." if len(X.columns) > 12 else ""), None, None, "inputs")
+            raise InputError(
+                f"unknown input {missing[0]!r}; the worlds have {', '.join(map(str, X.columns[:12]))}"
+                + (" ..." if len(X.columns) > 12 else ""),
+                None,
+                None,
+                "inputs",
+            )
         X = X[spec.inputs]
     X = X.apply(pd.to_numeric, errors="coerce")
     keep = [c for c in X.columns if X[c].notna().all() and X[c].nunique() > 1]
@@ -195,8 +226,12 @@ def _table(path: Path, spec: DiscoverSpec) -> tuple[pd.DataFrame, np.ndarray, No
     except Exception as exc:  # noqa: BLE001 - any unreadable table is one message
         raise InputError(f"cannot read this table: {exc}", str(path)) from None
     if spec.outcome not in t.columns:
-        raise InputError(f"the table has no column {spec.outcome!r} (the outcome); columns: "
-                            f"{', '.join(map(str, t.columns[:12]))}", str(path), None, "outcome")
+        raise InputError(
+            f"the table has no column {spec.outcome!r} (the outcome); columns: {', '.join(map(str, t.columns[:12]))}",
+            str(path),
+            None,
+            "outcome",
+        )
     y = pd.to_numeric(t[spec.outcome], errors="coerce").to_numpy(dtype=np.float64)
     return _numeric(t.drop(columns=[spec.outcome]), spec), y, None, "table rows"
 
@@ -211,13 +246,28 @@ def discover(source: Path, spec: DiscoverSpec) -> Discovery:
     X, v = X[ok].reset_index(drop=True), v[ok]
     y = v < spec.below if spec.below is not None else v > spec.above
     if y.sum() == 0 or y.all():
-        raise InputError(f"{'every' if y.all() else 'no'} world of the {len(y)} {what} fails "
-                            f"({spec.outcome} {'below ' + format(spec.below, 'g') if spec.below is not None else 'above ' + format(spec.above, 'g')}): "
-                            "nothing to tell apart; choose another threshold", str(source))
+        raise InputError(
+            f"{'every' if y.all() else 'no'} world of the {len(y)} {what} fails "
+            f"({spec.outcome} {'below ' + format(spec.below, 'g') if spec.below is not None else 'above ' + format(spec.above, 'g')}): "
+            "nothing to tell apart; choose another threshold",
+            str(source),
+        )
     limits, traj, i, more = prim_box(X, y, spec)
     row = traj[traj["id"] == i].iloc[0]
-    return Discovery(spec, limits, float(row["coverage"]), float(row["density"]), float(row["mass"]), i, traj,
-                     len(y), int(y.sum()), what, policy, notes + more)
+    return Discovery(
+        spec,
+        limits,
+        float(row["coverage"]),
+        float(row["density"]),
+        float(row["mass"]),
+        i,
+        traj,
+        len(y),
+        int(y.sum()),
+        what,
+        policy,
+        notes + more,
+    )
 
 
 def write_discovery(d: Discovery, folder: Path) -> Path:
@@ -228,28 +278,44 @@ def write_discovery(d: Discovery, folder: Path) -> Path:
     out.mkdir(exist_ok=True)
     atomic_write(out / "trajectory.csv", d.trajectory.to_csv(index=False))
     atomic_write(out / "limits.csv", d.limits.to_csv(index=False))
-    body = {"spec": d.spec.model_dump(), "coverage": d.coverage, "density": d.density, "mass": d.mass,
-            "box": d.box_index, "worlds": d.n, "failures": d.failures, "source": d.source, "policy": d.policy,
-            "words": d.words(), "notes": d.notes,
-            "restricted": d.restricted()[["input", "low", "high"]].to_dict(orient="records")}
+    body = {
+        "spec": d.spec.model_dump(),
+        "coverage": d.coverage,
+        "density": d.density,
+        "mass": d.mass,
+        "box": d.box_index,
+        "worlds": d.n,
+        "failures": d.failures,
+        "source": d.source,
+        "policy": d.policy,
+        "words": d.words(),
+        "notes": d.notes,
+        "restricted": d.restricted()[["input", "low", "high"]].to_dict(orient="records"),
+    }
     atomic_write(out / "box.json", json.dumps(body, indent=2, default=float) + "\n")
     return out
 
 
 def format_discovery(d: Discovery) -> str:
-    lines = [d.words() + ".",
-             f"box {d.box_index} of the peeling trajectory: coverage {d.coverage:.2f}, density {d.density:.2f}, "
-             f"mass {d.mass:.2f} ({d.n} {d.source}, {d.failures} failing)"]
+    lines = [
+        d.words() + ".",
+        f"box {d.box_index} of the peeling trajectory: coverage {d.coverage:.2f}, density {d.density:.2f}, "
+        f"mass {d.mass:.2f} ({d.n} {d.source}, {d.failures} failing)",
+    ]
     for _, r in d.restricted().iterrows():
-        lines.append(f"  {r['input']:<52} [{r['low']:.4g}, {r['high']:.4g}]  (ensemble [{r['data_low']:.4g}, "
-                     f"{r['data_high']:.4g}])")
+        lines.append(
+            f"  {r['input']:<52} [{r['low']:.4g}, {r['high']:.4g}]  (ensemble [{r['data_low']:.4g}, "
+            f"{r['data_high']:.4g}])"
+        )
     lines.append("peeling trajectory (coverage, density, mass, inputs restricted):")
     step = max(1, len(d.trajectory) // 12)
     shown = d.trajectory[(d.trajectory.index % step == 0) | (d.trajectory["id"] == d.box_index)]
     for _, r in shown.iterrows():
         mark = "  <- chosen" if int(r["id"]) == d.box_index else ""
-        lines.append(f"  box {int(r['id']):>3}: {r['coverage']:.2f}  {r['density']:.2f}  {r['mass']:.2f}  "
-                     f"{int(r['res_dim'])}{mark}")
+        lines.append(
+            f"  box {int(r['id']):>3}: {r['coverage']:.2f}  {r['density']:.2f}  {r['mass']:.2f}  "
+            f"{int(r['res_dim'])}{mark}"
+        )
     lines += [f"note: {n}" for n in d.notes]
     return "\n".join(lines)
 

@@ -6,6 +6,7 @@ named uncertainties, or both (LHS draw k takes parameter set k mod S, so the ens
 `samples` members instead of S x samples). Every candidate runs in every member with the same
 replication seeds: common random numbers, so differences between candidates are paired.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,6 +21,7 @@ from simulation.scenario.errors import InputError
 @dataclass(frozen=True)
 class Member:
     """One world of the ensemble: its overrides and the values of its uncertain inputs (for PRIM)."""
+
     index: int
     name: str
     overrides: dict[str, Any]
@@ -35,13 +37,17 @@ def parameter_sets_file(loaded: Any) -> Any:
     local = os.path.join(loaded.folder, e.parameter_sets)
     path = local if os.path.isfile(local) else resolve(e.parameter_sets, "experiments")
     if not os.path.isfile(path):
-        raise loaded.error(("ensemble", "parameter_sets"), f"parameter-sets file {e.parameter_sets!r} not found "
-                           f"(looked for {os.path.normpath(local)})")
+        raise loaded.error(
+            ("ensemble", "parameter_sets"),
+            f"parameter-sets file {e.parameter_sets!r} not found (looked for {os.path.normpath(local)})",
+        )
     psets = load_parameter_sets(path)
     if e.sets is not None:
         if e.sets > len(psets.sets):
-            raise loaded.error(("ensemble", "sets"), f"the file has {len(psets.sets)} parameter sets, fewer than "
-                               f"the {e.sets} asked for")
+            raise loaded.error(
+                ("ensemble", "sets"),
+                f"the file has {len(psets.sets)} parameter sets, fewer than the {e.sets} asked for",
+            )
         psets.sets, psets.lines = psets.sets[: e.sets], psets.lines[: e.sets]
     psets.apply([loaded.base])  # every set valid on the base (InputError naming the set's line)
     return psets
@@ -58,8 +64,11 @@ def members(loaded: Any) -> list[Member]:
     """The ensemble of an optimize or robustness file, in a fixed order."""
     e = loaded.spec.ensemble
     sets: list[dict[str, Any]] = parameter_sets_file(loaded).sets if e.parameter_sets else []
-    varying = sorted(k for k in {k for s in sets for k in s}
-                     if len({repr(s.get(k)) for s in sets}) > 1 and all(isinstance(s.get(k), (int, float)) for s in sets))
+    varying = sorted(
+        k
+        for k in {k for s in sets for k in s}
+        if len({repr(s.get(k)) for s in sets}) > 1 and all(isinstance(s.get(k), (int, float)) for s in sets)
+    )
     out = []
     if e.lhs is None:
         for k, s in enumerate(sets):

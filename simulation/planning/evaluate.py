@@ -10,6 +10,7 @@ Shards (`--shard I/N`) split every batch: shard I computes the runs j of the bat
 I-1 and then waits until the other shards have written the rest into the shared folder, so every
 shard follows the same search and tells the optimiser the same numbers.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,16 +38,18 @@ WAIT_SECONDS = 0.5
 @dataclass
 class Point:
     """A design point of a planning folder: one policy in one ensemble member."""
+
     point: int
     name: str
     base: Resolved
     overrides: dict[str, Any]
-    row: dict[str, Any]                  # its columns in design.parquet (policy, member, levers, inputs)
+    row: dict[str, Any]  # its columns in design.parquet (policy, member, levers, inputs)
 
 
 @dataclass
 class Evaluator:
     """Runs points x seeds into one results folder with an executor of the sweep."""
+
     store: Store
     executor: str = "serial"
     workers: int | None = None
@@ -87,7 +90,9 @@ class Evaluator:
         for t in tasks:
             distinct.setdefault(t.key, t)
         order = list(distinct.values())
-        mine = order if self.shard is None else [t for j, t in enumerate(order) if j % self.shard[1] == self.shard[0] - 1]
+        mine = (
+            order if self.shard is None else [t for j, t in enumerate(order) if j % self.shard[1] == self.shard[0] - 1]
+        )
         have = self.store.finished_keys()
         for t in mine:
             if t.key in have:
@@ -97,8 +102,9 @@ class Evaluator:
             by_base.setdefault(base.hash, (base, []))[1].append(t)
         failures = []
         for base, pending in by_base.values():
-            gen = EXECUTORS[self.executor](base, pending, metrics=list(METRICS), groups=["all"], workers=self.workers,
-                                           scheduler=self.scheduler)
+            gen = EXECUTORS[self.executor](
+                base, pending, metrics=list(METRICS), groups=["all"], workers=self.workers, scheduler=self.scheduler
+            )
             try:
                 for outcome in gen:
                     if outcome.ok:
@@ -112,10 +118,13 @@ class Evaluator:
         self.store.sync()
         if failures:
             f = failures[0]
-            raise InputError(f"{len(failures)} run{'s' if len(failures) > 1 else ''} failed (first: point "
-                                f"{f.point}, replication {f.rep}: {(f.error or {}).get('error_type', '?')}: "
-                                f"{str((f.error or {}).get('message', '')).splitlines()[0][:200]}); the search "
-                                f"cannot go on without them; records in failed/", str(self.store.root))
+            raise InputError(
+                f"{len(failures)} run{'s' if len(failures) > 1 else ''} failed (first: point "
+                f"{f.point}, replication {f.rep}: {(f.error or {}).get('error_type', '?')}: "
+                f"{str((f.error or {}).get('message', '')).splitlines()[0][:200]}); the search "
+                f"cannot go on without them; records in failed/",
+                str(self.store.root),
+            )
         self._wait_for(order)
         return self.totals(tasks)
 
@@ -129,8 +138,11 @@ class Evaluator:
             if self.shard is None:
                 raise InputError(f"{len(missing)} runs are missing after the batch", str(self.store.root))
             if not said and self.progress:
-                print(f"shard {self.shard[0]}/{self.shard[1]}: waiting for {len(missing)} runs of other shards",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"shard {self.shard[0]}/{self.shard[1]}: waiting for {len(missing)} runs of other shards",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 said = True
             time.sleep(WAIT_SECONDS)
 
@@ -155,8 +167,10 @@ def open_folder(out: Path, manifest: dict, force: bool) -> Store:
 def sweep_like_spec(name: str, seed: int, replications: int, levers: Sequence[Any], inputs: Sequence[str]) -> dict:
     """The `spec` of experiment.json in the sweep's terms (factors with roles, a list design), so
     `scsim analyze` and `scsim report` read a planning folder like a sweep."""
-    factors = [({"key": lv.paths[0]} if len(lv.paths) == 1 else {"keys": lv.paths}) | {"name": lv.label, "role": "lever"}
-               for lv in levers]
+    factors = [
+        ({"key": lv.paths[0]} if len(lv.paths) == 1 else {"keys": lv.paths}) | {"name": lv.label, "role": "lever"}
+        for lv in levers
+    ]
     factors += [{"key": k, "name": k, "role": "uncertainty"} for k in inputs]
     return {"name": name, "factors": factors, "design": {"type": "list", "seed": seed}, "replications": replications}
 

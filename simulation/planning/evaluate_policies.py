@@ -4,6 +4,7 @@ Each policy runs in every ensemble member with the same replication seeds (commo
 stored like a sweep (point = policy x member); the robustness table of the target's outcome and of
 value won follows (robustness.py), written to RESULTS/planning/.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,17 +33,25 @@ RESULTS = "planning"
 @dataclass
 class PolicyResult:
     out: Path
-    values: pd.DataFrame          # policy, member, every outcome
-    target: pd.DataFrame          # robustness of the target's outcome
-    value: pd.DataFrame           # robustness of value won
+    values: pd.DataFrame  # policy, member, every outcome
+    target: pd.DataFrame  # robustness of the target's outcome
+    value: pd.DataFrame  # robustness of value won
     computed: int
     reused: int
     seconds: float
 
 
-def evaluate_policies(loaded: Loaded, out: Path, executor: str = "serial", workers: int | None = None,
-                      scheduler: str | None = None, force: bool = False, progress: bool = True,
-                      max_runs: int | None = None, argv: Sequence[str] | None = None) -> PolicyResult:
+def evaluate_policies(
+    loaded: Loaded,
+    out: Path,
+    executor: str = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    force: bool = False,
+    progress: bool = True,
+    max_runs: int | None = None,
+    argv: Sequence[str] | None = None,
+) -> PolicyResult:
     from simulation.experiment.sweep import environment
     from simulation.planning.evaluate import sweep_like_spec
 
@@ -50,25 +59,48 @@ def evaluate_policies(loaded: Loaded, out: Path, executor: str = "serial", worke
     s = loaded.spec
     ens = members(loaded)
     n = len(loaded.policies) * len(ens) * s.replications
-    check_runs(n, f"{counted(len(loaded.policies), 'policy')} × {counted(len(ens), 'ensemble member')} × "
-               f"{counted(s.replications, 'replication')}", max_runs, PLAN_BYTES_PER_RUN, loaded.file,
-               loaded.line(("ensemble",)), "ensemble")
+    check_runs(
+        n,
+        f"{counted(len(loaded.policies), 'policy')} × {counted(len(ens), 'ensemble member')} × "
+        f"{counted(s.replications, 'replication')}",
+        max_runs,
+        PLAN_BYTES_PER_RUN,
+        loaded.file,
+        loaded.line(("ensemble",)),
+        "ensemble",
+    )
     seeds = replication_seeds(s.seed, s.replications)
     env = environment()
     inputs = sorted({k for m in ens for k in m.inputs})
-    man = {"experiment": s.name, "experiment_hash": loaded.hash, "kind": "robustness", "file": loaded.file,
-           "description": s.description, "spec": sweep_like_spec(s.name, s.seed, s.replications, [], inputs),
-           "planning": {"kind": "robustness", "spec": loaded.raw,
-                        "policies": [{"name": n, "scenario": r.scenario.name, "hash": r.hash} for n, r in loaded.policies],
-                        "members": [{"index": m.index, "name": m.name, "inputs": m.inputs} for m in ens]},
-           "base": {"name": loaded.base.scenario.name, "hash": loaded.base.hash, "files": loaded.base.files,
-                    "resolved": loaded.base.nested},
-           "design": {"type": "list", "points": None, "factors": [], "problem": None, "sample_matrix": None},
-           "replications": s.replications, "seed": s.seed, "seeds": seeds,
-           "outputs": {"metrics": list(METRICS), "groups": ["all"]},
-           "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-           "command": "scsim " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
-           "versions": env["versions"], "git_commit": env["git_commit"]}
+    man = {
+        "experiment": s.name,
+        "experiment_hash": loaded.hash,
+        "kind": "robustness",
+        "file": loaded.file,
+        "description": s.description,
+        "spec": sweep_like_spec(s.name, s.seed, s.replications, [], inputs),
+        "planning": {
+            "kind": "robustness",
+            "spec": loaded.raw,
+            "policies": [{"name": n, "scenario": r.scenario.name, "hash": r.hash} for n, r in loaded.policies],
+            "members": [{"index": m.index, "name": m.name, "inputs": m.inputs} for m in ens],
+        },
+        "base": {
+            "name": loaded.base.scenario.name,
+            "hash": loaded.base.hash,
+            "files": loaded.base.files,
+            "resolved": loaded.base.nested,
+        },
+        "design": {"type": "list", "points": None, "factors": [], "problem": None, "sample_matrix": None},
+        "replications": s.replications,
+        "seed": s.seed,
+        "seeds": seeds,
+        "outputs": {"metrics": list(METRICS), "groups": ["all"]},
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "command": "scsim " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
+        "versions": env["versions"],
+        "git_commit": env["git_commit"],
+    }
     from simulation.planning.optimize import dask_cluster
 
     with sweep_lock(out), dask_cluster(executor, workers, scheduler) as sched:
@@ -76,6 +108,7 @@ def evaluate_policies(loaded: Loaded, out: Path, executor: str = "serial", worke
         ev = Evaluator(store, executor, None if sched else workers, sched or scheduler, None, progress)
         if progress:
             from simulation.engine.warmup import warm_up
+
             warm_up(loaded.base)
         pts = []
         for j, (name, base) in enumerate(loaded.policies):
@@ -91,24 +124,48 @@ def evaluate_policies(loaded: Loaded, out: Path, executor: str = "serial", worke
     values = member_table(totals, tuple(OUTCOMES), years, ["policy", "member"])
     order = [n for n, _ in loaded.policies]
     t = s.target
-    target = robustness(values, t.outcome, t.direction, t.at_least if t.at_least is not None else t.at_most,
-                        t.at_least is not None, s.seed, order)
+    target = robustness(
+        values,
+        t.outcome,
+        t.direction,
+        t.at_least if t.at_least is not None else t.at_most,
+        t.at_least is not None,
+        s.seed,
+        order,
+    )
     value = robustness(values, "value_won", "max", None, True, s.seed, order)
     res = PolicyResult(out, values, target, value, ev.computed, ev.reused, time.perf_counter() - t0)
     folder = out / RESULTS
     folder.mkdir(exist_ok=True)
     atomic_write(folder / "member_values.csv", values.to_csv(index=False))
     atomic_write(folder / "robustness.csv", pd.concat([target, value], ignore_index=True).to_csv(index=False))
-    atomic_write(folder / "summary.json", json.dumps({"kind": "robustness", "experiment": s.name,
-                                                      "target": t.model_dump(), "members": len(ens),
-                                                      "policies": order, "command": man["command"]}, indent=2) + "\n")
+    atomic_write(
+        folder / "summary.json",
+        json.dumps(
+            {
+                "kind": "robustness",
+                "experiment": s.name,
+                "target": t.model_dump(),
+                "members": len(ens),
+                "policies": order,
+                "command": man["command"],
+            },
+            indent=2,
+        )
+        + "\n",
+    )
     return res
 
 
 def format_policies(res: PolicyResult, loaded: Loaded) -> str:
     t = loaded.spec.target
     label, unit = OUTCOMES[t.outcome]
-    return "\n".join([format_robustness(res.target, label, unit), "",
-                      format_robustness(res.value, *OUTCOMES["value_won"]),
-                      f"{res.computed} runs computed, {res.reused} found in the folder, in {res.seconds:.1f} s; "
-                      f"results in {res.out}/ (planning/robustness.csv, member_values.csv)"])
+    return "\n".join(
+        [
+            format_robustness(res.target, label, unit),
+            "",
+            format_robustness(res.value, *OUTCOMES["value_won"]),
+            f"{res.computed} runs computed, {res.reused} found in the folder, in {res.seconds:.1f} s; "
+            f"results in {res.out}/ (planning/robustness.csv, member_values.csv)",
+        ]
+    )

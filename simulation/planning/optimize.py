@@ -16,6 +16,7 @@ MAX_FINAL points, spread along the first objective) and the plan are re-evaluate
 `final_replications` fresh seeds (not those of the search, so the luck that selected a point does
 not flatter it), each outcome with an interval, and the options a planner asks for are named.
 """
+
 from __future__ import annotations
 
 import json
@@ -68,8 +69,9 @@ def _sampler(loaded: Loaded):
     s = loaded.spec.search
     cons = _constraints_func(loaded) if loaded.spec.constraints else None
     if s.sampler == "tpe":
-        return optuna.samplers.TPESampler(seed=loaded.spec.seed, multivariate=True, constraints_func=cons,
-                                          n_startup_trials=s.batch)
+        return optuna.samplers.TPESampler(
+            seed=loaded.spec.seed, multivariate=True, constraints_func=cons, n_startup_trials=s.batch
+        )
     return optuna.samplers.NSGAIISampler(population_size=s.batch, seed=loaded.spec.seed, constraints_func=cons)
 
 
@@ -159,9 +161,11 @@ def pareto_mask(values: np.ndarray, directions: Sequence[str]) -> np.ndarray:
 def check_size(loaded: Loaded, n_members: int, max_runs: int | None) -> int:
     s = loaded.spec
     runs = (s.search.evaluations + 1) * n_members * s.replications + (MAX_FINAL + 1) * n_members * s.final_replications
-    what = (f"{counted(s.search.evaluations + 1, 'candidate')} × {counted(n_members, 'ensemble member')} × "
-            f"{counted(s.replications, 'replication')}, and at most {MAX_FINAL + 1} re-evaluated × "
-            f"{counted(s.final_replications, 'replication')}")
+    what = (
+        f"{counted(s.search.evaluations + 1, 'candidate')} × {counted(n_members, 'ensemble member')} × "
+        f"{counted(s.replications, 'replication')}, and at most {MAX_FINAL + 1} re-evaluated × "
+        f"{counted(s.final_replications, 'replication')}"
+    )
     check_runs(runs, what, max_runs, PLAN_BYTES_PER_RUN, loaded.file, loaded.line(("search",)), "search")
     return runs
 
@@ -173,34 +177,58 @@ def manifest(loaded: Loaded, ens: list[Member], seeds: list[int], argv: Sequence
     env = environment()
     inputs = sorted({k for m in ens for k in m.inputs})
     return {
-        "experiment": s.name, "experiment_hash": loaded.hash, "kind": "optimize", "file": loaded.file,
+        "experiment": s.name,
+        "experiment_hash": loaded.hash,
+        "kind": "optimize",
+        "file": loaded.file,
         "description": s.description,
         "spec": sweep_like_spec(s.name, s.seed, s.replications, loaded.levers, inputs),
-        "planning": {"kind": "optimize", "spec": loaded.raw,
-                     "levers": [lv.__dict__ for lv in loaded.levers],
-                     "members": [{"index": m.index, "name": m.name, "inputs": m.inputs} for m in ens]},
-        "base": {"name": loaded.base.scenario.name, "hash": loaded.base.hash, "files": loaded.base.files,
-                 "resolved": loaded.base.nested},
+        "planning": {
+            "kind": "optimize",
+            "spec": loaded.raw,
+            "levers": [lv.__dict__ for lv in loaded.levers],
+            "members": [{"index": m.index, "name": m.name, "inputs": m.inputs} for m in ens],
+        },
+        "base": {
+            "name": loaded.base.scenario.name,
+            "hash": loaded.base.hash,
+            "files": loaded.base.files,
+            "resolved": loaded.base.nested,
+        },
         "design": {"type": "list", "points": None, "factors": [], "problem": None, "sample_matrix": None},
-        "replications": s.replications, "final_replications": s.final_replications, "seed": s.seed,
-        "seeds": seeds, "outputs": {"metrics": list(METRICS), "groups": ["all"]},
+        "replications": s.replications,
+        "final_replications": s.final_replications,
+        "seed": s.seed,
+        "seeds": seeds,
+        "outputs": {"metrics": list(METRICS), "groups": ["all"]},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "command": "scsim " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
-        "versions": env["versions"] | {"optuna": _version("optuna")}, "git_commit": env["git_commit"],
+        "versions": env["versions"] | {"optuna": _version("optuna")},
+        "git_commit": env["git_commit"],
     }
 
 
 def _version(name: str) -> str:
     from importlib import metadata
+
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return "not installed"
 
 
-def optimize(loaded: Loaded, out: Path, executor: str = "serial", workers: int | None = None,
-             scheduler: str | None = None, shard: tuple[int, int] | None = None, force: bool = False,
-             progress: bool = True, max_runs: int | None = None, argv: Sequence[str] | None = None) -> OptimizeResult:
+def optimize(
+    loaded: Loaded,
+    out: Path,
+    executor: str = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    shard: tuple[int, int] | None = None,
+    force: bool = False,
+    progress: bool = True,
+    max_runs: int | None = None,
+    argv: Sequence[str] | None = None,
+) -> OptimizeResult:
     """Run (or resume) the search of an optimize experiment into the results folder `out`."""
     t0 = time.perf_counter()
     ens = members(loaded)
@@ -208,7 +236,7 @@ def optimize(loaded: Loaded, out: Path, executor: str = "serial", workers: int |
     s = loaded.spec
     all_seeds = replication_seeds(s.seed, s.replications + s.final_replications)
     search = list(enumerate(all_seeds[: s.replications]))
-    final = list(enumerate(all_seeds[s.replications:], start=s.replications))
+    final = list(enumerate(all_seeds[s.replications :], start=s.replications))
     years = horizon_years(loaded.base)
     man = manifest(loaded, ens, all_seeds, argv)
     with sweep_lock(out, shard), dask_cluster(executor, workers, scheduler) as sched:
@@ -216,6 +244,7 @@ def optimize(loaded: Loaded, out: Path, executor: str = "serial", workers: int |
         ev = Evaluator(store, executor, None if sched else workers, sched or scheduler, shard, progress)
         if progress:
             from simulation.engine.warmup import warm_up
+
             warm_up(loaded.base)
         trials = _search(loaded, ev, ens, search, years, progress)
         final_table, member_values = _final(loaded, ev, ens, trials, final, years)
@@ -243,14 +272,21 @@ class dask_cluster:
         from distributed import LocalCluster
 
         from simulation.experiment.executors import LOCAL_DASK_CONFIG, default_workers, kernels_cached
+
         if not kernels_cached():
             from simulation.api import load
             from simulation.engine.warmup import warm_up
+
             warm_up(load("no_plan", {"time.end": "2019-08"}), show=False)
         with dask.config.set(LOCAL_DASK_CONFIG):
-            self.cluster = LocalCluster(n_workers=self.workers or default_workers(), threads_per_worker=1,
-                                        processes=True, host="127.0.0.1", dashboard_address=None,
-                                        silence_logs=logging.CRITICAL)
+            self.cluster = LocalCluster(
+                n_workers=self.workers or default_workers(),
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.CRITICAL,
+            )
         return self.cluster.scheduler_address
 
     def __exit__(self, *exc: Any) -> None:
@@ -258,8 +294,9 @@ class dask_cluster:
             self.cluster.close()
 
 
-def _search(loaded: Loaded, ev: Evaluator, ens: list[Member], seeds: list[tuple[int, int]], years: float,
-            progress: bool) -> pd.DataFrame:
+def _search(
+    loaded: Loaded, ev: Evaluator, ens: list[Member], seeds: list[tuple[int, int]], years: float, progress: bool
+) -> pd.DataFrame:
     import optuna
     from optuna.trial import TrialState
 
@@ -267,8 +304,10 @@ def _search(loaded: Loaded, ev: Evaluator, ens: list[Member], seeds: list[tuple[
     s = loaded.spec
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Optuna's ExperimentalWarning for constraints
-        study = optuna.create_study(directions=[("maximize" if o.direction == "max" else "minimize")
-                                                for o in s.objectives], sampler=_sampler(loaded))
+        study = optuna.create_study(
+            directions=[("maximize" if o.direction == "max" else "minimize") for o in s.objectives],
+            sampler=_sampler(loaded),
+        )
     dists = _distributions(loaded)
     rows: list[dict] = []
     batches = s.search.evaluations // s.search.batch
@@ -277,8 +316,9 @@ def _search(loaded: Loaded, ev: Evaluator, ens: list[Member], seeds: list[tuple[
             warnings.simplefilter("ignore")
             asked = [study.ask(dists) for _ in range(s.search.batch)]
         cands = [(1 + g * s.search.batch + j, t.params) for j, t in enumerate(asked)]
-        points = (_points(loaded, 0, None, ens) if g == 0 else []) + \
-            [p for c, params in cands for p in _points(loaded, c, params, ens)]
+        points = (_points(loaded, 0, None, ens) if g == 0 else []) + [
+            p for c, params in cands for p in _points(loaded, c, params, ens)
+        ]
         tasks = ev.plan(points, seeds)
         ev.write_plan()
         values = _candidate_values(loaded, ev.run(tasks), len(ens), years).set_index("candidate")
@@ -297,8 +337,12 @@ def _search(loaded: Loaded, ev: Evaluator, ens: list[Member], seeds: list[tuple[
             rows.append(_trial_row(loaded, 0, None, values.loc[0], -1))
         rows += [_trial_row(loaded, c, params, values.loc[c], g) for c, params in cands]
         if progress:
-            print(f"{s.name}: batch {g + 1}/{batches} told ({len(rows) - 1} candidates; runs computed "
-                  f"{ev.computed}, found in the folder {ev.reused})", file=sys.stderr, flush=True)
+            print(
+                f"{s.name}: batch {g + 1}/{batches} told ({len(rows) - 1} candidates; runs computed "
+                f"{ev.computed}, found in the folder {ev.reused})",
+                file=sys.stderr,
+                flush=True,
+            )
     trials = pd.DataFrame(rows)
     trials["feasible"] = _feasible(loaded, trials)
     obj = trials[[f"objective_{k}" for k in range(len(s.objectives))]].to_numpy(dtype=np.float64)
@@ -312,7 +356,7 @@ def _search(loaded: Loaded, ev: Evaluator, ens: list[Member], seeds: list[tuple[
 def _feasible(loaded: Loaded, trials: pd.DataFrame) -> np.ndarray:
     ok = np.ones(len(trials), dtype=bool)
     for k, c in enumerate(loaded.spec.constraints):
-        ok &= (trials[f"constraint_{k}"].to_numpy(dtype=np.float64) <= c.max)
+        ok &= trials[f"constraint_{k}"].to_numpy(dtype=np.float64) <= c.max
     return ok
 
 
@@ -342,8 +386,9 @@ def _final_set(loaded: Loaded, trials: pd.DataFrame) -> list[int]:
     return cands
 
 
-def _final(loaded: Loaded, ev: Evaluator, ens: list[Member], trials: pd.DataFrame, seeds: list[tuple[int, int]],
-           years: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _final(
+    loaded: Loaded, ev: Evaluator, ens: list[Member], trials: pd.DataFrame, seeds: list[tuple[int, int]], years: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Re-evaluate the plan and the Pareto set with fresh seeds; per candidate x member values."""
     cands = [0] + _final_set(loaded, trials)
     params = {int(r["candidate"]): {lv.label: r[lv.label] for lv in loaded.levers} for _, r in trials.iterrows()}
@@ -365,8 +410,9 @@ def _typed(loaded: Loaded, label: str, v: float) -> Any:
     return bool(v) if kind == "switch" else (int(v) if kind == "int" else float(v))
 
 
-def _summarise(loaded: Loaded, out: Path, trials: pd.DataFrame, totals: pd.DataFrame, per_member: pd.DataFrame,
-               ens: list[Member]) -> OptimizeResult:
+def _summarise(
+    loaded: Loaded, out: Path, trials: pd.DataFrame, totals: pd.DataFrame, per_member: pd.DataFrame, ens: list[Member]
+) -> OptimizeResult:
     from simulation.planning.robustness import robustness
 
     s = loaded.spec
@@ -380,7 +426,8 @@ def _summarise(loaded: Loaded, out: Path, trials: pd.DataFrame, totals: pd.DataF
             vals = g[o.outcome].to_numpy()
             row[f"objective_{k}"] = statistic(vals, o.statistic)
             row[f"objective_{k}_low"], row[f"objective_{k}_high"] = bootstrap(
-                vals, lambda v, st=o.statistic: statistic(v, st), s.seed + k)
+                vals, lambda v, st=o.statistic: statistic(v, st), s.seed + k
+            )
         for j, o in enumerate(ALL_OUTCOMES):
             vals = g[o].to_numpy()
             row[o] = statistic(vals, "mean")
@@ -390,22 +437,35 @@ def _summarise(loaded: Loaded, out: Path, trials: pd.DataFrame, totals: pd.DataF
         rows.append(row)
     final = pd.DataFrame(rows)
     final["feasible"] = _feasible(loaded, final)
-    values = per_member.assign(policy=per_member["candidate"].map(dict(zip(final["candidate"], final["name"], strict=True))))
+    values = per_member.assign(
+        policy=per_member["candidate"].map(dict(zip(final["candidate"], final["name"], strict=True)))
+    )
     rob = robustness(values, "value_won", "max", None, True, s.seed, policies=list(final["name"]))
     rob = rob.drop(columns=["satisficing", "satisficing_low", "satisficing_high", "target", "target_rule"])
     if s.target is not None:
         t = s.target
-        sat = robustness(values, t.outcome, t.direction, t.at_least if t.at_least is not None else t.at_most,
-                         t.at_least is not None, s.seed, policies=list(final["name"]))
-        rob = rob.merge(sat[["policy", "satisficing", "satisficing_low", "satisficing_high", "target", "target_rule"]],
-                        on="policy", how="left")
+        sat = robustness(
+            values,
+            t.outcome,
+            t.direction,
+            t.at_least if t.at_least is not None else t.at_most,
+            t.at_least is not None,
+            s.seed,
+            policies=list(final["name"]),
+        )
+        rob = rob.merge(
+            sat[["policy", "satisficing", "satisficing_low", "satisficing_high", "target", "target_rule"]],
+            on="policy",
+            how="left",
+        )
         rob["target_outcome"] = t.outcome
     options, gain = name_options(loaded, final, totals, ens, years)
     return OptimizeResult(out, trials, final, options, gain, rob)
 
 
-def name_options(loaded: Loaded, final: pd.DataFrame, totals: pd.DataFrame, ens: list[Member],
-                 years: float) -> tuple[pd.DataFrame, dict]:
+def name_options(
+    loaded: Loaded, final: pd.DataFrame, totals: pd.DataFrame, ens: list[Member], years: float
+) -> tuple[pd.DataFrame, dict]:
     """The 3-5 options a planner asks for among the re-evaluated feasible Pareto set, and what the best
     mix at the plan's money buys more than the plan (paired over members and replications)."""
     from simulation.analysis.compare import interval
@@ -416,11 +476,18 @@ def name_options(loaded: Loaded, final: pd.DataFrame, totals: pd.DataFrame, ens:
     if len(pool):
         within = pool[pool["public_cost"] <= plan["public_cost"]]
         if len(within):
-            picks.append(("best mix for the plan's money", int(within.sort_values(
-                ["value_won", "candidate"], ascending=[False, True]).iloc[0]["candidate"])))
-        for label, col, asc in (("most value won", "value_won", False), ("least public cost", "public_cost", True),
-                                ("most for SMEs", "sme_share", False),
-                                ("most value per public KRW", "value_per_public_krw", False)):
+            picks.append(
+                (
+                    "best mix for the plan's money",
+                    int(within.sort_values(["value_won", "candidate"], ascending=[False, True]).iloc[0]["candidate"]),
+                )
+            )
+        for label, col, asc in (
+            ("most value won", "value_won", False),
+            ("least public cost", "public_cost", True),
+            ("most for SMEs", "sme_share", False),
+            ("most value per public KRW", "value_per_public_krw", False),
+        ):
             best = pool.sort_values([col, "candidate"], ascending=[asc, True], na_position="last").iloc[0]
             picks.append((label, int(best["candidate"])))
     names: dict[int, list[str]] = {}
@@ -431,8 +498,11 @@ def name_options(loaded: Loaded, final: pd.DataFrame, totals: pd.DataFrame, ens:
     options.insert(1, "option", [" / ".join(names[int(c)]) for c in options["candidate"]])
     options["order"] = [chosen.index(int(c)) for c in options["candidate"]]
     options = options.sort_values("order").drop(columns="order").reset_index(drop=True)
-    gain: dict[str, Any] = {"available": False, "plan_value_won": float(plan["value_won"]),
-                            "plan_public_cost": float(plan["public_cost"])}
+    gain: dict[str, Any] = {
+        "available": False,
+        "plan_value_won": float(plan["value_won"]),
+        "plan_public_cost": float(plan["public_cost"]),
+    }
     best = next((c for label, c in picks if label == "best mix for the plan's money"), None)
     if best is not None:
         t = totals.set_index(["candidate", "member", "rep"]).sort_index()
@@ -440,18 +510,26 @@ def name_options(loaded: Loaded, final: pd.DataFrame, totals: pd.DataFrame, ens:
         b = b.reindex(a.index)
         sets = a.index.get_level_values("member").to_numpy()
         row = final[final["candidate"] == best].iloc[0]
-        gain = {"available": True, "candidate": int(best), "name": str(row["name"]),
-                "levers": {lv.label: float(row[lv.label]) for lv in loaded.levers},
-                "plan_value_won": float(plan["value_won"]), "plan_public_cost": float(plan["public_cost"]),
-                "pairs": int(len(a)), "members": len(ens), "level": 0.95}
+        gain = {
+            "available": True,
+            "candidate": int(best),
+            "name": str(row["name"]),
+            "levers": {lv.label: float(row[lv.label]) for lv in loaded.levers},
+            "plan_value_won": float(plan["value_won"]),
+            "plan_public_cost": float(plan["public_cost"]),
+            "pairs": int(len(a)),
+            "members": len(ens),
+            "level": 0.95,
+        }
         for name, col in (("value_won", "value_won_usd_m"), ("public_cost", "public_cost_krw_bn")):
             d = (a[col] - b[col]).to_numpy(dtype=np.float64)
             mean, stoch, param = interval(d, sets, 0.95)
             half = math.hypot(stoch, param)
             gain[f"{name}_gain"], gain[f"{name}_low"], gain[f"{name}_high"] = mean, mean - half, mean + half
             gain[f"{name}_half_stochastic"], gain[f"{name}_half_parameters"] = stoch, param
-        gain["value_won_gain_pct"] = 100.0 * gain["value_won_gain"] / gain["plan_value_won"] \
-            if gain["plan_value_won"] > 0 else math.nan
+        gain["value_won_gain_pct"] = (
+            100.0 * gain["value_won_gain"] / gain["plan_value_won"] if gain["plan_value_won"] > 0 else math.nan
+        )
     return options, gain
 
 
@@ -461,13 +539,24 @@ def write_results(result: OptimizeResult, loaded: Loaded) -> Path:
     folder.mkdir(exist_ok=True)
     objectives = [o.model_dump() for o in loaded.spec.objectives]
     constraints = [c.model_dump() for c in loaded.spec.constraints]
-    for name, frame in (("trials", result.trials), ("final", result.final), ("options", result.options),
-                        ("robustness", result.robustness)):
+    for name, frame in (
+        ("trials", result.trials),
+        ("final", result.final),
+        ("options", result.options),
+        ("robustness", result.robustness),
+    ):
         atomic_write(folder / f"{name}.csv", frame.to_csv(index=False))
-    summary = {"kind": "optimize", "experiment": loaded.spec.name, "objectives": objectives,
-               "constraints": constraints, "levers": [lv.__dict__ for lv in loaded.levers],
-               "gain_at_plan_cost": result.gain, "members": result.members, "notes": result.notes,
-               "command": result.command}
+    summary = {
+        "kind": "optimize",
+        "experiment": loaded.spec.name,
+        "objectives": objectives,
+        "constraints": constraints,
+        "levers": [lv.__dict__ for lv in loaded.levers],
+        "gain_at_plan_cost": result.gain,
+        "members": result.members,
+        "notes": result.notes,
+        "command": result.command,
+    }
     atomic_write(folder / "summary.json", json.dumps(summary, indent=2, default=_json_default) + "\n")
     return folder
 
@@ -493,42 +582,59 @@ def lever_text(row: pd.Series | dict, levers: Sequence[Any]) -> str:
         v = row[lv.label]
         if v is None or (isinstance(v, float) and math.isnan(v)):
             return "the plan's own settings"
-        parts.append(f"{lv.label}={'on' if v else 'off'}" if lv.kind == "switch" else
-                     f"{lv.label}={int(v)}" if lv.kind == "int" else f"{lv.label}={v:.3g}")
+        parts.append(
+            f"{lv.label}={'on' if v else 'off'}"
+            if lv.kind == "switch"
+            else f"{lv.label}={int(v)}"
+            if lv.kind == "int"
+            else f"{lv.label}={v:.3g}"
+        )
     return ", ".join(parts)
 
 
 def gain_text(gain: dict) -> str:
     """The optimiser's gain over the plan's mix at the plan's money, in one sentence."""
     if not gain.get("available"):
-        return ("no feasible option of the Pareto set costs no more than the plan's own mix "
-                f"({_num(gain.get('plan_public_cost', math.nan))} KRW bn): no gain at the plan's money to report")
-    return (f"For the plan's money (public cost {_num(gain['plan_public_cost'])} KRW bn over the horizon), the best mix "
-            f"found wins {gain['value_won_gain']:+,.1f} USD m more than the plan's own mix "
-            f"({gain['value_won_gain_pct']:+.1f} % of {_num(gain['plan_value_won'])} USD m; 95 % interval "
-            f"{gain['value_won_low']:+,.1f} to {gain['value_won_high']:+,.1f} USD m, paired over "
-            f"{gain['members']} ensemble members × replications) at {gain['public_cost_gain']:+,.1f} KRW bn of "
-            f"public cost ({gain['public_cost_low']:+,.1f} to {gain['public_cost_high']:+,.1f})")
+        return (
+            "no feasible option of the Pareto set costs no more than the plan's own mix "
+            f"({_num(gain.get('plan_public_cost', math.nan))} KRW bn): no gain at the plan's money to report"
+        )
+    return (
+        f"For the plan's money (public cost {_num(gain['plan_public_cost'])} KRW bn over the horizon), the best mix "
+        f"found wins {gain['value_won_gain']:+,.1f} USD m more than the plan's own mix "
+        f"({gain['value_won_gain_pct']:+.1f} % of {_num(gain['plan_value_won'])} USD m; 95 % interval "
+        f"{gain['value_won_low']:+,.1f} to {gain['value_won_high']:+,.1f} USD m, paired over "
+        f"{gain['members']} ensemble members × replications) at {gain['public_cost_gain']:+,.1f} KRW bn of "
+        f"public cost ({gain['public_cost_low']:+,.1f} to {gain['public_cost_high']:+,.1f})"
+    )
 
 
 def format_result(result: OptimizeResult, loaded: Loaded) -> str:
     s = loaded.spec
     lines = []
     n_pareto = int(result.trials["pareto"].sum())
-    lines.append(f"{s.name}: {len(result.trials) - 1} candidates searched in batches of {s.search.batch} "
-                 f"({s.search.sampler}), {n_pareto} on the feasible Pareto front; each over {result.members} ensemble "
-                 f"members × {s.replications} replications, re-evaluated with {s.final_replications} fresh seeds")
+    lines.append(
+        f"{s.name}: {len(result.trials) - 1} candidates searched in batches of {s.search.batch} "
+        f"({s.search.sampler}), {n_pareto} on the feasible Pareto front; each over {result.members} ensemble "
+        f"members × {s.replications} replications, re-evaluated with {s.final_replications} fresh seeds"
+    )
     lines.append("options (mean over the ensemble, 95 % interval from resampling the members):")
     for _, r in result.options.iterrows():
         lines.append(f"  {r['option']}: {lever_text(r, loaded.levers)}")
-        lines.append(f"      value won {_num(r['value_won'])} USD m [{_num(r['value_won_low'])}, "
-                     f"{_num(r['value_won_high'])}], public cost {_num(r['public_cost'])} KRW bn, SME share "
-                     f"{_num(r['sme_share'], 'fraction')}, value per public KRW {_num(r['value_per_public_krw'])}")
+        lines.append(
+            f"      value won {_num(r['value_won'])} USD m [{_num(r['value_won_low'])}, "
+            f"{_num(r['value_won_high'])}], public cost {_num(r['public_cost'])} KRW bn, SME share "
+            f"{_num(r['sme_share'], 'fraction')}, value per public KRW {_num(r['value_per_public_krw'])}"
+        )
     plan = result.final[result.final["candidate"] == 0].iloc[0]
-    lines.append(f"  the plan's own mix: value won {_num(plan['value_won'])} USD m [{_num(plan['value_won_low'])}, "
-                 f"{_num(plan['value_won_high'])}], public cost {_num(plan['public_cost'])} KRW bn, SME share "
-                 f"{_num(plan['sme_share'], 'fraction')}")
+    lines.append(
+        f"  the plan's own mix: value won {_num(plan['value_won'])} USD m [{_num(plan['value_won_low'])}, "
+        f"{_num(plan['value_won_high'])}], public cost {_num(plan['public_cost'])} KRW bn, SME share "
+        f"{_num(plan['sme_share'], 'fraction')}"
+    )
     lines.append(gain_text(result.gain) + ".")
-    lines.append(f"{result.computed} runs computed, {result.reused} found in the folder, in {result.seconds:.1f} s; "
-                 f"results in {result.out}/ (planning/trials.csv, final.csv, options.csv, robustness.csv, summary.json)")
+    lines.append(
+        f"{result.computed} runs computed, {result.reused} found in the folder, in {result.seconds:.1f} s; "
+        f"results in {result.out}/ (planning/trials.csv, final.csv, options.csv, robustness.csv, summary.json)"
+    )
     return "\n".join(lines)

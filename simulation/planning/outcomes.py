@@ -5,6 +5,7 @@ value pools its replications the way the rest of scsim does: sums are means over
 shares and value per public KRW are ratios of sums. A statistic over the ensemble (mean, median,
 10th or 90th percentile, min, max) then summarises the members' values.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,14 +15,28 @@ import numpy as np
 import pandas as pd
 
 # the metrics (group "all") a planning run keeps, and how each outcome is made of them
-METRICS = ("wins", "value_won_usd_m", "value_won_krw_bn", "public_cost_krw_bn", "sme_value_usd_m",
-           "value_awarded_usd_m", "countries_with_win")
+METRICS = (
+    "wins",
+    "value_won_usd_m",
+    "value_won_krw_bn",
+    "public_cost_krw_bn",
+    "sme_value_usd_m",
+    "value_awarded_usd_m",
+    "countries_with_win",
+)
 LEVELS = ("countries_with_win",)
-SUMS = {"value_won": "value_won_usd_m", "public_cost": "public_cost_krw_bn", "wins": "wins",
-        "countries_with_win": "countries_with_win", "public_cost_per_year": "public_cost_krw_bn"}
-RATIOS = {"sme_share": ("sme_value_usd_m", "value_won_usd_m"),
-          "korean_share": ("value_won_usd_m", "value_awarded_usd_m"),
-          "value_per_public_krw": ("value_won_krw_bn", "public_cost_krw_bn")}
+SUMS = {
+    "value_won": "value_won_usd_m",
+    "public_cost": "public_cost_krw_bn",
+    "wins": "wins",
+    "countries_with_win": "countries_with_win",
+    "public_cost_per_year": "public_cost_krw_bn",
+}
+RATIOS = {
+    "sme_share": ("sme_value_usd_m", "value_won_usd_m"),
+    "korean_share": ("value_won_usd_m", "value_awarded_usd_m"),
+    "value_per_public_krw": ("value_won_krw_bn", "public_cost_krw_bn"),
+}
 
 
 def run_totals(rows: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,7 @@ policy's value in each ensemble member (its replications pooled, common random n
 Each comes with a 95 % percentile interval from resampling the ensemble members (the same draws
 for every policy, so the policies stay paired), seeded: the same folder gives the same intervals.
 """
+
 from __future__ import annotations
 
 import math
@@ -43,8 +44,15 @@ def _measures(V: np.ndarray, direction: str, target: float | None, at_least: boo
     return out
 
 
-def robustness(values: pd.DataFrame, outcome: str, direction: str = "max", target: float | None = None,
-               at_least: bool = True, seed: int = 0, policies: Sequence[str] | None = None) -> pd.DataFrame:
+def robustness(
+    values: pd.DataFrame,
+    outcome: str,
+    direction: str = "max",
+    target: float | None = None,
+    at_least: bool = True,
+    seed: int = 0,
+    policies: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """One row per policy: mean, p10, max regret and satisficing share of `outcome`, each with its
     interval (`*_low`, `*_high`). `values`: columns policy, member and `outcome`."""
     wide = values.pivot_table(index="policy", columns="member", values=outcome, aggfunc="first", dropna=False)
@@ -54,8 +62,11 @@ def robustness(values: pd.DataFrame, outcome: str, direction: str = "max", targe
     est = _measures(V, direction, target, at_least)
     rng = np.random.default_rng(seed)
     m = V.shape[1]
-    draws = np.stack([_measures(V[:, rng.integers(0, m, size=m)], direction, target, at_least)
-                      for _ in range(N_BOOT)]) if m >= 2 else np.full((1,) + est.shape, np.nan)
+    draws = (
+        np.stack([_measures(V[:, rng.integers(0, m, size=m)], direction, target, at_least) for _ in range(N_BOOT)])
+        if m >= 2
+        else np.full((1,) + est.shape, np.nan)
+    )
     a = (1.0 - LEVEL) / 2.0
     with np.errstate(invalid="ignore"), _quiet():
         lo = np.nanquantile(draws, a, axis=0)
@@ -75,6 +86,7 @@ def robustness(values: pd.DataFrame, outcome: str, direction: str = "max", targe
 class _quiet:
     def __enter__(self):
         import warnings
+
         self._w = warnings.catch_warnings()
         self._w.__enter__()
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -85,6 +97,7 @@ class _quiet:
 
 def format_robustness(table: pd.DataFrame, label: str, unit: str) -> str:
     """The robustness table for the command line."""
+
     def ci(r: pd.Series, n: str, pct: bool = False) -> str:
         f = (lambda x: f"{x * 100:.0f} %") if pct else (lambda x: f"{x:,.3g}" if abs(x) < 100 else f"{x:,.0f}")
         if not np.isfinite(r[n]):
@@ -93,10 +106,14 @@ def format_robustness(table: pd.DataFrame, label: str, unit: str) -> str:
 
     t0 = table.iloc[0]
     rule = f"{label} {t0['target_rule']} {t0['target']:g}" if t0["target_rule"] else "no target"
-    lines = [f"robustness of {label} ({unit}) over {int(t0['members'])} ensemble members, 95 % intervals from "
-             f"resampling the members; satisficing: {rule}",
-             f"  {'policy':<28} {'mean':<26} {'10th percentile':<26} {'max regret':<26} satisficing share"]
+    lines = [
+        f"robustness of {label} ({unit}) over {int(t0['members'])} ensemble members, 95 % intervals from "
+        f"resampling the members; satisficing: {rule}",
+        f"  {'policy':<28} {'mean':<26} {'10th percentile':<26} {'max regret':<26} satisficing share",
+    ]
     for _, r in table.iterrows():
-        lines.append(f"  {str(r['policy'])[:28]:<28} {ci(r, 'mean'):<26} {ci(r, 'p10'):<26} {ci(r, 'max_regret'):<26} "
-                     f"{ci(r, 'satisficing', pct=True)}")
+        lines.append(
+            f"  {str(r['policy'])[:28]:<28} {ci(r, 'mean'):<26} {ci(r, 'p10'):<26} {ci(r, 'max_regret'):<26} "
+            f"{ci(r, 'satisficing', pct=True)}"
+        )
     return "\n".join(lines)

@@ -5,6 +5,7 @@ file ends in one message naming the file, the line and the key (exit status 2, n
 Every key path (levers, uncertainties, `set:`, a policy's `set:`) is tried on the base scenario
 at load time, so a value the schema refuses is reported against the experiment file's line.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,8 +37,16 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "value_per_public_krw": ("value won per public KRW", "KRW/KRW"),
     "wins": ("wins", "count"),
 }
-OutcomeName = Literal["value_won", "public_cost", "public_cost_per_year", "sme_share", "korean_share",
-                      "countries_with_win", "value_per_public_krw", "wins"]
+OutcomeName = Literal[
+    "value_won",
+    "public_cost",
+    "public_cost_per_year",
+    "sme_share",
+    "korean_share",
+    "countries_with_win",
+    "value_per_public_krw",
+    "wins",
+]
 Statistic = Literal["mean", "median", "p10", "p90", "min", "max"]
 
 
@@ -47,6 +56,7 @@ class Spec(BaseModel):
 
 class Lever(Spec):
     """A decision lever: one key path (or several set to the same value), its range and type."""
+
     key: DottedKey | None = None
     keys: Annotated[list[DottedKey], Field(min_length=1)] | None = None
     name: str | None = None
@@ -80,6 +90,7 @@ class Objective(Spec):
 
 class Constraint(Spec):
     """`outcome` (its `statistic` over the ensemble) at most `max`: public cost a year or in total."""
+
     outcome: Literal["public_cost_per_year", "public_cost"]
     max: Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)]
     statistic: Statistic = "mean"
@@ -109,6 +120,7 @@ class Lhs(Spec):
 
 class Ensemble(Spec):
     """What is not known: the first `sets` parameter sets of a file, crossed with an LHS (either alone)."""
+
     parameter_sets: str | None = None
     sets: Count | None = None
     lhs: Lhs | None = None
@@ -130,8 +142,7 @@ class Search(Spec):
     @model_validator(mode="after")
     def _check(self) -> Search:
         if self.evaluations % self.batch:
-            raise ValueError(f"`evaluations:` ({self.evaluations}) must be a whole number of batches of "
-                             f"{self.batch}")
+            raise ValueError(f"`evaluations:` ({self.evaluations}) must be a whole number of batches of {self.batch}")
         return self
 
 
@@ -149,11 +160,12 @@ class OptimizeSpec(Spec):
     seed: Seed = 0
     search: Search = Field(default_factory=Search)
     options: Annotated[int, Strict(), Field(ge=1, le=10)] = 5
-    target: Target | None = None      # satisficing target for the options' robustness
+    target: Target | None = None  # satisficing target for the options' robustness
 
 
 class Policy(Spec):
     """A candidate policy: a scenario file (default the base) with overrides."""
+
     name: Annotated[str, Field(min_length=1, max_length=80)]
     scenario: str | None = None
     set: dict[DottedKey, Any] = Field(default_factory=dict)
@@ -190,9 +202,10 @@ class RobustnessSpec(Spec):
 @dataclass
 class LeverInfo:
     """A lever with its range and type settled (from the file, else the schema)."""
+
     label: str
     paths: list[str]
-    kind: str                    # float | int | switch
+    kind: str  # float | int | switch
     low: float | None = None
     high: float | None = None
 
@@ -203,6 +216,7 @@ class LeverInfo:
 @dataclass
 class Loaded(Located):
     """A validated optimize or robustness file: the spec, its base scenario(s), where it came from."""
+
     spec: Any
     kind: str
     file: str
@@ -228,8 +242,9 @@ class Loaded(Located):
 def _read(path: str, model: type[Spec], kind: str) -> Loaded:
     data, marks = read_yaml_file(path, path)
     if not isinstance(data, dict):
-        raise InputError(f"a{'n' if kind[0] in 'aeiou' else ''} {kind} file must be a mapping "
-                            "(name, base, ...)", path, 1)
+        raise InputError(
+            f"a{'n' if kind[0] in 'aeiou' else ''} {kind} file must be a mapping (name, base, ...)", path, 1
+        )
     try:
         spec = model.model_validate(data)
     except ValidationError as exc:
@@ -285,10 +300,15 @@ def _lever_info(loaded: Loaded, i: int, lever: Lever) -> LeverInfo:
         kind = lever.type or ("int" if all(f.integer for f in kinds) else "float")
         lo, hi = lever.range if lever.range is not None else (max(f.lo for f in kinds), min(f.hi for f in kinds))
         if kind == "int" and math.ceil(lo) > math.floor(hi):
-            raise loaded.error(("levers", i, "range"), f"integer lever {lever.label!r}: no whole number in [{lo}, {hi}]")
+            raise loaded.error(
+                ("levers", i, "range"), f"integer lever {lever.label!r}: no whole number in [{lo}, {hi}]"
+            )
         info = LeverInfo(lever.label, lever.paths, kind, float(lo), float(hi))
-    probes = [False, True] if info.kind == "switch" else (
-        [math.ceil(info.low), math.floor(info.high)] if info.kind == "int" else [info.low, info.high])
+    probes = (
+        [False, True]
+        if info.kind == "switch"
+        else ([math.ceil(info.low), math.floor(info.high)] if info.kind == "int" else [info.low, info.high])
+    )
     for v in probes:
         checked(loaded, loaded.base, info.overrides(v), where)  # type: ignore[arg-type]
     return info
@@ -300,8 +320,11 @@ def _distinct(loaded: Loaded, items: list[tuple[KeyPath, str]]) -> None:
         path = parse_path(text)
         for where0, p0 in seen:
             if path[: len(p0)] == p0 or p0[: len(path)] == path:
-                raise loaded.error(where, f"{text!r} is also set at line {loaded.line(where0)}: a key path may be a "
-                                   "lever, an uncertainty or fixed, but only one of them")
+                raise loaded.error(
+                    where,
+                    f"{text!r} is also set at line {loaded.line(where0)}: a key path may be a "
+                    "lever, an uncertainty or fixed, but only one of them",
+                )
         seen.append((where, path))
 
 
@@ -319,6 +342,7 @@ def _check_ensemble(loaded: Loaded, base: Resolved, extra: list[tuple[KeyPath, s
     _distinct(loaded, items)
     if e.parameter_sets is not None:
         from simulation.planning.ensemble import parameter_sets_file
+
         parameter_sets_file(loaded)  # readable, and each set valid on the base
 
 

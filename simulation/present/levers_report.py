@@ -1,5 +1,6 @@
 """The lever cards as a report section: `scsim report results/levers-*` (and `scsim levers` at its end)
 write one self-contained HTML page with the cards' tables and a figure of each measure's effect."""
+
 from __future__ import annotations
 
 import base64
@@ -32,8 +33,10 @@ def _figure(cards: pd.DataFrame, stem: Path, style) -> list[Path]:
         fig = new_figure(9.0, 0.9 + 0.24 * n)
         ax1, ax2 = fig.subplots(1, 2, sharey=True)
         y = np.arange(n)
-        for ax, col, label in ((ax1, "value_usd_m", "Value won, USD m (alone vs no plan)"),
-                               (ax2, "value_per_krw", "Value won per public KRW (alone)")):
+        for ax, col, label in (
+            (ax1, "value_usd_m", "Value won, USD m (alone vs no plan)"),
+            (ax2, "value_per_krw", "Value won per public KRW (alone)"),
+        ):
             est = alone[col].to_numpy(dtype=float)
             lo = alone[f"{col}_low"].to_numpy(dtype=float)
             hi = alone[f"{col}_high"].to_numpy(dtype=float)
@@ -72,37 +75,65 @@ def write_levers_report(folder: Path, out: Path, force: bool) -> tuple[Path, Pat
     def table(comp: str) -> str:
         rows = []
         for _, r in cards[cards["comparison"] == comp].iterrows():
-            rows.append([esc(r["code"]), esc(r["measure"]), ci_text(r, "value_usd_m"), ci_text(r, "existing_value_usd_m"),
-                         ci_text(r, "cost_krw_bn"), ci_text(r, "value_per_krw"), ci_text(r, "korean_share_pp"), esc(note(r))])
-        head = ["code", "measure", "value won, USD m", "on existing demand, USD m", "public cost, KRW bn",
-                "value per public KRW", "Korean share, pp", "note"]
+            rows.append(
+                [
+                    esc(r["code"]),
+                    esc(r["measure"]),
+                    ci_text(r, "value_usd_m"),
+                    ci_text(r, "existing_value_usd_m"),
+                    ci_text(r, "cost_krw_bn"),
+                    ci_text(r, "value_per_krw"),
+                    ci_text(r, "korean_share_pp"),
+                    esc(note(r)),
+                ]
+            )
+        head = [
+            "code",
+            "measure",
+            "value won, USD m",
+            "on existing demand, USD m",
+            "public cost, KRW bn",
+            "value per public KRW",
+            "Korean share, pp",
+            "note",
+        ]
         return html_table(head, rows, raw=True, num_from=2)
 
     whole = manifest.get("whole_plan", {})
     spec = manifest.get("spec", {})
     sets, seeds = manifest.get("sets", []), manifest.get("seeds", [])
-    head = (f"Each of the plan's 25 measures alone on the no-plan world and removed from the announced plan, "
-            f"under {len(sets)} parameter sets of the uncertainty ensemble × {len(seeds)} replications (common "
-            "random numbers). Intervals are 95 %: replication noise and the spread over the parameter sets in "
-            "quadrature; value per public KRW is a ratio of sums with a bootstrap interval. Value won in USD m, "
-            "public cost in KRW bn (both shown).")
+    head = (
+        f"Each of the plan's 25 measures alone on the no-plan world and removed from the announced plan, "
+        f"under {len(sets)} parameter sets of the uncertainty ensemble × {len(seeds)} replications (common "
+        "random numbers). Intervals are 95 %: replication noise and the spread over the parameter sets in "
+        "quadrature; value per public KRW is a ratio of sums with a bootstrap interval. Value won in USD m, "
+        "public cost in KRW bn (both shown)."
+    )
     whole = pd.Series(whole)
-    plan = (f"The whole plan against no plan: value won {ci_text(whole, 'value_usd_m')} USD m, public cost "
-            f"{ci_text(whole, 'cost_krw_bn')} KRW bn, {ci_text(whole, 'value_per_krw', False)} KRW of value won "
-            "per public KRW.")
-    body = [f"<h1>Lever cards: {esc(spec.get('name', 'lever_cards'))}</h1>",
-            f'<p class="sub">scsim, results folder <code>{esc(folder.name)}</code>; page '
-            f"<code>{esc(manifest.get('doc', ''))}</code></p>",
-            "<h2>Headline</h2>", f"<p>{esc(head)}</p>", f"<p><b>{esc(plan)}</b></p>",
-            f'<figure id="fig-lever-cards"><img src="{uri}" alt="lever cards"><figcaption><b>Figure 1. Each measure '
-            "alone against no plan.</b> Value won (left) and value won per public KRW (right, symmetric log scale; "
-            "the grey band is export promotion's published 11–19 per 1) with 95 % intervals. "
-            f'<span class="files">({esc(fig_dir.name)}/lever_cards.png, .svg)</span></figcaption></figure>',
-            "<h2>Each measure alone, against no plan</h2>", table("alone"),
-            "<h2>Each measure removed from the plan</h2>", table("in_plan"),
-            "<h2>Reproducing these results</h2>",
-            f"<p><code>{esc(manifest.get('command', 'scsim levers'))}</code>; git commit "
-            f"<code>{esc(manifest.get('git_commit', 'unknown'))}</code>.</p>"]
+    plan = (
+        f"The whole plan against no plan: value won {ci_text(whole, 'value_usd_m')} USD m, public cost "
+        f"{ci_text(whole, 'cost_krw_bn')} KRW bn, {ci_text(whole, 'value_per_krw', False)} KRW of value won "
+        "per public KRW."
+    )
+    body = [
+        f"<h1>Lever cards: {esc(spec.get('name', 'lever_cards'))}</h1>",
+        f'<p class="sub">scsim, results folder <code>{esc(folder.name)}</code>; page '
+        f"<code>{esc(manifest.get('doc', ''))}</code></p>",
+        "<h2>Headline</h2>",
+        f"<p>{esc(head)}</p>",
+        f"<p><b>{esc(plan)}</b></p>",
+        f'<figure id="fig-lever-cards"><img src="{uri}" alt="lever cards"><figcaption><b>Figure 1. Each measure '
+        "alone against no plan.</b> Value won (left) and value won per public KRW (right, symmetric log scale; "
+        "the grey band is export promotion's published 11–19 per 1) with 95 % intervals. "
+        f'<span class="files">({esc(fig_dir.name)}/lever_cards.png, .svg)</span></figcaption></figure>',
+        "<h2>Each measure alone, against no plan</h2>",
+        table("alone"),
+        "<h2>Each measure removed from the plan</h2>",
+        table("in_plan"),
+        "<h2>Reproducing these results</h2>",
+        f"<p><code>{esc(manifest.get('command', 'scsim levers'))}</code>; git commit "
+        f"<code>{esc(manifest.get('git_commit', 'unknown'))}</code>.</p>",
+    ]
     page = html_page(f"Lever cards: {spec.get('name', 'lever_cards')}", body)
     out.absolute().parent.mkdir(parents=True, exist_ok=True)
     publish(out, page.encode("utf-8"), force)

@@ -6,6 +6,7 @@ It shows the headline table, the figures, the yearly table, the levers of each s
 values and provenance, the method in a paragraph, and the seeds, versions, git commit and command
 that produced the results. The figures are also written as PNG and SVG next to the report.
 """
+
 from __future__ import annotations
 
 import base64
@@ -34,9 +35,10 @@ TOP_SETTINGS = 10
 @dataclass
 class Report:
     """What `write_report` wrote."""
+
     path: Path
     figures_dir: Path
-    figures: list[Any] = field(default_factory=list)     # simulation.present.figures.Drawn
+    figures: list[Any] = field(default_factory=list)  # simulation.present.figures.Drawn
     notes: list[str] = field(default_factory=list)
 
 
@@ -64,8 +66,7 @@ def check_out(out: Path, force: bool) -> None:
         raise InputError(f"cannot write the report: {parent} is not a writable folder", str(out))
 
 
-def write_report(folder: Path | str, out: Path | str | None = None, *, force: bool = False,
-                 lang: str = "en") -> Report:
+def write_report(folder: Path | str, out: Path | str | None = None, *, force: bool = False, lang: str = "en") -> Report:
     """Read the results folder, draw its figures and write the HTML report (whole or not at all)."""
     from simulation.present.figures import Style, draw_figures, load_results
 
@@ -82,7 +83,7 @@ def write_report(folder: Path | str, out: Path | str | None = None, *, force: bo
         page = write_planning_report(folder, Path(out) if out is not None else None, force)
         fig_dir = figures_dir_for(folder, page)
         return Report(page, fig_dir, sorted(fig_dir.glob("*.svg")), [])
-    res = load_results(folder)        # InputError for a missing, empty or unknown folder
+    res = load_results(folder)  # InputError for a missing, empty or unknown folder
     out = Path(out) if out is not None else default_path(folder)
     check_out(out, force)
     fig_dir = figures_dir_for(folder, out)
@@ -104,8 +105,9 @@ def publish(out: Path, data: bytes, force: bool) -> None:
     try:
         publish_new(out, data, replace=force)
     except FileExistsError:
-        raise InputError("report already exists; use --force to replace it, or choose another --out",
-                         str(out)) from None
+        raise InputError(
+            "report already exists; use --force to replace it, or choose another --out", str(out)
+        ) from None
 
 
 # ---- formatting ------------------------------------------------------------------------------
@@ -139,8 +141,9 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
-def html_table(header: Sequence[str] | None, rows: Iterable[Sequence[str]], cls: str = "", raw: bool = False,
-           num_from: int = 1) -> str:
+def html_table(
+    header: Sequence[str] | None, rows: Iterable[Sequence[str]], cls: str = "", raw: bool = False, num_from: int = 1
+) -> str:
     """An HTML table; cells are escaped unless raw; columns from num_from on are right-aligned."""
     out = [f'<table class="{cls}">']
     if header:
@@ -148,8 +151,11 @@ def html_table(header: Sequence[str] | None, rows: Iterable[Sequence[str]], cls:
     out.append("<tbody>")
     for r in rows:
         cells = [(c if raw else esc(c)) for c in r]
-        out.append("<tr>" + "".join(f'<td class="{"n" if i >= num_from else ""}">{c}</td>'
-                                    for i, c in enumerate(cells)) + "</tr>")
+        out.append(
+            "<tr>"
+            + "".join(f'<td class="{"n" if i >= num_from else ""}">{c}</td>' for i, c in enumerate(cells))
+            + "</tr>"
+        )
     out.append("</tbody></table>")
     return "".join(out)
 
@@ -161,7 +167,9 @@ def _horizon_rows(summary: pd.DataFrame, names: list[str]) -> list[list[str]]:
     for n in names:
         s = summary[summary["scenario"] == n]
         bids, wins = float(s["bids"].sum()), float(s["wins"].sum())
-        rows.append([n, _pct(wins / bids if bids else math.nan), _num(wins), _num(bids), _num(s["value_won_usd_m"].sum())])
+        rows.append(
+            [n, _pct(wins / bids if bids else math.nan), _num(wins), _num(bids), _num(s["value_won_usd_m"].sum())]
+        )
     return rows
 
 
@@ -171,8 +179,13 @@ def headline(res) -> str:
         years = sorted(res.summary["year"].unique())
         span = f"{years[0]}–{years[-1]}" if years else ""
         parts.append(f"<h3>Over the horizon, {esc(span)} (mean of {esc(res.runs_text)})</h3>")
-        parts.append(html_table(["scenario", "win rate", "wins", "bids", "value won (USD m)"],
-                            _horizon_rows(res.summary, res.scenarios), cls="headline"))
+        parts.append(
+            html_table(
+                ["scenario", "win rate", "wins", "bids", "value won (USD m)"],
+                _horizon_rows(res.summary, res.scenarios),
+                cls="headline",
+            )
+        )
     if res.differences is not None:
         from simulation.analysis.compare import (
             COMPARED,
@@ -197,30 +210,50 @@ def headline(res) -> str:
                 shown = label + ("" if unit == "%" else f" ({unit})")
                 flag = "" if not r["straddles_zero"] else ' <span class="flag" title="CI straddles zero">*</span>'
                 same = bool(r.get("identical", False))
-                rows.append([esc(shown),
-                             "" if pd.isna(r["baseline_mean"]) else esc(fmt_level(r["baseline_mean"], unit)),
-                             "" if pd.isna(r["scenario_mean"]) else esc(fmt_level(r["scenario_mean"], unit)),
-                             f"<b>{esc(fmt_change(r['difference'], unit))}</b>",
-                             esc(IDENTICAL if same else f"[{fmt_change(r['ci_low'], unit)}, {fmt_change(r['ci_high'], unit)}]")
-                             + flag])
+                rows.append(
+                    [
+                        esc(shown),
+                        "" if pd.isna(r["baseline_mean"]) else esc(fmt_level(r["baseline_mean"], unit)),
+                        "" if pd.isna(r["scenario_mean"]) else esc(fmt_level(r["scenario_mean"], unit)),
+                        f"<b>{esc(fmt_change(r['difference'], unit))}</b>",
+                        esc(
+                            IDENTICAL
+                            if same
+                            else f"[{fmt_change(r['ci_low'], unit)}, {fmt_change(r['ci_high'], unit)}]"
+                        )
+                        + flag,
+                    ]
+                )
             base = str(g["baseline"].iloc[0])
-            how = (f"paired over {esc(res.runs_text)}; the 95 % CI includes the ensemble's uncertainty (lever-effect "
-                   "sizes and the calibration)"
-                   if res.parameter_sets else f"paired over {esc(res.runs_text)}, 95 % CI")
+            how = (
+                f"paired over {esc(res.runs_text)}; the 95 % CI includes the ensemble's uncertainty (lever-effect "
+                "sizes and the calibration)"
+                if res.parameter_sets
+                else f"paired over {esc(res.runs_text)}, 95 % CI"
+            )
             parts.append(f"<h3>{esc(name)} against {esc(base)} ({how})</h3>")
-            parts.append(html_table(["metric", esc(base), esc(name), "difference", "95 % CI"], rows, cls="headline",
-                                raw=True))
-        parts.append('<p class="note">Value won in USD m, public cost in KRW bn; value per public KRW and extra value '
-                     "per extra KRW take value won in KRW (at the scenario's <code>finance.krw_per_usd</code>).</p>")
+            parts.append(
+                html_table(["metric", esc(base), esc(name), "difference", "95 % CI"], rows, cls="headline", raw=True)
+            )
+        parts.append(
+            '<p class="note">Value won in USD m, public cost in KRW bn; value per public KRW and extra value '
+            "per extra KRW take value won in KRW (at the scenario's <code>finance.krw_per_usd</code>).</p>"
+        )
         if "identical" in d and d["identical"].astype(bool).any():
             parts.append(f'<p class="note">{esc(IDENTICAL_NOTE[0].upper() + IDENTICAL_NOTE[1:])}.</p>')
         note = straddle_note(res.differences)
         if note:
             parts.append('<p class="note"><span class="flag">*</span> ' + esc(note.lstrip("* ")) + "</p>")
         else:
-            parts.append('<p class="note">Every whole-horizon difference\'s interval excludes zero'
-                         + (" (or the difference is identical in every run)" if "identical" in d
-                            and d["identical"].astype(bool).any() else "") + ".</p>")
+            parts.append(
+                '<p class="note">Every whole-horizon difference\'s interval excludes zero'
+                + (
+                    " (or the difference is identical in every run)"
+                    if "identical" in d and d["identical"].astype(bool).any()
+                    else ""
+                )
+                + ".</p>"
+            )
     if res.kind == "sweep":
         parts.append(_sweep_headline(res))
     return "\n".join(parts)
@@ -250,9 +283,11 @@ def _sweep_headline(res) -> str:
     r = res.analysis.get("ranking")
     m = res.manifest
     design = m.get("design") or {}
-    head = (f"<p>Experiment <b>{esc(m.get('experiment', ''))}</b>: {esc(design.get('type', '?'))} design, "
-            f"{esc(design.get('points', '?'))} points × {esc(m.get('replications', '?'))} replications "
-            f"({esc(m.get('runs', '?'))} runs).</p>")
+    head = (
+        f"<p>Experiment <b>{esc(m.get('experiment', ''))}</b>: {esc(design.get('type', '?'))} design, "
+        f"{esc(design.get('points', '?'))} points × {esc(m.get('replications', '?'))} replications "
+        f"({esc(m.get('runs', '?'))} runs).</p>"
+    )
     if r is None or r.empty:
         return head + "<p>No ranking in the analysis.</p>"
     from simulation.analysis.analyze import MIN_RANK_REPS, unreliable, value_shown
@@ -262,29 +297,54 @@ def _sweep_headline(res) -> str:
     rows = []
     for _, x in r.head(TOP_SETTINGS).iterrows():
         setting = str(x["setting"])
-        if "=" not in setting and labels:   # sampled designs name points; show the factor values too
+        if "=" not in setting and labels:  # sampled designs name points; show the factor values too
             setting += ": " + ", ".join(f"{lab}={value_text(_plain(x[lab]))}" for lab in labels)
-        rows.append([str(x.get("rank", "")), setting + (" ◆" if x["pareto"] else ""),
-                     _ci_text(x["value_per_public_krw_mean"], x["value_per_public_krw_ci_low"],
-                              x["value_per_public_krw_ci_high"]),
-                     _num(x[f"{value}_mean"]), _num(x["public_cost_krw_bn_mean"]),
-                     "n/a" if pd.isna(x["p_best"]) else f"{x['p_best']:.2f}"])
+        rows.append(
+            [
+                str(x.get("rank", "")),
+                setting + (" ◆" if x["pareto"] else ""),
+                _ci_text(
+                    x["value_per_public_krw_mean"], x["value_per_public_krw_ci_low"], x["value_per_public_krw_ci_high"]
+                ),
+                _num(x[f"{value}_mean"]),
+                _num(x["public_cost_krw_bn_mean"]),
+                "n/a" if pd.isna(x["p_best"]) else f"{x['p_best']:.2f}",
+            ]
+        )
     reps = int(m.get("replications") or 0)
-    out = [head, f"<h3>Lever settings ranked by value won per public KRW (top {len(rows)} of {len(r)})</h3>",
-           html_table(["#", "setting", "value per public KRW [95 % CI]", f"value won ({vunit})", "public cost (KRW bn)",
-                   "p_best"], rows, cls="headline", num_from=2),
-           '<p class="note">◆ on the cost–value Pareto front. p_best: share of paired bootstrap resamples of the '
-           "replications in which the setting ranks first. Value per public KRW: the setting's total value won "
-           "(in KRW) over its total public cost, its interval on the log scale. Value won in "
-           f"{vunit}, public cost in KRW bn.</p>"]
+    out = [
+        head,
+        f"<h3>Lever settings ranked by value won per public KRW (top {len(rows)} of {len(r)})</h3>",
+        html_table(
+            [
+                "#",
+                "setting",
+                "value per public KRW [95 % CI]",
+                f"value won ({vunit})",
+                "public cost (KRW bn)",
+                "p_best",
+            ],
+            rows,
+            cls="headline",
+            num_from=2,
+        ),
+        '<p class="note">◆ on the cost–value Pareto front. p_best: share of paired bootstrap resamples of the '
+        "replications in which the setting ranks first. Value per public KRW: the setting's total value won "
+        "(in KRW) over its total public cost, its interval on the log scale. Value won in "
+        f"{vunit}, public cost in KRW bn.</p>",
+    ]
     if 0 < reps < MIN_RANK_REPS:
-        out.append(f'<p class="note"><b>{esc(unreliable(reps)[len("ranking: "):].capitalize())}.</b></p>')
+        out.append(f'<p class="note"><b>{esc(unreliable(reps)[len("ranking: ") :].capitalize())}.</b></p>')
     front = res.analysis.get("pareto")
     if front is not None and len(front):
-        rows = [[str(x.setting), _num(x.public_cost_krw_bn_mean), _num(getattr(x, f"{value}_mean"))]
-                for x in front.itertuples()]
-        out += [f"<h3>Cost–value Pareto front ({len(rows)} settings, cheapest first)</h3>",
-                html_table(["setting", "public cost (KRW bn)", f"value won ({vunit})"], rows)]
+        rows = [
+            [str(x.setting), _num(x.public_cost_krw_bn_mean), _num(getattr(x, f"{value}_mean"))]
+            for x in front.itertuples()
+        ]
+        out += [
+            f"<h3>Cost–value Pareto front ({len(rows)} settings, cheapest first)</h3>",
+            html_table(["setting", "public cost (KRW bn)", f"value won ({vunit})"], rows),
+        ]
     return "\n".join(out)
 
 
@@ -299,7 +359,7 @@ def yearly_section(res) -> str:
         row = [str(year)]
         for n in names:
             r = s[(s["scenario"] == n) & (s["year"] == year)]
-            row += ([_pct(r["win_rate"].iloc[0]), _num(r["value_won_usd_m"].iloc[0])] if len(r) else ["", ""])
+            row += [_pct(r["win_rate"].iloc[0]), _num(r["value_won_usd_m"].iloc[0])] if len(r) else ["", ""]
         rows.append(row)
     return html_table(head, rows, cls="yearly")
 
@@ -330,9 +390,11 @@ def _prov_cell(value: Any, prov: dict | None) -> str:
             where += f":{prov['line']}"
         kind = prov.get("kind") or "unstated"
         src = prov.get("source") or ""
-        out += (f'<br><span class="p p-{esc(kind)}">{esc(kind)}</span>'
-                + (f' <span class="src">{esc(src)}</span>' if src else "")
-                + (f' <span class="where">{esc(where)}</span>' if where else ""))
+        out += (
+            f'<br><span class="p p-{esc(kind)}">{esc(kind)}</span>'
+            + (f' <span class="src">{esc(src)}</span>' if src else "")
+            + (f' <span class="where">{esc(where)}</span>' if where else "")
+        )
     return out
 
 
@@ -345,15 +407,23 @@ def levers_section(res) -> str:
     for s in scen:
         files = s.get("files") or s.get("extends_chain") or [s.get("file", "")]
         desc = (s.get("resolved") or {}).get("description") or ""
-        info.append([esc(s["name"]), esc(desc), esc(" ← ".join(map(str, files))), f"<code>{esc(str(s.get('hash', ''))[:12])}</code>"])
+        info.append(
+            [
+                esc(s["name"]),
+                esc(desc),
+                esc(" ← ".join(map(str, files))),
+                f"<code>{esc(str(s.get('hash', ''))[:12])}</code>",
+            ]
+        )
     parts.append(html_table(["scenario", "description", "files (extends)", "hash"], info, raw=True, num_from=99))
     paths = list(dict.fromkeys(p for s in scen for p in s["provenance"] if p.startswith("levers.")))
     differ, same = [], []
     for p in paths:
         vals = [_walk(s["resolved"], p) for s in scen]
         meta = _meta(p)
-        label = (f"<code>{esc(p[len('levers.'):])}</code>" + (f' <span class="unit">{esc(meta["unit"])}</span>'
-                                                             if meta.get("unit") else ""))
+        label = f"<code>{esc(p[len('levers.') :])}</code>" + (
+            f' <span class="unit">{esc(meta["unit"])}</span>' if meta.get("unit") else ""
+        )
         measure = esc(meta.get("measure") or "")
         cells = [_prov_cell(v, s["provenance"].get(p)) for v, s in zip(vals, scen, strict=True)]
         key = [json.dumps(v, sort_keys=True, default=str) for v in vals]
@@ -361,15 +431,23 @@ def levers_section(res) -> str:
     head = ["measure", "parameter", *[s["name"] for s in scen]]
     if len(scen) > 1:
         parts.append(f"<h3>Levers that differ between the scenarios ({len(differ)})</h3>")
-        parts.append(html_table(head, differ, cls="levers", raw=True, num_from=99) if differ
-                     else "<p>The scenarios set every lever alike.</p>")
-        parts.append(f"<details><summary>Levers set alike in every scenario ({len(same)})</summary>"
-                     + html_table(head, same, cls="levers", raw=True, num_from=99) + "</details>")
+        parts.append(
+            html_table(head, differ, cls="levers", raw=True, num_from=99)
+            if differ
+            else "<p>The scenarios set every lever alike.</p>"
+        )
+        parts.append(
+            f"<details><summary>Levers set alike in every scenario ({len(same)})</summary>"
+            + html_table(head, same, cls="levers", raw=True, num_from=99)
+            + "</details>"
+        )
     else:
         parts.append(f"<h3>Levers ({len(same)})</h3>" + html_table(head, same, cls="levers", raw=True, num_from=99))
-    parts.append('<p class="note">Provenance: <b>seed</b> the plan\'s press release, <b>literature</b> with its '
-                 "citation, <b>assumption</b>, <b>calibrated</b>; then the source and the file and line that set the "
-                 "value. Every other parameter: <code>scsim show SCENARIO.yaml</code>.</p>")
+    parts.append(
+        '<p class="note">Provenance: <b>seed</b> the plan\'s press release, <b>literature</b> with its '
+        "citation, <b>assumption</b>, <b>calibrated</b>; then the source and the file and line that set the "
+        "value. Every other parameter: <code>scsim show SCENARIO.yaml</code>.</p>"
+    )
     return "\n".join(parts)
 
 
@@ -383,17 +461,27 @@ def _base_provenance(m: dict) -> dict[str, dict]:
         r = load_scenario(str(path))
     except (InputError, OSError, TypeError, ValueError):
         return {}
-    return {".".join(map(str, p)): {"kind": pr.kind, "source": pr.source, "file": pr.file, "line": pr.line,
-                                    "value": r.values.get(p)} for p, pr in r.prov.items()}
+    return {
+        ".".join(map(str, p)): {
+            "kind": pr.kind,
+            "source": pr.source,
+            "file": pr.file,
+            "line": pr.line,
+            "value": r.values.get(p),
+        }
+        for p, pr in r.prov.items()
+    }
 
 
 def _sweep_levers(res) -> str:
     m = res.manifest
     spec = m.get("spec") or {}
     base = m.get("base") or {}
-    parts = [f"<p>Base scenario <b>{esc(base.get('name', spec.get('base', '?')))}</b> "
-             f"({esc(' ← '.join(map(str, base.get('files') or [spec.get('base', '')])))}, hash "
-             f"<code>{esc(str(base.get('hash', ''))[:12])}</code>).</p>"]
+    parts = [
+        f"<p>Base scenario <b>{esc(base.get('name', spec.get('base', '?')))}</b> "
+        f"({esc(' ← '.join(map(str, base.get('files') or [spec.get('base', '')])))}, hash "
+        f"<code>{esc(str(base.get('hash', ''))[:12])}</code>).</p>"
+    ]
     rows = []
     for f in spec.get("factors") or []:
         keys = [f["key"]] if f.get("key") else list(f.get("keys") or [])
@@ -407,11 +495,15 @@ def _sweep_levers(res) -> str:
             what += " (whole numbers)"
         rows.append([f.get("name") or "+".join(keys), f.get("role", "lever"), ", ".join(keys), what])
     if rows:
-        parts.append("<h3>Factors varied</h3>" + html_table(["factor", "role", "key paths", "values"], rows, num_from=99))
+        parts.append(
+            "<h3>Factors varied</h3>" + html_table(["factor", "role", "key paths", "values"], rows, num_from=99)
+        )
     fixed = spec.get("set") or {}
     if fixed:
-        parts.append("<h3>Set for every point</h3>"
-                     + html_table(["key path", "value"], [[k, value_text(v)] for k, v in fixed.items()], num_from=99))
+        parts.append(
+            "<h3>Set for every point</h3>"
+            + html_table(["key path", "value"], [[k, value_text(v)] for k, v in fixed.items()], num_from=99)
+        )
     resolved = base.get("resolved") or {}
     prov = _base_provenance(m)
     varied = {k for f in spec.get("factors") or [] for k in ([f["key"]] if f.get("key") else f.get("keys") or [])}
@@ -423,16 +515,21 @@ def _sweep_levers(res) -> str:
         if p in varied:
             cell = f'<span class="v">{esc(value_text(v))}</span><br><span class="p">varied by the experiment</span>'
         elif pr is not None and json.dumps(pr.get("value"), sort_keys=True, default=str) == json.dumps(
-                v, sort_keys=True, default=str):
+            v, sort_keys=True, default=str
+        ):
             cell = _prov_cell(v, pr)
         else:
-            cell = (f'<span class="v">{esc(value_text(v))}</span><br><span class="p">'
-                    f'{"set by the experiment" if p in fixed else "provenance: see the base scenario file"}</span>')
-        rows.append([esc(_meta(p).get("measure") or ""), f"<code>{esc(p[len('levers.'):])}</code>", cell])
+            cell = (
+                f'<span class="v">{esc(value_text(v))}</span><br><span class="p">'
+                f"{'set by the experiment' if p in fixed else 'provenance: see the base scenario file'}</span>"
+            )
+        rows.append([esc(_meta(p).get("measure") or ""), f"<code>{esc(p[len('levers.') :])}</code>", cell])
     if rows:
-        parts.append(f"<details><summary>Levers of the base scenario ({len(rows)})</summary>"
-                     + html_table(["measure", "parameter", "value and provenance"], rows, cls="levers", raw=True,
-                              num_from=99) + "</details>")
+        parts.append(
+            f"<details><summary>Levers of the base scenario ({len(rows)})</summary>"
+            + html_table(["measure", "parameter", "value and provenance"], rows, cls="levers", raw=True, num_from=99)
+            + "</details>"
+        )
     return "\n".join(parts)
 
 
@@ -453,45 +550,53 @@ def method_section(res) -> str:
         base = (m.get("base") or {}).get("resolved") or {}
         design = m.get("design") or {}
         t = base.get("time") or {}
-        return ("<p>Each design point is the base scenario with the factors set to the point's values; each point is "
-                f"run {esc(m.get('replications', '?'))} time{'' if m.get('replications') == 1 else 's'}, replication i with the same seed in every point (common "
-                "random numbers), so differences between points are paired. A run simulates "
-                f"{esc((base.get('world') or {}).get('n_firms', '?'))} Korean firms bidding month by month from "
-                f"{esc(t.get('start', '?'))} to {esc(t.get('end', '?'))} on tenders from foreign governments against "
-                f"foreign competitors (docs/model.md). Outcomes are whole-horizon totals per run; the {esc(design.get('type', ''))} "
-                "design is analysed with Sobol (first and total order, SALib, bootstrap intervals) or Morris "
-                "screening where it applies, PAWN, a ranking of lever settings by value won per public KRW with the "
-                "share of bootstrap resamples in which each ranks first, and the cost–value Pareto front "
-                "(docs/experiments.md).</p>")
+        return (
+            "<p>Each design point is the base scenario with the factors set to the point's values; each point is "
+            f"run {esc(m.get('replications', '?'))} time{'' if m.get('replications') == 1 else 's'}, replication i with the same seed in every point (common "
+            "random numbers), so differences between points are paired. A run simulates "
+            f"{esc((base.get('world') or {}).get('n_firms', '?'))} Korean firms bidding month by month from "
+            f"{esc(t.get('start', '?'))} to {esc(t.get('end', '?'))} on tenders from foreign governments against "
+            f"foreign competitors (docs/model.md). Outcomes are whole-horizon totals per run; the {esc(design.get('type', ''))} "
+            "design is analysed with Sobol (first and total order, SALib, bootstrap intervals) or Morris "
+            "screening where it applies, PAWN, a ranking of lever settings by value won per public KRW with the "
+            "share of bootstrap resamples in which each ranks first, and the cost–value Pareto front "
+            "(docs/experiments.md).</p>"
+        )
     first = m["scenarios"][0].get("resolved") or {}
     t = first.get("time") or {}
     world = first.get("world") or {}
     countries = _country_count(world.get("countries_file"))
     reps = res.replications
-    text = (f"An agent-based model of {esc(world.get('n_firms', '?'))} Korean smart-city firms (large, mid-size, SME, "
-            f"startup) bidding for overseas tenders published by {countries} foreign governments, one month at a time "
-            f"from {esc(t.get('start', '?'))} to {esc(t.get('end', '?'))}. Each month tenders appear, firms learn of "
-            "them and decide whether to bid, foreign competitors bid, the buyer awards, and the plan's measures act "
-            "through the firms' costs, finance, contacts and the buyers' relationship with Korea (docs/model.md). "
-            f"Every scenario is run {reps} time{'s' if reps != 1 else ''}"
-            + (f" under each of {res.parameter_sets} parameter sets ({esc(res.runs_text)})" if res.parameter_sets else "")
-            + "; replication i uses the same seed in every "
-            "scenario (common random numbers). Figures and tables give means over replications with 95 % "
-            "t-intervals. The win rate over the horizon is total wins over total bids; value won and public cost "
-            "(commitment basis) are sums over the years.")
+    text = (
+        f"An agent-based model of {esc(world.get('n_firms', '?'))} Korean smart-city firms (large, mid-size, SME, "
+        f"startup) bidding for overseas tenders published by {countries} foreign governments, one month at a time "
+        f"from {esc(t.get('start', '?'))} to {esc(t.get('end', '?'))}. Each month tenders appear, firms learn of "
+        "them and decide whether to bid, foreign competitors bid, the buyer awards, and the plan's measures act "
+        "through the firms' costs, finance, contacts and the buyers' relationship with Korea (docs/model.md). "
+        f"Every scenario is run {reps} time{'s' if reps != 1 else ''}"
+        + (f" under each of {res.parameter_sets} parameter sets ({esc(res.runs_text)})" if res.parameter_sets else "")
+        + "; replication i uses the same seed in every "
+        "scenario (common random numbers). Figures and tables give means over replications with 95 % "
+        "t-intervals. The win rate over the horizon is total wins over total bids; value won and public cost "
+        "(commitment basis) are sums over the years."
+    )
     if res.kind == "compare":
-        text += (f" Each scenario is compared with <b>{esc(res.baseline)}</b> replication by replication: the "
-                 "difference of each pair is taken first, and the interval is a paired t-interval over the pairs, "
-                 "which removes most of the noise the two runs share.")
+        text += (
+            f" Each scenario is compared with <b>{esc(res.baseline)}</b> replication by replication: the "
+            "difference of each pair is taken first, and the interval is a paired t-interval over the pairs, "
+            "which removes most of the noise the two runs share."
+        )
         psets = m.get("parameter_sets") or {}
         if psets:
-            text += (f" Everything is run under each of {len(psets.get('sets', []))} parameter sets from "
-                     f"<code>{esc(psets.get('file', ''))}</code> (the uncertainty ensemble: each set a point of the "
-                     "calibration's 95 % region and a draw of every lever-effect size over its evidence range; the "
-                     "same seeds in each): the interval of each difference adds, in quadrature, the t-interval over "
-                     "all pairs (replication noise) and 1.96 times the spread of the effect between the sets (what "
-                     "is not known about effect sizes and the calibration; docs/model.md §6). Rates are ratios of "
-                     "sums over the runs, with delta-method intervals.")
+            text += (
+                f" Everything is run under each of {len(psets.get('sets', []))} parameter sets from "
+                f"<code>{esc(psets.get('file', ''))}</code> (the uncertainty ensemble: each set a point of the "
+                "calibration's 95 % region and a draw of every lever-effect size over its evidence range; the "
+                "same seeds in each): the interval of each difference adds, in quadrature, the t-interval over "
+                "all pairs (replication noise) and 1.96 times the spread of the effect between the sets (what "
+                "is not known about effect sizes and the calibration; docs/model.md §6). Rates are ratios of "
+                "sums over the runs, with delta-method intervals."
+            )
     return f"<p>{text}</p>"
 
 
@@ -509,7 +614,9 @@ def _country_count(countries_file: Any) -> str:
 def provenance_section(res) -> str:
     m = res.manifest
     seeds = list(m.get("seeds") or [])
-    shown = ", ".join(map(str, seeds[:MAX_SEEDS_SHOWN])) + (f", … ({len(seeds)} in all)" if len(seeds) > MAX_SEEDS_SHOWN else "")
+    shown = ", ".join(map(str, seeds[:MAX_SEEDS_SHOWN])) + (
+        f", … ({len(seeds)} in all)" if len(seeds) > MAX_SEEDS_SHOWN else ""
+    )
     if res.kind == "sweep":
         sessions = sorted((res.folder / "sessions").glob("*.json"))
         commands = []
@@ -518,25 +625,35 @@ def provenance_section(res) -> str:
                 argv = json.loads(p.read_text(encoding="utf-8")).get("argv") or []
             except (OSError, ValueError):
                 continue
-            if len(argv) > 1 and argv[1] in ("sweep", "merge"):   # (a sweep started from Python records its own argv)
+            if len(argv) > 1 and argv[1] in ("sweep", "merge"):  # (a sweep started from Python records its own argv)
                 commands.append("scsim " + " ".join(shlex.quote(str(a)) for a in argv[1:]))
-        command = commands[-1] if commands else f"scsim sweep {shlex.quote(str(m.get('file', '')))} --out {shlex.quote(str(res.folder))}"
-        rule = (f"replication i uses the i-th seed spawned from numpy SeedSequence({m.get('seed', '?')}), "
-                "the same in every design point")
+        command = (
+            commands[-1]
+            if commands
+            else f"scsim sweep {shlex.quote(str(m.get('file', '')))} --out {shlex.quote(str(res.folder))}"
+        )
+        rule = (
+            f"replication i uses the i-th seed spawned from numpy SeedSequence({m.get('seed', '?')}), "
+            "the same in every design point"
+        )
         started, seconds = m.get("created", ""), None
     else:
         command = m.get("command", "")
         rule = m.get("seed_rule") or "replication i uses the i-th seed, the same in every scenario"
         started, seconds = m.get("started", ""), m.get("seconds")
-    rows = [["command", f"<code>{esc(command)}</code>"],
-            ["results folder", f"<code>{esc(res.folder)}</code>"],
-            ["seeds", f"<code>{esc(shown)}</code><br>{esc(rule)}"],
-            ["started", esc(started) + (f" ({seconds:.1f} s of runs)" if isinstance(seconds, (int, float)) else "")],
-            ["git commit", f"<code>{esc(m.get('git_commit', 'unknown'))}</code>"],
-            ["versions", esc(", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items()))]]
+    rows = [
+        ["command", f"<code>{esc(command)}</code>"],
+        ["results folder", f"<code>{esc(res.folder)}</code>"],
+        ["seeds", f"<code>{esc(shown)}</code><br>{esc(rule)}"],
+        ["started", esc(started) + (f" ({seconds:.1f} s of runs)" if isinstance(seconds, (int, float)) else "")],
+        ["git commit", f"<code>{esc(m.get('git_commit', 'unknown'))}</code>"],
+        ["versions", esc(", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items()))],
+    ]
     from simulation.experiment.outputs import versions
 
-    rows.append(["report written", esc(time.strftime("%Y-%m-%dT%H:%M:%S%z")) + f" by scsim {esc(versions().get('scsim'))}"])
+    rows.append(
+        ["report written", esc(time.strftime("%Y-%m-%dT%H:%M:%S%z")) + f" by scsim {esc(versions().get('scsim'))}"]
+    )
     return html_table(None, rows, cls="prov", raw=True, num_from=99)
 
 
@@ -548,9 +665,11 @@ def figures_section(drawn: list) -> str:
         svg = d.file("svg").read_bytes()
         uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
         png = d.file("png").name
-        out.append(f'<figure id="fig-{esc(d.id)}"><img src="{uri}" alt="{esc(d.title)}">'
-                   f"<figcaption><b>Figure {k}. {esc(d.title)}.</b> {esc(d.caption)} "
-                   f'<span class="files">({esc(d.file("svg").parent.name)}/{esc(png)}, .svg)</span></figcaption></figure>')
+        out.append(
+            f'<figure id="fig-{esc(d.id)}"><img src="{uri}" alt="{esc(d.title)}">'
+            f"<figcaption><b>Figure {k}. {esc(d.title)}.</b> {esc(d.caption)} "
+            f'<span class="files">({esc(d.file("svg").parent.name)}/{esc(png)}, .svg)</span></figcaption></figure>'
+        )
     return "\n".join(out)
 
 
@@ -581,19 +700,35 @@ def render(res, drawn: list, notes: Sequence[str] = ()) -> str:
     title = f"{kind}: {', '.join(res.scenarios)}" if res.kind != "sweep" else f"{kind}: {res.scenarios[0]}"
     if res.kind != "sweep":
         title = with_overrides(title, res.overrides)
-    sub = (f"Korean smart-city exports under the 2019 Smart City Overseas Expansion Activation Plan — scsim, "
-           f"results folder <code>{esc(res.folder.name)}</code>")
+    sub = (
+        f"Korean smart-city exports under the 2019 Smart City Overseas Expansion Activation Plan — scsim, "
+        f"results folder <code>{esc(res.folder.name)}</code>"
+    )
     if res.kind == "compare":
         sub += f", baseline <b>{esc(res.baseline)}</b>"
-    body = [f"<h1>{esc(title)}</h1>", f'<p class="sub">{sub}</p>',
-            "<h2>Headline</h2>", headline(res),
-            "<h2>Figures</h2>", figures_section(drawn)]
+    body = [
+        f"<h1>{esc(title)}</h1>",
+        f'<p class="sub">{sub}</p>',
+        "<h2>Headline</h2>",
+        headline(res),
+        "<h2>Figures</h2>",
+        figures_section(drawn),
+    ]
     if res.summary is not None:
-        body += ["<h2>By year</h2>", f'<p class="note">Mean of {esc(res.runs_text)}; win rate = Korean wins / '
-                 "Korean bids; value won in USD m.</p>", yearly_section(res)]
-    body += ["<h2>Scenarios and levers</h2>" if res.kind != "sweep" else "<h2>Design and levers</h2>",
-             levers_section(res), "<h2>Method</h2>", method_section(res),
-             "<h2>Reproducing these results</h2>", provenance_section(res)]
+        body += [
+            "<h2>By year</h2>",
+            f'<p class="note">Mean of {esc(res.runs_text)}; win rate = Korean wins / '
+            "Korean bids; value won in USD m.</p>",
+            yearly_section(res),
+        ]
+    body += [
+        "<h2>Scenarios and levers</h2>" if res.kind != "sweep" else "<h2>Design and levers</h2>",
+        levers_section(res),
+        "<h2>Method</h2>",
+        method_section(res),
+        "<h2>Reproducing these results</h2>",
+        provenance_section(res),
+    ]
     notes = [*(f"Lever that cannot act — {n}" for n in (res.lever_notes if res.kind != "sweep" else [])), *notes]
     if notes:
         body += ["<h2>Notes</h2>", "<ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>"]
@@ -602,9 +737,10 @@ def render(res, drawn: list, notes: Sequence[str] = ()) -> str:
 
 def html_page(title: str, body: Sequence[str]) -> str:
     """A self-contained page: inline style, images as data URIs, nothing fetched (a strict CSP)."""
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; "
-            "style-src 'unsafe-inline'\">"
-            f"<title>{esc(title)}</title><style>{CSS}</style></head>\n<body>\n"
-            + "\n".join(body) + "\n</body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; '
+        "style-src 'unsafe-inline'\">"
+        f"<title>{esc(title)}</title><style>{CSS}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )

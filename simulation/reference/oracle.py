@@ -19,6 +19,7 @@ into the `Acc` arrays and returns 0 (its lists grow, so it never overflows). `S`
 back, except `won_in`, which the tidy table reads (`countries_with_win`). The last world built
 is kept in `LAST_WORLD` so tests can look inside it.
 """
+
 from __future__ import annotations
 
 import math
@@ -152,13 +153,13 @@ class Firm:
         self.kw = 0  # wins
         self.exp_region = [0.0] * NR
         self.exp_domain = [0.0] * ND
-        self.know = {}       # country -> (month of last use, depth): knowledge that fades unless used
+        self.know = {}  # country -> (month of last use, depth): knowledge that fades unless used
         self.won_in = set()  # countries the firm has won in
         self.contact = [0.0] * NR
         self.exported = False
         self.last_win_year = -1
         self.aware_of = None  # the tender it last learned of (SMEs and startups)
-        self.bid_on = None    # the tender it last bid on or joined
+        self.bid_on = None  # the tender it last bid on or joined
 
     def strength(self, country, m, table):
         """How well the firm knows the country in month m (0 if never touched)."""
@@ -263,12 +264,43 @@ class Tranche:
 class Books:
     """The yearly accumulators as plain lists (loaded from and written back to `Acc`)."""
 
-    FIELDS = ("bids", "wins", "value", "bids_submitted", "bid_cost", "bid_value", "subsidised_bids",
-              "tenders_closed", "tenders_contested", "tenders_awarded", "tenders_rejected", "bidders", "single_bidder",
-              "value_awarded", "value_awarded_created", "value_contested", "sme_wins", "sme_value", "consortia",
-              "partnerships", "consortium_wins",
-              "new_entries", "exporters", "exporters_year", "defaults", "kscon_tenders", "ksp_tenders", "cost",
-              "pis_commit", "pis_snap", "ksure_balance", "pot_balance", "active_firms", "candidates", "misc_draws")
+    FIELDS = (
+        "bids",
+        "wins",
+        "value",
+        "bids_submitted",
+        "bid_cost",
+        "bid_value",
+        "subsidised_bids",
+        "tenders_closed",
+        "tenders_contested",
+        "tenders_awarded",
+        "tenders_rejected",
+        "bidders",
+        "single_bidder",
+        "value_awarded",
+        "value_awarded_created",
+        "value_contested",
+        "sme_wins",
+        "sme_value",
+        "consortia",
+        "partnerships",
+        "consortium_wins",
+        "new_entries",
+        "exporters",
+        "exporters_year",
+        "defaults",
+        "kscon_tenders",
+        "ksp_tenders",
+        "cost",
+        "pis_commit",
+        "pis_snap",
+        "ksure_balance",
+        "pot_balance",
+        "active_firms",
+        "candidates",
+        "misc_draws",
+    )
 
     def __init__(self, A):
         for name in self.FIELDS:
@@ -388,8 +420,11 @@ class World:
             f.kw = int(S.kw[i])
             f.exp_region = S.exp_region[i].tolist()
             f.exp_domain = S.exp_domain[i].tolist()
-            f.know = {self.countries[c]: (int(S.know[c, i]) // KNOW_SHIFT, int(S.know[c, i]) % KNOW_SHIFT)
-                      for c in range(R.n_countries) if S.know[c, i] >= 0}
+            f.know = {
+                self.countries[c]: (int(S.know[c, i]) // KNOW_SHIFT, int(S.know[c, i]) % KNOW_SHIFT)
+                for c in range(R.n_countries)
+                if S.know[c, i] >= 0
+            }
             f.won_in = {self.countries[c] for c in range(R.n_countries) if S.won_in[i, c]}
             f.contact = S.contact[:, i].tolist()
             f.exported = int(S.exported[i]) != 0
@@ -410,20 +445,44 @@ class World:
         self.pot_short = float(S.reg[R_POT_SHORT])
         self.pis_reserved = float(S.reg[R_PIS_RESERVED])
         self.roadshows_held = int(S.cnt[K_ROADSHOWS])
-        self.fund = [Tranche(float(S.pis_paid[t]), float(S.pis_cash[t]), float(S.pis_out[t]),
-                             float(S.pis_loss[t]), float(S.pis_ret[t])) for t in range(NTR)]
+        self.fund = [
+            Tranche(
+                float(S.pis_paid[t]),
+                float(S.pis_cash[t]),
+                float(S.pis_out[t]),
+                float(S.pis_loss[t]),
+                float(S.pis_ret[t]),
+            )
+            for t in range(NTR)
+        ]
 
         # pools: planned tenders, open tenders (with their bids), running contracts and investments
-        self.planned = [PlannedTender(int(S.p_month[j]), self.countries[int(S.p_country[j])], int(S.p_domain[j]),
-                                      int(S.p_type[j]), float(S.p_value[j]), int(S.p_inc[j]), int(S.p_origin[j]))
-                        for j in range(int(S.cnt[K_PIPE]))]
+        self.planned = [
+            PlannedTender(
+                int(S.p_month[j]),
+                self.countries[int(S.p_country[j])],
+                int(S.p_domain[j]),
+                int(S.p_type[j]),
+                float(S.p_value[j]),
+                int(S.p_inc[j]),
+                int(S.p_origin[j]),
+            )
+            for j in range(int(S.cnt[K_PIPE]))
+        ]
         self.tenders = []  # open tenders, oldest first
         for k in range(int(S.cnt[K_TENDERS])):
             if S.t_status[k] != ST_OPEN:
                 continue
-            tender = Tender(self.countries[int(S.t_country[k])], int(S.t_domain[k]), int(S.t_type[k]),
-                            float(S.t_value[k]), int(S.t_deadline[k]), int(S.t_inc[k]), int(S.t_mdb[k]),
-                            int(S.t_origin[k]))
+            tender = Tender(
+                self.countries[int(S.t_country[k])],
+                int(S.t_domain[k]),
+                int(S.t_type[k]),
+                float(S.t_value[k]),
+                int(S.t_deadline[k]),
+                int(S.t_inc[k]),
+                int(S.t_mdb[k]),
+                int(S.t_origin[k]),
+            )
             tender.nforeign = int(S.t_nforeign[k])
             tender.fbest = float(S.t_fbest[k])
             tender.reserve = float(S.t_reserve[k])
@@ -451,23 +510,66 @@ class World:
         self.contracts = []
         for j in range(int(S.cnt[K_CONTRACTS])):
             if S.k_active[j]:
-                self.contracts.append(Contract(
-                    self.firms[int(S.k_firm[j])], self.firms[int(S.k_partner[j])] if S.k_partner[j] >= 0 else None,
-                    self.countries[int(S.k_country[j])], float(S.k_value[j]), int(S.k_end[j]), int(S.k_insured[j]),
-                    float(S.k_loan[j]), float(S.k_share_p[j])))
+                self.contracts.append(
+                    Contract(
+                        self.firms[int(S.k_firm[j])],
+                        self.firms[int(S.k_partner[j])] if S.k_partner[j] >= 0 else None,
+                        self.countries[int(S.k_country[j])],
+                        float(S.k_value[j]),
+                        int(S.k_end[j]),
+                        int(S.k_insured[j]),
+                        float(S.k_loan[j]),
+                        float(S.k_share_p[j]),
+                    )
+                )
         self.investments = []
         for j in range(int(S.cnt[K_INVEST])):
             if S.i_active[j]:
                 self.investments.append(Investment(S.i_amt[j].tolist(), int(S.i_exit[j]), int(S.i_risk[j])))
 
         # a record of everything that happened, for tests (never read by the model)
-        self.log = dict(tenders=0, bids=0, insured_bids=0, pis_bids=0, blended_bids=0, edpf_bids=0, sole_bids=0,
-                        coentry_loans=0, consortia=0, expo_meetings=0, fair_contacts=0, roadshow_contacts=0,
-                        follow_on_tenders=0, investments=0, pis_exits=0, pis_defaults=0, contract_defaults=0,
-                        ksure_claims=0, insured_wins=0, subsidy_ran_out=0, pot_short=0, pot_topups=0,
-                        lapsed=0, rejected=0, retenders=0, partnerships=0, foreign_wins=0, korean_wins=0, incumbent_wins=0, ksp_shaped_wins=0, planned_opened=0,
-                        released_blended=0, released_edpf=0, released_loans=0, loss_beyond_principal=0,
-                        contracts_ended=0, kscon_selections=0, ksp_projects=0, training=0, visits=0)
+        self.log = dict(
+            tenders=0,
+            bids=0,
+            insured_bids=0,
+            pis_bids=0,
+            blended_bids=0,
+            edpf_bids=0,
+            sole_bids=0,
+            coentry_loans=0,
+            consortia=0,
+            expo_meetings=0,
+            fair_contacts=0,
+            roadshow_contacts=0,
+            follow_on_tenders=0,
+            investments=0,
+            pis_exits=0,
+            pis_defaults=0,
+            contract_defaults=0,
+            ksure_claims=0,
+            insured_wins=0,
+            subsidy_ran_out=0,
+            pot_short=0,
+            pot_topups=0,
+            lapsed=0,
+            rejected=0,
+            retenders=0,
+            partnerships=0,
+            foreign_wins=0,
+            korean_wins=0,
+            incumbent_wins=0,
+            ksp_shaped_wins=0,
+            planned_opened=0,
+            released_blended=0,
+            released_edpf=0,
+            released_loans=0,
+            loss_beyond_principal=0,
+            contracts_ended=0,
+            kscon_selections=0,
+            ksp_projects=0,
+            training=0,
+            visits=0,
+        )
         self.all_tenders = int(S.cnt[K_TENDERS])  # tenders ever published
 
     # ---- January -------------------------------------------------------------------------
@@ -644,8 +746,9 @@ class World:
                     cost[C_KSCON] += P.n1_cost_krw_bn_per_selection
                     self.log["kscon_selections"] += 1
                     if rng.random() < P.n1_follow_on_prob:
-                        books.kscon_tenders[y] += self.follow_on(m, country, P.n1_lag_months_min, P.n1_lag_months_max, INC_FULL,
-                                                                 O_KSCON)
+                        books.kscon_tenders[y] += self.follow_on(
+                            m, country, P.n1_lag_months_min, P.n1_lag_months_max, INC_FULL, O_KSCON
+                        )
 
     def t3_ksp(self, m, y, moy, reach, cost):
         """T3 KSP projects, which may shape a later tender (KSP incumbency)."""
@@ -660,7 +763,9 @@ class World:
                     cost[C_KSP] += P.t3_cost_krw_bn_per_project
                     self.log["ksp_projects"] += 1
                     if rng.random() < P.t3_follow_on_prob:
-                        books.ksp_tenders[y] += self.follow_on(m, country, P.t3_lag_months_min, P.t3_lag_months_max, INC_KSP, O_KSP)
+                        books.ksp_tenders[y] += self.follow_on(
+                            m, country, P.t3_lag_months_min, P.t3_lag_months_max, INC_KSP, O_KSP
+                        )
 
     def n4_hubs(self, m, cost):
         """N4 KOTRA and KIND centres: their running cost (their effect is in discovery)."""
@@ -734,8 +839,9 @@ class World:
                 new.append(tender)
         for plan in self.planned:
             if plan.month == m:
-                tender = Tender(plan.country, plan.domain, plan.type, plan.value, m + P.open_m[plan.type], plan.inc, 0,
-                                plan.origin)
+                tender = Tender(
+                    plan.country, plan.domain, plan.type, plan.value, m + P.open_m[plan.type], plan.inc, 0, plan.origin
+                )
                 self.foreign_field(tender, self.rng.foreign)
                 new.append(tender)
                 self.log["planned_opened"] += 1
@@ -750,7 +856,10 @@ class World:
         reach = P.t2_reach[m]
         centre = 1.0 if country.kotra_from <= m else 0.0
         kind = 1.0 if (country.kind_from <= m and is_ppp) else 0.0
-        return ((1.0 + P.n4_kotra_discovery_odds_gain * reach * centre) * (1.0 + P.n3_discovery_odds_gain * reach * P.n3_db_on[m])) * (1.0 + P.n4_kind_ppp_discovery_odds_gain * reach * kind)
+        return (
+            (1.0 + P.n4_kotra_discovery_odds_gain * reach * centre)
+            * (1.0 + P.n3_discovery_odds_gain * reach * P.n3_db_on[m])
+        ) * (1.0 + P.n4_kind_ppp_discovery_odds_gain * reach * kind)
 
     def aware_prob(self, m, firm, country, g, odds_size, access):
         """Odds of learning of the tender: the tender's odds for the firm's size, times knowledge and contact."""
@@ -909,8 +1018,9 @@ class World:
                 if bid.pis:
                     self.pis_reserved += self.pis_amount(V)
                 z = self.rng.decision.normal()
-                bid.lnprice = log_price(firm.markup, fin, interest_pv(bid.rate, n_years, disc),
-                                        P.f6_sole_save[t] if sole else 0.0)
+                bid.lnprice = log_price(
+                    firm.markup, fin, interest_pv(bid.rate, n_years, disc), P.f6_sole_save[t] if sole else 0.0
+                )
                 bid.quality = firm.cap[d] + P.c6_fit[dev] + P.q_noise * z
                 bid.track = math.log(1.0 + firm.exp_region[g] + firm.exp_domain[d])
                 bid.insured = insured
@@ -990,8 +1100,9 @@ class World:
                         low = bid.rate - cut
                         if low < 0.0:
                             low = 0.0
-                        fpv = ((1.0 - P.c2_sme_share) * interest_pv(bid.rate, n_years, disc)
-                               + P.c2_sme_share * interest_pv(low, n_years, disc))
+                        fpv = (1.0 - P.c2_sme_share) * interest_pv(
+                            bid.rate, n_years, disc
+                        ) + P.c2_sme_share * interest_pv(low, n_years, disc)
                         bid.lnprice = log_price(firm.markup, fin, fpv, 0.0)
                         self.log["coentry_loans"] += 1
                     else:
@@ -1008,9 +1119,16 @@ class World:
         w0, w1, w2, w3, w4, w5 = P.wts[country.dev]
         lam_nest = P.nest
         z = rng.normal()
-        lam = (P.foreign_mean * P.strength
-               * math.exp(P.bids_elast * math.log(tender.value / P.ref_value) + P.bids_risk * (risk - 3)
-                          + P.foreign_disp * z - 0.5 * P.foreign_disp * P.foreign_disp))
+        lam = (
+            P.foreign_mean
+            * P.strength
+            * math.exp(
+                P.bids_elast * math.log(tender.value / P.ref_value)
+                + P.bids_risk * (risk - 3)
+                + P.foreign_disp * z
+                - 0.5 * P.foreign_disp * P.foreign_disp
+            )
+        )
         nf = rng.poisson(lam)
         acc = [0.0] * NO  # sum of exp(v / lam) of each origin's bids
         for _ in range(nf):
@@ -1040,8 +1158,7 @@ class World:
     def utility(self, bid, country, inc):
         P = self.P
         w0, w1, w2, w3, w4, w5 = P.wts[country.dev]
-        return (w0 * bid.quality - w1 * bid.lnprice + w2 * bid.fscore + w3 * country.rel
-                + w4 * bid.track + w5 * inc)
+        return w0 * bid.quality - w1 * bid.lnprice + w2 * bid.fscore + w3 * country.rel + w4 * bid.track + w5 * inc
 
     def award(self, m):
         P, books = self.P, self.books

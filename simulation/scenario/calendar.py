@@ -4,6 +4,7 @@ Schedules in a scenario are {YYYY-MM: value} steps; the calendar evaluates them 
 year. It lives with the scenario because checks (inert levers, validation twins) need it without
 building the engine's parameters.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Checks across parameters that a type cannot express: sums, horizons, country codes, consistency."""
+
 from __future__ import annotations
 
 import math
@@ -14,8 +15,11 @@ if TYPE_CHECKING:  # imported where it is used, at run time
     from simulation.scenario.countries import CountryTable
 
 SUM_TO_ONE: tuple[KeyPath, ...] = (
-    ("world", "size_shares"), ("world", "domain_shares"), ("market", "type_mix_developing"),
-    ("market", "type_mix_developed"), ("market", "domain_mix"),
+    ("world", "size_shares"),
+    ("world", "domain_shares"),
+    ("market", "type_mix_developing"),
+    ("market", "type_mix_developed"),
+    ("market", "domain_mix"),
 )
 MAX_MONTHS = 1200
 MAX_TENDERS = 3_000_000
@@ -30,11 +34,13 @@ def month_index(ym: str) -> int:
 def _blame(r: Resolved, paths: list[KeyPath]) -> KeyPath:
     """Of parameters that disagree, the one set last: by --set, else in the scenario file itself, else
     in the nearest file it extends. The user changed that one, so the message points there."""
+
     def rank(p: KeyPath) -> int:
         pr = r.prov.get(p)
         if pr is None:
             return len(r.files) + 1
         return -1 if pr.kind == "override" else (r.files.index(pr.file) if pr.file in r.files else len(r.files))
+
     return min(paths, key=rank)
 
 
@@ -43,8 +49,9 @@ def _sum_check(r: Resolved, prefix: KeyPath) -> None:
     total = sum(r.values[p] for p in keys)
     if abs(total - 1.0) > 1e-6:
         file, line = r.where(_blame(r, keys))
-        raise InputError(f"shares under {'.'.join(prefix)} must sum to 1, they sum to {total:.6g}",
-                            file, line, ".".join(prefix))
+        raise InputError(
+            f"shares under {'.'.join(prefix)} must sum to 1, they sum to {total:.6g}", file, line, ".".join(prefix)
+        )
 
 
 def _check_schedules(r: Resolved, start: int, end: int) -> None:
@@ -55,8 +62,10 @@ def _check_schedules(r: Resolved, start: int, end: int) -> None:
             raise r.error(path, "a schedule needs at least one {YYYY-MM: value} entry")
         dates = sorted(month_index(k) for k in value)
         if dates[0] > start:
-            raise r.error(path + (min(value),), f"schedule starts {min(value)}, after time.start; "
-                          "give the value in force at the start")
+            raise r.error(
+                path + (min(value),),
+                f"schedule starts {min(value)}, after time.start; give the value in force at the start",
+            )
         for k in value:
             if month_index(k) > end:
                 raise r.error(path + (k,), f"schedule date {k} is after time.end, outside the horizon")
@@ -72,11 +81,13 @@ def _check_market(r: Resolved) -> None:
         if abs(implied - m.cagr) > 0.005:
             expect = l1 * (1.0 + m.cagr) ** (y2 - y1)
             blamed = _blame(r, [("market", "levels_usd_bn"), ("market", "cagr")])
-            raise r.error(blamed + ((y2,) if blamed[-1] == "levels_usd_bn" else ()),
-                          f"market levels disagree with the growth rate: {l1:g} ({y1}) -> {l2:g} ({y2}) is "
-                          f"{implied * 100:.1f} %/yr, but market.cagr is {m.cagr * 100:.1f} %/yr "
-                          f"({l1:g} x {1 + m.cagr:.3f}^{y2 - y1} = {expect:.1f}); fix one of them"
-                          + (" (EVIDENCE.md A: the seed's 617.2 is likely a slip for 717.2)" if l2 == 617.2 else ""))
+            raise r.error(
+                blamed + ((y2,) if blamed[-1] == "levels_usd_bn" else ()),
+                f"market levels disagree with the growth rate: {l1:g} ({y1}) -> {l2:g} ({y2}) is "
+                f"{implied * 100:.1f} %/yr, but market.cagr is {m.cagr * 100:.1f} %/yr "
+                f"({l1:g} x {1 + m.cagr:.3f}^{y2 - y1} = {expect:.1f}); fix one of them"
+                + (" (EVIDENCE.md A: the seed's 617.2 is likely a slip for 717.2)" if l2 == 617.2 else ""),
+            )
 
 
 def _expected_tenders(r: Resolved, n_months: int, start_year: int) -> float:
@@ -84,7 +95,7 @@ def _expected_tenders(r: Resolved, n_months: int, start_year: int) -> float:
     mean_value = 0.0
     mix = m.type_mix_developing
     for t in TYPES:
-        mean_value += getattr(mix, t) * getattr(m.value_median_usd_m, t) * math.exp(m.value_sigma ** 2 / 2)
+        mean_value += getattr(mix, t) * getattr(m.value_median_usd_m, t) * math.exp(m.value_sigma**2 / 2)
     levels = sorted(m.levels_usd_bn.items())
     y0, l0 = levels[-1]
     last_year = start_year + n_months // 12 + 1
@@ -161,9 +172,11 @@ def check_semantics(r: Resolved) -> None:
     n_months = end - start + 1
     expected = _expected_tenders(r, n_months, int(s.time.start[:4]))
     if expected > MAX_TENDERS:
-        raise r.error(("market", "addressable_share"),
-                      f"this market would issue about {expected:,.0f} tenders, more than the {MAX_TENDERS:,} "
-                      "the model supports; lower the market level or the addressable share")
+        raise r.error(
+            ("market", "addressable_share"),
+            f"this market would issue about {expected:,.0f} tenders, more than the {MAX_TENDERS:,} "
+            "the model supports; lower the market level or the addressable share",
+        )
 
     file, _ = r.where(("world", "countries_file"))
     path, shown = resolve_path(s.world.countries_file, file)
@@ -192,14 +205,17 @@ def _check_shares(r: Resolved) -> None:
     f1 = s.levers.f1_pis
     total = f1.government_share + f1.public_share + f1.private_target_share
     if abs(total - 1.0) > 1e-6:
-        raise r.error(_blame(r, [("levers", "f1_pis", k) for k in
-                                 ("private_target_share", "public_share", "government_share")]),
-                      f"PIS tranche shares (government + public + private) must sum to 1, they sum to {total:.6g}")
+        raise r.error(
+            _blame(r, [("levers", "f1_pis", k) for k in ("private_target_share", "public_share", "government_share")]),
+            f"PIS tranche shares (government + public + private) must sum to 1, they sum to {total:.6g}",
+        )
     for lever in ("n1_kscon", "t3_ksp"):
         sec = getattr(s.levers, lever)
         if sec.lag_months_min > sec.lag_months_max:
-            raise r.error(_blame(r, [("levers", lever, "lag_months_min"), ("levers", lever, "lag_months_max")]),
-                          "lag_months_min is larger than lag_months_max")
+            raise r.error(
+                _blame(r, [("levers", lever, "lag_months_min"), ("levers", lever, "lag_months_max")]),
+                "lag_months_min is larger than lag_months_max",
+            )
 
 
 def _check_countries(r: Resolved, table: CountryTable, shown: str) -> None:
@@ -208,15 +224,18 @@ def _check_countries(r: Resolved, table: CountryTable, shown: str) -> None:
     def check_country(path: KeyPath, code: Any, allow_flag: bool) -> None:
         if allow_flag and isinstance(code, str) and code.startswith("csv:"):
             if code[4:] not in table.flags:
-                raise r.error(path, f"unknown flag column {code[4:]!r:.60}; the country table has "
-                              + ", ".join(table.flags))
+                raise r.error(
+                    path, f"unknown flag column {code[4:]!r:.60}; the country table has " + ", ".join(table.flags)
+                )
             return
         if code not in table.iso3:
             raise r.error(path, f"country {code!r:.60} is not in the country table {shown}")
 
     lev = r.scenario.levers
-    for name, hubs, flag in (("kotra_centres", lev.n4_hubs.kotra_centres, True),
-                             ("kind_centres", lev.n4_hubs.kind_centres, True)):
+    for name, hubs, flag in (
+        ("kotra_centres", lev.n4_hubs.kotra_centres, True),
+        ("kind_centres", lev.n4_hubs.kind_centres, True),
+    ):
         for i, hub in enumerate(hubs):
             check_country(("levers", "n4_hubs", name, i, "country"), hub.country, flag)
     for i, envoy in enumerate(lev.t4_envoys.countries):

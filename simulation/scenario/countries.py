@@ -1,4 +1,5 @@
 """The country table: buyers, their region, income, risk class, demand weight and the plan's flags."""
+
 from __future__ import annotations
 
 import csv
@@ -15,8 +16,23 @@ import numpy as np
 from simulation.scenario.errors import InputError
 from simulation.scenario.types import INCOMES, REGIONS
 
-COLUMNS = ["iso3", "name", "region", "income_group", "risk_class", "market_weight", "relationship_2019",
-           "mou_date", "kotra_centre_2020", "kotra_plan_2019", "kind_centre", "mdb_share", "distance_km", "source", "notes"]
+COLUMNS = [
+    "iso3",
+    "name",
+    "region",
+    "income_group",
+    "risk_class",
+    "market_weight",
+    "relationship_2019",
+    "mou_date",
+    "kotra_centre_2020",
+    "kotra_plan_2019",
+    "kind_centre",
+    "mdb_share",
+    "distance_km",
+    "source",
+    "notes",
+]
 FLAG_COLUMNS = ("kotra_centre_2020", "kotra_plan_2019", "kind_centre")
 
 
@@ -26,13 +42,13 @@ class CountryTable:
     digest: str
     iso3: tuple[str, ...]
     name: tuple[str, ...]
-    region: np.ndarray        # int64 index into REGIONS
-    income: np.ndarray        # int64 index into INCOMES
-    risk: np.ndarray          # int64 0..7
-    weight: np.ndarray        # float64, normalised to sum 1
+    region: np.ndarray  # int64 index into REGIONS
+    income: np.ndarray  # int64 index into INCOMES
+    risk: np.ndarray  # int64 0..7
+    weight: np.ndarray  # float64, normalised to sum 1
     relationship: np.ndarray  # float64 0..1
-    mdb_share: np.ndarray     # float64 0..1
-    distance: np.ndarray      # float64 km from Seoul (great circle to the capital)
+    mdb_share: np.ndarray  # float64 0..1
+    distance: np.ndarray  # float64 km from Seoul (great circle to the capital)
     flags: dict[str, np.ndarray]
 
     @property
@@ -100,8 +116,12 @@ def _check_row(rec: dict[str, str], seen: set[str], shown: str, ln: int) -> tupl
     except (ValueError, AssertionError):
         raise bad("risk_class", "an integer 0-7") from None
     nums = {}
-    for col, lo, hi in (("market_weight", 0.0, 1e9), ("relationship_2019", 0.0, 1.0), ("mdb_share", 0.0, 1.0),
-                        ("distance_km", 1.0, 25_000.0)):
+    for col, lo, hi in (
+        ("market_weight", 0.0, 1e9),
+        ("relationship_2019", 0.0, 1.0),
+        ("mdb_share", 0.0, 1.0),
+        ("distance_km", 1.0, 25_000.0),
+    ):
         try:
             v = float(rec[col])
             assert lo <= v <= hi and v == v
@@ -155,10 +175,14 @@ def _load(raw: bytes, shown: str) -> CountryTable:
     if weight.sum() <= 0:
         raise InputError("column market_weight: at least one country needs a positive weight", shown)
     return CountryTable(
-        path=shown, digest=hashlib.sha256(raw).hexdigest(),
-        iso3=tuple(cols["iso3"]), name=tuple(cols["name"]),
-        region=np.array(cols["region"], dtype=np.int64), income=np.array(cols["income_group"], dtype=np.int64),
-        risk=np.array(cols["risk_class"], dtype=np.int64), weight=weight / weight.sum(),
+        path=shown,
+        digest=hashlib.sha256(raw).hexdigest(),
+        iso3=tuple(cols["iso3"]),
+        name=tuple(cols["name"]),
+        region=np.array(cols["region"], dtype=np.int64),
+        income=np.array(cols["income_group"], dtype=np.int64),
+        risk=np.array(cols["risk_class"], dtype=np.int64),
+        weight=weight / weight.sum(),
         relationship=np.array(cols["relationship_2019"], dtype=np.float64),
         mdb_share=np.array(cols["mdb_share"], dtype=np.float64),
         distance=np.array(cols["distance_km"], dtype=np.float64),

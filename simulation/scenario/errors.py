@@ -1,4 +1,5 @@
 """The one error type a user sees for bad input: file, line, key path and what was expected."""
+
 from __future__ import annotations
 
 MAX_KEY_CHARS = 200
@@ -15,8 +16,7 @@ class InputError(Exception):
     """Bad input of any kind (a scenario or experiment file, a CLI flag, a results store). The CLI
     prints `str(err)` and exits with status 2."""
 
-    def __init__(self, message: str, file: str | None = None, line: int | None = None,
-                 key: str | None = None) -> None:
+    def __init__(self, message: str, file: str | None = None, line: int | None = None, key: str | None = None) -> None:
         self.message, self.file, self.line, self.key = message, file, line, key
         super().__init__(self.__str__())
 

@@ -15,6 +15,7 @@ one, on top of `no_plan.yaml` where F5 is disabled, says so instead of giving di
 exactly zero. A measure switched off where its details are set (as no_plan.yaml does) is left
 alone: that is deliberate.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,6 +35,7 @@ _ENDS = re.compile(r"^(?P<years>[\w.]+)\s+years from\s+(?P<start>[\w.]+)\s+in ho
 @dataclass
 class Failure:
     """One need that does not hold: why, in words, and the parameters it rests on."""
+
     text: str
     params: set[KeyPath] = field(default_factory=set)
 
@@ -41,6 +43,7 @@ class Failure:
 @dataclass
 class Inert:
     """A lever parameter that cannot act in a scenario."""
+
     path: KeyPath
     failures: list[Failure]
     acts: str
@@ -142,8 +145,10 @@ class _Eval:
             fails.append(f)
         if len(fails) == 1:
             return fails[0]
-        return Failure("none of the alternatives holds: " + " and ".join(f.text for f in fails),
-                       set().union(*(f.params for f in fails)))
+        return Failure(
+            "none of the alternatives holds: " + " and ".join(f.text for f in fails),
+            set().union(*(f.params for f in fails)),
+        )
 
     def one(self, text: str, skip: KeyPath, seen: frozenset) -> Failure | None:
         m = _CMP.match(text)
@@ -153,35 +158,47 @@ class _Eval:
                 return None
             v, n = self.r.values[path], float(m["num"])
             ok = {"<": v < n, ">": v > n, "<=": v <= n, ">=": v >= n}[m["op"]]
-            return None if ok else Failure(f"{dotted(path)} is {v} (needs {m['op']} {m['num']}){self.where(path)}",
-                                           {path})
+            return (
+                None if ok else Failure(f"{dotted(path)} is {v} (needs {m['op']} {m['num']}){self.where(path)}", {path})
+            )
         m = _HORIZON.match(text)
         if m:
             path = tuple(m["path"].split("."))
             if path == skip:
                 return None
             v = self.r.values[path]
-            return None if str(v) <= self.end else Failure(
-                f"{dotted(path)} is {v}, after the horizon ends ({self.end}){self.where(path)}", {path})
+            return (
+                None
+                if str(v) <= self.end
+                else Failure(f"{dotted(path)} is {v}, after the horizon ends ({self.end}){self.where(path)}", {path})
+            )
         m = _ENDS.match(text)
         if m:
             # not skipped for the duration asked about: its own end beyond the horizon is why it cannot act
             years, start = tuple(m["years"].split(".")), tuple(m["start"].split("."))
             end_m = self.cal.month(self.r.values[start]) + int(round(12 * float(self.r.values[years])))
-            return None if end_m < self.cal.n_months else Failure(
-                f"{dotted(years)} ({self.r.values[years]:g}) from {dotted(start)} ({self.r.values[start]}) ends after "
-                f"the horizon ({self.end}{self.where(('time', 'end'))}); extend time.end to see it", {years, ("time", "end")})
+            return (
+                None
+                if end_m < self.cal.n_months
+                else Failure(
+                    f"{dotted(years)} ({self.r.values[years]:g}) from {dotted(start)} ({self.r.values[start]}) ends after "
+                    f"the horizon ({self.end}{self.where(('time', 'end'))}); extend time.end to see it",
+                    {years, ("time", "end")},
+                )
+            )
         path = tuple(text.split("."))
         if path == skip:
             return None
-        if path not in PARAMS and _extra(path).get("needs"):   # another lever: it must be able to act
+        if path not in PARAMS and _extra(path).get("needs"):  # another lever: it must be able to act
             if path in seen:
                 return None
             inner = self.failures(path, skip, seen | {path})
             if not inner:
                 return None
-            return Failure(f"{_lever_label(path)} cannot act: " + "; ".join(f.text for f in inner),
-                           set().union(*(f.params for f in inner)))
+            return Failure(
+                f"{_lever_label(path)} cannot act: " + "; ".join(f.text for f in inner),
+                set().union(*(f.params for f in inner)),
+            )
         if self.truthy(path):
             return None
         return Failure(self.describe(path), {path} if path in PARAMS else set(self.leaves(path)))
@@ -248,8 +265,7 @@ def notes(r: Resolved) -> list[str]:
     out = []
     for reasons, xs in groups.items():
         names = ", ".join(dotted(x.path) for x in xs)
-        out.append(f"{r.scenario.name}: {names} cannot act here: {'; '.join(reasons)}. "
-                   f"({xs[0].label}: {xs[0].acts}.)")
+        out.append(f"{r.scenario.name}: {names} cannot act here: {'; '.join(reasons)}. ({xs[0].label}: {xs[0].acts}.)")
     return out
 
 

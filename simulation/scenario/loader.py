@@ -4,6 +4,7 @@ A scenario resolves to a flat table {parameter path: value} where a parameter is
 field that is not a section; each value remembers where it came from (file, line) and its
 provenance (seed / literature / assumption / calibrated / override / unstated).
 """
+
 from __future__ import annotations
 
 import difflib
@@ -34,9 +35,9 @@ MAX_FILE_LOADS = 256  # files read for one scenario, counting repeats: `take:` c
 
 @dataclass(frozen=True)
 class Prov:
-    kind: str            # seed | literature | assumption | calibrated | override | unstated
-    source: str          # citation or explanation
-    file: str            # file that set the value ("--set" for overrides)
+    kind: str  # seed | literature | assumption | calibrated | override | unstated
+    source: str  # citation or explanation
+    file: str  # file that set the value ("--set" for overrides)
     line: int | None
     range: tuple[float, float] | None = None  # the evidence range [low, high] of a number (drawn by the ensemble)
 
@@ -44,6 +45,7 @@ class Prov:
 @dataclass
 class Resolved:
     """A validated scenario with the provenance of every parameter."""
+
     scenario: Scenario
     values: dict[KeyPath, Any]
     prov: dict[KeyPath, Prov]
@@ -123,36 +125,58 @@ def _unwrap(val: dict, path: KeyPath, file: str, marks: dict[KeyPath, int]) -> t
     line = marks.get(path)
     for k in val:
         if k not in WRAPPER_KEYS:
-            raise InputError(f"unknown key {k!r:.60} next to 'value' (allowed: {', '.join(sorted(WRAPPER_KEYS))})",
-                                file, marks.get(path + (k,), line), dotted(path))
+            raise InputError(
+                f"unknown key {k!r:.60} next to 'value' (allowed: {', '.join(sorted(WRAPPER_KEYS))})",
+                file,
+                marks.get(path + (k,), line),
+                dotted(path),
+            )
     kind = val.get("provenance", "unstated")  # a {value: ...} without provenance is as unstated as a bare value
     if "provenance" in val and kind not in PROVENANCE_KINDS:
-        raise InputError(f"provenance must be one of {', '.join(PROVENANCE_KINDS)}, got {kind!r:.60}",
-                            file, marks.get(path + ("provenance",), line), dotted(path))
+        raise InputError(
+            f"provenance must be one of {', '.join(PROVENANCE_KINDS)}, got {kind!r:.60}",
+            file,
+            marks.get(path + ("provenance",), line),
+            dotted(path),
+        )
     source = val.get("source", "")
     if not isinstance(source, str):
         raise InputError("source must be text", file, marks.get(path + ("source",), line), dotted(path))
     if kind in ("literature", "calibrated") and not source.strip():
-        raise InputError(f"provenance {kind!r} needs a source (citation or calibration target)",
-                            file, line, dotted(path))
+        raise InputError(
+            f"provenance {kind!r} needs a source (citation or calibration target)", file, line, dotted(path)
+        )
     unit = val.get("unit")
     if unit is not None and path not in PARAMS:
-        raise InputError(f"unit {unit!r:.60}: a section has no unit (give units on its parameters)",
-                            file, marks.get(path + ("unit",), line), dotted(path))
+        raise InputError(
+            f"unit {unit!r:.60}: a section has no unit (give units on its parameters)",
+            file,
+            marks.get(path + ("unit",), line),
+            dotted(path),
+        )
     if unit is not None and path in PARAMS and unit != field_meta(path)["unit"]:
-        raise InputError(f"unit {unit!r:.60} does not match the schema's unit {field_meta(path)['unit']!r}",
-                            file, marks.get(path + ("unit",), line), dotted(path))
+        raise InputError(
+            f"unit {unit!r:.60} does not match the schema's unit {field_meta(path)['unit']!r}",
+            file,
+            marks.get(path + ("unit",), line),
+            dotted(path),
+        )
     return val["value"], Prov(kind, source, file, line, _range(val, path, file, marks, line))
 
 
-def _range(val: dict, path: KeyPath, file: str, marks: dict[KeyPath, int], line: int | None) -> tuple[float, float] | None:
+def _range(
+    val: dict, path: KeyPath, file: str, marks: dict[KeyPath, int], line: int | None
+) -> tuple[float, float] | None:
     """The evidence range `range: [low, high]` of a number: two finite numbers, low <= value <= high."""
     if "range" not in val:
         return None
     rng = val["range"]
     where = marks.get(path + ("range",), line)
-    ok = (isinstance(rng, list) and len(rng) == 2
-          and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in rng))
+    ok = (
+        isinstance(rng, list)
+        and len(rng) == 2
+        and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in rng)
+    )
     if not ok:
         raise InputError(f"range must be [low, high], two numbers; got {rng!r:.60}", file, where, dotted(path))
     lo, hi = float(rng[0]), float(rng[1])
@@ -168,12 +192,23 @@ def _is_wrapper(val: Any) -> bool:
     return isinstance(val, dict) and "value" in val
 
 
-def flatten(tree: Any, model: type[Section], path: KeyPath, file: str, marks: dict[KeyPath, int],
-            out: dict[KeyPath, tuple[Any, Prov]], inherited: Prov | None = None) -> None:
+def flatten(
+    tree: Any,
+    model: type[Section],
+    path: KeyPath,
+    file: str,
+    marks: dict[KeyPath, int],
+    out: dict[KeyPath, tuple[Any, Prov]],
+    inherited: Prov | None = None,
+) -> None:
     """Walk a YAML tree along the schema, collecting parameter values with provenance."""
     if not isinstance(tree, dict):
-        raise InputError(f"expected a section with keys {', '.join(model.model_fields)}; got {tree!r:.60}",
-                            file, marks.get(path), dotted(path) if path else None)
+        raise InputError(
+            f"expected a section with keys {', '.join(model.model_fields)}; got {tree!r:.60}",
+            file,
+            marks.get(path),
+            dotted(path) if path else None,
+        )
     for key, val in tree.items():
         if path == () and key in ("extends", "take"):
             continue
@@ -227,13 +262,19 @@ def outside(target: str, roots: list[str]) -> bool:
 
 
 def link_error(what: str, given: str, roots: list[str], file: str, line: int | None, key: str) -> InputError:
-    return InputError(f"`{what}:` file {given!r:.200} is outside the scenario's folder ({roots[0]:.200}) and the "
-                         f"scenario path; move it there, or name its folder with --scenario-path DIR (or "
-                         f"{SCENARIO_PATH_ENV})", file, line, key)
+    return InputError(
+        f"`{what}:` file {given!r:.200} is outside the scenario's folder ({roots[0]:.200}) and the "
+        f"scenario path; move it there, or name its folder with --scenario-path DIR (or "
+        f"{SCENARIO_PATH_ENV})",
+        file,
+        line,
+        key,
+    )
 
 
-def _check_target(what: str, given: str, target: str, roots: list[str], file: str, line: int | None, key: str,
-                  shown: str) -> None:
+def _check_target(
+    what: str, given: str, target: str, roots: list[str], file: str, line: int | None, key: str, shown: str
+) -> None:
     """A linked scenario file: a YAML file (nothing else is ever read), inside the allowed folders."""
     if not given.lower().endswith(YAML_SUFFIXES):
         raise InputError(f"`{what}:` names {given!r:.200}, not a YAML file (*.yaml or *.yml)", file, line, key)
@@ -250,15 +291,20 @@ def _check_link(target: str, chain: list[str], what: str, file: str, line: int |
     """Refuse an `extends:`/`take:` link that closes a cycle or makes the chain too deep (before reading it)."""
     real = os.path.realpath(target)
     if real in chain:
-        cycle = chain[chain.index(real):] + [real]
-        raise InputError(f"cyclic `{what}:` chain: " + " -> ".join(os.path.basename(c) for c in cycle),
-                            file, line, key)
+        cycle = chain[chain.index(real) :] + [real]
+        raise InputError(f"cyclic `{what}:` chain: " + " -> ".join(os.path.basename(c) for c in cycle), file, line, key)
     if len(chain) >= MAX_EXTENDS_DEPTH:
         raise InputError(f"`extends:`/`take:` chain deeper than {MAX_EXTENDS_DEPTH} files", file, line, key)
 
 
-def _load_layers(path: str, shown: str, chain: list[str], marks_by_file: dict[str, dict],
-                 loads: list[str] | None = None, roots: list[str] | None = None) -> dict[KeyPath, tuple[Any, Prov]]:
+def _load_layers(
+    path: str,
+    shown: str,
+    chain: list[str],
+    marks_by_file: dict[str, dict],
+    loads: list[str] | None = None,
+    roots: list[str] | None = None,
+) -> dict[KeyPath, tuple[Any, Prov]]:
     real = os.path.realpath(path)
     if real in chain:
         raise InputError("cyclic `extends:` chain: " + " -> ".join(chain + [real]), shown)
@@ -294,21 +340,36 @@ def _load_layers(path: str, shown: str, chain: list[str], marks_by_file: dict[st
     return flat
 
 
-def _take(spec: Any, path: str, shown: str, marks: dict[KeyPath, int], chain: list[str],
-          marks_by_file: dict[str, dict], loads: list[str], roots: list[str] | None = None
-          ) -> dict[KeyPath, tuple[Any, Prov]]:
+def _take(
+    spec: Any,
+    path: str,
+    shown: str,
+    marks: dict[KeyPath, int],
+    chain: list[str],
+    marks_by_file: dict[str, dict],
+    loads: list[str],
+    roots: list[str] | None = None,
+) -> dict[KeyPath, tuple[Any, Prov]]:
     """`take: [{from: other.yaml, keys: [levers.f1_pis, ...]}]`: copy whole sections from another scenario."""
     if spec is None:
         return {}
     if not isinstance(spec, list):
-        raise InputError("`take:` must be a list of {from: FILE, keys: [key.path, ...]}", shown, marks.get(("take",)), "take")
+        raise InputError(
+            "`take:` must be a list of {from: FILE, keys: [key.path, ...]}", shown, marks.get(("take",)), "take"
+        )
     out: dict[KeyPath, tuple[Any, Prov]] = {}
     for i, item in enumerate(spec):
         line = marks.get(("take", i))
-        if not isinstance(item, dict) or set(item) != {"from", "keys"} or not isinstance(item["from"], str) \
-                or not isinstance(item["keys"], list) or not all(isinstance(k, str) for k in item["keys"]):
-            raise InputError("each `take:` entry needs exactly `from: FILE` and `keys: [key.path, ...]`",
-                                shown, line, f"take.{i}")
+        if (
+            not isinstance(item, dict)
+            or set(item) != {"from", "keys"}
+            or not isinstance(item["from"], str)
+            or not isinstance(item["keys"], list)
+            or not all(isinstance(k, str) for k in item["keys"])
+        ):
+            raise InputError(
+                "each `take:` entry needs exactly `from: FILE` and `keys: [key.path, ...]`", shown, line, f"take.{i}"
+            )
         src = os.path.join(os.path.dirname(path), item["from"])
         src_shown = os.path.normpath(os.path.join(os.path.dirname(shown), item["from"]))
         _check_target("take", item["from"], src, roots or [], shown, line, f"take.{i}", src_shown)
@@ -342,7 +403,7 @@ def _whole(path: KeyPath, value: Any) -> Any:
 
     if not wants_int(path):
         return value
-    fix = lambda v: int(v) if isinstance(v, float) and v.is_integer() and abs(v) < 2 ** 53 else v  # noqa: E731
+    fix = lambda v: int(v) if isinstance(v, float) and v.is_integer() and abs(v) < 2**53 else v  # noqa: E731
     return {k: fix(v) for k, v in value.items()} if isinstance(value, dict) else fix(value)
 
 
@@ -366,8 +427,13 @@ def apply_override(flat: dict[KeyPath, tuple[Any, Prov]], path: KeyPath, value: 
                 new[path[-1]] = _whole(owner, value)
                 flat[owner] = (new, prov)
                 return
-            raise InputError(f"{dotted(owner)} is one parameter, not a section or mapping; "
-                                f"set it whole with --set {dotted(owner)}=VALUE", label, None, dotted(path))
+            raise InputError(
+                f"{dotted(owner)} is one parameter, not a section or mapping; "
+                f"set it whole with --set {dotted(owner)}=VALUE",
+                label,
+                None,
+                dotted(path),
+            )
         model = sub
     out: dict[KeyPath, tuple[Any, Prov]] = {}
     flatten(value, model, path, label, {}, out, prov)
@@ -387,7 +453,13 @@ def clean_loc(loc: tuple, data: Any = None) -> KeyPath:
     """The key path of a pydantic error location: keys of the input, without union-member names."""
     out, node = [], data
     for el in loc:
-        if isinstance(node, dict) and el in node or isinstance(node, list) and type(el) is int and -len(node) <= el < len(node):
+        if (
+            isinstance(node, dict)
+            and el in node
+            or isinstance(node, list)
+            and type(el) is int
+            and -len(node) <= el < len(node)
+        ):
             node = node[el]
         elif el == "[key]" or _is_branch_tag(el):
             continue
@@ -410,7 +482,8 @@ def describe_error(err: Mapping[str, Any]) -> str:
     if (err.get("ctx") or {}).get("pattern") == NAME_PATTERN:
         return f"a name needs 1-100 characters, no '/', '\\' or control characters, and no leading '.'; got {text}"
     if (err.get("ctx") or {}).get("pattern") == YEAR_MONTH_PATTERN or (
-            err["loc"] and err["loc"][-1] == "[key]" and err.get("type", "").startswith("string")):
+        err["loc"] and err["loc"][-1] == "[key]" and err.get("type", "").startswith("string")
+    ):
         return f"expected a month YYYY-MM; got {text}"
     if err["loc"] and err["loc"][-1] == "[key]":
         return f"key {text}: {msg[0].lower() + msg[1:]}"
@@ -420,8 +493,7 @@ def describe_error(err: Mapping[str, Any]) -> str:
 def is_schedule_param(path: KeyPath) -> bool:
     """True when the parameter accepts a dated schedule {YYYY-MM: value}."""
     ann = PARAMS[path].annotation
-    return typing.get_origin(ann) is typing.Union and any(
-        typing.get_origin(a) is dict for a in typing.get_args(ann))
+    return typing.get_origin(ann) is typing.Union and any(typing.get_origin(a) is dict for a in typing.get_args(ann))
 
 
 def _normalise(path: KeyPath, value: Any, prov: Prov | None = None, marks: dict | None = None) -> Any:
@@ -477,8 +549,7 @@ def validate(flat: dict[KeyPath, tuple[Any, Prov]], files: list[str], marks: dic
             # number") says less than the member that fits the type and complains about what is inside
             wrong_member = _is_branch_tag(err["loc"][-1]) and err.get("type", "").endswith("_type")
             errors.append((line or 0, file or "", loc, err, wrong_member))
-        errors = [e for e in errors if not (e[4] and any(
-            not o[4] and o[2][: len(e[2])] == e[2] for o in errors))]
+        errors = [e for e in errors if not (e[4] and any(not o[4] and o[2][: len(e[2])] == e[2] for o in errors))]
         errors.sort(key=lambda e: (e[0] == 0, e[1] != files[0], e[0]))
         line, file, loc, err, _ = errors[0]
         message = describe_error(err)
@@ -497,8 +568,9 @@ def load_scenario(path: str, overrides: Iterable[str] = (), shown: str | None = 
     return load_with(path, [parse_override(text) for text in overrides], shown)
 
 
-def load_with(path: str, overrides: Iterable[tuple[KeyPath, Any]] = (), shown: str | None = None,
-              label: str = "--set") -> Resolved:
+def load_with(
+    path: str, overrides: Iterable[tuple[KeyPath, Any]] = (), shown: str | None = None, label: str = "--set"
+) -> Resolved:
     """`load_scenario` with overrides given as (key path, value) pairs (the Python API's dict)."""
     from simulation.scenario.checks import check_semantics  # local import: checks need the country table
 

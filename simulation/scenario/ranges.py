@@ -4,6 +4,7 @@ Read from the pydantic annotations themselves (`between(lo, hi)`, `int_between(l
 sweeps, SALib problems and EMA Workbench parameters take their bounds from the one place the
 scenario files are validated against.
 """
+
 from __future__ import annotations
 
 import typing
@@ -19,6 +20,7 @@ from simulation.scenario.yamlio import KeyPath
 @dataclass(frozen=True)
 class Range:
     """kind: "float", "int", "bool" or "other" (text, lists, sections); lo/hi: the schema's bounds."""
+
     kind: str
     lo: float | None
     hi: float | None

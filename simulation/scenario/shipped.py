@@ -10,6 +10,7 @@ A scenario is named by a path to a file or by the name of a shipped one: `no_pla
 `no_plan.yaml` and `scenarios/no_plan.yaml` all name the shipped no-plan world from any working
 folder. A file that exists where the path points is always that file.
 """
+
 from __future__ import annotations
 
 import sys
@@ -47,8 +48,11 @@ def shipped_file(name: str, kind: str = "scenarios") -> Path:
     """The shipped file `name`, or a clear error when this installation has none (bad input, exit 2)."""
     hit = find(name, kind)
     if hit is None:
-        raise InputError(f"no shipped {kind} found beside the package or under <prefix>/share/scsim/; "
-                            "reinstall scsim or name the file", name)
+        raise InputError(
+            f"no shipped {kind} found beside the package or under <prefix>/share/scsim/; "
+            "reinstall scsim or name the file",
+            name,
+        )
     return hit
 
 

@@ -1,6 +1,7 @@
 """What the files read beside the scenarios share (experiments, calibrations, validation
 experiments): the line of a key path, errors that point at it, and a pydantic error turned into
 one such message. One place, so that every file kind reports bad input the same way."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -23,6 +24,7 @@ def line_of(marks: dict[KeyPath, int], path: KeyPath) -> int | None:
 
 class Located:
     """Mixin for a loaded file with `file` (as shown to the user) and `marks` (key path -> line)."""
+
     file: str
     marks: dict[KeyPath, int]
 
@@ -33,8 +35,14 @@ class Located:
         return InputError(message, self.file, self.line(path), dotted(path))
 
 
-def spec_error(exc: ValidationError, file: str, marks: dict[KeyPath, int], data: Any = None,
-               missing: str | None = None, reword: Callable[[Mapping[str, Any]], str | None] | None = None) -> InputError:
+def spec_error(
+    exc: ValidationError,
+    file: str,
+    marks: dict[KeyPath, int],
+    data: Any = None,
+    missing: str | None = None,
+    reword: Callable[[Mapping[str, Any]], str | None] | None = None,
+) -> InputError:
     """The first pydantic error as one message naming the file, line and key path.
 
     `missing` replaces the message for a missing key; `reword(err)` may replace any other."""

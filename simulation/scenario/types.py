@@ -3,6 +3,7 @@
 Every number in a scenario is strict (no silent str→float or bool→int coercion), finite,
 and bounded, so hostile inputs fail validation instead of reaching the kernels.
 """
+
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypeVar, Union
@@ -18,8 +19,16 @@ YearMonth = Annotated[str, StringConstraints(pattern=YEAR_MONTH_PATTERN)]
 SIZES = ("large", "mid", "sme", "startup")
 DOMAINS = ("urban_dev", "ict_platform", "mobility", "energy_water", "safety_env", "design")
 TYPES = ("master_plan", "ict_solution", "epc", "ppp")
-REGIONS = ("asean", "east_south_asia", "middle_east", "central_asia", "latin_america",
-           "africa", "europe", "north_america_oceania")
+REGIONS = (
+    "asean",
+    "east_south_asia",
+    "middle_east",
+    "central_asia",
+    "latin_america",
+    "africa",
+    "europe",
+    "north_america_oceania",
+)
 ORIGINS = ("china", "japan", "europe", "us", "local")
 INCOMES = ("low", "lower_middle", "upper_middle", "high")
 TRANCHES = ("government", "public", "private")
@@ -49,8 +58,8 @@ def int_between(lo: int | None = None, hi: int | None = None) -> Any:
 
 Ratio = Annotated[Float, between(0.0, 1.0)]
 Prob = Annotated[Float, between(0.0, 1.0)]
-MoneyKrwBn = Annotated[Float, between(0.0, 1e6)]   # up to 1,000 trn KRW
-MoneyUsdM = Annotated[Float, between(0.0, 1e7)]    # up to 10 trn USD
+MoneyKrwBn = Annotated[Float, between(0.0, 1e6)]  # up to 1,000 trn KRW
+MoneyUsdM = Annotated[Float, between(0.0, 1e7)]  # up to 10 trn USD
 Months = Annotated[Int, int_between(0, 600)]
 Weight = Annotated[Float, between(-100.0, 100.0)]
 Flag = Annotated[bool, Strict()]

@@ -3,6 +3,7 @@
 Only YAML's plain data types are constructed (never Python objects); anchors/aliases,
 deep nesting and very large documents are bounded so hostile files fail fast and cleanly.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,8 +23,11 @@ MAX_INT_BITS = 997  # 2**997 has 301 digits: a bigger int could not even be prin
 
 KeyPath = tuple  # a key path into a YAML document: a tuple of str (mapping keys) and int (list indexes)
 _PLAIN_TAGS = {
-    "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
 }
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _STR = "tag:yaml.org,2002:str"
@@ -81,8 +85,14 @@ class _Walker:
             self.fail(node, f"cannot read {node.value[:40]!r} as {kind}", path)
         if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
             self.fail(node, f"number too large (more than {MAX_INT_DIGITS} digits)", path)
-        if number and isinstance(value, str) and node.style is None and node.tag == _STR \
-                and len(node.value) <= 64 and _NUMBER.fullmatch(node.value):
+        if (
+            number
+            and isinstance(value, str)
+            and node.style is None
+            and node.tag == _STR
+            and len(node.value) <= 64
+            and _NUMBER.fullmatch(node.value)
+        ):
             value = float(node.value.replace("_", ""))
         return value
 
@@ -127,8 +137,12 @@ def load_yaml_text(text: str, file: str) -> tuple[object, dict[KeyPath, int]]:
         loader = _Loader(text, file)
     except yaml.reader.ReaderError as exc:  # raised up front for a str stream: control characters
         line = text.count("\n", 0, exc.position) + 1
-        raise InputError(f"malformed YAML: character #x{exc.character:04x} is not allowed "
-                            "(control characters cannot appear in YAML text)", file, line) from None
+        raise InputError(
+            f"malformed YAML: character #x{exc.character:04x} is not allowed "
+            "(control characters cannot appear in YAML text)",
+            file,
+            line,
+        ) from None
     try:
         try:
             node = loader.get_single_node()
@@ -138,8 +152,9 @@ def load_yaml_text(text: str, file: str) -> tuple[object, dict[KeyPath, int]]:
             where = ""  # e.g. the line that opened an unclosed bracket
             if exc.problem and exc.context and exc.context_mark and exc.context_mark.line + 1 != mark_line:
                 where = f" ({exc.context} opened on line {exc.context_mark.line + 1})"
-            raise InputError(f"malformed YAML: {exc.problem or exc.context or 'unreadable'}{where}",
-                                file, mark_line) from None
+            raise InputError(
+                f"malformed YAML: {exc.problem or exc.context or 'unreadable'}{where}", file, mark_line
+            ) from None
         except yaml.YAMLError as exc:
             raise InputError(f"malformed YAML: {type(exc).__name__}", file) from None
         except RecursionError:
@@ -162,8 +177,10 @@ YAML_SUFFIXES = (".yaml", ".yml")
 def read_yaml_file(path: str, shown: str) -> tuple[object, dict[KeyPath, int]]:
     """Parse a YAML file; a file not named *.yaml or *.yml is never read (its contents never reach a message)."""
     if not str(path).lower().endswith(YAML_SUFFIXES) and os.path.exists(path) and not os.path.isdir(path):
-        raise InputError("not a YAML file: scenario, experiment, calibration and parameter-set files are named "
-                            "*.yaml or *.yml", shown)
+        raise InputError(
+            "not a YAML file: scenario, experiment, calibration and parameter-set files are named *.yaml or *.yml",
+            shown,
+        )
     try:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)

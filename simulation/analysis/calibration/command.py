@@ -1,4 +1,5 @@
 """`scsim calibrate CALIBRATION.yaml`: fit, report, write back."""
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,9 @@ def effect_ranges(loaded: LoadedCalibration, fits: list | None = None) -> dict[s
     return dict(sorted(out.items()))
 
 
-def ensemble(loaded: LoadedCalibration, chosen: list[Evaluation], n: int, seed: int,
-             fits: list | None = None) -> list[dict[str, float]]:
+def ensemble(
+    loaded: LoadedCalibration, chosen: list[Evaluation], n: int, seed: int, fits: list | None = None
+) -> list[dict[str, float]]:
     """n parameter sets: the fit's plausible points (cycled when fewer than n) each with a Latin-hypercube
     draw of every lever-effect parameter over its evidence range, so that `compare --parameter-sets`
     intervals include what is not known about effect sizes as well as the calibration's spread."""
@@ -54,68 +56,110 @@ def ensemble(loaded: LoadedCalibration, chosen: list[Evaluation], n: int, seed: 
     return sets
 
 
-def _sets_yaml(loaded: LoadedCalibration, chosen: list[Evaluation], rule: str, today: str, out: Path,
-               fits: list) -> str:
+def _sets_yaml(
+    loaded: LoadedCalibration, chosen: list[Evaluation], rule: str, today: str, out: Path, fits: list
+) -> str:
     n = loaded.spec.search.parameter_sets
     ranges = effect_ranges(loaded, fits)
-    header = (f"# The uncertainty ensemble: {n} parameter sets. Each takes one point of the calibration's 95 % region\n"
-              f"# ({rule}; spread over the region, the best fit first, cycled when fewer than the sets) and one\n"
-              f"# Latin-hypercube draw of the {len(ranges)} lever-effect parameters over the evidence ranges stated\n"
-              f"# in {loaded.scenario_file} (`range:`). Written by `scsim calibrate {loaded.file}` on {today};\n"
-              f"# fit report in {out}. `scsim compare --parameter-sets THIS_FILE` re-runs the comparison under\n"
-              f"# each, so its intervals include effect-size and calibration uncertainty, not only replication noise.\n")
-    body = {"calibration": loaded.spec.name, "date": today, "rule": rule,
-            "effect_ranges": {k: [float(lo), float(hi)] for k, (lo, hi) in ranges.items()},
-            "sets": ensemble(loaded, chosen, n, loaded.spec.search.seed, fits)}
+    header = (
+        f"# The uncertainty ensemble: {n} parameter sets. Each takes one point of the calibration's 95 % region\n"
+        f"# ({rule}; spread over the region, the best fit first, cycled when fewer than the sets) and one\n"
+        f"# Latin-hypercube draw of the {len(ranges)} lever-effect parameters over the evidence ranges stated\n"
+        f"# in {loaded.scenario_file} (`range:`). Written by `scsim calibrate {loaded.file}` on {today};\n"
+        f"# fit report in {out}. `scsim compare --parameter-sets THIS_FILE` re-runs the comparison under\n"
+        f"# each, so its intervals include effect-size and calibration uncertainty, not only replication noise.\n"
+    )
+    body = {
+        "calibration": loaded.spec.name,
+        "date": today,
+        "rule": rule,
+        "effect_ranges": {k: [float(lo), float(hi)] for k, (lo, hi) in ranges.items()},
+        "sets": ensemble(loaded, chosen, n, loaded.spec.search.seed, fits),
+    }
     return header + yaml.safe_dump(body, sort_keys=False)
 
 
-def _report(loaded: LoadedCalibration, best: Evaluation, start: Evaluation, ident: Identification,
-            problem: Problem, rule: str, n_sets: int) -> str:
+def _report(
+    loaded: LoadedCalibration,
+    best: Evaluation,
+    start: Evaluation,
+    ident: Identification,
+    problem: Problem,
+    rule: str,
+    n_sets: int,
+) -> str:
     spec = loaded.spec
-    lines = [f"# Calibration fit: {spec.name}", "",
-             f"SMM on `{loaded.scenario_file}`, years {spec.years[0]}-{spec.years[1]}, {spec.replications} "
-             f"replications at every point (common random numbers, master seed {spec.seed}); "
-             f"{len(problem.evaluations)} points evaluated (Latin hypercube {spec.search.lhs_points}, "
-             f"Nelder-Mead up to {spec.search.local_evaluations}, then the identification steps). "
-             f"Objective: sum of weight x ((model - target) / half-width of the published range)^2; "
-             f"start {start.objective:.3f}, best {best.objective:.3f}.", "",
-             "## Moments", "", "| moment | target | range | before | after | in range | source |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# Calibration fit: {spec.name}",
+        "",
+        f"SMM on `{loaded.scenario_file}`, years {spec.years[0]}-{spec.years[1]}, {spec.replications} "
+        f"replications at every point (common random numbers, master seed {spec.seed}); "
+        f"{len(problem.evaluations)} points evaluated (Latin hypercube {spec.search.lhs_points}, "
+        f"Nelder-Mead up to {spec.search.local_evaluations}, then the identification steps). "
+        f"Objective: sum of weight x ((model - target) / half-width of the published range)^2; "
+        f"start {start.objective:.3f}, best {best.objective:.3f}.",
+        "",
+        "## Moments",
+        "",
+        "| moment | target | range | before | after | in range | source |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for t in spec.targets:
         a = best.moments[t.moment]
-        lines.append(f"| {t.moment} | {t.value:.4g} | {t.low:.4g}-{t.high:.4g} | {start.moments[t.moment]:.4g} | "
-                     f"{a:.4g} | {'yes' if t.low <= a <= t.high else 'NO'} | {t.source} |")
+        lines.append(
+            f"| {t.moment} | {t.value:.4g} | {t.low:.4g}-{t.high:.4g} | {start.moments[t.moment]:.4g} | "
+            f"{a:.4g} | {'yes' if t.low <= a <= t.high else 'NO'} | {t.source} |"
+        )
     untargeted = [m for m in MOMENTS if m not in {t.moment for t in spec.targets}]
     for m in untargeted:
         lines.append(f"| {m} (not targeted) | | | {start.moments[m]:.4g} | {best.moments[m]:.4g} | | {MOMENTS[m][0]} |")
-    lines += ["", "## Parameters", "",
-              "| parameter | search range | before | after | local s.e. | s.e. / range | s.e. / range if the others were known | identification |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Parameters",
+        "",
+        "| parameter | search range | before | after | local s.e. | s.e. / range | s.e. / range if the others were known | identification |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for j, p in enumerate(spec.parameters):
-        lines.append(f"| {p.key} | {p.low:.4g}-{p.high:.4g}{' (log)' if p.log else ''} | {start.values[p.key]:.4g} | "
-                     f"{best.values[p.key]:.4g} | {ident.sd_value[j]:.3g} | {ident.sd_unit[j]:.2f} | "
-                     f"{ident.sd_alone[j]:.2f} | {ident.labels[j]} |")
+        lines.append(
+            f"| {p.key} | {p.low:.4g}-{p.high:.4g}{' (log)' if p.log else ''} | {start.values[p.key]:.4g} | "
+            f"{best.values[p.key]:.4g} | {ident.sd_value[j]:.3g} | {ident.sd_unit[j]:.2f} | "
+            f"{ident.sd_alone[j]:.2f} | {ident.labels[j]} |"
+        )
     weak = ", ".join(f"{v:+.2f} {k}" for k, v in ident.weakest.items() if abs(v) > 0.2)
-    lines += ["", f"Least identified combination (smallest eigenvector of J'J, condition number "
-              f"{ident.condition:.3g}): {weak}. Moving the parameters together along it changes the "
-              f"targeted moments least.", "",
-              "s.e. is local: the curvature of the objective at the optimum, in parameter units and as a share of "
-              "the search range (< 0.1 well identified, < 0.3 weakly, otherwise not identified by these moments), "
-              "with one published half-width of a moment counted as one standard error. The column beside it is "
-              "the same when all other parameters are held at their fitted values: a parameter that is pinned "
-              "down alone but not jointly trades off against another (see the combination above).", ""]
+    lines += [
+        "",
+        f"Least identified combination (smallest eigenvector of J'J, condition number "
+        f"{ident.condition:.3g}): {weak}. Moving the parameters together along it changes the "
+        f"targeted moments least.",
+        "",
+        "s.e. is local: the curvature of the objective at the optimum, in parameter units and as a share of "
+        "the search range (< 0.1 well identified, < 0.3 weakly, otherwise not identified by these moments), "
+        "with one published half-width of a moment counted as one standard error. The column beside it is "
+        "the same when all other parameters are held at their fitted values: a parameter that is pinned "
+        "down alone but not jointly trades off against another (see the combination above).",
+        "",
+    ]
     if spec.checks:
-        lines += ["## Set directly (not fitted)", "", "| parameter | value | published range | in range | source |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            "## Set directly (not fitted)",
+            "",
+            "| parameter | value | published range | in range | source |",
+            "|---|---|---|---|---|",
+        ]
         for c in spec.checks:
             v = scenario_value(loaded.base, c.key)
             ok = c.low <= v <= c.high
             lines.append(f"| {c.key} | {v:.4g} | {c.low:.4g}-{c.high:.4g} | {'yes' if ok else 'NO'} | {c.source} |")
         lines.append("")
-    lines += ["## Parameter sets for the headline intervals", "",
-              f"{n_sets} sets chosen from the evaluated points in the fit's 95 % region ({rule}), spread by "
-              f"farthest-point order; see parameter_sets.yaml. `scsim compare --parameter-sets` re-runs a "
-              f"comparison under each, so that its intervals include parameter uncertainty.", ""]
+    lines += [
+        "## Parameter sets for the headline intervals",
+        "",
+        f"{n_sets} sets chosen from the evaluated points in the fit's 95 % region ({rule}), spread by "
+        f"farthest-point order; see parameter_sets.yaml. `scsim compare --parameter-sets` re-runs a "
+        f"comparison under each, so that its intervals include parameter uncertainty.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -123,9 +167,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     loaded = load_calibration(args.calibration)
     spec = loaded.spec
     from simulation.experiment.size import check_runs
+
     points = spec.search.lhs_points + spec.search.local_evaluations + 1
-    check_runs(points * spec.replications, f"a search of up to {points:,} points × {spec.replications:,} replications",
-               getattr(args, "max_runs", None), file=loaded.file, line=loaded.line(("search",)), key="search")
+    check_runs(
+        points * spec.replications,
+        f"a search of up to {points:,} points × {spec.replications:,} replications",
+        getattr(args, "max_runs", None),
+        file=loaded.file,
+        line=loaded.line(("search",)),
+        key="search",
+    )
     today = dt.date.today().isoformat()
     out = Path(args.out) if args.out else Path("results") / f"calibration-{spec.name}-{loaded.hash[:10]}"
     check_target(out, args.force)
@@ -135,14 +186,23 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     def show(ev: Evaluation) -> None:
         if not args.quiet:
-            print(f"  {len(problem.evaluations):4d} {ev.stage:8s} objective {ev.objective:10.4f}  " +
-                  " ".join(f"{k.split('.')[-1]}={v:.4g}" for k, v in ev.values.items()), file=sys.stderr, flush=True)
+            print(
+                f"  {len(problem.evaluations):4d} {ev.stage:8s} objective {ev.objective:10.4f}  "
+                + " ".join(f"{k.split('.')[-1]}={v:.4g}" for k, v in ev.values.items()),
+                file=sys.stderr,
+                flush=True,
+            )
 
-    targets = [] if args.dry_run else plan_write_back(loaded.base, [p.key for p in spec.parameters]
-                                                      + [e.key for e in spec.effects])
+    targets = (
+        []
+        if args.dry_run
+        else plan_write_back(loaded.base, [p.key for p in spec.parameters] + [e.key for e in spec.effects])
+    )
     problem = Problem(loaded, on_eval=show)
-    print(f"calibrating {len(spec.parameters)} parameters of {loaded.scenario_file} to {len(spec.targets)} moments "
-          f"({spec.replications} replications a point)")
+    print(
+        f"calibrating {len(spec.parameters)} parameters of {loaded.scenario_file} to {len(spec.targets)} moments "
+        f"({spec.replications} replications a point)"
+    )
     best = search(problem)
     start = next(e for e in problem.evaluations if e.stage == "start")
     ident = identify(problem, best)
@@ -153,30 +213,82 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         fits.append(fit_effect(loaded, k, best.values))
     report = _report(loaded, best, start, ident, problem, rule, len(chosen)) + "\n".join(report_lines(fits))
 
-    evals = pd.DataFrame([{"point": i, "stage": e.stage, "objective": e.objective, "inside": e.inside,
-                           **{f"param:{k}": v for k, v in e.values.items()},
-                           **{f"moment:{k}": v for k, v in e.moments.items()}}
-                          for i, e in enumerate(problem.evaluations)])
-    fit = pd.DataFrame([{"parameter": p.key, "low": p.low, "high": p.high, "before": start.values[p.key],
-                         "after": best.values[p.key], "se": ident.sd_value[j], "se_share_of_range": ident.sd_unit[j],
-                         "se_share_of_range_alone": ident.sd_alone[j],
-                         "identification": ident.labels[j], "sensitivity": ident.sensitivity[j]}
-                        for j, p in enumerate(spec.parameters)])
-    moments = pd.DataFrame([{"moment": t.moment, "target": t.value, "low": t.low, "high": t.high,
-                             "before": start.moments[t.moment], "after": best.moments[t.moment],
-                             "in_range": t.low <= best.moments[t.moment] <= t.high, "source": t.source}
-                            for t in spec.targets])
-    manifest = {"kind": "calibration", "format": 1, "calibration": loaded.raw, "file": loaded.file,
-                "scenario": loaded.scenario_file, "hash": loaded.hash, "date": today,
-                "best": {"values": best.values, "moments": best.moments, "objective": best.objective},
-                "identification": {"condition": ident.condition, "weakest": ident.weakest,
-                                   "jacobian": np.asarray(ident.jacobian).tolist()},
-                "parameter_sets": {"rule": rule, "sets": [e.values for e in chosen]},
-                "effects": [{"key": f.effect.key, "value": f.value, "consistent": list(f.consistent),
-                             "check": f.effect.check, "experiment": f.effect.experiment, "grid": f.grid}
-                            for f in fits],
-                "write_back": not args.dry_run, "versions": versions(), "git_commit": git_commit(),
-                "command": "scsim " + " ".join(shlex.quote(a) for a in sys.argv[1:])}
+    evals = pd.DataFrame(
+        [
+            {
+                "point": i,
+                "stage": e.stage,
+                "objective": e.objective,
+                "inside": e.inside,
+                **{f"param:{k}": v for k, v in e.values.items()},
+                **{f"moment:{k}": v for k, v in e.moments.items()},
+            }
+            for i, e in enumerate(problem.evaluations)
+        ]
+    )
+    fit = pd.DataFrame(
+        [
+            {
+                "parameter": p.key,
+                "low": p.low,
+                "high": p.high,
+                "before": start.values[p.key],
+                "after": best.values[p.key],
+                "se": ident.sd_value[j],
+                "se_share_of_range": ident.sd_unit[j],
+                "se_share_of_range_alone": ident.sd_alone[j],
+                "identification": ident.labels[j],
+                "sensitivity": ident.sensitivity[j],
+            }
+            for j, p in enumerate(spec.parameters)
+        ]
+    )
+    moments = pd.DataFrame(
+        [
+            {
+                "moment": t.moment,
+                "target": t.value,
+                "low": t.low,
+                "high": t.high,
+                "before": start.moments[t.moment],
+                "after": best.moments[t.moment],
+                "in_range": t.low <= best.moments[t.moment] <= t.high,
+                "source": t.source,
+            }
+            for t in spec.targets
+        ]
+    )
+    manifest = {
+        "kind": "calibration",
+        "format": 1,
+        "calibration": loaded.raw,
+        "file": loaded.file,
+        "scenario": loaded.scenario_file,
+        "hash": loaded.hash,
+        "date": today,
+        "best": {"values": best.values, "moments": best.moments, "objective": best.objective},
+        "identification": {
+            "condition": ident.condition,
+            "weakest": ident.weakest,
+            "jacobian": np.asarray(ident.jacobian).tolist(),
+        },
+        "parameter_sets": {"rule": rule, "sets": [e.values for e in chosen]},
+        "effects": [
+            {
+                "key": f.effect.key,
+                "value": f.value,
+                "consistent": list(f.consistent),
+                "check": f.effect.check,
+                "experiment": f.effect.experiment,
+                "grid": f.grid,
+            }
+            for f in fits
+        ],
+        "write_back": not args.dry_run,
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "command": "scsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+    }
     write_results(out, {"evaluations": evals, "fit": fit, "moments": moments}, manifest, args.force)
     (out / "fit.md").write_text(report + "\n", encoding="utf-8")
     sets_text = _sets_yaml(loaded, chosen, rule, today, out, fits)
@@ -190,19 +302,23 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         return 0
     sources = {}
     for j, p in enumerate(spec.parameters):
-        sources[p.key] = (f"calibrated {today} by SMM to {', '.join(t.moment for t in spec.targets)} "
-                          f"({Path(loaded.file).as_posix()}; local s.e. {ident.sd_value[j]:.2g}, {ident.labels[j]}; "
-                          f"fit report {out.as_posix()}/fit.md)")
+        sources[p.key] = (
+            f"calibrated {today} by SMM to {', '.join(t.moment for t in spec.targets)} "
+            f"({Path(loaded.file).as_posix()}; local s.e. {ident.sd_value[j]:.2g}, {ident.labels[j]}; "
+            f"fit report {out.as_posix()}/fit.md)"
+        )
     values = dict(best.values)
     for f in fits:
         values[f.effect.key] = f.value
-        sources[f.effect.key] = (f"calibrated {today} by indirect inference: the value at which the virtual twin "
-                                 f"{f.effect.experiment} reproduces {f.effect.check} (target {f.target:g}); range: the "
-                                 f"values whose twin estimate is consistent with the published range "
-                                 f"({Path(loaded.file).as_posix()}; fit report {out.as_posix()}/fit.md)")
-    for t, _, _ in write_back(targets, values, sources, loaded.scenario_file,
-                              {f.effect.key: f.consistent for f in fits}):
+        sources[f.effect.key] = (
+            f"calibrated {today} by indirect inference: the value at which the virtual twin "
+            f"{f.effect.experiment} reproduces {f.effect.check} (target {f.target:g}); range: the "
+            f"values whose twin estimate is consistent with the published range "
+            f"({Path(loaded.file).as_posix()}; fit report {out.as_posix()}/fit.md)"
+        )
+    for t, _, _ in write_back(
+        targets, values, sources, loaded.scenario_file, {f.effect.key: f.consistent for f in fits}
+    ):
         print(f"wrote {t.key} = {values[t.key]!r} (calibrated {today}) to {t.file}:{t.line}")
     print(f"fit report: {out}/fit.md")
     return 0
-

@@ -9,6 +9,7 @@ estimate crosses the published point (linear interpolation between grid points),
 consistent interval spans the grid values whose 95 % CI overlaps the published range (widened by
 half a grid step on each side). The ensemble draws the parameter over that interval.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -27,7 +28,7 @@ class EffectFit:
     target: float
     low: float | None
     high: float | None
-    grid: list[dict] = field(default_factory=list)   # value, estimate, ci_low, ci_high per grid point
+    grid: list[dict] = field(default_factory=list)  # value, estimate, ci_low, ci_high per grid point
     value: float = float("nan")
     consistent: tuple[float, float] = (float("nan"), float("nan"))
     crossed: bool = False
@@ -42,8 +43,9 @@ def _target(check) -> float:
     return float(pub.low if pub.low is not None else pub.high)
 
 
-def fit_effect(loaded: LoadedCalibration, k: int, base_values: dict[str, float],
-               tick: Callable[[int], None] = lambda n: None) -> EffectFit:
+def fit_effect(
+    loaded: LoadedCalibration, k: int, base_values: dict[str, float], tick: Callable[[int], None] = lambda n: None
+) -> EffectFit:
     """Fit effect k of the calibration at the moment fit's values `base_values`."""
     e = loaded.spec.effects[k]
     exp, check = loaded.effects[k]
@@ -53,8 +55,14 @@ def fit_effect(loaded: LoadedCalibration, k: int, base_values: dict[str, float],
         value = float(f"{v:.6g}")
         outcome = measure(at(exp, {**base_values, e.key: value}), e.replications, exp.spec.seed, tick)
         row = outcome.lookup(exp.spec.name, check.estimate, arm, check.year)
-        fit.grid.append({"value": value, "estimate": float(row["estimate"]), "ci_low": float(row["ci_low"]),
-                         "ci_high": float(row["ci_high"])})
+        fit.grid.append(
+            {
+                "value": value,
+                "estimate": float(row["estimate"]),
+                "ci_low": float(row["ci_low"]),
+                "ci_high": float(row["ci_high"]),
+            }
+        )
     xs = [g["value"] for g in fit.grid]
     ys = [g["estimate"] for g in fit.grid]
     fit.value = xs[int(np.argmin([abs(y - fit.target) for y in ys]))]
@@ -72,7 +80,10 @@ def fit_effect(loaded: LoadedCalibration, k: int, base_values: dict[str, float],
         fit.consistent = (max(e.low, min(ok) - step / 2.0), min(e.high, max(ok) + step / 2.0))
     else:
         fit.consistent = (max(e.low, fit.value - step / 2.0), min(e.high, fit.value + step / 2.0))
-    fit.consistent = (float(f"{min(fit.consistent[0], fit.value):.6g}"), float(f"{max(fit.consistent[1], fit.value):.6g}"))
+    fit.consistent = (
+        float(f"{min(fit.consistent[0], fit.value):.6g}"),
+        float(f"{max(fit.consistent[1], fit.value):.6g}"),
+    )
     return fit
 
 
@@ -80,17 +91,24 @@ def report_lines(fits: list[EffectFit]) -> list[str]:
     """The effects section of fit.md."""
     if not fits:
         return []
-    lines = ["", "## Lever effects fitted to published effects (indirect inference)", "",
-             "Each lever-effect parameter below is set so that the virtual twin of the study (a validation "
-             "experiment, the check marked `role: fitted`) reproduces the published estimate; the interval is "
-             "the values whose twin estimate (95 % CI) overlaps the published range, which the ensemble draws "
-             "from. `scsim validate-model` reports these checks as fitted, not as validation.", "",
-             "| parameter | twin (check) | published | fitted value | consistent interval | estimate at the grid points |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "",
+        "## Lever effects fitted to published effects (indirect inference)",
+        "",
+        "Each lever-effect parameter below is set so that the virtual twin of the study (a validation "
+        "experiment, the check marked `role: fitted`) reproduces the published estimate; the interval is "
+        "the values whose twin estimate (95 % CI) overlaps the published range, which the ensemble draws "
+        "from. `scsim validate-model` reports these checks as fitted, not as validation.",
+        "",
+        "| parameter | twin (check) | published | fitted value | consistent interval | estimate at the grid points |",
+        "|---|---|---|---|---|---|",
+    ]
     for f in fits:
         pub = f"{f.low if f.low is not None else '-inf'} to {f.high if f.high is not None else 'inf'} (target {f.target:g})"
         grid = "; ".join(f"{g['value']:g}: {g['estimate']:.3g} [{g['ci_low']:.3g}, {g['ci_high']:.3g}]" for g in f.grid)
         note = "" if f.crossed else " (the estimate never crosses the target on the grid: the closest point)"
-        lines.append(f"| {f.effect.key} | {f.effect.experiment} ({f.effect.check}) | {pub} | {f.value:g}{note} | "
-                     f"{f.consistent[0]:g} to {f.consistent[1]:g} | {grid} |")
+        lines.append(
+            f"| {f.effect.key} | {f.effect.experiment} ({f.effect.check}) | {pub} | {f.value:g}{note} | "
+            f"{f.consistent[0]:g} to {f.consistent[1]:g} | {grid} |"
+        )
     return lines

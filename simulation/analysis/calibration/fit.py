@@ -9,6 +9,7 @@ Jacobian of the scaled moments at the optimum by central differences, read as th
 matrix J'J of a least-squares fit; a parameter whose moments barely move is flagged, and so is
 a combination of parameters the moments cannot separate (the smallest eigenvector).
 """
+
 from __future__ import annotations
 
 import math
@@ -55,7 +56,11 @@ class Problem:
     def values(self, u: np.ndarray) -> dict[str, float]:
         out = {}
         for p, x in zip(self.spec.parameters, np.clip(u, 0.0, 1.0), strict=True):
-            v = math.exp(math.log(p.low) + x * (math.log(p.high) - math.log(p.low))) if p.log else p.low + x * (p.high - p.low)
+            v = (
+                math.exp(math.log(p.low) + x * (math.log(p.high) - math.log(p.low)))
+                if p.log
+                else p.low + x * (p.high - p.low)
+            )
             out[p.key] = float(f"{v:.6g}")  # what is written back, so what is evaluated
         return out
 
@@ -63,8 +68,11 @@ class Problem:
         u = []
         for p in self.spec.parameters:
             v = min(max(float(values[p.key]), p.low), p.high)
-            u.append((math.log(v) - math.log(p.low)) / (math.log(p.high) - math.log(p.low)) if p.log
-                     else (v - p.low) / (p.high - p.low))
+            u.append(
+                (math.log(v) - math.log(p.low)) / (math.log(p.high) - math.log(p.low))
+                if p.log
+                else (v - p.low) / (p.high - p.low)
+            )
         return np.array(u)
 
     def objective(self, moments: dict[str, float]) -> float:
@@ -90,8 +98,14 @@ class Problem:
         if key in self._cache:
             return self._cache[key]
         moments = self.run_moments(values)
-        ev = Evaluation(tuple(float(x) for x in self.unit(values)), values, moments, self.objective(moments),
-                        self.inside(moments), stage)
+        ev = Evaluation(
+            tuple(float(x) for x in self.unit(values)),
+            values,
+            moments,
+            self.objective(moments),
+            self.inside(moments),
+            stage,
+        )
         self._cache[key] = ev
         self.evaluations.append(ev)
         if self.on_eval is not None:
@@ -109,23 +123,27 @@ def search(problem: Problem) -> Evaluation:
     best = min(problem.evaluations, key=lambda e: e.objective)
     if s.local_evaluations > 0:
         x0 = np.array(best.unit)
-        simplex = [x0] + [np.clip(x0 + 0.1 * np.eye(problem.dim)[j] * (1 if x0[j] < 0.9 else -1), 0, 1)
-                          for j in range(problem.dim)]
-        optimize.minimize(lambda u: problem.evaluate(u, "local").objective, x0, method="Nelder-Mead",
-                          bounds=[(0.0, 1.0)] * problem.dim,
-                          options={"maxfev": s.local_evaluations, "initial_simplex": np.array(simplex),
-                                   "xatol": 1e-3, "fatol": 1e-4})
+        simplex = [x0] + [
+            np.clip(x0 + 0.1 * np.eye(problem.dim)[j] * (1 if x0[j] < 0.9 else -1), 0, 1) for j in range(problem.dim)
+        ]
+        optimize.minimize(
+            lambda u: problem.evaluate(u, "local").objective,
+            x0,
+            method="Nelder-Mead",
+            bounds=[(0.0, 1.0)] * problem.dim,
+            options={"maxfev": s.local_evaluations, "initial_simplex": np.array(simplex), "xatol": 1e-3, "fatol": 1e-4},
+        )
     return min(problem.evaluations, key=lambda e: e.objective)
 
 
 @dataclass
 class Identification:
-    jacobian: np.ndarray          # scaled moments x parameters (unit-box coordinates)
-    sd_unit: np.ndarray           # local standard error of each parameter, in search-box widths
-    sd_alone: np.ndarray          # the same if all the other parameters were known
-    sd_value: np.ndarray          # the same in the parameter's own units
-    sensitivity: np.ndarray       # how far the scaled moments move over the whole box, per parameter
-    weakest: dict[str, float]     # the combination of parameters the moments pin down least
+    jacobian: np.ndarray  # scaled moments x parameters (unit-box coordinates)
+    sd_unit: np.ndarray  # local standard error of each parameter, in search-box widths
+    sd_alone: np.ndarray  # the same if all the other parameters were known
+    sd_value: np.ndarray  # the same in the parameter's own units
+    sensitivity: np.ndarray  # how far the scaled moments move over the whole box, per parameter
+    weakest: dict[str, float]  # the combination of parameters the moments pin down least
     condition: float
     labels: list[str]
 
@@ -174,7 +192,9 @@ def plausible_sets(problem: Problem, best: Evaluation, n: int) -> tuple[list[Eva
     chosen = [best]
     pts = {id(e): np.array(e.unit) for e in pool}
     while len(chosen) < min(n, len(pool)):
-        far = max((e for e in pool if all(e is not c for c in chosen)),
-                  key=lambda e: min(float(np.linalg.norm(pts[id(e)] - pts[id(c)])) for c in chosen))
+        far = max(
+            (e for e in pool if all(e is not c for c in chosen)),
+            key=lambda e: min(float(np.linalg.norm(pts[id(e)] - pts[id(c)])) for c in chosen),
+        )
         chosen.append(far)
     return chosen, rule

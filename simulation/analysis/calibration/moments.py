@@ -3,6 +3,7 @@
 A ratio of sums (not a mean of yearly ratios) weights each year by its volume, as the published
 figures do (bids per tender over all tenders, value shares over all value).
 """
+
 from __future__ import annotations
 
 import math
@@ -27,20 +28,31 @@ def _ratio(num: float, den: float) -> float:
 
 # name -> (what it is, function(results, year rows) -> value)
 MOMENTS: dict[str, tuple[str, Callable[[Sequence[RunResult], np.ndarray], float]]] = {
-    "bidders_per_tender": ("bids per closed tender, Korean and foreign",
-                           lambda rs, y: _ratio(_sum(rs, y, "bidders"), _sum(rs, y, "tenders_closed"))),
-    "single_bidder_share": ("share of closed tenders with exactly one bid",
-                            lambda rs, y: _ratio(_sum(rs, y, "single_bidder"), _sum(rs, y, "tenders_closed"))),
-    "win_rate": ("Korean wins / Korean bids",
-                 lambda rs, y: _ratio(_sum(rs, y, "wins", 0), _sum(rs, y, "bids", 0))),
-    "korean_share_value": ("Korean value won / value of all tenders awarded in the modelled market",
-                           lambda rs, y: _ratio(_sum(rs, y, "value", 0), _sum(rs, y, "value_awarded"))),
-    "korean_share_contested_value": ("Korean value won / value of the tenders Korean firms bid on",
-                                     lambda rs, y: _ratio(_sum(rs, y, "value", 0), _sum(rs, y, "value_contested"))),
-    "bid_cost_share": ("Korean bid-preparation cost / value of the tenders bid on",
-                       lambda rs, y: _ratio(_sum(rs, y, "bid_cost"), _sum(rs, y, "bid_value"))),
-    "korean_bids_per_contested_tender": ("Korean bids per tender with at least one Korean bid",
-                                         lambda rs, y: _ratio(_sum(rs, y, "bids", 0), _sum(rs, y, "tenders_contested"))),
+    "bidders_per_tender": (
+        "bids per closed tender, Korean and foreign",
+        lambda rs, y: _ratio(_sum(rs, y, "bidders"), _sum(rs, y, "tenders_closed")),
+    ),
+    "single_bidder_share": (
+        "share of closed tenders with exactly one bid",
+        lambda rs, y: _ratio(_sum(rs, y, "single_bidder"), _sum(rs, y, "tenders_closed")),
+    ),
+    "win_rate": ("Korean wins / Korean bids", lambda rs, y: _ratio(_sum(rs, y, "wins", 0), _sum(rs, y, "bids", 0))),
+    "korean_share_value": (
+        "Korean value won / value of all tenders awarded in the modelled market",
+        lambda rs, y: _ratio(_sum(rs, y, "value", 0), _sum(rs, y, "value_awarded")),
+    ),
+    "korean_share_contested_value": (
+        "Korean value won / value of the tenders Korean firms bid on",
+        lambda rs, y: _ratio(_sum(rs, y, "value", 0), _sum(rs, y, "value_contested")),
+    ),
+    "bid_cost_share": (
+        "Korean bid-preparation cost / value of the tenders bid on",
+        lambda rs, y: _ratio(_sum(rs, y, "bid_cost"), _sum(rs, y, "bid_value")),
+    ),
+    "korean_bids_per_contested_tender": (
+        "Korean bids per tender with at least one Korean bid",
+        lambda rs, y: _ratio(_sum(rs, y, "bids", 0), _sum(rs, y, "tenders_contested")),
+    ),
 }
 
 
@@ -148,17 +160,32 @@ def gravity(results: Sequence[RunResult], rows: np.ndarray) -> np.ndarray:
     return ppml(count, X)
 
 
-MOMENTS.update({
-    "rejected_share": ("share of closed tenders whose buyer rejected every bid",
-                       lambda rs, y: _ratio(_sum(rs, y, "tenders_rejected"), _sum(rs, y, "tenders_closed"))),
-    "contracts_per_winning_firm": ("Korean wins a year per firm winning that year",
-                                   lambda rs, y: _ratio(_sum(rs, y, "wins", 0), _sum(rs, y, "exporters_year"))),
-    "new_presence_survival": ("share of new firm-country presences (a bid in a country the firm did not bid in the "
-                              "year before) with a bid there within the next two years", lambda rs, y: survival(rs, y, 1)),
-    "established_presence_survival": ("share of firm-country presences of three years or more with a bid there within "
-                                      "the next two years", lambda rs, y: survival(rs, y, 3)),
-    "gravity_market_elasticity": ("PPML elasticity of firm-country presences to the country's market weight",
-                                  lambda rs, y: float(gravity(rs, y)[1])),
-    "gravity_distance_elasticity": ("PPML elasticity of firm-country presences to distance from Seoul",
-                                    lambda rs, y: float(gravity(rs, y)[2])),
-})
+MOMENTS.update(
+    {
+        "rejected_share": (
+            "share of closed tenders whose buyer rejected every bid",
+            lambda rs, y: _ratio(_sum(rs, y, "tenders_rejected"), _sum(rs, y, "tenders_closed")),
+        ),
+        "contracts_per_winning_firm": (
+            "Korean wins a year per firm winning that year",
+            lambda rs, y: _ratio(_sum(rs, y, "wins", 0), _sum(rs, y, "exporters_year")),
+        ),
+        "new_presence_survival": (
+            "share of new firm-country presences (a bid in a country the firm did not bid in the "
+            "year before) with a bid there within the next two years",
+            lambda rs, y: survival(rs, y, 1),
+        ),
+        "established_presence_survival": (
+            "share of firm-country presences of three years or more with a bid there within the next two years",
+            lambda rs, y: survival(rs, y, 3),
+        ),
+        "gravity_market_elasticity": (
+            "PPML elasticity of firm-country presences to the country's market weight",
+            lambda rs, y: float(gravity(rs, y)[1]),
+        ),
+        "gravity_distance_elasticity": (
+            "PPML elasticity of firm-country presences to distance from Seoul",
+            lambda rs, y: float(gravity(rs, y)[2]),
+        ),
+    }
+)

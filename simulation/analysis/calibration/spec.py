@@ -2,6 +2,7 @@
 
 Read with the scenario reader, so every error names the file, the line and the key.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,6 +28,7 @@ class Spec(BaseModel):
 
 class Parameter(Spec):
     """A scenario key path fitted within [low, high] (searched on a log scale when `log`)."""
+
     key: str
     low: Number
     high: Number
@@ -43,6 +45,7 @@ class Parameter(Spec):
 
 class Target(Spec):
     """A published moment: the value aimed at, the range counted as a match, and where it comes from."""
+
     moment: str
     value: Number
     low: Number
@@ -55,13 +58,15 @@ class Target(Spec):
         if self.moment not in MOMENTS:
             raise ValueError(f"unknown moment {self.moment!r}; expected one of {', '.join(MOMENTS)}")
         if not self.low <= self.value <= self.high or not self.low < self.high:
-            raise ValueError(f"need low < high and value within them, got low {self.low}, value {self.value}, "
-                             f"high {self.high}")
+            raise ValueError(
+                f"need low < high and value within them, got low {self.low}, value {self.value}, high {self.high}"
+            )
         return self
 
 
 class Check(Spec):
     """A parameter set directly from the literature: reported against its published range, not fitted."""
+
     key: str
     low: Number
     high: Number
@@ -71,6 +76,7 @@ class Check(Spec):
 class Effect(Spec):
     """A lever-effect parameter fitted by indirect inference: the value at which the virtual twin of a
     published study (a validation experiment's check with `role: fitted`) reproduces its estimate."""
+
     key: str
     low: Number
     high: Number
@@ -122,10 +128,17 @@ class Calibration(Spec):
 class LoadedCalibration(Located):
     """A validated calibration file with its base scenario and the lines of its keys."""
 
-    def __init__(self, spec: Calibration, base: Resolved, file: str, scenario_file: str,
-                 marks: dict[KeyPath, int], raw: dict) -> None:
+    def __init__(
+        self, spec: Calibration, base: Resolved, file: str, scenario_file: str, marks: dict[KeyPath, int], raw: dict
+    ) -> None:
         self.spec, self.base, self.file, self.scenario_file, self.marks, self.raw = (
-            spec, base, file, scenario_file, marks, raw)
+            spec,
+            base,
+            file,
+            scenario_file,
+            marks,
+            raw,
+        )
         self.effects: list[tuple[Any, Any]] = []  # (validation.spec.Loaded, its Check) per effect
 
     @property
@@ -169,7 +182,9 @@ def load_calibration(path: str, shown: str | None = None) -> LoadedCalibration:
         try:
             float(scenario_value(loaded.base, c.key))
         except (KeyError, AttributeError, TypeError, ValueError):
-            raise loaded.error(("checks", i, "key"), f"{c.key!r} is not a number-valued parameter of the scenario") from None
+            raise loaded.error(
+                ("checks", i, "key"), f"{c.key!r} is not a number-valued parameter of the scenario"
+            ) from None
     return loaded
 
 
@@ -180,17 +195,23 @@ def _effect_experiment(loaded: LoadedCalibration, i: int, e: Effect, here: str, 
     exp_path = os.path.join(here, e.experiment)
     exp_shown = os.path.normpath(os.path.join(shown_here, e.experiment))
     if not os.path.isfile(exp_path):
-        raise loaded.error(("effects", i, "experiment"), f"validation experiment {e.experiment!r} not found "
-                                                         f"(looked for {exp_shown})")
+        raise loaded.error(
+            ("effects", i, "experiment"), f"validation experiment {e.experiment!r} not found (looked for {exp_shown})"
+        )
     exp = load_validation(exp_path, exp_shown)
     check = next((c for c in exp.spec.checks if c.name == e.check), None)
     if check is None:
-        raise loaded.error(("effects", i, "check"), f"no check {e.check!r} in {exp_shown}; expected one of "
-                                                    f"{', '.join(c.name for c in exp.spec.checks)}")
+        raise loaded.error(
+            ("effects", i, "check"),
+            f"no check {e.check!r} in {exp_shown}; expected one of {', '.join(c.name for c in exp.spec.checks)}",
+        )
     if check.role != "fitted":
-        raise loaded.error(("effects", i, "check"), f"check {e.check!r} of {exp_shown} is not marked `role: fitted`: "
-                                                    "a check used as a calibration target must say so, so that "
-                                                    "validate-model never reports it as validation")
+        raise loaded.error(
+            ("effects", i, "check"),
+            f"check {e.check!r} of {exp_shown} is not marked `role: fitted`: "
+            "a check used as a calibration target must say so, so that "
+            "validate-model never reports it as validation",
+        )
     for v in (e.low, e.high):
         try:
             at(exp, {e.key: v})

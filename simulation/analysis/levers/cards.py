@@ -8,6 +8,7 @@ parameter sets in quadrature, as `scsim compare --parameter-sets` does (experime
 Value per public KRW is a ratio of sums; its interval is a percentile bootstrap over parameter sets
 and replications (seeded), so it keeps its sign where the data do.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,27 +32,33 @@ BOOTSTRAP = 2000
 @dataclass
 class Outcome:
     """The per-run quantities a card needs."""
-    value: float        # value won, USD m
-    value_krw: float    # the same, KRW bn
-    cost: float         # public cost, KRW bn
-    awarded: float      # value of all awarded tenders, USD m
-    existing: float     # value won on demand that exists anyway, USD m
+
+    value: float  # value won, USD m
+    value_krw: float  # the same, KRW bn
+    cost: float  # public cost, KRW bn
+    awarded: float  # value of all awarded tenders, USD m
+    existing: float  # value won on demand that exists anyway, USD m
     units: dict[str, float] = field(default_factory=dict)
 
 
 def outcome(res: RunResult) -> Outcome:
     A = res.acc
     value = float(A.value[:, G_ALL].sum())
-    return Outcome(value=value, value_krw=value * res.params.krw / 1000.0, cost=float(A.cost.sum()),
-                   awarded=float(A.value_awarded.sum()), existing=float(A.value[:, G_DEMAND].sum()),
-                   units={k: fn(res) for k, (_, fn) in UNITS.items()})
+    return Outcome(
+        value=value,
+        value_krw=value * res.params.krw / 1000.0,
+        cost=float(A.cost.sum()),
+        awarded=float(A.value_awarded.sum()),
+        existing=float(A.value[:, G_DEMAND].sum()),
+        units={k: fn(res) for k, (_, fn) in UNITS.items()},
+    )
 
 
 @dataclass
 class Design:
     base: Resolved
     plan: Resolved
-    sets: list[dict]          # parameter sets (key path -> value); [{}] for the point values
+    sets: list[dict]  # parameter sets (key path -> value); [{}] for the point values
     seeds: list[int]
 
 
@@ -74,8 +81,9 @@ def _one_set(scen: list[tuple[str, str, Resolved]], values: dict, seeds: list[in
     return out
 
 
-def run(design: Design, tick: Callable[[int], None] = lambda n: None,
-        workers: int = 1) -> dict[tuple[str, str], list[list[Outcome]]]:
+def run(
+    design: Design, tick: Callable[[int], None] = lambda n: None, workers: int = 1
+) -> dict[tuple[str, str], list[list[Outcome]]]:
     """{(section, role): [per set: [per seed: Outcome]]}. With workers > 1 the parameter sets run in
     parallel processes; the results are the same, set by set, as in one process."""
     scen = scenarios(design)
@@ -100,7 +108,9 @@ def run(design: Design, tick: Callable[[int], None] = lambda n: None,
     return table
 
 
-def _diff(a: list[list[Outcome]], b: list[list[Outcome]], get: Callable[[Outcome], float]) -> tuple[np.ndarray, np.ndarray]:
+def _diff(
+    a: list[list[Outcome]], b: list[list[Outcome]], get: Callable[[Outcome], float]
+) -> tuple[np.ndarray, np.ndarray]:
     """Paired differences a − b flattened over (set, seed), and the set of each pair."""
     d, s = [], []
     for k, (xa, xb) in enumerate(zip(a, b, strict=True)):
@@ -132,7 +142,9 @@ def ratio_ci(num: np.ndarray, den: np.ndarray, sets: np.ndarray, seed: int = 0) 
     groups = [np.flatnonzero(sets == k) for k in ids]
     stats = np.empty(BOOTSTRAP)
     for b in range(BOOTSTRAP):
-        pick = [g[rng.integers(0, len(g), len(g))] for g in (groups[i] for i in rng.integers(0, len(groups), len(groups)))]
+        pick = [
+            g[rng.integers(0, len(g), len(g))] for g in (groups[i] for i in rng.integers(0, len(groups), len(groups)))
+        ]
         idx = np.concatenate(pick)
         dd = den[idx].sum()
         stats[b] = num[idx].sum() / dd if abs(dd) > 1e-12 else math.nan
@@ -148,12 +160,17 @@ def cards(table: dict[tuple[str, str], list[list[Outcome]]]) -> pd.DataFrame:
     rows = []
     base, plan = table[("", "no_plan")], table[("", "plan")]
     for m in measures():
-        for comp, a, b in (("alone", table[(m.section, "alone")], base),
-                           ("in_plan", plan, table[(m.section, "removed")])):
+        for comp, a, b in (
+            ("alone", table[(m.section, "alone")], base),
+            ("in_plan", plan, table[(m.section, "removed")]),
+        ):
             row: dict = {"code": m.code, "measure": m.title, "section": m.section, "comparison": comp}
-            for name, get in (("value_usd_m", lambda o: o.value), ("cost_krw_bn", lambda o: o.cost),
-                              ("existing_value_usd_m", lambda o: o.existing),
-                              ("korean_share_pp", lambda o: 100.0 * o.value / o.awarded if o.awarded > 0 else 0.0)):
+            for name, get in (
+                ("value_usd_m", lambda o: o.value),
+                ("cost_krw_bn", lambda o: o.cost),
+                ("existing_value_usd_m", lambda o: o.existing),
+                ("korean_share_pp", lambda o: 100.0 * o.value / o.awarded if o.awarded > 0 else 0.0),
+            ):
                 d, sets = _diff(a, b, get)
                 row[name], row[f"{name}_low"], row[f"{name}_high"], noise, spread = _ci_parts(d, sets)
                 if name == "value_usd_m":
@@ -164,6 +181,7 @@ def cards(table: dict[tuple[str, str], list[list[Outcome]]]) -> pd.DataFrame:
             row["cost_identical"] = bool(np.all(dc == 0.0))
             row["value_per_krw"], row["value_per_krw_low"], row["value_per_krw_high"] = ratio_ci(dv, dc, sets)
             if m.section in UNITS:
+
                 def units(o: Outcome, s: str = m.section) -> float:
                     return o.units[s]
 
@@ -171,7 +189,9 @@ def cards(table: dict[tuple[str, str], list[list[Outcome]]]) -> pd.DataFrame:
                 dvu, _ = _diff(a, b, lambda o: o.value)
                 row["unit"] = UNITS[m.section][0]
                 row["units"] = float(du.mean())
-                row["value_per_unit"], row["value_per_unit_low"], row["value_per_unit_high"] = ratio_ci(dvu, du, sets, 1)
+                row["value_per_unit"], row["value_per_unit_low"], row["value_per_unit_high"] = ratio_ci(
+                    dvu, du, sets, 1
+                )
             rows.append(row)
     return pd.DataFrame(rows)
 

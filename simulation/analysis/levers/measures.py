@@ -4,6 +4,7 @@ A measure is one `levers.<code>_<name>` section. "Alone" is the no-plan world wi
 announced plan sets it; "removed" is the announced plan with that section as the no-plan world sets
 it. Effects are alone − no plan and plan − removed, paired over common random numbers.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -20,9 +21,9 @@ from simulation.scenario.schema import Levers, extra_of
 
 @dataclass(frozen=True)
 class Measure:
-    code: str          # F1 .. T5
-    section: str       # f1_pis, ...
-    title: str         # "PIS fund"
+    code: str  # F1 .. T5
+    section: str  # f1_pis, ...
+    title: str  # "PIS fund"
 
 
 def measures() -> list[Measure]:

@@ -1,4 +1,5 @@
 """docs/levers.md: the lever cards as Markdown, between markers, so that the prose around them stays."""
+
 from __future__ import annotations
 
 import math
@@ -14,9 +15,9 @@ END = "<!-- END LEVER CARDS -->"
 WHY_INERT = {
     "f2_loss_order": "the loss order acts only on the PIS fund (F1): without the fund there are no tranches to order",
     "f4_fund_life": "the fund's investment period and life (15 years from 2019-10) end after 2030, so a longer life "
-                    "changes nothing inside the horizon; extend it (`--set time.end=2040-12`) to see F4 act",
+    "changes nothing inside the horizon; extend it (`--set time.end=2040-12`) to see F4 act",
     "c3_alliance": "the technology catalogue acts only on consortia KOTRA brokers (C2 slots): alone it has "
-                   "nothing to act on, and its running cost buys nothing",
+    "nothing to act on, and its running cost buys nothing",
 }
 
 
@@ -40,15 +41,20 @@ def ci_text(row: pd.Series, name: str, signed: bool = True) -> str:
 
 def note(row: pd.Series) -> str:
     if row["identical"] and row["cost_identical"]:
-        return "inert: identical in every run" + (f" ({WHY_INERT[row['section']]})" if row["section"] in WHY_INERT else "")
+        return "inert: identical in every run" + (
+            f" ({WHY_INERT[row['section']]})" if row["section"] in WHY_INERT else ""
+        )
     if row["identical"]:
         why = f" ({WHY_INERT[row['section']]})" if row["section"] in WHY_INERT else ""
         return f"costs money, buys nothing: value identical in every run{why}"
     if row["value_usd_m_low"] <= 0.0 <= row["value_usd_m_high"]:
         noise, spread = row.get("value_usd_m_noise", math.nan), row.get("value_usd_m_spread", math.nan)
         if math.isfinite(noise) and math.isfinite(spread):
-            why = ("mostly the spread of effect sizes over the ensemble: more replications will not settle it"
-                   if spread >= noise else "mostly replication noise: more replications would narrow it")
+            why = (
+                "mostly the spread of effect sizes over the ensemble: more replications will not settle it"
+                if spread >= noise
+                else "mostly replication noise: more replications would narrow it"
+            )
             return f"not distinguishable from zero ({why})"
         return "effect not distinguishable from zero over the ensemble"
     return ""
@@ -56,36 +62,58 @@ def note(row: pd.Series) -> str:
 
 def render(loaded: LoadedCards, cards: pd.DataFrame, whole: dict) -> str:
     s = loaded.spec
-    lines = [BEGIN, "",
-             f"Design: each measure alone on the no-plan world (`{loaded.base.files[0]}`) and removed from the "
-             f"announced plan (`{loaded.plan.files[0]}`), under {len(loaded.sets)} parameter sets of "
-             f"`{loaded.psets.file}` x {s.replications} replications (master seed {s.seed}), with common random "
-             "numbers. Intervals are 95 %: replication noise and the spread over the parameter sets (calibrated "
-             "region and lever-effect ranges) in quadrature; value per public KRW and per unit are ratios of sums "
-             "with a bootstrap interval over sets and replications. Value in USD m, public cost in KRW bn "
-             "(2019-07 to 2030-12).", "",
-             f"The whole plan against no plan: value won {ci_text(pd.Series(whole), 'value_usd_m')} USD m, public cost "
-             f"{ci_text(pd.Series(whole), 'cost_krw_bn')} KRW bn, {ci_text(pd.Series(whole), 'value_per_krw', False)} KRW of "
-             "value won per public KRW.", "",
-             "### Each measure alone, against no plan", "",
-             "| code | measure | value won, USD m | public cost, KRW bn | value per public KRW | value per unit, USD m "
-             "| Korean share of value, pp | note |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        BEGIN,
+        "",
+        f"Design: each measure alone on the no-plan world (`{loaded.base.files[0]}`) and removed from the "
+        f"announced plan (`{loaded.plan.files[0]}`), under {len(loaded.sets)} parameter sets of "
+        f"`{loaded.psets.file}` x {s.replications} replications (master seed {s.seed}), with common random "
+        "numbers. Intervals are 95 %: replication noise and the spread over the parameter sets (calibrated "
+        "region and lever-effect ranges) in quadrature; value per public KRW and per unit are ratios of sums "
+        "with a bootstrap interval over sets and replications. Value in USD m, public cost in KRW bn "
+        "(2019-07 to 2030-12).",
+        "",
+        f"The whole plan against no plan: value won {ci_text(pd.Series(whole), 'value_usd_m')} USD m, public cost "
+        f"{ci_text(pd.Series(whole), 'cost_krw_bn')} KRW bn, {ci_text(pd.Series(whole), 'value_per_krw', False)} KRW of "
+        "value won per public KRW.",
+        "",
+        "### Each measure alone, against no plan",
+        "",
+        "| code | measure | value won, USD m | public cost, KRW bn | value per public KRW | value per unit, USD m "
+        "| Korean share of value, pp | note |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for _, r in cards[cards["comparison"] == "alone"].iterrows():
-        unit = (f"{ci_text(r, 'value_per_unit', False)} per {r['unit']}"
-                if isinstance(r.get("unit"), str) and math.isfinite(r.get("units", math.nan)) and r["units"] != 0 else "")
-        lines.append(f"| {r['code']} | {r['measure']} | {ci_text(r, 'value_usd_m')} | {ci_text(r, 'cost_krw_bn')} | "
-                     f"{ci_text(r, 'value_per_krw', False)} | {unit} | {ci_text(r, 'korean_share_pp')} | {note(r)} |")
-    lines += ["", "### Each measure removed from the plan (what it adds to the rest of the plan)", "",
-              "| code | measure | value won, USD m | of it on demand that exists anyway | public cost, KRW bn | "
-              "value per public KRW | Korean share of value, pp | note |",
-              "|---|---|---|---|---|---|---|---|"]
+        unit = (
+            f"{ci_text(r, 'value_per_unit', False)} per {r['unit']}"
+            if isinstance(r.get("unit"), str) and math.isfinite(r.get("units", math.nan)) and r["units"] != 0
+            else ""
+        )
+        lines.append(
+            f"| {r['code']} | {r['measure']} | {ci_text(r, 'value_usd_m')} | {ci_text(r, 'cost_krw_bn')} | "
+            f"{ci_text(r, 'value_per_krw', False)} | {unit} | {ci_text(r, 'korean_share_pp')} | {note(r)} |"
+        )
+    lines += [
+        "",
+        "### Each measure removed from the plan (what it adds to the rest of the plan)",
+        "",
+        "| code | measure | value won, USD m | of it on demand that exists anyway | public cost, KRW bn | "
+        "value per public KRW | Korean share of value, pp | note |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for _, r in cards[cards["comparison"] == "in_plan"].iterrows():
-        lines.append(f"| {r['code']} | {r['measure']} | {ci_text(r, 'value_usd_m')} | {ci_text(r, 'existing_value_usd_m')} | "
-                     f"{ci_text(r, 'cost_krw_bn')} | {ci_text(r, 'value_per_krw', False)} | {ci_text(r, 'korean_share_pp')} | "
-                     f"{note(r)} |")
-    lines += ["", "### The evidence beside each card", "",
-              "| code | measure | published | card's value per public KRW (alone) |", "|---|---|---|---|"]
+        lines.append(
+            f"| {r['code']} | {r['measure']} | {ci_text(r, 'value_usd_m')} | {ci_text(r, 'existing_value_usd_m')} | "
+            f"{ci_text(r, 'cost_krw_bn')} | {ci_text(r, 'value_per_krw', False)} | {ci_text(r, 'korean_share_pp')} | "
+            f"{note(r)} |"
+        )
+    lines += [
+        "",
+        "### The evidence beside each card",
+        "",
+        "| code | measure | published | card's value per public KRW (alone) |",
+        "|---|---|---|---|",
+    ]
     for _, r in cards[cards["comparison"] == "alone"].iterrows():
         ev = s.evidence.get(r["section"])
         text = ev.text if ev else "no published effect found: the effect size is an assumption with a wide range"

@@ -1,5 +1,6 @@
 """The lever-cards file (experiments/lever_cards.yaml): the worlds compared, the ensemble, and the
 published evidence for each measure. Read like the other files: errors name file, line and key."""
+
 from __future__ import annotations
 
 import hashlib
@@ -26,6 +27,7 @@ class Spec(BaseModel):
 
 class Evidence(Spec):
     """What the literature says about a measure, and where it gives one, a range to set the card beside."""
+
     text: Annotated[str, Field(min_length=1)]
     value_per_krw: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = None
 
@@ -37,7 +39,7 @@ class CardsSpec(Spec):
     parameter_sets: str
     sets: Annotated[int, Strict(), Field(ge=1, le=10_000)] = 30
     replications: Annotated[int, Strict(), Field(ge=1, le=10_000)] = 4
-    seed: Annotated[int, Strict(), Field(ge=0, lt=2 ** 32)] = 0
+    seed: Annotated[int, Strict(), Field(ge=0, lt=2**32)] = 0
     doc: str = "../docs/levers.md"
     evidence: dict[str, Evidence] = Field(default_factory=dict)
 
@@ -51,8 +53,17 @@ class CardsSpec(Spec):
 
 
 class LoadedCards(Located):
-    def __init__(self, spec: CardsSpec, file: str, marks: dict[KeyPath, int], raw: dict, base: Resolved,
-                 plan: Resolved, psets: ParameterSets, doc: str) -> None:
+    def __init__(
+        self,
+        spec: CardsSpec,
+        file: str,
+        marks: dict[KeyPath, int],
+        raw: dict,
+        base: Resolved,
+        plan: Resolved,
+        psets: ParameterSets,
+        doc: str,
+    ) -> None:
         self.spec, self.file, self.marks, self.raw = spec, file, marks, raw
         self.base, self.plan, self.psets, self.doc = base, plan, psets, doc
 
@@ -66,8 +77,12 @@ class LoadedCards(Located):
 
     @property
     def hash(self) -> str:
-        payload = {"spec": {k: v for k, v in self.raw.items() if k != "evidence"}, "base": self.base.hash,
-                   "plan": self.plan.hash, "sets": self.sets}
+        payload = {
+            "spec": {k: v for k, v in self.raw.items() if k != "evidence"},
+            "base": self.base.hash,
+            "plan": self.plan.hash,
+            "sets": self.sets,
+        }
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -96,8 +111,12 @@ def load_cards(path: str, shown: str | None = None, sets: int | None = None, rep
     plan = load_scenario(found["plan"][0], shown=found["plan"][1])
     psets = load_parameter_sets(found["parameter_sets"][0])
     if spec.sets > len(psets.sets):
-        raise InputError(f"sets: {spec.sets} asked for, but {found['parameter_sets'][1]} holds {len(psets.sets)}",
-                            shown, marks.get(("sets",)), "sets")
+        raise InputError(
+            f"sets: {spec.sets} asked for, but {found['parameter_sets'][1]} holds {len(psets.sets)}",
+            shown,
+            marks.get(("sets",)),
+            "sets",
+        )
     psets.apply([base, plan])  # every set checked against both worlds before any run
     doc = os.path.normpath(os.path.join(here, spec.doc))
     return LoadedCards(spec, shown, marks, data, base, plan, psets, doc)

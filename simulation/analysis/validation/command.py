@@ -4,6 +4,7 @@ Results go into one folder (checks, estimates and per-replication quantities as 
 plus manifest.json), written whole or not at all and never over an existing folder without
 --force; re-running the same command with the default folder shows the finished results again.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,8 +37,10 @@ def experiment_files(paths: Sequence[str]) -> list[str]:
         folder = shipped / "validation"
     files = sorted(str(p) for p in folder.glob("*.yaml")) if folder.is_dir() else []
     if not files:
-        raise InputError("no validation experiments found (expected *.yaml files); "
-                            "name the files, or run from the project folder", DEFAULT_DIR)
+        raise InputError(
+            "no validation experiments found (expected *.yaml files); name the files, or run from the project folder",
+            DEFAULT_DIR,
+        )
     return files
 
 
@@ -60,17 +63,33 @@ def check_rows(loaded: Loaded, outcome: Outcome, reps: int, seed: int) -> list[d
     for c in loaded.spec.checks:
         arm = c.arm if c.estimate != "marginal_decline" else None
         est = outcome.lookup(loaded.spec.name, c.estimate, arm, c.year)
-        rows.append({
-            "check": c.name, "role": c.role, "experiment": loaded.spec.name, "file": loaded.file,
-            "estimate_of": c.estimate,
-            "arm": est["arm"], "year": c.year, "metric": c.metric, "unit": c.unit,
-            "estimate": est["estimate"], "ci_low": est["ci_low"], "ci_high": est["ci_high"],
-            "published_low": c.published.low, "published_high": c.published.high,
-            "published_point": c.published.point, "rule": c.rule,
-            "verdict": verdict(est["estimate"], est["ci_low"], est["ci_high"], c.published.low,
-                               c.published.high, c.rule),
-            "source": c.source, "note": c.note, "replications": reps, "seed": seed,
-        })
+        rows.append(
+            {
+                "check": c.name,
+                "role": c.role,
+                "experiment": loaded.spec.name,
+                "file": loaded.file,
+                "estimate_of": c.estimate,
+                "arm": est["arm"],
+                "year": c.year,
+                "metric": c.metric,
+                "unit": c.unit,
+                "estimate": est["estimate"],
+                "ci_low": est["ci_low"],
+                "ci_high": est["ci_high"],
+                "published_low": c.published.low,
+                "published_high": c.published.high,
+                "published_point": c.published.point,
+                "rule": c.rule,
+                "verdict": verdict(
+                    est["estimate"], est["ci_low"], est["ci_high"], c.published.low, c.published.high, c.rule
+                ),
+                "source": c.source,
+                "note": c.note,
+                "replications": reps,
+                "seed": seed,
+            }
+        )
     return rows
 
 
@@ -94,9 +113,11 @@ def _range(low, high, point) -> str:
     return text
 
 
-ROLES = {"held_out": "Held-out checks (kept out of every fit: these test the model)",
-         "fitted": "Fitted checks (calibration targets of experiments/calibration.yaml `effects:`: a pass is "
-                   "by construction, not validation)"}
+ROLES = {
+    "held_out": "Held-out checks (kept out of every fit: these test the model)",
+    "fitted": "Fitted checks (calibration targets of experiments/calibration.yaml `effects:`: a pass is "
+    "by construction, not validation)",
+}
 
 
 def format_checks(checks: pd.DataFrame) -> str:
@@ -120,13 +141,16 @@ def _check_table(checks: pd.DataFrame) -> str:
     for _, r in checks.iterrows():
         ci = f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]"
         pub = _range(r["published_low"], r["published_high"], r["published_point"])
-        lines.append(f"{r['check']:<32} {_num(r['estimate']):>10} {ci:>20}   {pub:<20} {r['rule']:<8} "
-                     f"{r['verdict'].upper()}")
+        lines.append(
+            f"{r['check']:<32} {_num(r['estimate']):>10} {ci:>20}   {pub:<20} {r['rule']:<8} {r['verdict'].upper()}"
+        )
         lines.append(f"    {r['metric']} ({r['unit']}); {r['source']}")
     counts = checks["verdict"].value_counts()
-    lines.append(f"{counts.get('pass', 0)} pass, {counts.get('fail', 0)} fail, "
-                 f"{counts.get('inconclusive', 0)} inconclusive. pass: the estimate lies in the published range "
-                 "(overlap) or its whole CI does (inside); fail: CI and range are disjoint; inconclusive: neither.")
+    lines.append(
+        f"{counts.get('pass', 0)} pass, {counts.get('fail', 0)} fail, "
+        f"{counts.get('inconclusive', 0)} inconclusive. pass: the estimate lies in the published range "
+        "(overlap) or its whole CI does (inside); fail: CI and range are disjoint; inconclusive: neither."
+    )
     return "\n".join(lines)
 
 
@@ -137,13 +161,24 @@ def format_estimates(estimates: pd.DataFrame) -> str:
         lines.append(f"{exp}:")
         for _, r in g.iterrows():
             year = "" if pd.isna(r["year"]) else f" year {int(r['year']):+d} ({int(r['calendar_year'])})"
-            lines.append(f"  {r['quantity']:<28} {str(r['arm'])[:34]:<34}{year:<18} {_num(r['estimate']):>9} "
-                         f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}] {r['unit']}")
+            lines.append(
+                f"  {r['quantity']:<28} {str(r['arm'])[:34]:<34}{year:<18} {_num(r['estimate']):>9} "
+                f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}] {r['unit']}"
+            )
     return "\n".join(lines)
 
 
-def validate_model(paths: Sequence[str], reps: int | None, seed: int | None, out: str | None, force: bool,
-                   quiet: bool, strict: bool, argv: Sequence[str], max_runs: int | None = None) -> int:
+def validate_model(
+    paths: Sequence[str],
+    reps: int | None,
+    seed: int | None,
+    out: str | None,
+    force: bool,
+    quiet: bool,
+    strict: bool,
+    argv: Sequence[str],
+    max_runs: int | None = None,
+) -> int:
     from simulation.experiment.outputs import check_target, git_commit, versions, write_results
 
     if reps is not None and reps < 2:
@@ -156,9 +191,11 @@ def validate_model(paths: Sequence[str], reps: int | None, seed: int | None, out
     if dup:
         raise InputError(f"two validation experiments are both named {dup[0]!r}")
     from simulation.experiment.size import check_runs
+
     n_runs = sum(runs_needed(x, reps or x.spec.replications) for x in loaded)
-    check_runs(n_runs, f"{len(loaded)} validation experiment{'s' if len(loaded) != 1 else ''} (arms × replications)",
-               max_runs)
+    check_runs(
+        n_runs, f"{len(loaded)} validation experiment{'s' if len(loaded) != 1 else ''} (arms × replications)", max_runs
+    )
     key = _key(loaded, reps, seed)
     folder = Path(out) if out else Path("results") / f"validation-{key[:10]}"
     if out is None and not force and _finished(folder, key):
@@ -174,6 +211,7 @@ def validate_model(paths: Sequence[str], reps: int | None, seed: int | None, out
     bar = None
     if not quiet:
         from tqdm import tqdm
+
         bar = tqdm(total=sum(runs_needed(x, r) for x, r, _ in plan), unit="run", desc="validation runs", leave=False)
     runs: list[dict] = []
     estimates: list[dict] = []
@@ -197,11 +235,11 @@ def validate_model(paths: Sequence[str], reps: int | None, seed: int | None, out
         "started": started,
         "seconds": round(seconds, 3),
         "seed_rule": "replication i uses the i-th seed spawned from numpy SeedSequence(seed), the same seed in "
-                     "the control and every treated arm (common random numbers)",
+        "the control and every treated arm (common random numbers)",
         "ci": "95 % delta-method t-interval over replications of a ratio of sums (or a difference of two): "
-              "estimate ± t(n-1)·sd(linearised deviations)/√n; the paired t-interval when the denominator is constant",
+        "estimate ± t(n-1)·sd(linearised deviations)/√n; the paired t-interval when the denominator is constant",
         "verdicts": "pass: the estimate lies in the published range (rule overlap) or its whole CI does (rule "
-                    "inside); fail: CI and range are disjoint; inconclusive: otherwise",
+        "inside); fail: CI and range are disjoint; inconclusive: otherwise",
         "git_commit": git_commit(),
         "versions": versions(),
         "experiments": described,
@@ -216,15 +254,23 @@ def validate_model(paths: Sequence[str], reps: int | None, seed: int | None, out
     print()
     print(format_estimates(tables["estimates"]))
     n_runs = sum(runs_needed(x, r) for x, r, _ in plan)
-    print(f"{n_runs} runs in {seconds:.1f} s; results in {folder}/ (checks, estimates, runs as .csv/.parquet; "
-          "manifest.json)")
+    print(
+        f"{n_runs} runs in {seconds:.1f} s; results in {folder}/ (checks, estimates, runs as .csv/.parquet; "
+        "manifest.json)"
+    )
     return 1 if strict and (tables["checks"]["verdict"] == "fail").any() else 0
 
 
 def _describe(x: Loaded, reps: int, seed: int, seeds: list[int]) -> dict:
     return {
-        "name": x.spec.name, "file": x.file, "kind": x.spec.kind, "hash": x.hash, "description": x.spec.description,
-        "replications": reps, "seed": seed, "seeds": seeds,
+        "name": x.spec.name,
+        "file": x.file,
+        "kind": x.spec.kind,
+        "hash": x.hash,
+        "description": x.spec.description,
+        "replications": reps,
+        "seed": seed,
+        "seeds": seeds,
         "control": {"name": x.control.scenario.name, "files": x.control.files, "hash": x.control.hash},
         "arms": [{"name": n, "hash": r.hash} for n, r in x.arms],
         "spec": x.raw,

@@ -5,6 +5,7 @@ from the control is paired; estimates are ratios of sums over replications with 
 (stats.py). Each kind of experiment returns the per-replication quantities (`runs`, tidy) and the
 estimates (`estimates`, one row per quantity) from which the checks are read.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -25,20 +26,43 @@ RETURN_UNIT = "KRW per KRW (= USD per USD)"
 
 @dataclass
 class Outcome:
-    runs: list[dict] = field(default_factory=list)        # experiment, arm, run, seed, quantity, value
-    estimates: list[dict] = field(default_factory=list)   # experiment, arm, year, quantity, estimate, ci, unit
+    runs: list[dict] = field(default_factory=list)  # experiment, arm, run, seed, quantity, value
+    estimates: list[dict] = field(default_factory=list)  # experiment, arm, year, quantity, estimate, ci, unit
     seeds: list[int] = field(default_factory=list)
 
-    def add(self, exp: str, arm: str, quantity: str, iv: Interval, unit: str, year: int | None = None,
-            calendar_year: int | None = None, note: str = "") -> None:
-        self.estimates.append({"experiment": exp, "arm": arm, "quantity": quantity, "year": year,
-                               "calendar_year": calendar_year, "estimate": iv.estimate, "ci_low": iv.low,
-                               "ci_high": iv.high, "unit": unit, "note": note})
+    def add(
+        self,
+        exp: str,
+        arm: str,
+        quantity: str,
+        iv: Interval,
+        unit: str,
+        year: int | None = None,
+        calendar_year: int | None = None,
+        note: str = "",
+    ) -> None:
+        self.estimates.append(
+            {
+                "experiment": exp,
+                "arm": arm,
+                "quantity": quantity,
+                "year": year,
+                "calendar_year": calendar_year,
+                "estimate": iv.estimate,
+                "ci_low": iv.low,
+                "ci_high": iv.high,
+                "unit": unit,
+                "note": note,
+            }
+        )
 
     def lookup(self, exp: str, quantity: str, arm: str | None, year: int | None) -> dict:
         for row in self.estimates:
-            if (row["experiment"], row["quantity"]) == (exp, quantity) and (arm is None or row["arm"] == arm) \
-                    and (year is None or row["year"] == year):
+            if (
+                (row["experiment"], row["quantity"]) == (exp, quantity)
+                and (arm is None or row["arm"] == arm)
+                and (year is None or row["year"] == year)
+            ):
                 return row
         raise KeyError((exp, quantity, arm, year))
 
@@ -68,8 +92,9 @@ def measure(loaded: Loaded, reps: int, seed: int, tick: Tick) -> Outcome:
 
 def _record(out: Outcome, exp: str, arm: str, run: int, seed: int, **values: float) -> None:
     for quantity, value in values.items():
-        out.runs.append({"experiment": exp, "arm": arm, "run": run, "seed": seed, "quantity": quantity,
-                         "value": float(value)})
+        out.runs.append(
+            {"experiment": exp, "arm": arm, "run": run, "seed": seed, "quantity": quantity, "value": float(value)}
+        )
 
 
 def _promotion(loaded: Loaded, spec: PromotionSpec, seeds: list[int], out: Outcome, tick: Tick) -> None:
@@ -88,20 +113,36 @@ def _promotion(loaded: Loaded, spec: PromotionSpec, seeds: list[int], out: Outco
         dv, dc = value[a] - value[0], cost[a] - cost[0]
         out.add(spec.name, names[a], "extra_promotion_cost_krw_bn", interval(mean(dc)), "KRW bn")
         out.add(spec.name, names[a], "extra_value_won_krw_bn", interval(mean(dv)), "KRW bn")
-        out.add(spec.name, names[a], "average_return", interval(ratio(dv, dc)), RETURN_UNIT,
-                note=f"(value won − control) / (promotion cost − control), {names[a]} against control")
+        out.add(
+            spec.name,
+            names[a],
+            "average_return",
+            interval(ratio(dv, dc)),
+            RETURN_UNIT,
+            note=f"(value won − control) / (promotion cost − control), {names[a]} against control",
+        )
     segments = [(a, a + 1) for a in range(len(names) - 1)]  # from the control (no spending) up, dose by dose
     for lo, hi in segments:
-        out.add(spec.name, f"{names[lo]}->{names[hi]}", "marginal_return",
-                interval(ratio(value[hi] - value[lo], cost[hi] - cost[lo])), RETURN_UNIT,
-                note=f"extra value per extra KRW from dose {names[lo]} to {names[hi]}")
+        out.add(
+            spec.name,
+            f"{names[lo]}->{names[hi]}",
+            "marginal_return",
+            interval(ratio(value[hi] - value[lo], cost[hi] - cost[lo])),
+            RETURN_UNIT,
+            note=f"extra value per extra KRW from dose {names[lo]} to {names[hi]}",
+        )
     if len(segments) >= 2:
         (a0, a1), (b0, b1) = segments[0], segments[-1]
         first = ratio(value[a1] - value[a0], cost[a1] - cost[a0])
         last = ratio(value[b1] - value[b0], cost[b1] - cost[b0])
-        out.add(spec.name, f"{names[b0]}->{names[b1]} - {names[a0]}->{names[a1]}", "marginal_decline",
-                interval(last - first), RETURN_UNIT,
-                note="marginal return of the last dose step minus that of the first: negative = diminishing returns")
+        out.add(
+            spec.name,
+            f"{names[b0]}->{names[b1]} - {names[a0]}->{names[a1]}",
+            "marginal_decline",
+            interval(last - first),
+            RETURN_UNIT,
+            note="marginal return of the last dose step minus that of the first: negative = diminishing returns",
+        )
 
 
 def _finance(loaded: Loaded, spec: FinanceSpec, seeds: list[int], out: Outcome, tick: Tick) -> None:
@@ -121,19 +162,47 @@ def _finance(loaded: Loaded, spec: FinanceSpec, seeds: list[int], out: Outcome, 
             vt[a, i], dt[a, i] = records.users_outcome(res, first)
             vc[a, i], dc[a, i] = records.users_outcome(ctrl, first)
             all_t[a, i] = res.acc.value[:, 0].sum()
-            _record(out, spec.name, name, i, s, users=users[a, i], users_value_treated_usd_m=vt[a, i],
-                    users_value_control_usd_m=vc[a, i], users_destinations_treated=dt[a, i],
-                    users_destinations_control=dc[a, i], value_won_treated_usd_m=all_t[a, i],
-                    value_won_control_usd_m=all_c[i])
+            _record(
+                out,
+                spec.name,
+                name,
+                i,
+                s,
+                users=users[a, i],
+                users_value_treated_usd_m=vt[a, i],
+                users_value_control_usd_m=vc[a, i],
+                users_destinations_treated=dt[a, i],
+                users_destinations_control=dc[a, i],
+                value_won_treated_usd_m=all_t[a, i],
+                value_won_control_usd_m=all_c[i],
+            )
             tick(1)
     for a, (name, _) in enumerate(loaded.arms):
         out.add(spec.name, name, "users_per_run", interval(mean(users[a])), "firms")
-        out.add(spec.name, name, "users_value_change", interval(pct_change(vt[a], vc[a])), "%",
-                note="users' value won from their first use on, against the same firms in the control run")
-        out.add(spec.name, name, "users_destinations_change", interval(pct_change(dt[a], dc[a])), "%",
-                note="countries in which users won from their first use on, against the control run")
-        out.add(spec.name, name, "all_value_change", interval(pct_change(all_t[a], all_c)), "%",
-                note="value won by all Korean firms, for context")
+        out.add(
+            spec.name,
+            name,
+            "users_value_change",
+            interval(pct_change(vt[a], vc[a])),
+            "%",
+            note="users' value won from their first use on, against the same firms in the control run",
+        )
+        out.add(
+            spec.name,
+            name,
+            "users_destinations_change",
+            interval(pct_change(dt[a], dc[a])),
+            "%",
+            note="countries in which users won from their first use on, against the control run",
+        )
+        out.add(
+            spec.name,
+            name,
+            "all_value_change",
+            interval(pct_change(all_t[a], all_c)),
+            "%",
+            note="value won by all Korean firms, for context",
+        )
 
 
 def _metric(loaded: Loaded, spec: MetricSpec, seeds: list[int], out: Outcome, tick: Tick) -> None:
@@ -147,12 +216,26 @@ def _metric(loaded: Loaded, spec: MetricSpec, seeds: list[int], out: Outcome, ti
         _record(out, spec.name, "scenario", i, s, **{spec.metric: values[i]})
         tick(1)
     scale = 100.0 if spec.metric in SHARES else 1.0
-    out.add(spec.name, "scenario", "metric_value", interval(mean(scale * values)), "%" if scale == 100.0 else "",
-            note=f"{MOMENTS[spec.metric][0]}, {spec.years[0]}-{spec.years[1]}, mean over replications")
+    out.add(
+        spec.name,
+        "scenario",
+        "metric_value",
+        interval(mean(scale * values)),
+        "%" if scale == 100.0 else "",
+        note=f"{MOMENTS[spec.metric][0]}, {spec.years[0]}-{spec.years[1]}, mean over replications",
+    )
 
 
-SHARES = {"korean_share_value", "single_bidder_share", "win_rate", "rejected_share", "korean_share_contested_value",
-          "bid_cost_share", "new_presence_survival", "established_presence_survival"}
+SHARES = {
+    "korean_share_value",
+    "single_bidder_share",
+    "win_rate",
+    "rejected_share",
+    "korean_share_contested_value",
+    "bid_cost_share",
+    "new_presence_survival",
+    "established_presence_survival",
+}
 
 
 def _visits(loaded: Loaded, spec: VisitSpec, seeds: list[int], out: Outcome, tick: Tick) -> None:
@@ -170,22 +253,53 @@ def _visits(loaded: Loaded, spec: VisitSpec, seeds: list[int], out: Outcome, tic
         ctrl_v, ctrl_w = records.country_year_value(simulate(loaded.control, s), idx)
         tick(1)
         for j, (code, r) in enumerate(loaded.arms):
-            v, w = records.country_year_value(simulate(r, s), idx[j:j + 1])
+            v, w = records.country_year_value(simulate(r, s), idx[j : j + 1])
             tv[i] += v[0, years]
             tw[i] += w[0, years]
             cv[i] += ctrl_v[j, years]
             cw[i] += ctrl_w[j, years]
-            _record(out, spec.name, code, i, s, **{f"value_treated_usd_m_y{y - y0}": v[0, y] for y in years},
-                    **{f"value_control_usd_m_y{y - y0}": ctrl_v[j, y] for y in years})
+            _record(
+                out,
+                spec.name,
+                code,
+                i,
+                s,
+                **{f"value_treated_usd_m_y{y - y0}": v[0, y] for y in years},
+                **{f"value_control_usd_m_y{y - y0}": ctrl_v[j, y] for y in years},
+            )
             tick(1)
     change = {y: pct_change(tv[:, k], cv[:, k]) for k, y in enumerate(years)}
     for k, y in enumerate(years):
         rel = y - y0
         cy = cal.years[y]
-        out.add(spec.name, "visited", "visited_value_change", interval(change[y]), "%", rel, cy,
-                note="value won in the visited countries, summed, against the same countries unvisited")
-        out.add(spec.name, "visited", "visited_wins_change", interval(pct_change(tw[:, k], cw[:, k])), "%",
-                rel, cy, note="wins in the visited countries")
+        out.add(
+            spec.name,
+            "visited",
+            "visited_value_change",
+            interval(change[y]),
+            "%",
+            rel,
+            cy,
+            note="value won in the visited countries, summed, against the same countries unvisited",
+        )
+        out.add(
+            spec.name,
+            "visited",
+            "visited_wins_change",
+            interval(pct_change(tw[:, k], cw[:, k])),
+            "%",
+            rel,
+            cy,
+            note="wins in the visited countries",
+        )
         if rel > 0:
-            out.add(spec.name, "visited", "fading", interval(change[y] - change[y0]),
-                    "pp", rel, cy, note=f"effect {rel} year(s) after the visit minus the effect in its own year")
+            out.add(
+                spec.name,
+                "visited",
+                "fading",
+                interval(change[y] - change[y0]),
+                "pp",
+                rel,
+                cy,
+                note=f"effect {rel} year(s) after the visit minus the effect in its own year",
+            )

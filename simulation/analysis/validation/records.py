@@ -5,6 +5,7 @@ The kernels keep the pools of tenders, bids and contracts append-only for the wh
 what where and when. That is enough to follow users and visited countries without changing the
 kernels (which write only aggregate yearly accumulators).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,12 +21,13 @@ USER_KINDS = ("co_entry_loan", "sme_sole_loan", "blended", "edpf")
 @dataclass(frozen=True)
 class Wins:
     """One entry per contract won by a Korean bid, in award order."""
-    year: np.ndarray       # run year index of the award
+
+    year: np.ndarray  # run year index of the award
     country: np.ndarray
-    value: np.ndarray      # USD m
+    value: np.ndarray  # USD m
     lead: np.ndarray
-    partner: np.ndarray    # -1 without a consortium partner
-    share_p: np.ndarray    # the partner's share of the value
+    partner: np.ndarray  # -1 without a consortium partner
+    share_p: np.ndarray  # the partner's share of the value
 
 
 def totals(res: RunResult, instruments: list[str]) -> tuple[float, float]:
@@ -44,9 +46,14 @@ def wins(res: RunResult) -> Wins:
     nc = int(S.cnt[K_CONTRACTS])
     if nc != len(k) or not np.array_equal(S.k_country[:nc], S.t_country[k]):
         raise RuntimeError("contracts and won tenders do not line up; the award kernel's booking order changed")
-    return Wins(year=P.year_of[S.t_deadline[k]].astype(np.int64), country=S.t_country[k].astype(np.int64),
-                value=S.t_value[k].copy(), lead=S.k_firm[:nc].astype(np.int64),
-                partner=S.k_partner[:nc].astype(np.int64), share_p=S.k_share_p[:nc].copy())
+    return Wins(
+        year=P.year_of[S.t_deadline[k]].astype(np.int64),
+        country=S.t_country[k].astype(np.int64),
+        value=S.t_value[k].copy(),
+        lead=S.k_firm[:nc].astype(np.int64),
+        partner=S.k_partner[:nc].astype(np.int64),
+        share_p=S.k_share_p[:nc].copy(),
+    )
 
 
 def country_year_value(res: RunResult, countries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -4,6 +4,7 @@ Read with the scenarios' safe YAML reader; every error names the file, the line 
 every scenario override is validated against the base scenario (an unknown lever, a value out of
 range) before anything runs.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,6 +44,7 @@ class Spec(BaseModel):
 
 class Published(Spec):
     """The published range (None: unbounded on that side) and, if the study gives one, its point estimate."""
+
     low: Number | None = None
     high: Number | None = None
     point: Number | None = None
@@ -90,6 +92,7 @@ class Common(Spec):
 
 class PromotionSpec(Common):
     """Extra value won per extra KRW of promotion spending at several doses, against the base."""
+
     kind: Literal["promotion_return"]
     spending_instruments: Annotated[list[Literal[INSTRUMENTS]], Field(min_length=1)]  # type: ignore[valid-type]
     every_dose: dict[str, Any] = Field(default_factory=dict)  # applied to each dose, not to the control
@@ -98,6 +101,7 @@ class PromotionSpec(Common):
 
 class FinanceSpec(Common):
     """Users of a concessional-finance instrument, followed against themselves without it."""
+
     kind: Literal["finance_users"]
     users: Literal[USER_KINDS]  # type: ignore[valid-type]
     control: dict[str, Any] = Field(default_factory=dict)
@@ -110,6 +114,7 @@ EVENTS = ("visit", "kotra_centre", "mou")
 class VisitSpec(Common):
     """One event in one country per arm (a T1 high-level visit, an N4 KOTRA centre opening, a T5 MOU);
     value won there in the years from the event."""
+
     kind: Literal["visit_event"]
     event: Literal[EVENTS] = "visit"  # type: ignore[valid-type]
     visit_date: Annotated[str, Field(pattern=YEAR_MONTH_PATTERN)]  # the month of the event
@@ -119,6 +124,7 @@ class VisitSpec(Common):
 
 class MetricSpec(Common):
     """A moment of the base scenario over some years: a level the evidence reports for the world as it was."""
+
     kind: Literal["scenario_metric"]
     metric: str
     years: Annotated[list[Annotated[int, Strict()]], Field(min_length=2, max_length=2)]
@@ -134,13 +140,18 @@ class MetricSpec(Common):
         return self
 
 
-MODELS: dict[str, type[Common]] = {"promotion_return": PromotionSpec, "finance_users": FinanceSpec,
-                                   "visit_event": VisitSpec, "scenario_metric": MetricSpec}
+MODELS: dict[str, type[Common]] = {
+    "promotion_return": PromotionSpec,
+    "finance_users": FinanceSpec,
+    "visit_event": VisitSpec,
+    "scenario_metric": MetricSpec,
+}
 
 
 @dataclass
 class Loaded(Located):
     """A validated validation experiment: its spec, the control scenario and each treated arm resolved."""
+
     spec: Common
     file: str
     marks: dict[KeyPath, int]
@@ -151,10 +162,12 @@ class Loaded(Located):
     @property
     def hash(self) -> str:
         raw = {k: v for k, v in self.raw.items() if k != "description"}
-        payload = json.dumps({"spec": raw, "control": self.control.hash, "arms": [(n, r.hash) for n, r in self.arms]},
-                             sort_keys=True, default=str)
+        payload = json.dumps(
+            {"spec": raw, "control": self.control.hash, "arms": [(n, r.hash) for n, r in self.arms]},
+            sort_keys=True,
+            default=str,
+        )
         return hashlib.sha256(payload.encode()).hexdigest()
-
 
 
 def _parse_path(text: str) -> KeyPath:
@@ -220,13 +233,17 @@ def _resolve_arms(loaded: Loaded, base: Resolved) -> None:
             if code in seen:
                 raise loaded.error(("countries", i), f"country {code} is listed twice")
             seen.add(code)
-            loaded.arms.append((code, _apply(loaded, base, event_override(base, spec.event, code, spec.visit_date),
-                                             ("countries", i))))
+            loaded.arms.append(
+                (code, _apply(loaded, base, event_override(base, spec.event, code, spec.visit_date), ("countries", i)))
+            )
         cal = Calendar(base.scenario.time.start, base.scenario.time.end)
         first = cal.month(spec.visit_date)
         if not 0 <= first < cal.n_months or cal.year_of[first] + spec.years_after > cal.n_years:
-            raise loaded.error(("years_after",), f"a visit in {spec.visit_date} followed for {spec.years_after} "
-                               f"calendar years does not fit the horizon {cal.years[0]}-{cal.years[-1]}")
+            raise loaded.error(
+                ("years_after",),
+                f"a visit in {spec.visit_date} followed for {spec.years_after} "
+                f"calendar years does not fit the horizon {cal.years[0]}-{cal.years[-1]}",
+            )
         return
     for key, arms in groups:
         names = [a.name for a in arms]
@@ -241,8 +258,10 @@ def event_override(base: Resolved, event: str, code: str, date: str) -> dict[str
     if event == "visit":
         return {"levers.t1_high_level.visits": [{"country": code, "date": date}]}
     if event == "kotra_centre":
-        return {"levers.n4_hubs.kotra_centres": [{"country": code, "start": date}],
-                "levers.n4_hubs.kotra_max_centres": 1}
+        return {
+            "levers.n4_hubs.kotra_centres": [{"country": code, "start": date}],
+            "levers.n4_hubs.kotra_max_centres": 1,
+        }
     mous = [m.model_dump() for m in base.scenario.levers.t5_mou.mous]
     return {"levers.t5_mou.mous": mous + [{"country": code, "date": date}]}
 
@@ -252,8 +271,14 @@ def at(loaded: Loaded, values: dict[str, Any]) -> Loaded:
     if not values:
         return loaded
     over = {_parse_path(k): v for k, v in values.items()}
-    return Loaded(loaded.spec, loaded.file, loaded.marks, loaded.raw, with_overrides(loaded.control, over, "calibration"),
-                  [(n, with_overrides(r, over, "calibration")) for n, r in loaded.arms])
+    return Loaded(
+        loaded.spec,
+        loaded.file,
+        loaded.marks,
+        loaded.raw,
+        with_overrides(loaded.control, over, "calibration"),
+        [(n, with_overrides(r, over, "calibration")) for n, r in loaded.arms],
+    )
 
 
 def _check_checks(loaded: Loaded) -> None:
@@ -266,8 +291,11 @@ def _check_checks(loaded: Loaded) -> None:
         if names.count(c.name) > 1:
             raise loaded.error(where + ("name",), f"two checks are both named {c.name!r}")
         if c.estimate not in allowed:
-            raise loaded.error(where + ("estimate",), f"unknown estimate {c.estimate!r:.60} for a {spec.kind} "
-                                                      f"experiment; expected one of {', '.join(allowed)}")
+            raise loaded.error(
+                where + ("estimate",),
+                f"unknown estimate {c.estimate!r:.60} for a {spec.kind} "
+                f"experiment; expected one of {', '.join(allowed)}",
+            )
         needs = allowed[c.estimate]
         if needs == "arm" and (c.arm is None or c.arm not in arms):
             got = "missing" if c.arm is None else f"{c.arm!r:.60} is not one of them"
@@ -281,5 +309,6 @@ def _check_checks(loaded: Loaded) -> None:
         if isinstance(spec, VisitSpec) and c.year is not None and c.year >= spec.years_after:
             raise loaded.error(where + ("year",), f"year {c.year} is not measured (years_after: {spec.years_after})")
         if c.estimate == "marginal_decline" and len(arms) < 2:
-            raise loaded.error(where + ("estimate",),
-                               "marginal_decline needs at least two doses (two steps from the control)")
+            raise loaded.error(
+                where + ("estimate",), "marginal_decline needs at least two doses (two steps from the control)"
+            )

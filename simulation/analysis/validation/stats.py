@@ -6,6 +6,7 @@ deviation per replication, and a t-interval on their mean with n − 1 degrees o
 constant denominator this is exactly the paired t-interval of `scsim compare`; with few
 replications the t quantile keeps the interval honest where a bootstrap would be far too narrow.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,6 +31,7 @@ class Interval:
 @dataclass(frozen=True)
 class Linear:
     """An estimate and its influence per replication (estimate ≈ mean of the replications' own values)."""
+
     estimate: float
     influence: np.ndarray
 

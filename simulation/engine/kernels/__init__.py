@@ -16,6 +16,7 @@ Where the cache lives (the first of these that is set):
 The chosen folder is put in `NUMBA_CACHE_DIR` of this process, so that worker processes it
 starts (local pools, a Dask LocalCluster) use the same one.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,7 +42,8 @@ def cache_dir(environ: os._Environ[str] | dict[str, str] | None = None) -> str:
     if env.get("NUMBA_CACHE_DIR"):
         return env["NUMBA_CACHE_DIR"]
     base = env.get("SCSIM_NUMBA_CACHE") or os.path.join(
-        env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "scsim", "numba")
+        env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "scsim", "numba"
+    )
     return os.path.join(os.path.abspath(os.path.expanduser(base)), source_digest())
 
 

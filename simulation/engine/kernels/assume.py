@@ -7,6 +7,7 @@ registers (docs/model.md §5 has the cost).
 `nonneg` is LLVM's `llvm.assume(i >= 0)`; it computes nothing and changes no value. Use it only on
 numbers that are firm, domain or list positions by construction.
 """
+
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
@@ -22,7 +23,8 @@ def nonneg(tyctx, x):
     def codegen(ctx, builder, sig, args):
         v = args[0]
         assume = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [ir.IntType(1)]), "llvm.assume")
+            builder.module, ir.FunctionType(ir.VoidType(), [ir.IntType(1)]), "llvm.assume"
+        )
         builder.call(assume, [builder.icmp_signed(">=", v, ir.Constant(v.type, 0))])
         return v
 

@@ -1,5 +1,6 @@
 """Award: at a tender's deadline the buyer scores every bid (a nested logit by nationality) and
 picks one, or rejects them all."""
+
 import math
 
 from simulation.engine.kernels.constants import (
@@ -98,9 +99,16 @@ def foreign_field(k, P, S, rng):
     w4 = P.wts[dev, 4]
     lam_nest = P.nest
     z = normal(rng)
-    lam = (P.foreign_mean * P.strength
-           * math.exp(P.bids_elast * math.log(S.t_value[k] / P.ref_value) + P.bids_risk * (risk - 3)
-                      + P.foreign_disp * z - 0.5 * P.foreign_disp * P.foreign_disp))
+    lam = (
+        P.foreign_mean
+        * P.strength
+        * math.exp(
+            P.bids_elast * math.log(S.t_value[k] / P.ref_value)
+            + P.bids_risk * (risk - 3)
+            + P.foreign_disp * z
+            - 0.5 * P.foreign_disp * P.foreign_disp
+        )
+    )
     nf = poisson(rng, lam)
     acc = S.scratch_nest
     for o in range(NO):
@@ -134,8 +142,7 @@ def foreign_field(k, P, S, rng):
 @helper
 def korean_utility(b, w0, w1, w2, w3, w4, w5, rel, inc, S):
     """The deterministic part of a Korean bid's utility to the buyer."""
-    return (w0 * S.b_quality[b] - w1 * S.b_lnprice[b] + w2 * S.b_fscore[b] + w3 * rel
-            + w4 * S.b_track[b] + w5 * inc)
+    return w0 * S.b_quality[b] - w1 * S.b_lnprice[b] + w2 * S.b_fscore[b] + w3 * rel + w4 * S.b_track[b] + w5 * inc
 
 
 @submodel

@@ -1,5 +1,6 @@
 """Bidding: each new tender's capable firms learn of it, decide in random order whether to bid, and
 large firms take SME partners."""
+
 import math
 
 from simulation.engine.kernels.assume import nonneg
@@ -122,13 +123,47 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
         lo = S.dom_ptr[d]
         hi = S.dom_ptr[d + 1]
         if S.t_origin[k] == O_MARKET:
-            n_aware, offered = discover(m, lo, hi, c, g, odds_by_size, access, dom_firms, active, size, know,
-                                        k_table, contact, contacted, P.known_gain, P.contact_gain, aware,
-                                        rng_discovery)
+            n_aware, offered = discover(
+                m,
+                lo,
+                hi,
+                c,
+                g,
+                odds_by_size,
+                access,
+                dom_firms,
+                active,
+                size,
+                know,
+                k_table,
+                contact,
+                contacted,
+                P.known_gain,
+                P.contact_gain,
+                aware,
+                rng_discovery,
+            )
         else:
-            n_aware, offered = discover(m, lo, hi, c, g, odds_by_size, access, dom_firms, active, size, know,
-                                        k_table, contact, contacted, P.known_gain, P.contact_gain, aware,
-                                        rng_planned)
+            n_aware, offered = discover(
+                m,
+                lo,
+                hi,
+                c,
+                g,
+                odds_by_size,
+                access,
+                dom_firms,
+                active,
+                size,
+                know,
+                k_table,
+                contact,
+                contacted,
+                P.known_gain,
+                P.contact_gain,
+                aware,
+                rng_planned,
+            )
         A.candidates[y] += offered
         # the aware firms decide in random order: the list, rotated to start at a random firm
         # (firm numbers are shuffled when the world is built, so neighbours are of any size)
@@ -174,7 +209,7 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
             net = cost_i - sub
             money = capital[i]
             # summed, not or-ed: LLVM turns `|` of comparisons back into branches
-            reject = (int(full) + int(money < bond) + int(pwin * gain_of[nonneg(s_i)] <= net) + int(money < net))
+            reject = int(full) + int(money < bond) + int(pwin * gain_of[nonneg(s_i)] <= net) + int(money < net)
             if reject != 0:
                 continue
             b = S.cnt[K_BIDS]
@@ -260,8 +295,13 @@ def best_sme(k, d, n_free, a_lo, a_hi, free_sme, ally, need, S):
             best, best_cap = better_sme(j, S.cap[j, d], best, best_cap)
     for a in range(a_lo, a_hi):
         j = nonneg(ally[a])
-        if (S.size[j] >= SME and S.active[j] != 0 and S.open_bids[j] < S.capacity[j] and S.bid_mark[j] != k
-                and S.capital[j] >= need):
+        if (
+            S.size[j] >= SME
+            and S.active[j] != 0
+            and S.open_bids[j] < S.capacity[j]
+            and S.bid_mark[j] != k
+            and S.capital[j] >= need
+        ):
             best, best_cap = better_sme(j, S.cap[j, d], best, best_cap)
     return best
 
@@ -279,8 +319,11 @@ def takes_partners(k, P, S):
     """Whether large firms bidding on tender k may take SME partners: an EPC or PPP tender of the
     minimum value, with consortium slots left this year (C2) or partnering without support."""
     t = S.t_type[k]
-    return ((t == EPC or t == PPP) and S.t_value[k] >= P.c2_min_value_usd_m
-            and (S.reg[R_SLOTS_LEFT] >= 1.0 or P.partner_prob > 0.0))
+    return (
+        (t == EPC or t == PPP)
+        and S.t_value[k] >= P.c2_min_value_usd_m
+        and (S.reg[R_SLOTS_LEFT] >= 1.0 or P.partner_prob > 0.0)
+    )
 
 
 @helper
@@ -344,8 +387,9 @@ def take_partners(m, k, n_free, P, S, A, rng):
                     low = rate - cut
                     if low < 0.0:
                         low = 0.0
-                    fpv = ((1.0 - P.c2_sme_share) * interest_pv(rate, n_years, disc)
-                           + P.c2_sme_share * interest_pv(low, n_years, disc))
+                    fpv = (1.0 - P.c2_sme_share) * interest_pv(rate, n_years, disc) + P.c2_sme_share * interest_pv(
+                        low, n_years, disc
+                    )
                     S.b_lnprice[b] = log_price(S.markup[i], fin, fpv, 0.0)
                 else:
                     S.reg[R_POT_SHORT] = 1.0

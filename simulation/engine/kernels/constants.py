@@ -2,6 +2,7 @@
 
 numba freezes module-level integers at compile time, so these are true constants in the kernels.
 """
+
 from simulation.scenario.types import DOMAINS, ORIGINS, REGIONS, SIZES, TYPES
 
 NS, ND, NT, NR, NO, NRISK = len(SIZES), len(DOMAINS), len(TYPES), len(REGIONS), len(ORIGINS), 8
@@ -21,14 +22,57 @@ G_DEMAND = G_RISK + NRISK
 NG = G_DEMAND + 2
 
 INSTRUMENTS = (
-    "n2_subsidy", "f5_co_entry", "f6_sme_sole", "f3_blended", "f8_edpf",
-    "f1_pis", "f7_ksure", "n4_hubs_kotra", "n4_hubs_kind", "n3_info_db", "c1_expo", "c4_fair",
-    "c5_roadshows", "n5_training", "n1_kscon", "t3_ksp", "t4_envoys", "t1_high_level", "t2_coordination",
-    "c2_consortia", "c3_alliance", "c6_strategy", "n6_intl_orgs", "t5_mou",
+    "n2_subsidy",
+    "f5_co_entry",
+    "f6_sme_sole",
+    "f3_blended",
+    "f8_edpf",
+    "f1_pis",
+    "f7_ksure",
+    "n4_hubs_kotra",
+    "n4_hubs_kind",
+    "n3_info_db",
+    "c1_expo",
+    "c4_fair",
+    "c5_roadshows",
+    "n5_training",
+    "n1_kscon",
+    "t3_ksp",
+    "t4_envoys",
+    "t1_high_level",
+    "t2_coordination",
+    "c2_consortia",
+    "c3_alliance",
+    "c6_strategy",
+    "n6_intl_orgs",
+    "t5_mou",
 )
-(C_SUBSIDY, C_COENTRY, C_SOLE, C_BLENDED, C_EDPF, C_PIS, C_KSURE, C_KOTRA, C_KIND, C_DB, C_EXPO,
- C_FAIR, C_ROADSHOW, C_TRAINING, C_KSCON, C_KSP, C_ENVOY, C_VISIT, C_COORD,
- C_CONSORTIA, C_ALLIANCE, C_STRATEGY, C_INTL, C_MOU) = range(len(INSTRUMENTS))
+(
+    C_SUBSIDY,
+    C_COENTRY,
+    C_SOLE,
+    C_BLENDED,
+    C_EDPF,
+    C_PIS,
+    C_KSURE,
+    C_KOTRA,
+    C_KIND,
+    C_DB,
+    C_EXPO,
+    C_FAIR,
+    C_ROADSHOW,
+    C_TRAINING,
+    C_KSCON,
+    C_KSP,
+    C_ENVOY,
+    C_VISIT,
+    C_COORD,
+    C_CONSORTIA,
+    C_ALLIANCE,
+    C_STRATEGY,
+    C_INTL,
+    C_MOU,
+) = range(len(INSTRUMENTS))
 NI = len(INSTRUMENTS)
 
 TRANCHES = ("government", "public", "private")
@@ -38,8 +82,9 @@ SNAP = ("paid_in", "cash", "outstanding", "cum_loss", "cum_return")
 SN_PAID, SN_CASH, SN_OUT, SN_LOSS, SN_RET = range(len(SNAP))
 
 # integer counters in state.cnt
-(K_TENDERS, K_BIDS, K_CONTRACTS, K_INVEST, K_PIPE, K_FIRST_OPEN, K_NEW_FROM, K_OVERFLOW,
- K_ROADSHOWS, K_CONTACTED) = range(10)
+(K_TENDERS, K_BIDS, K_CONTRACTS, K_INVEST, K_PIPE, K_FIRST_OPEN, K_NEW_FROM, K_OVERFLOW, K_ROADSHOWS, K_CONTACTED) = (
+    range(10)
+)
 NCNT = 10
 # float registers in state.reg
 (R_POT, R_KSURE, R_SUBSIDY_LEFT, R_BLENDED_LEFT, R_EDPF_LEFT, R_SLOTS_LEFT, R_POT_SHORT, R_PIS_RESERVED) = range(8)

@@ -12,6 +12,7 @@ the fading knowledge of the country (kernels/knowledge.py). Every factor is an o
 10 (the schema's bound), so no channel acts as a switch on a near-zero chance; p = odds / (1 + odds),
 times the access to multilateral-funded tenders.
 """
+
 from simulation.engine.kernels.assume import nonneg
 from simulation.engine.kernels.jit import helper
 from simulation.engine.kernels.knowledge import strength
@@ -24,7 +25,10 @@ def channel_odds(m, c, t_is_ppp, P):
     reach = P.t2_reach[m]
     centre = 1.0 if P.n4_kotra_from[c] <= m else 0.0
     kind = 1.0 if (P.n4_kind_from[c] <= m and t_is_ppp) else 0.0
-    return ((1.0 + P.n4_kotra_discovery_odds_gain * reach * centre) * (1.0 + P.n3_discovery_odds_gain * reach * P.n3_db_on[m])) * (1.0 + P.n4_kind_ppp_discovery_odds_gain * reach * kind)
+    return (
+        (1.0 + P.n4_kotra_discovery_odds_gain * reach * centre)
+        * (1.0 + P.n3_discovery_odds_gain * reach * P.n3_db_on[m])
+    ) * (1.0 + P.n4_kind_ppp_discovery_odds_gain * reach * kind)
 
 
 @helper
@@ -48,8 +52,26 @@ def contact_of(contact, contacted, g, i):
 
 
 @helper
-def discover(m, lo, hi, c, g, odds_by_size, access, dom_firms, active, size, know, k_table, contact, contacted,
-             known_gain, contact_gain, aware, rng):
+def discover(
+    m,
+    lo,
+    hi,
+    c,
+    g,
+    odds_by_size,
+    access,
+    dom_firms,
+    active,
+    size,
+    know,
+    k_table,
+    contact,
+    contacted,
+    known_gain,
+    contact_gain,
+    aware,
+    rng,
+):
     """Each active firm of the domain list dom_firms[lo:hi] learns of a tender in country c (region g)
     with its own chance, one uniform each in list order. The aware firms go to aware[:n]; returns
     (n, the number of active firms offered the tender). odds_by_size[s] is the tender's odds for a
@@ -65,8 +87,14 @@ def discover(m, lo, hi, c, g, odds_by_size, access, dom_firms, active, size, kno
         if active[i] == 0:
             continue
         offered += 1
-        p = aware_prob(odds_by_size[nonneg(size[i])], known_gain, contact_gain, strength(know, c, i, m, k_table),
-                       contact_of(contact, contacted, g, i), access)
+        p = aware_prob(
+            odds_by_size[nonneg(size[i])],
+            known_gain,
+            contact_gain,
+            strength(know, c, i, m, k_table),
+            contact_of(contact, contacted, g, i),
+            access,
+        )
         aware[nonneg(n)] = i
         s_lo, s_hi, out = step(s_lo, s_hi, i_lo, i_hi)
         n += to_double(out) < p

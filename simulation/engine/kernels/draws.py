@@ -1,4 +1,5 @@
 """Small helpers for turning uniform draws into choices; the oracle mirrors them exactly."""
+
 import math
 
 from simulation.engine.kernels.jit import helper
@@ -57,9 +58,18 @@ def boost(rel, c, amount):
 
 
 # Stirling-series coefficients of numpy's loggam (a tuple: no reference counting needed)
-_LOGGAM_A = (8.333333333333333e-02, -2.777777777777778e-03, 7.936507936507937e-04, -5.952380952380952e-04,
-             8.417508417508418e-04, -1.917526917526918e-03, 6.410256410256410e-03, -2.955065359477124e-02,
-             1.796443723688307e-01, -1.39243221690590e+00)
+_LOGGAM_A = (
+    8.333333333333333e-02,
+    -2.777777777777778e-03,
+    7.936507936507937e-04,
+    -5.952380952380952e-04,
+    8.417508417508418e-04,
+    -1.917526917526918e-03,
+    6.410256410256410e-03,
+    -2.955065359477124e-02,
+    1.796443723688307e-01,
+    -1.39243221690590e00,
+)
 
 
 @helper
@@ -74,7 +84,7 @@ def loggam(x):
     for k in range(0, 9):
         gl0 *= x2
         gl0 += _LOGGAM_A[8 - k]
-    gl = gl0 / x0 + 0.5 * 1.8378770664093453e+00 + (x0 - 0.5) * math.log(x0) - x0
+    gl = gl0 / x0 + 0.5 * 1.8378770664093453e00 + (x0 - 0.5) * math.log(x0) - x0
     if x < 7.0:
         for _ in range(1, n + 1):
             gl = gl - math.log(x0 - 1.0)

@@ -1,4 +1,5 @@
 """Financing: the terms of a Korean bid (rate, fees, finance score) and the PIS fund's investments and losses."""
+
 import math
 
 from simulation.engine.kernels.constants import (

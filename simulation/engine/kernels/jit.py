@@ -8,6 +8,7 @@ arrays, which is wanted anyway: all working space is preallocated in `State` (`s
 `scratch_f`), so nothing is allocated inside the monthly loop. Arrays still enter from Python
 through the entry points and are owned by the caller for the whole run.
 """
+
 import threading
 
 from numba import njit
@@ -29,6 +30,7 @@ _PRELINK = threading.local()
 def _light_prelink_passes() -> bool:
     try:
         from numba.core.codegen import CPUCodegen, CPUCodeLibrary
+
         optimize_functions = CPUCodeLibrary._optimize_functions
         function_pass_manager = CPUCodegen._function_pass_manager
     except (ImportError, AttributeError):
@@ -37,8 +39,11 @@ def _light_prelink_passes() -> bool:
         return True
 
     def _optimize_functions(self, ll_module):
-        ours = any(not f.is_declaration and f.name.startswith(
-            ("_ZN10simulation", "_ZN7cpython10simulation", "cfunc._ZN10simulation")) for f in ll_module.functions)
+        ours = any(
+            not f.is_declaration
+            and f.name.startswith(("_ZN10simulation", "_ZN7cpython10simulation", "cfunc._ZN10simulation"))
+            for f in ll_module.functions
+        )
         _PRELINK.light = ours
         try:
             return optimize_functions(self, ll_module)

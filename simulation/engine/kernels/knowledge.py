@@ -9,6 +9,7 @@ Its strength in month m is read lazily from a table, `P.k_table[depth, m - last]
 with the short half-life, an established one with the long one (EVIDENCE F: new destinations are
 often dropped within a year or two, established ones persist).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -52,8 +53,9 @@ def establish(know, c, i, m, uses):
     know[c, i] = m * KNOW_SHIFT + uses
 
 
-def knowledge_table(half_new: float, half_established: float, uses: int, n_months: int,
-                    introduction: float) -> np.ndarray:
+def knowledge_table(
+    half_new: float, half_established: float, uses: int, n_months: int, introduction: float
+) -> np.ndarray:
     """k_table[depth, age]: strength of knowledge of depth 0..uses, `age` months after its last use.
 
     The half-life grows geometrically from `half_new` at depth 1 to `half_established` at depth

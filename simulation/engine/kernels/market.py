@@ -1,4 +1,5 @@
 """Market: new tenders arrive each month per country (Poisson), plus scheduled and follow-on tenders."""
+
 import math
 
 from simulation.engine.kernels.award import foreign_field
@@ -64,8 +65,9 @@ def market(m, P, S, rng, rng_foreign):
     for j in range(S.cnt[K_PIPE]):
         if S.p_month[j] == m:
             t = S.p_type[j]
-            k = add_tender(S, S.p_country[j], S.p_domain[j], t, S.p_value[j], m + P.open_m[t], S.p_inc[j], 0,
-                           S.p_origin[j])
+            k = add_tender(
+                S, S.p_country[j], S.p_domain[j], t, S.p_value[j], m + P.open_m[t], S.p_inc[j], 0, S.p_origin[j]
+            )
             if k < 0:
                 return
             foreign_field(k, P, S, rng_foreign)

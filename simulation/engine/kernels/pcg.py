@@ -11,6 +11,7 @@ plain-Python oracle keeps calling numpy.
 
 Only `numpy.random.PCG64` has this memory layout: `world.streams` makes every stream a PCG64.
 """
+
 import math
 
 import numpy as np
@@ -114,10 +115,13 @@ def put_state(tyctx, rng, s_lo, s_hi):
 @intrinsic
 def step(tyctx, s_lo, s_hi, i_lo, i_hi):
     """One PCG64 step on a state held in registers: (new state low, new state high, 64-bit output)."""
+
     def codegen(ctx, builder, sig, args):
         i64, i128 = ir.IntType(64), ir.IntType(128)
-        new = builder.add(builder.mul(_join(builder, args[0], args[1]), ir.Constant(i128, _MULT_128)),
-                          _join(builder, args[2], args[3]))
+        new = builder.add(
+            builder.mul(_join(builder, args[0], args[1]), ir.Constant(i128, _MULT_128)),
+            _join(builder, args[2], args[3]),
+        )
         lo, hi = _halves(builder, new)
         x = builder.xor(hi, lo)
         rot = builder.trunc(builder.lshr(new, ir.Constant(i128, 122)), i64)
@@ -166,7 +170,9 @@ def _normal_tail(rng, idx, rabs, x):
                         return -(ziggurat_nor_r + xx)
                     return ziggurat_nor_r + xx
         else:
-            if (fi_double[idx - np.uint64(1)] - fi_double[idx]) * uniform(rng) + fi_double[idx] < math.exp(-0.5 * x * x):
+            if (fi_double[idx - np.uint64(1)] - fi_double[idx]) * uniform(rng) + fi_double[idx] < math.exp(
+                -0.5 * x * x
+            ):
                 return x
         idx, rabs, x = _ziggurat_draw(rng)
         if rabs < ki_double[idx]:
@@ -180,7 +186,6 @@ def normal(rng):
     if rabs >= ki_double[idx]:
         x = _normal_tail(rng, idx, rabs, x)
     return 0.0 + 1.0 * x
-
 
 
 def steps_between(before: dict, after: dict) -> int:

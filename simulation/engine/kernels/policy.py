@@ -1,4 +1,5 @@
 """Policy events of a month: relationship decay and jumps, expo, fairs, roadshows, K-SCON, KSP, running costs."""
+
 import math
 
 from simulation.engine.kernels.constants import (
@@ -314,18 +315,50 @@ def c5_roadshows(m, y, moy, reach, P, S, A, rng):
 def n1_kscon(m, y, moy, reach, P, S, A, rng):
     """N1 K-SCON selections: master plans that may lead to a main tender with Korean incumbency."""
     if P.n1_enabled == 1 and moy == P.n1_call_moy and P.n1_selections[y] > 0:
-        planning_round(m, y, P.n1_selections[y], P.n1_eligible, P.n1_relationship_boost * reach,
-                       P.n1_cost_krw_bn_per_selection, C_KSCON, P.n1_follow_on_prob, P.n1_lag_months_min,
-                       P.n1_lag_months_max, INC_FULL, O_KSCON, A.kscon_tenders, P, S, A, rng)
+        planning_round(
+            m,
+            y,
+            P.n1_selections[y],
+            P.n1_eligible,
+            P.n1_relationship_boost * reach,
+            P.n1_cost_krw_bn_per_selection,
+            C_KSCON,
+            P.n1_follow_on_prob,
+            P.n1_lag_months_min,
+            P.n1_lag_months_max,
+            INC_FULL,
+            O_KSCON,
+            A.kscon_tenders,
+            P,
+            S,
+            A,
+            rng,
+        )
 
 
 @helper
 def t3_ksp(m, y, moy, reach, P, S, A, rng):
     """T3 KSP projects: smaller than N1 plans, shaping later tenders partly (KSP incumbency)."""
     if moy == P.t3_moy and P.t3_projects[y] > 0:
-        planning_round(m, y, P.t3_projects[y], P.t3_eligible, P.t3_relationship_boost * reach,
-                       P.t3_cost_krw_bn_per_project, C_KSP, P.t3_follow_on_prob, P.t3_lag_months_min,
-                       P.t3_lag_months_max, INC_KSP, O_KSP, A.ksp_tenders, P, S, A, rng)
+        planning_round(
+            m,
+            y,
+            P.t3_projects[y],
+            P.t3_eligible,
+            P.t3_relationship_boost * reach,
+            P.t3_cost_krw_bn_per_project,
+            C_KSP,
+            P.t3_follow_on_prob,
+            P.t3_lag_months_min,
+            P.t3_lag_months_max,
+            INC_KSP,
+            O_KSP,
+            A.ksp_tenders,
+            P,
+            S,
+            A,
+            rng,
+        )
 
 
 @helper

@@ -6,6 +6,7 @@ whole population: with 100k firms the arrays no longer fit in cache and every aw
 for main memory (docs/model.md §5 has the measurements). Asking for firm a+32's lines while
 deciding for firm a hides that wait; it changes no value.
 """
+
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
@@ -18,9 +19,17 @@ def _codegen(ctx, builder, sig, args):
     i64, i32, i8p = ir.IntType(64), ir.IntType(32), ir.IntType(8).as_pointer()
     inds = [ctx.cast(builder, v, t, types.int64) for v, t in zip(args[1:], sig.args[1:])]
     inds += [ir.Constant(i64, 0)] * (aryty.ndim - len(inds))
-    ptr = cgutils.get_item_pointer2(ctx, builder, data=ary.data, shape=cgutils.unpack_tuple(builder, ary.shape),
-                                    strides=cgutils.unpack_tuple(builder, ary.strides), layout=aryty.layout,
-                                    inds=inds, wraparound=False, boundscheck=False)
+    ptr = cgutils.get_item_pointer2(
+        ctx,
+        builder,
+        data=ary.data,
+        shape=cgutils.unpack_tuple(builder, ary.shape),
+        strides=cgutils.unpack_tuple(builder, ary.strides),
+        layout=aryty.layout,
+        inds=inds,
+        wraparound=False,
+        boundscheck=False,
+    )
     fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
     fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
     # read, locality 2 (prefetcht1: into L2, not L1), data cache. Into L1 (locality 3) the six lines
@@ -40,7 +49,11 @@ def prefetch(tyctx, arr, idx):
 @intrinsic
 def prefetch2(tyctx, arr, i, j):
     """Start loading arr[i, j] of a 2-D array into the cache."""
-    if not isinstance(arr, types.Array) or arr.ndim != 2 or not isinstance(i, types.Integer) \
-            or not isinstance(j, types.Integer):
+    if (
+        not isinstance(arr, types.Array)
+        or arr.ndim != 2
+        or not isinstance(i, types.Integer)
+        or not isinstance(j, types.Integer)
+    ):
         return None
     return types.none(arr, i, j), _codegen

@@ -9,6 +9,7 @@ that wheel is not used because its last release (1.58.2) lacks the Vuetify-3 app
 (1.64, with ipyvue 3) asks for. Which packages and versions are needed is read from Solara's
 own page template, so a Solara upgrade asks for the right ones.
 """
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -75,14 +76,21 @@ def install(folder: Path | None = None, echo: Callable[[str], None] = print) -> 
         return []
     npm = shutil.which("npm")
     if npm is None:
-        raise InputError(f"the dashboard's browser assets ({', '.join(todo)}) are not in {folder}, and npm, "
-                            "which fetches them once, is not installed (Debian: apt-get install npm)")
+        raise InputError(
+            f"the dashboard's browser assets ({', '.join(todo)}) are not in {folder}, and npm, "
+            "which fetches them once, is not installed (Debian: apt-get install npm)"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     for spec in todo:
         echo(f"scsim app: fetching {spec} from the npm registry (once) into {folder}")
         with tempfile.TemporaryDirectory(dir=folder, prefix=".fetch-") as tmp:
-            proc = subprocess.run([npm, "pack", spec, "--json", "--pack-destination", tmp], capture_output=True,
-                                  text=True, timeout=300, cwd=tmp)
+            proc = subprocess.run(
+                [npm, "pack", spec, "--json", "--pack-destination", tmp],
+                capture_output=True,
+                text=True,
+                timeout=300,
+                cwd=tmp,
+            )
             if proc.returncode != 0:
                 last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
                 raise InputError(f"npm pack {spec} failed: {last}")

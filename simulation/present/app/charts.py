@@ -5,6 +5,7 @@ copying figures out) reads exactly what the charts plot. Figures use `matplotlib
 (not pyplot, whose global state is not safe across Solara's session threads); scenario and
 baseline differ by line style and marker, not only colour, so they survive black-and-white print.
 """
+
 from __future__ import annotations
 
 import html
@@ -50,8 +51,9 @@ def figure(out: Outcome, series: str) -> Figure:
     ax = fig.subplots()
     years = np.array(out.years)
     for reps, style, marker, colour, label in (
-            (out.baseline, "--", "s", "0.45", f"baseline: {out.baseline.scenario}"),
-            (out.scenario, "-", "o", "#1f4e9c", out.scenario.scenario + (" (levers moved)" if out.overrides else ""))):
+        (out.baseline, "--", "s", "0.45", f"baseline: {out.baseline.scenario}"),
+        (out.scenario, "-", "o", "#1f4e9c", out.scenario.scenario + (" (levers moved)" if out.overrides else "")),
+    ):
         lo, hi = _band(reps, series)
         ax.fill_between(years, lo * factor, hi * factor, color=colour, alpha=0.15, linewidth=0)
         ax.plot(years, reps.mean(series) * factor, linestyle=style, marker=marker, color=colour, label=label)
@@ -93,10 +95,12 @@ def table_html(out: Outcome) -> str:
         rows.append(f"<tr>{''.join(cells)}</tr>")
     payload = html.escape(json.dumps(data), quote=True)
     settings = html.escape(json.dumps(out.settings, default=list, sort_keys=True), quote=True)
-    return (f'<table id="scsim-yearly" class="scsim-table" data-yearly="{payload}" data-settings="{settings}" '
-            f'data-scenario="{html.escape(out.scenario.scenario, quote=True)}" '
-            f'data-baseline="{html.escape(out.baseline.scenario, quote=True)}" data-reps="{len(out.scenario.seeds)}">'
-            f"<thead><tr><th>year</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    return (
+        f'<table id="scsim-yearly" class="scsim-table" data-yearly="{payload}" data-settings="{settings}" '
+        f'data-scenario="{html.escape(out.scenario.scenario, quote=True)}" '
+        f'data-baseline="{html.escape(out.baseline.scenario, quote=True)}" data-reps="{len(out.scenario.seeds)}">'
+        f"<thead><tr><th>year</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def _ci(d: Difference, factor: float, fmt: str) -> str:
@@ -110,25 +114,47 @@ def headline(out: Outcome) -> list[tuple[str, str, str, str]]:
     hp, hb = out.scenario.horizon(), out.baseline.horizon()
     diffs = {d.metric: d for d in out.differences}
     rows = [
-        ("win rate 2019-2030", f"{np.nanmean(hp['win_rate']) * 100:.1f} %", f"{np.nanmean(hb['win_rate']) * 100:.1f} %",
-         _ci(diffs["win_rate"], 100, ".1f") + " %p"),
-        ("value won, USD m", f"{hp['value_usd_m'].mean():,.0f}", f"{hb['value_usd_m'].mean():,.0f}",
-         _ci(diffs["value_usd_m"], 1, ",.0f")),
-        ("public cost, KRW bn", f"{hp['cost_krw_bn'].mean():,.0f}", f"{hb['cost_krw_bn'].mean():,.0f}",
-         _ci(diffs["cost_krw_bn"], 1, ",.0f")),
+        (
+            "win rate 2019-2030",
+            f"{np.nanmean(hp['win_rate']) * 100:.1f} %",
+            f"{np.nanmean(hb['win_rate']) * 100:.1f} %",
+            _ci(diffs["win_rate"], 100, ".1f") + " %p",
+        ),
+        (
+            "value won, USD m",
+            f"{hp['value_usd_m'].mean():,.0f}",
+            f"{hb['value_usd_m'].mean():,.0f}",
+            _ci(diffs["value_usd_m"], 1, ",.0f"),
+        ),
+        (
+            "public cost, KRW bn",
+            f"{hp['cost_krw_bn'].mean():,.0f}",
+            f"{hb['cost_krw_bn'].mean():,.0f}",
+            _ci(diffs["cost_krw_bn"], 1, ",.0f"),
+        ),
     ]
     ratio = out.extra_value_per_extra_krw()
-    rows.append(("extra value won per extra public KRW (value in KRW)", "", "",
-                 "n/a (no extra cost)" if math.isnan(ratio) else f"{ratio:,.1f}"))
+    rows.append(
+        (
+            "extra value won per extra public KRW (value in KRW)",
+            "",
+            "",
+            "n/a (no extra cost)" if math.isnan(ratio) else f"{ratio:,.1f}",
+        )
+    )
     return rows
 
 
 def headline_html(out: Outcome) -> str:
-    body = "".join(f"<tr><th>{html.escape(a)}</th><td>{b}</td><td>{c}</td><td>{html.escape(d)}</td></tr>"
-                   for a, b, c, d in headline(out))
-    return (f'<table id="scsim-headline" class="scsim-table"><thead><tr><th></th>'
-            f"<th>{html.escape(out.scenario.scenario)}</th><th>{html.escape(out.baseline.scenario)}</th>"
-            f"<th>difference (paired by seed)</th></tr></thead><tbody>{body}</tbody></table>")
+    body = "".join(
+        f"<tr><th>{html.escape(a)}</th><td>{b}</td><td>{c}</td><td>{html.escape(d)}</td></tr>"
+        for a, b, c, d in headline(out)
+    )
+    return (
+        f'<table id="scsim-headline" class="scsim-table"><thead><tr><th></th>'
+        f"<th>{html.escape(out.scenario.scenario)}</th><th>{html.escape(out.baseline.scenario)}</th>"
+        f"<th>difference (paired by seed)</th></tr></thead><tbody>{body}</tbody></table>"
+    )
 
 
 def png(fig: Figure) -> bytes:
@@ -140,19 +166,21 @@ def png(fig: Figure) -> bytes:
 @dataclass(frozen=True)
 class View:
     """Everything the page shows for one lever setting, drawn off the UI thread."""
+
     outcome: Outcome
-    charts: tuple[tuple[str, bytes], ...]   # (series, PNG)
+    charts: tuple[tuple[str, bytes], ...]  # (series, PNG)
     headline: str
     table: str
-    seconds: float                          # model runs and drawing
+    seconds: float  # model runs and drawing
 
 
 class Superseded(Exception):
     """A newer lever setting arrived while this one was computing."""
 
 
-def build(scenario_path: str, baseline_path: str, settings: dict, reps: int, seed: int,
-          cancel: threading.Event | None = None) -> View:
+def build(
+    scenario_path: str, baseline_path: str, settings: dict, reps: int, seed: int, cancel: threading.Event | None = None
+) -> View:
     """Run the model for these settings and draw the charts; stops between steps once superseded."""
     t0 = time.perf_counter()
     out = runs.evaluate(scenario_path, baseline_path, settings, reps, seed)

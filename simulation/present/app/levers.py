@@ -10,6 +10,7 @@ schedules (e.g. F5's 0.3 -> 1.0 %p) stay as written until the planner moves that
 The overridden scenario is re-validated by the ordinary loader (`with_overrides`), so the
 dashboard can never run a scenario that `scsim run --set ...` would refuse.
 """
+
 from __future__ import annotations
 
 import typing
@@ -36,38 +37,72 @@ class Control:
     """What the dashboard adds to a schema field: which field, a short label, the slider's span in
     display units (narrower than the schema allows, so a slider moves in useful steps) and what the
     control does beyond setting the field. Everything else comes from the schema."""
+
     name: str
-    key: str                # the schema field, dotted
-    label: str              # shown after the measure code
+    key: str  # the schema field, dotted
+    label: str  # shown after the measure code
     lo: float = 0.0
     hi: float = 1.0
     step: float = 1.0
-    note: str = ""          # added to the schema's description
+    note: str = ""  # added to the schema's description
     also: tuple[str, ...] = ()  # fields set to the same value
-    on: Any = None          # a switch over a choice: the value "on" means
+    on: Any = None  # a switch over a choice: the value "on" means
 
 
 CONTROLS: tuple[Control, ...] = (
     Control("f5_enabled", "levers.f5_co_entry.enabled", "co-entry finance"),
-    Control("f5_rate_cut", "levers.f5_co_entry.rate_cut", "co-entry loan-rate cut", 0.0, 3.0, 0.1,
-            note="moving it replaces the scenario's schedule by one rate for the whole horizon"),
-    Control("n2_ratio", "levers.n2_subsidy.ratio.sme", "subsidy ratio, SMEs and startups", 0.0, 100.0, 5.0,
-            note="the same share for SMEs and startups", also=("levers.n2_subsidy.ratio.startup",)),
+    Control(
+        "f5_rate_cut",
+        "levers.f5_co_entry.rate_cut",
+        "co-entry loan-rate cut",
+        0.0,
+        3.0,
+        0.1,
+        note="moving it replaces the scenario's schedule by one rate for the whole horizon",
+    ),
+    Control(
+        "n2_ratio",
+        "levers.n2_subsidy.ratio.sme",
+        "subsidy ratio, SMEs and startups",
+        0.0,
+        100.0,
+        5.0,
+        note="the same share for SMEs and startups",
+        also=("levers.n2_subsidy.ratio.startup",),
+    ),
     Control("c5_roadshows", "levers.c5_roadshows.per_year", "roadshows per year", 0, 20),
-    Control("n4_kotra", "levers.n4_hubs.kotra_max_centres", "KOTRA centres", 0, 30,
-            note="the scenario's centres first, then the plan's 30 (from 2020-01), up to this many"),
-    Control("c2_slots", "levers.c2_consortia.slots_per_year", "consortium slots per year", 0, 60,
-            note="one number for the whole horizon"),
+    Control(
+        "n4_kotra",
+        "levers.n4_hubs.kotra_max_centres",
+        "KOTRA centres",
+        0,
+        30,
+        note="the scenario's centres first, then the plan's 30 (from 2020-01), up to this many",
+    ),
+    Control(
+        "c2_slots",
+        "levers.c2_consortia.slots_per_year",
+        "consortium slots per year",
+        0,
+        60,
+        note="one number for the whole horizon",
+    ),
     Control("t5_mous", "levers.t5_mou.mous", "G2G MOU countries", note=f"an added country signs in {NEW_MOU_DATE}"),
     Control("f1_enabled", "levers.f1_pis.enabled", "PIS smart-city fund"),
-    Control("f2_subordinated", "levers.f2_loss_order.order", "government takes losses first",
-            note="on: subordinated (government, public, then private); off: pari passu", on="subordinated"),
+    Control(
+        "f2_subordinated",
+        "levers.f2_loss_order.order",
+        "government takes losses first",
+        note="on: subordinated (government, public, then private); off: pari passu",
+        on="subordinated",
+    ),
 )
 
 
 @dataclass(frozen=True)
 class Lever:
     """One control as the page draws it: label, measure, help and unit from the schema."""
+
     name: str
     label: str
     measure: str
@@ -76,7 +111,7 @@ class Lever:
     lo: float = 0.0
     hi: float = 1.0
     step: float = 1.0
-    scale: float = 1.0      # display value = model value * scale (a rate 0.01 shows as 1.0 %p)
+    scale: float = 1.0  # display value = model value * scale (a rate 0.01 shows as 1.0 %p)
     unit: str = ""
     paths: tuple[KeyPath, ...] = ()  # the schema fields it sets; the first is the one read back
     choice: tuple[Any, Any] | None = None  # a switch over a choice: (off, on)
@@ -119,9 +154,20 @@ def lever(c: Control) -> Lever:
         if (r.lo is not None and c.lo / scale < r.lo) or (r.hi is not None and c.hi / scale > r.hi):
             raise ValueError(f"the {c.name} slider [{c.lo}, {c.hi}] {unit} leaves the schema's [{r.lo}, {r.hi}]")
     about = meta["description"].removesuffix(f" ({path[-1]})")  # a keyed field's own key, e.g. (sme)
-    return Lever(c.name, f"{meta['measure']} {c.label}", meta["measure"], kind,
-                 f"{about}; {c.note}" if c.note else about, c.lo, c.hi, c.step, scale, unit,
-                 (path, *(_path(k) for k in c.also)), _choice(path, c.on) if c.on is not None else None)
+    return Lever(
+        c.name,
+        f"{meta['measure']} {c.label}",
+        meta["measure"],
+        kind,
+        f"{about}; {c.note}" if c.note else about,
+        c.lo,
+        c.hi,
+        c.step,
+        scale,
+        unit,
+        (path, *(_path(k) for k in c.also)),
+        _choice(path, c.on) if c.on is not None else None,
+    )
 
 
 LEVERS: tuple[Lever, ...] = tuple(lever(c) for c in CONTROLS)
@@ -143,7 +189,7 @@ def _codes(items: list, table: CountryTable) -> list[str]:
     out: list[str] = []
     for it in items:
         code = it["country"] if isinstance(it, dict) else it.country
-        for c in (table.flagged(code[4:]) if code.startswith("csv:") else [code]):
+        for c in table.flagged(code[4:]) if code.startswith("csv:") else [code]:
             if c not in out:
                 out.append(c)
     return out

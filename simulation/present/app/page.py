@@ -8,6 +8,7 @@ engine's fast path without Mesa objects (Mesa 3.3.1 never frees a model, mesa#31
 Each lever change reruns the model in a worker thread (`use_thread`: a newer change
 supersedes a run still going) while the last charts stay on screen.
 """
+
 from __future__ import annotations
 
 import html
@@ -39,23 +40,40 @@ def _label(lv: levers.Lever, value) -> str:
 
 
 @solara.component
-def LeverControl(lv: levers.Lever, value: Any, on_value: Callable[[Any], None], hi: float,
-                 country_names: dict[str, str]):
+def LeverControl(
+    lv: levers.Lever, value: Any, on_value: Callable[[Any], None], hi: float, country_names: dict[str, str]
+):
     """One lever as a switch, a slider or a country picker, with what it does underneath."""
     with solara.Column(gap="0px", style={"margin-bottom": "6px"}):
         if lv.kind == "switch":
             solara.Switch(label=lv.label, value=bool(value), on_value=on_value, color="primary")
         elif lv.kind == "int":
-            solara.SliderInt(_label(lv, value), value=int(value), min=int(lv.lo), max=int(max(hi, value)),
-                             step=int(lv.step), on_value=on_value)
+            solara.SliderInt(
+                _label(lv, value),
+                value=int(value),
+                min=int(lv.lo),
+                max=int(max(hi, value)),
+                step=int(lv.step),
+                on_value=on_value,
+            )
         elif lv.kind == "float":
-            solara.SliderFloat(_label(lv, value), value=float(value), min=lv.lo, max=max(hi, float(value)),
-                               step=lv.step, on_value=on_value)
+            solara.SliderFloat(
+                _label(lv, value),
+                value=float(value),
+                min=lv.lo,
+                max=max(hi, float(value)),
+                step=lv.step,
+                on_value=on_value,
+            )
         else:
             shown = {f"{c} {n}": c for c, n in country_names.items()}
             back = {c: s for s, c in shown.items()}
-            solara.SelectMultiple(lv.label, values=[back[c] for c in value if c in back], all_values=list(shown),
-                                  on_value=lambda picked: on_value(tuple(sorted(shown[p] for p in picked))))
+            solara.SelectMultiple(
+                lv.label,
+                values=[back[c] for c in value if c in back],
+                all_values=list(shown),
+                on_value=lambda picked: on_value(tuple(sorted(shown[p] for p in picked))),
+            )
         solara.Text(f"{lv.measure}: {lv.help}", style={"font-size": "0.75rem", "color": "#555"})
 
 
@@ -65,8 +83,9 @@ def Results(view: charts.View):
     solara.HTML(tag="div", unsafe_innerHTML=view.headline)
     with solara.Row(style={"flex-wrap": "wrap"}):
         for _series, image in view.charts:
-            with solara.Column(classes=["scsim-chart"],
-                               style={"min-width": "360px", "max-width": "640px", "flex": "1 1 30%"}):
+            with solara.Column(
+                classes=["scsim-chart"], style={"min-width": "360px", "max-width": "640px", "flex": "1 1 30%"}
+            ):
                 solara.Image(image, format="png", width="100%")
     with solara.Details("Yearly numbers (mean over replications)", expand=True):
         solara.HTML(tag="div", unsafe_innerHTML=view.table)
@@ -111,15 +130,21 @@ def Page():
 
     solara.Title("scsim: smart-city export levers")
     solara.Style(CSS)
-    files = {os.path.basename(f) if os.path.dirname(os.path.abspath(f)) == os.path.abspath(CONFIG.folder) else f: f
-             for f in runs.scenario_files(CONFIG.folder, CONFIG.scenario)}
+    files = {
+        os.path.basename(f) if os.path.dirname(os.path.abspath(f)) == os.path.abspath(CONFIG.folder) else f: f
+        for f in runs.scenario_files(CONFIG.folder, CONFIG.scenario)
+    }
     shown = next((k for k, f in files.items() if f == scenario), scenario)
     with solara.Sidebar():
         solara.Select("Scenario", values=list(files), value=shown, on_value=lambda k: pick(files[k]))
         if pick_error:
             solara.Error(pick_error)
-        solara.Button("Reset levers to the scenario", on_click=lambda: set_settings(base_settings), text=True,
-                      disabled=settings == base_settings)
+        solara.Button(
+            "Reset levers to the scenario",
+            on_click=lambda: set_settings(base_settings),
+            text=True,
+            disabled=settings == base_settings,
+        )
         for lv in levers.LEVERS:
             hi = kotra_hi if lv.name == "n4_kotra" else lv.hi
             LeverControl(lv, settings[lv.name], setter(lv.name), hi, names)
@@ -128,20 +153,37 @@ def Page():
 
     with solara.Column():
         # plain HTML, not solara.Markdown: Markdown loads mermaid from the asset proxy on every page
-        solara.HTML(tag="h3", unsafe_innerHTML=html.escape(
-            f"{os.path.basename(scenario)} against {os.path.basename(CONFIG.baseline)}"))
-        solara.HTML(tag="p", unsafe_innerHTML=(
-            "Export win rate, value won and public cost by year, 2019-2030. Both scenarios run "
-            f"with the same {reps} seeds (common random numbers); bands are 95 % intervals of the mean."))
+        solara.HTML(
+            tag="h3",
+            unsafe_innerHTML=html.escape(f"{os.path.basename(scenario)} against {os.path.basename(CONFIG.baseline)}"),
+        )
+        solara.HTML(
+            tag="p",
+            unsafe_innerHTML=(
+                "Export win rate, value won and public cost by year, 2019-2030. Both scenarios run "
+                f"with the same {reps} seeds (common random numbers); bands are 95 % intervals of the mean."
+            ),
+        )
         view: charts.View | None = last.current
         failed = result.state == ResultState.ERROR and not isinstance(result.error, charts.Superseded)
         status = "running" if running else "error" if failed else "done"
-        text = ("computing..." if running else "" if view is None else
-                f"{len(view.outcome.scenario.seeds)} replications of the scenario (the baseline's are cached) "
-                f"run and drawn in {view.seconds:.2f} s")
-        solara.HTML(tag="div", unsafe_innerHTML=text,
-                    attributes={"id": "scsim-status", "data-state": status,
-                                "data-seconds": "" if view is None else f"{view.seconds:.3f}"})
+        text = (
+            "computing..."
+            if running
+            else ""
+            if view is None
+            else f"{len(view.outcome.scenario.seeds)} replications of the scenario (the baseline's are cached) "
+            f"run and drawn in {view.seconds:.2f} s"
+        )
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=text,
+            attributes={
+                "id": "scsim-status",
+                "data-state": status,
+                "data-seconds": "" if view is None else f"{view.seconds:.3f}",
+            },
+        )
         solara.ProgressLinear(running)
         if failed:
             solara.Error(f"the model could not run with these settings: {result.error}")

@@ -6,6 +6,7 @@ uses the i-th seed spawned from `SeedSequence(seed)` in both scenarios (common r
 as `scsim compare`), and results are cached by (scenario hash, seeds) so the baseline is run
 once per seed set, not on every lever change.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,14 +33,15 @@ _CACHE_SIZE = 64
 @dataclass(frozen=True)
 class Reps:
     """Yearly figures of each replication (rows) of one scenario: the headline series only."""
+
     scenario: str
     years: tuple[int, ...]
     seeds: tuple[int, ...]
-    wins: np.ndarray           # (reps, years)
+    wins: np.ndarray  # (reps, years)
     bids: np.ndarray
     value_usd_m: np.ndarray
     value_krw_bn: np.ndarray
-    cost_krw_bn: np.ndarray    # total public cost, commitment basis
+    cost_krw_bn: np.ndarray  # total public cost, commitment basis
 
     @property
     def win_rate(self) -> np.ndarray:
@@ -62,16 +64,25 @@ class Reps:
         bids = self.bids.sum(axis=1)
         rate = np.full(bids.shape, np.nan)
         np.divide(self.wins.sum(axis=1), bids, out=rate, where=bids > 0)
-        return {"win_rate": rate, "value_usd_m": self.value_usd_m.sum(axis=1),
-                "value_krw_bn": self.value_krw_bn.sum(axis=1), "cost_krw_bn": self.cost_krw_bn.sum(axis=1)}
+        return {
+            "win_rate": rate,
+            "value_usd_m": self.value_usd_m.sum(axis=1),
+            "value_krw_bn": self.value_krw_bn.sum(axis=1),
+            "cost_krw_bn": self.cost_krw_bn.sum(axis=1),
+        }
 
 
 def extract(res: RunResult) -> dict[str, np.ndarray]:
     """The dashboard's series from one run's accumulators (the same numbers `metrics.tidy` writes)."""
     A = res.acc
     krw = res.params.krw / 1000.0
-    return {"wins": A.wins[:, 0].copy(), "bids": A.bids[:, 0].copy(), "value_usd_m": A.value[:, 0].copy(),
-            "value_krw_bn": A.value[:, 0] * krw, "cost_krw_bn": A.cost.sum(axis=1)}
+    return {
+        "wins": A.wins[:, 0].copy(),
+        "bids": A.bids[:, 0].copy(),
+        "value_usd_m": A.value[:, 0].copy(),
+        "value_krw_bn": A.value[:, 0] * krw,
+        "cost_krw_bn": A.cost.sum(axis=1),
+    }
 
 
 _cache: OrderedDict[tuple[str, tuple[int, ...]], Reps] = OrderedDict()
@@ -88,8 +99,12 @@ def run_reps(r: Resolved, seeds: tuple[int, ...]) -> Reps:
             return hit
     runs = [simulate(r, s) for s in seeds]
     parts = [extract(x) for x in runs]
-    out = Reps(scenario=r.scenario.name, years=tuple(int(y) for y in runs[0].cal.years), seeds=tuple(seeds),
-               **{k: np.vstack([p[k] for p in parts]) for k in parts[0]})
+    out = Reps(
+        scenario=r.scenario.name,
+        years=tuple(int(y) for y in runs[0].cal.years),
+        seeds=tuple(seeds),
+        **{k: np.vstack([p[k] for p in parts]) for k in parts[0]},
+    )
     with _lock:
         _cache[key] = out
         while len(_cache) > _CACHE_SIZE:
@@ -100,6 +115,7 @@ def run_reps(r: Resolved, seeds: tuple[int, ...]) -> Reps:
 @dataclass(frozen=True)
 class Difference:
     """Scenario minus baseline over the horizon, paired by seed, with a 95 % t interval."""
+
     metric: str
     mean: float
     low: float
@@ -121,6 +137,7 @@ def paired(a: np.ndarray, b: np.ndarray, metric: str) -> Difference:
 @dataclass(frozen=True)
 class Outcome:
     """What the dashboard shows for one setting of the levers."""
+
     scenario: Reps
     baseline: Reps
     settings: dict
@@ -161,8 +178,13 @@ def load(path: str) -> Resolved:
     return r
 
 
-def evaluate(scenario_path: str, baseline_path: str, settings: dict | None = None,
-             reps: int = DEFAULT_REPS, seed: int = DEFAULT_SEED) -> Outcome:
+def evaluate(
+    scenario_path: str,
+    baseline_path: str,
+    settings: dict | None = None,
+    reps: int = DEFAULT_REPS,
+    seed: int = DEFAULT_SEED,
+) -> Outcome:
     """Run the scenario with the dashboard's lever settings and the baseline with the same seeds."""
     t0 = time.perf_counter()
     base_r = load(baseline_path)
@@ -173,8 +195,14 @@ def evaluate(scenario_path: str, baseline_path: str, settings: dict | None = Non
     seeds = tuple(replication_seeds(seed, reps))
     plan = run_reps(run_r, seeds)
     base = run_reps(base_r, seeds)
-    return Outcome(plan, base, settings, {".".join(map(str, k)): v for k, v in ov.items()},
-                   time.perf_counter() - t0, compare(plan, base))
+    return Outcome(
+        plan,
+        base,
+        settings,
+        {".".join(map(str, k)): v for k, v in ov.items()},
+        time.perf_counter() - t0,
+        compare(plan, base),
+    )
 
 
 def scenario_files(folder: str | os.PathLike, extra: str | None = None) -> list[str]:

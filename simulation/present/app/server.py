@@ -9,6 +9,7 @@ closed port on this machine, so a missing asset fails here instead of silently f
 from a CDN. Settings are read from the environment when Solara is first
 imported, so `serve` sets them before importing it.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,6 +32,7 @@ _ENV = {"scenario": "SCSIM_APP_SCENARIO", "folder": "SCSIM_APP_SCENARIO_DIR", "b
 @dataclass(frozen=True)
 class AppConfig:
     """What the page needs from the command line; passed through the environment to Solara's app module."""
+
     scenario: str
     folder: str
     baseline: str
@@ -41,8 +43,11 @@ class AppConfig:
     @classmethod
     def from_env(cls) -> AppConfig:
         folder = os.environ.get(_ENV["folder"]) or str(default_folder())
-        return cls(scenario=os.environ.get(_ENV["scenario"]) or str(Path(folder) / "plan_2019_announced.yaml"),
-                   folder=folder, baseline=os.environ.get(_ENV["baseline"]) or str(Path(folder) / "no_plan.yaml"))
+        return cls(
+            scenario=os.environ.get(_ENV["scenario"]) or str(Path(folder) / "plan_2019_announced.yaml"),
+            folder=folder,
+            baseline=os.environ.get(_ENV["baseline"]) or str(Path(folder) / "no_plan.yaml"),
+        )
 
 
 def default_folder() -> Path:
@@ -60,7 +65,7 @@ def configure(scenario: str | None) -> AppConfig:
     baseline = str(folder / "no_plan.yaml")
     if not Path(baseline).is_file():
         raise InputError(f"the no-plan baseline {baseline} is missing; run `scsim app` from the project folder")
-    runs.load(scenario)   # raises InputError naming the file as given, the line and the key
+    runs.load(scenario)  # raises InputError naming the file as given, the line and the key
     runs.load(baseline)
     return AppConfig(scenario=os.path.abspath(scenario), folder=str(folder), baseline=baseline)
 
@@ -102,6 +107,7 @@ def solara_env(config: AppConfig, host: str, port: int, asset_dir: Path) -> dict
 def _warm_up(config: AppConfig) -> None:
     """Run the default view once while the server starts, so the first page load finds compiled kernels and a cached baseline."""
     from simulation.present.app import runs
+
     try:
         t0 = time.perf_counter()
         runs.evaluate(config.scenario, config.baseline)
@@ -121,16 +127,18 @@ def serve(config: AppConfig, host: str, port: int, asset_dir: Path) -> None:
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
 
     threading.Thread(target=_warm_up, args=(config,), daemon=True, name="scsim-warm-up").start()
-    server = uvicorn.Server(uvicorn.Config("solara.server.starlette:app", host=host, port=port,
-                                           log_level="warning", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config("solara.server.starlette:app", host=host, port=port, log_level="warning", access_log=False)
+    )
     url = f"http://{host if ':' not in host else f'[{host}]'}:{port}/"
 
     def announce() -> None:
         while not server.started and not server.should_exit:
             time.sleep(0.05)
         if server.started:
-            print(f"scsim app: serving {config.scenario} against {config.baseline} at {url} (Ctrl-C to stop)",
-                  flush=True)
+            print(
+                f"scsim app: serving {config.scenario} against {config.baseline} at {url} (Ctrl-C to stop)", flush=True
+            )
 
     threading.Thread(target=announce, daemon=True).start()
     server.run()

@@ -7,6 +7,7 @@ Each figure is drawn only when its data is in the folder: win rate, value by siz
 region and risk class, the PIS fund from `run`/`compare` folders; the forest plot from
 `compare`; cost against value from all three; Sobol and Morris charts from `sweep` folders.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -38,6 +39,7 @@ FIGURES: tuple[FigureMaker, ...] = (win_rate, value_size, value_where, forest, c
 @dataclass
 class Drawn:
     """One figure written to disk."""
+
     id: str
     title: str
     caption: str

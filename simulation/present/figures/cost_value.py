@@ -3,6 +3,7 @@
 From a sweep: every setting of its analysis ranking (mean over its runs, 95 % intervals as error
 bars). From a run or compare folder: every scenario (horizon totals per replication).
 """
+
 from __future__ import annotations
 
 import math
@@ -20,7 +21,7 @@ TITLE = "Public cost against value won"
 MAX_LABELS = 12
 
 
-VALUE_USD = "value_won_usd_m"   # value won is shown in USD m, as everywhere else; public cost in KRW bn
+VALUE_USD = "value_won_usd_m"  # value won is shown in USD m, as everywhere else; public cost in KRW bn
 
 
 def value_column(p: pd.DataFrame) -> str:
@@ -88,32 +89,62 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
     value = value_column(p)
     fig = new_figure(7.0, 4.6)
     ax = fig.add_subplot()
-    for on, marker, face, lab in ((False, "o", "white", style.t("dominated")), (True, "s", "black", style.t("on the front"))):
+    for on, marker, face, lab in (
+        (False, "o", "white", style.t("dominated")),
+        (True, "s", "black", style.t("on the front")),
+    ):
         q = p[p["pareto"] == on]
         if q.empty:
             continue
-        ax.errorbar(q[f"{COST}_mean"], q[f"{value}_mean"], xerr=_err(q, COST), yerr=_err(q, value), fmt=marker,
-                    markersize=5, markerfacecolor=face, markeredgecolor="black", ecolor="#666666", elinewidth=0.7,
-                    capsize=1.5, linestyle="none", label=lab)
+        ax.errorbar(
+            q[f"{COST}_mean"],
+            q[f"{value}_mean"],
+            xerr=_err(q, COST),
+            yerr=_err(q, value),
+            fmt=marker,
+            markersize=5,
+            markerfacecolor=face,
+            markeredgecolor="black",
+            ecolor="#666666",
+            elinewidth=0.7,
+            capsize=1.5,
+            linestyle="none",
+            label=lab,
+        )
     front = p[p["pareto"]].sort_values(f"{COST}_mean")
     if len(front):
-        ax.plot(front[f"{COST}_mean"], front[f"{value}_mean"], drawstyle="steps-post", color="black", linestyle="--",
-                linewidth=1.0, label=style.t("Pareto front"))
+        ax.plot(
+            front[f"{COST}_mean"],
+            front[f"{value}_mean"],
+            drawstyle="steps-post",
+            color="black",
+            linestyle="--",
+            linewidth=1.0,
+            label=style.t("Pareto front"),
+        )
     labelled = p if len(p) <= MAX_LABELS else front.head(MAX_LABELS)
     for i, (_, r) in enumerate(labelled.iterrows()):
         text = r["label"] if len(p) <= MAX_LABELS else f"#{int(r['rank'])}"
         text = text if len(text) <= 48 else text[:45] + "..."
-        ax.annotate(text, (r[f"{COST}_mean"], r[f"{value}_mean"]), xytext=(5, 4 if i % 2 == 0 else -11),
-                    textcoords="offset points", fontsize=7, annotation_clip=True)
+        ax.annotate(
+            text,
+            (r[f"{COST}_mean"], r[f"{value}_mean"]),
+            xytext=(5, 4 if i % 2 == 0 else -11),
+            textcoords="offset points",
+            fontsize=7,
+            annotation_clip=True,
+        )
     ax.set_xlabel(style.t("Public cost (KRW bn)"))
     ax.set_ylabel(style.t("Value won (USD m)" if value == VALUE_USD else "Value won (KRW bn)"))
     ax.set_title(style.t("Public cost against value won"))
     ax.legend(loc="best")
     what = "lever setting of the sweep" if res.kind == "sweep" else "scenario"
     unit = "USD m" if value == VALUE_USD else "KRW bn"
-    caption = (f"One point per {what}: public cost (KRW bn) against value won ({unit}) over the horizon, means over "
-               "the runs; whiskers 95 % t-intervals where there are replications, stopping at zero. Filled squares and the dashed "
-               "step line: the Pareto front, the settings no other setting beats on both lower cost and higher value.")
+    caption = (
+        f"One point per {what}: public cost (KRW bn) against value won ({unit}) over the horizon, means over "
+        "the runs; whiskers 95 % t-intervals where there are replications, stopping at zero. Filled squares and the dashed "
+        "step line: the Pareto front, the settings no other setting beats on both lower cost and higher value."
+    )
     if len(p) > MAX_LABELS:
         caption += f" Labels give the rank by value per public KRW of the first {MAX_LABELS} front points."
     if not math.isfinite(float(p[f"{COST}_mean"].max())):

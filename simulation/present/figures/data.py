@@ -9,6 +9,7 @@ Three kinds of folder are read:
 A missing, empty or unreadable folder, or one from an older or unknown format, raises
 `InputError` with one sentence saying what is wrong (the CLI prints it and exits with status 2).
 """
+
 from __future__ import annotations
 
 import json
@@ -22,11 +23,22 @@ import pandas as pd
 from simulation.analysis.analyze import mean_ci
 from simulation.scenario.errors import InputError
 
-RUN_FORMAT = 1        # the `format` written into run/compare manifests
-SWEEP_FORMAT = 1      # simulation.experiment.store.FORMAT
+RUN_FORMAT = 1  # the `format` written into run/compare manifests
+SWEEP_FORMAT = 1  # simulation.experiment.store.FORMAT
 TIDY = ["run", "scenario", "seed", "year", "metric", "group", "value"]
-DIFF_COLUMNS = ["scenario", "baseline", "metric", "period", "baseline_mean", "scenario_mean", "difference",
-                "ci_low", "ci_high", "pairs", "straddles_zero"]
+DIFF_COLUMNS = [
+    "scenario",
+    "baseline",
+    "metric",
+    "period",
+    "baseline_mean",
+    "scenario_mean",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "pairs",
+    "straddles_zero",
+]
 ANALYSIS_TABLES = ("points", "ranking", "pareto", "sobol", "sobol_s2", "morris", "pawn")
 RERUN = "re-run the command that made it (see its manifest) with this version of scsim"
 
@@ -34,14 +46,15 @@ RERUN = "re-run the command that made it (see its manifest) with this version of
 @dataclass
 class Results:
     """What a results folder holds, as tables. Absent parts are None (or empty)."""
+
     folder: Path
-    kind: str                                    # "run", "compare" or "sweep"
-    manifest: dict[str, Any]                     # manifest.json, or experiment.json for a sweep
-    scenarios: list[str]                         # in the order they were given
-    yearly: pd.DataFrame | None = None           # tidy: run, scenario, seed, year, metric, group, value
-    summary: pd.DataFrame | None = None          # summary.csv
-    differences: pd.DataFrame | None = None      # differences.parquet
-    analysis: dict[str, pd.DataFrame] = field(default_factory=dict)   # sweep: analysis tables
+    kind: str  # "run", "compare" or "sweep"
+    manifest: dict[str, Any]  # manifest.json, or experiment.json for a sweep
+    scenarios: list[str]  # in the order they were given
+    yearly: pd.DataFrame | None = None  # tidy: run, scenario, seed, year, metric, group, value
+    summary: pd.DataFrame | None = None  # summary.csv
+    differences: pd.DataFrame | None = None  # differences.parquet
+    analysis: dict[str, pd.DataFrame] = field(default_factory=dict)  # sweep: analysis tables
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -115,8 +128,9 @@ def _read_table(folder: Path, name: str, columns: list[str]) -> pd.DataFrame:
             continue
         missing = [c for c in columns if c not in frame.columns]
         if missing:
-            raise _bad(folder, f"{path.name} lacks the columns {', '.join(missing)}: an older or unknown format; "
-                               f"{RERUN}")
+            raise _bad(
+                folder, f"{path.name} lacks the columns {', '.join(missing)}: an older or unknown format; {RERUN}"
+            )
         return frame
     raise _bad(folder, f"{problem}; {RERUN}")
 
@@ -126,8 +140,9 @@ def _check_format(folder: Path, manifest: dict[str, Any], name: str, known: int)
     if fmt is None:
         return
     if not isinstance(fmt, int) or fmt > known:
-        raise _bad(folder, f"{name} says format {fmt!r}, but this scsim reads format {known} or older; "
-                           "update scsim to read it")
+        raise _bad(
+            folder, f"{name} says format {fmt!r}, but this scsim reads format {known} or older; update scsim to read it"
+        )
 
 
 def load_results(folder: Path | str) -> Results:
@@ -155,8 +170,11 @@ def _load_batch(folder: Path) -> Results:
     _check_format(folder, m, "manifest.json", RUN_FORMAT)
     lost = [k for k in ("scenarios", "seeds", "replications", "command", "versions") if k not in m]
     scen = m.get("scenarios")
-    if not lost and (not isinstance(scen, list) or not scen or not all(
-            isinstance(s, dict) and {"name", "resolved", "provenance"} <= set(s) for s in scen)):
+    if not lost and (
+        not isinstance(scen, list)
+        or not scen
+        or not all(isinstance(s, dict) and {"name", "resolved", "provenance"} <= set(s) for s in scen)
+    ):
         lost.append("scenarios[].name/resolved/provenance")
     if lost:
         raise _bad(folder, f"manifest.json lacks {', '.join(lost)}: an older or unknown format; {RERUN}")
@@ -198,8 +216,11 @@ def _load_sweep(folder: Path) -> Results:
                 try:
                     res.analysis[name] = pd.read_parquet(path)
                 except Exception as exc:
-                    raise _bad(folder, f"analysis/{name}.parquet cannot be read ({type(exc).__name__}); "
-                                       f"run `scsim analyze {folder}` again") from None
+                    raise _bad(
+                        folder,
+                        f"analysis/{name}.parquet cannot be read ({type(exc).__name__}); "
+                        f"run `scsim analyze {folder}` again",
+                    ) from None
         return res
     if not any((folder / "runs").glob("*.parquet")):
         raise _bad(folder, "the sweep has no finished runs yet; run `scsim sweep` first")
@@ -227,8 +248,14 @@ def yearly_stats(res: Results, metric: str, group: str = "all") -> pd.DataFrame:
     """Per scenario and year: mean over replications with its 95 % t-interval (columns mean, lo, hi, n)."""
     t = res.yearly
     sel = t[(t["metric"] == metric) & (t["group"] == group)]
-    rows = [{"scenario": s, "year": int(y), **dict(zip(("mean", "lo", "hi", "n"), t_interval(g["value"].to_numpy()), strict=True))}
-            for (s, y), g in sel.groupby(["scenario", "year"], sort=True)]
+    rows = [
+        {
+            "scenario": s,
+            "year": int(y),
+            **dict(zip(("mean", "lo", "hi", "n"), t_interval(g["value"].to_numpy()), strict=True)),
+        }
+        for (s, y), g in sel.groupby(["scenario", "year"], sort=True)
+    ]
     return pd.DataFrame(rows, columns=["scenario", "year", "mean", "lo", "hi", "n"])
 
 
@@ -237,8 +264,10 @@ def horizon_stats(res: Results, metric: str, groups: list[str]) -> pd.DataFrame:
     t = res.yearly
     sel = t[(t["metric"] == metric) & t["group"].isin(groups)]
     per_run = sel.groupby(["scenario", "group", "run"])["value"].sum(min_count=1)
-    rows = [{"scenario": s, "group": g, **dict(zip(("mean", "lo", "hi", "n"), t_interval(v.to_numpy()), strict=True))}
-            for (s, g), v in per_run.groupby(level=[0, 1])]
+    rows = [
+        {"scenario": s, "group": g, **dict(zip(("mean", "lo", "hi", "n"), t_interval(v.to_numpy()), strict=True))}
+        for (s, g), v in per_run.groupby(level=[0, 1])
+    ]
     return pd.DataFrame(rows, columns=["scenario", "group", "mean", "lo", "hi", "n"])
 
 

@@ -1,4 +1,5 @@
 """Forest plot of the paired differences against the baseline over the horizon: one row per scenario and metric."""
+
 from __future__ import annotations
 
 import math
@@ -55,10 +56,21 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
                 ax.hlines(i, lo, hi, color=color, linewidth=1.6)
                 ax.vlines([lo, hi], i - 0.15, i + 0.15, color=color, linewidth=1.2)
             if math.isfinite(m):
-                ax.plot([m], [i], marker=MARKERS[i % len(MARKERS)], markersize=7, color=color,
-                        markerfacecolor=color if settled else "white", markeredgewidth=1.4, linestyle="none")
-            texts[i] = (IDENTICAL if bool(r.get("identical", False)) else
-                        f"{fmt_change(r['difference'], unit)}  [{fmt_change(r['ci_low'], unit)}, {fmt_change(r['ci_high'], unit)}]")
+                ax.plot(
+                    [m],
+                    [i],
+                    marker=MARKERS[i % len(MARKERS)],
+                    markersize=7,
+                    color=color,
+                    markerfacecolor=color if settled else "white",
+                    markeredgewidth=1.4,
+                    linestyle="none",
+                )
+            texts[i] = (
+                IDENTICAL
+                if bool(r.get("identical", False))
+                else f"{fmt_change(r['difference'], unit)}  [{fmt_change(r['ci_low'], unit)}, {fmt_change(r['ci_high'], unit)}]"
+            )
         ax.axvline(0.0, color="black", linestyle="--", linewidth=0.8)
         ax.set_yticks(np.arange(len(names)), names)
         ax.set_ylim(len(names) - 0.4, -0.6)
@@ -76,9 +88,11 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
         ax.set_title(f"{style.t(label)} ({shown})", loc="left", fontsize=9)
     fig.suptitle(style.t("Paired difference against {baseline} over the horizon, 95 % CI", baseline=baseline))
     fig.supxlabel(style.t("open marker: CI includes zero"), fontsize=7.5)
-    caption = (f"Each row: a scenario's mean paired difference from {baseline} over the whole horizon (replication i "
-               "of both scenarios shares its seed), with its 95 % t-interval; the numbers are printed on the right. "
-               "A filled marker means the interval excludes zero; an open one, that it includes zero (the report's "
-               "headline says whether more replications or the parameters are the reason). Shares are in "
-               "percentage points (pp); value won in USD m, public cost in KRW bn.")
+    caption = (
+        f"Each row: a scenario's mean paired difference from {baseline} over the whole horizon (replication i "
+        "of both scenarios shares its seed), with its 95 % t-interval; the numbers are printed on the right. "
+        "A filled marker means the interval excludes zero; an open one, that it includes zero (the report's "
+        "headline says whether more replications or the parameters are the reason). Shares are in "
+        "percentage points (pp); value won in USD m, public cost in KRW bn."
+    )
     return fig, caption

@@ -3,6 +3,7 @@
 Each column's title gives the scenario's loss order (F2): subordinated (government, then public,
 then private investors bear losses) or pari passu (pro rata), so the two can be read side by side.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -50,8 +51,10 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
         axes[r, 0].set_ylabel(style.t(label))
     handles, labels = axes[1, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncols=len(TRANCHES), title=style.t("PIS smart-city fund"))
-    caption = ("Per scenario with a PIS smart-city fund: new investments committed each year (top), net asset value "
-               "(cash + outstanding investments) of each tranche at year end (middle) and each tranche's cumulative "
-               "losses (bottom); means over replications, KRW bn. Under a subordinated order the government tranche "
-               "absorbs losses first, then the public one; pari passu spreads them pro rata.")
+    caption = (
+        "Per scenario with a PIS smart-city fund: new investments committed each year (top), net asset value "
+        "(cash + outstanding investments) of each tranche at year end (middle) and each tranche's cumulative "
+        "losses (bottom); means over replications, KRW bn. Under a subordinated order the government tranche "
+        "absorbs losses first, then the public one; pari passu spreads them pro rata."
+    )
     return fig, caption

@@ -1,4 +1,5 @@
 """Sensitivity bar charts from `scsim analyze`: Sobol S1/ST and Morris mu*/sigma, one panel per outcome."""
+
 from __future__ import annotations
 
 import math
@@ -11,8 +12,9 @@ from simulation.present.figures.data import Results
 from simulation.present.figures.style import Style, bars, new_figure
 
 
-def _panels(table: pd.DataFrame, style: Style, title: str, cols: list[tuple[str, str | None, str, int]],
-            order: str) -> Figure:
+def _panels(
+    table: pd.DataFrame, style: Style, title: str, cols: list[tuple[str, str | None, str, int]], order: str
+) -> Figure:
     outcomes = list(dict.fromkeys(table["outcome"]))
     ncols = min(2, len(outcomes))
     nrows = math.ceil(len(outcomes) / ncols)
@@ -29,14 +31,15 @@ def _panels(table: pd.DataFrame, style: Style, title: str, cols: list[tuple[str,
             ax.barh(y, np.nan_to_num(v), height=height, label=style.t(label), **bars(look))
             if conf and conf in g:
                 e = g[conf].to_numpy(dtype=float)
-                ax.errorbar(np.nan_to_num(v), y, xerr=np.nan_to_num(e), fmt="none", ecolor="black", elinewidth=0.7,
-                            capsize=1.5)
+                ax.errorbar(
+                    np.nan_to_num(v), y, xerr=np.nan_to_num(e), fmt="none", ecolor="black", elinewidth=0.7, capsize=1.5
+                )
         ax.set_yticks(pos, [f if len(f) <= 32 else f[:29] + "..." for f in g["factor"].astype(str)])
         ax.invert_yaxis()
         ax.grid(axis="y", visible=False)
         ax.axvline(0.0, color="black", linewidth=0.6)
         ax.set_title(style.t(outcome), fontsize=9)
-    for ax in axes[len(outcomes):]:
+    for ax in axes[len(outcomes) :]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncols=len(cols), title=style.t(title))
@@ -52,11 +55,14 @@ class Sobol:
         t = res.analysis.get("sobol")
         if t is None or t.empty:
             return None
-        fig = _panels(t, style, "Sobol indices", [("S1", "S1_conf", "first order S1", 1), ("ST", "ST_conf", "total ST", 0)],
-                      "ST")
-        caption = ("Share of each outcome's variance due to each factor alone (S1, hatched) and with all its "
-                   "interactions (ST, plain), from the Saltelli sample of the sweep; whiskers: 95 % bootstrap "
-                   "intervals. ST well above S1 means the factor acts through interactions.")
+        fig = _panels(
+            t, style, "Sobol indices", [("S1", "S1_conf", "first order S1", 1), ("ST", "ST_conf", "total ST", 0)], "ST"
+        )
+        caption = (
+            "Share of each outcome's variance due to each factor alone (S1, hatched) and with all its "
+            "interactions (ST, plain), from the Saltelli sample of the sweep; whiskers: 95 % bootstrap "
+            "intervals. ST well above S1 means the factor acts through interactions."
+        )
         return fig, caption
 
 
@@ -69,10 +75,16 @@ class Morris:
         t = res.analysis.get("morris")
         if t is None or t.empty:
             return None
-        fig = _panels(t, style, "Morris screening",
-                      [("mu_star", "mu_star_conf", "mu* (mean |elementary effect|)", 0), ("sigma", None, "sigma", 1)],
-                      "mu_star")
-        caption = ("Morris elementary effects per outcome: μ* (mean absolute effect of moving the factor across its "
-                   "normalised range; whiskers: 95 % bootstrap interval) ranks the factors; σ (hatched) large against "
-                   "μ* means non-linear effects or interactions.")
+        fig = _panels(
+            t,
+            style,
+            "Morris screening",
+            [("mu_star", "mu_star_conf", "mu* (mean |elementary effect|)", 0), ("sigma", None, "sigma", 1)],
+            "mu_star",
+        )
+        caption = (
+            "Morris elementary effects per outcome: μ* (mean absolute effect of moving the factor across its "
+            "normalised range; whiskers: 95 % bootstrap interval) ranks the factors; σ (hatched) large against "
+            "μ* means non-linear effects or interactions."
+        )
         return fig, caption

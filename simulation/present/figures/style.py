@@ -5,6 +5,7 @@ and white stays readable. Korean labels need a font with Hangul glyphs: `Style("
 one (or takes the font named by the SCSIM_FONT environment variable) and, finding none, warns
 once and draws English labels with matplotlib's default font.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,9 +33,21 @@ HATCHES = ("", "///", "...", "xxx", "\\\\\\", "+++", "ooo", "---")
 FILLS = ("#d9d9d9", "#bdbdbd", "#f0f0f0", "#969696", "#ffffff", "#e0e0e0", "#737373", "#fafafa")
 
 # fonts with Hangul glyphs, in order of preference
-CJK_FONTS = ("Noto Sans CJK KR", "Noto Sans KR", "Source Han Sans KR", "NanumGothic", "NanumBarunGothic",
-             "Malgun Gothic", "Apple SD Gothic Neo", "AppleGothic", "UnDotum", "Baekmuk Gulim",
-             "Noto Serif CJK KR", "Noto Sans CJK JP", "Noto Sans CJK SC")
+CJK_FONTS = (
+    "Noto Sans CJK KR",
+    "Noto Sans KR",
+    "Source Han Sans KR",
+    "NanumGothic",
+    "NanumBarunGothic",
+    "Malgun Gothic",
+    "Apple SD Gothic Neo",
+    "AppleGothic",
+    "UnDotum",
+    "Baekmuk Gulim",
+    "Noto Serif CJK KR",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK SC",
+)
 
 KO: dict[str, str] = {
     "Year": "연도",
@@ -72,26 +85,56 @@ KO: dict[str, str] = {
     "subordinated": "후순위",
     "pari_passu": "동순위",
     # groups
-    "large": "대기업", "mid": "중견기업", "sme": "중소기업", "startup": "스타트업",
-    "government": "정부", "public": "공공", "private": "민간",
-    "asean": "아세안", "east_south_asia": "동·남아시아", "middle_east": "중동", "central_asia": "중앙아시아",
-    "latin_america": "중남미", "africa": "아프리카", "europe": "유럽", "north_america_oceania": "북미·오세아니아",
+    "large": "대기업",
+    "mid": "중견기업",
+    "sme": "중소기업",
+    "startup": "스타트업",
+    "government": "정부",
+    "public": "공공",
+    "private": "민간",
+    "asean": "아세안",
+    "east_south_asia": "동·남아시아",
+    "middle_east": "중동",
+    "central_asia": "중앙아시아",
+    "latin_america": "중남미",
+    "africa": "아프리카",
+    "europe": "유럽",
+    "north_america_oceania": "북미·오세아니아",
     # metrics and outcomes
-    "win rate": "수주율", "wins": "수주 건수", "value won": "수주액", "SME share of value": "중소기업 수주액 비중",
-    "public cost": "공공비용", "value per public KRW": "공공비용 1원당 수주액",
+    "win rate": "수주율",
+    "wins": "수주 건수",
+    "value won": "수주액",
+    "SME share of value": "중소기업 수주액 비중",
+    "public cost": "공공비용",
+    "value per public KRW": "공공비용 1원당 수주액",
     "extra value per extra KRW": "추가 공공비용 1원당 추가 수주액",
-    "value_won_krw_bn": "수주액 (십억 원)", "public_cost_krw_bn": "공공비용 (십억 원)",
-    "value_per_public_krw": "공공비용 1원당 수주액", "win_rate": "수주율", "sme_share_value": "중소기업 수주액 비중",
+    "value_won_krw_bn": "수주액 (십억 원)",
+    "public_cost_krw_bn": "공공비용 (십억 원)",
+    "value_per_public_krw": "공공비용 1원당 수주액",
+    "win_rate": "수주율",
+    "sme_share_value": "중소기업 수주액 비중",
 }
 
 EN: dict[str, str] = {
-    "large": "large", "mid": "mid-size", "sme": "SME", "startup": "startup",
-    "asean": "ASEAN", "east_south_asia": "East & South Asia", "middle_east": "Middle East",
-    "central_asia": "Central Asia", "latin_america": "Latin America", "africa": "Africa", "europe": "Europe",
+    "large": "large",
+    "mid": "mid-size",
+    "sme": "SME",
+    "startup": "startup",
+    "asean": "ASEAN",
+    "east_south_asia": "East & South Asia",
+    "middle_east": "Middle East",
+    "central_asia": "Central Asia",
+    "latin_america": "Latin America",
+    "africa": "Africa",
+    "europe": "Europe",
     "north_america_oceania": "N. America & Oceania",
-    "subordinated": "subordinated", "pari_passu": "pari passu",
-    "value_won_krw_bn": "value won (KRW bn)", "public_cost_krw_bn": "public cost (KRW bn)",
-    "value_per_public_krw": "value per public KRW", "win_rate": "win rate", "sme_share_value": "SME share of value",
+    "subordinated": "subordinated",
+    "pari_passu": "pari passu",
+    "value_won_krw_bn": "value won (KRW bn)",
+    "public_cost_krw_bn": "public cost (KRW bn)",
+    "value_per_public_krw": "value per public KRW",
+    "win_rate": "win rate",
+    "sme_share_value": "SME share of value",
 }
 
 
@@ -111,6 +154,7 @@ def find_cjk_font() -> str | None:
 @dataclass
 class Style:
     """Labels and fonts for one set of figures. `lang` is "en" (default) or "ko"."""
+
     lang: str = "en"
     font: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -121,9 +165,11 @@ class Style:
         if self.lang == "ko":
             self.font = find_cjk_font()
             if self.font is None:
-                msg = ("no font with Korean glyphs is installed (looked for SCSIM_FONT and "
-                       f"{', '.join(CJK_FONTS[:5])}, ...); figures use English labels and the default font. "
-                       "Install one, e.g. `apt-get install fonts-noto-cjk` or `fonts-nanum`, for Korean labels")
+                msg = (
+                    "no font with Korean glyphs is installed (looked for SCSIM_FONT and "
+                    f"{', '.join(CJK_FONTS[:5])}, ...); figures use English labels and the default font. "
+                    "Install one, e.g. `apt-get install fonts-noto-cjk` or `fonts-nanum`, for Korean labels"
+                )
                 warnings.warn(msg, FontWarning, stacklevel=2)
                 self.notes.append(msg)
                 self.lang = "en"
@@ -136,10 +182,21 @@ class Style:
     def rc(self) -> dict[str, Any]:
         """matplotlib settings for `plt.rc_context`."""
         rc: dict[str, Any] = {
-            "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8,
-            "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.color": "#dddddd",
-            "grid.linewidth": 0.6, "hatch.linewidth": 0.6, "svg.hashsalt": "scsim", "svg.fonttype": "path",
-            "figure.dpi": 100, "savefig.dpi": 150, "axes.unicode_minus": False,
+            "font.size": 9,
+            "axes.titlesize": 10,
+            "axes.labelsize": 9,
+            "legend.fontsize": 8,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "grid.color": "#dddddd",
+            "grid.linewidth": 0.6,
+            "hatch.linewidth": 0.6,
+            "svg.hashsalt": "scsim",
+            "svg.fonttype": "path",
+            "figure.dpi": 100,
+            "savefig.dpi": 150,
+            "axes.unicode_minus": False,
         }
         if self.font:
             rc["font.family"] = [self.font, "DejaVu Sans"]

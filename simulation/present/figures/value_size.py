@@ -1,4 +1,5 @@
 """Value won by year stacked by the lead firm's size class, one panel per scenario, and the SME share of value."""
+
 from __future__ import annotations
 
 import math
@@ -51,8 +52,9 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
     if top > 0:
         axes[0].set_ylim(0, top * 1.05)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside upper center", ncols=len(SIZES),
-               title=style.t("Value won by lead firm size"))
+    fig.legend(
+        handles, labels, loc="outside upper center", ncols=len(SIZES), title=style.t("Value won by lead firm size")
+    )
     ax = fig.add_subplot(grid[rows, :])
     for i, name in enumerate(names):
         s = share[share["scenario"] == name].sort_values("year")
@@ -61,13 +63,17 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
         kw = series(i)
         ax.plot(s["year"], s["mean"], label=name, **kw)
         if np.isfinite(s["lo"]).any():
-            ax.fill_between(s["year"], s["lo"].clip(0, 1), s["hi"].clip(0, 1), color=kw["color"], alpha=0.1, linewidth=0)
+            ax.fill_between(
+                s["year"], s["lo"].clip(0, 1), s["hi"].clip(0, 1), color=kw["color"], alpha=0.1, linewidth=0
+            )
     ax.set_title(style.t("SME share of value won"))
     ax.set_ylabel(style.t("SME share"))
     ax.set_xlabel(style.t("Year"))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.legend(loc="best")
-    caption = (f"Top: value of contracts won each year (USD m, mean of {res.runs_text}), stacked by the size class "
-               "of the lead firm. Bottom: share of the value won that goes to SMEs and startups, as lead or "
-               "consortium partner (band: 95 % interval over the runs).")
+    caption = (
+        f"Top: value of contracts won each year (USD m, mean of {res.runs_text}), stacked by the size class "
+        "of the lead firm. Bottom: share of the value won that goes to SMEs and startups, as lead or "
+        "consortium partner (band: 95 % interval over the runs)."
+    )
     return fig, caption

@@ -1,4 +1,5 @@
 """Value won over the horizon by region and by OECD country-risk class, bars per scenario with 95 % CIs."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,8 +24,9 @@ def _panel(ax, st, groups: list[str], labels: list[str], names: list[str]) -> No
         y = pos - 0.4 + height * (i + 0.5)
         ax.barh(y, mean, height=height, label=name, **bars(i))
         if np.isfinite(err).any():
-            ax.errorbar(mean, y, xerr=np.nan_to_num(err.clip(min=0)), fmt="none", ecolor="black", elinewidth=0.7,
-                        capsize=1.5)
+            ax.errorbar(
+                mean, y, xerr=np.nan_to_num(err.clip(min=0)), fmt="none", ecolor="black", elinewidth=0.7, capsize=1.5
+            )
     ax.set_yticks(pos, labels)
     ax.invert_yaxis()
     ax.grid(axis="y", visible=False)
@@ -49,7 +51,9 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
         ax.set_xlabel(style.t("Value won over the horizon (USD m)"))
     handles, labels = a.get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncols=min(4, len(names)))
-    caption = ("Value of contracts won over the whole horizon (USD m), by the buyer country's region and by its "
-               "OECD country-risk class (0 = lowest risk, 7 = highest): mean over replications, whiskers 95 % "
-               "t-interval.")
+    caption = (
+        "Value of contracts won over the whole horizon (USD m), by the buyer country's region and by its "
+        "OECD country-risk class (0 = lowest risk, 7 = highest): mean over replications, whiskers 95 % "
+        "t-interval."
+    )
     return fig, caption

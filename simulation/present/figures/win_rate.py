@@ -1,4 +1,5 @@
 """Export win rate by year, one line per scenario, with the 95 % band over replications."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -39,7 +40,7 @@ def draw(res: Results, style: Style) -> tuple[Figure, str] | None:
     ax.set_xticks(sorted(st["year"].unique()))
     ax.tick_params(axis="x", labelrotation=45)
     ax.legend(title=style.t("mean of {n}, band: 95 % CI", n=runs), loc="best")
-    caption = (f"Korean wins / Korean bids on tenders decided each year; line: mean of {runs}"
-               + (", thin lines and band: 95 % t-interval over the runs." if reps > 1
-                  else " (one replication: no interval)."))
+    caption = f"Korean wins / Korean bids on tenders decided each year; line: mean of {runs}" + (
+        ", thin lines and band: 95 % t-interval over the runs." if reps > 1 else " (one replication: no interval)."
+    )
     return fig, caption

@@ -6,6 +6,7 @@ the scenario schema and the reference scenarios, so the parameter tables cannot 
 code. `rows` reads the schema and scenarios, `render` writes the blocks, `blocks` finds and
 replaces them and says what changed.
 """
+
 from __future__ import annotations
 
 from simulation.present.odd.blocks import DEFAULT_DOCS, Staleness, check_file, regenerate_file

@@ -3,6 +3,7 @@
 A block is the lines between `<!-- BEGIN GENERATED: name ... -->` and `<!-- END GENERATED -->`;
 everything outside the blocks is hand-written and left byte for byte as it is.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -27,12 +28,13 @@ MAX_DIFF_LINES = 40
 class Block:
     name: str
     begin: int  # line index of the BEGIN marker
-    end: int    # line index of the END marker
+    end: int  # line index of the END marker
 
 
 @dataclass
 class Staleness:
     """The outcome of a check: which blocks differ and a summary a person can act on."""
+
     path: str
     stale_blocks: list[str] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)
@@ -51,11 +53,13 @@ def find_blocks(lines: list[str], shown: str) -> list[Block]:
         m = BEGIN_RE.match(line)
         if m:
             if open_at is not None:
-                raise InputError(f"generated block {open_at[0]!r} (line {open_at[1] + 1}) has no "
-                                    f"{END_LINE} before the next BEGIN", shown, i + 1)
+                raise InputError(
+                    f"generated block {open_at[0]!r} (line {open_at[1] + 1}) has no {END_LINE} before the next BEGIN",
+                    shown,
+                    i + 1,
+                )
             if m.group(1) not in RENDERERS:
-                raise InputError(f"unknown generated block {m.group(1)!r}; known: {', '.join(RENDERERS)}",
-                                    shown, i + 1)
+                raise InputError(f"unknown generated block {m.group(1)!r}; known: {', '.join(RENDERERS)}", shown, i + 1)
             open_at = (m.group(1), i)
         elif line.strip() == END_LINE:
             if open_at is None:
@@ -65,13 +69,12 @@ def find_blocks(lines: list[str], shown: str) -> list[Block]:
     if open_at is not None:
         raise InputError(f"generated block {open_at[0]!r} has no {END_LINE}", shown, open_at[1] + 1)
     if not blocks:
-        raise InputError("no generated blocks (<!-- BEGIN GENERATED: name --> ... <!-- END GENERATED -->)",
-                            shown)
+        raise InputError("no generated blocks (<!-- BEGIN GENERATED: name --> ... <!-- END GENERATED -->)", shown)
     return blocks
 
 
 def block_body(lines: list[str], b: Block) -> list[str]:
-    return lines[b.begin + 1: b.end]
+    return lines[b.begin + 1 : b.end]
 
 
 def rendered(name: str, ctx: Context) -> list[str]:
@@ -85,7 +88,7 @@ def regenerate(text: str, ctx: Context, shown: str) -> str:
     out: list[str] = []
     pos = 0
     for b in find_blocks(lines, shown):
-        out += lines[pos: b.begin + 1] + rendered(b.name, ctx)
+        out += lines[pos : b.begin + 1] + rendered(b.name, ctx)
         pos = b.end
     out += lines[pos:]
     return "\n".join(out)
@@ -136,13 +139,20 @@ def check_text(text: str, ctx: Context, shown: str) -> Staleness:
         if old == new:
             continue
         result.stale_blocks.append(b.name)
-        detail = _describe_parameters(old, new) if b.name == "parameters" else \
-            [f"{sum(1 for d in difflib.ndiff(old, new) if d[:1] in '+-')} lines differ"]
+        detail = (
+            _describe_parameters(old, new)
+            if b.name == "parameters"
+            else [f"{sum(1 for d in difflib.ndiff(old, new) if d[:1] in '+-')} lines differ"]
+        )
         result.summary += [f"{shown}: block {b.name!r} (line {b.begin + 1}) is stale: {d}" for d in detail]
-        diff = list(difflib.unified_diff(old, new, f"{shown} ({b.name}, committed)",
-                                         f"{shown} ({b.name}, generated)", n=0, lineterm=""))
-        result.diff += diff[:MAX_DIFF_LINES] + ([f"... {len(diff) - MAX_DIFF_LINES} more diff lines"]
-                                                if len(diff) > MAX_DIFF_LINES else [])
+        diff = list(
+            difflib.unified_diff(
+                old, new, f"{shown} ({b.name}, committed)", f"{shown} ({b.name}, generated)", n=0, lineterm=""
+            )
+        )
+        result.diff += diff[:MAX_DIFF_LINES] + (
+            [f"... {len(diff) - MAX_DIFF_LINES} more diff lines"] if len(diff) > MAX_DIFF_LINES else []
+        )
     return result
 
 

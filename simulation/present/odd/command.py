@@ -1,4 +1,5 @@
 """`scsim docs [--check] [--out FILE]`: rebuild (or check) the generated blocks of the model docs."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -14,8 +15,10 @@ EXIT_STALE = 1
 def docs_command(check: bool, out: Sequence[str] | None = None, ctx: Context | None = None) -> int:
     """Regenerate the blocks in place, or with `check` exit 1 and say what is stale."""
     if not out and not DEFAULT_DOCS:
-        raise InputError("`scsim docs` rewrites docs/ODD.md and docs/assumptions.md of a source checkout, and this "
-                            "scsim is installed without one: run it in a clone, or name a document with --out FILE.md")
+        raise InputError(
+            "`scsim docs` rewrites docs/ODD.md and docs/assumptions.md of a source checkout, and this "
+            "scsim is installed without one: run it in a clone, or name a document with --out FILE.md"
+        )
     paths = [Path(p) for p in out] if out else list(DEFAULT_DOCS)
     ctx = ctx or Context()
     if check:

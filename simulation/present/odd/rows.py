@@ -4,6 +4,7 @@ and what the reference scenarios set (value and provenance).
 The schema is walked here rather than through `loader.PARAMS` so that the documentation can be
 generated against any schema model — the drift tests use a modified one to prove the check bites.
 """
+
 from __future__ import annotations
 
 import typing
@@ -44,10 +45,11 @@ _CROSS_FIELDS = {
 @dataclass(frozen=True)
 class SchemaParam:
     """A parameter as the schema defines it."""
+
     path: tuple[str, ...]
     info: FieldInfo
     measure: str | None
-    group: str            # the table it is listed in: a top-level section, or one lever section
+    group: str  # the table it is listed in: a top-level section, or one lever section
     group_title: str
 
     @property
@@ -58,6 +60,7 @@ class SchemaParam:
 @dataclass(frozen=True)
 class ParamRow:
     """One line of the generated parameter table."""
+
     name: str
     group: str
     group_title: str
@@ -68,7 +71,7 @@ class ParamRow:
     base_value: str
     base_kind: str
     base_source: str
-    plan_value: str | None      # None: the announced plan keeps the no-plan value
+    plan_value: str | None  # None: the announced plan keeps the no-plan value
     plan_kind: str
     plan_source: str
 
@@ -81,8 +84,12 @@ def _measure(info: FieldInfo) -> str | None:
     return extra_of(info).get("measure")
 
 
-def walk(model: type[Section] = Scenario, prefix: tuple[str, ...] = (), measure: str | None = None,
-         group: tuple[str, str] | None = None) -> Iterator[SchemaParam]:
+def walk(
+    model: type[Section] = Scenario,
+    prefix: tuple[str, ...] = (),
+    measure: str | None = None,
+    group: tuple[str, str] | None = None,
+) -> Iterator[SchemaParam]:
     """Every parameter of `model` in schema order; a field without a measure inherits its section's."""
     for name, info in model.model_fields.items():
         path = prefix + (name,)
@@ -123,7 +130,9 @@ def _interval(meta: list[Any], integer: bool) -> str:
     gt = next((m.gt for m in meta if isinstance(m, at.Gt)), None)
     le = next((m.le for m in meta if isinstance(m, at.Le)), None)
     lt = next((m.lt for m in meta if isinstance(m, at.Lt)), None)
-    lo = "(" + _num(gt) if gt is not None and (ge is None or gt >= ge) else ("[" + _num(ge) if ge is not None else "(−∞")
+    lo = (
+        "(" + _num(gt) if gt is not None and (ge is None or gt >= ge) else ("[" + _num(ge) if ge is not None else "(−∞")
+    )
     hi = _num(lt) + ")" if lt is not None and (le is None or lt <= le) else (_num(le) + "]" if le is not None else "∞)")
     return f"{'integer ' if integer else ''}{lo}, {hi}"
 
@@ -177,8 +186,11 @@ _TEXT = {  # what a string field's pattern means, in words
 
 def _list_of(item: Any) -> str:
     if typing.get_origin(item) is typing.Literal:
-        return "list of region codes" if set(typing.get_args(item)) == set(REGIONS) else \
-            "list of: " + ", ".join(typing.get_args(item))
+        return (
+            "list of region codes"
+            if set(typing.get_args(item)) == set(REGIONS)
+            else "list of: " + ", ".join(typing.get_args(item))
+        )
     if isinstance(item, type) and issubclass(item, BaseModel):
         return "list of {" + ", ".join(item.model_fields) + "}"
     return f"list of {describe(item)}"
@@ -210,8 +222,9 @@ def load_reference(name: str, folder: Path = SCENARIO_DIR) -> Resolved:
     return load_scenario(str(folder / name), shown=f"scenarios/{name}")
 
 
-def parameter_rows(schema: type[Section] = Scenario, base: Resolved | None = None,
-                   plan: Resolved | None = None) -> list[ParamRow]:
+def parameter_rows(
+    schema: type[Section] = Scenario, base: Resolved | None = None, plan: Resolved | None = None
+) -> list[ParamRow]:
     """The table rows: every schema parameter with the no-plan value and, where different, the plan's."""
     base = base or load_reference(BASE_SCENARIO)
     plan = plan or load_reference(PLAN_SCENARIO)
@@ -222,12 +235,21 @@ def parameter_rows(schema: type[Section] = Scenario, base: Resolved | None = Non
         pv = plan.values.get(p.path, _UNSET)
         bp, pp = base.prov.get(p.path), plan.prov.get(p.path)
         differs = pv is not _UNSET and pv != bv
-        rows.append(ParamRow(
-            name=p.name, group=p.group, group_title=p.group_title, meaning=p.info.description or "",
-            unit=str(extra.get("unit", "")), allowed=allowed(p), measure=p.measure or "",  # type: ignore[union-attr]
-            base_value="(not set)" if bv is _UNSET else fmt_value(bv),
-            base_kind=bp.kind if bp else "unstated", base_source=bp.source if bp else "",
-            plan_value=fmt_value(pv) if differs else None,
-            plan_kind=pp.kind if (pp and differs) else "", plan_source=pp.source if (pp and differs) else ""))
+        rows.append(
+            ParamRow(
+                name=p.name,
+                group=p.group,
+                group_title=p.group_title,
+                meaning=p.info.description or "",
+                unit=str(extra.get("unit", "")),
+                allowed=allowed(p),
+                measure=p.measure or "",  # type: ignore[union-attr]
+                base_value="(not set)" if bv is _UNSET else fmt_value(bv),
+                base_kind=bp.kind if bp else "unstated",
+                base_source=bp.source if bp else "",
+                plan_value=fmt_value(pv) if differs else None,
+                plan_kind=pp.kind if (pp and differs) else "",
+                plan_source=pp.source if (pp and differs) else "",
+            )
+        )
     return rows
-
