@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -149,6 +150,29 @@ def test_sigkill_then_rerun_resumes_and_ends_identical(tiny, reference):
     assert r.returncode == 0, r.stderr
     found = int(r.stdout.split(" found in the folder")[0].rsplit(", ", 1)[1].split()[0])
     assert found >= done_before - 1  # every finished run was reused, none recomputed
+    assert tables(out) == tables(reference)
+
+
+@pytest.mark.slow
+def test_two_shards_share_a_folder_and_follow_the_serial_search(tiny, reference):
+    """`--shard 1/2` and `--shard 2/2` in one folder (a job array): each computes its half of every
+    batch and waits for the other's, so both follow the same search; the run without `--shard`
+    afterwards computes nothing and writes the serial run's tables."""
+    out = tiny / "shards"
+    cmd = [sys.executable, "-m", "simulation", "optimize", str(tiny / "tiny.yaml"), "--out", str(out), "--quiet"]
+    shards = [
+        subprocess.Popen(
+            [*cmd, "--shard", f"{i}/2"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for i in (1, 2)
+    ]
+    for proc in shards:
+        stdout, stderr = proc.communicate(timeout=600)
+        assert proc.returncode == 0, stderr
+    assert not (out / "planning").exists(), "a shard leaves the tables to the run that gathers them"
+    r = scsim("optimize", str(tiny / "tiny.yaml"), "--out", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"(?<!\d)0 runs computed, [1-9]\d* found in the folder", r.stdout), r.stdout
     assert tables(out) == tables(reference)
 
 
