@@ -733,39 +733,45 @@ class World:
                         if host is not None:
                             firm.introduce(host, m)
 
+    def planning_round(self, m, n, eligible, amount, cost, col, cost_each, follow, lag_min, lag_max, inc, origin):
+        """n projects in eligible countries drawn by market weight: each a relationship boost and its
+        cost, and with probability `follow` a later tender in the country (N1 and T3 alike).
+        Returns the follow-on tenders published."""
+        rng = self.rng.policy
+        total = total_weight(eligible)
+        published = 0
+        if total > 0.0:
+            for _ in range(n):
+                country = weighted_pick(eligible, total, rng.random())
+                country.boost(amount)
+                cost[col] += cost_each
+                if rng.random() < follow:
+                    published += self.follow_on(m, country, lag_min, lag_max, inc, origin)
+        return published
+
     def n1_kscon(self, m, y, moy, reach, cost):
         """N1 K-SCON master plans, which may lead to a main tender with Korean incumbency."""
-        P, rng, books = self.P, self.rng.policy, self.books
+        P = self.P
         if P.n1_enabled == 1 and moy == P.n1_call_moy and P.n1_selections[y] > 0:
             eligible = [c for c in self.countries if c.kscon_ok]
-            total = total_weight(eligible)
-            if total > 0.0:
-                for _ in range(P.n1_selections[y]):
-                    country = weighted_pick(eligible, total, rng.random())
-                    country.boost(P.n1_relationship_boost * reach)
-                    cost[C_KSCON] += P.n1_cost_krw_bn_per_selection
-                    self.log["kscon_selections"] += 1
-                    if rng.random() < P.n1_follow_on_prob:
-                        books.kscon_tenders[y] += self.follow_on(
-                            m, country, P.n1_lag_months_min, P.n1_lag_months_max, INC_FULL, O_KSCON
-                        )
+            self.books.kscon_tenders[y] += self.planning_round(
+                m, P.n1_selections[y], eligible, P.n1_relationship_boost * reach, cost, C_KSCON,
+                P.n1_cost_krw_bn_per_selection, P.n1_follow_on_prob, P.n1_lag_months_min, P.n1_lag_months_max,
+                INC_FULL, O_KSCON,
+            )  # fmt: skip
+            self.log["kscon_selections"] += P.n1_selections[y] if total_weight(eligible) > 0.0 else 0
 
     def t3_ksp(self, m, y, moy, reach, cost):
         """T3 KSP projects, which may shape a later tender (KSP incumbency)."""
-        P, rng, books = self.P, self.rng.policy, self.books
+        P = self.P
         if moy == P.t3_moy and P.t3_projects[y] > 0:
             eligible = [c for c in self.countries if c.ksp_ok]
-            total = total_weight(eligible)
-            if total > 0.0:
-                for _ in range(P.t3_projects[y]):
-                    country = weighted_pick(eligible, total, rng.random())
-                    country.boost(P.t3_relationship_boost * reach)
-                    cost[C_KSP] += P.t3_cost_krw_bn_per_project
-                    self.log["ksp_projects"] += 1
-                    if rng.random() < P.t3_follow_on_prob:
-                        books.ksp_tenders[y] += self.follow_on(
-                            m, country, P.t3_lag_months_min, P.t3_lag_months_max, INC_KSP, O_KSP
-                        )
+            self.books.ksp_tenders[y] += self.planning_round(
+                m, P.t3_projects[y], eligible, P.t3_relationship_boost * reach, cost, C_KSP,
+                P.t3_cost_krw_bn_per_project, P.t3_follow_on_prob, P.t3_lag_months_min, P.t3_lag_months_max,
+                INC_KSP, O_KSP,
+            )  # fmt: skip
+            self.log["ksp_projects"] += P.t3_projects[y] if total_weight(eligible) > 0.0 else 0
 
     def n4_hubs(self, m, cost):
         """N4 KOTRA and KIND centres: their running cost (their effect is in discovery)."""

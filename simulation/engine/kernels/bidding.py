@@ -122,48 +122,28 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
         crowd = 1.0  # the crowding divisor 1 + crowding·(Korean bids so far), renewed with every bid
         lo = S.dom_ptr[d]
         hi = S.dom_ptr[d + 1]
-        if S.t_origin[k] == O_MARKET:
-            n_aware, offered = discover(
-                m,
-                lo,
-                hi,
-                c,
-                g,
-                odds_by_size,
-                access,
-                dom_firms,
-                active,
-                size,
-                know,
-                k_table,
-                contact,
-                contacted,
-                P.known_gain,
-                P.contact_gain,
-                aware,
-                rng_discovery,
-            )
-        else:
-            n_aware, offered = discover(
-                m,
-                lo,
-                hi,
-                c,
-                g,
-                odds_by_size,
-                access,
-                dom_firms,
-                active,
-                size,
-                know,
-                k_table,
-                contact,
-                contacted,
-                P.known_gain,
-                P.contact_gain,
-                aware,
-                rng_planned,
-            )
+        # ordinary tenders draw from the discovery stream, planned ones from their own
+        rng = rng_discovery if S.t_origin[k] == O_MARKET else rng_planned
+        n_aware, offered = discover(
+            m,
+            lo,
+            hi,
+            c,
+            g,
+            odds_by_size,
+            access,
+            dom_firms,
+            active,
+            size,
+            know,
+            k_table,
+            contact,
+            contacted,
+            P.known_gain,
+            P.contact_gain,
+            aware,
+            rng,
+        )
         A.candidates[y] += offered
         # the aware firms decide in random order: the list, rotated to start at a random firm
         # (firm numbers are shuffled when the world is built, so neighbours are of any size)

@@ -154,8 +154,7 @@ def add_contact(S, g, i, amount):
 
     Few firms ever get contact (a few hundred of 100k), so the candidate scan reads a firm's contact
     only when it is flagged and the zero column `contact[:, n]` otherwise, and fading runs over the
-    list: the scan no longer streams a row of contacts per tender (100k firms x 68 countries:
-    11.3 -> 8.6 cycles a candidate, and the decisions after it lose less of the cache).
+    list: the scan does not stream a row of contacts per tender (docs/model.md §5 has the figures).
     """
     S.contact[g, i] += amount
     if S.contacted[i] == 0:
