@@ -126,7 +126,8 @@ def shard_of(index: int, n: int) -> int:
     return index % n + 1
 
 
-def _check_args(executor: str, workers: int | None, scheduler: str | None) -> None:
+def check_executor_args(executor: str, workers: int | None, scheduler: str | None) -> None:
+    """--executor, --workers and --scheduler agree with each other (one message, exit 2, when not)."""
     if executor not in EXECUTORS:
         raise InputError(f"unknown executor {executor!r}; expected one of {', '.join(EXECUTORS)}")
     if workers is not None:
@@ -322,7 +323,7 @@ def check_request(
     """Check a sweep's arguments before anything is written: (shard, metrics, groups kept); InputError if bad."""
     from simulation.experiment.size import run_limit
 
-    _check_args(executor, workers, scheduler)
+    check_executor_args(executor, workers, scheduler)
     run_limit(max_runs)
     if shard is not None:
         shard = check_shard(shard)

@@ -16,12 +16,10 @@ def _out(given: str | None, name: str) -> Path:
 
 
 def _check_executor(executor: str, workers: int | None, scheduler: str | None, shard: str | None):
-    from simulation.experiment.sweep import check_scheduler, parse_shard
+    """The sweep's own checks of --executor, --workers, --scheduler and --shard."""
+    from simulation.experiment.sweep import check_executor_args, check_scheduler, parse_shard
 
-    if workers is not None and (workers < 1 or executor == "serial"):
-        raise InputError("--workers must be at least 1, and applies to the processes and dask executors")
-    if scheduler is not None and executor != "dask":
-        raise InputError(f"--scheduler applies to the dask executor, not {executor}")
+    check_executor_args(executor, workers, scheduler)
     if scheduler:
         check_scheduler(scheduler)
     return parse_shard(shard) if shard else None

@@ -188,3 +188,55 @@ def read_json(path: Path) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise InputError("cannot read this results file", str(path)) from None
+
+
+def planning_manifest(
+    loaded: Any,
+    kind: str,
+    levers: Sequence[Any],
+    planning: dict,
+    members: Sequence[Any],
+    seeds: list[int],
+    argv: Sequence[str] | None,
+    after_replications: dict | None = None,
+    versions: dict | None = None,
+) -> dict:
+    """experiment.json of an optimize or robustness folder: the sweep's manifest (so that `analyze`
+    and `report` read the folder) with the planning spec, the ensemble and the seeds beside it."""
+    import shlex
+
+    from simulation.experiment.sweep import environment
+
+    s = loaded.spec
+    env = environment()
+    inputs = sorted({k for m in members for k in m.inputs})
+    return {
+        "experiment": s.name,
+        "experiment_hash": loaded.hash,
+        "kind": kind,
+        "file": loaded.file,
+        "description": s.description,
+        "spec": sweep_like_spec(s.name, s.seed, s.replications, levers, inputs),
+        "planning": {
+            "kind": kind,
+            "spec": loaded.raw,
+            **planning,
+            "members": [{"index": m.index, "name": m.name, "inputs": m.inputs} for m in members],
+        },
+        "base": {
+            "name": loaded.base.scenario.name,
+            "hash": loaded.base.hash,
+            "files": loaded.base.files,
+            "resolved": loaded.base.nested,
+        },
+        "design": {"type": "list", "points": None, "factors": [], "problem": None, "sample_matrix": None},
+        "replications": s.replications,
+        **(after_replications or {}),
+        "seed": s.seed,
+        "seeds": seeds,
+        "outputs": {"metrics": list(METRICS), "groups": ["all"]},
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "command": "scsim " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
+        "versions": env["versions"] | (versions or {}),
+        "git_commit": env["git_commit"],
+    }

@@ -8,8 +8,6 @@ value won follows (robustness.py), written to RESULTS/planning/.
 from __future__ import annotations
 
 import json
-import shlex
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,8 +20,8 @@ from simulation.experiment.size import PLAN_BYTES_PER_RUN, check_runs, counted
 from simulation.experiment.tasks import replication_seeds
 from simulation.io import atomic_write
 from simulation.planning.ensemble import members
-from simulation.planning.evaluate import Evaluator, Point, open_folder
-from simulation.planning.outcomes import METRICS, horizon_years, member_table
+from simulation.planning.evaluate import Evaluator, Point, open_folder, planning_manifest
+from simulation.planning.outcomes import horizon_years, member_table
 from simulation.planning.robustness import format_robustness, robustness
 from simulation.planning.spec import OUTCOMES, Loaded
 
@@ -52,9 +50,6 @@ def evaluate_policies(
     max_runs: int | None = None,
     argv: Sequence[str] | None = None,
 ) -> PolicyResult:
-    from simulation.experiment.sweep import environment
-    from simulation.planning.evaluate import sweep_like_spec
-
     t0 = time.perf_counter()
     s = loaded.spec
     ens = members(loaded)
@@ -70,37 +65,15 @@ def evaluate_policies(
         "ensemble",
     )
     seeds = replication_seeds(s.seed, s.replications)
-    env = environment()
-    inputs = sorted({k for m in ens for k in m.inputs})
-    man = {
-        "experiment": s.name,
-        "experiment_hash": loaded.hash,
-        "kind": "robustness",
-        "file": loaded.file,
-        "description": s.description,
-        "spec": sweep_like_spec(s.name, s.seed, s.replications, [], inputs),
-        "planning": {
-            "kind": "robustness",
-            "spec": loaded.raw,
-            "policies": [{"name": n, "scenario": r.scenario.name, "hash": r.hash} for n, r in loaded.policies],
-            "members": [{"index": m.index, "name": m.name, "inputs": m.inputs} for m in ens],
-        },
-        "base": {
-            "name": loaded.base.scenario.name,
-            "hash": loaded.base.hash,
-            "files": loaded.base.files,
-            "resolved": loaded.base.nested,
-        },
-        "design": {"type": "list", "points": None, "factors": [], "problem": None, "sample_matrix": None},
-        "replications": s.replications,
-        "seed": s.seed,
-        "seeds": seeds,
-        "outputs": {"metrics": list(METRICS), "groups": ["all"]},
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "command": "scsim " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
-        "versions": env["versions"],
-        "git_commit": env["git_commit"],
-    }
+    man = planning_manifest(
+        loaded,
+        "robustness",
+        [],
+        {"policies": [{"name": n, "scenario": r.scenario.name, "hash": r.hash} for n, r in loaded.policies]},
+        ens,
+        seeds,
+        argv,
+    )
     from simulation.planning.optimize import dask_cluster
 
     with sweep_lock(out), dask_cluster(executor, workers, scheduler) as sched:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import shlex
 import sys
 import time
 import warnings
@@ -38,8 +37,8 @@ from simulation.experiment.size import PLAN_BYTES_PER_RUN, check_runs, counted
 from simulation.experiment.tasks import replication_seeds
 from simulation.io import atomic_write
 from simulation.planning.ensemble import Member, members
-from simulation.planning.evaluate import Evaluator, Point, open_folder, sweep_like_spec
-from simulation.planning.outcomes import METRICS, bootstrap, horizon_years, member_table, statistic
+from simulation.planning.evaluate import Evaluator, Point, open_folder, planning_manifest
+from simulation.planning.outcomes import bootstrap, horizon_years, member_table, statistic
 from simulation.planning.spec import OUTCOMES, Loaded
 
 MAX_FINAL = 20
@@ -171,41 +170,17 @@ def check_size(loaded: Loaded, n_members: int, max_runs: int | None) -> int:
 
 
 def manifest(loaded: Loaded, ens: list[Member], seeds: list[int], argv: Sequence[str] | None) -> dict:
-    from simulation.experiment.sweep import environment
-
-    s = loaded.spec
-    env = environment()
-    inputs = sorted({k for m in ens for k in m.inputs})
-    return {
-        "experiment": s.name,
-        "experiment_hash": loaded.hash,
-        "kind": "optimize",
-        "file": loaded.file,
-        "description": s.description,
-        "spec": sweep_like_spec(s.name, s.seed, s.replications, loaded.levers, inputs),
-        "planning": {
-            "kind": "optimize",
-            "spec": loaded.raw,
-            "levers": [lv.__dict__ for lv in loaded.levers],
-            "members": [{"index": m.index, "name": m.name, "inputs": m.inputs} for m in ens],
-        },
-        "base": {
-            "name": loaded.base.scenario.name,
-            "hash": loaded.base.hash,
-            "files": loaded.base.files,
-            "resolved": loaded.base.nested,
-        },
-        "design": {"type": "list", "points": None, "factors": [], "problem": None, "sample_matrix": None},
-        "replications": s.replications,
-        "final_replications": s.final_replications,
-        "seed": s.seed,
-        "seeds": seeds,
-        "outputs": {"metrics": list(METRICS), "groups": ["all"]},
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "command": "scsim " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
-        "versions": env["versions"] | {"optuna": _version("optuna")},
-        "git_commit": env["git_commit"],
-    }
+    return planning_manifest(
+        loaded,
+        "optimize",
+        loaded.levers,
+        {"levers": [lv.__dict__ for lv in loaded.levers]},
+        ens,
+        seeds,
+        argv,
+        after_replications={"final_replications": loaded.spec.final_replications},
+        versions={"optuna": _version("optuna")},
+    )
 
 
 def _version(name: str) -> str:
