@@ -471,8 +471,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
     return discover_command(args.results, args.spec, args.outcome, args.below, args.above, args.policy, args.threshold)
 
 
-def _add_executor_options(p: argparse.ArgumentParser, shard: bool) -> None:
-    """The sweep's executor options, for the planning commands."""
+def _add_executor_options(p: argparse.ArgumentParser, shard_help: str | None) -> None:
+    """Where the runs execute: the same options for sweep, optimize and robustness."""
     p.add_argument(
         "--executor",
         choices=("serial", "processes", "dask"),
@@ -481,13 +481,19 @@ def _add_executor_options(p: argparse.ArgumentParser, shard: bool) -> None:
     )
     p.add_argument("--workers", type=int, help="processes or Dask workers (default: all local cores)")
     p.add_argument("--scheduler", help="a running Dask scheduler, tcp://host:port (with --executor dask)")
-    if shard:
-        p.add_argument(
-            "--shard",
-            metavar="I/N",
-            help="compute only shard I of N of every batch, in a folder the "
-            "other shards share (each shard waits for the others and follows the same search)",
-        )
+    if shard_help:
+        p.add_argument("--shard", metavar="I/N", help=shard_help)
+
+
+def _add_planning_options(p: argparse.ArgumentParser, shard: bool) -> None:
+    """The executor options and the results-folder options of the planning commands."""
+    _add_executor_options(
+        p,
+        "compute only shard I of N of every batch, in a folder the other shards share "
+        "(each shard waits for the others and follows the same search)"
+        if shard
+        else None,
+    )
     p.add_argument("--out", help="results folder (default results/<experiment name>)")
     p.add_argument("--force", action="store_true", help="replace a results folder that holds another experiment")
     p.add_argument("--max-runs", type=int, metavar="N", help="refuse a plan of more than N runs (default 1,000,000)")
@@ -722,12 +728,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sw = sub.add_parser("sweep", help="run (or resume) an experiment's sweep: a design over levers and uncertainties")
     sw.add_argument("experiment", metavar="EXPERIMENT.yaml")
-    sw.add_argument("--executor", choices=("serial", "processes", "dask"), default="serial")
-    sw.add_argument("--workers", type=int, help="processes or Dask workers (default: all local cores)")
-    sw.add_argument("--scheduler", help="a running Dask scheduler, tcp://host:port (with --executor dask)")
-    sw.add_argument(
-        "--shard", metavar="I/N", help="run only shard I of N (for cluster job arrays; join with `scsim merge`)"
-    )
+    _add_executor_options(sw, "run only shard I of N (for cluster job arrays; join with `scsim merge`)")
     sw.add_argument("--out", help="results folder (default results/<experiment name>)")
     sw.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
     sw.add_argument("--force", action="store_true", help="replace a results folder that holds another experiment")
@@ -791,7 +792,7 @@ def build_parser() -> argparse.ArgumentParser:
         "uncertainty ensemble, with the plan's own mix on the same axes",
     )
     op.add_argument("experiment", metavar="EXPERIMENT.yaml", help="an optimize file (e.g. experiments/budget.yaml)")
-    _add_executor_options(op, shard=True)
+    _add_planning_options(op, shard=True)
     op.set_defaults(func=cmd_optimize)
 
     rb = sub.add_parser(
@@ -802,7 +803,7 @@ def build_parser() -> argparse.ArgumentParser:
     rb.add_argument(
         "experiment", metavar="EXPERIMENT.yaml", help="a robustness file (e.g. experiments/robustness.yaml)"
     )
-    _add_executor_options(rb, shard=False)
+    _add_planning_options(rb, shard=False)
     rb.set_defaults(func=cmd_robustness)
 
     ds = sub.add_parser(
