@@ -285,6 +285,7 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
         size_odds=mix(disc.size_odds, SIZES),
         known_gain=disc.known_odds - 1.0,
         contact_gain=disc.contact_odds - 1.0,
+        lift_room=disc.lift_cap - 1.0,
         contact_decay=2.0 ** (-1.0 / s.discovery.contact_half_life_months),
         k_table=knowledge_table(
             s.knowledge.half_life_new_months,
@@ -296,6 +297,7 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
         k_uses=s.knowledge.uses_to_establish,
         rel_decay=2.0 ** (-1.0 / s.relationship.half_life_months),
         win_boost=s.relationship.win_boost,
+        rel_ceiling=s.relationship.boost_ceiling,
         krw=krw,
         base_rate=fin.base_rate,
         premium=premium,

@@ -125,12 +125,14 @@ class Params(NamedTuple):
     size_odds: np.ndarray  # (NS,) odds ratio of learning of a tender by size class, discovery.size_odds
     known_gain: float  # odds gain of full knowledge of the country, discovery.known_odds - 1
     contact_gain: float  # odds gain of full contact with the region, discovery.contact_odds - 1
+    lift_room: float  # the most the combined lift of channels, knowledge and contact adds, discovery.lift_cap - 1
     contact_decay: float  # monthly factor contacts fade by, from discovery.contact_half_life_months
     k_table: np.ndarray  # (KNOW_DEPTHS, M + 1) knowledge strength by depth and months since last use
     k_uses: int  # bids that make knowledge established, knowledge.uses_to_establish
     # -- relationships
     rel_decay: float  # monthly factor boosts fade toward rel_base by, from relationship.half_life_months
     win_boost: float  # relationship gain from a Korean win, relationship.win_boost
+    rel_ceiling: float  # the most boosts raise a relationship above its base, relationship.boost_ceiling
     # -- finance
     krw: float  # KRW per USD, finance.krw_per_usd
     base_rate: float  # Korean bidders' base financing rate (per year), finance.base_rate

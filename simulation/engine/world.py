@@ -208,11 +208,18 @@ def initial_relationship(P: Params) -> np.ndarray:
     rel = P.rel_base.copy()
     for m, c in zip(P.t5_mou_m, P.t5_mou_c, strict=True):
         if m < 0:
-            rel[c] = min(1.0, rel[c] + P.t5_relationship_boost * P.t2_reach[0] * P.rel_decay ** (-m))
+            rel[c] = raised(rel[c], P.rel_base[c], P.t5_relationship_boost * P.t2_reach[0] * P.rel_decay ** (-m), P)
     for m, c in zip(P.t1_visit_m, P.t1_visit_c, strict=True):
         if m < 0:
-            rel[c] = min(1.0, rel[c] + P.t1_relationship_boost * P.t2_reach[0] * P.rel_decay ** (-m))
+            rel[c] = raised(rel[c], P.rel_base[c], P.t1_relationship_boost * P.t2_reach[0] * P.rel_decay ** (-m), P)
     return rel
+
+
+def raised(rel: float, base: float, amount: float, P: Params) -> float:
+    """A relationship after a boost: amount times the room left below base + rel_ceiling, at most 1
+    (the rule of kernels.draws.boost, for the boosts dated before the start)."""
+    room = min(1.0, max(0.0, 1.0 - (rel - base) / P.rel_ceiling))
+    return min(1.0, rel + amount * room)
 
 
 def build_state(

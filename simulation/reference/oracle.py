@@ -106,6 +106,13 @@ from simulation.engine.kernels.constants import (
 LAST_WORLD = None  # the world of the latest oracle_kernel call (for tests)
 
 
+def capped_lift(lift, room):
+    """The saturating lift of discovery channels, knowledge and contact: about lift when small, below 1 + room."""
+    if room <= 0.0:
+        return 1.0
+    return 1.0 + room * (1.0 - math.exp(-(lift - 1.0) / room))
+
+
 # ---- agents and things -------------------------------------------------------------------
 class Country:
     def __init__(self, cid, P, rel):
@@ -116,6 +123,7 @@ class Country:
         self.dev = 0 if self.developing else 1  # row of the developing/developed tables
         self.weight = float(P.weight[cid])
         self.rel_base = float(P.rel_base[cid])
+        self.rel_ceiling = float(P.rel_ceiling)
         self.disc_odds = float(P.disc_odds[cid])  # the gravity baseline of learning of its tenders
         self.rel_f = P.rel_f[cid].tolist()  # foreign bidders' relationship, by origin
         self.mdb_share = float(P.mdb_share[cid])
@@ -130,8 +138,13 @@ class Country:
         self.rel = rel  # relationship with Korea, the only thing about a country that changes
 
     def boost(self, amount):
-        """Raise the relationship, clipped at 1."""
-        v = self.rel + amount
+        """Raise the relationship by amount times the room left below base + ceiling, clipped at 1."""
+        room = 1.0 - (self.rel - self.rel_base) / self.rel_ceiling
+        if room < 0.0:
+            room = 0.0
+        elif room > 1.0:
+            room = 1.0
+        v = self.rel + amount * room
         if v > 1.0:
             v = 1.0
         self.rel = v
@@ -867,14 +880,19 @@ class World:
             * (1.0 + P.n3_discovery_odds_gain * reach * P.n3_db_on[m])
         ) * (1.0 + P.n4_kind_ppp_discovery_odds_gain * reach * kind)
 
-    def aware_prob(self, m, firm, country, g, odds_size, access):
-        """Odds of learning of the tender: the tender's odds for the firm's size, times knowledge and contact."""
+    def aware_prob(self, m, firm, country, g, odds_size, ch, ch_lift, access):
+        """Odds of learning of the tender: the tender's odds for the firm's size, times the capped
+        lift of the channels (ch), the firm's knowledge and its contact."""
         P = self.P
         pc = firm.contact[g]
         if pc > 1.0:
             pc = 1.0
         know = firm.strength(country, m, P.k_table)
-        odds = (odds_size * (1.0 + P.known_gain * know)) * (1.0 + P.contact_gain * pc)
+        if know > 0.0 or pc > 0.0:
+            lift = capped_lift((ch * (1.0 + P.known_gain * know)) * (1.0 + P.contact_gain * pc), P.lift_room)
+        else:
+            lift = ch_lift
+        odds = odds_size * lift
         return (odds / (1.0 + odds)) * access
 
     def risk_cost(self, risk, t):
@@ -949,8 +967,9 @@ class World:
             g = country.region
             dev = country.dev
             risk = country.risk
-            base = country.disc_odds * self.channel_odds(m, country, t == PPP)
-            odds_by_size = [base * P.size_odds[s] for s in range(NS)]
+            ch = self.channel_odds(m, country, t == PPP)
+            ch_lift = capped_lift(ch, P.lift_room)
+            odds_by_size = [country.disc_odds * P.size_odds[s] for s in range(NS)]
             access = country.n6_access if tender.mdb == 1 else 1.0
             centre = 1.0 if country.kotra_from <= m else 0.0
             cost_share = P.bid_cost[t] * (1.0 - P.n4_kotra_bid_cost_cut * reach * centre)
@@ -965,7 +984,7 @@ class World:
                 if not firm.active:
                     continue
                 books.candidates[y] += 1
-                p = self.aware_prob(m, firm, country, g, odds_by_size[firm.size], access)
+                p = self.aware_prob(m, firm, country, g, odds_by_size[firm.size], ch, ch_lift, access)
                 if rng.random() < p:
                     aware.append(firm)
             # in random order: the aware list rotated to start at a random firm

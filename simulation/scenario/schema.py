@@ -361,6 +361,11 @@ class Discovery(Section):
     contact_odds: Annotated[Float, between(1.0, 10.0)] = P(
         "odds ratio of full contact with the region (roadshows, fairs)", "odds ratio"
     )
+    lift_cap: Annotated[Float, between(1.0, 10.0)] = P(
+        "the most that support channels, knowledge and contact together can multiply the odds of "
+        "learning of a tender: they carry the same news, so they saturate towards this (at most 10)",
+        "odds ratio",
+    )
     contact_half_life_months: Annotated[Float, between(0.1, 600.0)] = P("half-life of contacts", "months")
     mdb_access_base: Ratio = P(
         "Korean firms' access to multilateral-funded tenders without joint entry", "fraction", "N6"
@@ -387,6 +392,11 @@ class Relationship(Section):
         "half-life of event boosts back toward the base relationship", "months"
     )
     win_boost: Annotated[Float, between(0.0, 1.0)] = P("relationship gain from a Korean win", "0-1")
+    boost_ceiling: Annotated[Float, between(0.01, 1.0)] = P(
+        "the most that boosts can raise a relationship above its base: each boost closes its share "
+        "of the remaining room, so stacked measures saturate",
+        "0-1",
+    )
 
 
 class Finance(Section):

@@ -15,7 +15,16 @@ import numpy as np
 
 from simulation.analysis.validation import records
 from simulation.analysis.validation.spec import FinanceSpec, Loaded, MetricSpec, PromotionSpec, VisitSpec
-from simulation.analysis.validation.stats import Interval, interval, mean, pct_change, ratio
+from simulation.analysis.validation.stats import (
+    Interval,
+    interval,
+    log_ratio,
+    mean,
+    pct_change,
+    product,
+    quotient,
+    ratio,
+)
 from simulation.engine.params import country_table
 from simulation.engine.simulate import simulate
 from simulation.experiment.tasks import replication_seeds
@@ -120,6 +129,28 @@ def _promotion(loaded: Loaded, spec: PromotionSpec, seeds: list[int], out: Outco
             interval(ratio(dv, dc)),
             RETURN_UNIT,
             note=f"(value won − control) / (promotion cost − control), {names[a]} against control",
+        )
+        # how the literature states its USD per USD: the budget elasticity of exports (log-log),
+        # times exports / budget at the agencies' own intensity, here the control's
+        eps = quotient(log_ratio(value[a], value[0]), log_ratio(cost[a], cost[0]))
+        out.add(
+            spec.name,
+            names[a],
+            "elasticity",
+            interval(eps),
+            "elasticity",
+            note=f"ln(value won {names[a]} / control) / ln(promotion cost {names[a]} / control)",
+        )
+        out.add(
+            spec.name,
+            names[a],
+            "return_at_control",
+            interval(product(eps, ratio(value[0], cost[0]))),
+            RETURN_UNIT,
+            note=(
+                f"marginal return at the control's promotion intensity: the elasticity ({names[a]} "
+                "against control) times the control's value won per KRW of promotion"
+            ),
         )
     segments = [(a, a + 1) for a in range(len(names) - 1)]  # from the control (no spending) up, dose by dose
     for lo, hi in segments:

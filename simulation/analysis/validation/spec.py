@@ -30,7 +30,12 @@ Text = Annotated[str, Field(min_length=1)]
 
 # the quantities each kind of experiment can estimate, and what a check must say to pick one
 ESTIMATES: dict[str, dict[str, str | None]] = {  # kind -> estimate -> what it needs (an arm, a year)
-    "promotion_return": {"average_return": "arm", "marginal_decline": None},
+    "promotion_return": {
+        "average_return": "arm",
+        "elasticity": "arm",
+        "return_at_control": "arm",
+        "marginal_decline": None,
+    },
     "finance_users": {"users_value_change": "arm", "users_destinations_change": "arm"},
     "visit_event": {"visited_value_change": "year", "fading": "year"},
     "scenario_metric": {"metric_value": None},

@@ -60,6 +60,27 @@ def pct_change(treated: np.ndarray, control: np.ndarray) -> Linear:
     return Linear(100.0 * (r.estimate - 1.0), 100.0 * r.influence)
 
 
+def log_ratio(treated: np.ndarray, control: np.ndarray) -> Linear:
+    """ln(sum(treated)/sum(control)): the log change of a total (NaN unless both are positive)."""
+    t, c = np.asarray(treated, dtype=float), np.asarray(control, dtype=float)
+    if not (t.sum() > 0 and c.sum() > 0):
+        return Linear(math.nan, np.full(len(t), math.nan))
+    return Linear(float(math.log(t.sum() / c.sum())), t / t.mean() - c / c.mean())
+
+
+def quotient(num: Linear, den: Linear) -> Linear:
+    """num / den of two linearised estimates (NaN when den is 0)."""
+    if not den.estimate:
+        return Linear(math.nan, np.full(len(num.influence), math.nan))
+    q = num.estimate / den.estimate
+    return Linear(q, (num.influence - q * den.influence) / den.estimate)
+
+
+def product(a: Linear, b: Linear) -> Linear:
+    """a · b of two linearised estimates."""
+    return Linear(a.estimate * b.estimate, a.influence * b.estimate + a.estimate * b.influence)
+
+
 def interval(stat: Linear, level: float = LEVEL) -> Interval:
     """Estimate ± t(n − 1)·sd(influence)/√n (NaN bounds with fewer than 2 replications)."""
     n = len(stat.influence)

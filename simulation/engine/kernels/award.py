@@ -324,7 +324,7 @@ def win_korean(m, k, b, demand, P, S, A):
     if S.size[i] >= SME or p >= 0:
         A.sme_wins[y] += 1
     A.sme_value[y] += sme_value
-    boost(S.rel, c, P.win_boost)
+    boost(S.rel, c, P.win_boost, P)
     # public cost of the finance on the won contract: the present value of the interest the lender
     # forgoes (commitment basis: booked when the contract is won)
     krw = P.krw / 1000.0

@@ -29,7 +29,7 @@ from simulation.engine.kernels.constants import (
     SME,
     URBAN_DEV,
 )
-from simulation.engine.kernels.discovery import channel_odds, discover
+from simulation.engine.kernels.discovery import capped_lift, channel_odds, discover
 from simulation.engine.kernels.financing import bid_terms, interest_pv, log_price, pis_amount
 from simulation.engine.kernels.jit import helper, submodel
 from simulation.engine.kernels.knowledge import strength, touch
@@ -106,9 +106,10 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
         g = P.region[c]
         dev = 0 if P.developing[c] == 1 else 1
         risk = P.risk[c]
-        base = P.disc_odds[c] * channel_odds(m, c, t == PPP, P)
+        ch = channel_odds(m, c, t == PPP, P)
+        ch_lift = capped_lift(ch, P.lift_room)
         for s in range(NS):
-            odds_by_size[s] = base * P.size_odds[s]
+            odds_by_size[s] = P.disc_odds[c] * P.size_odds[s]
         access = P.n6_access[c] if S.t_mdb[k] == 1 else 1.0
         centre = 1.0 if P.n4_kotra_from[c] <= m else 0.0
         cost_share = P.bid_cost[t] * (1.0 - P.n4_kotra_bid_cost_cut * reach * centre)
@@ -131,6 +132,9 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
             c,
             g,
             odds_by_size,
+            ch,
+            ch_lift,
+            P.lift_room,
             access,
             dom_firms,
             active,

@@ -1,17 +1,21 @@
 """Discovery: the chance a capable firm learns of a tender.
 
-A smooth baseline with bounded relative effects (docs/model.md §4): the odds that firm i learns
+A smooth baseline with bounded relative effects (docs/model.md §3): the odds that firm i learns
 of tender k in country c are
 
-    odds = base_c · size_odds[size_i] · channels_c(m) · (1 + known_gain · K_ic(m)) · (1 + contact_gain · min(1, contact_i,g))
+    odds = base_c · size_odds[size_i] · cap(channels_c(m) · (1 + known_gain · K_ic(m)) · (1 + contact_gain · min(1, contact_i,g)))
 
 where `base_c` is the gravity baseline of the country (market weight, distance from Seoul, 2019
 relationship), `channels_c(m)` multiplies the odds ratios of the support channels that reach the
 country in month m (KOTRA centre, DB, KIND centre for PPP, each damped by T2 reach), and `K_ic` is
-the fading knowledge of the country (kernels/knowledge.py). Every factor is an odds ratio of at most
-10 (the schema's bound), so no channel acts as a switch on a near-zero chance; p = odds / (1 + odds),
-times the access to multilateral-funded tenders.
+the fading knowledge of the country (kernels/knowledge.py). The channels, the firm's knowledge and
+its contacts carry the same news, so their combined lift L saturates:
+`cap(L) = 1 + R·(1 − exp(−(L − 1)/R))` with R = lift_cap − 1: about L for a small lift, never above
+lift_cap (at most 10). No channel acts as a switch on a near-zero chance, and stacked channels add
+less than their product; p = odds / (1 + odds), times the access to multilateral-funded tenders.
 """
+
+import math
 
 from simulation.engine.kernels.assume import nonneg
 from simulation.engine.kernels.jit import helper
@@ -32,15 +36,29 @@ def channel_odds(m, c, t_is_ppp, P):
 
 
 @helper
-def aware_prob(odds_size, known_gain, contact_gain, know_ic, contact_ig, access):
-    """p = odds / (1 + odds) of a firm whose size-class odds are odds_size, times the access to MDB tenders.
+def capped_lift(lift, room):
+    """The saturating lift 1 + room·(1 − exp(−(lift − 1)/room)): about lift when small, below 1 + room."""
+    if room <= 0.0:
+        return 1.0
+    return 1.0 + room * (1.0 - math.exp(-(lift - 1.0) / room))
 
-    Scalars only: this runs once per candidate firm and tender, the innermost loop of the model.
+
+@helper
+def aware_prob(odds_size, ch, ch_lift, known_gain, contact_gain, room, know_ic, contact_ig, access):
+    """p = odds / (1 + odds) of a firm whose size-class baseline odds are odds_size, times the access to MDB tenders.
+
+    ch is the tender's channel odds ratio and ch_lift its capped lift (the lift of a firm with no
+    knowledge or contact, computed once per tender). Scalars only: this runs once per candidate firm
+    and tender, the innermost loop of the model.
     """
     pc = contact_ig
     if pc > 1.0:
         pc = 1.0
-    odds = (odds_size * (1.0 + known_gain * know_ic)) * (1.0 + contact_gain * pc)
+    if know_ic > 0.0 or pc > 0.0:
+        lift = capped_lift((ch * (1.0 + known_gain * know_ic)) * (1.0 + contact_gain * pc), room)
+    else:
+        lift = ch_lift
+    odds = odds_size * lift
     return (odds / (1.0 + odds)) * access
 
 
@@ -59,6 +77,9 @@ def discover(
     c,
     g,
     odds_by_size,
+    ch,
+    ch_lift,
+    room,
     access,
     dom_firms,
     active,
@@ -75,7 +96,8 @@ def discover(
     """Each active firm of the domain list dom_firms[lo:hi] learns of a tender in country c (region g)
     with its own chance, one uniform each in list order. The aware firms go to aware[:n]; returns
     (n, the number of active firms offered the tender). odds_by_size[s] is the tender's odds for a
-    firm of size class s with no knowledge or contact.
+    firm of size class s before the lift of channels, knowledge and contact; ch and ch_lift are the
+    tender's channel odds ratio and its capped lift, room the lift's cap minus 1.
 
     Arrays come in as arguments (not as fields of the state) so that the loop reads plain locals.
     """
@@ -89,8 +111,11 @@ def discover(
         offered += 1
         p = aware_prob(
             odds_by_size[nonneg(size[i])],
+            ch,
+            ch_lift,
             known_gain,
             contact_gain,
+            room,
             strength(know, c, i, m, k_table),
             contact_of(contact, contacted, g, i),
             access,

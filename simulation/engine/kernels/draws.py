@@ -49,9 +49,18 @@ def gumbel(u):
 
 
 @helper
-def boost(rel, c, amount):
-    """Raise a relationship, clipped to [0, 1]."""
-    v = rel[c] + amount
+def boost(rel, c, amount, P):
+    """Raise a relationship by amount times the room left below its ceiling, clipped to [0, 1].
+
+    The room is 1 - (rel - base) / rel_ceiling, in [0, 1]: stacked boosts saturate towards
+    base + rel_ceiling instead of adding up (docs/model.md §4, "saturation").
+    """
+    room = 1.0 - (rel[c] - P.rel_base[c]) / P.rel_ceiling
+    if room < 0.0:
+        room = 0.0
+    elif room > 1.0:
+        room = 1.0
+    v = rel[c] + amount * room
     if v > 1.0:
         v = 1.0
     rel[c] = v

@@ -126,7 +126,7 @@ def planning_round(m, y, n, ok, amount, cost, cost_slot, follow, lag_min, lag_ma
     for _ in range(n):
         u = uniform(rng)
         c = pick_masked(P.weight, ok, total, u)
-        boost(S.rel, c, amount)
+        boost(S.rel, c, amount, P)
         A.cost[y, cost_slot] += cost
         u = uniform(rng)
         if u < follow:
@@ -168,7 +168,7 @@ def t5_mou(m, y, reach, P, S, A):
     """T5 G2G MOUs on their dates: a relationship jump with the partner country, and their cost."""
     for e in range(P.t5_mou_m.shape[0]):
         if P.t5_mou_m[e] == m:
-            boost(S.rel, P.t5_mou_c[e], P.t5_relationship_boost * reach)
+            boost(S.rel, P.t5_mou_c[e], P.t5_relationship_boost * reach, P)
             A.cost[y, C_MOU] += P.t5_cost_krw_bn_per_mou
 
 
@@ -177,7 +177,7 @@ def t1_high_level(m, y, reach, P, S, A):
     """T1 high-level visits on their dates: a relationship jump with the country visited, and their cost."""
     for e in range(P.t1_visit_m.shape[0]):
         if P.t1_visit_m[e] == m:
-            boost(S.rel, P.t1_visit_c[e], P.t1_relationship_boost * reach)
+            boost(S.rel, P.t1_visit_c[e], P.t1_relationship_boost * reach, P)
             A.cost[y, C_VISIT] += P.t1_cost_krw_bn_per_visit
 
 
@@ -186,7 +186,7 @@ def t4_envoys(m, y, reach, P, S, A):
     """T4 envoys: a monthly relationship gain in every country with an envoy, and its cost."""
     for c in range(P.n_countries):
         if P.t4_envoy_from[c] <= m:
-            boost(S.rel, c, P.t4_relationship_boost_per_month * reach)
+            boost(S.rel, c, P.t4_relationship_boost_per_month * reach, P)
             A.cost[y, C_ENVOY] += P.t4_cost_krw_bn_per_month
 
 
@@ -199,7 +199,7 @@ def n5_training(y, moy, reach, P, S, A, rng):
             for _ in range(P.n5_cohorts[y]):
                 u = uniform(rng)
                 c = pick_masked(P.weight, P.n5_eligible, total, u)
-                boost(S.rel, c, P.n5_relationship_boost * reach)
+                boost(S.rel, c, P.n5_relationship_boost * reach, P)
                 A.cost[y, C_TRAINING] += P.n5_cost_krw_bn_per_cohort
 
 
@@ -227,7 +227,7 @@ def c1_buyers(reach, P, S, rng):
         u = uniform(rng)
         pick = pick_weighted(P.weight, total, u)
         S.scratch_i[j] = pick
-        boost(S.rel, pick, P.c1_relationship_boost * reach)
+        boost(S.rel, pick, P.c1_relationship_boost * reach, P)
 
 
 @helper
@@ -263,7 +263,7 @@ def c4_fair(y, moy, reach, P, S, A, rng):
         A.cost[y, C_FAIR] += P.c4_cost_krw_bn
         for c in range(P.n_countries):
             if P.region[c] == P.c4_region:
-                boost(S.rel, c, P.c4_relationship_boost * reach)
+                boost(S.rel, c, P.c4_relationship_boost * reach, P)
         na = S.alliance_ids.shape[0]
         if na > 0:
             for _ in range(P.c4_firms):
@@ -293,7 +293,7 @@ def c5_roadshows(m, y, moy, reach, P, S, A, rng):
             if total > 0.0:
                 u = uniform(rng)
                 host = pick_region(P.weight, P.region, g, total, u)
-                boost(S.rel, host, P.c5_relationship_boost * reach)
+                boost(S.rel, host, P.c5_relationship_boost * reach, P)
             pool = S.sme_alliance_ids
             if pool.shape[0] == 0:
                 pool = S.alliance_ids
