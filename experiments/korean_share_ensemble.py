@@ -14,7 +14,8 @@ import yaml
 from simulation import api
 from simulation.engine.simulate import simulate
 
-sets = yaml.safe_load(open("experiments/parameter_sets.yaml"))["sets"]
+with open("experiments/parameter_sets.yaml") as f:
+    sets = yaml.safe_load(f)["sets"]
 rows = []
 for j, st in enumerate(sets):
     res = []
@@ -28,12 +29,14 @@ for j, st in enumerate(sets):
             tv += rr.acc.value_awarded[i].sum()
         res.append(100 * kv / tv)
     rows.append((j, *res))
-    print(j, "%.2f %.2f" % tuple(res), flush=True)
+    print(j, f"{res[0]:.2f} {res[1]:.2f}", flush=True)
 a = np.array(rows)
 keys = sorted(sets[0])
 X = np.array([[s[k] for k in keys] for s in sets], dtype=float)
 d = a[:, 2] - a[:, 1]
-print("plan share: mean %.2f min %.2f max %.2f; sets <= 8.1: %d/%d" % (a[:, 2].mean(), a[:, 2].min(), a[:, 2].max(), (a[:, 2] <= 8.1).sum(), len(a)))
+p = a[:, 2]
+print(f"plan share: mean {p.mean():.2f} min {p.min():.2f} max {p.max():.2f}; sets <= 8.1: {(p <= 8.1).sum()}/{len(a)}")
+print(f"plan - no plan: mean {d.mean():.2f} min {d.min():.2f} max {d.max():.2f} pp")
 cor = [(np.corrcoef(X[:, q], a[:, 2])[0, 1], k) for q, k in enumerate(keys) if X[:, q].std() > 0]
 for c, k in sorted(cor, key=lambda t: -abs(t[0]))[:12]:
-    print("%+.2f %s" % (c, k))
+    print(f"{c:+.2f} {k}")
