@@ -185,8 +185,8 @@ BAD = [
     ),
     (
         "promotion_return.yaml",
-        "estimate: average_return",
-        "estimate: average_returns",
+        "estimate: return_at_control",
+        "estimate: return_at_controls",
         "checks.0.estimate",
         "unknown estimate",
     ),
