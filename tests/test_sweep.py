@@ -560,3 +560,24 @@ def test_shipped_smoke_experiment_runs_and_resumes(tmp_path):
     data = store.read_dataset()
     assert set(data["key"]) == store.finished_keys() and sorted(data["point"].unique()) == list(range(len(design)))
     assert run_sweep(loaded, tmp_path / "smoke", progress=False).skipped == n
+
+
+@pytest.mark.parametrize(
+    "metrics,groups",
+    [(None, None), (["bids", "win_rate", "public_cost_krw_bn"], None), (None, ["all"]), (["wins"], ["all", "none"])],
+)
+def test_a_runs_arrow_table_writes_the_bytes_of_its_pandas_frame(metrics, groups):
+    """Workers build a run's rows straight into Arrow (tasks.run_table); the Parquet file is byte for
+    byte what the pandas frame of tasks.task_table gives, NaN rates (0/0) as nulls included."""
+    from simulation.experiment.executors import pack
+    from simulation.experiment.tasks import plan_tasks, replication_seeds, run_table, task_table
+    from simulation.scenario.loader import load_scenario
+
+    base = load_scenario(str(ROOT / "scenarios" / "plan_2019_announced.yaml"), overrides=["time.end=2022-12"])
+    points = [(0, "plan", {}), (3, "no expo", {"levers.c1_expo.enabled": False})]
+    for task in plan_tasks(base, points, replication_seeds(5, 2)):
+        frame = task_table(base, task, metrics, groups)
+        assert len(frame) > 0
+        if metrics is None and groups is None:
+            assert frame["value"].isna().any(), "the case with 0/0 rates (NaN) is covered"
+        assert pack(run_table(base, task, metrics, groups)) == pack(frame)

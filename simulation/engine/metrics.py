@@ -183,73 +183,11 @@ def horizon(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def tidy(res: RunResult, run: int = 0) -> pd.DataFrame:
-    A, P = res.acc, res.params
+    """The run's yearly figures as a long table: run, scenario, seed, year, metric, group, value."""
+    metrics, groups, values = tidy_block(res)
     years = np.array(res.cal.years)
-    krw = P.krw / 1000.0
-    metrics: list[str] = []
-    groups: list[str] = []
-    values: list[np.ndarray] = []
-
-    def add(metric: str, group: str, v) -> None:
-        metrics.append(metric)
-        groups.append(group)
-        values.append(np.asarray(v, dtype=np.float64))
-
-    for g, name in enumerate(GROUPS):
-        add("bids", name, A.bids[:, g])
-        add("wins", name, A.wins[:, g])
-        add("win_rate", name, _ratio(A.wins[:, g], A.bids[:, g]))
-        add("value_won_usd_m", name, A.value[:, g])
-        add("value_won_krw_bn", name, A.value[:, g] * krw)
-    for metric, arr in (
-        ("bids_submitted", A.bids_submitted),
-        ("subsidised_bids", A.subsidised_bids),
-        ("tenders_closed", A.tenders_closed),
-        ("tenders_contested", A.tenders_contested),
-        ("tenders_awarded", A.tenders_awarded),
-        ("tenders_rejected", A.tenders_rejected),
-        ("exporting_firms", A.exporters),
-        ("partnerships", A.partnerships),
-        ("exporting_firms_year", A.exporters_year),
-        ("new_country_entries", A.new_entries),
-        ("active_firms", A.active_firms),
-        ("consortia", A.consortia),
-        ("consortium_wins", A.consortium_wins),
-        ("kscon_follow_on_tenders", A.kscon_tenders),
-        ("ksp_follow_on_tenders", A.ksp_tenders),
-        ("contract_defaults", A.defaults),
-        ("pis_commitments_krw_bn", A.pis_commit),
-        ("ksure_balance_krw_bn", A.ksure_balance),
-        ("co_entry_pot_krw_bn", A.pot_balance),
-    ):
-        add(metric, "all", arr)
-    add("capture_rate", "all", _ratio(A.wins[:, 0], A.tenders_contested))
-    add("bidders_per_tender", "all", _ratio(A.bidders, A.tenders_closed))
-    add("single_bidder_share", "all", _ratio(A.single_bidder, A.tenders_closed))
-    add("value_awarded_usd_m", "all", A.value_awarded)
-    add("korean_share_value", "all", _ratio(A.value[:, 0], A.value_awarded))
-    add("korean_share_existing_value", "all", _ratio(A.value[:, G_DEMAND], A.value_awarded - A.value_awarded_created))
-    add("rejected_share", "all", _ratio(A.tenders_rejected, A.tenders_closed))
-    add("korean_share_contested_value", "all", _ratio(A.value[:, 0], A.value_contested))
-    add("bid_cost_share", "all", _ratio(A.bid_cost, A.bid_value))
-    add("sme_value_usd_m", "all", A.sme_value)
-    add("sme_share_wins", "all", _ratio(A.sme_wins, A.wins[:, 0]))
-    add("sme_share_value", "all", _ratio(A.sme_value, A.value[:, 0]))
-    for k, name in enumerate(INSTRUMENTS):
-        add("public_cost_krw_bn", f"instrument:{name}", A.cost[:, k])
-    total_cost = public_cost_total(A)
-    add("public_cost_krw_bn", "all", total_cost)
-    add("value_per_public_krw", "all", _ratio(A.value[:, 0] * krw, total_cost))
-    add("existing_value_per_public_krw", "all", _ratio(A.value[:, G_DEMAND] * krw, total_cost))
-    add("pis_private_raised_krw_bn", "all", np.full(len(years), res.private_raised))
-    add("countries_with_win", "all", np.full(len(years), float((np.asarray(res.state.won_in) > 0).any(axis=0).sum())))
-    for t, tranche in enumerate(TRANCHES):
-        for s, name in enumerate(SNAP):
-            add(f"pis_{name}_krw_bn", f"tranche:{tranche}", A.pis_snap[:, t, s])
-        add("pis_nav_krw_bn", f"tranche:{tranche}", A.pis_snap[:, t, 1] + A.pis_snap[:, t, 2])
-
     n, ny = len(metrics), len(years)
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "run": np.full(n * ny, run, dtype=np.int64),
             "scenario": pd.Categorical([res.scenario] * (n * ny)),
@@ -257,7 +195,118 @@ def tidy(res: RunResult, run: int = 0) -> pd.DataFrame:
             "year": np.tile(years, n).astype(np.int64),
             "metric": np.repeat(metrics, ny),
             "group": np.repeat(groups, ny),
-            "value": np.concatenate(values),
+            "value": values.reshape(-1),
         }
     )
-    return frame
+
+
+# the yearly series of every run that are read straight from an accumulator, in the order of the table
+_SERIES = (
+    ("bids_submitted", "bids_submitted"),
+    ("subsidised_bids", "subsidised_bids"),
+    ("tenders_closed", "tenders_closed"),
+    ("tenders_contested", "tenders_contested"),
+    ("tenders_awarded", "tenders_awarded"),
+    ("tenders_rejected", "tenders_rejected"),
+    ("exporting_firms", "exporters"),
+    ("partnerships", "partnerships"),
+    ("exporting_firms_year", "exporters_year"),
+    ("new_country_entries", "new_entries"),
+    ("active_firms", "active_firms"),
+    ("consortia", "consortia"),
+    ("consortium_wins", "consortium_wins"),
+    ("kscon_follow_on_tenders", "kscon_tenders"),
+    ("ksp_follow_on_tenders", "ksp_tenders"),
+    ("contract_defaults", "defaults"),
+    ("pis_commitments_krw_bn", "pis_commit"),
+    ("ksure_balance_krw_bn", "ksure_balance"),
+    ("co_entry_pot_krw_bn", "pot_balance"),
+)
+_BY_GROUP = ("bids", "wins", "win_rate", "value_won_usd_m", "value_won_krw_bn")
+_RATES = (
+    "capture_rate",
+    "bidders_per_tender",
+    "single_bidder_share",
+    "value_awarded_usd_m",
+    "korean_share_value",
+    "korean_share_existing_value",
+    "rejected_share",
+    "korean_share_contested_value",
+    "bid_cost_share",
+    "sme_value_usd_m",
+    "sme_share_wins",
+    "sme_share_value",
+)
+_TOTALS = (
+    "public_cost_krw_bn",
+    "value_per_public_krw",
+    "existing_value_per_public_krw",
+    "pis_private_raised_krw_bn",
+    "countries_with_win",
+)
+
+
+def _pairs() -> tuple[list[str], list[str]]:
+    """(metric, group) of each row of `tidy_block`, in its order: the same for every run."""
+    pairs = [(m, g) for g in GROUPS for m in _BY_GROUP]
+    pairs += [(m, "all") for m, _ in _SERIES] + [(m, "all") for m in _RATES]
+    pairs += [("public_cost_krw_bn", f"instrument:{name}") for name in INSTRUMENTS]
+    pairs += [(m, "all") for m in _TOTALS]
+    for tranche in TRANCHES:
+        pairs += [(f"pis_{name}_krw_bn", f"tranche:{tranche}") for name in SNAP]
+        pairs.append(("pis_nav_krw_bn", f"tranche:{tranche}"))
+    return [m for m, _ in pairs], [g for _, g in pairs]
+
+
+PAIR_METRICS, PAIR_GROUPS = _pairs()
+
+
+def tidy_block(res: RunResult) -> tuple[list[str], list[str], np.ndarray]:
+    """(metric of each row, group of each row, values: one row of yearly figures per pair).
+
+    The pairs come in the same order for every run (PAIR_METRICS, PAIR_GROUPS), so a sweep builds
+    its columns of names once (experiment/tasks.run_table) and only the values per run; the values
+    are computed block by block (element by element the same arithmetic as one series at a time)."""
+    A, P = res.acc, res.params
+    ny = len(res.cal.years)
+    krw = P.krw / 1000.0
+    f8 = np.float64
+    ng = len(GROUPS)
+    bids, wins, value = (np.asarray(x[:, :ng], dtype=f8).T for x in (A.bids, A.wins, A.value))
+    by_group = np.stack([bids, wins, _ratio(wins, bids), value, value * krw], axis=1).reshape(ng * 5, ny)
+    series = np.array([getattr(A, field) for _, field in _SERIES], dtype=f8)
+    won = A.value[:, 0]
+    rates = np.array(
+        [
+            _ratio(A.wins[:, 0], A.tenders_contested),
+            _ratio(A.bidders, A.tenders_closed),
+            _ratio(A.single_bidder, A.tenders_closed),
+            A.value_awarded,
+            _ratio(won, A.value_awarded),
+            _ratio(A.value[:, G_DEMAND], A.value_awarded - A.value_awarded_created),
+            _ratio(A.tenders_rejected, A.tenders_closed),
+            _ratio(won, A.value_contested),
+            _ratio(A.bid_cost, A.bid_value),
+            A.sme_value,
+            _ratio(A.sme_wins, A.wins[:, 0]),
+            _ratio(A.sme_value, won),
+        ],
+        dtype=f8,
+    )
+    costs = np.asarray(A.cost[:, : len(INSTRUMENTS)], dtype=f8).T
+    total_cost = public_cost_total(A)
+    totals = np.array(
+        [
+            total_cost,
+            _ratio(won * krw, total_cost),
+            _ratio(A.value[:, G_DEMAND] * krw, total_cost),
+            np.full(ny, res.private_raised),
+            np.full(ny, float((np.asarray(res.state.won_in) > 0).any(axis=0).sum())),
+        ],
+        dtype=f8,
+    )
+    snap = np.asarray(A.pis_snap, dtype=f8).transpose(1, 2, 0)  # tranche, column, year
+    nav = snap[:, 1:2, :] + snap[:, 2:3, :]
+    fund = np.concatenate([snap, nav], axis=1).reshape(-1, ny)
+    values = np.concatenate([by_group, series, rates, costs, totals, fund])
+    return PAIR_METRICS, PAIR_GROUPS, values

@@ -5,7 +5,7 @@ Every executor has the same shape:
     executor(base, tasks, *, metrics=None, groups=None, **options) -> iterator of Outcome
 
 and yields one `Outcome` per task as the tasks complete (in no particular order). Workers run
-`tasks.task_table` and send back the run's Parquet bytes, or an error record if the run raised:
+`tasks.run_table` and send back the run's Parquet bytes, or an error record if the run raised:
 only the caller writes files. A run that raises is an outcome like any other; the sweep goes on.
 
 The base scenario goes to each worker once (a pool initializer; a Dask worker plugin, which
@@ -40,7 +40,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulation.experiment.tasks import Task, task_table
+from simulation.experiment.tasks import Task, run_table
 from simulation.scenario.loader import Resolved
 
 _HOST = socket.gethostname()
@@ -55,7 +55,7 @@ class Outcome:
     rep: int
     data: bytes | None = None
     error: dict | None = None
-    run_seconds: float = 0.0  # task_table in the worker
+    run_seconds: float = 0.0  # run_table in the worker
     pack_seconds: float = 0.0  # Parquet encoding in the worker
     worker: str = ""
     extra: dict = field(default_factory=dict)
@@ -87,13 +87,15 @@ def error_record(task: Task, exc: BaseException, tb: str | None = None) -> dict:
     }
 
 
-def pack(frame: Any) -> bytes:
-    """A run's rows as Parquet bytes: the same bytes as `tasks.to_parquet_bytes`, in a third of the time
-    (no conversion thread pool: each worker uses one core)."""
+def pack(table: Any) -> bytes:
+    """A run's rows (a pyarrow Table from `tasks.run_table`, or the frame of `tasks.task_table`) as
+    Parquet bytes: the same bytes as `tasks.to_parquet_bytes` (no conversion thread pool: each
+    worker uses one core)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)
+    if not isinstance(table, pa.Table):
+        table = pa.Table.from_pandas(table, preserve_index=False, nthreads=1)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     return sink.getvalue().to_pybytes()
@@ -106,10 +108,10 @@ def execute(
     worker = f"{_HOST}:{os.getpid()}"
     t0 = time.perf_counter()
     try:
-        frame = task_table(base, task, metrics, groups)
+        table = run_table(base, task, metrics, groups)
         t1 = time.perf_counter()
-        data = pack(frame)
-        del frame
+        data = pack(table)
+        del table
     except Exception as exc:  # noqa: BLE001 - any error of a run is recorded, the sweep goes on
         return Outcome(
             task.key,

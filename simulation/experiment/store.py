@@ -6,7 +6,7 @@
         design.parquet         the design points (one row per point, one column per factor)
         design_X.npy           SALib's sample matrix X (sampling designs only)
         tasks.parquet          every planned run: point, rep, seed, key, name, overrides (JSON)
-        runs/<key>.parquet     one file per finished run: its tidy rows (`tasks.task_table`)
+        runs/<key>.parquet     one file per finished run: its tidy rows (`tasks.run_table`, the columns of `tasks.task_table`)
         failed/<key>.json      one file per failed run: error type, message, traceback, task
         sessions/<...>.json    one file per `run_sweep` call: when, where, executor, shard, counts
 

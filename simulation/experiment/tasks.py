@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.engine.metrics import tidy
+from simulation.engine.metrics import tidy, tidy_block
 from simulation.engine.simulate import simulate
 from simulation.experiment.spec import parse_path
 from simulation.scenario.loader import Resolved, with_overrides
@@ -80,6 +80,95 @@ def task_table(
     frame.insert(1, "rep", np.int64(task.rep))
     frame.insert(2, "key", task.key)
     return frame
+
+
+def run_table(base: Resolved, task: Task, metrics: Sequence[str] | None = None, groups: Sequence[str] | None = None):
+    """`task_table` as a pyarrow Table, built without pandas: the same columns, types and schema
+    metadata, so the Parquet bytes of a run are the same. A sweep calls this once per run, and
+    building the frame through pandas cost about half as much again as the model (docs/speed.md)."""
+    import pyarrow as pa
+
+    res = simulate(resolve_task(base, task), task.seed)
+    names, grps, values = tidy_block(res)
+    ny = values.shape[1]
+    labels = _labels(tuple(names), tuple(grps))
+    keep = np.ones(len(names), dtype=bool)
+    if metrics is not None:
+        keep &= np.isin(labels.metric_codes, [labels.metric_index[m] for m in metrics if m in labels.metric_index])
+    if groups is not None:
+        keep &= np.isin(labels.group_codes, [labels.group_index[g] for g in groups if g in labels.group_index])
+    rows = np.flatnonzero(keep)
+    n = len(rows) * ny
+    pick = np.repeat(rows, ny)
+    arrays = [
+        pa.array(np.full(n, task.point, dtype=np.int64)),
+        pa.array(np.full(n, task.rep, dtype=np.int64)),
+        pa.array([task.key], pa.large_string()).take(np.zeros(n, dtype=np.int64)),
+        pa.array(np.full(n, task.rep, dtype=np.int64)),
+        pa.array([res.scenario], pa.large_string()).take(np.zeros(n, dtype=np.int64)),
+        pa.array(np.full(n, res.seed, dtype=np.int64)),
+        pa.array(np.tile(np.asarray(res.cal.years, dtype=np.int64), len(rows))),
+        labels.metrics.take(labels.metric_codes[pick]),
+        labels.groups.take(labels.group_codes[pick]),
+        pa.array(values[rows].reshape(-1), from_pandas=True),  # NaN (0/0 rates) as null, as pandas writes them
+    ]
+    return pa.Table.from_arrays(arrays, schema=_run_schema())
+
+
+@dataclass(frozen=True)
+class _Labels:
+    metrics: Any  # pa.Array of the distinct metric names (large_string)
+    groups: Any
+    metric_codes: np.ndarray  # per pair of tidy_block, its index in metrics
+    group_codes: np.ndarray
+    metric_index: dict[str, int]
+    group_index: dict[str, int]
+
+
+_LABELS: dict[tuple[tuple[str, ...], tuple[str, ...]], _Labels] = {}
+_SCHEMA: list[Any] = []
+
+
+def _labels(names: tuple[str, ...], grps: tuple[str, ...]) -> _Labels:
+    """The name columns' dictionaries, once per process (the pairs are the same every run)."""
+    got = _LABELS.get((names, grps))
+    if got is None:
+        import pyarrow as pa
+
+        mi = {m: i for i, m in enumerate(dict.fromkeys(names))}
+        gi = {g: i for i, g in enumerate(dict.fromkeys(grps))}
+        got = _LABELS[(names, grps)] = _Labels(
+            pa.array(list(mi), pa.large_string()),
+            pa.array(list(gi), pa.large_string()),
+            np.array([mi[m] for m in names], dtype=np.int64),
+            np.array([gi[g] for g in grps], dtype=np.int64),
+            mi,
+            gi,
+        )
+    return got
+
+
+def _run_schema():
+    """The schema pandas gives task_table's frame (types and pandas metadata), taken once from an empty one."""
+    if not _SCHEMA:
+        import pyarrow as pa
+
+        empty = pd.DataFrame(
+            {
+                "point": np.zeros(0, np.int64),
+                "rep": np.zeros(0, np.int64),
+                "key": pd.Series([], dtype="str"),
+                "run": np.zeros(0, np.int64),
+                "scenario": pd.Series([], dtype="str"),
+                "seed": np.zeros(0, np.int64),
+                "year": np.zeros(0, np.int64),
+                "metric": pd.Series([], dtype="str"),
+                "group": pd.Series([], dtype="str"),
+                "value": np.zeros(0, np.float64),
+            }
+        )
+        _SCHEMA.append(pa.Schema.from_pandas(empty, preserve_index=False))
+    return _SCHEMA[0]
 
 
 def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
