@@ -60,3 +60,12 @@ def test_help_from_the_command_line_and_bare_scsim():
     bare = subprocess.run([sys.executable, "-m", "simulation"], cwd=ROOT, capture_output=True, text=True)
     assert bare.returncode == 2 and "Traceback" not in bare.stderr
     assert "run and compare:" in bare.stderr and "  compare " in bare.stderr and "a command is needed" in bare.stderr
+
+
+def test_an_option_is_never_taken_for_a_longer_one_it_abbreviates(capsys):
+    """`discover RESULTS --out DIR` (discover writes into RESULTS) once ran as --outcome DIR; now it
+    is refused by name, like any unknown option."""
+    with pytest.raises(SystemExit) as e:
+        main(["discover", "results/none", "--out", "elsewhere"])
+    assert e.value.code == 2
+    assert "unrecognized arguments: --out elsewhere" in capsys.readouterr().err
