@@ -58,3 +58,19 @@ def test_bench_refuses_to_overwrite_and_bad_repeats(tmp_path):
     assert out.read_text() == "keep me"
     proc = scsim("bench", "--repeats", "0")
     assert proc.returncode == 2 and "--repeats" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_bench_sweep_prints_the_overhead_over_the_model(tmp_path):
+    """`scsim bench-sweep` end to end on a small sweep (10 runs): the model's own time is measured in its child
+    (it once crashed there, `simulation.engine.simulate` being a module) and the overhead printed."""
+    out = tmp_path / "sweep.json"
+    proc = scsim(
+        "bench-sweep", "--runs", "10", "--workers", "1", "--repeat", "1", "--executors", "serial", "--json", str(out)
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "overhead of scheduling, storage and tidy tables over the model's own time" in proc.stdout
+    res = json.loads(out.read_text())
+    assert res["model_cpu_s"] > 0 and res["task_table_cpu_s"] > 0
+    serial = res["executors"]["serial"]
+    # per-run CPU is a difference of two sweeps' CPU: only its presence is checked on 10 runs
+    assert {"cpu_per_run_s", "overhead_vs_model", "runs_per_s"} <= set(serial) and serial["runs_per_s"] > 0

@@ -67,7 +67,7 @@ if mode == "task_table":
     wall, cpu = time.perf_counter() - t, time.process_time() - c
     model = {}
     if args.get("model"):  # the model's own time: the same runs, world and monthly steps only, no tables
-        from simulation.engine import simulate
+        from simulation.engine.simulate import simulate
         from simulation.experiment.tasks import resolve_task
         t, c = time.perf_counter(), time.process_time()
         for task in tasks[1:]:
