@@ -87,7 +87,7 @@ def test_smm_recovers_the_parameters_whose_moments_it_was_given(tmp_path):
         params,
         {"lhs_points": 2, "local_evaluations": 0},
         name="probe",
-        reps=6,
+        reps=12,
     )
     m = Problem(load_calibration(str(probe))).run_moments(truth)
     targets = [
@@ -95,7 +95,7 @@ def test_smm_recovers_the_parameters_whose_moments_it_was_given(tmp_path):
         for k, w in (("bidders_per_tender", 0.03), ("rejected_share", 0.1))
     ]
     loaded = load_calibration(
-        str(_spec(tmp_path, targets, params, {"lhs_points": 16, "local_evaluations": 60}, reps=6))
+        str(_spec(tmp_path, targets, params, {"lhs_points": 16, "local_evaluations": 60}, reps=12))
     )
     problem = Problem(loaded)
     start = problem.evaluate(

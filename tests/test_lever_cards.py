@@ -125,7 +125,7 @@ def test_calibration_targets_are_the_fitted_checks_and_only_they():
         for c in load_validation(str(path)).spec.checks:
             if c.role == "fitted":
                 fitted.add((path.name, c.name))
-    assert targets == fitted and len(fitted) == 2
+    assert targets == fitted and len(fitted) == 3
 
 
 def test_a_held_out_check_cannot_be_a_calibration_target(tmp_path):

@@ -1,6 +1,6 @@
 """The rebuilt model's mechanisms, each shown on its own (issue 14): bounded effects on smooth
 baselines, fading knowledge, risk as a cost, PV finance, a cost line for every measure that costs
-money, created demand apart, random decision order."""
+money, created demand apart, random decision order, SMEs' working capital."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from helpers import load, table, total
 
 from simulation.analysis.levers.measures import measures, pair
-from simulation.engine.kernels.constants import INSTRUMENTS, K_BIDS, LARGE
+from simulation.engine.kernels.constants import INSTRUMENTS, K_BIDS, K_CONTRACTS, LARGE, SME
 from simulation.engine.kernels.financing import interest_pv
 from simulation.engine.kernels.knowledge import knowledge_table
 from simulation.engine.simulate import simulate
@@ -219,3 +219,42 @@ def test_analyze_names_the_parameter_that_drives_an_effect(tmp_path, capsys):
     first = block.splitlines()[1].split()[0]
     assert first == "levers.n3_info_db.discovery_odds", block
     assert (out / "drivers.csv").is_file()
+
+
+def _sme_sole_value_bid(*overrides: str, seeds=range(6)) -> float:
+    """Value of the tenders SMEs and startups bid on alone, over a few seeds of the announced plan."""
+    v = 0.0
+    for seed in seeds:
+        S = simulate(load("plan_2019_announced", *SHORT, *overrides), seed).state
+        nb = int(S.cnt[K_BIDS])
+        sme = S.size[S.b_firm[:nb]] >= SME
+        v += float(S.t_value[S.b_tender[:nb]][sme].sum())
+    return v
+
+
+def test_running_contracts_tie_up_smes_working_capital():
+    """An SME finances the working capital its banks will not lend; it stays tied up while the contract
+    runs, and only SMEs and startups tie any up. What is tied equals the running contracts' shares."""
+    S = simulate(load("no_plan"), 3).state
+    assert np.all(S.tied[S.size < SME] == 0.0)
+    assert (S.tied > 0.0).sum() > 0, "some SMEs hold running contracts at the end"
+    nk = int(S.cnt[K_CONTRACTS])
+    running = S.k_active[:nk] == 1
+    expected = np.zeros_like(S.tied)
+    np.add.at(expected, S.k_firm[:nk][running], S.k_wc[:nk][running])
+    partners = running & (S.k_partner[:nk] >= 0)
+    np.add.at(expected, S.k_partner[:nk][partners], S.k_wc_p[:nk][partners])
+    assert np.allclose(S.tied, expected, atol=1e-9)
+
+
+def test_f6_loan_relaxes_the_smes_credit_constraint():
+    """F6's contract-performance loan finances an SME's working capital, so SMEs can take on larger
+    contracts alone: the value they bid on rises. The price cut alone hardly changes who bids: where
+    SMEs' banks lend all of it (sme_credit_share = 1), F6 moves their bids only through the wins its
+    price cut brings (capital, references, beliefs), a small fraction of the constrained effect."""
+    on, off = _sme_sole_value_bid(), _sme_sole_value_bid("levers.f6_sme_sole.enabled=false")
+    assert on > 1.15 * off, (on, off)
+    unconstrained = "finance.sme_credit_share=1.0"
+    on_u = _sme_sole_value_bid(unconstrained)
+    off_u = _sme_sole_value_bid(unconstrained, "levers.f6_sme_sole.enabled=false")
+    assert abs(on_u - off_u) < 0.2 * (on - off), (on_u, off_u, on, off)

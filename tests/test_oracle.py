@@ -92,7 +92,7 @@ for _scen in SCENARIOS:
         CASES[f"{_scen}-stress-{_seed}"] = (_scen, STRESS, _seed)
 for _seed in (21, 22, 23):
     CASES[f"plan_2019_announced-stress-pari_passu-{_seed}"] = ("plan_2019_announced", STRESS + PARI_PASSU, _seed)
-for _seed in (35, 44):  # 44: a fund loss beyond all principal (the last-tranche branch), checked below
+for _seed in (31, 35):  # 31: a fund loss beyond all principal (the last-tranche branch), checked below
     CASES[f"plan_2019_announced-fund_extreme-{_seed}"] = ("plan_2019_announced", FUND_EXTREME, _seed)
 CASES["plan_2019_announced-bankrupt-13"] = ("plan_2019_announced", BANKRUPT, 13)
 CASES["plan_2019_implemented-fund_extreme-pari_passu-33"] = ("plan_2019_implemented", FUND_EXTREME + PARI_PASSU, 33)
@@ -124,6 +124,7 @@ def assert_same_world(S, world) -> None:
         assert a.shape == b.shape and np.array_equal(a, b), f"final state differs: {name}"
 
     same("capital", S.capital, [f.capital for f in firms])
+    same("tied", S.tied, [f.tied for f in firms])
     same("active", S.active, [int(f.active) for f in firms])
     same("open_bids", S.open_bids, [f.open_bids for f in firms])
     same("kb", S.kb, [f.kb for f in firms])
@@ -230,6 +231,9 @@ def test_cases_exercise_the_plan():
     assert any(cost(c, "f1_pis") > 0 for c in pari)
     assert some(lambda c: logs[c]["pis_exits"] > 0)
     assert some(lambda c: logs[c]["loss_beyond_principal"] > 0)
+    # working capital: SMEs' running contracts tie up capital, and some bids go unmade for want of it
+    assert some(lambda c: logs[c]["working_capital_tied"] > 0 and logs[c]["working_capital_short"] > 0)
+    assert some(lambda c: "no_plan" in c and logs[c]["working_capital_short"] > 0)
     # N1 K-SCON and T3 KSP follow-on tenders, won with incumbency
     assert some(lambda c: _sum(tables[c], "kscon_follow_on_tenders") > 0 and logs[c]["incumbent_wins"] > 0)
     assert some(lambda c: _sum(tables[c], "ksp_follow_on_tenders") > 0 and logs[c]["ksp_shaped_wins"] > 0)

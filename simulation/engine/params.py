@@ -160,6 +160,7 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
     # F6: an SME's saving on a sole contract per unit of value, the larger of the guarantee-fee cut
     # (on the performance bond, for the contract's life) and the contract-performance loan's cut
     f6 = lev.f6_sme_sole
+    f6_loan = f6.enabled and f6.loan_rate_cut > 0.0  # its contract-performance loan finances the working capital
     sole_save = np.array(
         [
             max(
@@ -319,6 +320,9 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
         f5_enabled=int(lev.f5_co_entry.enabled),
         f6_enabled=int(lev.f6_sme_sole.enabled),
         f6_sole_save=sole_save,
+        wc_share=fin.working_capital_share,
+        sme_wc_own=0.0 if f6_loan else 1.0 - fin.sme_credit_share,
+        partner_wc_own=1.0 - fin.sme_credit_share,
         f7_enabled=int(lev.f7_ksure.enabled),
         f7_cover_share=lev.f7_ksure.cover_share,
         f7_premium_to_expected_loss=lev.f7_ksure.premium_to_expected_loss,

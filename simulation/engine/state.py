@@ -161,6 +161,9 @@ class Params(NamedTuple):
     f5_enabled: int  # 1 when F5 co-entry finance runs, levers.f5_co_entry.enabled
     f6_enabled: int  # 1 when F6 supports SMEs' sole contracts, levers.f6_sme_sole.enabled
     f6_sole_save: np.ndarray  # (NT,) F6 saving per unit of value on a sole SME contract, levers.f6_sme_sole.*_cut
+    wc_share: float  # working capital a contract ties up per unit of value, finance.working_capital_share
+    sme_wc_own: float  # share of it an SME bidding alone finances: 1 - finance.sme_credit_share, 0 with F6's loan
+    partner_wc_own: float  # share of it an SME partner finances itself without an F5 loan: 1 - finance.sme_credit_share
     f7_enabled: int  # 1 when the F7 K-SURE account runs, levers.f7_ksure.enabled
     f7_cover_share: float  # F7 share of a defaulted contract's loss paid, levers.f7_ksure.cover_share
     f7_premium_to_expected_loss: float  # F7 premium per unit of claim, levers.f7_ksure.premium_to_expected_loss
@@ -253,6 +256,7 @@ class State(NamedTuple):
     markup: np.ndarray  # (N,) price markup over cost
     alliance: np.ndarray  # (N,) uint8 1 for a member of the C3 Convergence Alliance
     active: np.ndarray  # (N,) uint8 1 while the firm has capital to bid
+    tied: np.ndarray  # (N,) own capital tied up as working capital of running contracts (USD m)
     open_bids: np.ndarray  # (N,) int64 bids awaiting award
     capacity: np.ndarray  # (N,) int64 most simultaneous open bids
     kb: np.ndarray  # (N,) int64 bids decided so far (belief update)
@@ -320,6 +324,8 @@ class State(NamedTuple):
     k_insured: np.ndarray  # (K,) uint8 1 when F7 K-SURE covers it
     k_loan: np.ndarray  # (K,) F5 loan returned to the pot at the end (KRW bn)
     k_share_p: np.ndarray  # (K,) the partner's share of the work
+    k_wc: np.ndarray  # (K,) the contractor's own working capital tied up until the end (USD m)
+    k_wc_p: np.ndarray  # (K,) the partner's own working capital tied up until the end (USD m)
     k_active: np.ndarray  # (K,) uint8 1 while in execution
     # -- F1 fund investments (capacity I)
     i_amt: np.ndarray  # (I, NTR) amount invested by tranche (KRW bn)

@@ -157,6 +157,7 @@ class Firm:
         self.cap = [0.0] * ND
         self.capital = 0.0
         self.capital0 = 0.0
+        self.tied = 0.0  # own capital tied up as working capital of running contracts
         self.markup = 0.0
         self.alliance = False
         self.active = True
@@ -245,7 +246,7 @@ class Bid:
 
 
 class Contract:
-    def __init__(self, firm, partner, country, value, end, insured, loan, share_p):
+    def __init__(self, firm, partner, country, value, end, insured, loan, share_p, wc=0.0, wc_p=0.0):
         self.firm = firm
         self.partner = partner
         self.country = country
@@ -254,7 +255,15 @@ class Contract:
         self.insured = insured
         self.loan = loan
         self.share_p = share_p
+        self.wc = wc  # the contractor's own working capital, tied up until the end
+        self.wc_p = wc_p  # the partner's
         self.active = True
+
+    def release(self):
+        """The working capital the members tied up is free again (the contract ended or defaulted)."""
+        self.firm.tied -= self.wc
+        if self.partner is not None:
+            self.partner.tied -= self.wc_p
 
 
 class Investment:
@@ -424,6 +433,7 @@ class World:
             f.cap = S.cap[i].tolist()
             f.capital = float(S.capital[i])
             f.capital0 = float(S.capital0[i])
+            f.tied = float(S.tied[i])
             f.markup = float(S.markup[i])
             f.alliance = int(S.alliance[i]) == 1
             f.active = int(S.active[i]) != 0
@@ -533,6 +543,8 @@ class World:
                         int(S.k_insured[j]),
                         float(S.k_loan[j]),
                         float(S.k_share_p[j]),
+                        float(S.k_wc[j]),
+                        float(S.k_wc_p[j]),
                     )
                 )
         self.investments = []
@@ -577,6 +589,8 @@ class World:
             released_edpf=0,
             released_loans=0,
             loss_beyond_principal=0,
+            working_capital_short=0,
+            working_capital_tied=0,
             contracts_ended=0,
             kscon_selections=0,
             ksp_projects=0,
@@ -996,7 +1010,12 @@ class World:
                     continue
                 if firm.size >= SME:
                     firm.aware_of = tender
-                if firm.capital < P.bond_share * V:
+                # free capital (not tied up in running contracts) for the bond and for the working
+                # capital the firm would finance itself (an SME: what its banks will not lend)
+                need = P.bond_share * V + (P.wc_share * V * P.sme_wc_own if firm.size >= SME else 0.0)
+                if firm.capital - firm.tied < need:
+                    if firm.capital - firm.tied >= P.bond_share * V:
+                        self.log["working_capital_short"] += 1
                     continue
                 belief = (P.prior_w + firm.kw) / (P.prior_w + P.prior_l + firm.kb)
                 pwin = (belief * (2.0 * firm.cap[d]) * (0.5 + country.rel)) / (1.0 + P.crowding * len(tender.bids))
@@ -1021,7 +1040,7 @@ class World:
                 gain = (P.margin - rc) * V
                 if pwin * gain <= net:
                     continue
-                if firm.capital < net:
+                if firm.capital - firm.tied < net:
                     continue
                 if sub > 0.0:
                     self.subsidy_left -= sub_krw
@@ -1087,13 +1106,14 @@ class World:
             if not brokered and self.rng.decision.random() >= P.partner_prob:
                 continue
             lent = P.f5_enabled == 1 and loan > 0.0 and cut > 0.0 and self.pot >= loan
-            need = 0.0 if lent else P.bond_share * P.c2_sme_share * V  # the partner's share of the bond
+            # the partner's share of the bond and of the working capital its banks will not lend
+            need = 0.0 if lent else (P.bond_share + P.wc_share * P.partner_wc_own) * P.c2_sme_share * V
             best = None
             best_cap = -1.0
             for sme in self.in_domain[d]:
                 if sme.size < SME or not sme.active or sme.open_bids >= sme.capacity or sme.bid_on is tender:
                     continue
-                if sme.capital < need:
+                if sme.capital - sme.tied < need:
                     continue
                 if not (sme.aware_of is tender or (brokered and P.c3_catalogue == 1 and sme.alliance)):
                     continue
@@ -1368,7 +1388,17 @@ class World:
             self.pis_invest(m, V, risk, y)
         if bid.insured == 1:
             self.log["insured_wins"] += 1
-        self.contracts.append(Contract(firm, partner, country, V, m + P.contract_m[t], bid.insured, bid.loan, share_p))
+        # working capital the members finance themselves, tied up until the contract ends
+        wc_i = P.wc_share * V * P.sme_wc_own if firm.size >= SME else 0.0
+        wc_p = P.wc_share * V * share_p * P.partner_wc_own if (partner is not None and bid.loan == 0.0) else 0.0
+        firm.tied += wc_i
+        if partner is not None:
+            partner.tied += wc_p
+        if wc_i > 0.0 or wc_p > 0.0:
+            self.log["working_capital_tied"] += 1
+        self.contracts.append(
+            Contract(firm, partner, country, V, m + P.contract_m[t], bid.insured, bid.loan, share_p, wc_i, wc_p)
+        )
 
     # ---- the PIS fund ----------------------------------------------------------------------
     def pis_invest(self, m, V, risk, y):
@@ -1453,12 +1483,14 @@ class World:
             if m >= contract.end:
                 contract.active = False
                 self.pot += contract.loan
+                contract.release()
                 self.log["contracts_ended"] += 1
                 continue
             books.misc_draws[y] += 1
             if rng.random() < P.contract_pd_m[contract.country.risk]:
                 contract.active = False
                 self.pot += contract.loan
+                contract.release()
                 books.defaults[y] += 1
                 self.log["contract_defaults"] += 1
                 loss = P.default_loss * contract.value

@@ -411,7 +411,17 @@ class Finance(Section):
         "F7",
     )
     working_capital_share: Ratio = P(
-        "working capital an SME borrows for a contract, as a share of its value", "fraction", "F6"
+        "working capital a contract ties up while it runs, as a share of its value (what a "
+        "contract-performance loan finances)",
+        "fraction",
+        "F6",
+    )
+    sme_credit_share: Ratio = P(
+        "share of a contract's working capital an SME or startup can borrow from its banks; it "
+        "finances the rest from its own capital while the contract runs (large and mid-size firms "
+        "borrow all of it)",
+        "fraction",
+        "F6",
     )
 
 

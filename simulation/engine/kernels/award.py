@@ -365,5 +365,13 @@ def win_korean(m, k, b, demand, P, S, A):
     S.k_insured[j] = S.b_insured[b]
     S.k_loan[j] = S.b_loan[b]
     S.k_share_p[j] = share_p
+    # working capital the members finance themselves, tied up until the contract ends
+    wc_i = P.wc_share * V * P.sme_wc_own if S.size[i] >= SME else 0.0
+    wc_p = P.wc_share * V * share_p * P.partner_wc_own if (p >= 0 and S.b_loan[b] == 0.0) else 0.0
+    S.k_wc[j] = wc_i
+    S.k_wc_p[j] = wc_p
+    S.tied[i] += wc_i
+    if p >= 0:
+        S.tied[p] += wc_p
     S.k_active[j] = 1
     S.cnt[K_CONTRACTS] = j + 1

@@ -87,6 +87,7 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
     capacity = S.capacity
     size = S.size
     capital = S.capital
+    tied = S.tied
     belief_of = S.belief
     cap = S.cap
     rel = S.rel
@@ -155,10 +156,13 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
         if r0 >= n_aware:
             r0 = n_aware - 1 if n_aware > 0 else 0
         # the decision of each aware firm, as one test: the firm bids when it has a free slot,
-        # capital for the bond and the net cost, and an expected gain above the net cost. The bid
-        # costs more in a country the firm does not know (entry cost, falling with its knowledge
-        # there: sunk costs make presence persist), less the N2 subsidy.
+        # free capital (not tied up in running contracts) for the bond, for the working capital it
+        # would finance itself (an SME: what its banks will not lend, none under F6's loan) and for
+        # the net cost, and an expected gain above the net cost. The bid costs more in a country
+        # the firm does not know (entry cost, falling with its knowledge there: sunk costs make
+        # presence persist), less the N2 subsidy.
         bond = P.bond_share * V
+        sme_need = P.wc_share * V * P.sme_wc_own
         rel_c = 0.5 + rel[c]
         cost = cost_share * V
         for s in range(NS):  # what a win is worth by size class: margin less risk cost
@@ -179,6 +183,7 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
                 prefetch(capacity, j)
                 prefetch(size, j)
                 prefetch(capital, j)
+                prefetch(tied, j)
                 prefetch(belief_of, j)
                 prefetch2(cap, j, d)
             full = open_bids[i] >= capacity[i]
@@ -191,9 +196,10 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
             cost_i = cost * (1.0 + P.entry_cost * (1.0 - strength(know, c, i, m, k_table)))
             sub, sub_krw = subsidy(subsidy_ratio[m, s_i], cost_i, in_scope, P, reg)
             net = cost_i - sub
-            money = capital[i]
+            money = capital[i] - tied[i]
+            need = bond + sme_need if s_i >= SME else bond
             # summed, not or-ed: LLVM turns `|` of comparisons back into branches
-            reject = int(full) + int(money < bond) + int(pwin * gain_of[nonneg(s_i)] <= net) + int(money < net)
+            reject = int(full) + int(money < need) + int(pwin * gain_of[nonneg(s_i)] <= net) + int(money < net)
             if reject != 0:
                 continue
             b = S.cnt[K_BIDS]
@@ -267,7 +273,7 @@ def subsidy(ratio, cost, in_scope, P, reg):
 def best_sme(k, d, n_free, a_lo, a_hi, free_sme, ally, need, S):
     """The free SME most capable in domain d (lowest firm number among equals) among the aware SMEs
     free_sme[:n_free] (free when they decided) and the alliance SMEs dom_ally[a_lo:a_hi] that hold
-    `need` in capital (their share of the bond); -1 when there is none.
+    `need` in free capital (their share of the bond and of the working capital); -1 when there is none.
 
     An SME free when it decided is still free unless it bid on tender k or joined a bid on it (its
     slots fill only then, and both mark bid_mark), so the aware ones need only that test."""
@@ -275,7 +281,7 @@ def best_sme(k, d, n_free, a_lo, a_hi, free_sme, ally, need, S):
     best_cap = -1.0
     for a in range(n_free):
         j = nonneg(free_sme[a])
-        if S.bid_mark[j] != k and S.capital[j] >= need:
+        if S.bid_mark[j] != k and S.capital[j] - S.tied[j] >= need:
             best, best_cap = better_sme(j, S.cap[j, d], best, best_cap)
     for a in range(a_lo, a_hi):
         j = nonneg(ally[a])
@@ -284,7 +290,7 @@ def best_sme(k, d, n_free, a_lo, a_hi, free_sme, ally, need, S):
             and S.active[j] != 0
             and S.open_bids[j] < S.capacity[j]
             and S.bid_mark[j] != k
-            and S.capital[j] >= need
+            and S.capital[j] - S.tied[j] >= need
         ):
             best, best_cap = better_sme(j, S.cap[j, d], best, best_cap)
     return best
@@ -317,9 +323,10 @@ def take_partners(m, k, n_free, P, S, A, rng):
     While the year's C2 slots last, KOTRA brokers every such consortium (and with the C3 catalogue
     the partner may be any alliance SME of the domain); without a slot, a large firm takes a partner
     on its own with chance `partner_prob`, among the SMEs aware of the tender. The SMEs aware and
-    free when they decided are the first n_free entries of S.scratch_sme. A partner needs capital
-    for its share of the bond, unless the F5 co-entry pot lends it its share (while the pot has
-    money and the rate cut is on): F5 makes SMEs able to join, and lowers the consortium's price.
+    free when they decided are the first n_free entries of S.scratch_sme. A partner needs free
+    capital for its share of the bond and for the part of its share of the working capital its
+    banks will not lend, unless the F5 co-entry pot lends it its share (while the pot has money and
+    the rate cut is on): F5 makes SMEs able to join, and lowers the consortium's price.
     """
     t = S.t_type[k]
     V = S.t_value[k]
@@ -334,7 +341,7 @@ def take_partners(m, k, n_free, P, S, A, rng):
     a_lo = S.dom_ally_ptr[d]
     loan = P.c2_sme_share * fin * V * P.krw / 1000.0
     cut = P.f5_rate_cut[m]
-    bond_need = P.bond_share * P.c2_sme_share * V
+    bond_need = (P.bond_share + P.wc_share * P.partner_wc_own) * P.c2_sme_share * V
     for b in range(S.t_bid_start[k], S.t_bid_start[k] + S.t_bid_count[k]):
         i = S.b_firm[b]
         if S.size[i] != LARGE or S.b_partner[b] >= 0:

@@ -31,6 +31,7 @@ def consequences(m, P, S, A, rng):
         if m >= S.k_end[j]:
             S.k_active[j] = 0
             S.reg[R_POT] += S.k_loan[j]
+            release(j, S)
             continue
         c = S.k_country[j]
         A.misc_draws[y] += 1
@@ -38,6 +39,7 @@ def consequences(m, P, S, A, rng):
         if u < P.contract_pd_m[P.risk[c]]:
             S.k_active[j] = 0
             S.reg[R_POT] += S.k_loan[j]
+            release(j, S)
             A.defaults[y] += 1
             loss = P.default_loss * S.k_value[j]
             covered = 0.0
@@ -72,6 +74,14 @@ def consequences(m, P, S, A, rng):
     S.cnt[K_FIRST_OPEN] = k
     if P.moy[m] == 11 or m == P.n_months - 1:
         year_end(y, P, S, A)
+
+
+@helper
+def release(j, S):
+    """A contract that ends (or whose buyer defaults) frees the working capital its members tied up."""
+    S.tied[S.k_firm[j]] -= S.k_wc[j]
+    if S.k_partner[j] >= 0:
+        S.tied[S.k_partner[j]] -= S.k_wc_p[j]
 
 
 @helper
