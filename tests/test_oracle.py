@@ -282,7 +282,7 @@ def test_cases_exercise_the_plan():
 @pytest.mark.parametrize("case, split", [("plan_2019_announced-stress-11", 31), ("plan_2019_implemented-small-2", 17)])
 def test_oracle_resumes_a_kernel_run(case, split):
     """Kernels for the first months, the oracle for the rest (from the State the kernels left): same tables."""
-    from simulation.engine.kernels.step import run_months
+    from simulation.engine.kernels.step import run
 
     scenario, overrides, seed = CASES[case]
     fast = run_pair(case)[0]
@@ -292,7 +292,7 @@ def test_oracle_resumes_a_kernel_run(case, split):
         cap = cap.grown(pool).grown(pool)
     P, cal, _, S, R, _ = build(r, seed, cap)
     A = new_acc(cal.n_years)
-    assert run_months(0, split, P, S, A, R) == 0
+    assert run(0, split, P, S, A, R) == 0
     assert oracle_kernel(split, cal.n_months, P, S, A, R) == 0
     for name in A._fields:
         assert np.array_equal(getattr(fast.acc, name), getattr(A, name)), f"accumulator {name} differs"

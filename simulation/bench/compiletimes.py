@@ -75,11 +75,11 @@ for kind in ("numba:compile", "numba:run_pass", "numba:llvm_lock"):
 
 from simulation.scenario.loader import load_scenario
 from simulation.engine.simulate import simulate
-from simulation.engine.kernels.step import run_months
+from simulation.engine.kernels.step import run
 t0 = time.perf_counter()
 r = load_scenario(sys.argv[2])
 def first_month(m0, m1, P, S, A, R):
-    return run_months(m0, min(m1, m0 + 1), P, S, A, R)
+    return run(m0, min(m1, m0 + 1), P, S, A, R)
 t1, c1 = time.perf_counter(), time.process_time()
 simulate(r, 0, kernel=first_month)
 t_run, c_run = time.perf_counter() - t1, time.process_time() - c1
@@ -94,13 +94,14 @@ if what in ("floor", "both"):
     base = load_scenario(str(shipped_file(BENCH_SCENARIO)))
     P, cal, _, ref, R, _ = build(base, 1)
     before = R.policy.bit_generator.state
-    run_months(0, cal.n_months, P, ref, new_acc(cal.n_years), R)
+    run(0, cal.n_months, P, ref, new_acc(cal.n_years), R)
     draws = steps_between(before, R.policy.bit_generator.state)
     n_t = int(ref.cnt[0])
     log = (ref.t_country[:n_t].copy(), ref.t_domain[:n_t].copy(), ref.t_type[:n_t].copy(), ref.t_deadline[:n_t].copy())
     P, cal, _, S, R, _ = build(base, 1)
     t2, c2 = time.perf_counter(), time.process_time()
-    floor_months(0, 1, P, S, new_acc(cal.n_years), R, new_acc(cal.n_years), *log, draws)
+    from simulation.engine.kernels.refs import pack
+    floor_months(0, 1, pack(P), pack(S), pack(new_acc(cal.n_years)), R, pack(new_acc(cal.n_years)), *log, draws)
     t_floor, c_floor = time.perf_counter() - t2, time.process_time() - c2
 from simulation.engine.kernels import step
 import numba

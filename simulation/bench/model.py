@@ -56,12 +56,12 @@ def timed(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> Timing:
 
 def sized(r: Resolved, seed: int):
     """The pools' capacity this run needs (grown as `simulate` grows it), found outside any clock."""
-    from simulation.engine.kernels.step import run_months
+    from simulation.engine.kernels.step import run
 
     cap = None
     while True:
         P, cal, _, S, R, cap = build(r, seed, cap)
-        code = run_months(0, cal.n_months, P, S, new_acc(cal.n_years), R)
+        code = run(0, cal.n_months, P, S, new_acc(cal.n_years), R)
         if code == 0:
             return cap
         cap = cap.after_overflow(code)
@@ -254,7 +254,8 @@ def run_bench(
 ) -> dict:
     from simulation.bench.floor import floor_months
     from simulation.engine.kernels.pcg import steps_between
-    from simulation.engine.kernels.step import run_months
+    from simulation.engine.kernels.refs import pack
+    from simulation.engine.kernels.step import run
 
     out: dict[str, Any] = {"machine": machine()}
     cpu = out["machine"]["cpu_short"]
@@ -271,7 +272,7 @@ def run_bench(
     from simulation.engine.simulate import simulate
 
     whole = timed(lambda: simulate(base, seed), repeats)
-    steps, A = kernel_time(base, seed, run_months, repeats)
+    steps, A = kernel_time(base, seed, run, repeats)
     out["default_run"] = {
         "whole_run": whole.as_dict(),
         "kernel": steps.as_dict(),
@@ -288,7 +289,7 @@ def run_bench(
     # drifts over minutes (shared cores) changes both sides of the ratio alike
     ratios, py_times, nb_times = [], [], []
     for _ in range(max(1, repeats // 3 if not quick else 1)):
-        nb, _ = kernel_time(base, seed, run_months, 5, warmup=0)
+        nb, _ = kernel_time(base, seed, run, 5, warmup=0)
         py, A_py = kernel_time(base, seed, oracle, 1, warmup=0)
         ratios.append(py.median / nb.median)
         py_times.append(py.median)
@@ -311,17 +312,20 @@ def run_bench(
     echo("3. against the floor: the same draws and array reads/writes, no decisions")
     P, cal, _, ref, R, _ = build(base, seed)
     before = R.policy.bit_generator.state
-    if run_months(0, cal.n_months, P, ref, new_acc(cal.n_years), R) != 0:
+    if run(0, cal.n_months, P, ref, new_acc(cal.n_years), R) != 0:
         raise RuntimeError("a pool overflowed during the benchmark's reference run")
     policy_draws = steps_between(before, R.policy.bit_generator.state)
     n_t = int(ref.cnt[0])
     log = (ref.t_country[:n_t].copy(), ref.t_domain[:n_t].copy(), ref.t_type[:n_t].copy(), ref.t_deadline[:n_t].copy())
-    floor = lambda m0, m1, P, S, Acc, R: floor_months(m0, m1, P, S, Acc, R, A, *log, policy_draws)  # noqa: E731
+    ref_acc = pack(A)
+    floor = lambda m0, m1, P, S, Acc, R: floor_months(  # noqa: E731
+        m0, m1, pack(P), pack(S), pack(Acc), R, ref_acc, *log, policy_draws
+    )
     kernel_time(base, seed, floor, 1)  # compile
     # paired like item 2: each floor timing next to a model timing, the ratio per pair
     pairs, fl_times = [], []
     for _ in range(max(3, repeats)):
-        nb, _ = kernel_time(base, seed, run_months, 3, warmup=0)
+        nb, _ = kernel_time(base, seed, run, 3, warmup=0)
         fl, _ = kernel_time(base, seed, floor, 3, warmup=0)
         pairs.append(nb.median / fl.median)
         fl_times.append(fl.median)
@@ -344,7 +348,7 @@ def run_bench(
             # medians of 3 (a world's first build pays first-touch page faults; the median does not)
             small_world = firms * countries <= 2_000_000
             t_build = timed(lambda r=r: build(r, seed), 3, warmup=1 if small_world else 0)
-            t_kernel, A_s = kernel_time(r, seed, run_months, 3, warmup=1 if small_world else 0)
+            t_kernel, A_s = kernel_time(r, seed, run, 3, warmup=1 if small_world else 0)
             cand = float(A_s.candidates.sum())
             row = {
                 "firms": firms,

@@ -71,9 +71,10 @@ def reused_streams(R: Streams) -> Streams:
 
 
 def simulate(r: Resolved, seed: int, kernel=None) -> RunResult:
-    """Run the whole horizon. `kernel(m0, m1, P, S, A, R)` (R: the run's random streams) defaults to the compiled month loop."""
+    """Run the whole horizon. `kernel(m0, m1, P, S, A, R)` (the Params, State and Acc tuples, R: the run's
+    random streams) defaults to the compiled month loop (`kernels.step.run`, which packs the tuples)."""
     if kernel is None:
-        from simulation.engine.kernels.step import run_months as kernel
+        from simulation.engine.kernels.step import run as kernel
     cap: Capacity | None = None
     while True:
         P, cal, table, S, R, cap = build(r, seed, cap)

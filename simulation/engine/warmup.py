@@ -22,14 +22,14 @@ MESSAGE = "compiling the model's kernels, first run only, about a minute"
 
 
 def kernels_ready() -> bool:
-    """True when the monthly loop is compiled in this process or cached on disk for this code and
-    machine (numba's own index of the cache, which it checks against the source file's stamp)."""
+    """True when the monthly loop (and the packing of its arguments) is compiled in this process or
+    cached on disk for this code and machine (numba's own index of the cache, which it checks
+    against the source file's stamp)."""
+    from simulation.engine.kernels.refs import pack
     from simulation.engine.kernels.step import run_months
 
-    if run_months.signatures:
-        return True
     try:
-        return bool(run_months._cache._cache_file._load_index())
+        return all(f.signatures or f._cache._cache_file._load_index() for f in (run_months, pack))
     except Exception:  # numba's internals moved: do not claim a compile that may not happen
         return True
 
@@ -70,11 +70,11 @@ def warm_up(scenario: Resolved, show: bool = True, stream: IO[str] | None = None
     run as before."""
     if not show or kernels_ready():
         return False
-    from simulation.engine.kernels.step import run_months
+    from simulation.engine.kernels.step import run
     from simulation.engine.simulate import simulate
 
     def first_month(m0, m1, P, S, A, R):  # the month loop compiled for these types, one month run
-        return run_months(m0, min(m1, m0 + 1), P, S, A, R)
+        return run(m0, min(m1, m0 + 1), P, S, A, R)
 
     with spinner(MESSAGE, stream):
         simulate(scenario, 0, kernel=first_month)

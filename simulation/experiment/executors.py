@@ -134,14 +134,22 @@ def execute(
 
 # ---- numba cache -----------------------------------------------------------------------------
 def kernels_cached() -> bool:
-    """Whether the compiled month loop is in numba's on-disk cache (so workers load, not compile, it)."""
+    """Whether the compiled month loop (and the packing of its arguments) is in numba's on-disk cache
+    (so workers load, not compile, it)."""
     try:
+        from simulation.engine.kernels.refs import pack
         from simulation.engine.kernels.step import run_months
 
-        index = run_months._cache._cache_file._index_path  # numba internals; any surprise means "don't know"
-        folder = os.path.dirname(index)
-        stem = os.path.basename(index).rsplit("-", 1)[0]
-        return os.path.isfile(index) and any(n.startswith(stem) and n.endswith(".nbc") for n in os.listdir(folder))
+        kernels: tuple[Any, ...] = (run_months, pack)
+        for kernel in kernels:
+            index = kernel._cache._cache_file._index_path  # numba internals; any surprise means "don't know"
+            folder = os.path.dirname(index)
+            stem = os.path.basename(index).rsplit("-", 1)[0]
+            if not os.path.isfile(index) or not any(
+                n.startswith(stem) and n.endswith(".nbc") for n in os.listdir(folder)
+            ):
+                return False
+        return True
     except Exception:  # noqa: BLE001
         return False
 
@@ -161,16 +169,22 @@ def warm_worker(base: Resolved) -> dict:
         return WARM
     t0 = time.perf_counter()
     try:
-        from simulation.engine.kernels.step import run_months
+        from simulation.engine.kernels.refs import pack
+        from simulation.engine.kernels.step import run, run_months
         from simulation.engine.simulate import simulate
 
-        misses = sum(run_months._cache_misses.values())
+        kernels: tuple[Any, ...] = (run_months, pack)
+
+        def misses() -> int:
+            return sum(sum(f._cache_misses.values()) for f in kernels)
+
+        before = misses()
 
         def first_month(m0, m1, P, S, A, R):
-            return run_months(m0, min(m1, m0 + 1), P, S, A, R)
+            return run(m0, min(m1, m0 + 1), P, S, A, R)
 
         simulate(base, 0, kernel=first_month)
-        WARM["compiled"] = sum(run_months._cache_misses.values()) > misses
+        WARM["compiled"] = misses() > before
     except Exception as exc:  # noqa: BLE001
         WARM["error"] = f"{type(exc).__name__}: {exc}"
     WARM["count"] += 1

@@ -82,10 +82,14 @@ class SmartCityModel(mesa.Model):
         )
 
     def _build(self, cap) -> None:
+        from simulation.engine.kernels.refs import pack
+
         self.params, self.calendar, self.countries, self.state, self._streams, self._cap = build(
             self.resolved, self.run_seed, cap
         )
         self.acc = new_acc(self.calendar.n_years)
+        # what the compiled month loop takes (kernels.refs): packed once, stepped month by month
+        self._packed = (pack(self.params), pack(self.state), pack(self.acc))
 
     @property
     def n_months(self) -> int:
@@ -111,10 +115,10 @@ class SmartCityModel(mesa.Model):
         if self.month >= self.n_months:
             self.running = False
             return
-        code = run_months(self.month, self.month + 1, self.params, self.state, self.acc, self._streams)
+        code = run_months(self.month, self.month + 1, *self._packed, self._streams)
         while code != 0:  # a pool was full: enlarge it and replay the months so far (runs are deterministic)
             self._build(self._cap.after_overflow(code))
-            code = run_months(0, self.month + 1, self.params, self.state, self.acc, self._streams)
+            code = run_months(0, self.month + 1, *self._packed, self._streams)
         self.month += 1
         self.datacollector.collect(self)
         if self.month >= self.n_months:

@@ -1,12 +1,13 @@
 """How the kernels are compiled, in one place.
 
 The submodels are compiled without numba's reference counting (`_nrt=False`). Every read of an
-array field of the state tuples (`S.capital[i]`) otherwise costs an atomic increment/decrement
+array field of the state (`S.capital[i]`) otherwise costs an atomic increment/decrement
 pair, and the candidate loop reads such fields for every firm (docs/model.md §5 has the
 measurements). Without reference counting a kernel cannot allocate
 arrays, which is wanted anyway: all working space is preallocated in `State` (`scratch_i`,
 `scratch_f`), so nothing is allocated inside the monthly loop. Arrays still enter from Python
-through the entry points and are owned by the caller for the whole run.
+through the entry points, in the packed Params, State and Acc (`kernels/refs.py`), and are owned
+by the caller for the whole run.
 """
 
 import threading
@@ -15,15 +16,12 @@ from numba import njit
 
 # ---- LLVM: one optimisation of the kernels, after linking ------------------------------------------
 # numba optimises each function's LLVM IR at -O3 on its own ("function passes"), then links the
-# functions a library calls and optimises the whole module at -O3 again. For these kernels the
-# first round is most of the compile: each takes the Params/State/Acc tuples, about 1,400 scalar
-# arguments, and SROA alone spends 40 % of it splitting them (docs/speed.md). With the first round
-# at -O0 for functions of this package, the module round still optimises everything, once, after
-# inlining: measured from an empty cache (python -m simulation.bench.compiletimes, Intel Xeon 2 cores),
-# the month loop compiles in 52 s of CPU instead of 82 s, runs as fast (7.3 vs 7.4 ms a default
-# run, 209 vs 209 ms at 10k firms x 200 countries, interleaved medians) and gives bit-identical
-# results. Other numba code in the process is compiled as numba does by default. If numba's
-# internals move, this does nothing (the kernels compile as before).
+# functions a library calls and optimises the whole module at -O3 again. With the first round at
+# -O0 for functions of this package, the module round still optimises everything, once, after
+# inlining: the kernels compile in less time, run as fast and give bit-identical results (the
+# figures, measured with python -m simulation.bench.compiletimes, are in docs/speed.md). Other
+# numba code in the process is compiled as numba does by default. If numba's internals move, this
+# does nothing (the kernels compile as before).
 _PRELINK = threading.local()
 
 
@@ -68,10 +66,10 @@ LIGHT_PRELINK = _light_prelink_passes()
 entry = njit(cache=True, _nrt=False)
 # one submodel of the monthly step, called only from compiled code
 submodel = njit(cache=True, no_cpython_wrapper=True, _nrt=False)
-# a stage of the monthly loop inlined into its caller at numba IR level. A call passes the Params,
-# State and Acc tuples flattened into about 1,400 arguments on the stack: LLVM inlines the small
-# submodels by itself, but not `policy` or the month itself, whose calls would copy all of them
-# every month (the cost is in docs/model.md §5)
+# a stage of the monthly loop inlined into its caller at numba IR level. This was chosen when a call
+# passed the Params, State and Acc tuples flattened into about 1,400 arguments (docs/model.md §5);
+# a call now passes three pointers (kernels/refs.py) and runs as fast, but the month loop compiled
+# slower with the stages as ordinary calls (docs/speed.md), so they stay inlined
 stage = njit(cache=True, no_cpython_wrapper=True, _nrt=False, inline="always")
 # a branch taken rarely: an ordinary call, kept out of line of the hot code that calls it
 rare = njit(cache=True, no_cpython_wrapper=True, _nrt=False)

@@ -1,4 +1,8 @@
-"""The monthly step: the submodels in their fixed order (this order is part of the model)."""
+"""The monthly step: the submodels in their fixed order (this order is part of the model).
+
+The kernels take P, S and A packed (`kernels.refs`); Python code that holds the `Params`, `State`
+and `Acc` named tuples calls `run`, which packs them.
+"""
 
 from simulation.engine.kernels.award import award
 from simulation.engine.kernels.bidding import bidding
@@ -7,6 +11,7 @@ from simulation.engine.kernels.constants import K_OVERFLOW
 from simulation.engine.kernels.jit import entry, stage
 from simulation.engine.kernels.market import market
 from simulation.engine.kernels.policy import policy, year_reset
+from simulation.engine.kernels.refs import pack
 
 
 @stage
@@ -41,3 +46,10 @@ def run_months(m0, m1, P, S, A, R):
         if code != 0:
             return code
     return 0
+
+
+def run(m0, m1, P, S, A, R):
+    """`run_months` for the Params, State and Acc named tuples: packs them, then runs the compiled loop.
+
+    Pack once and call `run_months` directly to step a run in several calls (the Mesa model)."""
+    return run_months(m0, m1, pack(P), pack(S), pack(A), R)
