@@ -55,3 +55,41 @@ def test_the_kernels_are_optimised_once_by_llvm_with_this_numba():
     from simulation.engine.kernels import jit
 
     assert jit.LIGHT_PRELINK and getattr(CPUCodeLibrary._optimize_functions, "_scsim", False)
+
+
+def test_the_collector_runs_less_often_while_a_kernel_compiles_and_as_before_after():
+    """jit.py raises the garbage collector's first threshold while numba compiles a function of this
+    package (docs/speed.md), and only then: other code keeps Python's settings."""
+    import gc
+
+    from numba import njit
+    from numba.core import event
+
+    from simulation.engine.kernels import jit
+
+    assert jit.FEWER_COLLECTIONS
+    seen = []
+
+    class Watch(event.Listener):
+        def on_start(self, ev):
+            seen.append(gc.get_threshold()[0])
+
+        def on_end(self, ev):
+            pass
+
+    def ours(x):
+        return x + 1
+
+    def theirs(x):
+        return x + 2
+
+    ours.__module__ = "simulation.engine.kernels.probe"
+    before = gc.get_threshold()
+    watch = Watch()
+    event.register("numba:compile", watch)
+    try:
+        assert njit(ours)(1) == 2 and njit(theirs)(1) == 3
+    finally:
+        event.unregister("numba:compile", watch)
+    assert seen == [jit._GC_FIRST, before[0]]
+    assert gc.get_threshold() == before

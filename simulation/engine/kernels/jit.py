@@ -10,6 +10,7 @@ through the entry points, in the packed Params, State and Acc (`kernels/refs.py`
 by the caller for the whole run.
 """
 
+import gc
 import threading
 
 from numba import njit
@@ -60,6 +61,52 @@ def _light_prelink_passes() -> bool:
 
 
 LIGHT_PRELINK = _light_prelink_passes()
+
+
+# ---- Python's garbage collector: fewer passes while the kernels compile ---------------------------
+# Compiling the kernels makes millions of short-lived Python objects (numba copies the IR of each
+# helper it inlines, a copy per call site), and with the default threshold (a collection every 700
+# new objects) Python runs dozens of full collections over every live object of the compiler. While
+# a kernel of this package compiles, the first generation is collected every `_GC_FIRST` new
+# objects instead: the garbage is still collected, in larger and far fewer passes (docs/speed.md
+# has the effect on time and memory). The thresholds are restored when the compile ends; nothing
+# changes if the collector is off (threshold 0). Uses numba's event API (`numba:compile` is sent
+# only when a function is compiled, not when it is loaded from the cache).
+_GC_FIRST = 10_000
+
+
+def _fewer_collections_while_compiling() -> bool:
+    try:
+        from numba.core import event
+    except ImportError:
+        return False
+
+    class FewerCollections(event.Listener):
+        def __init__(self) -> None:
+            self.depth = 0
+            self.saved: tuple[int, int, int] | None = None
+
+        def on_start(self, ev) -> None:
+            self.depth += 1
+            if self.depth == 1:
+                dispatcher = (ev.data or {}).get("dispatcher")
+                module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
+                threshold = gc.get_threshold()
+                if module.startswith("simulation.") and 0 < threshold[0] < _GC_FIRST:
+                    self.saved = threshold
+                    gc.set_threshold(_GC_FIRST, threshold[1], threshold[2])
+
+        def on_end(self, ev) -> None:
+            self.depth -= 1
+            if self.depth == 0 and self.saved is not None:
+                gc.set_threshold(*self.saved)
+                self.saved = None
+
+    event.register("numba:compile", FewerCollections())
+    return True
+
+
+FEWER_COLLECTIONS = _fewer_collections_while_compiling()
 
 
 # entry points called from Python (they keep a CPython wrapper)
