@@ -93,3 +93,49 @@ def test_the_collector_runs_less_often_while_a_kernel_compiles_and_as_before_aft
         event.unregister("numba:compile", watch)
     assert seen == [jit._GC_FIRST, before[0]]
     assert gc.get_threshold() == before
+
+
+def test_numba_copies_an_inlined_helper_s_variables_once_and_inlines_it_as_before(monkeypatch):
+    """jit.py has the blocks of an inlined helper's IR share one deepcopy memo when numba inlines into
+    a function of this package (docs/speed.md), and only then; the inlined code computes what plain
+    Python does."""
+    from numba import njit
+    from numba.core import ir
+    from numba.core.inline_closurecall import InlineWorker
+
+    from simulation.engine.kernels import jit
+
+    assert jit.ONE_SCOPE_COPY and getattr(InlineWorker.inline_ir, "_scsim", False)
+    copies = {"shared": 0, "own": 0}
+    deepcopy_block = ir.Block.__deepcopy__
+
+    def counting(self, memo):
+        copies["shared" if getattr(jit._INLINING, "memo", None) is not None else "own"] += 1
+        return deepcopy_block(self, memo)
+
+    monkeypatch.setattr(ir.Block, "__deepcopy__", counting)
+
+    def helper(x, n):
+        s = 0.0
+        for i in range(n):
+            if i % 3 == 0:
+                s += x * i
+            elif i % 3 == 1:
+                s -= x
+            else:
+                s += 1.0
+        return s
+
+    inlined = njit(inline="always")(helper)
+
+    def ours(x, n):
+        return inlined(x, n) + inlined(x + 1.0, n + 2) * 2.0
+
+    def theirs(x, n):
+        return inlined(x, n)
+
+    ours.__module__ = "simulation.engine.kernels.probe"
+    assert njit(ours)(0.5, 10) == helper(0.5, 10) + helper(1.5, 12) * 2.0
+    assert copies["shared"] > 0 and copies["own"] == 0
+    assert njit(theirs)(0.5, 10) == helper(0.5, 10)
+    assert copies["own"] > 0, "other code inlines as numba does"

@@ -10,6 +10,7 @@ through the entry points, in the packed Params, State and Acc (`kernels/refs.py`
 by the caller for the whole run.
 """
 
+import copy
 import gc
 import threading
 
@@ -61,6 +62,60 @@ def _light_prelink_passes() -> bool:
 
 
 LIGHT_PRELINK = _light_prelink_passes()
+
+
+# ---- numba IR inlining: one copy of the callee's variables, not one per block ---------------------
+# To inline a helper (`helper`, `stage`), numba copies the helper's IR block by block with
+# `copy.deepcopy`, twice, and each block's copy drags along a copy of the helper's whole scope
+# (every variable of the function), so the copy grows with blocks x variables: most of the time
+# numba spends inlining (docs/speed.md). While numba inlines into a function of this package, the
+# blocks of the copies share one `deepcopy` memo, so the scope is copied once per copy, as
+# `deepcopy` of the whole IR would do. The inlined code is the same: the machine code of the month
+# loop is byte for byte what it is without this. If numba's internals move, this does nothing.
+_INLINING = threading.local()
+
+
+def _one_scope_copy_when_inlining() -> bool:
+    try:
+        from numba.core import ir
+        from numba.core.inline_closurecall import InlineWorker
+
+        inline_ir = InlineWorker.inline_ir
+    except (ImportError, AttributeError):
+        return False
+    if getattr(inline_ir, "_scsim", False):
+        return True
+    if "__deepcopy__" in vars(ir.Block):  # numba copies blocks its own way now: leave it be
+        return False
+
+    def _deepcopy_block(self, memo):
+        shared = getattr(_INLINING, "memo", None)
+        if shared is not None:  # inlining: one memo for every block of the copy
+            if id(self) in shared:
+                return shared[id(self)]
+            shared.setdefault(id(shared), []).append(self)  # keep it alive, as copy.deepcopy does
+            memo = shared
+        new = ir.Block.__new__(ir.Block)  # what copy.deepcopy does for a Block
+        memo[id(self)] = new
+        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return new
+
+    def _inline_ir(self, caller_ir, *args, **kwargs):
+        outer = getattr(_INLINING, "memo", None)
+        ours = (getattr(getattr(caller_ir.func_id, "func", None), "__module__", "") or "").startswith("simulation.")
+        _INLINING.memo = {} if ours else None
+        try:
+            return inline_ir(self, caller_ir, *args, **kwargs)
+        finally:
+            _INLINING.memo = outer
+
+    _inline_ir._scsim = True
+    ir.Block.__deepcopy__ = _deepcopy_block
+    InlineWorker.inline_ir = _inline_ir
+    return True
+
+
+ONE_SCOPE_COPY = _one_scope_copy_when_inlining()
 
 
 # ---- Python's garbage collector: fewer passes while the kernels compile ---------------------------
