@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+import pickle
 import subprocess
 import sys
 
@@ -186,6 +188,27 @@ def test_mesa_face_matches_fast_path_and_batch_run_works():
     by_seed = {row["seed"]: row for row in results}
     assert set(by_seed) == {4, 5}
     assert by_seed[4]["wins"] == model.datacollector.get_model_vars_dataframe()["wins"].iloc[-1]
+
+
+def test_a_mesa_model_pickles_and_deep_copies_mid_run_and_the_copies_run_on_alike():
+    """The packed Params, State and Acc the kernels take (kernels/refs.py) hold raw pointers and do not
+    pickle: a model leaves them out and its copy packs its own arrays on its next step."""
+    model = SmartCityModel("scenarios/no_plan.yaml", seed=1, overrides=["time.end=2021-12"])
+    for _ in range(5):
+        model.step()
+    copies = [pickle.loads(pickle.dumps(model)), copy.deepcopy(model)]
+    model.run()
+    for twin in copies:
+        assert twin.month == 5 and twin.state.capital is not model.state.capital
+        assert all(agent.model is twin for agent in twin.agents)
+        twin.run()
+        assert twin.steps == model.steps == model.n_months
+        pd.testing.assert_frame_equal(twin.yearly_table(), model.yearly_table(), check_exact=True)
+        pd.testing.assert_frame_equal(
+            twin.datacollector.get_model_vars_dataframe(),
+            model.datacollector.get_model_vars_dataframe(),
+            check_exact=True,
+        )
 
 
 # ---- memory: nothing kept per run ------------------------------------------------------------

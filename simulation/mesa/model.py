@@ -7,7 +7,8 @@ model alive forever (mesa#3179), so a sweep that built one model per run would l
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 
 import mesa
@@ -20,6 +21,45 @@ from simulation.engine.world import build
 from simulation.mesa.agents import Firm, ForeignGovernment, Fund, SupportCenter
 from simulation.scenario.loader import Resolved, load_scenario
 from simulation.scenario.shipped import resolve
+
+
+def _year(model: SmartCityModel) -> int:
+    return model.year
+
+
+def _win_rate(model: SmartCityModel) -> float:
+    return model.win_rate
+
+
+def _acc_this_year(name: str, model: SmartCityModel) -> float:
+    return float(getattr(model.acc, name)[model.year_index, 0])
+
+
+def _public_cost(model: SmartCityModel) -> float:
+    return float(model.acc.cost[model.year_index].sum())
+
+
+def _mean_relationship(model: SmartCityModel) -> float:
+    return float(np.mean(model.state.rel))
+
+
+def _horizon_so_far(key: str, model: SmartCityModel) -> float:
+    return model.horizon()[key]
+
+
+# the DataCollector's model reporters (Mesa calls functions and partials with the model): no
+# lambdas, so that a model pickles
+REPORTERS: dict[str, Callable[[SmartCityModel], Any]] = {
+    "year": _year,
+    "bids": partial(_acc_this_year, "bids"),
+    "wins": partial(_acc_this_year, "wins"),
+    "win_rate": _win_rate,
+    "value_won_usd_m": partial(_acc_this_year, "value"),
+    "public_cost_krw_bn": _public_cost,
+    "mean_relationship": _mean_relationship,
+    # the horizon so far: at the end of a run, what `api.run(...).horizon` gives for this seed
+    **{f"horizon_{k}": partial(_horizon_so_far, k) for k in HORIZON},
+}
 
 
 class SmartCityModel(mesa.Model):
@@ -67,29 +107,30 @@ class SmartCityModel(mesa.Model):
                 SupportCenter(self, "kind_centre", c)
         for kind in ("info_db", "expo", "fair", "roadshows"):
             SupportCenter(self, kind)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                "year": lambda m: m.year,
-                "bids": lambda m: float(m.acc.bids[m.year_index, 0]),
-                "wins": lambda m: float(m.acc.wins[m.year_index, 0]),
-                "win_rate": lambda m: m.win_rate,
-                "value_won_usd_m": lambda m: float(m.acc.value[m.year_index, 0]),
-                "public_cost_krw_bn": lambda m: float(m.acc.cost[m.year_index].sum()),
-                "mean_relationship": lambda m: float(np.mean(m.state.rel)),
-                # the horizon so far: at the end of a run, what `api.run(...).horizon` gives for this seed
-                **{f"horizon_{k}": (lambda m, k=k: m.horizon()[k]) for k in HORIZON},
-            }
-        )
+        self.datacollector = mesa.DataCollector(model_reporters=dict(REPORTERS))
 
     def _build(self, cap) -> None:
-        from simulation.engine.kernels.refs import pack
-
         self.params, self.calendar, self.countries, self.state, self._streams, self._cap = build(
             self.resolved, self.run_seed, cap
         )
         self.acc = new_acc(self.calendar.n_years)
-        # what the compiled month loop takes (kernels.refs): packed once, stepped month by month
-        self._packed = (pack(self.params), pack(self.state), pack(self.acc))
+        self._packed: tuple[Any, Any, Any] | None = None
+
+    def _kernel_args(self) -> tuple[Any, Any, Any]:
+        """Params, State and Acc as the compiled month loop takes them (kernels.refs): packed on the
+        first step, then stepped month by month with the same packed copies."""
+        if self._packed is None:
+            from simulation.engine.kernels.refs import pack
+
+            self._packed = (pack(self.params), pack(self.state), pack(self.acc))
+        return self._packed
+
+    def __getstate__(self) -> dict[str, Any]:
+        """For pickle and copy.deepcopy: the packed copies hold raw pointers to this model's arrays
+        and cannot be pickled; a copy packs its own arrays on its next step."""
+        state = self.__dict__.copy()
+        state["_packed"] = None
+        return state
 
     @property
     def n_months(self) -> int:
@@ -115,10 +156,10 @@ class SmartCityModel(mesa.Model):
         if self.month >= self.n_months:
             self.running = False
             return
-        code = run_months(self.month, self.month + 1, *self._packed, self._streams)
+        code = run_months(self.month, self.month + 1, *self._kernel_args(), self._streams)
         while code != 0:  # a pool was full: enlarge it and replay the months so far (runs are deterministic)
             self._build(self._cap.after_overflow(code))
-            code = run_months(0, self.month + 1, *self._packed, self._streams)
+            code = run_months(0, self.month + 1, *self._kernel_args(), self._streams)
         self.month += 1
         self.datacollector.collect(self)
         if self.month >= self.n_months:
