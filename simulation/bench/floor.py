@@ -59,14 +59,18 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
             S.t_fbest[k] = acc
             S.t_bid_start[k] = nb
             s_lo, s_hi, i_lo, i_hi = take_state(R.discovery)  # stepped in registers, as discovery does
+            # the arrays as locals before the scan, as discovery gets them (as arguments): a field of
+            # the packed S or P read inside the loop is a load from the struct per firm (docs/speed.md)
+            dom_firms, active, size, know = S.dom_firms, S.active, S.size, S.know
+            contact, contacted, k_table, size_odds = S.contact, S.contacted, P.k_table, P.size_odds
             for idx in range(nonneg(S.dom_ptr[d]), nonneg(S.dom_ptr[d + 1])):  # as discovery indexes
-                i = nonneg(S.dom_firms[nonneg(idx)])
-                if S.active[i] == 0:
+                i = nonneg(dom_firms[nonneg(idx)])
+                if active[i] == 0:
                     continue
                 s_lo, s_hi, out = step(s_lo, s_hi, i_lo, i_hi)
                 acc += (
-                    strength(S.know, c, i, m, P.k_table) * P.size_odds[S.size[i]]
-                    + contact_of(S.contact, S.contacted, g, i)
+                    strength(know, c, i, m, k_table) * size_odds[size[i]]
+                    + contact_of(contact, contacted, g, i)
                     + to_double(out)
                 )
             put_state(R.discovery, s_lo, s_hi)
