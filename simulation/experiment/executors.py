@@ -137,10 +137,10 @@ def kernels_cached() -> bool:
     """Whether the compiled month loop (and the packing of its arguments) is in numba's on-disk cache
     (so workers load, not compile, it)."""
     try:
-        from simulation.engine.kernels.refs import pack
+        from simulation.engine.kernels.refs import pack as pack_tuple  # not this module's `pack` (Parquet)
         from simulation.engine.kernels.step import run_months
 
-        kernels: tuple[Any, ...] = (run_months, pack)
+        kernels: tuple[Any, ...] = (run_months, pack_tuple)
         for kernel in kernels:
             index = kernel._cache._cache_file._index_path  # numba internals; any surprise means "don't know"
             folder = os.path.dirname(index)
@@ -169,11 +169,11 @@ def warm_worker(base: Resolved) -> dict:
         return WARM
     t0 = time.perf_counter()
     try:
-        from simulation.engine.kernels.refs import pack
+        from simulation.engine.kernels.refs import pack as pack_tuple  # not this module's `pack` (Parquet)
         from simulation.engine.kernels.step import run, run_months
         from simulation.engine.simulate import simulate
 
-        kernels: tuple[Any, ...] = (run_months, pack)
+        kernels: tuple[Any, ...] = (run_months, pack_tuple)
 
         def misses() -> int:
             return sum(sum(f._cache_misses.values()) for f in kernels)
