@@ -263,3 +263,28 @@ def test_reused_streams_draw_exactly_what_fresh_ones_draw():
         for a, b in zip(fresh, mine, strict=True):
             assert np.array_equal(a.random(5), b.random(5)) and a.integers(1 << 62) == b.integers(1 << 62)
     assert reused_streams(streams(1)[1])[0] is mine[0], "the same objects every run"
+
+
+def test_runs_of_one_scenario_share_its_params_and_never_write_them():
+    """`simulate` builds a scenario's Params once and shares them between its runs (a sweep's
+    replications): that is only sound because no kernel writes into them. A run of every shipped
+    plan leaves them as `build_params` makes them, and a run on shared Params equals one on fresh."""
+    from simulation.engine import simulate as sim
+    from simulation.engine.params import build_params
+
+    for name in ("no_plan", "plan_2019_announced", "plan_2019_implemented"):
+        r = load(name, "time.end=2024-12")
+        first = simulate(r, 5)
+        second = simulate(r, 6)
+        assert second.params is first.params, "the second run reuses the scenario's Params"
+        fresh = build_params(r)[0]
+        for field in fresh._fields:
+            a, b = getattr(first.params, field), getattr(fresh, field)
+            if isinstance(b, np.ndarray):
+                assert np.array_equal(a, b, equal_nan=True), f"a run wrote into Params.{field}"
+            else:
+                assert a == b or (a != a and b != b), field
+        sim._PARAMS.clear()
+        again = simulate(r, 6)
+        assert again.params is not first.params
+        pd.testing.assert_frame_equal(tidy(again), tidy(second))

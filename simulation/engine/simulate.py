@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.engine.kernels.constants import NG, NI, NTR, SNAP
+from simulation.engine.params import build_params
 from simulation.engine.state import ACC_FIELDS, Acc, Params, State, Streams
 from simulation.engine.world import Capacity, build
 from simulation.scenario.calendar import Calendar
@@ -70,6 +71,29 @@ def reused_streams(R: Streams) -> Streams:
     return Streams(*pool[: len(R)])
 
 
+# `build_params` of the last few scenario objects run: Params depend on the scenario, not on the
+# seed, and building them is about an eighth of a default run, which the replications of a sweep
+# or a comparison would otherwise pay again and again. Keyed by the object (kept alive here, so
+# its id is not reused); the kernels never write into Params (tests/test_engine.py checks it).
+_PARAMS: dict[int, tuple] = {}
+_PARAMS_KEPT = 4
+_PARAMS_LOCK = threading.Lock()
+
+
+def params_of(r: Resolved):
+    """`build_params(r)`, built once per scenario object and shared by its runs (read-only)."""
+    with _PARAMS_LOCK:
+        hit = _PARAMS.get(id(r))
+        if hit is not None and hit[0] is r:
+            return hit[1]
+    got = build_params(r)
+    with _PARAMS_LOCK:
+        _PARAMS[id(r)] = (r, got)
+        while len(_PARAMS) > _PARAMS_KEPT:
+            del _PARAMS[next(iter(_PARAMS))]
+    return got
+
+
 def simulate(r: Resolved, seed: int, kernel=None) -> RunResult:
     """Run the whole horizon. `kernel(m0, m1, P, S, A, R)` (the Params, State and Acc tuples, R: the run's
     random streams) defaults to the compiled month loop (`kernels.step.run`, which packs the tuples)."""
@@ -77,7 +101,7 @@ def simulate(r: Resolved, seed: int, kernel=None) -> RunResult:
         from simulation.engine.kernels.step import run as kernel
     cap: Capacity | None = None
     while True:
-        P, cal, table, S, R, cap = build(r, seed, cap)
+        P, cal, table, S, R, cap = build(r, seed, cap, params_of(r))
         A = new_acc(cal.n_years)
         code = kernel(0, cal.n_months, P, S, A, reused_streams(R))
         if code == 0:

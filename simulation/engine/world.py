@@ -314,8 +314,10 @@ def build_state(
     return state, step_rng, cap
 
 
-def build(r: Resolved, seed: int, cap: Capacity | None = None):
-    P, cal, table = build_params(r)
+def build(r: Resolved, seed: int, cap: Capacity | None = None, params=None):
+    """Params, calendar, country table, state, streams and capacity of a run. `params`: the
+    `build_params(r)` of this very scenario, when the caller keeps it (`simulate` does)."""
+    P, cal, table = params or build_params(r)
     state, rng, cap = build_state(r, P, cal, table, seed, cap)
     return P, cal, table, state, rng, cap
 
