@@ -258,3 +258,10 @@ def test_f6_loan_relaxes_the_smes_credit_constraint():
     on_u = _sme_sole_value_bid(unconstrained)
     off_u = _sme_sole_value_bid(unconstrained, "levers.f6_sme_sole.enabled=false")
     assert abs(on_u - off_u) < 0.2 * (on - off), (on_u, off_u, on, off)
+    # the bids SMEs forgo for want of working capital: none while F6 finances it, some without
+    short = [
+        total(table("plan_2019_announced", seed, *SHORT, *off_f6), "bids_short_of_working_capital")
+        for seed in range(3)
+        for off_f6 in ((), ("levers.f6_sme_sole.enabled=false",))
+    ]
+    assert sum(short[0::2]) == 0 and sum(short[1::2]) > 0, short

@@ -44,6 +44,11 @@ METRICS: dict[str, tuple[str, str]] = {
     "value_won_krw_bn": ("value of contracts won by Korean firms", "KRW bn"),
     "bids_submitted": ("Korean bids submitted that year", "count"),
     "subsidised_bids": ("bids reimbursed by the market-exploration subsidy", "count"),
+    "bids_short_of_working_capital": (
+        "bids SMEs and startups forwent only because their free capital could not cover the working "
+        "capital their banks would not lend (F6 and F5 loans relax this)",
+        "count",
+    ),
     "tenders_closed": ("tenders reaching their deadline", "count"),
     "tenders_contested": ("tenders with at least one Korean bid", "count"),
     "tenders_awarded": ("tenders awarded to anyone", "count"),
@@ -204,6 +209,7 @@ def tidy(res: RunResult, run: int = 0) -> pd.DataFrame:
 _SERIES = (
     ("bids_submitted", "bids_submitted"),
     ("subsidised_bids", "subsidised_bids"),
+    ("bids_short_of_working_capital", "bids_short_of_working_capital"),
     ("tenders_closed", "tenders_closed"),
     ("tenders_contested", "tenders_contested"),
     ("tenders_awarded", "tenders_awarded"),

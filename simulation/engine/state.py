@@ -367,6 +367,7 @@ class Acc(NamedTuple):
     bid_cost: np.ndarray  # (Y,) Korean bid-preparation cost (USD m)
     bid_value: np.ndarray  # (Y,) value of the tenders bid on (USD m)
     subsidised_bids: np.ndarray  # (Y,) bids reimbursed by the N2 subsidy
+    bids_short_of_working_capital: np.ndarray  # (Y,) bids SMEs forwent for want of free working capital
     tenders_closed: np.ndarray  # (Y,) tenders reaching their deadline
     tenders_contested: np.ndarray  # (Y,) closed tenders with a Korean bid
     tenders_awarded: np.ndarray  # (Y,) tenders awarded to anyone

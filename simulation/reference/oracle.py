@@ -294,6 +294,7 @@ class Books:
         "bid_cost",
         "bid_value",
         "subsidised_bids",
+        "bids_short_of_working_capital",
         "tenders_closed",
         "tenders_contested",
         "tenders_awarded",
@@ -1013,10 +1014,7 @@ class World:
                 # free capital (not tied up in running contracts) for the bond and for the working
                 # capital the firm would finance itself (an SME: what its banks will not lend)
                 need = P.bond_share * V + (P.wc_share * V * P.sme_wc_own if firm.size >= SME else 0.0)
-                if firm.capital - firm.tied < need:
-                    if firm.capital - firm.tied >= P.bond_share * V:
-                        self.log["working_capital_short"] += 1
-                    continue
+                free = firm.capital - firm.tied
                 belief = (P.prior_w + firm.kw) / (P.prior_w + P.prior_l + firm.kb)
                 pwin = (belief * (2.0 * firm.cap[d]) * (0.5 + country.rel)) / (1.0 + P.crowding * len(tender.bids))
                 if pwin > 1.0:
@@ -1038,9 +1036,15 @@ class World:
                 net = cost - sub
                 sole = P.f6_enabled == 1 and firm.size >= SME
                 gain = (P.margin - rc) * V
+                if free < need:
+                    # a bid forgone only for the working capital the firm would finance itself
+                    if pwin * gain > net and free >= net and free >= P.bond_share * V:
+                        books.bids_short_of_working_capital[y] += 1
+                        self.log["working_capital_short"] += 1
+                    continue
                 if pwin * gain <= net:
                     continue
-                if firm.capital - firm.tied < net:
+                if free < net:
                     continue
                 if sub > 0.0:
                     self.subsidy_left -= sub_krw

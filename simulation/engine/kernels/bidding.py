@@ -199,8 +199,11 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
             money = capital[i] - tied[i]
             need = bond + sme_need if s_i >= SME else bond
             # summed, not or-ed: LLVM turns `|` of comparisons back into branches
-            reject = int(full) + int(money < need) + int(pwin * gain_of[nonneg(s_i)] <= net) + int(money < net)
+            short = int(money < need)
+            reject = int(full) + short + int(pwin * gain_of[nonneg(s_i)] <= net) + int(money < net)
             if reject != 0:
+                # forgone only for the working capital it would finance itself (the bond it could hold)
+                A.bids_short_of_working_capital[y] += (reject == short) & (money >= bond)
                 continue
             b = S.cnt[K_BIDS]
             if b >= S.b_firm.shape[0]:
