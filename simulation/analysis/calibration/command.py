@@ -79,6 +79,28 @@ def _sets_yaml(
     return header + yaml.safe_dump(body, sort_keys=False)
 
 
+def fit_effects(loaded: LoadedCalibration, base_values: dict[str, float]) -> list:
+    """Fit every lever effect, each at the moment fit's values and at the values already fitted for
+    the others (Gauss-Seidel), in `search.effect_passes` rounds: fitted one by one at the scenario's
+    old values, the twins disagreed once the others moved (the F6 twin follows SMEs whose
+    relationships the T1 visit boost changes). The fits of the last round are returned."""
+    spec = loaded.spec
+    values = dict(base_values)
+    fits: list = []
+    for p in range(spec.search.effect_passes if spec.effects else 0):
+        fits = []
+        for k, e in enumerate(spec.effects):
+            print(
+                f"fitting the lever effect {e.key} to {e.check} ({e.experiment}), {e.points} points"
+                f" (round {p + 1} of {spec.search.effect_passes})",
+                flush=True,
+            )
+            fit = fit_effect(loaded, k, values)
+            values[e.key] = fit.value
+            fits.append(fit)
+    return fits
+
+
 def _report(
     loaded: LoadedCalibration,
     best: Evaluation,
@@ -207,10 +229,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     start = next(e for e in problem.evaluations if e.stage == "start")
     ident = identify(problem, best)
     chosen, rule = plausible_sets(problem, best, spec.search.parameter_sets)
-    fits = []
-    for k, e in enumerate(spec.effects):
-        print(f"fitting the lever effect {e.key} to {e.check} ({e.experiment}), {e.points} points", flush=True)
-        fits.append(fit_effect(loaded, k, best.values))
+    fits = fit_effects(loaded, best.values)
     report = _report(loaded, best, start, ident, problem, rule, len(chosen)) + "\n".join(report_lines(fits))
 
     evals = pd.DataFrame(

@@ -97,6 +97,9 @@ class Search(Spec):
     local_evaluations: Annotated[int, Strict(), Field(ge=0, le=100_000)] = 80
     seed: Annotated[int, Strict(), Field(ge=0)] = 0
     parameter_sets: Annotated[int, Strict(), Field(ge=1, le=1_000)] = 10
+    # the lever effects interact (a visit boost moves the SMEs an F6 twin follows): each is fitted at
+    # the values already fitted for the others, and the round over all of them is repeated this often
+    effect_passes: Annotated[int, Strict(), Field(ge=1, le=10)] = 2
 
 
 class Calibration(Spec):
