@@ -328,3 +328,13 @@ def test_compare_over_parameter_sets(tmp_path):
     )
     assert proc.returncode == 2 and "bad_sets.yaml:2" in proc.stderr and "parameter set 1" in proc.stderr
     assert not (tmp_path / "cmp2").exists()
+
+
+def test_the_shipped_calibration_can_write_every_fitted_value_back():
+    """`scsim calibrate experiments/calibration.yaml` checks, before it searches, that every value it
+    fits sits on a line it can rewrite; the shipped scenario must keep passing that check (a `note:`
+    added to a calibrated line once stopped the calibration)."""
+    loaded = load_calibration(str(ROOT / "experiments" / "calibration.yaml"))
+    keys = [p.key for p in loaded.spec.parameters] + [e.key for e in loaded.spec.effects]
+    targets = plan_write_back(loaded.base, keys)
+    assert len(targets) == len(keys) == 14
