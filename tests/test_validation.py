@@ -167,7 +167,7 @@ def test_the_default_folder_is_reused_not_overwritten(ws, run):
 # ---- bad experiment files ------------------------------------------------------------------
 # (file, old text, new text, the key the message must name, a fragment it must contain)
 BAD = [
-    ("promotion_return.yaml", "replications: 40", "replications: 40\nreplicates: 3", "replicates", "unknown key"),
+    ("promotion_return.yaml", "replications: 100", "replications: 100\nreplicates: 3", "replicates", "unknown key"),
     ("promotion_return.yaml", "kind: promotion_return", "kind: promotion", "kind", "unknown kind"),
     (
         "promotion_return.yaml",
