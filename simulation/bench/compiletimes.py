@@ -75,11 +75,9 @@ for kind in ("numba:compile", "numba:run_pass", "numba:llvm_lock"):
 
 from simulation.scenario.loader import load_scenario
 from simulation.engine.simulate import simulate
-from simulation.engine.kernels.step import run
+from simulation.engine.kernels.step import run, first_month
 t0 = time.perf_counter()
 r = load_scenario(sys.argv[2])
-def first_month(m0, m1, P, S, A, R):
-    return run(m0, min(m1, m0 + 1), P, S, A, R)
 t1, c1 = time.perf_counter(), time.process_time()
 simulate(r, 0, kernel=first_month)
 t_run, c_run = time.perf_counter() - t1, time.process_time() - c1

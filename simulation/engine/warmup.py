@@ -21,17 +21,18 @@ from simulation.scenario.loader import Resolved
 MESSAGE = "compiling the model's kernels, first run only, about half a minute"
 
 
-def kernels_ready() -> bool:
+def kernels_ready(unknown: bool = True) -> bool:
     """True when the monthly loop (and the packing of its arguments) is compiled in this process or
     cached on disk for this code and machine (numba's own index of the cache, which it checks
-    against the source file's stamp)."""
-    from simulation.engine.kernels.refs import pack
-    from simulation.engine.kernels.step import run_months
+    against the source file's stamp). `unknown` is the answer when numba's internals moved and it
+    cannot tell: the warm-up then says nothing rather than announce a compile that may not happen;
+    a sweep (`executors.kernels_cached`) compiles once in its own process rather than in every worker."""
+    from simulation.engine.kernels.step import entry_points
 
     try:
-        return all(f.signatures or f._cache._cache_file._load_index() for f in (run_months, pack))
-    except Exception:  # numba's internals moved: do not claim a compile that may not happen
-        return True
+        return all(f.signatures or f._cache._cache_file._load_index() for f in entry_points())
+    except Exception:  # noqa: BLE001
+        return unknown
 
 
 @contextmanager
@@ -70,11 +71,8 @@ def warm_up(scenario: Resolved, show: bool = True, stream: IO[str] | None = None
     run as before."""
     if not show or kernels_ready():
         return False
-    from simulation.engine.kernels.step import run
+    from simulation.engine.kernels.step import first_month
     from simulation.engine.simulate import simulate
-
-    def first_month(m0, m1, P, S, A, R):  # the month loop compiled for these types, one month run
-        return run(m0, min(m1, m0 + 1), P, S, A, R)
 
     with spinner(MESSAGE, stream):
         simulate(scenario, 0, kernel=first_month)

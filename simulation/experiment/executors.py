@@ -134,24 +134,11 @@ def execute(
 
 # ---- numba cache -----------------------------------------------------------------------------
 def kernels_cached() -> bool:
-    """Whether the compiled month loop (and the packing of its arguments) is in numba's on-disk cache
-    (so workers load, not compile, it)."""
-    try:
-        from simulation.engine.kernels.refs import pack as pack_tuple  # not this module's `pack` (Parquet)
-        from simulation.engine.kernels.step import run_months
+    """Whether the compiled month loop (and the packing of its arguments) is in numba's cache, so
+    that workers load, not compile, it; False when that cannot be told."""
+    from simulation.engine.warmup import kernels_ready
 
-        kernels: tuple[Any, ...] = (run_months, pack_tuple)
-        for kernel in kernels:
-            index = kernel._cache._cache_file._index_path  # numba internals; any surprise means "don't know"
-            folder = os.path.dirname(index)
-            stem = os.path.basename(index).rsplit("-", 1)[0]
-            if not os.path.isfile(index) or not any(
-                n.startswith(stem) and n.endswith(".nbc") for n in os.listdir(folder)
-            ):
-                return False
-        return True
-    except Exception:  # noqa: BLE001
-        return False
+    return kernels_ready(unknown=False)
 
 
 # What `warm_worker` did in this process: a worker loads (or compiles) the kernels once, when it
@@ -169,20 +156,13 @@ def warm_worker(base: Resolved) -> dict:
         return WARM
     t0 = time.perf_counter()
     try:
-        from simulation.engine.kernels.refs import pack as pack_tuple  # not this module's `pack` (Parquet)
-        from simulation.engine.kernels.step import run, run_months
+        from simulation.engine.kernels.step import entry_points, first_month
         from simulation.engine.simulate import simulate
 
-        kernels: tuple[Any, ...] = (run_months, pack_tuple)
-
         def misses() -> int:
-            return sum(sum(f._cache_misses.values()) for f in kernels)
+            return sum(sum(f._cache_misses.values()) for f in entry_points())
 
         before = misses()
-
-        def first_month(m0, m1, P, S, A, R):
-            return run(m0, min(m1, m0 + 1), P, S, A, R)
-
         simulate(base, 0, kernel=first_month)
         WARM["compiled"] = misses() > before
     except Exception as exc:  # noqa: BLE001

@@ -590,7 +590,6 @@ class World:
             released_edpf=0,
             released_loans=0,
             loss_beyond_principal=0,
-            working_capital_short=0,
             working_capital_tied=0,
             contracts_ended=0,
             kscon_selections=0,
@@ -1040,7 +1039,6 @@ class World:
                     # a bid forgone only for the working capital the firm would finance itself
                     if pwin * gain > net and free >= net and free >= P.bond_share * V:
                         books.bids_short_of_working_capital[y] += 1
-                        self.log["working_capital_short"] += 1
                     continue
                 if pwin * gain <= net:
                     continue

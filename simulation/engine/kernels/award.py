@@ -42,7 +42,13 @@ from simulation.engine.kernels.constants import (
     ST_REJECTED,
 )
 from simulation.engine.kernels.draws import boost, gumbel, pick_cum, poisson
-from simulation.engine.kernels.financing import interest_pv, pis_amount, pis_invest
+from simulation.engine.kernels.financing import (
+    interest_pv,
+    own_working_capital,
+    partner_working_capital,
+    pis_amount,
+    pis_invest,
+)
 from simulation.engine.kernels.jit import helper, submodel
 from simulation.engine.kernels.knowledge import establish
 from simulation.engine.kernels.pcg import normal, uniform
@@ -366,8 +372,8 @@ def win_korean(m, k, b, demand, P, S, A):
     S.k_loan[j] = S.b_loan[b]
     S.k_share_p[j] = share_p
     # working capital the members finance themselves, tied up until the contract ends
-    wc_i = P.wc_share * V * P.sme_wc_own if S.size[i] >= SME else 0.0
-    wc_p = P.wc_share * V * share_p * P.partner_wc_own if (p >= 0 and S.b_loan[b] == 0.0) else 0.0
+    wc_i = own_working_capital(V, S.size[i] >= SME, P)
+    wc_p = partner_working_capital(V, P) if (p >= 0 and S.b_loan[b] == 0.0) else 0.0
     S.k_wc[j] = wc_i
     S.k_wc_p[j] = wc_p
     S.tied[i] += wc_i

@@ -30,7 +30,7 @@ from simulation.engine.kernels.constants import (
     URBAN_DEV,
 )
 from simulation.engine.kernels.discovery import capped_lift, channel_odds, discover
-from simulation.engine.kernels.financing import bid_terms, interest_pv, log_price, pis_amount
+from simulation.engine.kernels.financing import bid_terms, interest_pv, log_price, own_working_capital, pis_amount
 from simulation.engine.kernels.jit import helper, submodel
 from simulation.engine.kernels.knowledge import strength, touch
 from simulation.engine.kernels.pcg import normal, uniform
@@ -162,7 +162,7 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
         # the firm does not know (entry cost, falling with its knowledge there: sunk costs make
         # presence persist), less the N2 subsidy.
         bond = P.bond_share * V
-        sme_need = P.wc_share * V * P.sme_wc_own
+        sme_need = own_working_capital(V, True, P)
         rel_c = 0.5 + rel[c]
         cost = cost_share * V
         for s in range(NS):  # what a win is worth by size class: margin less risk cost

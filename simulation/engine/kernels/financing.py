@@ -182,3 +182,17 @@ def pis_default(j, P, S, A, y):
         S.pis_loss[t] += take[t]
     A.cost[y, C_PIS] += take[0] + take[1]
     S.i_active[j] = 0
+
+
+@helper
+def own_working_capital(V, sme, P):
+    """The working capital a lead firm finances itself on a contract of value V, tied up while it
+    runs: an SME's or startup's share its banks will not lend (none under F6's loan); large and
+    mid-size firms borrow all of it. The bid decision tests it, a win ties it up."""
+    return P.wc_share * V * P.sme_wc_own if sme else 0.0
+
+
+@helper
+def partner_working_capital(V, P):
+    """The same for an SME partner's share of a consortium's contract without an F5 loan."""
+    return P.wc_share * V * P.c2_sme_share * P.partner_wc_own

@@ -53,3 +53,15 @@ def run(m0, m1, P, S, A, R):
 
     Pack once and call `run_months` directly to step a run in several calls (the Mesa model)."""
     return run_months(m0, m1, pack(P), pack(S), pack(A), R)
+
+
+def entry_points() -> tuple:
+    """The compiled functions a run calls from Python: what a first run compiles, or loads from
+    numba's cache (the warm-up, the sweep workers and the compile-time bench all ask about these)."""
+    return (run_months, pack)
+
+
+def first_month(m0, m1, P, S, A, R):
+    """`run` for one month only: compiles (or loads) everything a whole run needs, at a fraction of
+    its cost. Passed to `simulate` as its kernel to warm a process up."""
+    return run(m0, min(m1, m0 + 1), P, S, A, R)
