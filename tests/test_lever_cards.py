@@ -12,6 +12,7 @@ import yaml
 from helpers import ROOT
 
 from simulation.analysis.calibration.spec import load_calibration
+from simulation.analysis.levers.cards import ratio_ci
 from simulation.analysis.levers.measures import measures
 from simulation.analysis.levers.render import BEGIN, END
 from simulation.analysis.validation.spec import load_validation
@@ -153,3 +154,19 @@ def test_validate_model_reports_held_out_checks_apart_from_fitted_ones(tmp_path,
     fitted = out[out.index("Fitted checks") :]
     assert "mou_effect" in held and "visit_effect_fades" in held and "visit_effect_first_year" not in held
     assert "visit_effect_first_year" in fitted and "not validation" in fitted
+
+
+def test_value_per_krw_is_unbounded_when_the_cost_change_may_be_zero():
+    """A measure whose cost change is noise around zero has no finite value per KRW: the card says so
+    instead of percentiles that exclude its own estimate (T5 once read 917 [-662, 628])."""
+    import math
+
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    sets = np.repeat(np.arange(10), 3)
+    value = rng.normal(100.0, 30.0, 30)
+    est, lo, hi = ratio_ci(value, rng.normal(0.05, 1.0, 30), sets)
+    assert math.isfinite(est) and (lo, hi) == (-math.inf, math.inf)
+    est, lo, hi = ratio_ci(value, rng.normal(10.0, 1.0, 30), sets)
+    assert 0.0 < lo <= est <= hi < math.inf

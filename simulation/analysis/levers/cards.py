@@ -133,7 +133,11 @@ def _ci_parts(d: np.ndarray, sets: np.ndarray) -> tuple[float, float, float, flo
 
 
 def ratio_ci(num: np.ndarray, den: np.ndarray, sets: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
-    """Σnum / Σden and a percentile bootstrap interval, resampling parameter sets and the pairs within them."""
+    """Σnum / Σden and a percentile bootstrap interval, resampling parameter sets and the pairs within them.
+
+    When the denominator's own interval reaches zero (more than the interval's tail share of the
+    resamples has the other sign), the ratio has no finite bound: the interval is (-inf, inf), not
+    percentiles that can exclude the estimate itself."""
     if abs(den.sum()) < 1e-9 or not np.isfinite(den).all():
         return math.nan, math.nan, math.nan
     est = float(num.sum() / den.sum())
@@ -147,7 +151,9 @@ def ratio_ci(num: np.ndarray, den: np.ndarray, sets: np.ndarray, seed: int = 0) 
         ]
         idx = np.concatenate(pick)
         dd = den[idx].sum()
-        stats[b] = num[idx].sum() / dd if abs(dd) > 1e-12 else math.nan
+        stats[b] = num[idx].sum() / dd if abs(dd) > 1e-12 and (dd > 0.0) == (den.sum() > 0.0) else math.inf
+    if np.isinf(stats).mean() > (1 - LEVEL) / 2:
+        return est, -math.inf, math.inf
     stats = stats[np.isfinite(stats)]
     if len(stats) < BOOTSTRAP // 2:
         return est, math.nan, math.nan

@@ -34,8 +34,10 @@ def ci_text(row: pd.Series, name: str, signed: bool = True) -> str:
     est, lo, hi = row.get(name), row.get(f"{name}_low"), row.get(f"{name}_high")
     if est is None or not math.isfinite(est):
         return "n/a"
-    if lo is None or hi is None or not math.isfinite(lo):
+    if lo is None or hi is None or math.isnan(lo) or math.isnan(hi):
         return _num(est, signed)
+    if math.isinf(lo) or math.isinf(hi):
+        return f"{_num(est, signed)} [unbounded]"
     return f"{_num(est, signed)} [{_num(lo, signed)}, {_num(hi, signed)}]"
 
 
@@ -70,7 +72,8 @@ def render(loaded: LoadedCards, cards: pd.DataFrame, whole: dict) -> str:
         f"`{loaded.psets.file}` x {s.replications} replications (master seed {s.seed}), with common random "
         "numbers. Intervals are 95 %: replication noise and the spread over the parameter sets (calibrated "
         "region and lever-effect ranges) in quadrature; value per public KRW and per unit are ratios of sums "
-        "with a bootstrap interval over sets and replications. Value in USD m, public cost in KRW bn "
+        "with a bootstrap interval over sets and replications (unbounded where the cost change itself may be zero). "
+        "Value in USD m, public cost in KRW bn "
         "(2019-07 to 2030-12).",
         "",
         f"The whole plan against no plan: value won {ci_text(pd.Series(whole), 'value_usd_m')} USD m, public cost "
