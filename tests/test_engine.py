@@ -108,7 +108,7 @@ def _check_month(model: SmartCityModel) -> None:
 def test_invariants_hold_every_month(order):
     model = SmartCityModel(
         "scenarios/plan_2019_announced.yaml",
-        seed=4,  # a seed whose fund takes losses under both orders (checked below)
+        seed=6,  # a seed whose fund takes losses under both orders (checked below; 4 before the 2026-12-06 refit)
         overrides=[f"levers.f2_loss_order.order={order}", "levers.f1_pis.max_equity_krw_bn=20", *HIGH_DEFAULTS],
     )
     while model.running:

@@ -48,8 +48,9 @@ def test_ksure_account_lowers_the_cost_of_risk_instead_of_opening_a_door():
 
 
 def test_mou_raises_relationship_from_its_month():
-    base = ["levers.t5_mou.mous=[{country: KEN, date: 2019-03}]"]
-    with_mou = ["levers.t5_mou.mous=[{country: KEN, date: 2019-03}, {country: KEN, date: 2021-03}]"]
+    boost = "levers.t5_mou.relationship_boost=0.05"  # the fitted point is 0 (no genuine effect): test the mechanism
+    base = [boost, "levers.t5_mou.mous=[{country: KEN, date: 2019-03}]"]
+    with_mou = [boost, "levers.t5_mou.mous=[{country: KEN, date: 2019-03}, {country: KEN, date: 2021-03}]"]
     a = SmartCityModel("scenarios/plan_2019_announced.yaml", seed=2, overrides=base)
     b = SmartCityModel("scenarios/plan_2019_announced.yaml", seed=2, overrides=with_mou)
     ken = a.countries.index("KEN")
