@@ -20,6 +20,12 @@ WHY_INERT = {
     "nothing to act on, and its running cost buys nothing",
 }
 
+# why a measure's effect may be nil, where the evidence says so (shown beside an interval across zero)
+WHY_NIL = {
+    "t5_mou": "its boost is fitted to the evidence of no genuine effect (Bellak 2015): nil at the point "
+    "estimate, positive only where the ensemble draws a small boost from the values consistent with it",
+}
+
 
 def _num(x: float, signed: bool = True) -> str:
     if x is None or not math.isfinite(x):
@@ -57,7 +63,8 @@ def note(row: pd.Series) -> str:
                 if spread >= noise
                 else "mostly replication noise: more replications would narrow it"
             )
-            return f"not distinguishable from zero ({why})"
+            nil = f"; {WHY_NIL[row['section']]}" if row["section"] in WHY_NIL else ""
+            return f"not distinguishable from zero ({why}{nil})"
         return "effect not distinguishable from zero over the ensemble"
     return ""
 
