@@ -49,7 +49,7 @@ from simulation.engine.kernels.financing import (
     pis_amount,
     pis_invest,
 )
-from simulation.engine.kernels.jit import helper, submodel
+from simulation.engine.kernels.jit import helper, shared, submodel
 from simulation.engine.kernels.knowledge import establish
 from simulation.engine.kernels.pcg import normal, uniform
 
@@ -77,7 +77,7 @@ def add_group(arr, y, size, g, d, risk, demand, amount):
     arr[y, G_DEMAND + demand] += amount
 
 
-@helper
+@shared
 def foreign_field(k, P, S, rng):
     """The foreign bids a tender draws, fixed at publication, and the buyer's outside option.
 

@@ -177,3 +177,8 @@ stage = njit(cache=True, no_cpython_wrapper=True, _nrt=False, inline="always")
 rare = njit(cache=True, no_cpython_wrapper=True, _nrt=False)
 # small helpers, inlined into the submodel that calls them (numba IR inlining)
 helper = njit(cache=True, inline="always")
+# a large helper called from more than one place: compiled once and called, not inlined, since numba
+# types and lowers an inlined helper again at each call site, and that made up most of the compile
+# of its callers (docs/speed.md). Its arguments must be variables, not constants: numba compiles a
+# called function once per constant value it is passed (`np.int64(C)` passes a plain int64)
+shared = njit(cache=True, no_cpython_wrapper=True, _nrt=False)
