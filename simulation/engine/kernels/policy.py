@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 from simulation.engine.kernels.constants import (
     C_ALLIANCE,
     C_COORD,
@@ -38,7 +40,7 @@ from simulation.engine.kernels.constants import (
     R_SUBSIDY_LEFT,
 )
 from simulation.engine.kernels.draws import boost, masked_total, pick_cum, pick_masked
-from simulation.engine.kernels.jit import helper, stage
+from simulation.engine.kernels.jit import helper, shared, stage
 from simulation.engine.kernels.knowledge import introduce
 from simulation.engine.kernels.pcg import normal, uniform
 
@@ -117,7 +119,7 @@ def follow_on(m, c, lag_min, lag_max, inc, origin, P, S, rng):
     return 1
 
 
-@helper
+@shared
 def planning_round(m, y, n, ok, amount, cost, cost_slot, follow, lag_min, lag_max, inc, origin, counter, P, S, A, rng):
     """n planning projects (K-SCON plans, KSP studies) in eligible countries: relationship, cost, maybe a later tender."""
     total = masked_total(P.weight, ok)
@@ -321,12 +323,12 @@ def n1_kscon(m, y, moy, reach, P, S, A, rng):
             P.n1_eligible,
             P.n1_relationship_boost * reach,
             P.n1_cost_krw_bn_per_selection,
-            C_KSCON,
+            np.int64(C_KSCON),
             P.n1_follow_on_prob,
             P.n1_lag_months_min,
             P.n1_lag_months_max,
-            INC_FULL,
-            O_KSCON,
+            np.int64(INC_FULL),
+            np.int64(O_KSCON),
             A.kscon_tenders,
             P,
             S,
@@ -346,12 +348,12 @@ def t3_ksp(m, y, moy, reach, P, S, A, rng):
             P.t3_eligible,
             P.t3_relationship_boost * reach,
             P.t3_cost_krw_bn_per_project,
-            C_KSP,
+            np.int64(C_KSP),
             P.t3_follow_on_prob,
             P.t3_lag_months_min,
             P.t3_lag_months_max,
-            INC_KSP,
-            O_KSP,
+            np.int64(INC_KSP),
+            np.int64(O_KSP),
             A.ksp_tenders,
             P,
             S,
