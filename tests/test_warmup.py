@@ -57,6 +57,23 @@ def test_the_kernels_are_optimised_once_by_llvm_with_this_numba():
     assert jit.LIGHT_PRELINK and getattr(CPUCodeLibrary._optimize_functions, "_scsim", False)
 
 
+def test_compiler_flags_hash_and_compare_as_numba_s_own():
+    """jit.py gives numba's compiler flags a cheaper hash and equality (docs/speed.md): same answers."""
+    from numba.core.compiler import Flags
+
+    from simulation.engine.kernels import jit
+
+    assert jit.CHEAP_FLAGS
+    a, b, c, d = Flags(), Flags(), Flags(), Flags()
+    b.nrt = True
+    c.nrt = False  # set explicitly to its default: equal to `a` by value
+    d.nrt = True
+    for x, y in [(a, b), (a, c), (b, d), (a, a), (b, c)]:
+        assert (x == y) == (x.values() == y.values())
+        assert hash(x) == hash(tuple(sorted(x.values())))
+    assert a == c and b == d and a != b
+
+
 def test_the_collector_runs_less_often_while_a_kernel_compiles_and_as_before_after():
     """jit.py raises the garbage collector's first threshold while numba compiles a function of this
     package (docs/speed.md), and only then: other code keeps Python's settings."""

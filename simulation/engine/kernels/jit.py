@@ -118,6 +118,43 @@ def _one_scope_copy_when_inlining() -> bool:
 ONE_SCOPE_COPY = _one_scope_copy_when_inlining()
 
 
+# ---- numba's typing caches: compiler flags hashed and compared without rebuilding them -------------
+# numba keys its cache of `@overload` implementations by the compiler flags (`_get_impl`), and a flags
+# object hashes and compares by building a dict of all its ~50 options, through a property each, for
+# every key: thousands of times per kernel, about a tenth of the compile (cProfile). The same hash
+# and the same answer, computed cheaply: the hash is that of the sorted option names (numba hashes
+# `sorted(self.values())`, which are the names), and two flags of one class whose explicitly set
+# options are equal have equal values; only otherwise are all values compared, as numba does.
+def _cheap_flag_comparisons() -> bool:
+    try:
+        from numba.core.compiler import Flags
+        from numba.core.targetconfig import TargetConfig
+
+        equal = TargetConfig.__eq__
+    except (ImportError, AttributeError):
+        return False
+    if getattr(equal, "_scsim", False):
+        return True
+    if hash(Flags()) != hash(tuple(sorted(Flags.options))):  # numba hashes flags otherwise now: leave it be
+        return False
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.options)))
+
+    def __eq__(self, other):
+        if type(self) is type(other) and self._values == other._values:
+            return True
+        return equal(self, other)
+
+    __eq__._scsim = True
+    TargetConfig.__hash__ = __hash__
+    TargetConfig.__eq__ = __eq__
+    return True
+
+
+CHEAP_FLAGS = _cheap_flag_comparisons()
+
+
 # ---- Python's garbage collector: fewer passes while the kernels compile ---------------------------
 # Compiling the kernels makes millions of short-lived Python objects (numba copies the IR of each
 # helper it inlines, a copy per call site), and with the default threshold (a collection every 700
