@@ -57,6 +57,34 @@ def test_the_kernels_are_optimised_once_by_llvm_with_this_numba():
     assert jit.LIGHT_PRELINK and getattr(CPUCodeLibrary._optimize_functions, "_scsim", False)
 
 
+def test_a_helper_s_untyped_passes_run_once_and_it_inlines_as_before():
+    """jit.py makes the IR of a helper of this package once and reuses it at each call site where
+    numba inlines it (docs/speed.md); each inlined copy computes what plain Python does."""
+    from numba import njit
+    from numba.core.inline_closurecall import InlineWorker
+
+    from simulation.engine.kernels import jit
+
+    assert jit.UNTYPED_ONCE and getattr(InlineWorker.run_untyped_passes, "_scsim", False)
+
+    def step(x, k):
+        if x > k:
+            return x - k
+        return x * 2.0 + k
+
+    step.__module__ = "simulation.engine.kernels.probe"
+    inlined = njit(inline="always")(step)
+
+    def ours(x):
+        return inlined(x, 1) + inlined(x, 2) * inlined(x + 1.5, 3) - inlined(-x, 4)
+
+    ours.__module__ = "simulation.engine.kernels.probe"
+    compiled = njit(ours)
+    for x in (-2.0, 0.5, 3.0, 7.25):
+        assert compiled(x) == step(x, 1) + step(x, 2) * step(x + 1.5, 3) - step(-x, 4)
+    assert [func for func, _ in jit._UNTYPED_IR].count(step) == 1
+
+
 def test_compiler_flags_hash_and_compare_as_numba_s_own():
     """jit.py gives numba's compiler flags a cheaper hash and equality (docs/speed.md): same answers."""
     from numba.core.compiler import Flags

@@ -118,6 +118,44 @@ def _one_scope_copy_when_inlining() -> bool:
 ONE_SCOPE_COPY = _one_scope_copy_when_inlining()
 
 
+# ---- numba IR inlining: a helper's own passes run once, not once per call site --------------------
+# Before numba inlines a helper at a call site, it runs the helper's untyped passes (bytecode to IR,
+# and the inlining of the helpers it calls in turn) anew, for every call site: `uniform` about 50
+# times, and `to_double` inside each of those. The IR these passes make depends only on the helper
+# and the compiler flags, and numba copies it before inlining it (`inline_ir` copies first, "it gets
+# mutated"), so for a helper of this package it is made once per process and reused. If numba's
+# internals move, this does nothing.
+_UNTYPED_IR: dict = {}  # (helper, compiler flags) -> its IR after the untyped passes
+
+
+def _untyped_passes_once_per_helper() -> bool:
+    try:
+        from numba.core.inline_closurecall import InlineWorker
+
+        run_untyped_passes = InlineWorker.run_untyped_passes
+    except (ImportError, AttributeError):
+        return False
+    if getattr(run_untyped_passes, "_scsim", False):
+        return True
+    made = _UNTYPED_IR
+
+    def _run_untyped_passes(self, func, enable_ssa=False):
+        if enable_ssa or not (getattr(func, "__module__", "") or "").startswith("simulation."):
+            return run_untyped_passes(self, func, enable_ssa)  # not numba inlining a helper of ours
+        self.flags.enable_ssa = enable_ssa  # as numba's own does, made or not: later passes read it
+        key = (func, repr(self.flags))
+        if key not in made:
+            made[key] = run_untyped_passes(self, func, enable_ssa)
+        return made[key]
+
+    _run_untyped_passes._scsim = True
+    InlineWorker.run_untyped_passes = _run_untyped_passes
+    return True
+
+
+UNTYPED_ONCE = _untyped_passes_once_per_helper()
+
+
 # ---- numba's typing caches: compiler flags hashed and compared without rebuilding them -------------
 # numba keys its cache of `@overload` implementations by the compiler flags (`_get_impl`), and a flags
 # object hashes and compares by building a dict of all its ~50 options, through a property each, for
