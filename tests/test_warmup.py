@@ -100,6 +100,9 @@ def test_compiler_flags_hash_and_compare_as_numba_s_own():
         assert (x == y) == (x.values() == y.values())
         assert hash(x) == hash(tuple(sorted(x.values())))
     assert a == c and b == d and a != b
+    e = Flags()
+    e.nrt, e.no_cpython_wrapper = True, True
+    assert e != b and b != e and (e == b) == (e.values() == b.values())
 
 
 def test_the_collector_runs_less_often_while_a_kernel_compiles_and_as_before_after():

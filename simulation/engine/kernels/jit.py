@@ -161,8 +161,9 @@ UNTYPED_ONCE = _untyped_passes_once_per_helper()
 # object hashes and compares by building a dict of all its ~50 options, through a property each, for
 # every key: thousands of times per kernel, about a tenth of the compile (cProfile). The same hash
 # and the same answer, computed cheaply: the hash is that of the sorted option names (numba hashes
-# `sorted(self.values())`, which are the names), and two flags of one class whose explicitly set
-# options are equal have equal values; only otherwise are all values compared, as numba does.
+# `sorted(self.values())`, which are the names), and two flags of one class are compared on the
+# options either of them sets (the others have their default in both); flags of two classes are
+# compared by numba.
 def _cheap_flag_comparisons() -> bool:
     try:
         from numba.core.compiler import Flags
@@ -180,9 +181,13 @@ def _cheap_flag_comparisons() -> bool:
         return hash(tuple(sorted(self.options)))
 
     def __eq__(self, other):
-        if type(self) is type(other) and self._values == other._values:
+        if type(self) is not type(other):
+            return equal(self, other)
+        mine, theirs = self._values, other._values
+        if mine == theirs:
             return True
-        return equal(self, other)
+        # the options that neither sets have their default in both
+        return all((a := getattr(self, k)) is (b := getattr(other, k)) or a == b for k in mine.keys() | theirs.keys())
 
     __eq__._scsim = True
     TargetConfig.__hash__ = __hash__
