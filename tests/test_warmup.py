@@ -105,6 +105,18 @@ def test_compiler_flags_hash_and_compare_as_numba_s_own():
     assert e != b and b != e and (e == b) == (e.values() == b.values())
 
 
+def test_packing_is_compiled_without_llvm_s_module_optimisation_and_only_packing():
+    """jit.py skips LLVM's module optimisation for `once_per_run` functions, which is `refs.pack` alone
+    (docs/speed.md); tests/test_refs.py checks what it packs."""
+    from numba.core.codegen import CPUCodeLibrary
+
+    from simulation.engine.kernels import jit
+    from simulation.engine.kernels.refs import pack
+
+    assert jit.UNOPTIMISED_ONCE_PER_RUN and getattr(CPUCodeLibrary._optimize_final_module, "_scsim", False)
+    assert jit._ONCE_PER_RUN == {jit._mangled(pack.py_func)} == {"10simulation6engine7kernels4refs4pack"}
+
+
 def test_the_collector_runs_less_often_while_a_kernel_compiles_and_as_before_after():
     """jit.py raises the garbage collector's first threshold while numba compiles a function of this
     package (docs/speed.md), and only then: other code keeps Python's settings."""

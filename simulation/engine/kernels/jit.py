@@ -64,6 +64,47 @@ def _light_prelink_passes() -> bool:
 LIGHT_PRELINK = _light_prelink_passes()
 
 
+# ---- LLVM: no module optimisation for what runs once per run --------------------------------------
+# `refs.pack` unboxes and stores each of a tuple's ~190 fields, once per run: LLVM's module
+# optimisation of that straight-line code was a third of its compile and saves a few microseconds
+# a run. A library whose functions of this package are all `once_per_run` skips it (the IR is
+# compiled to machine code as it is, after the light pre-link round above).
+_ONCE_PER_RUN: set[str] = set()  # mangled names, as "10simulation6engine7kernels4refs4pack"
+
+
+def _mangled(func) -> str:
+    parts = f"{func.__module__}.{func.__qualname__}".split(".")
+    return "".join(f"{len(part)}{part}" for part in parts)
+
+
+def _no_module_optimisation_once_per_run() -> bool:
+    try:
+        from numba.core.codegen import CPUCodeLibrary
+
+        optimize_final_module = CPUCodeLibrary._optimize_final_module
+    except (ImportError, AttributeError):
+        return False
+    if getattr(optimize_final_module, "_scsim", False):
+        return True
+
+    def _optimize_final_module(self):
+        names = [
+            f.name.removeprefix("_ZN7cpython").removeprefix("_ZN")
+            for f in self._final_module.functions
+            if not f.is_declaration and f.name.startswith(("_ZN10simulation", "_ZN7cpython10simulation"))
+        ]
+        if names and all(name.startswith(tuple(_ONCE_PER_RUN)) for name in names):
+            return None
+        return optimize_final_module(self)
+
+    _optimize_final_module._scsim = True
+    CPUCodeLibrary._optimize_final_module = _optimize_final_module
+    return True
+
+
+UNOPTIMISED_ONCE_PER_RUN = _no_module_optimisation_once_per_run()
+
+
 # ---- numba IR inlining: one copy of the callee's variables, not one per block ---------------------
 # To inline a helper (`helper`, `stage`), numba copies the helper's IR block by block with
 # `copy.deepcopy`, twice, and each block's copy drags along a copy of the helper's whole scope
@@ -244,21 +285,30 @@ def _fewer_collections_while_compiling() -> bool:
 FEWER_COLLECTIONS = _fewer_collections_while_compiling()
 
 
+# None of the kernels is called through a C function pointer, so numba makes no C wrapper for them
+# (`no_cfunc_wrapper`: one function fewer for LLVM in each library).
 # entry points called from Python (they keep a CPython wrapper)
-entry = njit(cache=True, _nrt=False)
+entry = njit(cache=True, _nrt=False, no_cfunc_wrapper=True)
 # one submodel of the monthly step, called only from compiled code
-submodel = njit(cache=True, no_cpython_wrapper=True, _nrt=False)
+submodel = njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 # a stage of the monthly loop inlined into its caller at numba IR level. This was chosen when a call
 # passed the Params, State and Acc tuples flattened into about 1,400 arguments (docs/model.md §5);
 # a call now passes three pointers (kernels/refs.py) and runs as fast, but the month loop compiled
 # slower with the stages as ordinary calls (docs/speed.md), so they stay inlined
-stage = njit(cache=True, no_cpython_wrapper=True, _nrt=False, inline="always")
+stage = njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False, inline="always")
 # a branch taken rarely: an ordinary call, kept out of line of the hot code that calls it
-rare = njit(cache=True, no_cpython_wrapper=True, _nrt=False)
+rare = njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 # small helpers, inlined into the submodel that calls them (numba IR inlining)
-helper = njit(cache=True, inline="always")
+helper = njit(cache=True, no_cfunc_wrapper=True, inline="always")
 # a large helper called from more than one place: compiled once and called, not inlined, since numba
 # types and lowers an inlined helper again at each call site, and that made up most of the compile
 # of its callers (docs/speed.md). Its arguments must be variables, not constants: numba compiles a
 # called function once per constant value it is passed (`np.int64(C)` passes a plain int64)
-shared = njit(cache=True, no_cpython_wrapper=True, _nrt=False)
+shared = njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
+
+
+def once_per_run(func):
+    """An entry point that runs once per run, with reference counting (`refs.pack`): compiled
+    without LLVM's module optimisation (see above)."""
+    _ONCE_PER_RUN.add(_mangled(func))
+    return njit(cache=True, no_cfunc_wrapper=True)(func)

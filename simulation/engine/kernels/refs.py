@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 
-from numba import njit
 from numba.core import cgutils, imputils, types
 from numba.core.datamodel import models
 from numba.core.extending import (
@@ -41,6 +40,8 @@ from numba.core.extending import (
 from numba.core.typing.templates import AttributeTemplate
 from numba.experimental import structref
 from numba.experimental.jitclass.base import imp_dtor
+
+from simulation.engine.kernels.jit import once_per_run
 
 
 @structref.register
@@ -162,7 +163,7 @@ def _pack(typingctx, tup):
     return packed(tup), codegen
 
 
-@njit(cache=True)
+@once_per_run
 def pack(t):
     """`t` (Params, State or Acc) packed for the kernels (a `PackedProxy`): their argument in place of the tuple."""
     return _pack(t)
