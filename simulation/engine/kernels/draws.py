@@ -2,7 +2,7 @@
 
 import math
 
-from simulation.engine.kernels.jit import helper
+from simulation.engine.kernels.jit import helper, shared
 from simulation.engine.kernels.pcg import uniform
 
 
@@ -48,7 +48,7 @@ def gumbel(u):
     return -math.log(-math.log(u))
 
 
-@helper
+@shared
 def boost(rel, c, amount, P):
     """Raise a relationship by amount times the room left below its ceiling, clipped to [0, 1].
 

@@ -13,7 +13,7 @@ from simulation.engine.kernels.constants import (
     R_EDPF_LEFT,
     R_PIS_RESERVED,
 )
-from simulation.engine.kernels.jit import helper
+from simulation.engine.kernels.jit import helper, shared
 
 
 @helper
@@ -38,7 +38,7 @@ def pis_open(m, P):
     return P.f1_enabled == 1 and m >= P.f1_start_m and m < P.f4_invest_end_m and m < P.f4_fund_end_m
 
 
-@helper
+@shared
 def interest_pv(rate, years, disc):
     """Present value, at the yearly discount rate `disc`, of the interest paid on one unit lent for
     `years` whole years at `rate` and repaid in equal yearly instalments (an amortising loan).
