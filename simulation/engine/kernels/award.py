@@ -281,7 +281,7 @@ def retender(m, k, P, S):
     S.cnt[K_PIPE] = j + 1
 
 
-@helper
+@shared
 def credit(i, c, g, d, y, m, V, share, P, S, A):
     """Experience, capital, established knowledge and first entries for one member of a winning bid."""
     S.exp_region[i, g] += 1.0

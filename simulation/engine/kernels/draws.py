@@ -101,7 +101,7 @@ def loggam(x):
     return gl
 
 
-@helper
+@shared
 def poisson(rng, lam):
     """numpy's Poisson sampler (PTRS for lam >= 10, multiplication below), drawn from `pcg.uniform`.
 

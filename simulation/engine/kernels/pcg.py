@@ -20,7 +20,7 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic
 from numba.np.random._constants import fi_double, ki_double, wi_double, ziggurat_nor_inv_r, ziggurat_nor_r
 
-from simulation.engine.kernels.jit import helper, rare
+from simulation.engine.kernels.jit import helper, rare, shared
 
 # numpy's PCG_DEFAULT_MULTIPLIER_128 (pcg64.h)
 _MULT_128 = (2549297995355413924 << 64) + 4865540595714422341
@@ -179,7 +179,7 @@ def _normal_tail(rng, idx, rabs, x):
             return x
 
 
-@helper
+@shared
 def normal(rng):
     """`rng.normal()`: numpy's `random_normal(bitgen, 0.0, 1.0)` (ziggurat), bit for bit."""
     idx, rabs, x = _ziggurat_draw(rng)
