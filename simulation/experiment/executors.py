@@ -174,7 +174,7 @@ def warm_worker(base: Resolved) -> dict:
 
 def _warm_first(base: Resolved, tasks: list[Task], metrics, groups) -> Iterator[Outcome]:
     """If the kernels are not compiled yet, run the first task here: it compiles them once, into the
-    on-disk cache that spawned workers then load (instead of every worker compiling for half a minute)."""
+    on-disk cache that spawned workers then load (instead of every worker compiling for about 20 seconds)."""
     if tasks and not kernels_cached():
         yield execute(base, tasks.pop(0), metrics, groups)
 
