@@ -54,7 +54,7 @@ def test_the_kernels_are_optimised_once_by_llvm_with_this_numba():
 
     from simulation.engine.kernels import jit
 
-    assert jit.LIGHT_PRELINK and getattr(CPUCodeLibrary._optimize_functions, "_scsim", False)
+    assert jit.LIGHT_PRELINK and jit._installed(CPUCodeLibrary._optimize_functions)
 
 
 def test_a_helper_s_untyped_passes_run_once_and_it_inlines_as_before():
@@ -65,7 +65,7 @@ def test_a_helper_s_untyped_passes_run_once_and_it_inlines_as_before():
 
     from simulation.engine.kernels import jit
 
-    assert jit.UNTYPED_ONCE and getattr(InlineWorker.run_untyped_passes, "_scsim", False)
+    assert jit.UNTYPED_ONCE and jit._installed(InlineWorker.run_untyped_passes)
 
     def step(x, k):
         if x > k:
@@ -113,7 +113,7 @@ def test_packing_is_compiled_without_llvm_s_module_optimisation_and_only_packing
     from simulation.engine.kernels import jit
     from simulation.engine.kernels.refs import pack
 
-    assert jit.UNOPTIMISED_ONCE_PER_RUN and getattr(CPUCodeLibrary._optimize_final_module, "_scsim", False)
+    assert jit.UNOPTIMISED_ONCE_PER_RUN and jit._installed(CPUCodeLibrary._optimize_final_module)
     assert jit._ONCE_PER_RUN == {jit._mangled(pack.py_func)} == {"10simulation6engine7kernels4refs4pack"}
 
 
@@ -165,7 +165,7 @@ def test_numba_copies_an_inlined_helper_s_variables_once_and_inlines_it_as_befor
 
     from simulation.engine.kernels import jit
 
-    assert jit.ONE_SCOPE_COPY and getattr(InlineWorker.inline_ir, "_scsim", False)
+    assert jit.ONE_SCOPE_COPY and jit._installed(InlineWorker.inline_ir)
     copies = {"shared": 0, "own": 0}
     deepcopy_block = ir.Block.__deepcopy__
 

@@ -16,6 +16,33 @@ import threading
 
 from numba import njit
 
+# ---- The compile-time hooks below share two rules --------------------------------------------------
+# Each acts only on code of this package, and each is installed once per process (importing this
+# module again, as a test that reloads it does, must not wrap a hook in itself).
+_OUR_SYMBOLS = ("_ZN10simulation", "_ZN7cpython10simulation", "cfunc._ZN10simulation")  # mangled names
+
+
+def _ours(func) -> bool:
+    """Whether a Python function (a kernel, a helper) belongs to this package."""
+    return (getattr(func, "__module__", "") or "").startswith("simulation.")
+
+
+def _our_symbols(ll_module) -> list[str]:
+    """The names of the functions of this package an LLVM module defines."""
+    return [f.name for f in ll_module.functions if not f.is_declaration and f.name.startswith(_OUR_SYMBOLS)]
+
+
+def _installed(original) -> bool:
+    """Whether numba's function is already one of these hooks."""
+    return getattr(original, "_scsim", False)
+
+
+def _install(owner, name: str, hook) -> None:
+    """Put `hook` in place of `owner.name`, marked so that it is never wrapped again."""
+    hook._scsim = True
+    setattr(owner, name, hook)
+
+
 # ---- LLVM: one optimisation of the kernels, after linking ------------------------------------------
 # numba optimises each function's LLVM IR at -O3 on its own ("function passes"), then links the
 # functions a library calls and optimises the whole module at -O3 again. With the first round at
@@ -35,16 +62,11 @@ def _light_prelink_passes() -> bool:
         function_pass_manager = CPUCodegen._function_pass_manager
     except (ImportError, AttributeError):
         return False
-    if getattr(optimize_functions, "_scsim", False):
+    if _installed(optimize_functions):
         return True
 
     def _optimize_functions(self, ll_module):
-        ours = any(
-            not f.is_declaration
-            and f.name.startswith(("_ZN10simulation", "_ZN7cpython10simulation", "cfunc._ZN10simulation"))
-            for f in ll_module.functions
-        )
-        _PRELINK.light = ours
+        _PRELINK.light = bool(_our_symbols(ll_module))
         try:
             return optimize_functions(self, ll_module)
         finally:
@@ -55,8 +77,7 @@ def _light_prelink_passes() -> bool:
             kwargs["opt"] = 0
         return function_pass_manager(self, **kwargs)
 
-    _optimize_functions._scsim = True
-    CPUCodeLibrary._optimize_functions = _optimize_functions
+    _install(CPUCodeLibrary, "_optimize_functions", _optimize_functions)
     CPUCodegen._function_pass_manager = _function_pass_manager
     return True
 
@@ -84,21 +105,20 @@ def _no_module_optimisation_once_per_run() -> bool:
         optimize_final_module = CPUCodeLibrary._optimize_final_module
     except (ImportError, AttributeError):
         return False
-    if getattr(optimize_final_module, "_scsim", False):
+    if _installed(optimize_final_module):
         return True
 
     def _optimize_final_module(self):
         names = [
-            f.name.removeprefix("_ZN7cpython").removeprefix("_ZN")
-            for f in self._final_module.functions
-            if not f.is_declaration and f.name.startswith(("_ZN10simulation", "_ZN7cpython10simulation"))
+            name.removeprefix("_ZN7cpython").removeprefix("_ZN")
+            for name in _our_symbols(self._final_module)
+            if not name.startswith("cfunc.")
         ]
         if names and all(name.startswith(tuple(_ONCE_PER_RUN)) for name in names):
             return None
         return optimize_final_module(self)
 
-    _optimize_final_module._scsim = True
-    CPUCodeLibrary._optimize_final_module = _optimize_final_module
+    _install(CPUCodeLibrary, "_optimize_final_module", _optimize_final_module)
     return True
 
 
@@ -124,7 +144,7 @@ def _one_scope_copy_when_inlining() -> bool:
         inline_ir = InlineWorker.inline_ir
     except (ImportError, AttributeError):
         return False
-    if getattr(inline_ir, "_scsim", False):
+    if _installed(inline_ir):
         return True
     if "__deepcopy__" in vars(ir.Block):  # numba copies blocks its own way now: leave it be
         return False
@@ -143,16 +163,14 @@ def _one_scope_copy_when_inlining() -> bool:
 
     def _inline_ir(self, caller_ir, *args, **kwargs):
         outer = getattr(_INLINING, "memo", None)
-        ours = (getattr(getattr(caller_ir.func_id, "func", None), "__module__", "") or "").startswith("simulation.")
-        _INLINING.memo = {} if ours else None
+        _INLINING.memo = {} if _ours(getattr(caller_ir.func_id, "func", None)) else None
         try:
             return inline_ir(self, caller_ir, *args, **kwargs)
         finally:
             _INLINING.memo = outer
 
-    _inline_ir._scsim = True
     ir.Block.__deepcopy__ = _deepcopy_block
-    InlineWorker.inline_ir = _inline_ir
+    _install(InlineWorker, "inline_ir", _inline_ir)
     return True
 
 
@@ -176,12 +194,12 @@ def _untyped_passes_once_per_helper() -> bool:
         run_untyped_passes = InlineWorker.run_untyped_passes
     except (ImportError, AttributeError):
         return False
-    if getattr(run_untyped_passes, "_scsim", False):
+    if _installed(run_untyped_passes):
         return True
     made = _UNTYPED_IR
 
     def _run_untyped_passes(self, func, enable_ssa=False):
-        if enable_ssa or not (getattr(func, "__module__", "") or "").startswith("simulation."):
+        if enable_ssa or not _ours(func):
             return run_untyped_passes(self, func, enable_ssa)  # not numba inlining a helper of ours
         self.flags.enable_ssa = enable_ssa  # as numba's own does, made or not: later passes read it
         key = (func, repr(self.flags))
@@ -189,8 +207,7 @@ def _untyped_passes_once_per_helper() -> bool:
             made[key] = run_untyped_passes(self, func, enable_ssa)
         return made[key]
 
-    _run_untyped_passes._scsim = True
-    InlineWorker.run_untyped_passes = _run_untyped_passes
+    _install(InlineWorker, "run_untyped_passes", _run_untyped_passes)
     return True
 
 
@@ -213,7 +230,7 @@ def _cheap_flag_comparisons() -> bool:
         equal = TargetConfig.__eq__
     except (ImportError, AttributeError):
         return False
-    if getattr(equal, "_scsim", False):
+    if _installed(equal):
         return True
     if hash(Flags()) != hash(tuple(sorted(Flags.options))):  # numba hashes flags otherwise now: leave it be
         return False
@@ -230,9 +247,8 @@ def _cheap_flag_comparisons() -> bool:
         # the options that neither sets have their default in both
         return all((a := getattr(self, k)) is (b := getattr(other, k)) or a == b for k in mine.keys() | theirs.keys())
 
-    __eq__._scsim = True
     TargetConfig.__hash__ = __hash__
-    TargetConfig.__eq__ = __eq__
+    _install(TargetConfig, "__eq__", __eq__)
     return True
 
 
@@ -266,9 +282,8 @@ def _fewer_collections_while_compiling() -> bool:
             self.depth += 1
             if self.depth == 1:
                 dispatcher = (ev.data or {}).get("dispatcher")
-                module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
                 threshold = gc.get_threshold()
-                if module.startswith("simulation.") and 0 < threshold[0] < _GC_FIRST:
+                if _ours(getattr(dispatcher, "py_func", None)) and 0 < threshold[0] < _GC_FIRST:
                     self.saved = threshold
                     gc.set_threshold(_GC_FIRST, threshold[1], threshold[2])
 
