@@ -138,9 +138,10 @@ def ratio_ci(num: np.ndarray, den: np.ndarray, sets: np.ndarray, seed: int = 0) 
     When the denominator's own interval reaches zero (more than the interval's tail share of the
     resamples has the other sign), the ratio has no finite bound: the interval is (-inf, inf), not
     percentiles that can exclude the estimate itself."""
-    if abs(den.sum()) < 1e-9 or not np.isfinite(den).all():
+    total = den.sum()
+    if abs(total) < 1e-9 or not np.isfinite(den).all():
         return math.nan, math.nan, math.nan
-    est = float(num.sum() / den.sum())
+    est = float(num.sum() / total)
     rng = np.random.default_rng(seed)
     ids = np.unique(sets)
     groups = [np.flatnonzero(sets == k) for k in ids]
@@ -151,7 +152,7 @@ def ratio_ci(num: np.ndarray, den: np.ndarray, sets: np.ndarray, seed: int = 0) 
         ]
         idx = np.concatenate(pick)
         dd = den[idx].sum()
-        stats[b] = num[idx].sum() / dd if abs(dd) > 1e-12 and (dd > 0.0) == (den.sum() > 0.0) else math.inf
+        stats[b] = num[idx].sum() / dd if abs(dd) > 1e-12 and (dd > 0.0) == (total > 0.0) else math.inf
     if np.isinf(stats).mean() > (1 - LEVEL) / 2:
         return est, -math.inf, math.inf
     stats = stats[np.isfinite(stats)]
