@@ -22,8 +22,8 @@ WHY_INERT = {
 
 # why a measure's effect may be nil, where the evidence says so (shown beside an interval across zero)
 WHY_NIL = {
-    "t5_mou": "its boost is fitted to the evidence of no genuine effect (Bellak 2015): nil at the point "
-    "estimate, positive only where the ensemble draws a small boost from the values consistent with it",
+    "t5_mou": "its boost is fitted to the evidence of no genuine effect of such agreements (Bellak 2015); "
+    "the ensemble draws it from the values consistent with that evidence",
 }
 
 
