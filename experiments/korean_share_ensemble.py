@@ -24,10 +24,12 @@ import yaml
 from scipy.stats import qmc
 
 from simulation import api
+from simulation.analysis.calibration.moments import MOMENTS, year_rows
 from simulation.engine.simulate import simulate
 
 SCENARIOS = ("scenarios/no_plan.yaml", "scenarios/plan_2019_implemented.yaml")
-YEARS = (2022, 2023, 2024)
+YEARS = (2022, 2024)  # first and last
+SHARE = MOMENTS["korean_share_value"][1]  # one definition with the calibration's moment
 LOW, HIGH = 4.8, 8.1
 REPS = 4
 
@@ -53,12 +55,9 @@ def shares(job: tuple[int, dict]) -> tuple[int, list[float], list[float]]:
     out = []
     for name in SCENARIOS:
         run = api.load(name, {**values, "time.end": "2024-12"})
-        per_rep = []
-        for s in range(REPS):
-            r = simulate(run, 1000 * j + s)
-            i = [r.cal.years.index(y) for y in YEARS]
-            per_rep.append(100 * r.acc.value[i, 0].sum() / r.acc.value_awarded[i].sum())
-        out.append(per_rep)
+        runs = [simulate(run, 1000 * j + s) for s in range(REPS)]
+        rows = year_rows(runs, YEARS[0], YEARS[-1])
+        out.append([100 * SHARE([r], rows) for r in runs])
     return j, out[0], out[1]
 
 

@@ -10,6 +10,7 @@ switched on alone (the lever cards' "alone" pairs, grouped). docs/validation.md 
 import sys
 
 from simulation import api
+from simulation.analysis.calibration.moments import MOMENTS, year_rows
 from simulation.analysis.levers.measures import section_values
 from simulation.engine.simulate import simulate
 from simulation.scenario.loader import with_overrides
@@ -50,14 +51,9 @@ for g in GROUPS.values():
 
 
 def share(r):
-    kv = tv = 0.0
-    for s in range(reps):
-        rr = simulate(r, s)
-        ys = rr.cal.years
-        i = [ys.index(y) for y in (2022, 2023, 2024)]
-        kv += rr.acc.value[i, 0].sum()
-        tv += rr.acc.value_awarded[i].sum()
-    return 100 * kv / tv
+    """The calibration's `korean_share_value` (a ratio of sums over the replications), 2022-2024, in %."""
+    runs = [simulate(r, s) for s in range(reps)]
+    return 100 * MOMENTS["korean_share_value"][1](runs, year_rows(runs, 2022, 2024))
 
 
 def switched(sections):
