@@ -40,7 +40,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulation.experiment.tasks import Task, run_table
+from simulation.experiment.tasks import PARQUET_OPTIONS, Task, run_table
 from simulation.scenario.loader import Resolved
 
 _HOST = socket.gethostname()
@@ -97,7 +97,7 @@ def pack(table: Any) -> bytes:
     if not isinstance(table, pa.Table):
         table = pa.Table.from_pandas(table, preserve_index=False, nthreads=1)
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink)
+    pq.write_table(table, sink, **PARQUET_OPTIONS)
     return sink.getvalue().to_pybytes()
 
 
