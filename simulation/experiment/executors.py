@@ -213,8 +213,19 @@ def _init_worker(payload_file: str, parent: int) -> None:
     warm_worker(base)
 
 
-def _run_in_worker(task: Task) -> Outcome:
-    return execute(_WORKER["base"], task, _WORKER["metrics"], _WORKER["groups"])
+def _run_in_worker(batch: list[Task]) -> list[Outcome]:
+    return [execute(_WORKER["base"], task, _WORKER["metrics"], _WORKER["groups"]) for task in batch]
+
+
+# Runs sent to a worker at a time: one submission (pickling, a pipe round trip, a future and a wake-up
+# of the parent) per run cost about a quarter of the model's time on 2 cores (docs/experiments.md, "Sweeps").
+MAX_BATCH = 8
+
+
+def batch_size(left: int, workers: int) -> int:
+    """Runs per submission: up to MAX_BATCH, but small enough near the end that every worker gets
+    some of the last runs (about four submissions a worker still to come)."""
+    return max(1, min(MAX_BATCH, left // (4 * workers)))
 
 
 class WorkerCrashed(RuntimeError):
@@ -278,7 +289,7 @@ def processes(
     suspects: deque[Task] = deque()
     crashes: dict[str, int] = {}
     pool: ProcessPoolExecutor | None = None
-    inflight: dict[Any, Task] = {}
+    inflight: dict[Any, list[Task]] = {}
     try:
         while queue or suspects or inflight:
             if pool is None:
@@ -289,28 +300,32 @@ def processes(
             broken = False
             # after a crash, suspects run alone so that a crash names its run
             while not broken and (suspects and not inflight or not suspects and queue and len(inflight) < 2 * n):
-                task = suspects.popleft() if suspects else queue.popleft()
+                if suspects:
+                    batch = [suspects.popleft()]
+                else:
+                    batch = [queue.popleft() for _ in range(min(len(queue), batch_size(len(queue), n)))]
                 try:
-                    inflight[pool.submit(_run_in_worker, task)] = task
+                    inflight[pool.submit(_run_in_worker, batch)] = batch
                 except BrokenProcessPool:
-                    (suspects if task.key in crashes else queue).appendleft(task)
+                    for task in reversed(batch):
+                        (suspects if task.key in crashes else queue).appendleft(task)
                     broken = True
             if not broken:
                 done, _pending = wait(list(inflight), return_when=FIRST_COMPLETED)
                 for fut in done:
-                    task = inflight.pop(fut)
+                    batch = inflight.pop(fut)
                     try:
-                        outcome = fut.result()
+                        outcomes = fut.result()
                     except BrokenProcessPool:
-                        inflight[fut] = task
+                        inflight[fut] = batch
                         broken = True
                         continue
                     except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be pickled
-                        outcome = Outcome(task.key, task.point, task.rep, error=error_record(task, exc))
-                    yield outcome
+                        outcomes = [Outcome(t.key, t.point, t.rep, error=error_record(t, exc)) for t in batch]
+                    yield from outcomes
             if broken:
-                alone = len(inflight) == 1
-                lost = list(inflight.values())
+                lost = [task for batch in inflight.values() for task in batch]
+                alone = len(lost) == 1
                 inflight.clear()
                 _stop_pool(pool)
                 pool = None

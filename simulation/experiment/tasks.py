@@ -173,7 +173,7 @@ def _run_schema():
 
 # How a run's rows are written: a run file is read whole, never filtered by row group, so column
 # statistics buy nothing, and only the label columns repeat enough for a dictionary to pay. Both cut
-# the CPU time of storing a run by a third (docs/speed.md, "Sweeps").
+# the CPU time of storing a run by a third (docs/experiments.md, "Sweeps").
 PARQUET_OPTIONS: dict[str, Any] = {
     "write_statistics": False,
     "use_dictionary": ["key", "scenario", "metric", "group"],
