@@ -210,6 +210,9 @@ BAD = [
     ("high_level_visits.yaml", "years_after: 4", "years_after: 12", "years_after", "horizon"),
     ("high_level_visits.yaml", "    year: 0\n", "", "checks.0", "year"),
     ("high_level_visits.yaml", "rule: inside", "rule: within", "checks.1.rule", "within"),
+    ("export_insurance_f7.yaml", 'groups: ["risk:6", "risk:7"]', 'groups: ["risk:6", "risk:9"]', "groups.1", "risk:9"),
+    ("export_insurance_f7.yaml", 'groups: ["risk:6", "risk:7"]', "", "checks.0.estimate", "needs `groups:`"),
+    ("small_firms_gain_more.yaml", "arm: information", "arm: info", "checks.0.arm", "information"),
 ]
 
 
@@ -330,3 +333,28 @@ def test_the_plan_dose_is_the_announced_plans_promotion():
             same = plan.values[path] == value
             assert same == (path[1] in promotion or x.control.values[path] == value), path
     assert x.control.hash == load_scenario(str(ROOT / "scenarios" / "no_plan.yaml")).hash
+
+
+def test_a_lever_effect_is_the_change_of_value_won_in_its_groups_and_sizes():
+    """The lever_effect estimates, computed by hand from the same runs: value won in the named groups
+    (the F7 twin's risk classes 6-7) and SMEs and startups against large firms."""
+    from simulation.analysis.validation.measure import measure
+    from simulation.engine.metrics import GROUPS
+    from simulation.experiment.tasks import replication_seeds
+
+    x = load_validation(str(ROOT / "experiments" / "validation" / "export_insurance_f7.yaml"))
+    out = measure(x, 3, 0, lambda n: None)
+    (arm,) = [r for _, r in x.arms]
+    risky = [GROUPS.index("risk:6"), GROUPS.index("risk:7")]
+    small, large = [GROUPS.index("size:sme"), GROUPS.index("size:startup")], [GROUPS.index("size:large")]
+    t, c = np.zeros((3, 3)), np.zeros((3, 3))
+    for i, seed in enumerate(replication_seeds(0, 3)):
+        for into, r in ((t, arm), (c, x.control)):
+            v = simulate(r, seed).acc.value.sum(axis=0)
+            into[:, i] = (v[risky].sum(), v[small].sum(), v[large].sum())
+    group = out.lookup("export_insurance_f7", "group_value_change", "special_account", None)
+    assert math.isclose(group["estimate"], 100.0 * (t[0].sum() / c[0].sum() - 1.0), rel_tol=1e-12)
+    gap = out.lookup("export_insurance_f7", "small_minus_large", "special_account", None)
+    expected = 100.0 * (t[1].sum() / c[1].sum() - t[2].sum() / c[2].sum())
+    assert math.isclose(gap["estimate"], expected, rel_tol=1e-9, abs_tol=1e-9)
+    assert group["ci_low"] <= group["estimate"] <= group["ci_high"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulation.analysis.validation import records
-from simulation.analysis.validation.spec import FinanceSpec, Loaded, MetricSpec, PromotionSpec, VisitSpec
+from simulation.analysis.validation.spec import FinanceSpec, LeverSpec, Loaded, MetricSpec, PromotionSpec, VisitSpec
 from simulation.analysis.validation.stats import (
     Interval,
     interval,
@@ -25,6 +25,7 @@ from simulation.analysis.validation.stats import (
     quotient,
     ratio,
 )
+from simulation.engine.metrics import GROUPS
 from simulation.engine.params import country_table
 from simulation.engine.simulate import simulate
 from simulation.experiment.tasks import replication_seeds
@@ -93,6 +94,8 @@ def measure(loaded: Loaded, reps: int, seed: int, tick: Tick) -> Outcome:
         _finance(loaded, spec, seeds, out, tick)
     elif isinstance(spec, MetricSpec):
         _metric(loaded, spec, seeds, out, tick)
+    elif isinstance(spec, LeverSpec):
+        _lever(loaded, spec, seeds, out, tick)
     else:
         assert isinstance(spec, VisitSpec)
         _visits(loaded, spec, seeds, out, tick)
@@ -255,6 +258,62 @@ def _metric(loaded: Loaded, spec: MetricSpec, seeds: list[int], out: Outcome, ti
         "%" if scale == 100.0 else "",
         note=f"{MOMENTS[spec.metric][0]}, {spec.years[0]}-{spec.years[1]}, mean over replications",
     )
+
+
+SMALL = [GROUPS.index("size:sme"), GROUPS.index("size:startup")]
+LARGE = [GROUPS.index("size:large")]
+
+
+def _lever(loaded: Loaded, spec: LeverSpec, seeds: list[int], out: Outcome, tick: Tick) -> None:
+    """Value won over the horizon in each treated run against the control run with the same seed:
+    in all, in the named groups, and the change for SMEs and startups against that for large firms."""
+    named = [GROUPS.index(g) for g in spec.groups]
+    n, k = len(seeds), len(loaded.arms)
+    # [all, named groups, small firms, large firms] per arm (index k: the control) and replication
+    v = np.zeros((k + 1, 4, n))
+    for i, s in enumerate(seeds):
+        runs = [simulate(loaded.control, s)] + [simulate(r, s) for _, r in loaded.arms]
+        for a, res in enumerate(runs):
+            by_group = np.asarray(res.acc.value, dtype=float).sum(axis=0)
+            row = k if a == 0 else a - 1  # the control is run first and stored last
+            v[row, :, i] = (by_group[0], by_group[named].sum(), by_group[SMALL].sum(), by_group[LARGE].sum())
+        for a, (name, _) in enumerate(loaded.arms):
+            _record(
+                out,
+                spec.name,
+                name,
+                i,
+                s,
+                value_won_treated_usd_m=v[a, 0, i],
+                value_won_control_usd_m=v[k, 0, i],
+                group_value_treated_usd_m=v[a, 1, i],
+                group_value_control_usd_m=v[k, 1, i],
+                small_value_treated_usd_m=v[a, 2, i],
+                small_value_control_usd_m=v[k, 2, i],
+                large_value_treated_usd_m=v[a, 3, i],
+                large_value_control_usd_m=v[k, 3, i],
+            )
+        tick(1 + k)
+    where = ", ".join(spec.groups)
+    for a, (name, _) in enumerate(loaded.arms):
+        out.add(spec.name, name, "value_change", interval(pct_change(v[a, 0], v[k, 0])), "%", note="Korean value won")
+        if named:
+            out.add(
+                spec.name,
+                name,
+                "group_value_change",
+                interval(pct_change(v[a, 1], v[k, 1])),
+                "%",
+                note=f"Korean value won in {where}",
+            )
+        out.add(
+            spec.name,
+            name,
+            "small_minus_large",
+            interval(pct_change(v[a, 2], v[k, 2]) - pct_change(v[a, 3], v[k, 3])),
+            "pp",
+            note="change in value won by SMEs and startups minus that by large firms",
+        )
 
 
 SHARES = {

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, mode
 
 from simulation.analysis.validation.records import USER_KINDS
 from simulation.engine.kernels.constants import INSTRUMENTS
+from simulation.engine.metrics import GROUPS
 from simulation.scenario.calendar import Calendar
 from simulation.scenario.errors import InputError
 from simulation.scenario.loader import Resolved, load_scenario, with_overrides
@@ -39,6 +40,7 @@ ESTIMATES: dict[str, dict[str, str | None]] = {  # kind -> estimate -> what it n
     "finance_users": {"users_value_change": "arm", "users_destinations_change": "arm"},
     "visit_event": {"visited_value_change": "year", "fading": "year"},
     "scenario_metric": {"metric_value": None},
+    "lever_effect": {"value_change": "arm", "group_value_change": "arm", "small_minus_large": "arm"},
 }
 KINDS = tuple(ESTIMATES)
 
@@ -145,11 +147,22 @@ class MetricSpec(Common):
         return self
 
 
+class LeverSpec(Common):
+    """Treated arms against a control on the same seeds: Korean value won in all, in named groups
+    (`groups:`, summed: regions, risk classes, domains, sizes) and by firm size."""
+
+    kind: Literal["lever_effect"]
+    control: dict[str, Any] = Field(default_factory=dict)
+    arms: Annotated[list[Arm], Field(min_length=1)]
+    groups: list[Literal[tuple(GROUPS)]] = Field(default_factory=list)  # type: ignore[valid-type]
+
+
 MODELS: dict[str, type[Common]] = {
     "promotion_return": PromotionSpec,
     "finance_users": FinanceSpec,
     "visit_event": VisitSpec,
     "scenario_metric": MetricSpec,
+    "lever_effect": LeverSpec,
 }
 
 
@@ -221,7 +234,7 @@ def _resolve_arms(loaded: Loaded, base: Resolved) -> None:
         loaded.control = base
         base = _apply(loaded, base, spec.every_dose, ("every_dose",))
         groups = [("doses", spec.doses)]
-    elif isinstance(spec, FinanceSpec):
+    elif isinstance(spec, (FinanceSpec, LeverSpec)):
         loaded.control = _apply(loaded, base, spec.control, ("control",))
         groups = [("arms", spec.arms)]
     elif isinstance(spec, MetricSpec):
@@ -313,6 +326,10 @@ def _check_checks(loaded: Loaded) -> None:
             raise loaded.error(where + ("year",), f"`{c.estimate}` takes no `year:`")
         if isinstance(spec, VisitSpec) and c.year is not None and c.year >= spec.years_after:
             raise loaded.error(where + ("year",), f"year {c.year} is not measured (years_after: {spec.years_after})")
+        if c.estimate == "group_value_change" and not getattr(spec, "groups", None):
+            raise loaded.error(
+                where + ("estimate",), "group_value_change needs `groups:` (the groups whose value it sums)"
+            )
         if c.estimate == "marginal_decline" and len(arms) < 2:
             raise loaded.error(
                 where + ("estimate",), "marginal_decline needs at least two doses (two steps from the control)"
