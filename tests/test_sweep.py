@@ -504,6 +504,33 @@ def test_local_worker_process_killed_mid_sweep_is_replaced(exp_dir):
     pd.testing.assert_frame_equal(Store.open(out).read_dataset(), Store.open(ref_out).read_dataset(), check_exact=True)
 
 
+def test_a_run_that_kills_its_worker_is_recorded_and_the_others_finish(exp_dir, monkeypatch):
+    """Runs go to the workers in batches; a run that kills its worker every time is retried alone,
+    then recorded as failed with WorkerCrashed, and every other run of the lost batches finishes with
+    the values of a serial sweep."""
+    from simulation.experiment.executors import CRASH_KEYS_ENV
+
+    spec = write_experiment(exp_dir / "crash", name="crash", values=(40, 50, 60, 70, 80, 90), reps=4)
+    loaded = load_experiment(str(spec))
+    ref_out = exp_dir / "crash_ref"
+    run_sweep(loaded, ref_out, progress=False)
+    keys = sorted(Store.open(ref_out).finished_keys())
+    victim = keys[len(keys) // 2]
+    monkeypatch.setenv(CRASH_KEYS_ENV, victim)  # the spawned workers inherit it
+    out = exp_dir / "crash_out"
+    s = run_sweep(loaded, out, executor="processes", workers=2, progress=False)
+    assert (s.done, s.failed) == (len(keys) - 1, 1)
+    (failure,) = s.failures
+    assert failure["key"] == victim and failure["error_type"].endswith("WorkerCrashed"), failure
+    assert "died 2 times" in failure["message"]
+    store = Store.open(out)
+    assert set(store.finished_keys()) == set(keys) - {victim}
+    expected = Store.open(ref_out).read_dataset()
+    pd.testing.assert_frame_equal(
+        store.read_dataset(), expected[expected["key"] != victim].reset_index(drop=True), check_exact=True
+    )
+
+
 # ---- memory ------------------------------------------------------------------------------------
 MEMORY_SCRIPT = """
 import gc, json, sys

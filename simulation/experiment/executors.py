@@ -213,8 +213,19 @@ def _init_worker(payload_file: str, parent: int) -> None:
     warm_worker(base)
 
 
+# Fault injection for the tests: a worker that reaches a run whose key is listed here dies at once
+# (os._exit), as a worker killed by the OOM killer or a crash in native code would.
+CRASH_KEYS_ENV = "SCSIM_FAULT_CRASH_KEYS"
+
+
 def _run_in_worker(batch: list[Task]) -> list[Outcome]:
-    return [execute(_WORKER["base"], task, _WORKER["metrics"], _WORKER["groups"]) for task in batch]
+    crash = set(filter(None, os.environ.get(CRASH_KEYS_ENV, "").split(",")))
+    out = []
+    for task in batch:
+        if task.key in crash:
+            os._exit(71)
+        out.append(execute(_WORKER["base"], task, _WORKER["metrics"], _WORKER["groups"]))
+    return out
 
 
 # Runs sent to a worker at a time: one submission (pickling, a pipe round trip, a future and a wake-up
