@@ -358,3 +358,25 @@ def test_a_lever_effect_is_the_change_of_value_won_in_its_groups_and_sizes():
     expected = 100.0 * (t[1].sum() / c[1].sum() - t[2].sum() / c[2].sum())
     assert math.isclose(gap["estimate"], expected, rel_tol=1e-9, abs_tol=1e-9)
     assert group["ci_low"] <= group["estimate"] <= group["ci_high"]
+
+
+def test_the_ensemble_script_reads_the_checks_of_validate_model_and_applies_each_set():
+    """experiments/validation_over_ensemble.py: with no parameter changed it gives validate-model's
+    estimate (same seeds and replications); a set's values reach the control and the arms."""
+    import importlib.util
+
+    from simulation.analysis.validation.measure import measure
+
+    spec = importlib.util.spec_from_file_location("voe", ROOT / "experiments" / "validation_over_ensemble.py")
+    voe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(voe)
+    path = str(ROOT / "experiments" / "validation" / "export_insurance_f7.yaml")
+    _, j, point = voe.estimates((path, 4, {}, 2))
+    direct = measure(load_validation(path), 2, 0, lambda n: None)
+    assert j == 4 and set(point) == {"f7_risky_countries_value"}
+    assert (
+        point["f7_risky_countries_value"]
+        == direct.lookup("export_insurance_f7", "group_value_change", "special_account", None)["estimate"]
+    )
+    _, _, dearer = voe.estimates((path, 4, {"levers.f7_ksure.premium_to_expected_loss": 1.2}, 2))
+    assert dearer["f7_risky_countries_value"] < point["f7_risky_countries_value"], "dearer cover, less effect"
