@@ -21,9 +21,9 @@ from multiprocessing import Pool
 
 import numpy as np
 import yaml
-from scipy.stats import qmc
 
 from simulation import api
+from simulation.analysis.calibration.command import effect_draws
 from simulation.analysis.calibration.moments import MOMENTS, year_rows
 from simulation.engine.simulate import simulate
 
@@ -36,17 +36,9 @@ REPS = 4
 
 def draw_sets(ensemble: dict, n: int, seed: int) -> list[dict]:
     """n sets: fresh Latin-hypercube draws over the ensemble's effect ranges, with its no-plan points cycled."""
-    ranges = ensemble["effect_ranges"]
+    ranges = {k: tuple(v) for k, v in ensemble["effect_ranges"].items()}
     region = [{k: v for k, v in s.items() if k not in ranges} for s in ensemble["sets"]]
-    u = qmc.LatinHypercube(d=len(ranges), seed=seed).random(n)
-    sets = []
-    for j in range(n):
-        values = dict(region[j % len(region)])
-        for k, x in zip(ranges, u[j], strict=True):
-            lo, hi = ranges[k]
-            values[k] = float(f"{lo + x * (hi - lo):.6g}")
-        sets.append(values)
-    return sets
+    return effect_draws(region, ranges, n, seed)
 
 
 def shares(job: tuple[int, dict]) -> tuple[int, list[float], list[float]]:

@@ -24,29 +24,27 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from simulation.analysis.validation.command import check_rows
 from simulation.analysis.validation.measure import measure
 from simulation.analysis.validation.spec import at, load_validation
+from simulation.analysis.validation.stats import verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = ROOT / "experiments" / "parameter_sets.yaml"
 
 
 def estimates(job: tuple[str, int, dict, int]) -> tuple[str, int, dict[str, float]]:
-    """The held-out checks' estimates of one experiment file under one parameter set."""
+    """The held-out checks' estimates of one experiment file under one parameter set, read as
+    validate-model reads them (`check_rows`)."""
     path, j, values, reps = job
     loaded = load_validation(path)
-    outcome = measure(at(loaded, values), reps, 0, lambda n: None)
-    out = {}
-    for c in loaded.spec.checks:
-        if c.role != "held_out":
-            continue
-        arm = c.arm if c.estimate != "marginal_decline" else None
-        out[c.name] = float(outcome.lookup(loaded.spec.name, c.estimate, arm, c.year)["estimate"])
-    return path, j, out
+    rows = check_rows(loaded, measure(at(loaded, values), reps, 0, lambda n: None), reps, 0)
+    return path, j, {r["check"]: float(r["estimate"]) for r in rows if r["role"] == "held_out"}
 
 
 def inside(x: float, low: float | None, high: float | None) -> bool:
-    return math.isfinite(x) and (low is None or x >= low) and (high is None or x <= high)
+    """The estimate lies in the published range: validate-model's pass rule for a point (its own CI)."""
+    return verdict(x, x, x, low, high, "overlap") == "pass"
 
 
 def main() -> None:

@@ -204,25 +204,25 @@ def _watch_parent(parent: int) -> None:
             os._exit(70)
 
 
+# Fault injection for the tests: a worker that reaches a run whose key is listed here (read once, when
+# the worker starts) dies at once (os._exit), as one killed by the OOM killer or a native crash would.
+CRASH_KEYS_ENV = "SCSIM_FAULT_CRASH_KEYS"
+
+
 def _init_worker(payload_file: str, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     with open(payload_file, "rb") as fh:
         base, metrics, groups = pickle.load(fh)
-    _WORKER.update(base=base, metrics=metrics, groups=groups)
+    crash = frozenset(filter(None, os.environ.get(CRASH_KEYS_ENV, "").split(",")))
+    _WORKER.update(base=base, metrics=metrics, groups=groups, crash=crash)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="scsim-watch-parent").start()
     warm_worker(base)
 
 
-# Fault injection for the tests: a worker that reaches a run whose key is listed here dies at once
-# (os._exit), as a worker killed by the OOM killer or a crash in native code would.
-CRASH_KEYS_ENV = "SCSIM_FAULT_CRASH_KEYS"
-
-
 def _run_in_worker(batch: list[Task]) -> list[Outcome]:
-    crash = set(filter(None, os.environ.get(CRASH_KEYS_ENV, "").split(",")))
     out = []
     for task in batch:
-        if task.key in crash:
+        if task.key in _WORKER["crash"]:
             os._exit(71)
         out.append(execute(_WORKER["base"], task, _WORKER["metrics"], _WORKER["groups"]))
     return out

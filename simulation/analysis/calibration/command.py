@@ -43,12 +43,20 @@ def ensemble(
     """n parameter sets: the fit's plausible points (cycled when fewer than n) each with a Latin-hypercube
     draw of every lever-effect parameter over its evidence range, so that `compare --parameter-sets`
     intervals include what is not known about effect sizes as well as the calibration's spread."""
-    ranges = effect_ranges(loaded, fits)
+    return effect_draws([e.values for e in chosen], effect_ranges(loaded, fits), n, seed)
+
+
+def effect_draws(
+    points: list[dict[str, float]], ranges: dict[str, tuple[float, float]], n: int, seed: int
+) -> list[dict[str, float]]:
+    """n sets: the points cycled, each with one Latin-hypercube draw of every parameter in `ranges`
+    (6 significant digits). The ensemble's sets, and the fresh draws of a history match
+    (experiments/korean_share_ensemble.py), come from here."""
     keys = list(ranges)
     draws = qmc.LatinHypercube(d=max(1, len(keys)), seed=seed).random(n)
     sets = []
     for j in range(n):
-        values = {k: float(v) for k, v in chosen[j % len(chosen)].values.items()}
+        values = {k: float(v) for k, v in points[j % len(points)].items()}
         for k, u in zip(keys, draws[j], strict=False):
             lo, hi = ranges[k]
             values[k] = float(f"{lo + float(u) * (hi - lo):.6g}")
