@@ -339,4 +339,4 @@ def test_the_shipped_calibration_can_write_every_fitted_value_back():
     loaded = load_calibration(str(ROOT / "experiments" / "calibration.yaml"))
     keys = [p.key for p in loaded.spec.parameters] + [e.key for e in loaded.spec.effects]
     targets = plan_write_back(loaded.base, keys)
-    assert len(targets) == len(keys) == 15
+    assert len(targets) == len(keys) == 16

@@ -280,6 +280,7 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
         default_loss=s.behaviour.default_loss_share,
         dom_income=s.world.domestic_income,
         risk_aversion=s.behaviour.risk_aversion,
+        risk_priced=s.behaviour.risk_priced,
         partner_prob=s.behaviour.partner_prob,
         entry_cost=s.behaviour.entry_cost_share,
         disc_odds=disc_odds.astype(F8),

@@ -317,6 +317,11 @@ class Behaviour(Section):
     risk_aversion: Annotated[Float, between(1.0, 10.0)] = P(
         "weight a firm puts on the expected loss from a buyer's default it bears itself", "multiple"
     )
+    risk_priced: Annotated[Float, between(0.0, 1.0)] = P(
+        "share of the risk cost (the expected loss from a buyer's default, weighted by the risk "
+        "aversion) that the contract's price carries: every bidder prices country risk into its bid",
+        "fraction",
+    )
     entry_cost_share: Annotated[Float, between(0.0, 10.0)] = P(
         "extra bid cost in a country the firm does not know (local partners, legal "
         "advice, site visits), as a share of the bid cost; it falls as the firm's "

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from simulation.engine.metrics import G_ALL, GROUPS
 from simulation.engine.simulate import RunResult
 
 
@@ -20,6 +21,15 @@ def _sum(results: Sequence[RunResult], rows: np.ndarray, field: str, col: int | 
         a = getattr(r.acc, field)
         total += float((a[rows] if col is None else a[rows, col]).sum())
     return total
+
+
+def _group_sum(results: Sequence[RunResult], rows: np.ndarray, groups: Sequence[int]) -> float:
+    """Korean value won in these groups (acc.value's columns), summed over runs and the years."""
+    return sum(_sum(results, rows, "value", g) for g in groups)
+
+
+# the ultra-high-risk classes that ordinary cover does not reach and the K-SURE special account (F7) does
+RISKY = (GROUPS.index("risk:6"), GROUPS.index("risk:7"))
 
 
 def _ratio(num: float, den: float) -> float:
@@ -186,6 +196,10 @@ MOMENTS.update(
         "gravity_distance_elasticity": (
             "PPML elasticity of firm-country presences to distance from Seoul",
             lambda rs, y: float(gravity(rs, y)[2]),
+        ),
+        "korean_value_share_risky": (
+            "share of Korean value won in buyer countries of OECD risk classes 6-7",
+            lambda rs, y: _ratio(_group_sum(rs, y, RISKY), _sum(rs, y, "value", G_ALL)),
         ),
     }
 )
