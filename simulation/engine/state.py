@@ -118,7 +118,7 @@ class Params(NamedTuple):
     default_loss: float  # share of value lost when the buyer defaults, behaviour.default_loss_share
     dom_income: float  # monthly domestic earnings as a share of starting capital, world.domestic_income
     risk_aversion: float  # weight on the default loss a firm bears, behaviour.risk_aversion
-    risk_priced: float  # share of the uninsured risk cost the contract price carries, behaviour.risk_priced
+    risk_priced: float  # share of the risk cost without the special account that prices carry, behaviour.risk_priced
     partner_prob: float  # chance a large firm takes an SME partner unaided, behaviour.partner_prob
     entry_cost: float  # extra bid cost in an unknown country (share), behaviour.entry_cost_share
     # -- discovery and knowledge

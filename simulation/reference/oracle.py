@@ -913,19 +913,19 @@ class World:
         """(cost per unit of value a winner expects from a buyer's default, cover: 0 none, 1 special account, 2 ordinary)."""
         P = self.P
         el = P.el[risk][t]
-        priced = P.risk_priced * P.risk_aversion * el  # the share of the weighted loss the price carries
         own = P.risk_aversion * el
         cover = P.f7_cover_share
+        # prices carry the share risk_priced of what every bidder bears without the special account
         if risk <= P.max_uninsured:  # ordinary cover at a fair premium (2)
             covered = P.risk_aversion * el * (1.0 - cover) + cover * el
             if covered < own:
-                return covered - priced, 2
-            return own - priced, 0
+                return covered - P.risk_priced * covered, 2
+            return own - P.risk_priced * own, 0
         if P.f7_enabled == 1 and self.ksure > 0.0:  # the special account (1)
             covered = P.risk_aversion * el * (1.0 - cover) + P.f7_premium_to_expected_loss * cover * el
             if covered < own:
-                return covered - priced, 1
-        return own - priced, 0
+                return covered - P.risk_priced * own, 1
+        return own - P.risk_priced * own, 0
 
     def pis_open(self, m):
         P = self.P

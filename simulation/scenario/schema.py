@@ -318,8 +318,9 @@ class Behaviour(Section):
         "weight a firm puts on the expected loss from a buyer's default it bears itself", "multiple"
     )
     risk_priced: Annotated[Float, between(0.0, 1.0)] = P(
-        "share of the risk cost (the expected loss from a buyer's default, weighted by the risk "
-        "aversion) that the contract's price carries: every bidder prices country risk into its bid",
+        "share of the risk cost every bidder bears without the special account (the expected loss "
+        "from a buyer's default, weighted by the risk aversion, after ordinary cover where it exists) "
+        "that the contract's price carries: bidders price country risk into their bids",
         "fraction",
     )
     entry_cost_share: Annotated[Float, between(0.0, 10.0)] = P(

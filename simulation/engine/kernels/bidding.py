@@ -50,23 +50,22 @@ def risk_cost(risk, t, P, reg):
     A firm weighs the expected loss it bears itself by `risk_aversion`. Where ordinary cover exists
     (risk class up to max_uninsured) it buys it at a fair premium (paid by the firm, no public
     money); above, only the K-SURE special account (F7) covers, at its own price, while the account
-    has money. The cost grows smoothly with the class: F7 lowers it, it does not open a door that
-    was shut. A share `risk_priced` of the uninsured risk cost (risk_aversion·EL) is carried by the
-    contract's price (every bidder prices country risk in), so what is left is the cost net of it."""
+    has money. Contract prices carry a share `risk_priced` of the cost every bidder bears without
+    the special account (bidders price country risk in), so a firm weighs what is left. The cost
+    grows smoothly with the class: F7 lowers it, it does not open a door that was shut."""
     el = P.el[risk, t]
-    priced = P.risk_priced * P.risk_aversion * el
     own = P.risk_aversion * el
     cover = P.f7_cover_share
     if risk <= P.max_uninsured:
         covered = P.risk_aversion * el * (1.0 - cover) + cover * el
         if covered < own:
-            return covered - priced, 2
-        return own - priced, 0
+            return covered - P.risk_priced * covered, 2
+        return own - P.risk_priced * own, 0
     if P.f7_enabled == 1 and reg[R_KSURE] > 0.0:
         covered = P.risk_aversion * el * (1.0 - cover) + P.f7_premium_to_expected_loss * cover * el
         if covered < own:
-            return covered - priced, 1
-    return own - priced, 0
+            return covered - P.risk_priced * own, 1
+    return own - P.risk_priced * own, 0
 
 
 @submodel
