@@ -378,5 +378,8 @@ def test_the_ensemble_script_reads_the_checks_of_validate_model_and_applies_each
         point["f7_risky_countries_value"]
         == direct.lookup("export_insurance_f7", "group_value_change", "special_account", None)["estimate"]
     )
-    _, _, dearer = voe.estimates((path, 4, {"levers.f7_ksure.premium_to_expected_loss": 1.2}, 2))
-    assert dearer["f7_risky_countries_value"] < point["f7_risky_countries_value"], "dearer cover, less effect"
+    assert point["f7_risky_countries_value"] > 0.0
+    # cover dearer than the loss a risk-neutral firm weighs is never bought: the account does nothing
+    dearer = {"levers.f7_ksure.premium_to_expected_loss": 1.2, "behaviour.risk_aversion": 1.0}
+    _, _, unused = voe.estimates((path, 4, dearer, 2))
+    assert unused["f7_risky_countries_value"] == 0.0, "a set's values reach the control and the arm"
