@@ -272,7 +272,7 @@ def test_compare_over_parameter_sets(tmp_path):
     scen = _scenarios(tmp_path)
     sets = tmp_path / "sets.yaml"
     sets.write_text(
-        yaml.safe_dump({"sets": [{"competition.foreign_bids_mean": 3.0}, {"competition.foreign_bids_mean": 8.0}]})
+        yaml.safe_dump({"sets": [{"competition.foreign_bids_mean": 2.0}, {"competition.foreign_bids_mean": 12.0}]})
     )
     out = tmp_path / "cmp"
     plan = scen / "plan_short.yaml"
