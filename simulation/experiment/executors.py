@@ -314,7 +314,7 @@ def processes(
                 if suspects:
                     batch = [suspects.popleft()]
                 else:
-                    batch = [queue.popleft() for _ in range(min(len(queue), batch_size(len(queue), n)))]
+                    batch = [queue.popleft() for _ in range(batch_size(len(queue), n))]
                 try:
                     inflight[pool.submit(_run_in_worker, batch)] = batch
                 except BrokenProcessPool:

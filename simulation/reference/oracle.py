@@ -915,17 +915,18 @@ class World:
         el = P.el[risk][t]
         own = P.risk_aversion * el
         cover = P.f7_cover_share
+        kept = own * (1.0 - cover)
         # prices carry the share risk_priced of what every bidder bears without the special account
         if risk <= P.max_uninsured:  # ordinary cover at a fair premium (2)
-            covered = P.risk_aversion * el * (1.0 - cover) + cover * el
-            if covered < own:
-                return covered - P.risk_priced * covered, 2
-            return own - P.risk_priced * own, 0
+            covered = kept + cover * el
+            market = covered if covered < own else own
+            return market - P.risk_priced * market, (2 if covered < own else 0)
+        market = own - P.risk_priced * own
         if P.f7_enabled == 1 and self.ksure > 0.0:  # the special account (1)
-            covered = P.risk_aversion * el * (1.0 - cover) + P.f7_premium_to_expected_loss * cover * el
+            covered = kept + P.f7_premium_to_expected_loss * cover * el
             if covered < own:
                 return covered - P.risk_priced * own, 1
-        return own - P.risk_priced * own, 0
+        return market, 0
 
     def pis_open(self, m):
         P = self.P

@@ -25,7 +25,7 @@ from simulation.analysis.validation.stats import (
     quotient,
     ratio,
 )
-from simulation.engine.metrics import GROUPS
+from simulation.engine.metrics import G_ALL, GROUPS
 from simulation.engine.params import country_table
 from simulation.engine.simulate import simulate
 from simulation.experiment.tasks import replication_seeds
@@ -276,7 +276,7 @@ def _lever(loaded: Loaded, spec: LeverSpec, seeds: list[int], out: Outcome, tick
         for a, res in enumerate(runs):
             by_group = np.asarray(res.acc.value, dtype=float).sum(axis=0)
             row = k if a == 0 else a - 1  # the control is run first and stored last
-            v[row, :, i] = (by_group[0], by_group[named].sum(), by_group[SMALL].sum(), by_group[LARGE].sum())
+            v[row, :, i] = (by_group[G_ALL], by_group[named].sum(), by_group[SMALL].sum(), by_group[LARGE].sum())
         for a, (name, _) in enumerate(loaded.arms):
             _record(
                 out,

@@ -56,16 +56,17 @@ def risk_cost(risk, t, P, reg):
     el = P.el[risk, t]
     own = P.risk_aversion * el
     cover = P.f7_cover_share
+    kept = own * (1.0 - cover)  # the uncovered part, weighed as the firm's own
     if risk <= P.max_uninsured:
-        covered = P.risk_aversion * el * (1.0 - cover) + cover * el
-        if covered < own:
-            return covered - P.risk_priced * covered, 2
-        return own - P.risk_priced * own, 0
+        covered = kept + cover * el
+        market = covered if covered < own else own  # what every bidder bears here
+        return market - P.risk_priced * market, 2 if covered < own else 0
+    market = own - P.risk_priced * own
     if P.f7_enabled == 1 and reg[R_KSURE] > 0.0:
-        covered = P.risk_aversion * el * (1.0 - cover) + P.f7_premium_to_expected_loss * cover * el
+        covered = kept + P.f7_premium_to_expected_loss * cover * el
         if covered < own:
             return covered - P.risk_priced * own, 1
-    return own - P.risk_priced * own, 0
+    return market, 0
 
 
 @submodel
