@@ -593,6 +593,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_validate_model(args: argparse.Namespace) -> int:
     from simulation.analysis.validation.command import validate_model
+    from simulation.scenario.shipped import resolve
 
     return validate_model(
         args.experiments,
@@ -604,6 +605,9 @@ def cmd_validate_model(args: argparse.Namespace) -> int:
         args.strict,
         args.argv,
         max_runs=args.max_runs,
+        parameter_sets=resolve(args.parameter_sets, "experiments") if args.parameter_sets else None,
+        set_reps=args.set_reps,
+        workers=args.workers,
     )
 
 
@@ -926,6 +930,20 @@ def build_parser() -> argparse.ArgumentParser:
     vm.add_argument("--quiet", action="store_true", help="no progress bar")
     vm.add_argument("--strict", action="store_true", help="exit with status 1 when any check fails")
     vm.add_argument("--max-runs", type=int, metavar="N", help="refuse more than N runs in all (default 1,000,000)")
+    vm.add_argument(
+        "--parameter-sets",
+        metavar="SETS.yaml",
+        help="also read every check under each set of this file (e.g. experiments/parameter_sets.yaml): the "
+        "spread over the sets, how many agree with the evidence, and a verdict over them",
+    )
+    vm.add_argument(
+        "--set-reps", type=int, default=20, help="replications per set and arm with --parameter-sets (default 20)"
+    )
+    vm.add_argument(
+        "--workers",
+        type=int,
+        help="processes running parameter sets in parallel (default: all cores; the results do not depend on it)",
+    )
     vm.set_defaults(func=cmd_validate_model)
     for sp in (run, cmp, sw, cal, val, show, ap, vm, op, rb):  # every command that reads scenario files
         sp.add_argument(

@@ -360,26 +360,43 @@ def test_a_lever_effect_is_the_change_of_value_won_in_its_groups_and_sizes():
     assert group["ci_low"] <= group["estimate"] <= group["ci_high"]
 
 
-def test_the_ensemble_script_reads_the_checks_of_validate_model_and_applies_each_set():
-    """experiments/validation_over_ensemble.py: with no parameter changed it gives validate-model's
-    estimate (same seeds and replications); a set's values reach the control and the arms."""
-    import importlib.util
+def test_checks_over_parameter_sets_apply_each_set_to_control_and_arms(ws, run):
+    """`--parameter-sets`: a set holding the point's own values gives the point's estimate (same
+    seeds and replications); a set's values reach the control and the arm (cover dearer than the
+    loss a risk-neutral firm weighs is never bought: exactly no effect); the spread, the count
+    inside the range and the verdict over the sets follow from the per-set estimates; and the
+    table does not depend on the number of workers."""
+    import yaml
 
-    from simulation.analysis.validation.measure import measure
-
-    spec = importlib.util.spec_from_file_location("voe", ROOT / "experiments" / "validation_over_ensemble.py")
-    voe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(voe)
-    path = str(ROOT / "experiments" / "validation" / "export_insurance_f7.yaml")
-    _, j, point = voe.estimates((path, 4, {}, 2))
-    direct = measure(load_validation(path), 2, 0, lambda n: None)
-    assert j == 4 and set(point) == {"f7_risky_countries_value"}
-    assert (
-        point["f7_risky_countries_value"]
-        == direct.lookup("export_insurance_f7", "group_value_change", "special_account", None)["estimate"]
-    )
-    assert point["f7_risky_countries_value"] > 0.0
-    # cover dearer than the loss a risk-neutral firm weighs is never bought: the account does nothing
+    exp = "experiments/validation/export_insurance_f7.yaml"
+    point = {"behaviour.risk_aversion": 1.5}  # the scenario's own value
     dearer = {"levers.f7_ksure.premium_to_expected_loss": 1.2, "behaviour.risk_aversion": 1.0}
-    _, _, unused = voe.estimates((path, 4, dearer, 2))
-    assert unused["f7_risky_countries_value"] == 0.0, "a set's values reach the control and the arm"
+    (ws / "sets.yaml").write_text(yaml.safe_dump({"sets": [point, dearer, point]}))
+    common = (exp, "--reps", "4", "--parameter-sets", "sets.yaml", "--set-reps", "4", "--quiet")
+    one = run("validate-model", *common, "--out", "one", "--workers", "1", cwd=ws)
+    assert one.returncode == 0, one.stderr
+    assert "over the 3 parameter sets (4 replications a set and arm" in one.stdout
+    checks = pd.read_csv(ws / "one" / "checks.csv").set_index("check")
+    over = pd.read_csv(ws / "one" / "over_sets.csv")
+    f7 = over[over["check"] == "f7_risky_countries_value"].sort_values("set")["estimate"].to_numpy()
+    assert f7[0] == checks.loc["f7_risky_countries_value", "estimate"] == f7[2] and f7[0] > 5.0
+    assert f7[1] == 0.0, "a set's values reach the control and the arm"
+    row = checks.loc["f7_risky_countries_value"]
+    assert (row["sets"], row["sets_inside"], row["set_replications"]) == (3, 1, 4)
+    assert row["sets_median"] == f7[0] and row["sets_p5"] == pytest.approx(np.percentile(f7, 5))
+    assert row["sets_verdict"] == "inconclusive"  # the spread reaches "no effect", the median does not
+    manifest = json.loads((ws / "one" / "manifest.json").read_text())
+    assert manifest["parameter_sets"]["sets"] == 3 and manifest["set_replications"] == 4
+    two = run("validate-model", *common, "--out", "two", "--workers", "2", cwd=ws)
+    assert two.returncode == 0, two.stderr
+    pd.testing.assert_frame_equal(pd.read_csv(ws / "two" / "over_sets.csv"), over)
+
+
+def test_a_parameter_set_naming_an_unknown_key_stops_before_any_run(ws, run):
+    (ws / "sets.yaml").write_text("sets:\n  - {behaviour.risk_aversion: 1.2}\n  - {behaviour.no_such_key: 1.0}\n")
+    proc = run(
+        "validate-model", "experiments/validation/mou.yaml", "--parameter-sets", "sets.yaml", "--out", "r", cwd=ws
+    )
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert "sets.yaml" in proc.stderr and ":3" in proc.stderr and "parameter set 2" in proc.stderr, proc.stderr
+    assert not (ws / "r").exists()

@@ -14,11 +14,13 @@ import shlex
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from simulation.analysis.validation.measure import Outcome, measure, runs_needed
-from simulation.analysis.validation.spec import Loaded, load_validation
+from simulation.analysis.validation.spec import Loaded, at, load_validation
 from simulation.analysis.validation.stats import verdict
 from simulation.scenario.errors import InputError
 from simulation.scenario.shipped import shipped_dir
@@ -44,8 +46,15 @@ def experiment_files(paths: Sequence[str]) -> list[str]:
     return files
 
 
-def _key(loaded: list[Loaded], reps: int | None, seed: int | None) -> str:
-    payload = {"kind": "validate-model", "experiments": [x.hash for x in loaded], "reps": reps, "seed": seed}
+def _key(loaded: list[Loaded], reps: int | None, seed: int | None, over: dict | None = None) -> str:
+    payload: dict[str, object] = {
+        "kind": "validate-model",
+        "experiments": [x.hash for x in loaded],
+        "reps": reps,
+        "seed": seed,
+    }
+    if over is not None:  # the key of a run without parameter sets is unchanged
+        payload["parameter_sets"] = over
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -93,6 +102,57 @@ def check_rows(loaded: Loaded, outcome: Outcome, reps: int, seed: int) -> list[d
     return rows
 
 
+def estimates_under(plan: list[tuple[Loaded, int, int]], values: dict) -> dict[str, float]:
+    """Every check's estimate with the scenario values of one parameter set in the control and every
+    arm, read as the point's checks are (`check_rows`): a worker's task for `--parameter-sets`."""
+    found: dict[str, float] = {}
+    for x, reps, seed in plan:
+        moved = at(x, values)
+        for row in check_rows(moved, measure(moved, reps, seed, lambda n: None), reps, seed):
+            found[row["check"]] = float(row["estimate"])
+    return found
+
+
+def over_sets(plan: list[tuple[Loaded, int, int]], sets: list[dict], workers: int, tick) -> list[dict[str, float]]:
+    """The checks' estimates under each parameter set, in set order; the same with any number of
+    workers (each set's runs use the same seeds, and the table is filled in set order)."""
+    step = sum(runs_needed(x, r) for x, r, _ in plan)
+    found: list[dict[str, float]] = []
+    if workers <= 1 or len(sets) <= 1:
+        for values in sets:
+            found.append(estimates_under(plan, values))
+            tick(step)
+        return found
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=min(workers, len(sets))) as pool:
+        futures = [pool.submit(estimates_under, plan, values) for values in sets]
+        for f in futures:
+            found.append(f.result())
+            tick(step)
+    return found
+
+
+def summarise_over_sets(rows: list[dict], found: list[dict[str, float]]) -> None:
+    """Add to each check row the spread of its estimate over the parameter sets (5th, 50th, 95th
+    percentile), how many sets put it inside the published range, and the verdict over the sets:
+    the point's rule with the median as the estimate and the 5-95 % spread as its interval. The
+    spread holds replication noise too (fewer replications a set than the point), so it is wide."""
+    for row in rows:
+        x = np.array([f.get(row["check"], math.nan) for f in found], dtype=float)
+        ok = x[np.isfinite(x)]
+        p5, p50, p95 = np.percentile(ok, [5, 50, 95]) if ok.size else (math.nan,) * 3
+        low, high = row["published_low"], row["published_high"]
+        row.update(
+            sets=len(found),
+            sets_p5=float(p5),
+            sets_median=float(p50),
+            sets_p95=float(p95),
+            sets_inside=int(sum(verdict(v, v, v, low, high, "overlap") == "pass" for v in ok)),
+            sets_verdict=verdict(float(p50), float(p5), float(p95), low, high, row["rule"]),
+        )
+
+
 def _num(x) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
@@ -133,6 +193,32 @@ def format_checks(checks: pd.DataFrame) -> str:
         if lines:
             lines.append("")
         lines += [title + ":", _check_table(part)]
+        if "sets_verdict" in part and part["sets_verdict"].notna().any():
+            lines += ["", _sets_table(part)]
+    return "\n".join(lines)
+
+
+def _sets_table(checks: pd.DataFrame) -> str:
+    """The same checks over the parameter sets: what the verdict is when what is not known is let vary."""
+    n = int(checks["sets"].iloc[0])
+    reps = int(checks["set_replications"].iloc[0])
+    lines = [
+        f"  over the {n} parameter sets ({reps} replications a set and arm, the point's seeds):",
+        f"  {'check':<32} {'5 %':>9} {'median':>9} {'95 %':>9}   {'published':<20} {'inside':>8}  verdict",
+    ]
+    for _, r in checks.iterrows():
+        pub = _range(r["published_low"], r["published_high"], r["published_point"])
+        inside = f"{int(r['sets_inside'])} of {n}"
+        lines.append(
+            f"  {r['check']:<32} {_num(r['sets_p5']):>9} {_num(r['sets_median']):>9} {_num(r['sets_p95']):>9}   "
+            f"{pub:<20} {inside:>8}  {str(r['sets_verdict']).upper()}"
+        )
+    counts = checks["sets_verdict"].value_counts()
+    lines.append(
+        f"  {counts.get('pass', 0)} pass, {counts.get('fail', 0)} fail, {counts.get('inconclusive', 0)} inconclusive "
+        "over the sets: pass when the median lies in the range (overlap) or the whole 5-95 % spread does (inside); "
+        "fail when the spread and the range are disjoint: hardly any set the evidence allows agrees."
+    )
     return "\n".join(lines)
 
 
@@ -178,11 +264,16 @@ def validate_model(
     strict: bool,
     argv: Sequence[str],
     max_runs: int | None = None,
+    parameter_sets: str | None = None,
+    set_reps: int = 20,
+    workers: int | None = None,
 ) -> int:
     from simulation.experiment.outputs import check_target, git_commit, versions, write_results
 
     if reps is not None and reps < 2:
         raise InputError(f"--reps must be at least 2 for confidence intervals, got {reps}")
+    if set_reps < 1:
+        raise InputError(f"--set-reps must be at least 1, got {set_reps}")
     if seed is not None and seed < 0:
         raise InputError(f"--seed must be a non-negative integer, got {seed}")
     loaded = [load_validation(p) for p in experiment_files(paths)]  # every file checked before any run
@@ -192,17 +283,28 @@ def validate_model(
         raise InputError(f"two validation experiments are both named {dup[0]!r}")
     from simulation.experiment.size import check_runs
 
+    psets = None
+    if parameter_sets is not None:
+        from simulation.experiment.parameter_sets import load_parameter_sets
+
+        psets = load_parameter_sets(parameter_sets)
+        psets.apply([x.control for x in loaded])  # a key the scenarios lack stops here, before any run
+    set_runs = sum(runs_needed(x, set_reps) for x in loaded) * (len(psets.sets) if psets else 0)
     n_runs = sum(runs_needed(x, reps or x.spec.replications) for x in loaded)
     check_runs(
-        n_runs, f"{len(loaded)} validation experiment{'s' if len(loaded) != 1 else ''} (arms × replications)", max_runs
+        n_runs + set_runs,
+        f"{len(loaded)} validation experiment{'s' if len(loaded) != 1 else ''} (arms × replications"
+        + (f", and {len(psets.sets)} parameter sets × {set_reps})" if psets else ")"),
+        max_runs,
     )
-    key = _key(loaded, reps, seed)
+    over = {"hash": psets.hash, "replications": set_reps} if psets else None
+    key = _key(loaded, reps, seed, over)
     folder = Path(out) if out else Path("results") / f"validation-{key[:10]}"
     if out is None and not force and _finished(folder, key):
         print(f"results for these experiments and seeds already exist in {folder} (use --force to recompute)")
         table = pd.read_csv(folder / "checks.csv")
         print(format_checks(table))
-        return 1 if strict and (table["verdict"] == "fail").any() else 0
+        return _status(table, strict)
     check_target(folder, force)
 
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -212,7 +314,7 @@ def validate_model(
     if not quiet:
         from tqdm import tqdm
 
-        bar = tqdm(total=sum(runs_needed(x, r) for x, r, _ in plan), unit="run", desc="validation runs", leave=False)
+        bar = tqdm(total=n_runs + set_runs, unit="run", desc="validation runs", leave=False)
     runs: list[dict] = []
     estimates: list[dict] = []
     checks: list[dict] = []
@@ -223,11 +325,23 @@ def validate_model(
         estimates += outcome.estimates
         checks += check_rows(x, outcome, r, s)
         described.append(_describe(x, r, s, outcome.seeds))
+    tables = {"estimates": pd.DataFrame(estimates), "runs": pd.DataFrame(runs)}
+    if psets is not None:
+        import os
+
+        each = [(x, set_reps, s) for x, _, s in plan]
+        found = over_sets(each, psets.sets, workers or os.cpu_count() or 1, bar.update if bar else (lambda k: None))
+        summarise_over_sets(checks, found)
+        for row in checks:
+            row["set_replications"] = set_reps
+        tables["over_sets"] = pd.DataFrame(
+            [{"set": k, "check": c, "estimate": v} for k, f in enumerate(found) for c, v in f.items()]
+        )
     if bar is not None:
         bar.close()
     seconds = time.perf_counter() - t0
-    tables = {"checks": pd.DataFrame(checks), "estimates": pd.DataFrame(estimates), "runs": pd.DataFrame(runs)}
-    manifest = {
+    tables = {"checks": pd.DataFrame(checks), **tables}
+    manifest: dict[str, Any] = {
         "format": FORMAT,
         "kind": "validate-model",
         "key": key,
@@ -244,21 +358,33 @@ def validate_model(
         "versions": versions(),
         "experiments": described,
         "tables": {
-            "checks": "one row per check: simulated estimate and 95 % CI, the published range and source, verdict",
+            "checks": "one row per check: simulated estimate and 95 % CI, the published range and source, verdict"
+            + ("; over the parameter sets: 5th/50th/95th percentile, sets inside the range, verdict" if psets else ""),
             "estimates": "every quantity measured (per dose, arm or year) with its 95 % CI",
             "runs": "tidy per replication: experiment, arm, run, seed, quantity, value",
         },
     }
+    if psets is not None:
+        manifest["parameter_sets"] = {"file": psets.file, "hash": psets.hash, "sets": len(psets.sets)}
+        manifest["set_replications"] = set_reps
+        manifest["tables"]["over_sets"] = "each check's estimate under each parameter set (set, check, estimate)"
     write_results(folder, tables, manifest, force)
     print(format_checks(tables["checks"]))
     print()
     print(format_estimates(tables["estimates"]))
-    n_runs = sum(runs_needed(x, r) for x, r, _ in plan)
     print(
-        f"{n_runs} runs in {seconds:.1f} s; results in {folder}/ (checks, estimates, runs as .csv/.parquet; "
+        f"{n_runs + set_runs} runs in {seconds:.1f} s; results in {folder}/ (checks, estimates, runs as .csv/.parquet; "
         "manifest.json)"
     )
-    return 1 if strict and (tables["checks"]["verdict"] == "fail").any() else 0
+    return _status(tables["checks"], strict)
+
+
+def _status(checks: pd.DataFrame, strict: bool) -> int:
+    """1 under --strict when a check fails at the point (or, with parameter sets, over them)."""
+    failed = (checks["verdict"] == "fail").any()
+    if "sets_verdict" in checks:
+        failed = failed or (checks["sets_verdict"] == "fail").any()
+    return 1 if strict and failed else 0
 
 
 def _describe(x: Loaded, reps: int, seed: int, seeds: list[int]) -> dict:
