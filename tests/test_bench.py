@@ -74,3 +74,5 @@ def test_bench_sweep_prints_the_overhead_over_the_model(tmp_path):
     serial = res["executors"]["serial"]
     # per-run CPU is a difference of two sweeps' CPU: only its presence is checked on 10 runs
     assert {"cpu_per_run_s", "overhead_vs_model", "runs_per_s"} <= set(serial) and serial["runs_per_s"] > 0
+    # the paired figure: the sweeps' CPU over the model's CPU timed inside the same runs
+    assert "overhead_in_sweep" in serial and "measured within the sweeps" in proc.stdout

@@ -111,6 +111,8 @@ def test_serial_dataset_is_tidy_and_sorted(reference):
 def test_processes_dask_and_shards_give_identical_datasets(tiny, reference, exp_dir):
     s = run_sweep(tiny, exp_dir / "proc", executor="processes", workers=2, progress=False)
     assert s.done == 12 and s.failed == 0
+    # the model's own CPU time, timed in the workers (bench-sweep's yardstick), is part of each run's time
+    assert 0.0 < s.model_cpu_seconds <= s.run_seconds
     pd.testing.assert_frame_equal(Store.open(exp_dir / "proc").read_dataset(), reference, check_exact=True)
 
     s = run_sweep(tiny, exp_dir / "dask", executor="dask", workers=2, progress=False)

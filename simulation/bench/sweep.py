@@ -29,12 +29,19 @@ Figures:
   raw parallel    `workers` independent processes running only run_table at the same time: the
                   best any executor could do on this machine at this moment; the executors'
                   steady rates are also given as a share of it (robust to other load)
+  overhead in the sweep  CPU ms/run over the model's own CPU time in the same runs of the same
+                  sweeps (each run's world and monthly steps, timed by the thread that ran them) - 1:
+                  the target figure; paired, so a machine whose speed drifts moves both sides
+  overhead over the loaded model  (processes, Dask) CPU ms/run over the model's own CPU time per
+                  run while `workers` copies of the model alone run at once - 1: the executor's
+                  overhead apart from what the copies cost each other in shared caches and memory
 The load average before and after is printed: wall-clock figures need otherwise idle cores.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import resource
 import shutil
@@ -62,8 +69,14 @@ if mode == "task_table":
     while time.time() < args.get("start", 0):
         time.sleep(0.01)
     t, c = time.perf_counter(), time.process_time()
-    for task in tasks[1:]:
-        run_table(base, task)
+    if args.get("only_model"):  # the model alone, as `workers` copies of it run at once
+        from simulation.engine.simulate import simulate
+        from simulation.experiment.tasks import resolve_task
+        for task in tasks[1:]:
+            simulate(resolve_task(base, task), task.seed)
+    else:
+        for task in tasks[1:]:
+            run_table(base, task)
     wall, cpu = time.perf_counter() - t, time.process_time() - c
     model = {}
     if args.get("model"):  # the model's own time: the same runs, world and monthly steps only, no tables
@@ -90,7 +103,7 @@ else:
     s = sw.run_sweep(loaded, args["out"], executor=args["executor"], workers=args["workers"], progress=False)
     rss["end"] = psutil.Process().memory_info().rss
     print(json.dumps({"wall": time.perf_counter() - t, "done": s.done, "failed": s.failed,
-                      "run_seconds": s.run_seconds, "rss": rss}))
+                      "run_seconds": s.run_seconds, "model_cpu": s.model_cpu_seconds, "rss": rss}))
 """
 
 
@@ -138,28 +151,104 @@ def _steady_rate(out: Path, skip: int) -> float:
     return (len(times) - 1 - skip) / span if span > 0 else float("nan")
 
 
-def raw_parallel_rate(scenario: Path, workers: int, n: int) -> float:
-    """Runs/s of `workers` independent processes doing nothing but run_table at the same time."""
+def raw_parallel(scenario: Path, workers: int, n: int, only_model: bool = False) -> tuple[float, float]:
+    """`workers` independent processes doing nothing but run_table (or, `only_model`, the model
+    alone) at the same time: (runs/s of them all, mean CPU seconds a run in each)."""
     start = time.time() + 8.0  # after every process has imported and loaded the kernels
+    args = {"scenario": str(scenario), "n": n, "start": start, "only_model": only_model}
     procs = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                _CHILD,
-                "task_table",
-                json.dumps({"scenario": str(scenario), "seed": 1000 + i, "n": n, "start": start}),
-            ],
+            [sys.executable, "-c", _CHILD, "task_table", json.dumps({**args, "seed": 1000 + i})],
             stdout=subprocess.PIPE,
             text=True,
         )
         for i in range(workers)
     ]
-    rates = []
+    rates, cpus = [], []
     for p in procs:
         out = json.loads(p.communicate()[0].strip().splitlines()[-1])
         rates.append(out["n"] / out["wall"])
-    return sum(rates)
+        cpus.append(out["cpu"] / out["n"])
+    return sum(rates), sum(cpus) / len(cpus)
+
+
+def _measure_executor(
+    seen: dict[str, dict], root: Path, ex: str, k: int, workers: int, big: Path, small: Path | None, n_runs: int
+) -> None:
+    """One sweep of the big (and the small) experiment on executor `ex`; keeps the best figures in `seen`."""
+    w = 1 if ex == "serial" else workers
+    args = dict(executor=ex, workers=None if ex == "serial" else workers)
+    cpu_small, model_small = float("nan"), float("nan")
+    if small is not None:
+        shutil.rmtree(root / f"{ex}-small", ignore_errors=True)
+        rs = _child("sweep", experiment=str(small), out=str(root / f"{ex}-small"), warm=WARM_RUNS, **args)
+        cpu_small, model_small = rs["cpu_total"], rs["model_cpu"]
+    shutil.rmtree(root / f"{ex}-{k}", ignore_errors=True)
+    r = _child("sweep", experiment=str(big), out=str(root / f"{ex}-{k}"), warm=WARM_RUNS, **args)
+    assert r["done"] == n_runs and r["failed"] == 0, r
+    best = seen.setdefault(
+        ex,
+        {
+            "wall": float("inf"),
+            "steady": 0.0,
+            "cpu": float("inf"),
+            "cpu_small": float("inf"),
+            "run_seconds": r["run_seconds"],
+            "w": w,
+            "rss": r.get("rss", {}),
+            "in_sweep": float("inf"),
+        },
+    )
+    # the sweep's CPU per extra run over the model's own CPU in the same extra runs, timed inside the
+    # same sweeps (each run's world and monthly steps, by the thread that ran them): both sides see
+    # the same clock speed and the same contention, so the ratio holds under load that moves both
+    if small is not None:
+        best["in_sweep"] = min(best["in_sweep"], (r["cpu_total"] - cpu_small) / (r["model_cpu"] - model_small) - 1.0)
+    best["wall"] = min(best["wall"], r["wall"])
+    best["steady"] = max(best["steady"], _steady_rate(root / f"{ex}-{k}", skip=w))
+    best["cpu"] = min(best["cpu"], r["cpu_total"])
+    best["cpu_small"] = min(best["cpu_small"], cpu_small)
+
+
+def _executor_figures(
+    result: dict,
+    seen: dict[str, dict],
+    root: Path,
+    n_runs: int,
+    n_small: int | None,
+    cpu_run: float,
+    model_cpu: float,
+    loaded_model: list[float],
+) -> None:
+    """Per executor: throughput, CPU per extra run and the overheads, into result["executors"]."""
+    from simulation.experiment.store import Store
+
+    for ex, b in seen.items():
+        marginal = (b["cpu"] - b["cpu_small"]) / (n_runs - n_small) if n_small is not None else b["cpu"] / n_runs
+        result["executors"][ex] = {
+            "wall_s": b["wall"],
+            "runs_per_s": n_runs / b["wall"],
+            "steady_runs_per_s": b["steady"],
+            "run_seconds_in_workers": b["run_seconds"],
+            "cpu_s": b["cpu"],
+            "cpu_per_run_s": marginal,
+            "overhead": marginal / cpu_run - 1.0,
+            "startup_cpu_s": b["cpu"] - marginal * n_runs,
+            # scheduling, storage and the tidy tables, over the model's own CPU time (world + steps)
+            "overhead_vs_model": marginal / model_cpu - 1.0,
+        }
+        if ex == "serial" and {"start", "end"} <= set(b["rss"]):
+            result["executors"][ex]["rss_start_mb"] = b["rss"]["start"] / 2**20
+            result["executors"][ex]["rss_end_mb"] = b["rss"]["end"] / 2**20
+        if math.isfinite(b["in_sweep"]):
+            result["executors"][ex]["overhead_in_sweep"] = b["in_sweep"]
+        if ex != "serial" and loaded_model:
+            # the same, over the model's own time while `workers` copies of it run at once: what
+            # the executor adds, apart from what sharing the machine's caches and memory costs
+            result["executors"][ex]["overhead_vs_loaded_model"] = marginal / min(loaded_model) - 1.0
+        if ex != "serial" and "serial" in seen:
+            same = Store.open(root / f"{ex}-0").read_dataset().equals(Store.open(root / "serial-0").read_dataset())
+            result["executors"][ex]["identical_to_serial"] = bool(same)
 
 
 def bench_sweep(
@@ -176,7 +265,6 @@ def bench_sweep(
     `repeat` > 1 measures everything that many times, interleaved, and keeps the best of each
     (least disturbed by other load on the machine).
     """
-    from simulation.experiment.store import Store
 
     scenario = Path(scenario) if scenario else shipped_file(DEFAULT_SCENARIO)
     root = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="scsim-bench-"))
@@ -186,40 +274,16 @@ def bench_sweep(
         big = _experiment(root / "big", scenario, n_runs)
         n_small = max(4 * workers, n_runs // 5)
         small = _experiment(root / "small", scenario, n_small) if n_small < n_runs else None
-        tts, raws = [], []
+        tts, raws, loaded_model = [], [], []
         seen: dict[str, dict] = {}
         for k in range(repeat):
             tts.append(_child("task_table", scenario=str(scenario), seed=7, n=min(n_runs, 60), model=True))
             for ex in executors:
-                w = 1 if ex == "serial" else workers
-                args = dict(executor=ex, workers=None if ex == "serial" else workers)
-                cpu_small = float("nan")
-                if small is not None:
-                    shutil.rmtree(root / f"{ex}-small", ignore_errors=True)
-                    cpu_small = _child(
-                        "sweep", experiment=str(small), out=str(root / f"{ex}-small"), warm=WARM_RUNS, **args
-                    )["cpu_total"]
-                shutil.rmtree(root / f"{ex}-{k}", ignore_errors=True)
-                r = _child("sweep", experiment=str(big), out=str(root / f"{ex}-{k}"), warm=WARM_RUNS, **args)
-                assert r["done"] == n_runs and r["failed"] == 0, r
-                best = seen.setdefault(
-                    ex,
-                    {
-                        "wall": float("inf"),
-                        "steady": 0.0,
-                        "cpu": float("inf"),
-                        "cpu_small": float("inf"),
-                        "run_seconds": r["run_seconds"],
-                        "w": w,
-                        "rss": r.get("rss", {}),
-                    },
-                )
-                best["wall"] = min(best["wall"], r["wall"])
-                best["steady"] = max(best["steady"], _steady_rate(root / f"{ex}-{k}", skip=w))
-                best["cpu"] = min(best["cpu"], r["cpu_total"])
-                best["cpu_small"] = min(best["cpu_small"], cpu_small)
+                _measure_executor(seen, root, ex, k, workers, big, small, n_runs)
             if workers > 1:
-                raws.append(raw_parallel_rate(scenario, workers, max(10, n_runs // (2 * workers))))
+                raws.append(raw_parallel(scenario, workers, max(10, n_runs // (2 * workers)))[0])
+                if any(ex != "serial" for ex in executors):
+                    loaded_model.append(raw_parallel(scenario, workers, min(n_runs, 60), only_model=True)[1])
         t_run = min(t["wall"] / t["n"] for t in tts)
         cpu_run = min(t["cpu"] / t["n"] for t in tts)
         model_cpu = min(t["model_cpu"] / t["n"] for t in tts)
@@ -237,28 +301,12 @@ def bench_sweep(
             "task_table_runs_per_s": 1.0 / t_run,
             "model_cpu_s": model_cpu,
             "model_s": min(t["model_wall"] / t["n"] for t in tts),
+            "model_cpu_loaded_s": min(loaded_model) if loaded_model else None,
             "executors": {},
         }
-        for ex, b in seen.items():
-            marginal = (b["cpu"] - b["cpu_small"]) / (n_runs - n_small) if small is not None else b["cpu"] / n_runs
-            result["executors"][ex] = {
-                "wall_s": b["wall"],
-                "runs_per_s": n_runs / b["wall"],
-                "steady_runs_per_s": b["steady"],
-                "run_seconds_in_workers": b["run_seconds"],
-                "cpu_s": b["cpu"],
-                "cpu_per_run_s": marginal,
-                "overhead": marginal / cpu_run - 1.0,
-                "startup_cpu_s": b["cpu"] - marginal * n_runs,
-                # scheduling, storage and the tidy tables, over the model's own CPU time (world + steps)
-                "overhead_vs_model": marginal / model_cpu - 1.0,
-            }
-            if ex == "serial" and {"start", "end"} <= set(b["rss"]):
-                result["executors"][ex]["rss_start_mb"] = b["rss"]["start"] / 2**20
-                result["executors"][ex]["rss_end_mb"] = b["rss"]["end"] / 2**20
-            if ex != "serial" and "serial" in seen:
-                same = Store.open(root / f"{ex}-0").read_dataset().equals(Store.open(root / "serial-0").read_dataset())
-                result["executors"][ex]["identical_to_serial"] = bool(same)
+        _executor_figures(
+            result, seen, root, n_runs, n_small if small is not None else None, cpu_run, model_cpu, loaded_model
+        )
         ser = result["executors"].get("serial")
         for r in result["executors"].values():
             if ser:
@@ -326,6 +374,25 @@ def format_bench(r: dict) -> str:
             + ", ".join(parts)
             + " (target < 10 %)"
         )
+        timed = [(ex, x) for ex, x in r["executors"].items() if "overhead_in_sweep" in x]
+        if timed:
+            lines.append(
+                "  measured within the sweeps (CPU per extra run over the model's own CPU in those runs, timed "
+                "by the thread that ran each; robust to the machine's speed changing between measurements): "
+                + ", ".join(
+                    f"{ex if ex == 'serial' else ex + ' on ' + str(r['workers']) + ' workers'} "
+                    f"{x['overhead_in_sweep'] * 100:+.1f} %"
+                    for ex, x in timed
+                )
+                + " (target < 10 %)"
+            )
+        loaded = [(ex, x) for ex, x in r["executors"].items() if "overhead_vs_loaded_model" in x]
+        if loaded and r.get("model_cpu_loaded_s"):
+            lines.append(
+                f"  the same over the model's own time with {r['workers']} copies of it running at once "
+                f"({r['model_cpu_loaded_s'] * 1000:.1f} ms CPU a run: sharing caches and memory, not the executor): "
+                + ", ".join(f"{ex} {x['overhead_vs_loaded_model'] * 100:+.1f} %" for ex, x in loaded)
+            )
     ser = r["executors"].get("serial", {})
     if "rss_start_mb" in ser:
         grew = ser["rss_end_mb"] / ser["rss_start_mb"] - 1.0

@@ -51,6 +51,7 @@ class SweepSummary:
     failures: list[dict] = field(default_factory=list)  # this call's: key, point, rep, name, error_type, message
     seconds: float = 0.0  # wall clock of this call
     run_seconds: float = 0.0  # time in run_table, summed over runs (all workers)
+    model_cpu_seconds: float = 0.0  # CPU time of the model alone in those runs (bench-sweep's yardstick)
     workers: int = 1
     warnings: list[str] = field(default_factory=list)
     removed_temporaries: int = 0  # stale temporary files of killed writers removed on open
@@ -482,6 +483,7 @@ def _locked_sweep(
 
 def record_outcome(store: Store, outcome: Outcome, task: Task | None, summary: SweepSummary) -> None:
     summary.run_seconds += outcome.run_seconds
+    summary.model_cpu_seconds += outcome.model_cpu_seconds
     if outcome.ok:
         store.write_run(outcome.key, outcome.data)  # type: ignore[arg-type]
         summary.done += 1

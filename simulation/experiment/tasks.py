@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.engine.metrics import tidy, tidy_block
-from simulation.engine.simulate import simulate
+from simulation.engine.simulate import RunResult, simulate
 from simulation.experiment.spec import parse_path
 from simulation.scenario.loader import Resolved, with_overrides
 
@@ -86,30 +86,25 @@ def run_table(base: Resolved, task: Task, metrics: Sequence[str] | None = None, 
     """`task_table` as a pyarrow Table, built without pandas: the same columns, types and schema
     metadata, so the Parquet bytes of a run are the same. A sweep calls this once per run, and
     building the frame through pandas cost about half as much again as the model (docs/speed.md)."""
+    return table_of(simulate(resolve_task(base, task), task.seed), task, metrics, groups)
+
+
+def table_of(res: RunResult, task: Task, metrics: Sequence[str] | None = None, groups: Sequence[str] | None = None):
+    """A finished run's tidy rows as a pyarrow Table (see `run_table`)."""
     import pyarrow as pa
 
-    res = simulate(resolve_task(base, task), task.seed)
     names, grps, values = tidy_block(res)
-    ny = values.shape[1]
-    labels = _labels(tuple(names), tuple(grps))
-    keep = np.ones(len(names), dtype=bool)
-    if metrics is not None:
-        keep &= np.isin(labels.metric_codes, [labels.metric_index[m] for m in metrics if m in labels.metric_index])
-    if groups is not None:
-        keep &= np.isin(labels.group_codes, [labels.group_index[g] for g in groups if g in labels.group_index])
-    rows = np.flatnonzero(keep)
-    n = len(rows) * ny
-    pick = np.repeat(rows, ny)
+    years = tuple(int(y) for y in res.cal.years)
+    rows, label_columns = _label_columns(tuple(names), tuple(grps), years, metrics, groups)
+    n = len(rows) * len(years)
     arrays = [
         pa.array(np.full(n, task.point, dtype=np.int64)),
         pa.array(np.full(n, task.rep, dtype=np.int64)),
-        pa.array([task.key], pa.large_string()).take(np.zeros(n, dtype=np.int64)),
+        pa.repeat(pa.scalar(task.key, pa.large_string()), n),
         pa.array(np.full(n, task.rep, dtype=np.int64)),
-        pa.array([res.scenario], pa.large_string()).take(np.zeros(n, dtype=np.int64)),
+        pa.repeat(pa.scalar(res.scenario, pa.large_string()), n),
         pa.array(np.full(n, res.seed, dtype=np.int64)),
-        pa.array(np.tile(np.asarray(res.cal.years, dtype=np.int64), len(rows))),
-        labels.metrics.take(labels.metric_codes[pick]),
-        labels.groups.take(labels.group_codes[pick]),
+        *label_columns,  # year, metric, group: the same in every run of a sweep
         pa.array(values[rows].reshape(-1), from_pandas=True),  # NaN (0/0 rates) as null, as pandas writes them
     ]
     return pa.Table.from_arrays(arrays, schema=_run_schema())
@@ -148,6 +143,49 @@ def _labels(names: tuple[str, ...], grps: tuple[str, ...]) -> _Labels:
     return got
 
 
+_COLUMNS: dict[tuple, tuple[np.ndarray, list[Any]]] = {}
+
+
+def _label_columns(
+    names: tuple[str, ...],
+    grps: tuple[str, ...],
+    years: tuple[int, ...],
+    metrics: Sequence[str] | None,
+    groups: Sequence[str] | None,
+) -> tuple[np.ndarray, list[Any]]:
+    """The rows of tidy_block a run keeps and its year, metric and group columns, built once per
+    process and output filter: they are the same in every run of a sweep, so a run only adds its
+    values and its scalars."""
+    cache_key = (
+        names,
+        grps,
+        years,
+        None if metrics is None else tuple(metrics),
+        None if groups is None else tuple(groups),
+    )
+    got = _COLUMNS.get(cache_key)
+    if got is None:
+        import pyarrow as pa
+
+        labels = _labels(names, grps)
+        keep = np.ones(len(names), dtype=bool)
+        if metrics is not None:
+            keep &= np.isin(labels.metric_codes, [labels.metric_index[m] for m in metrics if m in labels.metric_index])
+        if groups is not None:
+            keep &= np.isin(labels.group_codes, [labels.group_index[g] for g in groups if g in labels.group_index])
+        rows = np.flatnonzero(keep)
+        pick = np.repeat(rows, len(years))
+        got = _COLUMNS[cache_key] = (
+            rows,
+            [
+                pa.array(np.tile(np.asarray(years, dtype=np.int64), len(rows))),
+                labels.metrics.take(labels.metric_codes[pick]),
+                labels.groups.take(labels.group_codes[pick]),
+            ],
+        )
+    return got
+
+
 def _run_schema():
     """The schema pandas gives task_table's frame (types and pandas metadata), taken once from an empty one."""
     if not _SCHEMA:
@@ -172,11 +210,11 @@ def _run_schema():
 
 
 # How a run's rows are written: a run file is read whole, never filtered by row group, so column
-# statistics buy nothing, and only the label columns repeat enough for a dictionary to pay. Both cut
-# the CPU time of storing a run by a third (docs/experiments.md, "Sweeps").
+# statistics buy nothing; every column but the values repeats, so a dictionary pays for all of them.
+# Both cut the CPU time of storing a run by more than a third (docs/experiments.md, "Sweeps").
 PARQUET_OPTIONS: dict[str, Any] = {
     "write_statistics": False,
-    "use_dictionary": ["key", "scenario", "metric", "group"],
+    "use_dictionary": ["point", "rep", "key", "run", "scenario", "seed", "year", "metric", "group"],
 }
 
 
