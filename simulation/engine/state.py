@@ -352,8 +352,10 @@ class State(NamedTuple):
     reg: np.ndarray  # (NREG,) float registers: F5 pot, F7 account, budgets left (R_* in kernels.constants)
     scratch_i: np.ndarray  # (max(N, c1_buyer_countries),) int64 working space (C1 countries met)
     scratch_sme: np.ndarray  # (N,) int64 working space: SMEs free to partner on a tender
+    scratch_p: np.ndarray  # (N,) working space: each candidate's chance to learn of the tender
+    scratch_known: np.ndarray  # (N,) int64 working space: the candidates with knowledge or contact
     scratch_f: np.ndarray  # (max(NTR, NS),) working space: losses by tranche
-    scratch_odds: np.ndarray  # (NS,) working space: discovery odds by size
+    scratch_odds: np.ndarray  # (2·NS,) working space: discovery odds by size, then the chance without lift
     scratch_gain: np.ndarray  # (NS,) working space: odds gains by size
     scratch_nest: np.ndarray  # (NO,) working space: nest sums by origin
 

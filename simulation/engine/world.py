@@ -201,6 +201,8 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
         # working space the kernels reuse instead of allocating inside the monthly loop
         scratch_i=np.zeros(max(n, P.c1_buyer_countries, 1), dtype=I8),
         scratch_sme=np.zeros(max(n, 1), dtype=I8),
+        scratch_p=np.zeros(max(n, 1), dtype=F8),
+        scratch_known=np.zeros(max(n, 1), dtype=I8),
     )
 
 
@@ -307,7 +309,7 @@ def build_state(
         cnt=cnt,
         reg=reg,
         scratch_f=np.zeros(max(NTR, NS), dtype=F8),
-        scratch_odds=np.zeros(NS, dtype=F8),
+        scratch_odds=np.zeros(2 * NS, dtype=F8),
         scratch_gain=np.zeros(NS, dtype=F8),
         scratch_nest=np.zeros(NO, dtype=F8),
     )

@@ -29,7 +29,7 @@ from simulation.engine.kernels.constants import (
     SME,
     URBAN_DEV,
 )
-from simulation.engine.kernels.discovery import capped_lift, channel_odds, discover
+from simulation.engine.kernels.discovery import aware_prob, capped_lift, channel_odds, discover
 from simulation.engine.kernels.financing import bid_terms, interest_pv, log_price, own_working_capital, pis_amount
 from simulation.engine.kernels.jit import helper, submodel
 from simulation.engine.kernels.knowledge import strength, touch
@@ -111,9 +111,12 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
         risk = P.risk[c]
         ch = channel_odds(m, c, t == PPP, P)
         ch_lift = capped_lift(ch, P.lift_room)
+        access = P.n6_access[c] if S.t_mdb[k] == 1 else 1.0
         for s in range(NS):
             odds_by_size[s] = P.disc_odds[c] * P.size_odds[s]
-        access = P.n6_access[c] if S.t_mdb[k] == 1 else 1.0
+            # the chance of a firm with no knowledge of the country and no contact: per size class,
+            # once per tender (aware_prob's own arithmetic, so the same bits)
+            odds_by_size[NS + s] = aware_prob(odds_by_size[s], ch, ch_lift, 0.0, 0.0, P.lift_room, 0.0, 0.0, access)
         centre = 1.0 if P.n4_kotra_from[c] <= m else 0.0
         cost_share = P.bid_cost[t] * (1.0 - P.n4_kotra_bid_cost_cut * reach * centre)
         in_scope = P.n2_wide_scope[m] > 0.0 or d == URBAN_DEV or d == DESIGN
@@ -149,6 +152,8 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
             P.known_gain,
             P.contact_gain,
             aware,
+            S.scratch_p,
+            S.scratch_known,
             rng,
         )
         A.candidates[y] += offered

@@ -18,6 +18,7 @@ less than their product; p = odds / (1 + odds), times the access to multilateral
 import math
 
 from simulation.engine.kernels.assume import nonneg
+from simulation.engine.kernels.constants import NS
 from simulation.engine.kernels.jit import helper
 from simulation.engine.kernels.knowledge import strength
 from simulation.engine.kernels.pcg import put_state, step, take_state, to_double
@@ -91,25 +92,41 @@ def discover(
     known_gain,
     contact_gain,
     aware,
+    p_of,
+    known,
     rng,
 ):
     """Each active firm of the domain list dom_firms[lo:hi] learns of a tender in country c (region g)
     with its own chance, one uniform each in list order. The aware firms go to aware[:n]; returns
     (n, the number of active firms offered the tender). odds_by_size[s] is the tender's odds for a
-    firm of size class s before the lift of channels, knowledge and contact; ch and ch_lift are the
-    tender's channel odds ratio and its capped lift, room the lift's cap minus 1.
+    firm of size class s before the lift of channels, knowledge and contact, odds_by_size[NS + s]
+    the chance of such a firm with no knowledge and no contact; ch and ch_lift are the tender's
+    channel odds ratio and its capped lift, room the lift's cap minus 1.
 
+    In three passes, so that no pass branches on a firm (a third of the candidates know the country
+    or have a contact there, in no order a branch predictor could learn): the active firms and the
+    chance of those with neither, listing the others (p_of, known); the chance of those (the only
+    ones that need an exponential); then the draws, in list order as before. The chances are the
+    same numbers as `aware_prob` gives each firm, and the draws the same draws.
     Arrays come in as arguments (not as fields of the state) so that the loop reads plain locals.
     """
-    n = 0
     offered = 0
-    s_lo, s_hi, i_lo, i_hi = take_state(rng)  # the generator stepped in registers (pcg.take_state)
+    nk = 0
     for idx in range(nonneg(lo), nonneg(hi)):
         i = nonneg(dom_firms[nonneg(idx)])
-        if active[i] == 0:
-            continue
-        offered += 1
-        p = aware_prob(
+        aware[offered] = i
+        p_of[offered] = odds_by_size[NS + nonneg(size[i])]
+        v = know[c, i]
+        on = int(active[i] != 0)
+        known[nk] = offered
+        # knowledge ever gained (its strength may have faded to nothing: aware_prob then gives the
+        # same number as the size class's) or a contact in the region
+        nk += on & (int(v >= 0) | int(contact_of(contact, contacted, g, i) > 0.0))
+        offered += on
+    for q in range(nk):
+        j = nonneg(known[q])
+        i = nonneg(aware[j])
+        p_of[j] = aware_prob(
             odds_by_size[nonneg(size[i])],
             ch,
             ch_lift,
@@ -120,8 +137,11 @@ def discover(
             contact_of(contact, contacted, g, i),
             access,
         )
-        aware[nonneg(n)] = i
+    n = 0
+    s_lo, s_hi, i_lo, i_hi = take_state(rng)  # the generator stepped in registers (pcg.take_state)
+    for j in range(offered):
+        aware[n] = aware[j]
         s_lo, s_hi, out = step(s_lo, s_hi, i_lo, i_hi)
-        n += to_double(out) < p
+        n += to_double(out) < p_of[j]
     put_state(rng, s_lo, s_hi)
     return n, offered
