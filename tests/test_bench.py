@@ -76,3 +76,14 @@ def test_bench_sweep_prints_the_overhead_over_the_model(tmp_path):
     assert {"cpu_per_run_s", "overhead_vs_model", "runs_per_s"} <= set(serial) and serial["runs_per_s"] > 0
     # the paired figure: the sweeps' CPU over the model's CPU timed inside the same runs
     assert "overhead_in_sweep" in serial and "measured within the sweeps" in proc.stdout
+
+
+def test_stage_times_split_a_run_by_submodel_without_changing_it():
+    """`python -m simulation.bench.stages`: the month loop with clocks between the submodels gives
+    the compiled loop's results bit for bit, and a time for each of the five submodels."""
+    from simulation.bench.stages import STAGES, format_stage_times, stage_times
+
+    st = stage_times("no_plan", runs=2)
+    assert st.same_results
+    assert list(st.ms) == list(STAGES) and all(v >= 0.0 for v in st.ms.values()) and st.ms["bidding"] > 0.0
+    assert "bidding" in format_stage_times(st)
