@@ -608,6 +608,7 @@ def cmd_validate_model(args: argparse.Namespace) -> int:
         parameter_sets=resolve(args.parameter_sets, "experiments") if args.parameter_sets else None,
         set_reps=args.set_reps,
         workers=args.workers,
+        report=not args.no_report,
     )
 
 
@@ -936,6 +937,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also read every check under each set of this file (e.g. experiments/parameter_sets.yaml): the "
         "spread over the sets, how many agree with the evidence, and a verdict over them",
     )
+    vm.add_argument("--no-report", action="store_true", help="do not write report.html into the results folder")
     vm.add_argument(
         "--set-reps", type=int, default=20, help="replications per set and arm with --parameter-sets (default 20)"
     )

@@ -387,9 +387,12 @@ def test_checks_over_parameter_sets_apply_each_set_to_control_and_arms(ws, run):
     assert row["sets_verdict"] == "inconclusive"  # the spread reaches "no effect", the median does not
     manifest = json.loads((ws / "one" / "manifest.json").read_text())
     assert manifest["parameter_sets"]["sets"] == 3 and manifest["set_replications"] == 4
-    two = run("validate-model", *common, "--out", "two", "--workers", "2", cwd=ws)
+    page = (ws / "one" / "report.html").read_text(encoding="utf-8")
+    assert "verdict over the sets" in page and "f7_risky_countries_value" in page
+    two = run("validate-model", *common, "--out", "two", "--workers", "2", "--no-report", cwd=ws)
     assert two.returncode == 0, two.stderr
     pd.testing.assert_frame_equal(pd.read_csv(ws / "two" / "over_sets.csv"), over)
+    assert not (ws / "two" / "report.html").exists()
 
 
 def test_a_parameter_set_naming_an_unknown_key_stops_before_any_run(ws, run):
@@ -400,3 +403,21 @@ def test_a_parameter_set_naming_an_unknown_key_stops_before_any_run(ws, run):
     assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
     assert "sets.yaml" in proc.stderr and ":3" in proc.stderr and "parameter set 2" in proc.stderr, proc.stderr
     assert not (ws / "r").exists()
+
+
+def test_the_report_page_shows_every_check_against_its_range(small, tmp_path):
+    """validate-model writes report.html into its folder: the held-out and fitted checks under their
+    own headings, each with its estimate, published range and verdict, and the figure embedded;
+    `scsim report FOLDER --out FILE` writes it again elsewhere."""
+    proc, out = small
+    page = (out / "report.html").read_text(encoding="utf-8")
+    checks = pd.read_csv(out / "checks.csv")
+    assert "<h2>Held-out checks</h2>" in page and "<h2>Fitted checks</h2>" in page
+    assert all(f"<code>{name}</code>" in page for name in checks["check"])
+    assert page.count("data:image/svg+xml;base64,") == 1 and (out / "figures" / "validation_checks.png").is_file()
+    held = checks[checks["role"] == "held_out"]["verdict"].value_counts()
+    assert f"Held-out checks at the point: {held.get('pass', 0)} pass" in page
+    again = tmp_path / "again.html"
+    rep = scsim("report", str(out), "--out", str(again), cwd=ROOT)
+    assert rep.returncode == 0, rep.stderr
+    assert again.read_text(encoding="utf-8").count("<code>") >= len(checks)

@@ -77,6 +77,12 @@ def write_report(folder: Path | str, out: Path | str | None = None, *, force: bo
         out = Path(out) if out is not None else default_path(folder)
         page, fig_dir, files = write_levers_report(folder, out, force)
         return Report(page, fig_dir, [files], [])
+    from simulation.present.validation_report import is_validation_folder, write_validation_report
+
+    if is_validation_folder(folder):  # `scsim validate-model` results: the checks against the evidence
+        out = Path(out) if out is not None else default_path(folder)
+        page, fig_dir, files = write_validation_report(folder, out, force)
+        return Report(page, fig_dir, [files], [])
     from simulation.present.planning_report import is_planning_folder, write_planning_report
 
     if is_planning_folder(folder):  # `scsim optimize` / `scsim robustness` results: the planner's sections

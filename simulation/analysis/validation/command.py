@@ -153,7 +153,7 @@ def summarise_over_sets(rows: list[dict], found: list[dict[str, float]]) -> None
         )
 
 
-def _num(x) -> str:
+def number_text(x) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
     if abs(x) >= 1000:
@@ -161,15 +161,17 @@ def _num(x) -> str:
     return f"{x:.1f}" if abs(x) >= 100 else f"{x:.3g}"  # 3 figures: 7.96 is not shown as 8.0 next to a bound of 8
 
 
-def _range(low, high, point) -> str:
+def range_text(low, high, point) -> str:
     if low is None or (isinstance(low, float) and math.isnan(low)):
-        text = f"< {_num(high)}" if high is not None and not (isinstance(high, float) and math.isnan(high)) else "?"
+        text = (
+            f"< {number_text(high)}" if high is not None and not (isinstance(high, float) and math.isnan(high)) else "?"
+        )
     elif high is None or (isinstance(high, float) and math.isnan(high)):
-        text = f"> {_num(low)}"
+        text = f"> {number_text(low)}"
     else:
-        text = f"{_num(low)} to {_num(high)}"
+        text = f"{number_text(low)} to {number_text(high)}"
     if point is not None and not (isinstance(point, float) and math.isnan(point)):
-        text += f" ({_num(point)})"
+        text += f" ({number_text(point)})"
     return text
 
 
@@ -207,10 +209,10 @@ def _sets_table(checks: pd.DataFrame) -> str:
         f"  {'check':<32} {'5 %':>9} {'median':>9} {'95 %':>9}   {'published':<20} {'inside':>8}  verdict",
     ]
     for _, r in checks.iterrows():
-        pub = _range(r["published_low"], r["published_high"], r["published_point"])
+        pub = range_text(r["published_low"], r["published_high"], r["published_point"])
         inside = f"{int(r['sets_inside'])} of {n}"
         lines.append(
-            f"  {r['check']:<32} {_num(r['sets_p5']):>9} {_num(r['sets_median']):>9} {_num(r['sets_p95']):>9}   "
+            f"  {r['check']:<32} {number_text(r['sets_p5']):>9} {number_text(r['sets_median']):>9} {number_text(r['sets_p95']):>9}   "
             f"{pub:<20} {inside:>8}  {str(r['sets_verdict']).upper()}"
         )
     counts = checks["sets_verdict"].value_counts()
@@ -225,10 +227,10 @@ def _sets_table(checks: pd.DataFrame) -> str:
 def _check_table(checks: pd.DataFrame) -> str:
     lines = [f"{'check':<32} {'simulated':>10} {'95 % CI':>20}   {'published':<20} {'rule':<8} verdict"]
     for _, r in checks.iterrows():
-        ci = f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]"
-        pub = _range(r["published_low"], r["published_high"], r["published_point"])
+        ci = f"[{number_text(r['ci_low'])}, {number_text(r['ci_high'])}]"
+        pub = range_text(r["published_low"], r["published_high"], r["published_point"])
         lines.append(
-            f"{r['check']:<32} {_num(r['estimate']):>10} {ci:>20}   {pub:<20} {r['rule']:<8} {r['verdict'].upper()}"
+            f"{r['check']:<32} {number_text(r['estimate']):>10} {ci:>20}   {pub:<20} {r['rule']:<8} {r['verdict'].upper()}"
         )
         lines.append(f"    {r['metric']} ({r['unit']}); {r['source']}")
     counts = checks["verdict"].value_counts()
@@ -248,8 +250,8 @@ def format_estimates(estimates: pd.DataFrame) -> str:
         for _, r in g.iterrows():
             year = "" if pd.isna(r["year"]) else f" year {int(r['year']):+d} ({int(r['calendar_year'])})"
             lines.append(
-                f"  {r['quantity']:<28} {str(r['arm'])[:34]:<34}{year:<18} {_num(r['estimate']):>9} "
-                f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}] {r['unit']}"
+                f"  {r['quantity']:<28} {str(r['arm'])[:34]:<34}{year:<18} {number_text(r['estimate']):>9} "
+                f"[{number_text(r['ci_low'])}, {number_text(r['ci_high'])}] {r['unit']}"
             )
     return "\n".join(lines)
 
@@ -267,6 +269,7 @@ def validate_model(
     parameter_sets: str | None = None,
     set_reps: int = 20,
     workers: int | None = None,
+    report: bool = True,
 ) -> int:
     from simulation.experiment.outputs import check_target, git_commit, versions, write_results
 
@@ -372,11 +375,30 @@ def validate_model(
     print(format_checks(tables["checks"]))
     print()
     print(format_estimates(tables["estimates"]))
+    if report:
+        _write_report(folder)
     print(
         f"{n_runs + set_runs} runs in {seconds:.1f} s; results in {folder}/ (checks, estimates, runs as .csv/.parquet; "
         "manifest.json)"
     )
     return _status(tables["checks"], strict)
+
+
+def _write_report(folder: Path) -> None:
+    """report.html in the results folder (the results are whole on disk already: a report that cannot
+    be written is said, and `scsim report FOLDER` can write it later)."""
+    import sys
+
+    from simulation.present.report import default_path
+    from simulation.present.validation_report import write_validation_report
+
+    try:
+        page, _, _ = write_validation_report(folder, default_path(folder), force=True)
+    except (InputError, OSError) as exc:
+        msg = getattr(exc, "message", None) or exc
+        print(f"error: the report could not be written ({msg}); try `scsim report {folder}`", file=sys.stderr)
+        return
+    print(f"report: {page} (open it in a browser)")
 
 
 def _status(checks: pd.DataFrame, strict: bool) -> int:
