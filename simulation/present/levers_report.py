@@ -3,22 +3,16 @@ write one self-contained HTML page with the cards' tables and a figure of each m
 
 from __future__ import annotations
 
-import base64
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from simulation.scenario.errors import InputError
-
 
 def is_levers_folder(folder: Path) -> bool:
-    try:
-        m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(m, dict) and m.get("kind") == "levers" and (folder / "cards.parquet").is_file()
+    from simulation.present.report import is_kind_folder
+
+    return is_kind_folder(folder, "levers", "cards")
 
 
 def _figure(cards: pd.DataFrame, stem: Path, style) -> list[Path]:
@@ -57,20 +51,12 @@ def _figure(cards: pd.DataFrame, stem: Path, style) -> list[Path]:
 def write_levers_report(folder: Path, out: Path, force: bool) -> tuple[Path, Path, list[Path]]:
     """Write the lever cards' page; returns (page, figures folder, figure files)."""
     from simulation.analysis.levers.render import ci_text, note
-    from simulation.present.figures.style import Style
-    from simulation.present.report import check_out, esc, figures_dir_for, html_page, html_table, publish
+    from simulation.present.report import esc, html_page, html_table, publish, read_section, section_figure
 
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    try:
-        cards = pd.read_parquet(folder / "cards.parquet")
-    except (OSError, ValueError) as exc:
-        raise InputError(f"unreadable cards table: {exc}", str(folder / "cards.parquet")) from None
-    check_out(out, force)
-    fig_dir = figures_dir_for(folder, out)
-    fig_dir.mkdir(parents=True, exist_ok=True)
-    files = _figure(cards, fig_dir / "lever_cards", Style())
-    svg = next(p for p in files if p.suffix == ".svg").read_bytes()
-    uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    manifest, cards = read_section(folder, "cards")
+    fig_dir, files, uri = section_figure(
+        folder, out, force, "lever_cards", lambda stem, style: _figure(cards, stem, style)
+    )
 
     def table(comp: str) -> str:
         rows = []

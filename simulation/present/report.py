@@ -106,6 +106,39 @@ def write_report(folder: Path | str, out: Path | str | None = None, *, force: bo
     return Report(out, fig_dir, drawn, [*res.notes, *style.notes])
 
 
+def is_kind_folder(folder: Path, kind: str, table: str) -> bool:
+    """Whether `folder` holds results of command `kind` (its manifest says so) with `table`.parquet."""
+    try:
+        m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(m, dict) and m.get("kind") == kind and (folder / f"{table}.parquet").is_file()
+
+
+def read_section(folder: Path, table: str) -> tuple[dict, pd.DataFrame]:
+    """The manifest and one table of a results folder that has its own report page (levers,
+    validate-model); an unreadable table is one message naming it."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    path = folder / f"{table}.parquet"
+    try:
+        return manifest, pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"unreadable {table} table: {exc}", str(path)) from None
+
+
+def section_figure(folder: Path, out: Path, force: bool, name: str, draw) -> tuple[Path, list[Path], str]:
+    """Check the page's path, then draw one figure (`draw(stem, style)` -> files) into the report's
+    figures folder: (figures folder, files, the SVG as a data URI to embed)."""
+    from simulation.present.figures.style import Style
+
+    check_out(out, force)
+    fig_dir = figures_dir_for(folder, out)
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    files = draw(fig_dir / name, Style())
+    svg = next(p for p in files if p.suffix == ".svg").read_bytes()
+    return fig_dir, files, "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
 def publish(out: Path, data: bytes, force: bool) -> None:
     """Put a report in place whole (simulation/io.py): replace it (force), or refuse if it exists."""
     try:

@@ -4,15 +4,11 @@ the published range, held-out checks apart from fitted ones, and a figure of the
 
 from __future__ import annotations
 
-import base64
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from simulation.scenario.errors import InputError
 
 ROLES = (
     ("held_out", "Held-out checks", "no parameter was tuned to pass them: these test the model"),
@@ -21,11 +17,9 @@ ROLES = (
 
 
 def is_validation_folder(folder: Path) -> bool:
-    try:
-        m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(m, dict) and m.get("kind") == "validate-model" and (folder / "checks.parquet").is_file()
+    from simulation.present.report import is_kind_folder
+
+    return is_kind_folder(folder, "validate-model", "checks")
 
 
 def _finite(x) -> bool:
@@ -111,24 +105,16 @@ def _table(part: pd.DataFrame, over: bool) -> str:
 
 def write_validation_report(folder: Path, out: Path, force: bool) -> tuple[Path, Path, list[Path]]:
     """Write the validation page; returns (page, figures folder, figure files)."""
-    from simulation.present.figures.style import Style
-    from simulation.present.report import check_out, esc, figures_dir_for, html_page, publish
+    from simulation.present.report import esc, html_page, publish, read_section, section_figure
 
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    try:
-        checks = pd.read_parquet(folder / "checks.parquet")
-    except (OSError, ValueError) as exc:
-        raise InputError(f"unreadable checks table: {exc}", str(folder / "checks.parquet")) from None
+    manifest, checks = read_section(folder, "checks")
     if "role" not in checks:
         checks = checks.assign(role="held_out")
     over = "sets_verdict" in checks and checks["sets_verdict"].notna().any()
-    check_out(out, force)
-    fig_dir = figures_dir_for(folder, out)
-    fig_dir.mkdir(parents=True, exist_ok=True)
     ordered = pd.concat([checks[checks["role"] == role] for role, _, _ in ROLES], ignore_index=True)
-    files = _figure(ordered, fig_dir / "validation_checks", Style())
-    svg = next(p for p in files if p.suffix == ".svg").read_bytes()
-    uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    fig_dir, files, uri = section_figure(
+        folder, out, force, "validation_checks", lambda stem, style: _figure(ordered, stem, style)
+    )
 
     def counts(part: pd.DataFrame, col: str) -> str:
         c = part[col].value_counts()
