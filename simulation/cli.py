@@ -944,7 +944,8 @@ def build_parser() -> argparse.ArgumentParser:
     vm.add_argument(
         "--workers",
         type=int,
-        help="processes running parameter sets in parallel (default: all cores; the results do not depend on it)",
+        help="processes running the experiments and the parameter sets in parallel (default: all cores; the "
+        "results do not depend on it)",
     )
     vm.set_defaults(func=cmd_validate_model)
     for sp in (run, cmp, sw, cal, val, show, ap, vm, op, rb):  # every command that reads scenario files

@@ -421,3 +421,17 @@ def test_the_report_page_shows_every_check_against_its_range(small, tmp_path):
     rep = scsim("report", str(out), "--out", str(again), cwd=ROOT)
     assert rep.returncode == 0, rep.stderr
     assert again.read_text(encoding="utf-8").count("<code>") >= len(checks)
+
+
+def test_experiments_run_in_parallel_with_the_same_results(ws, run):
+    """--workers: the experiment files run in parallel processes; the tables are the same as in one."""
+    files = ("experiments/validation/mou.yaml", "experiments/validation/concessional_finance_f5.yaml")
+    for name, w in (("one", "1"), ("two", "2")):
+        proc = run(
+            "validate-model", *files, "--reps", "2", "--out", name, "--workers", w, "--quiet", "--no-report", cwd=ws
+        )
+        assert proc.returncode == 0, proc.stderr
+    for table in ("checks", "estimates", "runs"):
+        pd.testing.assert_frame_equal(
+            pd.read_csv(ws / "one" / f"{table}.csv"), pd.read_csv(ws / "two" / f"{table}.csv")
+        )

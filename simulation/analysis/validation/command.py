@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import shlex
 import time
 from collections.abc import Sequence
@@ -100,6 +101,28 @@ def check_rows(loaded: Loaded, outcome: Outcome, reps: int, seed: int) -> list[d
             }
         )
     return rows
+
+
+def _measure_one(x: Loaded, reps: int, seed: int) -> Outcome:
+    return measure(x, reps, seed, lambda n: None)
+
+
+def _measure_all(plan: list[tuple[Loaded, int, int]], workers: int, tick) -> list[Outcome]:
+    """Every experiment's runs and estimates, in plan order; with workers > 1 the experiments run in
+    parallel processes, with the same results (each experiment's seeds are its own)."""
+    if workers <= 1 or len(plan) <= 1:
+        return [measure(x, r, s, tick) for x, r, s in plan]
+    from concurrent.futures import ProcessPoolExecutor
+
+    # the largest first, so that the last to finish is a small one
+    order = sorted(range(len(plan)), key=lambda j: -runs_needed(plan[j][0], plan[j][1]))
+    found: dict[int, Outcome] = {}
+    with ProcessPoolExecutor(max_workers=min(workers, len(plan))) as pool:
+        futures = {pool.submit(_measure_one, *plan[j]): j for j in order}
+        for f in futures:
+            found[futures[f]] = f.result()
+            tick(runs_needed(plan[futures[f]][0], plan[futures[f]][1]))
+    return [found[j] for j in range(len(plan))]
 
 
 def estimates_under(plan: list[tuple[Loaded, int, int]], values: dict) -> dict[str, float]:
@@ -322,18 +345,17 @@ def validate_model(
     estimates: list[dict] = []
     checks: list[dict] = []
     described: list[dict] = []
-    for x, r, s in plan:
-        outcome = measure(x, r, s, bar.update if bar is not None else (lambda k: None))
+    n_workers = workers or os.cpu_count() or 1
+    tick = bar.update if bar is not None else (lambda k: None)
+    for (x, r, s), outcome in zip(plan, _measure_all(plan, n_workers, tick), strict=True):
         runs += outcome.runs
         estimates += outcome.estimates
         checks += check_rows(x, outcome, r, s)
         described.append(_describe(x, r, s, outcome.seeds))
     tables = {"estimates": pd.DataFrame(estimates), "runs": pd.DataFrame(runs)}
     if psets is not None:
-        import os
-
         each = [(x, set_reps, s) for x, _, s in plan]
-        found = over_sets(each, psets.sets, workers or os.cpu_count() or 1, bar.update if bar else (lambda k: None))
+        found = over_sets(each, psets.sets, n_workers, tick)
         summarise_over_sets(checks, found)
         for row in checks:
             row["set_replications"] = set_reps
