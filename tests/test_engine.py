@@ -288,3 +288,15 @@ def test_runs_of_one_scenario_share_its_params_and_never_write_them():
         again = simulate(r, 6)
         assert again.params is not first.params
         pd.testing.assert_frame_equal(tidy(again), tidy(second))
+
+
+def test_runs_in_threads_give_the_same_tables_as_in_one():
+    """run_batch steps runs in threads (the month loop releases the GIL): the tables are the same,
+    row for row, whatever the number of threads."""
+    from simulation.experiment.runner import run_batch
+    from simulation.scenario.loader import load_scenario
+
+    scen = [load_scenario(str(ROOT / "scenarios" / n)) for n in ("no_plan.yaml", "plan_2019_announced.yaml")]
+    one = run_batch(scen, seed=5, reps=3, progress=False, threads=1).table
+    two = run_batch(scen, seed=5, reps=3, progress=False, threads=2).table
+    pd.testing.assert_frame_equal(one, two, check_exact=True)

@@ -84,6 +84,23 @@ def write_results(out: Path, tables: dict[str, pd.DataFrame], manifest: dict[str
         raise InputError(f"cannot write results: {exc.strerror or exc}", str(out)) from None
 
 
+# From this many rows on a table's CSV is written by pyarrow's CSV writer (C++, about ten times
+# faster than pandas: the 4.8 million rows of the README's comparison took 14 s through pandas).
+# Its text differs from pandas' only in form (strings quoted, 5.0 written 5); the values read back
+# are the same. Smaller tables (checks, summaries, differences, with free text) keep pandas' form.
+ARROW_CSV_ROWS = 100_000
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    if len(frame) < ARROW_CSV_ROWS:
+        frame.to_csv(path, index=False)
+        return
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), path)
+
+
 def _write(out: Path, tables: dict[str, pd.DataFrame], manifest: dict[str, Any]) -> None:
     out = folder_path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -92,7 +109,7 @@ def _write(out: Path, tables: dict[str, pd.DataFrame], manifest: dict[str, Any])
     try:
         for name, frame in tables.items():
             frame.to_parquet(tmp / f"{name}.parquet", index=False)
-            frame.to_csv(tmp / f"{name}.csv", index=False)
+            write_csv(frame, tmp / f"{name}.csv")
         with open(tmp / MANIFEST, "w", encoding="utf-8") as fh:
             json.dump(manifest, fh, indent=2, sort_keys=False, default=str)
             fh.write("\n")

@@ -35,7 +35,35 @@ class Batch:
         return frame
 
 
-def run_batch(scenarios: list[Resolved], seed: int, reps: int, progress: bool = True) -> Batch:
+def _one(job: tuple[Resolved, int, int]) -> pd.DataFrame:
+    r, run, s = job
+    return tidy(simulate(r, s), run)
+
+
+def _in_threads(jobs: list[tuple[Resolved, int, int]], threads: int | None):
+    """Each job's tidy table, in job order. The month loop runs without the GIL (kernels/jit.py), so
+    `threads` threads of this process (default: one per core this process may use) step runs in
+    parallel; each run is a function of its scenario and seed alone, so the tables do not depend on
+    the number of threads."""
+    n = threads or default_threads()
+    if n <= 1 or len(jobs) <= 1:
+        yield from map(_one, jobs)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(n, len(jobs)), thread_name_prefix="scsim-run") as pool:
+        yield from pool.map(_one, jobs)
+
+
+def default_threads() -> int:
+    from simulation.experiment.executors import default_workers
+
+    return default_workers()
+
+
+def run_batch(
+    scenarios: list[Resolved], seed: int, reps: int, progress: bool = True, threads: int | None = None
+) -> Batch:
     seeds = replication_seeds(seed, reps)
     batch = Batch(scenarios, seeds)
     jobs = [(r, run, s) for r in scenarios for run, s in enumerate(seeds)]
@@ -49,8 +77,8 @@ def run_batch(scenarios: list[Resolved], seed: int, reps: int, progress: bool = 
             warm_up(jobs[0][0])  # a first run compiles first, under its own line: the bar's ETA counts runs only
         bar = tqdm(total=len(jobs), unit="run", desc="runs", leave=False)
     t0 = time.perf_counter()
-    for r, run, s in jobs:
-        batch.frames.append(tidy(simulate(r, s), run))
+    for frame in _in_threads(jobs, threads):
+        batch.frames.append(frame)
         if bar is not None:
             bar.update(1)
     if bar is not None:

@@ -302,8 +302,10 @@ FEWER_COLLECTIONS = _fewer_collections_while_compiling()
 
 # None of the kernels is called through a C function pointer, so numba makes no C wrapper for them
 # (`no_cfunc_wrapper`: one function fewer for LLVM in each library).
-# entry points called from Python (they keep a CPython wrapper)
-entry = njit(cache=True, _nrt=False, no_cfunc_wrapper=True)
+# entry points called from Python (they keep a CPython wrapper). They touch only the arrays they
+# are passed, so they run without holding the GIL (`nogil`): runs in threads of one process step in
+# parallel (experiment/runner.run_batch)
+entry = njit(cache=True, _nrt=False, no_cfunc_wrapper=True, nogil=True)
 # one submodel of the monthly step, called only from compiled code
 submodel = njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 # a stage of the monthly loop inlined into its caller at numba IR level. This was chosen when a call
