@@ -26,12 +26,18 @@ class Batch:
     frames: list[pd.DataFrame] = field(default_factory=list)
     seconds: float = 0.0
 
+    _table: tuple[int, pd.DataFrame] | None = field(default=None, repr=False)
+
     @property
     def table(self) -> pd.DataFrame:
-        """The tidy yearly table; scenarios as a categorical in the order they were given."""
+        """The tidy yearly table; scenarios as a categorical in the order they were given. Built once
+        (the frames of a comparison's 1,800 runs take seconds to join), again only if frames were added."""
+        if self._table is not None and self._table[0] == len(self.frames):
+            return self._table[1]
         frame = pd.concat(self.frames, ignore_index=True)
         names = list(dict.fromkeys(r.scenario.name for r in self.scenarios))
         frame["scenario"] = pd.Categorical(frame["scenario"].astype(str), categories=names)
+        self._table = (len(self.frames), frame)
         return frame
 
 
