@@ -176,11 +176,26 @@ def run_years(res: RunResult) -> dict[str, np.ndarray]:
 def horizon(table: pd.DataFrame) -> pd.DataFrame:
     """One row per scenario and run of a tidy table: run, scenario, seed and the `HORIZON` outcomes."""
     t = table[(table["group"] == "all") & table["metric"].isin(_YEARLY_INPUTS)]
-    t = t.sort_values(["run", "year"], kind="mergesort")
+    code = {m: i for i, m in enumerate(_YEARLY_INPUTS)}
+    t = t.assign(_m=t["metric"].map(code).astype(np.int64))
+    t = t.sort_values(["scenario", "run", "_m", "year"], kind="mergesort")
+    runs = t[["scenario", "run"]].drop_duplicates()
+    n, k = len(runs), len(_YEARLY_INPUTS)
+    ny = len(t) // (n * k) if n else 0
     rows = []
-    for (scenario, run), g in t.groupby(["scenario", "run"], observed=True, sort=True):
-        years = {m: v["value"].to_numpy() for m, v in g.groupby("metric", sort=False)}
-        rows.append({"run": int(run), "scenario": scenario, "seed": int(g["seed"].iloc[0]), **horizon_totals(years)})
+    if n and len(t) == n * k * ny and (t.groupby(["scenario", "run"], observed=True).size() == k * ny).all():
+        # every run holds every input for the same years: one array, runs x inputs x years
+        values = t["value"].to_numpy(dtype=np.float64).reshape(n, k, ny)
+        seeds = t["seed"].to_numpy().reshape(n, k * ny)[:, 0]
+        for j, (scenario, run) in enumerate(zip(runs["scenario"], runs["run"], strict=True)):
+            years = {m: values[j, i] for i, m in enumerate(_YEARLY_INPUTS)}
+            rows.append({"run": int(run), "scenario": scenario, "seed": int(seeds[j]), **horizon_totals(years)})
+    else:  # a table with gaps: run by run
+        for (scenario, run), g in t.groupby(["scenario", "run"], observed=True, sort=True):
+            years = {m: v["value"].to_numpy() for m, v in g.groupby("metric", sort=False)}
+            rows.append(
+                {"run": int(run), "scenario": scenario, "seed": int(g["seed"].iloc[0]), **horizon_totals(years)}
+            )
     out = pd.DataFrame(rows, columns=["run", "scenario", "seed", *HORIZON])
     if isinstance(table["scenario"].dtype, pd.CategoricalDtype):
         out["scenario"] = pd.Categorical(out["scenario"], categories=table["scenario"].cat.categories)
