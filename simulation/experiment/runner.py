@@ -7,8 +7,9 @@ random numbers across scenarios).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pandas as pd
 
@@ -17,6 +18,9 @@ from simulation.engine.simulate import simulate
 from simulation.experiment.tasks import replication_seeds
 from simulation.experiment.wording import overrides_text
 from simulation.scenario.loader import Resolved
+
+T = TypeVar("T")
+U = TypeVar("U")
 
 
 @dataclass
@@ -46,19 +50,19 @@ def _one(job: tuple[Resolved, int, int]) -> pd.DataFrame:
     return tidy(simulate(r, s), run)
 
 
-def _in_threads(jobs: list[tuple[Resolved, int, int]], threads: int | None):
-    """Each job's tidy table, in job order. The month loop runs without the GIL (kernels/jit.py), so
-    `threads` threads of this process (default: one per core this process may use) step runs in
-    parallel; each run is a function of its scenario and seed alone, so the tables do not depend on
-    the number of threads."""
+def in_threads(fn: Callable[[T], U], items: Sequence[T], threads: int | None = None) -> Iterator[U]:
+    """fn over items, in item order, in `threads` threads of this process (default: one per core
+    this process may use). The month loop runs without the GIL (kernels/jit.py), so runs step in
+    parallel; each run is a function of its scenario and seed alone, so what comes back does not
+    depend on the number of threads."""
     n = threads or default_threads()
-    if n <= 1 or len(jobs) <= 1:
-        yield from map(_one, jobs)
+    if n <= 1 or len(items) <= 1:
+        yield from map(fn, items)
         return
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=min(n, len(jobs)), thread_name_prefix="scsim-run") as pool:
-        yield from pool.map(_one, jobs)
+    with ThreadPoolExecutor(max_workers=min(n, len(items)), thread_name_prefix="scsim-run") as pool:
+        yield from pool.map(fn, items)
 
 
 def default_threads() -> int:
@@ -83,7 +87,7 @@ def run_batch(
             warm_up(jobs[0][0])  # a first run compiles first, under its own line: the bar's ETA counts runs only
         bar = tqdm(total=len(jobs), unit="run", desc="runs", leave=False)
     t0 = time.perf_counter()
-    for frame in _in_threads(jobs, threads):
+    for frame in in_threads(_one, jobs, threads):
         batch.frames.append(frame)
         if bar is not None:
             bar.update(1)

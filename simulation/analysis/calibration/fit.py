@@ -88,8 +88,10 @@ class Problem:
         return all(t.low <= moments[t.moment] <= t.high for t in self.spec.targets)
 
     def run_moments(self, values: dict[str, float]) -> dict[str, float]:
+        from simulation.experiment.runner import in_threads
+
         r = self.loaded.at(values)
-        results = [simulate(r, s) for s in self.seeds]
+        results = list(in_threads(lambda s: simulate(r, s), self.seeds))  # in seed order, in parallel
         return measure(results, self.spec.years[0], self.spec.years[1])
 
     def evaluate(self, u: np.ndarray, stage: str) -> Evaluation:
