@@ -300,3 +300,22 @@ def test_runs_in_threads_give_the_same_tables_as_in_one():
     one = run_batch(scen, seed=5, reps=3, progress=False, threads=1).table
     two = run_batch(scen, seed=5, reps=3, progress=False, threads=2).table
     pd.testing.assert_frame_equal(one, two, check_exact=True)
+
+
+def test_horizon_reads_a_table_with_a_gap_run_by_run():
+    """horizon() takes whole runs as one array; a run missing a year is still summed over the years
+    it has, and the other runs are unchanged."""
+    from simulation.engine.metrics import _YEARLY_INPUTS, horizon, horizon_totals
+    from simulation.experiment.runner import run_batch
+    from simulation.scenario.loader import load_scenario
+
+    scen = [load_scenario(str(ROOT / "scenarios" / "no_plan.yaml"), ["time.end=2022-12"])]
+    full = run_batch(scen, seed=3, reps=3, progress=False, threads=1).table
+    gap = full[~((full["run"] == 1) & (full["year"] == 2021))]
+    whole, holed = horizon(full), horizon(gap)
+    pd.testing.assert_frame_equal(whole[whole["run"] != 1], holed[holed["run"] != 1])
+    one = gap[(gap["run"] == 1) & (gap["group"] == "all")]
+    years = {m: one[one["metric"] == m].sort_values("year")["value"].to_numpy() for m in _YEARLY_INPUTS}
+    expected = horizon_totals(years)
+    got = holed[holed["run"] == 1].iloc[0]
+    assert all(got[k] == v or (np.isnan(v) and np.isnan(got[k])) for k, v in expected.items())

@@ -173,6 +173,13 @@ def run_years(res: RunResult) -> dict[str, np.ndarray]:
     }
 
 
+def _same_grid(t: pd.DataFrame, n: int, k: int, ny: int) -> bool:
+    """Whether rows sorted by scenario, run, input and year are n runs of the same k inputs x ny years."""
+    m = t["_m"].to_numpy().reshape(n, k, ny)
+    y = t["year"].to_numpy().reshape(n, k, ny)
+    return bool((m == np.arange(k)[None, :, None]).all() and (y == y[0, 0][None, None, :]).all())
+
+
 def horizon(table: pd.DataFrame) -> pd.DataFrame:
     """One row per scenario and run of a tidy table: run, scenario, seed and the `HORIZON` outcomes."""
     t = table[(table["group"] == "all") & table["metric"].isin(_YEARLY_INPUTS)]
@@ -183,7 +190,7 @@ def horizon(table: pd.DataFrame) -> pd.DataFrame:
     n, k = len(runs), len(_YEARLY_INPUTS)
     ny = len(t) // (n * k) if n else 0
     rows = []
-    if n and len(t) == n * k * ny and (t.groupby(["scenario", "run"], observed=True).size() == k * ny).all():
+    if n and len(t) == n * k * ny and _same_grid(t, n, k, ny):
         # every run holds every input for the same years: one array, runs x inputs x years
         values = t["value"].to_numpy(dtype=np.float64).reshape(n, k, ny)
         seeds = t["seed"].to_numpy().reshape(n, k * ny)[:, 0]

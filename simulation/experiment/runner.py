@@ -15,6 +15,7 @@ import pandas as pd
 
 from simulation.engine.metrics import tidy
 from simulation.engine.simulate import simulate
+from simulation.experiment.executors import default_workers
 from simulation.experiment.tasks import replication_seeds
 from simulation.experiment.wording import overrides_text
 from simulation.scenario.loader import Resolved
@@ -55,7 +56,7 @@ def in_threads(fn: Callable[[T], U], items: Sequence[T], threads: int | None = N
     this process may use). The month loop runs without the GIL (kernels/jit.py), so runs step in
     parallel; each run is a function of its scenario and seed alone, so what comes back does not
     depend on the number of threads."""
-    n = threads or default_threads()
+    n = threads or default_workers()
     if n <= 1 or len(items) <= 1:
         yield from map(fn, items)
         return
@@ -65,10 +66,23 @@ def in_threads(fn: Callable[[T], U], items: Sequence[T], threads: int | None = N
         yield from pool.map(fn, items)
 
 
-def default_threads() -> int:
-    from simulation.experiment.executors import default_workers
+def in_processes(
+    fn: Callable[[T], U], items: Sequence[T], workers: int | None = None, cost: Callable[[T], float] | None = None
+) -> Iterator[U]:
+    """fn over items, in item order, in up to `workers` processes (default: one per core); fn and
+    the items must pickle. With `cost`, the dearest items start first, so that the last to finish
+    is a cheap one; what comes back, and its order, do not depend on the number of processes."""
+    n = workers or default_workers()
+    if n <= 1 or len(items) <= 1:
+        yield from map(fn, items)
+        return
+    from concurrent.futures import ProcessPoolExecutor
 
-    return default_workers()
+    order = sorted(range(len(items)), key=lambda j: -cost(items[j])) if cost else range(len(items))
+    with ProcessPoolExecutor(max_workers=min(n, len(items))) as pool:
+        futures = {j: pool.submit(fn, items[j]) for j in order}
+        for j in range(len(items)):
+            yield futures[j].result()
 
 
 def run_batch(

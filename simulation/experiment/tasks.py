@@ -110,37 +110,7 @@ def table_of(res: RunResult, task: Task, metrics: Sequence[str] | None = None, g
     return pa.Table.from_arrays(arrays, schema=_run_schema())
 
 
-@dataclass(frozen=True)
-class _Labels:
-    metrics: Any  # pa.Array of the distinct metric names (large_string)
-    groups: Any
-    metric_codes: np.ndarray  # per pair of tidy_block, its index in metrics
-    group_codes: np.ndarray
-    metric_index: dict[str, int]
-    group_index: dict[str, int]
-
-
-_LABELS: dict[tuple[tuple[str, ...], tuple[str, ...]], _Labels] = {}
 _SCHEMA: list[Any] = []
-
-
-def _labels(names: tuple[str, ...], grps: tuple[str, ...]) -> _Labels:
-    """The name columns' dictionaries, once per process (the pairs are the same every run)."""
-    got = _LABELS.get((names, grps))
-    if got is None:
-        import pyarrow as pa
-
-        mi = {m: i for i, m in enumerate(dict.fromkeys(names))}
-        gi = {g: i for i, g in enumerate(dict.fromkeys(grps))}
-        got = _LABELS[(names, grps)] = _Labels(
-            pa.array(list(mi), pa.large_string()),
-            pa.array(list(gi), pa.large_string()),
-            np.array([mi[m] for m in names], dtype=np.int64),
-            np.array([gi[g] for g in grps], dtype=np.int64),
-            mi,
-            gi,
-        )
-    return got
 
 
 _COLUMNS: dict[tuple, tuple[np.ndarray, list[Any]]] = {}
@@ -167,20 +137,19 @@ def _label_columns(
     if got is None:
         import pyarrow as pa
 
-        labels = _labels(names, grps)
         keep = np.ones(len(names), dtype=bool)
         if metrics is not None:
-            keep &= np.isin(labels.metric_codes, [labels.metric_index[m] for m in metrics if m in labels.metric_index])
+            keep &= np.isin(np.array(names, dtype=object), list(metrics))
         if groups is not None:
-            keep &= np.isin(labels.group_codes, [labels.group_index[g] for g in groups if g in labels.group_index])
+            keep &= np.isin(np.array(grps, dtype=object), list(groups))
         rows = np.flatnonzero(keep)
         pick = np.repeat(rows, len(years))
         got = _COLUMNS[cache_key] = (
             rows,
             [
                 pa.array(np.tile(np.asarray(years, dtype=np.int64), len(rows))),
-                labels.metrics.take(labels.metric_codes[pick]),
-                labels.groups.take(labels.group_codes[pick]),
+                pa.array([names[j] for j in pick], pa.large_string()),
+                pa.array([grps[j] for j in pick], pa.large_string()),
             ],
         )
     return got

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from simulation.analysis.compare import interval
 from simulation.analysis.levers.measures import UNITS, measures, pair
 from simulation.engine.kernels.constants import G_ALL, G_DEMAND
 from simulation.engine.simulate import RunResult, simulate
+from simulation.experiment.runner import in_processes
 from simulation.experiment.spec import parse_path
 from simulation.scenario.loader import Resolved, with_overrides
 
@@ -89,18 +91,9 @@ def run(
     scen = scenarios(design)
     per_set: list[list[list[Outcome]]] = []
     step = len(scen) * len(design.seeds)
-    if workers <= 1 or len(design.sets) <= 1:
-        for values in design.sets:
-            per_set.append(_one_set(scen, values, design.seeds))
-            tick(step)
-    else:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=min(workers, len(design.sets))) as pool:
-            futures = [pool.submit(_one_set, scen, values, design.seeds) for values in design.sets]
-            for f in futures:  # in set order: what the table holds does not depend on who finished first
-                per_set.append(f.result())
-                tick(step)
+    for result in in_processes(partial(_one_set, scen, seeds=design.seeds), design.sets, workers):
+        per_set.append(result)
+        tick(step)
     table: dict[tuple[str, str], list[list[Outcome]]] = {}
     for result in per_set:
         for (section, role, _), outs in zip(scen, result, strict=True):

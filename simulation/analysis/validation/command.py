@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import shlex
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ import pandas as pd
 from simulation.analysis.validation.measure import Outcome, measure, runs_needed
 from simulation.analysis.validation.spec import Loaded, at, load_validation
 from simulation.analysis.validation.stats import verdict
+from simulation.experiment.executors import default_workers
+from simulation.experiment.runner import in_processes
 from simulation.scenario.errors import InputError
 from simulation.scenario.shipped import shipped_dir
 
@@ -103,26 +105,25 @@ def check_rows(loaded: Loaded, outcome: Outcome, reps: int, seed: int) -> list[d
     return rows
 
 
-def _measure_one(x: Loaded, reps: int, seed: int) -> Outcome:
+def _measure_one(job: tuple[Loaded, int, int]) -> Outcome:
+    x, reps, seed = job
     return measure(x, reps, seed, lambda n: None)
 
 
 def _measure_all(plan: list[tuple[Loaded, int, int]], workers: int, tick) -> list[Outcome]:
-    """Every experiment's runs and estimates, in plan order; with workers > 1 the experiments run in
-    parallel processes, with the same results (each experiment's seeds are its own)."""
-    if workers <= 1 or len(plan) <= 1:
+    """Every experiment's runs and estimates, in plan order, the experiments in parallel processes
+    (largest first): the same results with any number of workers (each experiment's seeds are its own)."""
+    if workers <= 1:
         return [measure(x, r, s, tick) for x, r, s in plan]
-    from concurrent.futures import ProcessPoolExecutor
+    found = []
+    for (x, r, _), outcome in zip(plan, in_processes(_measure_one, plan, workers, cost=_size), strict=True):
+        found.append(outcome)
+        tick(runs_needed(x, r))
+    return found
 
-    # the largest first, so that the last to finish is a small one
-    order = sorted(range(len(plan)), key=lambda j: -runs_needed(plan[j][0], plan[j][1]))
-    found: dict[int, Outcome] = {}
-    with ProcessPoolExecutor(max_workers=min(workers, len(plan))) as pool:
-        futures = {pool.submit(_measure_one, *plan[j]): j for j in order}
-        for f in futures:
-            found[futures[f]] = f.result()
-            tick(runs_needed(plan[futures[f]][0], plan[futures[f]][1]))
-    return [found[j] for j in range(len(plan))]
+
+def _size(job: tuple[Loaded, int, int]) -> float:
+    return runs_needed(job[0], job[1])
 
 
 def estimates_under(plan: list[tuple[Loaded, int, int]], values: dict) -> dict[str, float]:
@@ -137,22 +138,13 @@ def estimates_under(plan: list[tuple[Loaded, int, int]], values: dict) -> dict[s
 
 
 def over_sets(plan: list[tuple[Loaded, int, int]], sets: list[dict], workers: int, tick) -> list[dict[str, float]]:
-    """The checks' estimates under each parameter set, in set order; the same with any number of
-    workers (each set's runs use the same seeds, and the table is filled in set order)."""
+    """The checks' estimates under each parameter set, in set order, the sets in parallel processes:
+    the same with any number of workers (each set's runs use the same seeds)."""
     step = sum(runs_needed(x, r) for x, r, _ in plan)
     found: list[dict[str, float]] = []
-    if workers <= 1 or len(sets) <= 1:
-        for values in sets:
-            found.append(estimates_under(plan, values))
-            tick(step)
-        return found
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=min(workers, len(sets))) as pool:
-        futures = [pool.submit(estimates_under, plan, values) for values in sets]
-        for f in futures:
-            found.append(f.result())
-            tick(step)
+    for estimates in in_processes(partial(estimates_under, plan), sets, workers):
+        found.append(estimates)
+        tick(step)
     return found
 
 
@@ -345,7 +337,7 @@ def validate_model(
     estimates: list[dict] = []
     checks: list[dict] = []
     described: list[dict] = []
-    n_workers = workers or os.cpu_count() or 1
+    n_workers = workers or default_workers()
     tick = bar.update if bar is not None else (lambda k: None)
     for (x, r, s), outcome in zip(plan, _measure_all(plan, n_workers, tick), strict=True):
         runs += outcome.runs
