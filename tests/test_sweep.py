@@ -24,7 +24,7 @@ from simulation.experiment.designs import DesignTable, build_design
 from simulation.experiment.executors import kernels_cached
 from simulation.experiment.spec import load_experiment
 from simulation.experiment.store import Store
-from simulation.experiment.sweep import merge, parse_shard, prepare, run_sweep, unique_runs
+from simulation.experiment.sweep import merge, output_filter, parse_shard, prepare, run_sweep, unique_runs
 from simulation.scenario.errors import InputError
 
 BASE = ROOT / "scenarios" / "no_plan.yaml"
@@ -321,7 +321,7 @@ from simulation.experiment.sweep import run_sweep
 spec, out, executor, midwrite = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 if midwrite:  # hold the process in the middle of writing its `midwrite`-th run file, to be killed there
     real_write_all, real_write_run, n = at._write_all, st.Store.write_run, [0]
-    def write_run(self, key, data):
+    def write_run(self, key, data, labels=None):
         n[0] += 1
         if n[0] == midwrite:
             def half(fd, data):
@@ -329,7 +329,7 @@ if midwrite:  # hold the process in the middle of writing its `midwrite`-th run 
                 print("MIDWRITE", flush=True)
                 time.sleep(600)
             at._write_all = half
-        return real_write_run(self, key, data)
+        return real_write_run(self, key, data, labels)
     st.Store.write_run = write_run
 print("START", flush=True)
 run_sweep(load_experiment(spec), out, executor=executor, workers=2 if executor != "serial" else None,
@@ -610,3 +610,49 @@ def test_a_runs_arrow_table_writes_the_bytes_of_its_pandas_frame(metrics, groups
         if metrics is None and groups is None:
             assert frame["value"].isna().any(), "the case with 0/0 rates (NaN) is covered"
         assert pack(run_table(base, task, metrics, groups)) == pack(frame)
+
+
+def test_a_sweep_stores_values_once_labels_once_and_reads_back_the_tidy_rows(exp_dir):
+    """A run file holds the run's values only (its labels are one file per store): read back, each
+    run is exactly the frame `tasks.task_table` gives for it, NaN rates as NaN included."""
+    import pyarrow.parquet as pq
+
+    from simulation.experiment.tasks import task_table
+
+    spec = write_experiment(exp_dir / "values", name="values", values=(40, 80), reps=2)
+    loaded = load_experiment(str(spec))
+    out = exp_dir / "values_out"
+    run_sweep(loaded, out, progress=False)
+    store = Store.open(out)
+    assert [p.suffix for p in store.labels_dir.iterdir()] == [".parquet"], "one labels file for the sweep"
+    _, _, tasks = prepare(loaded)
+    for task in tasks:
+        assert pq.read_schema(store.run_path(task.key)).names == ["value"]
+        want = task_table(loaded.base, task, *output_filter(loaded))
+        pd.testing.assert_frame_equal(store.read_run(task.key), want, check_exact=True)
+    assert len(store.read_dataset()) == sum(len(store.read_run(t.key)) for t in tasks)
+
+
+def test_a_store_with_run_files_of_the_old_format_reads_as_one_dataset(exp_dir):
+    """A store written before run files held values only (format 1: every run's tidy rows) is
+    resumed by this version: old and new run files read back as one dataset, the same as a store
+    written whole by this version. A run whose labels are lost is one clear error, not a crash."""
+    from simulation.experiment.tasks import task_table, to_parquet_bytes
+
+    spec = write_experiment(exp_dir / "old", name="old", values=(40, 80), reps=2)
+    loaded = load_experiment(str(spec))
+    run_sweep(loaded, exp_dir / "new", progress=False)
+    reference = Store.open(exp_dir / "new").read_dataset()
+    out = exp_dir / "mixed"
+    run_sweep(loaded, out, progress=False)
+    store = Store.open(out)
+    _, _, tasks = prepare(loaded)
+    old = tasks[1]
+    frame = task_table(loaded.base, old, *output_filter(loaded))
+    store.run_path(old.key).write_bytes(to_parquet_bytes(frame))  # as format 1 wrote it
+    pd.testing.assert_frame_equal(Store.open(out).read_dataset(), reference, check_exact=True)
+
+    for path in store.labels_dir.iterdir():
+        path.unlink()
+    with pytest.raises(InputError, match="names labels .* which are missing"):
+        Store.open(out).read_dataset()

@@ -177,22 +177,32 @@ def pareto_front(cost: Sequence[float], value: Sequence[float]) -> np.ndarray:
 
 # ---- reading -------------------------------------------------------------------------------
 def _read_runs(runs_dir: Path, needs: set[tuple[str, str]]) -> pd.DataFrame:
-    import pyarrow.dataset as ds
+    import pyarrow.compute as pc
 
-    files = sorted(str(p) for p in runs_dir.glob("*.parquet"))
+    from simulation.experiment.store import read_run_files
+
+    files = sorted(p for p in runs_dir.glob("*.parquet") if not p.name.startswith("."))
     if not files:
         raise FileNotFoundError(f"no run files in {runs_dir}")
     metrics = sorted({m for m, _ in needs})
     groups = sorted({g for _, g in needs})
-    data = ds.dataset(files, format="parquet")
-    flt = ds.field("metric").isin(metrics) & ds.field("group").isin(groups)
-    table = data.to_table(columns=["point", "rep", "key", "year", "metric", "group", "value"], filter=flt)
+    table = read_run_files(files, runs_dir.parent / "labels")
+    keep = pc.and_(
+        pc.is_in(table["metric"], value_set=_strings(metrics)), pc.is_in(table["group"], value_set=_strings(groups))
+    )
+    table = table.filter(keep).select(["point", "rep", "key", "year", "metric", "group", "value"])
     frame = table.to_pandas()
     for col in ("metric", "group"):
         frame[col] = frame[col].astype(str)
     frame["point"] = frame["point"].astype(np.int64)
     frame["rep"] = frame["rep"].astype(np.int64)
     return frame.drop_duplicates(["point", "rep", "year", "metric", "group"], keep="last")
+
+
+def _strings(values: list[str]) -> Any:
+    import pyarrow as pa
+
+    return pa.array(values, pa.large_string())
 
 
 def _map_shared_runs(rows: pd.DataFrame, results_dir: Path, frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:

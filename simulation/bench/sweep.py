@@ -5,7 +5,7 @@
 A sweep of `n_runs` replications of one scenario (default: the plan as announced, full horizon)
 is run end to end with `run_sweep` (planning, store, Parquet, fsync, bookkeeping): serially, on
 `workers` local processes and on a Dask LocalCluster of `workers` processes. The reference is
-`run_table` (a run's tidy rows) alone, in a loop. Every measurement runs in a fresh Python process, as `scsim sweep`
+a run and its values as a sweep stores them (`simulate`, `tasks.run_values`) alone, in a loop. Every measurement runs in a fresh Python process, as `scsim sweep`
 would (a long-lived process with many objects runs the same code measurably slower), with the
 kernels already compiled.
 
@@ -18,7 +18,7 @@ Figures:
   CPU ms/run      CPU seconds of the sweep process and all its workers (getrusage of waited-for
                   children) for one more run: the difference between a sweep of n_runs and a
                   shorter one, divided by the difference in runs
-  overhead        CPU ms/run over run_table's own CPU time per run - 1: the per-run cost of
+  overhead        CPU ms/run over the reference's own CPU time per run - 1: the per-run cost of
                   scheduling and storage (Parquet encoding, pickling, transport, writing, fsync)
   overhead over the model  CPU ms/run over the model's own CPU time per run (`simulate`: the world
                   and the monthly steps, no tables) - 1: what scheduling, storage *and* the tidy tables
@@ -26,7 +26,7 @@ Figures:
   start-up s      the rest of the CPU time: worker imports, kernel loading, planning, the store
   memory          (serial) the sweep process's resident memory after its first WARM_RUNS runs and at
                   the end: a long sweep in one process must stay flat
-  raw parallel    `workers` independent processes running only run_table at the same time: the
+  raw parallel    `workers` independent processes running only the reference at the same time: the
                   best any executor could do on this machine at this moment; the executors'
                   steady rates are also given as a share of it (robust to other load)
   overhead in the sweep  CPU ms/run over the model's own CPU time in the same runs of the same
@@ -62,7 +62,10 @@ import json, sys, time
 mode, args = sys.argv[1], json.loads(sys.argv[2])
 if mode == "task_table":
     from simulation.scenario.loader import load_scenario
-    from simulation.experiment.tasks import plan_tasks, replication_seeds, run_table
+    from simulation.engine.simulate import simulate
+    from simulation.experiment.tasks import plan_tasks, replication_seeds, resolve_task, run_values
+    def run_table(base, task):  # a run and its values as a sweep stores them (tasks.run_values)
+        return run_values(simulate(resolve_task(base, task), task.seed), task)
     base = load_scenario(args["scenario"])
     tasks = plan_tasks(base, [(0, "raw", {})], replication_seeds(args["seed"], args["n"] + 1))
     run_table(base, tasks[0])
@@ -152,7 +155,7 @@ def _steady_rate(out: Path, skip: int) -> float:
 
 
 def raw_parallel(scenario: Path, workers: int, n: int, only_model: bool = False) -> tuple[float, float]:
-    """`workers` independent processes doing nothing but run_table (or, `only_model`, the model
+    """`workers` independent processes doing nothing but the reference (a run and its values; or, `only_model`, the model
     alone) at the same time: (runs/s of them all, mean CPU seconds a run in each)."""
     start = time.time() + 8.0  # after every process has imported and loaded the kernels
     args = {"scenario": str(scenario), "n": n, "start": start, "only_model": only_model}
@@ -333,7 +336,7 @@ def format_bench(r: dict) -> str:
 
     lines = [
         f"{r['n_runs']} runs of {Path(r['scenario']).name} (full horizon), {r['workers']} workers, "
-        f"{r['cpus']} CPUs, best of {r.get('repeat', 1)}; run_table alone: {r['task_table_s'] * 1000:.1f} ms/run wall, "
+        f"{r['cpus']} CPUs, best of {r.get('repeat', 1)}; a run and its values alone: {r['task_table_s'] * 1000:.1f} ms/run wall, "
         f"{r['task_table_cpu_s'] * 1000:.1f} ms CPU ({r['task_table_runs_per_s']:.2f} runs/s)",
         f"{'':<10} {'------------------ wall clock ------------------':^50}  {'---------- CPU time ----------':^30}",
         f"{'executor':<10} {'s':>6} {'runs/s':>7} {'speed-up':>8}  {'steady runs/s':>13} {'speed-up':>8}  "
@@ -349,12 +352,12 @@ def format_bench(r: dict) -> str:
     lines += [
         "wall clock: run_sweep in a fresh process, worker start-up included; steady: after each worker's first run.",
         "CPU time of the sweep process and its workers: ms/run = one more run; overhead = its excess over "
-        "task_table's CPU time;",
+        "the CPU time of a run and its values alone;",
         "start-up s = the rest (worker imports, kernel loading, planning, store).",
     ]
     if "raw_parallel_runs_per_s" in r:
         lines.append(
-            f"machine right now: {r['workers']} independent processes doing only task_table reach "
+            f"machine right now: {r['workers']} independent processes doing only runs and their values reach "
             f"{r['raw_parallel_runs_per_s']:.2f} runs/s ({r['raw_parallel_speedup']:.2f}x one); "
             + ", ".join(
                 f"{ex} steady state reaches {x['steady_efficiency'] * 100:.0f} % of that"

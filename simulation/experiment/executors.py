@@ -5,7 +5,7 @@ Every executor has the same shape:
     executor(base, tasks, *, metrics=None, groups=None, **options) -> iterator of Outcome
 
 and yields one `Outcome` per task as the tasks complete (in no particular order). Workers run
-`tasks.run_table` and send back the run's Parquet bytes, or an error record if the run raised:
+`tasks.run_values` and send back the run's values as Parquet bytes (with their labels), or an error record if the run raised:
 only the caller writes files. A run that raises is an outcome like any other; the sweep goes on.
 
 The base scenario goes to each worker once (a pool initializer; a Dask worker plugin, which
@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulation.engine.simulate import simulate
-from simulation.experiment.tasks import PARQUET_OPTIONS, Task, resolve_task, table_of
+from simulation.experiment.tasks import PARQUET_OPTIONS, VALUE_OPTIONS, Task, resolve_task, run_values
 from simulation.scenario.loader import Resolved
 
 _HOST = socket.gethostname()
@@ -49,12 +49,15 @@ _HOST = socket.gethostname()
 
 @dataclass
 class Outcome:
-    """The result of one task: Parquet bytes (`data`) or an error record (`error`)."""
+    """The result of one task: Parquet bytes of its values (`data`, `tasks.run_values`) with the id
+    and Parquet bytes of their labels (`labels`, the same in every run of a sweep), or an error
+    record (`error`)."""
 
     key: str
     point: int
     rep: int
     data: bytes | None = None
+    labels: tuple[str, bytes] | None = None
     error: dict | None = None
     run_seconds: float = 0.0  # run_table in the worker
     model_cpu_seconds: float = 0.0  # CPU time of the model alone (world and monthly steps), in the worker
@@ -90,16 +93,17 @@ def error_record(task: Task, exc: BaseException, tb: str | None = None) -> dict:
 
 
 def pack(table: Any) -> bytes:
-    """A run's rows (a pyarrow Table from `tasks.run_table`, or the frame of `tasks.task_table`) as
-    Parquet bytes: the same bytes as `tasks.to_parquet_bytes` (no conversion thread pool: each
-    worker uses one core)."""
+    """A run as Parquet bytes: its values alone (the pyarrow Table of `tasks.run_values`, as a sweep
+    stores it), or all its tidy rows (a Table from `tasks.run_table`, or the frame of
+    `tasks.task_table`: the same bytes as `tasks.to_parquet_bytes`). No conversion thread pool:
+    each worker uses one core."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     if not isinstance(table, pa.Table):
         table = pa.Table.from_pandas(table, preserve_index=False, nthreads=1)
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, **PARQUET_OPTIONS)
+    pq.write_table(table, sink, **(VALUE_OPTIONS if table.column_names == ["value"] else PARQUET_OPTIONS))
     return sink.getvalue().to_pybytes()
 
 
@@ -113,7 +117,7 @@ def execute(
         c0 = time.thread_time()
         res = simulate(resolve_task(base, task), task.seed)
         model_cpu = time.thread_time() - c0  # what the sweep's own costs are measured against (bench-sweep)
-        table = table_of(res, task, metrics, groups)
+        table, labels = run_values(res, task, metrics, groups)
         del res
         t1 = time.perf_counter()
         data = pack(table)
@@ -132,6 +136,7 @@ def execute(
         task.point,
         task.rep,
         data=data,
+        labels=(labels.id, labels.data),
         run_seconds=t1 - t0,
         model_cpu_seconds=model_cpu,
         pack_seconds=time.perf_counter() - t1,

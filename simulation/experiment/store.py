@@ -6,9 +6,15 @@
         design.parquet         the design points (one row per point, one column per factor)
         design_X.npy           SALib's sample matrix X (sampling designs only)
         tasks.parquet          every planned run: point, rep, seed, key, name, overrides (JSON)
-        runs/<key>.parquet     one file per finished run: its tidy rows (`tasks.run_table`, the columns of `tasks.task_table`)
+        runs/<key>.parquet     one file per finished run: its values, in the order of its labels, with its point,
+                               rep, key, scenario, seed and labels' id in the schema metadata (`tasks.run_values`);
+                               stores of format 1 hold its tidy rows instead (the columns of `tasks.task_table`)
+        labels/<id>.parquet    the year, metric and group of each value of a run (`tasks.Labels`): one file
+                               per output filter, not the same three columns again in every run file
         failed/<key>.json      one file per failed run: error type, message, traceback, task
         sessions/<...>.json    one file per `run_sweep` call: when, where, executor, shard, counts
+
+`Store.read_dataset` (and `read_run`) read both kinds of run file into the same tidy table.
 
 Every file appears whole or not at all: it is written under a hidden temporary name in the same
 folder, flushed and fsynced, then renamed into place with `os.replace` (atomic on POSIX). A run
@@ -49,7 +55,7 @@ from simulation.io import (
 )
 from simulation.scenario.errors import InputError
 
-FORMAT = 1
+FORMAT = 2  # 2: run files hold values only, their labels are in labels/ (1: tidy rows)
 MANIFEST = "experiment.json"
 DATASET_ORDER = ["point", "rep", "metric", "group", "year"]
 DATASET_COLUMNS = ["point", "rep", "key", "run", "scenario", "seed", "year", "metric", "group", "value"]
@@ -95,6 +101,8 @@ class Store:
         self.runs_dir = self.root / "runs"
         self.failed_dir = self.root / "failed"
         self.sessions_dir = self.root / "sessions"
+        self.labels_dir = self.root / "labels"
+        self._labels_written: set[str] = set()
         self.removed_temporaries: list[Path] = []
         self._unsynced = 0
 
@@ -172,7 +180,7 @@ class Store:
         root.parent.mkdir(parents=True, exist_ok=True)
         tmp = new_temp_dir(root)
         try:
-            for sub in ("runs", "failed", "sessions"):
+            for sub in ("runs", "failed", "sessions", "labels"):
                 (tmp / sub).mkdir()
             if design is not None:
                 atomic_write(tmp / "design.parquet", _parquet(design))
@@ -202,11 +210,11 @@ class Store:
         return cls.open(root)
 
     def _ensure_dirs(self) -> None:
-        for d in (self.runs_dir, self.failed_dir, self.sessions_dir):
+        for d in (self.runs_dir, self.failed_dir, self.sessions_dir, self.labels_dir):
             d.mkdir(exist_ok=True)
 
     def _clean(self) -> None:
-        for d in (self.root, self.runs_dir, self.failed_dir, self.sessions_dir):
+        for d in (self.root, self.runs_dir, self.failed_dir, self.sessions_dir, self.labels_dir):
             self.removed_temporaries += clean_temporaries(d)
 
     # -- reading ---------------------------------------------------------------------------
@@ -253,7 +261,8 @@ class Store:
         return self.runs_dir / f"{key}.parquet"
 
     def read_run(self, key: str) -> pd.DataFrame:
-        return pd.read_parquet(self.run_path(key))
+        """One run's tidy rows (the columns of `tasks.task_table`), whichever way it was stored."""
+        return read_run_files([self.run_path(key)], self.labels_dir).to_pandas()
 
     def read_dataset(self, keys: Iterable[str] | None = None) -> pd.DataFrame:
         """Every finished planned run as one table, sorted by point, rep, metric, group, year.
@@ -262,9 +271,6 @@ class Store:
         shared by several points (same overrides) appears once per point. `keys` restricts to
         some runs.
         """
-        import pyarrow.dataset as pads
-        import pyarrow.parquet as pq
-
         finished = self.finished_keys()
         tasks = self.tasks()
         if len(tasks):
@@ -276,8 +282,7 @@ class Store:
             wanted = sorted(finished if keys is None else finished & set(keys))
         if not wanted:
             return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _EMPTY_DTYPES.items()})
-        paths = [str(self.run_path(k)) for k in wanted]
-        frame = pads.dataset(paths, format="parquet", schema=pq.read_schema(paths[0])).to_table().to_pandas()
+        frame = read_run_files([self.run_path(k) for k in wanted], self.labels_dir).to_pandas()
         if len(tasks) and tasks["key"].duplicated().any():
             frame = frame.drop(columns="point").merge(tasks[["key", "point"]], on="key", how="inner")
             frame = frame[
@@ -288,14 +293,33 @@ class Store:
         return frame.sort_values(order, kind="mergesort", ignore_index=True)
 
     # -- writing ---------------------------------------------------------------------------
-    def write_run(self, key: str, data: bytes) -> None:
-        """Store one finished run (Parquet bytes); a failure recorded earlier for it is removed."""
+    def write_run(self, key: str, data: bytes, labels: tuple[str, bytes] | None = None) -> None:
+        """Store one finished run (Parquet bytes) and, the first time, its labels (id, Parquet
+        bytes), before the run that names them; a failure recorded earlier for the run is removed."""
+        if labels is not None and labels[0] not in self._labels_written:
+            self.write_labels(*labels)
         atomic_write(self.run_path(key), data)
         self._unsynced += 1
         failed = self.failed_dir / f"{key}.json"
         failed.unlink(missing_ok=True)
         if self._unsynced >= 64:
             self.sync()
+
+    def write_labels(self, labels_id: str, data: bytes) -> None:
+        """Store a run's labels under their id, unless they are there already (the id is a hash of
+        the bytes, so the same id is the same file)."""
+        path = self.labels_dir / f"{labels_id}.parquet"
+        if not path.is_file():
+            self.labels_dir.mkdir(exist_ok=True)
+            atomic_write(path, data)
+            fsync_dir(self.labels_dir)
+        self._labels_written.add(labels_id)
+
+    def copy_labels(self, other: Store) -> None:
+        """Take every labels file of another store of the experiment (merging shards)."""
+        for path in sorted(other.labels_dir.glob("*.parquet")):
+            if not is_temp(path.name):
+                self.write_labels(path.stem, path.read_bytes())
 
     def record_failure(self, key: str, record: dict) -> dict:
         """Store (or update) the failure record of a run; counts attempts across sweeps."""
@@ -334,7 +358,7 @@ class Store:
     def visible_temporaries(self) -> list[Path]:
         """Temporary files present now (from writes in progress or killed writers)."""
         out = []
-        for d in (self.root, self.runs_dir, self.failed_dir, self.sessions_dir):
+        for d in (self.root, self.runs_dir, self.failed_dir, self.sessions_dir, self.labels_dir):
             if d.is_dir():
                 out += [d / n for n in os.listdir(d) if is_temp(n)]
         return out
@@ -352,6 +376,47 @@ _EMPTY_DTYPES = {
     "group": "str",
     "value": "float64",
 }
+
+
+def read_run_files(paths: Sequence[Path], labels_dir: Path) -> Any:
+    """Run files (of either format) as one pyarrow Table of tidy rows, in the order of `paths`.
+
+    A values-only file (format 2) gets its point, rep, key, scenario and seed from its metadata and
+    its year, metric and group from `labels_dir/<id>.parquet`; a file of format 1 is its rows. The
+    files are read in threads (Parquet decoding releases the GIL); each label file once."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from simulation.experiment.tasks import RUN_META, _run_schema, full_table
+
+    labels: dict[str, Any] = {}
+
+    def one(path: Path) -> Any:
+        table = pq.read_table(path, use_threads=False)
+        meta = table.schema.metadata or {}
+        if RUN_META not in meta:
+            return table
+        labels_id = json.loads(meta[RUN_META])["labels"]
+        if labels_id not in labels:
+            where = labels_dir / f"{labels_id}.parquet"
+            try:
+                labels[labels_id] = pq.read_table(where, use_threads=False)
+            except FileNotFoundError:
+                raise InputError(
+                    f"run file {Path(path).name} names labels {labels_id}, which are missing", str(where)
+                ) from None
+        return full_table(table, labels[labels_id])
+
+    if len(paths) < 8:
+        tables = [one(p) for p in paths]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
+            tables = list(pool.map(one, paths))
+    if not tables:
+        return _run_schema().empty_table()
+    return pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
 
 
 def _parquet(frame: pd.DataFrame) -> bytes:

@@ -241,8 +241,9 @@ def experiment_manifest(
         "layout": {
             "design.parquet": "design points: point, name, one column per factor",
             "tasks.parquet": "planned runs: point, rep, seed, key, name, overrides (JSON)",
-            "runs/<key>.parquet": "tidy rows of one run: point, rep, key, run, scenario, seed, year, "
-            "metric, group, value",
+            "runs/<key>.parquet": "one run's values in the order of its labels; point, rep, key, scenario, "
+            "seed and labels id in the schema metadata (scsim.run)",
+            "labels/<id>.parquet": "year, metric, group of each value of a run (one file per output filter)",
             "failed/<key>.json": "a run that raised: error_type, message, traceback, task, attempts",
             "sessions/*.json": "one record per sweep call: executor, shard, counts, versions",
         },
@@ -485,7 +486,7 @@ def record_outcome(store: Store, outcome: Outcome, task: Task | None, summary: S
     summary.run_seconds += outcome.run_seconds
     summary.model_cpu_seconds += outcome.model_cpu_seconds
     if outcome.ok:
-        store.write_run(outcome.key, outcome.data)  # type: ignore[arg-type]
+        store.write_run(outcome.key, outcome.data, outcome.labels)  # type: ignore[arg-type]
         summary.done += 1
         return
     err = dict(outcome.error or {})
@@ -608,12 +609,13 @@ def _merge_into(
     for s in stores:
         if s.root.resolve() == target.root.resolve():
             continue
+        target.copy_labels(s)  # before the runs that name them
         for key in sorted(s.finished_keys()):
             data = s.run_path(key).read_bytes()
             if key in have:
                 existing = target.run_path(key).read_bytes()
                 if existing != data:
-                    a, b = pd.read_parquet(target.run_path(key)), pd.read_parquet(s.run_path(key))
+                    a, b = target.read_run(key), s.read_run(key)
                     try:
                         pd.testing.assert_frame_equal(a, b, check_exact=True)
                     except AssertionError:

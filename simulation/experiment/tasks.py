@@ -95,8 +95,8 @@ def table_of(res: RunResult, task: Task, metrics: Sequence[str] | None = None, g
 
     names, grps, values = tidy_block(res)
     years = tuple(int(y) for y in res.cal.years)
-    rows, label_columns = _label_columns(tuple(names), tuple(grps), years, metrics, groups)
-    n = len(rows) * len(years)
+    labels = _labels(tuple(names), tuple(grps), years, metrics, groups)
+    n = labels.table.num_rows
     arrays = [
         pa.array(np.full(n, task.point, dtype=np.int64)),
         pa.array(np.full(n, task.rep, dtype=np.int64)),
@@ -104,25 +104,81 @@ def table_of(res: RunResult, task: Task, metrics: Sequence[str] | None = None, g
         pa.array(np.full(n, task.rep, dtype=np.int64)),
         pa.repeat(pa.scalar(res.scenario, pa.large_string()), n),
         pa.array(np.full(n, res.seed, dtype=np.int64)),
-        *label_columns,  # year, metric, group: the same in every run of a sweep
-        pa.array(values[rows].reshape(-1), from_pandas=True),  # NaN (0/0 rates) as null, as pandas writes them
+        *labels.table.columns,  # year, metric, group: the same in every run of a sweep
+        pa.array(values[labels.rows].reshape(-1), from_pandas=True),  # NaN (0/0 rates) as null, as pandas writes them
     ]
     return pa.Table.from_arrays(arrays, schema=_run_schema())
 
 
-_SCHEMA: list[Any] = []
+# The key of a run file's schema metadata that marks it as values only (docs/experiments.md, "Run
+# files"): a JSON object with the run's point, rep, key, scenario, seed and its labels' id.
+RUN_META = b"scsim.run"
 
 
-_COLUMNS: dict[tuple, tuple[np.ndarray, list[Any]]] = {}
+@dataclass(frozen=True)
+class Labels:
+    """The year, metric and group of each value of a run, in the order of its values: the same in
+    every run of a sweep, so a store keeps them once (`labels/<id>.parquet`), not in every run file."""
+
+    id: str
+    rows: np.ndarray  # the rows of tidy_block kept by the output filter
+    table: Any  # pyarrow Table: year, metric, group
+    data: bytes  # the table as Parquet bytes, written once per store
 
 
-def _label_columns(
+def run_values(res: RunResult, task: Task, metrics: Sequence[str] | None = None, groups: Sequence[str] | None = None):
+    """A finished run as it is stored: its values alone (a one-column pyarrow Table whose schema
+    metadata names its point, rep, key, scenario, seed and Labels), and the Labels. Encoding the
+    label columns again in every run cost half the sweep's own time per run (docs/experiments.md)."""
+    import pyarrow as pa
+
+    names, grps, values = tidy_block(res)
+    labels = _labels(tuple(names), tuple(grps), tuple(int(y) for y in res.cal.years), metrics, groups)
+    meta = {
+        "point": int(task.point),
+        "rep": int(task.rep),
+        "key": task.key,
+        "scenario": str(res.scenario),
+        "seed": int(res.seed),
+        "labels": labels.id,
+    }
+    column = pa.array(values[labels.rows].reshape(-1), from_pandas=True)  # NaN (0/0 rates) as null
+    table = pa.Table.from_arrays([column], names=["value"])
+    return table.replace_schema_metadata({RUN_META: json.dumps(meta, sort_keys=True).encode()}), labels
+
+
+def full_table(values: Any, labels_table: Any) -> Any:
+    """The tidy rows of a values-only run file (`run_values`), given its labels' table: the columns
+    and types of `table_of`, so that a store reads the same table whichever way a run was stored."""
+    import pyarrow as pa
+
+    meta = json.loads(values.schema.metadata[RUN_META])
+    n = values.num_rows
+    if n != labels_table.num_rows:
+        raise ValueError(f"run {meta.get('key')}: {n} values for {labels_table.num_rows} labels")
+    arrays = [
+        pa.array(np.full(n, meta["point"], dtype=np.int64)),
+        pa.array(np.full(n, meta["rep"], dtype=np.int64)),
+        pa.repeat(pa.scalar(meta["key"], pa.large_string()), n),
+        pa.array(np.full(n, meta["rep"], dtype=np.int64)),
+        pa.repeat(pa.scalar(meta["scenario"], pa.large_string()), n),
+        pa.array(np.full(n, meta["seed"], dtype=np.int64)),
+        *labels_table.columns,
+        values.column("value").combine_chunks(),
+    ]
+    return pa.Table.from_arrays(arrays, schema=_run_schema())
+
+
+_LABELS: dict[tuple, Labels] = {}
+
+
+def _labels(
     names: tuple[str, ...],
     grps: tuple[str, ...],
     years: tuple[int, ...],
     metrics: Sequence[str] | None,
     groups: Sequence[str] | None,
-) -> tuple[np.ndarray, list[Any]]:
+) -> Labels:
     """The rows of tidy_block a run keeps and its year, metric and group columns, built once per
     process and output filter: they are the same in every run of a sweep, so a run only adds its
     values and its scalars."""
@@ -133,9 +189,10 @@ def _label_columns(
         None if metrics is None else tuple(metrics),
         None if groups is None else tuple(groups),
     )
-    got = _COLUMNS.get(cache_key)
+    got = _LABELS.get(cache_key)
     if got is None:
         import pyarrow as pa
+        import pyarrow.parquet as pq
 
         keep = np.ones(len(names), dtype=bool)
         if metrics is not None:
@@ -144,15 +201,22 @@ def _label_columns(
             keep &= np.isin(np.array(grps, dtype=object), list(groups))
         rows = np.flatnonzero(keep)
         pick = np.repeat(rows, len(years))
-        got = _COLUMNS[cache_key] = (
-            rows,
+        table = pa.Table.from_arrays(
             [
                 pa.array(np.tile(np.asarray(years, dtype=np.int64), len(rows))),
                 pa.array([names[j] for j in pick], pa.large_string()),
                 pa.array([grps[j] for j in pick], pa.large_string()),
             ],
+            schema=pa.schema([("year", pa.int64()), ("metric", pa.large_string()), ("group", pa.large_string())]),
         )
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink, write_statistics=False)
+        data = sink.getvalue().to_pybytes()
+        got = _LABELS[cache_key] = Labels(hashlib.sha256(data).hexdigest()[:20], rows, table, data)
     return got
+
+
+_SCHEMA: list[Any] = []
 
 
 def _run_schema():
@@ -185,6 +249,11 @@ PARQUET_OPTIONS: dict[str, Any] = {
     "write_statistics": False,
     "use_dictionary": ["point", "rep", "key", "run", "scenario", "seed", "year", "metric", "group"],
 }
+
+
+# How a run's values are written (`run_values`): no statistics (read whole), no dictionary (the
+# values rarely repeat).
+VALUE_OPTIONS: dict[str, Any] = {"write_statistics": False, "use_dictionary": False}
 
 
 def to_parquet_bytes(frame: pd.DataFrame) -> bytes:

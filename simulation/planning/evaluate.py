@@ -108,7 +108,7 @@ class Evaluator:
             try:
                 for outcome in gen:
                     if outcome.ok:
-                        self.store.write_run(outcome.key, outcome.data)  # type: ignore[arg-type]
+                        self.store.write_run(outcome.key, outcome.data, outcome.labels)  # type: ignore[arg-type]
                         self.computed += 1
                     else:
                         self.store.record_failure(outcome.key, dict(outcome.error or {}))
