@@ -41,7 +41,7 @@ class _Parser(argparse.ArgumentParser):
 # the commands as the top-level help lists them, by what a user is doing
 COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
     "run and compare": ("run", "compare", "validate", "show"),
-    "experiments": ("sweep", "merge", "analyze", "calibrate"),
+    "experiments": ("sweep", "merge", "dataset", "analyze", "calibrate"),
     "planning": ("optimize", "robustness", "discover"),
     "outputs": ("report", "app"),
     "model and docs": ("validate-model", "levers", "docs", "bench", "bench-sweep"),
@@ -405,6 +405,31 @@ def cmd_merge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dataset(args: argparse.Namespace) -> int:
+    """A sweep's finished runs as one tidy file, for tools that do not read the results folder."""
+    from simulation.experiment.store import Store
+    from simulation.io import write_via
+
+    folder = Path(args.results)
+    out = Path(args.out) if args.out else folder / "dataset.parquet"
+    if out.suffix not in (".parquet", ".csv"):
+        raise InputError(f"--out must end in .parquet or .csv, not {out.suffix or 'nothing'!r}", str(out))
+    if out.exists() and not args.force:
+        raise InputError("exists; use --force to replace it", str(out))
+    if not out.parent.is_dir():
+        raise InputError("no such folder for --out", str(out.parent))
+    frame = Store.open(folder).read_dataset()
+    if out.suffix == ".csv":
+        from simulation.experiment.outputs import write_csv
+
+        write_via(out, lambda tmp: write_csv(frame, tmp))
+    else:
+        write_via(out, lambda tmp: frame.to_parquet(tmp, index=False))
+    runs = frame["key"].nunique() if len(frame) else 0
+    print(f"{len(frame):,} rows of {runs:,} runs ({', '.join(frame.columns)}) in {out}")
+    return 0
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from simulation.analysis.analyze import analyze, format_analysis, write_analysis
 
@@ -754,6 +779,17 @@ def build_parser() -> argparse.ArgumentParser:
     mg.add_argument("--out", required=True, help="the merged results folder")
     mg.add_argument("--force", action="store_true")
     mg.set_defaults(func=cmd_merge)
+
+    ds = sub.add_parser("dataset", help="a sweep's finished runs as one tidy table (Parquet or CSV), for other tools")
+    ds.add_argument("results", metavar="RESULTS_DIR", help="a folder written by sweep or merge")
+    ds.add_argument(
+        "--out",
+        metavar="FILE",
+        help="FILE.parquet or FILE.csv (default RESULTS_DIR/dataset.parquet): point, rep, key, run, "
+        "scenario, seed, year, metric, group, value",
+    )
+    ds.add_argument("--force", action="store_true", help="replace an existing file")
+    ds.set_defaults(func=cmd_dataset)
 
     an = sub.add_parser("analyze", help="a sweep's sensitivity indices, ranking by value per public KRW, Pareto front")
     an.add_argument("results", metavar="RESULTS_DIR")

@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 from helpers import ROOT
 
+from simulation.experiment.sweep import read_dataset
+
 BASE = (ROOT / "scenarios" / "no_plan.yaml").as_posix()
 GOOD = f"""name: cli_check
 base: {BASE}
@@ -81,12 +83,19 @@ def test_sweep_shards_merge_and_analyze(tmp_path):
     merged = tmp_path / "merged"
     m = scsim("merge", str(tmp_path / "s1"), str(tmp_path / "s2"), "--out", str(merged))
     assert m.returncode == 0, m.stderr
-    a = pd.read_parquet(whole / "runs")
-    b = pd.read_parquet(merged / "runs")
-    key = ["point", "rep", "metric", "group", "year"]
-    pd.testing.assert_frame_equal(
-        a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True), check_exact=True
-    )
+    pd.testing.assert_frame_equal(read_dataset(whole), read_dataset(merged), check_exact=True)
+    # the merged runs as one tidy file for other tools: the dataset, as Parquet or CSV
+    d = scsim("dataset", str(merged))
+    assert d.returncode == 0, d.stderr
+    pd.testing.assert_frame_equal(pd.read_parquet(merged / "dataset.parquet"), read_dataset(whole), check_exact=True)
+    again = scsim("dataset", str(merged))
+    assert again.returncode == 2 and "exists; use --force" in again.stderr and "Traceback" not in again.stderr
+    c = scsim("dataset", str(merged), "--out", str(tmp_path / "tidy.csv"))
+    assert c.returncode == 0, c.stderr
+    csv = pd.read_csv(tmp_path / "tidy.csv", keep_default_na=False, na_values=[""])
+    want = read_dataset(whole)
+    assert list(csv.columns) == list(want.columns) and len(csv) == len(want)
+    assert (csv["metric"] == want["metric"]).all() and csv["value"].equals(want["value"])
     an = scsim("analyze", str(merged))
     assert an.returncode == 0, an.stderr
     assert (merged / "analysis").is_dir() and any((merged / "analysis").glob("*.csv"))

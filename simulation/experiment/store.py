@@ -387,12 +387,15 @@ def read_run_files(paths: Sequence[Path], labels_dir: Path) -> Any:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from simulation.experiment.tasks import RUN_META, _run_schema, full_table
+    from simulation.experiment.tasks import RUN_META, full_table, run_schema
 
     labels: dict[str, Any] = {}
 
+    def read(path: Path) -> Any:  # ParquetFile on the bytes: a tenth of read_table's cost for a small file
+        return pq.ParquetFile(pa.BufferReader(Path(path).read_bytes())).read(use_threads=False)
+
     def one(path: Path) -> Any:
-        table = pq.read_table(path, use_threads=False)
+        table = read(path)
         meta = table.schema.metadata or {}
         if RUN_META not in meta:
             return table
@@ -400,7 +403,7 @@ def read_run_files(paths: Sequence[Path], labels_dir: Path) -> Any:
         if labels_id not in labels:
             where = labels_dir / f"{labels_id}.parquet"
             try:
-                labels[labels_id] = pq.read_table(where, use_threads=False)
+                labels[labels_id] = read(where)
             except FileNotFoundError:
                 raise InputError(
                     f"run file {Path(path).name} names labels {labels_id}, which are missing", str(where)
@@ -415,7 +418,7 @@ def read_run_files(paths: Sequence[Path], labels_dir: Path) -> Any:
         with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
             tables = list(pool.map(one, paths))
     if not tables:
-        return _run_schema().empty_table()
+        return run_schema().empty_table()
     return pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
 
 

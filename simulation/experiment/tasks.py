@@ -107,7 +107,7 @@ def table_of(res: RunResult, task: Task, metrics: Sequence[str] | None = None, g
         *labels.table.columns,  # year, metric, group: the same in every run of a sweep
         pa.array(values[labels.rows].reshape(-1), from_pandas=True),  # NaN (0/0 rates) as null, as pandas writes them
     ]
-    return pa.Table.from_arrays(arrays, schema=_run_schema())
+    return pa.Table.from_arrays(arrays, schema=run_schema())
 
 
 # The key of a run file's schema metadata that marks it as values only (docs/experiments.md, "Run
@@ -166,7 +166,7 @@ def full_table(values: Any, labels_table: Any) -> Any:
         *labels_table.columns,
         values.column("value").combine_chunks(),
     ]
-    return pa.Table.from_arrays(arrays, schema=_run_schema())
+    return pa.Table.from_arrays(arrays, schema=run_schema())
 
 
 _LABELS: dict[tuple, Labels] = {}
@@ -219,7 +219,7 @@ def _labels(
 _SCHEMA: list[Any] = []
 
 
-def _run_schema():
+def run_schema():
     """The schema pandas gives task_table's frame (types and pandas metadata), taken once from an empty one."""
     if not _SCHEMA:
         import pyarrow as pa
