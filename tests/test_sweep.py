@@ -651,6 +651,18 @@ def test_a_store_with_run_files_of_the_old_format_reads_as_one_dataset(exp_dir):
     frame = task_table(loaded.base, old, *output_filter(loaded))
     store.run_path(old.key).write_bytes(to_parquet_bytes(frame))  # as format 1 wrote it
     pd.testing.assert_frame_equal(Store.open(out).read_dataset(), reference, check_exact=True)
+    # resumed by this version, a folder of format 1 is marked format 2 (an older scsim then refuses
+    # it with a message instead of misreading its new run files), and its runs read the same
+    manifest = json.loads((out / "experiment.json").read_text())
+    (out / "experiment.json").write_text(json.dumps({**manifest, "format": 1}))
+    store.run_path(tasks[2].key).unlink()
+    assert run_sweep(loaded, out, progress=False).done == 1
+    assert json.loads((out / "experiment.json").read_text())["format"] == 2
+    pd.testing.assert_frame_equal(Store.open(out).read_dataset(), reference, check_exact=True)
+    (out / "experiment.json").write_text(json.dumps({**manifest, "format": 3}))
+    with pytest.raises(InputError, match="format 3, but this scsim reads format 2 or older"):
+        Store.open(out)
+    (out / "experiment.json").write_text(json.dumps(manifest))
 
     for path in store.labels_dir.iterdir():
         path.unlink()

@@ -124,6 +124,12 @@ class Store:
             raise InputError(f"cannot read experiment.json: {exc}", str(path)) from None
         if not isinstance(manifest, dict) or "experiment_hash" not in manifest:
             raise InputError("experiment.json has no experiment_hash; not a results store", str(path))
+        if isinstance(manifest.get("format"), int) and manifest["format"] > FORMAT:
+            raise InputError(
+                f"experiment.json says format {manifest['format']}, but this scsim reads format {FORMAT} or "
+                "older; update scsim to read it",
+                str(path),
+            )
         store = cls(root, manifest)
         store._clean()
         return store
@@ -159,6 +165,7 @@ class Store:
             store = cls.open(root)
             if store.experiment_hash == want:
                 store._ensure_dirs()
+                store._upgrade()
                 return store
             if not force:
                 raise InputError(
@@ -193,7 +200,7 @@ class Store:
             if tasks is not None:
                 atomic_write(tmp / "tasks.parquet", _parquet(tasks))
             body = dict(manifest)
-            body.setdefault("format", FORMAT)
+            body["format"] = FORMAT  # what it will hold (a merge may start from an older shard's manifest)
             atomic_write(tmp / MANIFEST, _json(body))
             fsync_dir(tmp)
             try:
@@ -208,6 +215,13 @@ class Store:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return cls.open(root)
+
+    def _upgrade(self) -> None:
+        """Mark a store of an older format as this one before any run of this format goes in, so
+        that an older scsim refuses it with a clear message instead of misreading its new runs."""
+        if int(self.manifest.get("format", 1)) < FORMAT:
+            self.manifest = {**self.manifest, "format": FORMAT}
+            atomic_write(self.root / MANIFEST, _json(self.manifest))
 
     def _ensure_dirs(self) -> None:
         for d in (self.runs_dir, self.failed_dir, self.sessions_dir, self.labels_dir):
