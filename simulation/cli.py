@@ -418,6 +418,12 @@ def cmd_dataset(args: argparse.Namespace) -> int:
         raise InputError("exists; use --force to replace it", str(out))
     if not out.parent.is_dir():
         raise InputError("no such folder for --out", str(out.parent))
+    if (folder / "yearly.parquet").is_file() and not (folder / "experiment.json").is_file():
+        raise InputError(
+            "a run or compare folder: its tidy table is already yearly.parquet (and yearly.csv); "
+            "`scsim dataset` reads sweep folders",
+            str(folder),
+        )
     frame = Store.open(folder).read_dataset()
     if out.suffix == ".csv":
         from simulation.experiment.outputs import write_csv

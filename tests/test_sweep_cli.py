@@ -90,6 +90,9 @@ def test_sweep_shards_merge_and_analyze(tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(merged / "dataset.parquet"), read_dataset(whole), check_exact=True)
     again = scsim("dataset", str(merged))
     assert again.returncode == 2 and "exists; use --force" in again.stderr and "Traceback" not in again.stderr
+    assert scsim("dataset", str(merged), "--force").returncode == 0
+    bad = scsim("dataset", str(merged), "--out", str(tmp_path / "tidy.txt"))
+    assert bad.returncode == 2 and "must end in .parquet or .csv" in bad.stderr
     c = scsim("dataset", str(merged), "--out", str(tmp_path / "tidy.csv"))
     assert c.returncode == 0, c.stderr
     csv = pd.read_csv(tmp_path / "tidy.csv", keep_default_na=False, na_values=[""])
