@@ -87,3 +87,21 @@ def test_stage_times_split_a_run_by_submodel_without_changing_it():
     assert st.same_results
     assert list(st.ms) == list(STAGES) and all(v >= 0.0 for v in st.ms.values()) and st.ms["bidding"] > 0.0
     assert "bidding" in format_stage_times(st)
+
+
+def test_the_storage_bench_prints_the_rate_with_and_without_writer_threads():
+    """`python -m simulation.bench.storage` runs a real processes sweep per cell and prints its rate."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "simulation.bench.storage", "--runs", "20", "--fsync-ms", "2", "--threads", "0,2"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split() for line in proc.stdout.splitlines()[2:]]
+    assert [(r[0], r[1]) for r in rows] == [("2", "0"), ("2", "2")]
+    assert all(float(r[2]) > 0 for r in rows)
+    bad = subprocess.run(
+        [sys.executable, "-m", "simulation.bench.storage", "--threads", "x"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert bad.returncode == 2 and "comma-separated numbers" in bad.stderr

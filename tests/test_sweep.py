@@ -668,3 +668,70 @@ def test_a_store_with_run_files_of_the_old_format_reads_as_one_dataset(exp_dir):
         path.unlink()
     with pytest.raises(InputError, match="names labels .* which are missing"):
         Store.open(out).read_dataset()
+
+
+def test_the_run_writer_stores_every_run_from_its_threads_and_raises_a_failed_write(tmp_path):
+    """store.RunWriter: runs written from threads are all there, whole; a write that fails is raised
+    (at a later put or when draining, once the writes in flight are done); 0 threads writes in put."""
+    from simulation.experiment.store import RunWriter
+
+    store = Store.create_or_open(tmp_path / "w", {"experiment_hash": "h"})
+    payload = {f"k{i:03d}": os.urandom(3000 + i) for i in range(200)}
+    with RunWriter(store, threads=4, limit=8) as writer:
+        for key, data in payload.items():
+            writer.put(key, data, ("lab", b"labels"))
+    assert store.finished_keys() == set(payload)
+    assert all(store.run_path(k).read_bytes() == v for k, v in payload.items())
+    assert (store.labels_dir / "lab.parquet").read_bytes() == b"labels"
+    assert not store.visible_temporaries()
+
+    real = Store.write_run
+
+    def failing(self, key, data, labels=None):
+        if key == "bad":
+            raise OSError(28, "No space left on device")
+        return real(self, key, data, labels)
+
+    store2 = Store.create_or_open(tmp_path / "w2", {"experiment_hash": "h"})
+    try:
+        Store.write_run = failing
+        with pytest.raises(OSError, match="No space left"), RunWriter(store2, threads=2) as writer:
+            for key in ("a", "bad", "b", "c"):
+                writer.put(key, b"x")
+        assert "a" in store2.finished_keys() and "bad" not in store2.finished_keys()
+        assert not store2.visible_temporaries()
+        w0 = RunWriter(store2, threads=0)
+        with pytest.raises(OSError, match="No space left"):
+            w0.put("bad", b"x")
+        w0.put("d", b"y")
+        assert store2.run_path("d").read_bytes() == b"y"
+    finally:
+        Store.write_run = real
+
+
+def test_a_sweep_whose_write_fails_stops_with_the_error_and_resumes_whole(exp_dir, monkeypatch):
+    """A run that cannot be stored (a full disk) ends the sweep with that error, recorded in its
+    session; what was stored is whole, and the sweep run again completes the same dataset."""
+    spec = write_experiment(exp_dir / "wfail", name="wfail", values=(40, 80), reps=3)
+    loaded = load_experiment(str(spec))
+    run_sweep(loaded, exp_dir / "wfail_ref", progress=False, write_threads=0)
+    reference = Store.open(exp_dir / "wfail_ref").read_dataset()
+    real, calls = Store.write_run, [0]
+
+    def full_disk(self, key, data, labels=None):
+        calls[0] += 1
+        if calls[0] == 4:
+            raise OSError(28, "No space left on device")
+        return real(self, key, data, labels)
+
+    out = exp_dir / "wfail_out"
+    monkeypatch.setattr(Store, "write_run", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        run_sweep(loaded, out, progress=False)
+    monkeypatch.setattr(Store, "write_run", real)
+    store = Store.open(out)
+    assert store.sessions()[-1]["status"].startswith("error: OSError")
+    assert 0 < len(store.finished_keys()) < len(reference["key"].unique())
+    assert not store.visible_temporaries()
+    run_sweep(loaded, out, progress=False)
+    pd.testing.assert_frame_equal(Store.open(out).read_dataset(), reference, check_exact=True)

@@ -30,11 +30,14 @@ from typing import Any
 from simulation.experiment.executors import EXECUTORS, Outcome, default_workers
 from simulation.experiment.lock import sweep_lock
 from simulation.experiment.spec import LoadedExperiment
-from simulation.experiment.store import Store, atomic_write, tasks_frame
+from simulation.experiment.store import RunWriter, Store, atomic_write, tasks_frame
 from simulation.experiment.tasks import Task, plan_tasks, replication_seeds
 from simulation.scenario.errors import InputError
 
 EXTRA_PACKAGES = ("dask", "distributed", "SALib", "scipy", "psutil")
+# threads that store finished runs (store.RunWriter): the waits of their fsyncs overlap, so that a
+# slow file system does not cap the runs a second of every worker together
+WRITE_THREADS = 4
 
 
 @dataclass
@@ -348,6 +351,7 @@ def run_sweep(
     *,
     design: Any = None,
     max_runs: int | None = None,
+    write_threads: int = WRITE_THREADS,
 ) -> SweepSummary:
     """Run (or resume) an experiment's sweep into the results folder `out`.
 
@@ -358,6 +362,7 @@ def run_sweep(
     force      replace a results folder of a different experiment (never needed to resume).
     design     a prebuilt DesignTable (default: designs.build_design(loaded)).
     max_runs   refuse a plan of more runs (default size.MAX_RUNS), before the design is built.
+    write_threads  threads that store finished runs (store.RunWriter; 0: in the loop that receives them).
 
     Bad arguments, a plan too large, a folder of another experiment and a folder that another sweep
     is writing (lock.sweep_lock) raise InputError before any run.
@@ -381,6 +386,7 @@ def run_sweep(
             metrics,
             groups,
             t_start,
+            write_threads,
         )
 
 
@@ -398,6 +404,7 @@ def _locked_sweep(
     metrics: list[str] | None,
     groups: list[str] | None,
     t_start: float,
+    write_threads: int = WRITE_THREADS,
 ) -> SweepSummary:
     env = environment()
     store, design, tasks = open_store(loaded, out, force=force, env=env, planned=planned)
@@ -448,13 +455,14 @@ def _locked_sweep(
         loaded.base, pending, metrics=metrics, groups=groups, workers=workers, scheduler=scheduler
     )
     try:
-        for outcome in gen:
-            record_outcome(store, outcome, by_key.get(outcome.key), summary)
-            if bar is not None:
-                bar.set_postfix_str(
-                    f"done={summary.done} failed={summary.failed} skipped={summary.skipped}", refresh=False
-                )
-                bar.update(1)
+        with RunWriter(store, threads=write_threads) as writer:  # leaving it waits for every write
+            for outcome in gen:
+                record_outcome(store, outcome, by_key.get(outcome.key), summary, writer)
+                if bar is not None:
+                    bar.set_postfix_str(
+                        f"done={summary.done} failed={summary.failed} skipped={summary.skipped}", refresh=False
+                    )
+                    bar.update(1)
         status = "finished"
     except KeyboardInterrupt:
         status = "interrupted"
@@ -482,11 +490,14 @@ def _locked_sweep(
     return summary
 
 
-def record_outcome(store: Store, outcome: Outcome, task: Task | None, summary: SweepSummary) -> None:
+def record_outcome(
+    store: Store, outcome: Outcome, task: Task | None, summary: SweepSummary, writer: RunWriter | None = None
+) -> None:
+    """Store one outcome: a finished run (through `writer`'s threads if given) or a failure record."""
     summary.run_seconds += outcome.run_seconds
     summary.model_cpu_seconds += outcome.model_cpu_seconds
     if outcome.ok:
-        store.write_run(outcome.key, outcome.data, outcome.labels)  # type: ignore[arg-type]
+        (writer.put if writer is not None else store.write_run)(outcome.key, outcome.data, outcome.labels)  # type: ignore[arg-type]
         summary.done += 1
         return
     err = dict(outcome.error or {})
