@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 from simulation.bench.model import child_env, machine
-from simulation.bench.sweep import DEFAULT_SCENARIO, _experiment, _steady_rate
+from simulation.bench.sweep import DEFAULT_SCENARIO, experiment_file, steady_rate
 from simulation.scenario.shipped import shipped_file
 
 _CHILD = """
@@ -54,7 +54,7 @@ def bench_storage(runs: int, workers: int, fsync_ms: list[float], threads: list[
     """One `processes` sweep per (fsync_ms, threads), each in a fresh process: steady runs/s."""
     root = Path(tempfile.mkdtemp(prefix="scsim-bench-storage-"))
     try:
-        experiment = _experiment(root, shipped_file(DEFAULT_SCENARIO), runs)
+        experiment = experiment_file(root, shipped_file(DEFAULT_SCENARIO), runs)
         script = root / "child.py"
         script.write_text(_CHILD)
         rows = []
@@ -70,7 +70,7 @@ def bench_storage(runs: int, workers: int, fsync_ms: list[float], threads: list[
                 )
                 if proc.returncode != 0:
                     raise RuntimeError(f"benchmark child failed: {proc.stderr[-2000:]}")
-                rows.append({"fsync_ms": ms, "threads": n, "steady_runs_per_s": _steady_rate(out, runs // 10)})
+                rows.append({"fsync_ms": ms, "threads": n, "steady_runs_per_s": steady_rate(out, runs // 10)})
                 shutil.rmtree(out, ignore_errors=True)
         return rows
     finally:

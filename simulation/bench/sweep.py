@@ -128,7 +128,7 @@ def _child(mode: str, **args) -> dict:
     return out
 
 
-def _experiment(folder: Path, scenario: Path, n_runs: int) -> Path:
+def experiment_file(folder: Path, scenario: Path, n_runs: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "bench.yaml"
     path.write_text(
@@ -145,7 +145,7 @@ def _experiment(folder: Path, scenario: Path, n_runs: int) -> Path:
     return path
 
 
-def _steady_rate(out: Path, skip: int) -> float:
+def steady_rate(out: Path, skip: int) -> float:
     """Runs per second from the completion times of the run files, after the first `skip` runs."""
     times = sorted(p.stat().st_mtime for p in (out / "runs").glob("*.parquet"))
     if len(times) <= skip + 1:
@@ -208,7 +208,7 @@ def _measure_executor(
     if small is not None:
         best["in_sweep"] = min(best["in_sweep"], (r["cpu_total"] - cpu_small) / (r["model_cpu"] - model_small) - 1.0)
     best["wall"] = min(best["wall"], r["wall"])
-    best["steady"] = max(best["steady"], _steady_rate(root / f"{ex}-{k}", skip=w))
+    best["steady"] = max(best["steady"], steady_rate(root / f"{ex}-{k}", skip=w))
     best["cpu"] = min(best["cpu"], r["cpu_total"])
     best["cpu_small"] = min(best["cpu_small"], cpu_small)
 
@@ -274,9 +274,9 @@ def bench_sweep(
     root.mkdir(parents=True, exist_ok=True)
     try:
         load_before = os.getloadavg()[0]
-        big = _experiment(root / "big", scenario, n_runs)
+        big = experiment_file(root / "big", scenario, n_runs)
         n_small = max(4 * workers, n_runs // 5)
-        small = _experiment(root / "small", scenario, n_small) if n_small < n_runs else None
+        small = experiment_file(root / "small", scenario, n_small) if n_small < n_runs else None
         tts, raws, loaded_model = [], [], []
         seen: dict[str, dict] = {}
         for k in range(repeat):

@@ -386,6 +386,11 @@ class Store:
         return out
 
 
+# threads that store finished runs (RunWriter): the waits of their fsyncs overlap, so that a slow
+# file system does not cap the runs a second of every worker together (docs/experiments.md, "Sweeps")
+WRITE_THREADS = 4
+
+
 class RunWriter:
     """Stores finished runs from a few threads, so that the wait of each file's fsync (about 0.2 ms
     on a local disk, milliseconds on a network file system) overlaps the next run and the other
@@ -397,7 +402,7 @@ class RunWriter:
     a context manager: leaving it drains, so that no write is left running when a sweep records
     its session. `threads=0` writes each run in `put` itself."""
 
-    def __init__(self, store: Store, threads: int = 4, limit: int = 64) -> None:
+    def __init__(self, store: Store, threads: int = WRITE_THREADS, limit: int = 64) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.store = store

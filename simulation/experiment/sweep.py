@@ -30,14 +30,11 @@ from typing import Any
 from simulation.experiment.executors import EXECUTORS, Outcome, default_workers
 from simulation.experiment.lock import sweep_lock
 from simulation.experiment.spec import LoadedExperiment
-from simulation.experiment.store import RunWriter, Store, atomic_write, tasks_frame
+from simulation.experiment.store import WRITE_THREADS, RunWriter, Store, atomic_write, tasks_frame
 from simulation.experiment.tasks import Task, plan_tasks, replication_seeds
 from simulation.scenario.errors import InputError
 
 EXTRA_PACKAGES = ("dask", "distributed", "SALib", "scipy", "psutil")
-# threads that store finished runs (store.RunWriter): the waits of their fsyncs overlap, so that a
-# slow file system does not cap the runs a second of every worker together
-WRITE_THREADS = 4
 
 
 @dataclass

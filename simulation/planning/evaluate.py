@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.experiment.executors import EXECUTORS
-from simulation.experiment.store import Store, tasks_frame
+from simulation.experiment.store import WRITE_THREADS, RunWriter, Store, tasks_frame
 from simulation.experiment.tasks import Task, canonical, run_key
 from simulation.io import atomic_write
 from simulation.planning.outcomes import METRICS, run_totals
@@ -106,13 +106,14 @@ class Evaluator:
                 base, pending, metrics=list(METRICS), groups=["all"], workers=self.workers, scheduler=self.scheduler
             )
             try:
-                for outcome in gen:
-                    if outcome.ok:
-                        self.store.write_run(outcome.key, outcome.data, outcome.labels)  # type: ignore[arg-type]
-                        self.computed += 1
-                    else:
-                        self.store.record_failure(outcome.key, dict(outcome.error or {}))
-                        failures.append(outcome)
+                with RunWriter(self.store, threads=WRITE_THREADS) as writer:  # as a sweep stores its runs
+                    for outcome in gen:
+                        if outcome.ok:
+                            writer.put(outcome.key, outcome.data, outcome.labels)  # type: ignore[arg-type]
+                            self.computed += 1
+                        else:
+                            self.store.record_failure(outcome.key, dict(outcome.error or {}))
+                            failures.append(outcome)
             finally:
                 gen.close()
         self.store.sync()
