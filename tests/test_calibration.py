@@ -298,6 +298,8 @@ def test_compare_over_parameter_sets(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "× 2 parameter sets" in proc.stdout and "from the parameters" in proc.stdout
+    # two sets pin the width of the parameter part down to about 1/sqrt(2): the output says so
+    assert "read from 2 sets, is itself uncertain by about +/- 71%" in proc.stdout
     diff = pd.read_csv(out / "differences.csv")
     v = diff[(diff["metric"] == "value_won_usd_m") & (diff["period"] == "all")].iloc[0]
     assert v["pairs"] == 6 and v["ci_half_parameters"] > 0.0

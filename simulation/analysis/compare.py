@@ -354,6 +354,13 @@ def _half(value: float, unit: str) -> str:
     return f"+/- {value:,.0f}" if abs(value) >= 100 else f"+/- {value:.3g}"
 
 
+def width_error(sets: int) -> float:
+    """Relative standard error of a standard deviation estimated from `sets` values of a normal
+    spread, 1/sqrt(2(k-1)): how much the parameter part of an interval moves with another draw of
+    as many sets (docs/model.md section 6, "Does the farthest-point choice widen the interval?")."""
+    return 1.0 / math.sqrt(2.0 * max(1, sets - 1))
+
+
 def format_differences(diff: pd.DataFrame, runs: str, sets: int | None = None) -> str:
     """The whole-horizon differences, one block per scenario, and notes on CIs that straddle zero
     and on differences that are exactly zero in every run. `runs`: runner.replications_text."""
@@ -389,7 +396,8 @@ def format_differences(diff: pd.DataFrame, runs: str, sets: int | None = None) -
                 r = v.iloc[0]
                 lines.append(
                     f"  of the value-won CI: +/- {r['ci_half_stochastic']:,.0f} from replication noise and "
-                    f"+/- {r['ci_half_parameters']:,.0f} from the parameters (added in quadrature)"
+                    f"+/- {r['ci_half_parameters']:,.0f} from the parameters (added in quadrature; that part, "
+                    f"read from {sets} sets, is itself uncertain by about +/- {width_error(sets):.0%})"
                 )
     if same[diff["period"] == "all"].any():
         lines.append(IDENTICAL_NOTE + ".")
