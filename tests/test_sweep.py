@@ -320,16 +320,20 @@ from simulation.experiment.spec import load_experiment
 from simulation.experiment.sweep import run_sweep
 spec, out, executor, midwrite = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 if midwrite:  # hold the process in the middle of writing its `midwrite`-th run file, to be killed there
-    real_write_all, real_write_run, n = at._write_all, st.Store.write_run, [0]
+    import threading  # runs are written from a few threads (store.RunWriter): only that one is held
+    real_write_all, real_write_run, n, lock, mine = at._write_all, st.Store.write_run, [0], threading.Lock(), threading.local()
     def write_run(self, key, data, labels=None):
-        n[0] += 1
-        if n[0] == midwrite:
-            def half(fd, data):
-                real_write_all(fd, data[: len(data) // 2])
-                print("MIDWRITE", flush=True)
-                time.sleep(600)
-            at._write_all = half
+        with lock:
+            n[0] += 1
+            mine.key = key if n[0] == midwrite else None
         return real_write_run(self, key, data, labels)
+    def half(fd, data):
+        if getattr(mine, "key", None) is None:
+            return real_write_all(fd, data)
+        real_write_all(fd, data[: len(data) // 2])
+        print("MIDWRITE", mine.key, flush=True)
+        time.sleep(600)
+    at._write_all = half
     st.Store.write_run = write_run
 print("START", flush=True)
 run_sweep(load_experiment(spec), out, executor=executor, workers=2 if executor != "serial" else None,
@@ -399,9 +403,9 @@ def test_sigkill_at_several_points_then_resume_gives_the_uninterrupted_dataset(e
     while "MIDWRITE" not in line:
         line = proc.stdout.readline()
         assert line or proc.poll() is None, proc.stderr.read()
-    tmp_files = [p for p in (out / "runs").iterdir() if p.name.startswith(".") and ".tmp-" in p.name]
+    target = f"{line.split()[1]}.parquet"
+    tmp_files = [p for p in (out / "runs").iterdir() if p.name.startswith(f".{target}.tmp-")]
     assert len(tmp_files) == 1 and tmp_files[0].stat().st_size > 0
-    target = tmp_files[0].name[1:].split(".tmp-")[0]
     assert not (out / "runs" / target).exists(), "the run being written is not visible"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
