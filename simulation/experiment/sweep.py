@@ -348,7 +348,7 @@ def run_sweep(
     *,
     design: Any = None,
     max_runs: int | None = None,
-    write_threads: int = WRITE_THREADS,
+    write_threads: int | None = None,
 ) -> SweepSummary:
     """Run (or resume) an experiment's sweep into the results folder `out`.
 
@@ -359,7 +359,8 @@ def run_sweep(
     force      replace a results folder of a different experiment (never needed to resume).
     design     a prebuilt DesignTable (default: designs.build_design(loaded)).
     max_runs   refuse a plan of more runs (default size.MAX_RUNS), before the design is built.
-    write_threads  threads that store finished runs (store.RunWriter; 0: in the loop that receives them).
+    write_threads  threads that store finished runs (store.RunWriter; 0: in the loop that receives them;
+               default one for a serial sweep, which makes one run at a time, WRITE_THREADS otherwise).
 
     Bad arguments, a plan too large, a folder of another experiment and a folder that another sweep
     is writing (lock.sweep_lock) raise InputError before any run.
@@ -401,7 +402,7 @@ def _locked_sweep(
     metrics: list[str] | None,
     groups: list[str] | None,
     t_start: float,
-    write_threads: int = WRITE_THREADS,
+    write_threads: int | None = None,
 ) -> SweepSummary:
     env = environment()
     store, design, tasks = open_store(loaded, out, force=force, env=env, planned=planned)
@@ -452,6 +453,8 @@ def _locked_sweep(
         loaded.base, pending, metrics=metrics, groups=groups, workers=workers, scheduler=scheduler
     )
     try:
+        if write_threads is None:
+            write_threads = 1 if executor == "serial" else WRITE_THREADS
         with RunWriter(store, threads=write_threads) as writer:  # leaving it waits for every write
             for outcome in gen:
                 record_outcome(store, outcome, by_key.get(outcome.key), summary, writer)
