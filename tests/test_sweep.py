@@ -599,11 +599,20 @@ def test_shipped_smoke_experiment_runs_and_resumes(tmp_path):
     "metrics,groups",
     [(None, None), (["bids", "win_rate", "public_cost_krw_bn"], None), (None, ["all"]), (["wins"], ["all", "none"])],
 )
-def test_a_runs_arrow_table_writes_the_bytes_of_its_pandas_frame(metrics, groups):
-    """Workers build a run's rows straight into Arrow (tasks.run_table); the Parquet file is byte for
-    byte what the pandas frame of tasks.task_table gives, NaN rates (0/0) as nulls included."""
+def test_a_runs_values_and_labels_give_the_bytes_of_its_pandas_frame(metrics, groups):
+    """A run as stored (tasks.run_values: its values, and labels once per store) is read back into
+    Arrow (tasks.full_table) whose Parquet file is byte for byte what the pandas frame of
+    tasks.task_table gives, NaN rates (0/0) as nulls included."""
+    from simulation.engine.simulate import simulate
     from simulation.experiment.executors import pack
-    from simulation.experiment.tasks import plan_tasks, replication_seeds, run_table, task_table
+    from simulation.experiment.tasks import (
+        full_table,
+        plan_tasks,
+        replication_seeds,
+        resolve_task,
+        run_values,
+        task_table,
+    )
     from simulation.scenario.loader import load_scenario
 
     base = load_scenario(str(ROOT / "scenarios" / "plan_2019_announced.yaml"), overrides=["time.end=2022-12"])
@@ -613,7 +622,8 @@ def test_a_runs_arrow_table_writes_the_bytes_of_its_pandas_frame(metrics, groups
         assert len(frame) > 0
         if metrics is None and groups is None:
             assert frame["value"].isna().any(), "the case with 0/0 rates (NaN) is covered"
-        assert pack(run_table(base, task, metrics, groups)) == pack(frame)
+        values, labels = run_values(simulate(resolve_task(base, task), task.seed), task, metrics, groups)
+        assert pack(full_table(values, labels.table)) == pack(frame)
 
 
 def test_a_sweep_stores_values_once_labels_once_and_reads_back_the_tidy_rows(exp_dir):

@@ -64,11 +64,11 @@ if mode == "task_table":
     from simulation.scenario.loader import load_scenario
     from simulation.engine.simulate import simulate
     from simulation.experiment.tasks import plan_tasks, replication_seeds, resolve_task, run_values
-    def run_table(base, task):  # a run and its values as a sweep stores them (tasks.run_values)
+    def run_and_values(base, task):  # a run and its values as a sweep stores them (tasks.run_values)
         return run_values(simulate(resolve_task(base, task), task.seed), task)
     base = load_scenario(args["scenario"])
     tasks = plan_tasks(base, [(0, "raw", {})], replication_seeds(args["seed"], args["n"] + 1))
-    run_table(base, tasks[0])
+    run_and_values(base, tasks[0])
     while time.time() < args.get("start", 0):
         time.sleep(0.01)
     t, c = time.perf_counter(), time.process_time()
@@ -79,7 +79,7 @@ if mode == "task_table":
             simulate(resolve_task(base, task), task.seed)
     else:
         for task in tasks[1:]:
-            run_table(base, task)
+            run_and_values(base, task)
     wall, cpu = time.perf_counter() - t, time.process_time() - c
     model = {}
     if args.get("model"):  # the model's own time: the same runs, world and monthly steps only, no tables

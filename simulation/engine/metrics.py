@@ -293,7 +293,7 @@ def tidy_block(res: RunResult) -> tuple[list[str], list[str], np.ndarray]:
     """(metric of each row, group of each row, values: one row of yearly figures per pair).
 
     The pairs come in the same order for every run (PAIR_METRICS, PAIR_GROUPS), so a sweep builds
-    its columns of names once (experiment/tasks.run_table) and only the values per run; the values
+    its columns of names once (experiment/tasks.run_values) and only the values per run; the values
     are computed block by block (element by element the same arithmetic as one series at a time)."""
     A, P = res.acc, res.params
     ny = len(res.cal.years)

@@ -59,7 +59,7 @@ class Outcome:
     data: bytes | None = None
     labels: tuple[str, bytes] | None = None
     error: dict | None = None
-    run_seconds: float = 0.0  # run_table in the worker
+    run_seconds: float = 0.0  # the run and its values (tasks.run_values) in the worker
     model_cpu_seconds: float = 0.0  # CPU time of the model alone (world and monthly steps), in the worker
     pack_seconds: float = 0.0  # Parquet encoding in the worker
     worker: str = ""
@@ -94,7 +94,7 @@ def error_record(task: Task, exc: BaseException, tb: str | None = None) -> dict:
 
 def pack(table: Any) -> bytes:
     """A run as Parquet bytes: its values alone (the pyarrow Table of `tasks.run_values`, as a sweep
-    stores it), or all its tidy rows (a Table from `tasks.run_table`, or the frame of
+    stores it), or all its tidy rows (a Table from `tasks.full_table`, or the frame of
     `tasks.task_table`: the same bytes as `tasks.to_parquet_bytes`). No conversion thread pool:
     each worker uses one core."""
     import pyarrow as pa

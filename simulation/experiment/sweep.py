@@ -50,7 +50,7 @@ class SweepSummary:
     not_retried: int = 0  # failed in an earlier call, left alone (retry_failed=False)
     failures: list[dict] = field(default_factory=list)  # this call's: key, point, rep, name, error_type, message
     seconds: float = 0.0  # wall clock of this call
-    run_seconds: float = 0.0  # time in run_table, summed over runs (all workers)
+    run_seconds: float = 0.0  # time in the runs and their values, summed over runs (all workers)
     model_cpu_seconds: float = 0.0  # CPU time of the model alone in those runs (bench-sweep's yardstick)
     workers: int = 1
     warnings: list[str] = field(default_factory=list)

@@ -82,36 +82,8 @@ def task_table(
     return frame
 
 
-def run_table(base: Resolved, task: Task, metrics: Sequence[str] | None = None, groups: Sequence[str] | None = None):
-    """`task_table` as a pyarrow Table, built without pandas: the same columns, types and schema
-    metadata, so the Parquet bytes of a run are the same. A sweep calls this once per run, and
-    building the frame through pandas cost about half as much again as the model (docs/speed.md)."""
-    return table_of(simulate(resolve_task(base, task), task.seed), task, metrics, groups)
-
-
-def table_of(res: RunResult, task: Task, metrics: Sequence[str] | None = None, groups: Sequence[str] | None = None):
-    """A finished run's tidy rows as a pyarrow Table (see `run_table`)."""
-    import pyarrow as pa
-
-    names, grps, values = tidy_block(res)
-    years = tuple(int(y) for y in res.cal.years)
-    labels = _labels(tuple(names), tuple(grps), years, metrics, groups)
-    n = labels.table.num_rows
-    arrays = [
-        pa.array(np.full(n, task.point, dtype=np.int64)),
-        pa.array(np.full(n, task.rep, dtype=np.int64)),
-        pa.repeat(pa.scalar(task.key, pa.large_string()), n),
-        pa.array(np.full(n, task.rep, dtype=np.int64)),
-        pa.repeat(pa.scalar(res.scenario, pa.large_string()), n),
-        pa.array(np.full(n, res.seed, dtype=np.int64)),
-        *labels.table.columns,  # year, metric, group: the same in every run of a sweep
-        pa.array(values[labels.rows].reshape(-1), from_pandas=True),  # NaN (0/0 rates) as null, as pandas writes them
-    ]
-    return pa.Table.from_arrays(arrays, schema=run_schema())
-
-
-# The key of a run file's schema metadata that marks it as values only (docs/experiments.md, "Run
-# files"): a JSON object with the run's point, rep, key, scenario, seed and its labels' id.
+# The key of a run file's schema metadata that marks it as values only (docs/experiments.md, "The
+# results folder"): a JSON object with the run's point, rep, key, scenario, seed and its labels' id.
 RUN_META = b"scsim.run"
 
 
@@ -148,8 +120,9 @@ def run_values(res: RunResult, task: Task, metrics: Sequence[str] | None = None,
 
 
 def full_table(values: Any, labels_table: Any) -> Any:
-    """The tidy rows of a values-only run file (`run_values`), given its labels' table: the columns
-    and types of `table_of`, so that a store reads the same table whichever way a run was stored."""
+    """The tidy rows of a values-only run file (`run_values`), given its labels' table: the columns,
+    types and schema metadata of `task_table`'s frame (its Parquet bytes are the same), so that a
+    store reads the same table whichever way a run was stored. Built without pandas."""
     import pyarrow as pa
 
     meta = json.loads(values.schema.metadata[RUN_META])
