@@ -391,6 +391,12 @@ class Store:
 WRITE_THREADS = 4
 
 
+def writer_threads(executor: str) -> int:
+    """Writer threads for runs coming from `executor`: one for `serial`, which makes one run at a
+    time (its fsync then overlaps the next run; more threads only add CPU), WRITE_THREADS otherwise."""
+    return 1 if executor == "serial" else WRITE_THREADS
+
+
 class RunWriter:
     """Stores finished runs from a few threads, so that the wait of each file's fsync (about 0.2 ms
     on a local disk, milliseconds on a network file system) overlaps the next run and the other

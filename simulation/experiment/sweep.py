@@ -30,7 +30,7 @@ from typing import Any
 from simulation.experiment.executors import EXECUTORS, Outcome, default_workers
 from simulation.experiment.lock import sweep_lock
 from simulation.experiment.spec import LoadedExperiment
-from simulation.experiment.store import WRITE_THREADS, RunWriter, Store, atomic_write, tasks_frame
+from simulation.experiment.store import RunWriter, Store, atomic_write, tasks_frame, writer_threads
 from simulation.experiment.tasks import Task, plan_tasks, replication_seeds
 from simulation.scenario.errors import InputError
 
@@ -360,7 +360,7 @@ def run_sweep(
     design     a prebuilt DesignTable (default: designs.build_design(loaded)).
     max_runs   refuse a plan of more runs (default size.MAX_RUNS), before the design is built.
     write_threads  threads that store finished runs (store.RunWriter; 0: in the loop that receives them;
-               default one for a serial sweep, which makes one run at a time, WRITE_THREADS otherwise).
+               default store.writer_threads(executor)).
 
     Bad arguments, a plan too large, a folder of another experiment and a folder that another sweep
     is writing (lock.sweep_lock) raise InputError before any run.
@@ -453,9 +453,8 @@ def _locked_sweep(
         loaded.base, pending, metrics=metrics, groups=groups, workers=workers, scheduler=scheduler
     )
     try:
-        if write_threads is None:
-            write_threads = 1 if executor == "serial" else WRITE_THREADS
-        with RunWriter(store, threads=write_threads) as writer:  # leaving it waits for every write
+        threads = writer_threads(executor) if write_threads is None else write_threads
+        with RunWriter(store, threads=threads) as writer:  # leaving it waits for every write
             for outcome in gen:
                 record_outcome(store, outcome, by_key.get(outcome.key), summary, writer)
                 if bar is not None:
