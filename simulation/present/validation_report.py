@@ -4,11 +4,12 @@ the published range, held-out checks apart from fitted ones, and a figure of the
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from simulation.analysis.validation.command import given, number_text, range_text
 
 ROLES = (
     ("held_out", "Held-out checks", "no parameter was tuned to pass them: these test the model"),
@@ -20,10 +21,6 @@ def is_validation_folder(folder: Path) -> bool:
     from simulation.present.report import is_kind_folder
 
     return is_kind_folder(folder, "validate-model", "checks")
-
-
-def _finite(x) -> bool:
-    return x is not None and not (isinstance(x, float) and math.isnan(x))
 
 
 def _figure(checks: pd.DataFrame, stem: Path, style) -> list[Path]:
@@ -43,20 +40,20 @@ def _figure(checks: pd.DataFrame, stem: Path, style) -> list[Path]:
             if over:
                 xs += [r["sets_p5"], r["sets_p95"]]
             low, high = r["published_low"], r["published_high"]
-            xs += [v for v in (low, high) if _finite(v)]
-            xs = [float(v) for v in xs if _finite(v)]
+            xs += [v for v in (low, high) if given(v)]
+            xs = [float(v) for v in xs if given(v)]
             lo_x, hi_x = (min(xs), max(xs)) if xs else (0.0, 1.0)
             pad = 0.08 * (hi_x - lo_x or 1.0)
             lo_x, hi_x = lo_x - pad, hi_x + pad
-            band_lo = float(low) if _finite(low) else lo_x
-            band_hi = float(high) if _finite(high) else hi_x
+            band_lo = float(low) if given(low) else lo_x
+            band_hi = float(high) if given(high) else hi_x
             ax.axvspan(band_lo, band_hi, color="#d9d9d9", zorder=0)
-            if over and _finite(r["sets_p5"]):
+            if over and given(r["sets_p5"]):
                 ax.hlines(-0.25, r["sets_p5"], r["sets_p95"], color=COLORS[2], linewidth=1.2)
                 ax.plot([r["sets_median"]], [-0.25], marker="s", color=COLORS[2], markersize=3)
-            if _finite(r["ci_low"]):
+            if given(r["ci_low"]):
                 ax.hlines(0.15, r["ci_low"], r["ci_high"], color=COLORS[1], linewidth=1.6)
-            if _finite(r["estimate"]):
+            if given(r["estimate"]):
                 ax.plot([r["estimate"]], [0.15], marker="o", color=COLORS[0], markersize=4)
             ax.set_xlim(lo_x, hi_x)
             ax.set_ylim(-0.6, 0.5)
@@ -70,14 +67,13 @@ def _figure(checks: pd.DataFrame, stem: Path, style) -> list[Path]:
 
 
 def _range_text(r) -> str:
-    from simulation.analysis.validation.command import range_text
-
     return range_text(r["published_low"], r["published_high"], r["published_point"])
 
 
 def _table(part: pd.DataFrame, over: bool) -> str:
-    from simulation.analysis.validation.command import number_text as _num
     from simulation.present.report import esc, html_table
+
+    _num = number_text
 
     head = ["check", "what is compared", "simulated (95 % CI)", "published", "verdict"]
     if over:

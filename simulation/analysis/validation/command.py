@@ -168,8 +168,13 @@ def summarise_over_sets(rows: list[dict], found: list[dict[str, float]]) -> None
         )
 
 
+def given(x) -> bool:
+    """Whether a number of a check is there: not None and not NaN (a bound a study does not give)."""
+    return x is not None and not (isinstance(x, float) and math.isnan(x))
+
+
 def number_text(x) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+    if not given(x):
         return "n/a"
     if abs(x) >= 1000:
         return f"{x:,.0f}"
@@ -177,15 +182,13 @@ def number_text(x) -> str:
 
 
 def range_text(low, high, point) -> str:
-    if low is None or (isinstance(low, float) and math.isnan(low)):
-        text = (
-            f"< {number_text(high)}" if high is not None and not (isinstance(high, float) and math.isnan(high)) else "?"
-        )
-    elif high is None or (isinstance(high, float) and math.isnan(high)):
+    if not given(low):
+        text = f"< {number_text(high)}" if given(high) else "?"
+    elif not given(high):
         text = f"> {number_text(low)}"
     else:
         text = f"{number_text(low)} to {number_text(high)}"
-    if point is not None and not (isinstance(point, float) and math.isnan(point)):
+    if given(point):
         text += f" ({number_text(point)})"
     return text
 
