@@ -313,8 +313,7 @@ class Store:
     def write_run(self, key: str, data: bytes, labels: tuple[str, bytes] | None = None) -> None:
         """Store one finished run (Parquet bytes) and, the first time, its labels (id, Parquet
         bytes), before the run that names them; a failure recorded earlier for the run is removed."""
-        if labels is not None and labels[0] not in self._labels_written:
-            self.write_labels(*labels)
+        self.ensure_labels(labels)
         atomic_write(self.run_path(key), data)
         failed = self.failed_dir / f"{key}.json"
         failed.unlink(missing_ok=True)
@@ -325,6 +324,11 @@ class Store:
                 self._unsynced = 0
         if due:
             self.sync()
+
+    def ensure_labels(self, labels: tuple[str, bytes] | None) -> None:
+        """Write a run's labels (id, Parquet bytes) unless this store has them already."""
+        if labels is not None and labels[0] not in self._labels_written:
+            self.write_labels(*labels)
 
     def write_labels(self, labels_id: str, data: bytes) -> None:
         """Store a run's labels under their id, unless they are there already (the id is a hash of
@@ -417,8 +421,7 @@ class RunWriter:
         self._pending: collections.deque = collections.deque()
 
     def put(self, key: str, data: bytes, labels: tuple[str, bytes] | None = None) -> None:
-        if labels is not None and labels[0] not in self.store._labels_written:
-            self.store.write_labels(*labels)  # before any run that names them
+        self.store.ensure_labels(labels)  # here, before any run that names them
         if self._pool is None:  # no threads: here and now
             self.store.write_run(key, data)
             return
