@@ -29,9 +29,9 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from scipy.stats import chi2
 
 from simulation.analysis.calibration.command import effect_draws
+from simulation.analysis.calibration.fit import region_cut
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "experiments" / "parameter_sets.yaml"
@@ -43,7 +43,7 @@ def region_points(calibration: Path, n_params: int) -> pd.DataFrame:
     """The evaluated points in the fit's 95 % region (the rule of calibration.fit.plausible_sets)."""
     e = pd.read_parquet(calibration / "evaluations.parquet")
     best = float(e["objective"].min())
-    return e[e["objective"] <= best + float(chi2.ppf(0.95, n_params))]
+    return e[e["objective"] <= best + region_cut(n_params)]
 
 
 def sets_file(points: pd.DataFrame, shipped: dict, name: str, out: Path) -> Path:

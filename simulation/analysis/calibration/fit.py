@@ -181,6 +181,12 @@ def identify(problem: Problem, best: Evaluation, h: float = 0.05) -> Identificat
     return Identification(J, sd_unit, sd_alone, sd_value, np.linalg.norm(J, axis=0), weakest, condition, labels)
 
 
+def region_cut(n_params: int) -> float:
+    """How far above the best objective a point of the fit's 95 % region may lie: the 95 % quantile of
+    chi-square with one degree of freedom per fitted parameter (a likelihood-ratio region)."""
+    return float(chi2.ppf(0.95, n_params))
+
+
 def plausible_sets(problem: Problem, best: Evaluation, n: int) -> tuple[list[Evaluation], str]:
     """Up to n evaluated points in the fit's 95 % region, spread over it (farthest-point order, best first).
 
@@ -188,7 +194,7 @@ def plausible_sets(problem: Problem, best: Evaluation, n: int) -> tuple[list[Eva
     parameters of the best fit (which comes first; a likelihood-ratio region, reading one published half-width of a moment
     as one standard error). Points from the whole search (the hypercube spreads them) qualify."""
     evals = [e for e in problem.evaluations if e.objective < PENALTY]
-    cut = float(chi2.ppf(0.95, problem.dim))
+    cut = region_cut(problem.dim)
     pool = [best] + [e for e in evals if e.objective <= best.objective + cut and e is not best]
     rule = f"objective within {cut:.2f} (chi-square, {problem.dim} d.f., 95 %) of the best {best.objective:.2f}: {len(pool)} points"
     chosen = [best]
