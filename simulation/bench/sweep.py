@@ -73,8 +73,6 @@ if mode == "task_table":
         time.sleep(0.01)
     t, c = time.perf_counter(), time.process_time()
     if args.get("only_model"):  # the model alone, as `workers` copies of it run at once
-        from simulation.engine.simulate import simulate
-        from simulation.experiment.tasks import resolve_task
         for task in tasks[1:]:
             simulate(resolve_task(base, task), task.seed)
     else:
@@ -83,8 +81,6 @@ if mode == "task_table":
     wall, cpu = time.perf_counter() - t, time.process_time() - c
     model = {}
     if args.get("model"):  # the model's own time: the same runs, world and monthly steps only, no tables
-        from simulation.engine.simulate import simulate
-        from simulation.experiment.tasks import resolve_task
         t, c = time.perf_counter(), time.process_time()
         for task in tasks[1:]:
             simulate(resolve_task(base, task), task.seed)
