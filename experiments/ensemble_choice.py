@@ -1,17 +1,18 @@
-"""Does the way the ensemble picks its calibrated points widen the headline interval?
+"""Does the way the ensemble picks its calibrated points change the headline interval?
 
-`experiments/parameter_sets.yaml` pairs each lever-effect draw with one of 30 points of the
-calibration's 95 % region, picked farthest-point first (`calibration.fit.plausible_sets`): spread
-over the region, so the edges come first. The region's points are not a sample of anything: 299 of
-its 399 are Nelder-Mead steps clustered round the best fit. The closest the search has to a sample
-of the region is its hypercube's points that fall inside it (a uniform prior over the search box,
-kept where the fit is within the region: rejection sampling, as approximate Bayesian computation
-does). This script runs the README's comparison under three ensembles with the same lever-effect
-ranges, and prints the value won's difference with its two half-widths:
+`experiments/parameter_sets.yaml` pairs each lever-effect draw with one point of the calibration's
+95 % region. Since 2026-12-07 those points are the search's hypercube points that fall inside the
+region (`calibration.fit.plausible_sets`): a uniform prior over the search box, kept where the fit
+is within the region, which is rejection sampling as approximate Bayesian computation does. Before,
+30 points were picked farthest-point first (spread over the region, so its edges came first). The
+region's points as a whole are not a sample of anything: most are Nelder-Mead steps clustered round
+the best fit. This script runs the README's comparison under three ensembles with the same
+lever-effect ranges, and prints the value won's difference with its two half-widths:
 
-    shipped   the 30 farthest-point sets of experiments/parameter_sets.yaml, 20 replications a set
-    lhs       every hypercube point inside the region (75 at the fit of 2026-12-06), one effect draw
-              each, as many replications a set as make about the same number of runs
+    shipped   the sets of experiments/parameter_sets.yaml (the hypercube sample), as many
+              replications a set as make about 600 runs a scenario (8 for 75 sets)
+    farthest  30 of the region's points, farthest-point first from the best fit (the rule before),
+              20 replications a set
     region    every point of the region (399), one effect draw each, 4 replications a set
 
     python experiments/ensemble_choice.py [--calibration results/calibration-no_plan-<hash>]
@@ -27,6 +28,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -36,7 +38,7 @@ from simulation.analysis.calibration.fit import region_cut
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "experiments" / "parameter_sets.yaml"
 SCENARIOS = ["scenarios/no_plan.yaml", "scenarios/plan_2019_implemented.yaml", "scenarios/plan_2019_announced.yaml"]
-RUNS_A_SCENARIO = 600  # the README's: 20 replications x 30 sets
+RUNS_A_SCENARIO = 600  # the README's: 8 replications x 75 sets
 
 
 def region_points(calibration: Path, n_params: int) -> pd.DataFrame:
@@ -44,6 +46,22 @@ def region_points(calibration: Path, n_params: int) -> pd.DataFrame:
     e = pd.read_parquet(calibration / "evaluations.parquet")
     best = float(e["objective"].min())
     return e[e["objective"] <= best + region_cut(n_params)]
+
+
+def farthest_first(points: pd.DataFrame, n: int) -> pd.DataFrame:
+    """n points, the best fit first, then each the farthest from
+    those already chosen: the ensemble's rule before 2026-12-07 (which measured in the search box's unit
+    coordinates; here each parameter is scaled to its range over the region)."""
+    units = points[[c for c in points.columns if c.startswith("param:")]].to_numpy(float)
+    lo, hi = units.min(axis=0), units.max(axis=0)
+    units = (units - lo) / np.where(hi > lo, hi - lo, 1.0)
+    chosen = [int(np.argmin(points["objective"].to_numpy()))]
+    dist = np.linalg.norm(units - units[chosen[0]], axis=1)
+    while len(chosen) < min(n, len(points)):
+        nxt = int(np.argmax(dist))
+        chosen.append(nxt)
+        dist = np.minimum(dist, np.linalg.norm(units - units[nxt], axis=1))
+    return points.iloc[chosen]
 
 
 def sets_file(points: pd.DataFrame, shipped: dict, name: str, out: Path) -> Path:
@@ -84,9 +102,10 @@ def main() -> None:
     lhs = region[region["stage"] == "lhs"]
     out = ROOT / "results" / "ensemble-choice"
     out.mkdir(parents=True, exist_ok=True)
+    n_shipped = len(shipped["sets"])
     cases = [
-        ("shipped", SHIPPED, 20),
-        ("lhs", sets_file(lhs, shipped, "lhs", out), max(2, round(RUNS_A_SCENARIO / len(lhs)))),
+        ("shipped", SHIPPED, max(2, round(RUNS_A_SCENARIO / n_shipped))),
+        ("farthest", sets_file(farthest_first(region, 30), shipped, "farthest", out), 20),
         ("region", sets_file(region, shipped, "region", out), 4),
     ]
     print(

@@ -828,6 +828,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write the parameter sets consistent with the targets here (for `compare --parameter-sets`)",
     )
     cal.add_argument("--dry-run", action="store_true", help="fit and report, but leave the scenario file unchanged")
+    cal.add_argument(
+        "--apply",
+        metavar="RESULTS_DIR",
+        help="write back the fit a dry run left in RESULTS_DIR, without fitting again",
+    )
     cal.add_argument("--force", action="store_true", help="replace an existing results folder or sets file")
     cal.add_argument("--quiet", action="store_true", help="do not print every evaluated point")
     cal.add_argument(

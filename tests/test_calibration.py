@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ import pytest
 import yaml
 from helpers import ROOT
 
-from simulation.analysis.calibration.fit import Problem, identify, plausible_sets, search
+from simulation.analysis.calibration.fit import Evaluation, Problem, identify, plausible_sets, region_cut, search
 from simulation.analysis.calibration.spec import load_calibration
 from simulation.analysis.calibration.writeback import plan_write_back, write_back
 from simulation.analysis.compare import interval
@@ -110,7 +111,33 @@ def test_smm_recovers_the_parameters_whose_moments_it_was_given(tmp_path):
     # the outside option moves the rejected share: the second parameter is pinned down
     assert ident.labels[1] in ("well identified", "weakly identified")
     chosen, rule = plausible_sets(problem, best, 4)
-    assert chosen[0] is best and len(chosen) <= 4 and "chi-square" in rule
+    assert 1 <= len(chosen) <= 4 and "chi-square" in rule
+
+
+def _ev(u: tuple[float, float], objective: float, stage: str) -> Evaluation:
+    return Evaluation(u, {"a": u[0], "b": u[1]}, {}, objective, True, stage)
+
+
+def test_the_ensemble_samples_the_region_from_the_hypercube():
+    """The sets are the hypercube's points inside the 95 % region, in the hypercube's order: a sample of the
+    region under the box's uniform prior, not the Nelder-Mead steps round the best fit nor its edges."""
+    cut = region_cut(2)  # 5.99
+    best = _ev((0.5, 0.5), 1.0, "local")
+    lhs = [_ev((0.1, 0.9), 2.0, "lhs"), _ev((0.9, 0.1), 50.0, "lhs"), _ev((0.3, 0.3), 1.0 + cut, "lhs")]
+    steps = [_ev((0.5, 0.51), 1.1, "local"), _ev((0.95, 0.95), 3.0, "local")]
+    problem = SimpleNamespace(evaluations=[lhs[0], lhs[1], lhs[2], best, *steps], dim=2)
+    chosen, rule = plausible_sets(problem, best, 2)
+    assert chosen == [lhs[0], lhs[2]]  # the one outside the region (objective 50) is rejected
+    assert "3 of them from the hypercube" not in rule and "2 of them from the hypercube" in rule
+    assert "filled" not in rule
+    # too few hypercube points: the region's others fill the rest, farthest from the chosen first
+    chosen, rule = plausible_sets(problem, best, 4)
+    assert chosen[:2] == [lhs[0], lhs[2]] and chosen[2] is steps[1] and chosen[3] in (best, steps[0])
+    assert "2 of the sets filled from the region's other points" in rule
+    # no hypercube point in the region: the best fit first
+    problem.evaluations = [lhs[1], best, *steps]
+    chosen, _ = plausible_sets(problem, best, 2)
+    assert chosen == [best, steps[1]]
 
 
 def test_an_unidentified_parameter_is_flagged(tmp_path):
@@ -194,6 +221,22 @@ def test_dry_run_leaves_the_scenario_alone(tmp_path):
     proc = _cli("calibrate", str(spec), "--dry-run", "--out", str(tmp_path / "fit"), "--quiet", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (scen / "no_plan.yaml").read_text() == text and (tmp_path / "fit" / "fit.md").is_file()
+    # the dry run's fit is applied later without fitting again: the scenario then holds its values
+    applied = _cli("calibrate", str(spec), "--apply", str(tmp_path / "fit"), cwd=tmp_path)
+    assert applied.returncode == 0, applied.stderr
+    best = json.loads((tmp_path / "fit" / "manifest.json").read_text())["best"]["values"]
+    key = PARAMS[0]["key"]
+    node = load_scenario(str(scen / "no_plan.yaml"))
+    path = tuple(key.split("."))
+    assert node.values[path] == best[key] and node.prov[path].kind == "calibrated"
+    assert "fit report" in node.prov[path].source and str(tmp_path / "fit") in applied.stdout
+    # once applied the scenario is no longer the one fitted: a second apply is refused, nothing changes
+    after = (scen / "no_plan.yaml").read_text()
+    again = _cli("calibrate", str(spec), "--apply", str(tmp_path / "fit"), cwd=tmp_path)
+    assert again.returncode == 2 and "calibrate again" in again.stderr and "Traceback" not in again.stderr
+    assert (scen / "no_plan.yaml").read_text() == after
+    missing = _cli("calibrate", str(spec), "--apply", str(tmp_path), cwd=tmp_path)
+    assert missing.returncode == 2 and "not a calibration results folder" in missing.stderr
 
 
 BAD = [

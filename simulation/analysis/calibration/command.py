@@ -13,7 +13,7 @@ import pandas as pd
 import yaml
 from scipy.stats import qmc
 
-from simulation.analysis.calibration.effects import fit_effect, report_lines
+from simulation.analysis.calibration.effects import fit_effect, report_lines, target_of
 from simulation.analysis.calibration.fit import Evaluation, Identification, Problem, identify, plausible_sets, search
 from simulation.analysis.calibration.moments import MOMENTS
 from simulation.analysis.calibration.spec import LoadedCalibration, load_calibration, scenario_value
@@ -71,7 +71,8 @@ def _sets_yaml(
     ranges = effect_ranges(loaded, fits)
     header = (
         f"# The uncertainty ensemble: {n} parameter sets. Each takes one point of the calibration's 95 % region\n"
-        f"# ({rule}; spread over the region, the best fit first, cycled when fewer than the sets) and one\n"
+        f"# ({rule}; the hypercube's points inside it are a sample of it under the search box's uniform\n"
+        f"# prior; cycled when fewer than the sets) and one\n"
         f"# Latin-hypercube draw of the {len(ranges)} lever-effect parameters over the evidence ranges stated\n"
         f"# in {loaded.scenario_file} (`range:`). Written by `scsim calibrate {loaded.file}` on {today};\n"
         f"# fit report in {out}. `scsim compare --parameter-sets THIS_FILE` re-runs the comparison under\n"
@@ -185,8 +186,8 @@ def _report(
     lines += [
         "## Parameter sets for the headline intervals",
         "",
-        f"{n_sets} sets chosen from the evaluated points in the fit's 95 % region ({rule}), spread by "
-        f"farthest-point order; see parameter_sets.yaml. `scsim compare --parameter-sets` re-runs a "
+        f"{n_sets} sets: the hypercube's points inside the fit's 95 % region ({rule}), a sample of it "
+        f"under the search box's uniform prior; see parameter_sets.yaml. `scsim compare --parameter-sets` re-runs a "
         f"comparison under each, so that its intervals include parameter uncertainty.",
         "",
     ]
@@ -195,6 +196,8 @@ def _report(
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     loaded = load_calibration(args.calibration)
+    if getattr(args, "apply", None):
+        return apply_fit(loaded, Path(args.apply))
     spec = loaded.spec
     from simulation.experiment.size import check_runs
 
@@ -327,25 +330,89 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(f"fit report: {out}/fit.md (dry run: {loaded.scenario_file} unchanged)")
         return 0
+    effects = [(f.effect.key, f.value, f.consistent, f.target, f.effect.experiment, f.effect.check) for f in fits]
+    _write_fit(loaded, targets, best.values, list(ident.sd_value), ident.labels, effects, out, today)
+    print(f"fit report: {out}/fit.md")
+    return 0
+
+
+def _write_fit(
+    loaded: LoadedCalibration,
+    targets: list,
+    best_values: dict[str, float],
+    se: list[float],
+    labels: list[str],
+    effects: list[tuple[str, float, tuple[float, float], float, str, str]],
+    out: Path,
+    today: str,
+) -> None:
+    """Write the fitted values back into the scenario, each with provenance `calibrated` and a source
+    naming the fit; effects are (key, value, consistent interval, target, experiment, check)."""
+    spec = loaded.spec
     sources = {}
     for j, p in enumerate(spec.parameters):
         sources[p.key] = (
             f"calibrated {today} by SMM to {', '.join(t.moment for t in spec.targets)} "
-            f"({Path(loaded.file).as_posix()}; local s.e. {ident.sd_value[j]:.2g}, {ident.labels[j]}; "
+            f"({Path(loaded.file).as_posix()}; local s.e. {se[j]:.2g}, {labels[j]}; "
             f"fit report {out.as_posix()}/fit.md)"
         )
-    values = dict(best.values)
-    for f in fits:
-        values[f.effect.key] = f.value
-        sources[f.effect.key] = (
+    values = dict(best_values)
+    for key, value, _, target, experiment, check in effects:
+        values[key] = value
+        sources[key] = (
             f"calibrated {today} by indirect inference: the value at which the virtual twin "
-            f"{f.effect.experiment} reproduces {f.effect.check} (target {f.target:g}); range: the "
+            f"{experiment} reproduces {check} (target {target:g}); range: the "
             f"values whose twin estimate is consistent with the published range "
             f"({Path(loaded.file).as_posix()}; fit report {out.as_posix()}/fit.md)"
         )
-    for t, _, _ in write_back(
-        targets, values, sources, loaded.scenario_file, {f.effect.key: f.consistent for f in fits}
-    ):
+    ranges = {key: (float(c[0]), float(c[1])) for key, _, c, _, _, _ in effects}
+    for t, _, _ in write_back(targets, values, sources, loaded.scenario_file, ranges):
         print(f"wrote {t.key} = {values[t.key]!r} (calibrated {today}) to {t.file}:{t.line}")
-    print(f"fit report: {out}/fit.md")
+
+
+def apply_fit(loaded: LoadedCalibration, folder: Path) -> int:
+    """`scsim calibrate FILE --apply DIR`: write back the fit a dry run left in DIR, without fitting again
+    (a fit takes half an hour; reading its report first, then applying it, is the careful order). The
+    folder must come from this calibration file and this scenario, unchanged since."""
+    import json
+
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        fit = pd.read_parquet(folder / "fit.parquet")
+    except (OSError, ValueError) as exc:
+        raise InputError(f"not a calibration results folder ({exc.__class__.__name__}: {exc})", str(folder)) from None
+    if manifest.get("kind") != "calibration":
+        raise InputError("not a calibration results folder (its manifest.json is not a calibration's)", str(folder))
+    if manifest.get("hash") != loaded.hash:
+        raise InputError(
+            f"was fitted with another {loaded.file} or {loaded.scenario_file} than the one here now "
+            "(it was applied already, or one of them changed): calibrate again",
+            str(folder),
+        )
+    spec = loaded.spec
+    keys = [p.key for p in spec.parameters]
+    se = dict(zip(fit["parameter"], fit["se"].astype(float), strict=True))
+    ident = dict(zip(fit["parameter"], fit["identification"].astype(str), strict=True))
+    if sorted(se) != sorted(keys):
+        raise InputError("its fitted parameters are not this calibration's", str(folder))
+    targets = plan_write_back(loaded.base, keys + [e.key for e in spec.effects])
+    index = {e.key: k for k, e in enumerate(spec.effects)}
+    effects = []
+    for f in manifest.get("effects", []):
+        if f["key"] not in index:
+            raise InputError(f"its fitted effect {f['key']} is not one of this calibration's", str(folder))
+        k = index[f["key"]]
+        e, check = spec.effects[k], loaded.effects[k][1]
+        effects.append((e.key, float(f["value"]), tuple(f["consistent"]), target_of(check), e.experiment, e.check))
+    _write_fit(
+        loaded,
+        targets,
+        {k: float(v) for k, v in manifest["best"]["values"].items()},
+        [se[k] for k in keys],
+        [ident[k] for k in keys],
+        effects,
+        folder,
+        str(manifest["date"]),
+    )
+    print(f"applied the fit of {manifest['date']} in {folder} (fit report {folder}/fit.md)")
     return 0

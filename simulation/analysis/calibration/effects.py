@@ -34,7 +34,8 @@ class EffectFit:
     crossed: bool = False
 
 
-def _target(check) -> float:
+def target_of(check) -> float:
+    """The published estimate a fitted effect's twin aims at: its point, else the middle of its range."""
     pub = check.published
     if pub.point is not None:
         return float(pub.point)
@@ -49,7 +50,7 @@ def fit_effect(
     """Fit effect k of the calibration at the moment fit's values `base_values`."""
     e = loaded.spec.effects[k]
     exp, check = loaded.effects[k]
-    fit = EffectFit(e, _target(check), check.published.low, check.published.high)
+    fit = EffectFit(e, target_of(check), check.published.low, check.published.high)
     arm = check.arm if check.estimate != "marginal_decline" else None
     for v in np.linspace(e.low, e.high, e.points):
         value = float(f"{v:.6g}")

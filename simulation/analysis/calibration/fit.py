@@ -188,21 +188,32 @@ def region_cut(n_params: int) -> float:
 
 
 def plausible_sets(problem: Problem, best: Evaluation, n: int) -> tuple[list[Evaluation], str]:
-    """Up to n evaluated points in the fit's 95 % region, spread over it (farthest-point order, best first).
+    """Up to n points of the fit's 95 % region: the hypercube's points that fall inside it, in the
+    hypercube's (random) order.
 
     The region: objective within the 95 % quantile of chi-square with as many degrees of freedom as
-    parameters of the best fit (which comes first; a likelihood-ratio region, reading one published half-width of a moment
-    as one standard error). Points from the whole search (the hypercube spreads them) qualify."""
+    parameters of the best fit (a likelihood-ratio region, reading one published half-width of a
+    moment as one standard error). Keeping the hypercube's points inside it is rejection sampling
+    under the search box's uniform prior, as approximate Bayesian computation does: a sample of the
+    region, where the Nelder-Mead steps crowd round the best fit and a farthest-point choice takes
+    its edges first (experiments/ensemble_choice.py compares the three). When fewer than n hypercube
+    points qualify, the region's other points fill the rest, farthest from those already chosen
+    first, and the rule says how many."""
     evals = [e for e in problem.evaluations if e.objective < PENALTY]
     cut = region_cut(problem.dim)
-    pool = [best] + [e for e in evals if e.objective <= best.objective + cut and e is not best]
-    rule = f"objective within {cut:.2f} (chi-square, {problem.dim} d.f., 95 %) of the best {best.objective:.2f}: {len(pool)} points"
-    chosen = [best]
-    pts = {id(e): np.array(e.unit) for e in pool}
-    while len(chosen) < min(n, len(pool)):
-        far = max(
-            (e for e in pool if all(e is not c for c in chosen)),
-            key=lambda e: min(float(np.linalg.norm(pts[id(e)] - pts[id(c)])) for c in chosen),
-        )
+    region = [e for e in evals if e.objective <= best.objective + cut]
+    sampled = [e for e in region if e.stage == "lhs"][:n]
+    rule = (
+        f"objective within {cut:.2f} (chi-square, {problem.dim} d.f., 95 %) of the best {best.objective:.2f}: "
+        f"{len(region)} points, {sum(e.stage == 'lhs' for e in region)} of them from the hypercube"
+    )
+    chosen = list(sampled) or [best]
+    rest = [e for e in region if all(e is not c for c in chosen)]
+    pts = {id(e): np.array(e.unit) for e in region}
+    while len(chosen) < min(n, len(region)):
+        far = max(rest, key=lambda e: min(float(np.linalg.norm(pts[id(e)] - pts[id(c)])) for c in chosen))
+        rest.remove(far)
         chosen.append(far)
+    if len(chosen) > len(sampled):
+        rule += f"; {len(chosen) - len(sampled)} of the sets filled from the region's other points, farthest first"
     return chosen, rule
