@@ -4,7 +4,7 @@ For each parameter set: the Korean share of awarded value in 2022-2024 under no 
 implemented plan (4 replications each, seeds 1000·set + rep, the horizon cut at 2024-12), then how
 many sets fall in the published 4.8-8.1 % and which parameters move the plan's share most.
 
-    python experiments/korean_share_ensemble.py              # the 30 sets of experiments/parameter_sets.yaml
+    python experiments/korean_share_ensemble.py              # the 75 sets of experiments/parameter_sets.yaml
     python experiments/korean_share_ensemble.py --draws 300  # a history match: 300 fresh draws
 
 With `--draws N` the sets are N new Latin-hypercube draws of every lever-effect parameter over the

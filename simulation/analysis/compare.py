@@ -357,7 +357,7 @@ def _half(value: float, unit: str) -> str:
 def width_error(sets: int) -> float:
     """Relative standard error of a standard deviation estimated from `sets` values of a normal
     spread, 1/sqrt(2(k-1)): how much the parameter part of an interval moves with another draw of
-    as many sets (docs/model.md section 6, "Does the farthest-point choice widen the interval?")."""
+    as many sets (docs/model.md section 6, "Does the choice of points change the interval?")."""
     return 1.0 / math.sqrt(2.0 * max(1, sets - 1))
 
 
