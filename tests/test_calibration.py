@@ -316,10 +316,10 @@ def test_compare_over_parameter_sets(tmp_path):
     sets = tmp_path / "sets.yaml"
     sets.write_text(
         yaml.safe_dump(
-            {  # sets far apart in the plan's effect, whatever the noise of 3 short runs: a market 16 times larger
+            {  # sets far apart in the plan's effect, whatever the noise of 3 short runs: a market 10 times larger
                 "sets": [
-                    {"competition.foreign_bids_mean": 12.0, "market.addressable_share": 0.005},
-                    {"competition.foreign_bids_mean": 2.0, "market.addressable_share": 0.08},
+                    {"competition.foreign_bids_mean": 12.0, "market.addressable_share": 0.002},
+                    {"competition.foreign_bids_mean": 2.0, "market.addressable_share": 0.02},
                 ]
             }
         )
