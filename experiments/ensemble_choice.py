@@ -18,8 +18,8 @@ lever-effect ranges, and prints the value won's difference with its two half-wid
     python experiments/ensemble_choice.py [--calibration results/calibration-no_plan-<hash>]
 
 It needs the calibration's folder (its `evaluations.parquet`; `scsim calibrate
-experiments/calibration.yaml` writes it under results/). About 1,800 + 1,800 + 4,800 runs, 2-3
-minutes on 2 cores. docs/model.md §6 quotes the output.
+experiments/calibration.yaml` writes it under results/). About 1,800 + 1,800 + 4,500 runs, 5
+minutes on 2 cores (AMD EPYC). docs/model.md §6 quotes the output.
 """
 
 import argparse
