@@ -33,7 +33,7 @@ import pandas as pd
 import yaml
 
 from simulation.analysis.calibration.command import effect_draws
-from simulation.analysis.calibration.fit import region_cut
+from simulation.analysis.calibration.fit import farthest_first, region_cut
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "experiments" / "parameter_sets.yaml"
@@ -48,20 +48,14 @@ def region_points(calibration: Path, n_params: int) -> pd.DataFrame:
     return e[e["objective"] <= best + region_cut(n_params)]
 
 
-def farthest_first(points: pd.DataFrame, n: int) -> pd.DataFrame:
-    """n points, the best fit first, then each the farthest from
-    those already chosen: the ensemble's rule before 2026-12-07 (which measured in the search box's unit
-    coordinates; here each parameter is scaled to its range over the region)."""
+def farthest(points: pd.DataFrame, n: int) -> pd.DataFrame:
+    """n points, the best fit first, then each the farthest from those already chosen
+    (`calibration.fit.farthest_first`): the ensemble's rule before 2026-12-07, which measured in the
+    search box's unit coordinates; here each parameter is scaled to its range over the region."""
     units = points[[c for c in points.columns if c.startswith("param:")]].to_numpy(float)
     lo, hi = units.min(axis=0), units.max(axis=0)
     units = (units - lo) / np.where(hi > lo, hi - lo, 1.0)
-    chosen = [int(np.argmin(points["objective"].to_numpy()))]
-    dist = np.linalg.norm(units - units[chosen[0]], axis=1)
-    while len(chosen) < min(n, len(points)):
-        nxt = int(np.argmax(dist))
-        chosen.append(nxt)
-        dist = np.minimum(dist, np.linalg.norm(units - units[nxt], axis=1))
-    return points.iloc[chosen]
+    return points.iloc[farthest_first(units, [int(np.argmin(points["objective"].to_numpy()))], n)]
 
 
 def sets_file(points: pd.DataFrame, shipped: dict, name: str, out: Path) -> Path:
@@ -105,7 +99,7 @@ def main() -> None:
     n_shipped = len(shipped["sets"])
     cases = [
         ("shipped", SHIPPED, max(2, round(RUNS_A_SCENARIO / n_shipped))),
-        ("farthest", sets_file(farthest_first(region, 30), shipped, "farthest", out), 20),
+        ("farthest", sets_file(farthest(region, 30), shipped, "farthest", out), 20),
         ("region", sets_file(region, shipped, "region", out), 4),
     ]
     print(

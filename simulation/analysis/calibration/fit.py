@@ -207,13 +207,30 @@ def plausible_sets(problem: Problem, best: Evaluation, n: int) -> tuple[list[Eva
         f"objective within {cut:.2f} (chi-square, {problem.dim} d.f., 95 %) of the best {best.objective:.2f}: "
         f"{len(region)} points, {sum(e.stage == 'lhs' for e in region)} of them from the hypercube"
     )
+    if not region:  # the best fit's own moments could not be computed
+        return [best], rule
     chosen = list(sampled) or [best]
-    rest = [e for e in region if all(e is not c for c in chosen)]
-    pts = {id(e): np.array(e.unit) for e in region}
-    while len(chosen) < min(n, len(region)):
-        far = max(rest, key=lambda e: min(float(np.linalg.norm(pts[id(e)] - pts[id(c)])) for c in chosen))
-        rest.remove(far)
-        chosen.append(far)
+    index = {id(e): j for j, e in enumerate(region)}
+    order = farthest_first(np.array([e.unit for e in region]), [index[id(e)] for e in chosen], n)
+    chosen += [region[j] for j in order[len(chosen) :]]
     if len(chosen) > len(sampled):
         rule += f"; {len(chosen) - len(sampled)} of the sets filled from the region's other points, farthest first"
     return chosen, rule
+
+
+def farthest_first(points: np.ndarray, start: list[int], n: int) -> list[int]:
+    """Indices of up to n rows of `points`: those of `start`, then each time the row farthest
+    (Euclidean) from every row chosen so far. The ensemble fills with it when too few hypercube
+    points fall in the region, and it was the ensemble's whole rule before 2026-12-07
+    (experiments/ensemble_choice.py)."""
+    chosen = list(start)
+    if not chosen or len(points) == 0:
+        return chosen[:n]
+    dist = np.min([np.linalg.norm(points - points[j], axis=1) for j in chosen], axis=0)
+    dist[chosen] = -np.inf  # never chosen twice, even where rows coincide
+    while len(chosen) < min(n, len(points)):
+        nxt = int(np.argmax(dist))
+        chosen.append(nxt)
+        dist = np.minimum(dist, np.linalg.norm(points - points[nxt], axis=1))
+        dist[nxt] = -np.inf
+    return chosen
