@@ -17,7 +17,15 @@ import pytest
 import yaml
 from helpers import ROOT
 
-from simulation.analysis.calibration.fit import Evaluation, Problem, identify, plausible_sets, region_cut, search
+from simulation.analysis.calibration.fit import (
+    Evaluation,
+    Problem,
+    farthest_first,
+    identify,
+    plausible_sets,
+    region_cut,
+    search,
+)
 from simulation.analysis.calibration.spec import load_calibration
 from simulation.analysis.calibration.writeback import plan_write_back, write_back
 from simulation.analysis.compare import interval
@@ -138,6 +146,8 @@ def test_the_ensemble_samples_the_region_from_the_hypercube():
     problem.evaluations = [lhs[1], best, *steps]
     chosen, _ = plausible_sets(problem, best, 2)
     assert chosen == [best, steps[1]]
+    # the farthest-point order never takes a point twice, even where points coincide
+    assert farthest_first(np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 1.0], [0.5, 0.5]]), [0], 4) == [0, 2, 3, 1]
 
 
 def test_an_unidentified_parameter_is_flagged(tmp_path):
@@ -222,8 +232,14 @@ def test_dry_run_leaves_the_scenario_alone(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (scen / "no_plan.yaml").read_text() == text and (tmp_path / "fit" / "fit.md").is_file()
     # the dry run's fit is applied later without fitting again: the scenario then holds its values
-    applied = _cli("calibrate", str(spec), "--apply", str(tmp_path / "fit"), cwd=tmp_path)
+    both = _cli("calibrate", str(spec), "--apply", str(tmp_path / "fit"), "--dry-run", cwd=tmp_path)
+    assert both.returncode == 2 and "give one" in both.stderr and (scen / "no_plan.yaml").read_text() == text
+    sets = tmp_path / "sets.yaml"
+    applied = _cli(
+        "calibrate", str(spec), "--apply", str(tmp_path / "fit"), "--parameter-sets", str(sets), cwd=tmp_path
+    )
     assert applied.returncode == 0, applied.stderr
+    assert sets.read_bytes() == (tmp_path / "fit" / "parameter_sets.yaml").read_bytes()  # the same fit's ensemble
     best = json.loads((tmp_path / "fit" / "manifest.json").read_text())["best"]["values"]
     key = PARAMS[0]["key"]
     node = load_scenario(str(scen / "no_plan.yaml"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import shlex
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from simulation.analysis.calibration.moments import MOMENTS
 from simulation.analysis.calibration.spec import LoadedCalibration, load_calibration, scenario_value
 from simulation.analysis.calibration.writeback import plan_write_back, write_back
 from simulation.experiment.outputs import check_target, git_commit, versions, write_results
+from simulation.io import atomic_write
 from simulation.scenario.errors import InputError
 
 
@@ -197,7 +199,19 @@ def _report(
 def cmd_calibrate(args: argparse.Namespace) -> int:
     loaded = load_calibration(args.calibration)
     if getattr(args, "apply", None):
-        return apply_fit(loaded, Path(args.apply))
+        if args.dry_run:
+            raise InputError("--apply writes the fit into the scenario and --dry-run leaves it alone: give one")
+        sets = Path(args.parameter_sets) if args.parameter_sets else None
+        if sets is not None and sets.exists() and not args.force:
+            raise InputError("exists; use --force to replace it", str(sets))
+        written = Path(args.apply) / "parameter_sets.yaml"  # the ensemble the same fit wrote beside its report
+        if sets is not None and not written.is_file():
+            raise InputError("holds no parameter_sets.yaml to copy to --parameter-sets", str(args.apply))
+        code = apply_fit(loaded, Path(args.apply))
+        if sets is not None:
+            atomic_write(sets, written.read_bytes())
+            print(f"parameter sets: {sets} (from {args.apply})")
+        return code
     spec = loaded.spec
     from simulation.experiment.size import check_runs
 
@@ -374,8 +388,6 @@ def apply_fit(loaded: LoadedCalibration, folder: Path) -> int:
     """`scsim calibrate FILE --apply DIR`: write back the fit a dry run left in DIR, without fitting again
     (a fit takes half an hour; reading its report first, then applying it, is the careful order). The
     folder must come from this calibration file and this scenario, unchanged since."""
-    import json
-
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         fit = pd.read_parquet(folder / "fit.parquet")
