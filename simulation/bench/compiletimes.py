@@ -1,6 +1,10 @@
 """Where the cold-start compile time goes: numba's own event timers, per function and per pass.
 
-    python -m simulation.bench.compiletimes [--what run|floor|both] [--json FILE]
+    python -m simulation.bench.compiletimes [--what run|floor|both] [--json FILE] [--no-cold-start]
+
+First, what a first run waits for: the warm-up as `scsim` does it (`simulation/engine/precompile.py`:
+on two or more cores a helper process compiles part of the month loop meanwhile), wall-clock, in a
+fresh process with an empty cache. Then where the time goes, compiled in one process:
 
 Runs in a fresh child process whose kernel cache is an empty temporary folder (`SCSIM_CACHE_DIR`),
 compiles what `--what` needs (`run`: the month loop, as the first `scsim run` does; `floor`: the
@@ -134,6 +138,40 @@ def measure(what: str = "run", scenario: str | None = None) -> dict:
     return out
 
 
+_COLD_START = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from simulation.engine.precompile import usable_cores
+from simulation.engine.warmup import warm_up
+from simulation.scenario.loader import load_scenario
+r = load_scenario(sys.argv[1])
+t1, c1 = time.perf_counter(), time.process_time()
+warm_up(r, show=False)
+print(json.dumps({"import_s": t1 - t0, "warm_up_s": time.perf_counter() - t1, "cpu_s": time.process_time() - c1,
+                  "cores": usable_cores()}))
+"""
+
+
+def cold_start(scenario: str | None = None) -> dict:
+    """What a first run waits for: the warm-up (`engine/precompile.py`, with its helper process when
+    there are two cores) in a fresh process with an empty cache, in wall-clock seconds."""
+    scenario = scenario or str(ROOT / "scenarios" / "no_plan.yaml")
+    with tempfile.TemporaryDirectory(prefix="scsim-compile-") as tmp:
+        env = dict(os.environ, SCSIM_CACHE_DIR=tmp)
+        env.pop("NUMBA_CACHE_DIR", None)
+        env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        t = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-c", _COLD_START, scenario], env=env, capture_output=True, text=True, cwd=tmp
+        )
+        wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-3000:])
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["process_wall_s"] = wall
+    return out
+
+
 def summarise(res: dict) -> dict:
     funcs: dict[str, dict] = defaultdict(lambda: {"numba_s": 0.0, "llvm_s": 0.0, "specialisations": 0})
     passes: dict[str, float] = defaultdict(float)
@@ -157,7 +195,19 @@ def format_report(res: dict, top: int = 25) -> str:
     from simulation.bench.model import machine
 
     m = machine()
-    lines = [
+    cold = res.get("cold_start")
+    lines = (
+        [
+            f"first run's warm-up from an empty cache, as `scsim` does it ({cold['cores']} cores, "
+            f"{'a helper process compiling part' if cold['cores'] >= 2 else 'no helper process'}): "
+            f"{cold['warm_up_s']:.1f} s wall (this process {cold['cpu_s']:.1f} s CPU); the whole process "
+            f"{cold['process_wall_s']:.1f} s",
+            "the month loop compiled in one process, where the time goes:",
+        ]
+        if cold
+        else []
+    )
+    lines += [
         f"cold compile on {m['cpu']} ({m['cores']} cores), numba {m['versions'].get('numba')}: "
         f"first month of a run {res['run_cpu_s']:.1f} s CPU ({res['run_s']:.1f} s wall)"
         + (f", floor kernel {res['floor_cpu_s']:.1f} s CPU ({res['floor_s']:.1f} s wall)" if res["floor_s"] else "")
@@ -199,8 +249,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scenario", default=None)
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--json", default=None, help="also write the raw timers here")
+    p.add_argument(
+        "--no-cold-start", action="store_true", help="leave out the warm-up as a first run does it (two processes)"
+    )
     args = p.parse_args(argv)
     res = measure(args.what, args.scenario)
+    if not args.no_cold_start:
+        res["cold_start"] = cold_start(args.scenario)
     print(format_report(res, args.top))
     if args.json:
         Path(args.json).write_text(json.dumps({**res, "summary": summarise(res)}, indent=1))

@@ -65,15 +65,17 @@ def spinner(message: str, stream: IO[str] | None = None) -> Iterator[None]:
 
 
 def warm_up(scenario: Resolved, show: bool = True, stream: IO[str] | None = None) -> bool:
-    """Compile the kernels (the first month of a run of `scenario`) unless they are ready; True if it compiled.
+    """Compile the kernels (everything a run of `scenario` needs) unless they are ready; True if it compiled.
 
-    Silent when `show` is false (`--quiet`, the Python API): the compile then happens in the first
-    run as before."""
-    if not show or kernels_ready():
+    On two or more cores a helper process compiles part of them meanwhile (`precompile`). Silent
+    when `show` is false (`--quiet`, the Python API)."""
+    if kernels_ready():
         return False
-    from simulation.engine.kernels.step import first_month
-    from simulation.engine.simulate import simulate
+    from simulation.engine.precompile import compile_month_loop
 
+    if not show:
+        compile_month_loop(scenario)
+        return True
     with spinner(MESSAGE, stream):
-        simulate(scenario, 0, kernel=first_month)
+        compile_month_loop(scenario)
     return True

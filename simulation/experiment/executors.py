@@ -188,6 +188,9 @@ def _warm_first(base: Resolved, tasks: list[Task], metrics, groups) -> Iterator[
     """If the kernels are not compiled yet, run the first task here: it compiles them once, into the
     on-disk cache that spawned workers then load (instead of every worker compiling for about 20 seconds)."""
     if tasks and not kernels_cached():
+        from simulation.engine.precompile import compile_month_loop
+
+        compile_month_loop(base)  # on two cores, with a helper process (engine/precompile.py)
         yield execute(base, tasks.pop(0), metrics, groups)
 
 

@@ -92,13 +92,14 @@ def run_batch(
     batch = Batch(scenarios, seeds)
     jobs = [(r, run, s) for r in scenarios for run, s in enumerate(seeds)]
     bar = None
+    if jobs:
+        from simulation.engine.warmup import warm_up
+
+        # a first run compiles first (under its own line when shown): the bar's ETA counts runs only
+        warm_up(jobs[0][0], show=progress)
     if progress:
         from tqdm import tqdm
 
-        from simulation.engine.warmup import warm_up
-
-        if jobs:
-            warm_up(jobs[0][0])  # a first run compiles first, under its own line: the bar's ETA counts runs only
         bar = tqdm(total=len(jobs), unit="run", desc="runs", leave=False)
     t0 = time.perf_counter()
     for frame in in_threads(_one, jobs, threads):

@@ -310,8 +310,9 @@ entry = njit(cache=True, _nrt=False, no_cfunc_wrapper=True, nogil=True)
 submodel = njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 # a stage of the monthly loop inlined into its caller at numba IR level. This was chosen when a call
 # passed the Params, State and Acc tuples flattened into about 1,400 arguments (docs/model.md §5);
-# a call now passes three pointers (kernels/refs.py) and runs as fast, but the month loop compiled
-# slower with the stages as ordinary calls (docs/speed.md), so they stay inlined
+# a call now passes three pointers (kernels/refs.py) and runs as fast. `policy` is a submodel (an
+# ordinary call) since a cold start compiles it in a helper process beside the others
+# (engine/precompile.py); the small stages left (`year_reset`, `step_month`) stay inlined
 stage = njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False, inline="always")
 # a branch taken rarely: an ordinary call, kept out of line of the hot code that calls it
 rare = njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)

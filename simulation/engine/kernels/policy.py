@@ -40,7 +40,7 @@ from simulation.engine.kernels.constants import (
     R_SUBSIDY_LEFT,
 )
 from simulation.engine.kernels.draws import boost, masked_total, pick_cum, pick_masked
-from simulation.engine.kernels.jit import helper, shared, stage
+from simulation.engine.kernels.jit import helper, shared, stage, submodel
 from simulation.engine.kernels.knowledge import introduce
 from simulation.engine.kernels.pcg import normal, uniform
 
@@ -397,7 +397,7 @@ def f1_pis(m, y, P, S, A):
         A.cost[y, C_PIS] += P.f1_public_funding_rate_m * (S.pis_paid[0] + S.pis_paid[1])
 
 
-@stage
+@submodel
 def policy(m, P, S, A, rng):
     """The policy events of month m, one measure at a time. The order is part of the model: the
     measures draw from one stream, so moving one would shift the draws of those after it."""

@@ -135,12 +135,23 @@ def _unbox_view(typ: View, obj, c):
     return NativeValue(c.builder.load(out), is_error=c.builder.load(is_error))
 
 
+def packed_type(tup: types.BaseNamedTuple) -> Packed:
+    """The `Packed` type of a named tuple's numba type: what `pack` makes of such a tuple."""
+    return Packed(tup.instance_class.__name__, list(zip(tup.fields, tup.types, strict=True)))
+
+
+def view_type(tup: types.BaseNamedTuple) -> View:
+    """The type the kernels see for a tuple of numba type `tup` once packed (their signatures'
+    argument type, which `simulation.engine.precompile` needs before anything is packed)."""
+    return _view_of(packed_type(tup))
+
+
 @intrinsic
 def _pack(typingctx, tup):
     """A new `Packed` struct holding every field of the named tuple `tup` (a reference to each array)."""
     if not isinstance(tup, types.BaseNamedTuple):
         return None
-    packed = Packed(tup.instance_class.__name__, list(zip(tup.fields, tup.types, strict=True)))
+    packed = packed_type(tup)
 
     def codegen(context, builder, signature, args):
         data_type = packed.get_data_type()

@@ -1,0 +1,117 @@
+"""A cold start on two cores: part of the month loop compiled in a helper process meanwhile.
+
+numba compiles one function at a time, in one thread: from an empty cache the month loop takes
+about 16 s of CPU on an Intel Xeon and 28 s on an AMD EPYC (`python -m simulation.bench.compiletimes`,
+docs/speed.md), on one core while the other idles. The loop's submodels are cached functions of
+their own (`jit.submodel`); the loop calls them and links their LLVM IR, and numba loads a callee
+from its on-disk cache when it is there rather than compiling it. So on a machine with two or more
+cores, a cold start compiles `bidding` and `policy` (about 11 s of CPU on the AMD machine) in a
+helper process while this one compiles the packing of the arguments, `award`, `market` and
+`consequences` (about 12 s); then it compiles the loop itself (about 3 s), which loads the helper's
+two from the cache. The machine code is the same either way: the cache keeps each function's IR
+for linking, and the results are bit for bit those of a compile in one process
+(tests/test_precompile.py).
+
+If the helper cannot start or fails, or the cache cannot be written, this process compiles what
+the helper would have: slower, never wrong.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from functools import partial
+
+from simulation.scenario.loader import Resolved
+
+# the submodels the helper process compiles, and those this one compiles before the loop (names in
+# kernels.step); chosen by their compile times so that both processes finish at about the same time
+HELPER_PART = ("bidding", "policy")
+HERE_PART = ("award", "market", "consequences")
+HELPER_TIMEOUT_S = 600.0  # far beyond any compile seen (28 s on the slowest machine measured)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity where the system tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def signatures(P, S, A, R) -> dict[str, tuple]:
+    """Each submodel's argument types as the month loop calls it (`kernels.step.step_month`): what
+    compiling it ahead must match, or the loop would compile it again for its own types."""
+    from numba import typeof, types
+
+    from simulation.engine.kernels.refs import view_type
+
+    p, s, a = (view_type(typeof(t)) for t in (P, S, A))
+    g = {name: typeof(getattr(R, name)) for name in R._fields}
+    m = types.int64  # the loop's month counter
+    return {
+        "bidding": (m, p, s, a, g["discovery"], g["foreign"], g["decision"]),
+        "award": (m, p, s, a),
+        "market": (m, p, s, g["market"], g["foreign"]),
+        "consequences": (m, p, s, a, g["consequences"]),
+        "policy": (m, p, s, a, g["policy"]),
+    }
+
+
+def compile_parts(names, m0, m1, P, S, A, R, with_pack: bool = False) -> int:
+    """A kernel for `simulate` that compiles (or loads) the named submodels, and the packing of P, S
+    and A if asked, and runs nothing (returns 0: no overflow)."""
+    from numba import typeof
+
+    from simulation.engine.kernels import step
+
+    if with_pack:
+        for t in (P, S, A):
+            step.pack.compile((typeof(t),))
+    sigs = signatures(P, S, A, R)
+    for name in names:
+        getattr(step, name).compile(sigs[name])
+    return 0
+
+
+def _helper(scenario: Resolved) -> None:
+    """The helper process: compile `HELPER_PART` into the on-disk cache."""
+    from simulation.engine.simulate import simulate
+
+    simulate(scenario, 0, kernel=partial(compile_parts, HELPER_PART))
+
+
+def _start_helper(scenario: Resolved):
+    """The helper process, started; None when there is no second core or it cannot start.
+
+    Forked on Linux, where the child starts at once with this process's imports; spawned elsewhere."""
+    if usable_cores() < 2 or os.environ.get("SCSIM_COMPILE_HELPER", "1") == "0":
+        return None
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    try:
+        proc = multiprocessing.get_context(method).Process(
+            target=_helper, args=(scenario,), name="scsim-compile-helper", daemon=True
+        )
+        proc.start()
+    except Exception:  # noqa: BLE001 - no helper: this process compiles it all
+        return None
+    return proc
+
+
+def compile_month_loop(scenario: Resolved) -> None:
+    """Compile (or load) everything a run of `scenario` needs, sharing the work with a helper
+    process when the kernels are not cached yet and there is a second core."""
+    from simulation.engine.kernels.step import first_month
+    from simulation.engine.simulate import simulate
+    from simulation.engine.warmup import kernels_ready
+
+    helper = None if kernels_ready() else _start_helper(scenario)
+    if helper is not None:
+        try:
+            simulate(scenario, 0, kernel=partial(compile_parts, HERE_PART, with_pack=True))
+        finally:
+            helper.join(HELPER_TIMEOUT_S)
+            if helper.is_alive():  # stuck: what it has not cached, the loop's compile below compiles here
+                helper.terminate()
+    simulate(scenario, 0, kernel=first_month)

@@ -1,0 +1,81 @@
+"""A cold start on two cores: a helper process compiles part of the month loop, with the same results."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from helpers import ROOT, load
+
+from simulation.engine.precompile import HELPER_PART, HERE_PART, usable_cores
+from simulation.engine.simulate import simulate
+
+# what the child prints: for each submodel, whether this process loaded it from the cache (the
+# helper compiled it) or compiled it, how many specialisations the cache holds, and the runs' digest
+CHILD = """
+import hashlib, json, sys
+import numpy as np
+from simulation.engine.kernels import step
+from simulation.engine.warmup import warm_up
+from simulation.engine.simulate import simulate
+from simulation.api import load
+
+def digest(result):
+    h = hashlib.sha256()
+    for t in (result.acc, result.state):
+        for name in t._fields:
+            h.update(name.encode()); h.update(np.ascontiguousarray(getattr(t, name)).tobytes())
+    return h.hexdigest()
+
+r = load("plan_2019_announced", {"time.end": "2021-12"})
+compiled = warm_up(r, show=False)
+out = {"compiled": compiled, "digest": digest(simulate(r, 3)), "submodels": {}}
+for name in sys.argv[1].split(","):
+    f = getattr(step, name)
+    out["submodels"][name] = {
+        "loaded": sum(f._cache_hits.values()), "compiled": sum(f._cache_misses.values()),
+        "cached": len(f._cache._cache_file._load_index()),
+    }
+print(json.dumps(out))
+"""
+
+
+def digest(result) -> str:
+    h = hashlib.sha256()
+    for t in (result.acc, result.state):
+        for name in t._fields:
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(getattr(t, name)).tobytes())
+    return h.hexdigest()
+
+
+@pytest.mark.skipif(usable_cores() < 2, reason="the helper process needs a second core")
+def test_a_cold_start_shares_the_compile_with_a_helper_and_runs_the_same(tmp_path):
+    env = {**os.environ, "SCSIM_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    env.pop("NUMBA_CACHE_DIR", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, ",".join(HELPER_PART + HERE_PART)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["compiled"], "an empty cache: the warm-up compiled"
+    for name in HELPER_PART:
+        assert out["submodels"][name] == {"loaded": 1, "compiled": 0, "cached": 1}, (
+            f"{name}: compiled by the helper, loaded here from the cache for the loop's own types"
+        )
+    for name in HERE_PART:
+        assert out["submodels"][name] == {"loaded": 0, "compiled": 1, "cached": 1}, (
+            f"{name}: compiled here once, for the types the loop then uses"
+        )
+    r = load("plan_2019_announced", "time.end=2021-12")
+    assert out["digest"] == digest(simulate(r, 3)), "the same results as kernels compiled in one process"
