@@ -64,6 +64,7 @@ def test_cli_compare_writes_tables_and_flags_unsettled_differences(tmp_path):
         "--quiet",
         "--set",
         "time.end=2021-12",
+        "--no-report",  # the report's own tests (test_report.py) write it
     ]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

@@ -170,3 +170,29 @@ def test_value_per_krw_is_unbounded_when_the_cost_change_may_be_zero():
     assert math.isfinite(est) and (lo, hi) == (-math.inf, math.inf)
     est, lo, hi = ratio_ci(value, rng.normal(10.0, 1.0, 30), sets)
     assert 0.0 < lo <= est <= hi < math.inf
+
+
+def test_the_bootstrap_draws_all_resamples_at_once_as_it_would_one_by_one():
+    """The cards' intervals come from 2,000 resamples each; drawn at once (the fast path) they are
+    the resamples of the one-at-a-time loop, number for number, so the page does not depend on it."""
+    import numpy as np
+
+    from simulation.analysis.levers import cards
+
+    assert cards._bounded_as_numpy(), "this numpy draws bounded integers as the fast path assumes"
+    rng = np.random.default_rng(7)
+    for n_sets, size in ((30, 2), (1, 3), (12, 1), (6, 8)):
+        sets = np.repeat(np.arange(n_sets), size)
+        num, den = rng.normal(50.0, 20.0, len(sets)), rng.normal(2.0, 1.5, len(sets))
+        at_once = cards._equal_sets(
+            num, den, np.arange(len(sets)).reshape(n_sets, size), den.sum(), rng_a := np.random.default_rng(3)
+        )
+        loop = np.empty(cards.BOOTSTRAP)
+        rng_b = np.random.default_rng(3)
+        groups = [np.flatnonzero(sets == k) for k in range(n_sets)]
+        for b in range(cards.BOOTSTRAP):
+            idx = np.concatenate([groups[i][rng_b.integers(0, size, size)] for i in rng_b.integers(0, n_sets, n_sets)])
+            dd = den[idx].sum()
+            loop[b] = num[idx].sum() / dd if abs(dd) > 1e-12 and (dd > 0.0) == (den.sum() > 0.0) else np.inf
+        assert at_once is not None and np.array_equal(at_once, loop), (n_sets, size)
+        assert rng_a.bit_generator.state == rng_b.bit_generator.state, "and leaves the generator where the loop does"

@@ -1,4 +1,4 @@
-"""The first run compiles the numba kernels (about 20 seconds); say so, instead of a silent bar.
+"""The first run compiles the numba kernels (10 to 20 seconds on 2 cores); say so, instead of a silent bar.
 
 `warm_up` compiles them before a progress bar starts, under one line that says what is happening
 and a spinner, so the bar's rate and ETA count runs only (a first `compare` used to sit at 0/60
@@ -18,7 +18,7 @@ from typing import IO
 
 from simulation.scenario.loader import Resolved
 
-MESSAGE = "compiling the model's kernels, first run only, about 20 seconds"
+MESSAGE = "compiling the model's kernels, first run only, 10 to 20 seconds"
 
 
 def kernels_ready(unknown: bool = True) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 
 import numpy as np
 import pandas as pd
@@ -148,31 +148,83 @@ def ratio_ci(num: np.ndarray, den: np.ndarray, sets: np.ndarray, seed: int = 0) 
 def _bootstrap_ratios(num: np.ndarray, den: np.ndarray, sets: np.ndarray, total: float, rng) -> np.ndarray:
     """`BOOTSTRAP` resampled ratios: parameter sets drawn with replacement, then the pairs within each.
 
-    With as many pairs in every set (the usual design), a resample's draws within its sets are one
-    call of `rng.integers` instead of one per set: the same numbers in the same order (numpy's
-    bounded integers draw element by element from the generator's stream, whatever the call's size),
-    so the same intervals, in a fraction of the time."""
+    Each resample draws `rng.integers(0, n_sets, n_sets)`, then, for the sets drawn, the pairs within
+    them. With as many pairs in every set (the usual design) the resamples are drawn all at once
+    (`_equal_sets`), the same numbers as these calls; otherwise one resample at a time."""
     ids = np.unique(sets)
     groups = [np.flatnonzero(sets == k) for k in ids]
     n_sets = len(groups)
-    sizes = {len(g) for g in groups}
+    if len({len(g) for g in groups}) == 1:
+        stats = _equal_sets(num, den, np.stack(groups), total, rng)
+        if stats is not None:
+            return stats
     stats = np.empty(BOOTSTRAP)
-    if len(sizes) == 1:
-        size = sizes.pop()
-        table = np.stack(groups)  # (set, pair) -> index into num and den
-        for b in range(BOOTSTRAP):
-            picked = rng.integers(0, n_sets, n_sets)
-            within = rng.integers(0, size, n_sets * size).reshape(n_sets, size)
-            idx = table[picked[:, None], within]
-            dd = den[idx].sum()
-            stats[b] = num[idx].sum() / dd if abs(dd) > 1e-12 and (dd > 0.0) == (total > 0.0) else math.inf
-        return stats
     for b in range(BOOTSTRAP):
         pick = [g[rng.integers(0, len(g), len(g))] for g in (groups[i] for i in rng.integers(0, n_sets, n_sets))]
         idx = np.concatenate(pick)
         dd = den[idx].sum()
         stats[b] = num[idx].sum() / dd if abs(dd) > 1e-12 and (dd > 0.0) == (total > 0.0) else math.inf
     return stats
+
+
+def _equal_sets(num, den, table: np.ndarray, total: float, rng) -> np.ndarray | None:
+    """All resamples at once when every set has as many pairs (`table`: set x pair -> index), drawing
+    exactly what the one-at-a-time loop draws, in its order: per resample `n_sets` integers below
+    `n_sets`, then `n_sets x size` below `size` (`_bounded`). None, with `rng` untouched, when that
+    cannot be promised (numpy's rejection step, or a numpy that draws otherwise)."""
+    n_sets, size = table.shape
+    if not _bounded_as_numpy():
+        return None
+    per = [n_sets] * n_sets + [size] * (n_sets * size)
+    drawn = _bounded(rng, np.tile(np.array(per, dtype=np.uint64), BOOTSTRAP))
+    if drawn is None:
+        return None
+    drawn = drawn.reshape(BOOTSTRAP, len(per))
+    picked = drawn[:, :n_sets]
+    within = drawn[:, n_sets:].reshape(BOOTSTRAP, n_sets, size)
+    idx = table[picked[:, :, None], within].reshape(BOOTSTRAP, n_sets * size)
+    dd = den[idx].sum(axis=1)
+    nn = num[idx].sum(axis=1)
+    ok = (np.abs(dd) > 1e-12) & ((dd > 0.0) == (total > 0.0))
+    return np.where(ok, nn / np.where(ok, dd, 1.0), math.inf)
+
+
+def _bounded(rng, bounds: np.ndarray) -> np.ndarray | None:
+    """`rng.integers(0, k)` for each k of `bounds` (uint64, each below 2**32), in order, in one draw.
+
+    numpy draws a bounded integer from the generator's next 32-bit output u as (u * k) >> 32
+    (Lemire's method), drawing again only when the low half falls below (2**32 - k) % k, and draws
+    nothing for k = 1. So the 32-bit outputs are drawn at once (`integers(0, 2**32, dtype=uint64)`
+    returns them as they are) and scaled. When one would need the redraw (for these small bounds,
+    less than one in 10**7 resamples), the generator is put back and None returned."""
+    state = rng.bit_generator.state
+    out = np.zeros(len(bounds), dtype=np.int64)
+    draw = bounds > 1
+    k = bounds[draw]
+    m = rng.integers(0, 2**32, len(k), dtype=np.uint64) * k
+    low = m & np.uint64(0xFFFFFFFF)
+    near = low < k
+    if near.any() and (low[near] < (np.uint64(2**32) - k[near]) % k[near]).any():
+        rng.bit_generator.state = state
+        return None
+    out[draw] = (m >> np.uint64(32)).astype(np.int64)
+    return out
+
+
+@cache
+def _bounded_as_numpy() -> bool:
+    """Whether `_bounded` gives what this numpy's `integers` gives, for the bootstrap's pattern of
+    calls (checked once per process; if numpy changes its method, the bootstrap draws one call at a
+    time as before)."""
+    for n_sets, size in ((7, 3), (1, 4), (5, 1), (30, 2)):
+        a, b = np.random.default_rng(n_sets * 100 + size), np.random.default_rng(n_sets * 100 + size)
+        want = np.concatenate(
+            [x for _ in range(50) for x in (a.integers(0, n_sets, n_sets), a.integers(0, size, n_sets * size))]
+        )
+        got = _bounded(b, np.tile(np.array([n_sets] * n_sets + [size] * (n_sets * size), dtype=np.uint64), 50))
+        if got is None or not np.array_equal(want, got) or a.bit_generator.state != b.bit_generator.state:
+            return False
+    return True
 
 
 def cards(table: dict[tuple[str, str], list[list[Outcome]]]) -> pd.DataFrame:
