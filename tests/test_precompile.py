@@ -32,9 +32,14 @@ def digest(result):
             h.update(name.encode()); h.update(np.ascontiguousarray(getattr(t, name)).tobytes())
     return h.hexdigest()
 
+if sys.argv[2] == "thread":  # another thread alive, as a dashboard's server: the helper is spawned
+    import threading
+    stop = threading.Event()
+    threading.Thread(target=stop.wait, daemon=True).start()
 r = load("plan_2019_announced", {"time.end": "2021-12"})
 compiled = warm_up(r, show=False)
-out = {"compiled": compiled, "digest": digest(simulate(r, 3)), "submodels": {}}
+from simulation.engine.precompile import LAST_HELPER
+out = {"compiled": compiled, "digest": digest(simulate(r, 3)), "submodels": {}, "helper": LAST_HELPER}
 for name in sys.argv[1].split(","):
     f = getattr(step, name)
     out["submodels"][name] = {
@@ -55,11 +60,18 @@ def digest(result) -> str:
 
 
 @pytest.mark.skipif(usable_cores() < 2, reason="the helper process needs a second core")
-def test_a_cold_start_shares_the_compile_with_a_helper_and_runs_the_same(tmp_path):
+@pytest.mark.parametrize(
+    "threads, method",
+    [
+        ("one", "fork" if sys.platform.startswith("linux") else "spawn"),
+        pytest.param("thread", "spawn", marks=pytest.mark.slow),
+    ],
+)
+def test_a_cold_start_shares_the_compile_with_a_helper_and_runs_the_same(tmp_path, threads, method):
     env = {**os.environ, "SCSIM_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
     env.pop("NUMBA_CACHE_DIR", None)
     proc = subprocess.run(
-        [sys.executable, "-c", CHILD, ",".join(HELPER_PART + HERE_PART)],
+        [sys.executable, "-c", CHILD, ",".join(HELPER_PART + HERE_PART), threads],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -69,6 +81,7 @@ def test_a_cold_start_shares_the_compile_with_a_helper_and_runs_the_same(tmp_pat
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["compiled"], "an empty cache: the warm-up compiled"
+    assert out["helper"] == {"method": method, "exitcode": 0}, "the helper compiled its part and ended well"
     for name in HELPER_PART:
         assert out["submodels"][name] == {"loaded": 1, "compiled": 0, "cached": 1}, (
             f"{name}: compiled by the helper, loaded here from the cache for the loop's own types"

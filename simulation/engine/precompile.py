@@ -21,6 +21,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 from functools import partial
 
 from simulation.scenario.loader import Resolved
@@ -82,13 +83,25 @@ def _helper(scenario: Resolved) -> None:
     simulate(scenario, 0, kernel=partial(compile_parts, HELPER_PART))
 
 
-def _start_helper(scenario: Resolved):
-    """The helper process, started; None when there is no second core or it cannot start.
+def start_method() -> str:
+    """How to start the helper: forked (it starts at once, with this process's imports) on Linux
+    while this process runs one thread; spawned otherwise. A fork copies only the forking thread, so
+    a lock another thread held at that moment (stderr's, while a spinner or a server writes) would
+    stay held in the helper for good; a spawned helper imports afresh (about 1.5 s) and has none."""
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
 
-    Forked on Linux, where the child starts at once with this process's imports; spawned elsewhere."""
-    if usable_cores() < 2 or os.environ.get("SCSIM_COMPILE_HELPER", "1") == "0":
+
+def start_helper(scenario: Resolved):
+    """The helper process, started, when the kernels are not cached and there is a second core;
+    else None (also when it cannot start: this process then compiles it all). Call it before
+    starting any thread of one's own (a spinner), so that it can be forked."""
+    from simulation.engine.warmup import kernels_ready
+
+    if usable_cores() < 2 or os.environ.get("SCSIM_COMPILE_HELPER", "1") == "0" or kernels_ready():
         return None
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    method = start_method()
     try:
         proc = multiprocessing.get_context(method).Process(
             target=_helper, args=(scenario,), name="scsim-compile-helper", daemon=True
@@ -96,17 +109,24 @@ def _start_helper(scenario: Resolved):
         proc.start()
     except Exception:  # noqa: BLE001 - no helper: this process compiles it all
         return None
+    LAST_HELPER.update(method=method, exitcode=None)
     return proc
 
 
-def compile_month_loop(scenario: Resolved) -> None:
+# how this process's last helper was started and how it ended (`exitcode` 0: it compiled its part)
+LAST_HELPER: dict[str, object] = {"method": None, "exitcode": None}
+_START = object()  # compile_month_loop's default: start the helper itself
+
+
+def compile_month_loop(scenario: Resolved, helper=_START) -> None:
     """Compile (or load) everything a run of `scenario` needs, sharing the work with a helper
-    process when the kernels are not cached yet and there is a second core."""
+    process (`start_helper`, or the one passed) when the kernels are not cached yet and there is a
+    second core."""
     from simulation.engine.kernels.step import first_month
     from simulation.engine.simulate import simulate
-    from simulation.engine.warmup import kernels_ready
 
-    helper = None if kernels_ready() else _start_helper(scenario)
+    if helper is _START:
+        helper = start_helper(scenario)
     if helper is not None:
         try:
             simulate(scenario, 0, kernel=partial(compile_parts, HERE_PART, with_pack=True))
@@ -114,4 +134,6 @@ def compile_month_loop(scenario: Resolved) -> None:
             helper.join(HELPER_TIMEOUT_S)
             if helper.is_alive():  # stuck: what it has not cached, the loop's compile below compiles here
                 helper.terminate()
+                helper.join()
+            LAST_HELPER["exitcode"] = helper.exitcode
     simulate(scenario, 0, kernel=first_month)

@@ -71,11 +71,12 @@ def warm_up(scenario: Resolved, show: bool = True, stream: IO[str] | None = None
     when `show` is false (`--quiet`, the Python API)."""
     if kernels_ready():
         return False
-    from simulation.engine.precompile import compile_month_loop
+    from simulation.engine.precompile import compile_month_loop, start_helper
 
+    helper = start_helper(scenario)  # before the spinner's thread starts, so that it can be forked
     if not show:
-        compile_month_loop(scenario)
+        compile_month_loop(scenario, helper)
         return True
     with spinner(MESSAGE, stream):
-        compile_month_loop(scenario)
+        compile_month_loop(scenario, helper)
     return True
