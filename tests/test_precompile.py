@@ -18,19 +18,12 @@ from simulation.engine.simulate import simulate
 # what the child prints: for each submodel, whether this process loaded it from the cache (the
 # helper compiled it) or compiled it, how many specialisations the cache holds, and the runs' digest
 CHILD = """
-import hashlib, json, sys
-import numpy as np
+import json, sys
 from simulation.engine.kernels import step
 from simulation.engine.warmup import warm_up
 from simulation.engine.simulate import simulate
 from simulation.api import load
-
-def digest(result):
-    h = hashlib.sha256()
-    for t in (result.acc, result.state):
-        for name in t._fields:
-            h.update(name.encode()); h.update(np.ascontiguousarray(getattr(t, name)).tobytes())
-    return h.hexdigest()
+from test_precompile import digest
 
 if sys.argv[2] == "thread":  # another thread alive, as a dashboard's server: the helper is spawned
     import threading
@@ -51,6 +44,7 @@ print(json.dumps(out))
 
 
 def digest(result) -> str:
+    """A hash of a run's accumulators and final state: equal only when the runs are bit for bit equal."""
     h = hashlib.sha256()
     for t in (result.acc, result.state):
         for name in t._fields:
@@ -68,7 +62,11 @@ def digest(result) -> str:
     ],
 )
 def test_a_cold_start_shares_the_compile_with_a_helper_and_runs_the_same(tmp_path, threads, method):
-    env = {**os.environ, "SCSIM_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "SCSIM_CACHE_DIR": str(tmp_path / "cache"),
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tests'}",
+    }
     env.pop("NUMBA_CACHE_DIR", None)
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, ",".join(HELPER_PART + HERE_PART), threads],

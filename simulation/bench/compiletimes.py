@@ -119,23 +119,26 @@ print(json.dumps({"run_s": t_run, "floor_s": t_floor, "run_cpu_s": c_run, "floor
 """
 
 
-def measure(what: str = "run", scenario: str | None = None) -> dict:
-    """Compile from an empty cache in a fresh process and return numba's timers (see module doc)."""
-    scenario = scenario or str(ROOT / "scenarios" / "no_plan.yaml")
+def _cold_child(code: str, *args: str) -> dict:
+    """Run `code` in a fresh Python whose kernel cache is an empty temporary folder; its last line of
+    output (JSON), with the process's wall-clock time."""
     with tempfile.TemporaryDirectory(prefix="scsim-compile-") as tmp:
         env = dict(os.environ, SCSIM_CACHE_DIR=tmp)
         env.pop("NUMBA_CACHE_DIR", None)
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
         t = time.perf_counter()
-        proc = subprocess.run(
-            [sys.executable, "-c", _CHILD, what, scenario], env=env, capture_output=True, text=True, cwd=tmp
-        )
+        proc = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, cwd=tmp)
         wall = time.perf_counter() - t
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     out["process_wall_s"] = wall
     return out
+
+
+def measure(what: str = "run", scenario: str | None = None) -> dict:
+    """Compile from an empty cache in a fresh process and return numba's timers (see module doc)."""
+    return _cold_child(_CHILD, what, scenario or str(ROOT / "scenarios" / "no_plan.yaml"))
 
 
 _COLD_START = r"""
@@ -155,21 +158,7 @@ print(json.dumps({"import_s": t1 - t0, "warm_up_s": time.perf_counter() - t1, "c
 def cold_start(scenario: str | None = None) -> dict:
     """What a first run waits for: the warm-up (`engine/precompile.py`, with its helper process when
     there are two cores) in a fresh process with an empty cache, in wall-clock seconds."""
-    scenario = scenario or str(ROOT / "scenarios" / "no_plan.yaml")
-    with tempfile.TemporaryDirectory(prefix="scsim-compile-") as tmp:
-        env = dict(os.environ, SCSIM_CACHE_DIR=tmp)
-        env.pop("NUMBA_CACHE_DIR", None)
-        env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-        t = time.perf_counter()
-        proc = subprocess.run(
-            [sys.executable, "-c", _COLD_START, scenario], env=env, capture_output=True, text=True, cwd=tmp
-        )
-        wall = time.perf_counter() - t
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr[-3000:])
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    out["process_wall_s"] = wall
-    return out
+    return _cold_child(_COLD_START, scenario or str(ROOT / "scenarios" / "no_plan.yaml"))
 
 
 def summarise(res: dict) -> dict:
