@@ -67,11 +67,22 @@ def in_threads(fn: Callable[[T], U], items: Sequence[T], threads: int | None = N
 
 
 def in_processes(
-    fn: Callable[[T], U], items: Sequence[T], workers: int | None = None, cost: Callable[[T], float] | None = None
+    fn: Callable[[T], U],
+    items: Sequence[T],
+    workers: int | None = None,
+    cost: Callable[[T], float] | None = None,
+    warm: Resolved | None = None,
 ) -> Iterator[U]:
     """fn over items, in item order, in up to `workers` processes (default: one per core); fn and
     the items must pickle. With `cost`, the dearest items start first, so that the last to finish
-    is a cheap one; what comes back, and its order, do not depend on the number of processes."""
+    is a cheap one; what comes back, and its order, do not depend on the number of processes.
+    With `warm` (a scenario fn runs), the kernels are compiled here first if they are not cached
+    (on two cores with a helper process: engine/precompile.py), so that the workers load them
+    instead of each compiling them at once."""
+    if warm is not None and items:
+        from simulation.engine.warmup import warm_up
+
+        warm_up(warm, show=False)
     n = workers or default_workers()
     if n <= 1 or len(items) <= 1:
         yield from map(fn, items)

@@ -91,7 +91,8 @@ def run(
     scen = scenarios(design)
     per_set: list[list[list[Outcome]]] = []
     step = len(scen) * len(design.seeds)
-    for result in in_processes(partial(_one_set, scen, seeds=design.seeds), design.sets, workers):
+    runs = in_processes(partial(_one_set, scen, seeds=design.seeds), design.sets, workers, warm=scen[0][2])
+    for result in runs:
         per_set.append(result)
         tick(step)
     table: dict[tuple[str, str], list[list[Outcome]]] = {}

@@ -116,7 +116,8 @@ def _measure_all(plan: list[tuple[Loaded, int, int]], workers: int, tick) -> lis
     if workers <= 1:
         return [measure(x, r, s, tick) for x, r, s in plan]
     found = []
-    for (x, r, _), outcome in zip(plan, in_processes(_measure_one, plan, workers, cost=_size), strict=True):
+    runs = in_processes(_measure_one, plan, workers, cost=_size, warm=plan[0][0].control)
+    for (x, r, _), outcome in zip(plan, runs, strict=True):
         found.append(outcome)
         tick(runs_needed(x, r))
     return found
@@ -142,7 +143,7 @@ def over_sets(plan: list[tuple[Loaded, int, int]], sets: list[dict], workers: in
     the same with any number of workers (each set's runs use the same seeds)."""
     step = sum(runs_needed(x, r) for x, r, _ in plan)
     found: list[dict[str, float]] = []
-    for estimates in in_processes(partial(estimates_under, plan), sets, workers):
+    for estimates in in_processes(partial(estimates_under, plan), sets, workers, warm=plan[0][0].control):
         found.append(estimates)
         tick(step)
     return found
