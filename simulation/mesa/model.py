@@ -118,10 +118,13 @@ class SmartCityModel(mesa.Model):
 
     def _kernel_args(self) -> tuple[Any, Any, Any]:
         """Params, State and Acc as the compiled month loop takes them (kernels.refs): packed on the
-        first step, then stepped month by month with the same packed copies."""
+        first step (after compiling the kernels if they are not cached), then stepped month by month
+        with the same packed copies."""
         if self._packed is None:
             from simulation.engine.kernels.refs import pack
+            from simulation.engine.warmup import warm_up
 
+            warm_up(self.resolved, show=False)  # on an empty cache: compiled on two cores (engine/precompile.py)
             self._packed = (pack(self.params), pack(self.state), pack(self.acc))
         return self._packed
 
