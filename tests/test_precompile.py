@@ -19,6 +19,7 @@ from simulation.engine.simulate import simulate
 # helper compiled it) or compiled it, how many specialisations the cache holds, and the runs' digest
 CHILD = """
 import json, sys
+open(sys.argv[3], "a").write("ran\\n")  # a user's script with no `if __name__ == "__main__":` guard
 from simulation.engine.kernels import step
 from simulation.engine.warmup import warm_up
 from simulation.engine.simulate import simulate
@@ -68,8 +69,10 @@ def test_a_cold_start_shares_the_compile_with_a_helper_and_runs_the_same(tmp_pat
         "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tests'}",
     }
     env.pop("NUMBA_CACHE_DIR", None)
+    script, mark = tmp_path / "user_script.py", tmp_path / "ran.txt"
+    script.write_text(CHILD, encoding="utf-8")
     proc = subprocess.run(
-        [sys.executable, "-c", CHILD, ",".join(HELPER_PART + HERE_PART), threads],
+        [sys.executable, str(script), ",".join(HELPER_PART + HERE_PART), threads, str(mark)],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -79,6 +82,7 @@ def test_a_cold_start_shares_the_compile_with_a_helper_and_runs_the_same(tmp_pat
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["compiled"], "an empty cache: the warm-up compiled"
+    assert mark.read_text() == "ran\n", "the helper did not run the caller's script again"
     assert out["helper"] == {"method": method, "exitcode": 0}, "the helper compiled its part and ended well"
     for name in HELPER_PART:
         assert out["submodels"][name] == {"loaded": 1, "compiled": 0, "cached": 1}, (

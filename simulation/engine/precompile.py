@@ -18,8 +18,11 @@ the helper would have: slower, never wrong.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import pickle
+import subprocess
 import sys
 import threading
 from functools import partial
@@ -93,6 +96,45 @@ def start_method() -> str:
     return "spawn"
 
 
+class _Spawned:
+    """A spawned helper: a fresh `python -c` reading the pickled scenario from its stdin. Not
+    multiprocessing's spawn, which imports the caller's main script again in the child (a user's
+    script without an `if __name__ == "__main__":` guard would run twice). The subset of
+    `multiprocessing.Process` that `compile_month_loop` uses."""
+
+    def __init__(self, scenario: Resolved) -> None:
+        package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env = dict(os.environ)  # NUMBA_CACHE_DIR included: the same cache folder (kernels/__init__.py)
+        env["PYTHONPATH"] = os.pathsep.join([package_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        code = "import pickle, sys; from simulation.engine.precompile import _helper; _helper(pickle.load(sys.stdin.buffer))"
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", code],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        assert self._proc.stdin is not None
+        try:
+            self._proc.stdin.write(pickle.dumps(scenario))
+        finally:
+            self._proc.stdin.close()
+
+    def join(self, timeout: float | None = None) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._proc.wait(timeout)
+
+    def is_alive(self) -> bool:
+        return self._proc.poll() is None
+
+    def terminate(self) -> None:
+        self._proc.terminate()
+
+    @property
+    def exitcode(self) -> int | None:
+        return self._proc.returncode
+
+
 def start_helper(scenario: Resolved):
     """The helper process, started, when the kernels are not cached and there is a second core;
     else None (also when it cannot start: this process then compiles it all). Call it before
@@ -103,10 +145,13 @@ def start_helper(scenario: Resolved):
         return None
     method = start_method()
     try:
-        proc = multiprocessing.get_context(method).Process(
-            target=_helper, args=(scenario,), name="scsim-compile-helper", daemon=True
-        )
-        proc.start()
+        if method == "fork":
+            proc = multiprocessing.get_context("fork").Process(
+                target=_helper, args=(scenario,), name="scsim-compile-helper", daemon=True
+            )
+            proc.start()
+        else:
+            proc = _Spawned(scenario)
     except Exception:  # noqa: BLE001 - no helper: this process compiles it all
         return None
     LAST_HELPER.update(method=method, exitcode=None)
