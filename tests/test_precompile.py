@@ -94,3 +94,50 @@ def test_a_cold_start_shares_the_compile_with_a_helper_and_runs_the_same(tmp_pat
         )
     r = load("plan_2019_announced", "time.end=2021-12")
     assert out["digest"] == digest(simulate(r, 3)), "the same results as kernels compiled in one process"
+
+
+SWEEP = """
+import json, sys, time
+from simulation.engine import precompile
+from simulation.experiment.spec import load_experiment
+from simulation.experiment.sweep import run_sweep
+compiled_at = []
+compile_month_loop = precompile.compile_month_loop
+def timed(*args, **kwargs):  # when the sweep process's compile ended
+    compile_month_loop(*args, **kwargs)
+    compiled_at.append(time.time_ns())
+precompile.compile_month_loop = timed
+s = run_sweep(load_experiment(sys.argv[1]), sys.argv[2], executor="processes", workers=2, progress=False)
+print(json.dumps({"done": s.done, "failed": s.failed, "helper": precompile.LAST_HELPER, "compiled_at": compiled_at}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(usable_cores() < 2, reason="the helper process needs a second core")
+def test_a_process_sweep_on_an_empty_cache_compiles_once_before_its_workers_start(tmp_path):
+    spec = tmp_path / "exp.yaml"
+    spec.write_text(
+        f"name: cold\nbase: {ROOT / 'scenarios' / 'no_plan.yaml'}\n"
+        "set:\n  time.end: 2020-12\n  world.n_firms: 60\n"
+        "factors:\n  - key: world.capability_sd\n    role: uncertainty\n    values: [0.1, 0.2, 0.3]\n"
+        "design:\n  type: grid\nreplications: 2\nseed: 3\noutputs:\n  metrics: [bids, wins]\n",
+        encoding="utf-8",
+    )
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    env = {**os.environ, "SCSIM_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-c", SWEEP, str(spec), str(out)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert (got["done"], got["failed"]) == (6, 0)
+    assert got["helper"]["exitcode"] == 0 and len(got["compiled_at"]) == 1, (
+        "the sweep process compiled, with its helper"
+    )
+    cached = [p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()]
+    assert cached and max(cached) <= got["compiled_at"][0], "a worker wrote the kernel cache: it compiled, not loaded"

@@ -36,7 +36,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,14 +184,14 @@ def warm_worker(base: Resolved) -> dict:
     return WARM
 
 
-def _warm_first(base: Resolved, tasks: list[Task], metrics, groups) -> Iterator[Outcome]:
-    """If the kernels are not compiled yet, run the first task here: it compiles them once, into the
-    on-disk cache that spawned workers then load (instead of every worker compiling for about 20 seconds)."""
-    if tasks and not kernels_cached():
+def _compile_here(base: Resolved) -> None:
+    """If the kernels are not compiled yet, compile them here, once (on two cores with a helper
+    process: engine/precompile.py), into the on-disk cache that spawned workers then load, instead
+    of every worker compiling them at once."""
+    if not kernels_cached():
         from simulation.engine.precompile import compile_month_loop
 
-        compile_month_loop(base)  # on two cores, with a helper process (engine/precompile.py)
-        yield execute(base, tasks.pop(0), metrics, groups)
+        compile_month_loop(base)
 
 
 # ---- serial ----------------------------------------------------------------------------------
@@ -304,10 +304,8 @@ def processes(
 
     n = workers or default_workers()
     queue: deque[Task] = deque(tasks)
-    first = list(queue)[:1]
-    if warm and first and not kernels_cached():
-        queue.popleft()
-        yield from _warm_first(base, first, metrics, groups)
+    if warm and queue:
+        _compile_here(base)
     if not queue:
         return
     payload_file = _write_payload(base, metrics, groups)
@@ -494,10 +492,8 @@ def dask(
         raise RuntimeError("the dask executor needs dask[distributed] (pip install 'dask[distributed]')") from exc
 
     queue: deque[Task] = deque(tasks)
-    first = list(queue)[:1]
-    if warm and scheduler is None and first and not kernels_cached():
-        queue.popleft()
-        yield from _warm_first(base, first, metrics, groups)
+    if warm and scheduler is None and queue:
+        _compile_here(base)
     if not queue:
         return
     token = secrets.token_hex(6)
