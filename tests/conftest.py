@@ -1,9 +1,14 @@
-"""Session set-up: with several pytest-xdist workers, compile the kernels once before they start.
+"""Session set-up: compile the kernels once before the pytest-xdist workers start, and hand out the
+longest test files first.
 
 The suite runs on pytest-xdist workers (`-n auto` in pyproject.toml). On a cold kernel cache every
 worker would compile the month loop itself, all at once (about a minute of CPU each); instead the
 controller compiles it once, in a child process, before the workers start, and they load it from
 the shared on-disk cache (simulation/engine/kernels/__init__.py).
+
+pytest-xdist gives each worker whole files (`--dist loadfile`), in collection order. A file of a few
+long tests left to the end keeps one worker busy while the other has finished, so the files that
+take longest start first (longest processing time first) and the short ones fill in at the end.
 """
 
 from __future__ import annotations
@@ -20,6 +25,30 @@ WARM = (
     "from simulation.scenario.loader import load_scenario\n"
     f"warm_up(load_scenario({str(ROOT / 'scenarios' / 'no_plan.yaml')!r}), show=True)\n"
 )
+
+
+# the files that take longest, longest first (`python -m pytest --durations=0`, summed by file); a
+# file not listed, or a list out of date, costs only balance between the workers, never a test
+LONGEST_FIRST = (
+    "test_planning.py",
+    "test_lever_cards.py",
+    "test_hardening.py",
+    "test_figures.py",
+    "test_report.py",
+    "test_precompile.py",
+    "test_scenario_fuzz.py",
+    "test_sweep.py",
+    "test_wheel.py",
+    "test_bench.py",
+    "test_reports_agree.py",
+    "test_cli_campaign.py",
+    "test_validation.py",
+)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file keeps its order
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -8,6 +8,7 @@ once and draws English labels with matplotlib's default font.
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -228,8 +229,11 @@ def settle(fig: Figure) -> None:
     by whatever still overflows, until nothing does. It is laid out at the PNG's resolution, and
     keeps a margin of 1 % of each side clear: text is measured with hinting at each resolution and
     unhinted in SVG, a few pixels apart, which was enough to cut the end off the forest plot's
-    numbers. The engine is then removed: with any layout engine left, savefig would lay the
-    figure out again."""
+    numbers. A side whose overflow narrowing does not reduce is left as it is: a suptitle or
+    supxlabel sits at constrained layout's own padding from the canvas edge, wherever the area is
+    (laying the figure out again for it only squeezed the panels, at half a second a round for the
+    forest plot's 20 axes). The engine is then removed: with any layout engine left, savefig would
+    lay the figure out again."""
     fig.set_dpi(float(plt.rcParams["savefig.dpi"]) if plt.rcParams["savefig.dpi"] != "figure" else fig.dpi)
     fig.draw_without_rendering()
     engine = fig.get_layout_engine()
@@ -237,11 +241,16 @@ def settle(fig: Figure) -> None:
     mx, my = 0.01 * w, 0.01 * h
     left = bottom = 0.0
     right = top = 1.0
+    stuck = [False] * 4  # sides whose overflow a narrower area did not reduce
+    before: tuple[float, ...] = (math.inf,) * 4
     for _ in range(5):
         if engine is None or not hasattr(engine, "set"):
             break
         box = fig.get_tightbbox(fig.canvas.get_renderer())
-        over = (max(0.0, mx - box.x0), max(0.0, my - box.y0), max(0.0, box.x1 - (w - mx)), max(0.0, box.y1 - (h - my)))
+        raw = (max(0.0, mx - box.x0), max(0.0, my - box.y0), max(0.0, box.x1 - (w - mx)), max(0.0, box.y1 - (h - my)))
+        stuck = [s or (o > 0 and o >= b - 0.5 / fig.dpi) for s, o, b in zip(stuck, raw, before, strict=True)]
+        before = raw
+        over = tuple(0.0 if s else o for s, o in zip(stuck, raw, strict=True))
         if max(over) <= 0.5 / fig.dpi:
             break
         left, bottom = left + over[0] / w, bottom + over[1] / h
