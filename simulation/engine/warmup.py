@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import IO
 
 from simulation.scenario.loader import Resolved
@@ -74,9 +74,6 @@ def warm_up(scenario: Resolved, show: bool = True, stream: IO[str] | None = None
     from simulation.engine.precompile import compile_month_loop, start_helper
 
     helper = start_helper(scenario)  # before the spinner's thread starts, so that it can be forked
-    if not show:
-        compile_month_loop(scenario, helper)
-        return True
-    with spinner(MESSAGE, stream):
+    with spinner(MESSAGE, stream) if show else nullcontext():
         compile_month_loop(scenario, helper)
     return True
