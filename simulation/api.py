@@ -29,7 +29,7 @@ import pandas as pd
 
 from simulation.engine.metrics import HORIZON, horizon
 from simulation.scenario.errors import InputError, ScenarioError
-from simulation.scenario.loader import Resolved, load_with, with_overrides
+from simulation.scenario.loader import Resolved, load_with, pick_baseline, with_overrides
 from simulation.scenario.shipped import resolve
 from simulation.scenario.yamlio import KeyPath
 
@@ -209,17 +209,6 @@ def _check(seed: int, reps: int, min_reps: int) -> None:
         raise InputError(f"reps must be at least {min_reps}{why}, got {reps!r}")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
-
-
-def pick_baseline(name: str, given: Sequence[Any], scenarios: list[Resolved]) -> str:
-    """The scenario `name` means: its name, or the path/file name/stem it was given as."""
-    for g, r in zip(given, scenarios, strict=False):
-        text = os.fspath(g) if isinstance(g, (str, os.PathLike)) else r.scenario.name
-        if name in (text, r.scenario.name, os.path.basename(text), os.path.splitext(os.path.basename(text))[0]):
-            return r.scenario.name
-    raise InputError(
-        f"baseline {name!r} is none of the compared scenarios ({', '.join(r.scenario.name for r in scenarios)})"
-    )
 
 
 def run(

@@ -193,17 +193,17 @@ def _manifest(
 
 def cmd_run(args: argparse.Namespace) -> int:
     _check_counts(args)
-    import pandas as pd
+    scenarios = _load_all(args.scenarios, args.set or [])
+    _check_size(args, len(scenarios))
+    found = _print_notes(scenarios)
+    out, done, meta = _batch(args, "run", scenarios)
+    import pandas as pd  # after every check of the input: a refusal is quick
 
     from simulation.api import run_loaded
     from simulation.experiment.outputs import write_results
     from simulation.experiment.runner import format_summary
     from simulation.experiment.wording import replications_text
 
-    scenarios = _load_all(args.scenarios, args.set or [])
-    _check_size(args, len(scenarios))
-    found = _print_notes(scenarios)
-    out, done, meta = _batch(args, "run", scenarios)
     runs = replications_text(args.reps)
     if done:
         print(f"results for these scenarios and seeds already exist in {out} (use --force to recompute)")
@@ -238,15 +238,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if len(args.scenarios) < 2:
         raise InputError("compare needs at least two scenarios")
     _check_counts(args, min_reps=2)
-    import pandas as pd
-
-    from simulation.analysis.compare import format_differences
-    from simulation.api import compare_loaded, pick_baseline
-    from simulation.experiment.outputs import write_results
-    from simulation.experiment.runner import format_summary
-    from simulation.experiment.wording import replications_text
-
     scenarios = _load_all(args.scenarios, args.set or [])
+    from simulation.scenario.loader import pick_baseline
+
     try:
         baseline = pick_baseline(args.baseline or args.scenarios[0], args.scenarios, scenarios)
     except InputError as exc:
@@ -262,6 +256,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     _check_size(args, len(scenarios), n_sets or 1)
     found = _print_notes(scenarios)
     out, done, meta = _batch(args, "compare", scenarios, psets)
+    import pandas as pd  # after every check of the input: a refusal is quick
+
+    from simulation.analysis.compare import format_differences
+    from simulation.api import compare_loaded
+    from simulation.experiment.outputs import write_results
+    from simulation.experiment.runner import format_summary
+    from simulation.experiment.wording import replications_text
+
     runs = replications_text(args.reps, n_sets)
     if done:
         print(f"results for these scenarios and seeds already exist in {out} (use --force to recompute)")

@@ -517,6 +517,37 @@ def test_bad_scenario_with_force_leaves_the_old_results_whole(ws):
     assert snapshot(ws) == before
 
 
+HEAVY = ("pandas", "numba", "pyarrow", "matplotlib")
+REFUSE_AND_LIST_IMPORTS = (
+    "import sys\n"
+    "from simulation.cli import main\n"
+    "status = main(sys.argv[1:])\n"
+    f"print(status, [m for m in {HEAVY!r} if m in sys.modules])\n"
+)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "scenarios/bad.yaml"],
+        ["run", "scenarios/no_plan.yaml", "--out", "out"],
+        ["compare", "scenarios/no_plan.yaml", "scenarios/plan_2019_implemented.yaml", "--baseline", "nope"],
+        ["compare", "scenarios/no_plan.yaml", "scenarios/plan_2019_implemented.yaml", "--out", "out"],
+    ],
+    ids=["bad-scenario", "run-into-existing-folder", "unknown-baseline", "compare-into-existing-folder"],
+)
+def test_a_refusal_answers_before_the_model_is_loaded(ws, args):
+    """A mistyped key or an existing folder is answered in about half a second, not after the
+    model's libraries (pandas, numba, pyarrow: about a second) and the kernels have loaded."""
+    scenario(ws, "levers:\n  f5_co_entry:\n    rate_cutt: 0.01\n")
+    (ws / "out").mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-c", REFUSE_AND_LIST_IMPORTS, *args], cwd=ws, capture_output=True, text=True, timeout=120
+    )
+    assert proc.stderr.startswith("error: ") and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert proc.stdout.strip() == "2 []", proc.stdout
+
+
 @pytest.fixture(scope="session")
 def compiled(tmp_path_factory) -> None:
     """Run once so numba's kernels are compiled into its cache (about 90 s the first time)."""

@@ -219,17 +219,25 @@ def compare_batch(scenarios: list, baseline: str, seed: int, reps: int, psets=No
     in every set, runs numbered on: run k*reps+i is set k, replication i) and take the paired
     differences against `baseline`. Returns (runner.Batch, differences): what `scsim compare`
     writes and `simulation.api.compare` returns."""
-    from simulation.experiment.runner import run_batch
+    from simulation.engine.warmup import warm_up
+    from simulation.experiment.runner import run_batch, runs_bar
 
     ordered = baseline_first(list(scenarios), baseline)
     under = psets.apply(ordered) if psets is not None else [ordered]
-    batch = run_batch(under[0], seed, reps, progress=progress)
-    for k, scen_k in enumerate(under[1:], start=1):
-        more = run_batch(scen_k, seed, reps, progress=progress)
-        for frame in more.frames:
-            frame["run"] += k * reps
-        batch.frames.extend(more.frames)
-        batch.seconds += more.seconds
+    if ordered:
+        warm_up(ordered[0], show=progress)  # before the bar: its ETA counts runs only
+    bar = runs_bar(len(under) * len(ordered) * reps) if progress else None  # one bar over every set
+    try:
+        batch = run_batch(under[0], seed, reps, progress=False, bar=bar)
+        for k, scen_k in enumerate(under[1:], start=1):
+            more = run_batch(scen_k, seed, reps, progress=False, bar=bar)
+            for frame in more.frames:
+                frame["run"] += k * reps
+            batch.frames.extend(more.frames)
+            batch.seconds += more.seconds
+    finally:
+        if bar is not None:
+            bar.close()
     diff = paired_differences(batch.table, baseline, runs_per_set=reps if psets is not None else None)
     return batch, diff
 

@@ -8,13 +8,14 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from simulation.io import clean_temporaries, folder_path, new_temp_dir, publish_dir, remove
 from simulation.scenario.errors import InputError
 from simulation.scenario.shipped import source_checkout
+
+if TYPE_CHECKING:  # pandas only for the annotations: a refusal before any run stays quick
+    import pandas as pd
 
 MANIFEST = "manifest.json"
 

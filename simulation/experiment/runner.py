@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -96,28 +96,40 @@ def in_processes(
             yield futures[j].result()
 
 
+def runs_bar(total: int) -> Any:
+    """The progress bar of a batch of runs (one for the whole batch, however it is split)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="run", desc="runs", leave=False)
+
+
 def run_batch(
-    scenarios: list[Resolved], seed: int, reps: int, progress: bool = True, threads: int | None = None
+    scenarios: list[Resolved],
+    seed: int,
+    reps: int,
+    progress: bool = True,
+    threads: int | None = None,
+    bar: Any = None,
 ) -> Batch:
+    """Every scenario `reps` times with the same seeds. With `bar` (from `runs_bar`), the runs count
+    on that bar, which the caller closes: one bar for several batches, not one each."""
     seeds = replication_seeds(seed, reps)
     batch = Batch(scenarios, seeds)
     jobs = [(r, run, s) for r in scenarios for run, s in enumerate(seeds)]
-    bar = None
     if jobs:
         from simulation.engine.warmup import warm_up
 
         # a first run compiles first (under its own line when shown): the bar's ETA counts runs only
         warm_up(jobs[0][0], show=progress)
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(jobs), unit="run", desc="runs", leave=False)
+    own = progress and bar is None
+    if own:
+        bar = runs_bar(len(jobs))
     t0 = time.perf_counter()
     for frame in in_threads(_one, jobs, threads):
         batch.frames.append(frame)
         if bar is not None:
             bar.update(1)
-    if bar is not None:
+    if own:
         bar.close()
     batch.seconds = time.perf_counter() - t0
     return batch

@@ -13,7 +13,7 @@ import json
 import math
 import os
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -619,3 +619,14 @@ def with_overrides(resolved: Resolved, overrides: dict[KeyPath, Any], label: str
 
 def type_name(path: KeyPath) -> str:
     return str(typing.get_origin(PARAMS[path].annotation) or PARAMS[path].annotation)
+
+
+def pick_baseline(name: str, given: Sequence[Any], scenarios: list[Resolved]) -> str:
+    """The scenario `name` means: its name, or the path/file name/stem it was given as."""
+    for g, r in zip(given, scenarios, strict=False):
+        text = os.fspath(g) if isinstance(g, (str, os.PathLike)) else r.scenario.name
+        if name in (text, r.scenario.name, os.path.basename(text), os.path.splitext(os.path.basename(text))[0]):
+            return r.scenario.name
+    raise InputError(
+        f"baseline {name!r} is none of the compared scenarios ({', '.join(r.scenario.name for r in scenarios)})"
+    )
