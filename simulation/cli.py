@@ -361,12 +361,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from simulation.experiment.lock import sweep_lock
     from simulation.experiment.spec import load_experiment
+
+    loaded = load_experiment(args.experiment)  # before the heavy imports: most refusals are here, and quick
+    from simulation.experiment.lock import sweep_lock
     from simulation.experiment.sweep import parse_shard, run_sweep
     from simulation.io import folder_path
 
-    loaded = load_experiment(args.experiment)
     shard = parse_shard(args.shard) if args.shard else None
     out = folder_path(args.out) if args.out else Path("results") / loaded.spec.name
     from simulation.experiment.designs import build_design

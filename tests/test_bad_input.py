@@ -533,14 +533,21 @@ REFUSE_AND_LIST_IMPORTS = (
         ["run", "scenarios/no_plan.yaml", "--out", "out"],
         ["compare", "scenarios/no_plan.yaml", "scenarios/plan_2019_implemented.yaml", "--baseline", "nope"],
         ["compare", "scenarios/no_plan.yaml", "scenarios/plan_2019_implemented.yaml", "--out", "out"],
+        ["sweep", "experiments/bad.yaml", "--quiet"],
     ],
-    ids=["bad-scenario", "run-into-existing-folder", "unknown-baseline", "compare-into-existing-folder"],
+    ids=["bad-scenario", "run-into-existing-folder", "unknown-baseline", "compare-into-existing-folder", "bad-sweep"],
 )
 def test_a_refusal_answers_before_the_model_is_loaded(ws, args):
     """A mistyped key or an existing folder is answered in about half a second, not after the
-    model's libraries (pandas, numba, pyarrow: about a second) and the kernels have loaded."""
+    model's libraries (pandas, numba, pyarrow: about a second, and 1.8 s for a sweep's) have loaded."""
     scenario(ws, "levers:\n  f5_co_entry:\n    rate_cutt: 0.01\n")
     (ws / "out").mkdir()
+    (ws / "experiments").mkdir()
+    (ws / "experiments" / "bad.yaml").write_text(
+        "name: bad\nbase: ../scenarios/no_plan.yaml\n"
+        "factors:\n  - {key: levers.n2_subsidy.ratioo, role: lever, range: [0.1, 0.9]}\n"
+        "design: {type: grid, levels: 2}\n"
+    )
     proc = subprocess.run(
         [sys.executable, "-c", REFUSE_AND_LIST_IMPORTS, *args], cwd=ws, capture_output=True, text=True, timeout=120
     )

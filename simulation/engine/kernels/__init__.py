@@ -54,4 +54,25 @@ def _use_cache_dir() -> None:
     os.environ["NUMBA_CACHE_DIR"] = numba.config.CACHE_DIR  # spawned workers inherit the same folder
 
 
+def _skip_blas_probe() -> None:
+    """Spare every process scipy.linalg's import (0.4-0.5 s of CPU) when its first kernel loads.
+
+    numba's `numba.np.arraymath` probes for a BLAS at import, by importing
+    `scipy.linalg.cython_blas`, and only `np.correlate`/`np.convolve` read the answer; these
+    kernels use neither, nor any other BLAS routine. So arraymath is imported here with that one
+    module marked missing (the probe then answers "no BLAS"), and the mark is removed at once: a
+    later `import scipy.linalg` (SALib's, a user's) works as always. If scipy.linalg is already
+    loaded the probe is cheap and is left alone."""
+    import sys
+
+    if "scipy.linalg" in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    sys.modules["scipy.linalg.cython_blas"] = None  # type: ignore[assignment]  # `import` raises ImportError
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        del sys.modules["scipy.linalg.cython_blas"]
+
+
 _use_cache_dir()
+_skip_blas_probe()
