@@ -32,6 +32,7 @@ import yaml
 from hypothesis import HealthCheck, Phase, assume, example, given, settings
 from hypothesis import strategies as st
 
+from simulation.scenario import yamlio
 from simulation.scenario.errors import InputError
 from simulation.scenario.loader import PARAMS, WRAPPER_KEYS, configure_scenario_path, load_scenario
 
@@ -445,20 +446,27 @@ def test_a_mutated_standalone_tree_loads_or_fails_cleanly(work, mutations):
         load(write(d / "standalone.yaml", tree))
 
 
-@fuzz_settings(30, seconds=10)
-@given(
-    ops=st.lists(
-        st.tuples(
-            st.sampled_from(["delete", "duplicate", "swap", "insert", "indent", "dedent"]),
-            st.integers(0, 10**6),
-            st.sampled_from(list(":-[]{}#&*!|>'\" \t\nx0")),
-        ),
-        min_size=1,
-        max_size=4,
-    )
+TEXT_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["delete", "duplicate", "swap", "insert", "indent", "dedent"]),
+        st.integers(0, 10**6),
+        st.sampled_from(list(":-[]{}#&*!|>'\" \t\nx0")),
+    ),
+    min_size=1,
+    max_size=4,
 )
+
+
+@fuzz_settings(30, seconds=10)
+@given(ops=TEXT_OPS)
 def test_a_text_mutation_of_no_plan_loads_or_fails_cleanly(work, ops):
-    lines = NO_PLAN_TEXT.splitlines()
+    with scratch(work) as d:
+        load(write(d / "edited.yaml", mutated(NO_PLAN_TEXT, ops)))
+
+
+def mutated(text: str, ops) -> str:
+    """`text` with each (op, position, character) of `ops` applied to one of its lines."""
+    lines = text.splitlines()
     for op, pos, ch in ops:
         i = pos % len(lines)
         if op == "delete":
@@ -475,8 +483,37 @@ def test_a_text_mutation_of_no_plan_loads_or_fails_cleanly(work, ops):
             lines[i] = " " + lines[i]
         else:
             lines[i] = lines[i][1:]
-    with scratch(work) as d:
-        load(write(d / "edited.yaml", "\n".join(lines) + "\n"))
+    return "\n".join(lines) + "\n"
+
+
+def parsed(text: str, fast: bool) -> tuple:
+    """What `load_yaml_text` gives, ("ok", data, lines) or ("error", message), on libyaml's path
+    (`fast`) or on the pure-Python loader's alone."""
+    try:
+        return ("ok", *yamlio.load_yaml_text(text, "f.yaml", libyaml=fast))
+    except InputError as exc:
+        return ("error", str(exc))
+
+
+@fuzz_settings(60, seconds=10)
+@given(ops=TEXT_OPS)
+@example(ops=[])  # the file as shipped
+def test_libyaml_and_the_python_loader_read_a_file_alike(ops):
+    """Scenarios are composed by libyaml when it can (seven times faster); what a file means, the
+    line of every key and every message must not depend on which parser read it."""
+    text = mutated(NO_PLAN_TEXT, ops)
+    assert parsed(text, True) == parsed(text, False)
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(str(p.relative_to(ROOT)) for p in [*ROOT.glob("scenarios/*.yaml"), *ROOT.glob("experiments/**/*.yaml")]),
+)
+def test_every_shipped_file_reads_alike_on_both_parsers(path):
+    text = (ROOT / path).read_text(encoding="utf-8")
+    assert yamlio._libyaml_node(text) is not None, "libyaml did not read it: the slow path served"
+    fast = parsed(text, True)
+    assert fast[0] == "ok" and fast == parsed(text, False)
 
 
 @fuzz_settings(80, seconds=10)
