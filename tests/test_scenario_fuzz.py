@@ -506,6 +506,21 @@ def test_libyaml_and_the_python_loader_read_a_file_alike(ops):
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        *("1e-2", "6e-05", "25e-2", "2E-1", "+1e-1", "1_000e-4", "1e9", ".5", "-0.0", "1.5e3", "0x1f", "0o17"),
+        *('"1e-2"', "'6e-05'", "!!str 1e-2", "|\n  1e-2\n", "[1e-2, 2, '3e1']", "{a: 1e3, b: x}"),
+        *("yes", "no", "on", "~", "null", "2020-01", "2020-01-15", ".inf", ".nan", "12:30", "a: b: c"),
+    ],
+)
+def test_an_override_value_reads_alike_on_both_parsers(text):
+    """`--set key=VALUE` and sweep factors read VALUE as YAML: a number as YAML 1.2 and JSON write
+    it (`1e-2`) is a number on both parsers (libyaml once marked it a quoted text, so `1e-2` stayed
+    a string), a quoted one stays text, and a bad one is the same message."""
+    assert parsed(text, True) == parsed(text, False)
+
+
+@pytest.mark.parametrize(
     "path",
     sorted(str(p.relative_to(ROOT)) for p in [*ROOT.glob("scenarios/*.yaml"), *ROOT.glob("experiments/**/*.yaml")]),
 )

@@ -89,7 +89,7 @@ class _Walker:
         if (
             number
             and isinstance(value, str)
-            and node.style is None
+            and not node.style  # plain: None from PyYAML's parser, '' from libyaml's
             and node.tag == _STR
             and len(node.value) <= 64
             and _NUMBER.fullmatch(node.value)
