@@ -511,6 +511,9 @@ def test_libyaml_and_the_python_loader_read_a_file_alike(ops):
         *("1e-2", "6e-05", "25e-2", "2E-1", "+1e-1", "1_000e-4", "1e9", ".5", "-0.0", "1.5e3", "0x1f", "0o17"),
         *('"1e-2"', "'6e-05'", "!!str 1e-2", "|\n  1e-2\n", "[1e-2, 2, '3e1']", "{a: 1e3, b: x}"),
         *("yes", "no", "on", "~", "null", "2020-01", "2020-01-15", ".inf", ".nan", "12:30", "a: b: c"),
+        # where the parsers disagree (libyaml accepts what PyYAML refuses): PyYAML's alone reads these
+        *("[b?c]", "{a: 1, b?c: 2}", "a: 1\n\tb: 2", "[a,\tb]", "a: x\n\ufeff: y", "a: !", "a: [!, b]"),
+        *("a: &x 1\nb: *x", "a: *nope"),
     ],
 )
 def test_an_override_value_reads_alike_on_both_parsers(text):
@@ -526,7 +529,8 @@ def test_an_override_value_reads_alike_on_both_parsers(text):
 )
 def test_every_shipped_file_reads_alike_on_both_parsers(path):
     text = (ROOT / path).read_text(encoding="utf-8")
-    assert yamlio._libyaml_node(text) is not None, "libyaml did not read it: the slow path served"
+    if path.startswith("scenarios"):  # what every process loads goes the fast way (an experiment may not)
+        assert yamlio._libyaml_node(text) is not None, "libyaml did not read it: the slow path served"
     fast = parsed(text, True)
     assert fast[0] == "ok" and fast == parsed(text, False)
 
