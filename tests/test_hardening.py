@@ -270,14 +270,19 @@ def test_a_design_seed_beyond_32_bits_runs_and_is_analysed(ws):
 
 
 # ---- 6. one writer per folder -------------------------------------------------------------------------
+# a sweep that, after each run it records, waits until the file named by argv[2] exists (at most 2
+# minutes): it holds its folder for as long as the test needs, however slowly the machine starts a
+# second process (a fixed 0.5 s a run was once too short on a loaded machine)
 HOLD_RUN = """
-import sys, time
+import os, sys, time
 import simulation.experiment.sweep as sw
 real = sw.record_outcome
 def record(*a, **k):
     real(*a, **k)
     print("RUN", flush=True)
-    time.sleep(float(sys.argv[2]))
+    t0 = time.monotonic()
+    while not os.path.exists(sys.argv[2]) and time.monotonic() - t0 < 120:
+        time.sleep(0.02)
 sw.record_outcome = record
 from simulation.cli import main
 sys.exit(main(["sweep", sys.argv[1], "--quiet"]))
@@ -290,7 +295,8 @@ def test_a_second_sweep_on_the_same_folder_exits_2_and_a_dead_owners_lock_is_tak
         "factors:\n  - {key: levers.c5_roadshows.per_year, role: lever, values: [1, 5]}\n"
         "design: {type: grid}\nreplications: 2\n",
     )
-    first = start(HOLD_RUN, path, "0.5", cwd=ws)
+    release = ws / "release"
+    first = start(HOLD_RUN, path, str(release), cwd=ws)
     try:
         wait_for(first, "RUN")
         lock = ws / "results" / ".exp.lock"
@@ -300,6 +306,7 @@ def test_a_second_sweep_on_the_same_folder_exits_2_and_a_dead_owners_lock_is_tak
             scsim("sweep", path, "--quiet", cwd=ws), "results/exp: ", "in use by a sweep", f"process {first.pid}"
         )
         assert ".exp.lock" in msg
+        release.touch()
         out, err = first.communicate(timeout=120)
         assert first.returncode == 0 and "analysis in" in out, err
     finally:
