@@ -443,6 +443,15 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from simulation.analysis.analyze import analyze, format_analysis, write_analysis
 
     folder = Path(args.results)
+    if folder.is_dir() and (folder / "over_sets.parquet").exists():
+        from simulation.analysis.drivers import format_drivers, validation_drivers  # a validation folder
+
+        d = validation_drivers(folder)
+        where = Path(args.out) if args.out else folder / "drivers.csv"
+        d.to_csv(where, index=False)
+        print(format_drivers(d, top=args.top))
+        print(f"drivers table: {where}")
+        return 0
     if folder.is_dir() and not (folder / "experiment.json").exists() and (folder / "differences.parquet").exists():
         from simulation.analysis.drivers import (  # a compare folder: what drives its effects
             compare_drivers,
@@ -800,7 +809,11 @@ def build_parser() -> argparse.ArgumentParser:
     ds.add_argument("--force", action="store_true", help="replace an existing file")
     ds.set_defaults(func=cmd_dataset)
 
-    an = sub.add_parser("analyze", help="a sweep's sensitivity indices, ranking by value per public KRW, Pareto front")
+    an = sub.add_parser(
+        "analyze",
+        help="a sweep's sensitivity indices, ranking by value per public KRW, Pareto front; a compare or "
+        "validate-model folder with parameter sets: which parameters drive each effect or check over the sets",
+    )
     an.add_argument("results", metavar="RESULTS_DIR")
     an.add_argument("--out", help="where to write the tables (default RESULTS_DIR/analysis)")
     an.add_argument("--top", type=int, default=15, help="rows of the ranking to print")

@@ -20,6 +20,7 @@ import pytest
 from scipy import stats
 
 from simulation.analysis.validation import records
+from simulation.analysis.validation.command import net_of_noise, summarise_over_sets
 from simulation.analysis.validation.spec import load_validation
 from simulation.analysis.validation.stats import interval, mean, pct_change, ratio, verdict
 from simulation.cli import main
@@ -382,8 +383,15 @@ def test_checks_over_parameter_sets_apply_each_set_to_control_and_arms(ws, run):
     assert f7[0] == checks.loc["f7_risky_countries_value", "estimate"] == f7[2] and f7[0] > 5.0
     assert f7[1] == 0.0, "a set's values reach the control and the arm"
     row = checks.loc["f7_risky_countries_value"]
-    assert (row["sets"], row["sets_inside"], row["set_replications"]) == (3, 1, 4)
-    assert row["sets_median"] == f7[0] and row["sets_p5"] == pytest.approx(np.percentile(f7, 5))
+    se = over[over["check"] == "f7_risky_countries_value"].sort_values("set")["se"].to_numpy()
+    assert se[1] == 0.0 and se[0] == se[2] > 0.0, "each set's standard error comes from its own replications"
+    net, share = net_of_noise(f7, se)  # the spread net of replication noise: the sets pulled to their mean
+    assert share == pytest.approx(float(np.mean(se**2)) / float(np.var(f7, ddof=1)))
+    assert (row["sets"], row["set_replications"]) == (3, 4) and row["sets_noise_share"] == pytest.approx(share)
+    assert row["sets_inside"] == int(((net >= -5.0) & (net <= 5.0)).sum())
+    assert row["sets_median"] == pytest.approx(np.median(net))
+    centre = 1.96 * np.sqrt(np.mean(se**2) / 3)  # the mean they are pulled to is noisy too
+    assert row["sets_p5"] == pytest.approx(np.percentile(net, 5) - centre)
     assert row["sets_verdict"] == "inconclusive"  # the spread reaches "no effect", the median does not
     manifest = json.loads((ws / "one" / "manifest.json").read_text())
     assert manifest["parameter_sets"]["sets"] == 3 and manifest["set_replications"] == 4
@@ -393,6 +401,77 @@ def test_checks_over_parameter_sets_apply_each_set_to_control_and_arms(ws, run):
     assert two.returncode == 0, two.stderr
     pd.testing.assert_frame_equal(pd.read_csv(ws / "two" / "over_sets.csv"), over)
     assert not (ws / "two" / "report.html").exists()
+
+
+def test_each_verdict_over_the_sets_says_what_it_rests_on(ws, run):
+    """A check's spread over the sets is stated with its reason: the parameter that moves it (F7's
+    cover is bought only when the firm weighs a loss above the account's price), how much of it is
+    replication noise; the parameter values travel in the manifest, `scsim analyze` lists every
+    parameter's rank correlation, and the report has the reason beside the verdict."""
+    import yaml
+
+    from simulation.analysis.drivers import with_reasons
+
+    exp = "experiments/validation/export_insurance_f7.yaml"
+    never = {"behaviour.risk_aversion": 1.0, "levers.f7_ksure.premium_to_expected_loss": 1.2}
+    bought = {"behaviour.risk_aversion": 2.0, "levers.f7_ksure.premium_to_expected_loss": 0.8}
+    sets = [never if k % 2 == 0 else bought for k in range(10)]
+    (ws / "sets.yaml").write_text(yaml.safe_dump({"sets": sets}))
+    proc = run(
+        "validate-model", exp, "--reps", "4", "--parameter-sets", "sets.yaml", "--set-reps", "4", "--quiet",
+        "--out", "r", cwd=ws,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    said = "moves with behaviour.risk_aversion +1.00, levers.f7_ksure.premium_to_expected_loss -1.00"
+    assert said in proc.stdout, proc.stdout
+    row = pd.read_csv(ws / "r" / "checks.csv").set_index("check").loc["f7_risky_countries_value"]
+    assert row["sets_reason"].startswith(said) and 0.0 < row["sets_noise_share"] < 1.0
+    manifest = json.loads((ws / "r" / "manifest.json").read_text())
+    assert manifest["parameter_sets"]["values"] == sets
+    drivers = pd.read_csv(ws / "r" / "drivers.csv").set_index("parameter")
+    assert drivers.loc["behaviour.risk_aversion", "rho"] == pytest.approx(1.0)
+    assert "what the spread over the sets rests on" in (ws / "r" / "report.html").read_text(encoding="utf-8")
+
+    again = run("analyze", "r", "--out", "d.csv", cwd=ws)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[1].split()[:3] == ["behaviour.risk_aversion", "rho", "+1.00"], again.stdout
+    assert pd.read_csv(ws / "d.csv").equals(pd.read_csv(ws / "r" / "drivers.csv"))
+
+    # a folder written before reasons were stored gets them from the file it names, while unchanged
+    checks = pd.read_csv(ws / "r" / "checks.csv").drop(columns=["sets_reason", "sets_noise_share"])
+    del manifest["parameter_sets"]["values"]
+    (ws / "r" / "manifest.json").write_text(json.dumps(manifest))
+    assert (
+        with_reasons(ws / "r", checks)
+        .set_index("check")
+        .loc["f7_risky_countries_value", "sets_reason"]
+        .startswith(said)
+    )
+    (ws / "sets.yaml").write_text(yaml.safe_dump({"sets": sets[:4]}))
+    assert "sets_reason" not in with_reasons(ws / "r", checks)
+
+
+def test_a_spread_over_the_sets_that_is_replication_noise_does_not_make_a_verdict_inconclusive():
+    """At 20 replications a set, an estimate the parameters do not move still spreads over the sets
+    by its noise; read raw, that spread straddles the published range and the verdict is
+    inconclusive for want of replications. Net of the noise the sets measure, it is the fail it is;
+    an estimate the parameters do move keeps its spread."""
+    rng = np.random.default_rng(7)
+    flat = 1.5 + rng.normal(0.0, 3.4, 75)  # F5's users: about +1.5 % whatever the parameters
+    moved = np.linspace(0.0, 40.0, 75) + rng.normal(0.0, 3.4, 75)
+    se = np.full(75, 3.4)
+    rows = [
+        {"check": name, "published_low": 3.5, "published_high": 10.5, "rule": "overlap"} for name in ("flat", "moved")
+    ]
+    summarise_over_sets(rows, [{"flat": (a, e), "moved": (b, e)} for a, b, e in zip(flat, moved, se, strict=True)])
+    flat_row, moved_row = rows
+    assert np.percentile(flat, 5) < 3.5 < np.percentile(flat, 95), "read raw, the noise straddles the range"
+    assert flat_row["sets_noise_share"] > 0.7 and flat_row["sets_verdict"] == "fail"
+    assert flat_row["sets_p95"] < 3.5 and flat_row["sets_inside"] == 0
+    assert moved_row["sets_noise_share"] < 0.1 and moved_row["sets_verdict"] == "inconclusive"
+    assert moved_row["sets_p95"] - moved_row["sets_p5"] > 30.0
+    unread, share = net_of_noise(flat, np.full(75, np.nan))  # one replication a set: no noise to take out
+    assert np.isnan(share) and np.array_equal(unread, flat)
 
 
 def test_a_parameter_set_naming_an_unknown_key_stops_before_any_run(ws, run):

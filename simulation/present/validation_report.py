@@ -76,8 +76,11 @@ def _table(part: pd.DataFrame, over: bool) -> str:
     _num = number_text
 
     head = ["check", "what is compared", "simulated (95 % CI)", "published", "verdict"]
+    reasons = over and "sets_reason" in part
     if over:
         head += ["over the sets: 5 % / median / 95 %", "sets inside", "verdict over the sets"]
+    if reasons:
+        head.append("what the spread over the sets rests on")
     head.append("source")
     rows = []
     for _, r in part.iterrows():
@@ -94,6 +97,8 @@ def _table(part: pd.DataFrame, over: bool) -> str:
                 esc(f"{int(r['sets_inside'])} of {int(r['sets'])}"),
                 f"<b>{esc(str(r['sets_verdict']))}</b>",
             ]
+        if reasons:
+            row.append(esc(str(r["sets_reason"])) if isinstance(r["sets_reason"], str) else "")
         row.append(esc(r["source"]))
         rows.append(row)
     return html_table(head, rows, raw=True, num_from=99)
@@ -101,9 +106,11 @@ def _table(part: pd.DataFrame, over: bool) -> str:
 
 def write_validation_report(folder: Path, out: Path, force: bool) -> tuple[Path, Path, list[Path]]:
     """Write the validation page; returns (page, figures folder, figure files)."""
+    from simulation.analysis.drivers import with_reasons
     from simulation.present.report import esc, html_page, publish, read_section, section_figure
 
     manifest, checks = read_section(folder, "checks")
+    checks = with_reasons(folder, checks)
     if "role" not in checks:
         checks = checks.assign(role="held_out")
     over = "sets_verdict" in checks and checks["sets_verdict"].notna().any()
@@ -133,7 +140,8 @@ def write_validation_report(folder: Path, out: Path, force: bool) -> tuple[Path,
     if over:
         method += (
             " Over the parameter sets the same rule reads the median over the sets as the estimate and the "
-            "5-95 % spread as its interval: a fail there means hardly any set the evidence allows agrees."
+            "5-95 % spread as its interval, net of the replication noise each set measures (a set has fewer "
+            "replications than the point): a fail there means hardly any set the evidence allows agrees."
         )
     caption = (
         "<b>Figure 1. Each check against the evidence</b>, each on its own scale: the published range (grey; "

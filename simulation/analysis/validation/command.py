@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simulation.analysis.stats import t_half_width
 from simulation.analysis.validation.measure import Outcome, measure, runs_needed
 from simulation.analysis.validation.spec import Loaded, at, load_validation
-from simulation.analysis.validation.stats import verdict
+from simulation.analysis.validation.stats import LEVEL, verdict
 from simulation.experiment.executors import default_workers
 from simulation.experiment.runner import in_processes
 from simulation.scenario.errors import InputError
@@ -127,37 +128,68 @@ def _size(job: tuple[Loaded, int, int]) -> float:
     return runs_needed(job[0], job[1])
 
 
-def estimates_under(plan: list[tuple[Loaded, int, int]], values: dict) -> dict[str, float]:
-    """Every check's estimate with the scenario values of one parameter set in the control and every
-    arm, read as the point's checks are (`check_rows`): a worker's task for `--parameter-sets`."""
-    found: dict[str, float] = {}
+def estimates_under(plan: list[tuple[Loaded, int, int]], values: dict) -> dict[str, tuple[float, float]]:
+    """Every check's estimate and its standard error (the CI's half-width over its t quantile) with
+    the scenario values of one parameter set in the control and every arm, read as the point's checks
+    are (`check_rows`): a worker's task for `--parameter-sets`."""
+    found: dict[str, tuple[float, float]] = {}
     for x, reps, seed in plan:
         moved = at(x, values)
         for row in check_rows(moved, measure(moved, reps, seed, lambda n: None), reps, seed):
-            found[row["check"]] = float(row["estimate"])
+            half = (float(row["ci_high"]) - float(row["ci_low"])) / 2.0
+            se = half / (t_half_width(1.0, reps, LEVEL) * math.sqrt(reps)) if reps > 1 else math.nan
+            found[row["check"]] = (float(row["estimate"]), se)
     return found
 
 
-def over_sets(plan: list[tuple[Loaded, int, int]], sets: list[dict], workers: int, tick) -> list[dict[str, float]]:
-    """The checks' estimates under each parameter set, in set order, the sets in parallel processes:
+def net_of_noise(x: np.ndarray, se: np.ndarray) -> tuple[np.ndarray, float]:
+    """The sets' estimates pulled toward their mean so that their spread keeps only the part that is
+    not replication noise: each set's estimate is its parameters' effect plus noise of variance se²,
+    so the parameters' variance is the spread's less the mean se² (the between-set part `compare`
+    puts in its intervals), and the sets shrink by the square root of its share. Returns the pulled
+    estimates and the share of the spread's variance that replication noise alone gives."""
+    total = float(x.var(ddof=1)) if x.size > 1 else 0.0
+    noise = float(np.mean(se**2)) if se.size and np.isfinite(se).all() else math.nan
+    if not math.isfinite(noise):
+        return x, math.nan
+    if total <= 0.0:
+        return x, math.nan if noise == 0.0 else math.inf
+    share = noise / total
+    return x.mean() + math.sqrt(max(0.0, 1.0 - share)) * (x - x.mean()), share
+
+
+def over_sets(
+    plan: list[tuple[Loaded, int, int]], sets: list[dict], workers: int, tick
+) -> list[dict[str, tuple[float, float]]]:
+    """The checks' estimates and standard errors under each parameter set, in set order, the sets in parallel processes:
     the same with any number of workers (each set's runs use the same seeds)."""
     step = sum(runs_needed(x, r) for x, r, _ in plan)
-    found: list[dict[str, float]] = []
+    found: list[dict[str, tuple[float, float]]] = []
     for estimates in in_processes(partial(estimates_under, plan), sets, workers, warm=plan[0][0].control):
         found.append(estimates)
         tick(step)
     return found
 
 
-def summarise_over_sets(rows: list[dict], found: list[dict[str, float]]) -> None:
+def summarise_over_sets(rows: list[dict], found: list[dict[str, tuple[float, float]]]) -> None:
     """Add to each check row the spread of its estimate over the parameter sets (5th, 50th, 95th
     percentile), how many sets put it inside the published range, and the verdict over the sets:
-    the point's rule with the median as the estimate and the 5-95 % spread as its interval. The
-    spread holds replication noise too (fewer replications a set than the point), so it is wide."""
+    the point's rule with the median as the estimate and the 5-95 % spread as its interval. A set
+    has fewer replications than the point, so its estimate carries more noise; the spread is read
+    net of it (`net_of_noise`), so that an estimate the parameters do not move is not inconclusive
+    for want of replications, and widened on each side by 1.96 standard errors of the sets' mean
+    (replication noise over the sets), so that few sets or replications cannot make a fail.
+    `sets_noise_share` says how much of the raw spread's variance was replication noise."""
     for row in rows:
-        x = np.array([f.get(row["check"], math.nan) for f in found], dtype=float)
-        ok = x[np.isfinite(x)]
+        pairs = [f.get(row["check"], (math.nan, math.nan)) for f in found]
+        x = np.array([p[0] for p in pairs], dtype=float)
+        se = np.array([p[1] for p in pairs], dtype=float)
+        keep = np.isfinite(x)
+        ok, share = net_of_noise(x[keep], se[keep])
         p5, p50, p95 = np.percentile(ok, [5, 50, 95]) if ok.size else (math.nan,) * 3
+        if math.isfinite(share) and ok.size:  # the mean the sets were pulled to is itself noisy
+            centre = 1.96 * math.sqrt(float(np.mean(se[keep] ** 2)) / ok.size)
+            p5, p95 = p5 - centre, p95 + centre
         low, high = row["published_low"], row["published_high"]
         row.update(
             sets=len(found),
@@ -166,6 +198,7 @@ def summarise_over_sets(rows: list[dict], found: list[dict[str, float]]) -> None
             sets_p95=float(p95),
             sets_inside=int(sum(verdict(v, v, v, low, high, "overlap") == "pass" for v in ok)),
             sets_verdict=verdict(float(p50), float(p5), float(p95), low, high, row["rule"]),
+            sets_noise_share=share,
         )
 
 
@@ -234,11 +267,22 @@ def _sets_table(checks: pd.DataFrame) -> str:
             f"  {r['check']:<32} {number_text(r['sets_p5']):>9} {number_text(r['sets_median']):>9} {number_text(r['sets_p95']):>9}   "
             f"{pub:<20} {inside:>8}  {str(r['sets_verdict']).upper()}"
         )
+        if isinstance(r.get("sets_reason"), str):
+            lines.append(f"    {r['sets_reason']}")
     counts = checks["sets_verdict"].value_counts()
     lines.append(
         f"  {counts.get('pass', 0)} pass, {counts.get('fail', 0)} fail, {counts.get('inconclusive', 0)} inconclusive "
-        "over the sets: pass when the median lies in the range (overlap) or the whole 5-95 % spread does (inside); "
+        "over the sets"
+        + (" (the spread net of the replication noise each set measures)" if "sets_noise_share" in checks else "")
+        + ": pass when the median lies in the range (overlap) or the whole 5-95 % spread does (inside); "
         "fail when the spread and the range are disjoint: hardly any set the evidence allows agrees."
+        + (
+            " Under each check: what its spread rests on (the parameters whose rank correlation with it over the "
+            "sets is beyond what chance gives, and how much of it replication noise alone gives; "
+            "`scsim analyze FOLDER` lists every parameter)."
+            if "sets_reason" in checks
+            else ""
+        )
     )
     return "\n".join(lines)
 
@@ -324,7 +368,9 @@ def validate_model(
     folder = Path(out) if out else Path("results") / f"validation-{key[:10]}"
     if out is None and not force and _finished(folder, key):
         print(f"results for these experiments and seeds already exist in {folder} (use --force to recompute)")
-        table = pd.read_csv(folder / "checks.csv")
+        from simulation.analysis.drivers import with_reasons
+
+        table = with_reasons(folder, pd.read_csv(folder / "checks.csv"))
         print(format_checks(table))
         return _status(table, strict)
     check_target(folder, force)
@@ -356,8 +402,14 @@ def validate_model(
         for row in checks:
             row["set_replications"] = set_reps
         tables["over_sets"] = pd.DataFrame(
-            [{"set": k, "check": c, "estimate": v} for k, f in enumerate(found) for c, v in f.items()]
+            [{"set": k, "check": c, "estimate": v, "se": e} for k, f in enumerate(found) for c, (v, e) in f.items()]
         )
+        from simulation.analysis.drivers import check_drivers, verdict_reasons
+
+        reasons = verdict_reasons(pd.DataFrame(checks), tables["over_sets"], psets.sets)
+        for row in checks:
+            row["sets_reason"] = reasons[row["check"]]
+        tables["drivers"] = check_drivers(tables["over_sets"], psets.sets)
     if bar is not None:
         bar.close()
     seconds = time.perf_counter() - t0
@@ -386,9 +438,21 @@ def validate_model(
         },
     }
     if psets is not None:
-        manifest["parameter_sets"] = {"file": psets.file, "hash": psets.hash, "sets": len(psets.sets)}
+        manifest["parameter_sets"] = {
+            "file": psets.file,
+            "hash": psets.hash,
+            "sets": len(psets.sets),
+            "values": psets.sets,
+        }
         manifest["set_replications"] = set_reps
-        manifest["tables"]["over_sets"] = "each check's estimate under each parameter set (set, check, estimate)"
+        manifest["tables"]["over_sets"] = (
+            "each check's estimate under each parameter set and its standard error from the set's replications "
+            "(set, check, estimate, se)"
+        )
+        manifest["tables"]["drivers"] = (
+            "each check and each parameter that varies over the sets: Spearman rho of the parameter with the "
+            "check's estimate over the sets, rho squared, the sets and parameters screened"
+        )
     write_results(folder, tables, manifest, force)
     print(format_checks(tables["checks"]))
     print()
