@@ -144,18 +144,22 @@ def estimates_under(plan: list[tuple[Loaded, int, int]], values: dict) -> dict[s
 
 def net_of_noise(x: np.ndarray, se: np.ndarray) -> tuple[np.ndarray, float]:
     """The sets' estimates pulled toward their mean so that their spread keeps only the part that is
-    not replication noise: each set's estimate is its parameters' effect plus noise of variance se²,
-    so the parameters' variance is the spread's less the mean se² (the between-set part `compare`
-    puts in its intervals), and the sets shrink by the square root of its share. Returns the pulled
-    estimates and the share of the spread's variance that replication noise alone gives."""
+    not replication noise. Each set's estimate is its parameters' effect plus noise of variance se²,
+    so the parameters' variance is τ² = the spread's variance less the mean se² (the between-set
+    part `compare` puts in its intervals). A set's deviation from the mean is scaled by
+    √(τ² / (τ² + se²)), which leaves its expected square τ²: a set measured without noise (an exact
+    zero: cover nobody buys) stays where it is, a noisy one moves in. Returns the pulled estimates
+    and the share of the spread's variance that replication noise alone gives."""
     total = float(x.var(ddof=1)) if x.size > 1 else 0.0
     noise = float(np.mean(se**2)) if se.size and np.isfinite(se).all() else math.nan
     if not math.isfinite(noise):
         return x, math.nan
     if total <= 0.0:
         return x, math.nan if noise == 0.0 else math.inf
-    share = noise / total
-    return x.mean() + math.sqrt(max(0.0, 1.0 - share)) * (x - x.mean()), share
+    tau2 = max(0.0, total - noise)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(se > 0.0, np.sqrt(tau2 / (tau2 + se**2)), 1.0)
+    return x.mean() + scale * (x - x.mean()), noise / total
 
 
 def over_sets(
