@@ -443,22 +443,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from simulation.analysis.analyze import analyze, format_analysis, write_analysis
 
     folder = Path(args.results)
-    if folder.is_dir() and (folder / "over_sets.parquet").exists():
-        from simulation.analysis.drivers import format_drivers, validation_drivers  # a validation folder
+    from simulation.analysis.drivers import folder_drivers, format_drivers
 
-        d = validation_drivers(folder)
-        where = Path(args.out) if args.out else folder / "drivers.csv"
-        d.to_csv(where, index=False)
-        print(format_drivers(d, top=args.top))
-        print(f"drivers table: {where}")
-        return 0
-    if folder.is_dir() and not (folder / "experiment.json").exists() and (folder / "differences.parquet").exists():
-        from simulation.analysis.drivers import (  # a compare folder: what drives its effects
-            compare_drivers,
-            format_drivers,
-        )
-
-        d = compare_drivers(folder)
+    d = folder_drivers(folder)  # a compare or validate-model folder: what drives its effects or checks
+    if d is not None:
         where = Path(args.out) if args.out else folder / "drivers.csv"
         d.to_csv(where, index=False)
         print(format_drivers(d, top=args.top))
@@ -466,8 +454,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         return 0
     if not folder.is_dir() or not (folder / "experiment.json").exists():
         raise InputError(
-            "not a sweep results folder (no experiment.json) nor a compare folder (no "
-            "differences.parquet); run `scsim sweep` or `scsim compare` first",
+            "not a sweep results folder (no experiment.json), a compare folder (no differences.parquet) nor a "
+            "validation folder with parameter sets (no over_sets.parquet); run `scsim sweep`, `scsim compare` or "
+            "`scsim validate-model --parameter-sets` first",
             str(folder),
         )
     analysis = analyze(folder)

@@ -201,6 +201,18 @@ def validation_drivers(folder: Path) -> pd.DataFrame:
     return check_drivers(pd.read_parquet(folder / "over_sets.parquet"), validation_sets(folder, manifest))
 
 
+def folder_drivers(folder: Path) -> pd.DataFrame | None:
+    """The drivers of a results folder that has them (a validation folder with parameter sets, or a
+    compare folder); None for any other folder (a sweep's is analysed by `analyze`)."""
+    if not folder.is_dir() or (folder / "experiment.json").exists():
+        return None
+    if (folder / "over_sets.parquet").exists():
+        return validation_drivers(folder)
+    if (folder / "differences.parquet").exists():
+        return compare_drivers(folder)
+    return None
+
+
 def with_reasons(folder: Path, checks: pd.DataFrame) -> pd.DataFrame:
     """A validation folder written before verdicts over the sets carried their reasons gets them,
     for showing (the folder is not rewritten); any other table is returned as it is."""
