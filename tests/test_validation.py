@@ -437,6 +437,17 @@ def test_each_verdict_over_the_sets_says_what_it_rests_on(ws, run):
     assert again.stdout.splitlines()[1].split()[:3] == ["behaviour.risk_aversion", "rho", "+1.00"], again.stdout
     assert pd.read_csv(ws / "d.csv").equals(pd.read_csv(ws / "r" / "drivers.csv"))
 
+    # one replication a set measures no noise: the spread is read raw, and no noise share is claimed
+    one = run(
+        "validate-model", exp, "--reps", "3", "--parameter-sets", "sets.yaml", "--set-reps", "1", "--quiet",
+        "--out", "one", "--no-report", cwd=ws,
+    )  # fmt: skip
+    assert one.returncode == 0, one.stderr
+    assert said + "\n" in one.stdout and "net of the replication noise" not in one.stdout, one.stdout
+    raw = pd.read_csv(ws / "one" / "over_sets.csv")["estimate"].to_numpy()
+    single = pd.read_csv(ws / "one" / "checks.csv").set_index("check").loc["f7_risky_countries_value"]
+    assert np.isnan(single["sets_noise_share"]) and single["sets_p95"] == pytest.approx(np.percentile(raw, 95))
+
     # a folder written before reasons were stored gets them from the file it names, while unchanged
     checks = pd.read_csv(ws / "r" / "checks.csv").drop(columns=["sets_reason", "sets_noise_share"])
     del manifest["parameter_sets"]["values"]

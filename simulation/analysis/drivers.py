@@ -102,7 +102,7 @@ def stated_drivers(d: pd.DataFrame, noise_share: float = math.nan, top: int = 3)
     known = math.isfinite(noise_share)
     noise = f"; replication noise {noise_share * 100:.0f} % of its variance" if known else ""
     if d.empty:
-        return "no parameter varies over the sets, or the estimate does not" + noise
+        return "no parameter varies over the sets, or the estimate does not (or is missing in a set)" + noise
     bound = _bound(d)
     strong = d[d["rho"].abs() >= bound].head(top)
     if len(strong):
@@ -118,9 +118,8 @@ def replication_noise_share(check: pd.Series, over: pd.Series) -> float:
     `validate-model` measured it from each set's own replications (`sets_noise_share`), or, in a
     folder written before it did, the point's CI half-width as a standard error, scaled from the
     point's replications to a set's."""
-    measured = check.get("sets_noise_share")
-    if measured is not None and not pd.isna(measured):
-        return float(measured)
+    if "sets_noise_share" in check.index:  # NaN: a set of one replication measures no noise
+        return float(check["sets_noise_share"])
     try:
         se = (float(check["ci_high"]) - float(check["ci_low"])) / (2 * 1.96)
         scale = math.sqrt(float(check["replications"]) / float(check["set_replications"]))

@@ -277,7 +277,11 @@ def _sets_table(checks: pd.DataFrame) -> str:
     lines.append(
         f"  {counts.get('pass', 0)} pass, {counts.get('fail', 0)} fail, {counts.get('inconclusive', 0)} inconclusive "
         "over the sets"
-        + (" (the spread net of the replication noise each set measures)" if "sets_noise_share" in checks else "")
+        + (
+            " (the spread net of the replication noise each set measures)"
+            if "sets_noise_share" in checks and checks["sets_noise_share"].notna().any()
+            else ""
+        )
         + ": pass when the median lies in the range (overlap) or the whole 5-95 % spread does (inside); "
         "fail when the spread and the range are disjoint: hardly any set the evidence allows agrees."
         + (
