@@ -137,16 +137,28 @@ def write_validation_report(folder: Path, out: Path, force: bool) -> tuple[Path,
         "range (rule overlap) or its whole 95 % CI does (rule inside); fail: the CI and the range are "
         "disjoint; inconclusive: otherwise."
     )
+    net = over and "sets_noise_share" in checks and bool(checks["sets_noise_share"].notna().any())
     if over:
         method += (
             " Over the parameter sets the same rule reads the median over the sets as the estimate and the "
-            "5-95 % spread as its interval, net of the replication noise each set measures (a set has fewer "
-            "replications than the point): a fail there means hardly any set the evidence allows agrees."
+            "5-95 % spread as its interval"
+            + (
+                ", net of the replication noise each set measures (a set has fewer replications than the point)"
+                if net
+                else ""
+            )
+            + ": a fail there means hardly any set the evidence allows agrees."
         )
     caption = (
         "<b>Figure 1. Each check against the evidence</b>, each on its own scale: the published range (grey; "
         "a bound shades one side), the estimate at the scenario's values and its 95 % CI (dot and line)"
-        + (", and the 5–95 % spread over the parameter sets with its median (lower line and square)" if over else "")
+        + (
+            ", and the 5–95 % spread over the parameter sets"
+            + (", net of replication noise," if net else "")
+            + " with its median (lower line and square)"
+            if over
+            else ""
+        )
         + f'. <span class="files">({esc(fig_dir.name)}/validation_checks.png, .svg)</span>'
     )
     body = [
