@@ -45,10 +45,10 @@ def rank_drivers(per_set: pd.Series, sets: list[dict]) -> list[dict]:
         return []
     keys = sorted({k for s in sets for k in s})
     values = pd.DataFrame([{k: s.get(k, math.nan) for k in keys} for s in sets])
+    varying = [k for k in keys if not values[k].isna().any() and values[k].nunique() > 1]
+    sd = float(outcome.std(ddof=1))
     rows = []
-    for k in keys:
-        if values[k].isna().any() or values[k].nunique() < 2:
-            continue
+    for k in varying:
         rho = float(stats.spearmanr(values[k], outcome.to_numpy()).statistic)
         rows.append(
             {
@@ -56,12 +56,10 @@ def rank_drivers(per_set: pd.Series, sets: list[dict]) -> list[dict]:
                 "rho": rho,
                 "variance_share": rho * rho,
                 "sets": len(sets),
-                "parameters": 0,
-                "effect_sd_over_sets": float(outcome.std(ddof=1)),
+                "parameters": len(varying),
+                "effect_sd_over_sets": sd,
             }
         )
-    for r in rows:
-        r["parameters"] = len(rows)
     return sorted(rows, key=lambda r: -r["variance_share"])
 
 
@@ -131,9 +129,9 @@ def replication_noise_share(check: pd.Series, over: pd.Series) -> float:
     return (se * scale) ** 2 / var
 
 
-def verdict_reasons(checks: pd.DataFrame, over_sets: pd.DataFrame, sets: list[dict]) -> dict[str, str]:
-    """Each check's stated reason for its verdict over the sets: what its spread rests on."""
-    d = check_drivers(over_sets, sets)
+def verdict_reasons(checks: pd.DataFrame, over_sets: pd.DataFrame, d: pd.DataFrame) -> dict[str, str]:
+    """Each check's stated reason for its verdict over the sets: what its spread rests on, from its
+    drivers (`check_drivers`)."""
     out = {}
     for _, row in checks.iterrows():
         name = row["check"]
@@ -218,8 +216,8 @@ def with_reasons(folder: Path, checks: pd.DataFrame) -> pd.DataFrame:
     if "sets_verdict" not in checks or "sets_reason" in checks or not (folder / "over_sets.parquet").exists():
         return checks
     try:
-        sets = validation_sets(folder, _manifest(folder))
-        reasons = verdict_reasons(checks, pd.read_parquet(folder / "over_sets.parquet"), sets)
+        over = pd.read_parquet(folder / "over_sets.parquet")
+        reasons = verdict_reasons(checks, over, check_drivers(over, validation_sets(folder, _manifest(folder))))
     except (InputError, OSError, ValueError):
         return checks
     return checks.assign(sets_reason=checks["check"].map(reasons))

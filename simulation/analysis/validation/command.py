@@ -414,10 +414,10 @@ def validate_model(
         )
         from simulation.analysis.drivers import check_drivers, verdict_reasons
 
-        reasons = verdict_reasons(pd.DataFrame(checks), tables["over_sets"], psets.sets)
+        tables["drivers"] = check_drivers(tables["over_sets"], psets.sets)
+        reasons = verdict_reasons(pd.DataFrame(checks), tables["over_sets"], tables["drivers"])
         for row in checks:
             row["sets_reason"] = reasons[row["check"]]
-        tables["drivers"] = check_drivers(tables["over_sets"], psets.sets)
     if bar is not None:
         bar.close()
     seconds = time.perf_counter() - t0
