@@ -17,6 +17,7 @@ import pytest
 import yaml
 from helpers import ROOT
 
+from simulation.analysis.calibration.effects import EffectFit, read_grid
 from simulation.analysis.calibration.fit import (
     Evaluation,
     Problem,
@@ -325,6 +326,46 @@ def test_parameter_uncertainty_adds_to_the_interval():
     assert param < 0.1 * param2 and stoch2 == pytest.approx(stoch) and same == pytest.approx(shifted)
     mean, half, zero = interval(10.0 + noise, None, 0.95)
     assert zero == 0.0 and half > 0.0
+
+
+def _twin_grid(slope: float, half_width: float, rng: np.random.Generator) -> list[dict]:
+    """A twin's grid over 0..0.3: estimate = slope x value plus replication noise of the CI's size,
+    exactly 0 at 0 (no boost, no effect), as the visit and MOU twins are."""
+    grid = []
+    for v in np.linspace(0.0, 0.3, 7):
+        if v == 0.0:
+            grid.append({"value": 0.0, "estimate": 0.0, "ci_low": 0.0, "ci_high": 0.0})
+            continue
+        est = slope * v + rng.normal(0.0, half_width / 1.96)
+        grid.append({"value": float(v), "estimate": est, "ci_low": est - half_width, "ci_high": est + half_width})
+    return grid
+
+
+def test_a_fitted_effects_range_is_where_the_twin_meets_the_evidence_not_where_its_noise_reaches():
+    """The ensemble draws a fitted lever effect over its consistent interval. That interval is the
+    values whose (smoothed) twin estimate lies inside the published range: it must not widen when
+    the twin is noisier (fewer replications), which an interval of values whose CI merely touches
+    the published range did, leaning the ensemble towards the longer side of the search range."""
+    rng = np.random.default_rng(3)
+    quiet, noisy = _twin_grid(60.0, 1.0, rng), _twin_grid(60.0, 8.0, rng)
+    fits = []
+    for grid in (quiet, noisy):
+        fit = EffectFit(SimpleNamespace(), 9.0, 8.0, 10.0, grid=grid)
+        read_grid(fit, 0.0, 0.3)
+        fits.append(fit)
+    truth = (8.0 / 60.0, 10.0 / 60.0)  # 0.133 to 0.167
+    for fit in fits:
+        assert fit.crossed and fit.value == pytest.approx(0.15, abs=0.02)
+        assert fit.consistent[0] == pytest.approx(truth[0], abs=0.02)
+        assert fit.consistent[1] == pytest.approx(truth[1], abs=0.02)
+        assert fit.consistent[0] <= fit.value <= fit.consistent[1]
+    # the CI-overlap reading of the noisy grid reaches far beyond what the evidence admits
+    touch = [g["value"] for g in noisy if g["ci_high"] >= 8.0 and g["ci_low"] <= 10.0]
+    assert max(touch) - min(touch) > 2 * (truth[1] - truth[0])
+    # a twin that never reaches the published range: the closest value, alone, and said so
+    far = EffectFit(SimpleNamespace(), 90.0, 80.0, 100.0, grid=quiet)
+    read_grid(far, 0.0, 0.3)
+    assert not far.crossed and far.value == pytest.approx(0.3) and far.consistent == (0.3, 0.3)
 
 
 def test_compare_over_parameter_sets(tmp_path):

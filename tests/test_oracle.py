@@ -92,8 +92,9 @@ for _scen in SCENARIOS:
         CASES[f"{_scen}-stress-{_seed}"] = (_scen, STRESS, _seed)
 for _seed in (21, 22, 23):
     CASES[f"plan_2019_announced-stress-pari_passu-{_seed}"] = ("plan_2019_announced", STRESS + PARI_PASSU, _seed)
-for _seed in (70, 31, 35):  # 70: a fund loss beyond all principal (the last-tranche branch), checked below;
-    # the branch is rare (1 seed in 41 at the fit of 2026-12-06): re-pick the seed when a refit moves it
+for _seed in (10, 31, 35):  # 10: a fund loss beyond all principal (the last-tranche branch), checked below;
+    # the branch is rare (seeds 10, 28 and 34 of the first 34 since F5 lends working capital, 2026-12-07):
+    # re-pick the seed when a model change moves it
     CASES[f"plan_2019_announced-fund_extreme-{_seed}"] = ("plan_2019_announced", FUND_EXTREME, _seed)
 CASES["plan_2019_announced-bankrupt-13"] = ("plan_2019_announced", BANKRUPT, 13)
 CASES["plan_2019_implemented-fund_extreme-pari_passu-33"] = ("plan_2019_implemented", FUND_EXTREME + PARI_PASSU, 33)

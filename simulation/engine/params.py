@@ -142,6 +142,8 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
     fin_share = mix(mk.financed_share, TYPES)
     premium = np.array(fin.risk_premium.as_list(), dtype=F8)
     contract_years = mix(mk.contract_months, TYPES) / 12.0
+    # whole years a contract's working capital is lent (F5's and F6's working-capital loans)
+    wc_n = np.array([max(1, int(round(cy))) for cy in contract_years], dtype=I8)
     annual_pd = np.array(fin.contract_default_pd.as_list(), dtype=F8)
     # expected loss from a buyer's default over a contract, per unit of value, by risk class and type
     el = s.behaviour.default_loss_share * (1.0 - (1.0 - annual_pd[:, None]) ** contract_years[None, :])
@@ -166,12 +168,9 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
             max(
                 f6.guarantee_fee_cut * s.behaviour.bond_share * cy,
                 fin.working_capital_share
-                * (
-                    _pv(fin.base_rate, max(1, int(round(cy))), fin.base_rate)
-                    - _pv(max(0.0, fin.base_rate - f6.loan_rate_cut), max(1, int(round(cy))), fin.base_rate)
-                ),
+                * (_pv(fin.base_rate, n, fin.base_rate) - _pv(max(0.0, fin.base_rate - f6.loan_rate_cut), n, fin.base_rate)),
             )
-            for cy in contract_years
+            for cy, n in zip(contract_years, wc_n, strict=True)
         ],
         dtype=F8,
     )
@@ -240,6 +239,7 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
         value_sigma=float(mk.value_sigma),
         open_m=mix(mk.open_months, TYPES).astype(I8),
         contract_m=mix(mk.contract_months, TYPES).astype(I8),
+        wc_n=wc_n,
         fin_share=fin_share,
         fin_n=fin_n,
         el=np.ascontiguousarray(el),

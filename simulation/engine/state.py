@@ -77,6 +77,7 @@ class Params(NamedTuple):
     value_sigma: float  # log-spread of tender values, market.value_sigma
     open_m: np.ndarray  # (NT,) int64 months from publication to award, market.open_months
     contract_m: np.ndarray  # (NT,) int64 months of contract execution, market.contract_months
+    wc_n: np.ndarray  # (NT,) int64 whole years a contract's working capital is lent (F5, F6 loans)
     fin_share: np.ndarray  # (NT,) share of the price the bidder finances, market.financed_share
     bid_cost: np.ndarray  # (NT,) bid-preparation cost as a share of value, market.bid_cost_share
     domain_cum: np.ndarray  # (ND,) cumulative domain mix of tenders, market.domain_mix

@@ -414,6 +414,12 @@ def interest_pv(rate, years, disc):
     return pv
 
 
+def wc_saving(cut, years, P):
+    """Per unit lent, what a working-capital loan at the base rate less `cut` saves over `years`."""
+    low = max(0.0, P.base_rate - cut)
+    return interest_pv(P.base_rate, years, P.base_rate) - interest_pv(low, years, P.base_rate)
+
+
 def created(origin):
     """1 for demand the plan creates (K-SCON and KSP follow-ons)."""
     return 1 if origin in (O_KSCON, O_KSP) else 0
@@ -1100,7 +1106,7 @@ class World:
         fin = P.fin_share[t]
         n_years = P.fin_n[t]
         disc = P.base_rate + P.premium[tender.country.risk]
-        loan = P.c2_sme_share * fin * V * P.krw / 1000.0
+        loan = P.wc_share * P.c2_sme_share * V * P.krw / 1000.0  # the partner's working capital (F5)
         cut = P.f5_rate_cut[m]
         for bid in tender.bids:
             firm = bid.firm
@@ -1110,8 +1116,11 @@ class World:
             if not brokered and self.rng.decision.random() >= P.partner_prob:
                 continue
             lent = P.f5_enabled == 1 and loan > 0.0 and cut > 0.0 and self.pot >= loan
-            # the partner's share of the bond and of the working capital its banks will not lend
-            need = 0.0 if lent else (P.bond_share + P.wc_share * P.partner_wc_own) * P.c2_sme_share * V
+            # the partner's share of the bond, and of the working capital its banks will not lend
+            # unless F5 lends it all of that working capital
+            need = P.bond_share * P.c2_sme_share * V
+            if not lent:
+                need += P.wc_share * P.partner_wc_own * P.c2_sme_share * V
             best = None
             best_cap = -1.0
             for sme in self.in_domain[d]:
@@ -1146,13 +1155,8 @@ class World:
                     if self.pot >= loan:
                         self.pot -= loan
                         bid.loan = loan
-                        low = bid.rate - cut
-                        if low < 0.0:
-                            low = 0.0
-                        fpv = (1.0 - P.c2_sme_share) * interest_pv(
-                            bid.rate, n_years, disc
-                        ) + P.c2_sme_share * interest_pv(low, n_years, disc)
-                        bid.lnprice = log_price(firm.markup, fin, fpv, 0.0)
+                        save = P.wc_share * P.c2_sme_share * wc_saving(cut, int(P.wc_n[t]), P)
+                        bid.lnprice = log_price(firm.markup, fin, interest_pv(bid.rate, n_years, disc), save)
                         self.log["coentry_loans"] += 1
                     else:
                         self.pot_short = 1.0
@@ -1376,10 +1380,7 @@ class World:
             bid_m = m - P.open_m[t]
             if bid_m < 0:
                 bid_m = 0
-            low = bid.rate - P.f5_rate_cut[bid_m]
-            if low < 0.0:
-                low = 0.0
-            cost[C_COENTRY] += bid.loan * (interest_pv(bid.rate, n_years, disc) - interest_pv(low, n_years, disc))
+            cost[C_COENTRY] += bid.loan * wc_saving(P.f5_rate_cut[bid_m], int(P.wc_n[t]), P)
         if bid.sole:
             cost[C_SOLE] += P.f6_sole_save[t] * V * krw
         if bid.insured == 1:

@@ -491,7 +491,7 @@ class F4FundLife(Section):
 class F5CoEntry(Section):
     enabled: Flag = P("large–SME co-entry finance programme", "bool", "F5")
     rate_cut: Sched[Annotated[Float, between(0.0, 0.2)]] = P(
-        "loan-rate cut on the SME share of a consortium", "per year", "F5"
+        "loan-rate cut on an SME partner's working-capital loan", "per year", "F5"
     )
     pot_krw_bn: MoneyKrwBn = P("initial lending pot", "KRW bn", "F5")
     topup_krw_bn_per_year: Sched[MoneyKrwBn] = P(

@@ -30,7 +30,14 @@ from simulation.engine.kernels.constants import (
     URBAN_DEV,
 )
 from simulation.engine.kernels.discovery import aware_prob, capped_lift, channel_odds, discover
-from simulation.engine.kernels.financing import bid_terms, interest_pv, log_price, own_working_capital, pis_amount
+from simulation.engine.kernels.financing import (
+    bid_terms,
+    interest_pv,
+    log_price,
+    own_working_capital,
+    pis_amount,
+    wc_loan_saving,
+)
 from simulation.engine.kernels.jit import helper, submodel
 from simulation.engine.kernels.knowledge import strength, touch
 from simulation.engine.kernels.pcg import normal, uniform
@@ -335,8 +342,10 @@ def take_partners(m, k, n_free, P, S, A, rng):
     on its own with chance `partner_prob`, among the SMEs aware of the tender. The SMEs aware and
     free when they decided are the first n_free entries of S.scratch_sme. A partner needs free
     capital for its share of the bond and for the part of its share of the working capital its
-    banks will not lend, unless the F5 co-entry pot lends it its share (while the pot has money and
-    the rate cut is on): F5 makes SMEs able to join, and lowers the consortium's price.
+    banks will not lend. F5 (while the pot has money and the rate cut is on) lends the partner the
+    working capital of its share at the cut rate for the contract's life: the partner then needs
+    capital for its bond alone, and the consortium's price falls by the interest it saves. The
+    bond stays on the partner's own capital, as under F6's loan.
     """
     t = S.t_type[k]
     V = S.t_value[k]
@@ -349,9 +358,10 @@ def take_partners(m, k, n_free, P, S, A, rng):
     disc = P.base_rate + P.premium[P.risk[c]]
     ally = S.dom_ally
     a_lo = S.dom_ally_ptr[d]
-    loan = P.c2_sme_share * fin * V * P.krw / 1000.0
+    loan = P.wc_share * P.c2_sme_share * V * P.krw / 1000.0  # the partner's working capital, KRW bn
     cut = P.f5_rate_cut[m]
-    bond_need = (P.bond_share + P.wc_share * P.partner_wc_own) * P.c2_sme_share * V
+    bond_need = P.bond_share * P.c2_sme_share * V
+    own_need = bond_need + P.wc_share * P.partner_wc_own * P.c2_sme_share * V
     for b in range(S.t_bid_start[k], S.t_bid_start[k] + S.t_bid_count[k]):
         i = S.b_firm[b]
         if S.size[i] != LARGE or S.b_partner[b] >= 0:
@@ -363,7 +373,7 @@ def take_partners(m, k, n_free, P, S, A, rng):
                 continue
         a_hi = S.dom_ally_ptr[d + 1] if (brokered and P.c3_catalogue == 1) else a_lo
         lent = P.f5_enabled == 1 and loan > 0.0 and cut > 0.0 and S.reg[R_POT] >= loan
-        best = best_sme(k, d, n_free, a_lo, a_hi, S.scratch_sme, ally, 0.0 if lent else bond_need, S)
+        best = best_sme(k, d, n_free, a_lo, a_hi, S.scratch_sme, ally, bond_need if lent else own_need, S)
         if best < 0:
             continue
         S.b_partner[b] = best
@@ -384,13 +394,7 @@ def take_partners(m, k, n_free, P, S, A, rng):
                 if S.reg[R_POT] >= loan:
                     S.reg[R_POT] -= loan
                     S.b_loan[b] = loan
-                    rate = S.b_rate[b]
-                    low = rate - cut
-                    if low < 0.0:
-                        low = 0.0
-                    fpv = (1.0 - P.c2_sme_share) * interest_pv(rate, n_years, disc) + P.c2_sme_share * interest_pv(
-                        low, n_years, disc
-                    )
-                    S.b_lnprice[b] = log_price(S.markup[i], fin, fpv, 0.0)
+                    save = P.wc_share * P.c2_sme_share * wc_loan_saving(cut, P.wc_n[t], P)
+                    S.b_lnprice[b] = log_price(S.markup[i], fin, interest_pv(S.b_rate[b], n_years, disc), save)
                 else:
                     S.reg[R_POT_SHORT] = 1.0
