@@ -376,7 +376,7 @@ def _write_fit(
         sources[key] = (
             f"calibrated {today} by indirect inference: the value at which the virtual twin "
             f"{experiment} reproduces {check} (target {target:g}); range: the "
-            f"values whose twin estimate is consistent with the published range "
+            f"values where its smoothed twin estimate lies inside the published range "
             f"({Path(loaded.file).as_posix()}; fit report {out.as_posix()}/fit.md)"
         )
     ranges = {key: (float(c[0]), float(c[1])) for key, _, c, _, _, _ in effects}
