@@ -64,8 +64,8 @@ FUND_EXTREME = (
     "time.end=2027-12",
     "market.addressable_share=0.03",
     "levers.f1_pis.holding_years=0.5",
-    "levers.f1_pis.return_multiple=3.0",
-    "levers.f1_pis.fund_krw_bn=60",
+    "levers.f1_pis.return_multiple=5.0",
+    "levers.f1_pis.fund_krw_bn=40",
     "levers.f1_pis.max_equity_krw_bn=10",
     "levers.f1_pis.loss_given_default=1.0",
     "levers.f1_pis.project_default_pd={c0: 0.6, c1: 0.6, c2: 0.6, c3: 0.6, c4: 0.6, c5: 0.6, c6: 0.6, c7: 0.6}",
@@ -92,9 +92,9 @@ for _scen in SCENARIOS:
         CASES[f"{_scen}-stress-{_seed}"] = (_scen, STRESS, _seed)
 for _seed in (21, 22, 23):
     CASES[f"plan_2019_announced-stress-pari_passu-{_seed}"] = ("plan_2019_announced", STRESS + PARI_PASSU, _seed)
-for _seed in (10, 31, 35):  # 10: a fund loss beyond all principal (the last-tranche branch), checked below;
-    # the branch is rare (seeds 10, 28 and 34 of the first 34 since F5 lends working capital, 2026-12-07):
-    # re-pick the seed when a model change moves it
+for _seed in (2, 3, 4, 6, 9):  # a fund loss beyond all principal (the last-tranche branch), checked below:
+    # in 13 of the seeds 1-30 at the fit of 2026-12-07 (evening); five seeds keep it exercised when a refit
+    # moves which ones (a fund of 60 bn at a 3x multiple had it in 5 of 30, and one seed lost it at a refit)
     CASES[f"plan_2019_announced-fund_extreme-{_seed}"] = ("plan_2019_announced", FUND_EXTREME, _seed)
 CASES["plan_2019_announced-bankrupt-13"] = ("plan_2019_announced", BANKRUPT, 13)
 CASES["plan_2019_implemented-fund_extreme-pari_passu-33"] = ("plan_2019_implemented", FUND_EXTREME + PARI_PASSU, 33)
