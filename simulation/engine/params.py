@@ -168,7 +168,10 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
             max(
                 f6.guarantee_fee_cut * s.behaviour.bond_share * cy,
                 fin.working_capital_share
-                * (_pv(fin.base_rate, n, fin.base_rate) - _pv(max(0.0, fin.base_rate - f6.loan_rate_cut), n, fin.base_rate)),
+                * (
+                    _pv(fin.base_rate, n, fin.base_rate)
+                    - _pv(max(0.0, fin.base_rate - f6.loan_rate_cut), n, fin.base_rate)
+                ),
             )
             for cy, n in zip(contract_years, wc_n, strict=True)
         ],

@@ -129,7 +129,11 @@ def report_lines(fits: list[EffectFit]) -> list[str]:
     for f in fits:
         pub = f"{f.low if f.low is not None else '-inf'} to {f.high if f.high is not None else 'inf'} (target {f.target:g})"
         grid = "; ".join(f"{g['value']:g}: {g['estimate']:.3g} [{g['ci_low']:.3g}, {g['ci_high']:.3g}]" for g in f.grid)
-        note = "" if f.crossed else " (the smoothed estimate never crosses the target in the search range: the closest point)"
+        note = (
+            ""
+            if f.crossed
+            else " (the smoothed estimate never crosses the target in the search range: the closest point)"
+        )
         lines.append(
             f"| {f.effect.key} | {f.effect.experiment} ({f.effect.check}) | {pub} | {f.value:g}{note} | "
             f"{f.consistent[0]:g} to {f.consistent[1]:g} | {grid} |"
