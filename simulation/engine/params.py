@@ -44,6 +44,13 @@ def _pv(rate: float, years: int, disc: float) -> float:
     return float(interest_pv.py_func(rate, years, disc))
 
 
+def _wc_saving(base: float, cut: float, years: int) -> float:
+    """What a working-capital loan at the base rate less `cut`, lent for `years` whole years, saves per
+    unit lent, in today's money: F6's contract loan and F5's co-entry loan (the saving passes into
+    the price, and the lender forgoes it: the public cost of the same loan)."""
+    return _pv(base, years, base) - _pv(max(0.0, base - cut), years, base)
+
+
 def _monthly_pd(annual: list[float]) -> np.ndarray:
     return np.array([1.0 - (1.0 - p) ** (1.0 / 12.0) for p in annual], dtype=F8)
 
@@ -142,7 +149,7 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
     fin_share = mix(mk.financed_share, TYPES)
     premium = np.array(fin.risk_premium.as_list(), dtype=F8)
     contract_years = mix(mk.contract_months, TYPES) / 12.0
-    # whole years a contract's working capital is lent (F5's and F6's working-capital loans)
+    # whole years a contract's working capital is lent (F5's and F6's loans)
     wc_n = np.array([max(1, int(round(cy))) for cy in contract_years], dtype=I8)
     annual_pd = np.array(fin.contract_default_pd.as_list(), dtype=F8)
     # expected loss from a buyer's default over a contract, per unit of value, by risk class and type
@@ -167,16 +174,16 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
         [
             max(
                 f6.guarantee_fee_cut * s.behaviour.bond_share * cy,
-                fin.working_capital_share
-                * (
-                    _pv(fin.base_rate, n, fin.base_rate)
-                    - _pv(max(0.0, fin.base_rate - f6.loan_rate_cut), n, fin.base_rate)
-                ),
+                fin.working_capital_share * _wc_saving(fin.base_rate, f6.loan_rate_cut, int(n)),
             )
             for cy, n in zip(contract_years, wc_n, strict=True)
         ],
         dtype=F8,
     )
+    # F5: per KRW lent on a partner's working capital, the saving at the cut of the month the bid is made
+    f5_cut = cal.monthly(lev.f5_co_entry.rate_cut) * (1.0 if lev.f5_co_entry.enabled else 0.0)
+    by_cut = {c: [_wc_saving(fin.base_rate, c, int(n)) for n in wc_n] for c in set(f5_cut.tolist())}
+    f5_save = np.array([by_cut[c] for c in f5_cut.tolist()], dtype=F8).reshape(len(f5_cut), len(wc_n))
     prof = lambda attr: np.array([getattr(getattr(comp.profiles, o), attr) for o in ORIGINS], dtype=F8)  # noqa: E731
     wkeys = ("quality", "price", "finance", "relationship", "track_record", "incumbency")
     wts = np.vstack([mix(s.award.developing, wkeys), mix(s.award.developed, wkeys)])
@@ -200,7 +207,8 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
             cal.monthly(lev.t2_coordination.enabled, np.int64) > 0, 1.0, lev.t2_coordination.reach_without
         ).astype(F8),
         n3_db_on=np.where((np.arange(n_months) >= cal.month(lev.n3_info_db.start)) & lev.n3_info_db.enabled, 1.0, 0.0),
-        f5_rate_cut=cal.monthly(lev.f5_co_entry.rate_cut) * (1.0 if lev.f5_co_entry.enabled else 0.0),
+        f5_rate_cut=f5_cut,
+        f5_save=f5_save,
         n2_subsidy_ratio=np.ascontiguousarray(subsidy_ratio),
         n2_wide_scope=cal.monthly(lev.n2_subsidy.wide_scope, np.int64).astype(F8),
         t2_cost_krw_bn_per_month=(cal.monthly(lev.t2_coordination.enabled, np.int64) > 0)
@@ -242,7 +250,6 @@ def build_params(r: Resolved, table: CountryTable | None = None) -> tuple[Params
         value_sigma=float(mk.value_sigma),
         open_m=mix(mk.open_months, TYPES).astype(I8),
         contract_m=mix(mk.contract_months, TYPES).astype(I8),
-        wc_n=wc_n,
         fin_share=fin_share,
         fin_n=fin_n,
         el=np.ascontiguousarray(el),

@@ -34,6 +34,7 @@ class Params(NamedTuple):
     t2_reach: np.ndarray  # (M,) share of network levers' effect that reaches (1 while T2 sits), levers.t2_coordination
     n3_db_on: np.ndarray  # (M,) 1.0 while the N3 information DB is live, levers.n3_info_db.enabled/start
     f5_rate_cut: np.ndarray  # (M,) F5 co-entry loan rate cut by month (per year; 0 off), levers.f5_co_entry.rate_cut
+    f5_save: np.ndarray  # (M, NT) F5 saving per KRW lent on a partner's working capital, by bid month and type
     n2_subsidy_ratio: np.ndarray  # (M, NS) N2 share of bid cost reimbursed by size class, levers.n2_subsidy.ratio
     n2_wide_scope: np.ndarray  # (M,) 1.0 when N2 also covers ICT and urban solutions, levers.n2_subsidy.wide_scope
     t2_cost_krw_bn_per_month: (
@@ -77,7 +78,6 @@ class Params(NamedTuple):
     value_sigma: float  # log-spread of tender values, market.value_sigma
     open_m: np.ndarray  # (NT,) int64 months from publication to award, market.open_months
     contract_m: np.ndarray  # (NT,) int64 months of contract execution, market.contract_months
-    wc_n: np.ndarray  # (NT,) int64 whole years a contract's working capital is lent (F5, F6 loans)
     fin_share: np.ndarray  # (NT,) share of the price the bidder finances, market.financed_share
     bid_cost: np.ndarray  # (NT,) bid-preparation cost as a share of value, market.bid_cost_share
     domain_cum: np.ndarray  # (ND,) cumulative domain mix of tenders, market.domain_mix

@@ -414,12 +414,6 @@ def interest_pv(rate, years, disc):
     return pv
 
 
-def wc_saving(cut, years, P):
-    """Per unit lent, what a working-capital loan at the base rate less `cut` saves over `years`."""
-    low = max(0.0, P.base_rate - cut)
-    return interest_pv(P.base_rate, years, P.base_rate) - interest_pv(low, years, P.base_rate)
-
-
 def created(origin):
     """1 for demand the plan creates (K-SCON and KSP follow-ons)."""
     return 1 if origin in (O_KSCON, O_KSP) else 0
@@ -1155,7 +1149,7 @@ class World:
                     if self.pot >= loan:
                         self.pot -= loan
                         bid.loan = loan
-                        save = P.wc_share * P.c2_sme_share * wc_saving(cut, int(P.wc_n[t]), P)
+                        save = P.wc_share * P.c2_sme_share * P.f5_save[m][t]
                         bid.lnprice = log_price(firm.markup, fin, interest_pv(bid.rate, n_years, disc), save)
                         self.log["coentry_loans"] += 1
                     else:
@@ -1380,7 +1374,7 @@ class World:
             bid_m = m - P.open_m[t]
             if bid_m < 0:
                 bid_m = 0
-            cost[C_COENTRY] += bid.loan * wc_saving(P.f5_rate_cut[bid_m], int(P.wc_n[t]), P)
+            cost[C_COENTRY] += bid.loan * P.f5_save[bid_m][t]
         if bid.sole:
             cost[C_SOLE] += P.f6_sole_save[t] * V * krw
         if bid.insured == 1:

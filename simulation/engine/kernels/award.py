@@ -48,7 +48,6 @@ from simulation.engine.kernels.financing import (
     partner_working_capital,
     pis_amount,
     pis_invest,
-    wc_loan_saving,
 )
 from simulation.engine.kernels.jit import helper, shared, submodel
 from simulation.engine.kernels.knowledge import establish
@@ -345,7 +344,7 @@ def win_korean(m, k, b, demand, P, S, A):
         bid_m = m - P.open_m[t]
         if bid_m < 0:
             bid_m = 0
-        A.cost[y, C_COENTRY] += S.b_loan[b] * wc_loan_saving(P.f5_rate_cut[bid_m], P.wc_n[t], P)
+        A.cost[y, C_COENTRY] += S.b_loan[b] * P.f5_save[bid_m, t]
     if S.b_sole[b] == 1:
         A.cost[y, C_SOLE] += P.f6_sole_save[t] * V * krw
     if S.b_insured[b] == 1:  # the special account's premium income (F7)

@@ -36,7 +36,6 @@ from simulation.engine.kernels.financing import (
     log_price,
     own_working_capital,
     pis_amount,
-    wc_loan_saving,
 )
 from simulation.engine.kernels.jit import helper, submodel
 from simulation.engine.kernels.knowledge import strength, touch
@@ -394,7 +393,7 @@ def take_partners(m, k, n_free, P, S, A, rng):
                 if S.reg[R_POT] >= loan:
                     S.reg[R_POT] -= loan
                     S.b_loan[b] = loan
-                    save = P.wc_share * P.c2_sme_share * wc_loan_saving(cut, P.wc_n[t], P)
+                    save = P.wc_share * P.c2_sme_share * P.f5_save[m, t]
                     S.b_lnprice[b] = log_price(S.markup[i], fin, interest_pv(S.b_rate[b], n_years, disc), save)
                 else:
                     S.reg[R_POT_SHORT] = 1.0

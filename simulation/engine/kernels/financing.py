@@ -90,17 +90,6 @@ def bid_terms(m, i, c, t, V, P, S):
 
 
 @helper
-def wc_loan_saving(cut, years, P):
-    """What a working-capital loan at the base rate less `cut`, lent for `years` whole years, saves per
-    unit lent, in today's money: F5's saving in the consortium's price and the public cost of the
-    same loan (the lender forgoes what the borrower saves)."""
-    low = P.base_rate - cut
-    if low < 0.0:
-        low = 0.0
-    return interest_pv(P.base_rate, years, P.base_rate) - interest_pv(low, years, P.base_rate)
-
-
-@helper
 def log_price(markup, fin, fin_pv, saving):
     """ln(price / value): the markup, the financed share's interest (fin_pv per unit financed), less a
     cost saving passed into the price (per unit of value)."""
