@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation.analysis.validation.command import given, number_text, range_text
+from simulation.analysis.validation.command import given, noise_measured, number_text, range_text
 
 ROLES = (
     ("held_out", "Held-out checks", "no parameter was tuned to pass them: these test the model"),
@@ -137,7 +137,7 @@ def write_validation_report(folder: Path, out: Path, force: bool) -> tuple[Path,
         "range (rule overlap) or its whole 95 % CI does (rule inside); fail: the CI and the range are "
         "disjoint; inconclusive: otherwise."
     )
-    net = over and "sets_noise_share" in checks and bool(checks["sets_noise_share"].notna().any())
+    net = over and noise_measured(checks)
     if over:
         method += (
             " Over the parameter sets the same rule reads the median over the sets as the estimate and the "

@@ -79,14 +79,15 @@ def fit_effect(
 def smoothed(grid: list[dict]) -> np.ndarray:
     """Coefficients (highest power first) of the weighted least-squares polynomial, of degree two
     or fewer when the grid is shorter, through the grid's estimates; a grid point's weight is the
-    inverse of its standard error (read from its 95 % CI), and an exact estimate (a CI of zero
-    width, as at a boost of 0) gets ten times the largest weight, which all but pins the curve."""
+    inverse of its CI's width (proportional to 1/se: only the weights' ratios matter), and an exact
+    estimate (a CI of zero width, as at a boost of 0) gets ten times the largest weight, which all
+    but pins the curve."""
     xs = np.array([g["value"] for g in grid], dtype=float)
     ys = np.array([g["estimate"] for g in grid], dtype=float)
-    se = np.array([(g["ci_high"] - g["ci_low"]) / (2.0 * 1.959964) for g in grid], dtype=float)
-    positive = se[se > 0.0]
+    width = np.array([g["ci_high"] - g["ci_low"] for g in grid], dtype=float)
+    positive = width[width > 0.0]
     floor = positive.min() / 10.0 if positive.size else 1.0
-    w = 1.0 / np.maximum(se, floor)
+    w = 1.0 / np.maximum(width, floor)
     return np.polyfit(xs, ys, min(2, len(xs) - 1), w=w)
 
 

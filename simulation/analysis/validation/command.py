@@ -206,6 +206,12 @@ def summarise_over_sets(rows: list[dict], found: list[dict[str, tuple[float, flo
         )
 
 
+def noise_measured(checks: pd.DataFrame) -> bool:
+    """Whether the sets measured their replication noise, so that the spread over them is read net
+    of it (not with one replication a set, nor in a folder written before it was)."""
+    return "sets_noise_share" in checks and bool(checks["sets_noise_share"].notna().any())
+
+
 def given(x) -> bool:
     """Whether a number of a check is there: not None and not NaN (a bound a study does not give)."""
     return x is not None and not (isinstance(x, float) and math.isnan(x))
@@ -277,11 +283,7 @@ def _sets_table(checks: pd.DataFrame) -> str:
     lines.append(
         f"  {counts.get('pass', 0)} pass, {counts.get('fail', 0)} fail, {counts.get('inconclusive', 0)} inconclusive "
         "over the sets"
-        + (
-            " (the spread net of the replication noise each set measures)"
-            if "sets_noise_share" in checks and checks["sets_noise_share"].notna().any()
-            else ""
-        )
+        + (" (the spread net of the replication noise each set measures)" if noise_measured(checks) else "")
         + ": pass when the median lies in the range (overlap) or the whole 5-95 % spread does (inside); "
         "fail when the spread and the range are disjoint: hardly any set the evidence allows agrees."
         + (
