@@ -8,7 +8,9 @@ a copy of the shipped `no_plan.yaml` (in tmp_path) and changes one thing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -34,11 +36,41 @@ RESULT_FILES = {
 }
 
 
+IN_PROCESS = {"validate", "show"}  # reading a scenario only: the same `main` without a process of its own
+
+
 def scsim(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`python -m simulation ARGS` in CWD. The many `validate`/`show` refusals call the same `main`
+    in this process (a new process costs about a second of imports each);
+    `test_a_refusal_reads_the_same_in_its_own_process` shows the two agree."""
+    if args and args[0] in IN_PROCESS:
+        return in_process(*args, cwd=cwd)
+    return real_process(*args, cwd=cwd, timeout=timeout)
+
+
+def real_process(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     return subprocess.run(
         [sys.executable, "-m", "simulation", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )
+
+
+def in_process(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """`main(ARGS)` run from CWD with its output captured: exit status, stdout, stderr."""
+    from simulation.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    here = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as stop:  # argparse's own refusals
+                code = stop.code if isinstance(stop.code, int) else 1
+    finally:
+        os.chdir(here)
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
 def error_line(proc: subprocess.CompletedProcess) -> str:
@@ -579,6 +611,24 @@ def test_force_replaces_old_results_whole(ws, compiled):
     manifest = json.loads((out / "manifest.json").read_text())
     assert "old" not in manifest and manifest["replications"] == 1
     assert [p.name for p in ws.iterdir() if p.name.startswith(".")] == []  # no temporary or old siblings left
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "scenarios/bad.yaml"],
+        ["validate", "scenarios/no_plan.yaml", "--set", "levers.f5_co_entry.rate_cutt=0.1"],
+        ["show", "scenarios/bad.yaml"],
+        ["validate", "scenarios/no_plan.yaml"],
+    ],
+    ids=["bad-key", "bad-set", "show", "good"],
+)
+def test_a_refusal_reads_the_same_in_its_own_process(ws, args):
+    """The in-process calls above stand for the real command line: same status, same output."""
+    scenario(ws, "levers:\n  f5_co_entry:\n    rate_cutt: 0.01\n")
+    real, here = real_process(*args, cwd=ws), in_process(*args, cwd=ws)
+    assert (real.returncode, real.stdout, real.stderr) == (here.returncode, here.stdout, here.stderr)
+    assert real.returncode == (0 if args[-1] == "scenarios/no_plan.yaml" else 2)
 
 
 # ---- shipped scenarios -------------------------------------------------------------------------

@@ -22,9 +22,9 @@ from scipy import stats
 from simulation.analysis.validation import records
 from simulation.analysis.validation.command import net_of_noise, summarise_over_sets
 from simulation.analysis.validation.spec import load_validation
-from simulation.analysis.validation.stats import interval, mean, pct_change, ratio, verdict
+from simulation.analysis.validation.stats import interval, mean, pct_change, quotient, ratio, verdict
 from simulation.cli import main
-from simulation.engine.kernels.constants import G_REGION, NR
+from simulation.engine.kernels.constants import G_REGION, INSTRUMENTS, K_CONTRACTS, NR
 from simulation.engine.simulate import simulate
 from simulation.scenario.loader import load_scenario
 
@@ -314,6 +314,39 @@ def test_run_records_agree_with_the_accumulators():
     loans = records.first_use(res, "co_entry_loan")
     users = loans < np.iinfo(np.int64).max
     assert users.any() and (res.state.size[users] >= 2).all(), "co-entry borrowers are SMEs or startups"
+
+
+def test_the_dose_of_a_finance_twin_is_the_value_its_loans_financed():
+    """F5's dose is its partners' share of the contracts its loans financed (returned to the pot at
+    the end); F6's is the sole contracts whose public cost the award booked; nobody else's wins count."""
+    r = load_scenario(str(ROOT / "scenarios" / "plan_2019_announced.yaml"))
+    res = simulate(r, 7)
+    S, P, A = res.state, res.params, res.acc
+    nc = int(S.cnt[K_CONTRACTS])
+    loan = S.k_loan[:nc] > 0
+    assert loan.any() and (S.k_partner[:nc][loan] >= 0).all(), "F5 lends to consortium partners"
+    f5 = records.financed_value(res, "co_entry_loan")
+    assert math.isclose(f5, float((S.k_value[:nc] * S.k_share_p[:nc])[loan].sum()), rel_tol=1e-12)
+    w = records.wins(res)
+    sole = S.b_sole[w.bid] == 1
+    assert sole.any() and (w.partner[sole] == -1).all(), "F6 finances SMEs bidding alone"
+    cost = (P.f6_sole_save[S.t_type[w.tender]] * w.value * (P.krw / 1000.0))[sole].sum()
+    assert math.isclose(float(A.cost[:, INSTRUMENTS.index("f6_sme_sole")].sum()), float(cost), rel_tol=1e-9)
+    f6 = records.financed_value(res, "sme_sole_loan")
+    assert math.isclose(f6, float(w.value[sole].sum()), rel_tol=1e-12)
+    everyone = np.zeros(P.n_firms, dtype=np.int64)
+    assert 0 < f5 < f6 < records.users_outcome(res, everyone)[0], "a dose is part of the value won"
+
+
+def test_a_finance_twins_effect_is_read_per_unit_of_business_financed():
+    """Users' value change over the financed share: the same change on half the dose reads twice as large."""
+    fin, treated, control = np.array([20.0, 30, 10]), np.array([100.0, 120, 80]), np.array([95.0, 110, 78])
+    share = ratio(fin, treated)
+    per = interval(quotient(pct_change(treated, control), share))
+    change = pct_change(treated, control).estimate
+    assert math.isclose(per.estimate, change / share.estimate)
+    half = interval(quotient(pct_change(treated, control), ratio(fin / 2, treated)))
+    assert math.isclose(half.estimate, 2 * per.estimate) and half.high - half.low > per.high - per.low
 
 
 def _won_before(r) -> int:

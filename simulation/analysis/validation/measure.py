@@ -17,6 +17,7 @@ from simulation.analysis.validation import records
 from simulation.analysis.validation.spec import FinanceSpec, LeverSpec, Loaded, MetricSpec, PromotionSpec, VisitSpec
 from simulation.analysis.validation.stats import (
     Interval,
+    Linear,
     interval,
     log_ratio,
     mean,
@@ -183,7 +184,7 @@ def _finance(loaded: Loaded, spec: FinanceSpec, seeds: list[int], out: Outcome, 
     """The users of the instrument in each treated run, against the same firms in the control run."""
     n = len(seeds)
     k = len(loaded.arms)
-    vt, vc, dt, dc, users = (np.zeros((k, n)) for _ in range(5))
+    vt, vc, dt, dc, users, fin = (np.zeros((k, n)) for _ in range(6))
     all_t, all_c = np.zeros((k, n)), np.zeros(n)
     for i, s in enumerate(seeds):
         ctrl = simulate(loaded.control, s)
@@ -195,6 +196,7 @@ def _finance(loaded: Loaded, spec: FinanceSpec, seeds: list[int], out: Outcome, 
             users[a, i] = int((first < np.iinfo(np.int64).max).sum())
             vt[a, i], dt[a, i] = records.users_outcome(res, first)
             vc[a, i], dc[a, i] = records.users_outcome(ctrl, first)
+            fin[a, i] = records.financed_value(res, spec.users)
             all_t[a, i] = res.acc.value[:, 0].sum()
             _record(
                 out,
@@ -207,6 +209,7 @@ def _finance(loaded: Loaded, spec: FinanceSpec, seeds: list[int], out: Outcome, 
                 users_value_control_usd_m=vc[a, i],
                 users_destinations_treated=dt[a, i],
                 users_destinations_control=dc[a, i],
+                users_financed_value_usd_m=fin[a, i],
                 value_won_treated_usd_m=all_t[a, i],
                 value_won_control_usd_m=all_c[i],
             )
@@ -220,6 +223,23 @@ def _finance(loaded: Loaded, spec: FinanceSpec, seeds: list[int], out: Outcome, 
             interval(pct_change(vt[a], vc[a])),
             "%",
             note="users' value won from their first use on, against the same firms in the control run",
+        )
+        financed = ratio(fin[a], vt[a])
+        out.add(
+            spec.name,
+            name,
+            "users_financed_share",
+            interval(Linear(100.0 * financed.estimate, 100.0 * financed.influence)),
+            "%",
+            note="the dose: the share of the users' value won (treated run) that the instrument financed",
+        )
+        out.add(
+            spec.name,
+            name,
+            "users_value_change_per_financed",
+            interval(quotient(pct_change(vt[a], vc[a]), financed)),
+            "% per unit of business financed",
+            note="users' value change divided by the financed share: the effect had the instrument financed all their business",
         )
         out.add(
             spec.name,

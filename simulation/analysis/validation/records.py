@@ -28,6 +28,8 @@ class Wins:
     lead: np.ndarray
     partner: np.ndarray  # -1 without a consortium partner
     share_p: np.ndarray  # the partner's share of the value
+    tender: np.ndarray  # the tender won
+    bid: np.ndarray  # the winning Korean bid
 
 
 def totals(res: RunResult, instruments: list[str]) -> tuple[float, float]:
@@ -46,6 +48,16 @@ def wins(res: RunResult) -> Wins:
     nc = int(S.cnt[K_CONTRACTS])
     if nc != len(k) or not np.array_equal(S.k_country[:nc], S.t_country[k]):
         raise RuntimeError("contracts and won tenders do not line up; the award kernel's booking order changed")
+    # a firm bids at most once on a tender, so (tender, lead) names the winning bid
+    nb = int(S.cnt[K_BIDS])
+    n_f = int(P.n_firms)
+    key = S.b_tender[:nb].astype(np.int64) * n_f + S.b_firm[:nb]
+    order = np.argsort(key, kind="stable")
+    want = k.astype(np.int64) * n_f + S.k_firm[:nc]
+    at = np.searchsorted(key[order], want)
+    bid = order[np.minimum(at, max(nb - 1, 0))]
+    if nc and not np.array_equal(key[bid], want):
+        raise RuntimeError("a contract has no Korean bid by its contractor on its tender")
     return Wins(
         year=P.year_of[S.t_deadline[k]].astype(np.int64),
         country=S.t_country[k].astype(np.int64),
@@ -53,6 +65,8 @@ def wins(res: RunResult) -> Wins:
         lead=S.k_firm[:nc].astype(np.int64),
         partner=S.k_partner[:nc].astype(np.int64),
         share_p=S.k_share_p[:nc].copy(),
+        tender=k.astype(np.int64),
+        bid=bid,
     )
 
 
@@ -69,6 +83,18 @@ def country_year_value(res: RunResult, countries: np.ndarray) -> tuple[np.ndarra
     return value, count
 
 
+def _uses(res: RunResult, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per Korean bid: whether it used the instrument, and the firm that used it."""
+    S = res.state
+    nb = int(S.cnt[K_BIDS])
+    if kind == "co_entry_loan":
+        return S.b_loan[:nb] > 0.0, S.b_partner[:nb].astype(np.int64)
+    flags = {"sme_sole_loan": S.b_sole, "blended": S.b_blended, "edpf": S.b_edpf}
+    if kind not in flags:
+        raise ValueError(f"unknown user kind {kind!r}")
+    return flags[kind][:nb] == 1, S.b_firm[:nb].astype(np.int64)
+
+
 def first_use(res: RunResult, kind: str) -> np.ndarray:
     """Per firm, the run year of its first bid using the instrument (a large number for non-users).
 
@@ -81,19 +107,22 @@ def first_use(res: RunResult, kind: str) -> np.ndarray:
     ttype = S.t_type[tender]
     month = np.maximum(S.t_deadline[tender] - P.open_m[ttype], 0)  # a bid is made when its tender is published
     year = P.year_of[month]
-    if kind == "co_entry_loan":
-        sel, firm = S.b_loan[:nb] > 0.0, S.b_partner[:nb]
-    elif kind == "sme_sole_loan":
-        sel, firm = S.b_sole[:nb] == 1, S.b_firm[:nb]
-    elif kind == "blended":
-        sel, firm = S.b_blended[:nb] == 1, S.b_firm[:nb]
-    elif kind == "edpf":
-        sel, firm = S.b_edpf[:nb] == 1, S.b_firm[:nb]
-    else:
-        raise ValueError(f"unknown user kind {kind!r}")
+    sel, firm = _uses(res, kind)
     first = np.full(int(P.n_firms), np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first, firm[sel].astype(np.int64), year[sel].astype(np.int64))
+    np.minimum.at(first, firm[sel], year[sel].astype(np.int64))
     return first
+
+
+def financed_value(res: RunResult, kind: str) -> float:
+    """Value won (USD m) that the instrument financed, in the share of the member it financed.
+
+    The dose of a finance twin: an F5 loan finances its partner's share of one co-entry contract, an
+    F6 loan the SME's whole sole contract. Every such win is by a user at or after its first use."""
+    w = wins(res)
+    sel, firm = _uses(res, kind)
+    used = sel[w.bid]
+    share = np.where(firm[w.bid] == w.lead, 1.0 - w.share_p, w.share_p)
+    return float((w.value[used] * share[used]).sum())
 
 
 def users_outcome(res: RunResult, first: np.ndarray) -> tuple[float, float]:

@@ -37,7 +37,11 @@ ESTIMATES: dict[str, dict[str, str | None]] = {  # kind -> estimate -> what it n
         "return_at_control": "arm",
         "marginal_decline": None,
     },
-    "finance_users": {"users_value_change": "arm", "users_destinations_change": "arm"},
+    "finance_users": {
+        "users_value_change": "arm",
+        "users_value_change_per_financed": "arm",
+        "users_destinations_change": "arm",
+    },
     "visit_event": {"visited_value_change": "year", "fading": "year"},
     "scenario_metric": {"metric_value": None},
     "lever_effect": {"value_change": "arm", "group_value_change": "arm", "small_minus_large": "arm"},
