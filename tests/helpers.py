@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +16,25 @@ from simulation.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
+
+
+def in_process(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """`scsim ARGS` as `main(ARGS)` in this process, run from CWD with its output captured: exit
+    status, stdout, stderr (no second of imports for a new process)."""
+    from simulation.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    here = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as stop:  # argparse's own refusals
+                code = stop.code if isinstance(stop.code, int) else 1
+    finally:
+        os.chdir(here)
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
 def load(name: str, *overrides: str):

@@ -8,9 +8,7 @@ a copy of the shipped `no_plan.yaml` (in tmp_path) and changes one thing.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -19,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted(p.name for p in (ROOT / "scenarios").glob("*.yaml"))
@@ -53,24 +52,6 @@ def real_process(*args: str, cwd: Path, timeout: float = 120) -> subprocess.Comp
     return subprocess.run(
         [sys.executable, "-m", "simulation", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )
-
-
-def in_process(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """`main(ARGS)` run from CWD with its output captured: exit status, stdout, stderr."""
-    from simulation.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    here = os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = main(list(args))
-            except SystemExit as stop:  # argparse's own refusals
-                code = stop.code if isinstance(stop.code, int) else 1
-    finally:
-        os.chdir(here)
-    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
 def error_line(proc: subprocess.CompletedProcess) -> str:

@@ -17,13 +17,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import in_process
 from scipy import stats
 
 from simulation.analysis.validation import records
 from simulation.analysis.validation.command import net_of_noise, summarise_over_sets
 from simulation.analysis.validation.spec import load_validation
 from simulation.analysis.validation.stats import interval, mean, pct_change, quotient, ratio, verdict
-from simulation.cli import main
 from simulation.engine.kernels.constants import G_REGION, INSTRUMENTS, K_CONTRACTS, NR
 from simulation.engine.simulate import simulate
 from simulation.scenario.loader import load_scenario
@@ -41,15 +41,6 @@ def scsim(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedPr
     )
 
 
-def cli(*args: str, cwd: Path, capsys, monkeypatch) -> subprocess.CompletedProcess:
-    """The same entry point in this process (no 3 s start-up per call): exit status, stdout, stderr."""
-    monkeypatch.chdir(cwd)
-    capsys.readouterr()
-    code = main(list(args))
-    got = capsys.readouterr()
-    return subprocess.CompletedProcess(args, code, got.out, got.err)
-
-
 @pytest.fixture(scope="module")
 def small(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     """The shipped experiments on 2 replications, run once from the project folder."""
@@ -60,9 +51,9 @@ def small(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
 
 
 @pytest.fixture
-def run(capsys, monkeypatch):
+def run():
     """`run(*args, cwd=...)`: the CLI in this process."""
-    return lambda *args, cwd: cli(*args, cwd=cwd, capsys=capsys, monkeypatch=monkeypatch)
+    return in_process
 
 
 @pytest.fixture
@@ -328,7 +319,7 @@ def test_the_dose_of_a_finance_twin_is_the_value_its_loans_financed():
     f5 = records.financed_value(res, "co_entry_loan")
     assert math.isclose(f5, float((S.k_value[:nc] * S.k_share_p[:nc])[loan].sum()), rel_tol=1e-12)
     w = records.wins(res)
-    sole = S.b_sole[w.bid] == 1
+    sole = S.b_sole[records.winning_bids(res, w)] == 1
     assert sole.any() and (w.partner[sole] == -1).all(), "F6 finances SMEs bidding alone"
     cost = (P.f6_sole_save[S.t_type[w.tender]] * w.value * (P.krw / 1000.0))[sole].sum()
     assert math.isclose(float(A.cost[:, INSTRUMENTS.index("f6_sme_sole")].sum()), float(cost), rel_tol=1e-9)
@@ -436,7 +427,7 @@ def test_checks_over_parameter_sets_apply_each_set_to_control_and_arms(ws, run):
     assert not (ws / "two" / "report.html").exists()
 
 
-def test_each_verdict_over_the_sets_says_what_it_rests_on(ws, run):
+def test_each_verdict_over_the_sets_says_what_it_rests_on(ws, run, monkeypatch):
     """A check's spread over the sets is stated with its reason: the parameter that moves it (F7's
     cover is bought only when the firm weighs a loss above the account's price), how much of it is
     replication noise; the parameter values travel in the manifest, `scsim analyze` lists every
@@ -481,7 +472,9 @@ def test_each_verdict_over_the_sets_says_what_it_rests_on(ws, run):
     single = pd.read_csv(ws / "one" / "checks.csv").set_index("check").loc["f7_risky_countries_value"]
     assert np.isnan(single["sets_noise_share"]) and single["sets_p95"] == pytest.approx(np.percentile(raw, 95))
 
-    # a folder written before reasons were stored gets them from the file it names, while unchanged
+    # a folder written before reasons were stored gets them from the file it names (relative to
+    # the folder the command ran in), while unchanged
+    monkeypatch.chdir(ws)
     checks = pd.read_csv(ws / "r" / "checks.csv").drop(columns=["sets_reason", "sets_noise_share"])
     del manifest["parameter_sets"]["values"]
     (ws / "r" / "manifest.json").write_text(json.dumps(manifest))

@@ -188,15 +188,17 @@ def _finance(loaded: Loaded, spec: FinanceSpec, seeds: list[int], out: Outcome, 
     all_t, all_c = np.zeros((k, n)), np.zeros(n)
     for i, s in enumerate(seeds):
         ctrl = simulate(loaded.control, s)
+        ctrl_wins = records.wins(ctrl)
         all_c[i] = ctrl.acc.value[:, 0].sum()
         tick(1)
         for a, (name, r) in enumerate(loaded.arms):
             res = simulate(r, s)
+            res_wins = records.wins(res)
             first = records.first_use(res, spec.users)
             users[a, i] = int((first < np.iinfo(np.int64).max).sum())
-            vt[a, i], dt[a, i] = records.users_outcome(res, first)
-            vc[a, i], dc[a, i] = records.users_outcome(ctrl, first)
-            fin[a, i] = records.financed_value(res, spec.users)
+            vt[a, i], dt[a, i] = records.users_outcome(res, first, res_wins)
+            vc[a, i], dc[a, i] = records.users_outcome(ctrl, first, ctrl_wins)
+            fin[a, i] = records.financed_value(res, spec.users, res_wins)
             all_t[a, i] = res.acc.value[:, 0].sum()
             _record(
                 out,

@@ -29,7 +29,6 @@ class Wins:
     partner: np.ndarray  # -1 without a consortium partner
     share_p: np.ndarray  # the partner's share of the value
     tender: np.ndarray  # the tender won
-    bid: np.ndarray  # the winning Korean bid
 
 
 def totals(res: RunResult, instruments: list[str]) -> tuple[float, float]:
@@ -48,16 +47,6 @@ def wins(res: RunResult) -> Wins:
     nc = int(S.cnt[K_CONTRACTS])
     if nc != len(k) or not np.array_equal(S.k_country[:nc], S.t_country[k]):
         raise RuntimeError("contracts and won tenders do not line up; the award kernel's booking order changed")
-    # a firm bids at most once on a tender, so (tender, lead) names the winning bid
-    nb = int(S.cnt[K_BIDS])
-    n_f = int(P.n_firms)
-    key = S.b_tender[:nb].astype(np.int64) * n_f + S.b_firm[:nb]
-    order = np.argsort(key, kind="stable")
-    want = k.astype(np.int64) * n_f + S.k_firm[:nc]
-    at = np.searchsorted(key[order], want)
-    bid = order[np.minimum(at, max(nb - 1, 0))]
-    if nc and not np.array_equal(key[bid], want):
-        raise RuntimeError("a contract has no Korean bid by its contractor on its tender")
     return Wins(
         year=P.year_of[S.t_deadline[k]].astype(np.int64),
         country=S.t_country[k].astype(np.int64),
@@ -66,8 +55,21 @@ def wins(res: RunResult) -> Wins:
         partner=S.k_partner[:nc].astype(np.int64),
         share_p=S.k_share_p[:nc].copy(),
         tender=k.astype(np.int64),
-        bid=bid,
     )
+
+
+def winning_bids(res: RunResult, w: Wins) -> np.ndarray:
+    """The Korean bid that won each of the wins: a firm bids at most once on a tender, so (tender,
+    contractor) names it. Only the finance twins need it, so `wins` does not sort the bids."""
+    S, n_f = res.state, int(res.params.n_firms)
+    nb = int(S.cnt[K_BIDS])
+    key = S.b_tender[:nb].astype(np.int64) * n_f + S.b_firm[:nb]
+    order = np.argsort(key, kind="stable")
+    want = w.tender * n_f + w.lead
+    bid = order[np.minimum(np.searchsorted(key[order], want), max(nb - 1, 0))]
+    if len(want) and not np.array_equal(key[bid], want):
+        raise RuntimeError("a contract has no Korean bid by its contractor on its tender")
+    return bid
 
 
 def country_year_value(res: RunResult, countries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,24 +115,26 @@ def first_use(res: RunResult, kind: str) -> np.ndarray:
     return first
 
 
-def financed_value(res: RunResult, kind: str) -> float:
+def financed_value(res: RunResult, kind: str, w: Wins | None = None) -> float:
     """Value won (USD m) that the instrument financed, in the share of the member it financed.
 
     The dose of a finance twin: an F5 loan finances its partner's share of one co-entry contract, an
     F6 loan the SME's whole sole contract. Every such win is by a user at or after its first use."""
-    w = wins(res)
+    w = wins(res) if w is None else w
+    bid = winning_bids(res, w)
     sel, firm = _uses(res, kind)
-    used = sel[w.bid]
-    share = np.where(firm[w.bid] == w.lead, 1.0 - w.share_p, w.share_p)
+    used = sel[bid]
+    share = np.where(firm[bid] == w.lead, 1.0 - w.share_p, w.share_p)
     return float((w.value[used] * share[used]).sum())
 
 
-def users_outcome(res: RunResult, first: np.ndarray) -> tuple[float, float]:
+def users_outcome(res: RunResult, first: np.ndarray, w: Wins | None = None) -> tuple[float, float]:
     """(value won USD m, destinations) of the users from their first-use year on, in this run.
 
     A win counts for a member in its share (lead 1 − partner share, partner its share); destinations
-    are the distinct (firm, country) pairs with such a win, summed over users."""
-    w = wins(res)
+    are the distinct (firm, country) pairs with such a win, summed over users. `w`: the run's
+    `wins`, when the caller has them already."""
+    w = wins(res) if w is None else w
     n_c = int(res.params.n_countries)
     value = 0.0
     pairs: set[int] = set()
