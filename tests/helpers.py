@@ -48,3 +48,20 @@ def table(name: str, seed: int, *overrides: str) -> pd.DataFrame:
 def total(frame: pd.DataFrame, metric: str, group: str = "all") -> float:
     sel = frame[(frame["metric"] == metric) & (frame["group"] == group)]
     return float(sel["value"].sum())
+
+
+def pool_workers(pid: int | None = None) -> list:
+    """The local pool's worker processes under process `pid` (this one by default): forks of its
+    fork server (`executors.worker_context`), or spawned ones where there is no fork server."""
+    import psutil
+
+    def command(p: psutil.Process) -> set[str]:
+        return set(" ".join(p.cmdline()).replace(".", " ").replace(";", " ").split())
+
+    found = []
+    for p in psutil.Process(pid).children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            parent = p.parent()
+            if "spawn_main" in command(p) or parent is not None and "forkserver" in command(parent):
+                found.append(p)
+    return found

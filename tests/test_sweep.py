@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import ROOT
+from helpers import ROOT, pool_workers
 
 from simulation.experiment.designs import DesignTable, build_design
 from simulation.experiment.executors import kernels_cached
@@ -391,7 +391,7 @@ def test_sigkill_at_several_points_then_resume_gives_the_uninterrupted_dataset(e
     import psutil
 
     children = psutil.Process(proc.pid).children(recursive=True)
-    assert len([c for c in children if "spawn_main" in " ".join(c.cmdline())]) >= 2
+    assert len(pool_workers(proc.pid)) >= 2
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     gone, alive = psutil.wait_procs(children, timeout=15)
@@ -482,7 +482,6 @@ def test_dask_worker_killed_mid_sweep_costs_only_its_runs(exp_dir):
 
 
 def test_local_worker_process_killed_mid_sweep_is_replaced(exp_dir):
-    import psutil
 
     spec = write_experiment(exp_dir / "proc_kill", name="prockill", values=(40, 50, 60, 70, 80, 90), reps=4)
     loaded = load_experiment(str(spec))
@@ -495,8 +494,7 @@ def test_local_worker_process_killed_mid_sweep_is_replaced(exp_dir):
             runs = out / "runs"
             n = sum(1 for x in os.listdir(runs) if not x.startswith(".")) if runs.is_dir() else 0
             time.sleep(0.002)
-        workers = [c for c in psutil.Process().children() if "spawn_main" in " ".join(c.cmdline())]
-        workers[0].kill()
+        pool_workers()[0].kill()
         killed.append(n)
 
     t = threading.Thread(target=killer, daemon=True)

@@ -213,9 +213,11 @@ _WORKER: dict[str, Any] = {}
 
 
 def _watch_parent(parent: int) -> None:
+    """Exit when this worker's parent does: the sweep's process (a spawned worker) or the fork
+    server, which exits when the sweep's process does (`forkserver`), even by SIGKILL."""
     while True:
         time.sleep(0.5)
-        if os.getppid() != parent:  # the sweep died (even by SIGKILL): do not linger as an orphan
+        if os.getppid() != parent:  # do not linger as an orphan
             os._exit(70)
 
 
@@ -224,13 +226,51 @@ def _watch_parent(parent: int) -> None:
 CRASH_KEYS_ENV = "SCSIM_FAULT_CRASH_KEYS"
 
 
-def _init_worker(payload_file: str, parent: int) -> None:
+def worker_context() -> Any:
+    """The local pool's way of starting workers: multiprocessing's `forkserver` (POSIX), whose one
+    server process imports the package and loads the kernels for every worker it forks; `spawn`
+    elsewhere. Neither copies the sweep's threads or locks into a worker, as a plain fork would."""
+    import multiprocessing as mp
+
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    # a user's script is still imported by each worker, as `__mp_main__`, as under `spawn` (Python
+    # 3.11's fork server never receives the script's path, so listing `__main__` would do nothing)
+    ctx.set_forkserver_preload(["simulation.experiment.forkserver"])
+    return ctx
+
+
+def _drop_fork_server_pipe() -> None:
+    """Let the fork server exit when its sweep dies. The server exits when every holder of its
+    "alive" pipe has closed it, and multiprocessing hands each forked worker a copy: a sweep killed
+    with SIGKILL would leave the server, and so its workers (`_watch_parent`), running for good.
+    A worker starts no processes of its own, so it needs no copy."""
+    from multiprocessing import forkserver
+
+    server: Any = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        server._forkserver_alive_fd = None
+
+
+def _init_worker(payload_file: str, cwd: str, env: dict[str, str]) -> None:
+    """Set a worker up for its sweep: the sweep's folder and environment (a fork server started
+    for an earlier pool of the same process may have had others), the base, the kernels."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if os.getcwd() != cwd:
+        os.chdir(cwd)
+    if dict(os.environ) != env:
+        os.environ.clear()
+        os.environ.update(env)
     with open(payload_file, "rb") as fh:
         base, metrics, groups = pickle.load(fh)
     crash = frozenset(filter(None, os.environ.get(CRASH_KEYS_ENV, "").split(",")))
     _WORKER.update(base=base, metrics=metrics, groups=groups, crash=crash)
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="scsim-watch-parent").start()
+    _drop_fork_server_pipe()
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True, name="scsim-watch-parent").start()
     warm_worker(base)
 
 
@@ -294,11 +334,11 @@ def processes(
 ) -> Generator[Outcome, None, None]:
     """Run the tasks in `workers` local processes (default: every core this process may use).
 
-    Processes are started with `spawn`. If a worker dies, the pool is rebuilt and the runs that
-    were in flight are retried one at a time; a run that crashes its worker `max_crashes` times on
-    its own is yielded as failed (`WorkerCrashed`).
+    Workers are forks of a fork server that has imported the package and loaded the kernels once
+    (`worker_context`, experiment/forkserver.py; `spawn` where there is no `forkserver`). If a
+    worker dies, the pool is rebuilt and the runs that were in flight are retried one at a time; a
+    run that crashes its worker `max_crashes` times on its own is yielded as failed (`WorkerCrashed`).
     """
-    import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
@@ -309,7 +349,7 @@ def processes(
     if not queue:
         return
     payload_file = _write_payload(base, metrics, groups)
-    ctx = mp.get_context("spawn")
+    ctx = worker_context()
     suspects: deque[Task] = deque()
     crashes: dict[str, int] = {}
     pool: ProcessPoolExecutor | None = None
@@ -319,7 +359,10 @@ def processes(
             if pool is None:
                 size = max(1, min(n, len(queue) + len(suspects)))
                 pool = ProcessPoolExecutor(
-                    max_workers=size, mp_context=ctx, initializer=_init_worker, initargs=(payload_file, os.getpid())
+                    max_workers=size,
+                    mp_context=ctx,
+                    initializer=_init_worker,
+                    initargs=(payload_file, os.getcwd(), dict(os.environ)),
                 )
             broken = False
             # after a crash, suspects run alone so that a crash names its run
