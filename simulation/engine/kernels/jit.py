@@ -66,7 +66,7 @@ def _light_prelink_passes() -> bool:
         return True
 
     def _optimize_functions(self, ll_module):
-        _PRELINK.light = bool(_our_symbols(ll_module))
+        _PRELINK.light = bool(_our_symbols(ll_module)) and self.name not in _LINKS_OPTIMISED
         try:
             return optimize_functions(self, ll_module)
         finally:
@@ -92,6 +92,15 @@ LIGHT_PRELINK = _light_prelink_passes()
 # compiled to machine code as it is, after the light pre-link round above).
 _ONCE_PER_RUN: set[str] = set()  # mangled names, as "10simulation6engine7kernels4refs4pack"
 
+# ---- LLVM: the month loop links its submodels as they were optimised ------------------------------
+# `step.run_months` is a loop that calls the five submodels, each compiled and optimised at -O3 in
+# its own library (in a cold start, half of them in a helper process). Linking them into the loop's
+# module, numba optimised the whole module at -O3 once more: 2.4 s of the loop's 3.6 s of LLVM, on
+# the critical path of a cold start, since the loop compiles last and alone. The loop's own function
+# is optimised at -O3 before linking; the linked module is compiled to machine code as it is. The
+# monthly steps run as fast and give the same results bit for bit (docs/speed.md).
+_LINKS_OPTIMISED = {"run_months"}  # libraries' names (numba names a library by its function's qualname)
+
 
 def _mangled(func) -> str:
     parts = f"{func.__module__}.{func.__qualname__}".split(".")
@@ -115,6 +124,13 @@ def _no_module_optimisation_once_per_run() -> bool:
             if not name.startswith("cfunc.")
         ]
         if names and all(name.startswith(tuple(_ONCE_PER_RUN)) for name in names):
+            return None
+        if self.name in _LINKS_OPTIMISED:
+            # only drop what nothing references (numba refuses to cache a module that declares a
+            # dynamic global, even an unused one)
+            pm, pb = self._codegen._module_pass_manager(opt=0)
+            pm.add_global_dead_code_eliminate_pass()
+            pm.run(self._final_module, pb)
             return None
         return optimize_final_module(self)
 
