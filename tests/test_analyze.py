@@ -420,3 +420,47 @@ def test_every_design_type_has_its_sensitivity_analysis():
     from simulation.experiment.spec import Design
 
     assert set(SENSITIVITY) == set(get_args(Design.model_fields["type"].annotation))
+
+
+def test_the_quantiles_and_the_ks_distance_are_scipy_stats_bit_for_bit():
+    """Every table's intervals and the grid's PAWN indices come from scipy.special and numpy (no
+    second of scipy.stats' import in each process), with scipy.stats' numbers exactly."""
+    from scipy import stats
+
+    from simulation.analysis.stats import ks_distance, normal_quantile, t_half_width, t_quantile
+
+    rng = np.random.default_rng(5)
+    df = np.array([-1.0, 0.0, 0.5, 1.0, 2.0, 7.0, 40.0, 1e4, np.nan])
+    for p in (0.9, 0.95, 0.975, 0.995):
+        np.testing.assert_array_equal(t_quantile(p, df), stats.t.ppf(p, df))
+        assert normal_quantile(p) == stats.norm.ppf(p)
+    n = np.array([1, 2, 3, 10])
+    np.testing.assert_array_equal(t_half_width(np.ones(4), n), stats.t.ppf(0.975, n - 1) / np.sqrt(n))
+    for size_a, size_b, ties in [(1, 5, False), (7, 40, False), (25, 25, True), (300, 1000, True), (50, 12000, True)]:
+        a, b = rng.normal(size=size_a), rng.normal(0.3, 1.2, size=size_b)
+        if ties:
+            a, b = np.round(a, 1), np.round(b, 1)
+        assert ks_distance(a, b) == stats.ks_2samp(a, b).statistic
+        assert ks_distance(b, a) == stats.ks_2samp(b, a).statistic
+    assert np.isnan(ks_distance([1.0, np.nan], [1.0, 2.0]))
+
+
+def test_a_sweep_and_its_analysis_do_not_import_scipy_stats(tmp_path):
+    """scipy.stats costs a process about a second to import; a grid sweep with its analysis (the
+    intervals and the PAWN indices) needs none of it."""
+    import subprocess
+    import sys
+
+    from helpers import ROOT
+
+    script = (
+        "import sys\n"
+        "from simulation.cli import main\n"
+        f"code = main(['sweep', {str(ROOT / 'experiments' / 'smoke.yaml')!r}, '--out', {str(tmp_path / 'out')!r}, '--quiet'])\n"
+        "assert code == 0, code\n"
+        "print('scipy.stats' in sys.modules)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "False"
+    assert (tmp_path / "out" / "analysis").is_dir()

@@ -37,6 +37,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from simulation.analysis.stats import ks_distance, t_half_width
 from simulation.io import clean_temporaries, new_temp_dir, publish_dir, remove
 
 CONF = 0.95
@@ -295,8 +296,6 @@ def _summary(runs: pd.DataFrame, by: str, outcomes: Sequence[Outcome]) -> pd.Dat
     """Per value of `by`: n_reps and, for each outcome, the mean over its finite values with a
     t-interval (stopping at zero for a total that is never negative), or for a ratio of two
     outcomes, the ratio of their sums with an interval on the log scale (`ratio_ci`)."""
-    from scipy import stats
-
     g = runs.groupby(by, sort=True)
     out = pd.DataFrame({"n_reps": g.size()})
     for o in outcomes:
@@ -309,7 +308,7 @@ def _summary(runs: pd.DataFrame, by: str, outcomes: Sequence[Outcome]) -> pd.Dat
         agg = col.groupby(runs[by]).agg(["mean", "std", "count"])
         n = agg["count"].to_numpy(dtype=np.float64)
         with np.errstate(all="ignore"):
-            half = stats.t.ppf(0.5 + CONF / 2, np.where(n > 1, n - 1, np.nan)) * agg["std"].to_numpy() / np.sqrt(n)
+            half = t_half_width(agg["std"].to_numpy(), n, CONF)
         m = agg["mean"].to_numpy(dtype=np.float64)
         lo = m - half
         if o.nonneg:
@@ -403,8 +402,6 @@ def _pawn_sampled(problem: dict, X: np.ndarray, Y: np.ndarray, seed: int, name: 
 
 def _pawn_levels(frame: pd.DataFrame, labels: list[str], Y: np.ndarray, name: str) -> pd.DataFrame:
     """PAWN on a grid: KS distance between Y given each level of a factor and all Y, summarised over levels."""
-    from scipy.stats import ks_2samp
-
     rows = []
     for label in labels:
         col = frame[label].astype(str).to_numpy()
@@ -412,7 +409,7 @@ def _pawn_levels(frame: pd.DataFrame, labels: list[str], Y: np.ndarray, name: st
         for level in pd.unique(col):
             sel = Y[col == level]
             if len(sel) and len(sel) < len(Y):
-                ks.append(ks_2samp(sel, Y).statistic)
+                ks.append(ks_distance(sel, Y))
         k = np.asarray(ks, dtype=float)
         if len(k) < 2:
             rows.append({"outcome": name, "factor": label, **{s: math.nan for s in PAWN_STATS}})

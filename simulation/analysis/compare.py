@@ -11,9 +11,8 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from simulation.analysis.stats import t_half_width
+from simulation.analysis.stats import normal_quantile, t_half_width, t_quantile
 
 # metric -> (label, unit, how it aggregates): a sum over the years, or a ratio of two sums. Value won
 # comes first (what a planner asks), the win rate last: it falls when a measure adds marginal bids.
@@ -87,8 +86,8 @@ def interval(d: np.ndarray, sets: np.ndarray | None, level: float) -> tuple[floa
     sizes = np.array([(sets == k).sum() for k in ids])
     within = float(sum(((d[sets == k] - m) ** 2).sum() for k, m in zip(ids, means, strict=True)) / max(1, n - len(ids)))
     between = max(0.0, float(means.var(ddof=1)) - within / float(sizes.mean()))
-    stoch = float(stats.t.ppf(0.5 + level / 2, max(1, n - len(ids))) * math.sqrt(within / n))
-    param = float(stats.norm.ppf(0.5 + level / 2) * math.sqrt(between))
+    stoch = float(t_quantile(0.5 + level / 2, max(1, n - len(ids))) * math.sqrt(within / n))
+    param = float(normal_quantile(0.5 + level / 2) * math.sqrt(between))
     return mean, stoch, param
 
 

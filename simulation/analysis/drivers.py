@@ -23,9 +23,9 @@ import math
 from pathlib import Path
 
 import pandas as pd
-from scipy import stats
 
 from simulation.analysis.compare import per_run
+from simulation.analysis.stats import normal_quantile
 from simulation.scenario.errors import InputError
 
 METRICS = ("value_won_usd_m", "public_cost_krw_bn")
@@ -34,7 +34,7 @@ METRICS = ("value_won_usd_m", "public_cost_krw_bn")
 def noise_bound(sets: int, parameters: int = 1) -> float:
     """|rho| that chance alone reaches in one screen of twenty, over this many sets, with this many
     parameters screened (two-sided 5 %, Bonferroni; the normal approximation of rho under no link)."""
-    return float(stats.norm.ppf(1.0 - 0.025 / max(parameters, 1))) / math.sqrt(max(sets - 1, 1))
+    return float(normal_quantile(1.0 - 0.025 / max(parameters, 1))) / math.sqrt(max(sets - 1, 1))
 
 
 def rank_drivers(per_set: pd.Series, sets: list[dict]) -> list[dict]:
@@ -46,10 +46,12 @@ def rank_drivers(per_set: pd.Series, sets: list[dict]) -> list[dict]:
     keys = sorted({k for s in sets for k in s})
     values = pd.DataFrame([{k: s.get(k, math.nan) for k in keys} for s in sets])
     varying = [k for k in keys if not values[k].isna().any() and values[k].nunique() > 1]
+    from scipy.stats import spearmanr  # here: scipy.stats takes a second to import
+
     sd = float(outcome.std(ddof=1))
     rows = []
     for k in varying:
-        rho = float(stats.spearmanr(values[k], outcome.to_numpy()).statistic)
+        rho = float(spearmanr(values[k], outcome.to_numpy()).statistic)
         rows.append(
             {
                 "parameter": k,
