@@ -65,3 +65,12 @@ def pool_workers(pid: int | None = None) -> list:
             if "spawn_main" in command(p) or parent is not None and "forkserver" in command(parent):
                 found.append(p)
     return found
+
+
+def worker_state(_: object = None) -> dict:
+    """Run in a pool worker: its parent, and whether the month loop was loaded before this call."""
+    import sys
+
+    from simulation.engine.kernels.step import run_months
+
+    return {"pid": os.getpid(), "ppid": os.getppid(), "loaded": bool(run_months.signatures), "argv": sys.argv}
