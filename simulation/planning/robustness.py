@@ -24,6 +24,23 @@ N_BOOT = 2000
 LEVEL = 0.95
 
 
+def _measures_all_finite(V: np.ndarray, direction: str, target: float | None, at_least: bool) -> np.ndarray:
+    """`_measures` of every resample at once, for values with no NaN: V[..., policy, member] ->
+    [..., policy, measure]. Each number is computed as `_measures` computes it for one resample (the
+    same reductions along the members, row by row), so the results are the same bit for bit."""
+    # contiguous members: numpy sums a strided axis in another order, which can move the mean's last bit
+    V = np.ascontiguousarray(V)
+    sign = 1.0 if direction == "max" else -1.0
+    regret = np.max(sign * V, axis=-2, keepdims=True) - sign * V
+    out = np.full(V.shape[:-1] + (4,), np.nan)
+    out[..., 0] = np.mean(V, axis=-1)
+    out[..., 1] = np.quantile(V, 0.1, axis=-1)
+    out[..., 2] = np.max(regret, axis=-1)
+    if target is not None:
+        out[..., 3] = np.mean(np.greater_equal(V, target) if at_least else np.less_equal(V, target), axis=-1)
+    return out
+
+
 def _measures(V: np.ndarray, direction: str, target: float | None, at_least: bool) -> np.ndarray:
     """Rows: policies; columns: mean, p10, max regret, satisficing share (NaN members left out)."""
     sign = 1.0 if direction == "max" else -1.0
@@ -62,11 +79,18 @@ def robustness(
     est = _measures(V, direction, target, at_least)
     rng = np.random.default_rng(seed)
     m = V.shape[1]
-    draws = (
-        np.stack([_measures(V[:, rng.integers(0, m, size=m)], direction, target, at_least) for _ in range(N_BOOT)])
-        if m >= 2
-        else np.full((1,) + est.shape, np.nan)
-    )
+    if m < 2:
+        draws = np.full((1,) + est.shape, np.nan)
+    elif np.isfinite(V).all():
+        # every resample at once, drawn as before: one `integers(0, m, size=m)` call each (a single
+        # call of size (N_BOOT, m) would not give the same numbers: numpy draws 32-bit integers two
+        # to a 64-bit word, and a call of odd size leaves the last half unused)
+        idx = np.stack([rng.integers(0, m, size=m) for _ in range(N_BOOT)])
+        draws = _measures_all_finite(np.moveaxis(V[:, idx], 1, 0), direction, target, at_least)
+    else:  # members with NaN values are left out resample by resample
+        draws = np.stack(
+            [_measures(V[:, rng.integers(0, m, size=m)], direction, target, at_least) for _ in range(N_BOOT)]
+        )
     a = (1.0 - LEVEL) / 2.0
     with np.errstate(invalid="ignore"), _quiet():
         lo = np.nanquantile(draws, a, axis=0)
