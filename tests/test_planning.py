@@ -319,3 +319,15 @@ def test_robustness_resamples_all_at_once_as_it_would_one_by_one():
             np.testing.assert_array_equal(got[f"{name}_low"].to_numpy(), low[:, j])
             np.testing.assert_array_equal(got[f"{name}_high"].to_numpy(), high[:, j])
             np.testing.assert_array_equal(got[name].to_numpy(), _measures(V, direction, target, at_least)[:, j])
+
+
+def test_the_ensembles_latin_hypercube_is_scipys_number_for_number():
+    """`lhs_unit` writes out scipy.stats.qmc.LatinHypercube (scrambled, strength 1) so that planning
+    processes need not import scipy.stats; the members are the same for the same seed."""
+    from scipy.stats import qmc
+
+    from simulation.planning.ensemble import lhs_unit
+
+    for samples, dims, seed in [(1, 1, 0), (5, 1, 3), (7, 4, 11), (40, 9, 2026), (200, 2, 5)]:
+        expected = qmc.LatinHypercube(d=dims, rng=np.random.default_rng(seed)).random(samples)
+        np.testing.assert_array_equal(lhs_unit(samples, dims, seed), expected)

@@ -54,10 +54,18 @@ def parameter_sets_file(loaded: Any) -> Any:
 
 
 def lhs_unit(samples: int, dims: int, seed: int) -> np.ndarray:
-    """A Latin hypercube in the unit cube (scipy.stats.qmc), the same for the same seed."""
-    from scipy.stats import qmc
+    """A Latin hypercube in the unit cube, the same for the same seed: in each dimension one point
+    in each of `samples` equal strata, at a uniform place within it, the strata shuffled.
 
-    return qmc.LatinHypercube(d=dims, seed=np.random.default_rng(seed)).random(samples)
+    It is scipy.stats.qmc.LatinHypercube(d=dims, rng=default_rng(seed)).random(samples) number for
+    number (scipy's algorithm, written out: tests/test_planning.py compares them), without the
+    second of CPU that importing scipy.stats costs every `optimize` and `robustness` process."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])  # scipy draws from a child of the seed's
+    within = rng.uniform(size=(samples, dims))
+    strata = np.tile(np.arange(1, samples + 1), (dims, 1))
+    for i in range(dims):
+        rng.shuffle(strata[i, :])
+    return (strata.T - within) / samples
 
 
 def members(loaded: Any) -> list[Member]:
