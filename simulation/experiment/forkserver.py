@@ -11,7 +11,9 @@ lock's heartbeat, a progress bar): the server runs one thread.
 The server outlives a pool (it lives as long as the process that started it), so what may change
 between pools is not taken from it: each worker takes its sweep's working folder and environment
 when it starts (`executors._init_worker`). The kernels it loads are the same code's whatever the
-scenario (their argument types do not depend on it); a worker whose types differ loads its own.
+scenario (their argument types do not depend on it); a worker whose types differ loads its own,
+from the cache folder the server found when it started (a process that changes `SCSIM_CACHE_DIR`
+between two sweeps, as only tests do, gets the same compiled code from the first folder).
 """
 
 from __future__ import annotations
