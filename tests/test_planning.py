@@ -288,11 +288,14 @@ target: {{outcome: value_won, at_least: 50}}
     assert (tmp_path / "out" / "report.html").is_file()
 
 
-def test_robustness_resamples_all_at_once_as_it_would_one_by_one():
-    """The bootstrap of the robustness measures computes every resample at once (25-35 times faster
+@pytest.mark.parametrize("chunk", [4_000_000, 1_000])  # all resamples in one block, or a few at a time
+def test_robustness_resamples_all_at_once_as_it_would_one_by_one(monkeypatch, chunk):
+    """The bootstrap of the robustness measures computes the resamples in blocks (25-35 times faster
     than one by one); each number is the one-by-one computation's, bit for bit, on the same draws."""
+    from simulation.planning import robustness as module
     from simulation.planning.robustness import LEVEL, N_BOOT, _measures, robustness
 
+    monkeypatch.setattr(module, "CHUNK_VALUES", chunk)
     rng = np.random.default_rng(11)
     for policies, members, direction, target, at_least in [
         (5, 25, "max", 10.0, True),

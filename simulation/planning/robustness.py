@@ -22,6 +22,7 @@ import pandas as pd
 
 N_BOOT = 2000
 LEVEL = 0.95
+CHUNK_VALUES = 4_000_000  # values of the resampled matrices computed at once (float64: 32 MB)
 
 
 def _measures_all_finite(V: np.ndarray, direction: str, target: float | None, at_least: bool) -> np.ndarray:
@@ -86,7 +87,13 @@ def robustness(
         # call of size (N_BOOT, m) would not give the same numbers: numpy draws 32-bit integers two
         # to a 64-bit word, and a call of odd size leaves the last half unused)
         idx = np.stack([rng.integers(0, m, size=m) for _ in range(N_BOOT)])
-        draws = _measures_all_finite(np.moveaxis(V[:, idx], 1, 0), direction, target, at_least)
+        step = max(1, CHUNK_VALUES // V.size)  # resamples at a time: a few arrays of about 32 MB at most
+        draws = np.concatenate(
+            [
+                _measures_all_finite(np.moveaxis(V[:, idx[k : k + step]], 1, 0), direction, target, at_least)
+                for k in range(0, N_BOOT, step)
+            ]
+        )
     else:  # members with NaN values are left out resample by resample
         draws = np.stack(
             [_measures(V[:, rng.integers(0, m, size=m)], direction, target, at_least) for _ in range(N_BOOT)]
