@@ -17,7 +17,6 @@ from simulation.analysis.validation import records
 from simulation.analysis.validation.spec import FinanceSpec, LeverSpec, Loaded, MetricSpec, PromotionSpec, VisitSpec
 from simulation.analysis.validation.stats import (
     Interval,
-    Linear,
     interval,
     log_ratio,
     mean,
@@ -218,11 +217,12 @@ def _finance(loaded: Loaded, spec: FinanceSpec, seeds: list[int], out: Outcome, 
             tick(1)
     for a, (name, _) in enumerate(loaded.arms):
         out.add(spec.name, name, "users_per_run", interval(mean(users[a])), "firms")
+        change = pct_change(vt[a], vc[a])
         out.add(
             spec.name,
             name,
             "users_value_change",
-            interval(pct_change(vt[a], vc[a])),
+            interval(change),
             "%",
             note="users' value won from their first use on, against the same firms in the control run",
         )
@@ -231,7 +231,7 @@ def _finance(loaded: Loaded, spec: FinanceSpec, seeds: list[int], out: Outcome, 
             spec.name,
             name,
             "users_financed_share",
-            interval(Linear(100.0 * financed.estimate, 100.0 * financed.influence)),
+            interval(financed * 100.0),
             "%",
             note="the dose: the share of the users' value won (treated run) that the instrument financed",
         )
@@ -239,7 +239,7 @@ def _finance(loaded: Loaded, spec: FinanceSpec, seeds: list[int], out: Outcome, 
             spec.name,
             name,
             "users_value_change_per_financed",
-            interval(quotient(pct_change(vt[a], vc[a]), financed)),
+            interval(quotient(change, financed)),
             "% per unit of business financed",
             note="users' value change divided by the financed share: the effect had the instrument financed all their business",
         )

@@ -38,6 +38,9 @@ class Linear:
     def __sub__(self, other: Linear) -> Linear:
         return Linear(self.estimate - other.estimate, self.influence - other.influence)
 
+    def __mul__(self, k: float) -> Linear:
+        return Linear(self.estimate * k, self.influence * k)
+
 
 def ratio(num: np.ndarray, den: np.ndarray) -> Linear:
     """sum(num) / sum(den) over replications (NaN unless the denominator's mean is positive)."""
