@@ -6,6 +6,7 @@ money is put in one unit per quantity (tender values USD m, public money KRW bn)
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -39,8 +40,10 @@ def _market_levels(market, years: list[int]) -> np.ndarray:
     return np.array(out, dtype=F8)
 
 
+@functools.lru_cache(maxsize=4096)
 def _pv(rate: float, years: int, disc: float) -> float:
-    """kernels.financing.interest_pv as plain Python (its `py_func`: no compilation to build Params)."""
+    """kernels.financing.interest_pv as plain Python (its `py_func`: no compilation to build Params);
+    remembered, since Params asks for the same few hundred every time it is built."""
     return float(interest_pv.py_func(rate, years, disc))
 
 

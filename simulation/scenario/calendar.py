@@ -29,6 +29,8 @@ class Calendar:
         absm = self.start_abs + np.arange(self.n_months)
         self.year_of = (absm // 12 - self.start_year).astype(I8)
         self.moy = (absm % 12).astype(I8)
+        # the run month each simulated year starts in (year_of ascends, every year has a month)
+        self.first_of_year = np.searchsorted(self.year_of, np.arange(self.n_years))
 
     def month(self, ym: str) -> int:
         """Run month of a YYYY-MM date (may be negative or beyond the horizon)."""
@@ -45,18 +47,12 @@ class Calendar:
             out[:] = value
             return out
         points = sorted((self.month(k), v) for k, v in value.items())
-        for m in range(self.n_months):
-            cur = points[0][1]
-            for pm, v in points:
-                if pm <= m:
-                    cur = v
-            out[m] = cur
+        out[:] = points[0][1]  # before the first step, its value
+        for pm, v in points:  # each step from its month on (a later one overrides)
+            if pm < self.n_months:
+                out[max(pm, 0) :] = v
         return out
 
     def yearly(self, value: Any, dtype=F8) -> np.ndarray:
         """The value in force in each simulated year's first simulated month."""
-        monthly = self.monthly(value, dtype)
-        out = np.empty(self.n_years, dtype=dtype)
-        for y in range(self.n_years):
-            out[y] = monthly[int(np.argmax(self.year_of == y))]
-        return out
+        return self.monthly(value, dtype)[self.first_of_year]

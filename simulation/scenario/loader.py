@@ -8,6 +8,7 @@ provenance (seed / literature / assumption / calibrated / override / unstated).
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import math
@@ -83,6 +84,13 @@ class Resolved:
 # ---- schema walking ----------------------------------------------------------------------
 def section_type(annotation: Any) -> type[Section] | None:
     return annotation if isinstance(annotation, type) and issubclass(annotation, Section) else None
+
+
+@functools.cache
+def children(model: type[Section]) -> dict[str, type[Section] | None]:
+    """The fields of a schema section in schema order, each with its section type (None for a
+    parameter). Read per key of every file loaded: pydantic's `model_fields` is a property."""
+    return {name: section_type(info.annotation) for name, info in model.model_fields.items()}
 
 
 def parameters(model: type[Section] = Scenario, prefix: KeyPath = ()) -> dict[KeyPath, Any]:
@@ -202,9 +210,10 @@ def flatten(
     inherited: Prov | None = None,
 ) -> None:
     """Walk a YAML tree along the schema, collecting parameter values with provenance."""
+    fields = children(model)
     if not isinstance(tree, dict):
         raise InputError(
-            f"expected a section with keys {', '.join(model.model_fields)}; got {tree!r:.60}",
+            f"expected a section with keys {', '.join(fields)}; got {tree!r:.60}",
             file,
             marks.get(path),
             dotted(path) if path else None,
@@ -212,13 +221,13 @@ def flatten(
     for key, val in tree.items():
         if path == () and key in ("extends", "take"):
             continue
-        if key not in model.model_fields:
-            raise _unknown(key, model.model_fields, file, marks.get(path + (key,)), path)
+        if key not in fields:
+            raise _unknown(key, fields, file, marks.get(path + (key,)), path)
         sub = path + (key,)
         prov = inherited
         if _is_wrapper(val):
             val, prov = _unwrap(val, sub, file, marks)
-        section = section_type(model.model_fields[key].annotation)
+        section = fields[key]
         if section is not None:
             flatten(val, section, sub, file, marks, out, prov)
         else:
@@ -315,9 +324,12 @@ def _load_layers(
     if len(loads) > MAX_FILE_LOADS:
         raise InputError(f"`extends:`/`take:` read more than {MAX_FILE_LOADS} files", shown)
     data, marks = read_yaml_file(path, shown)
-    for ypath, line in list(marks.items()):  # also by schema path: without the `value` of {value: ...} wrappers
+    by_schema: dict[KeyPath, int] = {}  # also by schema path: without the `value` of {value: ...} wrappers
+    for ypath, line in marks.items():
         if "value" in ypath:
-            marks.setdefault(tuple(k for k in ypath if k != "value"), line)
+            by_schema.setdefault(tuple([k for k in ypath if k != "value"]), line)
+    for spath, line in by_schema.items():
+        marks.setdefault(spath, line)
     marks_by_file[shown] = marks
     if data is None:
         raise InputError("empty scenario file", shown, 1)
@@ -416,9 +428,10 @@ def apply_override(flat: dict[KeyPath, tuple[Any, Prov]], path: KeyPath, value: 
     # a section: flatten the given mapping under it
     model: type[Section] = Scenario
     for i, k in enumerate(path):
-        if not isinstance(k, str) or k not in model.model_fields:
-            raise _unknown(k, model.model_fields, label, None, path[:i])
-        sub = section_type(model.model_fields[k].annotation)
+        fields = children(model)
+        if not isinstance(k, str) or k not in fields:
+            raise _unknown(k, fields, label, None, path[:i])
+        sub = fields[k]
         if sub is None:
             owner = path[: i + 1]
             if i + 2 == len(path) and owner in flat and isinstance(flat[owner][0], dict):
