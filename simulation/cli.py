@@ -692,9 +692,13 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    from simulation.analysis.calibration.spec import load_calibration
+
+    # a bad calibration file is refused before the fitting machinery (scipy.stats, the search) loads
+    loaded = load_calibration(args.calibration)
     from simulation.analysis.calibration.command import cmd_calibrate as calibrate
 
-    return calibrate(args)
+    return calibrate(args, loaded)
 
 
 def cmd_app(args: argparse.Namespace) -> int:

@@ -8,6 +8,10 @@
 
 Every folder is made through the real CLI (in this process) with --no-report, so the tests
 decide when reports are written. Tests that write into a folder copy it first (`fresh`).
+
+The folders are made once per session, not once per pytest-xdist worker: the first worker that
+needs them makes them under the session's shared temporary folder (`session_folder`), holding a
+file lock, and the others wait for it and read the same folders.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from __future__ import annotations
 import functools
 import shutil
 from pathlib import Path
+
+import pytest
+from filelock import FileLock
 
 from simulation.cli import main
 
@@ -60,10 +67,32 @@ def _ok(argv: list[str]) -> None:
     assert code == 0, f"scsim {' '.join(argv)} exited {code}"
 
 
+def session_folder(factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder every worker of this test session shares: the session's own base temp
+    without pytest-xdist, its parent (of the workers' `popen-gw*` folders) with it."""
+    base = factory.getbasetemp()
+    return base.parent if base.name.startswith("popen-gw") else base
+
+
+def build(factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The folders, made once per session (whichever worker asks first); later calls return them."""
+    return _build(str(session_folder(factory)))
+
+
 @functools.cache
-def build(base: str) -> dict[str, Path]:
-    """Make every folder under `base` (the session's pytest base temp) once; later calls return them."""
+def _build(base: str) -> dict[str, Path]:
     root = Path(base) / "report-data"
+    out = {k: root / k for k in ("compare", "run", "smoke", "sobol", "morris")}
+    with FileLock(f"{root}.lock"):
+        done = root / "made"
+        if not done.is_file():  # not made yet, or a worker failed while making them: from scratch
+            shutil.rmtree(root, ignore_errors=True)
+            _make(root, out)
+            done.write_text("every folder is complete\n", encoding="utf-8")
+    return out
+
+
+def _make(root: Path, out: dict[str, Path]) -> None:
     root.mkdir(parents=True, exist_ok=True)
     pari = root / "plan_pari_passu.yaml"
     pari.write_text(
@@ -73,7 +102,6 @@ def build(base: str) -> dict[str, Path]:
         'source: "test variant: pari passu instead of the plan\'s subordination"}\n',
         encoding="utf-8",
     )
-    out = {k: root / k for k in ("compare", "run", "smoke", "sobol", "morris")}
     _ok(
         [
             "compare",
@@ -109,7 +137,6 @@ def build(base: str) -> dict[str, Path]:
         spec = root / f"mini_{kind}.yaml"
         spec.write_text(MINI.format(kind=kind, base=SCEN / "plan_2019_announced.yaml", design=design), encoding="utf-8")
         _ok(["sweep", str(spec), "--out", str(out[kind]), "--quiet"])
-    return out
 
 
 def fresh(src: Path, dst: Path) -> Path:

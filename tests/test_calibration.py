@@ -267,6 +267,16 @@ BAD = [
 ]
 
 
+# the command as `python -m simulation` runs it, saying at exit whether the fitting machinery loaded
+REFUSE_AND_SAY_IF_FITTING_LOADED = (
+    "import sys\n"
+    "from simulation.cli import main\n"
+    "status = main(sys.argv[1:])\n"
+    "print('scipy.stats' in sys.modules)\n"
+    "sys.exit(status)\n"
+)
+
+
 @pytest.mark.parametrize("field,value,expected", BAD, ids=[f"{b[0]}-{b[2]}" for b in BAD])
 def test_bad_calibration_files_are_one_message_and_status_2(tmp_path, field, value, expected):
     scen = _scenarios(tmp_path)
@@ -282,8 +292,22 @@ def test_bad_calibration_files_are_one_message_and_status_2(tmp_path, field, val
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     text = (scen / "no_plan.yaml").read_text()
-    proc = _cli("calibrate", str(path), "--out", str(tmp_path / "fit"), cwd=tmp_path)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            REFUSE_AND_SAY_IF_FITTING_LOADED,
+            "calibrate",
+            str(path),
+            "--out",
+            str(tmp_path / "fit"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
+    assert proc.stdout.strip() == "False", "a bad calibration file is refused before scipy.stats and the search load"
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert "bad.yaml:" in proc.stderr and expected in proc.stderr
     assert not (tmp_path / "fit").exists() and (scen / "no_plan.yaml").read_text() == text

@@ -38,7 +38,7 @@ CMP_FIGURES = {"win_rate", "value_by_size", "value_by_region_risk", "forest", "c
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> dict[str, Path]:
-    return build(str(tmp_path_factory.getbasetemp()))
+    return build(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

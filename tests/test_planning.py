@@ -288,14 +288,13 @@ target: {{outcome: value_won, at_least: 50}}
     assert (tmp_path / "out" / "report.html").is_file()
 
 
-@pytest.mark.parametrize("chunk", [4_000_000, 1_000])  # all resamples in one block, or a few at a time
-def test_robustness_resamples_all_at_once_as_it_would_one_by_one(monkeypatch, chunk):
+def test_robustness_resamples_all_at_once_as_it_would_one_by_one(monkeypatch):
     """The bootstrap of the robustness measures computes the resamples in blocks (25-35 times faster
-    than one by one); each number is the one-by-one computation's, bit for bit, on the same draws."""
+    than one by one); each number is the one-by-one computation's, bit for bit, on the same draws,
+    with all resamples in one block or a few at a time."""
     from simulation.planning import robustness as module
     from simulation.planning.robustness import LEVEL, N_BOOT, _measures, robustness
 
-    monkeypatch.setattr(module, "CHUNK_VALUES", chunk)
     rng = np.random.default_rng(11)
     for policies, members, direction, target, at_least in [
         (5, 25, "max", 10.0, True),
@@ -306,7 +305,6 @@ def test_robustness_resamples_all_at_once_as_it_would_one_by_one(monkeypatch, ch
         values = pd.DataFrame(
             [{"policy": f"p{i}", "member": j, "v": V[i, j]} for i in range(policies) for j in range(members)]
         )
-        got = robustness(values, "v", direction, target, at_least, seed=4)
         draw = np.random.default_rng(4)
         one_by_one = np.stack(
             [
@@ -318,10 +316,13 @@ def test_robustness_resamples_all_at_once_as_it_would_one_by_one(monkeypatch, ch
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # no target: the satisficing share is NaN throughout
             low, high = np.nanquantile(one_by_one, a, axis=0), np.nanquantile(one_by_one, 1.0 - a, axis=0)
-        for j, name in enumerate(("mean", "p10", "max_regret", "satisficing")):
-            np.testing.assert_array_equal(got[f"{name}_low"].to_numpy(), low[:, j])
-            np.testing.assert_array_equal(got[f"{name}_high"].to_numpy(), high[:, j])
-            np.testing.assert_array_equal(got[name].to_numpy(), _measures(V, direction, target, at_least)[:, j])
+        for chunk in (4_000_000, 1_000):  # the one-by-one computation is the slow part: made once for both
+            monkeypatch.setattr(module, "CHUNK_VALUES", chunk)
+            got = robustness(values, "v", direction, target, at_least, seed=4)
+            for j, name in enumerate(("mean", "p10", "max_regret", "satisficing")):
+                np.testing.assert_array_equal(got[f"{name}_low"].to_numpy(), low[:, j])
+                np.testing.assert_array_equal(got[f"{name}_high"].to_numpy(), high[:, j])
+                np.testing.assert_array_equal(got[name].to_numpy(), _measures(V, direction, target, at_least)[:, j])
 
 
 def test_the_ensembles_latin_hypercube_is_scipys_number_for_number():

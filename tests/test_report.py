@@ -40,7 +40,7 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> dict[str, Path]:
-    return build(str(tmp_path_factory.getbasetemp()))
+    return build(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

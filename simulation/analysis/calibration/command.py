@@ -196,8 +196,9 @@ def _report(
     return "\n".join(lines)
 
 
-def cmd_calibrate(args: argparse.Namespace) -> int:
-    loaded = load_calibration(args.calibration)
+def cmd_calibrate(args: argparse.Namespace, loaded: LoadedCalibration | None = None) -> int:
+    """`scsim calibrate`; `loaded` is the calibration file when the caller has read it already."""
+    loaded = loaded or load_calibration(args.calibration)
     if getattr(args, "apply", None):
         if args.dry_run:
             raise InputError("--apply writes the fit into the scenario and --dry-run leaves it alone: give one")
