@@ -8,6 +8,7 @@ Synthetic result sets with a known response check the indices and the ranking ex
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -445,18 +446,53 @@ def test_the_quantiles_and_the_ks_distance_are_scipy_stats_bit_for_bit():
     assert np.isnan(ks_distance([1.0, np.nan], [1.0, 2.0]))
 
 
+def test_pawn_is_salibs_bit_for_bit():
+    """PAWN on a sampled design is SALib's algorithm written out (SALib's module imports scipy.stats
+    for the KS statistic): the same indices, number for number, with ties and empty slices."""
+    from SALib.analyze import pawn as salib_pawn
+
+    from simulation.analysis.analyze import PAWN_STATS, pawn, pawn_slices
+
+    rng = np.random.default_rng(8)
+    for n, d, rounded in [(12, 2, False), (40, 3, True), (97, 4, False), (200, 5, True), (23, 1, True)]:
+        X = rng.uniform(size=(n, d))
+        if rounded:  # ties in X leave some slices empty; ties in Y
+            X = np.round(X, 1)
+        Y = X[:, 0] * 3 + rng.normal(size=n)
+        Y = np.round(Y, 1) if rounded else Y
+        problem = {"num_vars": d, "names": [f"x{j}" for j in range(d)], "bounds": [[0.0, 1.0]] * d}
+        S = pawn_slices(n)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an empty slice's NaN, as in the sweep's own analysis
+            want = salib_pawn.analyze(problem, X, Y, S=S, seed=3)
+            got = pawn(X, Y, S)
+        for j, k in enumerate(PAWN_STATS):
+            np.testing.assert_array_equal(got[:, j], np.asarray(want[k], dtype=float), err_msg=f"{k}, n={n}")
+
+
 def test_a_sweep_and_its_analysis_do_not_import_scipy_stats(tmp_path):
-    """scipy.stats costs a process about a second to import; a grid sweep with its analysis (the
-    intervals and the PAWN indices) needs none of it."""
+    """scipy.stats costs a process about a second to import; a grid sweep and a Latin-hypercube
+    sweep with their analyses (the intervals and the PAWN indices) need none of it."""
     import subprocess
     import sys
 
     from helpers import ROOT
 
+    lhs = tmp_path / "lhs.yaml"
+    lhs.write_text(
+        f"name: lhs\nbase: {ROOT / 'scenarios' / 'no_plan.yaml'}\n"
+        "set:\n  time.end: '2020-12'\n  world.n_firms: 60\n"
+        "factors:\n  - {key: levers.c5_roadshows.per_year, role: lever, range: [1, 9], integer: true}\n"
+        "  - {key: world.alliance_share, role: uncertainty, range: [0.1, 0.5]}\n"
+        "design: {type: lhs, samples: 8, seed: 2}\n",
+        encoding="utf-8",
+    )
     script = (
         "import sys\n"
         "from simulation.cli import main\n"
         f"code = main(['sweep', {str(ROOT / 'experiments' / 'smoke.yaml')!r}, '--out', {str(tmp_path / 'out')!r}, '--quiet'])\n"
+        "assert code == 0, code\n"
+        f"code = main(['sweep', {str(lhs)!r}, '--out', {str(tmp_path / 'lhs')!r}, '--quiet'])\n"
         "assert code == 0, code\n"
         "print('scipy.stats' in sys.modules)\n"
     )
@@ -464,3 +500,4 @@ def test_a_sweep_and_its_analysis_do_not_import_scipy_stats(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == "False"
     assert (tmp_path / "out" / "analysis").is_dir()
+    assert (tmp_path / "lhs" / "analysis" / "pawn.csv").is_file()

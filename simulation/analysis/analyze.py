@@ -383,7 +383,7 @@ PAWN_STATS = ["minimum", "mean", "median", "maximum", "CV", "stdev"]
 
 
 def pawn_slices(n: int) -> int:
-    """Conditioning slices for SALib's PAWN: about 10 points a slice, between 2 and 10 slices.
+    """Conditioning slices for PAWN (`pawn`): about 10 points a slice, between 2 and 10 slices.
 
     SALib 1.6 builds the slice edges with np.arange(0, 1 + 1/S, 1/S), which overshoots 1 for
     S = 6 and 9 (and then fails); those counts are skipped."""
@@ -391,12 +391,34 @@ def pawn_slices(n: int) -> int:
     return next(s for s in (10, 8, 7, 5, 4, 3, 2) if s <= want)
 
 
-def _pawn_sampled(problem: dict, X: np.ndarray, Y: np.ndarray, seed: int, name: str) -> pd.DataFrame:
-    from SALib.analyze import pawn
+def pawn(X: np.ndarray, Y: np.ndarray, S: int) -> np.ndarray:
+    """SALib.analyze.pawn (SALib 1.5-1.6, ungrouped factors) written out: per factor (row), the
+    PAWN_STATS of the KS distances between Y within each of S quantile slices of the factor and
+    all of Y. The same numbers bit for bit (tests/test_analyze.py); SALib's module imports
+    scipy.stats (about 1.2 s of CPU per `analyze` of a sampled design) for the KS statistic alone,
+    which `ks_distance` gives. SALib also seeds numpy's global generator, which PAWN never draws
+    from and nothing here reads."""
+    D = X.shape[1]
+    results = np.full((D, len(PAWN_STATS)), np.nan)
+    by_slice = np.full((S, D), np.nan)
+    step = 1 / S
+    for d in range(D):
+        x = X[:, d]
+        edges = np.nanquantile(x, np.arange(0, 1 + step, step))
+        for s in range(S):
+            sel = Y[(x >= edges[s]) & (x < edges[s + 1])]
+            if len(sel):
+                by_slice[s, d] = ks_distance(sel, Y)
+        k = by_slice[:, d]
+        mean = np.nanmean(k)
+        results[d, :] = [np.nanmin(k), mean, np.nanmedian(k), np.nanmax(k), np.nanstd(k) / mean, np.nanstd(k)]
+    return results
 
-    Si = _quiet(pawn.analyze, problem, X, Y, S=pawn_slices(len(Y)), seed=seed)
+
+def _pawn_sampled(problem: dict, X: np.ndarray, Y: np.ndarray, name: str) -> pd.DataFrame:
+    indices = _quiet(pawn, X, Y, pawn_slices(len(Y)))
     data = {"outcome": name, "factor": problem["names"]}
-    data.update({k: np.asarray(Si[k], dtype=float) for k in PAWN_STATS})
+    data.update({k: indices[:, j] for j, k in enumerate(PAWN_STATS)})
     return pd.DataFrame(data)
 
 
@@ -561,7 +583,7 @@ def _sample_X(results_dir: Path, spec: dict, design: dict, frame: pd.DataFrame, 
 
 def analysis_seed(design_seed: Any) -> int:
     """The seed of the analysis's resamples: the design seed itself when it fits numpy's legacy 32-bit
-    seeding (which SALib's PAWN uses), else one derived from it, so that every design seed works."""
+    seeding (which SALib's PAWN once took), else one derived from it, so that every design seed works."""
     seed = int(design_seed)
     if 0 <= seed < 2**32:
         return seed
@@ -618,7 +640,7 @@ def _pawn_on_sample(s: Sample, X: np.ndarray | None, o: Outcome, Y: np.ndarray, 
     """PAWN on a sampled design's matrix, over the points with a value."""
     ok = np.isfinite(Y)
     if s.enough(Y) and X is not None and s.problem:
-        out.pawn.append(_pawn_sampled(s.problem, X[ok], Y[ok], s.seed, o.name))
+        out.pawn.append(_pawn_sampled(s.problem, X[ok], Y[ok], o.name))
 
 
 def sensitivity_grid(s: Sample) -> Sensitivity:

@@ -193,8 +193,6 @@ def _problem_entry(f: Factor) -> tuple[list[float], str]:
 
 def _scale(u: np.ndarray, f: Factor) -> np.ndarray:
     """The continuous sample X of one factor from its unit column u (as SALib scales)."""
-    from scipy import stats
-
     if f.values is not None:
         return u.copy()
     if f.range is not None:
@@ -204,6 +202,8 @@ def _scale(u: np.ndarray, f: Factor) -> np.ndarray:
     assert d is not None
     if d.name == "uniform":
         return u * (d.given("high") - d.given("low")) + d.given("low")
+    from scipy import stats  # only here: its import is about a second of CPU
+
     if d.name == "triangular":
         lo, hi = d.given("low"), d.given("high")
         return stats.triang.ppf(u, c=(d.given("mode") - lo) / (hi - lo), scale=hi - lo, loc=lo)
@@ -301,15 +301,22 @@ def _lookup(nested: dict, key: str) -> Any:
 
 
 def unit_sample(design: Design, n_factors: int) -> np.ndarray:
-    """SALib's sample in the unit cube for a sampling design (rows in SALib's order), from `design.seed`."""
-    from SALib.sample import latin, morris, sobol
+    """SALib's sample in the unit cube for a sampling design (rows in SALib's order), from `design.seed`.
 
+    Each design imports its own sampler: SALib's Sobol sampler imports scipy.stats (about a second of
+    CPU), which a Latin hypercube or a Morris design does not need."""
     unit = {"num_vars": n_factors, "names": [f"x{j}" for j in range(n_factors)], "bounds": [[0.0, 1.0]] * n_factors}
     if design.type == "lhs":
+        from SALib.sample import latin
+
         out = latin.sample(unit, design.samples, seed=design.seed)
     elif design.type == "sobol":
+        from SALib.sample import sobol
+
         out = sobol.sample(unit, design.samples, calc_second_order=design.second_order, seed=design.seed)
     elif design.type == "morris":
+        from SALib.sample import morris
+
         out = morris.sample(unit, design.samples, num_levels=design.levels, seed=design.seed)
     else:
         raise ValueError(f"{design.type} is not a sampling design")
