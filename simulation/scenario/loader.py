@@ -24,7 +24,16 @@ from simulation.scenario.errors import InputError
 from simulation.scenario.schema import Scenario, Section, extra_of
 from simulation.scenario.shipped import shipped_dir
 from simulation.scenario.types import NAME_PATTERN, YEAR_MONTH_PATTERN
-from simulation.scenario.yamlio import YAML_SUFFIXES, KeyPath, dotted, load_yaml_text, read_yaml_file
+from simulation.scenario.yamlio import (
+    YAML_SUFFIXES,
+    KeyPath,
+    copy_plain,
+    dotted,
+    load_yaml_text,
+    read_yaml_file,
+    read_yaml_shared,
+    remember,
+)
 
 PROVENANCE_KINDS = ("seed", "literature", "assumption", "calibrated")
 SCENARIO_PATH_ENV = "SCSIM_SCENARIO_PATH"
@@ -306,6 +315,18 @@ def _check_link(target: str, chain: list[str], what: str, file: str, line: int |
         raise InputError(f"`extends:`/`take:` chain deeper than {MAX_EXTENDS_DEPTH} files", file, line, key)
 
 
+def _schema_marks(yaml_marks: dict[KeyPath, int]) -> dict[KeyPath, int]:
+    """A file's marks by YAML path, and also by schema path: without the `value` of {value: ...} wrappers."""
+    marks = dict(yaml_marks)
+    by_schema: dict[KeyPath, int] = {}
+    for ypath, line in marks.items():
+        if "value" in ypath:
+            by_schema.setdefault(tuple([k for k in ypath if k != "value"]), line)
+    for spath, line in by_schema.items():
+        marks.setdefault(spath, line)
+    return marks
+
+
 def _load_layers(
     path: str,
     shown: str,
@@ -323,18 +344,14 @@ def _load_layers(
     loads.append(real)
     if len(loads) > MAX_FILE_LOADS:
         raise InputError(f"`extends:`/`take:` read more than {MAX_FILE_LOADS} files", shown)
-    data, marks = read_yaml_file(path, shown)
-    by_schema: dict[KeyPath, int] = {}  # also by schema path: without the `value` of {value: ...} wrappers
-    for ypath, line in marks.items():
-        if "value" in ypath:
-            by_schema.setdefault(tuple([k for k in ypath if k != "value"]), line)
-    for spath, line in by_schema.items():
-        marks.setdefault(spath, line)
-    marks_by_file[shown] = marks
+    key, data, yaml_marks = read_yaml_shared(path, shown)  # shared with the parse cache: read only
     if data is None:
         raise InputError("empty scenario file", shown, 1)
     if not isinstance(data, dict):
         raise InputError("a scenario file must be a mapping of sections", shown, 1)
+    cached = _LAYERS.pop(key, None)
+    marks = cached[0] if cached is not None else _schema_marks(yaml_marks)
+    marks_by_file[shown] = dict(marks)
     flat: dict[KeyPath, tuple[Any, Prov]] = {}
     parent = data.get("extends")
     if parent is not None:
@@ -346,10 +363,22 @@ def _load_layers(
         _check_link(ppath, chain + [real], "extends", shown, marks.get(("extends",)), "extends")
         flat.update(_load_layers(ppath, pshown, chain + [real], marks_by_file, loads, roots))
     flat.update(_take(data.get("take"), path, shown, marks, chain + [real], marks_by_file, loads, roots))
-    own: dict[KeyPath, tuple[Any, Prov]] = {}
-    flatten(data, Scenario, (), shown, marks, own)
-    flat.update(own)
+    if cached is not None:
+        own = cached[1]
+    else:
+        own = {}
+        flatten(data, Scenario, (), shown, marks, own)
+    remember(_LAYERS, key, (marks, own), _LAYERS_MAX)
+    # copies of the values, which are the parse cache's objects (a caller may change a list it is given)
+    flat.update({p: (copy_plain(v), prov) for p, (v, prov) in own.items()})
     return flat
+
+
+# each file's own layer (its marks by YAML and schema path, its parameters with provenance), by its
+# content and label, as the parse cache holds files: the scenarios that extend or take one file (the
+# shipped no_plan.yaml, most often) do not walk it along the schema again
+_LAYERS: dict[tuple[bytes, str], tuple[dict[KeyPath, int], dict[KeyPath, tuple[Any, Prov]]]] = {}
+_LAYERS_MAX = 32
 
 
 def _take(

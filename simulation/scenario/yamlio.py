@@ -228,8 +228,10 @@ def _walked(loader: Any, node: object, file: str) -> tuple[object, dict[KeyPath,
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-def read_yaml_file(path: str, shown: str) -> tuple[object, dict[KeyPath, int]]:
-    """Parse a YAML file; a file not named *.yaml or *.yml is never read (its contents never reach a message)."""
+def read_yaml_shared(path: str, shown: str) -> tuple[tuple[bytes, str], object, dict[KeyPath, int]]:
+    """(the file's key: its content's hash and label, the parsed data, the marks), the data and the
+    marks shared with the cache of parsed files: the caller must not change them (`read_yaml_file`
+    gives copies)."""
     if not str(path).lower().endswith(YAML_SUFFIXES) and os.path.exists(path) and not os.path.isdir(path):
         raise InputError(
             "not a YAML file: scenario, experiment, calibration and parameter-set files are named *.yaml or *.yml",
@@ -255,19 +257,31 @@ def read_yaml_file(path: str, shown: str) -> tuple[object, dict[KeyPath, int]]:
         except UnicodeDecodeError as exc:
             line = raw.count(b"\n", 0, exc.start) + 1
             raise InputError(f"not UTF-8 text (byte {exc.start})", shown, line) from None
-        _PARSED[key] = load_yaml_text(text, shown)
-        while len(_PARSED) > _PARSED_MAX:
-            del _PARSED[next(iter(_PARSED))]
-    data, marks = _PARSED[key]
-    return _copy(data), dict(marks)
+        remember(_PARSED, key, load_yaml_text(text, shown), _PARSED_MAX)
+    else:
+        remember(_PARSED, key, _PARSED.pop(key), _PARSED_MAX)  # the latest used is the last evicted
+    return key, *_PARSED[key]
 
 
-def _copy(data):
+def read_yaml_file(path: str, shown: str) -> tuple[object, dict[KeyPath, int]]:
+    """Parse a YAML file; a file not named *.yaml or *.yml is never read (its contents never reach a message)."""
+    _, data, marks = read_yaml_shared(path, shown)
+    return copy_plain(data), dict(marks)
+
+
+def remember(cache: dict, key: Any, value: Any, size: int) -> None:
+    """cache[key] = value, dropping the entries used longest ago beyond `size`."""
+    cache[key] = value
+    while len(cache) > size:
+        del cache[next(iter(cache))]
+
+
+def copy_plain(data):
     """A deep copy of plain YAML data (dicts, lists, scalars), several times faster than copy.deepcopy."""
     if isinstance(data, dict):
-        return {k: _copy(v) for k, v in data.items()}
+        return {k: copy_plain(v) for k, v in data.items()}
     if isinstance(data, list):
-        return [_copy(v) for v in data]
+        return [copy_plain(v) for v in data]
     return data
 
 
