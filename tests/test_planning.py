@@ -203,26 +203,46 @@ def test_discover_finds_a_planted_box(tmp_path, capsys):
     assert "market_growth is below" in text and "foreign_bids is above" in text and "peeling trajectory" in text
 
 
+REFUSE_AND_LIST_IMPORTS = (
+    "import sys\n"
+    "from simulation.cli import main\n"
+    "status = main(sys.argv[1:])\n"
+    "print([m for m in ('pandas', 'numba', 'pyarrow', 'scipy.stats') if m in sys.modules])\n"
+    "sys.exit(status)\n"
+)
+
+
+# each bad file, with whether it is refused before the base scenario is read (the schema checks):
+# those refusals come before the search's libraries (pandas, numba, pyarrow) load
 @pytest.mark.parametrize(
-    "edit, line, key, words",
+    "edit, line, key, words, light",
     [
         (
             ("name: roadshows\n    range: [0, 10]", "name: roadshows\n    range: [10, 0]"),
             7,
             "levers.0",
             "low below high",
+            True,
         ),
-        (("levers.n2_subsidy.ratio.sme", "levers.n2_subsidy.ratio.smee"), 10, "levers.1", "not a parameter"),
-        (("outcome: value_won,", "outcome: value_wonn,"), 17, "objectives.0.outcome", "value_won"),
-        (("evaluations: 8", "evaluations: 7"), 30, "search", "whole number of batches"),
-        (("range: [2.0, 8.0]", "range: [2.0, 800.0]"), 26, "ensemble.lhs.factors.0", "foreign_bids_mean"),
+        (("levers.n2_subsidy.ratio.sme", "levers.n2_subsidy.ratio.smee"), 10, "levers.1", "not a parameter", False),
+        (("outcome: value_won,", "outcome: value_wonn,"), 17, "objectives.0.outcome", "value_won", True),
+        (("evaluations: 8", "evaluations: 7"), 30, "search", "whole number of batches", True),
+        (("range: [2.0, 8.0]", "range: [2.0, 800.0]"), 26, "ensemble.lhs.factors.0", "foreign_bids_mean", False),
     ],
 )
-def test_bad_optimize_file_is_one_message_with_file_line_and_key_and_exit_2(tmp_path, edit, line, key, words):
+def test_bad_optimize_file_is_one_message_with_file_line_and_key_and_exit_2(tmp_path, edit, line, key, words, light):
     path = tmp_path / "bad.yaml"
     path.write_text(TINY.replace(*edit))
-    r = scsim("optimize", str(path), "--out", str(tmp_path / "out"))
+    # the command as `python -m simulation` runs it, listing at exit which of the model's libraries loaded
+    r = subprocess.run(
+        [sys.executable, "-c", REFUSE_AND_LIST_IMPORTS, "optimize", str(path), "--out", str(tmp_path / "out")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2, r.stderr
+    if light:
+        assert r.stdout.strip() == "[]", f"the search's libraries loaded before the file was refused: {r.stdout}"
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert f"bad.yaml:{line}" in r.stderr and key in r.stderr and words in r.stderr, r.stderr
     assert not (tmp_path / "out").exists()

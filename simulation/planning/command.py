@@ -38,7 +38,6 @@ def optimize_command(
     argv: Sequence[str],
 ) -> int:
     from simulation.experiment.size import run_limit
-    from simulation.planning.optimize import format_result, optimize
     from simulation.planning.spec import load_optimize
     from simulation.scenario.shipped import resolve
 
@@ -46,6 +45,9 @@ def optimize_command(
     loaded = load_optimize(resolve(experiment, "experiments"))
     shard_t = _check_executor(executor, workers, scheduler, shard)
     folder = _out(out, loaded.spec.name)
+    # the search's machinery (the sweep, pandas, the kernels) loads once the file has been read and checked
+    from simulation.planning.optimize import format_result, optimize
+
     result = optimize(loaded, folder, executor, workers, scheduler, shard_t, force, not quiet, max_runs, argv)
     print(format_result(result, loaded))
     if shard_t is None:
@@ -65,7 +67,6 @@ def robustness_command(
     argv: Sequence[str],
 ) -> int:
     from simulation.experiment.size import run_limit
-    from simulation.planning.evaluate_policies import evaluate_policies, format_policies
     from simulation.planning.spec import load_robustness
     from simulation.scenario.shipped import resolve
 
@@ -73,6 +74,8 @@ def robustness_command(
     loaded = load_robustness(resolve(experiment, "experiments"))
     _check_executor(executor, workers, scheduler, None)
     folder = _out(out, loaded.spec.name)
+    from simulation.planning.evaluate_policies import evaluate_policies, format_policies  # as in optimize
+
     result = evaluate_policies(loaded, folder, executor, workers, scheduler, force, not quiet, max_runs, argv)
     print(format_policies(result, loaded))
     _report_line(folder)
