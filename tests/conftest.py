@@ -29,21 +29,31 @@ WARM = (
 
 
 # the files that take longest, longest first (`python -m pytest --durations=0`, summed by file); a
-# file not listed, or a list out of date, costs only balance between the workers, never a test
+# file not listed, or a list out of date, costs only balance between the workers, never a test.
+# test_report.py reads the folders test_figures.py makes (tests/report_data.py, once per session):
+# it comes later, so that the folders are there when it starts rather than made while it waits
 LONGEST_FIRST = (
     "test_planning.py",
     "test_lever_cards.py",
     "test_hardening.py",
-    "test_figures.py",
-    "test_report.py",
-    "test_precompile.py",
     "test_scenario_fuzz.py",
+    "test_calibration.py",
+    "test_precompile.py",
+    "test_figures.py",
     "test_sweep.py",
-    "test_wheel.py",
     "test_bench.py",
-    "test_reports_agree.py",
-    "test_cli_campaign.py",
+    "test_wheel.py",
     "test_validation.py",
+    "test_sweep_cli.py",
+    "test_report.py",
+    "test_bad_input.py",
+    "test_reports_agree.py",
+    "test_app.py",
+    "test_engine.py",
+    "test_slurm.py",
+    "test_cli_campaign.py",
+    "test_analyze.py",
+    "test_oracle.py",
 )
 
 

@@ -117,6 +117,8 @@ def load_cards(path: str, shown: str | None = None, sets: int | None = None, rep
             marks.get(("sets",)),
             "sets",
         )
-    psets.apply([base, plan])  # every set checked against both worlds before any run
+    # every set the cards use checked against both worlds before any run (not the file's others: 75
+    # sets cost about a second to check, and a quick look uses two)
+    ParameterSets(psets.file, psets.sets[: spec.sets], psets.lines[: spec.sets]).apply([base, plan])
     doc = os.path.normpath(os.path.join(here, spec.doc))
     return LoadedCards(spec, shown, marks, data, base, plan, psets, doc)
