@@ -13,7 +13,7 @@ their mean per point with a 95 % t-interval over replications, then
   on the per-point means, in SALib's row order; second-order indices too when sampled);
 - Morris mu, mu*, sigma with a bootstrap interval on mu* (morris designs: SALib.analyze.morris);
 - PAWN (Kolmogorov-Smirnov distance between the outcome's distribution given a factor and its
-  unconditional one): SALib.analyze.pawn on lhs/sobol/morris samples; on grids, conditioned on
+  unconditional one): SALib's PAWN, written out (`pawn`), on lhs/sobol/morris samples; on grids, conditioned on
   each level of the factor (the quantile slices of SALib's version would leave levels out);
 - a ranking of lever settings by value won per public KRW: every point of a design without
   uncertainty factors; with uncertainty factors in a grid, each combination of lever values
