@@ -78,6 +78,42 @@ def test_bench_sweep_prints_the_overhead_over_the_model(tmp_path):
     assert "overhead_in_sweep" in serial and "measured within the sweeps" in proc.stdout
 
 
+STOPPED_SERVER_COUNTS_WORKERS = """
+import resource, sys, time
+from simulation.experiment.executors import stop_fork_server, worker_context
+
+def burn(seconds):  # CPU time in a pool worker
+    t = time.process_time()
+    while time.process_time() - t < seconds:
+        pass
+    return seconds
+
+def children():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+if __name__ == "__main__":
+    ctx = worker_context()
+    before = children()
+    with ctx.Pool(1) as pool:
+        assert pool.map(burn, [0.6]) == [0.6]
+    stop_fork_server()
+    print(ctx.get_start_method(), children() - before)
+"""
+
+
+def test_bench_sweep_counts_the_fork_servers_workers_cpu(tmp_path):
+    """`scsim bench-sweep` reads a sweep's CPU as its children's (getrusage): a local pool's workers are
+    the fork server's children, so the sweep stops the server and waits for it, and only then are the
+    workers' seconds among its own children's (without it, a processes sweep read about 0.3 ms a run)."""
+    script = tmp_path / "burn.py"
+    script.write_text(STOPPED_SERVER_COUNTS_WORKERS, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    method, seconds = proc.stdout.split()
+    assert method in ("forkserver", "spawn") and float(seconds) >= 0.55, proc.stdout
+
+
 def test_stage_times_split_a_run_by_submodel_without_changing_it():
     """`python -m simulation.bench.stages`: the month loop with clocks between the submodels gives
     the compiled loop's results bit for bit, and a time for each of the five submodels."""

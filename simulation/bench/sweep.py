@@ -101,7 +101,12 @@ else:
     t = time.perf_counter()
     s = sw.run_sweep(loaded, args["out"], executor=args["executor"], workers=args["workers"], progress=False)
     rss["end"] = psutil.Process().memory_info().rss
-    print(json.dumps({"wall": time.perf_counter() - t, "done": s.done, "failed": s.failed,
+    wall = time.perf_counter() - t
+    # the pool's workers are the fork server's children: stopping it (it reaps them) and waiting for
+    # it puts their CPU time among this process's children, where the parent's getrusage finds it
+    from simulation.experiment.executors import stop_fork_server
+    stop_fork_server()
+    print(json.dumps({"wall": wall, "done": s.done, "failed": s.failed,
                       "run_seconds": s.run_seconds, "model_cpu": s.model_cpu_seconds, "rss": rss}))
 """
 

@@ -241,6 +241,22 @@ def worker_context() -> Any:
     return ctx
 
 
+def stop_fork_server(settle: float = 0.3) -> None:
+    """Stop this process's fork server, if one runs, and wait for it (a later pool starts another).
+
+    The server reaps the workers it forked, so once it has been waited for, their CPU time counts
+    among this process's children (`getrusage(RUSAGE_CHILDREN)`), as a spawned worker's always did:
+    `scsim bench-sweep` measures a sweep that way. A worker that has just ended is reaped when the
+    server hears of it; `settle` seconds give it the time before the server is asked to stop."""
+    from multiprocessing import forkserver
+
+    server: Any = getattr(forkserver, "_forkserver", None)
+    if server is None or getattr(server, "_forkserver_pid", None) is None or not hasattr(server, "_stop"):
+        return
+    time.sleep(settle)
+    server._stop()
+
+
 def _drop_fork_server_pipe() -> None:
     """Let the fork server exit when its sweep dies. The server exits when every holder of its
     "alive" pipe has closed it, and multiprocessing hands each forked worker a copy: a sweep killed
