@@ -6,6 +6,7 @@ deep nesting and very large documents are bounded so hostile files fail fast and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -251,16 +252,16 @@ def read_yaml_shared(path: str, shown: str) -> tuple[tuple[bytes, str], object, 
     if len(raw) > MAX_BYTES:
         raise InputError(f"file larger than {MAX_BYTES // 1_000_000} MB", shown)
     key = (hashlib.sha256(raw).digest(), shown)
-    if key not in _PARSED:
+    parsed = _PARSED.pop(key, None)  # put back last: the file used latest is evicted last
+    if parsed is None:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = raw.count(b"\n", 0, exc.start) + 1
             raise InputError(f"not UTF-8 text (byte {exc.start})", shown, line) from None
-        remember(_PARSED, key, load_yaml_text(text, shown), _PARSED_MAX)
-    else:
-        remember(_PARSED, key, _PARSED.pop(key), _PARSED_MAX)  # the latest used is the last evicted
-    return key, *_PARSED[key]
+        parsed = load_yaml_text(text, shown)
+    remember(_PARSED, key, parsed, _PARSED_MAX)
+    return key, *parsed
 
 
 def read_yaml_file(path: str, shown: str) -> tuple[object, dict[KeyPath, int]]:
@@ -270,10 +271,12 @@ def read_yaml_file(path: str, shown: str) -> tuple[object, dict[KeyPath, int]]:
 
 
 def remember(cache: dict, key: Any, value: Any, size: int) -> None:
-    """cache[key] = value, dropping the entries used longest ago beyond `size`."""
+    """cache[key] = value, dropping the entries used longest ago beyond `size`. Threads that load at
+    once may each parse a file the other has taken out; none fails (every step tolerates a miss)."""
     cache[key] = value
     while len(cache) > size:
-        del cache[next(iter(cache))]
+        with contextlib.suppress(StopIteration, KeyError, RuntimeError):
+            cache.pop(next(iter(cache)), None)
 
 
 def copy_plain(data):
