@@ -37,6 +37,37 @@ def in_process(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
+# `scsim ARGS` as `python -m simulation` runs it, in a fresh process whose last line of output lists
+# which of the given modules had been imported when the command ended (a refusal should come before
+# the libraries the work needs)
+_RUN_AND_LIST_IMPORTS = (
+    "import sys\n"
+    "from simulation.cli import main\n"
+    "watched = sys.argv[1].split(',')\n"
+    "status = main(sys.argv[2:])\n"
+    "print([m for m in watched if m in sys.modules])\n"
+    "sys.exit(status)\n"
+)
+
+
+def run_and_list_imports(
+    *args: str, modules: tuple[str, ...], cwd: Path, timeout: float = 300
+) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """(the finished command, which of `modules` it had imported when it ended)."""
+    import ast
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", _RUN_AND_LIST_IMPORTS, ",".join(modules), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    lines = proc.stdout.strip().splitlines()
+    return proc, (ast.literal_eval(lines[-1]) if lines else [])
+
+
 def load(name: str, *overrides: str):
     return load_scenario(str(SCENARIOS / f"{name}.yaml"), list(overrides), shown=f"scenarios/{name}.yaml")
 

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import in_process
+from helpers import in_process, run_and_list_imports
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted(p.name for p in (ROOT / "scenarios").glob("*.yaml"))
@@ -531,12 +531,6 @@ def test_bad_scenario_with_force_leaves_the_old_results_whole(ws):
 
 
 HEAVY = ("pandas", "numba", "pyarrow", "matplotlib")
-REFUSE_AND_LIST_IMPORTS = (
-    "import sys\n"
-    "from simulation.cli import main\n"
-    "status = main(sys.argv[1:])\n"
-    f"print(status, [m for m in {HEAVY!r} if m in sys.modules])\n"
-)
 
 
 @pytest.mark.parametrize(
@@ -561,11 +555,9 @@ def test_a_refusal_answers_before_the_model_is_loaded(ws, args):
         "factors:\n  - {key: levers.n2_subsidy.ratioo, role: lever, range: [0.1, 0.9]}\n"
         "design: {type: grid, levels: 2}\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", REFUSE_AND_LIST_IMPORTS, *args], cwd=ws, capture_output=True, text=True, timeout=120
-    )
+    proc, loaded = run_and_list_imports(*args, modules=HEAVY, cwd=ws, timeout=120)
     assert proc.stderr.startswith("error: ") and len(proc.stderr.splitlines()) == 1, proc.stderr
-    assert proc.stdout.strip() == "2 []", proc.stdout
+    assert proc.returncode == 2 and loaded == [], (proc.returncode, loaded)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from helpers import ROOT
+from helpers import ROOT, run_and_list_imports
 
 from simulation.analysis.calibration.effects import EffectFit, read_grid
 from simulation.analysis.calibration.fit import (
@@ -267,16 +267,6 @@ BAD = [
 ]
 
 
-# the command as `python -m simulation` runs it, saying at exit whether the fitting machinery loaded
-REFUSE_AND_SAY_IF_FITTING_LOADED = (
-    "import sys\n"
-    "from simulation.cli import main\n"
-    "status = main(sys.argv[1:])\n"
-    "print('scipy.stats' in sys.modules)\n"
-    "sys.exit(status)\n"
-)
-
-
 @pytest.mark.parametrize("field,value,expected", BAD, ids=[f"{b[0]}-{b[2]}" for b in BAD])
 def test_bad_calibration_files_are_one_message_and_status_2(tmp_path, field, value, expected):
     scen = _scenarios(tmp_path)
@@ -292,22 +282,11 @@ def test_bad_calibration_files_are_one_message_and_status_2(tmp_path, field, val
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     text = (scen / "no_plan.yaml").read_text()
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            REFUSE_AND_SAY_IF_FITTING_LOADED,
-            "calibrate",
-            str(path),
-            "--out",
-            str(tmp_path / "fit"),
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
+    proc, loaded = run_and_list_imports(
+        "calibrate", str(path), "--out", str(tmp_path / "fit"), modules=("scipy.stats",), cwd=tmp_path
     )
     assert proc.returncode == 2
-    assert proc.stdout.strip() == "False", "a bad calibration file is refused before scipy.stats and the search load"
+    assert loaded == [], "a bad calibration file is refused before scipy.stats and the search load"
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert "bad.yaml:" in proc.stderr and expected in proc.stderr
     assert not (tmp_path / "fit").exists() and (scen / "no_plan.yaml").read_text() == text

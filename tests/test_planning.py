@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import ROOT
+from helpers import ROOT, run_and_list_imports
 
 from simulation.cli import main
 
@@ -203,15 +203,6 @@ def test_discover_finds_a_planted_box(tmp_path, capsys):
     assert "market_growth is below" in text and "foreign_bids is above" in text and "peeling trajectory" in text
 
 
-REFUSE_AND_LIST_IMPORTS = (
-    "import sys\n"
-    "from simulation.cli import main\n"
-    "status = main(sys.argv[1:])\n"
-    "print([m for m in ('pandas', 'numba', 'pyarrow', 'scipy.stats') if m in sys.modules])\n"
-    "sys.exit(status)\n"
-)
-
-
 # each bad file, with whether it is refused before the base scenario is read (the schema checks):
 # those refusals come before the search's libraries (pandas, numba, pyarrow) load
 @pytest.mark.parametrize(
@@ -233,16 +224,17 @@ REFUSE_AND_LIST_IMPORTS = (
 def test_bad_optimize_file_is_one_message_with_file_line_and_key_and_exit_2(tmp_path, edit, line, key, words, light):
     path = tmp_path / "bad.yaml"
     path.write_text(TINY.replace(*edit))
-    # the command as `python -m simulation` runs it, listing at exit which of the model's libraries loaded
-    r = subprocess.run(
-        [sys.executable, "-c", REFUSE_AND_LIST_IMPORTS, "optimize", str(path), "--out", str(tmp_path / "out")],
+    r, loaded = run_and_list_imports(
+        "optimize",
+        str(path),
+        "--out",
+        str(tmp_path / "out"),
+        modules=("pandas", "numba", "pyarrow", "scipy.stats"),
         cwd=ROOT,
-        capture_output=True,
-        text=True,
     )
     assert r.returncode == 2, r.stderr
     if light:
-        assert r.stdout.strip() == "[]", f"the search's libraries loaded before the file was refused: {r.stdout}"
+        assert loaded == [], f"the search's libraries loaded before the file was refused: {loaded}"
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert f"bad.yaml:{line}" in r.stderr and key in r.stderr and words in r.stderr, r.stderr
     assert not (tmp_path / "out").exists()
