@@ -44,8 +44,8 @@ def _blame(r: Resolved, paths: list[KeyPath]) -> KeyPath:
     return min(paths, key=rank)
 
 
-def _sum_check(r: Resolved, prefix: KeyPath, children: dict[KeyPath, list[KeyPath]]) -> None:
-    keys = children.get(prefix, [])
+def _sum_check(r: Resolved, prefix: KeyPath, by_section: dict[KeyPath, list[KeyPath]]) -> None:
+    keys = by_section.get(prefix, [])
     total = sum(r.values[p] for p in keys)
     if abs(total - 1.0) > 1e-6:
         file, line = r.where(_blame(r, keys))
@@ -198,13 +198,13 @@ def check_semantics(r: Resolved) -> None:
 def _check_shares(r: Resolved) -> None:
     """Shares that must sum to one, and lag ranges that must be in order."""
     s = r.scenario
-    children: dict[KeyPath, list[KeyPath]] = {}  # each section's parameters, in the values' order
+    by_section: dict[KeyPath, list[KeyPath]] = {}  # each section's parameters, in the values' order
     for p in r.values:
-        children.setdefault(p[:-1], []).append(p)
+        by_section.setdefault(p[:-1], []).append(p)
     for prefix in SUM_TO_ONE:
-        _sum_check(r, prefix, children)
+        _sum_check(r, prefix, by_section)
     for region in REGIONS:
-        _sum_check(r, ("competition", "origin_mix", region), children)
+        _sum_check(r, ("competition", "origin_mix", region), by_section)
     f1 = s.levers.f1_pis
     total = f1.government_share + f1.public_share + f1.private_target_share
     if abs(total - 1.0) > 1e-6:
