@@ -93,6 +93,14 @@ def _size_counts(n: int, shares: list[float]) -> list[int]:
     return counts
 
 
+def _race(u: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The exponential race -log(1 - u) / w of uniforms u against weights w, in place of u's copy."""
+    race = np.subtract(1.0, u)
+    np.log(race, out=race)
+    np.negative(race, out=race)
+    return np.divide(race, w, out=race)
+
+
 def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Generator) -> dict[str, np.ndarray]:
     w = r.scenario.world
     n, C = w.n_firms, table.n
@@ -123,7 +131,9 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
     alliance = (rng.random(n) < w.alliance_share).astype(U1)
     capacity = np.array([getattr(w.bid_capacity, k) for k in SIZES], dtype=I8)[size]
 
-    known = np.zeros((C, n), dtype=U1)  # country-major (a tender's scan reads one row)
+    # the fading knowledge of each country (kernels/knowledge.py), country-major (a tender's scan
+    # reads one row): -1 never known; known before the start is established, last used at the start
+    know = np.full((C, n), -1, dtype=np.int32)
     won_in = np.zeros((n, C), dtype=U1)
     exp_region = np.zeros((n, NR), dtype=F8)
     exp_domain = np.zeros((n, ND), dtype=F8)
@@ -137,22 +147,36 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
     kmax = int(k_known.max()) if n else 0
     if kmax:
         # weighted sampling without replacement by exponential races (smallest -log(u)/w first), in
-        # chunks of firms so that memory stays bounded in very large worlds
+        # chunks of firms so that memory stays bounded in very large worlds. Every firm draws its row
+        # of uniforms; only the races of firms that know a country are run, and a firm that knows
+        # one takes the smallest race (argmin) without partitioning its row
         chunk = max(1, 4_000_000 // C)
+        buffer = np.empty((min(chunk, n), C), dtype=F8)  # one block of uniforms, drawn into chunk by chunk
         for lo in range(0, n, chunk):
             hi = min(n, lo + chunk)
-            race = -np.log(1.0 - rng.random((hi - lo, C))) / pick_w
-            first = (
-                np.argpartition(race, kmax - 1, axis=1)[:, :kmax] if kmax < C else np.tile(np.arange(C), (hi - lo, 1))
-            )
-            order = np.take_along_axis(first, np.argsort(np.take_along_axis(race, first, axis=1), axis=1), axis=1)
-            take = np.arange(kmax)[None, :] < k_known[lo:hi, None]
+            u = rng.random(out=buffer[: hi - lo])
+            k_here = k_known[lo:hi]
+            order = np.zeros((hi - lo, kmax), dtype=I8)  # row r: its first k_here[r] countries, by race
+            one = np.nonzero(k_here == 1)[0]
+            order[one, 0] = np.argmin(_race(u[one], pick_w), axis=1)
+            many = np.nonzero(k_here > 1)[0]
+            if many.size:
+                race = _race(u[many], pick_w)
+                first = (
+                    np.argpartition(race, kmax - 1, axis=1)[:, :kmax]
+                    if kmax < C
+                    else np.tile(np.arange(C), (many.size, 1))
+                )
+                order[many] = np.take_along_axis(
+                    first, np.argsort(np.take_along_axis(race, first, axis=1), axis=1), axis=1
+                )
+            take = np.arange(kmax)[None, :] < k_here[:, None]
             rows = np.nonzero(take)[0] + lo
-            known[order[take], rows] = 1
+            know[order[take], rows] = np.int32(r.scenario.knowledge.uses_to_establish)
             # initial references, each in one of the firm's known countries
             wins = k_wins[lo:hi]
             owner = np.repeat(np.arange(hi - lo), wins)
-            slot = (rng.random(owner.size) * k_known[lo:hi][owner]).astype(I8)
+            slot = (rng.random(owner.size) * k_here[owner]).astype(I8)
             where = order[owner, slot]
             won_in[owner + lo, where] = 1
             np.add.at(exp_region, (owner + lo, table.region[where]), 1.0)
@@ -182,8 +206,7 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
         belief=np.full(n, P.prior_w / (P.prior_w + P.prior_l), dtype=F8),
         exp_region=exp_region,
         exp_domain=exp_domain,
-        # knowledge held before the start is established, last used at the start (kernels/knowledge.py)
-        know=np.where(known == 1, np.int32(r.scenario.knowledge.uses_to_establish), np.int32(-1)).astype(np.int32),
+        know=know,
         won_in=won_in,
         contact=np.zeros((NR, n + 1), dtype=F8),
         contacted=np.zeros(n, dtype=U1),

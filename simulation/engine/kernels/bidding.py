@@ -212,8 +212,10 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
             money = capital[i] - tied[i]
             need = bond + sme_need if s_i >= SME else bond
             # summed, not or-ed: LLVM turns `|` of comparisons back into branches
-            short = int(money < need)
-            reject = int(full) + short + int(pwin * gain_of[nonneg(s_i)] <= net) + int(money < net)
+            short = 1 if money < need else 0
+            reject = (
+                (1 if full else 0) + short + (1 if pwin * gain_of[nonneg(s_i)] <= net else 0) + (1 if money < net else 0)
+            )
             if reject != 0:
                 # forgone only for the working capital it would finance itself (the bond it could hold)
                 A.bids_short_of_working_capital[y] += (reject == short) & (money >= bond)

@@ -117,11 +117,11 @@ def discover(
         aware[offered] = i
         p_of[offered] = odds_by_size[NS + nonneg(size[i])]
         v = know[c, i]
-        on = int(active[i] != 0)
+        on = 1 if active[i] != 0 else 0
         known[nk] = offered
         # knowledge ever gained (its strength may have faded to nothing: aware_prob then gives the
         # same number as the size class's) or a contact in the region
-        nk += on & (int(v >= 0) | int(contact_of(contact, contacted, g, i) > 0.0))
+        nk += on & ((1 if v >= 0 else 0) | (1 if contact_of(contact, contacted, g, i) > 0.0 else 0))
         offered += on
     for q in range(nk):
         j = nonneg(known[q])
