@@ -46,3 +46,36 @@ def test_the_kernels_poisson_draws_numpys_numbers(lam):
     n = 40_000
     assert np.array_equal(many(a, lam, n), b.poisson(lam, size=n))
     assert a.bit_generator.state == b.bit_generator.state
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 18, 1001])
+def test_two_leaping_states_draw_the_generators_numbers_in_order(n):
+    """The candidate scan keeps two states a step apart and leaps each by two steps (pcg.leap): its
+    uniforms are numpy's, in numpy's order, and the generator is left where n draws leave numpy's,
+    for an even, an odd and an empty count."""
+    from numba import njit
+
+    from simulation.engine.kernels.pcg import leap, leap_increment, put_state, step, take_state, to_double
+
+    @njit(cache=False)
+    def drawn(rng, n):
+        out = np.empty(n, dtype=np.float64)
+        s_lo, s_hi, i_lo, i_hi = take_state(rng)
+        j_lo, j_hi = leap_increment(i_lo, i_hi)
+        a_lo, a_hi, out_a = step(s_lo, s_hi, i_lo, i_hi)
+        b_lo, b_hi, out_b = step(a_lo, a_hi, i_lo, i_hi)
+        for j in range(n):
+            out[j] = to_double(out_a)
+            s_lo, s_hi = a_lo, a_hi
+            c_lo, c_hi, out_c = leap(a_lo, a_hi, j_lo, j_hi)
+            a_lo, a_hi, out_a = b_lo, b_hi, out_b
+            b_lo, b_hi, out_b = c_lo, c_hi, out_c
+        put_state(rng, s_lo, s_hi)
+        return out
+
+    a = np.random.Generator(np.random.PCG64(23))
+    b = np.random.Generator(np.random.PCG64(23))
+    a.random(5), b.random(5)
+    assert np.array_equal(drawn(a, n), b.random(n))
+    assert a.bit_generator.state == b.bit_generator.state
+    assert a.random() == b.random()  # and it goes on from there as numpy's does

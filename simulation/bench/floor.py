@@ -20,7 +20,7 @@ from simulation.engine.kernels.draws import poisson
 from simulation.engine.kernels.jit import entry
 from simulation.engine.kernels.knowledge import strength
 from simulation.engine.kernels.market import add_tender
-from simulation.engine.kernels.pcg import normal, put_state, step, take_state, to_double, uniform
+from simulation.engine.kernels.pcg import leap, leap_increment, normal, put_state, step, take_state, to_double, uniform
 from simulation.engine.kernels.policy import fade
 
 
@@ -58,7 +58,11 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
             S.t_nforeign[k] = 0
             S.t_fbest[k] = acc
             S.t_bid_start[k] = nb
-            s_lo, s_hi, i_lo, i_hi = take_state(R.discovery)  # stepped in registers, as discovery does
+            # stepped in registers, two states a step apart, as discovery does (pcg.leap)
+            s_lo, s_hi, i_lo, i_hi = take_state(R.discovery)
+            j_lo, j_hi = leap_increment(i_lo, i_hi)
+            a_lo, a_hi, out_a = step(s_lo, s_hi, i_lo, i_hi)
+            b_lo, b_hi, out_b = step(a_lo, a_hi, i_lo, i_hi)
             # the arrays as locals before the scan, as discovery gets them (as arguments): a field of
             # the packed S or P read inside the loop is a load from the struct per firm (docs/speed.md)
             dom_firms, active, size, know = S.dom_firms, S.active, S.size, S.know
@@ -67,12 +71,15 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
                 i = nonneg(dom_firms[nonneg(idx)])
                 if active[i] == 0:
                     continue
-                s_lo, s_hi, out = step(s_lo, s_hi, i_lo, i_hi)
                 acc += (
                     strength(know, c, i, m, k_table) * size_odds[size[i]]
                     + contact_of(contact, contacted, g, i)
-                    + to_double(out)
+                    + to_double(out_a)
                 )
+                s_lo, s_hi = a_lo, a_hi
+                c_lo, c_hi, out_c = leap(a_lo, a_hi, j_lo, j_hi)
+                a_lo, a_hi, out_a = b_lo, b_hi, out_b
+                b_lo, b_hi, out_b = c_lo, c_hi, out_c
             put_state(R.discovery, s_lo, s_hi)
             k += 1
         share = 1.0 / months_in_year

@@ -214,7 +214,10 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
             # summed, not or-ed: LLVM turns `|` of comparisons back into branches
             short = 1 if money < need else 0
             reject = (
-                (1 if full else 0) + short + (1 if pwin * gain_of[nonneg(s_i)] <= net else 0) + (1 if money < net else 0)
+                (1 if full else 0)
+                + short
+                + (1 if pwin * gain_of[nonneg(s_i)] <= net else 0)
+                + (1 if money < net else 0)
             )
             if reject != 0:
                 # forgone only for the working capital it would finance itself (the bond it could hold)

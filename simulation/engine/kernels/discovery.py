@@ -21,7 +21,7 @@ from simulation.engine.kernels.assume import nonneg
 from simulation.engine.kernels.constants import NS
 from simulation.engine.kernels.jit import helper
 from simulation.engine.kernels.knowledge import strength
-from simulation.engine.kernels.pcg import put_state, step, take_state, to_double
+from simulation.engine.kernels.pcg import leap, leap_increment, put_state, step, take_state, to_double
 
 
 @helper
@@ -138,10 +138,18 @@ def discover(
             access,
         )
     n = 0
-    s_lo, s_hi, i_lo, i_hi = take_state(rng)  # the generator stepped in registers (pcg.take_state)
+    # the generator stepped in registers (pcg.take_state), two states a step apart, each leaping two
+    # steps (pcg.leap): draw j uses a, whose successor two draws on is computed while b is used
+    s_lo, s_hi, i_lo, i_hi = take_state(rng)
+    j_lo, j_hi = leap_increment(i_lo, i_hi)
+    a_lo, a_hi, out_a = step(s_lo, s_hi, i_lo, i_hi)
+    b_lo, b_hi, out_b = step(a_lo, a_hi, i_lo, i_hi)
     for j in range(offered):
         aware[n] = aware[j]
-        s_lo, s_hi, out = step(s_lo, s_hi, i_lo, i_hi)
-        n += to_double(out) < p_of[j]
+        n += to_double(out_a) < p_of[j]
+        s_lo, s_hi = a_lo, a_hi  # the state after draw j
+        c_lo, c_hi, out_c = leap(a_lo, a_hi, j_lo, j_hi)
+        a_lo, a_hi, out_a = b_lo, b_hi, out_b
+        b_lo, b_hi, out_b = c_lo, c_hi, out_c
     put_state(rng, s_lo, s_hi)
     return n, offered

@@ -24,6 +24,10 @@ from simulation.engine.kernels.jit import helper, rare, shared
 
 # numpy's PCG_DEFAULT_MULTIPLIER_128 (pcg64.h)
 _MULT_128 = (2549297995355413924 << 64) + 4865540595714422341
+_MASK_128 = (1 << 128) - 1
+# two steps of the LCG as one: state·M² + inc·(M + 1) (pcg.leap)
+_MULT_2 = (_MULT_128 * _MULT_128) & _MASK_128
+_MULT_PLUS_1 = (_MULT_128 + 1) & _MASK_128
 _BITGEN = types.NumPyRandomBitGeneratorType("bit_generator")
 
 
@@ -77,6 +81,7 @@ def _join(builder, lo, hi):
 
 _U64x4 = types.UniTuple(types.uint64, 4)
 _U64x3 = types.UniTuple(types.uint64, 3)
+_U64x2 = types.UniTuple(types.uint64, 2)
 
 
 @intrinsic
@@ -112,14 +117,13 @@ def put_state(tyctx, rng, s_lo, s_hi):
     return types.none(rng, types.uint64, types.uint64), codegen
 
 
-@intrinsic
-def step(tyctx, s_lo, s_hi, i_lo, i_hi):
-    """One PCG64 step on a state held in registers: (new state low, new state high, 64-bit output)."""
+def _lcg_codegen(mult: int):
+    """Code of one LCG step state·mult + inc on a state in registers, with numpy's XSL-RR output of the new state."""
 
     def codegen(ctx, builder, sig, args):
         i64, i128 = ir.IntType(64), ir.IntType(128)
         new = builder.add(
-            builder.mul(_join(builder, args[0], args[1]), ir.Constant(i128, _MULT_128)),
+            builder.mul(_join(builder, args[0], args[1]), ir.Constant(i128, mult)),
             _join(builder, args[2], args[3]),
         )
         lo, hi = _halves(builder, new)
@@ -129,7 +133,37 @@ def step(tyctx, s_lo, s_hi, i_lo, i_hi):
         out = builder.or_(builder.lshr(x, rot), builder.shl(x, left))
         return ctx.make_tuple(builder, _U64x3, [lo, hi, out])
 
-    return _U64x3(types.uint64, types.uint64, types.uint64, types.uint64), codegen
+    return codegen
+
+
+@intrinsic
+def step(tyctx, s_lo, s_hi, i_lo, i_hi):
+    """One PCG64 step on a state held in registers: (new state low, new state high, 64-bit output)."""
+    return _U64x3(types.uint64, types.uint64, types.uint64, types.uint64), _lcg_codegen(_MULT_128)
+
+
+@intrinsic
+def leap(tyctx, s_lo, s_hi, j_lo, j_hi):
+    """Two PCG64 steps as one, from a state in registers: (the state two steps on, low and high, and
+    its 64-bit output). j is `leap_increment` of the generator's increment.
+
+    A loop that draws once per item keeps two states a step apart and leaps each: every state then
+    waits for the one two draws back, not for the last, so consecutive draws' 128-bit multiplies
+    overlap instead of queueing. The outputs are the generator's own, in its order."""
+    return _U64x3(types.uint64, types.uint64, types.uint64, types.uint64), _lcg_codegen(_MULT_2)
+
+
+@intrinsic
+def leap_increment(tyctx, i_lo, i_hi):
+    """The increment inc·(M + 1) of two LCG steps taken as one (`leap`): (low, high)."""
+
+    def codegen(ctx, builder, sig, args):
+        i128 = ir.IntType(128)
+        j = builder.mul(_join(builder, args[0], args[1]), ir.Constant(i128, _MULT_PLUS_1))
+        lo, hi = _halves(builder, j)
+        return ctx.make_tuple(builder, _U64x2, [lo, hi])
+
+    return _U64x2(types.uint64, types.uint64), codegen
 
 
 @helper
