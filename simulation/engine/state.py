@@ -359,6 +359,8 @@ class State(NamedTuple):
     scratch_odds: np.ndarray  # (2·NS,) working space: discovery odds by size, then the chance without lift
     scratch_gain: np.ndarray  # (NS,) working space: odds gains by size
     scratch_nest: np.ndarray  # (NO,) working space: nest sums by origin
+    scratch_lift: np.ndarray  # (KNOW_SHIFT·(n_months + 1),) the current tender's discovery lift by know value
+    scratch_lift_k: np.ndarray  # (same,) int64 the tender whose lift scratch_lift holds (-1: none)
 
 
 class Acc(NamedTuple):

@@ -335,6 +335,10 @@ def build_state(
         scratch_odds=np.zeros(2 * NS, dtype=F8),
         scratch_gain=np.zeros(NS, dtype=F8),
         scratch_nest=np.zeros(NO, dtype=F8),
+        # discovery's lift of a firm with knowledge and no contact depends on its know value alone
+        # within a tender (kernels/discovery.py): remembered per value, stamped with the tender
+        scratch_lift=np.zeros(KNOW_SHIFT * P.k_table.shape[1], dtype=F8),
+        scratch_lift_k=np.full(KNOW_SHIFT * P.k_table.shape[1], -1, dtype=I8),
     )
     return state, step_rng, cap
 

@@ -160,6 +160,9 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
             aware,
             S.scratch_p,
             S.scratch_known,
+            S.scratch_lift,
+            S.scratch_lift_k,
+            k,
             rng,
         )
         A.candidates[y] += offered

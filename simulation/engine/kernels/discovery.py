@@ -45,6 +45,25 @@ def capped_lift(lift, room):
 
 
 @helper
+def lift_of(ch, ch_lift, known_gain, contact_gain, room, know_ic, contact_ig):
+    """The capped lift of channels, knowledge and contact of a firm: ch_lift (the tender's, computed
+    once) when the firm has neither."""
+    pc = contact_ig
+    if pc > 1.0:
+        pc = 1.0
+    if know_ic > 0.0 or pc > 0.0:
+        return capped_lift((ch * (1.0 + known_gain * know_ic)) * (1.0 + contact_gain * pc), room)
+    return ch_lift
+
+
+@helper
+def prob_of(odds_size, lift, access):
+    """p = odds / (1 + odds) with the lift applied to the size-class odds, times the access to MDB tenders."""
+    odds = odds_size * lift
+    return (odds / (1.0 + odds)) * access
+
+
+@helper
 def aware_prob(odds_size, ch, ch_lift, known_gain, contact_gain, room, know_ic, contact_ig, access):
     """p = odds / (1 + odds) of a firm whose size-class baseline odds are odds_size, times the access to MDB tenders.
 
@@ -52,15 +71,7 @@ def aware_prob(odds_size, ch, ch_lift, known_gain, contact_gain, room, know_ic, 
     knowledge or contact, computed once per tender). Scalars only: this runs once per candidate firm
     and tender, the innermost loop of the model.
     """
-    pc = contact_ig
-    if pc > 1.0:
-        pc = 1.0
-    if know_ic > 0.0 or pc > 0.0:
-        lift = capped_lift((ch * (1.0 + known_gain * know_ic)) * (1.0 + contact_gain * pc), room)
-    else:
-        lift = ch_lift
-    odds = odds_size * lift
-    return (odds / (1.0 + odds)) * access
+    return prob_of(odds_size, lift_of(ch, ch_lift, known_gain, contact_gain, room, know_ic, contact_ig), access)
 
 
 @helper
@@ -94,6 +105,9 @@ def discover(
     aware,
     p_of,
     known,
+    lift_at,
+    lift_k,
+    k,
     rng,
 ):
     """Each active firm of the domain list dom_firms[lo:hi] learns of a tender in country c (region g)
@@ -108,6 +122,11 @@ def discover(
     chance of those with neither, listing the others (p_of, known); the chance of those (the only
     ones that need an exponential); then the draws, in list order as before. The chances are the
     same numbers as `aware_prob` gives each firm, and the draws the same draws.
+
+    Within tender k, the lift of a firm with knowledge and no contact depends on its know value
+    alone (depth and month of last use; the month is the tender's): it is computed once per value
+    and kept in lift_at[v], stamped lift_k[v] = k. Most firms share a few values (all knowledge
+    held at the start is one), so the exponentials of the second pass are mostly looked up.
     Arrays come in as arguments (not as fields of the state) so that the loop reads plain locals.
     """
     offered = 0
@@ -126,17 +145,16 @@ def discover(
     for q in range(nk):
         j = nonneg(known[q])
         i = nonneg(aware[j])
-        p_of[j] = aware_prob(
-            odds_by_size[nonneg(size[i])],
-            ch,
-            ch_lift,
-            known_gain,
-            contact_gain,
-            room,
-            strength(know, c, i, m, k_table),
-            contact_of(contact, contacted, g, i),
-            access,
-        )
+        pc = contact_of(contact, contacted, g, i)
+        v = know[c, i]
+        if pc == 0.0 and v >= 0:  # knowledge, no contact: the lift of its know value in this tender
+            if lift_k[v] != k:
+                lift_at[v] = lift_of(ch, ch_lift, known_gain, contact_gain, room, strength(know, c, i, m, k_table), 0.0)
+                lift_k[v] = k
+            lift = lift_at[v]
+        else:
+            lift = lift_of(ch, ch_lift, known_gain, contact_gain, room, strength(know, c, i, m, k_table), pc)
+        p_of[j] = prob_of(odds_by_size[nonneg(size[i])], lift, access)
     n = 0
     # the generator stepped in registers (pcg.take_state), two states a step apart, each leaping two
     # steps (pcg.leap): draw j uses a, whose successor two draws on is computed while b is used
