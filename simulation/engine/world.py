@@ -94,7 +94,8 @@ def _size_counts(n: int, shares: list[float]) -> list[int]:
 
 
 def _race(u: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """The exponential race -log(1 - u) / w of uniforms u against weights w, in place of u's copy."""
+    """The exponential race -log(1 - u) / w of uniforms u against weights w: the same operations in the
+    same order as the expression, in one new array."""
     race = np.subtract(1.0, u)
     np.log(race, out=race)
     np.negative(race, out=race)
