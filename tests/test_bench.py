@@ -141,3 +141,38 @@ def test_the_storage_bench_prints_the_rate_with_and_without_writer_threads():
         [sys.executable, "-m", "simulation.bench.storage", "--threads", "x"], capture_output=True, text=True, cwd=ROOT
     )
     assert bad.returncode == 2 and "comma-separated numbers" in bad.stderr
+
+
+def test_the_scan_bench_finds_what_each_firm_s_own_chance_and_draw_give():
+    """`python -m simulation.bench.scan` times the model's scan (discovery.discover, with its cached
+    lifts, its regions without contact and its leaping draws): what it finds on its synthetic world is
+    what plain Python finds drawing numpy's uniforms, one per active firm of the list in list order,
+    against each firm's `aware_prob`, and the generator ends where as many draws leave it."""
+    import numpy as np
+
+    from simulation.bench import scan
+    from simulation.engine.kernels.constants import NR
+    from simulation.engine.kernels.discovery import aware_prob, capped_lift
+    from simulation.engine.kernels.knowledge import strength
+
+    firms, tenders = 2000, 120
+    got = scan.bench_scan(firms, tenders, rounds=1)["check"]
+    W = scan.synthetic_world(firms)
+    rng = np.random.Generator(np.random.PCG64(3))
+    found = 0
+    for k in range(tenders):
+        c = k % W["know"].shape[0]
+        g = c % NR
+        ch = scan.CH_CENTRE if c % 2 else scan.CH
+        ch_lift = capped_lift.py_func(ch, scan.ROOM)
+        for i in W["dom"]:
+            if W["active"][i]:
+                know = strength.py_func(W["know"], c, i, scan.MONTH, W["k_table"])
+                contact = W["contact"][g, i]
+                p = aware_prob.py_func(
+                    W["odds"][W["size"][i]], ch, ch_lift, scan.KNOWN_GAIN, scan.CONTACT_GAIN, scan.ROOM,
+                    know, contact, scan.ACCESS,
+                )  # fmt: skip
+                found += rng.random() < p
+    assert found > 0
+    assert got == (found, int(rng.bit_generator.state["state"]["state"] % 10**9))

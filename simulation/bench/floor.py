@@ -67,15 +67,16 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
             # the packed S or P read inside the loop is a load from the struct per firm (docs/speed.md)
             dom_firms, active, size, know = S.dom_firms, S.active, S.size, S.know
             contact, contacted, k_table, size_odds = S.contact, S.contacted, P.k_table, P.size_odds
+            # contact read only in a region where a firm has had any, as discovery does (this world,
+            # fresh, has none: the floor never pays for a read the model might skip)
+            region_contact = S.contact_in[g] != 0
             for idx in range(nonneg(S.dom_ptr[d]), nonneg(S.dom_ptr[d + 1])):  # as discovery indexes
                 i = nonneg(dom_firms[nonneg(idx)])
                 if active[i] == 0:
                     continue
-                acc += (
-                    strength(know, c, i, m, k_table) * size_odds[size[i]]
-                    + contact_of(contact, contacted, g, i)
-                    + to_double(out_a)
-                )
+                acc += strength(know, c, i, m, k_table) * size_odds[size[i]] + to_double(out_a)
+                if region_contact:
+                    acc += contact_of(contact, contacted, g, i)
                 s_lo, s_hi = a_lo, a_hi
                 c_lo, c_hi, out_c = leap(a_lo, a_hi, j_lo, j_hi)
                 a_lo, a_hi, out_a = b_lo, b_hi, out_b

@@ -271,6 +271,7 @@ class State(NamedTuple):
     contact: np.ndarray  # (NR, N + 1) contact with a region from C4 fairs and C5 roadshows (column N stays 0)
     contacted: np.ndarray  # (N,) uint8 1 once the firm has any contact
     contacted_ids: np.ndarray  # (N,) int64 firms with contact, the first cnt[K_CONTACTED]
+    contact_in: np.ndarray  # (NR,) uint8 1 once any firm has had contact with the region
     exported: np.ndarray  # (N,) uint8 1 once the firm has won abroad in the run
     last_win_year: np.ndarray  # (N,) int64 year of the firm's latest win (-1: none)
     dom_ptr: np.ndarray  # (ND + 1,) int64 offsets of each domain's firms in dom_firms

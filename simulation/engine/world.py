@@ -212,6 +212,7 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
         contact=np.zeros((NR, n + 1), dtype=F8),
         contacted=np.zeros(n, dtype=U1),
         contacted_ids=np.zeros(max(n, 1), dtype=I8),
+        contact_in=np.zeros(NR, dtype=U1),
         exported=np.zeros(n, dtype=U1),
         last_win_year=np.full(n, -1, dtype=I8),
         dom_ptr=dom_ptr,

@@ -155,6 +155,7 @@ def bidding(m, P, S, A, rng_discovery, rng_planned, rng_decision):
             k_table,
             contact,
             contacted,
+            S.contact_in[g] != 0,
             P.known_gain,
             P.contact_gain,
             aware,

@@ -100,6 +100,7 @@ def discover(
     k_table,
     contact,
     contacted,
+    region_contact,
     known_gain,
     contact_gain,
     aware,
@@ -115,7 +116,8 @@ def discover(
     (n, the number of active firms offered the tender). odds_by_size[s] is the tender's odds for a
     firm of size class s before the lift of channels, knowledge and contact, odds_by_size[NS + s]
     the chance of such a firm with no knowledge and no contact; ch and ch_lift are the tender's
-    channel odds ratio and its capped lift, room the lift's cap minus 1.
+    channel odds ratio and its capped lift, room the lift's cap minus 1; region_contact whether any
+    firm has ever had contact with the region (else every contact there is zero).
 
     In three passes, so that no pass branches on a firm (a third of the candidates know the country
     or have a contact there, in no order a branch predictor could learn): the active firms and the
@@ -139,8 +141,12 @@ def discover(
         on = 1 if active[i] != 0 else 0
         known[nk] = offered
         # knowledge ever gained (its strength may have faded to nothing: aware_prob then gives the
-        # same number as the size class's) or a contact in the region
-        nk += on & ((1 if v >= 0 else 0) | (1 if contact_of(contact, contacted, g, i) > 0.0 else 0))
+        # same number as the size class's) or a contact in the region, read only where any firm has
+        # had contact (the same test for every firm of the tender: the compiler makes two loops)
+        hit = 1 if v >= 0 else 0
+        if region_contact:
+            hit |= 1 if contact_of(contact, contacted, g, i) > 0.0 else 0
+        nk += on & hit
         offered += on
     for q in range(nk):
         j = nonneg(known[q])

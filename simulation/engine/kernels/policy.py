@@ -157,8 +157,10 @@ def add_contact(S, g, i, amount):
     Few firms ever get contact (a few hundred of 100k), so the candidate scan reads a firm's contact
     only when it is flagged and the zero column `contact[:, n]` otherwise, and fading runs over the
     list: the scan does not stream a row of contacts per tender (docs/model.md §5 has the figures).
+    S.contact_in flags the region: in the others the scan reads no contact at all.
     """
     S.contact[g, i] += amount
+    S.contact_in[g] = 1
     if S.contacted[i] == 0:
         S.contacted[i] = 1
         S.contacted_ids[S.cnt[K_CONTACTED]] = i
