@@ -94,12 +94,12 @@ def _size_counts(n: int, shares: list[float]) -> list[int]:
 
 
 def _race(u: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """The exponential race -log(1 - u) / w of uniforms u against weights w: the same operations in the
-    same order as the expression, in one new array."""
-    race = np.subtract(1.0, u)
-    np.log(race, out=race)
-    np.negative(race, out=race)
-    return np.divide(race, w, out=race)
+    """The exponential race -log(1 - u) / w of uniforms u against weights w, written over u (a copy
+    the caller owns): the same operations in the same order as the expression, no array besides."""
+    np.subtract(1.0, u, out=u)
+    np.log(u, out=u)
+    np.negative(u, out=u)
+    return np.divide(u, w, out=u)
 
 
 def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -159,7 +159,7 @@ def build_firms(r: Resolved, P: Params, table: CountryTable, rng: np.random.Gene
             k_here = k_known[lo:hi]
             order = np.zeros((hi - lo, kmax), dtype=I8)  # row r: its first k_here[r] countries, by race
             one = np.nonzero(k_here == 1)[0]
-            order[one, 0] = np.argmin(_race(u[one], pick_w), axis=1)
+            order[one, 0] = np.argmin(_race(u[one], pick_w), axis=1)  # u[one]: a copy, raced in place
             many = np.nonzero(k_here > 1)[0]
             if many.size:
                 race = _race(u[many], pick_w)
