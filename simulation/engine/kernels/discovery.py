@@ -20,7 +20,7 @@ import math
 from simulation.engine.kernels.assume import nonneg
 from simulation.engine.kernels.constants import NS
 from simulation.engine.kernels.jit import helper
-from simulation.engine.kernels.knowledge import strength
+from simulation.engine.kernels.knowledge import strength_of
 from simulation.engine.kernels.pcg import leap, leap_increment, put_state, step, take_state, to_double
 
 
@@ -155,11 +155,11 @@ def discover(
         v = know[c, i]
         if pc == 0.0 and v >= 0:  # knowledge, no contact: the lift of its know value in this tender
             if lift_k[v] != k:
-                lift_at[v] = lift_of(ch, ch_lift, known_gain, contact_gain, room, strength(know, c, i, m, k_table), 0.0)
+                lift_at[v] = lift_of(ch, ch_lift, known_gain, contact_gain, room, strength_of(v, m, k_table), 0.0)
                 lift_k[v] = k
             lift = lift_at[v]
         else:
-            lift = lift_of(ch, ch_lift, known_gain, contact_gain, room, strength(know, c, i, m, k_table), pc)
+            lift = lift_of(ch, ch_lift, known_gain, contact_gain, room, strength_of(v, m, k_table), pc)
         p_of[j] = prob_of(odds_by_size[nonneg(size[i])], lift, access)
     n = 0
     # the generator stepped in registers (pcg.take_state), two states a step apart, each leaping two

@@ -21,7 +21,12 @@ from simulation.engine.kernels.jit import helper
 @helper
 def strength(know, c, i, m, k_table):
     """Strength 0..1 of firm i's knowledge of country c in month m."""
-    v = know[c, i]
+    return strength_of(know[c, i], m, k_table)
+
+
+@helper
+def strength_of(v, m, k_table):
+    """Strength 0..1 in month m of knowledge whose `know` value is v (for a caller that has read it)."""
     if v < 0:
         return 0.0
     return k_table[v & (KNOW_SHIFT - 1), m - (v >> 4)]
