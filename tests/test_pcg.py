@@ -50,26 +50,20 @@ def test_the_kernels_poisson_draws_numpys_numbers(lam):
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 18, 1001])
 def test_two_leaping_states_draw_the_generators_numbers_in_order(n):
-    """The candidate scan keeps two states a step apart and leaps each by two steps (pcg.leap): its
-    uniforms are numpy's, in numpy's order, and the generator is left where n draws leave numpy's,
-    for an even, an odd and an empty count."""
+    """The candidate scan keeps two states a step apart and leaps each by two steps (pcg.lanes,
+    pcg.lanes_next): its uniforms are numpy's, in numpy's order, and the generator is left where n
+    draws leave numpy's, for an even, an odd and an empty count."""
     from numba import njit
 
-    from simulation.engine.kernels.pcg import leap, leap_increment, put_state, step, take_state, to_double
+    from simulation.engine.kernels.pcg import lanes, lanes_next, put_state, to_double
 
     @njit(cache=False)
     def drawn(rng, n):
         out = np.empty(n, dtype=np.float64)
-        s_lo, s_hi, i_lo, i_hi = take_state(rng)
-        j_lo, j_hi = leap_increment(i_lo, i_hi)
-        a_lo, a_hi, out_a = step(s_lo, s_hi, i_lo, i_hi)
-        b_lo, b_hi, out_b = step(a_lo, a_hi, i_lo, i_hi)
+        s_lo, s_hi, a_lo, a_hi, out_a, b_lo, b_hi, out_b, j_lo, j_hi = lanes(rng)
         for j in range(n):
             out[j] = to_double(out_a)
-            s_lo, s_hi = a_lo, a_hi
-            c_lo, c_hi, out_c = leap(a_lo, a_hi, j_lo, j_hi)
-            a_lo, a_hi, out_a = b_lo, b_hi, out_b
-            b_lo, b_hi, out_b = c_lo, c_hi, out_c
+            s_lo, s_hi, a_lo, a_hi, out_a, b_lo, b_hi, out_b = lanes_next(a_lo, a_hi, b_lo, b_hi, out_b, j_lo, j_hi)
         put_state(rng, s_lo, s_hi)
         return out
 

@@ -20,7 +20,7 @@ from simulation.engine.kernels.draws import poisson
 from simulation.engine.kernels.jit import entry
 from simulation.engine.kernels.knowledge import strength
 from simulation.engine.kernels.market import add_tender
-from simulation.engine.kernels.pcg import leap, leap_increment, normal, put_state, step, take_state, to_double, uniform
+from simulation.engine.kernels.pcg import lanes, lanes_next, normal, put_state, to_double, uniform
 from simulation.engine.kernels.policy import fade
 
 
@@ -58,11 +58,8 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
             S.t_nforeign[k] = 0
             S.t_fbest[k] = acc
             S.t_bid_start[k] = nb
-            # stepped in registers, two states a step apart, as discovery does (pcg.leap)
-            s_lo, s_hi, i_lo, i_hi = take_state(R.discovery)
-            j_lo, j_hi = leap_increment(i_lo, i_hi)
-            a_lo, a_hi, out_a = step(s_lo, s_hi, i_lo, i_hi)
-            b_lo, b_hi, out_b = step(a_lo, a_hi, i_lo, i_hi)
+            # stepped in registers, two states a step apart, as discovery does (pcg.lanes)
+            s_lo, s_hi, a_lo, a_hi, out_a, b_lo, b_hi, out_b, j_lo, j_hi = lanes(R.discovery)
             # the arrays as locals before the scan, as discovery gets them (as arguments): a field of
             # the packed S or P read inside the loop is a load from the struct per firm (docs/speed.md)
             dom_firms, active, size, know = S.dom_firms, S.active, S.size, S.know
@@ -77,10 +74,7 @@ def floor_months(m0, m1, P, S, A, R, ref, t_country, t_domain, t_type, t_deadlin
                 acc += strength(know, c, i, m, k_table) * size_odds[size[i]] + to_double(out_a)
                 if region_contact:
                     acc += contact_of(contact, contacted, g, i)
-                s_lo, s_hi = a_lo, a_hi
-                c_lo, c_hi, out_c = leap(a_lo, a_hi, j_lo, j_hi)
-                a_lo, a_hi, out_a = b_lo, b_hi, out_b
-                b_lo, b_hi, out_b = c_lo, c_hi, out_c
+                s_lo, s_hi, a_lo, a_hi, out_a, b_lo, b_hi, out_b = lanes_next(a_lo, a_hi, b_lo, b_hi, out_b, j_lo, j_hi)
             put_state(R.discovery, s_lo, s_hi)
             k += 1
         share = 1.0 / months_in_year

@@ -21,7 +21,7 @@ from simulation.engine.kernels.assume import nonneg
 from simulation.engine.kernels.constants import NS
 from simulation.engine.kernels.jit import helper
 from simulation.engine.kernels.knowledge import strength_of
-from simulation.engine.kernels.pcg import leap, leap_increment, put_state, step, take_state, to_double
+from simulation.engine.kernels.pcg import lanes, lanes_next, put_state, to_double
 
 
 @helper
@@ -162,18 +162,11 @@ def discover(
             lift = lift_of(ch, ch_lift, known_gain, contact_gain, room, strength_of(v, m, k_table), pc)
         p_of[j] = prob_of(odds_by_size[nonneg(size[i])], lift, access)
     n = 0
-    # the generator stepped in registers (pcg.take_state), two states a step apart, each leaping two
-    # steps (pcg.leap): draw j uses a, whose successor two draws on is computed while b is used
-    s_lo, s_hi, i_lo, i_hi = take_state(rng)
-    j_lo, j_hi = leap_increment(i_lo, i_hi)
-    a_lo, a_hi, out_a = step(s_lo, s_hi, i_lo, i_hi)
-    b_lo, b_hi, out_b = step(a_lo, a_hi, i_lo, i_hi)
+    # the generator stepped in registers, two states a step apart, each leaping two steps (pcg.lanes)
+    s_lo, s_hi, a_lo, a_hi, out_a, b_lo, b_hi, out_b, j_lo, j_hi = lanes(rng)
     for j in range(offered):
         aware[n] = aware[j]
         n += to_double(out_a) < p_of[j]
-        s_lo, s_hi = a_lo, a_hi  # the state after draw j
-        c_lo, c_hi, out_c = leap(a_lo, a_hi, j_lo, j_hi)
-        a_lo, a_hi, out_a = b_lo, b_hi, out_b
-        b_lo, b_hi, out_b = c_lo, c_hi, out_c
+        s_lo, s_hi, a_lo, a_hi, out_a, b_lo, b_hi, out_b = lanes_next(a_lo, a_hi, b_lo, b_hi, out_b, j_lo, j_hi)
     put_state(rng, s_lo, s_hi)
     return n, offered

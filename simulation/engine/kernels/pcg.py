@@ -167,6 +167,27 @@ def leap_increment(tyctx, i_lo, i_hi):
 
 
 @helper
+def lanes(rng):
+    """Start drawing from a Generator with two states a step apart (`leap`): (s_lo, s_hi, a_lo, a_hi,
+    out_a, b_lo, b_hi, out_b, j_lo, j_hi). s is the generator's state, a and b the next two states
+    with their outputs, j the leap's increment. Each draw uses out_a, then `lanes_next`; at the end
+    `put_state(rng, s_lo, s_hi)` leaves the generator where as many `uniform`s would."""
+    s_lo, s_hi, i_lo, i_hi = take_state(rng)
+    j_lo, j_hi = leap_increment(i_lo, i_hi)
+    a_lo, a_hi, out_a = step(s_lo, s_hi, i_lo, i_hi)
+    b_lo, b_hi, out_b = step(a_lo, a_hi, i_lo, i_hi)
+    return s_lo, s_hi, a_lo, a_hi, out_a, b_lo, b_hi, out_b, j_lo, j_hi
+
+
+@helper
+def lanes_next(a_lo, a_hi, b_lo, b_hi, out_b, j_lo, j_hi):
+    """After a draw that used out_a: (s_lo, s_hi, a_lo, a_hi, out_a, b_lo, b_hi, out_b) with s the
+    state a was (where the generator now is), b moved up to a, and a leapt two steps on as the new b."""
+    c_lo, c_hi, out_c = leap(a_lo, a_hi, j_lo, j_hi)
+    return a_lo, a_hi, b_lo, b_hi, out_b, c_lo, c_hi, out_c
+
+
+@helper
 def to_double(out):
     """numpy's `next_double` from a 64-bit output: the top 53 bits in [0, 1)."""
     return np.float64(out >> np.uint64(11)) * (1.0 / 9007199254740992.0)
