@@ -105,3 +105,22 @@ def worker_state(_: object = None) -> dict:
     from simulation.engine.kernels.step import run_months
 
     return {"pid": os.getpid(), "ppid": os.getppid(), "loaded": bool(run_months.signatures), "argv": sys.argv}
+
+
+def drop_runs(store, keys) -> list[str]:
+    """Take runs out of a results store, as if they had never finished: each file that holds one is
+    written again without it (or removed). The names of the files left untouched are returned."""
+    from simulation.experiment.store import stored_runs
+
+    keys = set(keys)
+    untouched = []
+    for name, held in store.run_files().items():
+        if not keys & set(held):
+            untouched.append(name)
+            continue
+        path = store.runs_dir / name
+        keep = [r for r in stored_runs(path) if r.key not in keys] if len(held) > 1 else []
+        path.unlink()
+        if keep:
+            store.write_runs(keep)
+    return untouched

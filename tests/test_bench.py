@@ -125,20 +125,23 @@ def test_stage_times_split_a_run_by_submodel_without_changing_it():
     assert "bidding" in format_stage_times(st)
 
 
-def test_the_storage_bench_prints_the_rate_with_and_without_writer_threads():
+def test_the_storage_bench_prints_the_rate_with_one_and_many_runs_a_file():
     """`python -m simulation.bench.storage` runs a real processes sweep per cell and prints its rate."""
     proc = subprocess.run(
-        [sys.executable, "-m", "simulation.bench.storage", "--runs", "20", "--fsync-ms", "2", "--threads", "0,2"],
+        [sys.executable, "-m", "simulation.bench.storage", "--runs", "20", "--fsync-ms", "2", "--runs-per-file", "1,8"],
         capture_output=True,
         text=True,
         cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr
     rows = [line.split() for line in proc.stdout.splitlines()[2:]]
-    assert [(r[0], r[1]) for r in rows] == [("2", "0"), ("2", "2")]
+    assert [(r[0], r[1]) for r in rows] == [("2", "1"), ("2", "8")]
     assert all(float(r[2]) > 0 for r in rows)
     bad = subprocess.run(
-        [sys.executable, "-m", "simulation.bench.storage", "--threads", "x"], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-m", "simulation.bench.storage", "--runs-per-file", "x"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert bad.returncode == 2 and "comma-separated numbers" in bad.stderr
 

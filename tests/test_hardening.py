@@ -26,6 +26,7 @@ from helpers import ROOT
 from test_bad_input import error_line, snapshot
 
 ENV = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+KILL_ENV = {**ENV, "SCSIM_RUNS_PER_FILE": "1"}  # a sweep writing a file per run, to be killed after so many
 SHORT = {"time.end": "2020-12", "world.n_firms": 60}
 
 
@@ -624,7 +625,7 @@ def test_a_killed_dask_worker_prints_no_error_lines_when_the_sweep_succeeds(ws):
             "--no-analysis",
         ],
         cwd=ws,
-        env=ENV,
+        env=KILL_ENV,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -665,7 +666,7 @@ def test_a_killed_sweep_resumes_to_the_uninterrupted_dataset(ws, executor):
         proc = subprocess.Popen(
             [sys.executable, "-m", "simulation", "sweep", path, "--quiet", *extra],
             cwd=ws,
-            env=ENV,
+            env=KILL_ENV,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -135,7 +135,8 @@ optimize(load_optimize(sys.argv[1]), Path(sys.argv[2]), progress=False)
 @pytest.mark.slow
 def test_sigkill_then_rerun_resumes_and_ends_identical(tiny, reference):
     out = tiny / "killed"
-    proc = subprocess.Popen([sys.executable, "-c", KILL, str(tiny / "tiny.yaml"), str(out)], cwd=ROOT)
+    env = {**os.environ, "SCSIM_RUNS_PER_FILE": "1"}  # a file per run: killed after so many runs
+    proc = subprocess.Popen([sys.executable, "-c", KILL, str(tiny / "tiny.yaml"), str(out)], cwd=ROOT, env=env)
     t0 = time.monotonic()
     while time.monotonic() - t0 < 120:
         runs = out / "runs"

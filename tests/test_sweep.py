@@ -16,14 +16,15 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
-from helpers import ROOT, pool_workers
+from helpers import ROOT, drop_runs, pool_workers
 
 from simulation.experiment.designs import DesignTable, build_design
 from simulation.experiment.executors import kernels_cached
 from simulation.experiment.spec import load_experiment
-from simulation.experiment.store import Store
+from simulation.experiment.store import Store, stored_runs
 from simulation.experiment.sweep import merge, output_filter, parse_shard, prepare, run_sweep, unique_runs
 from simulation.scenario.errors import InputError
 
@@ -139,19 +140,21 @@ def test_processes_dask_and_shards_give_identical_datasets(tiny, reference, exp_
     pd.testing.assert_frame_equal(Store.open(shards[0]).read_dataset(), reference, check_exact=True)
 
 
-def test_resume_skips_finished_runs(tiny, reference, exp_dir):
+def test_resume_skips_finished_runs(tiny, reference, exp_dir, monkeypatch):
+    monkeypatch.setattr("simulation.experiment.store.FILE_SECONDS", 600.0)  # files by count alone, on any machine
     out = exp_dir / "resume"
     run_sweep(tiny, out, shard=(1, 2), progress=False)
     s = run_sweep(tiny, out, progress=False)
     assert (s.skipped, s.done) == (6, 6)
     store = Store.open(out)
+    assert len(store.run_files()) == 2, "each sweep gathered its six runs into one file"
+    drop_runs(store, sorted(store.finished_keys())[:2])
     mtimes = {p.name: p.stat().st_mtime_ns for p in store.runs_dir.iterdir()}
-    for key in sorted(store.finished_keys())[:2]:
-        store.run_path(key).unlink()
     s = run_sweep(tiny, out, progress=False)
     assert (s.skipped, s.done, s.failed) == (10, 2, 0)
-    untouched = {p.name: p.stat().st_mtime_ns for p in store.runs_dir.iterdir() if p.name in mtimes}
-    assert sum(mtimes[n] == t for n, t in untouched.items()) == 10, "finished runs are not rewritten"
+    now = {p.name: p.stat().st_mtime_ns for p in store.runs_dir.iterdir()}
+    assert all(now[n] == t for n, t in mtimes.items()), "finished runs are not rewritten"
+    assert len(now) == len(mtimes) + 1, "the two runs done again went into a file of their own"
     s = run_sweep(tiny, out, progress=False)
     assert (s.skipped, s.done) == (12, 0) and s.complete
     pd.testing.assert_frame_equal(store.read_dataset(), reference, check_exact=True)
@@ -191,7 +194,7 @@ def test_failing_run_is_recorded_the_sweep_goes_on_and_retry_reruns_it(tiny, ref
 
     # a failure that does not come back (e.g. a node that ran out of memory): retry finishes the run
     key = sorted(store.finished_keys())[0]
-    store.run_path(key).unlink()
+    drop_runs(store, [key])
     store.record_failure(key, {"error_type": "MemoryError", "message": "out of memory", "traceback": ""})
     s = run_sweep(tiny, out, design=design, progress=False)
     assert s.not_retried == 3 and s.done == 0
@@ -320,21 +323,21 @@ from simulation.experiment.spec import load_experiment
 from simulation.experiment.sweep import run_sweep
 spec, out, executor, midwrite = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 if midwrite:  # hold the process in the middle of writing its `midwrite`-th run file, to be killed there
-    import threading  # runs are written from a few threads (store.RunWriter): only that one is held
-    real_write_all, real_write_run, n, lock, mine = at._write_all, st.Store.write_run, [0], threading.Lock(), threading.local()
-    def write_run(self, key, data, labels=None):
+    import threading  # run files are written from a thread (store.RunWriter): only that one is held
+    real_write_all, real_write_runs, n, lock, mine = at._write_all, st.Store.write_runs, [0], threading.Lock(), threading.local()
+    def write_runs(self, runs):
         with lock:
             n[0] += 1
-            mine.key = key if n[0] == midwrite else None
-        return real_write_run(self, key, data, labels)
+            mine.name = st.batch_name([r.key for r in runs]) if n[0] == midwrite else None
+        return real_write_runs(self, runs)
     def half(fd, data):
-        if getattr(mine, "key", None) is None:
+        if getattr(mine, "name", None) is None:
             return real_write_all(fd, data)
         real_write_all(fd, data[: len(data) // 2])
-        print("MIDWRITE", mine.key, flush=True)
+        print("MIDWRITE", mine.name, flush=True)
         time.sleep(600)
     at._write_all = half
-    st.Store.write_run = write_run
+    st.Store.write_runs = write_runs
 print("START", flush=True)
 run_sweep(load_experiment(spec), out, executor=executor, workers=2 if executor != "serial" else None,
           progress=False)
@@ -342,10 +345,19 @@ print("END", flush=True)
 """
 
 
-def _start(spec: Path, out: Path, executor: str = "serial", midwrite: int = 0) -> subprocess.Popen:
+def _start(
+    spec: Path, out: Path, executor: str = "serial", midwrite: int = 0, runs_per_file: int | None = 1
+) -> subprocess.Popen:
+    """A sweep in a process of its own, to be killed; by default it writes a file per run, so that
+    the test can kill it after so many runs."""
+    env = dict(os.environ)
+    env.pop("SCSIM_RUNS_PER_FILE", None)
+    if runs_per_file is not None:
+        env["SCSIM_RUNS_PER_FILE"] = str(runs_per_file)
     return subprocess.Popen(
         [sys.executable, "-c", SCRIPT, str(spec), str(out), executor, str(midwrite)],
         cwd=ROOT,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -397,27 +409,33 @@ def test_sigkill_at_several_points_then_resume_gives_the_uninterrupted_dataset(e
     gone, alive = psutil.wait_procs(children, timeout=15)
     assert not alive, f"orphaned workers left running: {alive}"
 
-    # 4. killed in the middle of writing a run file (held there): a half-written hidden temporary remains
-    proc = _start(spec, out, midwrite=2)
+    # 4. killed in the middle of writing a file of several runs (held there): a half-written hidden
+    # temporary remains, and every run gathered into that file is lost, to be done again
+    before = Store.open(out).finished_keys()
+    proc = _start(spec, out, midwrite=1, runs_per_file=None)
     line = ""
     while "MIDWRITE" not in line:
         line = proc.stdout.readline()
         assert line or proc.poll() is None, proc.stderr.read()
-    target = f"{line.split()[1]}.parquet"
+    target = line.split()[1]
     tmp_files = [p for p in (out / "runs").iterdir() if p.name.startswith(f".{target}.tmp-")]
     assert len(tmp_files) == 1 and tmp_files[0].stat().st_size > 0
-    assert not (out / "runs" / target).exists(), "the run being written is not visible"
+    assert not (out / "runs" / target).exists(), "the file being written is not visible"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert tmp_files[0].exists() and not (out / "runs" / target).exists()
+    after = Store.open(out)  # which removes the killed writer's temporary
+    assert after.finished_keys() == before, "the runs of the lost file are not finished"
+    assert after.removed_temporaries == tmp_files and not tmp_files[0].exists()
     # resume (here on local processes): the sweep finishes
     s = run_sweep(loaded, out, executor="processes", workers=2, progress=False)
-    assert s.complete and s.failed == 0 and s.done + s.skipped == total and s.removed_temporaries >= 1
-    assert not tmp_files[0].exists() and (out / "runs" / target).exists()
+    assert s.complete and s.failed == 0 and s.done + s.skipped == total
+    assert s.done == total - len(before) > 1, "the lost file held several runs"
     store = Store.open(out)
     assert store.visible_temporaries() == []
     names = sorted(os.listdir(out / "runs"))
-    assert len(names) == total and all(n.endswith(".parquet") and not n.startswith(".") for n in names)
+    assert all(n.endswith(".parquet") and not n.startswith(".") for n in names)
+    assert len(store.finished_keys()) == total
     pd.testing.assert_frame_equal(store.read_dataset(), reference, check_exact=True)
     import tempfile
 
@@ -468,7 +486,9 @@ def test_dask_worker_killed_mid_sweep_costs_only_its_runs(exp_dir):
 
         t = threading.Thread(target=killer, daemon=True)
         t.start()
-        s = run_sweep(loaded, out, executor="dask", scheduler=cluster.scheduler_address, progress=False)
+        s = run_sweep(  # a file per run: the killer counts them
+            loaded, out, executor="dask", scheduler=cluster.scheduler_address, progress=False, runs_per_file=1
+        )
         t.join(timeout=30)
         assert killed_at and isinstance(killed_at[0], int) and killed_at[0] < s.total, killed_at
         assert running, "the killed worker was running runs of the sweep"
@@ -499,7 +519,9 @@ def test_local_worker_process_killed_mid_sweep_is_replaced(exp_dir):
 
     t = threading.Thread(target=killer, daemon=True)
     t.start()
-    s = run_sweep(loaded, out, executor="processes", workers=2, progress=False)
+    s = run_sweep(
+        loaded, out, executor="processes", workers=2, progress=False, runs_per_file=1
+    )  # the killer counts files
     t.join(timeout=30)
     assert killed and killed[0] < s.total
     assert s.complete and s.failed == 0 and s.done == 48
@@ -600,11 +622,17 @@ def test_shipped_smoke_experiment_runs_and_resumes(tmp_path):
 def test_a_runs_values_and_labels_give_the_bytes_of_its_pandas_frame(metrics, groups):
     """A run as stored (tasks.run_values: its values, and labels once per store) is read back into
     Arrow (tasks.full_table) whose Parquet file is byte for byte what the pandas frame of
-    tasks.task_table gives, NaN rates (0/0) as nulls included."""
+    tasks.task_table gives, NaN rates (0/0) as nulls included, through a run file of several runs
+    (tasks.pack_runs, read back by tasks.file_runs)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from simulation.engine.simulate import simulate
     from simulation.experiment.executors import pack
     from simulation.experiment.tasks import (
+        file_runs,
         full_table,
+        pack_runs,
         plan_tasks,
         replication_seeds,
         resolve_task,
@@ -620,17 +648,21 @@ def test_a_runs_values_and_labels_give_the_bytes_of_its_pandas_frame(metrics, gr
         assert len(frame) > 0
         if metrics is None and groups is None:
             assert frame["value"].isna().any(), "the case with 0/0 rates (NaN) is covered"
-        values, labels = run_values(simulate(resolve_task(base, task), task.seed), task, metrics, groups)
-        assert pack(full_table(values, labels.table)) == pack(frame)
+        run, labels = run_values(simulate(resolve_task(base, task), task.seed), task, metrics, groups)
+        (meta, values), *_ = file_runs(pq.ParquetFile(pa.BufferReader(pack_runs([run]))).read())
+        assert meta == run.meta
+        assert pack(full_table(meta, values, labels.table)) == pack(frame)
 
 
-def test_a_sweep_stores_values_once_labels_once_and_reads_back_the_tidy_rows(exp_dir):
-    """A run file holds the run's values only (its labels are one file per store): read back, each
-    run is exactly the frame `tasks.task_table` gives for it, NaN rates as NaN included."""
+def test_a_sweep_stores_values_once_labels_once_and_reads_back_the_tidy_rows(exp_dir, monkeypatch):
+    """A run file holds runs' values only (their labels are one file per store), several runs a
+    file: read back, each run is exactly the frame `tasks.task_table` gives for it, NaN rates as NaN
+    included."""
     import pyarrow.parquet as pq
 
     from simulation.experiment.tasks import task_table
 
+    monkeypatch.setattr("simulation.experiment.store.FILE_SECONDS", 600.0)  # files by count alone, on any machine
     spec = write_experiment(exp_dir / "values", name="values", values=(40, 80), reps=2)
     loaded = load_experiment(str(spec))
     out = exp_dir / "values_out"
@@ -638,18 +670,23 @@ def test_a_sweep_stores_values_once_labels_once_and_reads_back_the_tidy_rows(exp
     store = Store.open(out)
     assert [p.suffix for p in store.labels_dir.iterdir()] == [".parquet"], "one labels file for the sweep"
     _, _, tasks = prepare(loaded)
+    assert len(store.run_files()) == 1, "the sweep's four runs went into one file"
     for task in tasks:
-        assert pq.read_schema(store.run_path(task.key)).names == ["value"]
+        assert pq.read_schema(store.run_file(task.key)).names == ["value"]
         want = task_table(loaded.base, task, *output_filter(loaded))
         pd.testing.assert_frame_equal(store.read_run(task.key), want, check_exact=True)
     assert len(store.read_dataset()) == sum(len(store.read_run(t.key)) for t in tasks)
 
 
-def test_a_store_with_run_files_of_the_old_format_reads_as_one_dataset(exp_dir):
-    """A store written before run files held values only (format 1: every run's tidy rows) is
-    resumed by this version: old and new run files read back as one dataset, the same as a store
-    written whole by this version. A run whose labels are lost is one clear error, not a crash."""
-    from simulation.experiment.tasks import task_table, to_parquet_bytes
+def test_a_store_with_run_files_of_the_old_formats_reads_as_one_dataset(exp_dir):
+    """A store written by older versions (format 1: a run's tidy rows a file; format 2: a run's
+    values a file) is resumed by this version: run files of all three formats read back as one
+    dataset, the same as a store written whole by this version. A run whose labels are lost is one
+    clear error, not a crash."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from simulation.experiment.tasks import RUN_META, VALUE_OPTIONS, task_table, to_parquet_bytes
 
     spec = write_experiment(exp_dir / "old", name="old", values=(40, 80), reps=2)
     loaded = load_experiment(str(spec))
@@ -659,21 +696,32 @@ def test_a_store_with_run_files_of_the_old_format_reads_as_one_dataset(exp_dir):
     run_sweep(loaded, out, progress=False)
     store = Store.open(out)
     _, _, tasks = prepare(loaded)
-    old = tasks[1]
-    frame = task_table(loaded.base, old, *output_filter(loaded))
-    store.run_path(old.key).write_bytes(to_parquet_bytes(frame))  # as format 1 wrote it
+    one, two = tasks[1], tasks[3]
+    (run,) = [r for r in stored_runs(store.run_file(two.key)) if r.key == two.key]
+    drop_runs(store, [one.key, two.key])
+    frame = task_table(loaded.base, one, *output_filter(loaded))
+    (store.runs_dir / f"{one.key}.parquet").write_bytes(to_parquet_bytes(frame))  # as format 1 wrote it
+    table = pa.Table.from_arrays([pa.array(run.values, from_pandas=True)], names=["value"])
+    sink = pa.BufferOutputStream()  # as format 2 wrote it
+    pq.write_table(table.replace_schema_metadata({RUN_META: json.dumps(run.meta).encode()}), sink, **VALUE_OPTIONS)
+    (store.runs_dir / f"{two.key}.parquet").write_bytes(sink.getvalue().to_pybytes())
+    assert len(Store.open(out).run_files()) == 3
     pd.testing.assert_frame_equal(Store.open(out).read_dataset(), reference, check_exact=True)
-    # resumed by this version, a folder of format 1 is marked format 2 (an older scsim then refuses
+    # resumed by this version, a folder of format 1 is marked format 3 (an older scsim then refuses
     # it with a message instead of misreading its new run files), and its runs read the same
     manifest = json.loads((out / "experiment.json").read_text())
     (out / "experiment.json").write_text(json.dumps({**manifest, "format": 1}))
-    store.run_path(tasks[2].key).unlink()
+    drop_runs(store, [tasks[2].key])
     assert run_sweep(loaded, out, progress=False).done == 1
-    assert json.loads((out / "experiment.json").read_text())["format"] == 2
+    assert json.loads((out / "experiment.json").read_text())["format"] == 3
     pd.testing.assert_frame_equal(Store.open(out).read_dataset(), reference, check_exact=True)
-    (out / "experiment.json").write_text(json.dumps({**manifest, "format": 3}))
-    with pytest.raises(InputError, match="format 3, but this scsim reads format 2 or older"):
+    (out / "experiment.json").write_text(json.dumps({**manifest, "format": 4}))
+    with pytest.raises(InputError, match="format 4, but this scsim reads format 3 or older"):
         Store.open(out)
+    from simulation.experiment.store import FORMAT
+    from simulation.present.figures.data import SWEEP_FORMAT
+
+    assert SWEEP_FORMAT == FORMAT == 3, "the report reads the format the store writes"
     (out / "experiment.json").write_text(json.dumps(manifest))
 
     for path in store.labels_dir.iterdir():
@@ -682,43 +730,68 @@ def test_a_store_with_run_files_of_the_old_format_reads_as_one_dataset(exp_dir):
         Store.open(out).read_dataset()
 
 
-def test_the_run_writer_stores_every_run_from_its_threads_and_raises_a_failed_write(tmp_path):
-    """store.RunWriter: runs written from threads are all there, whole; a write that fails is raised
-    (at a later put or when draining, once the writes in flight are done); 0 threads writes in put."""
+def _runs(n: int, prefix: str = "k") -> list:
+    from simulation.experiment.tasks import StoredRun
+
+    rng = np.random.default_rng(7)
+    return [
+        StoredRun({"point": i, "rep": 0, "key": f"{prefix}{i:03d}", "scenario": "s", "seed": i, "labels": "lab"}, v)
+        for i, v in enumerate(rng.normal(size=(n, 30)))
+    ]
+
+
+def test_the_run_writer_gathers_runs_into_files_and_raises_a_failed_write(tmp_path):
+    """store.RunWriter: runs go into files of at most `runs_per_file`, written from a thread, all
+    there and whole; a file is also written once its first run has waited `seconds`, with no run
+    after it; a write that fails is raised (at a later put or when draining, once the files in
+    flight are done); 0 threads writes in put."""
     from simulation.experiment.store import RunWriter
 
     store = Store.create_or_open(tmp_path / "w", {"experiment_hash": "h"})
-    payload = {f"k{i:03d}": os.urandom(3000 + i) for i in range(200)}
-    with RunWriter(store, threads=4, limit=8) as writer:
-        for key, data in payload.items():
-            writer.put(key, data, ("lab", b"labels"))
-    assert store.finished_keys() == set(payload)
-    assert all(store.run_path(k).read_bytes() == v for k, v in payload.items())
+    runs = _runs(200)
+    with RunWriter(store, threads=1, limit=2, runs_per_file=16) as writer:
+        for run in runs:
+            writer.put(run, ("lab", b"labels"))
+    assert store.finished_keys() == {r.key for r in runs}
+    assert sorted(len(k) for k in store.run_files().values()) == [8] + [16] * 12
+    back = {r.key: r for f in store.run_files() for r in stored_runs(store.runs_dir / f)}
+    assert all(back[r.key].meta == r.meta and np.array_equal(back[r.key].values, r.values) for r in runs)
     assert (store.labels_dir / "lab.parquet").read_bytes() == b"labels"
     assert not store.visible_temporaries()
 
-    real = Store.write_run
+    with RunWriter(store, threads=1, runs_per_file=1000, seconds=0.2) as writer:
+        for run in _runs(3, "late"):
+            writer.put(run)
+        t0 = time.monotonic()
+        while not {"late000", "late002"} <= store.finished_keys():
+            assert time.monotonic() - t0 < 10, "the gathered runs were written without a run after them"
+            time.sleep(0.02)
 
-    def failing(self, key, data, labels=None):
-        if key == "bad":
+    real = Store.write_runs
+
+    def failing(self, batch):
+        if any(r.key == "k001" for r in batch):
             raise OSError(28, "No space left on device")
-        return real(self, key, data, labels)
+        return real(self, batch)
 
     store2 = Store.create_or_open(tmp_path / "w2", {"experiment_hash": "h"})
     try:
-        Store.write_run = failing
-        with pytest.raises(OSError, match="No space left"), RunWriter(store2, threads=2) as writer:
-            for key in ("a", "bad", "b", "c"):
-                writer.put(key, b"x")
-        assert "a" in store2.finished_keys() and "bad" not in store2.finished_keys()
+        Store.write_runs = failing
+        with pytest.raises(OSError, match="No space left"), RunWriter(store2, threads=1, runs_per_file=1) as writer:
+            for run in _runs(4):
+                writer.put(run)
+        assert "k000" in store2.finished_keys() and "k001" not in store2.finished_keys()
         assert not store2.visible_temporaries()
-        w0 = RunWriter(store2, threads=0)
+        w0 = RunWriter(store2, threads=0, runs_per_file=2)
+        first, bad = _runs(2)
+        w0.put(first)
         with pytest.raises(OSError, match="No space left"):
-            w0.put("bad", b"x")
-        w0.put("d", b"y")
-        assert store2.run_path("d").read_bytes() == b"y"
+            w0.put(bad)  # the file of both fails
+        w0.put(_runs(4)[3])
+        w0.drain()
+        assert "k003" in store2.finished_keys()
     finally:
-        Store.write_run = real
+        Store.write_runs = real
 
 
 def test_a_sweep_whose_write_fails_stops_with_the_error_and_resumes_whole(exp_dir, monkeypatch):
@@ -728,19 +801,19 @@ def test_a_sweep_whose_write_fails_stops_with_the_error_and_resumes_whole(exp_di
     loaded = load_experiment(str(spec))
     run_sweep(loaded, exp_dir / "wfail_ref", progress=False, write_threads=0)
     reference = Store.open(exp_dir / "wfail_ref").read_dataset()
-    real, calls = Store.write_run, [0]
+    real, calls = Store.write_runs, [0]
 
-    def full_disk(self, key, data, labels=None):
+    def full_disk(self, runs):
         calls[0] += 1
         if calls[0] == 4:
             raise OSError(28, "No space left on device")
-        return real(self, key, data, labels)
+        return real(self, runs)
 
     out = exp_dir / "wfail_out"
-    monkeypatch.setattr(Store, "write_run", full_disk)
+    monkeypatch.setattr(Store, "write_runs", full_disk)
     with pytest.raises(OSError, match="No space left"):
-        run_sweep(loaded, out, progress=False)
-    monkeypatch.setattr(Store, "write_run", real)
+        run_sweep(loaded, out, progress=False, runs_per_file=1)
+    monkeypatch.setattr(Store, "write_runs", real)
     store = Store.open(out)
     assert store.sessions()[-1]["status"].startswith("error: OSError")
     assert 0 < len(store.finished_keys()) < len(reference["key"].unique())
@@ -765,3 +838,21 @@ def test_pool_workers_are_forks_of_a_server_that_loaded_the_kernels():
     assert all(s["loaded"] for s in states), "a worker loaded the kernels itself"
     assert all(s["ppid"] != os.getpid() for s in states), "a worker is a fork of the pool's own process"
     assert len({s["ppid"] for s in states}) == 1, "the workers share one server"
+
+
+def test_runs_per_file_is_checked_before_anything_is_written(tiny, exp_dir, monkeypatch):
+    """SCSIM_RUNS_PER_FILE (and `runs_per_file`) that is not a whole number of at least 1 is one clear
+    error before the results folder exists; a valid one sets how many runs a file holds."""
+    monkeypatch.setattr("simulation.experiment.store.FILE_SECONDS", 600.0)  # files by count alone, on any machine
+    for bad in ("0", "many", "-3"):
+        monkeypatch.setenv("SCSIM_RUNS_PER_FILE", bad)
+        with pytest.raises(InputError, match="SCSIM_RUNS_PER_FILE=.*expected a whole number of runs a file"):
+            run_sweep(tiny, exp_dir / "per_file", progress=False)
+        assert not (exp_dir / "per_file").exists()
+    monkeypatch.setenv("SCSIM_RUNS_PER_FILE", "5")
+    with pytest.raises(InputError, match="runs_per_file=0: expected at least 1"):
+        run_sweep(tiny, exp_dir / "per_file", progress=False, runs_per_file=0)
+    assert not (exp_dir / "per_file").exists()
+    s = run_sweep(tiny, exp_dir / "per_file", progress=False)
+    assert s.done == 12
+    assert sorted(len(k) for k in Store.open(exp_dir / "per_file").run_files().values()) == [2, 5, 5]

@@ -12,8 +12,8 @@ kernels already compiled.
 Figures:
   runs/s          n_runs / wall clock of run_sweep (worker start-up included; interpreter start-up
                   and imports of the sweep process itself excluded, the same for every executor)
-  steady runs/s   completion rate once every worker has finished its first run (from the run files'
-                  modification times), i.e. without start-up
+  steady runs/s   completion rate once every worker has finished its first run (from the times the
+                  runs reached the sweep), i.e. without start-up
   speed-up        against serial, for both
   CPU ms/run      CPU seconds of the sweep process and all its workers (getrusage of waited-for
                   children) for one more run: the difference between a sweep of n_runs and a
@@ -91,9 +91,10 @@ else:
     import simulation.experiment.sweep as sw
     from simulation.experiment.spec import load_experiment
     loaded = load_experiment(args["experiment"])
-    rss, record, count = {}, sw.record_outcome, [0]
+    rss, record, count, times = {}, sw.record_outcome, [0], []
     def counted(*a, **k):  # resident memory once the first runs are done (kernels loaded), and at the end
         record(*a, **k)
+        times.append(time.perf_counter())  # when each run reached the sweep (the steady rate)
         count[0] += 1
         if count[0] == args["warm"]:
             rss["start"] = psutil.Process().memory_info().rss
@@ -107,7 +108,8 @@ else:
     from simulation.experiment.executors import stop_fork_server
     stop_fork_server()
     print(json.dumps({"wall": wall, "done": s.done, "failed": s.failed,
-                      "run_seconds": s.run_seconds, "model_cpu": s.model_cpu_seconds, "rss": rss}))
+                      "run_seconds": s.run_seconds, "model_cpu": s.model_cpu_seconds, "rss": rss,
+                      "times": times}))
 """
 
 
@@ -146,9 +148,9 @@ def experiment_file(folder: Path, scenario: Path, n_runs: int) -> Path:
     return path
 
 
-def steady_rate(out: Path, skip: int) -> float:
-    """Runs per second from the completion times of the run files, after the first `skip` runs."""
-    times = sorted(p.stat().st_mtime for p in (out / "runs").glob("*.parquet"))
+def steady_rate(times: list[float], skip: int) -> float:
+    """Runs per second from the times the runs reached the sweep, after the first `skip` runs."""
+    times = sorted(times)
     if len(times) <= skip + 1:
         return float("nan")
     span = times[-1] - times[skip]
@@ -209,7 +211,7 @@ def _measure_executor(
     if small is not None:
         best["in_sweep"] = min(best["in_sweep"], (r["cpu_total"] - cpu_small) / (r["model_cpu"] - model_small) - 1.0)
     best["wall"] = min(best["wall"], r["wall"])
-    best["steady"] = max(best["steady"], steady_rate(root / f"{ex}-{k}", skip=w))
+    best["steady"] = max(best["steady"], steady_rate(r["times"], skip=w))
     best["cpu"] = min(best["cpu"], r["cpu_total"])
     best["cpu_small"] = min(best["cpu_small"], cpu_small)
 

@@ -5,8 +5,8 @@ Every executor has the same shape:
     executor(base, tasks, *, metrics=None, groups=None, **options) -> iterator of Outcome
 
 and yields one `Outcome` per task as the tasks complete (in no particular order). Workers run
-`tasks.run_values` and send back the run's values as Parquet bytes (with their labels), or an error record if the run raised:
-only the caller writes files. A run that raises is an outcome like any other; the sweep goes on.
+`tasks.run_values` and send back the run's values (a `tasks.StoredRun`, with its labels), or an
+error record if the run raised: only the caller encodes and writes files, several runs a file. A run that raises is an outcome like any other; the sweep goes on.
 
 The base scenario goes to each worker once (a pool initializer; a Dask worker plugin, which
 also reaches workers that join or restart later), tasks carry only their overrides and seed.
@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulation.engine.simulate import simulate
-from simulation.experiment.tasks import PARQUET_OPTIONS, VALUE_OPTIONS, Task, resolve_task, run_values
+from simulation.experiment.tasks import PARQUET_OPTIONS, StoredRun, Task, resolve_task, run_values
 from simulation.scenario.loader import Resolved
 
 _HOST = socket.gethostname()
@@ -49,25 +49,24 @@ _HOST = socket.gethostname()
 
 @dataclass
 class Outcome:
-    """The result of one task: Parquet bytes of its values (`data`, `tasks.run_values`) with the id
-    and Parquet bytes of their labels (`labels`, the same in every run of a sweep), or an error
+    """The result of one task: its values and what names them (`run`, `tasks.run_values`) with the
+    id and Parquet bytes of their labels (`labels`, the same in every run of a sweep), or an error
     record (`error`)."""
 
     key: str
     point: int
     rep: int
-    data: bytes | None = None
+    run: StoredRun | None = None
     labels: tuple[str, bytes] | None = None
     error: dict | None = None
     run_seconds: float = 0.0  # the run and its values (tasks.run_values) in the worker
     model_cpu_seconds: float = 0.0  # CPU time of the model alone (world and monthly steps), in the worker
-    pack_seconds: float = 0.0  # Parquet encoding in the worker
     worker: str = ""
     extra: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return self.data is not None
+        return self.run is not None
 
 
 def task_record(task: Task) -> dict:
@@ -93,8 +92,7 @@ def error_record(task: Task, exc: BaseException, tb: str | None = None) -> dict:
 
 
 def pack(table: Any) -> bytes:
-    """A run as Parquet bytes: its values alone (the pyarrow Table of `tasks.run_values`, as a sweep
-    stores it), or all its tidy rows (a Table from `tasks.full_table`, or the frame of
+    """A run's tidy rows as Parquet bytes (a Table from `tasks.full_table`, or the frame of
     `tasks.task_table`: the same bytes as `tasks.to_parquet_bytes`). No conversion thread pool:
     each worker uses one core."""
     import pyarrow as pa
@@ -103,25 +101,22 @@ def pack(table: Any) -> bytes:
     if not isinstance(table, pa.Table):
         table = pa.Table.from_pandas(table, preserve_index=False, nthreads=1)
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, **(VALUE_OPTIONS if table.column_names == ["value"] else PARQUET_OPTIONS))
+    pq.write_table(table, sink, **PARQUET_OPTIONS)
     return sink.getvalue().to_pybytes()
 
 
 def execute(
     base: Resolved, task: Task, metrics: Sequence[str] | None = None, groups: Sequence[str] | None = None
 ) -> Outcome:
-    """Run one task (in whatever process this is) and pack its rows; never raises for a failing run."""
+    """Run one task (in whatever process this is) and take its values; never raises for a failing run."""
     worker = f"{_HOST}:{os.getpid()}"
     t0 = time.perf_counter()
     try:
         c0 = time.thread_time()
         res = simulate(resolve_task(base, task), task.seed)
         model_cpu = time.thread_time() - c0  # what the sweep's own costs are measured against (bench-sweep)
-        table, labels = run_values(res, task, metrics, groups)
+        run, labels = run_values(res, task, metrics, groups)
         del res
-        t1 = time.perf_counter()
-        data = pack(table)
-        del table
     except Exception as exc:  # noqa: BLE001 - any error of a run is recorded, the sweep goes on
         return Outcome(
             task.key,
@@ -135,11 +130,10 @@ def execute(
         task.key,
         task.point,
         task.rep,
-        data=data,
+        run=run,
         labels=(labels.id, labels.data),
-        run_seconds=t1 - t0,
+        run_seconds=time.perf_counter() - t0,
         model_cpu_seconds=model_cpu,
-        pack_seconds=time.perf_counter() - t1,
         worker=worker,
     )
 
@@ -664,7 +658,7 @@ def dask(
             else:
                 for outcome in outcomes:
                     mean_run[1] += 1
-                    mean_run[0] += (outcome.run_seconds + outcome.pack_seconds - mean_run[0]) / mean_run[1]
+                    mean_run[0] += (outcome.run_seconds - mean_run[0]) / mean_run[1]
                     yield outcome
             refill()
     finally:

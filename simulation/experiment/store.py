@@ -6,21 +6,27 @@
         design.parquet         the design points (one row per point, one column per factor)
         design_X.npy           SALib's sample matrix X (sampling designs only)
         tasks.parquet          every planned run: point, rep, seed, key, name, overrides (JSON)
-        runs/<key>.parquet     one file per finished run: its values, in the order of its labels, with its point,
-                               rep, key, scenario, seed and labels' id in the schema metadata (`tasks.run_values`);
-                               stores of format 1 hold its tidy rows instead (the columns of `tasks.task_table`)
+        runs/batch-<id>.parquet  finished runs, up to RUNS_PER_FILE a file (those that finished within
+                               FILE_SECONDS of each other): their values one run after another, and what
+                               names each run (point, rep, key, scenario, seed, labels' id, count) in the
+                               schema metadata (`tasks.pack_runs`). Stores of format 2 hold one run a file
+                               (`<key>.parquet`, values only); of format 1, a run's tidy rows
+                               (the columns of `tasks.task_table`). All three are read.
         labels/<id>.parquet    the year, metric and group of each value of a run (`tasks.Labels`): one file
                                per output filter, not the same three columns again in every run file
         failed/<key>.json      one file per failed run: error type, message, traceback, task
         sessions/<...>.json    one file per `run_sweep` call: when, where, executor, shard, counts
 
-`Store.read_dataset` (and `read_run`) read both kinds of run file into the same tidy table.
+`Store.read_dataset` (and `read_runs`) read every kind of run file into the same tidy table.
 
 Every file appears whole or not at all: it is written under a hidden temporary name in the same
 folder, flushed and fsynced, then renamed into place with `os.replace` (atomic on POSIX). A run
 killed mid-write leaves at most a hidden temporary file, which the next `Store.open` removes
 (only temporaries whose writer is gone: a dead process on this host, or older than a day on
 another host, so several shard jobs can share one folder on a cluster file system).
+
+A sweep writes its runs in batches (`RunWriter`): a run killed before its batch was written is run
+again by the next sweep, as one killed mid-run is. A batch waits at most FILE_SECONDS.
 
 A run's key is a hash of (base scenario, overrides, seed): the same key always means the same
 run. Two design points with identical overrides (a sampled design can draw the same value twice)
@@ -32,6 +38,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -39,7 +46,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -57,7 +64,11 @@ from simulation.io import (
 )
 from simulation.scenario.errors import InputError
 
-FORMAT = 2  # 2: run files hold values only, their labels are in labels/ (1: tidy rows)
+if TYPE_CHECKING:  # simulation.experiment.tasks imports the model: only where a run is written or read
+    from simulation.experiment.tasks import StoredRun
+
+FORMAT = 3  # 3: several runs a file; 2: one run a file, values only, labels in labels/; 1: tidy rows
+BATCH_PREFIX = "batch-"  # run files of several runs; a file of format 1 or 2 is named by its run's key
 MANIFEST = "experiment.json"
 DATASET_ORDER = ["point", "rep", "metric", "group", "year"]
 DATASET_COLUMNS = ["point", "rep", "key", "run", "scenario", "seed", "year", "metric", "group", "value"]
@@ -106,7 +117,7 @@ class Store:
         self.labels_dir = self.root / "labels"
         self._labels_written: set[str] = set()
         self.removed_temporaries: list[Path] = []
-        self._unsynced = 0
+        self._file_keys: dict[str, tuple[str, ...]] = {}  # run file name -> keys of its runs (files never change)
         self._lock = threading.Lock()  # writes may come from a RunWriter's threads
 
     # -- opening ---------------------------------------------------------------------------
@@ -235,13 +246,41 @@ class Store:
             self.removed_temporaries += clean_temporaries(d)
 
     # -- reading ---------------------------------------------------------------------------
+    def run_files(self) -> dict[str, tuple[str, ...]]:
+        """Each run file in place (name, in sorted order) and the keys of its runs; a file's keys are
+        read from its footer once, since a file in place never changes."""
+        try:
+            names = sorted(n for n in os.listdir(self.runs_dir) if n.endswith(".parquet") and not n.startswith("."))
+        except FileNotFoundError:
+            return {}
+        out = {}
+        for name in names:
+            keys = self._file_keys.get(name)
+            if keys is None:
+                if not name.startswith(BATCH_PREFIX):
+                    keys = (name[:-8],)
+                else:
+                    try:
+                        keys = batch_keys(self.runs_dir / name)
+                    except FileNotFoundError:
+                        continue
+                with self._lock:
+                    self._file_keys[name] = keys
+            out[name] = keys
+        return out
+
+    def index(self) -> dict[str, str]:
+        """Key of each finished run -> the name of the file that holds it (the first, in sorted
+        order, should two files hold it)."""
+        where: dict[str, str] = {}
+        for name, keys in self.run_files().items():
+            for key in keys:
+                where.setdefault(key, name)
+        return where
+
     def finished_keys(self) -> set[str]:
         """Keys of runs whose result file is in place."""
-        try:
-            names = os.listdir(self.runs_dir)
-        except FileNotFoundError:
-            return set()
-        return {n[:-8] for n in names if n.endswith(".parquet") and not n.startswith(".")}
+        return set(self.index())
 
     def failed_keys(self) -> set[str]:
         """Keys of recorded failures that have not finished since."""
@@ -274,12 +313,23 @@ class Store:
         path = self.root / "design_X.npy"
         return np.load(path, allow_pickle=False) if path.is_file() else None
 
-    def run_path(self, key: str) -> Path:
-        return self.runs_dir / f"{key}.parquet"
+    def run_file(self, key: str) -> Path:
+        """The file that holds run `key` (with other runs, in a store of format 3); KeyError if none."""
+        return self.runs_dir / self.index()[key]
+
+    def read_runs(self, keys: Sequence[str]) -> pd.DataFrame:
+        """The tidy rows (the columns of `tasks.task_table`) of the runs `keys`, each once, in the
+        order of `keys`, whichever way they were stored; each file that holds them is read once."""
+        where = self.index()
+        missing = [k for k in keys if k not in where]
+        if missing:
+            raise KeyError(f"no finished run {missing[0]} in {self.runs_dir}")
+        files = list(dict.fromkeys(where[k] for k in keys))
+        return read_run_files([self.runs_dir / f for f in files], self.labels_dir, keys=keys).to_pandas()
 
     def read_run(self, key: str) -> pd.DataFrame:
         """One run's tidy rows (the columns of `tasks.task_table`), whichever way it was stored."""
-        return read_run_files([self.run_path(key)], self.labels_dir).to_pandas()
+        return self.read_runs([key])
 
     def read_dataset(self, keys: Iterable[str] | None = None) -> pd.DataFrame:
         """Every finished planned run as one table, sorted by point, rep, metric, group, year.
@@ -299,7 +349,7 @@ class Store:
             wanted = sorted(finished if keys is None else finished & set(keys))
         if not wanted:
             return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _EMPTY_DTYPES.items()})
-        frame = read_run_files([self.run_path(k) for k in wanted], self.labels_dir).to_pandas()
+        frame = self.read_runs(wanted)
         if len(tasks) and tasks["key"].duplicated().any():
             frame = frame.drop(columns="point").merge(tasks[["key", "point"]], on="key", how="inner")
             frame = frame[
@@ -310,20 +360,30 @@ class Store:
         return frame.sort_values(order, kind="mergesort", ignore_index=True)
 
     # -- writing ---------------------------------------------------------------------------
-    def write_run(self, key: str, data: bytes, labels: tuple[str, bytes] | None = None) -> None:
-        """Store one finished run (Parquet bytes) and, the first time, its labels (id, Parquet
-        bytes), before the run that names them; a failure recorded earlier for the run is removed."""
-        self.ensure_labels(labels)
-        atomic_write(self.run_path(key), data)
-        failed = self.failed_dir / f"{key}.json"
-        failed.unlink(missing_ok=True)
+    def write_runs(self, runs: Sequence[StoredRun]) -> Path:
+        """Store finished runs in one file (their labels must be in place: `ensure_labels`); failures
+        recorded earlier for them are removed. The file is named by the keys it holds, so that the
+        same runs always make the same file."""
+        from simulation.experiment.tasks import pack_runs
+
+        keys = [r.key for r in runs]
+        name = batch_name(keys)
+        path = self.runs_dir / name
+        atomic_write(path, pack_runs(runs))
+        fsync_dir(self.runs_dir)  # one file for many runs: its rename is made durable at once
         with self._lock:
-            self._unsynced += 1
-            due = self._unsynced >= 64
-            if due:
-                self._unsynced = 0
-        if due:
-            self.sync()
+            self._file_keys[name] = tuple(keys)
+        for key in keys:
+            (self.failed_dir / f"{key}.json").unlink(missing_ok=True)
+        return path
+
+    def copy_run_file(self, source: Path, keys: Sequence[str]) -> None:
+        """Take a run file of another store of the experiment whole (merging shards)."""
+        atomic_write(self.runs_dir / source.name, source.read_bytes())
+        with self._lock:
+            self._file_keys[source.name] = tuple(keys)
+        for key in keys:
+            (self.failed_dir / f"{key}.json").unlink(missing_ok=True)
 
     def ensure_labels(self, labels: tuple[str, bytes] | None) -> None:
         """Write a run's labels (id, Parquet bytes) unless this store has them already."""
@@ -378,8 +438,6 @@ class Store:
     def sync(self) -> None:
         fsync_dir(self.runs_dir)
         fsync_dir(self.failed_dir)
-        with self._lock:
-            self._unsynced = 0
 
     def visible_temporaries(self) -> list[Path]:
         """Temporary files present now (from writes in progress or killed writers)."""
@@ -390,43 +448,111 @@ class Store:
         return out
 
 
-# threads that store finished runs (RunWriter): the waits of their fsyncs overlap, so that a slow
-# file system does not cap the runs a second of every worker together (docs/experiments.md, "Sweeps")
-WRITE_THREADS = 4
+# A sweep gathers finished runs into files of up to RUNS_PER_FILE runs, and writes a file once its
+# first run has waited FILE_SECONDS: encoding and writing a file cost more than one run's values
+# (docs/experiments.md, "Sweeps"), and a killed sweep loses at most the runs of that last second.
+RUNS_PER_FILE = 64
+FILE_SECONDS = 1.0
+RUNS_PER_FILE_ENV = "SCSIM_RUNS_PER_FILE"  # the user's knob: e.g. 1, a file per run, as before format 3
+
+
+def default_runs_per_file(environ: dict[str, str] | None = None) -> int:
+    """Runs a file at most: SCSIM_RUNS_PER_FILE if set (a whole number, at least 1), else RUNS_PER_FILE."""
+    text = (os.environ if environ is None else environ).get(RUNS_PER_FILE_ENV, "").strip()
+    if not text:
+        return RUNS_PER_FILE
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise InputError(f"{RUNS_PER_FILE_ENV}={text!r}: expected a whole number of runs a file, at least 1")
+    return n
+
+
+# threads that write the files (RunWriter): their fsyncs overlap the next runs
+WRITE_THREADS = 1
 
 
 def writer_threads(executor: str) -> int:
-    """Writer threads for runs coming from `executor`: one for `serial`, which makes one run at a
-    time (its fsync then overlaps the next run; more threads only add CPU), WRITE_THREADS otherwise."""
-    return 1 if executor == "serial" else WRITE_THREADS
+    """Threads that write the run files of a sweep on `executor`: one. A file holds many runs, so
+    its fsync waits once for all of them; more threads only add CPU."""
+    return WRITE_THREADS
 
 
 class RunWriter:
-    """Stores finished runs from a few threads, so that the wait of each file's fsync (about 0.2 ms
-    on a local disk, milliseconds on a network file system) overlaps the next run and the other
-    writes, instead of holding up the loop that receives the runs of every worker.
+    """Gathers finished runs into files of up to `runs_per_file` runs and stores each file from a
+    thread, so that neither the encoding nor the fsync holds up the loop that receives the runs.
 
-    Each run file is still written whole, fsynced and renamed into place (`Store.write_run`); a
-    run's labels are written before it, here, the first time. `put` waits when `limit` writes are
-    in flight, and raises the error of a write that failed; `drain` waits for all of them. Use it as
-    a context manager: leaving it drains, so that no write is left running when a sweep records
-    its session. `threads=0` writes each run in `put` itself."""
+    A file is written when it is full, when its first run has waited `seconds` (a flusher thread
+    sees to it between runs), and when the writer is drained. Each file is written whole, fsynced
+    and renamed into place (`Store.write_runs`); a run's labels are written before it, in `put`,
+    the first time. `put` waits when `limit` files are in flight, and raises the error of a write
+    that failed; `drain` writes what is gathered and waits for every file. Use it as a context
+    manager: leaving it drains, so that no write is left running when a sweep records its session.
+    `threads=0` writes each file in `put` (or `drain`) itself, and nothing between two puts."""
 
-    def __init__(self, store: Store, threads: int = WRITE_THREADS, limit: int = 64) -> None:
+    def __init__(
+        self,
+        store: Store,
+        threads: int = WRITE_THREADS,
+        limit: int = 8,
+        runs_per_file: int | None = None,
+        seconds: float | None = None,
+    ) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
+        if runs_per_file is None:
+            runs_per_file = default_runs_per_file()
+        if runs_per_file < 1:
+            raise ValueError("runs_per_file must be at least 1")
         self.store = store
         self.limit = max(1, limit)
+        self.runs_per_file = runs_per_file
+        self.seconds = FILE_SECONDS if seconds is None else seconds
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="scsim-write") if threads > 0 else None
         self._pending: collections.deque = collections.deque()
+        self._batch: list[StoredRun] = []
+        self._since = 0.0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._flusher: threading.Thread | None = None
+        if self._pool is not None:
+            self._flusher = threading.Thread(target=self._flush_old, name="scsim-flush", daemon=True)
+            self._flusher.start()
 
-    def put(self, key: str, data: bytes, labels: tuple[str, bytes] | None = None) -> None:
-        self.store.ensure_labels(labels)  # here, before any run that names them
+    def put(self, run: StoredRun, labels: tuple[str, bytes] | None = None) -> None:
+        self.store.ensure_labels(labels)  # here, before any file that names them
+        self._reap(block=False)
+        with self._lock:
+            if not self._batch:
+                self._since = time.monotonic()
+            self._batch.append(run)
+            due = len(self._batch) >= self.runs_per_file or time.monotonic() - self._since >= self.seconds
+            batch = self._take() if due else None
+        if batch:
+            self._write(batch)
+
+    def _take(self) -> list[StoredRun]:
+        batch, self._batch = self._batch, []
+        return batch
+
+    def _write(self, batch: list[StoredRun]) -> None:
         if self._pool is None:  # no threads: here and now
-            self.store.write_run(key, data)
+            self.store.write_runs(batch)
             return
         self._reap(block=len(self._pending) >= self.limit)
-        self._pending.append(self._pool.submit(self.store.write_run, key, data))
+        self._pending.append(self._pool.submit(self.store.write_runs, batch))
+
+    def _flush_old(self) -> None:
+        """Write the gathered runs once the first has waited `seconds`, even if no run follows."""
+        while not self._stop.wait(min(0.25, self.seconds / 4) if self.seconds > 0 else 0.05):
+            with self._lock:
+                due = bool(self._batch) and time.monotonic() - self._since >= self.seconds
+                batch = self._take() if due else None
+                if batch:  # submitted under the lock: files go to the pool in the order of their runs
+                    assert self._pool is not None
+                    self._pending.append(self._pool.submit(self.store.write_runs, batch))
 
     def _reap(self, block: bool) -> None:
         while self._pending and (block or self._pending[0].done()):
@@ -434,8 +560,15 @@ class RunWriter:
             block = False
 
     def drain(self) -> None:
-        """Wait for every write in flight; raise the first error among them."""
+        """Write the runs gathered so far, wait for every file in flight; raise the first error."""
         first: BaseException | None = None
+        with self._lock:
+            batch = self._take()
+        if batch:
+            try:
+                self._write(batch)
+            except BaseException as exc:  # noqa: BLE001 - wait for the others, then raise the first
+                first = exc
         while self._pending:
             try:
                 self._pending.popleft().result()
@@ -449,6 +582,9 @@ class RunWriter:
 
     def __exit__(self, *exc: object) -> None:
         try:
+            self._stop.set()
+            if self._flusher is not None:
+                self._flusher.join()
             self.drain()
         finally:
             if self._pool is not None:
@@ -469,45 +605,92 @@ _EMPTY_DTYPES = {
 }
 
 
-def read_run_files(paths: Sequence[Path], labels_dir: Path) -> Any:
-    """Run files (of either format) as one pyarrow Table of tidy rows, in the order of `paths`.
+def batch_name(keys: Sequence[str]) -> str:
+    """The name of the run file that holds the runs `keys`, in this order."""
+    return f"{BATCH_PREFIX}{hashlib.sha256(' '.join(keys).encode()).hexdigest()[:20]}.parquet"
 
-    A values-only file (format 2) gets its point, rep, key, scenario and seed from its metadata and
-    its year, metric and group from `labels_dir/<id>.parquet`; a file of format 1 is its rows. The
-    files are read in threads (Parquet decoding releases the GIL); each label file once."""
+
+def stored_runs(path: Path) -> list[StoredRun]:
+    """The runs of a values-only run file (format 2 or 3) as they were stored (merging part of a file)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from simulation.experiment.tasks import RUN_META, full_table, run_schema
+    from simulation.experiment.tasks import StoredRun, file_runs
+
+    runs = file_runs(pq.ParquetFile(pa.BufferReader(Path(path).read_bytes())).read(use_threads=False))
+    if runs is None:
+        raise InputError("a run file of tidy rows (format 1), not of values", str(path))
+    return [StoredRun(m, v.to_numpy(zero_copy_only=False).astype(np.float64)) for m, v in runs]
+
+
+def batch_keys(path: Path) -> tuple[str, ...]:
+    """The keys of the runs in a file of several runs, from its footer alone."""
+    import pyarrow.parquet as pq
+
+    from simulation.experiment.tasks import RUNS_META
+
+    try:
+        meta = pq.read_schema(path).metadata or {}
+        return tuple(str(m["key"]) for m in json.loads(meta[RUNS_META]))
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a file that is not a run file of this kind
+        raise InputError(f"not a readable run file ({type(exc).__name__}: {exc})", str(path)) from None
+
+
+def read_run_files(paths: Sequence[Path], labels_dir: Path, keys: Sequence[str] | None = None) -> Any:
+    """Run files (of any format) as one pyarrow Table of tidy rows: every run of each file in the
+    order of `paths`, or only the runs `keys`, each once, in the order of `keys`.
+
+    A values-only file (format 2: one run; format 3: several) gets what names each run from its
+    metadata and its year, metric and group from `labels_dir/<id>.parquet`; a file of format 1 is
+    its rows. The files are read in threads (Parquet decoding releases the GIL); each label file once."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from simulation.experiment.tasks import file_runs, full_table, run_schema
 
     labels: dict[str, Any] = {}
+    lock = threading.Lock()
 
     def read(path: Path) -> Any:  # ParquetFile on the bytes: a tenth of read_table's cost for a small file
         return pq.ParquetFile(pa.BufferReader(Path(path).read_bytes())).read(use_threads=False)
 
-    def one(path: Path) -> Any:
+    def labels_of(labels_id: str, path: Path) -> Any:
+        with lock:
+            if labels_id not in labels:
+                where = labels_dir / f"{labels_id}.parquet"
+                try:
+                    labels[labels_id] = read(where)
+                except FileNotFoundError:
+                    raise InputError(
+                        f"run file {Path(path).name} names labels {labels_id}, which are missing", str(where)
+                    ) from None
+            return labels[labels_id]
+
+    def one(path: Path) -> list[tuple[str, Any]]:  # (key, tidy rows) of each run of the file
         table = read(path)
-        meta = table.schema.metadata or {}
-        if RUN_META not in meta:
-            return table
-        labels_id = json.loads(meta[RUN_META])["labels"]
-        if labels_id not in labels:
-            where = labels_dir / f"{labels_id}.parquet"
-            try:
-                labels[labels_id] = read(where)
-            except FileNotFoundError:
-                raise InputError(
-                    f"run file {Path(path).name} names labels {labels_id}, which are missing", str(where)
-                ) from None
-        return full_table(table, labels[labels_id])
+        runs = file_runs(table)
+        if runs is None:  # format 1: tidy rows, one run
+            key = table.column("key")[0].as_py() if table.num_rows and "key" in table.column_names else path.stem
+            return [(str(key), table)]
+        return [(str(m["key"]), full_table(m, v, labels_of(m["labels"], path))) for m, v in runs]
 
     if len(paths) < 8:
-        tables = [one(p) for p in paths]
+        found = [one(p) for p in paths]
     else:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
-            tables = list(pool.map(one, paths))
+            found = list(pool.map(one, paths))
+    if keys is None:
+        tables = [t for runs in found for _, t in runs]
+    else:
+        by_key: dict[str, Any] = {}
+        for runs in found:
+            for key, t in runs:
+                by_key.setdefault(key, t)
+        tables = [by_key[k] for k in dict.fromkeys(keys) if k in by_key]
     if not tables:
         return run_schema().empty_table()
     return pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]

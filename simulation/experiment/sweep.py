@@ -30,7 +30,15 @@ from typing import Any
 from simulation.experiment.executors import EXECUTORS, Outcome, default_workers
 from simulation.experiment.lock import sweep_lock
 from simulation.experiment.spec import LoadedExperiment
-from simulation.experiment.store import RunWriter, Store, atomic_write, tasks_frame, writer_threads
+from simulation.experiment.store import (
+    RunWriter,
+    Store,
+    atomic_write,
+    default_runs_per_file,
+    stored_runs,
+    tasks_frame,
+    writer_threads,
+)
 from simulation.experiment.tasks import Task, plan_tasks, replication_seeds
 from simulation.scenario.errors import InputError
 
@@ -349,6 +357,7 @@ def run_sweep(
     design: Any = None,
     max_runs: int | None = None,
     write_threads: int | None = None,
+    runs_per_file: int | None = None,
 ) -> SweepSummary:
     """Run (or resume) an experiment's sweep into the results folder `out`.
 
@@ -359,14 +368,21 @@ def run_sweep(
     force      replace a results folder of a different experiment (never needed to resume).
     design     a prebuilt DesignTable (default: designs.build_design(loaded)).
     max_runs   refuse a plan of more runs (default size.MAX_RUNS), before the design is built.
-    write_threads  threads that store finished runs (store.RunWriter; 0: in the loop that receives them;
-               default store.writer_threads(executor)).
+    write_threads  threads that write the run files (store.RunWriter; 0: in the loop that receives
+               the runs; default store.writer_threads(executor)).
+    runs_per_file  finished runs gathered into one file, at most (default: SCSIM_RUNS_PER_FILE, else
+               store.RUNS_PER_FILE; a file is also written once its first run has waited
+               store.FILE_SECONDS). 1: a file per run.
 
     Bad arguments, a plan too large, a folder of another experiment and a folder that another sweep
     is writing (lock.sweep_lock) raise InputError before any run.
     """
     t_start = time.perf_counter()
     shard, metrics, groups = check_request(loaded, executor, workers, scheduler, shard)
+    if runs_per_file is None:
+        runs_per_file = default_runs_per_file()  # SCSIM_RUNS_PER_FILE checked before anything is written
+    elif runs_per_file < 1:
+        raise InputError(f"runs_per_file={runs_per_file}: expected at least 1")
     out = Path(out)
     planned = prepare(loaded, design, max_runs)
     with sweep_lock(out, shard):
@@ -385,6 +401,7 @@ def run_sweep(
             groups,
             t_start,
             write_threads,
+            runs_per_file,
         )
 
 
@@ -403,6 +420,7 @@ def _locked_sweep(
     groups: list[str] | None,
     t_start: float,
     write_threads: int | None = None,
+    runs_per_file: int | None = None,
 ) -> SweepSummary:
     env = environment()
     store, design, tasks = open_store(loaded, out, force=force, env=env, planned=planned)
@@ -454,7 +472,9 @@ def _locked_sweep(
     )
     try:
         threads = writer_threads(executor) if write_threads is None else write_threads
-        with RunWriter(store, threads=threads) as writer:  # leaving it waits for every write
+        with RunWriter(  # leaving it writes what it gathered and waits for every file
+            store, threads=threads, runs_per_file=runs_per_file
+        ) as writer:
             for outcome in gen:
                 record_outcome(store, outcome, by_key.get(outcome.key), summary, writer)
                 if bar is not None:
@@ -492,11 +512,16 @@ def _locked_sweep(
 def record_outcome(
     store: Store, outcome: Outcome, task: Task | None, summary: SweepSummary, writer: RunWriter | None = None
 ) -> None:
-    """Store one outcome: a finished run (through `writer`'s threads if given) or a failure record."""
+    """Store one outcome: a finished run (gathered by `writer` into a file of several, or written
+    alone if no writer is given) or a failure record."""
     summary.run_seconds += outcome.run_seconds
     summary.model_cpu_seconds += outcome.model_cpu_seconds
-    if outcome.ok:
-        (writer.put if writer is not None else store.write_run)(outcome.key, outcome.data, outcome.labels)  # type: ignore[arg-type]
+    if outcome.run is not None:
+        if writer is not None:
+            writer.put(outcome.run, outcome.labels)
+        else:
+            store.ensure_labels(outcome.labels)
+            store.write_runs([outcome.run])
         summary.done += 1
         return
     err = dict(outcome.error or {})
@@ -609,8 +634,6 @@ def merge(shard_dirs: Sequence[Path | str], out: Path | str, force: bool = False
 def _merge_into(
     stores: list[Store], out: Path, first: Store, plan: Any, design: Any, warnings: list[str], force: bool
 ) -> MergeSummary:
-    import pandas as pd
-
     target = Store.create_or_open(out, first.manifest, design=design, tasks=plan, X=first.design_X(), force=force)
     if list(target.tasks()["key"]) != list(plan["key"]):
         raise InputError("plans a different set of runs than the folders being merged", str(out))
@@ -620,25 +643,7 @@ def _merge_into(
         if s.root.resolve() == target.root.resolve():
             continue
         target.copy_labels(s)  # before the runs that name them
-        for key in sorted(s.finished_keys()):
-            data = s.run_path(key).read_bytes()
-            if key in have:
-                existing = target.run_path(key).read_bytes()
-                if existing != data:
-                    a, b = target.read_run(key), s.read_run(key)
-                    try:
-                        pd.testing.assert_frame_equal(a, b, check_exact=True)
-                    except AssertionError:
-                        raise InputError(
-                            f"run {key} (point {int(a['point'].iloc[0]) if len(a) else '?'}) has "
-                            f"different results in {s.root} and in {out} or another folder: the "
-                            "runs were not made with the same code",
-                            str(s.root),
-                        ) from None
-                continue
-            target.write_run(key, data)
-            have.add(key)
-            copied += 1
+        copied += _merge_runs(target, s, have, out)
         for p in sorted(s.sessions_dir.glob("*.json")):
             dest = target.sessions_dir / f"{s.root.name}-{p.name}"
             if not p.name.startswith(".") and not dest.exists():
@@ -662,6 +667,45 @@ def _merge_into(
         failed=len(target.failed_keys() & keys),
         warnings=warnings,
     )
+
+
+def _merge_runs(target: Store, s: Store, have: set[str], out: Path) -> int:
+    """Take the runs of shard `s` that `target` lacks (`have`, updated); the number taken."""
+    copied = 0
+    here = target.run_files()
+    for name, keys in s.run_files().items():
+        source = s.runs_dir / name
+        if here.get(name) == keys and (target.runs_dir / name).read_bytes() == source.read_bytes():
+            continue  # merged before: the same file
+        new = [k for k in dict.fromkeys(keys) if k not in have]
+        for key in dict.fromkeys(keys):
+            if key in have:
+                _check_same_run(target, s, key, out)
+        if not new:
+            continue
+        if len(new) == len(keys):  # every run of the file is new here: the file as it is
+            target.copy_run_file(source, keys)
+        else:  # some are here already (another shard's file held them): the others in a file of their own
+            target.write_runs([r for r in stored_runs(source) if r.key in set(new)])
+        have.update(new)
+        copied += len(new)
+    return copied
+
+
+def _check_same_run(target: Store, source: Store, key: str, out: Path) -> None:
+    """Refuse a run that `target` holds with other rows than `source`: not made by the same code."""
+    import pandas as pd
+
+    a, b = target.read_run(key), source.read_run(key)
+    try:
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+    except AssertionError:
+        raise InputError(
+            f"run {key} (point {int(a['point'].iloc[0]) if len(a) else '?'}) has "
+            f"different results in {source.root} and in {out} or another folder: the "
+            "runs were not made with the same code",
+            str(source.root),
+        ) from None
 
 
 def read_dataset(out: Path | str) -> Any:

@@ -83,8 +83,25 @@ def task_table(
 
 
 # The key of a run file's schema metadata that marks it as values only (docs/experiments.md, "The
-# results folder"): a JSON object with the run's point, rep, key, scenario, seed and its labels' id.
+# results folder"): a JSON object with the run's point, rep, key, scenario, seed and its labels' id
+# (format 2: one run a file).
 RUN_META = b"scsim.run"
+# The key that marks a file of several runs (format 3): a JSON list of those objects, each with the
+# number of its values (`n`); the file's one column holds their values one run after another.
+RUNS_META = b"scsim.runs"
+
+
+@dataclass
+class StoredRun:
+    """A finished run as a sweep stores it: what names it (point, rep, key, scenario, seed, labels'
+    id) and its values, in the order of its labels (NaN where a rate is 0/0)."""
+
+    meta: dict[str, Any]
+    values: np.ndarray
+
+    @property
+    def key(self) -> str:
+        return str(self.meta["key"])
 
 
 @dataclass(frozen=True)
@@ -98,12 +115,12 @@ class Labels:
     data: bytes  # the table as Parquet bytes, written once per store
 
 
-def run_values(res: RunResult, task: Task, metrics: Sequence[str] | None = None, groups: Sequence[str] | None = None):
-    """A finished run as it is stored: its values alone (a one-column pyarrow Table whose schema
-    metadata names its point, rep, key, scenario, seed and Labels), and the Labels. Encoding the
-    label columns again in every run cost half the sweep's own time per run (docs/experiments.md)."""
-    import pyarrow as pa
-
+def run_values(
+    res: RunResult, task: Task, metrics: Sequence[str] | None = None, groups: Sequence[str] | None = None
+) -> tuple[StoredRun, Labels]:
+    """A finished run as it is stored: its values alone with what names it (point, rep, key,
+    scenario, seed, labels' id), and the Labels. Encoding the label columns again in every run cost
+    half the sweep's own time per run (docs/experiments.md)."""
     names, grps, values = tidy_block(res)
     labels = _labels(tuple(names), tuple(grps), tuple(int(y) for y in res.cal.years), metrics, groups)
     meta = {
@@ -114,19 +131,54 @@ def run_values(res: RunResult, task: Task, metrics: Sequence[str] | None = None,
         "seed": int(res.seed),
         "labels": labels.id,
     }
-    column = pa.array(values[labels.rows].reshape(-1), from_pandas=True)  # NaN (0/0 rates) as null
+    return StoredRun(meta, np.ascontiguousarray(values[labels.rows], dtype=np.float64).reshape(-1)), labels
+
+
+def pack_runs(runs: Sequence[StoredRun]) -> bytes:
+    """Several runs as the Parquet bytes of one file: their values one after another in one column
+    (NaN stored as null), and under RUNS_META what names each run and how many values it has. One
+    file for many runs: encoding and writing a file cost more per run than the run's values
+    (docs/experiments.md, "Sweeps")."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    metas = [{**r.meta, "n": int(r.values.size)} for r in runs]
+    column = pa.array(np.concatenate([r.values for r in runs]) if runs else np.zeros(0), from_pandas=True)
     table = pa.Table.from_arrays([column], names=["value"])
-    return table.replace_schema_metadata({RUN_META: json.dumps(meta, sort_keys=True).encode()}), labels
+    table = table.replace_schema_metadata({RUNS_META: json.dumps(metas, sort_keys=True).encode()})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, **VALUE_OPTIONS)
+    return sink.getvalue().to_pybytes()
 
 
-def full_table(values: Any, labels_table: Any) -> Any:
-    """The tidy rows of a values-only run file (`run_values`), given its labels' table: the columns,
-    types and schema metadata of `task_table`'s frame (its Parquet bytes are the same), so that a
-    store reads the same table whichever way a run was stored. Built without pandas."""
+def file_runs(table: Any) -> list[tuple[dict[str, Any], Any]] | None:
+    """The runs of a values-only run file read as a pyarrow Table: (what names each, its values as
+    a pyarrow Array), for a file of several runs (format 3) or of one (format 2); None for a file of
+    tidy rows (format 1)."""
+    meta = table.schema.metadata or {}
+    if RUNS_META not in meta and RUN_META not in meta:
+        return None
+    column = table.column("value").combine_chunks()
+    if RUNS_META in meta:
+        out, start = [], 0
+        for m in json.loads(meta[RUNS_META]):
+            n = int(m.pop("n"))
+            out.append((m, column.slice(start, n)))
+            start += n
+        if start != len(column):
+            raise ValueError(f"run file holds {len(column)} values, its runs name {start}")
+        return out
+    return [(json.loads(meta[RUN_META]), column)]
+
+
+def full_table(meta: dict[str, Any], values: Any, labels_table: Any) -> Any:
+    """The tidy rows of a stored run (what names it, its values as a pyarrow Array, `file_runs`),
+    given its labels' table: the columns, types and schema metadata of `task_table`'s frame (its
+    Parquet bytes are the same), so that a store reads the same table whichever way a run was
+    stored. Built without pandas."""
     import pyarrow as pa
 
-    meta = json.loads(values.schema.metadata[RUN_META])
-    n = values.num_rows
+    n = len(values)
     if n != labels_table.num_rows:
         raise ValueError(f"run {meta.get('key')}: {n} values for {labels_table.num_rows} labels")
     arrays = [
@@ -137,7 +189,7 @@ def full_table(values: Any, labels_table: Any) -> Any:
         pa.repeat(pa.scalar(meta["scenario"], pa.large_string()), n),
         pa.array(np.full(n, meta["seed"], dtype=np.int64)),
         *labels_table.columns,
-        values.column("value").combine_chunks(),
+        values,
     ]
     return pa.Table.from_arrays(arrays, schema=run_schema())
 

@@ -110,8 +110,8 @@ class Evaluator:
                     self.store, threads=writer_threads(self.executor)
                 ) as writer:  # as a sweep stores its runs
                     for outcome in gen:
-                        if outcome.ok:
-                            writer.put(outcome.key, outcome.data, outcome.labels)  # type: ignore[arg-type]
+                        if outcome.run is not None:
+                            writer.put(outcome.run, outcome.labels)
                             self.computed += 1
                         else:
                             self.store.record_failure(outcome.key, dict(outcome.error or {}))
@@ -151,10 +151,12 @@ class Evaluator:
 
     def totals(self, tasks: Sequence[Task]) -> pd.DataFrame:
         """Per (point, rep) of `tasks`: the METRICS summed over the horizon (outcomes.run_totals)."""
+        every = self.store.read_runs(list(dict.fromkeys(t.key for t in tasks)))  # each file read once
+        every = every[(every["group"] == "all") & every["metric"].isin(METRICS)]
+        by_key = {k: f[["year", "metric", "group", "value"]] for k, f in every.groupby("key", sort=False)}
         frames = []
         for t in tasks:
-            f = self.store.read_run(t.key)
-            f = f[(f["group"] == "all") & f["metric"].isin(METRICS)][["year", "metric", "group", "value"]].copy()
+            f = by_key[t.key].copy()
             f.insert(0, "point", np.int64(t.point))
             f.insert(1, "rep", np.int64(t.rep))
             frames.append(f)

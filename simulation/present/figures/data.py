@@ -24,7 +24,7 @@ from simulation.analysis.analyze import mean_ci
 from simulation.scenario.errors import InputError
 
 RUN_FORMAT = 1  # the `format` written into run/compare manifests
-SWEEP_FORMAT = 2  # simulation.experiment.store.FORMAT
+SWEEP_FORMAT = 3  # simulation.experiment.store.FORMAT (tests/test_sweep.py checks they agree)
 TIDY = ["run", "scenario", "seed", "year", "metric", "group", "value"]
 DIFF_COLUMNS = [
     "scenario",
