@@ -55,7 +55,7 @@ from pathlib import Path
 from simulation.scenario.shipped import shipped_file
 
 DEFAULT_SCENARIO = "plan_2019_announced"  # a shipped scenario
-WARM_RUNS = 10  # the serial sweep's resident memory is taken after this many runs (kernels loaded) and at the end
+WARM_RUNS = 100  # the serial sweep's resident memory is taken after this many runs (kernels loaded, first run files written) and at the end
 
 _CHILD = """
 import json, sys, time
