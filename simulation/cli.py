@@ -373,7 +373,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from simulation.experiment.designs import build_design
     from simulation.experiment.sweep import check_request
 
-    check_request(loaded, args.executor, args.workers, args.scheduler, shard, args.max_runs)
+    check_request(loaded, args.executor, args.workers, args.scheduler, shard, args.max_runs, args.runs_per_file)
     design = build_design(loaded, args.max_runs)  # before the lock file is made: bad input writes nothing
     with sweep_lock(out, shard):  # held through the analysis: one writer of the folder at a time
         summary = run_sweep(
@@ -388,6 +388,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             force=args.force,
             design=design,
             max_runs=args.max_runs,
+            runs_per_file=args.runs_per_file,
         )
         print(summary.describe())
         if summary.complete and shard is None and not args.no_analysis:
@@ -781,6 +782,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="refuse a plan of more than N runs (default 1,000,000): raise it on purpose for a bigger sweep",
+    )
+    sw.add_argument(
+        "--runs-per-file",
+        type=int,
+        metavar="N",
+        help="gather up to N finished runs into one file (default $SCSIM_RUNS_PER_FILE, else 64; "
+        "a file is also written once its first run has waited a second); 1: a file per run",
     )
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     sw.set_defaults(func=cmd_sweep)

@@ -850,9 +850,35 @@ def test_runs_per_file_is_checked_before_anything_is_written(tiny, exp_dir, monk
             run_sweep(tiny, exp_dir / "per_file", progress=False)
         assert not (exp_dir / "per_file").exists()
     monkeypatch.setenv("SCSIM_RUNS_PER_FILE", "5")
-    with pytest.raises(InputError, match="runs_per_file=0: expected at least 1"):
+    with pytest.raises(InputError, match="runs a file: 0; expected a whole number, at least 1"):
         run_sweep(tiny, exp_dir / "per_file", progress=False, runs_per_file=0)
     assert not (exp_dir / "per_file").exists()
     s = run_sweep(tiny, exp_dir / "per_file", progress=False)
     assert s.done == 12
     assert sorted(len(k) for k in Store.open(exp_dir / "per_file").run_files().values()) == [2, 5, 5]
+
+
+def test_scsim_sweep_runs_per_file_from_the_command_line(exp_dir, monkeypatch):
+    """`scsim sweep --runs-per-file N` (and SCSIM_RUNS_PER_FILE) set the runs a file; a bad value is
+    one line on stderr, exit status 2, and no results folder."""
+    from helpers import in_process
+
+    monkeypatch.setattr("simulation.experiment.store.FILE_SECONDS", 600.0)  # files by count alone, on any machine
+    spec = write_experiment(exp_dir / "cli_per_file", name="perfile", values=(40, 80), reps=3)
+    out = exp_dir / "cli_per_file" / "out"
+    for args, env in (((("--runs-per-file", "0"), None)), ((), "lots")):
+        if env is None:
+            monkeypatch.delenv("SCSIM_RUNS_PER_FILE", raising=False)
+        else:
+            monkeypatch.setenv("SCSIM_RUNS_PER_FILE", env)
+        r = in_process("sweep", str(spec), "--out", str(out), "--quiet", "--no-analysis", *args, cwd=exp_dir)
+        assert r.returncode == 2 and r.stderr.startswith("error: ") and len(r.stderr.splitlines()) == 1, r.stderr
+        assert "at least 1" in r.stderr and not out.exists()
+    monkeypatch.setenv("SCSIM_RUNS_PER_FILE", "2")  # the flag wins
+    r = in_process(
+        "sweep", str(spec), "--out", str(out), "--quiet", "--no-analysis", "--runs-per-file", "4", cwd=exp_dir
+    )
+    assert r.returncode == 0, r.stderr
+    sizes = [len(k) for k in Store.open(out).run_files().values()]
+    n = len(Store.open(out).tasks())
+    assert n > 4 and sum(sizes) == n and max(sizes) == 4 and len(sizes) == -(-n // 4)

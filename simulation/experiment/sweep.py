@@ -322,6 +322,16 @@ def open_store(
     return store, design, tasks
 
 
+def check_runs_per_file(runs_per_file: int | None) -> int:
+    """Runs a file: `runs_per_file` if given, else SCSIM_RUNS_PER_FILE or the default; InputError if
+    not a whole number of at least 1."""
+    if runs_per_file is None:
+        return default_runs_per_file()
+    if isinstance(runs_per_file, bool) or not isinstance(runs_per_file, int) or runs_per_file < 1:
+        raise InputError(f"runs a file: {runs_per_file!r}; expected a whole number, at least 1")
+    return runs_per_file
+
+
 def check_request(
     loaded: LoadedExperiment,
     executor: str = "serial",
@@ -329,12 +339,14 @@ def check_request(
     scheduler: str | None = None,
     shard: tuple[int, int] | None = None,
     max_runs: int | None = None,
+    runs_per_file: int | None = None,
 ) -> tuple[tuple[int, int] | None, list[str] | None, list[str] | None]:
     """Check a sweep's arguments before anything is written: (shard, metrics, groups kept); InputError if bad."""
     from simulation.experiment.size import run_limit
 
     check_executor_args(executor, workers, scheduler)
     run_limit(max_runs)
+    check_runs_per_file(runs_per_file)
     if shard is not None:
         shard = check_shard(shard)
     metrics, groups = output_filter(loaded)
@@ -378,11 +390,8 @@ def run_sweep(
     is writing (lock.sweep_lock) raise InputError before any run.
     """
     t_start = time.perf_counter()
-    shard, metrics, groups = check_request(loaded, executor, workers, scheduler, shard)
-    if runs_per_file is None:
-        runs_per_file = default_runs_per_file()  # SCSIM_RUNS_PER_FILE checked before anything is written
-    elif runs_per_file < 1:
-        raise InputError(f"runs_per_file={runs_per_file}: expected at least 1")
+    shard, metrics, groups = check_request(loaded, executor, workers, scheduler, shard, runs_per_file=runs_per_file)
+    runs_per_file = check_runs_per_file(runs_per_file)
     out = Path(out)
     planned = prepare(loaded, design, max_runs)
     with sweep_lock(out, shard):
