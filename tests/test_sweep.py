@@ -882,3 +882,47 @@ def test_scsim_sweep_runs_per_file_from_the_command_line(exp_dir, monkeypatch):
     sizes = [len(k) for k in Store.open(out).run_files().values()]
     n = len(Store.open(out).tasks())
     assert n > 4 and sum(sizes) == n and max(sizes) == 4 and len(sizes) == -(-n // 4)
+
+
+INTERRUPT_SCRIPT = """
+import sys
+import simulation.experiment.store as st
+import simulation.experiment.sweep as sw
+from simulation.experiment.spec import load_experiment
+st.FILE_SECONDS = 600.0  # files by count alone: the runs gathered so far wait for the end
+record = sw.record_outcome
+def told(*a, **k):
+    record(*a, **k)
+    print("RUN", flush=True)
+sw.record_outcome = told
+sw.run_sweep(load_experiment(sys.argv[1]), sys.argv[2], progress=False)
+"""
+
+
+def test_ctrl_c_writes_the_runs_gathered_so_far(exp_dir):
+    """A sweep interrupted with Ctrl-C (SIGINT) writes the runs it had gathered for its next file
+    before it stops: every run that reached it is finished, and its session says `interrupted`."""
+    spec = write_experiment(exp_dir / "sigint", name="sigint", values=(40, 50, 60, 70, 80), reps=4)
+    out = exp_dir / "sigint_out"
+    env = {k: v for k, v in os.environ.items() if k != "SCSIM_RUNS_PER_FILE"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPT_SCRIPT, str(spec), str(out)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen = 0
+    while seen < 5:
+        line = proc.stdout.readline()
+        assert line or proc.poll() is None, proc.stderr.read()
+        seen += line.startswith("RUN")
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=120)
+    seen += rest.count("RUN")
+    assert proc.returncode != 0 and "KeyboardInterrupt" in err, err
+    store = Store.open(out)
+    assert len(store.finished_keys()) == seen < 20, "every run that reached the sweep is in a file"
+    assert len(store.run_files()) == 1 and store.visible_temporaries() == []
+    assert store.sessions()[-1]["status"] == "interrupted"
