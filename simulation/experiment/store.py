@@ -450,7 +450,8 @@ class Store:
 
 # A sweep gathers finished runs into files of up to RUNS_PER_FILE runs, and writes a file once its
 # first run has waited FILE_SECONDS: encoding and writing a file cost more than one run's values
-# (docs/experiments.md, "Sweeps"), and a killed sweep loses at most the runs of that last second.
+# (docs/experiments.md, "Sweeps: many runs a file"), and a killed sweep loses at most the runs of
+# that last second.
 RUNS_PER_FILE = 64
 FILE_SECONDS = 1.0
 RUNS_PER_FILE_ENV = "SCSIM_RUNS_PER_FILE"  # the user's knob: e.g. 1, a file per run, as before format 3

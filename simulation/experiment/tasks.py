@@ -138,7 +138,7 @@ def pack_runs(runs: Sequence[StoredRun]) -> bytes:
     """Several runs as the Parquet bytes of one file: their values one after another in one column
     (NaN stored as null), and under RUNS_META what names each run and how many values it has. One
     file for many runs: encoding and writing a file cost more per run than the run's values
-    (docs/experiments.md, "Sweeps")."""
+    (docs/experiments.md, "Sweeps: many runs a file")."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
