@@ -926,3 +926,24 @@ def test_ctrl_c_writes_the_runs_gathered_so_far(exp_dir):
     assert len(store.finished_keys()) == seen < 20, "every run that reached the sweep is in a file"
     assert len(store.run_files()) == 1 and store.visible_temporaries() == []
     assert store.sessions()[-1]["status"] == "interrupted"
+
+
+def test_merge_refuses_a_run_held_with_other_rows(tiny, reference, exp_dir, monkeypatch):
+    """Two folders of one experiment that hold the same run with different values cannot be merged:
+    one clear error naming the run, its point and the folder; runs that agree merge silently."""
+    monkeypatch.setattr("simulation.experiment.store.FILE_SECONDS", 600.0)  # files by count alone, on any machine
+    a, b = exp_dir / "agree", exp_dir / "disagree"  # names no other test of this module uses
+    run_sweep(tiny, a, progress=False)
+    run_sweep(tiny, b, progress=False)
+    assert merge([a, b], exp_dir / "agreed").complete  # the same runs in the same files
+    store = Store.open(b)
+    key = sorted(store.finished_keys())[3]
+    (run,) = [r for r in stored_runs(store.run_file(key)) if r.key == key]
+    drop_runs(store, [key])
+    run.values = run.values + 1.0
+    store.write_runs([run])  # b now holds the run with other values, in other files than a
+    with pytest.raises(
+        InputError, match=rf"run {key} \(point {run.meta['point']}\) has different results in .*disagree"
+    ):
+        merge([a, b], exp_dir / "refused")
+    pd.testing.assert_frame_equal(Store.open(exp_dir / "refused").read_dataset(), reference, check_exact=True)

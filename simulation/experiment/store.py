@@ -317,10 +317,11 @@ class Store:
         """The file that holds run `key` (with other runs, in a store of format 3); KeyError if none."""
         return self.runs_dir / self.index()[key]
 
-    def read_runs(self, keys: Sequence[str]) -> pd.DataFrame:
+    def read_runs(self, keys: Sequence[str], where: dict[str, str] | None = None) -> pd.DataFrame:
         """The tidy rows (the columns of `tasks.task_table`) of the runs `keys`, each once, in the
-        order of `keys`, whichever way they were stored; each file that holds them is read once."""
-        where = self.index()
+        order of `keys`, whichever way they were stored; each file that holds them is read once.
+        `where` is `index()` if the caller has it."""
+        where = self.index() if where is None else where
         missing = [k for k in keys if k not in where]
         if missing:
             raise KeyError(f"no finished run {missing[0]} in {self.runs_dir}")
@@ -338,7 +339,8 @@ class Store:
         shared by several points (same overrides) appears once per point. `keys` restricts to
         some runs.
         """
-        finished = self.finished_keys()
+        where = self.index()
+        finished = set(where)
         tasks = self.tasks()
         if len(tasks):
             tasks = tasks[tasks["key"].isin(finished)]
@@ -349,7 +351,7 @@ class Store:
             wanted = sorted(finished if keys is None else finished & set(keys))
         if not wanted:
             return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _EMPTY_DTYPES.items()})
-        frame = self.read_runs(wanted)
+        frame = self.read_runs(wanted, where)
         if len(tasks) and tasks["key"].duplicated().any():
             frame = frame.drop(columns="point").merge(tasks[["key", "point"]], on="key", how="inner")
             frame = frame[
@@ -371,17 +373,18 @@ class Store:
         path = self.runs_dir / name
         atomic_write(path, pack_runs(runs))
         fsync_dir(self.runs_dir)  # one file for many runs: its rename is made durable at once
-        with self._lock:
-            self._file_keys[name] = tuple(keys)
-        for key in keys:
-            (self.failed_dir / f"{key}.json").unlink(missing_ok=True)
+        self._placed(name, keys)
         return path
 
     def copy_run_file(self, source: Path, keys: Sequence[str]) -> None:
         """Take a run file of another store of the experiment whole (merging shards)."""
         atomic_write(self.runs_dir / source.name, source.read_bytes())
+        self._placed(source.name, keys)
+
+    def _placed(self, name: str, keys: Sequence[str]) -> None:
+        """A run file is in place: know its keys, and drop the failures recorded for its runs."""
         with self._lock:
-            self._file_keys[source.name] = tuple(keys)
+            self._file_keys[name] = tuple(keys)
         for key in keys:
             (self.failed_dir / f"{key}.json").unlink(missing_ok=True)
 
@@ -457,8 +460,13 @@ FILE_SECONDS = 1.0
 RUNS_PER_FILE_ENV = "SCSIM_RUNS_PER_FILE"  # the user's knob: e.g. 1, a file per run, as before format 3
 
 
-def default_runs_per_file(environ: dict[str, str] | None = None) -> int:
-    """Runs a file at most: SCSIM_RUNS_PER_FILE if set (a whole number, at least 1), else RUNS_PER_FILE."""
+def resolve_runs_per_file(value: int | None = None, environ: dict[str, str] | None = None) -> int:
+    """Runs a file at most: `value` if given, else SCSIM_RUNS_PER_FILE if set, else RUNS_PER_FILE;
+    InputError unless a whole number of at least 1 (checked with a sweep's other arguments)."""
+    if value is not None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InputError(f"runs a file: {value!r}; expected a whole number, at least 1")
+        return value
     text = (os.environ if environ is None else environ).get(RUNS_PER_FILE_ENV, "").strip()
     if not text:
         return RUNS_PER_FILE
@@ -471,14 +479,9 @@ def default_runs_per_file(environ: dict[str, str] | None = None) -> int:
     return n
 
 
-# threads that write the files (RunWriter): their fsyncs overlap the next runs
+# the thread that writes the files (RunWriter): a file holds many runs, so its fsync waits once for
+# all of them, and the next runs go on meanwhile; more threads only add CPU
 WRITE_THREADS = 1
-
-
-def writer_threads(executor: str) -> int:
-    """Threads that write the run files of a sweep on `executor`: one. A file holds many runs, so
-    its fsync waits once for all of them; more threads only add CPU."""
-    return WRITE_THREADS
 
 
 class RunWriter:
@@ -491,25 +494,23 @@ class RunWriter:
     the first time. `put` waits when `limit` files are in flight, and raises the error of a write
     that failed; `drain` writes what is gathered and waits for every file. Use it as a context
     manager: leaving it drains, so that no write is left running when a sweep records its session.
-    `threads=0` writes each file in `put` (or `drain`) itself, and nothing between two puts."""
+    `threads=0` writes each file in `put` (or `drain`) itself, and nothing between two puts;
+    `threads` None is WRITE_THREADS, `runs_per_file` None is what `resolve_runs_per_file()` says."""
 
     def __init__(
         self,
         store: Store,
-        threads: int = WRITE_THREADS,
+        threads: int | None = None,
         limit: int = 8,
         runs_per_file: int | None = None,
         seconds: float | None = None,
     ) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        if runs_per_file is None:
-            runs_per_file = default_runs_per_file()
-        if runs_per_file < 1:
-            raise ValueError("runs_per_file must be at least 1")
+        threads = WRITE_THREADS if threads is None else threads
         self.store = store
         self.limit = max(1, limit)
-        self.runs_per_file = runs_per_file
+        self.runs_per_file = resolve_runs_per_file(runs_per_file)
         self.seconds = FILE_SECONDS if seconds is None else seconds
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="scsim-write") if threads > 0 else None
         self._pending: collections.deque = collections.deque()
@@ -543,6 +544,10 @@ class RunWriter:
             self.store.write_runs(batch)
             return
         self._reap(block=len(self._pending) >= self.limit)
+        self._submit(batch)
+
+    def _submit(self, batch: list[StoredRun]) -> None:
+        assert self._pool is not None
         self._pending.append(self._pool.submit(self.store.write_runs, batch))
 
     def _flush_old(self) -> None:
@@ -550,10 +555,8 @@ class RunWriter:
         while not self._stop.wait(min(0.25, self.seconds / 4) if self.seconds > 0 else 0.05):
             with self._lock:
                 due = bool(self._batch) and time.monotonic() - self._since >= self.seconds
-                batch = self._take() if due else None
-                if batch:  # submitted under the lock: files go to the pool in the order of their runs
-                    assert self._pool is not None
-                    self._pending.append(self._pool.submit(self.store.write_runs, batch))
+                if due:  # submitted under the lock: files go to the pool in the order of their runs
+                    self._submit(self._take())
 
     def _reap(self, block: bool) -> None:
         while self._pending and (block or self._pending[0].done()):

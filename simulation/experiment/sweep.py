@@ -34,10 +34,9 @@ from simulation.experiment.store import (
     RunWriter,
     Store,
     atomic_write,
-    default_runs_per_file,
+    resolve_runs_per_file,
     stored_runs,
     tasks_frame,
-    writer_threads,
 )
 from simulation.experiment.tasks import Task, plan_tasks, replication_seeds
 from simulation.scenario.errors import InputError
@@ -322,16 +321,6 @@ def open_store(
     return store, design, tasks
 
 
-def check_runs_per_file(runs_per_file: int | None) -> int:
-    """Runs a file: `runs_per_file` if given, else SCSIM_RUNS_PER_FILE or the default; InputError if
-    not a whole number of at least 1."""
-    if runs_per_file is None:
-        return default_runs_per_file()
-    if isinstance(runs_per_file, bool) or not isinstance(runs_per_file, int) or runs_per_file < 1:
-        raise InputError(f"runs a file: {runs_per_file!r}; expected a whole number, at least 1")
-    return runs_per_file
-
-
 def check_request(
     loaded: LoadedExperiment,
     executor: str = "serial",
@@ -346,7 +335,7 @@ def check_request(
 
     check_executor_args(executor, workers, scheduler)
     run_limit(max_runs)
-    check_runs_per_file(runs_per_file)
+    resolve_runs_per_file(runs_per_file)  # SCSIM_RUNS_PER_FILE too
     if shard is not None:
         shard = check_shard(shard)
     metrics, groups = output_filter(loaded)
@@ -381,7 +370,7 @@ def run_sweep(
     design     a prebuilt DesignTable (default: designs.build_design(loaded)).
     max_runs   refuse a plan of more runs (default size.MAX_RUNS), before the design is built.
     write_threads  threads that write the run files (store.RunWriter; 0: in the loop that receives
-               the runs; default store.writer_threads(executor)).
+               the runs; default store.WRITE_THREADS).
     runs_per_file  finished runs gathered into one file, at most (default: SCSIM_RUNS_PER_FILE, else
                store.RUNS_PER_FILE; a file is also written once its first run has waited
                store.FILE_SECONDS). 1: a file per run.
@@ -391,7 +380,6 @@ def run_sweep(
     """
     t_start = time.perf_counter()
     shard, metrics, groups = check_request(loaded, executor, workers, scheduler, shard, runs_per_file=runs_per_file)
-    runs_per_file = check_runs_per_file(runs_per_file)
     out = Path(out)
     planned = prepare(loaded, design, max_runs)
     with sweep_lock(out, shard):
@@ -480,10 +468,8 @@ def _locked_sweep(
         loaded.base, pending, metrics=metrics, groups=groups, workers=workers, scheduler=scheduler
     )
     try:
-        threads = writer_threads(executor) if write_threads is None else write_threads
-        with RunWriter(  # leaving it writes what it gathered and waits for every file
-            store, threads=threads, runs_per_file=runs_per_file
-        ) as writer:
+        # leaving the writer writes what it gathered and waits for every file
+        with RunWriter(store, threads=write_threads, runs_per_file=runs_per_file) as writer:
             for outcome in gen:
                 record_outcome(store, outcome, by_key.get(outcome.key), summary, writer)
                 if bar is not None:
@@ -518,19 +504,12 @@ def _locked_sweep(
     return summary
 
 
-def record_outcome(
-    store: Store, outcome: Outcome, task: Task | None, summary: SweepSummary, writer: RunWriter | None = None
-) -> None:
-    """Store one outcome: a finished run (gathered by `writer` into a file of several, or written
-    alone if no writer is given) or a failure record."""
+def record_outcome(store: Store, outcome: Outcome, task: Task | None, summary: SweepSummary, writer: RunWriter) -> None:
+    """Store one outcome: a finished run (gathered by `writer` into a file of several) or a failure record."""
     summary.run_seconds += outcome.run_seconds
     summary.model_cpu_seconds += outcome.model_cpu_seconds
     if outcome.run is not None:
-        if writer is not None:
-            writer.put(outcome.run, outcome.labels)
-        else:
-            store.ensure_labels(outcome.labels)
-            store.write_runs([outcome.run])
+        writer.put(outcome.run, outcome.labels)
         summary.done += 1
         return
     err = dict(outcome.error or {})
@@ -679,42 +658,47 @@ def _merge_into(
 
 
 def _merge_runs(target: Store, s: Store, have: set[str], out: Path) -> int:
-    """Take the runs of shard `s` that `target` lacks (`have`, updated); the number taken."""
+    """Take the runs of shard `s` that `target` lacks (`have`, updated); the number taken. Runs both
+    hold must have the same rows (compared a file of `s` at a time)."""
     copied = 0
     here = target.run_files()
     for name, keys in s.run_files().items():
         source = s.runs_dir / name
         if here.get(name) == keys and (target.runs_dir / name).read_bytes() == source.read_bytes():
             continue  # merged before: the same file
-        new = [k for k in dict.fromkeys(keys) if k not in have]
-        for key in dict.fromkeys(keys):
-            if key in have:
-                _check_same_run(target, s, key, out)
+        both = [k for k in dict.fromkeys(keys) if k in have]
+        if both:
+            _check_same_runs(target, s, both, out)
+        new = {k for k in keys if k not in have}
         if not new:
             continue
         if len(new) == len(keys):  # every run of the file is new here: the file as it is
             target.copy_run_file(source, keys)
         else:  # some are here already (another shard's file held them): the others in a file of their own
-            target.write_runs([r for r in stored_runs(source) if r.key in set(new)])
+            target.write_runs([r for r in stored_runs(source) if r.key in new])
         have.update(new)
         copied += len(new)
     return copied
 
 
-def _check_same_run(target: Store, source: Store, key: str, out: Path) -> None:
-    """Refuse a run that `target` holds with other rows than `source`: not made by the same code."""
+def _check_same_runs(target: Store, source: Store, keys: list[str], out: Path) -> None:
+    """Refuse runs that `target` holds with other rows than `source`: not made by the same code."""
     import pandas as pd
 
-    a, b = target.read_run(key), source.read_run(key)
+    a, b = target.read_runs(keys), source.read_runs(keys)
     try:
         pd.testing.assert_frame_equal(a, b, check_exact=True)
     except AssertionError:
-        raise InputError(
-            f"run {key} (point {int(a['point'].iloc[0]) if len(a) else '?'}) has "
-            f"different results in {source.root} and in {out} or another folder: the "
-            "runs were not made with the same code",
-            str(source.root),
-        ) from None
+        for key in keys:  # which run (the first that differs) and where
+            ra, rb = a[a["key"] == key].reset_index(drop=True), b[b["key"] == key].reset_index(drop=True)
+            if not ra.equals(rb):
+                raise InputError(
+                    f"run {key} (point {int(ra['point'].iloc[0]) if len(ra) else '?'}) has "
+                    f"different results in {source.root} and in {out} or another folder: the "
+                    "runs were not made with the same code",
+                    str(source.root),
+                ) from None
+        raise
 
 
 def read_dataset(out: Path | str) -> Any:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.experiment.executors import EXECUTORS
-from simulation.experiment.store import RunWriter, Store, tasks_frame, writer_threads
+from simulation.experiment.store import RunWriter, Store, tasks_frame
 from simulation.experiment.tasks import Task, canonical, run_key
 from simulation.io import atomic_write
 from simulation.planning.outcomes import METRICS, run_totals
@@ -106,9 +106,7 @@ class Evaluator:
                 base, pending, metrics=list(METRICS), groups=["all"], workers=self.workers, scheduler=self.scheduler
             )
             try:
-                with RunWriter(
-                    self.store, threads=writer_threads(self.executor)
-                ) as writer:  # as a sweep stores its runs
+                with RunWriter(self.store) as writer:  # as a sweep stores its runs
                     for outcome in gen:
                         if outcome.run is not None:
                             writer.put(outcome.run, outcome.labels)
